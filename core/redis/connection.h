@@ -1,0 +1,76 @@
+#pragma once
+
+#include "nodeconfig.h"
+#include "redisreply.h"
+
+#include <chrono>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <QByteArrayView>
+
+namespace lockscope::redis {
+
+class Script;
+
+/// One connection to one Redis node: a POSIX socket (TCP or unix), optionally wrapped in
+/// OpenSSL TLS, carrying bytes; hiredis encodes commands and decodes replies.
+///
+/// Not a QObject and not bound to a thread: any thread may use it, one thread at a time
+/// (the pool hands it out exclusively). All calls block with poll()-based timeouts: the
+/// connect timeout for connect + TLS + handshake, the command timeout for each reply.
+///
+/// The connection connects lazily on first use and reconnects by itself after it was dropped
+/// (server restart, idle timeout, reset). A command that was in flight when the connection
+/// broke is reported as an error and never silently re-sent, because it may have run.
+class Connection
+{
+public:
+    explicit Connection(NodeConfig config);
+    ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    const NodeConfig &config() const;
+    /// The node label used in every error of this connection.
+    const QString &node() const;
+
+    /// Opens the socket, does TLS and the handshake (AUTH [user] password, SELECT db,
+    /// CLIENT SETNAME) within the connect timeout. Closes any previous socket first.
+    Result<void> connect();
+    void close();
+    bool isConnected() const;
+    /// How many times a dropped connection was re-established (not counting the first connect).
+    quint64 reconnectCount() const;
+
+    /// One command, one round trip. An error reply becomes a RedisError (Server, NoPerm,
+    /// AuthFailed or NoScript) carrying the server's text.
+    Result<RedisReply> command(std::initializer_list<QByteArrayView> args);
+    Result<RedisReply> command(std::span<const QByteArray> args);
+
+    /// Pipelining: queue commands with append(), send them with flush(), then call
+    /// readReply() once per command, in order. Error replies are returned as replies here.
+    /// Used directly for multi-node fan-out: flush to every node first, then read.
+    void append(std::initializer_list<QByteArrayView> args);
+    void append(std::span<const QByteArray> args);
+    /// Number of commands appended or flushed whose replies have not been read yet.
+    qsizetype pendingReplies() const;
+    Result<void> flush();
+    Result<RedisReply> readReply();
+
+    /// Sends all commands in one write and reads all replies. Error replies stay in place.
+    Result<std::vector<RedisReply>> pipeline(std::span<const std::vector<QByteArray>> commands);
+
+    /// EVALSHA, falling back to EVAL when the server answers NOSCRIPT. Error replies of the
+    /// script itself become RedisError::Server.
+    Result<RedisReply> eval(const Script &script, std::span<const QByteArray> keys,
+                            std::span<const QByteArray> args);
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace lockscope::redis
