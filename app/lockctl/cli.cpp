@@ -1,0 +1,91 @@
+#include "cli.h"
+
+#include "benchcommand.h"
+#include "exitcode.h"
+#include "pingcommand.h"
+
+#include <algorithm>
+
+namespace lockctl {
+
+Cli::Cli()
+{
+    m_commands.push_back(pingCommand());
+    m_commands.push_back(benchCommand());
+}
+
+const Command *Cli::find(const QString &name) const
+{
+    const auto found = std::ranges::find(m_commands, name, &Command::name);
+    return found == m_commands.end() ? nullptr : &*found;
+}
+
+QString Cli::usage() const
+{
+    QString text =
+        QStringLiteral("lockctl - command-line companion of LockScope (Redis distributed locks)\n\n"
+                       "Usage: lockctl <command> [options] [arguments]\n"
+                       "       lockctl help <command>\n\n"
+                       "Commands:\n");
+    for (const Command &command : m_commands)
+        text += QStringLiteral("  %1  %2\n").arg(command.name.leftJustified(8), command.summary);
+    text += QStringLiteral("  %1  %2\n")
+                .arg(QStringLiteral("help").leftJustified(8), QStringLiteral("Show the help of a command"));
+    text += QStringLiteral(
+        "\nOptions:\n"
+        "  -h, --help  Show this help\n"
+        "  --version   Show the version\n\n"
+        "Node URLs:\n"
+        "  redis://[user[:password]@]host[:port][/db][?option=value&...]\n"
+        "  rediss://...                 TLS; options ca, capath, cert, key, sni, verify\n"
+        "  unix:///path/to/redis.sock[?db=N&user=U&password=P]\n"
+        "  Options for all: name, db, user, password, client_name, connect_timeout, timeout\n\n"
+        "Exit codes: 0 success, 1 a node is down or failed, 2 usage or configuration error.\n");
+    return text;
+}
+
+int Cli::help(const QStringList &topics)
+{
+    if (topics.isEmpty()) {
+        m_out.write(usage());
+        return exitcode::Ok;
+    }
+    const Command *command = find(topics.front());
+    if (!command) {
+        m_out.error(QStringLiteral("help: unknown command '%1' (see 'lockctl --help')").arg(topics.front()));
+        return exitcode::Usage;
+    }
+    m_out.write(command->help);
+    return exitcode::Ok;
+}
+
+int Cli::run(const QStringList &arguments)
+{
+    const QStringList args = arguments.mid(1);
+    if (args.isEmpty()) {
+        m_out.error(QStringLiteral("no command given"));
+        m_out.flush();
+        m_out.write(usage());
+        return exitcode::Usage;
+    }
+    const QString &first = args.front();
+    if (first == QLatin1String("-h") || first == QLatin1String("--help"))
+        return help({});
+    if (first == QLatin1String("help"))
+        return help(args.mid(1));
+    if (first == QLatin1String("--version") || first == QLatin1String("version")) {
+        m_out.line(QStringLiteral("lockctl %1").arg(QStringLiteral(LOCKCTL_VERSION)));
+        return exitcode::Ok;
+    }
+    const Command *command = find(first);
+    if (!command) {
+        m_out.error(QStringLiteral("unknown command '%1' (see 'lockctl --help')").arg(first));
+        return exitcode::Usage;
+    }
+    Invocation invocation{args.mid(1), m_out};
+    const int code = command->run(invocation);
+    m_out.flush();
+    return code;
+}
+
+} // namespace lockctl

@@ -1,0 +1,141 @@
+#include "options.h"
+
+#include "exitcode.h"
+#include "output.h"
+
+#include <QRegularExpression>
+#include <util/duration.h>
+
+namespace lockctl {
+
+using lockscope::redis::NodeConfig;
+
+QCommandLineOption helpOption()
+{
+    return QCommandLineOption({QStringLiteral("h"), QStringLiteral("help")},
+                              QStringLiteral("Show this help."));
+}
+
+QCommandLineOption jsonOption()
+{
+    return QCommandLineOption(QStringLiteral("json"), QStringLiteral("Print JSON instead of a table."));
+}
+
+QCommandLineOption timeoutOption()
+{
+    return QCommandLineOption(QStringLiteral("timeout"),
+                              QStringLiteral("Connect and command timeout for every node (e.g. 500ms, 2s); "
+                                             "overrides the URLs' connect_timeout and timeout."),
+                              QStringLiteral("duration"));
+}
+
+QString formatHelp(const QString &usage, const QString &description, const QList<QCommandLineOption> &options,
+                   const QString &footer)
+{
+    QString text = QStringLiteral("Usage: %1\n\n%2\n").arg(usage, description);
+    if (!options.isEmpty()) {
+        QStringList names;
+        qsizetype width = 0;
+        for (const QCommandLineOption &option : options) {
+            QStringList spelled;
+            for (const QString &name : option.names())
+                spelled.append((name.size() == 1 ? QStringLiteral("-") : QStringLiteral("--")) + name);
+            QString entry = spelled.join(QStringLiteral(", "));
+            if (!option.valueName().isEmpty())
+                entry += QStringLiteral(" <%1>").arg(option.valueName());
+            width = std::max(width, entry.size());
+            names.append(entry);
+        }
+        text += QStringLiteral("\nOptions:\n");
+        for (qsizetype i = 0; i < options.size(); ++i) {
+            QString explanation = options[i].description();
+            if (!options[i].defaultValues().isEmpty())
+                explanation += QStringLiteral(" Default: %1.").arg(options[i].defaultValues().join(u','));
+            text += QStringLiteral("  %1  %2\n").arg(names[i].leftJustified(width), explanation);
+        }
+    }
+    if (!footer.isEmpty())
+        text += QLatin1Char('\n') + footer + QLatin1Char('\n');
+    return text;
+}
+
+std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList &args,
+                                  const QList<QCommandLineOption> &options, const QString &command,
+                                  const QString &help, Output &out)
+{
+    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsOptions);
+    parser.addOptions(options);
+    // QCommandLineParser skips the first element as the program name.
+    if (!parser.parse(QStringList{QStringLiteral("lockctl")} + args)) {
+        out.error(QStringLiteral("%1: %2 (see 'lockctl help %1')").arg(command, parser.errorText()));
+        return exitcode::Usage;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        out.write(help);
+        return exitcode::Ok;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::vector<NodeConfig>> parseNodeUrls(const QStringList &urls, const QString &command,
+                                                     Output &out)
+{
+    std::vector<NodeConfig> nodes;
+    nodes.reserve(urls.size());
+    bool ok = true;
+    for (const QString &url : urls) {
+        auto config = NodeConfig::fromUrl(url);
+        if (!config) {
+            out.error(QStringLiteral("%1: invalid node URL '%2': %3")
+                          .arg(command, redactUrl(url), config.error().message));
+            ok = false;
+            continue;
+        }
+        nodes.push_back(std::move(*config));
+    }
+    if (!ok)
+        return std::nullopt;
+    return nodes;
+}
+
+bool applyTimeoutOption(const QCommandLineParser &parser, std::vector<NodeConfig> &nodes,
+                        const QString &command, Output &out)
+{
+    if (!parser.isSet(QStringLiteral("timeout")))
+        return true;
+    const QString text = parser.value(QStringLiteral("timeout"));
+    const auto timeout = lockscope::parseDuration(text);
+    if (!timeout || timeout->count() <= 0) {
+        out.error(QStringLiteral("%1: invalid --timeout '%2' (expected e.g. 500ms, 2s)").arg(command, text));
+        return false;
+    }
+    for (NodeConfig &node : nodes) {
+        node.connectTimeout = *timeout;
+        node.commandTimeout = *timeout;
+    }
+    return true;
+}
+
+std::optional<qint64> parsePositive(const QString &text)
+{
+    bool ok = false;
+    const qint64 value = text.toLongLong(&ok);
+    if (!ok || value <= 0)
+        return std::nullopt;
+    return value;
+}
+
+QString redactUrl(const QString &url)
+{
+    // scheme://user:password@... -> scheme://user:***@...; also ?password=... in the query.
+    static const QRegularExpression userInfo(
+        QStringLiteral(R"(^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*:)[^/@]*@)"));
+    static const QRegularExpression queryPassword(QStringLiteral(R"(([?&]password=)[^&]*)"));
+    QString redacted = url;
+    redacted.replace(userInfo, QStringLiteral("\\1***@"));
+    redacted.replace(queryPassword, QStringLiteral("\\1***"));
+    return redacted;
+}
+
+} // namespace lockctl

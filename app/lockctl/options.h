@@ -1,0 +1,47 @@
+#pragma once
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <chrono>
+#include <optional>
+#include <redis/nodeconfig.h>
+#include <vector>
+
+namespace lockctl {
+
+class Output;
+
+/// Options shared by several commands, so that they are spelled the same everywhere.
+QCommandLineOption helpOption();
+QCommandLineOption jsonOption();
+QCommandLineOption timeoutOption();
+
+/// Help text of a command: usage line, description and one line per option.
+QString formatHelp(const QString &usage, const QString &description, const QList<QCommandLineOption> &options,
+                   const QString &footer = {});
+
+/// Parses a command's arguments (without the command name) into parser. Returns the exit code
+/// to stop with (help printed: 0; bad arguments: 2, with one error line), or nullopt to go on.
+std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList &args,
+                                  const QList<QCommandLineOption> &options, const QString &command,
+                                  const QString &help, Output &out);
+
+/// Parses every URL before anything is contacted. Prints one error line per malformed URL
+/// (naming it, password hidden) and returns nullopt if there was any.
+std::optional<std::vector<lockscope::redis::NodeConfig>> parseNodeUrls(const QStringList &urls,
+                                                                       const QString &command, Output &out);
+
+/// The value of --timeout, if given. Prints an error and returns false if it is malformed.
+bool applyTimeoutOption(const QCommandLineParser &parser, std::vector<lockscope::redis::NodeConfig> &nodes,
+                        const QString &command, Output &out);
+
+/// A strictly positive integer, or nullopt.
+std::optional<qint64> parsePositive(const QString &text);
+
+/// The URL with the password of its user-info part replaced by "***", for error messages.
+QString redactUrl(const QString &url);
+
+} // namespace lockctl

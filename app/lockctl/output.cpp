@@ -1,0 +1,100 @@
+#include "output.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <algorithm>
+#include <cstdio>
+
+namespace lockctl {
+
+Output::Output() : m_out(stdout), m_err(stderr) {}
+
+Output::~Output()
+{
+    flush();
+}
+
+void Output::line(const QString &text)
+{
+    m_out << text << '\n';
+}
+
+void Output::write(const QString &text)
+{
+    m_out << text;
+}
+
+void Output::error(const QString &message)
+{
+    m_out.flush();
+    m_err << "lockctl: " << message << '\n';
+    m_err.flush();
+}
+
+void Output::json(const QJsonValue &value)
+{
+    QJsonDocument document;
+    if (value.isArray())
+        document.setArray(value.toArray());
+    else if (value.isObject())
+        document.setObject(value.toObject());
+    else {
+        // QJsonDocument only holds arrays and objects; scalars are written by hand.
+        const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+        m_out << QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2)) << '\n';
+        return;
+    }
+    m_out << QString::fromUtf8(document.toJson(QJsonDocument::Indented));
+}
+
+void Output::flush()
+{
+    m_out.flush();
+    m_err.flush();
+}
+
+Table::Table(QStringList headers) : m_headers(std::move(headers)), m_align(m_headers.size(), Align::Left) {}
+
+void Table::setAlignment(qsizetype column, Align align)
+{
+    if (column >= 0 && column < m_align.size())
+        m_align[column] = align;
+}
+
+void Table::addRow(QStringList cells)
+{
+    cells.resize(m_headers.size());
+    m_rows.append(std::move(cells));
+}
+
+QString Table::render() const
+{
+    QList<qsizetype> widths(m_headers.size());
+    for (qsizetype c = 0; c < m_headers.size(); ++c)
+        widths[c] = m_headers[c].size();
+    for (const QStringList &row : m_rows)
+        for (qsizetype c = 0; c < row.size(); ++c)
+            widths[c] = std::max(widths[c], row[c].size());
+
+    QString text;
+    const auto renderRow = [&](const QStringList &cells) {
+        QString line;
+        for (qsizetype c = 0; c < cells.size(); ++c) {
+            if (c > 0)
+                line += QLatin1String("  ");
+            const bool last = c == cells.size() - 1;
+            if (m_align[c] == Align::Right)
+                line += cells[c].rightJustified(widths[c]);
+            else
+                line += last ? cells[c] : cells[c].leftJustified(widths[c]);
+        }
+        text += line + QLatin1Char('\n');
+    };
+    renderRow(m_headers);
+    for (const QStringList &row : m_rows)
+        renderRow(row);
+    return text;
+}
+
+} // namespace lockctl

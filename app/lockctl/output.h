@@ -1,0 +1,60 @@
+#pragma once
+
+#include <QJsonValue>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <QTextStream>
+
+namespace lockctl {
+
+/// Where commands write: stdout for results (tables, JSON), stderr for diagnostics, one
+/// "lockctl: ..." line per problem. stdout is flushed before anything goes to stderr so the
+/// two stay in order on a terminal.
+class Output
+{
+public:
+    Output();
+    Output(const Output &) = delete;
+    Output &operator=(const Output &) = delete;
+    ~Output();
+
+    /// Writes text followed by a newline to stdout.
+    void line(const QString &text = {});
+    /// Writes text as is to stdout.
+    void write(const QString &text);
+    /// Writes "lockctl: message" to stderr.
+    void error(const QString &message);
+    /// Writes the value as indented JSON to stdout.
+    void json(const QJsonValue &value);
+    void flush();
+
+private:
+    QTextStream m_out;
+    QTextStream m_err;
+};
+
+/// A plain-text table with a header row, columns padded to their widest cell.
+class Table
+{
+public:
+    enum class Align
+    {
+        Left,
+        Right
+    };
+
+    explicit Table(QStringList headers);
+    void setAlignment(qsizetype column, Align align);
+    void addRow(QStringList cells);
+    qsizetype rowCount() const { return m_rows.size(); }
+    /// The header and every row, one line each, each ending with a newline.
+    QString render() const;
+
+private:
+    QStringList m_headers;
+    QList<Align> m_align;
+    QList<QStringList> m_rows;
+};
+
+} // namespace lockctl

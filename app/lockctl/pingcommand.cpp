@@ -1,0 +1,188 @@
+#include "pingcommand.h"
+
+#include "exitcode.h"
+#include "options.h"
+#include "output.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <algorithm>
+#include <atomic>
+#include <redis/connection.h>
+#include <redis/nodeprobe.h>
+#include <thread>
+#include <vector>
+
+namespace lockctl {
+
+using lockscope::redis::Connection;
+using lockscope::redis::NodeConfig;
+using lockscope::redis::NodeStatus;
+using lockscope::redis::RedisError;
+
+namespace {
+
+// Enough to probe a large node group at once while keeping the thread count sane.
+constexpr std::size_t MaxProbeThreads = 64;
+
+QList<QCommandLineOption> pingOptions()
+{
+    return {jsonOption(), timeoutOption(), helpOption()};
+}
+
+QString pingHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl ping [options] URL..."),
+        QStringLiteral("Connects to every node at the same time, measures one PING round trip and asks\n"
+                       "for the server version and role. Down nodes get one error line each on stderr."),
+        pingOptions(),
+        QStringLiteral("Exit codes: 0 all nodes up, 1 a node is down, 2 usage error or malformed URL\n"
+                       "(then no node is contacted).\n"
+                       "Example: lockctl ping redis://127.0.0.1:7001 rediss://redis.example:6380?ca=ca.pem"));
+}
+
+/// Every node on its own thread with its own connection: the total time is the slowest node's,
+/// not the sum, and a node that times out does not delay the report of the others.
+std::vector<NodeStatus> probeAll(const std::vector<NodeConfig> &nodes)
+{
+    std::vector<NodeStatus> statuses(nodes.size());
+    std::atomic<std::size_t> next{0};
+    const auto worker = [&] {
+        for (std::size_t i = next++; i < nodes.size(); i = next++) {
+            Connection connection(nodes[i]);
+            statuses[i] = lockscope::redis::probeNode(connection);
+            if (statuses[i].node.isEmpty())
+                statuses[i].node = nodes[i].label();
+        }
+    };
+    {
+        std::vector<std::jthread> threads;
+        const std::size_t count = std::min(nodes.size(), MaxProbeThreads);
+        threads.reserve(count);
+        for (std::size_t t = 0; t < count; ++t)
+            threads.emplace_back(worker);
+    }
+    return statuses;
+}
+
+QString formatLatency(std::chrono::microseconds latency)
+{
+    return QStringLiteral("%1 ms").arg(double(latency.count()) / 1000.0, 0, 'f', 2);
+}
+
+QString orDash(const QString &text)
+{
+    return text.isEmpty() ? QStringLiteral("-") : text;
+}
+
+QJsonValue orNull(const QString &text)
+{
+    return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
+}
+
+QString errorLine(const NodeStatus &status)
+{
+    if (status.error)
+        return status.error->toString();
+    return QStringLiteral("%1: down").arg(status.node);
+}
+
+void printTable(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatus> &statuses, Output &out)
+{
+    // The address column only earns its width when some node has a name of its own.
+    const bool showAddress =
+        std::ranges::any_of(nodes, [](const NodeConfig &n) { return !n.name.isEmpty(); });
+    QStringList headers{QStringLiteral("NODE")};
+    if (showAddress)
+        headers << QStringLiteral("ADDRESS");
+    headers << QStringLiteral("STATUS") << QStringLiteral("LATENCY") << QStringLiteral("VERSION")
+            << QStringLiteral("ROLE");
+    Table table(headers);
+    table.setAlignment(showAddress ? 3 : 2, Table::Align::Right);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const NodeStatus &status = statuses[i];
+        QStringList row{status.node};
+        if (showAddress)
+            row << nodes[i].address();
+        if (status.reachable)
+            row << QStringLiteral("up") << formatLatency(status.latency) << orDash(status.version)
+                << orDash(status.role);
+        else
+            row << QStringLiteral("down") << QStringLiteral("-") << QStringLiteral("-")
+                << QStringLiteral("-");
+        table.addRow(row);
+    }
+    out.write(table.render());
+}
+
+void printJson(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatus> &statuses, Output &out)
+{
+    QJsonArray array;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const NodeStatus &status = statuses[i];
+        QJsonObject object{
+            {QStringLiteral("node"), status.node},
+            {QStringLiteral("address"), nodes[i].address()},
+            {QStringLiteral("tls"), nodes[i].tls.enabled},
+            {QStringLiteral("up"), status.reachable},
+            {QStringLiteral("latency_ms"),
+             status.reachable ? QJsonValue(double(status.latency.count()) / 1000.0) : QJsonValue()},
+            {QStringLiteral("version"), orNull(status.version)},
+            {QStringLiteral("role"), orNull(status.role)},
+            {QStringLiteral("mode"), orNull(status.mode)},
+            {QStringLiteral("error"), status.reachable ? QJsonValue() : QJsonValue(errorLine(status))},
+            {QStringLiteral("error_kind"), !status.reachable && status.error
+                                               ? QJsonValue(RedisError::kindName(status.error->kind))
+                                               : QJsonValue()},
+        };
+        array.append(object);
+    }
+    out.json(array);
+}
+
+int runPing(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("ping");
+    QCommandLineParser parser;
+    if (auto stop = parseArguments(parser, invocation.args, pingOptions(), command, pingHelp(), out))
+        return *stop;
+    const QStringList urls = parser.positionalArguments();
+    if (urls.isEmpty()) {
+        out.error(QStringLiteral("ping: no node URL given (see 'lockctl help ping')"));
+        return exitcode::Usage;
+    }
+    auto nodes = parseNodeUrls(urls, command, out);
+    if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+
+    const std::vector<NodeStatus> statuses = probeAll(*nodes);
+
+    if (parser.isSet(QStringLiteral("json")))
+        printJson(*nodes, statuses, out);
+    else
+        printTable(*nodes, statuses, out);
+    int code = exitcode::Ok;
+    for (const NodeStatus &status : statuses) {
+        if (!status.reachable) {
+            out.error(errorLine(status));
+            code = exitcode::NodeFailure;
+        }
+    }
+    return code;
+}
+
+} // namespace
+
+Command pingCommand()
+{
+    return Command{
+        .name = QStringLiteral("ping"),
+        .summary = QStringLiteral("Check nodes: status, round-trip latency, server version and role"),
+        .help = pingHelp(),
+        .run = runPing,
+    };
+}
+
+} // namespace lockctl
