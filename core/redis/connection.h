@@ -3,13 +3,12 @@
 #include "nodeconfig.h"
 #include "redisreply.h"
 
+#include <QByteArrayView>
 #include <chrono>
 #include <initializer_list>
 #include <memory>
 #include <span>
 #include <vector>
-
-#include <QByteArrayView>
 
 namespace lockscope::redis {
 

@@ -3,7 +3,6 @@
 #include "nodeconfig.h"
 
 #include <QStringList>
-
 #include <memory>
 
 namespace lockscope::redis {
@@ -11,9 +10,9 @@ namespace lockscope::redis {
 struct LocalServerOptions
 {
     QString executable = QStringLiteral("redis-server");
-    QString requirePass;     ///< requirepass for the default user
-    QStringList aclUsers;    ///< ACL rules, one user each: "alice on >secret ~* +@all"
-    bool tls = false;        ///< listen with TLS only (tls-port), using the files below
+    QString requirePass;  ///< requirepass for the default user
+    QStringList aclUsers; ///< ACL rules, one user each: "alice on >secret ~* +@all"
+    bool tls = false;     ///< listen with TLS only (tls-port), using the files below
     QString tlsCertFile;
     QString tlsKeyFile;
     QString tlsCaFile;

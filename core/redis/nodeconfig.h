@@ -5,7 +5,6 @@
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
-
 #include <chrono>
 
 namespace lockscope::redis {
@@ -13,12 +12,12 @@ namespace lockscope::redis {
 struct TlsOptions
 {
     bool enabled = false;
-    QString caFile;          ///< PEM bundle of trusted CAs; empty = system default paths
-    QString caDir;           ///< hashed directory of trusted CAs (c_rehash layout)
-    QString certFile;        ///< client certificate (PEM, may hold a chain)
-    QString keyFile;         ///< client private key (PEM)
-    bool verifyPeer = true;  ///< verify the server certificate chain and host name
-    QString serverName;      ///< SNI and the name verified; empty = the host
+    QString caFile;         ///< PEM bundle of trusted CAs; empty = system default paths
+    QString caDir;          ///< hashed directory of trusted CAs (c_rehash layout)
+    QString certFile;       ///< client certificate (PEM, may hold a chain)
+    QString keyFile;        ///< client private key (PEM)
+    bool verifyPeer = true; ///< verify the server certificate chain and host name
+    QString serverName;     ///< SNI and the name verified; empty = the host
 
     bool operator==(const TlsOptions &) const = default;
 };
@@ -35,7 +34,11 @@ struct TlsOptions
 /// silently weakens TLS.
 struct NodeConfig
 {
-    enum class Transport { Tcp, Unix };
+    enum class Transport
+    {
+        Tcp,
+        Unix
+    };
 
     QString name; ///< display name; empty = host:port or the socket path
     Transport transport = Transport::Tcp;

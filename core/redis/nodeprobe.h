@@ -4,7 +4,6 @@
 
 #include <QDateTime>
 #include <QMetaType>
-
 #include <chrono>
 #include <optional>
 

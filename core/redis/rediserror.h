@@ -2,14 +2,14 @@
 
 #include <QMetaType>
 #include <QString>
-
 #include <expected>
 
 namespace lockscope::redis {
 
 /// What went wrong talking to a node. Every error names the node it came from, so that a
 /// failure in a multi-node operation can be reported per node.
-enum class ErrorKind {
+enum class ErrorKind
+{
     InvalidConfig,    ///< malformed URL / JSON / option; nothing was contacted
     Resolve,          ///< host name did not resolve
     Refused,          ///< TCP connection refused / unix socket missing

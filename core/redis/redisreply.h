@@ -2,7 +2,6 @@
 
 #include <QByteArray>
 #include <QString>
-
 #include <vector>
 
 namespace lockscope::redis {
@@ -12,7 +11,15 @@ namespace lockscope::redis {
 class RedisReply
 {
 public:
-    enum class Type : quint8 { Nil, Status, Error, Integer, String, Array };
+    enum class Type : quint8
+    {
+        Nil,
+        Status,
+        Error,
+        Integer,
+        String,
+        Array
+    };
 
     RedisReply() = default;
     static RedisReply nil() { return RedisReply(); }

@@ -1,0 +1,625 @@
+#include "connection.h"
+
+#include "script.h"
+#include "tlscontext.h"
+#include "util/logging.h"
+
+#include <QVarLengthArray>
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <hiredis.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace lockscope::redis {
+
+using detail::Clock;
+using detail::TlsSession;
+using detail::waitFd;
+
+namespace {
+
+QString errnoText(int error)
+{
+    return QString::fromLocal8Bit(std::strerror(error));
+}
+
+RedisReply convert(const redisReply *r)
+{
+    switch (r->type) {
+    case REDIS_REPLY_STRING:
+        return RedisReply::string(QByteArray(r->str, static_cast<qsizetype>(r->len)));
+    case REDIS_REPLY_STATUS:
+        return RedisReply::status(QByteArray(r->str, static_cast<qsizetype>(r->len)));
+    case REDIS_REPLY_ERROR:
+        return RedisReply::error(QByteArray(r->str, static_cast<qsizetype>(r->len)));
+    case REDIS_REPLY_INTEGER:
+        return RedisReply::integer(r->integer);
+    case REDIS_REPLY_ARRAY: {
+        std::vector<RedisReply> elements;
+        elements.reserve(r->elements);
+        for (size_t i = 0; i < r->elements; ++i)
+            elements.push_back(convert(r->element[i]));
+        return RedisReply::array(std::move(elements));
+    }
+    default:
+        return RedisReply::nil();
+    }
+}
+
+// Stack storage for the argv of typical commands; hiredis does the RESP encoding.
+struct ArgVector
+{
+    QVarLengthArray<const char *, 16> argv;
+    QVarLengthArray<size_t, 16> lengths;
+    void add(const char *data, qsizetype size)
+    {
+        argv.append(data ? data : "");
+        lengths.append(static_cast<size_t>(size));
+    }
+};
+
+} // namespace
+
+struct Connection::Private
+{
+    explicit Private(NodeConfig c) : config(std::move(c)), node(config.label()) {}
+
+    NodeConfig config;
+    QString node;
+    int fd = -1;
+    std::unique_ptr<TlsSession> tls;
+    redisReader *reader = nullptr;
+    QByteArray out;         // encoded commands not yet written
+    qsizetype queued = 0;   // commands in `out`
+    qsizetype inflight = 0; // commands written whose replies are not read yet
+    bool everConnected = false;
+    quint64 reconnects = 0;
+    bool readFirst = false; // last read filled the buffer: more may be waiting, skip poll()
+
+    ~Private() { closeSocket(); }
+
+    void closeSocket()
+    {
+        tls.reset();
+        if (fd >= 0)
+            ::close(fd);
+        fd = -1;
+        if (reader)
+            redisReaderFree(reader);
+        reader = nullptr;
+        out.clear();
+        queued = 0;
+        inflight = 0;
+        readFirst = false;
+    }
+
+    // Any I/O failure leaves the byte stream in an unknown state (a reply may still be on
+    // its way), so the socket is closed; the next call reconnects.
+    std::unexpected<RedisError> broken(ErrorKind kind, const QString &message)
+    {
+        closeSocket();
+        return fail(kind, node, message);
+    }
+
+    void encode(const ArgVector &args)
+    {
+        char *command = nullptr;
+        const int length =
+            redisFormatCommandArgv(&command, static_cast<int>(args.argv.size()),
+                                   const_cast<const char **>(args.argv.data()), args.lengths.data());
+        if (length > 0)
+            out.append(command, length);
+        free(command); // NOLINT: allocated by hiredis with malloc
+        ++queued;
+    }
+
+    Result<void> openSocket(Clock::time_point deadline);
+    Result<void> connectTcp(Clock::time_point deadline);
+    Result<void> connectUnix(Clock::time_point deadline);
+    Result<void> finishConnect(int socketFd, Clock::time_point deadline, const QString &what);
+    Result<void> handshake(Clock::time_point deadline);
+    Result<void> connect();
+    Result<void> ensureConnected();
+    Result<void> writeAll(Clock::time_point deadline);
+    Result<RedisReply> read(Clock::time_point deadline);
+};
+
+Result<void> Connection::Private::finishConnect(int socketFd, Clock::time_point deadline, const QString &what)
+{
+    const int ready = waitFd(socketFd, POLLOUT, deadline);
+    if (ready == 0) {
+        ::close(socketFd);
+        return fail(
+            ErrorKind::Timeout, node,
+            QStringLiteral("no answer from %1 within %2 ms").arg(what).arg(config.connectTimeout.count()));
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (ready < 0)
+        error = errno;
+    else if (::getsockopt(socketFd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+        error = errno;
+    if (error != 0) {
+        ::close(socketFd);
+        const ErrorKind kind = (error == ECONNREFUSED || error == ENOENT) ? ErrorKind::Refused
+                               : error == ETIMEDOUT                       ? ErrorKind::Timeout
+                                                                          : ErrorKind::Unreachable;
+        return fail(kind, node, QStringLiteral("%1 (%2)").arg(errnoText(error), what));
+    }
+    fd = socketFd;
+    return {};
+}
+
+Result<void> Connection::Private::connectTcp(Clock::time_point deadline)
+{
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo *list = nullptr;
+    const QByteArray host = config.host.toUtf8();
+    const QByteArray port = QByteArray::number(config.port);
+    const int rc = ::getaddrinfo(host.constData(), port.constData(), &hints, &list);
+    if (rc != 0) {
+        return fail(ErrorKind::Resolve, node,
+                    QStringLiteral("cannot resolve \"%1\": %2")
+                        .arg(config.host, QString::fromLocal8Bit(gai_strerror(rc))));
+    }
+    std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(list, &freeaddrinfo);
+    RedisError last{ErrorKind::Unreachable, node, QStringLiteral("no address for \"%1\"").arg(config.host)};
+    for (addrinfo *ai = list; ai; ai = ai->ai_next) {
+        const int s =
+            ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (s < 0) {
+            last = RedisError{ErrorKind::Io, node, errnoText(errno)};
+            continue;
+        }
+        const int one = 1;
+        ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        ::setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+        char text[INET6_ADDRSTRLEN] = {};
+        const void *addr =
+            ai->ai_family == AF_INET6
+                ? static_cast<const void *>(&reinterpret_cast<sockaddr_in6 *>(ai->ai_addr)->sin6_addr)
+                : static_cast<const void *>(&reinterpret_cast<sockaddr_in *>(ai->ai_addr)->sin_addr);
+        ::inet_ntop(ai->ai_family, addr, text, sizeof text);
+        const QString what = QString::fromLatin1(text) + QLatin1Char(':') + QString::fromLatin1(port);
+        if (::connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
+            fd = s;
+            return {};
+        }
+        if (errno != EINPROGRESS) {
+            const int error = errno;
+            ::close(s);
+            last = RedisError{error == ECONNREFUSED ? ErrorKind::Refused : ErrorKind::Unreachable, node,
+                              QStringLiteral("%1 (%2)").arg(errnoText(error), what)};
+            continue;
+        }
+        auto done = finishConnect(s, deadline, what);
+        if (done)
+            return {};
+        last = done.error();
+        if (last.kind == ErrorKind::Timeout)
+            break;
+    }
+    return std::unexpected(last);
+}
+
+Result<void> Connection::Private::connectUnix(Clock::time_point deadline)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const QByteArray path = config.unixPath.toLocal8Bit();
+    if (path.size() >= static_cast<qsizetype>(sizeof addr.sun_path))
+        return fail(ErrorKind::InvalidConfig, node,
+                    QStringLiteral("socket path is longer than %1 bytes").arg(sizeof addr.sun_path - 1));
+    std::memcpy(addr.sun_path, path.constData(), static_cast<size_t>(path.size()));
+    const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return fail(ErrorKind::Io, node, errnoText(errno));
+    if (::connect(s, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
+        fd = s;
+        return {};
+    }
+    if (errno != EINPROGRESS && errno != EAGAIN) {
+        const int error = errno;
+        ::close(s);
+        const ErrorKind kind =
+            (error == ENOENT || error == ECONNREFUSED) ? ErrorKind::Refused : ErrorKind::Unreachable;
+        return fail(kind, node, QStringLiteral("%1 (%2)").arg(errnoText(error), config.unixPath));
+    }
+    return finishConnect(s, deadline, config.unixPath);
+}
+
+Result<void> Connection::Private::openSocket(Clock::time_point deadline)
+{
+    auto opened =
+        config.transport == NodeConfig::Transport::Unix ? connectUnix(deadline) : connectTcp(deadline);
+    if (!opened)
+        return opened;
+    if (config.tls.enabled && config.transport == NodeConfig::Transport::Tcp) {
+        auto session = TlsSession::handshake(fd, config, node, deadline);
+        if (!session) {
+            const RedisError error = session.error();
+            closeSocket();
+            return std::unexpected(error);
+        }
+        tls = std::move(*session);
+    }
+    reader = redisReaderCreate();
+    return {};
+}
+
+Result<void> Connection::Private::handshake(Clock::time_point deadline)
+{
+    enum Step
+    {
+        Auth,
+        Select,
+        SetName
+    };
+    QVarLengthArray<Step, 3> steps;
+    if (!config.password.isEmpty()) {
+        ArgVector a;
+        const QByteArray user = config.username.toUtf8();
+        const QByteArray pass = config.password.toUtf8();
+        a.add("AUTH", 4);
+        if (!config.username.isEmpty())
+            a.add(user.constData(), user.size());
+        a.add(pass.constData(), pass.size());
+        encode(a);
+        steps.append(Auth);
+    }
+    if (config.db != 0) {
+        ArgVector a;
+        const QByteArray db = QByteArray::number(config.db);
+        a.add("SELECT", 6);
+        a.add(db.constData(), db.size());
+        encode(a);
+        steps.append(Select);
+    }
+    if (!config.clientName.isEmpty()) {
+        ArgVector a;
+        QByteArray name = config.clientName.toUtf8();
+        name.replace(' ', '-'); // CLIENT SETNAME rejects spaces
+        a.add("CLIENT", 6);
+        a.add("SETNAME", 7);
+        a.add(name.constData(), name.size());
+        encode(a);
+        steps.append(SetName);
+    }
+    if (steps.isEmpty())
+        return {};
+    // One round trip for the whole handshake.
+    inflight += queued;
+    queued = 0;
+    if (auto w = writeAll(deadline); !w)
+        return w;
+    std::optional<RedisError> firstError;
+    for (const Step step : steps) {
+        auto reply = read(deadline);
+        if (!reply)
+            return std::unexpected(reply.error());
+        if (!reply->isError() || firstError)
+            continue;
+        RedisError error = RedisError::fromServerReply(node, reply->bytes());
+        if (step == Auth) {
+            error.kind = ErrorKind::AuthFailed;
+            firstError = error;
+        } else if (step == SetName && error.kind != ErrorKind::AuthFailed) {
+            // The name is cosmetic: a least-privilege user may not run CLIENT.
+            qCDebug(lcRedis) << node << "CLIENT SETNAME refused:" << reply->bytes();
+        } else {
+            firstError = error;
+        }
+    }
+    if (firstError) {
+        closeSocket();
+        return std::unexpected(*firstError);
+    }
+    return {};
+}
+
+Result<void> Connection::Private::connect()
+{
+    const bool wasConnected = everConnected;
+    closeSocket();
+    const auto deadline = Clock::now() + config.connectTimeout;
+    if (auto opened = openSocket(deadline); !opened)
+        return opened;
+    if (auto shaken = handshake(deadline); !shaken)
+        return shaken;
+    everConnected = true;
+    if (wasConnected)
+        ++reconnects;
+    qCDebug(lcRedis) << node << "connected";
+    return {};
+}
+
+Result<void> Connection::Private::ensureConnected()
+{
+    if (fd >= 0 && inflight == 0) {
+        // With nothing in flight, readable means the server closed the connection (restart,
+        // idle timeout, CLIENT KILL) or sent an error before closing: reconnect before
+        // writing, so that a command is never lost to a connection that is already dead.
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0 && !(tls && tls->hasPending())) {
+            qCDebug(lcRedis) << node << "connection was closed by the server; reconnecting";
+            const QByteArray pendingOut = out;
+            const qsizetype pendingQueued = queued;
+            closeSocket();
+            out = pendingOut;
+            queued = pendingQueued;
+        }
+    }
+    if (fd >= 0)
+        return {};
+    const QByteArray pendingOut = out;
+    const qsizetype pendingQueued = queued;
+    if (auto c = connect(); !c)
+        return c;
+    out = pendingOut;
+    queued = pendingQueued;
+    return {};
+}
+
+Result<void> Connection::Private::writeAll(Clock::time_point deadline)
+{
+    qsizetype written = 0;
+    while (written < out.size()) {
+        const char *data = out.constData() + written;
+        const auto size = static_cast<size_t>(out.size() - written);
+        size_t done = 0;
+        short waitFor = POLLOUT;
+        if (tls) {
+            switch (tls->write(data, size, done)) {
+            case TlsSession::Io::Ok:
+                written += static_cast<qsizetype>(done);
+                continue;
+            case TlsSession::Io::WantRead:
+                waitFor = POLLIN;
+                break;
+            case TlsSession::Io::WantWrite:
+                break;
+            case TlsSession::Io::Closed:
+                return broken(ErrorKind::ConnectionClosed, QStringLiteral("connection closed by the server"));
+            case TlsSession::Io::Error:
+                return broken(ErrorKind::Tls, tls->errorText());
+            }
+        } else {
+            const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+            if (n >= 0) {
+                written += n;
+                continue;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                const int error = errno;
+                return broken(error == EPIPE || error == ECONNRESET ? ErrorKind::ConnectionClosed
+                                                                    : ErrorKind::Io,
+                              errnoText(error));
+            }
+        }
+        const int ready = waitFd(fd, waitFor, deadline);
+        if (ready == 0)
+            return broken(ErrorKind::Timeout,
+                          QStringLiteral("could not send within %1 ms").arg(config.commandTimeout.count()));
+        if (ready < 0)
+            return broken(ErrorKind::Io, errnoText(errno));
+    }
+    out.clear();
+    return {};
+}
+
+Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
+{
+    for (;;) {
+        void *raw = nullptr;
+        if (redisReaderGetReply(reader, &raw) != REDIS_OK)
+            return broken(ErrorKind::Protocol, QString::fromLocal8Bit(reader->errstr));
+        if (raw) {
+            auto *r = static_cast<redisReply *>(raw);
+            RedisReply reply = convert(r);
+            freeReplyObject(r);
+            --inflight;
+            return reply;
+        }
+        char buffer[16384];
+        const bool tryFirst = readFirst || (tls && tls->hasPending());
+        if (!tryFirst) {
+            const int ready = waitFd(fd, POLLIN, deadline);
+            if (ready == 0)
+                return broken(ErrorKind::Timeout,
+                              QStringLiteral("no reply within %1 ms").arg(config.commandTimeout.count()));
+            if (ready < 0)
+                return broken(ErrorKind::Io, errnoText(errno));
+        }
+        size_t got = 0;
+        if (tls) {
+            switch (tls->read(buffer, sizeof buffer, got)) {
+            case TlsSession::Io::Ok:
+                break;
+            case TlsSession::Io::WantRead:
+            case TlsSession::Io::WantWrite:
+                readFirst = false;
+                continue;
+            case TlsSession::Io::Closed:
+                return broken(ErrorKind::ConnectionClosed, QStringLiteral("connection closed by the server"));
+            case TlsSession::Io::Error:
+                return broken(ErrorKind::Tls, tls->errorText());
+            }
+        } else {
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n == 0)
+                return broken(ErrorKind::ConnectionClosed, QStringLiteral("connection closed by the server"));
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    readFirst = false;
+                    continue;
+                }
+                const int error = errno;
+                return broken(error == ECONNRESET ? ErrorKind::ConnectionClosed : ErrorKind::Io,
+                              errnoText(error));
+            }
+            got = static_cast<size_t>(n);
+        }
+        readFirst = got == sizeof buffer;
+        if (redisReaderFeed(reader, buffer, got) != REDIS_OK)
+            return broken(ErrorKind::Protocol, QString::fromLocal8Bit(reader->errstr));
+    }
+}
+
+Connection::Connection(NodeConfig config) : d(std::make_unique<Private>(std::move(config))) {}
+
+Connection::~Connection() = default;
+
+const NodeConfig &Connection::config() const
+{
+    return d->config;
+}
+
+const QString &Connection::node() const
+{
+    return d->node;
+}
+
+Result<void> Connection::connect()
+{
+    return d->connect();
+}
+
+void Connection::close()
+{
+    d->closeSocket();
+}
+
+bool Connection::isConnected() const
+{
+    return d->fd >= 0;
+}
+
+quint64 Connection::reconnectCount() const
+{
+    return d->reconnects;
+}
+
+void Connection::append(std::initializer_list<QByteArrayView> args)
+{
+    ArgVector a;
+    for (const QByteArrayView &arg : args)
+        a.add(arg.data(), arg.size());
+    d->encode(a);
+}
+
+void Connection::append(std::span<const QByteArray> args)
+{
+    ArgVector a;
+    for (const QByteArray &arg : args)
+        a.add(arg.constData(), arg.size());
+    d->encode(a);
+}
+
+qsizetype Connection::pendingReplies() const
+{
+    return d->queued + d->inflight;
+}
+
+Result<void> Connection::flush()
+{
+    if (d->queued == 0)
+        return {};
+    if (auto c = d->ensureConnected(); !c)
+        return c;
+    d->inflight += d->queued;
+    d->queued = 0;
+    return d->writeAll(Clock::now() + d->config.commandTimeout);
+}
+
+Result<RedisReply> Connection::readReply()
+{
+    if (d->inflight == 0) {
+        if (d->queued == 0)
+            return fail(ErrorKind::Protocol, d->node,
+                        QStringLiteral("readReply() without a pending command"));
+        if (auto f = flush(); !f)
+            return std::unexpected(f.error());
+    }
+    return d->read(Clock::now() + d->config.commandTimeout);
+}
+
+Result<std::vector<RedisReply>> Connection::pipeline(std::span<const std::vector<QByteArray>> commands)
+{
+    for (const auto &command : commands)
+        append(std::span<const QByteArray>(command));
+    if (auto f = flush(); !f)
+        return std::unexpected(f.error());
+    std::vector<RedisReply> replies;
+    replies.reserve(commands.size());
+    for (size_t i = 0; i < commands.size(); ++i) {
+        auto reply = d->read(Clock::now() + d->config.commandTimeout);
+        if (!reply)
+            return std::unexpected(reply.error());
+        replies.push_back(std::move(*reply));
+    }
+    return replies;
+}
+
+namespace {
+Result<RedisReply> errorReplyToError(const QString &node, Result<RedisReply> reply)
+{
+    if (reply && reply->isError())
+        return std::unexpected(RedisError::fromServerReply(node, reply->bytes()));
+    return reply;
+}
+} // namespace
+
+Result<RedisReply> Connection::command(std::initializer_list<QByteArrayView> args)
+{
+    if (pendingReplies() != 0)
+        return fail(ErrorKind::Protocol, d->node,
+                    QStringLiteral("command() while pipelined replies are pending"));
+    append(args);
+    return errorReplyToError(d->node, readReply());
+}
+
+Result<RedisReply> Connection::command(std::span<const QByteArray> args)
+{
+    if (pendingReplies() != 0)
+        return fail(ErrorKind::Protocol, d->node,
+                    QStringLiteral("command() while pipelined replies are pending"));
+    append(args);
+    return errorReplyToError(d->node, readReply());
+}
+
+Result<RedisReply> Connection::eval(const Script &script, std::span<const QByteArray> keys,
+                                    std::span<const QByteArray> args)
+{
+    std::vector<QByteArray> argv;
+    argv.reserve(3 + keys.size() + args.size());
+    argv.emplace_back(QByteArrayLiteral("EVALSHA"));
+    argv.push_back(script.sha1());
+    argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto reply = command(std::span<const QByteArray>(argv));
+    if (reply || reply.error().kind != ErrorKind::NoScript)
+        return reply;
+    // The server lost its script cache (restart, failover, SCRIPT FLUSH): send the source.
+    // EVAL caches it again, so the next EVALSHA succeeds.
+    argv[0] = QByteArrayLiteral("EVAL");
+    argv[1] = script.source();
+    return command(std::span<const QByteArray>(argv));
+}
+
+} // namespace lockscope::redis

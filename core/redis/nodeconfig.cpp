@@ -1,0 +1,403 @@
+#include "nodeconfig.h"
+
+#include "util/duration.h"
+
+#include <QJsonValue>
+#include <QRegularExpression>
+#include <QUrl>
+#include <QUrlQuery>
+
+namespace lockscope::redis {
+
+namespace {
+
+/// The URL as typed, with any password replaced, so that errors never echo secrets.
+QString redactUrl(const QString &url)
+{
+    static const QRegularExpression userInfo(
+        QStringLiteral("^([A-Za-z][A-Za-z0-9+.-]*://[^/@?#:]*:)[^@/?#]*@"));
+    static const QRegularExpression passwordParam(QStringLiteral("([?&]password=)[^&#]*"));
+    QString out = url;
+    out.replace(userInfo, QStringLiteral("\\1***@"));
+    out.replace(passwordParam, QStringLiteral("\\1***"));
+    return out;
+}
+
+std::unexpected<RedisError> invalid(const QString &url, const QString &why)
+{
+    return fail(ErrorKind::InvalidConfig, redactUrl(url), why);
+}
+
+std::optional<bool> parseBool(const QString &value)
+{
+    const QString v = value.toLower();
+    if (v == u"1" || v == u"true" || v == u"yes" || v == u"on")
+        return true;
+    if (v == u"0" || v == u"false" || v == u"no" || v == u"off")
+        return false;
+    return std::nullopt;
+}
+
+QString boolText(bool value)
+{
+    return value ? QStringLiteral("1") : QStringLiteral("0");
+}
+
+} // namespace
+
+Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
+{
+    const QString trimmed = url.trimmed();
+    if (trimmed.isEmpty())
+        return invalid(url, QStringLiteral("empty URL"));
+    const QUrl parsed(trimmed, QUrl::StrictMode);
+    if (!parsed.isValid())
+        return invalid(url, QStringLiteral("malformed URL (%1)").arg(parsed.errorString()));
+
+    NodeConfig config;
+    const QString scheme = parsed.scheme().toLower();
+    if (scheme == u"redis" || scheme == u"rediss") {
+        config.transport = Transport::Tcp;
+        config.tls.enabled = scheme == u"rediss";
+        config.host = parsed.host(QUrl::FullyDecoded);
+        if (config.host.isEmpty())
+            return invalid(url, QStringLiteral("no host given"));
+        if (parsed.port() == 0)
+            return invalid(url, QStringLiteral("port 0 is not a valid port"));
+        // QUrl accepts "host:" as no port, and rejects ports above 65535 itself.
+        config.port = static_cast<quint16>(parsed.port(6379));
+        const QString path = parsed.path(QUrl::FullyDecoded);
+        if (!path.isEmpty() && path != u"/") {
+            bool ok = false;
+            const int db = path.mid(1).toInt(&ok);
+            if (!ok || db < 0 || path.mid(1).startsWith(QLatin1Char('+')))
+                return invalid(url, QStringLiteral("database \"%1\" is not a number").arg(path.mid(1)));
+            config.db = db;
+        }
+        config.username = parsed.userName(QUrl::FullyDecoded);
+        config.password = parsed.password(QUrl::FullyDecoded);
+        // redis://secret@host (no colon) is the password-only form redis-cli accepts.
+        if (!config.username.isEmpty() && config.password.isEmpty() &&
+            !parsed.userInfo(QUrl::FullyEncoded).contains(QLatin1Char(':'))) {
+            config.password = config.username;
+            config.username.clear();
+        }
+    } else if (scheme == u"unix") {
+        config.transport = Transport::Unix;
+        config.host.clear();
+        config.port = 0;
+        config.unixPath = parsed.path(QUrl::FullyDecoded);
+        if (!parsed.host().isEmpty())
+            return invalid(url, QStringLiteral("unix socket URLs have no host: use unix:///path/to/socket"));
+        if (config.unixPath.isEmpty() || config.unixPath == u"/")
+            return invalid(url, QStringLiteral("no socket path given"));
+    } else if (scheme.isEmpty()) {
+        return invalid(url, QStringLiteral("no scheme: expected redis://, rediss:// or unix://"));
+    } else {
+        return invalid(url,
+                       QStringLiteral("unsupported scheme \"%1\": expected redis://, rediss:// or unix://")
+                           .arg(parsed.scheme()));
+    }
+
+    const QUrlQuery query(parsed);
+    bool tlsOptionSeen = false;
+    QString tlsOptionName;
+    for (const auto &[rawKey, rawValue] : query.queryItems(QUrl::FullyDecoded)) {
+        const QString key = rawKey.toLower();
+        const QString &value = rawValue;
+        auto duration = [&](std::chrono::milliseconds &target) -> std::optional<RedisError> {
+            const auto d = parseDuration(value);
+            if (!d || d->count() <= 0)
+                return RedisError{ErrorKind::InvalidConfig, redactUrl(url),
+                                  QStringLiteral("option %1=\"%2\" is not a duration (use e.g. 500ms, 2s)")
+                                      .arg(rawKey, value)};
+            target = *d;
+            return std::nullopt;
+        };
+        std::optional<RedisError> error;
+        if (key == u"name") {
+            config.name = value;
+        } else if (key == u"db") {
+            bool ok = false;
+            const int db = value.toInt(&ok);
+            if (!ok || db < 0)
+                return invalid(url, QStringLiteral("database \"%1\" is not a number").arg(value));
+            config.db = db;
+        } else if (key == u"user" || key == u"username") {
+            config.username = value;
+        } else if (key == u"password") {
+            config.password = value;
+        } else if (key == u"client_name") {
+            config.clientName = value;
+        } else if (key == u"connect_timeout") {
+            error = duration(config.connectTimeout);
+        } else if (key == u"timeout") {
+            error = duration(config.commandTimeout);
+        } else if (key == u"ca" || key == u"capath" || key == u"cert" || key == u"key" || key == u"sni" ||
+                   key == u"verify") {
+            tlsOptionSeen = true;
+            tlsOptionName = rawKey;
+            if (key == u"ca")
+                config.tls.caFile = value;
+            else if (key == u"capath")
+                config.tls.caDir = value;
+            else if (key == u"cert")
+                config.tls.certFile = value;
+            else if (key == u"key")
+                config.tls.keyFile = value;
+            else if (key == u"sni")
+                config.tls.serverName = value;
+            else if (const auto b = parseBool(value))
+                config.tls.verifyPeer = *b;
+            else
+                return invalid(url, QStringLiteral("option verify=\"%1\" must be 1 or 0").arg(value));
+        } else {
+            return invalid(url, QStringLiteral("unknown option \"%1\"").arg(rawKey));
+        }
+        if (error)
+            return std::unexpected(*error);
+    }
+    if (tlsOptionSeen && !config.tls.enabled)
+        return invalid(url, QStringLiteral("TLS option \"%1\" needs a rediss:// URL").arg(tlsOptionName));
+    if (config.tls.certFile.isEmpty() != config.tls.keyFile.isEmpty())
+        return invalid(url, QStringLiteral("a client certificate needs both cert and key"));
+    return config;
+}
+
+Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
+{
+    NodeConfig config;
+    const QString where = json.value(QStringLiteral("name"))
+                              .toString(json.value(QStringLiteral("url")).toString(QStringLiteral("node")));
+    auto bad = [&](const QString &why) {
+        return fail(ErrorKind::InvalidConfig, redactUrl(where), why);
+    };
+
+    if (json.contains(QStringLiteral("url"))) {
+        if (!json.value(QStringLiteral("url")).isString())
+            return bad(QStringLiteral("\"url\" must be a string"));
+        auto fromUrl = NodeConfig::fromUrl(json.value(QStringLiteral("url")).toString());
+        if (!fromUrl)
+            return std::unexpected(fromUrl.error());
+        config = *fromUrl;
+    }
+    static const QStringList known = {QStringLiteral("name"),
+                                      QStringLiteral("url"),
+                                      QStringLiteral("host"),
+                                      QStringLiteral("port"),
+                                      QStringLiteral("unix_path"),
+                                      QStringLiteral("db"),
+                                      QStringLiteral("username"),
+                                      QStringLiteral("password"),
+                                      QStringLiteral("tls"),
+                                      QStringLiteral("client_name"),
+                                      QStringLiteral("connect_timeout_ms"),
+                                      QStringLiteral("command_timeout_ms")};
+    for (auto it = json.begin(); it != json.end(); ++it) {
+        if (!known.contains(it.key()))
+            return bad(QStringLiteral("unknown key \"%1\"").arg(it.key()));
+    }
+    auto str = [&](const char *key, QString &target) -> bool {
+        const QJsonValue v = json.value(QLatin1String(key));
+        if (v.isUndefined())
+            return true;
+        if (!v.isString())
+            return false;
+        target = v.toString();
+        return true;
+    };
+    auto integer = [&](const QJsonObject &obj, const char *key, qint64 min, qint64 max,
+                       qint64 &target) -> bool {
+        const QJsonValue v = obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return true;
+        if (!v.isDouble() || v.toDouble() != static_cast<double>(v.toInteger()) || v.toInteger() < min ||
+            v.toInteger() > max)
+            return false;
+        target = v.toInteger();
+        return true;
+    };
+    for (const char *key : {"name", "host", "unix_path", "username", "password", "client_name"}) {
+        QString *target = nullptr;
+        const QLatin1String k(key);
+        if (k == QLatin1String("name"))
+            target = &config.name;
+        else if (k == QLatin1String("host"))
+            target = &config.host;
+        else if (k == QLatin1String("unix_path"))
+            target = &config.unixPath;
+        else if (k == QLatin1String("username"))
+            target = &config.username;
+        else if (k == QLatin1String("password"))
+            target = &config.password;
+        else
+            target = &config.clientName;
+        if (!str(key, *target))
+            return bad(QStringLiteral("\"%1\" must be a string").arg(k));
+    }
+    if (json.contains(QStringLiteral("unix_path")))
+        config.transport = Transport::Unix;
+    qint64 port = config.port, db = config.db, connectMs = config.connectTimeout.count(),
+           commandMs = config.commandTimeout.count();
+    if (!integer(json, "port", 1, 65535, port))
+        return bad(QStringLiteral("\"port\" must be an integer between 1 and 65535"));
+    if (!integer(json, "db", 0, 1 << 20, db))
+        return bad(QStringLiteral("\"db\" must be a non-negative integer"));
+    if (!integer(json, "connect_timeout_ms", 1, 3'600'000, connectMs))
+        return bad(QStringLiteral("\"connect_timeout_ms\" must be a positive integer"));
+    if (!integer(json, "command_timeout_ms", 1, 3'600'000, commandMs))
+        return bad(QStringLiteral("\"command_timeout_ms\" must be a positive integer"));
+    config.port = static_cast<quint16>(port);
+    config.db = static_cast<int>(db);
+    config.connectTimeout = std::chrono::milliseconds(connectMs);
+    config.commandTimeout = std::chrono::milliseconds(commandMs);
+
+    if (json.contains(QStringLiteral("tls"))) {
+        const QJsonValue tlsValue = json.value(QStringLiteral("tls"));
+        if (!tlsValue.isObject())
+            return bad(QStringLiteral("\"tls\" must be an object"));
+        const QJsonObject tls = tlsValue.toObject();
+        static const QStringList tlsKnown = {QStringLiteral("enabled"),    QStringLiteral("ca_file"),
+                                             QStringLiteral("ca_dir"),     QStringLiteral("cert_file"),
+                                             QStringLiteral("key_file"),   QStringLiteral("verify"),
+                                             QStringLiteral("server_name")};
+        for (auto it = tls.begin(); it != tls.end(); ++it) {
+            if (!tlsKnown.contains(it.key()))
+                return bad(QStringLiteral("unknown key \"tls.%1\"").arg(it.key()));
+        }
+        for (const char *key : {"enabled", "verify"}) {
+            const QJsonValue v = tls.value(QLatin1String(key));
+            if (v.isUndefined())
+                continue;
+            if (!v.isBool())
+                return bad(QStringLiteral("\"tls.%1\" must be true or false").arg(QLatin1String(key)));
+            (qstrcmp(key, "enabled") == 0 ? config.tls.enabled : config.tls.verifyPeer) = v.toBool();
+        }
+        const std::pair<const char *, QString *> files[] = {{"ca_file", &config.tls.caFile},
+                                                            {"ca_dir", &config.tls.caDir},
+                                                            {"cert_file", &config.tls.certFile},
+                                                            {"key_file", &config.tls.keyFile},
+                                                            {"server_name", &config.tls.serverName}};
+        for (const auto &[key, target] : files) {
+            const QJsonValue v = tls.value(QLatin1String(key));
+            if (v.isUndefined())
+                continue;
+            if (!v.isString())
+                return bad(QStringLiteral("\"tls.%1\" must be a string").arg(QLatin1String(key)));
+            *target = v.toString();
+        }
+    }
+    if (config.transport == Transport::Tcp && config.host.isEmpty())
+        return bad(QStringLiteral("no host given"));
+    if (config.transport == Transport::Unix && config.unixPath.isEmpty())
+        return bad(QStringLiteral("no socket path given"));
+    if (config.tls.certFile.isEmpty() != config.tls.keyFile.isEmpty())
+        return bad(QStringLiteral("a client certificate needs both cert_file and key_file"));
+    return config;
+}
+
+QString NodeConfig::address() const
+{
+    if (transport == Transport::Unix)
+        return unixPath;
+    const bool v6 = host.contains(QLatin1Char(':'));
+    return (v6 ? QLatin1Char('[') + host + QLatin1Char(']') : host) + QLatin1Char(':') +
+           QString::number(port);
+}
+
+QString NodeConfig::label() const
+{
+    return name.isEmpty() ? address() : name;
+}
+
+QString NodeConfig::toUrl(bool includeSecrets) const
+{
+    QUrlQuery query;
+    QUrl url;
+    if (transport == Transport::Unix) {
+        url.setScheme(QStringLiteral("unix"));
+        url.setPath(unixPath);
+        if (db != 0)
+            query.addQueryItem(QStringLiteral("db"), QString::number(db));
+        if (!username.isEmpty())
+            query.addQueryItem(QStringLiteral("user"), username);
+        if (!password.isEmpty())
+            query.addQueryItem(QStringLiteral("password"), includeSecrets ? password : QStringLiteral("***"));
+    } else {
+        url.setScheme(tls.enabled ? QStringLiteral("rediss") : QStringLiteral("redis"));
+        url.setHost(host);
+        url.setPort(port);
+        if (!username.isEmpty())
+            url.setUserName(username);
+        if (!password.isEmpty())
+            url.setPassword(includeSecrets ? password : QStringLiteral("***"));
+        if (db != 0)
+            url.setPath(QLatin1Char('/') + QString::number(db));
+        if (tls.enabled) {
+            if (!tls.caFile.isEmpty())
+                query.addQueryItem(QStringLiteral("ca"), tls.caFile);
+            if (!tls.caDir.isEmpty())
+                query.addQueryItem(QStringLiteral("capath"), tls.caDir);
+            if (!tls.certFile.isEmpty())
+                query.addQueryItem(QStringLiteral("cert"), tls.certFile);
+            if (!tls.keyFile.isEmpty())
+                query.addQueryItem(QStringLiteral("key"), tls.keyFile);
+            if (!tls.serverName.isEmpty())
+                query.addQueryItem(QStringLiteral("sni"), tls.serverName);
+            if (!tls.verifyPeer)
+                query.addQueryItem(QStringLiteral("verify"), boolText(false));
+        }
+    }
+    if (!name.isEmpty())
+        query.addQueryItem(QStringLiteral("name"), name);
+    const NodeConfig defaults;
+    if (clientName != defaults.clientName)
+        query.addQueryItem(QStringLiteral("client_name"), clientName);
+    if (connectTimeout != defaults.connectTimeout)
+        query.addQueryItem(QStringLiteral("connect_timeout"), formatDuration(connectTimeout));
+    if (commandTimeout != defaults.commandTimeout)
+        query.addQueryItem(QStringLiteral("timeout"), formatDuration(commandTimeout));
+    if (!query.isEmpty())
+        url.setQuery(query);
+    return url.toString(QUrl::FullyEncoded);
+}
+
+QJsonObject NodeConfig::toJson(bool includeSecrets) const
+{
+    QJsonObject json;
+    if (!name.isEmpty())
+        json[QStringLiteral("name")] = name;
+    if (transport == Transport::Unix) {
+        json[QStringLiteral("unix_path")] = unixPath;
+    } else {
+        json[QStringLiteral("host")] = host;
+        json[QStringLiteral("port")] = port;
+    }
+    if (db != 0)
+        json[QStringLiteral("db")] = db;
+    if (!username.isEmpty())
+        json[QStringLiteral("username")] = username;
+    if (includeSecrets && !password.isEmpty())
+        json[QStringLiteral("password")] = password;
+    if (tls.enabled || tls != TlsOptions{}) {
+        QJsonObject t;
+        t[QStringLiteral("enabled")] = tls.enabled;
+        t[QStringLiteral("verify")] = tls.verifyPeer;
+        const std::pair<const char *, const QString *> files[] = {{"ca_file", &tls.caFile},
+                                                                  {"ca_dir", &tls.caDir},
+                                                                  {"cert_file", &tls.certFile},
+                                                                  {"key_file", &tls.keyFile},
+                                                                  {"server_name", &tls.serverName}};
+        for (const auto &[key, value] : files) {
+            if (!value->isEmpty())
+                t[QLatin1String(key)] = *value;
+        }
+        json[QStringLiteral("tls")] = t;
+    }
+    json[QStringLiteral("client_name")] = clientName;
+    json[QStringLiteral("connect_timeout_ms")] = static_cast<qint64>(connectTimeout.count());
+    json[QStringLiteral("command_timeout_ms")] = static_cast<qint64>(commandTimeout.count());
+    return json;
+}
+
+} // namespace lockscope::redis
