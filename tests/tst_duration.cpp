@@ -1,0 +1,110 @@
+#include "util/duration.h"
+
+#include <QTest>
+
+using namespace std::chrono_literals;
+using lockscope::formatDuration;
+using lockscope::parseDuration;
+
+class TestDuration : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void parseValid_data();
+    void parseValid();
+    void parseInvalid_data();
+    void parseInvalid();
+    void format_data();
+    void format();
+    void roundTrip_data();
+    void roundTrip();
+};
+
+void TestDuration::parseValid_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<qint64>("ms");
+    QTest::newRow("milliseconds") << QStringLiteral("250ms") << qint64(250);
+    QTest::newRow("seconds") << QStringLiteral("2s") << qint64(2000);
+    QTest::newRow("fractional seconds") << QStringLiteral("1.5s") << qint64(1500);
+    QTest::newRow("minutes") << QStringLiteral("3m") << qint64(180000);
+    QTest::newRow("hours") << QStringLiteral("1h") << qint64(3600000);
+    QTest::newRow("bare integer is ms") << QStringLiteral("100") << qint64(100);
+    QTest::newRow("zero") << QStringLiteral("0") << qint64(0);
+    QTest::newRow("zero seconds") << QStringLiteral("0s") << qint64(0);
+    QTest::newRow("large") << QStringLiteral("86400s") << qint64(86400000);
+}
+
+void TestDuration::parseValid()
+{
+    QFETCH(QString, text);
+    QFETCH(qint64, ms);
+    const auto parsed = parseDuration(text);
+    QVERIFY2(parsed.has_value(), qPrintable(text));
+    QCOMPARE(parsed->count(), ms);
+}
+
+void TestDuration::parseInvalid_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::newRow("empty") << QString();
+    QTest::newRow("word") << QStringLiteral("abc");
+    QTest::newRow("negative bare") << QStringLiteral("-5");
+    QTest::newRow("negative seconds") << QStringLiteral("-1s");
+    QTest::newRow("unknown unit") << QStringLiteral("5x");
+    QTest::newRow("unit only") << QStringLiteral("ms");
+    QTest::newRow("seconds unit only") << QStringLiteral("s");
+    QTest::newRow("trailing garbage") << QStringLiteral("5s5");
+    QTest::newRow("double dot") << QStringLiteral("1.2.3s");
+}
+
+void TestDuration::parseInvalid()
+{
+    QFETCH(QString, text);
+    const auto parsed = parseDuration(text);
+    QVERIFY2(
+        !parsed.has_value(),
+        qPrintable(QStringLiteral("\"%1\" parsed as %2 ms").arg(text).arg(parsed ? parsed->count() : 0)));
+}
+
+void TestDuration::format_data()
+{
+    QTest::addColumn<qint64>("ms");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("sub-second") << qint64(850) << QStringLiteral("850ms");
+    QTest::newRow("whole seconds") << qint64(2000) << QStringLiteral("2s");
+    QTest::newRow("fractional seconds") << qint64(1500) << QStringLiteral("1.5s");
+    QTest::newRow("minutes") << qint64(180000) << QStringLiteral("3m");
+    QTest::newRow("hours and minutes") << qint64(3720000) << QStringLiteral("1h2m");
+}
+
+void TestDuration::format()
+{
+    QFETCH(qint64, ms);
+    QFETCH(QString, text);
+    QCOMPARE(formatDuration(std::chrono::milliseconds(ms)), text);
+}
+
+void TestDuration::roundTrip_data()
+{
+    QTest::addColumn<qint64>("ms");
+    QTest::newRow("1ms") << qint64(1);
+    QTest::newRow("850ms") << qint64(850);
+    QTest::newRow("1.5s") << qint64(1500);
+    QTest::newRow("2s") << qint64(2000);
+    QTest::newRow("3m") << qint64(180000);
+    QTest::newRow("1h") << qint64(3600000);
+}
+
+void TestDuration::roundTrip()
+{
+    QFETCH(qint64, ms);
+    const QString text = formatDuration(std::chrono::milliseconds(ms));
+    const auto parsed = parseDuration(text);
+    QVERIFY2(parsed.has_value(), qPrintable(text));
+    QCOMPARE(parsed->count(), ms);
+}
+
+QTEST_GUILESS_MAIN(TestDuration)
+#include "tst_duration.moc"

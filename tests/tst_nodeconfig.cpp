@@ -1,0 +1,382 @@
+#include "redis/nodeconfig.h"
+#include "redisfixture.h"
+
+#include <QJsonObject>
+#include <QTest>
+
+using namespace lockscope::redis;
+using namespace std::chrono_literals;
+
+namespace {
+const QString kSecret = QStringLiteral("topSecret42");
+}
+
+class TestNodeConfig : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void plainUrl();
+    void urlWithPortAndDb();
+    void urlWithUserAndPassword();
+    void urlWithPasswordOnly();
+    void percentEncodedPassword();
+    void ipv6Host();
+    void tlsOptions();
+    void tlsVerifyOnByDefault();
+    void unixSocket();
+    void generalOptions();
+    void malformed_data();
+    void malformed();
+    void toUrlRedactsPassword();
+    void toUrlRoundTrip_data();
+    void toUrlRoundTrip();
+    void jsonRoundTrip();
+    void jsonWithoutSecrets();
+    void jsonMalformed_data();
+    void jsonMalformed();
+    void labelAndAddress();
+
+private:
+    static NodeConfig fullConfig();
+};
+
+static NodeConfig parseOrFail(const QString &url, bool *ok)
+{
+    auto result = NodeConfig::fromUrl(url);
+    *ok = result.has_value();
+    if (!result) {
+        qWarning() << "parse failed:" << result.error().toString();
+        return {};
+    }
+    return *result;
+}
+
+void TestNodeConfig::plainUrl()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("redis://localhost"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(c.transport, NodeConfig::Transport::Tcp);
+    QCOMPARE(c.host, QStringLiteral("localhost"));
+    QCOMPARE(c.port, quint16(6379));
+    QCOMPARE(c.db, 0);
+    QVERIFY(c.username.isEmpty());
+    QVERIFY(c.password.isEmpty());
+    QVERIFY(!c.tls.enabled);
+}
+
+void TestNodeConfig::urlWithPortAndDb()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("redis://cache.example.com:7000/3"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(c.host, QStringLiteral("cache.example.com"));
+    QCOMPARE(c.port, quint16(7000));
+    QCOMPARE(c.db, 3);
+}
+
+void TestNodeConfig::urlWithUserAndPassword()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("redis://alice:%1@10.0.0.5:6380/1").arg(kSecret), &ok);
+    QVERIFY(ok);
+    QCOMPARE(c.username, QStringLiteral("alice"));
+    QCOMPARE(c.password, kSecret);
+    QCOMPARE(c.host, QStringLiteral("10.0.0.5"));
+    QCOMPARE(c.port, quint16(6380));
+    QCOMPARE(c.db, 1);
+}
+
+void TestNodeConfig::urlWithPasswordOnly()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("redis://:%1@host").arg(kSecret), &ok);
+    QVERIFY(ok);
+    QVERIFY(c.username.isEmpty());
+    QCOMPARE(c.password, kSecret);
+}
+
+void TestNodeConfig::percentEncodedPassword()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("redis://bob:p%40ss%3Aw%2Frd%25%20x@host:6390"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(c.username, QStringLiteral("bob"));
+    QCOMPARE(c.password, QStringLiteral("p@ss:w/rd% x"));
+    QCOMPARE(c.port, quint16(6390));
+}
+
+void TestNodeConfig::ipv6Host()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("redis://[::1]:6385"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(c.host, QStringLiteral("::1"));
+    QCOMPARE(c.port, quint16(6385));
+    QVERIFY2(c.address().contains(QStringLiteral("::1")) && c.address().contains(QStringLiteral("6385")),
+             qPrintable(c.address()));
+}
+
+void TestNodeConfig::tlsOptions()
+{
+    bool ok = false;
+    const NodeConfig c =
+        parseOrFail(QStringLiteral("rediss://redis.internal:6390?ca=/etc/ca.pem&cert=/etc/client.pem"
+                                   "&key=/etc/client.key&sni=redis.example.org&verify=0"),
+                    &ok);
+    QVERIFY(ok);
+    QVERIFY(c.tls.enabled);
+    QCOMPARE(c.tls.caFile, QStringLiteral("/etc/ca.pem"));
+    QCOMPARE(c.tls.certFile, QStringLiteral("/etc/client.pem"));
+    QCOMPARE(c.tls.keyFile, QStringLiteral("/etc/client.key"));
+    QCOMPARE(c.tls.serverName, QStringLiteral("redis.example.org"));
+    QVERIFY(!c.tls.verifyPeer);
+    QCOMPARE(c.port, quint16(6390));
+
+    const NodeConfig dirConfig =
+        parseOrFail(QStringLiteral("rediss://h?capath=/etc/ssl/certs&verify=true"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(dirConfig.tls.caDir, QStringLiteral("/etc/ssl/certs"));
+    QVERIFY(dirConfig.tls.verifyPeer);
+}
+
+void TestNodeConfig::tlsVerifyOnByDefault()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("rediss://secure-host"), &ok);
+    QVERIFY(ok);
+    QVERIFY(c.tls.enabled);
+    QVERIFY(c.tls.verifyPeer);
+    QVERIFY(c.tls.caFile.isEmpty());
+}
+
+void TestNodeConfig::unixSocket()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(QStringLiteral("unix:///var/run/redis/redis.sock?db=2"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(c.transport, NodeConfig::Transport::Unix);
+    QCOMPARE(c.unixPath, QStringLiteral("/var/run/redis/redis.sock"));
+    QCOMPARE(c.db, 2);
+    QVERIFY(!c.tls.enabled);
+
+    const NodeConfig withAuth =
+        parseOrFail(QStringLiteral("unix:///tmp/r.sock?user=carol&password=%1").arg(kSecret), &ok);
+    QVERIFY(ok);
+    QCOMPARE(withAuth.username, QStringLiteral("carol"));
+    QCOMPARE(withAuth.password, kSecret);
+}
+
+void TestNodeConfig::generalOptions()
+{
+    bool ok = false;
+    const NodeConfig c = parseOrFail(
+        QStringLiteral("redis://h?name=primary&client_name=worker-7&connect_timeout=500ms&timeout=2s"), &ok);
+    QVERIFY(ok);
+    QCOMPARE(c.name, QStringLiteral("primary"));
+    QCOMPARE(c.clientName, QStringLiteral("worker-7"));
+    QCOMPARE(c.connectTimeout, 500ms);
+    QCOMPARE(c.commandTimeout, 2000ms);
+    QCOMPARE(c.label(), QStringLiteral("primary"));
+}
+
+void TestNodeConfig::malformed_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QStringList>("mentions"); // any of these, case-insensitive, must appear
+    const QString pw = QStringLiteral("u:%1@").arg(kSecret);
+    QTest::newRow("bad scheme") << QStringLiteral("http://%1host:6379").arg(pw) << QStringList{"scheme"};
+    QTest::newRow("no scheme") << QStringLiteral("%1host:6379").arg(pw) << QStringList{"scheme", "malformed"};
+    QTest::newRow("port not a number") << QStringLiteral("redis://%1host:abc").arg(pw) << QStringList{"port"};
+    QTest::newRow("port 0") << QStringLiteral("redis://%1host:0").arg(pw) << QStringList{"port"};
+    QTest::newRow("port too large") << QStringLiteral("redis://%1host:70000").arg(pw) << QStringList{"port"};
+    QTest::newRow("db not a number") << QStringLiteral("redis://%1host:6379/abc").arg(pw)
+                                     << QStringList{"database", "db"};
+    QTest::newRow("db option not a number")
+        << QStringLiteral("redis://%1host?db=x1").arg(pw) << QStringList{"database", "db"};
+    QTest::newRow("unknown option") << QStringLiteral("redis://%1host?colour=red").arg(pw)
+                                    << QStringList{"colour"};
+    QTest::newRow("verify=maybe") << QStringLiteral("rediss://%1host?verify=maybe").arg(pw)
+                                  << QStringList{"verify"};
+    QTest::newRow("bad timeout") << QStringLiteral("redis://%1host?timeout=soon").arg(pw)
+                                 << QStringList{"timeout"};
+    QTest::newRow("unix without path") << QStringLiteral("unix://") << QStringList{"path"};
+    QTest::newRow("unix password in query")
+        << QStringLiteral("unix://?password=%1").arg(kSecret) << QStringList{"path", "host"};
+    QTest::newRow("TLS option on redis://")
+        << QStringLiteral("redis://%1host?ca=/etc/ca.pem").arg(pw) << QStringList{"rediss", "tls"};
+    QTest::newRow("sni on redis://") << QStringLiteral("redis://%1host?sni=x").arg(pw)
+                                     << QStringList{"rediss", "tls"};
+    QTest::newRow("empty") << QString() << QStringList{"empty"};
+}
+
+void TestNodeConfig::malformed()
+{
+    QFETCH(QString, url);
+    QFETCH(QStringList, mentions);
+    const auto result = NodeConfig::fromUrl(url);
+    QVERIFY2(!result.has_value(), qPrintable(QStringLiteral("accepted: ") + url));
+    const RedisError &error = result.error();
+    QCOMPARE(error.kind, ErrorKind::InvalidConfig);
+    const QString text = error.toString();
+    QVERIFY2(!text.contains(kSecret), qPrintable(QStringLiteral("password leaked: ") + text));
+    bool named = false;
+    for (const QString &word : mentions)
+        named = named || text.contains(word, Qt::CaseInsensitive);
+    QVERIFY2(named, qPrintable(QStringLiteral("\"%1\" does not name the problem (%2)")
+                                   .arg(text, mentions.join(QLatin1Char('/')))));
+    if (url.contains(QLatin1Char('@'))) {
+        // The URL appears, with the password replaced.
+        QString redacted = url;
+        redacted.replace(kSecret, QStringLiteral("***"));
+        QVERIFY2(text.contains(redacted),
+                 qPrintable(QStringLiteral("\"%1\" does not show \"%2\"").arg(text, redacted)));
+    }
+}
+
+NodeConfig TestNodeConfig::fullConfig()
+{
+    NodeConfig c;
+    c.name = QStringLiteral("orders");
+    c.host = QStringLiteral("redis.example.org");
+    c.port = 6390;
+    c.db = 4;
+    c.username = QStringLiteral("svc-locks");
+    c.password = QStringLiteral("p@ss:w/rd?&=#x");
+    c.tls.enabled = true;
+    c.tls.caFile = QStringLiteral("/etc/lockscope/ca.pem");
+    c.tls.certFile = QStringLiteral("/etc/lockscope/client.pem");
+    c.tls.keyFile = QStringLiteral("/etc/lockscope/client.key");
+    c.tls.serverName = QStringLiteral("redis.internal");
+    c.tls.verifyPeer = false;
+    c.connectTimeout = 750ms;
+    c.commandTimeout = 1500ms;
+    c.clientName = QStringLiteral("lockscope-ci");
+    return c;
+}
+
+void TestNodeConfig::toUrlRedactsPassword()
+{
+    const NodeConfig c = fullConfig();
+    const QString redacted = c.toUrl();
+    QVERIFY2(!redacted.contains(QStringLiteral("p@ss")) && !redacted.contains(QStringLiteral("p%40ss")),
+             qPrintable(redacted));
+    QVERIFY2(redacted.contains(QStringLiteral("***")) || redacted.contains(QStringLiteral("%2A%2A%2A")),
+             qPrintable(redacted));
+    QVERIFY(redacted.startsWith(QStringLiteral("rediss://")));
+
+    const QString withSecrets = c.toUrl(true);
+    QVERIFY2(!withSecrets.contains(QStringLiteral("***")), qPrintable(withSecrets));
+
+    // A redacted URL still parses, to a config without the real password.
+    const auto reparsed = NodeConfig::fromUrl(redacted);
+    QVERIFY2(reparsed.has_value(), lockscope::test::describe(reparsed).constData());
+    QVERIFY(reparsed->password != c.password);
+}
+
+void TestNodeConfig::toUrlRoundTrip_data()
+{
+    QTest::addColumn<NodeConfig>("config");
+    QTest::newRow("full TLS") << fullConfig();
+    NodeConfig plain;
+    plain.host = QStringLiteral("10.1.2.3");
+    plain.port = 7001;
+    QTest::newRow("plain") << plain;
+    NodeConfig v6;
+    v6.host = QStringLiteral("::1");
+    v6.port = 6400;
+    v6.password = QStringLiteral("üñí cödé");
+    QTest::newRow("ipv6 unicode password") << v6;
+    NodeConfig unixConfig;
+    unixConfig.transport = NodeConfig::Transport::Unix;
+    unixConfig.host.clear();
+    unixConfig.port = 0;
+    unixConfig.unixPath = QStringLiteral("/run/redis/redis.sock");
+    unixConfig.db = 2;
+    unixConfig.username = QStringLiteral("dave");
+    unixConfig.password = QStringLiteral("a&b=c");
+    QTest::newRow("unix") << unixConfig;
+}
+
+void TestNodeConfig::toUrlRoundTrip()
+{
+    QFETCH(NodeConfig, config);
+    const QString url = config.toUrl(true);
+    const auto parsed = NodeConfig::fromUrl(url);
+    QVERIFY2(parsed.has_value(), (url.toUtf8() + " -> " + lockscope::test::describe(parsed)).constData());
+    QCOMPARE(parsed->toUrl(true), url);
+    QVERIFY2(*parsed == config, qPrintable(url));
+}
+
+void TestNodeConfig::jsonRoundTrip()
+{
+    const NodeConfig c = fullConfig();
+    const QJsonObject json = c.toJson(true);
+    QCOMPARE(json.value(QStringLiteral("password")).toString(), c.password);
+    const auto back = NodeConfig::fromJson(json);
+    QVERIFY2(back.has_value(), lockscope::test::describe(back).constData());
+    QVERIFY(*back == c);
+}
+
+void TestNodeConfig::jsonWithoutSecrets()
+{
+    const NodeConfig c = fullConfig();
+    const QJsonObject json = c.toJson();
+    QVERIFY(!json.contains(QStringLiteral("password")) ||
+            json.value(QStringLiteral("password")).toString().isEmpty());
+    for (auto it = json.begin(); it != json.end(); ++it)
+        QVERIFY2(!it.value().toString().contains(c.password), qPrintable(it.key()));
+    const auto back = NodeConfig::fromJson(json);
+    QVERIFY2(back.has_value(), lockscope::test::describe(back).constData());
+    QVERIFY(back->password.isEmpty());
+    NodeConfig expected = c;
+    expected.password.clear();
+    QVERIFY(*back == expected);
+}
+
+void TestNodeConfig::jsonMalformed_data()
+{
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<QJsonValue>("value");
+    QTest::newRow("port too large") << QStringLiteral("port") << QJsonValue(70000);
+    QTest::newRow("port zero") << QStringLiteral("port") << QJsonValue(0);
+    QTest::newRow("port string") << QStringLiteral("port") << QJsonValue(QStringLiteral("abc"));
+    QTest::newRow("negative db") << QStringLiteral("db") << QJsonValue(-1);
+    QTest::newRow("unknown key") << QStringLiteral("colour") << QJsonValue(QStringLiteral("red"));
+}
+
+void TestNodeConfig::jsonMalformed()
+{
+    QFETCH(QString, key);
+    QFETCH(QJsonValue, value);
+    QJsonObject json = fullConfig().toJson(true);
+    json.insert(key, value);
+    const auto result = NodeConfig::fromJson(json);
+    QVERIFY2(!result.has_value(), qPrintable(key));
+    QCOMPARE(result.error().kind, ErrorKind::InvalidConfig);
+    QVERIFY2(result.error().toString().contains(key), qPrintable(result.error().toString()));
+    QVERIFY2(!result.error().toString().contains(fullConfig().password),
+             qPrintable(result.error().toString()));
+}
+
+void TestNodeConfig::labelAndAddress()
+{
+    NodeConfig c;
+    c.host = QStringLiteral("db1");
+    c.port = 6400;
+    c.password = kSecret;
+    QCOMPARE(c.label(), QStringLiteral("db1:6400"));
+    QCOMPARE(c.address(), QStringLiteral("db1:6400"));
+    c.name = QStringLiteral("main");
+    QCOMPARE(c.label(), QStringLiteral("main"));
+    QVERIFY(!c.address().contains(kSecret));
+
+    NodeConfig u;
+    u.transport = NodeConfig::Transport::Unix;
+    u.unixPath = QStringLiteral("/tmp/x.sock");
+    QCOMPARE(u.label(), QStringLiteral("/tmp/x.sock"));
+}
+
+QTEST_GUILESS_MAIN(TestNodeConfig)
+#include "tst_nodeconfig.moc"
