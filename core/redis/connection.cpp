@@ -31,6 +31,15 @@ QString errnoText(int error)
     return QString::fromLocal8Bit(std::strerror(error));
 }
 
+QString describeConnectError(int error, const QString &address)
+{
+    if (error == ECONNREFUSED)
+        return QStringLiteral("nothing is listening on %1").arg(address);
+    if (error == ENOENT)
+        return QStringLiteral("no socket at %1").arg(address);
+    return QStringLiteral("%1 (%2)").arg(errnoText(error), address);
+}
+
 RedisReply convert(const redisReply *r)
 {
     switch (r->type) {
@@ -152,7 +161,7 @@ Result<void> Connection::Private::finishConnect(int socketFd, Clock::time_point 
         const ErrorKind kind = (error == ECONNREFUSED || error == ENOENT) ? ErrorKind::Refused
                                : error == ETIMEDOUT                       ? ErrorKind::Timeout
                                                                           : ErrorKind::Unreachable;
-        return fail(kind, node, QStringLiteral("%1 (%2)").arg(errnoText(error), what));
+        return fail(kind, node, describeConnectError(error, what));
     }
     fd = socketFd;
     return {};
@@ -200,7 +209,7 @@ Result<void> Connection::Private::connectTcp(Clock::time_point deadline)
             const int error = errno;
             ::close(s);
             last = RedisError{error == ECONNREFUSED ? ErrorKind::Refused : ErrorKind::Unreachable, node,
-                              QStringLiteral("%1 (%2)").arg(errnoText(error), what)};
+                              describeConnectError(error, what)};
             continue;
         }
         auto done = finishConnect(s, deadline, what);
@@ -234,7 +243,7 @@ Result<void> Connection::Private::connectUnix(Clock::time_point deadline)
         ::close(s);
         const ErrorKind kind =
             (error == ENOENT || error == ECONNREFUSED) ? ErrorKind::Refused : ErrorKind::Unreachable;
-        return fail(kind, node, QStringLiteral("%1 (%2)").arg(errnoText(error), config.unixPath));
+        return fail(kind, node, describeConnectError(error, config.unixPath));
     }
     return finishConnect(s, deadline, config.unixPath);
 }
