@@ -87,8 +87,10 @@ std::optional<std::vector<NodeConfig>> parseNodeUrls(const QStringList &urls, co
     for (const QString &url : urls) {
         auto config = NodeConfig::fromUrl(url);
         if (!config) {
-            out.error(QStringLiteral("%1: invalid node URL '%2': %3")
-                          .arg(command, redactUrl(url), config.error().message));
+            // The parser's message may quote the URL (QUrl does); never echo a password.
+            QString message = config.error().message;
+            message.replace(url, redactUrl(url));
+            out.error(QStringLiteral("%1: invalid node URL '%2': %3").arg(command, redactUrl(url), message));
             ok = false;
             continue;
         }

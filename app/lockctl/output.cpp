@@ -97,4 +97,40 @@ QString Table::render() const
     return text;
 }
 
+QString errorKindId(lockscope::redis::ErrorKind kind)
+{
+    using lockscope::redis::ErrorKind;
+    switch (kind) {
+    case ErrorKind::InvalidConfig:
+        return QStringLiteral("invalid_config");
+    case ErrorKind::Resolve:
+        return QStringLiteral("resolve");
+    case ErrorKind::Refused:
+        return QStringLiteral("refused");
+    case ErrorKind::Unreachable:
+        return QStringLiteral("unreachable");
+    case ErrorKind::Timeout:
+        return QStringLiteral("timeout");
+    case ErrorKind::AuthFailed:
+        return QStringLiteral("auth_failed");
+    case ErrorKind::NoPerm:
+        return QStringLiteral("no_perm");
+    case ErrorKind::Tls:
+        return QStringLiteral("tls");
+    case ErrorKind::Protocol:
+        return QStringLiteral("protocol");
+    case ErrorKind::Server:
+        return QStringLiteral("server");
+    case ErrorKind::ConnectionClosed:
+        return QStringLiteral("connection_closed");
+    case ErrorKind::NoScript:
+        return QStringLiteral("no_script");
+    case ErrorKind::PoolExhausted:
+        return QStringLiteral("pool_exhausted");
+    case ErrorKind::Io:
+        return QStringLiteral("io");
+    }
+    return QStringLiteral("unknown");
+}
+
 } // namespace lockctl

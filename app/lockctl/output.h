@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 #include <QTextStream>
+#include <redis/rediserror.h>
 
 namespace lockctl {
 
@@ -56,5 +57,9 @@ private:
     QList<Align> m_align;
     QList<QStringList> m_rows;
 };
+
+/// A stable lower-case identifier of an error kind for machine output ("refused", "timeout",
+/// "auth_failed", ...), unlike RedisError::kindName(), which is for people.
+QString errorKindId(lockscope::redis::ErrorKind kind);
 
 } // namespace lockctl

@@ -18,7 +18,6 @@ namespace lockctl {
 using lockscope::redis::Connection;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
-using lockscope::redis::RedisError;
 
 namespace {
 
@@ -132,9 +131,8 @@ void printJson(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatu
             {QStringLiteral("role"), orNull(status.role)},
             {QStringLiteral("mode"), orNull(status.mode)},
             {QStringLiteral("error"), status.reachable ? QJsonValue() : QJsonValue(errorLine(status))},
-            {QStringLiteral("error_kind"), !status.reachable && status.error
-                                               ? QJsonValue(RedisError::kindName(status.error->kind))
-                                               : QJsonValue()},
+            {QStringLiteral("error_kind"),
+             !status.reachable && status.error ? QJsonValue(errorKindId(status.error->kind)) : QJsonValue()},
         };
         array.append(object);
     }

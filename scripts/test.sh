@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite twice:
+#   ./build       all tests (core, ui, app), RelWithDebInfo
+#   ./build-asan  the core tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+#                 (GUI off); any sanitizer finding aborts the test and fails this script.
+# Exits non-zero if installing, building or any test fails. Used as is by .ci/run.
+set -euo pipefail
+
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$LOCKSCOPE_ROOT"
+
+log "checking packages"
+bash scripts/install-deps.sh
+
+# Widgets tests run without a display.
+export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
+
+failed=()
+
+configure_and_build build
+log "running all tests (build)"
+if ! ctest --test-dir build --output-on-failure -j2 --timeout 600; then
+    failed+=("tests in ./build")
+fi
+
+configure_and_build build-asan -DLOCKSCOPE_SANITIZE=ON -DLOCKSCOPE_BUILD_GUI=OFF
+log "running core tests under ASan + UBSan (build-asan)"
+if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-asan -L core --output-on-failure -j2 --timeout 900; then
+    failed+=("core tests under sanitizers in ./build-asan")
+fi
+
+if ((${#failed[@]} > 0)); then
+    printf '\ntest.sh: FAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
+printf '\ntest.sh: all tests passed (./build and ./build-asan)\n'
