@@ -1,0 +1,86 @@
+#pragma once
+
+#include "redis/nodeconfig.h"
+#include "redis/nodeprobe.h"
+
+#include <QAbstractTableModel>
+#include <QDateTime>
+#include <QList>
+#include <optional>
+
+/// The configured Redis nodes and the last status probed for each, one row per node.
+///
+/// Rows are fixed by setNodes(); updateStatus() changes one row and signals dataChanged for
+/// that row only, so that a refresh keeps selection, sorting and scroll position.
+class NodeListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column
+    {
+        NodeColumn,
+        AddressColumn,
+        StatusColumn,
+        LatencyColumn,
+        VersionColumn,
+        RoleColumn,
+        CheckedColumn,
+        ColumnCount
+    };
+    Q_ENUM(Column)
+
+    enum class State
+    {
+        Unknown,
+        Up,
+        Down
+    };
+    Q_ENUM(State)
+
+    enum Role
+    {
+        /// Unformatted value of the cell, for sorting: QString, qint64 or QDateTime.
+        RawValueRole = Qt::UserRole + 1,
+        /// The node's State as an int, the same in every column of the row.
+        StateRole,
+    };
+
+    explicit NodeListModel(QObject *parent = nullptr);
+
+    void setNodes(const QList<lockscope::redis::NodeConfig> &nodes);
+    QList<lockscope::redis::NodeConfig> nodes() const;
+    lockscope::redis::NodeConfig node(int row) const;
+
+    void updateStatus(int row, const lockscope::redis::NodeStatus &status);
+    State state(int row) const;
+    std::optional<lockscope::redis::NodeStatus> status(int row) const;
+    /// Nodes whose last probe succeeded.
+    int upCount() const;
+    /// Time of the most recent probe of any node; null before the first one.
+    QDateTime lastChecked() const;
+
+    /// "0.21 ms", "3.4 ms", "120 ms".
+    static QString formatLatency(std::chrono::microseconds latency);
+    /// The cause of a failed probe without the node label (the row already names it).
+    static QString errorText(const lockscope::redis::RedisError &error);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    struct Row
+    {
+        lockscope::redis::NodeConfig config;
+        std::optional<lockscope::redis::NodeStatus> status;
+    };
+
+    QVariant displayData(const Row &row, int column) const;
+    QVariant rawData(const Row &row, int column) const;
+    QString toolTip(const Row &row) const;
+    static State stateOf(const Row &row);
+
+    QList<Row> m_rows;
+};
