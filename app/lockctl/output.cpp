@@ -34,17 +34,8 @@ void Output::error(const QString &message)
 
 void Output::json(const QJsonValue &value)
 {
-    QJsonDocument document;
-    if (value.isArray())
-        document.setArray(value.toArray());
-    else if (value.isObject())
-        document.setObject(value.toObject());
-    else {
-        // QJsonDocument only holds arrays and objects; scalars are written by hand.
-        const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-        m_out << QString::fromUtf8(wrapped.mid(1, wrapped.size() - 2)) << '\n';
-        return;
-    }
+    const QJsonDocument document =
+        value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject());
     m_out << QString::fromUtf8(document.toJson(QJsonDocument::Indented));
 }
 

@@ -26,7 +26,7 @@ public:
     void write(const QString &text);
     /// Writes "lockctl: message" to stderr.
     void error(const QString &message);
-    /// Writes the value as indented JSON to stdout.
+    /// Writes an array or object as indented JSON to stdout.
     void json(const QJsonValue &value);
     void flush();
 
