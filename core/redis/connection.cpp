@@ -557,6 +557,11 @@ Result<void> Connection::flush()
 
 Result<RedisReply> Connection::readReply()
 {
+    return readReply(Clock::now() + d->config.commandTimeout);
+}
+
+Result<RedisReply> Connection::readReply(std::chrono::steady_clock::time_point deadline)
+{
     if (d->inflight == 0) {
         if (d->queued == 0)
             return fail(ErrorKind::Protocol, d->node,
@@ -564,7 +569,7 @@ Result<RedisReply> Connection::readReply()
         if (auto f = flush(); !f)
             return std::unexpected(f.error());
     }
-    return d->read(Clock::now() + d->config.commandTimeout);
+    return d->read(deadline);
 }
 
 Result<std::vector<RedisReply>> Connection::pipeline(std::span<const std::vector<QByteArray>> commands)

@@ -58,6 +58,9 @@ public:
     qsizetype pendingReplies() const;
     Result<void> flush();
     Result<RedisReply> readReply();
+    /// Same, waiting until `deadline` instead of one command timeout (a Redlock attempt
+    /// bounds every node by a timeout much shorter than the lock's TTL).
+    Result<RedisReply> readReply(std::chrono::steady_clock::time_point deadline);
 
     /// Sends all commands in one write and reads all replies. Error replies stay in place.
     Result<std::vector<RedisReply>> pipeline(std::span<const std::vector<QByteArray>> commands);

@@ -1,0 +1,517 @@
+#include "locker.h"
+
+#include "lockscripts.h"
+#include "redis/connectionpool.h"
+#include "redis/script.h"
+
+#include <QSysInfo>
+#include <QThread>
+#include <algorithm>
+#include <random>
+#include <unistd.h>
+
+namespace lockscope::lock {
+
+using redis::ConnectionPool;
+using redis::ErrorKind;
+using redis::RedisError;
+using redis::RedisReply;
+using redis::Result;
+using Outcome = NodeVote::Outcome;
+
+milliseconds Lock::validityLeft(SteadyClock::time_point now) const
+{
+    return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(validUntil - now));
+}
+
+namespace {
+
+double defaultRandom()
+{
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
+QString currentThreadName()
+{
+    const QString name = QThread::currentThread()->objectName();
+    return name.isEmpty() ? QStringLiteral("tid-%1").arg(::gettid()) : name;
+}
+
+qint64 integerAt(const RedisReply &reply, size_t index)
+{
+    const auto &e = reply.elements();
+    return index < e.size() ? e[index].integer() : 0;
+}
+
+NodeVote errorVote(const QString &node, RedisError error)
+{
+    NodeVote vote;
+    vote.node = node;
+    vote.outcome = Outcome::Error;
+    vote.error = std::move(error);
+    return vote;
+}
+
+} // namespace
+
+struct Locker::Private
+{
+    std::vector<redis::NodeConfig> configs;
+    std::vector<std::unique_ptr<ConnectionPool>> pools;
+    LockerOptions options;
+    QString host = QSysInfo::machineHostName();
+    qint64 pid = ::getpid();
+
+    int quorum() const { return static_cast<int>(pools.size()) / 2 + 1; }
+
+    milliseconds nodeTimeout(milliseconds ttl, const redis::NodeConfig &config) const
+    {
+        if (options.nodeTimeout.count() > 0)
+            return options.nodeTimeout;
+        return std::clamp(ttl / 10, milliseconds(10), std::max(milliseconds(10), config.commandTimeout));
+    }
+
+    milliseconds drift(milliseconds ttl) const
+    {
+        return milliseconds(static_cast<qint64>(static_cast<double>(ttl.count()) * options.driftFactor)) +
+               options.driftBuffer;
+    }
+
+    /// Runs `script` on every node: writes to all nodes first, then reads each reply, so an
+    /// attempt costs the slowest node's round trip rather than the sum. A node that answers
+    /// NOSCRIPT gets the source (EVAL) in a second round trip of its own.
+    std::vector<Result<RedisReply>> runOnAll(const redis::Script &script, const std::vector<QByteArray> &keys,
+                                             const std::vector<QByteArray> &args, milliseconds ttlForTimeout)
+    {
+        const size_t n = pools.size();
+        std::vector<QByteArray> argv;
+        argv.reserve(3 + keys.size() + args.size());
+        argv.emplace_back(QByteArrayLiteral("EVALSHA"));
+        argv.push_back(script.sha1());
+        argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
+        argv.insert(argv.end(), keys.begin(), keys.end());
+        argv.insert(argv.end(), args.begin(), args.end());
+
+        std::vector<Result<RedisReply>> results(n, RedisReply());
+        std::vector<ConnectionPool::Lease> leases(n);
+        for (size_t i = 0; i < n; ++i) {
+            auto lease = pools[i]->acquire();
+            if (!lease) {
+                results[i] = std::unexpected(lease.error());
+                continue;
+            }
+            leases[i] = std::move(*lease);
+            leases[i]->append(std::span<const QByteArray>(argv));
+            if (auto flushed = leases[i]->flush(); !flushed)
+                results[i] = std::unexpected(flushed.error());
+        }
+        const auto start = SteadyClock::now();
+        for (size_t i = 0; i < n; ++i) {
+            if (!results[i])
+                continue;
+            const auto deadline = start + nodeTimeout(ttlForTimeout, configs[i]);
+            auto reply = leases[i]->readReply(deadline);
+            if (reply && reply->isError() && reply->bytes().startsWith("NOSCRIPT")) {
+                // The node lost its script cache (restart, SCRIPT FLUSH): send the source once.
+                std::vector<QByteArray> evalArgv = argv;
+                evalArgv[0] = QByteArrayLiteral("EVAL");
+                evalArgv[1] = script.source();
+                leases[i]->append(std::span<const QByteArray>(evalArgv));
+                reply = leases[i]->readReply(SteadyClock::now() + nodeTimeout(ttlForTimeout, configs[i]));
+            }
+            if (reply && reply->isError())
+                results[i] = std::unexpected(RedisError::fromServerReply(leases[i]->node(), reply->bytes()));
+            else
+                results[i] = std::move(reply);
+        }
+        return results;
+    }
+
+    LockError makeError(LockErrorKind kind, const QByteArray &key, QString message,
+                        std::vector<NodeVote> votes)
+    {
+        LockError error;
+        error.kind = kind;
+        error.key = QString::fromUtf8(key);
+        error.message = std::move(message);
+        error.votes = std::move(votes);
+        return error;
+    }
+
+    std::optional<LockError> validate(const QByteArray &key, milliseconds ttl) const
+    {
+        if (key.isEmpty() || ttl.count() <= 0) {
+            LockError error;
+            error.kind = LockErrorKind::InvalidArgument;
+            error.key = QString::fromUtf8(key);
+            error.message =
+                key.isEmpty() ? QStringLiteral("empty key") : QStringLiteral("TTL must be positive");
+            return error;
+        }
+        return std::nullopt;
+    }
+
+    void releaseQuietly(const QByteArray &key, const QByteArray &prefix)
+    {
+        runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
+    }
+};
+
+Locker::Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options) : d(std::make_unique<Private>())
+{
+    d->options = std::move(options);
+    if (!d->options.clock)
+        d->options.clock = LockClock::system();
+    if (!d->options.random)
+        d->options.random = defaultRandom;
+    d->configs = std::move(nodes);
+    for (const auto &config : d->configs)
+        d->pools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
+}
+
+Locker::~Locker() = default;
+
+int Locker::nodeCount() const
+{
+    return static_cast<int>(d->pools.size());
+}
+
+int Locker::quorum() const
+{
+    return d->quorum();
+}
+
+const std::vector<redis::NodeConfig> &Locker::nodes() const
+{
+    return d->configs;
+}
+
+const LockerOptions &Locker::options() const
+{
+    return d->options;
+}
+
+Lock Locker::handleFor(const QByteArray &key, const QByteArray &token) const
+{
+    Lock lock;
+    lock.key = d->options.keyPrefix + key;
+    lock.token = token;
+    return lock;
+}
+
+LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptions &options)
+{
+    const QByteArray key = d->options.keyPrefix + rawKey;
+    if (auto invalid = d->validate(rawKey, options.ttl))
+        return std::unexpected(*invalid);
+    if (d->pools.empty())
+        return std::unexpected(
+            d->makeError(LockErrorKind::InvalidArgument, key, QStringLiteral("no nodes"), {}));
+
+    LockValue value;
+    value.token = options.token.isEmpty() ? randomToken() : options.token;
+    value.host = d->host;
+    value.pid = d->pid;
+    value.thread = options.thread.isEmpty() ? currentThreadName() : options.thread;
+    value.acquiredAt = QDateTime::currentDateTimeUtc();
+    value.label = options.label;
+    value.metadata = options.metadata;
+    const QByteArray prefix = LockValue::ownerPrefix(value.token);
+    const QByteArray ttlText = QByteArray::number(static_cast<qint64>(options.ttl.count()));
+
+    const auto start = d->options.clock->now();
+    auto results = d->runOnAll(scripts::acquire(), {key, fenceKeyFor(key)},
+                               {prefix, ttlText, value.encodeTail()}, options.ttl);
+
+    std::vector<NodeVote> votes;
+    votes.reserve(results.size());
+    int granted = 0, held = 0;
+    qint64 fence = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+        const QString &node = d->pools[i]->config().label();
+        if (!results[i]) {
+            votes.push_back(errorVote(node, results[i].error()));
+            continue;
+        }
+        const RedisReply &reply = *results[i];
+        NodeVote vote;
+        vote.node = node;
+        if (!reply.isArray() || reply.elements().empty()) {
+            votes.push_back(errorVote(
+                node, RedisError{ErrorKind::Protocol, node,
+                                 QStringLiteral("unexpected reply %1").arg(reply.toDisplayString())}));
+            continue;
+        }
+        if (integerAt(reply, 0) == 1) {
+            vote.outcome = Outcome::Granted;
+            vote.fence = integerAt(reply, 1);
+            vote.pttl = integerAt(reply, 2);
+            fence = std::max(fence, vote.fence);
+            ++granted;
+        } else {
+            vote.outcome = Outcome::Held;
+            vote.pttl = integerAt(reply, 1);
+            ++held;
+        }
+        votes.push_back(std::move(vote));
+    }
+
+    const auto now = d->options.clock->now();
+    const auto validUntil = start + options.ttl - d->drift(options.ttl);
+    const int n = nodeCount();
+    if (granted >= d->quorum() && now < validUntil) {
+        Lock lock;
+        lock.key = key;
+        lock.token = value.token;
+        value.fence = fence;
+        lock.value = value.encode();
+        lock.fence = fence;
+        lock.ttl = options.ttl;
+        lock.validUntil = validUntil;
+        lock.votes = std::move(votes);
+        return lock;
+    }
+
+    // Redlock: whatever was taken must go, or it blocks everyone (us included) until it expires.
+    // Nodes that failed are included: the write may have landed before the reply was lost.
+    if (granted > 0 || held < n)
+        d->releaseQuietly(key, prefix);
+
+    if (granted >= d->quorum()) {
+        return std::unexpected(d->makeError(
+            LockErrorKind::ValidityExpired, key,
+            QStringLiteral("quorum reached after %1 ms, past the validity of the %2 ms TTL; released")
+                .arg(std::chrono::duration_cast<milliseconds>(now - start).count())
+                .arg(options.ttl.count()),
+            std::move(votes)));
+    }
+    if (held > n - d->quorum()) {
+        const QString message = n == 1 ? QStringLiteral("held by another owner")
+                                       : QStringLiteral("held by another owner on %1 of %2 nodes (quorum %3)")
+                                             .arg(held)
+                                             .arg(n)
+                                             .arg(d->quorum());
+        return std::unexpected(d->makeError(LockErrorKind::NotObtained, key, message, std::move(votes)));
+    }
+    const QString message =
+        n == 1 ? votes.front().error->toString()
+               : QStringLiteral("%1 of %2 nodes granted, %3 needed").arg(granted).arg(n).arg(d->quorum());
+    return std::unexpected(d->makeError(n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached,
+                                        key, message, std::move(votes)));
+}
+
+LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &options)
+{
+    if (auto invalid = d->validate(key, options.ttl))
+        return std::unexpected(*invalid);
+    LockClock &clock = *d->options.clock;
+    const auto start = clock.now();
+    // Without an explicit wait, give up once a whole TTL has passed: by then the holder we
+    // are waiting for has either released, expired, or is refreshing the lock on purpose.
+    const auto deadline = start + (options.wait.count() > 0 ? options.wait : options.ttl);
+    AcquireOptions attempt = options;
+    if (attempt.token.isEmpty())
+        attempt.token =
+            randomToken(); // one token for all attempts: a late reply can only refresh our own key
+    int attempts = 0;
+    for (;;) {
+        ++attempts;
+        auto result = tryAcquire(key, attempt);
+        if (result || result.error().kind == LockErrorKind::InvalidArgument)
+            return result;
+        LockError last = std::move(result.error());
+        last.attempts = attempts;
+        auto finish = [&](LockErrorKind kind, const QString &message) {
+            LockError error = last;
+            error.lastCause = last.kind;
+            error.kind = kind;
+            error.message = message + QStringLiteral(" (last attempt: ") + LockError::kindName(last.kind) +
+                            QStringLiteral(": ") + last.message + QLatin1Char(')');
+            return std::unexpected(std::move(error));
+        };
+        if (options.cancel && options.cancel->isCancelled())
+            return finish(LockErrorKind::Cancelled,
+                          QStringLiteral("cancelled after %1 attempts").arg(attempts));
+        if (!options.retry.allowsAnotherAfter(attempts)) {
+            if (options.retry.kind == RetryStrategy::Kind::None)
+                return std::unexpected(std::move(last));
+            return finish(last.kind, QStringLiteral("gave up after %1 attempts").arg(attempts));
+        }
+        const auto now = clock.now();
+        if (now >= deadline)
+            return finish(LockErrorKind::Timeout,
+                          QStringLiteral("not obtained within %1 ms after %2 attempts")
+                              .arg(std::chrono::duration_cast<milliseconds>(deadline - start).count())
+                              .arg(attempts));
+        const auto wake = std::min(deadline, now + options.retry.delayBefore(attempts, d->options.random()));
+        if (!clock.sleepUntil(wake, options.cancel.get()))
+            return finish(LockErrorKind::Cancelled,
+                          QStringLiteral("cancelled after %1 attempts").arg(attempts));
+    }
+}
+
+LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)
+{
+    AcquireOptions options;
+    options.ttl = ttl;
+    options.token = lock.token;
+    if (auto parsed = LockValue::parse(lock.value)) {
+        options.label = parsed->label;
+        options.thread = parsed->thread;
+        options.metadata = parsed->metadata;
+    }
+    QByteArray key = lock.key;
+    if (key.startsWith(d->options.keyPrefix))
+        key = key.mid(d->options.keyPrefix.size());
+    return tryAcquire(key, options);
+}
+
+LockResult<void> Locker::release(const Lock &lock)
+{
+    const QByteArray prefix = LockValue::ownerPrefix(lock.token);
+    auto results = d->runOnAll(scripts::release(), {lock.key}, {prefix}, milliseconds(1000));
+    std::vector<NodeVote> votes;
+    int granted = 0, errors = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+        const QString &node = d->pools[i]->config().label();
+        if (!results[i]) {
+            votes.push_back(errorVote(node, results[i].error()));
+            ++errors;
+            continue;
+        }
+        NodeVote vote;
+        vote.node = node;
+        const qint64 r = results[i]->integer();
+        vote.outcome = r == 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
+        granted += r == 1;
+        votes.push_back(std::move(vote));
+    }
+    if (granted >= d->quorum())
+        return {};
+    const int n = nodeCount();
+    if (errors > n - d->quorum() && granted + errors >= d->quorum())
+        return std::unexpected(d->makeError(
+            n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached, lock.key,
+            n == 1 ? votes.front().error->toString()
+                   : QStringLiteral("released on %1 of %2 nodes; the others failed").arg(granted).arg(n),
+            std::move(votes)));
+    return std::unexpected(d->makeError(LockErrorKind::NotHeld, lock.key,
+                                        QStringLiteral("not held by this token (expired or taken over)"),
+                                        std::move(votes)));
+}
+
+LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode mode, bool heal)
+{
+    if (auto invalid = d->validate(lock.key, ttl))
+        return std::unexpected(*invalid);
+    const QByteArray prefix = LockValue::ownerPrefix(lock.token);
+    const auto start = d->options.clock->now();
+    auto results = d->runOnAll(scripts::extend(), {lock.key, fenceKeyFor(lock.key)},
+                               {prefix, QByteArray::number(static_cast<qint64>(ttl.count())),
+                                mode == ExtendMode::Add ? QByteArrayLiteral("add") : QByteArrayLiteral("set"),
+                                heal ? lock.value : QByteArray(), QByteArray::number(lock.fence)},
+                               ttl);
+    std::vector<NodeVote> votes;
+    int granted = 0, healed = 0, errors = 0, notHeld = 0;
+    qint64 minTtl = std::numeric_limits<qint64>::max();
+    for (size_t i = 0; i < results.size(); ++i) {
+        const QString &node = d->pools[i]->config().label();
+        if (!results[i]) {
+            votes.push_back(errorVote(node, results[i].error()));
+            ++errors;
+            continue;
+        }
+        NodeVote vote;
+        vote.node = node;
+        const qint64 status = integerAt(*results[i], 0);
+        vote.pttl = integerAt(*results[i], 1);
+        if (status == 1 || status == 2) {
+            vote.outcome = Outcome::Granted;
+            if (status == 1) {
+                ++granted;
+                minTtl = std::min(minTtl, vote.pttl);
+            } else {
+                ++healed;
+            }
+        } else {
+            vote.outcome = status == 0 ? Outcome::Held : Outcome::NotHeld;
+            ++notHeld;
+        }
+        votes.push_back(std::move(vote));
+    }
+    const auto now = d->options.clock->now();
+    // Healed nodes do not count towards the quorum: the lock must still be ours where it
+    // survived, or healing would resurrect a lock that expired everywhere.
+    if (granted >= d->quorum()) {
+        const milliseconds effective(minTtl);
+        const auto validUntil = start + effective - d->drift(effective);
+        if (now < validUntil) {
+            Lock extended = lock;
+            extended.ttl = effective;
+            extended.validUntil = validUntil;
+            extended.votes = std::move(votes);
+            return extended;
+        }
+        return std::unexpected(d->makeError(LockErrorKind::ValidityExpired, lock.key,
+                                            QStringLiteral("extended too late: validity already over"),
+                                            std::move(votes)));
+    }
+    if (healed > 0) {
+        // Undo the heal: the lock was not ours on a quorum, so the re-created keys must go.
+        d->releaseQuietly(lock.key, prefix);
+    }
+    const int n = nodeCount();
+    if (errors > 0 && notHeld < d->quorum() && granted + errors >= d->quorum())
+        return std::unexpected(
+            d->makeError(n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached, lock.key,
+                         n == 1 ? votes.front().error->toString()
+                                : QStringLiteral("extended on %1 of %2 nodes, %3 needed")
+                                      .arg(granted)
+                                      .arg(n)
+                                      .arg(d->quorum()),
+                         std::move(votes)));
+    return std::unexpected(d->makeError(LockErrorKind::NotHeld, lock.key,
+                                        QStringLiteral("not held by this token (expired or taken over)"),
+                                        std::move(votes)));
+}
+
+LockResult<milliseconds> Locker::ttl(const Lock &lock)
+{
+    const QByteArray prefix = LockValue::ownerPrefix(lock.token);
+    auto results = d->runOnAll(scripts::pttl(), {lock.key}, {prefix}, milliseconds(1000));
+    std::vector<NodeVote> votes;
+    std::vector<qint64> owned;
+    int errors = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+        const QString &node = d->pools[i]->config().label();
+        if (!results[i]) {
+            votes.push_back(errorVote(node, results[i].error()));
+            ++errors;
+            continue;
+        }
+        NodeVote vote;
+        vote.node = node;
+        const qint64 status = integerAt(*results[i], 0);
+        vote.pttl = integerAt(*results[i], 1);
+        vote.outcome = status == 1 ? Outcome::Granted : status == 0 ? Outcome::Held : Outcome::NotHeld;
+        if (status == 1)
+            owned.push_back(vote.pttl < 0 ? std::numeric_limits<qint64>::max() : vote.pttl);
+        votes.push_back(std::move(vote));
+    }
+    const auto q = static_cast<size_t>(d->quorum());
+    if (owned.size() >= q) {
+        // Held while at least a quorum of nodes still has the key: the q-th longest TTL.
+        std::sort(owned.begin(), owned.end(), std::greater<>());
+        return milliseconds(owned[q - 1]);
+    }
+    const int n = nodeCount();
+    if (errors > 0 && owned.size() + static_cast<size_t>(errors) >= q)
+        return std::unexpected(
+            d->makeError(n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached, lock.key,
+                         QStringLiteral("too many nodes failed to answer"), std::move(votes)));
+    return std::unexpected(d->makeError(LockErrorKind::NotHeld, lock.key,
+                                        QStringLiteral("not held by this token"), std::move(votes)));
+}
+
+} // namespace lockscope::lock

@@ -1,0 +1,126 @@
+#pragma once
+
+#include "lockerror.h"
+#include "lockvalue.h"
+#include "redis/nodeconfig.h"
+#include "retry.h"
+
+#include <QByteArray>
+#include <QMap>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+namespace lockscope::redis {
+class ConnectionPool;
+}
+
+namespace lockscope::lock {
+
+struct LockerOptions
+{
+    /// Redlock clock drift: validity = TTL - elapsed - (TTL * driftFactor + driftBuffer).
+    double driftFactor = 0.01;
+    milliseconds driftBuffer{2};
+    /// How long one attempt waits for a node's reply. 0 = TTL / 10, at least 10 ms and at
+    /// most the node's command timeout. Keep it well below the TTL on a Redlock set.
+    milliseconds nodeTimeout{0};
+    /// Connections per node, shared by all threads using this Locker (the seeds' PoolSize).
+    int poolSize = 8;
+    /// Prepended to every key ("myapp:" turns "jobs" into "myapp:jobs").
+    QByteArray keyPrefix;
+    /// Time source for validity and retry sleeps (a fake in tests).
+    std::shared_ptr<LockClock> clock = LockClock::system();
+    /// Uniform [0,1) random numbers for retry jitter (replaceable for tests).
+    std::function<double()> random;
+};
+
+struct AcquireOptions
+{
+    milliseconds ttl{10'000};
+    /// Caller-chosen token: acquiring again with it succeeds and refreshes the TTL (the same
+    /// owner re-acquiring, or a handoff to another process that was given the token).
+    /// Empty = a new random token.
+    QByteArray token;
+    QString label;
+    QString thread; ///< worker or thread name shown to operators; empty = the OS thread name
+    QMap<QString, QString> metadata;
+    /// Blocking acquire: retry schedule and overall deadline (0 = until the TTL passed).
+    RetryStrategy retry = RetryStrategy::exponential(milliseconds(8), milliseconds(256), 0, 0.5);
+    milliseconds wait{0};
+    std::shared_ptr<CancellationToken> cancel;
+};
+
+/// A held lock. A plain value: copy it to another thread to release it there, or give its
+/// token to another process for a handoff.
+struct Lock
+{
+    QByteArray key; ///< full key, prefix included
+    QByteArray token;
+    QByteArray value; ///< the value written (with the fence below)
+    qint64 fence = 0; ///< fencing token: on a Redlock set, the highest value among the nodes that voted
+    milliseconds ttl{0};
+    /// Until when the lock is safely ours (TTL minus acquire time and drift), on the Locker's clock.
+    SteadyClock::time_point validUntil;
+    std::vector<NodeVote> votes;
+
+    milliseconds validityLeft(SteadyClock::time_point now) const;
+};
+
+enum class ExtendMode
+{
+    Replace, ///< the TTL becomes exactly the given duration (redsync, bsm Refresh)
+    Add,     ///< the given duration is added to the remaining TTL (redis-py extend)
+};
+
+/// Distributed locks over one Redis node or a Redlock set of N independent nodes.
+///
+/// With one node it is a single-instance lock (SET-if-absent with a TTL, owner-checked
+/// release and extend in Lua). With N nodes every operation is sent to all nodes at once
+/// (write to every node, then read: one round trip) and needs a quorum of N/2+1; an acquire
+/// also needs the validity (TTL - elapsed - drift) to be positive, and a failed acquire
+/// releases whatever it took on every node.
+///
+/// Thread-safe: many threads may share one Locker; connections come from a bounded pool per
+/// node. Errors are returned as values (LockError), never thrown.
+class Locker
+{
+public:
+    explicit Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options = {});
+    ~Locker();
+    Locker(const Locker &) = delete;
+    Locker &operator=(const Locker &) = delete;
+
+    int nodeCount() const;
+    int quorum() const;
+    const std::vector<redis::NodeConfig> &nodes() const;
+    const LockerOptions &options() const;
+
+    /// One attempt, no retry.
+    LockResult<Lock> tryAcquire(const QByteArray &key, const AcquireOptions &options = {});
+    /// Attempts until obtained, the retry strategy gives up, the wait deadline passes
+    /// (Timeout, carrying the last cause) or options.cancel is cancelled (Cancelled).
+    LockResult<Lock> acquire(const QByteArray &key, const AcquireOptions &options = {});
+    /// Acquire with the lock's own token: extends (replaces the TTL) where we still hold it and
+    /// takes it where it is free, but never where another owner holds it.
+    LockResult<Lock> acquireOrExtend(const Lock &lock, milliseconds ttl);
+
+    /// Owner-checked delete on every node. NotHeld when we no longer hold it on a quorum
+    /// (expired, or taken over); other owners' keys are never touched.
+    LockResult<void> release(const Lock &lock);
+    /// Owner-checked TTL change on every node. With `heal`, a node that lost the key (restart
+    /// without persistence) gets it back; a key another owner holds is never taken.
+    LockResult<Lock> extend(const Lock &lock, milliseconds ttl, ExtendMode mode = ExtendMode::Replace,
+                            bool heal = false);
+    /// Owner-checked remaining TTL: how long a quorum of nodes still holds the key for us.
+    LockResult<milliseconds> ttl(const Lock &lock);
+
+    /// A Lock handle for a token obtained elsewhere (handoff): release/extend/ttl work on it.
+    Lock handleFor(const QByteArray &key, const QByteArray &token) const;
+
+private:
+    struct Private;
+    std::unique_ptr<Private> d;
+};
+
+} // namespace lockscope::lock

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "redis/rediserror.h"
+
+#include <QMetaType>
+#include <QString>
+#include <expected>
+#include <optional>
+#include <vector>
+
+namespace lockscope::lock {
+
+/// One node's answer to one lock operation; every failure carries all of them.
+struct NodeVote
+{
+    enum class Outcome
+    {
+        Granted, ///< the node did what was asked (took, extended, released the lock)
+        Held,    ///< another owner holds the key on this node
+        NotHeld, ///< the key is absent or belongs to someone else (release / extend)
+        Error,   ///< the node failed: see error
+    };
+    QString node;
+    Outcome outcome = Outcome::Error;
+    qint64 fence = 0; ///< fencing value this node assigned (acquire)
+    qint64 pttl = 0;  ///< remaining TTL of the foreign holder (Held) or of our key, in ms
+    std::optional<redis::RedisError> error;
+
+    static QString outcomeName(Outcome outcome);
+};
+
+enum class LockErrorKind
+{
+    NotObtained,      ///< held by another owner (on enough nodes to deny the quorum)
+    NotHeld,          ///< release / extend / ttl: we do not (or no longer) own the lock
+    ValidityExpired,  ///< the quorum was reached too late: the lock's validity had run out
+    QuorumNotReached, ///< node failures, not foreign holders, denied the quorum
+    Timeout,          ///< the wait deadline passed while retrying
+    Cancelled,        ///< cancelled from another thread
+    InvalidArgument,  ///< bad key, TTL, options; nothing was sent
+    Connection,       ///< single node: the node failed (see votes for the cause)
+};
+
+struct LockError
+{
+    LockErrorKind kind = LockErrorKind::Connection;
+    QString key;
+    QString message;
+    std::vector<NodeVote> votes; ///< one per node, in node order (empty for InvalidArgument)
+    int attempts = 0;            ///< acquire attempts made (blocking acquire)
+    /// For Timeout / Cancelled: why the last attempt failed.
+    std::optional<LockErrorKind> lastCause;
+
+    /// One line: "lock <key>: <kind>: <message> [node: vote, node: vote, ...]".
+    QString toString() const;
+    static QString kindName(LockErrorKind kind);
+};
+
+template <typename T>
+using LockResult = std::expected<T, LockError>;
+
+} // namespace lockscope::lock
+
+Q_DECLARE_METATYPE(lockscope::lock::LockError)

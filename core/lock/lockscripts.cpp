@@ -1,0 +1,71 @@
+#include "lockscripts.h"
+
+namespace lockscope::lock::scripts {
+
+const redis::Script &acquire()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local v = redis.call('GET', KEYS[1])
+if v then
+  if string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2])}
+  end
+  return {0, redis.call('PTTL', KEYS[1])}
+end
+local f = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
+return {1, f, tonumber(ARGV[2])}
+)lua"));
+    return script;
+}
+
+const redis::Script &release()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local v = redis.call('GET', KEYS[1])
+if not v then return -1 end
+if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+)lua"));
+    return script;
+}
+
+const redis::Script &extend()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local v = redis.call('GET', KEYS[1])
+local ms = tonumber(ARGV[2])
+if not v then
+  if ARGV[4] ~= '' then
+    redis.call('SET', KEYS[1], ARGV[4], 'PX', ms)
+    local c = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+    if c < tonumber(ARGV[5]) then redis.call('SET', KEYS[2], ARGV[5]) end
+    return {2, ms}
+  end
+  return {-1, 0}
+end
+if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
+if ARGV[3] == 'add' then
+  local p = redis.call('PTTL', KEYS[1])
+  if p > 0 then ms = ms + p end
+end
+redis.call('PEXPIRE', KEYS[1], ms)
+return {1, ms}
+)lua"));
+    return script;
+}
+
+const redis::Script &pttl()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local v = redis.call('GET', KEYS[1])
+if not v then return {-1, -2} end
+if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
+return {1, redis.call('PTTL', KEYS[1])}
+)lua"));
+    return script;
+}
+
+} // namespace lockscope::lock::scripts

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "redis/script.h"
+
+namespace lockscope::lock::scripts {
+
+// Every owner check compares the value's prefix "ls1 tok=<token> " (ARGV[1]), so that a
+// handoff needs only the token, and a value written by another owner or library never matches.
+
+/// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail.
+/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl}.
+/// Ours already (same token): PEXPIRE ttl -> {1, stored fence, ttl}. Foreign: {0, pttl}.
+const redis::Script &acquire();
+/// KEYS: lock. ARGV: owner prefix. Ours: DEL -> 1. Foreign: 0. Absent: -1.
+const redis::Script &release();
+/// KEYS: lock, fence counter. ARGV: owner prefix, ms, "add"|"set", heal value ("" = no heal),
+/// heal fence. Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl}. Foreign: {0, pttl}.
+/// Absent: heal -> SET value PX ms and raise the fence counter to the heal fence -> {2, ms};
+/// otherwise {-1, 0}.
+const redis::Script &extend();
+/// KEYS: lock. ARGV: owner prefix. Ours: {1, pttl}. Foreign: {0, pttl}. Absent: {-1, -2}.
+const redis::Script &pttl();
+
+} // namespace lockscope::lock::scripts

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QMap>
+#include <QString>
+#include <optional>
+
+namespace lockscope::lock {
+
+/// The value LockScope stores under a lock key: the owner's unique token plus who holds the
+/// lock, in a compact, versioned, human-readable form that `redis-cli GET` shows legibly:
+///
+///   ls1 tok=3q2-7wEVQm6dVY4bhv1ZBg fence=42 host=web-1 pid=4711 thr=worker-3
+///       at=2026-11-23T06:00:00.123Z label=nightly%20report m.job=17
+///
+/// One line, fields separated by single spaces, each `name=value`. `ls1` is the format
+/// version; `tok` always comes first, so that an owner check is a prefix comparison
+/// ("ls1 tok=<token> ") inside Lua. Values are percent-encoded for space, '%', '=' and
+/// control bytes (UTF-8 is kept as is). `fence` is the per-lock fencing counter, written by
+/// the acquire script. `m.<name>` fields carry caller metadata. Readers ignore unknown fields,
+/// so later versions can add fields without breaking older tools.
+struct LockValue
+{
+    QByteArray token;
+    qint64 fence = 0;
+    QString host;
+    qint64 pid = 0;
+    QString thread;
+    QDateTime acquiredAt; ///< UTC, millisecond precision
+    QString label;
+    QMap<QString, QString> metadata;
+
+    /// The full value with the given fence.
+    QByteArray encode() const;
+    /// The part before the fence: "ls1 tok=<token> ".
+    static QByteArray ownerPrefix(const QByteArray &token);
+    /// The part after the fence number: " host=... label=... m.x=y".
+    QByteArray encodeTail() const;
+
+    /// Parses a LockScope value; nullopt for anything else (other libraries' values).
+    static std::optional<LockValue> parse(const QByteArray &value);
+
+    /// Percent-encoding used for tokens and fields.
+    static QByteArray escape(const QByteArray &raw);
+    static QByteArray unescape(const QByteArray &encoded);
+};
+
+/// Key of the fencing counter that belongs to a lock key. It shares the lock key's hash slot,
+/// so both can be touched by one script on Redis Cluster: "<key>.fence" when the key already
+/// has a hash tag, otherwise "{<key>}.fence". The counter has no TTL by design: it must
+/// survive the lock's expiry for tokens to keep increasing.
+QByteArray fenceKeyFor(const QByteArray &lockKey);
+
+/// A new random token: 16 bytes from OpenSSL's CSPRNG, base64url without padding (22 chars).
+QByteArray randomToken();
+
+} // namespace lockscope::lock
