@@ -83,6 +83,7 @@ void TestTls::wrongCaIsTlsError()
     Connection connection(config);
     const auto result = connection.connect();
     LS_VERIFY_ERROR(result, ErrorKind::Tls);
+    qInfo() << "wrong CA:" << result.error().toString();
     QCOMPARE(result.error().node, QStringLiteral("tls-node"));
     QVERIFY2(result.error().message.contains(QStringLiteral("certificate"), Qt::CaseInsensitive) &&
                  result.error().message.contains(QStringLiteral("verif"), Qt::CaseInsensitive),
@@ -119,6 +120,7 @@ void TestTls::sniMismatchIsTlsError()
     Connection connection(config);
     const auto result = connection.connect();
     LS_VERIFY_ERROR(result, ErrorKind::Tls);
+    qInfo() << "name mismatch:" << result.error().toString();
     QVERIFY2(!result.error().message.isEmpty(), qPrintable(result.error().toString()));
 }
 
@@ -156,6 +158,7 @@ void TestTls::clientCertificateMissing()
         reply = connection.command({"PING"});
     const RedisError error = result ? (reply ? RedisError{} : reply.error()) : result.error();
     QVERIFY2(!result || !reply, "a client without certificate was served");
+    qInfo() << "missing client certificate:" << error.toString();
     QVERIFY2(error.kind == ErrorKind::Tls || error.kind == ErrorKind::ConnectionClosed,
              qPrintable(error.toString()));
     QCOMPARE(error.node, QStringLiteral("mtls-node"));

@@ -190,6 +190,7 @@ struct LocalRedisServer::Private
         argv.push_back(nullptr);
         const std::string log = logPath().toStdString();
         const pid_t parent = ::getpid();
+        const long maxFd = ::sysconf(_SC_OPEN_MAX);
 
         const pid_t child = ::fork();
         if (child < 0) {
@@ -218,7 +219,10 @@ struct LocalRedisServer::Private
             }
             // Do not leak our sockets (e.g. client connections) into the server: a closed
             // client must really close.
-            ::close_range(3, ~0U, 0);
+            if (::close_range(3, ~0U, 0) != 0) {
+                for (long fd = 3; fd < maxFd; ++fd)
+                    ::close(static_cast<int>(fd));
+            }
             ::execvp(argv[0], argv.data());
             const char msg[] = "exec of redis-server failed\n";
             [[maybe_unused]] auto written = ::write(STDERR_FILENO, msg, sizeof msg - 1);
