@@ -30,6 +30,8 @@ namespace {
 // without bound while a flapping node logs every transition.
 constexpr int MaxLogEntries = 2000;
 
+const QColor InfoColor(0x3b, 0x7d, 0xd8);
+
 enum LogColumn
 {
     LogTimeColumn,
@@ -232,14 +234,14 @@ void MainWindow::logEvent(EventKind kind, const QString &node, const QString &te
     item->setData(LogTimeColumn, Qt::UserRole, int(kind));
     switch (kind) {
     case EventKind::Up:
-        item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(int(NodeListModel::State::Up)));
+        item->setIcon(LogTimeColumn, StatusDotDelegate::stateIcon(int(NodeListModel::State::Up)));
         break;
     case EventKind::Down:
     case EventKind::Error:
-        item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(int(NodeListModel::State::Down)));
+        item->setIcon(LogTimeColumn, StatusDotDelegate::stateIcon(int(NodeListModel::State::Down)));
         break;
     case EventKind::Info:
-        item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(int(NodeListModel::State::Unknown)));
+        item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(InfoColor));
         break;
     }
 

@@ -39,17 +39,23 @@ QColor StatusDotDelegate::colorFor(int state)
     return QColor(0x9a, 0x9a, 0x9a);
 }
 
-QIcon StatusDotDelegate::dotIcon(int state)
+QIcon StatusDotDelegate::stateIcon(int state)
 {
-    static QHash<int, QIcon> cache;
-    auto it = cache.constFind(state);
+    return dotIcon(colorFor(state));
+}
+
+QIcon StatusDotDelegate::dotIcon(const QColor &color)
+{
+    // Only used on the GUI thread; a handful of colours.
+    static QHash<QRgb, QIcon> cache;
+    auto it = cache.constFind(color.rgba());
     if (it != cache.cend())
         return *it;
     QIcon icon;
     for (const int size : {16, 20, 24})
         for (const qreal dpr : {1.0, 2.0})
-            icon.addPixmap(renderDot(colorFor(state), size, dpr));
-    cache.insert(state, icon);
+            icon.addPixmap(renderDot(color, size, dpr));
+    cache.insert(color.rgba(), icon);
     return icon;
 }
 
@@ -59,7 +65,7 @@ void StatusDotDelegate::initStyleOption(QStyleOptionViewItem *option, const QMod
     const QVariant state = index.data(NodeListModel::StateRole);
     if (!state.isValid())
         return;
-    option->icon = dotIcon(state.toInt());
+    option->icon = stateIcon(state.toInt());
     option->features |= QStyleOptionViewItem::HasDecoration;
     option->decorationSize = QSize(16, 16);
 }

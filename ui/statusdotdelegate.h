@@ -12,8 +12,10 @@ public:
     using QStyledItemDelegate::QStyledItemDelegate;
 
     static QColor colorFor(int state);
-    /// A dot of the given logical size, rendered for the device pixel ratio.
-    static QIcon dotIcon(int state);
+    /// The dot for a NodeListModel::State, at the usual icon sizes and pixel ratios.
+    static QIcon stateIcon(int state);
+    /// A dot of any colour, e.g. for log lines that are not about a node's state.
+    static QIcon dotIcon(const QColor &color);
 
 protected:
     void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override;
