@@ -1,0 +1,233 @@
+#include "lock/lockvalue.h"
+
+#include <QDateTime>
+#include <QSet>
+#include <QTest>
+
+using namespace lockscope::lock;
+
+class TestLockValue : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void roundTripAllFields();
+    void roundTripAwkwardBytes_data();
+    void roundTripAwkwardBytes();
+    void encodedFormIsOneLegibleLine();
+    void minimalValue();
+    void ownerPrefix();
+    void unknownFieldsAreIgnored();
+    void parseRejectsForeignValues_data();
+    void parseRejectsForeignValues();
+    void fenceKeyFor_data();
+    void fenceKeyFor();
+    void randomTokenShapeAndUniqueness();
+};
+
+namespace {
+
+LockValue fullValue()
+{
+    LockValue v;
+    v.token = "3q2-7wEVQm6dVY4bhv1ZBg";
+    v.fence = 42;
+    v.host = QStringLiteral("web-1.example");
+    v.pid = 4711;
+    v.thread = QStringLiteral("worker 3");
+    v.acquiredAt = QDateTime(QDate(2026, 11, 23), QTime(6, 0, 0, 123), Qt::UTC);
+    v.label = QStringLiteral("nächtlicher Bericht ✓ 100% = fertig");
+    v.metadata.insert(QStringLiteral("job"), QStringLiteral("17"));
+    v.metadata.insert(QStringLiteral("owner id"), QStringLiteral("a=b c%d"));
+    v.metadata.insert(QStringLiteral("ünï"), QStringLiteral("日本語"));
+    return v;
+}
+
+void compareValues(const LockValue &actual, const LockValue &expected)
+{
+    QCOMPARE(actual.token, expected.token);
+    QCOMPARE(actual.fence, expected.fence);
+    QCOMPARE(actual.host, expected.host);
+    QCOMPARE(actual.pid, expected.pid);
+    QCOMPARE(actual.thread, expected.thread);
+    QCOMPARE(actual.acquiredAt, expected.acquiredAt);
+    QCOMPARE(actual.label, expected.label);
+    QCOMPARE(actual.metadata, expected.metadata);
+}
+
+} // namespace
+
+void TestLockValue::roundTripAllFields()
+{
+    const LockValue v = fullValue();
+    const QByteArray encoded = v.encode();
+    const auto parsed = LockValue::parse(encoded);
+    QVERIFY2(parsed.has_value(), encoded.constData());
+    compareValues(*parsed, v);
+    QCOMPARE(parsed->acquiredAt.toMSecsSinceEpoch() % 1000, 123);
+    // Encoding the parsed value gives the same bytes again.
+    QCOMPARE(parsed->encode(), encoded);
+}
+
+void TestLockValue::roundTripAwkwardBytes_data()
+{
+    QTest::addColumn<QByteArray>("token");
+    QTest::addColumn<QString>("text");
+
+    QTest::newRow("spaces") << QByteArray("tok with spaces") << QStringLiteral("a b  c ");
+    QTest::newRow("equals") << QByteArray("a=b") << QStringLiteral("x=y=z");
+    QTest::newRow("percent") << QByteArray("100%") << QStringLiteral("%20 is not a space");
+    QTest::newRow("control bytes") << QByteArray("t\tab\n") << QStringLiteral("line1\nline2\r\x01\x7f");
+    QTest::newRow("unicode") << QByteArray("tök") << QStringLiteral("Ünïcödé label — 🔒 锁");
+    QTest::newRow("looks like a field") << QByteArray("x fence=9") << QStringLiteral(" tok=evil fence=1");
+}
+
+void TestLockValue::roundTripAwkwardBytes()
+{
+    QFETCH(QByteArray, token);
+    QFETCH(QString, text);
+
+    LockValue v;
+    v.token = token;
+    v.fence = 7;
+    v.host = text;
+    v.thread = text;
+    v.label = text;
+    v.metadata.insert(text, text);
+    const QByteArray encoded = v.encode();
+    QVERIFY2(!encoded.contains('\n') && !encoded.contains('\r') && !encoded.contains('\t'),
+             encoded.constData());
+    // Exactly one space per field: the fields of a value never leak into each other.
+    QCOMPARE(encoded.count(' '), 6); // tok fence host thr label m.<text>
+    const auto parsed = LockValue::parse(encoded);
+    QVERIFY2(parsed.has_value(), encoded.constData());
+    compareValues(*parsed, v);
+    QVERIFY(encoded.startsWith(LockValue::ownerPrefix(token)));
+}
+
+void TestLockValue::encodedFormIsOneLegibleLine()
+{
+    const QByteArray encoded = fullValue().encode();
+    QVERIFY2(encoded.startsWith("ls1 tok=3q2-7wEVQm6dVY4bhv1ZBg fence=42 "), encoded.constData());
+    QVERIFY2(encoded.contains(" host=web-1.example"), encoded.constData());
+    QVERIFY2(encoded.contains(" pid=4711"), encoded.constData());
+    QVERIFY2(encoded.contains(" thr=worker%203"), encoded.constData());
+    QVERIFY2(encoded.contains(" at=2026-11-23T06:00:00.123Z"), encoded.constData());
+    // UTF-8 is kept as is (legible in redis-cli --raw), only space, '%' and '=' are escaped.
+    QVERIFY2(encoded.contains(" label=" +
+                              QStringLiteral("nächtlicher%20Bericht%20✓%20100%25%20%3D%20fertig").toUtf8()),
+             encoded.constData());
+    QVERIFY2(encoded.contains(" m.job=17"), encoded.constData());
+    QVERIFY2(encoded.contains(" m.owner%20id=a%3Db%20c%25d"), encoded.constData());
+    QCOMPARE(fullValue().encode(),
+             LockValue::ownerPrefix(fullValue().token) + "fence=42" + fullValue().encodeTail());
+}
+
+void TestLockValue::minimalValue()
+{
+    LockValue v;
+    v.token = "abc";
+    QCOMPARE(v.encode(), QByteArray("ls1 tok=abc fence=0"));
+    const auto parsed = LockValue::parse(v.encode());
+    QVERIFY(parsed.has_value());
+    compareValues(*parsed, v);
+    QVERIFY(parsed->metadata.isEmpty());
+    QVERIFY(!parsed->acquiredAt.isValid());
+}
+
+void TestLockValue::ownerPrefix()
+{
+    QCOMPARE(LockValue::ownerPrefix("abc"), QByteArray("ls1 tok=abc "));
+    QCOMPARE(LockValue::ownerPrefix("a b=c%"), QByteArray("ls1 tok=a%20b%3Dc%25 "));
+    // The trailing space ends the token: a token that is a prefix of another never matches it.
+    QVERIFY(!LockValue::ownerPrefix("abcd").startsWith(LockValue::ownerPrefix("abc")));
+    LockValue v;
+    v.token = "abcd";
+    QVERIFY(!v.encode().startsWith(LockValue::ownerPrefix("abc")));
+    QVERIFY(v.encode().startsWith(LockValue::ownerPrefix("abcd")));
+}
+
+void TestLockValue::unknownFieldsAreIgnored()
+{
+    const auto parsed = LockValue::parse("ls1 tok=xyz fence=12 future=thing host=h label=L x.y=1");
+    QVERIFY(parsed.has_value());
+    QCOMPARE(parsed->token, QByteArray("xyz"));
+    QCOMPARE(parsed->fence, 12);
+    QCOMPARE(parsed->host, QStringLiteral("h"));
+    QCOMPARE(parsed->label, QStringLiteral("L"));
+    QVERIFY(parsed->metadata.isEmpty());
+}
+
+void TestLockValue::parseRejectsForeignValues_data()
+{
+    QTest::addColumn<QByteArray>("value");
+
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("abc") << QByteArray("abc");
+    QTest::newRow("redsync base64") << QByteArray("xqzVY5S1Jq5X3k0rX0c4dA==");
+    QTest::newRow("bsm/redislock token") << QByteArray("Bq0ZtbSW0q3Gq-MWIyb3wA");
+    QTest::newRow("redis-py uuid") << QByteArray("9f1c2f5e6b3a11eebd2a0242ac120002");
+    QTest::newRow("redisson") << QByteArray("b1e6a7a2-41c4-4a5f-8a8e-8e1f2b1c3d4e:1");
+    QTest::newRow("json") << QByteArray(R"({"tok":"x","fence":1})");
+    QTest::newRow("version only") << QByteArray("ls1");
+    QTest::newRow("no token first") << QByteArray("ls1 fence=1 tok=x");
+    QTest::newRow("other version") << QByteArray("ls2 tok=x fence=1");
+    QTest::newRow("bad fence") << QByteArray("ls1 tok=x fence=abc");
+    QTest::newRow("field without =") << QByteArray("ls1 tok=x garbage");
+    QTest::newRow("foreign overwrite") << QByteArray("ABCD");
+}
+
+void TestLockValue::parseRejectsForeignValues()
+{
+    QFETCH(QByteArray, value);
+    QVERIFY2(!LockValue::parse(value).has_value(), value.constData());
+}
+
+void TestLockValue::fenceKeyFor_data()
+{
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<QByteArray>("fenceKey");
+
+    QTest::newRow("plain") << QByteArray("jobs") << QByteArray("{jobs}.fence");
+    QTest::newRow("prefixed") << QByteArray("app:jobs:17") << QByteArray("{app:jobs:17}.fence");
+    QTest::newRow("hash tag") << QByteArray("{user1}:jobs") << QByteArray("{user1}:jobs.fence");
+    QTest::newRow("hash tag inside") << QByteArray("app:{user1}:jobs")
+                                     << QByteArray("app:{user1}:jobs.fence");
+    QTest::newRow("empty braces are no tag") << QByteArray("a{}b") << QByteArray("{a{}b}.fence");
+    QTest::newRow("open brace only") << QByteArray("a{b") << QByteArray("{a{b}.fence");
+}
+
+void TestLockValue::fenceKeyFor()
+{
+    QFETCH(QByteArray, key);
+    QFETCH(QByteArray, fenceKey);
+    QCOMPARE(lockscope::lock::fenceKeyFor(key), fenceKey);
+    QVERIFY(lockscope::lock::fenceKeyFor(key) != key);
+}
+
+void TestLockValue::randomTokenShapeAndUniqueness()
+{
+    constexpr int draws = 10'000;
+    QSet<QByteArray> seen;
+    seen.reserve(draws);
+    for (int i = 0; i < draws; ++i) {
+        const QByteArray token = randomToken();
+        QCOMPARE(token.size(), 22);
+        for (const char c : token) {
+            const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '_';
+            QVERIFY2(ok, token.constData());
+        }
+        const auto decoded = QByteArray::fromBase64Encoding(
+            token, QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+        QVERIFY(decoded.decodingStatus == QByteArray::Base64DecodingStatus::Ok);
+        QCOMPARE(decoded.decoded.size(), 16);
+        // Needs no escaping, so the stored value shows it verbatim.
+        QCOMPARE(LockValue::escape(token), token);
+        seen.insert(token);
+    }
+    QCOMPARE(seen.size(), draws);
+}
+
+QTEST_GUILESS_MAIN(TestLockValue)
+#include "tst_lockvalue.moc"
