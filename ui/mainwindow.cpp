@@ -11,6 +11,7 @@
 #include <QDockWidget>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLocale>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QScrollBar>
@@ -18,7 +19,6 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTableView>
-#include <QTime>
 #include <QTreeWidget>
 
 using lockscope::redis::NodeConfig;
@@ -224,10 +224,12 @@ void MainWindow::setRefreshInterval(std::chrono::milliseconds interval)
     m_refreshInterval = interval;
 }
 
-void MainWindow::logEvent(EventKind kind, const QString &node, const QString &text)
+void MainWindow::logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at)
 {
+    const QDateTime time = at.isValid() ? at.toLocalTime() : QDateTime::currentDateTime();
     auto *item = new QTreeWidgetItem;
-    item->setText(LogTimeColumn, QTime::currentTime().toString(QStringLiteral("HH:mm:ss")));
+    item->setText(LogTimeColumn, time.toString(QStringLiteral("HH:mm:ss")));
+    item->setToolTip(LogTimeColumn, QLocale().toString(time, QLocale::LongFormat));
     item->setText(LogNodeColumn, node);
     item->setText(LogEventColumn, text);
     item->setToolTip(LogEventColumn, text);
@@ -269,33 +271,34 @@ void MainWindow::onStatusChanged(int row, const NodeStatus &status)
 void MainWindow::logTransition(int row, const NodeStatus &status, const std::optional<NodeStatus> &previous)
 {
     const QString node = m_model->node(row).label();
+    auto log = [&](EventKind kind, const QString &text) {
+        logEvent(kind, node, text, status.checkedAt);
+    };
     if (status.reachable) {
         const QString server = serverDescription(status);
         if (!previous) {
-            logEvent(EventKind::Up, node, server.isEmpty() ? tr("Up") : tr("Up (%1)").arg(server));
+            log(EventKind::Up, server.isEmpty() ? tr("Up") : tr("Up (%1)").arg(server));
         } else if (!previous->reachable) {
-            logEvent(EventKind::Up, node,
-                     server.isEmpty() ? tr("Came back up") : tr("Came back up (%1)").arg(server));
+            log(EventKind::Up, server.isEmpty() ? tr("Came back up") : tr("Came back up (%1)").arg(server));
         } else if (previous->role != status.role && !previous->role.isEmpty() && !status.role.isEmpty()) {
             // A failover or a REPLICAOF changes who may hold locks; the operator must see it.
-            logEvent(EventKind::Info, node,
-                     tr("Role changed from %1 to %2").arg(previous->role, status.role));
+            log(EventKind::Info, tr("Role changed from %1 to %2").arg(previous->role, status.role));
         } else if (previous->version != status.version && !previous->version.isEmpty() &&
                    !status.version.isEmpty()) {
-            logEvent(EventKind::Info, node,
-                     tr("Server version changed from %1 to %2").arg(previous->version, status.version));
+            log(EventKind::Info,
+                tr("Server version changed from %1 to %2").arg(previous->version, status.version));
         }
         return;
     }
 
     if (!previous) {
-        logEvent(EventKind::Down, node, tr("Down: %1").arg(errorOf(status)));
+        log(EventKind::Down, tr("Down: %1").arg(errorOf(status)));
     } else if (previous->reachable) {
-        logEvent(EventKind::Down, node, tr("Went down: %1").arg(errorOf(status)));
+        log(EventKind::Down, tr("Went down: %1").arg(errorOf(status)));
     } else if (previous->error && status.error && previous->error->kind != status.error->kind) {
         // Still down, for another reason (e.g. refused after a restart began, or a timeout
         // once the host stopped answering): worth a line, unlike a repeat of the same error.
-        logEvent(EventKind::Down, node, tr("Still down: %1").arg(errorOf(status)));
+        log(EventKind::Down, tr("Still down: %1").arg(errorOf(status)));
     }
 }
 

@@ -42,8 +42,9 @@ public:
     /// Text shown in place of the node table while there are no nodes.
     void setEmptyMessage(const QString &text);
     void setRefreshInterval(std::chrono::milliseconds interval);
-    /// Appends a line to the event log. `node` may be empty for application events.
-    void logEvent(EventKind kind, const QString &node, const QString &text);
+    /// Appends a line to the event log. `node` may be empty for application events; `at`
+    /// defaults to now.
+    void logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at = {});
 
     NodeListModel *nodeModel() const { return m_model; }
 

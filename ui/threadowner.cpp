@@ -29,6 +29,7 @@ void ThreadOwner::adopt(QObject *worker)
     // Deferred deletes posted from `finished` still run on the worker thread, after its
     // event loop has returned, so the worker's destructor runs where the worker lived.
     QObject::connect(m_thread.get(), &QThread::finished, worker, &QObject::deleteLater);
+    m_workers.removeIf([](const QPointer<QObject> &gone) { return gone.isNull(); });
     m_workers.append(worker);
 }
 
