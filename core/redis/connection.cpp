@@ -26,6 +26,10 @@ using detail::waitFd;
 
 namespace {
 
+// A connection that answered this recently is assumed alive; an older one is checked for a
+// close by the server before it is written to.
+constexpr auto kLivenessCheckAfter = std::chrono::milliseconds(20);
+
 QString errnoText(int error)
 {
     return QString::fromLocal8Bit(std::strerror(error));
@@ -91,7 +95,12 @@ struct Connection::Private
     qsizetype inflight = 0; // commands written whose replies are not read yet
     bool everConnected = false;
     quint64 reconnects = 0;
-    bool readFirst = false; // last read filled the buffer: more may be waiting, skip poll()
+    bool readFirst = false;      // last read filled the buffer: more may be waiting, skip poll()
+    Clock::time_point lastReply; // when the last reply arrived (liveness check)
+    // Plain sockets block in recv() with SO_RCVTIMEO after connecting: one syscall per reply
+    // instead of poll() + recv(), which is what keeps a round trip at bare-hiredis speed.
+    bool blockingReads = false;
+    std::chrono::microseconds recvTimeout{-1}; // current SO_RCVTIMEO
 
     ~Private() { closeSocket(); }
 
@@ -108,6 +117,24 @@ struct Connection::Private
         queued = 0;
         inflight = 0;
         readFirst = false;
+        blockingReads = false;
+        recvTimeout = std::chrono::microseconds(-1);
+    }
+
+    /// Makes SO_RCVTIMEO no longer than `left` (and not much shorter), so a blocking recv()
+    /// honours the deadline. Only changes the option when needed: usually never.
+    bool fitRecvTimeout(std::chrono::microseconds left)
+    {
+        using std::chrono::microseconds;
+        if (recvTimeout.count() >= 0 && recvTimeout <= left + microseconds(1000) && recvTimeout * 2 >= left)
+            return true;
+        const microseconds value = std::max(left, microseconds(1000));
+        const timeval tv{static_cast<time_t>(value.count() / 1'000'000),
+                         static_cast<suseconds_t>(value.count() % 1'000'000)};
+        if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+            return false;
+        recvTimeout = value;
+        return true;
     }
 
     // Any I/O failure leaves the byte stream in an unknown state (a reply may still be on
@@ -264,6 +291,10 @@ Result<void> Connection::Private::openSocket(Clock::time_point deadline)
         tls = std::move(*session);
     }
     reader = redisReaderCreate();
+    if (!tls) {
+        const int flags = ::fcntl(fd, F_GETFL);
+        blockingReads = flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
+    }
     return {};
 }
 
@@ -355,10 +386,11 @@ Result<void> Connection::Private::connect()
 
 Result<void> Connection::Private::ensureConnected()
 {
-    if (fd >= 0 && inflight == 0) {
+    if (fd >= 0 && inflight == 0 && Clock::now() - lastReply > kLivenessCheckAfter) {
         // With nothing in flight, readable means the server closed the connection (restart,
         // idle timeout, CLIENT KILL) or sent an error before closing: reconnect before
         // writing, so that a command is never lost to a connection that is already dead.
+        // Checked only after a quiet spell, which keeps the syscall off the hot path.
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 0) > 0 && !(tls && tls->hasPending())) {
             qCDebug(lcRedis) << node << "connection was closed by the server; reconnecting";
@@ -404,7 +436,7 @@ Result<void> Connection::Private::writeAll(Clock::time_point deadline)
                 return broken(ErrorKind::Tls, tls->errorText());
             }
         } else {
-            const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
+            const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n >= 0) {
                 written += n;
                 continue;
@@ -431,6 +463,10 @@ Result<void> Connection::Private::writeAll(Clock::time_point deadline)
 
 Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
 {
+    const QString timeoutText =
+        QStringLiteral("no reply within %1 ms")
+            .arg(std::max<qint64>(
+                0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
     for (;;) {
         void *raw = nullptr;
         if (redisReaderGetReply(reader, &raw) != REDIS_OK)
@@ -440,15 +476,20 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
             RedisReply reply = convert(r);
             freeReplyObject(r);
             --inflight;
+            lastReply = Clock::now();
             return reply;
         }
         char buffer[16384];
         const bool tryFirst = readFirst || (tls && tls->hasPending());
-        if (!tryFirst) {
+        bool blockInRecv = false;
+        if (!tryFirst && blockingReads) {
+            const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
+            blockInRecv = left.count() > 0 && fitRecvTimeout(left);
+        }
+        if (!tryFirst && !blockInRecv) {
             const int ready = waitFd(fd, POLLIN, deadline);
             if (ready == 0)
-                return broken(ErrorKind::Timeout,
-                              QStringLiteral("no reply within %1 ms").arg(config.commandTimeout.count()));
+                return broken(ErrorKind::Timeout, timeoutText);
             if (ready < 0)
                 return broken(ErrorKind::Io, errnoText(errno));
         }
@@ -467,7 +508,7 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
                 return broken(ErrorKind::Tls, tls->errorText());
             }
         } else {
-            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, blockInRecv ? 0 : MSG_DONTWAIT);
             if (n == 0)
                 return broken(ErrorKind::ConnectionClosed, QStringLiteral("connection closed by the server"));
             if (n < 0) {
@@ -475,6 +516,8 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
                     continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
                     readFirst = false;
+                    if (blockInRecv && Clock::now() >= deadline)
+                        return broken(ErrorKind::Timeout, timeoutText);
                     continue;
                 }
                 const int error = errno;

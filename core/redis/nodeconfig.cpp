@@ -51,8 +51,15 @@ Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
     if (trimmed.isEmpty())
         return invalid(url, QStringLiteral("empty URL"));
     const QUrl parsed(trimmed, QUrl::StrictMode);
-    if (!parsed.isValid())
-        return invalid(url, QStringLiteral("malformed URL (%1)").arg(parsed.errorString()));
+    if (!parsed.isValid()) {
+        // QUrl's message quotes the whole source URL, password included: keep only the reason.
+        QString reason = parsed.errorString();
+        const qsizetype quote = reason.indexOf(QLatin1String("; source was"));
+        if (quote >= 0)
+            reason.truncate(quote);
+        reason.replace(trimmed, redactUrl(trimmed));
+        return invalid(url, QStringLiteral("malformed URL (%1)").arg(reason));
+    }
 
     NodeConfig config;
     const QString scheme = parsed.scheme().toLower();
