@@ -6,6 +6,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QIcon>
+#include <QRegularExpression>
 #include <QTimer>
 #include <cstdio>
 
@@ -18,6 +19,19 @@ constexpr int ExitUsage = 2;
 void printError(const QString &message)
 {
     std::fprintf(stderr, "lockscope: %s\n", qPrintable(message));
+}
+
+/// The URL as typed, minus "user:password@" and password options: a URL that failed to parse
+/// may still carry a secret.
+QString redactedUrl(const QString &url)
+{
+    QString text = url;
+    text.replace(QRegularExpression(QStringLiteral("([?&]password=)[^&]*")), QStringLiteral("\\1***"));
+    const qsizetype schemeEnd = text.indexOf(QLatin1String("://"));
+    const qsizetype at = text.lastIndexOf(QLatin1Char('@'));
+    if (schemeEnd < 0 || at < schemeEnd)
+        return text;
+    return text.left(schemeEnd + 3) + QStringLiteral("***@") + text.mid(at + 1);
 }
 
 } // namespace
@@ -66,9 +80,8 @@ int main(int argc, char *argv[])
     for (const QString &url : parser.positionalArguments()) {
         auto config = NodeConfig::fromUrl(url);
         if (!config) {
-            // The message names the bad part; the URL itself may carry a password.
-            printError(QStringLiteral("invalid node URL \"%1\": %2")
-                           .arg(url.section(QLatin1Char('@'), -1), config.error().message));
+            printError(
+                QStringLiteral("invalid node URL \"%1\": %2").arg(redactedUrl(url), config.error().message));
             return ExitUsage;
         }
         nodes.append(*config);
@@ -106,7 +119,9 @@ int main(int argc, char *argv[])
             window.logEvent(MainWindow::EventKind::Error, QString(), message);
             if (nodes.isEmpty())
                 window.setEmptyMessage(
-                    QObject::tr("<p><b>The demo nodes could not be started.</b></p><p>%1</p>")
+                    QObject::tr("<p><b>The demo nodes could not be started.</b></p><p>%1</p>"
+                                "<p>Demo mode runs <code>redis-server</code> from the PATH "
+                                "(Debian: <code>apt install redis-server</code>).</p>")
                         .arg(message.toHtmlEscaped()));
         });
         demo.start(3);
