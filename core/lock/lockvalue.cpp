@@ -13,6 +13,30 @@ bool needsEscape(unsigned char c)
     return c <= 0x20 || c == 0x7f || c == '%' || c == '=';
 }
 
+// ISO 8601 UTC with milliseconds. QDateTime::toString costs microseconds per call (it goes
+// through printf-style formatting); this runs on every acquire, so the part up to the second
+// is cached per thread.
+QByteArray isoTimestamp(const QDateTime &time)
+{
+    thread_local qint64 cachedSecond = -1;
+    thread_local QByteArray cachedText;
+    const qint64 ms = time.toMSecsSinceEpoch();
+    const qint64 second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    if (second != cachedSecond) {
+        cachedText = QDateTime::fromSecsSinceEpoch(second, Qt::UTC).toString(Qt::ISODate).toLatin1();
+        cachedText.chop(1); // the trailing 'Z'
+        cachedSecond = second;
+    }
+    const int millis = static_cast<int>(ms - second * 1000);
+    QByteArray out = cachedText;
+    out += '.';
+    out += static_cast<char>('0' + millis / 100);
+    out += static_cast<char>('0' + millis / 10 % 10);
+    out += static_cast<char>('0' + millis % 10);
+    out += 'Z';
+    return out;
+}
+
 void field(QByteArray &out, const char *name, const QByteArray &value)
 {
     out += ' ';
@@ -64,7 +88,7 @@ QByteArray LockValue::encodeTail() const
     if (!thread.isEmpty())
         field(out, "thr", thread.toUtf8());
     if (acquiredAt.isValid())
-        field(out, "at", acquiredAt.toUTC().toString(Qt::ISODateWithMs).toLatin1());
+        field(out, "at", isoTimestamp(acquiredAt));
     if (!label.isEmpty())
         field(out, "label", label.toUtf8());
     for (auto it = metadata.cbegin(); it != metadata.cend(); ++it) {

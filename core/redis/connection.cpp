@@ -126,7 +126,9 @@ struct Connection::Private
     bool fitRecvTimeout(std::chrono::microseconds left)
     {
         using std::chrono::microseconds;
-        if (recvTimeout.count() >= 0 && recvTimeout <= left + microseconds(1000) && recvTimeout * 2 >= left)
+        // A shorter timeout than needed only costs an extra wake-up and loop, so the option
+        // is changed when it would overshoot the deadline or is far too short.
+        if (recvTimeout.count() >= 0 && recvTimeout <= left + microseconds(1000) && recvTimeout * 16 >= left)
             return true;
         const microseconds value = std::max(left, microseconds(1000));
         const timeval tv{static_cast<time_t>(value.count() / 1'000'000),
