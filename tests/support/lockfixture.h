@@ -15,7 +15,7 @@ namespace lockscope::test {
 /// N plain redis-server processes started by this test (free loopback ports, never 6379), each
 /// with an admin connection of its own (client name "lockscope-admin") for looking at and
 /// tampering with the data behind the lock library's back. The lock library's connections use
-/// the client name "lockscope" and the node names "node0", "node1", ...
+/// the harness's client name ("lockscope-test") and the node names "node0", "node1", ...
 class ServerSet
 {
 public:

@@ -1,0 +1,339 @@
+#include "lock/lockvalue.h"
+#include "lock/watchdog.h"
+#include "lockfixture.h"
+
+#include <QTest>
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+using namespace lockscope::lock;
+using namespace lockscope::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+AcquireOptions withTtl(milliseconds ttl)
+{
+    AcquireOptions options;
+    options.ttl = ttl;
+    options.retry = RetryStrategy::none();
+    return options;
+}
+
+void addNodeCounts(std::initializer_list<int> counts)
+{
+    QTest::addColumn<int>("nodes");
+    for (const int n : counts)
+        QTest::addRow("%d node%s", n, n == 1 ? "" : "s") << n;
+}
+
+/// Collects lock-lost callbacks: counts them and hands the first error to a waiting test.
+class LostProbe
+{
+public:
+    Watchdog::LostCallback callback()
+    {
+        return [this](const LockError &error) {
+            if (m_calls.fetch_add(1) == 0)
+                m_promise.set_value(error);
+        };
+    }
+    /// Waits up to `timeout` for the first call.
+    std::optional<LockError> wait(milliseconds timeout)
+    {
+        if (m_future.wait_for(timeout) != std::future_status::ready)
+            return std::nullopt;
+        return m_future.get();
+    }
+    int calls() const { return m_calls.load(); }
+
+private:
+    std::atomic<int> m_calls{0};
+    std::promise<LockError> m_promise;
+    std::future<LockError> m_future = m_promise.get_future();
+};
+
+} // namespace
+
+class TestLockWatchdog : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void keepsShortLockAlive_data() { addNodeCounts({1, 3}); }
+    void keepsShortLockAlive();
+    void lostAfterDeleteBehindItsBack_data() { addNodeCounts({1, 3}); }
+    void lostAfterDeleteBehindItsBack();
+    void lostWhenTokenChanged();
+    void lostWhenQuorumGone();
+    void survivesOneNodeOfThree();
+    void stopStopsRefreshing();
+    void destructorStopsRefreshing();
+    void guardReleasesOnScopeExit();
+    void guardWithWatchdogRelease();
+    void guardMove();
+    void guardReportsLoss();
+};
+
+void TestLockWatchdog::keepsShortLockAlive()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    const auto lock = locker.tryAcquire("alive", withTtl(300ms));
+    LS_VERIFY_OK(lock);
+    LostProbe probe;
+    Watchdog watchdog(locker, *lock, probe.callback());
+    QCOMPARE(watchdog.interval(), 100ms); // TTL / 3
+    QVERIFY(watchdog.isRunning());
+
+    QThread::msleep(2000); // almost seven TTLs
+    QCOMPARE(servers->nodesWithToken("alive", lock->token), nodes);
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->get(i, "alive"), lock->value);
+    QVERIFY2(watchdog.refreshCount() > 0, QByteArray::number(watchdog.refreshCount()));
+    QVERIFY(!watchdog.lost());
+    QVERIFY(watchdog.isRunning());
+    QCOMPARE(probe.calls(), 0);
+    const Lock current = watchdog.current();
+    QCOMPARE(current.token, lock->token);
+    QVERIFY(current.validUntil > lock->validUntil + 1s);
+
+    watchdog.stop();
+    QVERIFY(!watchdog.isRunning());
+    LS_VERIFY_OK(locker.release(watchdog.current()));
+    QCOMPARE(servers->nodesWithToken("alive", lock->token), 0);
+    QCOMPARE(probe.calls(), 0);
+}
+
+void TestLockWatchdog::lostAfterDeleteBehindItsBack()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    const auto lock = locker.tryAcquire("deleted", withTtl(900ms));
+    LS_VERIFY_OK(lock);
+    LostProbe probe;
+    Watchdog watchdog(locker, *lock, probe.callback());
+    QCOMPARE(watchdog.interval(), 300ms);
+    QTRY_VERIFY_WITH_TIMEOUT(watchdog.refreshCount() >= 1, 5000);
+
+    for (int i = 0; i < nodes; ++i)
+        QVERIFY(servers->del(i, "deleted"));
+    const auto deletedAt = SteadyClock::now();
+    // One interval (300 ms) plus generous slack.
+    const auto error = probe.wait(2s);
+    QVERIFY2(error.has_value(), "the lock-lost callback did not fire within 2 s");
+    qInfo("lock-lost callback %lld ms after the DEL", static_cast<long long>(elapsedMs(deletedAt)));
+    QVERIFY2(error->kind == LockErrorKind::NotHeld, qPrintable(error->toString()));
+    QVERIFY(watchdog.lost());
+    QTRY_VERIFY_WITH_TIMEOUT(!watchdog.isRunning(), 2000);
+    // Never re-taken silently, and called once only.
+    QThread::msleep(700);
+    for (int i = 0; i < nodes; ++i)
+        QVERIFY(servers->get(i, "deleted").isNull());
+    QCOMPARE(probe.calls(), 1);
+}
+
+void TestLockWatchdog::lostWhenTokenChanged()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    const auto lock = locker.tryAcquire("stolen", withTtl(900ms));
+    LS_VERIFY_OK(lock);
+    LostProbe probe;
+    Watchdog watchdog(locker, *lock, probe.callback());
+    QVERIFY(servers->set(0, "stolen", "ABCD", 60'000));
+    const auto error = probe.wait(2s);
+    QVERIFY2(error.has_value(), "the lock-lost callback did not fire within 2 s");
+    QVERIFY2(error->kind == LockErrorKind::NotHeld, qPrintable(error->toString()));
+    QThread::msleep(700);
+    QCOMPARE(servers->get(0, "stolen"), QByteArray("ABCD"));
+    QVERIFY(servers->pttl(0, "stolen") > 50'000);
+    QCOMPARE(probe.calls(), 1);
+}
+
+void TestLockWatchdog::lostWhenQuorumGone()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    const auto lock = locker.tryAcquire("fragile", withTtl(900ms));
+    LS_VERIFY_OK(lock);
+    LostProbe probe;
+    Watchdog watchdog(locker, *lock, probe.callback());
+    QTRY_VERIFY_WITH_TIMEOUT(watchdog.refreshCount() >= 1, 5000);
+    servers->server(1).kill();
+    servers->server(2).kill();
+    // One interval, one quick retry, generous slack.
+    const auto error = probe.wait(3s);
+    QVERIFY2(error.has_value(), "the lock-lost callback did not fire within 3 s");
+    QVERIFY2(error->kind == LockErrorKind::QuorumNotReached, qPrintable(error->toString()));
+    QCOMPARE(error->votes.size(), size_t(3));
+    QVERIFY(error->votes[1].error.has_value());
+    QVERIFY(error->votes[2].error.has_value());
+    QVERIFY(watchdog.lost());
+    QCOMPARE(probe.calls(), 1);
+}
+
+void TestLockWatchdog::survivesOneNodeOfThree()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    const auto lock = locker.tryAcquire("sturdy", withTtl(600ms));
+    LS_VERIFY_OK(lock);
+    LostProbe probe;
+    Watchdog watchdog(locker, *lock, probe.callback());
+    servers->server(2).kill();
+    QThread::msleep(1500);
+    QVERIFY(!watchdog.lost());
+    QCOMPARE(probe.calls(), 0);
+    QCOMPARE(servers->get(0, "sturdy"), lock->value);
+    QCOMPARE(servers->get(1, "sturdy"), lock->value);
+    const int refreshes = watchdog.refreshCount();
+    QVERIFY2(refreshes > 0, QByteArray::number(refreshes));
+    watchdog.stop();
+    LS_VERIFY_OK(locker.release(watchdog.current()));
+}
+
+void TestLockWatchdog::stopStopsRefreshing()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    const auto lock = locker.tryAcquire("stopped", withTtl(600ms));
+    LS_VERIFY_OK(lock);
+    LostProbe probe;
+    Watchdog watchdog(locker, *lock, probe.callback());
+    QTRY_VERIFY_WITH_TIMEOUT(watchdog.refreshCount() >= 1, 5000);
+    watchdog.stop();
+    QVERIFY(!watchdog.isRunning());
+    const int refreshes = watchdog.refreshCount();
+    // stop() does not release: the key is still ours right after, and then expires by itself.
+    QCOMPARE(servers->get(0, "stopped"), lock->value);
+    QTRY_VERIFY_WITH_TIMEOUT(servers->get(0, "stopped").isNull(), 5000);
+    QThread::msleep(300);
+    QCOMPARE(watchdog.refreshCount(), refreshes);
+    QVERIFY(!watchdog.lost());
+    QCOMPARE(probe.calls(), 0);
+    watchdog.stop(); // twice is fine
+}
+
+void TestLockWatchdog::destructorStopsRefreshing()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    const auto lock = locker.tryAcquire("scoped-dog", withTtl(600ms));
+    LS_VERIFY_OK(lock);
+    LostProbe probe;
+    {
+        Watchdog watchdog(locker, *lock, probe.callback());
+        QTRY_VERIFY_WITH_TIMEOUT(watchdog.refreshCount() >= 1, 5000);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(servers->get(0, "scoped-dog").isNull(), 5000);
+    QCOMPARE(probe.calls(), 0);
+}
+
+void TestLockWatchdog::guardReleasesOnScopeExit()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    QByteArray token;
+    {
+        auto guard = LockGuard::acquire(locker, "scoped", withTtl(10s));
+        LS_VERIFY_OK(guard);
+        QVERIFY(guard->ownsLock());
+        token = guard->lock().token;
+        QCOMPARE(servers->nodesWithToken("scoped", token), 3);
+        QVERIFY(!guard->lost());
+    }
+    QCOMPARE(servers->nodesWithToken("scoped", token), 0);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(servers->get(i, "scoped").isNull());
+
+    // A guard around a lock acquired separately.
+    const auto lock = locker.tryAcquire("wrapped", withTtl(10s));
+    LS_VERIFY_OK(lock);
+    {
+        LockGuard guard(locker, *lock);
+        QCOMPARE(servers->nodesWithToken("wrapped", lock->token), 3);
+    }
+    QCOMPARE(servers->nodesWithToken("wrapped", lock->token), 0);
+
+    // A failed acquire gives an error, not a guard.
+    QVERIFY(servers->set(0, "taken", "ABCD", 60'000));
+    QVERIFY(servers->set(1, "taken", "ABCD", 60'000));
+    auto denied = LockGuard::acquire(locker, "taken", withTtl(10s));
+    LS_VERIFY_LOCK_ERROR(denied, LockErrorKind::NotObtained);
+}
+
+void TestLockWatchdog::guardWithWatchdogRelease()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    auto guard = LockGuard::acquire(locker, "guarded", withTtl(300ms), true);
+    LS_VERIFY_OK(guard);
+    const Lock initial = guard->lock();
+    QThread::msleep(1000);
+    QCOMPARE(servers->get(0, "guarded"), initial.value);
+    QVERIFY(guard->lock().validUntil > initial.validUntil);
+
+    const auto released = guard->release();
+    LS_VERIFY_OK(released);
+    QVERIFY(!guard->ownsLock());
+    QVERIFY(servers->get(0, "guarded").isNull());
+    // Nothing refreshes or re-creates it afterwards.
+    QThread::msleep(400);
+    QVERIFY(servers->get(0, "guarded").isNull());
+    LS_VERIFY_OK(guard->release()); // a second release is a no-op
+    // Someone else can take it now.
+    const auto next = locker.tryAcquire("guarded", withTtl(10s));
+    LS_VERIFY_OK(next);
+    LS_VERIFY_OK(locker.release(*next));
+}
+
+void TestLockWatchdog::guardMove()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    auto a = LockGuard::acquire(locker, "moved", withTtl(300ms), true);
+    LS_VERIFY_OK(a);
+    const QByteArray token = a->lock().token;
+    {
+        LockGuard b(std::move(*a));
+        QVERIFY(!a->ownsLock());
+        QVERIFY(b.ownsLock());
+        LS_VERIFY_OK(a->release()); // the moved-from guard does nothing
+        QThread::msleep(700);       // b's watchdog keeps it alive
+        QCOMPARE(servers->nodesWithToken("moved", token), 1);
+
+        // Move-assigning over a guard that holds another lock releases that lock first.
+        auto c = LockGuard::acquire(locker, "other", withTtl(10s));
+        LS_VERIFY_OK(c);
+        const QByteArray otherToken = c->lock().token;
+        *c = std::move(b);
+        QCOMPARE(servers->nodesWithToken("other", otherToken), 0);
+        QCOMPARE(servers->nodesWithToken("moved", token), 1);
+        QVERIFY(c->ownsLock());
+        QVERIFY(!b.ownsLock());
+    }
+    QVERIFY(servers->get(0, "moved").isNull());
+}
+
+void TestLockWatchdog::guardReportsLoss()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    LostProbe probe;
+    auto guard = LockGuard::acquire(locker, "lossy", withTtl(900ms), true, probe.callback());
+    LS_VERIFY_OK(guard);
+    QVERIFY(servers->del(0, "lossy"));
+    const auto error = probe.wait(2s);
+    QVERIFY2(error.has_value(), "the lock-lost callback did not fire within 2 s");
+    QCOMPARE(error->kind, LockErrorKind::NotHeld);
+    QVERIFY(guard->lost());
+    LS_VERIFY_LOCK_ERROR(guard->release(), LockErrorKind::NotHeld);
+}
+
+QTEST_GUILESS_MAIN(TestLockWatchdog)
+#include "tst_lockwatchdog.moc"
