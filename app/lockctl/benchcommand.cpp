@@ -4,11 +4,14 @@
 #include "options.h"
 #include "output.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <algorithm>
+#include <bench/lockbench.h>
 #include <chrono>
 #include <cmath>
 #include <redis/connection.h>
+#include <util/duration.h>
 #include <vector>
 
 namespace lockctl {
@@ -210,9 +213,257 @@ int runBenchPing(Invocation &invocation)
     return exitcode::Ok;
 }
 
+// --- bench lock -------------------------------------------------------------------------------
+
+using lockscope::bench::LockBenchOptions;
+using lockscope::bench::LockBenchResult;
+
+const QCommandLineOption ClientsOption(QStringLiteral("clients"),
+                                       QStringLiteral("Client threads, each cycling on its own key."),
+                                       QStringLiteral("C"), QStringLiteral("1"));
+const QCommandLineOption
+    DurationOption(QStringLiteral("duration"),
+                   QStringLiteral("Length of every timed run (each library, each round)."),
+                   QStringLiteral("duration"), QStringLiteral("5s"));
+const QCommandLineOption BenchTtlOption(QStringLiteral("ttl"), QStringLiteral("TTL of the benchmark locks."),
+                                        QStringLiteral("duration"), QStringLiteral("10s"));
+const QCommandLineOption RoundsOption(QStringLiteral("rounds"),
+                                      QStringLiteral("Rounds; each runs both loops, in alternating order."),
+                                      QStringLiteral("R"), QStringLiteral("3"));
+
+QList<QCommandLineOption> benchLockOptions()
+{
+    return {nodesOption(), ClientsOption, DurationOption,  BenchTtlOption,
+            RoundsOption,  jsonOption(),  timeoutOption(), helpOption()};
+}
+
+QString benchLockHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl bench [lock] --nodes URL[,URL...] [--clients C] [--duration D] [--ttl D] "
+                       "[--rounds R] [--json]"),
+        QStringLiteral("Try-acquire + release cycles per second, with p50 / p99 latency per cycle from a\n"
+                       "full histogram, for LockScope's Locker and for the reference: a bare blocking\n"
+                       "hiredis loop with no library (SET NX PX, then EVALSHA compare-and-delete; on\n"
+                       "several nodes it writes to every node before reading). Both run on the same\n"
+                       "servers, interleaved round by round; the ratio is lockscope / bare hiredis and\n"
+                       "the summary takes the median over the rounds. Each client works on its own key\n"
+                       "under lockscope:bench: (fence counters, which have no TTL by design, stay\n"
+                       "behind). Plain TCP and unix sockets only: the bare loop has no TLS."),
+        benchLockOptions(),
+        QStringLiteral("Exit codes: 0 done, 1 a node failed or no cycle completed, 2 usage error or\n"
+                       "malformed URL.\n"
+                       "Example: lockctl bench --nodes redis://127.0.0.1:7001,redis://127.0.0.1:7002,"
+                       "redis://127.0.0.1:7003 --duration 5s"));
+}
+
+double median(std::vector<double> values)
+{
+    if (values.empty())
+        return 0;
+    std::ranges::sort(values);
+    const std::size_t mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2.0;
+}
+
+struct BenchRound
+{
+    LockBenchResult lockscope;
+    LockBenchResult bare;
+    bool bareFirst = true;
+    double ratio() const { return bare.cyclesPerSec > 0 ? lockscope.cyclesPerSec / bare.cyclesPerSec : 0; }
+};
+
+QJsonObject benchFigures(double cyclesPerSec, double p50Us, double p99Us)
+{
+    return QJsonObject{
+        {QStringLiteral("cycles_per_sec"), cyclesPerSec},
+        {QStringLiteral("p50_us"), p50Us},
+        {QStringLiteral("p99_us"), p99Us},
+    };
+}
+
+QJsonObject resultJson(const LockBenchResult &r)
+{
+    QJsonObject object = benchFigures(r.cyclesPerSec, r.p50Us, r.p99Us);
+    object.insert(QStringLiteral("max_us"), r.maxUs);
+    object.insert(QStringLiteral("cycles"), qint64(r.cycles));
+    object.insert(QStringLiteral("failures"), qint64(r.failures));
+    object.insert(QStringLiteral("seconds"), r.seconds);
+    return object;
+}
+
+/// The run's first problem as one line, or empty when it is usable.
+QString benchProblem(const LockBenchResult &r)
+{
+    if (!r.error.isEmpty())
+        return QStringLiteral("%1: %2").arg(r.name, r.error);
+    if (r.cycles == 0)
+        return QStringLiteral("%1: no cycle completed (%2 failures)").arg(r.name).arg(r.failures);
+    return {};
+}
+
+int runBenchLock(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("bench lock");
+    QCommandLineParser parser;
+    if (auto stop =
+            parseArguments(parser, invocation.args, benchLockOptions(), command, benchLockHelp(), out))
+        return *stop;
+    if (!parser.positionalArguments().isEmpty()) {
+        out.error(
+            QStringLiteral("bench lock: unexpected argument '%1' (nodes go in --nodes; see 'lockctl help "
+                           "bench')")
+                .arg(parser.positionalArguments().front()));
+        return exitcode::Usage;
+    }
+    const auto clients = parsePositive(parser.value(ClientsOption));
+    const auto rounds = parsePositive(parser.value(RoundsOption));
+    const auto duration = lockscope::parseDuration(parser.value(DurationOption));
+    const auto ttl = lockscope::parseDuration(parser.value(BenchTtlOption));
+    if (!clients || !rounds || *clients > 1024) {
+        out.error(
+            QStringLiteral("bench lock: --clients (at most 1024) and --rounds take a positive integer"));
+        return exitcode::Usage;
+    }
+    if (!duration || duration->count() <= 0 || !ttl || ttl->count() <= 0) {
+        out.error(
+            QStringLiteral("bench lock: --duration and --ttl take a positive duration (e.g. 300ms, 5s)"));
+        return exitcode::Usage;
+    }
+    auto nodes = resolveNodes(parser, command, out);
+    if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+    for (const NodeConfig &node : *nodes) {
+        if (node.tls.enabled) {
+            out.error(
+                QStringLiteral("bench lock: %1: TLS nodes are not supported (the bare hiredis reference "
+                               "has no TLS); use redis:// or unix://")
+                    .arg(node.label()));
+            return exitcode::Usage;
+        }
+    }
+
+    LockBenchOptions options;
+    options.nodes = *nodes;
+    options.clients = static_cast<int>(*clients);
+    options.duration = *duration;
+    options.ttl = *ttl;
+
+    // Interleaved on the same servers; the order alternates so that neither loop always runs
+    // on a warmer (or more loaded) machine.
+    std::vector<BenchRound> results;
+    for (qint64 round = 0; round < *rounds; ++round) {
+        BenchRound r;
+        r.bareFirst = round % 2 == 0;
+        if (r.bareFirst) {
+            r.bare = lockscope::bench::runBareHiredis(options);
+            r.lockscope = lockscope::bench::runLockScope(options);
+        } else {
+            r.lockscope = lockscope::bench::runLockScope(options);
+            r.bare = lockscope::bench::runBareHiredis(options);
+        }
+        const QString problem =
+            !benchProblem(r.bare).isEmpty() ? benchProblem(r.bare) : benchProblem(r.lockscope);
+        if (!problem.isEmpty()) {
+            out.error(QStringLiteral("bench lock: round %1: %2").arg(round + 1).arg(problem));
+            return exitcode::NodeFailure;
+        }
+        results.push_back(std::move(r));
+    }
+
+    const auto medianOf = [&](auto field) {
+        std::vector<double> values;
+        for (const BenchRound &r : results)
+            values.push_back(field(r));
+        return median(std::move(values));
+    };
+    const double lsRate = medianOf([](const BenchRound &r) { return r.lockscope.cyclesPerSec; });
+    const double lsP50 = medianOf([](const BenchRound &r) { return r.lockscope.p50Us; });
+    const double lsP99 = medianOf([](const BenchRound &r) { return r.lockscope.p99Us; });
+    const double bareRate = medianOf([](const BenchRound &r) { return r.bare.cyclesPerSec; });
+    const double bareP50 = medianOf([](const BenchRound &r) { return r.bare.p50Us; });
+    const double bareP99 = medianOf([](const BenchRound &r) { return r.bare.p99Us; });
+    const double ratio = medianOf([](const BenchRound &r) { return r.ratio(); });
+
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonArray roundsJson;
+        for (std::size_t i = 0; i < results.size(); ++i) {
+            const BenchRound &r = results[i];
+            roundsJson.append(QJsonObject{
+                {QStringLiteral("round"), qint64(i + 1)},
+                {QStringLiteral("first"),
+                 r.bareFirst ? QStringLiteral("bare_hiredis") : QStringLiteral("lockscope")},
+                {QStringLiteral("lockscope"), resultJson(r.lockscope)},
+                {QStringLiteral("bare_hiredis"), resultJson(r.bare)},
+                {QStringLiteral("ratio"), r.ratio()},
+            });
+        }
+        QJsonArray nodeNames;
+        for (const NodeConfig &node : *nodes)
+            nodeNames.append(node.label());
+        QJsonObject object = benchFigures(lsRate, lsP50, lsP99);
+        object.insert(QStringLiteral("benchmark"), QStringLiteral("lock"));
+        object.insert(QStringLiteral("nodes"), nodeNames);
+        object.insert(QStringLiteral("quorum"), int(nodes->size() / 2 + 1));
+        object.insert(QStringLiteral("clients"), options.clients);
+        object.insert(QStringLiteral("duration_ms"), qint64(options.duration.count()));
+        object.insert(QStringLiteral("ttl_ms"), qint64(options.ttl.count()));
+        object.insert(QStringLiteral("bare_hiredis"), benchFigures(bareRate, bareP50, bareP99));
+        object.insert(QStringLiteral("ratio"), ratio);
+        object.insert(QStringLiteral("rounds"), roundsJson);
+        out.json(object);
+        return exitcode::Ok;
+    }
+
+    const auto rate = [](double value) {
+        return QString::number(value, 'f', 0);
+    };
+    const auto us = [](double value) {
+        return QStringLiteral("%1 µs").arg(value, 0, 'f', 1);
+    };
+    out.line(QStringLiteral("lock bench: %1 node%2 (quorum %3), %4 client%5, %6 per run, TTL %7, %8 round%9")
+                 .arg(nodes->size())
+                 .arg(nodes->size() == 1 ? QString() : QStringLiteral("s"))
+                 .arg(nodes->size() / 2 + 1)
+                 .arg(options.clients)
+                 .arg(options.clients == 1 ? QString() : QStringLiteral("s"))
+                 .arg(lockscope::formatDuration(options.duration), lockscope::formatDuration(options.ttl))
+                 .arg(results.size())
+                 .arg(results.size() == 1 ? QString() : QStringLiteral("s")));
+    Table table({QStringLiteral("ROUND"), QStringLiteral("LOCKSCOPE/S"), QStringLiteral("P50"),
+                 QStringLiteral("P99"), QStringLiteral("BARE/S"), QStringLiteral("P50"),
+                 QStringLiteral("P99"), QStringLiteral("RATIO")});
+    for (qsizetype c = 1; c < 8; ++c)
+        table.setAlignment(c, Table::Align::Right);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const BenchRound &r = results[i];
+        table.addRow({QString::number(i + 1), rate(r.lockscope.cyclesPerSec), us(r.lockscope.p50Us),
+                      us(r.lockscope.p99Us), rate(r.bare.cyclesPerSec), us(r.bare.p50Us), us(r.bare.p99Us),
+                      QString::number(r.ratio(), 'f', 3)});
+    }
+    table.addRow({QStringLiteral("median"), rate(lsRate), us(lsP50), us(lsP99), rate(bareRate), us(bareP50),
+                  us(bareP99), QString::number(ratio, 'f', 3)});
+    out.write(table.render());
+    out.line(QStringLiteral("ratio lockscope / bare hiredis: %1 (median of %2 round%3)")
+                 .arg(ratio, 0, 'f', 3)
+                 .arg(results.size())
+                 .arg(results.size() == 1 ? QString() : QStringLiteral("s")));
+    quint64 failures = 0;
+    for (const BenchRound &r : results)
+        failures += r.lockscope.failures + r.bare.failures;
+    if (failures > 0)
+        out.error(QStringLiteral("bench lock: %1 cycles failed (not counted)").arg(failures));
+    return exitcode::Ok;
+}
+
 const std::vector<Subcommand> &subcommands()
 {
     static const std::vector<Subcommand> list{
+        {QStringLiteral("lock"),
+         QStringLiteral("try-acquire + release cycles: LockScope vs a bare hiredis loop (the default)"),
+         benchLockHelp(), runBenchLock},
         {QStringLiteral("ping"), QStringLiteral("PING round trips of one client on one connection"),
          benchPingHelp(), runBenchPing},
     };
@@ -221,8 +472,9 @@ const std::vector<Subcommand> &subcommands()
 
 QString benchHelp()
 {
-    QString text = QStringLiteral("Usage: lockctl bench <benchmark> [options] URL\n\n"
-                                  "Client-side benchmarks against a live node.\n\nBenchmarks:\n");
+    QString text = QStringLiteral("Usage: lockctl bench [<benchmark>] [options]\n\n"
+                                  "Client-side benchmarks against live nodes. Without a benchmark name\n"
+                                  "(options first), 'lock' runs.\n\nBenchmarks:\n");
     for (const Subcommand &sub : subcommands())
         text += QStringLiteral("  %1  %2\n").arg(sub.name.leftJustified(8), sub.summary);
     text += QStringLiteral("\nRun 'lockctl bench <benchmark> --help' for its options.\n");
@@ -243,6 +495,9 @@ int runBench(Invocation &invocation)
         out.write(benchHelp());
         return exitcode::Ok;
     }
+    // `lockctl bench --nodes ...` is `lockctl bench lock --nodes ...`.
+    if (name.startsWith(QLatin1Char('-')))
+        return runBenchLock(invocation);
     const auto found = std::ranges::find(subcommands(), name, &Subcommand::name);
     if (found == subcommands().end()) {
         out.error(QStringLiteral("bench: unknown benchmark '%1' (see 'lockctl help bench')").arg(name));
@@ -258,7 +513,8 @@ Command benchCommand()
 {
     return Command{
         .name = QStringLiteral("bench"),
-        .summary = QStringLiteral("Benchmarks: 'bench ping' times PING round trips of one client"),
+        .summary =
+            QStringLiteral("Benchmarks: lock cycles vs bare hiredis ('bench lock'), PING ('bench ping')"),
         .help = benchHelp(),
         .run = runBench,
     };

@@ -2,6 +2,7 @@
 
 #include "benchcommand.h"
 #include "exitcode.h"
+#include "lockcommands.h"
 #include "pingcommand.h"
 
 #include <algorithm>
@@ -11,6 +12,10 @@ namespace lockctl {
 Cli::Cli()
 {
     m_commands.push_back(pingCommand());
+    m_commands.push_back(acquireCommand());
+    m_commands.push_back(extendCommand());
+    m_commands.push_back(releaseCommand());
+    m_commands.push_back(ttlCommand());
     m_commands.push_back(benchCommand());
 }
 
@@ -40,7 +45,14 @@ QString Cli::usage() const
         "  rediss://...                 TLS; options ca, capath, cert, key, sni, verify\n"
         "  unix:///path/to/redis.sock[?db=N&user=U&password=P]\n"
         "  Options for all: name, db, user, password, client_name, connect_timeout, timeout\n\n"
-        "Exit codes: 0 success, 1 a node is down or failed, 2 usage or configuration error.\n");
+        "Lock commands take --nodes URL[,URL...] (repeatable; several nodes = a Redlock set with\n"
+        "quorum N/2+1) or read the same list from $LOCKSCOPE_NODES.\n\n"
+        "Exit codes:\n"
+        "  0  success\n"
+        "  1  error: a node is down or failed, quorum not reached, validity expired, wait timed out\n"
+        "  2  usage or configuration error (nothing was contacted)\n"
+        "  3  acquire: the lock is held by another owner\n"
+        "  4  extend / release / ttl: the lock is not held by this token (or not held at all)\n");
     return text;
 }
 

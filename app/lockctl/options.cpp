@@ -29,6 +29,16 @@ QCommandLineOption timeoutOption()
                               QStringLiteral("duration"));
 }
 
+QCommandLineOption nodesOption()
+{
+    return QCommandLineOption(
+        QStringLiteral("nodes"),
+        QStringLiteral("Comma-separated node URLs; may be repeated. One node = a single-instance "
+                       "lock, several = a Redlock set (quorum N/2+1). Default: $%1.")
+            .arg(QLatin1String(NodesEnvVar)),
+        QStringLiteral("URL,..."));
+}
+
 QString formatHelp(const QString &usage, const QString &description, const QList<QCommandLineOption> &options,
                    const QString &footer)
 {
@@ -99,6 +109,51 @@ std::optional<std::vector<NodeConfig>> parseNodeUrls(const QStringList &urls, co
     if (!ok)
         return std::nullopt;
     return nodes;
+}
+
+QStringList splitUrlList(const QStringList &lists)
+{
+    QStringList urls;
+    for (const QString &list : lists) {
+        for (const QString &part : list.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QString url = part.trimmed();
+            if (!url.isEmpty())
+                urls.append(url);
+        }
+    }
+    return urls;
+}
+
+std::optional<std::vector<NodeConfig>> resolveNodes(const QCommandLineParser &parser, const QString &command,
+                                                    Output &out)
+{
+    QStringList urls = splitUrlList(parser.values(QStringLiteral("nodes")));
+    if (urls.isEmpty() && !parser.isSet(QStringLiteral("nodes")))
+        urls = splitUrlList({qEnvironmentVariable(NodesEnvVar)});
+    if (urls.isEmpty()) {
+        out.error(QStringLiteral("%1: no nodes: give --nodes URL[,URL...] or set %2")
+                      .arg(command, QLatin1String(NodesEnvVar)));
+        return std::nullopt;
+    }
+    return parseNodeUrls(urls, command, out);
+}
+
+std::optional<std::chrono::milliseconds> durationValue(const QCommandLineParser &parser,
+                                                       const QCommandLineOption &option,
+                                                       const QString &command, Output &out, bool &ok)
+{
+    const QString name = option.names().constLast();
+    if (!parser.isSet(name))
+        return std::nullopt;
+    const QString text = parser.value(name);
+    const auto value = lockscope::parseDuration(text);
+    if (!value || value->count() <= 0) {
+        out.error(
+            QStringLiteral("%1: invalid --%2 '%3' (expected e.g. 500ms, 30s, 2m)").arg(command, name, text));
+        ok = false;
+        return std::nullopt;
+    }
+    return value;
 }
 
 bool applyTimeoutOption(const QCommandLineParser &parser, std::vector<NodeConfig> &nodes,

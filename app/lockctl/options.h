@@ -18,6 +18,11 @@ class Output;
 QCommandLineOption helpOption();
 QCommandLineOption jsonOption();
 QCommandLineOption timeoutOption();
+/// --nodes URL[,URL...], repeatable (the lock commands and `bench lock`).
+QCommandLineOption nodesOption();
+
+/// Environment variable read when --nodes is absent: the same comma-separated URL list.
+inline constexpr char NodesEnvVar[] = "LOCKSCOPE_NODES";
 
 /// Help text of a command: usage line, description and one line per option.
 QString formatHelp(const QString &usage, const QString &description, const QList<QCommandLineOption> &options,
@@ -33,6 +38,21 @@ std::optional<int> parseArguments(QCommandLineParser &parser, const QStringList 
 /// (naming it, password hidden) and returns nullopt if there was any.
 std::optional<std::vector<lockscope::redis::NodeConfig>> parseNodeUrls(const QStringList &urls,
                                                                        const QString &command, Output &out);
+
+/// Splits URL lists ("URL,URL" or several of them) into single URLs; blanks are dropped.
+QStringList splitUrlList(const QStringList &lists);
+
+/// The nodes of every --nodes option, else of $LOCKSCOPE_NODES. Prints one error line and
+/// returns nullopt when there are none ("no nodes: ...") or a URL is malformed (naming it);
+/// nothing is contacted either way.
+std::optional<std::vector<lockscope::redis::NodeConfig>> resolveNodes(const QCommandLineParser &parser,
+                                                                      const QString &command, Output &out);
+
+/// A duration option ("250ms", "2s", "1m"). nullopt when it is not set. Prints an error and
+/// sets `ok` to false when it is malformed or not strictly positive.
+std::optional<std::chrono::milliseconds> durationValue(const QCommandLineParser &parser,
+                                                       const QCommandLineOption &option,
+                                                       const QString &command, Output &out, bool &ok);
 
 /// The value of --timeout, if given. Prints an error and returns false if it is malformed.
 bool applyTimeoutOption(const QCommandLineParser &parser, std::vector<lockscope::redis::NodeConfig> &nodes,

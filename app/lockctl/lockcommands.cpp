@@ -1,0 +1,822 @@
+#include "lockcommands.h"
+
+#include "exitcode.h"
+#include "options.h"
+#include "output.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <algorithm>
+#include <atomic>
+#include <lock/locker.h>
+#include <lock/lockerror.h>
+#include <lock/lockvalue.h>
+#include <optional>
+#include <redis/connection.h>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace lockctl {
+
+using lockscope::lock::AcquireOptions;
+using lockscope::lock::ExtendMode;
+using lockscope::lock::Lock;
+using lockscope::lock::Locker;
+using lockscope::lock::LockerOptions;
+using lockscope::lock::LockError;
+using lockscope::lock::LockErrorKind;
+using lockscope::lock::LockValue;
+using lockscope::lock::NodeVote;
+using lockscope::redis::Connection;
+using lockscope::redis::NodeConfig;
+using lockscope::redis::RedisError;
+using lockscope::redis::RedisReply;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Enough to read a large node group at once while keeping the thread count sane.
+constexpr std::size_t MaxReadThreads = 64;
+
+const QCommandLineOption TtlOption(QStringLiteral("ttl"),
+                                   QStringLiteral("Time to live of the lock, e.g. 30s, 500ms, 2m."),
+                                   QStringLiteral("duration"));
+const QCommandLineOption
+    WaitOption(QStringLiteral("wait"),
+               QStringLiteral("Blocking acquire: retry with exponential back-off (8 ms doubling to 256 ms, "
+                              "jittered) until obtained or this long has passed. Without it: one try."),
+               QStringLiteral("duration"));
+const QCommandLineOption AcquireTokenOption(
+    QStringLiteral("token"),
+    QStringLiteral("Use this token instead of a new random one: acquiring again with the same token "
+                   "succeeds and refreshes the TTL (re-acquire, or a handoff to another process)."),
+    QStringLiteral("T"));
+const QCommandLineOption
+    OwnerTokenOption(QStringLiteral("token"),
+                     QStringLiteral("The owner's token, as printed by 'lockctl acquire'."),
+                     QStringLiteral("T"));
+const QCommandLineOption TtlTokenOption(
+    QStringLiteral("token"),
+    QStringLiteral("Owner-checked: how long a quorum of nodes still holds the lock for this token. "
+                   "Without it: every node's PTTL and decoded value."),
+    QStringLiteral("T"));
+const QCommandLineOption
+    LabelOption(QStringLiteral("label"),
+                QStringLiteral("Free-text label stored in the value, shown to operators."),
+                QStringLiteral("text"));
+const QCommandLineOption
+    MetaOption(QStringLiteral("meta"),
+               QStringLiteral("Caller metadata stored in the value as m.NAME=VALUE; may be "
+                              "repeated."),
+               QStringLiteral("NAME=VALUE"));
+const QCommandLineOption
+    AddOption(QStringLiteral("add"),
+              QStringLiteral("Add the duration to the remaining TTL instead of replacing it."));
+const QCommandLineOption
+    HealOption(QStringLiteral("heal"),
+               QStringLiteral("Re-create the key on nodes that lost it (restart without "
+                              "persistence); a key another owner holds is never taken."));
+
+QString exitCodesText()
+{
+    return QStringLiteral(
+        "Nodes: --nodes URL[,URL...] (repeatable), else $LOCKSCOPE_NODES; see 'lockctl --help' for URLs.\n"
+        "Exit codes: 0 success; 1 error (node down, quorum not reached, validity expired, --wait\n"
+        "deadline passed); 2 usage error or malformed URL (nothing contacted); 3 held by another\n"
+        "owner; 4 not held by this token (expired, released or taken over).");
+}
+
+// --- identifiers for machine output -----------------------------------------------------------
+
+QString kindId(LockErrorKind kind)
+{
+    switch (kind) {
+    case LockErrorKind::NotObtained:
+        return QStringLiteral("not_obtained");
+    case LockErrorKind::NotHeld:
+        return QStringLiteral("not_held");
+    case LockErrorKind::ValidityExpired:
+        return QStringLiteral("validity_expired");
+    case LockErrorKind::QuorumNotReached:
+        return QStringLiteral("quorum_not_reached");
+    case LockErrorKind::Timeout:
+        return QStringLiteral("timeout");
+    case LockErrorKind::Cancelled:
+        return QStringLiteral("cancelled");
+    case LockErrorKind::InvalidArgument:
+        return QStringLiteral("invalid_argument");
+    case LockErrorKind::Connection:
+        return QStringLiteral("connection");
+    }
+    return QStringLiteral("unknown");
+}
+
+QString outcomeId(NodeVote::Outcome outcome)
+{
+    switch (outcome) {
+    case NodeVote::Outcome::Granted:
+        return QStringLiteral("granted");
+    case NodeVote::Outcome::Held:
+        return QStringLiteral("held");
+    case NodeVote::Outcome::NotHeld:
+        return QStringLiteral("not_held");
+    case NodeVote::Outcome::Error:
+        return QStringLiteral("error");
+    }
+    return QStringLiteral("unknown");
+}
+
+int exitCodeFor(LockErrorKind kind)
+{
+    switch (kind) {
+    case LockErrorKind::NotObtained:
+        return exitcode::Held;
+    case LockErrorKind::NotHeld:
+        return exitcode::NotHeld;
+    case LockErrorKind::InvalidArgument:
+        return exitcode::Usage;
+    case LockErrorKind::ValidityExpired:
+    case LockErrorKind::QuorumNotReached:
+    case LockErrorKind::Timeout:
+    case LockErrorKind::Cancelled:
+    case LockErrorKind::Connection:
+        break;
+    }
+    return exitcode::NodeFailure;
+}
+
+// --- shared output ----------------------------------------------------------------------------
+
+QJsonValue orNull(const QString &text)
+{
+    return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
+}
+
+QJsonObject voteJson(const NodeVote &vote, bool withFence)
+{
+    QJsonObject object{
+        {QStringLiteral("node"), vote.node},
+        {QStringLiteral("outcome"), outcomeId(vote.outcome)},
+        {QStringLiteral("pttl_ms"),
+         vote.outcome == NodeVote::Outcome::Error ? QJsonValue() : QJsonValue(vote.pttl)},
+        {QStringLiteral("error"), vote.error ? QJsonValue(vote.error->toString()) : QJsonValue()},
+        {QStringLiteral("error_kind"), vote.error ? QJsonValue(errorKindId(vote.error->kind)) : QJsonValue()},
+    };
+    if (withFence)
+        object.insert(QStringLiteral("fence"),
+                      vote.outcome == NodeVote::Outcome::Granted ? QJsonValue(vote.fence) : QJsonValue());
+    return object;
+}
+
+QJsonArray votesJson(const std::vector<NodeVote> &votes, bool withFence)
+{
+    QJsonArray array;
+    for (const NodeVote &vote : votes)
+        array.append(voteJson(vote, withFence));
+    return array;
+}
+
+int grantedCount(const std::vector<NodeVote> &votes)
+{
+    return static_cast<int>(
+        std::ranges::count(votes, NodeVote::Outcome::Granted, [](const NodeVote &v) { return v.outcome; }));
+}
+
+/// "name  value" lines with the names padded to the widest.
+QString fields(const QList<std::pair<QString, QString>> &rows)
+{
+    qsizetype width = 0;
+    for (const auto &row : rows)
+        width = std::max(width, row.first.size());
+    QString text;
+    for (const auto &[name, value] : rows)
+        text += QStringLiteral("%1  %2\n").arg(name.leftJustified(width), value);
+    return text;
+}
+
+QString msText(qint64 ms)
+{
+    return QStringLiteral("%1 ms").arg(ms);
+}
+
+QString nodesSummary(const std::vector<NodeVote> &votes, int quorum)
+{
+    return QStringLiteral("%1 of %2 granted (quorum %3)")
+        .arg(grantedCount(votes))
+        .arg(votes.size())
+        .arg(quorum);
+}
+
+/// The per-node table, when there is more than one node to show.
+void printVotes(const std::vector<NodeVote> &votes, bool withFence, Output &out)
+{
+    if (votes.size() < 2)
+        return;
+    QStringList headers{QStringLiteral("NODE"), QStringLiteral("VOTE")};
+    if (withFence)
+        headers << QStringLiteral("FENCE");
+    headers << QStringLiteral("PTTL") << QStringLiteral("ERROR");
+    Table table(headers);
+    table.setAlignment(2, Table::Align::Right);
+    if (withFence)
+        table.setAlignment(3, Table::Align::Right);
+    for (const NodeVote &vote : votes) {
+        const bool granted = vote.outcome == NodeVote::Outcome::Granted;
+        const bool answered = vote.outcome != NodeVote::Outcome::Error;
+        QStringList row{vote.node, NodeVote::outcomeName(vote.outcome)};
+        if (withFence)
+            row << (granted ? QString::number(vote.fence) : QStringLiteral("-"));
+        row << (answered && vote.pttl >= 0 ? msText(vote.pttl) : QStringLiteral("-"))
+            << (vote.error
+                    ? RedisError::kindName(vote.error->kind) + QStringLiteral(": ") + vote.error->message
+                    : QStringLiteral("-"));
+        table.addRow(row);
+    }
+    out.line();
+    out.write(table.render());
+}
+
+/// Prints a lock error (one line on stderr; in JSON mode also an object on stdout) and returns
+/// its exit code.
+int reportError(const LockError &error, bool json, Output &out)
+{
+    if (json) {
+        out.json(QJsonObject{
+            {QStringLiteral("error"), error.toString()},
+            {QStringLiteral("kind"), kindId(error.kind)},
+            {QStringLiteral("key"), error.key},
+            {QStringLiteral("message"), error.message},
+            {QStringLiteral("attempts"), error.attempts},
+            {QStringLiteral("last_cause"),
+             error.lastCause ? QJsonValue(kindId(*error.lastCause)) : QJsonValue()},
+            {QStringLiteral("votes"), votesJson(error.votes, true)},
+        });
+    }
+    out.error(error.toString());
+    return exitCodeFor(error.kind);
+}
+
+// --- reading the key itself (ttl without a token, extend --heal) ------------------------------
+
+struct KeyState
+{
+    QString node;
+    std::optional<RedisError> error;
+    bool exists = false;
+    qint64 pttl = -2;   ///< -1: no TTL, -2: no key
+    QByteArray value;   ///< raw value (GET)
+    QString valueError; ///< GET failed on an existing key (not a string, ...)
+    std::optional<LockValue> decoded;
+    std::optional<qint64> fenceCounter;
+};
+
+/// GET, PTTL and the fence counter on every node, each with a plain connection of its own and
+/// in parallel: the total time is the slowest node's.
+std::vector<KeyState> readKeyStates(const std::vector<NodeConfig> &nodes, const QByteArray &key)
+{
+    std::vector<KeyState> states(nodes.size());
+    const QByteArray fenceKey = lockscope::lock::fenceKeyFor(key);
+    std::atomic<std::size_t> next{0};
+    const auto worker = [&] {
+        for (std::size_t i = next++; i < nodes.size(); i = next++) {
+            KeyState &state = states[i];
+            Connection connection(nodes[i]);
+            state.node = connection.node();
+            if (auto connected = connection.connect(); !connected) {
+                state.error = connected.error();
+                continue;
+            }
+            const std::vector<std::vector<QByteArray>> commands{
+                {QByteArrayLiteral("GET"), key},
+                {QByteArrayLiteral("PTTL"), key},
+                {QByteArrayLiteral("GET"), fenceKey},
+            };
+            auto replies = connection.pipeline(commands);
+            if (!replies) {
+                state.error = replies.error();
+                continue;
+            }
+            const RedisReply &get = (*replies)[0];
+            const RedisReply &pttl = (*replies)[1];
+            const RedisReply &fence = (*replies)[2];
+            if (pttl.isError()) {
+                state.error = RedisError::fromServerReply(state.node, pttl.bytes());
+                continue;
+            }
+            state.pttl = pttl.integer();
+            state.exists = state.pttl != -2;
+            if (get.isError())
+                state.valueError = QString::fromUtf8(get.bytes());
+            else if (get.isString()) {
+                state.value = get.bytes();
+                state.decoded = LockValue::parse(state.value);
+            }
+            if (fence.isString()) {
+                bool ok = false;
+                const qint64 counter = fence.bytes().toLongLong(&ok);
+                if (ok)
+                    state.fenceCounter = counter;
+            }
+        }
+    };
+    {
+        std::vector<std::jthread> threads;
+        const std::size_t count = std::min(nodes.size(), MaxReadThreads);
+        threads.reserve(count);
+        for (std::size_t t = 0; t < count; ++t)
+            threads.emplace_back(worker);
+    }
+    return states;
+}
+
+QJsonObject ownerJson(const LockValue &value)
+{
+    QJsonObject metadata;
+    for (auto it = value.metadata.cbegin(); it != value.metadata.cend(); ++it)
+        metadata.insert(it.key(), it.value());
+    return QJsonObject{
+        {QStringLiteral("token"), QString::fromUtf8(value.token)},
+        {QStringLiteral("fence"), value.fence},
+        {QStringLiteral("host"), orNull(value.host)},
+        {QStringLiteral("pid"), value.pid},
+        {QStringLiteral("thread"), orNull(value.thread)},
+        {QStringLiteral("acquired_at"), value.acquiredAt.isValid()
+                                            ? QJsonValue(value.acquiredAt.toString(Qt::ISODateWithMs))
+                                            : QJsonValue()},
+        {QStringLiteral("label"), orNull(value.label)},
+        {QStringLiteral("metadata"), metadata},
+    };
+}
+
+// --- argument handling shared by the four commands --------------------------------------------
+
+LockerOptions lockerOptions()
+{
+    LockerOptions options;
+    options.poolSize = 1; // one thread, one operation at a time
+    return options;
+}
+
+/// Parses the arguments, the KEY and the nodes (nothing is contacted). Returns the exit code to
+/// stop with, or nullopt to go on.
+std::optional<int> prepare(QCommandLineParser &parser, const Invocation &invocation,
+                           const QList<QCommandLineOption> &options, const QString &command,
+                           const QString &help, QByteArray &key, std::vector<NodeConfig> &nodes)
+{
+    Output &out = invocation.out;
+    if (auto stop = parseArguments(parser, invocation.args, options, command, help, out))
+        return stop;
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 1 || positional.front().isEmpty()) {
+        out.error(QStringLiteral("%1: expected exactly one KEY (see 'lockctl help %1')").arg(command));
+        return exitcode::Usage;
+    }
+    key = positional.front().toUtf8();
+    auto resolved = resolveNodes(parser, command, out);
+    if (!resolved || !applyTimeoutOption(parser, *resolved, command, out))
+        return exitcode::Usage;
+    nodes = std::move(*resolved);
+    return std::nullopt;
+}
+
+/// The --token value; prints an error when it is required and missing or empty.
+std::optional<QByteArray> tokenValue(const QCommandLineParser &parser, const QString &command, bool required,
+                                     Output &out, bool &ok)
+{
+    if (!parser.isSet(QStringLiteral("token"))) {
+        if (required) {
+            out.error(
+                QStringLiteral("%1: --token is required (the token 'lockctl acquire' printed)").arg(command));
+            ok = false;
+        }
+        return std::nullopt;
+    }
+    const QString token = parser.value(QStringLiteral("token"));
+    if (token.isEmpty()) {
+        out.error(QStringLiteral("%1: --token must not be empty").arg(command));
+        ok = false;
+        return std::nullopt;
+    }
+    return token.toUtf8();
+}
+
+bool isJson(const QCommandLineParser &parser)
+{
+    return parser.isSet(QStringLiteral("json"));
+}
+
+// --- acquire ----------------------------------------------------------------------------------
+
+QList<QCommandLineOption> acquireOptions()
+{
+    return {nodesOption(), TtlOption,    WaitOption,      AcquireTokenOption, LabelOption,
+            MetaOption,    jsonOption(), timeoutOption(), helpOption()};
+}
+
+QString acquireHelp()
+{
+    return formatHelp(
+        QStringLiteral(
+            "lockctl acquire KEY --ttl D [--nodes URL,...] [--wait D] [--token T] [--label L] [--json]"),
+        QStringLiteral("Takes the lock KEY for D and prints its token (needed to extend and release it),\n"
+                       "its fencing value and how long it is valid. On several nodes it is a Redlock: the\n"
+                       "lock needs a quorum of N/2+1 nodes and a positive validity (TTL - elapsed - drift),\n"
+                       "and whatever a failed attempt took is released again."),
+        acquireOptions(),
+        exitCodesText() +
+            QStringLiteral("\nExample: lockctl acquire jobs:nightly --ttl 30s --nodes redis://10.0.0.5:6379 "
+                           "--label 'nightly report'"));
+}
+
+int runAcquire(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("acquire");
+    QCommandLineParser parser;
+    QByteArray key;
+    std::vector<NodeConfig> nodes;
+    if (auto stop = prepare(parser, invocation, acquireOptions(), command, acquireHelp(), key, nodes))
+        return *stop;
+    bool ok = true;
+    const auto ttl = durationValue(parser, TtlOption, command, out, ok);
+    const auto wait = durationValue(parser, WaitOption, command, out, ok);
+    const auto token = tokenValue(parser, command, false, out, ok);
+    AcquireOptions options;
+    for (const QString &entry : parser.values(MetaOption)) {
+        const qsizetype eq = entry.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            out.error(QStringLiteral("%1: invalid --meta '%2' (expected NAME=VALUE)").arg(command, entry));
+            ok = false;
+            continue;
+        }
+        options.metadata.insert(entry.left(eq), entry.mid(eq + 1));
+    }
+    if (ok && !ttl) {
+        out.error(QStringLiteral("%1: --ttl is required (e.g. --ttl 30s)").arg(command));
+        ok = false;
+    }
+    if (!ok)
+        return exitcode::Usage;
+    options.ttl = *ttl;
+    options.token = token.value_or(QByteArray());
+    options.label = parser.value(LabelOption);
+    options.thread = QStringLiteral("lockctl");
+
+    Locker locker(std::move(nodes), lockerOptions());
+    auto result = [&] {
+        if (!wait)
+            return locker.tryAcquire(key, options);
+        options.wait = *wait;
+        return locker.acquire(key, options);
+    }();
+    const bool json = isJson(parser);
+    if (!result)
+        return reportError(result.error(), json, out);
+
+    const Lock &lock = *result;
+    const qint64 validity = lock.validityLeft(locker.options().clock->now()).count();
+    if (json) {
+        out.json(QJsonObject{
+            {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+            {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+            {QStringLiteral("fence"), lock.fence},
+            {QStringLiteral("ttl_ms"), qint64(lock.ttl.count())},
+            {QStringLiteral("validity_ms"), validity},
+            {QStringLiteral("value"), QString::fromUtf8(lock.value)},
+            {QStringLiteral("quorum"), locker.quorum()},
+            {QStringLiteral("nodes"), votesJson(lock.votes, true)},
+        });
+        return exitcode::Ok;
+    }
+    out.write(fields({
+        {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+        {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+        {QStringLiteral("fence"), QString::number(lock.fence)},
+        {QStringLiteral("ttl"), msText(lock.ttl.count())},
+        {QStringLiteral("validity"), msText(validity)},
+        {QStringLiteral("nodes"), nodesSummary(lock.votes, locker.quorum())},
+    }));
+    printVotes(lock.votes, true, out);
+    return exitcode::Ok;
+}
+
+// --- extend -----------------------------------------------------------------------------------
+
+QList<QCommandLineOption> extendOptions()
+{
+    return {nodesOption(), OwnerTokenOption, TtlOption,       AddOption,
+            HealOption,    jsonOption(),     timeoutOption(), helpOption()};
+}
+
+QString extendHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl extend KEY --token T --ttl D [--add] [--heal] [--nodes URL,...] [--json]"),
+        QStringLiteral("Owner-checked TTL change on every node, in one Lua script per node: the TTL\n"
+                       "becomes D (or D is added to what is left, with --add) where the key still\n"
+                       "holds token T. Needs a quorum of nodes still holding it; nothing changes\n"
+                       "where another owner holds the key."),
+        extendOptions(), exitCodesText());
+}
+
+int runExtend(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("extend");
+    QCommandLineParser parser;
+    QByteArray key;
+    std::vector<NodeConfig> nodes;
+    if (auto stop = prepare(parser, invocation, extendOptions(), command, extendHelp(), key, nodes))
+        return *stop;
+    bool ok = true;
+    const auto token = tokenValue(parser, command, true, out, ok);
+    const auto ttl = durationValue(parser, TtlOption, command, out, ok);
+    if (ok && !ttl) {
+        out.error(QStringLiteral("%1: --ttl is required (e.g. --ttl 30s)").arg(command));
+        ok = false;
+    }
+    if (!ok)
+        return exitcode::Usage;
+    const ExtendMode mode = parser.isSet(AddOption) ? ExtendMode::Add : ExtendMode::Replace;
+    const bool heal = parser.isSet(HealOption);
+
+    Locker locker(std::move(nodes), lockerOptions());
+    Lock lock = locker.handleFor(key, *token);
+    if (heal) {
+        // Healing re-creates the key with the owner's full value (metadata and fence included):
+        // take it from a node that still holds the lock for this token.
+        const QByteArray prefix = LockValue::ownerPrefix(*token);
+        for (const KeyState &state : readKeyStates(locker.nodes(), lock.key)) {
+            if (state.decoded && state.value.startsWith(prefix)) {
+                lock.value = state.value;
+                lock.fence = std::max(lock.fence, state.decoded->fence);
+            }
+        }
+    }
+    auto result = locker.extend(lock, *ttl, mode, heal);
+    const bool json = isJson(parser);
+    if (!result)
+        return reportError(result.error(), json, out);
+
+    const Lock &extended = *result;
+    const qint64 validity = extended.validityLeft(locker.options().clock->now()).count();
+    const QString modeName = mode == ExtendMode::Add ? QStringLiteral("add") : QStringLiteral("replace");
+    if (json) {
+        out.json(QJsonObject{
+            {QStringLiteral("key"), QString::fromUtf8(extended.key)},
+            {QStringLiteral("token"), QString::fromUtf8(extended.token)},
+            {QStringLiteral("mode"), modeName},
+            {QStringLiteral("ttl_ms"), qint64(extended.ttl.count())},
+            {QStringLiteral("validity_ms"), validity},
+            {QStringLiteral("quorum"), locker.quorum()},
+            {QStringLiteral("nodes"), votesJson(extended.votes, false)},
+        });
+        return exitcode::Ok;
+    }
+    out.write(fields({
+        {QStringLiteral("key"), QString::fromUtf8(extended.key)},
+        {QStringLiteral("ttl"), msText(extended.ttl.count())},
+        {QStringLiteral("validity"), msText(validity)},
+        {QStringLiteral("nodes"), nodesSummary(extended.votes, locker.quorum())},
+    }));
+    printVotes(extended.votes, false, out);
+    return exitcode::Ok;
+}
+
+// --- release ----------------------------------------------------------------------------------
+
+QList<QCommandLineOption> releaseOptions()
+{
+    return {nodesOption(), OwnerTokenOption, jsonOption(), timeoutOption(), helpOption()};
+}
+
+QString releaseHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl release KEY --token T [--nodes URL,...] [--json]"),
+        QStringLiteral("Owner-checked delete on every node (compare-and-delete in Lua): the key goes\n"
+                       "where it still holds token T; another owner's key is never touched."),
+        releaseOptions(), exitCodesText());
+}
+
+int runRelease(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("release");
+    QCommandLineParser parser;
+    QByteArray key;
+    std::vector<NodeConfig> nodes;
+    if (auto stop = prepare(parser, invocation, releaseOptions(), command, releaseHelp(), key, nodes))
+        return *stop;
+    bool ok = true;
+    const auto token = tokenValue(parser, command, true, out, ok);
+    if (!ok)
+        return exitcode::Usage;
+
+    Locker locker(std::move(nodes), lockerOptions());
+    const Lock lock = locker.handleFor(key, *token);
+    auto result = locker.release(lock);
+    const bool json = isJson(parser);
+    if (!result)
+        return reportError(result.error(), json, out);
+    if (json) {
+        out.json(QJsonObject{
+            {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+            {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+            {QStringLiteral("released"), true},
+            {QStringLiteral("quorum"), locker.quorum()},
+        });
+        return exitcode::Ok;
+    }
+    out.line(QStringLiteral("released %1").arg(QString::fromUtf8(lock.key)));
+    return exitcode::Ok;
+}
+
+// --- ttl --------------------------------------------------------------------------------------
+
+QList<QCommandLineOption> ttlOptions()
+{
+    return {nodesOption(), TtlTokenOption, jsonOption(), timeoutOption(), helpOption()};
+}
+
+QString ttlHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl ttl KEY [--token T] [--nodes URL,...] [--json]"),
+        QStringLiteral("With --token: the owner-checked remaining TTL, i.e. how long a quorum of nodes\n"
+                       "still holds KEY for token T (exit 4 when it does not).\n"
+                       "Without: every node's PTTL and value, decoded when it is a LockScope value\n"
+                       "(token, fence, host, pid, thread, acquired-at, label); exit 0 when a quorum of\n"
+                       "nodes has the key, 4 when it has not, 1 when a node failed and it cannot tell."),
+        ttlOptions(), exitCodesText());
+}
+
+QString ttlCell(const KeyState &state)
+{
+    if (state.error)
+        return QStringLiteral("error");
+    if (!state.exists)
+        return QStringLiteral("-");
+    if (state.pttl == -1)
+        return QStringLiteral("no TTL");
+    return msText(state.pttl);
+}
+
+int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, bool json, Output &out)
+{
+    const std::vector<KeyState> states = readKeyStates(nodes, key);
+    const int quorum = static_cast<int>(nodes.size()) / 2 + 1;
+    const auto present =
+        std::ranges::count_if(states, [](const KeyState &s) { return !s.error && s.exists; });
+    const auto failed = std::ranges::count_if(states, [](const KeyState &s) { return s.error.has_value(); });
+    const bool held = present >= quorum;
+
+    if (json) {
+        QJsonArray array;
+        for (const KeyState &state : states) {
+            const bool answered = !state.error;
+            array.append(QJsonObject{
+                {QStringLiteral("node"), state.node},
+                {QStringLiteral("exists"), answered ? QJsonValue(state.exists) : QJsonValue()},
+                {QStringLiteral("pttl_ms"), answered && state.exists ? QJsonValue(state.pttl) : QJsonValue()},
+                {QStringLiteral("value"), answered && state.exists && state.valueError.isEmpty()
+                                              ? QJsonValue(QString::fromUtf8(state.value))
+                                              : QJsonValue()},
+                {QStringLiteral("value_error"), orNull(state.valueError)},
+                {QStringLiteral("lockscope"), state.decoded.has_value()},
+                {QStringLiteral("owner"),
+                 state.decoded ? QJsonValue(ownerJson(*state.decoded)) : QJsonValue()},
+                {QStringLiteral("fence_counter"),
+                 state.fenceCounter ? QJsonValue(*state.fenceCounter) : QJsonValue()},
+                {QStringLiteral("error"), state.error ? QJsonValue(state.error->toString()) : QJsonValue()},
+                {QStringLiteral("error_kind"),
+                 state.error ? QJsonValue(errorKindId(state.error->kind)) : QJsonValue()},
+            });
+        }
+        out.json(QJsonObject{
+            {QStringLiteral("key"), QString::fromUtf8(key)},
+            {QStringLiteral("fence_key"), QString::fromUtf8(lockscope::lock::fenceKeyFor(key))},
+            {QStringLiteral("held"), held},
+            {QStringLiteral("quorum"), quorum},
+            {QStringLiteral("nodes"), array},
+        });
+    } else {
+        Table table({QStringLiteral("NODE"), QStringLiteral("PTTL"), QStringLiteral("FENCE"),
+                     QStringLiteral("TOKEN"), QStringLiteral("OWNER"), QStringLiteral("LABEL"),
+                     QStringLiteral("ACQUIRED")});
+        table.setAlignment(1, Table::Align::Right);
+        table.setAlignment(2, Table::Align::Right);
+        for (const KeyState &state : states) {
+            QStringList row{state.node, ttlCell(state)};
+            if (state.decoded) {
+                const LockValue &v = *state.decoded;
+                row << QString::number(v.fence) << QString::fromUtf8(v.token)
+                    << QStringLiteral("%1 pid %2 %3").arg(v.host).arg(v.pid).arg(v.thread).trimmed()
+                    << (v.label.isEmpty() ? QStringLiteral("-") : v.label)
+                    << (v.acquiredAt.isValid() ? v.acquiredAt.toString(Qt::ISODateWithMs)
+                                               : QStringLiteral("-"));
+            } else if (state.error || !state.exists) {
+                row << QStringLiteral("-") << QStringLiteral("-")
+                    << (state.error ? QStringLiteral("-") : QStringLiteral("(no key)")) << QStringLiteral("-")
+                    << QStringLiteral("-");
+            } else {
+                QString raw = state.valueError.isEmpty() ? QString::fromUtf8(state.value) : state.valueError;
+                if (raw.size() > 60)
+                    raw = raw.left(57) + QStringLiteral("...");
+                row << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("foreign: %1").arg(raw)
+                    << QStringLiteral("-") << QStringLiteral("-");
+            }
+            table.addRow(row);
+        }
+        out.write(table.render());
+    }
+    for (const KeyState &state : states)
+        if (state.error)
+            out.error(state.error->toString());
+    if (held)
+        return exitcode::Ok;
+    return failed > 0 ? exitcode::NodeFailure : exitcode::NotHeld;
+}
+
+int runTtl(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("ttl");
+    QCommandLineParser parser;
+    QByteArray key;
+    std::vector<NodeConfig> nodes;
+    if (auto stop = prepare(parser, invocation, ttlOptions(), command, ttlHelp(), key, nodes))
+        return *stop;
+    bool ok = true;
+    const auto token = tokenValue(parser, command, false, out, ok);
+    if (!ok)
+        return exitcode::Usage;
+    const bool json = isJson(parser);
+    if (!token)
+        return runTtlOfKey(key, nodes, json, out);
+
+    Locker locker(std::move(nodes), lockerOptions());
+    const Lock lock = locker.handleFor(key, *token);
+    auto result = locker.ttl(lock);
+    if (!result)
+        return reportError(result.error(), json, out);
+    if (json) {
+        out.json(QJsonObject{
+            {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+            {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+            {QStringLiteral("ttl_ms"), qint64(result->count())},
+            {QStringLiteral("quorum"), locker.quorum()},
+        });
+        return exitcode::Ok;
+    }
+    out.write(fields({
+        {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+        {QStringLiteral("ttl"), msText(result->count())},
+    }));
+    return exitcode::Ok;
+}
+
+} // namespace
+
+Command acquireCommand()
+{
+    return Command{
+        .name = QStringLiteral("acquire"),
+        .summary = QStringLiteral("Take a lock; prints its token and fencing value"),
+        .help = acquireHelp(),
+        .run = runAcquire,
+    };
+}
+
+Command extendCommand()
+{
+    return Command{
+        .name = QStringLiteral("extend"),
+        .summary = QStringLiteral("Extend a lock you hold (replace or --add to its TTL)"),
+        .help = extendHelp(),
+        .run = runExtend,
+    };
+}
+
+Command releaseCommand()
+{
+    return Command{
+        .name = QStringLiteral("release"),
+        .summary = QStringLiteral("Release a lock you hold (owner-checked)"),
+        .help = releaseHelp(),
+        .run = runRelease,
+    };
+}
+
+Command ttlCommand()
+{
+    return Command{
+        .name = QStringLiteral("ttl"),
+        .summary = QStringLiteral("Remaining TTL of a lock, or every node's PTTL and decoded owner"),
+        .help = ttlHelp(),
+        .run = runTtl,
+    };
+}
+
+} // namespace lockctl
