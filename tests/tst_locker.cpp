@@ -76,6 +76,8 @@ private slots:
     void quorumMatrix();
     void killedNodes();
     void pausedNodeValidityExpired();
+    void unresponsiveNodeCostsNodeTimeoutNotConnectTimeout_data();
+    void unresponsiveNodeCostsNodeTimeoutNotConnectTimeout();
     void extendHealsRestartedNode();
     void healNeverTakesForeignKey();
     void healOnExpiredLockFails_data() { addNodeCounts({1, 3}); }
@@ -527,6 +529,63 @@ void TestLocker::pausedNodeValidityExpired()
     LS_VERIFY_OK(after);
     QCOMPARE(servers->nodesWithToken("after", after->token), 3);
     LS_VERIFY_OK(locker.release(*after));
+}
+
+void TestLocker::unresponsiveNodeCostsNodeTimeoutNotConnectTimeout_data()
+{
+    QTest::addColumn<bool>("warm");
+    QTest::newRow("cold pool") << false;
+    QTest::newRow("warm pool, second attempt") << true;
+}
+
+void TestLocker::unresponsiveNodeCostsNodeTimeoutNotConnectTimeout()
+{
+    QFETCH(bool, warm);
+    // Redlock: a node that does not answer must not hold up the others for long. With a cold
+    // pool the Locker first has to connect to the paused node; that must be bounded by the
+    // attempt's node timeout (500 ms), not by the node's connect timeout (10 s here), or the
+    // write to the healthy nodes waits behind it and the lock loses most of its validity.
+    LS_START_SERVERS(servers, 3);
+    auto configs = servers->configs();
+    for (auto &config : configs)
+        config.connectTimeout = 10s;
+    LockerOptions options;
+    options.nodeTimeout = 500ms;
+    Locker locker(configs, options); // no connection opened yet
+    if (warm) {
+        auto first = locker.tryAcquire("warm", withTtl(30s));
+        LS_VERIFY_OK(first);
+        LS_VERIFY_OK(locker.release(*first));
+    }
+    QVERIFY(servers->server(0).pause());
+    ResumeOnExit resume(servers->server(0));
+    if (warm) {
+        // The first attempt finds an open connection and waits one node timeout for it; the
+        // connection is dropped after that timeout, so the second attempt connects again.
+        auto first = locker.tryAcquire("warm-paused", withTtl(30s));
+        LS_VERIFY_OK(first);
+        LS_VERIFY_OK(locker.release(*first));
+    }
+
+    const auto started = SteadyClock::now();
+    const auto lock = locker.tryAcquire("cold", withTtl(30s));
+    const qint64 took = elapsedMs(started);
+    LS_VERIFY_OK(lock);
+    QVERIFY2(lock->votes[0].outcome == Outcome::Error && lock->votes[1].outcome == Outcome::Granted &&
+                 lock->votes[2].outcome == Outcome::Granted,
+             qPrintable(outcomes(lock->votes)));
+    // Generous: ten node timeouts, still half the connect timeout.
+    QVERIFY2(took < 5000,
+             qPrintable(QStringLiteral("the attempt took %1 ms with one node paused (node timeout "
+                                       "500 ms, connect timeout 10 s); validity left %2 ms")
+                            .arg(took)
+                            .arg(lock->validityLeft(SteadyClock::now()).count())));
+    const auto releaseStarted = SteadyClock::now();
+    LS_VERIFY_OK(locker.release(*lock));
+    QVERIFY2(elapsedMs(releaseStarted) < 5000,
+             qPrintable(QStringLiteral("release took %1 ms").arg(elapsedMs(releaseStarted))));
+    QVERIFY(servers->get(1, "cold").isNull());
+    QVERIFY(servers->get(2, "cold").isNull());
 }
 
 void TestLocker::extendHealsRestartedNode()

@@ -16,6 +16,9 @@ private slots:
     void roundTripAwkwardBytes();
     void encodedFormIsOneLegibleLine();
     void minimalValue();
+    void timestampEncoding_data();
+    void timestampEncoding();
+    void timestampsInOneSecondOnOneThread();
     void ownerPrefix();
     void unknownFieldsAreIgnored();
     void parseRejectsForeignValues_data();
@@ -133,6 +136,61 @@ void TestLockValue::minimalValue()
     compareValues(*parsed, v);
     QVERIFY(parsed->metadata.isEmpty());
     QVERIFY(!parsed->acquiredAt.isValid());
+}
+
+void TestLockValue::timestampEncoding_data()
+{
+    QTest::addColumn<QDateTime>("time");
+    QTest::addColumn<QByteArray>("text");
+
+    QTest::newRow("whole second") << QDateTime(QDate(2026, 11, 23), QTime(6, 0, 0, 0), Qt::UTC)
+                                  << QByteArray("2026-11-23T06:00:00.000Z");
+    QTest::newRow("5 ms") << QDateTime(QDate(2026, 11, 23), QTime(6, 0, 0, 5), Qt::UTC)
+                          << QByteArray("2026-11-23T06:00:00.005Z");
+    QTest::newRow("50 ms") << QDateTime(QDate(2026, 11, 23), QTime(6, 0, 0, 50), Qt::UTC)
+                           << QByteArray("2026-11-23T06:00:00.050Z");
+    QTest::newRow("999 ms") << QDateTime(QDate(2026, 12, 31), QTime(23, 59, 59, 999), Qt::UTC)
+                            << QByteArray("2026-12-31T23:59:59.999Z");
+    QTest::newRow("epoch") << QDateTime::fromMSecsSinceEpoch(0, Qt::UTC)
+                           << QByteArray("1970-01-01T00:00:00.000Z");
+    QTest::newRow("before the epoch")
+        << QDateTime::fromMSecsSinceEpoch(-500, Qt::UTC) << QByteArray("1969-12-31T23:59:59.500Z");
+    QTest::newRow("one second before the epoch")
+        << QDateTime::fromMSecsSinceEpoch(-1000, Qt::UTC) << QByteArray("1969-12-31T23:59:59.000Z");
+    QTest::newRow("offset is converted to UTC")
+        << QDateTime(QDate(2026, 1, 1), QTime(12, 0, 0, 7), Qt::OffsetFromUTC, 3600)
+        << QByteArray("2026-01-01T11:00:00.007Z");
+}
+
+void TestLockValue::timestampEncoding()
+{
+    QFETCH(QDateTime, time);
+    QFETCH(QByteArray, text);
+    LockValue v;
+    v.token = "t";
+    v.acquiredAt = time;
+    const QByteArray encoded = v.encode();
+    QVERIFY2(encoded.contains(" at=" + text), encoded.constData());
+    const auto parsed = LockValue::parse(encoded);
+    QVERIFY(parsed.has_value());
+    QCOMPARE(parsed->acquiredAt.toMSecsSinceEpoch(), time.toMSecsSinceEpoch());
+}
+
+void TestLockValue::timestampsInOneSecondOnOneThread()
+{
+    // Alternating seconds and milliseconds on one thread: every value carries its own time.
+    const qint64 base = QDateTime(QDate(2026, 11, 23), QTime(6, 0, 0), Qt::UTC).toMSecsSinceEpoch();
+    const qint64 offsets[] = {0, 1, 999, 1000, 1, 2500, 2501, 0, 86'400'000, 3};
+    for (const qint64 offset : offsets) {
+        LockValue v;
+        v.token = "t";
+        v.acquiredAt = QDateTime::fromMSecsSinceEpoch(base + offset, Qt::UTC);
+        const auto parsed = LockValue::parse(v.encode());
+        QVERIFY(parsed.has_value());
+        QVERIFY2(parsed->acquiredAt.toMSecsSinceEpoch() == base + offset, v.encode().constData());
+        QVERIFY2(v.encode().contains(v.acquiredAt.toString(Qt::ISODateWithMs).toLatin1()),
+                 v.encode().constData());
+    }
 }
 
 void TestLockValue::ownerPrefix()
