@@ -83,6 +83,8 @@ LockBenchResult runLockScope(const LockBenchOptions &options)
 {
     lock::LockerOptions lockerOptions;
     lockerOptions.poolSize = std::max(1, options.clients);
+    lockerOptions.fencing = options.fencing;
+    const QString name = options.fencing ? QStringLiteral("lockscope") : QStringLiteral("lockscope-nofence");
     lock::Locker locker(options.nodes, lockerOptions);
     Totals totals;
     // Warm up: connect every pool slot and load the scripts, outside the timed run.
@@ -92,7 +94,7 @@ LockBenchResult runLockScope(const LockBenchOptions &options)
         auto warm = locker.tryAcquire(options.keyPrefix + "warmup", o);
         if (!warm) {
             LockBenchResult r;
-            r.name = QStringLiteral("lockscope");
+            r.name = name;
             r.error = warm.error().toString();
             return r;
         }
@@ -128,7 +130,7 @@ LockBenchResult runLockScope(const LockBenchOptions &options)
         }
         totals.add(histogram, cycles, failures, error);
     });
-    return finish(QStringLiteral("lockscope"), options, totals, seconds);
+    return finish(name, options, totals, seconds);
 }
 
 LockBenchResult runBareHiredis(const LockBenchOptions &options)

@@ -17,11 +17,12 @@ struct LockBenchOptions
     std::chrono::milliseconds duration{5000};
     std::chrono::milliseconds ttl{10'000};
     QByteArray keyPrefix = "lockscope:bench:";
+    bool fencing = true; ///< LockScope run: acquire with fencing tokens (Lua) or plain SET NX PX
 };
 
 struct LockBenchResult
 {
-    QString name;        ///< "lockscope" or "bare-hiredis"
+    QString name;        ///< "lockscope", "lockscope-nofence" or "bare-hiredis"
     int nodes = 0;
     int clients = 0;
     quint64 cycles = 0;  ///< successful acquire + release cycles

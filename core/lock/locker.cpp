@@ -78,13 +78,11 @@ struct Locker::Private
                options.driftBuffer;
     }
 
-    /// Runs `script` on every node: writes to all nodes first, then reads each reply, so an
-    /// attempt costs the slowest node's round trip rather than the sum. A node that answers
-    /// NOSCRIPT gets the source (EVAL) in a second round trip of its own.
+    /// Runs `script` on every node (EVALSHA; a node that answers NOSCRIPT gets the source,
+    /// EVAL, in a second round trip of its own).
     std::vector<Result<RedisReply>> runOnAll(const redis::Script &script, const std::vector<QByteArray> &keys,
                                              const std::vector<QByteArray> &args, milliseconds ttlForTimeout)
     {
-        const size_t n = pools.size();
         std::vector<QByteArray> argv;
         argv.reserve(3 + keys.size() + args.size());
         argv.emplace_back(QByteArrayLiteral("EVALSHA"));
@@ -92,7 +90,15 @@ struct Locker::Private
         argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
         argv.insert(argv.end(), keys.begin(), keys.end());
         argv.insert(argv.end(), args.begin(), args.end());
+        return sendToAll(argv, &script, ttlForTimeout);
+    }
 
+    /// Sends one command to every node: writes to all nodes first, then reads each reply, so
+    /// an attempt costs the slowest node's round trip rather than the sum.
+    std::vector<Result<RedisReply>> sendToAll(const std::vector<QByteArray> &argv,
+                                              const redis::Script *script, milliseconds ttlForTimeout)
+    {
+        const size_t n = pools.size();
         std::vector<Result<RedisReply>> results(n, RedisReply());
         std::vector<ConnectionPool::Lease> leases(n);
         for (size_t i = 0; i < n; ++i) {
@@ -112,11 +118,11 @@ struct Locker::Private
                 continue;
             const auto deadline = start + nodeTimeout(ttlForTimeout, configs[i]);
             auto reply = leases[i]->readReply(deadline);
-            if (reply && reply->isError() && reply->bytes().startsWith("NOSCRIPT")) {
+            if (script && reply && reply->isError() && reply->bytes().startsWith("NOSCRIPT")) {
                 // The node lost its script cache (restart, SCRIPT FLUSH): send the source once.
                 std::vector<QByteArray> evalArgv = argv;
                 evalArgv[0] = QByteArrayLiteral("EVAL");
-                evalArgv[1] = script.source();
+                evalArgv[1] = script->source();
                 leases[i]->append(std::span<const QByteArray>(evalArgv));
                 reply = leases[i]->readReply(SteadyClock::now() + nodeTimeout(ttlForTimeout, configs[i]));
             }
@@ -202,6 +208,11 @@ Lock Locker::handleFor(const QByteArray &key, const QByteArray &token) const
 
 LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptions &options)
 {
+    return attempt(rawKey, options, !options.token.isEmpty());
+}
+
+LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions &options, bool mayAlreadyHold)
+{
     const QByteArray key = d->options.keyPrefix + rawKey;
     if (auto invalid = d->validate(rawKey, options.ttl))
         return std::unexpected(*invalid);
@@ -220,9 +231,29 @@ LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptio
     const QByteArray prefix = LockValue::ownerPrefix(value.token);
     const QByteArray ttlText = QByteArray::number(static_cast<qint64>(options.ttl.count()));
 
+    const QByteArray tail = value.encodeTail();
+    const bool fencing = d->options.fencing;
     const auto start = d->options.clock->now();
-    auto results = d->runOnAll(scripts::acquire(), {key, fenceKeyFor(key)},
-                               {prefix, ttlText, value.encodeTail()}, options.ttl);
+    std::vector<Result<RedisReply>> results;
+    if (!fencing && !mayAlreadyHold) {
+        // A fresh random token cannot be on any node yet: a plain SET NX PX does it, without
+        // the cost of a Lua call on the server.
+        value.fence = 0;
+        results = d->sendToAll({QByteArrayLiteral("SET"), key, value.encode(), QByteArrayLiteral("NX"),
+                                QByteArrayLiteral("PX"), ttlText},
+                               nullptr, options.ttl);
+        for (auto &result : results) {
+            if (result)
+                result = result->isOk()
+                             ? RedisReply::array({RedisReply::integer(1), RedisReply::integer(0),
+                                                  RedisReply::integer(options.ttl.count())})
+                             : RedisReply::array({RedisReply::integer(0), RedisReply::integer(-1)});
+        }
+    } else {
+        results = d->runOnAll(
+            scripts::acquire(), {key, fenceKeyFor(key)},
+            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")}, options.ttl);
+    }
 
     std::vector<NodeVote> votes;
     votes.reserve(results.size());
@@ -317,7 +348,7 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
     int attempts = 0;
     for (;;) {
         ++attempts;
-        auto result = tryAcquire(key, attempt);
+        auto result = this->attempt(key, attempt, attempts > 1 || !options.token.isEmpty());
         if (result || result.error().kind == LockErrorKind::InvalidArgument)
             return result;
         LockError last = std::move(result.error());

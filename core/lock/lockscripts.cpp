@@ -13,6 +13,10 @@ if v then
   end
   return {0, redis.call('PTTL', KEYS[1])}
 end
+if ARGV[4] == '0' then
+  redis.call('SET', KEYS[1], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
+  return {1, 0, tonumber(ARGV[2])}
+end
 local f = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
 return {1, f, tonumber(ARGV[2])}

@@ -7,8 +7,9 @@ namespace lockscope::lock::scripts {
 // Every owner check compares the value's prefix "ls1 tok=<token> " (ARGV[1]), so that a
 // handoff needs only the token, and a value written by another owner or library never matches.
 
-/// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail.
-/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl}.
+/// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail, fencing "1"|"0".
+/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl}
+/// (without fencing: SET prefix..tail -> {1, 0, ttl}).
 /// Ours already (same token): PEXPIRE ttl -> {1, stored fence, ttl}. Foreign: {0, pttl}.
 const redis::Script &acquire();
 /// KEYS: lock. ARGV: owner prefix. Ours: DEL -> 1. Foreign: 0. Absent: -1.

@@ -102,6 +102,8 @@ QByteArray LockValue::encodeTail() const
 
 QByteArray LockValue::encode() const
 {
+    if (fence <= 0)
+        return ownerPrefix(token) + encodeTail().mid(1); // a lock taken without fencing
     return ownerPrefix(token) + "fence=" + QByteArray::number(fence) + encodeTail();
 }
 

@@ -18,8 +18,8 @@ namespace lockscope::lock {
 /// version; `tok` always comes first, so that an owner check is a prefix comparison
 /// ("ls1 tok=<token> ") inside Lua. Values are percent-encoded for space, '%', '=' and
 /// control bytes (UTF-8 is kept as is). `fence` is the per-lock fencing counter, written by
-/// the acquire script. `m.<name>` fields carry caller metadata. Readers ignore unknown fields,
-/// so later versions can add fields without breaking older tools.
+/// the acquire script (absent when the Locker runs without fencing). `m.<name>` fields carry caller metadata.
+/// Readers ignore unknown fields, so later versions can add fields without breaking older tools.
 struct LockValue
 {
     QByteArray token;
@@ -31,7 +31,7 @@ struct LockValue
     QString label;
     QMap<QString, QString> metadata;
 
-    /// The full value with the given fence.
+    /// The full value; without the fence field when fence is 0 (fencing off).
     QByteArray encode() const;
     /// The part before the fence: "ls1 tok=<token> ".
     static QByteArray ownerPrefix(const QByteArray &token);
