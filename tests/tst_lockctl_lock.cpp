@@ -1,0 +1,816 @@
+// lockctl acquire / extend / release / ttl and bench lock, end to end: the built CLI against real
+// redis-server nodes (one node and a 3-node Redlock set), checked with plain connections.
+
+#include "lock/lockvalue.h"
+#include "redis/connection.h"
+#include "redisfixture.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QRegularExpression>
+#include <QTest>
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+using namespace lockscope;
+using lockscope::test::ServerKind;
+
+namespace {
+
+struct RunResult
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+
+    QStringList errLines() const { return err.split(QLatin1Char('\n'), Qt::SkipEmptyParts); }
+};
+
+/// Runs the lockctl built next to this test. LOCKSCOPE_NODES is removed from the environment
+/// unless `nodesEnv` gives it a value, so a developer's own setting never leaks in.
+RunResult runLockctl(const QStringList &args, const QString &nodesEnv = {}, int timeoutMs = 30000)
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("LOCKSCOPE_NODES"));
+    if (!nodesEnv.isEmpty())
+        env.insert(QStringLiteral("LOCKSCOPE_NODES"), nodesEnv);
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(LOCKCTL_PATH), args);
+    RunResult result;
+    if (!process.waitForStarted(10000)) {
+        result.err = QStringLiteral("cannot start lockctl: ") + process.errorString();
+        return result;
+    }
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        result.err = QStringLiteral("lockctl did not finish within %1 ms").arg(timeoutMs);
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = QString::fromUtf8(process.readAllStandardOutput());
+    result.err = QString::fromUtf8(process.readAllStandardError());
+    return result;
+}
+
+QByteArray describe(const RunResult &result)
+{
+    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3")
+        .arg(result.exitCode)
+        .arg(result.out, result.err)
+        .toUtf8();
+}
+
+QJsonObject parseObject(const RunResult &result, bool &ok)
+{
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(result.out.toUtf8(), &error);
+    ok = error.error == QJsonParseError::NoError && document.isObject();
+    return document.object();
+}
+
+/// The value of a "name  value" line of the human output.
+QString field(const QString &output, const QString &name)
+{
+    const QRegularExpression pattern(QStringLiteral("^%1 +(.+)$").arg(QRegularExpression::escape(name)),
+                                     QRegularExpression::MultilineOption);
+    return pattern.match(output).captured(1).trimmed();
+}
+
+/// A key of its own for every test function and data row.
+QString testKey()
+{
+    QString key = QStringLiteral("lockctl-test:%1").arg(QLatin1String(QTest::currentTestFunction()));
+    if (const char *tag = QTest::currentDataTag())
+        key += QLatin1Char(':') + QString::fromLatin1(tag).replace(QLatin1Char(' '), QLatin1Char('-'));
+    return key;
+}
+
+} // namespace
+
+class TestLockctlLock : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void acquirePrintsTokenAndFence_data();
+    void acquirePrintsTokenAndFence();
+    void acquireJson_data();
+    void acquireJson();
+    void secondAcquireIsHeld_data();
+    void secondAcquireIsHeld();
+    void releaseWithWrongTokenKeepsKey_data();
+    void releaseWithWrongTokenKeepsKey();
+    void releaseWithRightTokenDeletes_data();
+    void releaseWithRightTokenDeletes();
+    void extendAddRaisesPttl_data();
+    void extendAddRaisesPttl();
+    void ttlWithToken_data();
+    void ttlWithToken();
+    void ttlWithoutTokenDecodesOwner();
+    void ttlWithoutTokenJson();
+    void ttlOfAbsentKey();
+    void waitAcquiresAfterExpiry();
+    void fenceIncreases();
+    void redlockJsonHasThreeVotes();
+    void redlockMinorityHeldStillAcquires();
+    void redlockMajorityHeldIsHeld();
+    void acquireWithOwnToken();
+    void downNodeIsError();
+    void malformedUrlIsUsageError();
+    void missingNodesIsUsageError();
+    void nodesFromEnvironment();
+    void missingTtlAndTokenAreUsageErrors();
+    void helpListsExitCodes();
+    void benchJson();
+    void benchLockTable();
+
+private:
+    /// The URL list of the first `count` servers, comma-separated.
+    QString nodes(int count) const;
+    /// Runs `lockctl acquire KEY --ttl ... --json` and returns the token ("" on failure).
+    QString acquireToken(const QString &key, const QString &nodeList,
+                         const QString &ttl = QStringLiteral("30s"));
+    redis::Connection &admin(int index) { return *m_admin[static_cast<size_t>(index)]; }
+
+    std::vector<std::unique_ptr<redis::LocalRedisServer>> m_servers;
+    std::vector<std::unique_ptr<redis::Connection>> m_admin;
+};
+
+void TestLockctlLock::initTestCase()
+{
+    QVERIFY2(QFile::exists(QStringLiteral(LOCKCTL_PATH)), LOCKCTL_PATH);
+    for (int i = 0; i < 3; ++i) {
+        auto server = test::startServer(ServerKind::Plain);
+        QVERIFY2(server.has_value(), test::describe(server).constData());
+        QVERIFY((*server)->port() != 6379);
+        auto connection = std::make_unique<redis::Connection>((*server)->nodeConfig());
+        LS_VERIFY_OK(connection->connect());
+        m_servers.push_back(std::move(*server));
+        m_admin.push_back(std::move(connection));
+    }
+}
+
+void TestLockctlLock::cleanupTestCase()
+{
+    m_admin.clear();
+    m_servers.clear();
+}
+
+QString TestLockctlLock::nodes(int count) const
+{
+    QStringList urls;
+    for (int i = 0; i < count; ++i)
+        urls << m_servers[static_cast<size_t>(i)]->url();
+    return urls.join(QLatin1Char(','));
+}
+
+QString TestLockctlLock::acquireToken(const QString &key, const QString &nodeList, const QString &ttl)
+{
+    const RunResult result = runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), ttl,
+                                         QStringLiteral("--nodes"), nodeList, QStringLiteral("--json")});
+    if (result.exitCode != 0)
+        return {};
+    bool ok = false;
+    return parseObject(result, ok).value(QStringLiteral("token")).toString();
+}
+
+static void nodeCountData()
+{
+    QTest::addColumn<int>("count");
+    QTest::newRow("1 node") << 1;
+    QTest::newRow("3 nodes") << 3;
+}
+
+void TestLockctlLock::acquirePrintsTokenAndFence_data()
+{
+    nodeCountData();
+}
+
+void TestLockctlLock::acquirePrintsTokenAndFence()
+{
+    QFETCH(int, count);
+    const QString key = testKey();
+    const RunResult result = runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"),
+                                         QStringLiteral("30s"), QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    QVERIFY2(result.err.isEmpty(), describe(result).constData());
+    const QString token = field(result.out, QStringLiteral("token"));
+    QVERIFY2(token.size() == 22, describe(result).constData()); // 16 random bytes, base64url
+    bool fenceOk = false;
+    QVERIFY2(field(result.out, QStringLiteral("fence")).toLongLong(&fenceOk) >= 1 && fenceOk,
+             describe(result).constData());
+    QVERIFY2(field(result.out, QStringLiteral("validity")).endsWith(QStringLiteral(" ms")),
+             describe(result).constData());
+    QVERIFY2(field(result.out, QStringLiteral("nodes"))
+                 .startsWith(QStringLiteral("%1 of %1 granted (quorum %2)").arg(count).arg(count / 2 + 1)),
+             describe(result).constData());
+    for (int i = 0; i < count; ++i) {
+        auto value = admin(i).command({QByteArrayView("GET"), key.toUtf8()});
+        LS_VERIFY_OK(value);
+        QVERIFY(value->bytes().startsWith(lock::LockValue::ownerPrefix(token.toUtf8())));
+    }
+}
+
+void TestLockctlLock::acquireJson_data()
+{
+    nodeCountData();
+}
+
+void TestLockctlLock::acquireJson()
+{
+    QFETCH(int, count);
+    const QString key = testKey();
+    const RunResult result =
+        runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("20s"),
+                    QStringLiteral("--nodes"), nodes(count), QStringLiteral("--label"),
+                    QStringLiteral("nightly report"), QStringLiteral("--json")});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(result, ok);
+    QVERIFY2(ok, describe(result).constData());
+    QCOMPARE(object.value(QStringLiteral("key")).toString(), key);
+    QCOMPARE(object.value(QStringLiteral("token")).toString().size(), 22);
+    QVERIFY(object.value(QStringLiteral("fence")).toInteger() >= 1);
+    QCOMPARE(object.value(QStringLiteral("ttl_ms")).toInteger(), 20000);
+    const qint64 validity = object.value(QStringLiteral("validity_ms")).toInteger();
+    QVERIFY2(validity > 15000 && validity < 20000, describe(result).constData());
+    const QJsonArray votes = object.value(QStringLiteral("nodes")).toArray();
+    QCOMPARE(votes.size(), count);
+    for (const QJsonValue &vote : votes) {
+        QCOMPARE(vote[QStringLiteral("outcome")].toString(), QStringLiteral("granted"));
+        QVERIFY(vote[QStringLiteral("fence")].toInteger() >= 1);
+        QVERIFY(vote[QStringLiteral("error")].isNull());
+    }
+    const auto decoded = lock::LockValue::parse(object.value(QStringLiteral("value")).toString().toUtf8());
+    QVERIFY(decoded.has_value());
+    QCOMPARE(decoded->label, QStringLiteral("nightly report"));
+}
+
+void TestLockctlLock::secondAcquireIsHeld_data()
+{
+    nodeCountData();
+}
+
+void TestLockctlLock::secondAcquireIsHeld()
+{
+    QFETCH(int, count);
+    const QString key = testKey();
+    QVERIFY(!acquireToken(key, nodes(count)).isEmpty());
+
+    const RunResult human = runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"),
+                                        QStringLiteral("30s"), QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(human.exitCode == 3, describe(human).constData());
+    QVERIFY2(human.out.isEmpty(), describe(human).constData());
+    QCOMPARE(human.errLines().size(), 1);
+    QVERIFY2(human.err.contains(key) && human.err.contains(QStringLiteral("not obtained")) &&
+                 human.err.contains(QStringLiteral("held by another owner")),
+             describe(human).constData());
+
+    const RunResult json =
+        runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("30s"),
+                    QStringLiteral("--nodes"), nodes(count), QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 3, describe(json).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(json, ok);
+    QVERIFY2(ok, describe(json).constData());
+    QCOMPARE(object.value(QStringLiteral("kind")).toString(), QStringLiteral("not_obtained"));
+    QVERIFY(object.value(QStringLiteral("error")).toString().contains(key));
+    const QJsonArray votes = object.value(QStringLiteral("votes")).toArray();
+    QCOMPARE(votes.size(), count);
+    for (const QJsonValue &vote : votes) {
+        QCOMPARE(vote[QStringLiteral("outcome")].toString(), QStringLiteral("held"));
+        QVERIFY(vote[QStringLiteral("pttl_ms")].toInteger() > 0);
+    }
+}
+
+void TestLockctlLock::releaseWithWrongTokenKeepsKey_data()
+{
+    nodeCountData();
+}
+
+void TestLockctlLock::releaseWithWrongTokenKeepsKey()
+{
+    QFETCH(int, count);
+    const QString key = testKey();
+    QVERIFY(!acquireToken(key, nodes(count)).isEmpty());
+    std::vector<QByteArray> before;
+    for (int i = 0; i < count; ++i) {
+        auto value = admin(i).command({QByteArrayView("GET"), key.toUtf8()});
+        LS_VERIFY_OK(value);
+        before.push_back(value->bytes());
+    }
+
+    const RunResult result =
+        runLockctl({QStringLiteral("release"), key, QStringLiteral("--token"),
+                    QStringLiteral("not-the-owner"), QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(result.exitCode == 4, describe(result).constData());
+    QCOMPARE(result.errLines().size(), 1);
+    QVERIFY2(result.err.contains(key) && result.err.contains(QStringLiteral("not held")),
+             describe(result).constData());
+
+    for (int i = 0; i < count; ++i) {
+        auto value = admin(i).command({QByteArrayView("GET"), key.toUtf8()});
+        LS_VERIFY_OK(value);
+        QCOMPARE(value->bytes(), before[static_cast<size_t>(i)]);
+    }
+}
+
+void TestLockctlLock::releaseWithRightTokenDeletes_data()
+{
+    nodeCountData();
+}
+
+void TestLockctlLock::releaseWithRightTokenDeletes()
+{
+    QFETCH(int, count);
+    const QString key = testKey();
+    const QString token = acquireToken(key, nodes(count));
+    QVERIFY(!token.isEmpty());
+
+    const RunResult result = runLockctl({QStringLiteral("release"), key, QStringLiteral("--token"), token,
+                                         QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    QVERIFY2(result.out.contains(QStringLiteral("released")), describe(result).constData());
+    for (int i = 0; i < count; ++i) {
+        auto exists = admin(i).command({QByteArrayView("EXISTS"), key.toUtf8()});
+        LS_VERIFY_OK(exists);
+        QCOMPARE(exists->integer(), 0);
+    }
+
+    // Released twice: not held any more.
+    const RunResult again = runLockctl({QStringLiteral("release"), key, QStringLiteral("--token"), token,
+                                        QStringLiteral("--nodes"), nodes(count), QStringLiteral("--json")});
+    QVERIFY2(again.exitCode == 4, describe(again).constData());
+    bool ok = false;
+    QCOMPARE(parseObject(again, ok).value(QStringLiteral("kind")).toString(), QStringLiteral("not_held"));
+    QVERIFY(ok);
+}
+
+void TestLockctlLock::extendAddRaisesPttl_data()
+{
+    nodeCountData();
+}
+
+void TestLockctlLock::extendAddRaisesPttl()
+{
+    QFETCH(int, count);
+    const QString key = testKey();
+    const QString token = acquireToken(key, nodes(count), QStringLiteral("5s"));
+    QVERIFY(!token.isEmpty());
+
+    const RunResult added =
+        runLockctl({QStringLiteral("extend"), key, QStringLiteral("--token"), token, QStringLiteral("--ttl"),
+                    QStringLiteral("20s"), QStringLiteral("--add"), QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(added.exitCode == 0, describe(added).constData());
+    for (int i = 0; i < count; ++i) {
+        auto pttl = admin(i).command({QByteArrayView("PTTL"), key.toUtf8()});
+        LS_VERIFY_OK(pttl);
+        QVERIFY2(pttl->integer() > 20000 && pttl->integer() <= 25000, QByteArray::number(pttl->integer()));
+    }
+
+    // Without --add the TTL is replaced.
+    const RunResult replaced =
+        runLockctl({QStringLiteral("extend"), key, QStringLiteral("--token"), token, QStringLiteral("--ttl"),
+                    QStringLiteral("3s"), QStringLiteral("--nodes"), nodes(count), QStringLiteral("--json")});
+    QVERIFY2(replaced.exitCode == 0, describe(replaced).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(replaced, ok);
+    QVERIFY(ok);
+    QCOMPARE(object.value(QStringLiteral("mode")).toString(), QStringLiteral("replace"));
+    QCOMPARE(object.value(QStringLiteral("ttl_ms")).toInteger(), 3000);
+    QCOMPARE(object.value(QStringLiteral("nodes")).toArray().size(), count);
+    for (int i = 0; i < count; ++i) {
+        auto pttl = admin(i).command({QByteArrayView("PTTL"), key.toUtf8()});
+        LS_VERIFY_OK(pttl);
+        QVERIFY2(pttl->integer() > 0 && pttl->integer() <= 3000, QByteArray::number(pttl->integer()));
+    }
+
+    // A wrong token changes nothing.
+    const RunResult wrong =
+        runLockctl({QStringLiteral("extend"), key, QStringLiteral("--token"), QStringLiteral("intruder"),
+                    QStringLiteral("--ttl"), QStringLiteral("60s"), QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(wrong.exitCode == 4, describe(wrong).constData());
+    auto pttl = admin(0).command({QByteArrayView("PTTL"), key.toUtf8()});
+    LS_VERIFY_OK(pttl);
+    QVERIFY(pttl->integer() <= 3000);
+}
+
+void TestLockctlLock::ttlWithToken_data()
+{
+    nodeCountData();
+}
+
+void TestLockctlLock::ttlWithToken()
+{
+    QFETCH(int, count);
+    const QString key = testKey();
+    const QString token = acquireToken(key, nodes(count), QStringLiteral("30s"));
+    QVERIFY(!token.isEmpty());
+
+    const RunResult human = runLockctl({QStringLiteral("ttl"), key, QStringLiteral("--token"), token,
+                                        QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(human.exitCode == 0, describe(human).constData());
+    const QString ttlText = field(human.out, QStringLiteral("ttl"));
+    QVERIFY2(ttlText.endsWith(QStringLiteral(" ms")), describe(human).constData());
+    const qint64 ttl = ttlText.chopped(3).toLongLong();
+    QVERIFY2(ttl > 20000 && ttl <= 30000, describe(human).constData());
+
+    const RunResult json = runLockctl({QStringLiteral("ttl"), key, QStringLiteral("--token"), token,
+                                       QStringLiteral("--nodes"), nodes(count), QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 0, describe(json).constData());
+    bool ok = false;
+    const qint64 ttlMs = parseObject(json, ok).value(QStringLiteral("ttl_ms")).toInteger();
+    QVERIFY(ok);
+    QVERIFY2(ttlMs > 20000 && ttlMs <= 30000, describe(json).constData());
+
+    const RunResult wrong =
+        runLockctl({QStringLiteral("ttl"), key, QStringLiteral("--token"), QStringLiteral("somebody-else"),
+                    QStringLiteral("--nodes"), nodes(count)});
+    QVERIFY2(wrong.exitCode == 4, describe(wrong).constData());
+}
+
+void TestLockctlLock::ttlWithoutTokenDecodesOwner()
+{
+    const QString key = testKey();
+    const RunResult acquired = runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"),
+                                           QStringLiteral("30s"), QStringLiteral("--label"),
+                                           QStringLiteral("nightly"), QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(acquired.exitCode == 0, describe(acquired).constData());
+    const QString token = field(acquired.out, QStringLiteral("token"));
+    const QString fence = field(acquired.out, QStringLiteral("fence"));
+
+    const RunResult result = runLockctl({QStringLiteral("ttl"), key, QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    const QStringList lines = result.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 4); // header + 3 nodes
+    QVERIFY(lines[0].contains(QStringLiteral("TOKEN")));
+    for (int i = 1; i < 4; ++i) {
+        QVERIFY2(lines[i].contains(token), qPrintable(lines[i]));
+        QVERIFY2(lines[i].contains(QStringLiteral("nightly")), qPrintable(lines[i]));
+        QVERIFY2(lines[i].contains(QStringLiteral(" ms")), qPrintable(lines[i]));
+        QVERIFY2(lines[i].contains(QStringLiteral("lockctl")), qPrintable(lines[i])); // the thread name
+        QVERIFY2(lines[i].contains(QRegularExpression(QStringLiteral("\\b%1\\b").arg(fence))),
+                 qPrintable(lines[i]));
+    }
+}
+
+void TestLockctlLock::ttlWithoutTokenJson()
+{
+    const QString key = testKey();
+    const QString token = acquireToken(key, nodes(1));
+    QVERIFY(!token.isEmpty());
+    // A foreign value (another library's lock) on the second node: shown raw, not decoded.
+    LS_VERIFY_OK(admin(1).command({QByteArrayView("SET"), key.toUtf8(), QByteArrayView("foreign-owner"),
+                                   QByteArrayView("PX"), "60000"}));
+
+    const RunResult result = runLockctl(
+        {QStringLiteral("ttl"), key, QStringLiteral("--nodes"), nodes(3), QStringLiteral("--json")});
+    QVERIFY2(result.exitCode == 0, describe(result).constData()); // present on 2 of 3 nodes
+    bool ok = false;
+    const QJsonObject object = parseObject(result, ok);
+    QVERIFY2(ok, describe(result).constData());
+    QCOMPARE(object.value(QStringLiteral("held")).toBool(), true);
+    QCOMPARE(object.value(QStringLiteral("fence_key")).toString(), QStringLiteral("{%1}.fence").arg(key));
+    const QJsonArray nodeStates = object.value(QStringLiteral("nodes")).toArray();
+    QCOMPARE(nodeStates.size(), 3);
+
+    const QJsonObject ours = nodeStates[0].toObject();
+    QCOMPARE(ours.value(QStringLiteral("exists")).toBool(), true);
+    QCOMPARE(ours.value(QStringLiteral("lockscope")).toBool(), true);
+    QVERIFY(ours.value(QStringLiteral("pttl_ms")).toInteger() > 0);
+    const QJsonObject owner = ours.value(QStringLiteral("owner")).toObject();
+    QCOMPARE(owner.value(QStringLiteral("token")).toString(), token);
+    QCOMPARE(owner.value(QStringLiteral("thread")).toString(), QStringLiteral("lockctl"));
+    QVERIFY(owner.value(QStringLiteral("pid")).toInteger() > 0);
+    QVERIFY(owner.value(QStringLiteral("fence")).toInteger() >= 1);
+    QCOMPARE(ours.value(QStringLiteral("fence_counter")).toInteger(),
+             owner.value(QStringLiteral("fence")).toInteger());
+
+    const QJsonObject foreign = nodeStates[1].toObject();
+    QCOMPARE(foreign.value(QStringLiteral("lockscope")).toBool(), false);
+    QVERIFY(foreign.value(QStringLiteral("owner")).isNull());
+    QCOMPARE(foreign.value(QStringLiteral("value")).toString(), QStringLiteral("foreign-owner"));
+
+    const QJsonObject absent = nodeStates[2].toObject();
+    QCOMPARE(absent.value(QStringLiteral("exists")).toBool(), false);
+    QVERIFY(absent.value(QStringLiteral("pttl_ms")).isNull());
+}
+
+void TestLockctlLock::ttlOfAbsentKey()
+{
+    const RunResult result =
+        runLockctl({QStringLiteral("ttl"), testKey(), QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(result.exitCode == 4, describe(result).constData());
+    QVERIFY2(result.out.contains(QStringLiteral("(no key)")), describe(result).constData());
+}
+
+void TestLockctlLock::waitAcquiresAfterExpiry()
+{
+    const QString key = testKey();
+    QVERIFY(!acquireToken(key, nodes(1), QStringLiteral("600ms")).isEmpty());
+
+    // A single try fails at once while it is held.
+    const RunResult once = runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"),
+                                       QStringLiteral("5s"), QStringLiteral("--nodes"), nodes(1)});
+    QVERIFY2(once.exitCode == 3, describe(once).constData());
+
+    const auto start = std::chrono::steady_clock::now();
+    const RunResult waited =
+        runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("5s"),
+                    QStringLiteral("--wait"), QStringLiteral("10s"), QStringLiteral("--nodes"), nodes(1)});
+    const qint64 elapsed = test::elapsedMs(start);
+    QVERIFY2(waited.exitCode == 0, describe(waited).constData());
+    QVERIFY2(elapsed < 8000, QByteArray::number(elapsed));
+    QVERIFY(!field(waited.out, QStringLiteral("token")).isEmpty());
+
+    // Still held by the waiter: a short wait times out (exit 1, kind timeout, cause not obtained).
+    const RunResult timedOut =
+        runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("5s"),
+                    QStringLiteral("--wait"), QStringLiteral("200ms"), QStringLiteral("--nodes"), nodes(1),
+                    QStringLiteral("--json")});
+    QVERIFY2(timedOut.exitCode == 1, describe(timedOut).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(timedOut, ok);
+    QVERIFY(ok);
+    QCOMPARE(object.value(QStringLiteral("kind")).toString(), QStringLiteral("timeout"));
+    QCOMPARE(object.value(QStringLiteral("last_cause")).toString(), QStringLiteral("not_obtained"));
+    QVERIFY(object.value(QStringLiteral("attempts")).toInt() >= 2);
+}
+
+void TestLockctlLock::fenceIncreases()
+{
+    const QString key = testKey();
+    qint64 previous = 0;
+    for (int i = 0; i < 3; ++i) {
+        const RunResult acquired =
+            runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("10s"),
+                        QStringLiteral("--nodes"), nodes(3), QStringLiteral("--json")});
+        QVERIFY2(acquired.exitCode == 0, describe(acquired).constData());
+        bool ok = false;
+        const QJsonObject object = parseObject(acquired, ok);
+        QVERIFY(ok);
+        const qint64 fence = object.value(QStringLiteral("fence")).toInteger();
+        QVERIFY2(fence > previous, describe(acquired).constData());
+        previous = fence;
+        const RunResult released = runLockctl({QStringLiteral("release"), key, QStringLiteral("--token"),
+                                               object.value(QStringLiteral("token")).toString(),
+                                               QStringLiteral("--nodes"), nodes(3)});
+        QVERIFY2(released.exitCode == 0, describe(released).constData());
+    }
+}
+
+void TestLockctlLock::redlockJsonHasThreeVotes()
+{
+    const QString key = testKey();
+    // Two --nodes options: a list and a single URL add up to the 3-node set.
+    const RunResult result =
+        runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("10s"),
+                    QStringLiteral("--nodes"), m_servers[0]->url() + QLatin1Char(',') + m_servers[1]->url(),
+                    QStringLiteral("--nodes"), m_servers[2]->url(), QStringLiteral("--json")});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(result, ok);
+    QVERIFY(ok);
+    QCOMPARE(object.value(QStringLiteral("quorum")).toInt(), 2);
+    const QJsonArray votes = object.value(QStringLiteral("nodes")).toArray();
+    QCOMPARE(votes.size(), 3);
+    qint64 highest = 0;
+    for (int i = 0; i < 3; ++i) {
+        const QJsonObject vote = votes[i].toObject();
+        QCOMPARE(vote.value(QStringLiteral("node")).toString(),
+                 QStringLiteral("127.0.0.1:%1").arg(m_servers[static_cast<size_t>(i)]->port()));
+        QCOMPARE(vote.value(QStringLiteral("outcome")).toString(), QStringLiteral("granted"));
+        highest = std::max(highest, vote.value(QStringLiteral("fence")).toInteger());
+    }
+    QCOMPARE(object.value(QStringLiteral("fence")).toInteger(), highest);
+}
+
+void TestLockctlLock::redlockMinorityHeldStillAcquires()
+{
+    const QString key = testKey();
+    LS_VERIFY_OK(admin(2).command({QByteArrayView("SET"), key.toUtf8(), QByteArrayView("someone-else"),
+                                   QByteArrayView("PX"), "60000"}));
+    const RunResult result = runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"),
+                                         QStringLiteral("10s"), QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    QVERIFY2(
+        field(result.out, QStringLiteral("nodes")).startsWith(QStringLiteral("2 of 3 granted (quorum 2)")),
+        describe(result).constData());
+    // The per-node table names the node that said no.
+    QVERIFY2(result.out.contains(QStringLiteral("held by another owner")), describe(result).constData());
+    auto foreign = admin(2).command({QByteArrayView("GET"), key.toUtf8()});
+    LS_VERIFY_OK(foreign);
+    QCOMPARE(foreign->bytes(), QByteArray("someone-else"));
+}
+
+void TestLockctlLock::redlockMajorityHeldIsHeld()
+{
+    const QString key = testKey();
+    for (int i = 1; i < 3; ++i)
+        LS_VERIFY_OK(admin(i).command({QByteArrayView("SET"), key.toUtf8(), QByteArrayView("someone-else"),
+                                       QByteArrayView("PX"), "60000"}));
+    const RunResult result =
+        runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("10s"),
+                    QStringLiteral("--nodes"), nodes(3), QStringLiteral("--json")});
+    QVERIFY2(result.exitCode == 3, describe(result).constData());
+    // The node it did get was released again.
+    auto exists = admin(0).command({QByteArrayView("EXISTS"), key.toUtf8()});
+    LS_VERIFY_OK(exists);
+    QCOMPARE(exists->integer(), 0);
+    bool ok = false;
+    const QJsonArray votes = parseObject(result, ok).value(QStringLiteral("votes")).toArray();
+    QVERIFY(ok);
+    QCOMPARE(votes.size(), 3);
+    QCOMPARE(votes[0][QStringLiteral("outcome")].toString(), QStringLiteral("granted"));
+    QCOMPARE(votes[1][QStringLiteral("outcome")].toString(), QStringLiteral("held"));
+}
+
+void TestLockctlLock::acquireWithOwnToken()
+{
+    const QString key = testKey();
+    const QStringList args{QStringLiteral("acquire"), key,
+                           QStringLiteral("--ttl"),   QStringLiteral("10s"),
+                           QStringLiteral("--token"), QStringLiteral("my-token-1"),
+                           QStringLiteral("--nodes"), nodes(1)};
+    const RunResult first = runLockctl(args);
+    QVERIFY2(first.exitCode == 0, describe(first).constData());
+    QCOMPARE(field(first.out, QStringLiteral("token")), QStringLiteral("my-token-1"));
+    // The same owner re-acquires (and keeps its fence); another token does not.
+    const RunResult again = runLockctl(args);
+    QVERIFY2(again.exitCode == 0, describe(again).constData());
+    QCOMPARE(field(again.out, QStringLiteral("fence")), field(first.out, QStringLiteral("fence")));
+    QStringList other = args;
+    other[5] = QStringLiteral("my-token-2");
+    QCOMPARE(runLockctl(other).exitCode, 3);
+}
+
+void TestLockctlLock::downNodeIsError()
+{
+    auto server = test::startServer(ServerKind::Plain);
+    QVERIFY2(server.has_value(), test::describe(server).constData());
+    const QString url = (*server)->url();
+    (*server)->kill();
+
+    const RunResult result =
+        runLockctl({QStringLiteral("acquire"), testKey(), QStringLiteral("--ttl"), QStringLiteral("10s"),
+                    QStringLiteral("--nodes"), url, QStringLiteral("--timeout"), QStringLiteral("500ms")});
+    QVERIFY2(result.exitCode == 1, describe(result).constData());
+    QCOMPARE(result.errLines().size(), 1);
+    QVERIFY2(result.err.contains(QStringLiteral("connection")), describe(result).constData());
+
+    // On a 3-node set with one node down the quorum still holds.
+    const RunResult redlock =
+        runLockctl({QStringLiteral("acquire"), testKey(), QStringLiteral("--ttl"), QStringLiteral("10s"),
+                    QStringLiteral("--nodes"), nodes(2) + QLatin1Char(',') + url, QStringLiteral("--json")});
+    QVERIFY2(redlock.exitCode == 0, describe(redlock).constData());
+    bool ok = false;
+    const QJsonArray votes = parseObject(redlock, ok).value(QStringLiteral("nodes")).toArray();
+    QVERIFY(ok);
+    QCOMPARE(votes[2][QStringLiteral("outcome")].toString(), QStringLiteral("error"));
+    QCOMPARE(votes[2][QStringLiteral("error_kind")].toString(), QStringLiteral("refused"));
+}
+
+void TestLockctlLock::malformedUrlIsUsageError()
+{
+    const QString bad = QStringLiteral("redis://127.0.0.1:99999");
+    const RunResult result =
+        runLockctl({QStringLiteral("acquire"), testKey(), QStringLiteral("--ttl"), QStringLiteral("10s"),
+                    QStringLiteral("--nodes"), nodes(1) + u',' + bad});
+    QVERIFY2(result.exitCode == 2, describe(result).constData());
+    QCOMPARE(result.errLines().size(), 1);
+    QVERIFY2(result.err.contains(bad), describe(result).constData());
+    // Nothing was contacted: the good node has no key.
+    auto exists = admin(0).command({QByteArrayView("EXISTS"), testKey().toUtf8()});
+    LS_VERIFY_OK(exists);
+    QCOMPARE(exists->integer(), 0);
+}
+
+void TestLockctlLock::missingNodesIsUsageError()
+{
+    for (const QString &command :
+         {QStringLiteral("acquire"), QStringLiteral("release"), QStringLiteral("ttl")}) {
+        QStringList args{command, testKey()};
+        if (command == QLatin1String("acquire"))
+            args << QStringLiteral("--ttl") << QStringLiteral("10s");
+        if (command == QLatin1String("release"))
+            args << QStringLiteral("--token") << QStringLiteral("t");
+        const RunResult result = runLockctl(args);
+        QVERIFY2(result.exitCode == 2, describe(result).constData());
+        QCOMPARE(result.errLines().size(), 1);
+        QVERIFY2(
+            result.err.contains(QStringLiteral("no nodes: give --nodes URL[,URL...] or set LOCKSCOPE_NODES")),
+            describe(result).constData());
+    }
+}
+
+void TestLockctlLock::nodesFromEnvironment()
+{
+    const QString key = testKey();
+    const RunResult result = runLockctl(
+        {QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("10s")}, nodes(3));
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    QVERIFY2(field(result.out, QStringLiteral("nodes")).startsWith(QStringLiteral("3 of 3 granted")),
+             describe(result).constData());
+    // --nodes wins over the environment.
+    const RunResult explicitNodes = runLockctl(
+        {QStringLiteral("ttl"), key, QStringLiteral("--nodes"), nodes(1)}, QStringLiteral("redis://x:1"));
+    QVERIFY2(explicitNodes.exitCode == 0, describe(explicitNodes).constData());
+}
+
+void TestLockctlLock::missingTtlAndTokenAreUsageErrors()
+{
+    const QString key = testKey();
+    const QList<QStringList> cases{
+        {QStringLiteral("acquire"), key, QStringLiteral("--nodes"), nodes(1)},
+        {QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("soon"),
+         QStringLiteral("--nodes"), nodes(1)},
+        {QStringLiteral("acquire"), QStringLiteral("--ttl"), QStringLiteral("1s"), QStringLiteral("--nodes"),
+         nodes(1)},
+        {QStringLiteral("extend"), key, QStringLiteral("--ttl"), QStringLiteral("1s"),
+         QStringLiteral("--nodes"), nodes(1)},
+        {QStringLiteral("release"), key, QStringLiteral("--nodes"), nodes(1)},
+        {QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("1s"),
+         QStringLiteral("--wait"), QStringLiteral("0"), QStringLiteral("--nodes"), nodes(1)},
+    };
+    for (const QStringList &args : cases) {
+        const RunResult result = runLockctl(args);
+        QVERIFY2(result.exitCode == 2,
+                 (describe(result) + "\nargs: " + args.join(u' ').toUtf8()).constData());
+        QCOMPARE(result.errLines().size(), 1);
+    }
+    auto exists = admin(0).command({QByteArrayView("EXISTS"), key.toUtf8()});
+    LS_VERIFY_OK(exists);
+    QCOMPARE(exists->integer(), 0);
+}
+
+void TestLockctlLock::helpListsExitCodes()
+{
+    const RunResult top = runLockctl({QStringLiteral("--help")});
+    QCOMPARE(top.exitCode, 0);
+    for (const char *word :
+         {"acquire", "extend", "release", "ttl", "LOCKSCOPE_NODES", "3  acquire", "4  extend"})
+        QVERIFY2(top.out.contains(QLatin1String(word)), word);
+    const RunResult acquire = runLockctl({QStringLiteral("help"), QStringLiteral("acquire")});
+    QCOMPARE(acquire.exitCode, 0);
+    QVERIFY(acquire.out.contains(QStringLiteral("--wait")));
+    QVERIFY(acquire.out.contains(QStringLiteral("3 held by another")));
+    const RunResult bench = runLockctl({QStringLiteral("bench"), QStringLiteral("--help")});
+    QCOMPARE(bench.exitCode, 0);
+    QVERIFY(bench.out.contains(QStringLiteral("--rounds")));
+    QVERIFY(bench.out.contains(QStringLiteral("bench ping")));
+}
+
+void TestLockctlLock::benchJson()
+{
+    const RunResult result = runLockctl(
+        {QStringLiteral("bench"), QStringLiteral("--nodes"), nodes(1), QStringLiteral("--duration"),
+         QStringLiteral("300ms"), QStringLiteral("--rounds"), QStringLiteral("1"), QStringLiteral("--json")});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(result, ok);
+    QVERIFY2(ok, describe(result).constData());
+    QVERIFY(object.value(QStringLiteral("cycles_per_sec")).toDouble() > 0);
+    QVERIFY(object.value(QStringLiteral("p50_us")).toDouble() > 0);
+    QVERIFY(object.value(QStringLiteral("p99_us")).toDouble() >=
+            object.value(QStringLiteral("p50_us")).toDouble());
+    const QJsonObject bare = object.value(QStringLiteral("bare_hiredis")).toObject();
+    QVERIFY(bare.value(QStringLiteral("cycles_per_sec")).toDouble() > 0);
+    QVERIFY(bare.value(QStringLiteral("p50_us")).toDouble() > 0);
+    QVERIFY(object.value(QStringLiteral("ratio")).toDouble() > 0);
+    const QJsonArray rounds = object.value(QStringLiteral("rounds")).toArray();
+    QCOMPARE(rounds.size(), 1);
+    QVERIFY(rounds[0][QStringLiteral("lockscope")][QStringLiteral("cycles")].toInteger() > 0);
+}
+
+void TestLockctlLock::benchLockTable()
+{
+    const RunResult result =
+        runLockctl({QStringLiteral("bench"), QStringLiteral("lock"), QStringLiteral("--nodes"), nodes(3),
+                    QStringLiteral("--duration"), QStringLiteral("200ms"), QStringLiteral("--rounds"),
+                    QStringLiteral("2"), QStringLiteral("--clients"), QStringLiteral("2")});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    const QStringList lines = result.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QVERIFY2(lines.size() == 6, describe(result).constData()); // title, header, 2 rounds, median, ratio
+    QVERIFY2(lines[0].contains(QStringLiteral("3 nodes (quorum 2), 2 clients")),
+             describe(result).constData());
+    QVERIFY(lines[4].startsWith(QStringLiteral("median")));
+    QVERIFY(lines[5].startsWith(QStringLiteral("ratio lockscope / bare hiredis: ")));
+
+    const RunResult tls = runLockctl({QStringLiteral("bench"), QStringLiteral("--nodes"),
+                                      QStringLiteral("rediss://127.0.0.1:1"), QStringLiteral("--duration"),
+                                      QStringLiteral("100ms")});
+    QVERIFY2(tls.exitCode == 2, describe(tls).constData());
+}
+
+QTEST_GUILESS_MAIN(TestLockctlLock)
+#include "tst_lockctl_lock.moc"
