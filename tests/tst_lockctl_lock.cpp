@@ -125,6 +125,7 @@ private slots:
     void redlockMinorityHeldStillAcquires();
     void redlockMajorityHeldIsHeld();
     void acquireWithOwnToken();
+    void acquireWithoutFencing();
     void downNodeIsError();
     void malformedUrlIsUsageError();
     void missingNodesIsUsageError();
@@ -652,6 +653,33 @@ void TestLockctlLock::acquireWithOwnToken()
     QStringList other = args;
     other[5] = QStringLiteral("my-token-2");
     QCOMPARE(runLockctl(other).exitCode, 3);
+}
+
+void TestLockctlLock::acquireWithoutFencing()
+{
+    const QString key = testKey();
+    const RunResult result = runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"),
+                                         QStringLiteral("10s"), QStringLiteral("--no-fencing"),
+                                         QStringLiteral("--nodes"), nodes(3), QStringLiteral("--json")});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(result, ok);
+    QVERIFY(ok);
+    QVERIFY(object.value(QStringLiteral("fence")).isNull());
+    QCOMPARE(object.value(QStringLiteral("fencing")).toBool(true), false);
+    for (int i = 0; i < 3; ++i) {
+        auto value = admin(i).command({QByteArrayView("GET"), key.toUtf8()});
+        LS_VERIFY_OK(value);
+        QVERIFY2(!value->bytes().contains(" fence="), value->bytes().constData());
+        auto counter = admin(i).command({QByteArrayView("EXISTS"), lock::fenceKeyFor(key.toUtf8())});
+        LS_VERIFY_OK(counter);
+        QCOMPARE(counter->integer(), 0);
+    }
+    // Release works the same.
+    const RunResult released =
+        runLockctl({QStringLiteral("release"), key, QStringLiteral("--token"),
+                    object.value(QStringLiteral("token")).toString(), QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(released.exitCode == 0, describe(released).constData());
 }
 
 void TestLockctlLock::downNodeIsError()

@@ -231,10 +231,15 @@ const QCommandLineOption RoundsOption(QStringLiteral("rounds"),
                                       QStringLiteral("Rounds; each runs both loops, in alternating order."),
                                       QStringLiteral("R"), QStringLiteral("3"));
 
+const QCommandLineOption BenchNoFencingOption(
+    QStringLiteral("no-fencing"),
+    QStringLiteral(
+        "LockScope run without fencing tokens: a plain SET NX PX acquire, as the bare loop sends."));
+
 QList<QCommandLineOption> benchLockOptions()
 {
-    return {nodesOption(), ClientsOption, DurationOption,  BenchTtlOption,
-            RoundsOption,  jsonOption(),  timeoutOption(), helpOption()};
+    return {nodesOption(),        ClientsOption, DurationOption,  BenchTtlOption, RoundsOption,
+            BenchNoFencingOption, jsonOption(),  timeoutOption(), helpOption()};
 }
 
 QString benchLockHelp()
@@ -350,6 +355,7 @@ int runBenchLock(Invocation &invocation)
     options.clients = static_cast<int>(*clients);
     options.duration = *duration;
     options.ttl = *ttl;
+    options.fencing = !parser.isSet(BenchNoFencingOption);
 
     // Interleaved on the same servers; the order alternates so that neither loop always runs
     // on a warmer (or more loaded) machine.
@@ -410,6 +416,7 @@ int runBenchLock(Invocation &invocation)
         object.insert(QStringLiteral("clients"), options.clients);
         object.insert(QStringLiteral("duration_ms"), qint64(options.duration.count()));
         object.insert(QStringLiteral("ttl_ms"), qint64(options.ttl.count()));
+        object.insert(QStringLiteral("fencing"), options.fencing);
         object.insert(QStringLiteral("bare_hiredis"), benchFigures(bareRate, bareP50, bareP99));
         object.insert(QStringLiteral("ratio"), ratio);
         object.insert(QStringLiteral("rounds"), roundsJson);
@@ -423,7 +430,8 @@ int runBenchLock(Invocation &invocation)
     const auto us = [](double value) {
         return QStringLiteral("%1 µs").arg(value, 0, 'f', 1);
     };
-    out.line(QStringLiteral("lock bench: %1 node%2 (quorum %3), %4 client%5, %6 per run, TTL %7, %8 round%9")
+    out.line(QStringLiteral("lock bench: %1 node%2 (quorum %3), %4 client%5, %6 per run, TTL %7, %8 round%9, "
+                            "fencing %10")
                  .arg(nodes->size())
                  .arg(nodes->size() == 1 ? QString() : QStringLiteral("s"))
                  .arg(nodes->size() / 2 + 1)
@@ -431,7 +439,8 @@ int runBenchLock(Invocation &invocation)
                  .arg(options.clients == 1 ? QString() : QStringLiteral("s"))
                  .arg(lockscope::formatDuration(options.duration), lockscope::formatDuration(options.ttl))
                  .arg(results.size())
-                 .arg(results.size() == 1 ? QString() : QStringLiteral("s")));
+                 .arg(results.size() == 1 ? QString() : QStringLiteral("s"))
+                 .arg(options.fencing ? QStringLiteral("on") : QStringLiteral("off")));
     Table table({QStringLiteral("ROUND"), QStringLiteral("LOCKSCOPE/S"), QStringLiteral("P50"),
                  QStringLiteral("P99"), QStringLiteral("BARE/S"), QStringLiteral("P50"),
                  QStringLiteral("P99"), QStringLiteral("RATIO")});

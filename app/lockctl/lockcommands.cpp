@@ -71,6 +71,10 @@ const QCommandLineOption
                               "repeated."),
                QStringLiteral("NAME=VALUE"));
 const QCommandLineOption
+    NoFencingOption(QStringLiteral("no-fencing"),
+                    QStringLiteral("Take the lock with a plain SET NX PX: no fencing counter is incremented "
+                                   "and no fence is stored (fence 0 / null)."));
+const QCommandLineOption
     AddOption(QStringLiteral("add"),
               QStringLiteral("Add the duration to the remaining TTL instead of replacing it."));
 const QCommandLineOption
@@ -351,10 +355,11 @@ QJsonObject ownerJson(const LockValue &value)
 
 // --- argument handling shared by the four commands --------------------------------------------
 
-LockerOptions lockerOptions()
+LockerOptions lockerOptions(bool fencing = true)
 {
     LockerOptions options;
     options.poolSize = 1; // one thread, one operation at a time
+    options.fencing = fencing;
     return options;
 }
 
@@ -410,8 +415,8 @@ bool isJson(const QCommandLineParser &parser)
 
 QList<QCommandLineOption> acquireOptions()
 {
-    return {nodesOption(), TtlOption,    WaitOption,      AcquireTokenOption, LabelOption,
-            MetaOption,    jsonOption(), timeoutOption(), helpOption()};
+    return {nodesOption(), TtlOption,       WaitOption,   AcquireTokenOption, LabelOption,
+            MetaOption,    NoFencingOption, jsonOption(), timeoutOption(),    helpOption()};
 }
 
 QString acquireHelp()
@@ -463,7 +468,8 @@ int runAcquire(Invocation &invocation)
     options.label = parser.value(LabelOption);
     options.thread = QStringLiteral("lockctl");
 
-    Locker locker(std::move(nodes), lockerOptions());
+    const bool fencing = !parser.isSet(NoFencingOption);
+    Locker locker(std::move(nodes), lockerOptions(fencing));
     auto result = [&] {
         if (!wait)
             return locker.tryAcquire(key, options);
@@ -480,7 +486,8 @@ int runAcquire(Invocation &invocation)
         out.json(QJsonObject{
             {QStringLiteral("key"), QString::fromUtf8(lock.key)},
             {QStringLiteral("token"), QString::fromUtf8(lock.token)},
-            {QStringLiteral("fence"), lock.fence},
+            {QStringLiteral("fence"), fencing ? QJsonValue(lock.fence) : QJsonValue()},
+            {QStringLiteral("fencing"), fencing},
             {QStringLiteral("ttl_ms"), qint64(lock.ttl.count())},
             {QStringLiteral("validity_ms"), validity},
             {QStringLiteral("value"), QString::fromUtf8(lock.value)},
@@ -492,12 +499,12 @@ int runAcquire(Invocation &invocation)
     out.write(fields({
         {QStringLiteral("key"), QString::fromUtf8(lock.key)},
         {QStringLiteral("token"), QString::fromUtf8(lock.token)},
-        {QStringLiteral("fence"), QString::number(lock.fence)},
+        {QStringLiteral("fence"), fencing ? QString::number(lock.fence) : QStringLiteral("- (fencing off)")},
         {QStringLiteral("ttl"), msText(lock.ttl.count())},
         {QStringLiteral("validity"), msText(validity)},
         {QStringLiteral("nodes"), nodesSummary(lock.votes, locker.quorum())},
     }));
-    printVotes(lock.votes, true, out);
+    printVotes(lock.votes, fencing, out);
     return exitcode::Ok;
 }
 
