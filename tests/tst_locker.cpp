@@ -96,6 +96,8 @@ private slots:
     void nonStringKeyIsAnErrorVote_data() { addNodeCounts({1, 3}); }
     void nonStringKeyIsAnErrorVote();
     void keyPrefix();
+    void withoutFencing_data() { addNodeCounts({1, 3}); }
+    void withoutFencing();
     void poolBound();
 };
 
@@ -987,6 +989,100 @@ void TestLocker::keyPrefix()
     QVERIFY(servers->get(0, "app:app:jobs").isNull());
     LS_VERIFY_OK(locker.release(handle));
     QVERIFY(servers->get(0, "app:jobs").isNull());
+}
+
+void TestLocker::withoutFencing()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    LockerOptions options;
+    options.fencing = false;
+    Locker locker(servers->configs(), options);
+    Locker fencing(servers->configs());
+    auto noCounter = [&](const QByteArray &key) {
+        for (int i = 0; i < nodes; ++i)
+            if (!servers->get(i, fenceKeyFor(key)).isNull())
+                return false;
+        return true;
+    };
+
+    // Random token: plain SET NX PX.
+    const auto lock = locker.tryAcquire("nf", withTtl(10s));
+    LS_VERIFY_OK(lock);
+    QCOMPARE(lock->fence, 0);
+    QVERIFY2(!lock->value.contains(" fence="), lock->value.constData());
+    QVERIFY(lock->value.startsWith(LockValue::ownerPrefix(lock->token)));
+    for (int i = 0; i < nodes; ++i) {
+        QCOMPARE(lock->votes[i].outcome, Outcome::Granted);
+        QCOMPARE(servers->get(i, "nf"), lock->value);
+        QVERIFY(inRange(servers->pttl(i, "nf"), 8000, 10'000));
+    }
+    const auto parsed = LockValue::parse(lock->value);
+    QVERIFY2(parsed.has_value(), lock->value.constData());
+    QCOMPARE(parsed->token, lock->token);
+    QCOMPARE(parsed->fence, 0);
+    QCOMPARE(parsed->pid, QCoreApplication::applicationPid());
+    QVERIFY(noCounter("nf"));
+
+    // Owner checks work the same, with or without fencing on the other side.
+    const auto denied = locker.tryAcquire("nf", withTtl(10s));
+    LS_VERIFY_LOCK_ERROR(denied, LockErrorKind::NotObtained);
+    for (const NodeVote &vote : denied.error().votes)
+        QCOMPARE(vote.outcome, Outcome::Held);
+    LS_VERIFY_LOCK_ERROR(fencing.tryAcquire("nf", withTtl(10s)), LockErrorKind::NotObtained);
+    LS_VERIFY_LOCK_ERROR(locker.release(locker.handleFor("nf", "wrong")), LockErrorKind::NotHeld);
+    LS_VERIFY_OK(locker.ttl(*lock));
+    LS_VERIFY_OK(locker.extend(*lock, 20s));
+    QVERIFY(inRange(servers->pttl(0, "nf"), 18'000, 20'000));
+    LS_VERIFY_OK(fencing.release(fencing.handleFor("nf", lock->token))); // a handoff across modes
+    QCOMPARE(servers->nodesWithToken("nf", lock->token), 0);
+
+    // Caller's token: the owner-checking script, still without a fence.
+    const auto own = locker.tryAcquire("nf", withTtl(5s, "nf-token"));
+    LS_VERIFY_OK(own);
+    QCOMPARE(own->fence, 0);
+    QVERIFY2(!servers->get(0, "nf").contains(" fence="), servers->get(0, "nf").constData());
+    const auto storedOwn = LockValue::parse(servers->get(0, "nf"));
+    QVERIFY2(storedOwn.has_value(), servers->get(0, "nf").constData());
+    QCOMPARE(storedOwn->token, QByteArray("nf-token"));
+    const auto again = locker.tryAcquire("nf", withTtl(20s, "nf-token"));
+    LS_VERIFY_OK(again);
+    QCOMPARE(again->fence, 0);
+    QVERIFY(inRange(servers->pttl(0, "nf"), 18'000, 20'000));
+    QVERIFY(noCounter("nf"));
+    LS_VERIFY_OK(locker.release(*again));
+    QCOMPARE(servers->nodesWithToken("nf", "nf-token"), 0);
+
+    // A lock taken with fencing can be released by a Locker without it.
+    const auto fenced = fencing.tryAcquire("mixed", withTtl(10s));
+    LS_VERIFY_OK(fenced);
+    LS_VERIFY_OK(locker.release(*fenced));
+    QCOMPARE(servers->nodesWithToken("mixed", fenced->token), 0);
+
+    if (nodes < 3)
+        return;
+    // Quorum denied by foreign holders: the partial SET NX grant is released.
+    QVERIFY(servers->set(0, "nfq", "foreign", 60'000));
+    QVERIFY(servers->set(1, "nfq", "foreign", 60'000));
+    const auto minority = locker.tryAcquire("nfq", withTtl(10s, "nfq-token"));
+    LS_VERIFY_LOCK_ERROR(minority, LockErrorKind::NotObtained);
+    QCOMPARE(servers->nodesWithToken("nfq", "nfq-token"), 0);
+    QVERIFY(servers->get(2, "nfq").isNull());
+    const auto minorityRandom = locker.tryAcquire("nfq", withTtl(10s));
+    LS_VERIFY_LOCK_ERROR(minorityRandom, LockErrorKind::NotObtained);
+    QVERIFY2(servers->get(2, "nfq").isNull(), servers->get(2, "nfq").constData());
+    QCOMPARE(servers->get(0, "nfq"), QByteArray("foreign"));
+    QCOMPARE(servers->get(1, "nfq"), QByteArray("foreign"));
+
+    // Heal after a restart re-creates the value, still without a fence counter.
+    const auto healable = locker.tryAcquire("nfh", withTtl(10s));
+    LS_VERIFY_OK(healable);
+    LS_VERIFY_OK(servers->server(2).restart());
+    LS_VERIFY_OK(servers->reconnect(2));
+    LS_VERIFY_OK(locker.extend(*healable, 10s, ExtendMode::Replace, true));
+    QCOMPARE(servers->get(2, "nfh"), healable->value);
+    QVERIFY(noCounter("nfh"));
+    LS_VERIFY_OK(locker.release(*healable));
 }
 
 void TestLocker::poolBound()
