@@ -564,9 +564,14 @@ void TestLocker::unresponsiveNodeCostsNodeTimeoutNotConnectTimeout()
     if (warm) {
         // The first attempt finds an open connection and waits one node timeout for it; the
         // connection is dropped after that timeout, so the second attempt connects again.
+        const auto firstStarted = SteadyClock::now();
         auto first = locker.tryAcquire("warm-paused", withTtl(30s));
         LS_VERIFY_OK(first);
+        const qint64 firstTook = elapsedMs(firstStarted);
+        const auto releaseStarted = SteadyClock::now();
         LS_VERIFY_OK(locker.release(*first));
+        qInfo("paused node, open connection: acquire %lld ms; the release after it %lld ms",
+              static_cast<long long>(firstTook), static_cast<long long>(elapsedMs(releaseStarted)));
     }
 
     const auto started = SteadyClock::now();

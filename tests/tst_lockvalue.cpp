@@ -137,7 +137,7 @@ void TestLockValue::minimalValue()
     v.fence = 0;
     QVERIFY2(v.encode().startsWith("ls1 tok=abc"), v.encode().constData());
     const auto parsed = LockValue::parse(v.encode());
-    QVERIFY(parsed.has_value());
+    QVERIFY2(parsed.has_value(), "'" + v.encode() + "' does not parse");
     compareValues(*parsed, v);
     QVERIFY(parsed->metadata.isEmpty());
     QVERIFY(!parsed->acquiredAt.isValid());
