@@ -632,7 +632,7 @@ void TestLockctlLock::redlockMajorityHeldIsHeld()
     const QJsonArray votes = parseObject(result, ok).value(QStringLiteral("votes")).toArray();
     QVERIFY(ok);
     QCOMPARE(votes.size(), 3);
-    QCOMPARE(votes[0][QStringLiteral("outcome")].toString(), QStringLiteral("granted"));
+    QCOMPARE(votes[0][QStringLiteral("outcome")].toString(), QStringLiteral("released"));
     QCOMPARE(votes[1][QStringLiteral("outcome")].toString(), QStringLiteral("held"));
 }
 

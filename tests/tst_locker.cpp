@@ -424,7 +424,9 @@ void TestLocker::quorumMatrix()
         QCOMPARE(votes.size(), size_t(nodes));
         for (int i = 0; i < nodes; ++i) {
             const bool masked = mask & (1 << i);
-            QVERIFY2(votes[i].outcome == (masked ? Outcome::Held : Outcome::Granted),
+            // A failed attempt hands back what it took: those votes read Released.
+            const Outcome taken = expectSuccess ? Outcome::Granted : Outcome::Released;
+            QVERIFY2(votes[i].outcome == (masked ? Outcome::Held : taken),
                      where + ": " + outcomes(votes).toUtf8());
             if (masked)
                 QCOMPARE(servers->get(i, key), foreign);
@@ -482,7 +484,7 @@ void TestLocker::killedNodes()
     for (int i = 0; i < 5; ++i) {
         const bool killed = i == 0 || i == 3 || i == 4;
         QCOMPARE(votes[i].node, ServerSet::nodeName(i));
-        QVERIFY2(votes[i].outcome == (killed ? Outcome::Error : Outcome::Granted),
+        QVERIFY2(votes[i].outcome == (killed ? Outcome::Error : Outcome::Released),
                  qPrintable(outcomes(votes)));
         if (killed) {
             QVERIFY(votes[i].error.has_value());
@@ -514,8 +516,8 @@ void TestLocker::pausedNodeValidityExpired()
     QVERIFY2(elapsedMs(started) >= 400, QByteArray::number(elapsedMs(started)));
     const auto &votes = result.error().votes;
     QCOMPARE(votes.size(), size_t(3));
-    QVERIFY2(votes[0].outcome == Outcome::Error && votes[1].outcome == Outcome::Granted &&
-                 votes[2].outcome == Outcome::Granted,
+    QVERIFY2(votes[0].outcome == Outcome::Error && votes[1].outcome == Outcome::Released &&
+                 votes[2].outcome == Outcome::Released,
              qPrintable(outcomes(votes)));
     QVERIFY(votes[0].error.has_value());
     QVERIFY2(votes[0].error->kind == ErrorKind::Timeout, qPrintable(votes[0].error->toString()));

@@ -127,6 +127,8 @@ QString outcomeId(NodeVote::Outcome outcome)
         return QStringLiteral("not_held");
     case NodeVote::Outcome::Error:
         return QStringLiteral("error");
+    case NodeVote::Outcome::Released:
+        return QStringLiteral("released");
     }
     return QStringLiteral("unknown");
 }
@@ -549,19 +551,8 @@ int runExtend(Invocation &invocation)
     const bool heal = parser.isSet(HealOption);
 
     Locker locker(std::move(nodes), lockerOptions());
-    Lock lock = locker.handleFor(key, *token);
-    if (heal) {
-        // Healing re-creates the key with the owner's full value (metadata and fence included):
-        // take it from a node that still holds the lock for this token.
-        const QByteArray prefix = LockValue::ownerPrefix(*token);
-        for (const KeyState &state : readKeyStates(locker.nodes(), lock.key)) {
-            if (state.decoded && state.value.startsWith(prefix)) {
-                lock.value = state.value;
-                lock.fence = std::max(lock.fence, state.decoded->fence);
-            }
-        }
-    }
-    auto result = locker.extend(lock, *ttl, mode, heal);
+    // Locker::extend recovers the owner's full value for healing from a node that still has it.
+    auto result = locker.extend(locker.handleFor(key, *token), *ttl, mode, heal);
     const bool json = isJson(parser);
     if (!result)
         return reportError(result.error(), json, out);

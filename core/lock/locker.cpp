@@ -26,6 +26,10 @@ milliseconds Lock::validityLeft(SteadyClock::time_point now) const
 
 namespace {
 
+// A new connection gets at least this long, even when the per-node timeout is shorter:
+// connecting (TLS, AUTH) costs more than one command on a busy machine.
+constexpr milliseconds kMinConnect{250};
+
 double defaultRandom()
 {
     thread_local std::mt19937_64 engine{std::random_device{}()};
@@ -101,16 +105,28 @@ struct Locker::Private
         const size_t n = pools.size();
         std::vector<Result<RedisReply>> results(n, RedisReply());
         std::vector<ConnectionPool::Lease> leases(n);
-        for (size_t i = 0; i < n; ++i) {
-            auto lease = pools[i]->acquire();
-            if (!lease) {
-                results[i] = std::unexpected(lease.error());
-                continue;
-            }
-            leases[i] = std::move(*lease);
+        auto send = [&](size_t i) {
             leases[i]->append(std::span<const QByteArray>(argv));
             if (auto flushed = leases[i]->flush(); !flushed)
                 results[i] = std::unexpected(flushed.error());
+        };
+        // Leases are taken in node order, so threads that wait for a busy pool never hold a
+        // lease another waiter needs (no lock-order cycle). A node without an idle connection
+        // connects within the node timeout, not the connect timeout: a stalled node (accepts
+        // TCP, never answers the handshake) must not eat the lock's validity.
+        for (size_t i = 0; i < n; ++i) {
+            leases[i] = pools[i]->takeIdle();
+            if (!leases[i]) {
+                const milliseconds bound = std::min(
+                    configs[i].connectTimeout, std::max(nodeTimeout(ttlForTimeout, configs[i]), kMinConnect));
+                auto lease = pools[i]->acquire(configs[i].connectTimeout, bound);
+                if (!lease) {
+                    results[i] = std::unexpected(lease.error());
+                    continue;
+                }
+                leases[i] = std::move(*lease);
+            }
+            send(i);
         }
         const auto start = SteadyClock::now();
         for (size_t i = 0; i < n; ++i) {
@@ -156,6 +172,19 @@ struct Locker::Private
             return error;
         }
         return std::nullopt;
+    }
+
+    /// Fills lock.value and lock.fence from the first node that still holds our token.
+    void recoverValue(Lock &lock, const QByteArray &prefix)
+    {
+        for (auto &result : sendToAll({QByteArrayLiteral("GET"), lock.key}, nullptr, milliseconds(1000))) {
+            if (result && result->isString() && result->bytes().startsWith(prefix)) {
+                lock.value = result->bytes();
+                if (const auto parsed = LockValue::parse(lock.value))
+                    lock.fence = parsed->fence;
+                return;
+            }
+        }
     }
 
     void releaseQuietly(const QByteArray &key, const QByteArray &prefix)
@@ -306,8 +335,13 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
 
     // Redlock: whatever was taken must go, or it blocks everyone (us included) until it expires.
     // Nodes that failed are included: the write may have landed before the reply was lost.
-    if (granted > 0 || held < n)
+    if (granted > 0 || held < n) {
         d->releaseQuietly(key, prefix);
+        for (NodeVote &vote : votes) {
+            if (vote.outcome == Outcome::Granted)
+                vote.outcome = Outcome::Released;
+        }
+    }
 
     if (granted >= d->quorum()) {
         return std::unexpected(d->makeError(
@@ -437,11 +471,14 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     if (auto invalid = d->validate(lock.key, ttl))
         return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
+    Lock source = lock;
+    if (heal && source.value.isEmpty())
+        d->recoverValue(source, prefix); // a handle made from a token: heal with the owner's real value
     const auto start = d->options.clock->now();
     auto results = d->runOnAll(scripts::extend(), {lock.key, fenceKeyFor(lock.key)},
                                {prefix, QByteArray::number(static_cast<qint64>(ttl.count())),
                                 mode == ExtendMode::Add ? QByteArrayLiteral("add") : QByteArrayLiteral("set"),
-                                heal ? lock.value : QByteArray(), QByteArray::number(lock.fence)},
+                                heal ? source.value : QByteArray(), QByteArray::number(source.fence)},
                                ttl);
     std::vector<NodeVote> votes;
     int granted = 0, healed = 0, errors = 0, notHeld = 0;
@@ -478,7 +515,7 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
         const milliseconds effective(minTtl);
         const auto validUntil = start + effective - d->drift(effective);
         if (now < validUntil) {
-            Lock extended = lock;
+            Lock extended = source;
             extended.ttl = effective;
             extended.validUntil = validUntil;
             extended.votes = std::move(votes);

@@ -15,6 +15,8 @@ QString NodeVote::outcomeName(Outcome outcome)
         return QStringLiteral("not held");
     case Outcome::Error:
         return QStringLiteral("error");
+    case Outcome::Released:
+        return QStringLiteral("granted, then released");
     }
     return {};
 }

@@ -15,10 +15,11 @@ struct NodeVote
 {
     enum class Outcome
     {
-        Granted, ///< the node did what was asked (took, extended, released the lock)
-        Held,    ///< another owner holds the key on this node
-        NotHeld, ///< the key is absent or belongs to someone else (release / extend)
-        Error,   ///< the node failed: see error
+        Granted,  ///< the node did what was asked (took, extended, released the lock)
+        Held,     ///< another owner holds the key on this node
+        NotHeld,  ///< the key is absent or belongs to someone else (release / extend)
+        Error,    ///< the node failed: see error
+        Released, ///< granted, then released again because the attempt as a whole failed
     };
     QString node;
     Outcome outcome = Outcome::Error;

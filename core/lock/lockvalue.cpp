@@ -115,6 +115,8 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
     LockValue v;
     for (qsizetype i = 1; i < parts.size(); ++i) {
         const QByteArray &part = parts[i];
+        if (part.isEmpty())
+            continue; // "ls1 tok=x " (no other fields) ends with the prefix's space
         const qsizetype eq = part.indexOf('=');
         if (eq <= 0)
             return std::nullopt;

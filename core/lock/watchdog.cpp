@@ -17,7 +17,11 @@ Watchdog::~Watchdog()
 void Watchdog::stop()
 {
     m_stop->cancel();
-    if (m_thread.joinable() && m_thread.get_id() != std::this_thread::get_id())
+    if (!m_thread.joinable())
+        return;
+    if (m_thread.get_id() == std::this_thread::get_id())
+        m_thread.detach(); // stopped (or destroyed) from the lost callback: run() returns right after it
+    else
         m_thread.join();
 }
 
@@ -65,8 +69,12 @@ void Watchdog::run()
                 m_lost = true;
             }
             m_stop->cancel();
-            if (m_onLost)
-                m_onLost(extended.error());
+            // The callback may destroy this Watchdog (e.g. reset the guard that owns it), so it
+            // runs from copies and nothing touches `this` afterwards.
+            const LostCallback onLost = m_onLost;
+            const LockError error = extended.error();
+            if (onLost)
+                onLost(error);
             return;
         }
         {

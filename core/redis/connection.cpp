@@ -97,6 +97,7 @@ struct Connection::Private
     quint64 reconnects = 0;
     bool readFirst = false;      // last read filled the buffer: more may be waiting, skip poll()
     Clock::time_point lastReply; // when the last reply arrived (liveness check)
+    std::chrono::milliseconds connectBudget{0}; // timeout of the connect in progress
     // Plain sockets block in recv() with SO_RCVTIMEO after connecting: one syscall per reply
     // instead of poll() + recv(), which is what keeps a round trip at bare-hiredis speed.
     bool blockingReads = false;
@@ -164,7 +165,7 @@ struct Connection::Private
     Result<void> connectUnix(Clock::time_point deadline);
     Result<void> finishConnect(int socketFd, Clock::time_point deadline, const QString &what);
     Result<void> handshake(Clock::time_point deadline);
-    Result<void> connect();
+    Result<void> connect(std::chrono::milliseconds timeout);
     Result<void> ensureConnected();
     Result<void> writeAll(Clock::time_point deadline);
     Result<RedisReply> read(Clock::time_point deadline);
@@ -175,9 +176,8 @@ Result<void> Connection::Private::finishConnect(int socketFd, Clock::time_point 
     const int ready = waitFd(socketFd, POLLOUT, deadline);
     if (ready == 0) {
         ::close(socketFd);
-        return fail(
-            ErrorKind::Timeout, node,
-            QStringLiteral("no answer from %1 within %2 ms").arg(what).arg(config.connectTimeout.count()));
+        return fail(ErrorKind::Timeout, node,
+                    QStringLiteral("no answer from %1 within %2 ms").arg(what).arg(connectBudget.count()));
     }
     int error = 0;
     socklen_t length = sizeof error;
@@ -370,11 +370,12 @@ Result<void> Connection::Private::handshake(Clock::time_point deadline)
     return {};
 }
 
-Result<void> Connection::Private::connect()
+Result<void> Connection::Private::connect(std::chrono::milliseconds timeout)
 {
     const bool wasConnected = everConnected;
     closeSocket();
-    const auto deadline = Clock::now() + config.connectTimeout;
+    connectBudget = timeout;
+    const auto deadline = Clock::now() + timeout;
     if (auto opened = openSocket(deadline); !opened)
         return opened;
     if (auto shaken = handshake(deadline); !shaken)
@@ -407,7 +408,7 @@ Result<void> Connection::Private::ensureConnected()
         return {};
     const QByteArray pendingOut = out;
     const qsizetype pendingQueued = queued;
-    if (auto c = connect(); !c)
+    if (auto c = connect(config.connectTimeout); !c)
         return c;
     out = pendingOut;
     queued = pendingQueued;
@@ -550,7 +551,12 @@ const QString &Connection::node() const
 
 Result<void> Connection::connect()
 {
-    return d->connect();
+    return d->connect(d->config.connectTimeout);
+}
+
+Result<void> Connection::connect(std::chrono::milliseconds timeout)
+{
+    return d->connect(timeout);
 }
 
 void Connection::close()

@@ -39,6 +39,9 @@ public:
     /// Opens the socket, does TLS and the handshake (AUTH [user] password, SELECT db,
     /// CLIENT SETNAME) within the connect timeout. Closes any previous socket first.
     Result<void> connect();
+    /// Same, within `timeout` instead of the configured connect timeout (a Redlock attempt
+    /// bounds a reconnect by its per-node timeout).
+    Result<void> connect(std::chrono::milliseconds timeout);
     void close();
     bool isConnected() const;
     /// How many times a dropped connection was re-established (not counting the first connect).

@@ -56,7 +56,23 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire()
     return acquire(d->config.connectTimeout);
 }
 
+ConnectionPool::Lease ConnectionPool::takeIdle()
+{
+    std::lock_guard lock(d->mutex);
+    if (d->idle.empty())
+        return {};
+    std::unique_ptr<Connection> connection = std::move(d->idle.back());
+    d->idle.pop_back();
+    return Lease(this, std::move(connection));
+}
+
 Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds wait)
+{
+    return acquire(wait, d->config.connectTimeout);
+}
+
+Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds wait,
+                                                      std::chrono::milliseconds connectTimeout)
 {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(d->mutex);
@@ -80,7 +96,7 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds 
     ++d->open;
     lock.unlock();
     auto connection = std::make_unique<Connection>(d->config);
-    if (auto connected = connection->connect(); !connected) {
+    if (auto connected = connection->connect(connectTimeout); !connected) {
         lock.lock();
         --d->open;
         d->returned.notify_one();

@@ -52,6 +52,10 @@ public:
     Result<Lease> acquire(std::chrono::milliseconds wait);
     /// Same, waiting at most the node's connect timeout.
     Result<Lease> acquire();
+    /// Same, but a new connection must be up within `connectTimeout` (instead of the node's).
+    Result<Lease> acquire(std::chrono::milliseconds wait, std::chrono::milliseconds connectTimeout);
+    /// An idle, already connected lease, or an empty one at once: never connects or waits.
+    Lease takeIdle();
 
     const NodeConfig &config() const;
     int maxSize() const;

@@ -168,8 +168,7 @@ Result<std::unique_ptr<TlsSession>> TlsSession::handshake(int fd, const NodeConf
             const int ready = waitFd(fd, events, deadline);
             if (ready == 0)
                 return fail(ErrorKind::Timeout, node,
-                            QStringLiteral("TLS handshake did not complete within %1 ms")
-                                .arg(config.connectTimeout.count()));
+                            QStringLiteral("the TLS handshake did not complete in time"));
             if (ready < 0)
                 return fail(ErrorKind::Io, node, QString::fromLocal8Bit(std::strerror(errno)));
             continue;
