@@ -6,6 +6,7 @@
 
 #include <QVarLengthArray>
 #include <arpa/inet.h>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <thread>
 #include <unistd.h>
 
 namespace lockscope::redis {
@@ -29,6 +31,32 @@ namespace {
 // A connection that answered this recently is assumed alive; an older one is checked for a
 // close by the server before it is written to.
 constexpr auto kLivenessCheckAfter = std::chrono::milliseconds(20);
+
+// Process-wide bound on threads busy-polling for replies: one core is always left for the
+// rest of the process and for a Redis server on the same machine.
+class SpinSlot
+{
+public:
+    SpinSlot()
+    {
+        static const int limit = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+        m_acquired = s_spinning.fetch_add(1, std::memory_order_relaxed) < limit;
+        if (!m_acquired)
+            s_spinning.fetch_sub(1, std::memory_order_relaxed);
+    }
+    ~SpinSlot()
+    {
+        if (m_acquired)
+            s_spinning.fetch_sub(1, std::memory_order_relaxed);
+    }
+    SpinSlot(const SpinSlot &) = delete;
+    SpinSlot &operator=(const SpinSlot &) = delete;
+    bool acquired() const { return m_acquired; }
+
+private:
+    static inline std::atomic<int> s_spinning{0};
+    bool m_acquired = false;
+};
 
 QString errnoText(int error)
 {
@@ -120,6 +148,24 @@ struct Connection::Private
         readFirst = false;
         blockingReads = false;
         recvTimeout = std::chrono::microseconds(-1);
+    }
+
+    /// Busy-polls for reply bytes for up to config.spin (and never past the deadline), if
+    /// this thread may spin now. True when bytes are waiting.
+    bool spinUntilReadable(Clock::time_point deadline)
+    {
+        SpinSlot slot;
+        if (!slot.acquired())
+            return false;
+        const auto end = std::min(deadline, Clock::now() + config.spin);
+        do {
+            if (tls && tls->hasPending())
+                return true;
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 0) != 0)
+                return true; // readable, hung up, or an error for the read to report
+        } while (Clock::now() < end);
+        return false;
     }
 
     /// Makes SO_RCVTIMEO no longer than `left` (and not much shorter), so a blocking recv()
@@ -483,7 +529,9 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
             return reply;
         }
         char buffer[16384];
-        const bool tryFirst = readFirst || (tls && tls->hasPending());
+        bool tryFirst = readFirst || (tls && tls->hasPending());
+        if (!tryFirst && config.spin.count() > 0)
+            tryFirst = spinUntilReadable(deadline);
         bool blockInRecv = false;
         if (!tryFirst && blockingReads) {
             const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());

@@ -154,6 +154,13 @@ Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
             error = duration(config.connectTimeout);
         } else if (key == u"timeout") {
             error = duration(config.commandTimeout);
+        } else if (key == u"spin_us") {
+            bool ok = false;
+            const int us = value.toInt(&ok);
+            if (!ok || us < 0 || us > 1'000'000)
+                return invalid(
+                    url, QStringLiteral("option spin_us=\"%1\" must be 0..1000000 microseconds").arg(value));
+            config.spin = std::chrono::microseconds(us);
         } else if (key == u"ca" || key == u"capath" || key == u"cert" || key == u"key" || key == u"sni" ||
                    key == u"verify") {
             tlsOptionSeen = true;
@@ -213,7 +220,8 @@ Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
                                       QStringLiteral("tls"),
                                       QStringLiteral("client_name"),
                                       QStringLiteral("connect_timeout_ms"),
-                                      QStringLiteral("command_timeout_ms")};
+                                      QStringLiteral("command_timeout_ms"),
+                                      QStringLiteral("spin_us")};
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!known.contains(it.key()))
             return bad(QStringLiteral("unknown key \"%1\"").arg(it.key()));
@@ -268,6 +276,10 @@ Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
         return bad(QStringLiteral("\"connect_timeout_ms\" must be a positive integer"));
     if (!integer(json, "command_timeout_ms", 1, 3'600'000, commandMs))
         return bad(QStringLiteral("\"command_timeout_ms\" must be a positive integer"));
+    qint64 spinUs = config.spin.count();
+    if (!integer(json, "spin_us", 0, 1'000'000, spinUs))
+        return bad(QStringLiteral("\"spin_us\" must be 0..1000000"));
+    config.spin = std::chrono::microseconds(spinUs);
     config.port = static_cast<quint16>(port);
     config.db = static_cast<int>(db);
     config.connectTimeout = std::chrono::milliseconds(connectMs);
@@ -378,6 +390,8 @@ QString NodeConfig::toUrl(bool includeSecrets) const
         query.addQueryItem(QStringLiteral("connect_timeout"), formatDuration(connectTimeout));
     if (commandTimeout != defaults.commandTimeout)
         query.addQueryItem(QStringLiteral("timeout"), formatDuration(commandTimeout));
+    if (spin != defaults.spin)
+        query.addQueryItem(QStringLiteral("spin_us"), QString::number(spin.count()));
     if (!query.isEmpty())
         url.setQuery(query);
     return url.toString(QUrl::FullyEncoded);
@@ -418,6 +432,7 @@ QJsonObject NodeConfig::toJson(bool includeSecrets) const
     json[QStringLiteral("client_name")] = clientName;
     json[QStringLiteral("connect_timeout_ms")] = static_cast<qint64>(connectTimeout.count());
     json[QStringLiteral("command_timeout_ms")] = static_cast<qint64>(commandTimeout.count());
+    json[QStringLiteral("spin_us")] = static_cast<qint64>(spin.count());
     return json;
 }
 

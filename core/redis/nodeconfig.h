@@ -29,7 +29,7 @@ struct TlsOptions
 ///   unix:///path/to/redis.sock[?db=N&user=U&password=P&...]
 ///
 /// Options: name, db, user, password, client_name, connect_timeout, timeout (durations like
-/// 500ms / 2s), and for rediss://: ca (file), capath (directory), cert, key, sni,
+/// 500ms / 2s), spin_us (microseconds), and for rediss://: ca (file), capath (directory), cert, key, sni,
 /// verify (1/0, true/false; default on). Unknown options are an error, so a typo never
 /// silently weakens TLS.
 struct NodeConfig
@@ -51,6 +51,12 @@ struct NodeConfig
     TlsOptions tls;
     std::chrono::milliseconds connectTimeout{2000};
     std::chrono::milliseconds commandTimeout{2000};
+    /// How long a thread waiting for a reply busy-polls the socket before it sleeps in the
+    /// kernel (URL option spin_us). On virtual machines an idle vCPU takes tens of
+    /// microseconds to wake up, which is most of a loopback round trip; a short spin avoids
+    /// it. Process-wide at most (cores - 1) threads spin at once, so contending threads never
+    /// starve the server of CPU. 0 = never spin.
+    std::chrono::microseconds spin{50};
     QString clientName = QStringLiteral("lockscope"); ///< CLIENT SETNAME; empty = skip
 
     static Result<NodeConfig> fromUrl(const QString &url);
