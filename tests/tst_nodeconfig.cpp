@@ -172,8 +172,12 @@ void TestNodeConfig::generalOptions()
 {
     bool ok = false;
     const NodeConfig c = parseOrFail(
-        QStringLiteral("redis://h?name=primary&client_name=worker-7&connect_timeout=500ms&timeout=2s"), &ok);
+        QStringLiteral(
+            "redis://h?name=primary&client_name=worker-7&connect_timeout=500ms&timeout=2s&spin_us=0"),
+        &ok);
     QVERIFY(ok);
+    QCOMPARE(c.spin, std::chrono::microseconds(0));
+    QCOMPARE(NodeConfig().spin, std::chrono::microseconds(50));
     QCOMPARE(c.name, QStringLiteral("primary"));
     QCOMPARE(c.clientName, QStringLiteral("worker-7"));
     QCOMPARE(c.connectTimeout, 500ms);
@@ -197,6 +201,8 @@ void TestNodeConfig::malformed_data()
         << QStringLiteral("redis://%1host?db=x1").arg(pw) << QStringList{"database", "db"};
     QTest::newRow("unknown option") << QStringLiteral("redis://%1host?colour=red").arg(pw)
                                     << QStringList{"colour"};
+    QTest::newRow("spin_us negative")
+        << QStringLiteral("redis://%1host?spin_us=-5").arg(pw) << QStringList{"spin_us"};
     QTest::newRow("verify=maybe") << QStringLiteral("rediss://%1host?verify=maybe").arg(pw)
                                   << QStringList{"verify"};
     QTest::newRow("bad timeout") << QStringLiteral("redis://%1host?timeout=soon").arg(pw)
