@@ -48,6 +48,11 @@ qint64 integerAt(const RedisReply &reply, size_t index)
     return index < e.size() ? e[index].integer() : 0;
 }
 
+int countOf(const std::vector<NodeVote> &votes, Outcome outcome)
+{
+    return static_cast<int>(std::ranges::count(votes, outcome, &NodeVote::outcome));
+}
+
 NodeVote errorVote(const QString &node, RedisError error)
 {
     NodeVote vote;
@@ -148,6 +153,39 @@ struct Locker::Private
                 results[i] = std::move(reply);
         }
         return results;
+    }
+
+    /// One vote per node, in node order: Error for a node that failed, otherwise what
+    /// `classify` reads from the node's reply.
+    template <typename Classify>
+    std::vector<NodeVote> collectVotes(const std::vector<Result<RedisReply>> &results,
+                                       Classify classify) const
+    {
+        std::vector<NodeVote> votes;
+        votes.reserve(results.size());
+        for (size_t i = 0; i < results.size(); ++i) {
+            const QString &node = configs[i].label();
+            if (!results[i]) {
+                votes.push_back(errorVote(node, results[i].error()));
+                continue;
+            }
+            NodeVote vote;
+            vote.node = node;
+            classify(vote, *results[i]);
+            votes.push_back(std::move(vote));
+        }
+        return votes;
+    }
+
+    /// Node failures decided the outcome: Connection (with the node's error) on one node,
+    /// QuorumNotReached with `message` on a Redlock set.
+    LockError nodeFailure(const QByteArray &key, const QString &message, std::vector<NodeVote> votes)
+    {
+        if (pools.size() == 1 && votes.front().error) {
+            QString nodeError = votes.front().error->toString(); // before `votes` is moved from
+            return makeError(LockErrorKind::Connection, key, std::move(nodeError), std::move(votes));
+        }
+        return makeError(LockErrorKind::QuorumNotReached, key, message, std::move(votes));
     }
 
     LockError makeError(LockErrorKind kind, const QByteArray &key, QString message,
@@ -284,38 +322,25 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
             {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")}, options.ttl);
     }
 
-    std::vector<NodeVote> votes;
-    votes.reserve(results.size());
-    int granted = 0, held = 0;
-    qint64 fence = 0;
-    for (size_t i = 0; i < results.size(); ++i) {
-        const QString &node = d->pools[i]->config().label();
-        if (!results[i]) {
-            votes.push_back(errorVote(node, results[i].error()));
-            continue;
-        }
-        const RedisReply &reply = *results[i];
-        NodeVote vote;
-        vote.node = node;
+    std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         if (!reply.isArray() || reply.elements().empty()) {
-            votes.push_back(errorVote(
-                node, RedisError{ErrorKind::Protocol, node,
-                                 QStringLiteral("unexpected reply %1").arg(reply.toDisplayString())}));
-            continue;
-        }
-        if (integerAt(reply, 0) == 1) {
+            vote.outcome = Outcome::Error;
+            vote.error = RedisError{ErrorKind::Protocol, vote.node,
+                                    QStringLiteral("unexpected reply %1").arg(reply.toDisplayString())};
+        } else if (integerAt(reply, 0) == 1) {
             vote.outcome = Outcome::Granted;
             vote.fence = integerAt(reply, 1);
             vote.pttl = integerAt(reply, 2);
-            fence = std::max(fence, vote.fence);
-            ++granted;
         } else {
             vote.outcome = Outcome::Held;
             vote.pttl = integerAt(reply, 1);
-            ++held;
         }
-        votes.push_back(std::move(vote));
-    }
+    });
+    const int granted = countOf(votes, Outcome::Granted);
+    const int held = countOf(votes, Outcome::Held);
+    qint64 fence = 0;
+    for (const NodeVote &vote : votes)
+        fence = std::max(fence, vote.fence);
 
     const auto now = d->options.clock->now();
     const auto validUntil = start + options.ttl - d->drift(options.ttl);
@@ -359,11 +384,9 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
                                              .arg(d->quorum());
         return std::unexpected(d->makeError(LockErrorKind::NotObtained, key, message, std::move(votes)));
     }
-    const QString message =
-        n == 1 ? votes.front().error->toString()
-               : QStringLiteral("%1 of %2 nodes granted, %3 needed").arg(granted).arg(n).arg(d->quorum());
-    return std::unexpected(d->makeError(n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached,
-                                        key, message, std::move(votes)));
+    return std::unexpected(d->nodeFailure(
+        key, QStringLiteral("%1 of %2 nodes granted, %3 needed").arg(granted).arg(n).arg(d->quorum()),
+        std::move(votes)));
 }
 
 LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &options)
@@ -436,30 +459,18 @@ LockResult<void> Locker::release(const Lock &lock)
 {
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
     auto results = d->runOnAll(scripts::release(), {lock.key}, {prefix}, milliseconds(1000));
-    std::vector<NodeVote> votes;
-    int granted = 0, errors = 0;
-    for (size_t i = 0; i < results.size(); ++i) {
-        const QString &node = d->pools[i]->config().label();
-        if (!results[i]) {
-            votes.push_back(errorVote(node, results[i].error()));
-            ++errors;
-            continue;
-        }
-        NodeVote vote;
-        vote.node = node;
-        const qint64 r = results[i]->integer();
+    std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
+        const qint64 r = reply.integer();
         vote.outcome = r == 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
-        granted += r == 1;
-        votes.push_back(std::move(vote));
-    }
+    });
+    const int granted = countOf(votes, Outcome::Granted);
+    const int errors = countOf(votes, Outcome::Error);
     if (granted >= d->quorum())
         return {};
     const int n = nodeCount();
     if (errors > n - d->quorum() && granted + errors >= d->quorum())
-        return std::unexpected(d->makeError(
-            n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached, lock.key,
-            n == 1 ? votes.front().error->toString()
-                   : QStringLiteral("released on %1 of %2 nodes; the others failed").arg(granted).arg(n),
+        return std::unexpected(d->nodeFailure(
+            lock.key, QStringLiteral("released on %1 of %2 nodes; the others failed").arg(granted).arg(n),
             std::move(votes)));
     return std::unexpected(d->makeError(LockErrorKind::NotHeld, lock.key,
                                         QStringLiteral("not held by this token (expired or taken over)"),
@@ -480,33 +491,25 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
                                 mode == ExtendMode::Add ? QByteArrayLiteral("add") : QByteArrayLiteral("set"),
                                 heal ? source.value : QByteArray(), QByteArray::number(source.fence)},
                                ttl);
-    std::vector<NodeVote> votes;
-    int granted = 0, healed = 0, errors = 0, notHeld = 0;
+    int healed = 0;
+    std::vector<NodeVote> votes =
+        d->collectVotes(results, [&healed](NodeVote &vote, const RedisReply &reply) {
+            const qint64 status = integerAt(reply, 0);
+            vote.pttl = integerAt(reply, 1);
+            vote.outcome = status == 1 || status == 2 ? Outcome::Granted
+                           : status == 0              ? Outcome::Held
+                                                      : Outcome::NotHeld;
+            healed += status == 2;
+        });
+    const int granted = countOf(votes, Outcome::Granted) - healed;
+    const int errors = countOf(votes, Outcome::Error);
+    const int notHeld = countOf(votes, Outcome::Held) + countOf(votes, Outcome::NotHeld);
+    // The new TTL: the shortest among the nodes where the lock survived (healed ones say
+    // nothing about the original lock).
     qint64 minTtl = std::numeric_limits<qint64>::max();
     for (size_t i = 0; i < results.size(); ++i) {
-        const QString &node = d->pools[i]->config().label();
-        if (!results[i]) {
-            votes.push_back(errorVote(node, results[i].error()));
-            ++errors;
-            continue;
-        }
-        NodeVote vote;
-        vote.node = node;
-        const qint64 status = integerAt(*results[i], 0);
-        vote.pttl = integerAt(*results[i], 1);
-        if (status == 1 || status == 2) {
-            vote.outcome = Outcome::Granted;
-            if (status == 1) {
-                ++granted;
-                minTtl = std::min(minTtl, vote.pttl);
-            } else {
-                ++healed;
-            }
-        } else {
-            vote.outcome = status == 0 ? Outcome::Held : Outcome::NotHeld;
-            ++notHeld;
-        }
-        votes.push_back(std::move(vote));
+        if (results[i] && integerAt(*results[i], 0) == 1)
+            minTtl = std::min(minTtl, votes[i].pttl);
     }
     const auto now = d->options.clock->now();
     // Healed nodes do not count towards the quorum: the lock must still be ours where it
@@ -531,14 +534,10 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     }
     const int n = nodeCount();
     if (errors > 0 && notHeld < d->quorum() && granted + errors >= d->quorum())
-        return std::unexpected(
-            d->makeError(n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached, lock.key,
-                         n == 1 ? votes.front().error->toString()
-                                : QStringLiteral("extended on %1 of %2 nodes, %3 needed")
-                                      .arg(granted)
-                                      .arg(n)
-                                      .arg(d->quorum()),
-                         std::move(votes)));
+        return std::unexpected(d->nodeFailure(
+            lock.key,
+            QStringLiteral("extended on %1 of %2 nodes, %3 needed").arg(granted).arg(n).arg(d->quorum()),
+            std::move(votes)));
     return std::unexpected(d->makeError(LockErrorKind::NotHeld, lock.key,
                                         QStringLiteral("not held by this token (expired or taken over)"),
                                         std::move(votes)));
@@ -548,24 +547,16 @@ LockResult<milliseconds> Locker::ttl(const Lock &lock)
 {
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
     auto results = d->runOnAll(scripts::pttl(), {lock.key}, {prefix}, milliseconds(1000));
-    std::vector<NodeVote> votes;
-    std::vector<qint64> owned;
-    int errors = 0;
-    for (size_t i = 0; i < results.size(); ++i) {
-        const QString &node = d->pools[i]->config().label();
-        if (!results[i]) {
-            votes.push_back(errorVote(node, results[i].error()));
-            ++errors;
-            continue;
-        }
-        NodeVote vote;
-        vote.node = node;
-        const qint64 status = integerAt(*results[i], 0);
-        vote.pttl = integerAt(*results[i], 1);
+    std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
+        const qint64 status = integerAt(reply, 0);
+        vote.pttl = integerAt(reply, 1);
         vote.outcome = status == 1 ? Outcome::Granted : status == 0 ? Outcome::Held : Outcome::NotHeld;
-        if (status == 1)
+    });
+    const int errors = countOf(votes, Outcome::Error);
+    std::vector<qint64> owned;
+    for (const NodeVote &vote : votes) {
+        if (vote.outcome == Outcome::Granted)
             owned.push_back(vote.pttl < 0 ? std::numeric_limits<qint64>::max() : vote.pttl);
-        votes.push_back(std::move(vote));
     }
     const auto q = static_cast<size_t>(d->quorum());
     if (owned.size() >= q) {
@@ -573,11 +564,9 @@ LockResult<milliseconds> Locker::ttl(const Lock &lock)
         std::sort(owned.begin(), owned.end(), std::greater<>());
         return milliseconds(owned[q - 1]);
     }
-    const int n = nodeCount();
     if (errors > 0 && owned.size() + static_cast<size_t>(errors) >= q)
         return std::unexpected(
-            d->makeError(n == 1 ? LockErrorKind::Connection : LockErrorKind::QuorumNotReached, lock.key,
-                         QStringLiteral("too many nodes failed to answer"), std::move(votes)));
+            d->nodeFailure(lock.key, QStringLiteral("too many nodes failed to answer"), std::move(votes)));
     return std::unexpected(d->makeError(LockErrorKind::NotHeld, lock.key,
                                         QStringLiteral("not held by this token"), std::move(votes)));
 }
