@@ -2,7 +2,9 @@
 # Single-client PING round trips: lockctl's connection layer against redis-benchmark's client,
 # on the same throwaway servers, interleaved and repeated, plain TCP and TLS.
 #
-#   bash scripts/bench-ping.sh [-n REQUESTS] [-r ROUNDS]
+#   bash scripts/bench-ping.sh [-n REQUESTS] [-r ROUNDS] [-s SPIN_US]
+#
+# -s sets lockctl's busy-poll before sleeping (the spin_us URL option; default 50, 0 = off).
 #
 # Starts its own redis-server processes on free loopback ports (never 6379) and a TLS one with
 # certificates made by the openssl CLI in a temporary directory; stops them on exit. Uses
@@ -15,12 +17,14 @@ cd "$LOCKSCOPE_ROOT"
 
 requests=100000
 rounds=3
-while getopts "n:r:h" option; do
+spin=""
+while getopts "n:r:s:h" option; do
     case "$option" in
     n) requests="$OPTARG" ;;
     r) rounds="$OPTARG" ;;
+    s) spin="$OPTARG" ;;
     *)
-        sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
         exit 2
         ;;
     esac
@@ -147,8 +151,8 @@ tls_port="$server_port"
 echo "plain redis-server on 127.0.0.1:$plain_port, TLS on 127.0.0.1:$tls_port; $requests PINGs per run"
 echo "lockctl: $lockctl"
 
-plain_url="redis://127.0.0.1:$plain_port"
-tls_url="rediss://127.0.0.1:$tls_port?ca=$work/ca.crt"
+plain_url="redis://127.0.0.1:$plain_port${spin:+?spin_us=$spin}"
+tls_url="rediss://127.0.0.1:$tls_port?ca=$work/ca.crt${spin:+&spin_us=$spin}"
 
 results=()
 for round in $(seq "$rounds"); do
