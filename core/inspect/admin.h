@@ -1,0 +1,103 @@
+#pragma once
+
+#include "lockrecord.h"
+#include "lockschema.h"
+#include "redis/nodeconfig.h"
+
+#include <QJsonObject>
+#include <QString>
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace lockscope::inspect {
+
+/// A node as the admin layer sees it: its connection settings plus the operator's guards.
+struct AdminNode
+{
+    redis::NodeConfig config;
+    bool readOnly = false;   ///< no write of any kind is sent to this node (enforced here, in core)
+    bool production = false; ///< callers ask for a stronger confirmation (typed key); core records it
+};
+
+/// Who acts, for owner labels and the audit log.
+struct Operator
+{
+    QString name; ///< e.g. the OS user
+    QString host;
+    static Operator current();
+};
+
+/// One line of the audit log (JSON lines): every write attempt, including refused ones.
+struct AuditEntry
+{
+    QDateTime time;
+    QString operatorName;
+    QString host;
+    QString group;
+    QString node;
+    QByteArray key;
+    QString action; ///< "acquire", "extend", "force-release", "force-delete"
+    QByteArray valueBefore;
+    qint64 ttlBeforeMs = -2;
+    QString result; ///< "ok", "changed" (value differed: nothing done), "refused: read-only", "error: ..."
+
+    QJsonObject toJson() const;
+};
+
+/// Appends audit entries to a JSON-lines file (thread-safe; one write + flush per entry).
+class AuditLog
+{
+public:
+    explicit AuditLog(QString path);
+    /// The default location: <AppDataLocation>/audit.jsonl.
+    static QString defaultPath();
+    bool append(const AuditEntry &entry);
+    const QString &path() const { return m_path; }
+
+private:
+    QString m_path;
+};
+
+/// Per-node outcome of an admin action.
+struct AdminNodeResult
+{
+    QString node;
+    QString outcome; ///< "done", "changed", "missing", "refused", "error"
+    QString detail;
+};
+
+struct AdminResult
+{
+    bool ok = false; ///< done on every node it was asked for
+    QString message;
+    std::vector<AdminNodeResult> nodes;
+};
+
+/// Safe writes for operators. Force-release deletes, on each node, only the exact value the
+/// operator saw (compare-and-delete in Lua), bumps the lock's fencing counter so a stale holder
+/// is fenced out, and runs the schema's wake-up (Redisson publishes to its channel). Nothing is
+/// written to a read-only node. Every attempt is audited.
+class Admin
+{
+public:
+    Admin(QString group, std::vector<AdminNode> nodes, Operator who, AuditLog *audit);
+
+    /// Force-release `record` as shown: per node, delete the key only if it still holds the
+    /// value (or hash fields) the record shows for that node. `unconditional` deletes whatever
+    /// is there (an explicit operator choice).
+    AdminResult forceRelease(const LockRecord &record, const SchemaRegistry &registry,
+                             bool unconditional = false);
+    /// Extends a lock the operator saw: per node, PEXPIRE only if the value is unchanged.
+    AdminResult extend(const LockRecord &record, std::chrono::milliseconds ttl);
+    /// Acquires a LockScope lock on the group as the operator (label "operator <name>@<host>").
+    AdminResult acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note = {});
+
+private:
+    QString m_group;
+    std::vector<AdminNode> m_nodes;
+    Operator m_operator;
+    AuditLog *m_audit;
+};
+
+} // namespace lockscope::inspect

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "lockschema.h"
+
+#include <QDateTime>
+#include <QStringList>
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace lockscope::inspect {
+
+/// One node's view of one key.
+struct NodeEntry
+{
+    QString node;          ///< node label
+    bool reachable = true; ///< false when the node failed during this scan (see error)
+    QString error;
+    RawEntry raw; ///< type, value / fields, PTTL
+    std::optional<DecodedLock> decoded;
+
+    bool present() const { return reachable && raw.type != RawEntry::Type::Missing; }
+};
+
+/// Anomaly identifiers, stable: used in `lockctl list --json` and by the GUI.
+namespace anomaly {
+inline constexpr char NoTtl[] = "no-ttl";               ///< a node holds the key without a TTL
+inline constexpr char TokensDiffer[] = "tokens-differ"; ///< nodes hold different owners' tokens
+inline constexpr char QuorumLost[] = "quorum-lost";     ///< on a Redlock set, fewer than N/2+1 nodes hold it
+inline constexpr char NodeUnreachable[] = "node-unreachable"; ///< a node of the group could not be read
+inline constexpr char Expired[] = "expired";                  ///< the TTL ran out since the snapshot
+inline constexpr char Undecoded[] = "undecoded";              ///< no schema could read the value (shown raw)
+} // namespace anomaly
+
+/// A lock key aggregated across the nodes of a group.
+struct LockRecord
+{
+    QByteArray key;
+    QString schema; ///< schema id of the majority decoding; empty when undecoded
+    QString owner;
+    QByteArray token; ///< the majority token
+    qint64 fence = -1;
+    int holdCount = -1;
+    QString mode;
+    std::vector<NodeEntry> nodes; ///< one per node of the group, in group order
+    int held = 0;                 ///< nodes holding the majority token
+    int of = 0;                   ///< nodes in the group
+    bool quorum = false;          ///< held >= of / 2 + 1
+    qint64 minPttlMs = -1;        ///< smallest TTL among the holders; -1 = none has a TTL
+    QStringList anomalies;        ///< identifiers from `anomaly`
+    QDateTime readAt;             ///< when the snapshot read it (wall clock, for display)
+    std::chrono::steady_clock::time_point readAtSteady; ///< for the live TTL countdown
+
+    /// Recomputes `expired` against `now` (the countdown reached zero on every holder).
+    bool expiredAt(std::chrono::steady_clock::time_point now) const;
+};
+
+/// Builds a record from every node's entry for one key: the majority token (ties: the first
+/// node's), k of N, quorum, the smallest TTL and the anomalies. Pure: no I/O.
+LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes);
+
+} // namespace lockscope::inspect

@@ -1,0 +1,72 @@
+#pragma once
+
+#include "lockrecord.h"
+#include "lockschema.h"
+#include "redis/nodeconfig.h"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <vector>
+
+namespace lockscope::inspect {
+
+struct ScanOptions
+{
+    /// SCAN MATCH globs. Empty = the registry's schema patterns (keys no schema decodes are
+    /// then listed only when they matched a schema-specific pattern, not a catch-all "*").
+    /// Given explicitly, every matching key is listed, decoded or raw.
+    QStringList match;
+    QString schema;   ///< only records of this schema id (empty = all)
+    int count = 1000; ///< SCAN COUNT
+    int batch = 512;  ///< keys per pipelined TYPE / PTTL / GET-or-HGETALL batch
+};
+
+struct ScanProgress
+{
+    int node = 0;            ///< index in the group
+    quint64 keysScanned = 0; ///< keys returned by SCAN on that node so far
+    bool finished = false;
+};
+
+struct NodeScanResult
+{
+    QString node;
+    bool ok = true;
+    QString error; ///< why this node could not be scanned (it is then unreachable in every record)
+    quint64 keysScanned = 0;
+};
+
+struct Snapshot
+{
+    quint64 generation = 0;
+    std::vector<LockRecord> records; ///< sorted by key
+    std::vector<NodeScanResult> nodes;
+    std::chrono::milliseconds elapsed{0};
+    bool cancelled = false;
+};
+
+/// Reads every lock of a node group: one SCAN cursor per node, all nodes in parallel (a
+/// thread each, with its own connection), values and TTLs fetched in pipelined batches, then
+/// one record per key aggregated across the nodes. Read-only: it sends SCAN, TYPE, PTTL, GET,
+/// HGETALL and nothing else (never KEYS), so a least-privilege ACL user can run it.
+class Scanner
+{
+public:
+    Scanner(std::vector<redis::NodeConfig> group, SchemaRegistry registry);
+
+    /// Blocking; call it from a worker thread. `progress` is called from the node threads.
+    /// `cancel` set to true stops every node at its next batch (the snapshot says cancelled).
+    Snapshot scan(const ScanOptions &options, quint64 generation,
+                  const std::function<void(const ScanProgress &)> &progress = {},
+                  const std::atomic<bool> *cancel = nullptr) const;
+
+    const std::vector<redis::NodeConfig> &group() const { return m_group; }
+    const SchemaRegistry &registry() const { return m_registry; }
+
+private:
+    std::vector<redis::NodeConfig> m_group;
+    SchemaRegistry m_registry;
+};
+
+} // namespace lockscope::inspect
