@@ -264,8 +264,14 @@ Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
         if (!str(key, *target))
             return bad(QStringLiteral("\"%1\" must be a string").arg(k));
     }
-    if (json.contains(QStringLiteral("unix_path")))
+    if (json.contains(QStringLiteral("unix_path"))) {
+        if (json.contains(QStringLiteral("host")) || json.contains(QStringLiteral("port")))
+            return bad(QStringLiteral("give either \"unix_path\" or \"host\" / \"port\", not both"));
+        // The same shape fromUrl gives a unix:// URL, so that both forms compare equal.
         config.transport = Transport::Unix;
+        config.host.clear();
+        config.port = 0;
+    }
     qint64 port = config.port, db = config.db, connectMs = config.connectTimeout.count(),
            commandMs = config.commandTimeout.count();
     if (!integer(json, "port", 1, 65535, port))

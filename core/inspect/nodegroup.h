@@ -1,0 +1,70 @@
+#pragma once
+
+#include "redis/nodeconfig.h"
+
+#include <QByteArray>
+#include <QString>
+#include <expected>
+#include <vector>
+
+namespace lockscope::inspect {
+
+/// A node of a group, with the operator's guards.
+struct GroupNode
+{
+    redis::NodeConfig config;
+    bool readOnly = false;   ///< core refuses every write to it
+    bool production = false; ///< destructive actions need a typed confirmation
+    QString color;           ///< optional colour tag, "#rrggbb"
+
+    bool operator==(const GroupNode &) const = default;
+};
+
+/// A named group: one node, or a Redlock set of N independent nodes.
+struct NodeGroup
+{
+    QString name;
+    std::vector<GroupNode> nodes;
+
+    bool isRedlockSet() const { return nodes.size() > 1; }
+    int quorum() const { return static_cast<int>(nodes.size()) / 2 + 1; }
+    bool operator==(const NodeGroup &) const = default;
+};
+
+/// The saved node groups: a versioned JSON file in the standard config location.
+///
+///   { "version": 1,
+///     "groups": [ { "name": "payments",
+///                   "nodes": [ { "url": "redis://10.0.0.5:6379", "read_only": false,
+///                                "production": true, "color": "#d04040" }, ... ] } ] }
+///
+/// A node takes the keys of NodeConfig::fromJson (url, host, port, tls, ...) plus read_only,
+/// production and color. Passwords are never written to the file (secrets belong in the
+/// keychain or are asked for at connect); a file that carries one is still read, so that an
+/// export made with secrets on purpose can be imported.
+struct GroupConfig
+{
+    static constexpr int kVersion = 1;
+    std::vector<NodeGroup> groups;
+
+    /// Parses and validates; errors name the group, the node and the cause.
+    static std::expected<GroupConfig, QString> fromJson(const QByteArray &json);
+    /// JSON of every group; passwords only with includeSecrets.
+    QByteArray toJson(bool includeSecrets = false) const;
+
+    /// <AppConfigLocation>/groups.json
+    static QString defaultPath();
+    /// Reads `path`; a missing file is an empty configuration, not an error.
+    static std::expected<GroupConfig, QString> load(const QString &path);
+    /// Writes atomically (temporary file, then rename), without secrets.
+    std::expected<void, QString> save(const QString &path) const;
+
+    const NodeGroup *group(const QString &name) const;
+    /// Import: groups of `other` replace same-named ones and are appended otherwise.
+    /// Returns the names that replaced existing groups.
+    QStringList merge(const GroupConfig &other);
+
+    bool operator==(const GroupConfig &) const = default;
+};
+
+} // namespace lockscope::inspect

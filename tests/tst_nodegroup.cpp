@@ -1,0 +1,215 @@
+#include "inspect/nodegroup.h"
+
+#include <QFile>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using lockscope::inspect::GroupConfig;
+using lockscope::inspect::GroupNode;
+using lockscope::inspect::NodeGroup;
+
+class TestNodeGroup : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void parsesGroupsAndFlags();
+    void roundTripWithoutSecrets();
+    void exportWithSecretsOnRequest();
+    void malformed_data();
+    void malformed();
+    void missingFileIsEmpty();
+    void saveAndLoad();
+    void saveNeverWritesPasswords();
+    void mergeReplacesByName();
+    void defaultPathIsPerUserConfig();
+};
+
+/// The error text of a result, or "" when it holds a value (QVERIFY2 evaluates its message
+/// even when the check passes).
+template <typename T>
+static QByteArray why(const std::expected<T, QString> &result)
+{
+    return result ? QByteArray() : result.error().toUtf8();
+}
+
+static const QByteArray kSample = R"({
+  "version": 1,
+  "groups": [
+    { "name": "payments",
+      "nodes": [ { "url": "redis://10.0.0.5:6379", "production": true, "color": "#d04040" },
+                 { "url": "redis://10.0.0.6:6379", "read_only": true },
+                 { "host": "10.0.0.7", "port": 6380, "db": 2 } ] },
+    { "name": "local", "nodes": [ { "url": "unix:///run/redis.sock" } ] }
+  ]
+})";
+
+void TestNodeGroup::parsesGroupsAndFlags()
+{
+    auto config = GroupConfig::fromJson(kSample);
+    QVERIFY2(config.has_value(), why(config).constData());
+    QCOMPARE(config->groups.size(), size_t(2));
+    const NodeGroup *payments = config->group(QStringLiteral("payments"));
+    QVERIFY(payments);
+    QVERIFY(payments->isRedlockSet());
+    QCOMPARE(payments->quorum(), 2);
+    QCOMPARE(payments->nodes[0].config.host, QStringLiteral("10.0.0.5"));
+    QVERIFY(payments->nodes[0].production);
+    QVERIFY(!payments->nodes[0].readOnly);
+    QCOMPARE(payments->nodes[0].color, QStringLiteral("#d04040"));
+    QVERIFY(payments->nodes[1].readOnly);
+    QCOMPARE(payments->nodes[2].config.port, quint16(6380));
+    QCOMPARE(payments->nodes[2].config.db, 2);
+    const NodeGroup *local = config->group(QStringLiteral("local"));
+    QVERIFY(local);
+    QVERIFY(!local->isRedlockSet());
+    QCOMPARE(local->nodes[0].config.unixPath, QStringLiteral("/run/redis.sock"));
+    QVERIFY(!config->group(QStringLiteral("nope")));
+}
+
+void TestNodeGroup::roundTripWithoutSecrets()
+{
+    auto config = GroupConfig::fromJson(kSample);
+    QVERIFY(config);
+    auto again = GroupConfig::fromJson(config->toJson());
+    QVERIFY2(again.has_value(), why(again).constData());
+    QCOMPARE(*again, *config);
+}
+
+void TestNodeGroup::exportWithSecretsOnRequest()
+{
+    auto config = GroupConfig::fromJson(R"({"version":1,"groups":[{"name":"g","nodes":[
+        {"url":"redis://alice:s3cret@10.0.0.5:6379"}]}]})");
+    QVERIFY2(config.has_value(), why(config).constData());
+    QCOMPARE(config->groups[0].nodes[0].config.password, QStringLiteral("s3cret"));
+    QVERIFY(!config->toJson().contains("s3cret"));
+    QVERIFY(config->toJson().contains("alice")); // the user name is not a secret
+    QVERIFY(config->toJson(true).contains("s3cret"));
+    auto imported = GroupConfig::fromJson(config->toJson(true));
+    QVERIFY(imported);
+    QCOMPARE(imported->groups[0].nodes[0].config.password, QStringLiteral("s3cret"));
+}
+
+void TestNodeGroup::malformed_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QStringList>("mentions");
+    QTest::newRow("not json") << QByteArray("{") << QStringList{"JSON"};
+    QTest::newRow("array at top") << QByteArray("[]") << QStringList{"top level"};
+    QTest::newRow("no version") << QByteArray(R"({"groups":[]})") << QStringList{"version"};
+    QTest::newRow("future version") << QByteArray(R"({"version":99,"groups":[]})")
+                                    << QStringList{"99", "newer"};
+    QTest::newRow("unknown top key") << QByteArray(R"({"version":1,"grups":[]})") << QStringList{"grups"};
+    QTest::newRow("group without name")
+        << QByteArray(R"({"version":1,"groups":[{"nodes":[{"url":"redis://h"}]}]})")
+        << QStringList{"group 1", "name"};
+    QTest::newRow("duplicate group")
+        << QByteArray(R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://h"}]},
+                                                {"name":"a","nodes":[{"url":"redis://i"}]}]})")
+        << QStringList{"\"a\"", "twice"};
+    QTest::newRow("no nodes") << QByteArray(R"({"version":1,"groups":[{"name":"a","nodes":[]}]})")
+                              << QStringList{"\"a\"", "nodes"};
+    QTest::newRow("bad url") << QByteArray(
+                                    R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"http://h"}]}]})")
+                             << QStringList{"\"a\"", "node 1", "scheme"};
+    QTest::newRow("bad flag")
+        << QByteArray(
+               R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://h","read_only":"yes"}]}]})")
+        << QStringList{"node 1", "read_only"};
+    QTest::newRow("bad colour")
+        << QByteArray(R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://h","color":"red"}]}]})")
+        << QStringList{"color"};
+    QTest::newRow("unknown node key")
+        << QByteArray(
+               R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://h","colour":"#000000"}]}]})")
+        << QStringList{"node 1", "colour"};
+    QTest::newRow("same node twice")
+        << QByteArray(
+               R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://h:1"},{"url":"redis://h:1"}]}]})")
+        << QStringList{"node 2", "h:1"};
+    QTest::newRow("password not leaked")
+        << QByteArray(
+               R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://u:topSecret@h:99999"}]}]})")
+        << QStringList{"node 1"};
+}
+
+void TestNodeGroup::malformed()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QStringList, mentions);
+    auto config = GroupConfig::fromJson(json);
+    QVERIFY(!config.has_value());
+    for (const QString &mention : mentions)
+        QVERIFY2(config.error().contains(mention), why(config).constData());
+    QVERIFY2(!config.error().contains(QStringLiteral("topSecret")), why(config).constData());
+}
+
+void TestNodeGroup::missingFileIsEmpty()
+{
+    QTemporaryDir dir;
+    auto config = GroupConfig::load(dir.filePath(QStringLiteral("none.json")));
+    QVERIFY2(config.has_value(), why(config).constData());
+    QVERIFY(config->groups.empty());
+}
+
+void TestNodeGroup::saveAndLoad()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("sub/dir/groups.json"));
+    auto config = GroupConfig::fromJson(kSample);
+    QVERIFY(config);
+    auto saved = config->save(path);
+    QVERIFY2(saved.has_value(), why(saved).constData());
+    auto loaded = GroupConfig::load(path);
+    QVERIFY2(loaded.has_value(), why(loaded).constData());
+    QCOMPARE(*loaded, *config);
+
+    QFile broken(dir.filePath(QStringLiteral("broken.json")));
+    QVERIFY(broken.open(QIODevice::WriteOnly));
+    broken.write("{\"version\": 1, \"groups\": 3}");
+    broken.close();
+    auto bad = GroupConfig::load(broken.fileName());
+    QVERIFY(!bad.has_value());
+    QVERIFY2(bad.error().contains(broken.fileName()) && bad.error().contains(QStringLiteral("groups")),
+             why(bad).constData());
+}
+
+void TestNodeGroup::saveNeverWritesPasswords()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("groups.json"));
+    auto config = GroupConfig::fromJson(R"({"version":1,"groups":[{"name":"g","nodes":[
+        {"url":"redis://:hunter2@10.0.0.5:6379"}]}]})");
+    QVERIFY(config);
+    QVERIFY(config->save(path));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(!file.readAll().contains("hunter2"));
+}
+
+void TestNodeGroup::mergeReplacesByName()
+{
+    auto base = GroupConfig::fromJson(kSample);
+    auto incoming = GroupConfig::fromJson(R"({"version":1,"groups":[
+        {"name":"local","nodes":[{"url":"redis://127.0.0.1:7000"}]},
+        {"name":"new","nodes":[{"url":"redis://127.0.0.1:7001"}]}]})");
+    QVERIFY(base && incoming);
+    const QStringList replaced = base->merge(*incoming);
+    QCOMPARE(replaced, QStringList{QStringLiteral("local")});
+    QCOMPARE(base->groups.size(), size_t(3));
+    QCOMPARE(base->group(QStringLiteral("local"))->nodes[0].config.port, quint16(7000));
+    QVERIFY(base->group(QStringLiteral("new")));
+    QVERIFY(base->group(QStringLiteral("payments")));
+}
+
+void TestNodeGroup::defaultPathIsPerUserConfig()
+{
+    const QString path = GroupConfig::defaultPath();
+    QVERIFY(path.endsWith(QStringLiteral("/groups.json")));
+    QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)));
+}
+
+QTEST_GUILESS_MAIN(TestNodeGroup)
+#include "tst_nodegroup.moc"
