@@ -1,0 +1,134 @@
+#include "lockrecord.h"
+
+#include <algorithm>
+
+namespace lockscope::inspect {
+
+namespace {
+
+/// What identifies the holder on one node: the decoded token, else the raw value (shown raw,
+/// but still compared across nodes so that differing raw values are flagged).
+QByteArray holderToken(const NodeEntry &entry)
+{
+    if (entry.decoded)
+        return entry.decoded->token;
+    switch (entry.raw.type) {
+    case RawEntry::Type::String:
+        return entry.raw.value;
+    case RawEntry::Type::Hash: {
+        QByteArray joined;
+        for (const auto &[field, value] : entry.raw.fields) {
+            joined += field;
+            joined += '\0';
+            joined += value;
+            joined += '\0';
+        }
+        return joined;
+    }
+    case RawEntry::Type::Other:
+        return entry.raw.typeName.toUtf8();
+    case RawEntry::Type::Missing:
+        break;
+    }
+    return {};
+}
+
+} // namespace
+
+bool LockRecord::expiredAt(std::chrono::steady_clock::time_point now) const
+{
+    if (held == 0)
+        return false;
+    // The countdown must have reached zero on every holder; a holder without a TTL never expires.
+    qint64 longest = -1;
+    for (const NodeEntry &entry : nodes) {
+        if (!entry.present() || holderToken(entry) != token)
+            continue;
+        if (entry.raw.pttlMs < 0)
+            return false;
+        longest = std::max(longest, entry.raw.pttlMs);
+    }
+    if (longest < 0)
+        return false;
+    return now >= readAtSteady + std::chrono::milliseconds(longest);
+}
+
+LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
+{
+    LockRecord record;
+    record.key = key;
+    record.of = static_cast<int>(nodes.size());
+    record.readAt = QDateTime::currentDateTimeUtc();
+    record.readAtSteady = std::chrono::steady_clock::now();
+
+    // Tokens of the present nodes, in group order.
+    std::vector<QByteArray> tokens(nodes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].present())
+            tokens[i] = holderToken(nodes[i]);
+    }
+
+    // Majority token: the highest count; ties go to the token seen first in group order.
+    int bestCount = 0;
+    std::size_t bestIndex = nodes.size();
+    bool differ = false;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!nodes[i].present())
+            continue;
+        if (bestIndex < nodes.size() && tokens[i] != tokens[bestIndex])
+            differ = true;
+        int count = 0;
+        for (std::size_t j = 0; j < nodes.size(); ++j) {
+            if (nodes[j].present() && tokens[j] == tokens[i])
+                ++count;
+        }
+        if (count > bestCount) {
+            bestCount = count;
+            bestIndex = i;
+        }
+    }
+
+    bool noTtl = false;
+    bool anyDecoded = false;
+    if (bestIndex < nodes.size()) {
+        record.token = tokens[bestIndex];
+        record.held = bestCount;
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            const NodeEntry &entry = nodes[i];
+            if (!entry.present() || tokens[i] != record.token)
+                continue;
+            if (entry.raw.pttlMs == -1)
+                noTtl = true;
+            else if (entry.raw.pttlMs >= 0)
+                record.minPttlMs =
+                    record.minPttlMs < 0 ? entry.raw.pttlMs : std::min(record.minPttlMs, entry.raw.pttlMs);
+            if (entry.decoded && !anyDecoded) {
+                anyDecoded = true;
+                record.schema = entry.decoded->schema;
+                record.owner = entry.decoded->owner;
+                record.fence = entry.decoded->fence;
+                record.holdCount = entry.decoded->holdCount;
+                record.mode = entry.decoded->mode;
+            }
+        }
+    }
+    record.quorum = record.held >= record.of / 2 + 1;
+
+    const bool unreachable =
+        std::ranges::any_of(nodes, [](const NodeEntry &entry) { return !entry.reachable; });
+    if (noTtl)
+        record.anomalies.append(QLatin1String(anomaly::NoTtl));
+    if (differ)
+        record.anomalies.append(QLatin1String(anomaly::TokensDiffer));
+    if (record.of > 1 && !record.quorum)
+        record.anomalies.append(QLatin1String(anomaly::QuorumLost));
+    if (unreachable)
+        record.anomalies.append(QLatin1String(anomaly::NodeUnreachable));
+    if (record.held > 0 && !anyDecoded)
+        record.anomalies.append(QLatin1String(anomaly::Undecoded));
+
+    record.nodes = std::move(nodes);
+    return record;
+}
+
+} // namespace lockscope::inspect

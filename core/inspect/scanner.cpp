@@ -1,0 +1,425 @@
+#include "scanner.h"
+
+#include "redis/connection.h"
+
+#include <QSet>
+#include <algorithm>
+#include <optional>
+#include <thread>
+#include <utility>
+
+namespace lockscope::inspect {
+
+using redis::Connection;
+using redis::RedisReply;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Redis-style glob match (as SCAN MATCH does): *, ?, [abc], [^a-z], backslash escapes.
+bool globMatch(const char *p, const char *pEnd, const char *s, const char *sEnd)
+{
+    while (p < pEnd) {
+        switch (*p) {
+        case '*':
+            while (p + 1 < pEnd && p[1] == '*')
+                ++p;
+            if (p + 1 == pEnd)
+                return true;
+            for (const char *t = s; t <= sEnd; ++t) {
+                if (globMatch(p + 1, pEnd, t, sEnd))
+                    return true;
+            }
+            return false;
+        case '?':
+            if (s == sEnd)
+                return false;
+            ++s;
+            break;
+        case '[': {
+            if (s == sEnd)
+                return false;
+            ++p;
+            const bool negate = p < pEnd && *p == '^';
+            if (negate)
+                ++p;
+            bool matched = false;
+            while (p < pEnd && *p != ']') {
+                if (*p == '\\' && p + 1 < pEnd) {
+                    ++p;
+                    matched |= *p == *s;
+                } else if (p + 2 < pEnd && p[1] == '-' && p[2] != ']') {
+                    char lo = p[0], hi = p[2];
+                    if (lo > hi)
+                        std::swap(lo, hi);
+                    matched |= *s >= lo && *s <= hi;
+                    p += 2;
+                } else {
+                    matched |= *p == *s;
+                }
+                ++p;
+            }
+            if (negate)
+                matched = !matched;
+            if (!matched)
+                return false;
+            ++s;
+            break;
+        }
+        case '\\':
+            if (p + 1 < pEnd)
+                ++p;
+            [[fallthrough]];
+        default:
+            if (s == sEnd || *p != *s)
+                return false;
+            ++s;
+            break;
+        }
+        ++p;
+    }
+    return s == sEnd;
+}
+
+bool globMatch(const QByteArray &pattern, const QByteArray &key)
+{
+    return globMatch(pattern.constData(), pattern.constData() + pattern.size(), key.constData(),
+                     key.constData() + key.size());
+}
+
+const QString &typeNameString()
+{
+    static const QString name = QStringLiteral("string");
+    return name;
+}
+
+/// What one node thread produces: its entries sorted by key, or why it failed.
+struct NodeHarvest
+{
+    std::vector<std::pair<QByteArray, NodeEntry>> entries;
+    NodeScanResult result;
+    bool cancelled = false;
+};
+
+struct ScanPlan
+{
+    std::vector<QByteArray> patterns;         ///< SCAN MATCH globs, deduplicated
+    std::vector<QByteArray> specificPatterns; ///< schema-specific globs (undecoded keys listed)
+    bool listAllRaw = false;                  ///< --match given: every matching key is listed
+    QString schema;
+};
+
+class NodeScan
+{
+public:
+    NodeScan(const redis::NodeConfig &config, const SchemaRegistry &registry, const ScanPlan &plan,
+             const ScanOptions &options, int index, const std::function<void(const ScanProgress &)> &progress,
+             const std::atomic<bool> *cancel)
+        : m_connection(config), m_label(config.label()), m_registry(registry), m_plan(plan),
+          m_options(options), m_index(index), m_progress(progress), m_cancel(cancel)
+    {}
+
+    NodeHarvest run()
+    {
+        m_harvest.result.node = m_label;
+        if (auto connected = m_connection.connect(); !connected)
+            return failed(connected.error().toString());
+        QSet<QByteArray> seen;
+        const bool dedupe = m_plan.patterns.size() > 1;
+        std::vector<QByteArray> batch;
+        batch.reserve(std::size_t(m_options.batch));
+        const QByteArray count = QByteArray::number(std::max(1, m_options.count));
+        for (const QByteArray &pattern : m_plan.patterns) {
+            QByteArray cursor("0");
+            do {
+                if (isCancelled())
+                    return cancelled();
+                auto reply = m_connection.command({QByteArrayView("SCAN"), cursor, QByteArrayView("MATCH"),
+                                                   pattern, QByteArrayView("COUNT"), count});
+                if (!reply)
+                    return failed(reply.error().toString());
+                if (!reply->isArray() || reply->elements().size() != 2 || !reply->elements()[1].isArray())
+                    return failed(
+                        QStringLiteral("unexpected reply to SCAN: %1").arg(reply->toDisplayString()));
+                cursor = reply->elements()[0].bytes();
+                for (const RedisReply &key : reply->elements()[1].elements()) {
+                    ++m_harvest.result.keysScanned;
+                    if (dedupe) {
+                        if (seen.contains(key.bytes()))
+                            continue;
+                        seen.insert(key.bytes());
+                    }
+                    batch.push_back(key.bytes());
+                    if (batch.size() >= std::size_t(std::max(1, m_options.batch))) {
+                        if (auto error = fetch(batch))
+                            return failed(*error);
+                        batch.clear();
+                        report(false);
+                        if (isCancelled())
+                            return cancelled();
+                    }
+                }
+            } while (cursor != "0");
+        }
+        if (!batch.empty()) {
+            if (auto error = fetch(batch))
+                return failed(*error);
+            batch.clear();
+        }
+        report(true);
+        std::ranges::sort(m_harvest.entries, {}, &std::pair<QByteArray, NodeEntry>::first);
+        return std::move(m_harvest);
+    }
+
+private:
+    bool isCancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
+
+    void report(bool finished)
+    {
+        if (m_progress)
+            m_progress(ScanProgress{m_index, m_harvest.result.keysScanned, finished});
+    }
+
+    NodeHarvest failed(const QString &error)
+    {
+        NodeHarvest harvest;
+        harvest.result = m_harvest.result;
+        harvest.result.ok = false;
+        harvest.result.error = error;
+        report(true);
+        return harvest;
+    }
+
+    NodeHarvest cancelled()
+    {
+        NodeHarvest harvest;
+        harvest.result = m_harvest.result;
+        harvest.cancelled = true;
+        return harvest;
+    }
+
+    /// One pipelined round trip of PTTL + GET per key. GET answers a string's value, nil for a key
+    /// that went away, and WRONGTYPE for anything else: only those get a second round of TYPE +
+    /// HGETALL (locks are mostly strings, so most batches need one round trip).
+    std::optional<QString> fetch(const std::vector<QByteArray> &keys)
+    {
+        for (const QByteArray &key : keys) {
+            m_connection.append({QByteArrayView("PTTL"), key});
+            m_connection.append({QByteArrayView("GET"), key});
+        }
+        if (auto flushed = m_connection.flush(); !flushed)
+            return flushed.error().toString();
+        std::vector<RawEntry> raws(keys.size());
+        std::vector<std::size_t> others;
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            auto pttl = m_connection.readReply();
+            if (!pttl)
+                return pttl.error().toString();
+            auto value = m_connection.readReply();
+            if (!value)
+                return value.error().toString();
+            if (pttl->isError())
+                return QStringLiteral("PTTL: %1").arg(QString::fromUtf8(pttl->bytes()));
+            RawEntry &raw = raws[i];
+            raw.pttlMs = pttl->integer();
+            if (value->isString()) {
+                raw.type = RawEntry::Type::String;
+                raw.typeName = typeNameString();
+                raw.value = value->bytes();
+            } else if (value->isError()) {
+                if (!value->bytes().startsWith("WRONGTYPE"))
+                    return QStringLiteral("GET: %1").arg(QString::fromUtf8(value->bytes()));
+                others.push_back(i);
+            } else {
+                raw.type = RawEntry::Type::Missing;
+                raw.pttlMs = -2;
+            }
+        }
+        if (!others.empty()) {
+            for (std::size_t i : others) {
+                m_connection.append({QByteArrayView("TYPE"), keys[i]});
+                m_connection.append({QByteArrayView("HGETALL"), keys[i]});
+            }
+            if (auto flushed = m_connection.flush(); !flushed)
+                return flushed.error().toString();
+            for (std::size_t i : others) {
+                auto type = m_connection.readReply();
+                if (!type)
+                    return type.error().toString();
+                auto fields = m_connection.readReply();
+                if (!fields)
+                    return fields.error().toString();
+                if (type->isError())
+                    return QStringLiteral("TYPE: %1").arg(QString::fromUtf8(type->bytes()));
+                RawEntry &raw = raws[i];
+                raw.typeName = QString::fromUtf8(type->bytes());
+                if (raw.typeName == QLatin1String("none")) {
+                    raw.type = RawEntry::Type::Missing;
+                    raw.pttlMs = -2;
+                } else if (raw.typeName == QLatin1String("hash") && fields->isArray()) {
+                    raw.type = RawEntry::Type::Hash;
+                    const auto &elements = fields->elements();
+                    raw.fields.reserve(elements.size() / 2);
+                    for (std::size_t f = 0; f + 1 < elements.size(); f += 2)
+                        raw.fields.emplace_back(elements[f].bytes(), elements[f + 1].bytes());
+                } else if (raw.typeName == QLatin1String("string") && fields->isError()) {
+                    // Replaced by a string between the two rounds: read it on the next scan.
+                    raw.type = RawEntry::Type::Missing;
+                    raw.pttlMs = -2;
+                } else {
+                    raw.type = RawEntry::Type::Other;
+                }
+            }
+        }
+        for (std::size_t i = 0; i < keys.size(); ++i) {
+            RawEntry &raw = raws[i];
+            if (raw.type == RawEntry::Type::Missing)
+                continue;
+            std::optional<DecodedLock> decoded = m_registry.decode(keys[i], raw);
+            if (decoded && !m_plan.schema.isEmpty() && decoded->schema != m_plan.schema)
+                continue;
+            if (!decoded && !listRaw(keys[i]))
+                continue;
+            NodeEntry entry;
+            entry.node = m_label;
+            entry.raw = std::move(raw);
+            entry.decoded = std::move(decoded);
+            m_harvest.entries.emplace_back(keys[i], std::move(entry));
+        }
+        return std::nullopt;
+    }
+
+    /// Whether a key no schema decodes is listed (raw, anomaly "undecoded").
+    bool listRaw(const QByteArray &key) const
+    {
+        if (!m_plan.schema.isEmpty())
+            return false;
+        if (m_plan.listAllRaw)
+            return true;
+        return std::ranges::any_of(m_plan.specificPatterns,
+                                   [&](const QByteArray &pattern) { return globMatch(pattern, key); });
+    }
+
+    Connection m_connection;
+    QString m_label;
+    const SchemaRegistry &m_registry;
+    const ScanPlan &m_plan;
+    const ScanOptions &m_options;
+    int m_index;
+    const std::function<void(const ScanProgress &)> &m_progress;
+    const std::atomic<bool> *m_cancel;
+    NodeHarvest m_harvest;
+};
+
+ScanPlan makePlan(const SchemaRegistry &registry, const ScanOptions &options)
+{
+    ScanPlan plan;
+    plan.schema = options.schema;
+    const auto addUnique = [](std::vector<QByteArray> &list, const QByteArray &pattern) {
+        if (std::ranges::find(list, pattern) == list.end())
+            list.push_back(pattern);
+    };
+    if (!options.match.isEmpty()) {
+        plan.listAllRaw = true;
+        for (const QString &pattern : options.match)
+            addUnique(plan.patterns, pattern.toUtf8());
+    } else {
+        for (const auto &schema : registry.schemas()) {
+            if (!options.schema.isEmpty() && schema->id() != options.schema)
+                continue;
+            for (const QString &pattern : schema->keyPatterns()) {
+                const QByteArray glob = pattern.toUtf8();
+                addUnique(plan.patterns, glob);
+                if (glob != "*")
+                    addUnique(plan.specificPatterns, glob);
+            }
+        }
+    }
+    // A catch-all pattern already returns every key: one cursor instead of several.
+    if (std::ranges::find(plan.patterns, QByteArray("*")) != plan.patterns.end())
+        plan.patterns = {QByteArray("*")};
+    return plan;
+}
+
+} // namespace
+
+Scanner::Scanner(std::vector<redis::NodeConfig> group, SchemaRegistry registry)
+    : m_group(std::move(group)), m_registry(std::move(registry))
+{}
+
+Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
+                       const std::function<void(const ScanProgress &)> &progress,
+                       const std::atomic<bool> *cancel) const
+{
+    const Clock::time_point start = Clock::now();
+    const QDateTime readAt = QDateTime::currentDateTimeUtc();
+    Snapshot snapshot;
+    snapshot.generation = generation;
+    const ScanPlan plan = makePlan(m_registry, options);
+
+    std::vector<NodeHarvest> harvests(m_group.size());
+    {
+        std::vector<std::jthread> threads;
+        threads.reserve(m_group.size());
+        for (std::size_t i = 0; i < m_group.size(); ++i) {
+            threads.emplace_back([&, i] {
+                NodeScan scan(m_group[i], m_registry, plan, options, static_cast<int>(i), progress, cancel);
+                harvests[i] = scan.run();
+            });
+        }
+    }
+
+    for (NodeHarvest &harvest : harvests) {
+        snapshot.nodes.push_back(harvest.result);
+        snapshot.cancelled |= harvest.cancelled;
+    }
+    if (snapshot.cancelled || (cancel && cancel->load())) {
+        snapshot.cancelled = true;
+        snapshot.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+        return snapshot;
+    }
+
+    // N-way merge of the per-node lists, each sorted by key.
+    const std::size_t n = m_group.size();
+    std::vector<std::size_t> pos(n, 0);
+    std::size_t total = 0;
+    for (const NodeHarvest &harvest : harvests)
+        total = std::max(total, harvest.entries.size());
+    snapshot.records.reserve(total);
+    for (;;) {
+        const QByteArray *smallest = nullptr;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (pos[i] < harvests[i].entries.size()) {
+                const QByteArray &key = harvests[i].entries[pos[i]].first;
+                if (!smallest || key < *smallest)
+                    smallest = &key;
+            }
+        }
+        if (!smallest)
+            break;
+        const QByteArray key = *smallest;
+        std::vector<NodeEntry> entries(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            NodeEntry &entry = entries[i];
+            if (!harvests[i].result.ok) {
+                entry.node = harvests[i].result.node;
+                entry.reachable = false;
+                entry.error = harvests[i].result.error;
+            } else if (pos[i] < harvests[i].entries.size() && harvests[i].entries[pos[i]].first == key) {
+                entry = std::move(harvests[i].entries[pos[i]].second);
+                ++pos[i];
+            } else {
+                entry.node = harvests[i].result.node;
+            }
+        }
+        LockRecord record = aggregate(key, std::move(entries));
+        record.readAt = readAt;
+        record.readAtSteady = start;
+        snapshot.records.push_back(std::move(record));
+    }
+    snapshot.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    return snapshot;
+}
+
+} // namespace lockscope::inspect
