@@ -1,0 +1,876 @@
+#include "inspect/lockschema.h"
+
+#include "lock/lockvalue.h"
+
+#include <QStringDecoder>
+#include <algorithm>
+#include <array>
+
+// How the built-in schemas tell formats apart
+// ============================================
+//
+// Most libraries store an opaque random token, so a value alone rarely proves who wrote it.
+// The registry tries the schemas in order and the first that decodes wins, so the order
+// encodes "most specific first" and every schema checks the exact structure its library
+// produces (lengths, alphabets and the bits an encoder leaves fixed), not just a loose shape:
+//
+//  1. lockscope         "ls1 tok=..." (LockValue::parse): a versioned prefix no other library
+//                       writes.
+//  2. redisson-rwlock   a hash with a "mode" field of "read" / "write" and holder fields
+//                       "<uuid>:<threadId>[:write]" -> count. Tried before RLock because an RW
+//                       hash minus its "mode" field looks like an RLock hash.
+//  3. redisson-rlock    a hash with exactly one field "<uuid>:<threadId>" -> positive count.
+//  4. shedlock          "ADDED:<ISO instant>@<hostname>[:<uuid>][ EXP:<ISO instant>]": the
+//                       prefix and a parseable timestamp make it unmistakable, so it is decoded
+//                       under any key (the key prefix "job-lock" is configurable in ShedLock).
+//  5. python-redis-lock key "lock:<name>" (the library always adds the prefix) holding its
+//                       owner id: by default 24 characters of standard base64 without padding
+//                       (18 random bytes), or any custom id. A value under "lock:" that has the
+//                       exact default format of another library below goes to that library, and
+//                       values that look like application data (numbers, JSON, whitespace,
+//                       control bytes) are not claimed.
+//  6. go-redsync        exactly 24 characters of standard base64 ending in "==" (16 random
+//                       bytes). The last data character carries only 2 bits, so it is one of
+//                       A, Q, g, w. python-redis-lock's 18-byte ids have no padding.
+//  7. redis-py          32 lowercase hex characters that form a valid uuid1 (uuid.uuid1().hex):
+//                       version nibble '1' at index 12, RFC 4122 variant (8, 9, a, b) at index
+//                       16, and a timestamp between 2000 and 2100. Random hex passes the two
+//                       nibble checks with probability 1/64 and the date window with about 1/37,
+//                       so about 1 node-redlock value in 2,400 would be read as redis-py: that is
+//                       the most likely reading of such a value, and the one chosen.
+//  8. node-redlock      32 lowercase hex characters (16 random bytes) that are not a uuid1;
+//                       all-digit strings are numbers, not tokens (random hex is all digits with
+//                       probability 3e-7).
+//  9. bsm-redislock     22 characters of base64url (16 random bytes, no padding; the last is one
+//                       of A, Q, g, w), optionally followed by the caller's metadata. Last because
+//                       it matches a prefix: a LockScope token is the same shape but LockScope
+//                       values start with "ls1 ", and a go-redsync value whose first 22
+//                       characters happen to be base64url would otherwise read as a token with
+//                       metadata "==".
+//
+// A value that several formats could read goes to the most likely one by this order; a value
+// none of them reads is not a lock as far as the built-ins can tell (decode returns nullopt and
+// the caller shows it raw). Caller-chosen tokens (redis-py's acquire(token=...), bsm's
+// Options.Token, redsync's WithGenValueFunc) carry no structure and cannot be recognised: a
+// user-defined schema (key glob + regex) covers them.
+
+namespace lockscope::inspect {
+
+namespace {
+
+using lock::LockValue;
+
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+bool isLowerHex(char c)
+{
+    return isDigit(c) || (c >= 'a' && c <= 'f');
+}
+
+int hexValue(char c)
+{
+    if (isDigit(c))
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool isAlnum(char c)
+{
+    return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool isBase64Std(char c)
+{
+    return isAlnum(c) || c == '+' || c == '/';
+}
+
+bool isBase64Url(char c)
+{
+    return isAlnum(c) || c == '-' || c == '_';
+}
+
+/// The last character of 16 bytes in unpadded base64 holds 2 data bits and 4 zero bits.
+bool isLastCharOf16Bytes(char c)
+{
+    return c == 'A' || c == 'Q' || c == 'g' || c == 'w';
+}
+
+bool allDigits(QByteArrayView v)
+{
+    return !v.isEmpty() && std::all_of(v.begin(), v.end(), isDigit);
+}
+
+/// A strictly decimal, non-negative integer without sign or spaces.
+std::optional<qint64> parseCount(QByteArrayView v)
+{
+    if (v.isEmpty() || v.size() > 18 || !allDigits(v))
+        return std::nullopt;
+    qint64 n = 0;
+    for (char c : v)
+        n = n * 10 + (c - '0');
+    return n;
+}
+
+/// "8743c9c0-0795-4907-87fd-6c719a6b4586" (either case): what java.util.UUID.toString() writes.
+bool isUuidText(QByteArrayView v)
+{
+    if (v.size() != 36)
+        return false;
+    for (qsizetype i = 0; i < v.size(); ++i) {
+        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? v[i] != '-' : hexValue(v[i]) < 0)
+            return false;
+    }
+    return true;
+}
+
+bool isValidUtf8(const QByteArray &bytes)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder(bytes);
+    return !decoder.hasError();
+}
+
+// --- Redis glob matching (the semantics of SCAN MATCH / KEYS: *, ?, [set], [^set], \x) -----
+
+bool globMatch(const char *p, const char *pEnd, const char *s, const char *sEnd)
+{
+    while (p < pEnd) {
+        switch (*p) {
+        case '*': {
+            while (p + 1 < pEnd && p[1] == '*')
+                ++p;
+            if (p + 1 == pEnd)
+                return true;
+            for (const char *t = s; t <= sEnd; ++t) {
+                if (globMatch(p + 1, pEnd, t, sEnd))
+                    return true;
+            }
+            return false;
+        }
+        case '?':
+            if (s == sEnd)
+                return false;
+            ++s;
+            ++p;
+            break;
+        case '[': {
+            if (s == sEnd)
+                return false;
+            ++p;
+            const bool negate = p < pEnd && *p == '^';
+            if (negate)
+                ++p;
+            bool matched = false;
+            while (p < pEnd && *p != ']') {
+                if (*p == '\\' && p + 1 < pEnd) {
+                    ++p;
+                    matched = matched || *p == *s;
+                    ++p;
+                } else if (p + 2 < pEnd && p[1] == '-' && p[2] != ']') {
+                    char lo = p[0];
+                    char hi = p[2];
+                    if (lo > hi)
+                        std::swap(lo, hi);
+                    matched = matched || (*s >= lo && *s <= hi);
+                    p += 3;
+                } else {
+                    matched = matched || *p == *s;
+                    ++p;
+                }
+            }
+            if (p < pEnd)
+                ++p; // the closing ']'
+            if (matched == negate)
+                return false;
+            ++s;
+            break;
+        }
+        case '\\':
+            if (p + 1 < pEnd)
+                ++p;
+            [[fallthrough]];
+        default:
+            if (s == sEnd || *p != *s)
+                return false;
+            ++s;
+            ++p;
+            break;
+        }
+    }
+    return s == sEnd;
+}
+
+bool globMatches(const QByteArray &pattern, const QByteArray &key)
+{
+    return globMatch(pattern.constData(), pattern.constData() + pattern.size(), key.constData(),
+                     key.constData() + key.size());
+}
+
+/// Why `glob` is not a usable SCAN MATCH pattern, or nullopt when it is.
+std::optional<QString> globError(const QString &glob)
+{
+    if (glob.isEmpty())
+        return QStringLiteral("the key glob is empty");
+    const QByteArray g = glob.toUtf8();
+    for (qsizetype i = 0; i < g.size(); ++i) {
+        if (g[i] == '\\') {
+            if (i + 1 == g.size())
+                return QStringLiteral("the key glob \"%1\" ends with a lone backslash").arg(glob);
+            ++i;
+        } else if (g[i] == '[') {
+            qsizetype j = i + 1;
+            if (j < g.size() && g[j] == '^')
+                ++j;
+            bool closed = false;
+            for (; j < g.size(); ++j) {
+                if (g[j] == '\\') {
+                    ++j;
+                } else if (g[j] == ']') {
+                    closed = true;
+                    break;
+                }
+            }
+            if (!closed)
+                return QStringLiteral("the key glob \"%1\" has a '[' without its ']'").arg(glob);
+            i = j;
+        }
+    }
+    return std::nullopt;
+}
+
+// --- shared helpers --------------------------------------------------------------------------
+
+DecodedLock makeLock(const QString &schema, const QByteArray &token)
+{
+    DecodedLock lock;
+    lock.schema = schema;
+    lock.token = token;
+    return lock;
+}
+
+/// Redisson's channel naming (RedissonObject.prefixName): "<prefix>:{<name>}", or
+/// "<prefix>:<name>" when the name already carries a hash tag.
+QByteArray redissonChannel(const QByteArray &prefix, const QByteArray &key)
+{
+    if (key.contains('{'))
+        return prefix + ':' + key;
+    return prefix + ":{" + key + '}';
+}
+
+struct RedissonHolder
+{
+    QByteArray field;  ///< "<uuid>:<threadId>[:write]"
+    QByteArray client; ///< the Redisson instance's UUID
+    QByteArray thread; ///< the Java thread id
+    bool writer = false;
+    qint64 count = 0;
+};
+
+/// One Redisson holder field -> count, or nullopt when it is not one.
+std::optional<RedissonHolder> parseRedissonHolder(const QByteArray &field, const QByteArray &value)
+{
+    RedissonHolder h;
+    QByteArrayView rest(field);
+    if (rest.endsWith(":write")) {
+        h.writer = true;
+        rest.chop(6);
+    }
+    if (rest.size() < 38 || rest[36] != ':' || !isUuidText(rest.first(36)))
+        return std::nullopt;
+    const QByteArrayView thread = rest.sliced(37);
+    const auto count = parseCount(value);
+    if (!parseCount(thread) || !count || *count < 1)
+        return std::nullopt;
+    h.field = field;
+    h.client = rest.first(36).toByteArray();
+    h.thread = thread.toByteArray();
+    h.count = *count;
+    return h;
+}
+
+QString redissonOwner(const RedissonHolder &h)
+{
+    return QStringLiteral("%1 thread %2").arg(QString::fromLatin1(h.client), QString::fromLatin1(h.thread));
+}
+
+// --- LockScope -------------------------------------------------------------------------------
+
+class LockScopeSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("lockscope"); }
+    QString displayName() const override { return QStringLiteral("LockScope"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    {
+        if (entry.type != RawEntry::Type::String)
+            return std::nullopt;
+        const auto v = LockValue::parse(entry.value);
+        if (!v || v->token.isEmpty())
+            return std::nullopt;
+        DecodedLock lock = makeLock(id(), v->token);
+        // "host pid N thread", leaving out what the holder did not record.
+        QStringList owner;
+        if (!v->host.isEmpty())
+            owner << v->host;
+        if (v->pid > 0)
+            owner << QStringLiteral("pid %1").arg(v->pid);
+        if (!v->thread.isEmpty())
+            owner << v->thread;
+        lock.owner = owner.join(QLatin1Char(' '));
+        lock.fence = v->fence > 0 ? v->fence : -1;
+        lock.acquiredAt = v->acquiredAt;
+        lock.label = v->label;
+        if (!v->host.isEmpty())
+            lock.details.insert(QStringLiteral("host"), v->host);
+        if (v->pid > 0)
+            lock.details.insert(QStringLiteral("pid"), QString::number(v->pid));
+        if (!v->thread.isEmpty())
+            lock.details.insert(QStringLiteral("thread"), v->thread);
+        for (auto it = v->metadata.cbegin(); it != v->metadata.cend(); ++it)
+            lock.details.insert(QStringLiteral("m.") + it.key(), it.value());
+        return lock;
+    }
+};
+
+// --- Redisson RReadWriteLock ------------------------------------------------------------------
+
+class RedissonRwLockSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("redisson-rwlock"); }
+    QString displayName() const override { return QStringLiteral("Redisson RReadWriteLock"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
+    {
+        if (entry.type != RawEntry::Type::Hash)
+            return std::nullopt;
+        QByteArray mode;
+        std::vector<RedissonHolder> readers;
+        std::optional<RedissonHolder> writer;
+        for (const auto &[field, value] : entry.fields) {
+            if (field == "mode") {
+                mode = value;
+                continue;
+            }
+            auto holder = parseRedissonHolder(field, value);
+            if (!holder)
+                return std::nullopt;
+            if (holder->writer) {
+                if (writer)
+                    return std::nullopt; // one writer at most
+                writer = std::move(*holder);
+            } else {
+                readers.push_back(std::move(*holder));
+            }
+        }
+        std::sort(readers.begin(), readers.end(),
+                  [](const RedissonHolder &a, const RedissonHolder &b) { return a.field < b.field; });
+
+        DecodedLock lock = makeLock(id(), {});
+        lock.mode = QString::fromLatin1(mode);
+        lock.details.insert(QStringLiteral("channel"),
+                            QString::fromUtf8(redissonChannel("redisson_rwlock", key)));
+        if (mode == "write") {
+            // The writer may also hold read locks (downgrade): those are its own fields.
+            if (!writer)
+                return std::nullopt;
+            lock.owner = redissonOwner(*writer) + QStringLiteral(" (write)");
+            lock.token = writer->field;
+            lock.holdCount = static_cast<int>(std::min<qint64>(writer->count, INT_MAX));
+            lock.details.insert(QStringLiteral("client"), QString::fromLatin1(writer->client));
+            lock.details.insert(QStringLiteral("thread"), QString::fromLatin1(writer->thread));
+            if (!readers.empty())
+                lock.details.insert(QStringLiteral("readHolds"), QString::number(readers.size()));
+            return lock;
+        }
+        if (mode == "read") {
+            if (writer || readers.empty())
+                return std::nullopt;
+            QStringList owners;
+            QList<QByteArray> fields;
+            qint64 total = 0;
+            for (const auto &r : readers) {
+                owners << redissonOwner(r);
+                fields << r.field;
+                total += r.count;
+            }
+            lock.owner = owners.join(QStringLiteral(", "));
+            lock.token = fields.join(',');
+            lock.holdCount = static_cast<int>(std::min<qint64>(total, INT_MAX));
+            lock.details.insert(QStringLiteral("readers"), QString::number(readers.size()));
+            return lock;
+        }
+        return std::nullopt;
+    }
+
+    /// RedissonReadLock / RedissonWriteLock wait on "redisson_rwlock:{name}" (not the RLock
+    /// channel). READ_UNLOCK_MESSAGE (1) wakes every waiter, readers and writers alike, which is
+    /// what a force-release of either mode needs (UNLOCK_MESSAGE, 0, wakes only one).
+    std::vector<std::vector<QByteArray>> afterRelease(const QByteArray &key) const override
+    {
+        return {{"PUBLISH", redissonChannel("redisson_rwlock", key), "1"}};
+    }
+};
+
+// --- Redisson RLock ---------------------------------------------------------------------------
+
+class RedissonRLockSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("redisson-rlock"); }
+    QString displayName() const override { return QStringLiteral("Redisson RLock"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
+    {
+        // RLock, RFairLock and RFencedLock: one holder field, reentrancy in its count.
+        if (entry.type != RawEntry::Type::Hash || entry.fields.size() != 1)
+            return std::nullopt;
+        const auto holder = parseRedissonHolder(entry.fields.front().first, entry.fields.front().second);
+        if (!holder || holder->writer)
+            return std::nullopt;
+        DecodedLock lock = makeLock(id(), holder->field);
+        lock.owner = redissonOwner(*holder);
+        lock.holdCount = static_cast<int>(std::min<qint64>(holder->count, INT_MAX));
+        lock.details.insert(QStringLiteral("client"), QString::fromLatin1(holder->client));
+        lock.details.insert(QStringLiteral("thread"), QString::fromLatin1(holder->thread));
+        lock.details.insert(QStringLiteral("channel"),
+                            QString::fromUtf8(redissonChannel("redisson_lock__channel", key)));
+        return lock;
+    }
+
+    /// What RedissonLock.forceUnlock does after its DEL: UNLOCK_MESSAGE (0) on the lock's
+    /// channel, so that a waiter blocked on the subscription tries again at once. (In sharded
+    /// pub/sub mode Redisson uses SPUBLISH; a later issue handles Redis Cluster.)
+    std::vector<std::vector<QByteArray>> afterRelease(const QByteArray &key) const override
+    {
+        return {{"PUBLISH", redissonChannel("redisson_lock__channel", key), "0"}};
+    }
+};
+
+// --- ShedLock ---------------------------------------------------------------------------------
+
+QDateTime parseInstant(QByteArrayView text)
+{
+    // java.time.Instant.toString() / ShedLock's toIsoString: "2021-05-12T13:31:45.006Z", with
+    // 0, 3, 6 or 9 fraction digits. Qt reads up to milliseconds; cut the rest.
+    QByteArray t = text.toByteArray();
+    const qsizetype dot = t.indexOf('.');
+    if (dot > 0 && t.endsWith('Z')) {
+        const QByteArray fraction = t.mid(dot + 1, t.size() - dot - 2);
+        if (!allDigits(fraction))
+            return {};
+        t = t.left(dot + 1) + fraction.left(3).leftJustified(3, '0') + 'Z';
+    }
+    if (!t.endsWith('Z') || t.size() < 20)
+        return {};
+    QDateTime dt = QDateTime::fromString(QString::fromLatin1(t), Qt::ISODateWithMs);
+    return dt.isValid() ? dt.toUTC() : QDateTime();
+}
+
+class ShedLockSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("shedlock"); }
+    QString displayName() const override { return QStringLiteral("ShedLock"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("job-lock:*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
+    {
+        // Layouts, by provider generation:
+        //   "ADDED:<instant>@<hostname>"                       (spring, jedis, quarkus)
+        //   "ADDED:<instant>@<hostname>:<uuid>"                (InternalRedisLockProvider, safe update)
+        //   "ADDED:<instant>@<hostname> EXP:<lockAtMostUntil>" (providers that store the expiry)
+        if (entry.type != RawEntry::Type::String || !entry.value.startsWith("ADDED:"))
+            return std::nullopt;
+        const QByteArray &v = entry.value;
+        const qsizetype at = v.indexOf('@', 6);
+        if (at < 0)
+            return std::nullopt;
+        const QDateTime added = parseInstant(QByteArrayView(v).sliced(6, at - 6));
+        if (!added.isValid())
+            return std::nullopt;
+        QByteArray host = v.mid(at + 1);
+        QDateTime expires;
+        const qsizetype exp = host.lastIndexOf(" EXP:");
+        if (exp >= 0) {
+            expires = parseInstant(QByteArrayView(host).sliced(exp + 5));
+            if (!expires.isValid())
+                return std::nullopt;
+            host.truncate(exp);
+        }
+        QByteArray uuid;
+        if (host.size() > 37 && host[host.size() - 37] == ':' && isUuidText(QByteArrayView(host).last(36))) {
+            uuid = host.right(36);
+            host.chop(37);
+        }
+        if (host.isEmpty() || !isValidUtf8(host))
+            return std::nullopt;
+
+        // The whole value is what ShedLock's safe-update scripts compare.
+        DecodedLock lock = makeLock(id(), v);
+        lock.owner = QString::fromUtf8(host);
+        lock.acquiredAt = added;
+        lock.details.insert(QStringLiteral("host"), lock.owner);
+        if (expires.isValid())
+            lock.details.insert(QStringLiteral("expires"), expires.toString(Qt::ISODateWithMs));
+        if (!uuid.isEmpty())
+            lock.details.insert(QStringLiteral("uuid"), QString::fromLatin1(uuid));
+        // Key "<prefix>:<env>:<name>" (prefix "job-lock" unless configured).
+        if (key.startsWith("job-lock:")) {
+            const qsizetype colon = key.indexOf(':', 9);
+            if (colon > 9) {
+                lock.details.insert(QStringLiteral("env"), QString::fromUtf8(key.mid(9, colon - 9)));
+                lock.details.insert(QStringLiteral("name"), QString::fromUtf8(key.mid(colon + 1)));
+            }
+        }
+        return lock;
+    }
+};
+
+// --- the random-token formats ---------------------------------------------------------------
+
+/// go-redsync's genValue: base64.StdEncoding of 16 random bytes.
+bool isRedsyncValue(QByteArrayView v)
+{
+    return v.size() == 24 && v.endsWith("==") && std::all_of(v.begin(), v.begin() + 22, isBase64Std) &&
+           isLastCharOf16Bytes(v[21]);
+}
+
+/// 32 lowercase hex characters that are not a plain number.
+bool isHex32(QByteArrayView v)
+{
+    return v.size() == 32 && std::all_of(v.begin(), v.end(), isLowerHex) && !allDigits(v);
+}
+
+/// uuid1 timestamps count 100 ns intervals from 1582-10-15; this is that date's Unix offset.
+constexpr quint64 kUuidEpochOffset = 0x01b21dd213814000ULL;
+
+/// Milliseconds since the Unix epoch encoded in a uuid1 hex string (already shape-checked).
+qint64 uuid1UnixMs(QByteArrayView hex)
+{
+    auto field = [&](qsizetype from, qsizetype length) {
+        quint64 n = 0;
+        for (qsizetype i = from; i < from + length; ++i)
+            n = (n << 4) | static_cast<quint64>(hexValue(hex[i]));
+        return n;
+    };
+    const quint64 timeLow = field(0, 8);
+    const quint64 timeMid = field(8, 4);
+    const quint64 timeHigh = field(13, 3); // index 12 is the version nibble
+    const quint64 ticks = (timeHigh << 48) | (timeMid << 32) | timeLow;
+    if (ticks < kUuidEpochOffset)
+        return -1;
+    return static_cast<qint64>((ticks - kUuidEpochOffset) / 10000);
+}
+
+bool isUuid1Hex(QByteArrayView v)
+{
+    if (!isHex32(v) || v[12] != '1' || !(v[16] == '8' || v[16] == '9' || v[16] == 'a' || v[16] == 'b'))
+        return false;
+    static const qint64 from = QDateTime(QDate(2000, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
+    static const qint64 to = QDateTime(QDate(2100, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
+    const qint64 ms = uuid1UnixMs(v);
+    return ms >= from && ms < to;
+}
+
+/// bsm/redislock: 16 random bytes in unpadded base64url, then the caller's metadata.
+bool isBsmValue(QByteArrayView v)
+{
+    return v.size() >= 22 && std::all_of(v.begin(), v.begin() + 22, isBase64Url) &&
+           isLastCharOf16Bytes(v[21]);
+}
+
+class RedsyncSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("redsync"); }
+    QString displayName() const override { return QStringLiteral("go-redsync"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    {
+        if (entry.type != RawEntry::Type::String || !isRedsyncValue(entry.value))
+            return std::nullopt;
+        return makeLock(id(), entry.value);
+    }
+};
+
+class RedisPySchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("redis-py"); }
+    QString displayName() const override { return QStringLiteral("redis-py Lock"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    {
+        if (entry.type != RawEntry::Type::String || !isUuid1Hex(entry.value))
+            return std::nullopt;
+        const QByteArray &v = entry.value;
+        DecodedLock lock = makeLock(id(), v);
+        // uuid1 records when the token was made (= when acquire started) and the node id,
+        // which is the host's MAC address unless its multicast bit says it is random.
+        lock.acquiredAt = QDateTime::fromMSecsSinceEpoch(uuid1UnixMs(v), Qt::UTC);
+        QStringList octets;
+        for (qsizetype i = 20; i < 32; i += 2)
+            octets << QString::fromLatin1(v.mid(i, 2));
+        const QString node = octets.join(QLatin1Char(':'));
+        lock.details.insert(QStringLiteral("node"), node);
+        if ((hexValue(v[21]) & 0x1) == 0)
+            lock.owner = QStringLiteral("MAC %1").arg(node);
+        return lock;
+    }
+};
+
+class NodeRedlockSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("node-redlock"); }
+    QString displayName() const override { return QStringLiteral("node-redlock"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    {
+        // redis-py comes first in the registry, so a uuid1 never reaches here through it; the
+        // check is repeated so that this schema used alone gives the same answer.
+        if (entry.type != RawEntry::Type::String || !isHex32(entry.value) || isUuid1Hex(entry.value))
+            return std::nullopt;
+        return makeLock(id(), entry.value);
+    }
+};
+
+class BsmRedislockSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("bsm-redislock"); }
+    QString displayName() const override { return QStringLiteral("bsm/redislock"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    {
+        const QByteArray &v = entry.value;
+        if (entry.type != RawEntry::Type::String || !isBsmValue(v) || isRedsyncValue(v) ||
+            LockValue::parse(v))
+            return std::nullopt;
+        const QByteArray metadata = v.mid(22);
+        if (!metadata.isEmpty() && !isValidUtf8(metadata))
+            return std::nullopt;
+        // The token identifies the holder (ObtainMulti and re-obtain compare it as a prefix);
+        // the library's release compares token + metadata, the whole value.
+        DecodedLock lock = makeLock(id(), v.left(22));
+        lock.label = QString::fromUtf8(metadata);
+        if (!metadata.isEmpty())
+            lock.details.insert(QStringLiteral("metadata"), lock.label);
+        return lock;
+    }
+};
+
+// --- python-redis-lock ------------------------------------------------------------------------
+
+/// Whether another built-in reads `v` by its library's default format (those win under "lock:").
+bool hasOtherDefaultFormat(const QByteArray &v)
+{
+    return LockValue::parse(v).has_value() || v.startsWith("ADDED:") || isRedsyncValue(v) || isHex32(v) ||
+           isBsmValue(v);
+}
+
+/// python-redis-lock's default id: b64encode(urandom(18)), 24 characters without padding.
+bool isPythonRedisLockDefaultId(QByteArrayView v)
+{
+    return v.size() == 24 && std::all_of(v.begin(), v.end(), isBase64Std);
+}
+
+/// Whether a custom id is plausible: printable, one line, not a number, not JSON.
+bool isPlausibleCustomId(const QByteArray &v)
+{
+    if (v.isEmpty() || v.size() > 512 || allDigits(v) || v.startsWith('{') || v.startsWith('[') ||
+        v.startsWith('"') || v.trimmed() != v)
+        return false;
+    for (char c : v) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f)
+            return false;
+    }
+    return isValidUtf8(v);
+}
+
+class PythonRedisLockSchema final : public LockSchema
+{
+public:
+    QString id() const override { return QStringLiteral("python-redis-lock"); }
+    QString displayName() const override { return QStringLiteral("python-redis-lock"); }
+    QStringList keyPatterns() const override { return {QStringLiteral("lock:*")}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
+    {
+        if (entry.type != RawEntry::Type::String || !key.startsWith("lock:") || key.size() == 5)
+            return std::nullopt;
+        const QByteArray &v = entry.value;
+        const bool defaultId = isPythonRedisLockDefaultId(v);
+        if (!defaultId && (hasOtherDefaultFormat(v) || !isPlausibleCustomId(v)))
+            return std::nullopt;
+        DecodedLock lock = makeLock(id(), v);
+        // get_owner_id() returns the value; a custom id usually names the owner, a random one
+        // does not.
+        if (!defaultId)
+            lock.owner = QString::fromUtf8(v);
+        lock.details.insert(QStringLiteral("signal"), QString::fromUtf8(signalKey(key)));
+        return lock;
+    }
+
+    /// What the library's release / reset scripts do besides the DEL: replace the signal list
+    /// with one element so that a waiter blocked in BLPOP wakes up, and let it expire (4.x:
+    /// signal_expire, 1000 ms by default).
+    std::vector<std::vector<QByteArray>> afterRelease(const QByteArray &key) const override
+    {
+        if (!key.startsWith("lock:"))
+            return {};
+        const QByteArray signal = signalKey(key);
+        return {{"DEL", signal}, {"LPUSH", signal, "1"}, {"PEXPIRE", signal, "1000"}};
+    }
+
+private:
+    static QByteArray signalKey(const QByteArray &key) { return "lock-signal:" + key.mid(5); }
+};
+
+// --- user-defined ---------------------------------------------------------------------------
+
+class CustomSchema final : public LockSchema
+{
+public:
+    CustomSchema(const CustomSchemaSpec &spec, QRegularExpression regex)
+        : m_spec(spec), m_glob(spec.keyGlob.toUtf8()), m_regex(std::move(regex))
+    {
+        // Compile (and JIT) now: decode() then only reads the compiled pattern, from any thread.
+        m_regex.optimize();
+        const QStringList names = m_regex.namedCaptureGroups();
+        for (qsizetype i = 1; i < names.size(); ++i) {
+            if (!names[i].isEmpty())
+                m_groups.emplace_back(i, names[i]);
+        }
+    }
+
+    QString id() const override { return m_spec.id; }
+    QString displayName() const override
+    {
+        return m_spec.displayName.isEmpty() ? m_spec.id : m_spec.displayName;
+    }
+    QStringList keyPatterns() const override { return {m_spec.keyGlob}; }
+
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
+    {
+        if (entry.type != RawEntry::Type::String || !globMatches(m_glob, key))
+            return std::nullopt;
+        const QString text = QString::fromUtf8(entry.value);
+        const QRegularExpressionMatch match = m_regex.match(text);
+        if (!match.hasMatch())
+            return std::nullopt;
+        DecodedLock lock = makeLock(id(), entry.value);
+        for (const auto &[index, name] : m_groups) {
+            if (!match.hasCaptured(index))
+                continue;
+            const QString captured = match.captured(index);
+            if (name == QLatin1String("owner")) {
+                lock.owner = captured;
+            } else if (name == QLatin1String("token")) {
+                lock.token = captured.toUtf8();
+            } else if (name == QLatin1String("fence")) {
+                bool ok = false;
+                lock.fence = captured.toLongLong(&ok);
+                if (!ok || lock.fence < 0)
+                    return std::nullopt; // the pattern promised a number
+            } else {
+                lock.details.insert(name, captured);
+            }
+        }
+        return lock;
+    }
+
+private:
+    CustomSchemaSpec m_spec;
+    QByteArray m_glob;
+    QRegularExpression m_regex;
+    std::vector<std::pair<int, QString>> m_groups;
+};
+
+} // namespace
+
+SchemaRegistry SchemaRegistry::builtins()
+{
+    SchemaRegistry registry;
+    registry.m_schemas = {
+        std::make_shared<LockScopeSchema>(),       std::make_shared<RedissonRwLockSchema>(),
+        std::make_shared<RedissonRLockSchema>(),   std::make_shared<ShedLockSchema>(),
+        std::make_shared<PythonRedisLockSchema>(), std::make_shared<RedsyncSchema>(),
+        std::make_shared<RedisPySchema>(),         std::make_shared<NodeRedlockSchema>(),
+        std::make_shared<BsmRedislockSchema>(),
+    };
+    return registry;
+}
+
+std::optional<QString> SchemaRegistry::addCustom(const CustomSchemaSpec &spec)
+{
+    if (spec.id.trimmed().isEmpty())
+        return QStringLiteral("the schema needs an id");
+    if (find(spec.id))
+        return QStringLiteral("a schema with the id \"%1\" already exists").arg(spec.id);
+    if (auto error = globError(spec.keyGlob))
+        return error;
+    if (spec.valuePattern.isEmpty())
+        return QStringLiteral("the value pattern is empty");
+    QRegularExpression regex(spec.valuePattern);
+    if (!regex.isValid()) {
+        return QStringLiteral("the value pattern is not a valid regular expression: %1 at offset %2")
+            .arg(regex.errorString())
+            .arg(regex.patternErrorOffset());
+    }
+    const QStringList names = regex.namedCaptureGroups();
+    const bool hasKnownGroup = std::any_of(names.begin(), names.end(), [](const QString &name) {
+        return name == QLatin1String("owner") || name == QLatin1String("token") ||
+               name == QLatin1String("fence");
+    });
+    if (!hasKnownGroup)
+        return QStringLiteral("the value pattern has none of the named groups owner, token and fence "
+                              "(write them as (?<owner>...), (?<token>...), (?<fence>...))");
+
+    // User schemas go after the earlier user schemas and before the first built-in that
+    // reads any key, so that they win over the generic token formats.
+    auto position = std::find_if(m_schemas.begin(), m_schemas.end(), [](const auto &schema) {
+        return dynamic_cast<const CustomSchema *>(schema.get()) == nullptr &&
+               schema->keyPatterns() == QStringList{QStringLiteral("*")};
+    });
+    m_schemas.insert(position, std::make_shared<CustomSchema>(spec, std::move(regex)));
+    return std::nullopt;
+}
+
+std::shared_ptr<const LockSchema> SchemaRegistry::find(const QString &id) const
+{
+    for (const auto &schema : m_schemas) {
+        if (schema->id() == id)
+            return schema;
+    }
+    return nullptr;
+}
+
+std::optional<DecodedLock> SchemaRegistry::decode(const QByteArray &key, const RawEntry &entry) const
+{
+    for (const auto &schema : m_schemas) {
+        if (auto lock = schema->decode(key, entry))
+            return lock;
+    }
+    return std::nullopt;
+}
+
+} // namespace lockscope::inspect
