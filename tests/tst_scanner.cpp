@@ -1,0 +1,321 @@
+// Scanner against real 3-node groups: locks on 1, 2 and 3 nodes, differing tokens, no TTL, a
+// killed node, raw keys, batches larger than one pipeline, cancellation, a least-privilege user.
+
+#include "inspect/lockrecord.h"
+#include "inspect/scanner.h"
+#include "lock/locker.h"
+#include "lock/lockvalue.h"
+#include "lockfixture.h"
+
+#include <QTest>
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+
+using namespace lockscope;
+using namespace lockscope::inspect;
+using lockscope::test::ServerSet;
+
+namespace {
+
+QByteArray lockValue(const QByteArray &token, qint64 fence = 3)
+{
+    lock::LockValue value;
+    value.token = token;
+    value.fence = fence;
+    value.host = QStringLiteral("host-a");
+    value.pid = 42;
+    value.thread = QStringLiteral("worker-1");
+    value.acquiredAt = QDateTime::currentDateTimeUtc();
+    return value.encode();
+}
+
+const LockRecord *findRecord(const Snapshot &snapshot, const QByteArray &key)
+{
+    const auto found = std::ranges::find(snapshot.records, key, &LockRecord::key);
+    return found == snapshot.records.end() ? nullptr : &*found;
+}
+
+QStringList keysOf(const Snapshot &snapshot)
+{
+    QStringList keys;
+    for (const LockRecord &record : snapshot.records)
+        keys << QString::fromUtf8(record.key);
+    return keys;
+}
+
+bool pipelineSet(redis::Connection &connection, const QByteArray &prefix, int count)
+{
+    for (int i = 0; i < count; ++i) {
+        const QByteArray key = prefix + QByteArray::number(i).rightJustified(5, '0');
+        connection.append({QByteArrayView("SET"), key,
+                           lockValue("tok" + QByteArray::number(i) + "xxxxxxxxxxxxxxxx"),
+                           QByteArrayView("PX"), QByteArrayView("600000")});
+    }
+    if (!connection.flush())
+        return false;
+    for (int i = 0; i < count; ++i) {
+        auto reply = connection.readReply();
+        if (!reply || !reply->isOk())
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+class TestScanner : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void classifiesLocksAcrossThreeNodes()
+    {
+        LS_START_SERVERS(set, 3);
+        // On 3 nodes: taken by the lock library.
+        lock::Locker locker(set->configs());
+        lock::AcquireOptions acquire;
+        acquire.ttl = std::chrono::minutes(5);
+        acquire.label = QStringLiteral("nightly");
+        auto taken = locker.acquire("lock:on3", acquire);
+        QVERIFY2(taken.has_value(), test::describe(taken).constData());
+        // On 2 and 1 nodes, differing tokens, no TTL: written with SET.
+        const QByteArray t2 = lock::randomToken();
+        QVERIFY(set->set(0, "lock:on2", lockValue(t2), 60000));
+        QVERIFY(set->set(2, "lock:on2", lockValue(t2), 60000));
+        const QByteArray t1 = lock::randomToken();
+        QVERIFY(set->set(1, "lock:on1", lockValue(t1), 60000));
+        const QByteArray ta = lock::randomToken();
+        const QByteArray tb = lock::randomToken();
+        QVERIFY(set->set(0, "lock:differ", lockValue(ta, 1), 60000));
+        QVERIFY(set->set(1, "lock:differ", lockValue(tb, 2), 60000));
+        QVERIFY(set->set(2, "lock:differ", lockValue(tb, 2), 60000));
+        const QByteArray tn = lock::randomToken();
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(set->set(i, "lock:nottl", lockValue(tn)));
+        // Not locks.
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(set->set(i, "user:1", "hello"));
+            LS_VERIFY_OK(set->admin(i).command(
+                {QByteArrayView("RPUSH"), QByteArrayView("queue"), QByteArrayView("a")}));
+        }
+
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        std::mutex mutex;
+        std::vector<ScanProgress> progress;
+        const Snapshot snapshot = scanner.scan({}, 17, [&](const ScanProgress &p) {
+            const std::scoped_lock guard(mutex);
+            progress.push_back(p);
+        });
+        QCOMPARE(snapshot.generation, quint64(17));
+        QVERIFY(!snapshot.cancelled);
+        QCOMPARE(snapshot.nodes.size(), std::size_t(3));
+        for (const NodeScanResult &node : snapshot.nodes)
+            QVERIFY2(node.ok, qPrintable(node.error));
+        // Sorted by key; non-lock keys (and the fence counter) are not listed.
+        QCOMPARE(keysOf(snapshot), QStringList({QStringLiteral("lock:differ"), QStringLiteral("lock:nottl"),
+                                                QStringLiteral("lock:on1"), QStringLiteral("lock:on2"),
+                                                QStringLiteral("lock:on3")}));
+        QCOMPARE(std::ranges::count_if(progress, [](const ScanProgress &p) { return p.finished; }), 3);
+
+        const LockRecord *on3 = findRecord(snapshot, "lock:on3");
+        QVERIFY(on3);
+        QCOMPARE(on3->schema, QStringLiteral("lockscope"));
+        QCOMPARE(on3->token, taken->token);
+        QCOMPARE(on3->held, 3);
+        QCOMPARE(on3->of, 3);
+        QVERIFY(on3->quorum);
+        QVERIFY(on3->fence > 0);
+        QVERIFY(on3->minPttlMs > 0 && on3->minPttlMs <= 300000);
+        QVERIFY2(on3->anomalies.isEmpty(), qPrintable(on3->anomalies.join(',')));
+        QCOMPARE(on3->nodes.size(), std::size_t(3));
+        QCOMPARE(on3->nodes[0].node, ServerSet::nodeName(0));
+
+        const LockRecord *on2 = findRecord(snapshot, "lock:on2");
+        QCOMPARE(on2->held, 2);
+        QVERIFY(on2->quorum);
+        QVERIFY(on2->anomalies.isEmpty());
+        QVERIFY(!on2->nodes[1].present());
+        QVERIFY(on2->nodes[2].present());
+
+        const LockRecord *on1 = findRecord(snapshot, "lock:on1");
+        QCOMPARE(on1->held, 1);
+        QVERIFY(!on1->quorum);
+        QCOMPARE(on1->anomalies, QStringList{QLatin1String(anomaly::QuorumLost)});
+        QCOMPARE(on1->token, t1);
+
+        const LockRecord *differ = findRecord(snapshot, "lock:differ");
+        QCOMPARE(differ->token, tb);
+        QCOMPARE(differ->held, 2);
+        QCOMPARE(differ->fence, 2);
+        QCOMPARE(differ->anomalies, QStringList{QLatin1String(anomaly::TokensDiffer)});
+
+        const LockRecord *nottl = findRecord(snapshot, "lock:nottl");
+        QCOMPARE(nottl->held, 3);
+        QCOMPARE(nottl->minPttlMs, -1);
+        QCOMPARE(nottl->anomalies, QStringList{QLatin1String(anomaly::NoTtl)});
+    }
+
+    void explicitMatchListsRawKeys()
+    {
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(set->set(i, "user:1", "hello", 50000));
+            LS_VERIFY_OK(set->admin(i).command({QByteArrayView("HSET"), QByteArrayView("user:2"),
+                                                QByteArrayView("name"), QByteArrayView("bob")}));
+        }
+        LS_VERIFY_OK(
+            set->admin(0).command({QByteArrayView("RPUSH"), QByteArrayView("user:3"), QByteArrayView("a")}));
+        QVERIFY(set->set(0, "other", "x"));
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        ScanOptions options;
+        options.match = {QStringLiteral("user:*")};
+        const Snapshot snapshot = scanner.scan(options, 1);
+        QCOMPARE(keysOf(snapshot),
+                 QStringList({QStringLiteral("user:1"), QStringLiteral("user:2"), QStringLiteral("user:3")}));
+        const LockRecord *u1 = findRecord(snapshot, "user:1");
+        QVERIFY(u1->schema.isEmpty());
+        QVERIFY(u1->anomalies.contains(QLatin1String(anomaly::Undecoded)));
+        QCOMPARE(u1->held, 3);
+        QCOMPARE(u1->nodes[0].raw.value, QByteArray("hello"));
+        QCOMPARE(u1->nodes[0].raw.typeName, QStringLiteral("string"));
+        const LockRecord *u2 = findRecord(snapshot, "user:2");
+        QCOMPARE(u2->nodes[1].raw.type, RawEntry::Type::Hash);
+        QCOMPARE(u2->nodes[1].raw.fields.size(), std::size_t(1));
+        QCOMPARE(u2->nodes[1].raw.fields[0].second, QByteArray("bob"));
+        QCOMPARE(u2->nodes[1].raw.pttlMs, -1);
+        const LockRecord *u3 = findRecord(snapshot, "user:3");
+        QCOMPARE(u3->nodes[0].raw.type, RawEntry::Type::Other);
+        QCOMPARE(u3->nodes[0].raw.typeName, QStringLiteral("list"));
+        QCOMPARE(u3->held, 1);
+
+        // Two overlapping patterns: every key once.
+        options.match = {QStringLiteral("user:*"), QStringLiteral("user:1*")};
+        QCOMPARE(keysOf(scanner.scan(options, 2)).size(), 3);
+    }
+
+    void schemaSpecificPatternListsUndecoded()
+    {
+        LS_START_SERVERS(set, 1);
+        // ShedLock keys live under job-lock:*: a value no schema reads is still shown there.
+        QVERIFY(set->set(0, "job-lock:prod:nightly", "garbage", 50000));
+        QVERIFY(set->set(0, "plain", "garbage", 50000));
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        const Snapshot snapshot = scanner.scan({}, 1);
+        QCOMPARE(keysOf(snapshot), QStringList{QStringLiteral("job-lock:prod:nightly")});
+        QVERIFY(snapshot.records[0].anomalies.contains(QLatin1String(anomaly::Undecoded)));
+    }
+
+    void killedNodeIsUnreachableInEveryRecord()
+    {
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(set->set(i, "lock:a", lockValue("tokenaaaaaaaaaaaaaaaaa"), 60000));
+            QVERIFY(set->set(i, "lock:b", lockValue("tokenbbbbbbbbbbbbbbbbb"), 60000));
+        }
+        set->server(1).kill();
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        const Snapshot snapshot = scanner.scan({}, 1);
+        QVERIFY(!snapshot.cancelled);
+        QVERIFY(snapshot.nodes[0].ok);
+        QVERIFY(!snapshot.nodes[1].ok);
+        QVERIFY(!snapshot.nodes[1].error.isEmpty());
+        QVERIFY(snapshot.nodes[2].ok);
+        QCOMPARE(snapshot.records.size(), std::size_t(2));
+        for (const LockRecord &record : snapshot.records) {
+            QCOMPARE(record.held, 2);
+            QVERIFY(record.quorum);
+            QCOMPARE(record.anomalies, QStringList{QLatin1String(anomaly::NodeUnreachable)});
+            QVERIFY(!record.nodes[1].reachable);
+            QCOMPARE(record.nodes[1].node, ServerSet::nodeName(1));
+            QCOMPARE(record.nodes[1].error, snapshot.nodes[1].error);
+        }
+    }
+
+    void batchesLargerThanOnePipeline()
+    {
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(pipelineSet(set->admin(i), "lock:many:", 3000));
+        for (int i = 0; i < 500; ++i)
+            QVERIFY(set->set(0, "other:" + QByteArray::number(i), "v"));
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        ScanOptions options;
+        options.count = 200;
+        options.batch = 256;
+        std::atomic<int> callbacks{0};
+        const Snapshot snapshot = scanner.scan(options, 5, [&](const ScanProgress &) { ++callbacks; });
+        QCOMPARE(snapshot.records.size(), std::size_t(3000));
+        QVERIFY(callbacks.load() >= 3 * (3000 / 256));
+        QCOMPARE(snapshot.nodes[0].keysScanned, quint64(3500));
+        QCOMPARE(snapshot.nodes[1].keysScanned, quint64(3000));
+        QVERIFY(std::ranges::is_sorted(snapshot.records, {}, &LockRecord::key));
+        for (const LockRecord &record : snapshot.records) {
+            QCOMPARE(record.held, 3);
+            QCOMPARE(record.schema, QStringLiteral("lockscope"));
+        }
+        // A schema filter that nothing matches.
+        options.schema = QStringLiteral("redis-py");
+        QCOMPARE(scanner.scan(options, 6).records.size(), std::size_t(0));
+    }
+
+    void cancellation()
+    {
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(pipelineSet(set->admin(i), "lock:c:", 2000));
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        ScanOptions options;
+        options.count = 100;
+        options.batch = 100;
+        std::atomic<bool> cancel{false};
+        std::atomic<quint64> maxSeen{0};
+        const Snapshot snapshot = scanner.scan(
+            options, 9,
+            [&](const ScanProgress &p) {
+                maxSeen = std::max(maxSeen.load(), p.keysScanned);
+                cancel = true;
+            },
+            &cancel);
+        QVERIFY(snapshot.cancelled);
+        QVERIFY(snapshot.records.empty());
+        for (const NodeScanResult &node : snapshot.nodes)
+            QVERIFY(node.keysScanned < 2000);
+
+        std::atomic<bool> early{true};
+        const Snapshot none = scanner.scan(options, 10, {}, &early);
+        QVERIFY(none.cancelled);
+    }
+
+    void leastPrivilegeUser()
+    {
+        LS_START_SERVERS(set, 3);
+        std::vector<redis::NodeConfig> configs = set->configs();
+        for (int i = 0; i < 3; ++i) {
+            LS_VERIFY_OK(set->admin(i).command(
+                {QByteArrayView("ACL"), QByteArrayView("SETUSER"), QByteArrayView("scanner"),
+                 QByteArrayView("on"), QByteArrayView(">scan-pw"), QByteArrayView("+scan"),
+                 QByteArrayView("+type"), QByteArrayView("+pttl"), QByteArrayView("+get"),
+                 QByteArrayView("+hgetall"), QByteArrayView("+ping"), QByteArrayView("+hello"),
+                 QByteArrayView("+client|setname"), QByteArrayView("~*")}));
+            QVERIFY(set->set(i, "lock:acl", lockValue("tokenaclaclaclaclaclac"), 60000));
+            LS_VERIFY_OK(set->admin(i).command({QByteArrayView("HSET"), QByteArrayView("lock:hash"),
+                                                QByteArrayView("f"), QByteArrayView("v")}));
+            configs[std::size_t(i)].username = QStringLiteral("scanner");
+            configs[std::size_t(i)].password = QStringLiteral("scan-pw");
+        }
+        const Scanner scanner(configs, SchemaRegistry::builtins());
+        ScanOptions options;
+        options.match = {QStringLiteral("lock:*")};
+        const Snapshot snapshot = scanner.scan(options, 1);
+        for (const NodeScanResult &node : snapshot.nodes)
+            QVERIFY2(node.ok, qPrintable(node.error));
+        QCOMPARE(keysOf(snapshot), QStringList({QStringLiteral("lock:acl"), QStringLiteral("lock:hash")}));
+        QCOMPARE(snapshot.records[0].held, 3);
+        QCOMPARE(snapshot.records[0].schema, QStringLiteral("lockscope"));
+        QCOMPARE(snapshot.records[1].nodes[2].raw.type, RawEntry::Type::Hash);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestScanner)
+#include "tst_scanner.moc"
