@@ -206,9 +206,13 @@ void TestNodeGroup::mergeReplacesByName()
 
 void TestNodeGroup::defaultPathIsPerUserConfig()
 {
+    qunsetenv("LOCKSCOPE_CONFIG");
     const QString path = GroupConfig::defaultPath();
-    QVERIFY(path.endsWith(QStringLiteral("/groups.json")));
-    QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation)));
+    QVERIFY(path.endsWith(QStringLiteral("/lockscope/groups.json")));
+    QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)));
+    qputenv("LOCKSCOPE_CONFIG", "/tmp/elsewhere.json");
+    QCOMPARE(GroupConfig::defaultPath(), QStringLiteral("/tmp/elsewhere.json"));
+    qunsetenv("LOCKSCOPE_CONFIG");
 }
 
 QTEST_GUILESS_MAIN(TestNodeGroup)

@@ -140,8 +140,13 @@ QByteArray GroupConfig::toJson(bool includeSecrets) const
 
 QString GroupConfig::defaultPath()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) +
-           QStringLiteral("/groups.json");
+    // One file for every LockScope program (the app and lockctl have different application
+    // names): <config>/lockscope/groups.json, overridable with $LOCKSCOPE_CONFIG.
+    const QString overridden = qEnvironmentVariable("LOCKSCOPE_CONFIG");
+    if (!overridden.isEmpty())
+        return overridden;
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/lockscope/groups.json");
 }
 
 std::expected<GroupConfig, QString> GroupConfig::load(const QString &path)

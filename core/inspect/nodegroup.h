@@ -52,7 +52,8 @@ struct GroupConfig
     /// JSON of every group; passwords only with includeSecrets.
     QByteArray toJson(bool includeSecrets = false) const;
 
-    /// <AppConfigLocation>/groups.json
+    /// $LOCKSCOPE_CONFIG, else <GenericConfigLocation>/lockscope/groups.json (shared by the
+    /// app and lockctl).
     static QString defaultPath();
     /// Reads `path`; a missing file is an empty configuration, not an error.
     static std::expected<GroupConfig, QString> load(const QString &path);

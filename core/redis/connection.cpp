@@ -126,6 +126,7 @@ struct Connection::Private
     bool readFirst = false;      // last read filled the buffer: more may be waiting, skip poll()
     Clock::time_point lastReply; // when the last reply arrived (liveness check)
     std::chrono::milliseconds connectBudget{0}; // timeout of the connect in progress
+    bool pushMode = false;                      // subscribed: the server sends messages nobody asked for
     // Plain sockets block in recv() with SO_RCVTIMEO after connecting: one syscall per reply
     // instead of poll() + recv(), which is what keeps a round trip at bare-hiredis speed.
     bool blockingReads = false;
@@ -148,6 +149,7 @@ struct Connection::Private
         readFirst = false;
         blockingReads = false;
         recvTimeout = std::chrono::microseconds(-1);
+        pushMode = false;
     }
 
     /// Busy-polls for reply bytes for up to config.spin (and never past the deadline), if
@@ -214,7 +216,7 @@ struct Connection::Private
     Result<void> connect(std::chrono::milliseconds timeout);
     Result<void> ensureConnected();
     Result<void> writeAll(Clock::time_point deadline);
-    Result<RedisReply> read(Clock::time_point deadline);
+    Result<RedisReply> read(Clock::time_point deadline, bool stream = false);
 };
 
 Result<void> Connection::Private::finishConnect(int socketFd, Clock::time_point deadline, const QString &what)
@@ -435,7 +437,7 @@ Result<void> Connection::Private::connect(std::chrono::milliseconds timeout)
 
 Result<void> Connection::Private::ensureConnected()
 {
-    if (fd >= 0 && inflight == 0 && Clock::now() - lastReply > kLivenessCheckAfter) {
+    if (fd >= 0 && inflight == 0 && !pushMode && Clock::now() - lastReply > kLivenessCheckAfter) {
         // With nothing in flight, readable means the server closed the connection (restart,
         // idle timeout, CLIENT KILL) or sent an error before closing: reconnect before
         // writing, so that a command is never lost to a connection that is already dead.
@@ -510,8 +512,13 @@ Result<void> Connection::Private::writeAll(Clock::time_point deadline)
     return {};
 }
 
-Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
+Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool stream)
 {
+    // A command's reply that comes too late would be taken for the next command's, so a
+    // timeout closes the connection; a pub/sub stream has no such pairing and stays open.
+    auto timedOut = [this, stream](const QString &text) {
+        return stream ? fail(ErrorKind::Timeout, node, text) : broken(ErrorKind::Timeout, text);
+    };
     const QString timeoutText =
         QStringLiteral("no reply within %1 ms")
             .arg(std::max<qint64>(
@@ -524,13 +531,14 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
             auto *r = static_cast<redisReply *>(raw);
             RedisReply reply = convert(r);
             freeReplyObject(r);
-            --inflight;
+            if (inflight > 0)
+                --inflight;
             lastReply = Clock::now();
             return reply;
         }
         char buffer[16384];
         bool tryFirst = readFirst || (tls && tls->hasPending());
-        if (!tryFirst && config.spin.count() > 0)
+        if (!tryFirst && config.spin.count() > 0 && !stream)
             tryFirst = spinUntilReadable(deadline);
         bool blockInRecv = false;
         if (!tryFirst && blockingReads) {
@@ -540,7 +548,7 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
         if (!tryFirst && !blockInRecv) {
             const int ready = waitFd(fd, POLLIN, deadline);
             if (ready == 0)
-                return broken(ErrorKind::Timeout, timeoutText);
+                return timedOut(timeoutText);
             if (ready < 0)
                 return broken(ErrorKind::Io, errnoText(errno));
         }
@@ -568,7 +576,7 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline)
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
                     readFirst = false;
                     if (blockInRecv && Clock::now() >= deadline)
-                        return broken(ErrorKind::Timeout, timeoutText);
+                        return timedOut(timeoutText);
                     continue;
                 }
                 const int error = errno;
@@ -669,6 +677,23 @@ Result<RedisReply> Connection::readReply(std::chrono::steady_clock::time_point d
             return std::unexpected(f.error());
     }
     return d->read(deadline);
+}
+
+Result<std::optional<RedisReply>> Connection::readPush(std::chrono::milliseconds wait)
+{
+    if (d->fd < 0)
+        return fail(ErrorKind::ConnectionClosed, d->node, QStringLiteral("not connected (subscribe first)"));
+    if (d->queued > 0) {
+        if (auto f = flush(); !f)
+            return std::unexpected(f.error());
+    }
+    d->pushMode = true;
+    auto reply = d->read(Clock::now() + wait, true);
+    if (!reply && reply.error().kind == ErrorKind::Timeout && d->fd >= 0)
+        return std::optional<RedisReply>();
+    if (!reply)
+        return std::unexpected(reply.error());
+    return std::optional<RedisReply>(std::move(*reply));
 }
 
 Result<std::vector<RedisReply>> Connection::pipeline(std::span<const std::vector<QByteArray>> commands)

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -64,6 +65,11 @@ public:
     /// Same, waiting until `deadline` instead of one command timeout (a Redlock attempt
     /// bounds every node by a timeout much shorter than the lock's TTL).
     Result<RedisReply> readReply(std::chrono::steady_clock::time_point deadline);
+
+    /// Pub/sub: after SUBSCRIBE / PSUBSCRIBE (append + flush, then readReply for each
+    /// confirmation), returns the next message the server pushes, or nullopt when none came
+    /// within `wait`. Unlike a command timeout, that leaves the connection open.
+    Result<std::optional<RedisReply>> readPush(std::chrono::milliseconds wait);
 
     /// Sends all commands in one write and reads all replies. Error replies stay in place.
     Result<std::vector<RedisReply>> pipeline(std::span<const std::vector<QByteArray>> commands);
