@@ -13,6 +13,8 @@ packages=(
     libhiredis-dev libssl-dev openssl
     # real servers for tests, demo mode and benchmarks (redis-benchmark is in redis-tools)
     redis-server redis-tools
+    # a real lock library for the inspector's schema tests (redis-py's Lock)
+    python3 python3-redis
     # headless GUI runs and screenshots
     xvfb xauth
     libgl-dev
