@@ -4,12 +4,15 @@
 #include "options.h"
 #include "output.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <algorithm>
 #include <bench/lockbench.h>
 #include <chrono>
 #include <cmath>
+#include <inspect/scanner.h>
+#include <malloc.h>
 #include <redis/connection.h>
 #include <util/duration.h>
 #include <vector>
@@ -467,6 +470,144 @@ int runBenchLock(Invocation &invocation)
     return exitcode::Ok;
 }
 
+// --- bench snapshot ---------------------------------------------------------------------------
+
+const QCommandLineOption SnapshotCountOption(QStringLiteral("count"), QStringLiteral("SCAN COUNT hint."),
+                                             QStringLiteral("N"), QStringLiteral("1000"));
+const QCommandLineOption SnapshotBatchOption(QStringLiteral("batch"),
+                                             QStringLiteral("Keys per pipelined PTTL + GET round trip."),
+                                             QStringLiteral("N"), QStringLiteral("512"));
+const QCommandLineOption SnapshotMatchOption(QStringLiteral("match"),
+                                             QStringLiteral("SCAN MATCH glob (default: the schemas' own)."),
+                                             QStringLiteral("PATTERN"));
+
+QList<QCommandLineOption> benchSnapshotOptions()
+{
+    return {nodesOption(), SnapshotCountOption, SnapshotBatchOption, SnapshotMatchOption,
+            jsonOption(),  timeoutOption(),     helpOption()};
+}
+
+QString benchSnapshotHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl bench snapshot --nodes URL[,URL...] [--count N] [--batch N] [--json]"),
+        QStringLiteral("Times one full inspector snapshot of a node group, as 'lockctl list' takes it:\n"
+                       "SCAN on every node in parallel, PTTL + GET in pipelined batches, decoding by\n"
+                       "the built-in schemas, one record per key aggregated across the nodes. Prints\n"
+                       "the seconds, the records and the memory per record, measured two ways while\n"
+                       "the snapshot is alive: the heap in use (glibc mallinfo2) and the resident set\n"
+                       "size (VmRSS), each after minus before, divided by the records."),
+        benchSnapshotOptions(),
+        QStringLiteral(
+            "Exit codes: 0 done, 1 a node failed, 2 usage error or malformed URL.\n"
+            "See scripts/bench-snapshot.sh for the 3 x (100,000 locks + 50,000 other keys) set-up."));
+}
+
+/// Bytes of heap in use (glibc's allocator statistics).
+qint64 heapInUse()
+{
+    const struct mallinfo2 info = mallinfo2();
+    return qint64(info.uordblks) + qint64(info.hblkhd);
+}
+
+/// Resident set size of this process, from /proc/self/status (0 when unavailable).
+qint64 residentBytes()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').front().toLongLong() * 1024;
+    }
+    return 0;
+}
+
+int runBenchSnapshot(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("bench snapshot");
+    QCommandLineParser parser;
+    if (auto stop = parseArguments(parser, invocation.args, benchSnapshotOptions(), command,
+                                   benchSnapshotHelp(), out))
+        return *stop;
+    if (!parser.positionalArguments().isEmpty()) {
+        out.error(QStringLiteral("bench snapshot: unexpected argument '%1' (nodes go in --nodes)")
+                      .arg(parser.positionalArguments().front()));
+        return exitcode::Usage;
+    }
+    const auto count = parsePositive(parser.value(SnapshotCountOption));
+    const auto batch = parsePositive(parser.value(SnapshotBatchOption));
+    if (!count || !batch || *count > 1'000'000 || *batch > 100'000) {
+        out.error(QStringLiteral("bench snapshot: --count and --batch take a positive integer"));
+        return exitcode::Usage;
+    }
+    auto nodes = resolveNodes(parser, command, out);
+    if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+
+    lockscope::inspect::ScanOptions options;
+    options.count = static_cast<int>(*count);
+    options.batch = static_cast<int>(*batch);
+    options.match = parser.values(SnapshotMatchOption);
+    const lockscope::inspect::Scanner scanner(*nodes, lockscope::inspect::SchemaRegistry::builtins());
+
+    const qint64 heapBefore = heapInUse();
+    const qint64 rssBefore = residentBytes();
+    const Clock::time_point start = Clock::now();
+    const lockscope::inspect::Snapshot snapshot = scanner.scan(options, 1);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const qint64 heapAfter = heapInUse();
+    const qint64 rssAfter = residentBytes();
+
+    int code = exitcode::Ok;
+    quint64 keysScanned = 0;
+    for (const auto &node : snapshot.nodes) {
+        keysScanned += node.keysScanned;
+        if (!node.ok) {
+            out.error(QStringLiteral("bench snapshot: %1").arg(node.error));
+            code = exitcode::NodeFailure;
+        }
+    }
+    const qint64 records = qint64(snapshot.records.size());
+    qint64 decoded = 0;
+    for (const auto &record : snapshot.records)
+        decoded += record.schema.isEmpty() ? 0 : 1;
+    const double heapPerRecord = records > 0 ? double(heapAfter - heapBefore) / double(records) : 0;
+    const double rssPerRecord = records > 0 ? double(rssAfter - rssBefore) / double(records) : 0;
+
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonArray nodeNames;
+        for (const NodeConfig &node : *nodes)
+            nodeNames.append(node.label());
+        out.json(QJsonObject{
+            {QStringLiteral("benchmark"), QStringLiteral("snapshot")},
+            {QStringLiteral("nodes"), nodeNames},
+            {QStringLiteral("count"), options.count},
+            {QStringLiteral("batch"), options.batch},
+            {QStringLiteral("seconds"), seconds},
+            {QStringLiteral("keys_scanned"), qint64(keysScanned)},
+            {QStringLiteral("records"), records},
+            {QStringLiteral("decoded"), decoded},
+            {QStringLiteral("heap_bytes"), heapAfter - heapBefore},
+            {QStringLiteral("heap_bytes_per_record"), heapPerRecord},
+            {QStringLiteral("rss_bytes"), rssAfter - rssBefore},
+            {QStringLiteral("rss_bytes_per_record"), rssPerRecord},
+        });
+        return code;
+    }
+    Table table({QStringLiteral("METRIC"), QStringLiteral("VALUE")});
+    table.addRow({QStringLiteral("nodes"), QString::number(nodes->size())});
+    table.addRow({QStringLiteral("elapsed"), QStringLiteral("%1 s").arg(seconds, 0, 'f', 3)});
+    table.addRow({QStringLiteral("keys scanned"), QString::number(keysScanned)});
+    table.addRow({QStringLiteral("records"), QString::number(records)});
+    table.addRow({QStringLiteral("decoded"), QString::number(decoded)});
+    table.addRow({QStringLiteral("heap per record"), QStringLiteral("%1 B").arg(heapPerRecord, 0, 'f', 0)});
+    table.addRow({QStringLiteral("RSS per record"), QStringLiteral("%1 B").arg(rssPerRecord, 0, 'f', 0)});
+    out.write(table.render());
+    return code;
+}
+
 const std::vector<Subcommand> &subcommands()
 {
     static const std::vector<Subcommand> list{
@@ -475,6 +616,9 @@ const std::vector<Subcommand> &subcommands()
          benchLockHelp(), runBenchLock},
         {QStringLiteral("ping"), QStringLiteral("PING round trips of one client on one connection"),
          benchPingHelp(), runBenchPing},
+        {QStringLiteral("snapshot"),
+         QStringLiteral("one full inspector snapshot of a node group: seconds and memory per record"),
+         benchSnapshotHelp(), runBenchSnapshot},
     };
     return list;
 }
@@ -522,8 +666,8 @@ Command benchCommand()
 {
     return Command{
         .name = QStringLiteral("bench"),
-        .summary =
-            QStringLiteral("Benchmarks: lock cycles vs bare hiredis ('bench lock'), PING ('bench ping')"),
+        .summary = QStringLiteral(
+            "Benchmarks: lock cycles vs bare hiredis ('bench lock'), PING, inspector snapshot"),
         .help = benchHelp(),
         .run = runBench,
     };

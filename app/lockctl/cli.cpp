@@ -2,6 +2,7 @@
 
 #include "benchcommand.h"
 #include "exitcode.h"
+#include "listcommands.h"
 #include "lockcommands.h"
 #include "pingcommand.h"
 
@@ -16,6 +17,8 @@ Cli::Cli()
     m_commands.push_back(extendCommand());
     m_commands.push_back(releaseCommand());
     m_commands.push_back(ttlCommand());
+    m_commands.push_back(listCommand());
+    m_commands.push_back(showCommand());
     m_commands.push_back(benchCommand());
 }
 

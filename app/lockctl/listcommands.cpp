@@ -1,0 +1,474 @@
+#include "listcommands.h"
+
+#include "exitcode.h"
+#include "options.h"
+#include "output.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <algorithm>
+#include <inspect/lockrecord.h>
+#include <inspect/scanner.h>
+#include <redis/connection.h>
+#include <thread>
+#include <util/duration.h>
+#include <vector>
+
+namespace lockctl {
+
+using lockscope::inspect::LockRecord;
+using lockscope::inspect::NodeEntry;
+using lockscope::inspect::RawEntry;
+using lockscope::inspect::Scanner;
+using lockscope::inspect::ScanOptions;
+using lockscope::inspect::SchemaRegistry;
+using lockscope::inspect::Snapshot;
+using lockscope::redis::Connection;
+using lockscope::redis::NodeConfig;
+using lockscope::redis::RedisReply;
+
+namespace {
+
+const QCommandLineOption
+    MatchOption(QStringLiteral("match"),
+                QStringLiteral("SCAN MATCH glob; may be repeated. Given explicitly, every matching key is "
+                               "listed, raw when no schema reads it. Default: the schemas' own patterns."),
+                QStringLiteral("PATTERN"));
+const QCommandLineOption SchemaOption(QStringLiteral("schema"),
+                                      QStringLiteral("Only locks of this schema (lockscope, redis-py, "
+                                                     "node-redlock, redsync, redisson-rlock, ...)."),
+                                      QStringLiteral("S"));
+const QCommandLineOption CountOption(QStringLiteral("count"), QStringLiteral("SCAN COUNT hint per call."),
+                                     QStringLiteral("N"), QStringLiteral("1000"));
+const QCommandLineOption CsvOption(QStringLiteral("csv"), QStringLiteral("Print CSV instead of a table."));
+
+QString nodesFooter()
+{
+    return QStringLiteral(
+        "Nodes: --nodes URL[,URL...] (repeatable), else $LOCKSCOPE_NODES; see 'lockctl --help' for URLs.\n"
+        "Read-only: sends SCAN, TYPE, PTTL, GET and HGETALL only (never KEYS, never a write), so a user\n"
+        "with '+scan +type +pttl +get +hgetall ~*' can run it.");
+}
+
+QList<QCommandLineOption> listOptions()
+{
+    return {nodesOption(), MatchOption, SchemaOption,    CountOption,
+            jsonOption(),  CsvOption,   timeoutOption(), helpOption()};
+}
+
+QString listHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl list [--nodes URL,...] [--match PATTERN]... [--schema S] [--count N] "
+                       "[--json|--csv]"),
+        QStringLiteral("Lists the locks of a node group: one SCAN cursor per node, all nodes in parallel,\n"
+                       "TTLs and values fetched in pipelined batches, decoded by the lock schemas\n"
+                       "(LockScope, Redisson, ShedLock, redis-py, node-redlock, go-redsync, ...), then one\n"
+                       "row per key aggregated across the nodes. HELD is k/N: nodes holding the majority\n"
+                       "token. Anomalies: no-ttl, tokens-differ, quorum-lost, node-unreachable, undecoded.\n"
+                       "--json prints an array of records (key, schema, owner, token, fence, held, of,\n"
+                       "quorum, ttl_ms (-1: no TTL), nodes [{node, present, pttl_ms, value, error}],\n"
+                       "anomalies)."),
+        listOptions(),
+        nodesFooter() + QStringLiteral("\nExit codes: 0 done, 1 a node could not be read (the others are "
+                                       "still listed), 2 usage error."));
+}
+
+QList<QCommandLineOption> showOptions()
+{
+    return {nodesOption(), jsonOption(), timeoutOption(), helpOption()};
+}
+
+QString showHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl show KEY [--nodes URL,...] [--json]"),
+        QStringLiteral("What every node holds under KEY: type, PTTL and value (GET, or HGETALL for a hash),\n"
+                       "decoded by the lock schemas, and the record aggregated across the nodes."),
+        showOptions(),
+        nodesFooter() + QStringLiteral("\nExit codes: 0 done, 1 a node could not be read, 2 usage error, "
+                                       "4 no node holds KEY."));
+}
+
+// --- rendering --------------------------------------------------------------------------------
+
+QJsonValue orNull(const QString &text)
+{
+    return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
+}
+
+QString typeName(const NodeEntry &entry)
+{
+    if (!entry.reachable)
+        return QStringLiteral("?");
+    if (entry.raw.type == RawEntry::Type::Missing)
+        return QStringLiteral("none");
+    return entry.raw.typeName;
+}
+
+QJsonValue valueJson(const RawEntry &raw)
+{
+    switch (raw.type) {
+    case RawEntry::Type::String:
+        return QString::fromUtf8(raw.value);
+    case RawEntry::Type::Hash: {
+        QJsonObject fields;
+        for (const auto &[field, value] : raw.fields)
+            fields.insert(QString::fromUtf8(field), QString::fromUtf8(value));
+        return fields;
+    }
+    case RawEntry::Type::Other:
+    case RawEntry::Type::Missing:
+        break;
+    }
+    return QJsonValue(QJsonValue::Null);
+}
+
+QString valueText(const RawEntry &raw)
+{
+    switch (raw.type) {
+    case RawEntry::Type::String:
+        return QString::fromUtf8(raw.value);
+    case RawEntry::Type::Hash: {
+        QStringList parts;
+        for (const auto &[field, value] : raw.fields)
+            parts << QStringLiteral("%1=%2").arg(QString::fromUtf8(field), QString::fromUtf8(value));
+        return QStringLiteral("{%1}").arg(parts.join(QStringLiteral(", ")));
+    }
+    case RawEntry::Type::Other:
+        return QStringLiteral("(%1)").arg(raw.typeName);
+    case RawEntry::Type::Missing:
+        break;
+    }
+    return QStringLiteral("-");
+}
+
+QJsonObject recordJson(const LockRecord &record)
+{
+    QJsonArray nodes;
+    for (const NodeEntry &entry : record.nodes) {
+        QJsonObject node{
+            {QStringLiteral("node"), entry.node},
+            {QStringLiteral("reachable"), entry.reachable},
+            {QStringLiteral("present"), entry.present()},
+            {QStringLiteral("type"), entry.reachable ? QJsonValue(typeName(entry)) : QJsonValue()},
+            {QStringLiteral("pttl_ms"), entry.present() ? QJsonValue(entry.raw.pttlMs) : QJsonValue()},
+            {QStringLiteral("value"), entry.present() ? valueJson(entry.raw) : QJsonValue()},
+            {QStringLiteral("schema"), entry.decoded ? orNull(entry.decoded->schema) : QJsonValue()},
+            {QStringLiteral("token"),
+             entry.decoded ? QJsonValue(QString::fromUtf8(entry.decoded->token)) : QJsonValue()},
+            {QStringLiteral("error"), orNull(entry.error)},
+        };
+        nodes.append(node);
+    }
+    return QJsonObject{
+        {QStringLiteral("key"), QString::fromUtf8(record.key)},
+        {QStringLiteral("schema"), orNull(record.schema)},
+        {QStringLiteral("owner"), orNull(record.owner)},
+        {QStringLiteral("token"),
+         record.held > 0 ? QJsonValue(QString::fromUtf8(record.token)) : QJsonValue()},
+        {QStringLiteral("fence"), record.fence >= 0 ? QJsonValue(record.fence) : QJsonValue()},
+        {QStringLiteral("hold_count"), record.holdCount >= 0 ? QJsonValue(record.holdCount) : QJsonValue()},
+        {QStringLiteral("mode"), orNull(record.mode)},
+        {QStringLiteral("held"), record.held},
+        {QStringLiteral("of"), record.of},
+        {QStringLiteral("quorum"), record.quorum},
+        {QStringLiteral("ttl_ms"), record.minPttlMs},
+        {QStringLiteral("read_at"), record.readAt.toString(Qt::ISODateWithMs)},
+        {QStringLiteral("nodes"), nodes},
+        {QStringLiteral("anomalies"), QJsonArray::fromStringList(record.anomalies)},
+    };
+}
+
+QString ttlText(const LockRecord &record)
+{
+    if (record.held == 0)
+        return QStringLiteral("-");
+    if (record.minPttlMs < 0)
+        return QStringLiteral("none");
+    return lockscope::formatDuration(std::chrono::milliseconds(record.minPttlMs));
+}
+
+QString abbreviate(const QByteArray &token)
+{
+    const QString text = QString::fromUtf8(token);
+    return text.size() > 14 ? text.left(12) + QStringLiteral("…") : text;
+}
+
+QString orDash(const QString &text)
+{
+    return text.isEmpty() ? QStringLiteral("-") : text;
+}
+
+QStringList recordRow(const LockRecord &record, bool fullToken)
+{
+    return {QString::fromUtf8(record.key),
+            orDash(record.schema),
+            orDash(record.owner),
+            ttlText(record),
+            QStringLiteral("%1/%2").arg(record.held).arg(record.of),
+            record.fence >= 0 ? QString::number(record.fence) : QStringLiteral("-"),
+            fullToken ? QString::fromUtf8(record.token) : orDash(abbreviate(record.token)),
+            record.anomalies.isEmpty() ? QStringLiteral("-") : record.anomalies.join(QLatin1Char(','))};
+}
+
+const QStringList &recordHeaders()
+{
+    static const QStringList headers{QStringLiteral("KEY"),   QStringLiteral("SCHEMA"),
+                                     QStringLiteral("OWNER"), QStringLiteral("TTL"),
+                                     QStringLiteral("HELD"),  QStringLiteral("FENCE"),
+                                     QStringLiteral("TOKEN"), QStringLiteral("ANOMALIES")};
+    return headers;
+}
+
+QString csvField(const QString &text)
+{
+    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
+        !text.contains(QLatin1Char('\n')) && !text.contains(QLatin1Char('\r')))
+        return text;
+    QString quoted = text;
+    quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+QString csvLine(const QStringList &cells)
+{
+    QStringList fields;
+    for (const QString &cell : cells)
+        fields << csvField(cell);
+    return fields.join(QLatin1Char(',')) + QLatin1Char('\n');
+}
+
+// --- list -------------------------------------------------------------------------------------
+
+int runList(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("list");
+    QCommandLineParser parser;
+    if (auto stop = parseArguments(parser, invocation.args, listOptions(), command, listHelp(), out))
+        return *stop;
+    if (!parser.positionalArguments().isEmpty()) {
+        out.error(QStringLiteral("list: unexpected argument '%1' (see 'lockctl help list')")
+                      .arg(parser.positionalArguments().front()));
+        return exitcode::Usage;
+    }
+    if (parser.isSet(jsonOption()) && parser.isSet(CsvOption)) {
+        out.error(QStringLiteral("list: --json and --csv exclude each other"));
+        return exitcode::Usage;
+    }
+    const auto count = parsePositive(parser.value(CountOption));
+    if (!count || *count > 1'000'000) {
+        out.error(QStringLiteral("list: --count takes a positive integer (at most 1000000)"));
+        return exitcode::Usage;
+    }
+    SchemaRegistry registry = SchemaRegistry::builtins();
+    const QString schema = parser.value(SchemaOption);
+    if (!schema.isEmpty() && !registry.find(schema)) {
+        QStringList ids;
+        for (const auto &known : registry.schemas())
+            ids << known->id();
+        out.error(QStringLiteral("list: unknown schema '%1' (known: %2)")
+                      .arg(schema, ids.join(QStringLiteral(", "))));
+        return exitcode::Usage;
+    }
+    auto nodes = resolveNodes(parser, command, out);
+    if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+
+    ScanOptions options;
+    options.match = parser.values(MatchOption);
+    options.schema = schema;
+    options.count = static_cast<int>(*count);
+    const Scanner scanner(std::move(*nodes), std::move(registry));
+    const Snapshot snapshot = scanner.scan(options, 1);
+
+    int code = exitcode::Ok;
+    for (const auto &node : snapshot.nodes) {
+        if (!node.ok) {
+            out.error(node.error);
+            code = exitcode::NodeFailure;
+        }
+    }
+    if (parser.isSet(jsonOption())) {
+        QJsonArray records;
+        for (const LockRecord &record : snapshot.records)
+            records.append(recordJson(record));
+        out.json(records);
+    } else if (parser.isSet(CsvOption)) {
+        QString text = csvLine(recordHeaders());
+        for (const LockRecord &record : snapshot.records)
+            text += csvLine(recordRow(record, true));
+        out.write(text);
+    } else {
+        Table table(recordHeaders());
+        table.setAlignment(3, Table::Align::Right);
+        table.setAlignment(4, Table::Align::Right);
+        table.setAlignment(5, Table::Align::Right);
+        for (const LockRecord &record : snapshot.records)
+            table.addRow(recordRow(record, false));
+        out.write(table.render());
+    }
+    return code;
+}
+
+// --- show -------------------------------------------------------------------------------------
+
+/// TYPE + PTTL in one round trip, then GET or HGETALL.
+NodeEntry readKey(const NodeConfig &config, const QByteArray &key, const SchemaRegistry &registry)
+{
+    NodeEntry entry;
+    entry.node = config.label();
+    const auto fail = [&](const QString &error) {
+        entry.reachable = false;
+        entry.error = error;
+        entry.raw = RawEntry{};
+        return entry;
+    };
+    Connection connection(config);
+    connection.append({QByteArrayView("TYPE"), key});
+    connection.append({QByteArrayView("PTTL"), key});
+    if (auto flushed = connection.flush(); !flushed)
+        return fail(flushed.error().toString());
+    auto type = connection.readReply();
+    if (!type)
+        return fail(type.error().toString());
+    auto pttl = connection.readReply();
+    if (!pttl)
+        return fail(pttl.error().toString());
+    if (type->isError() || pttl->isError())
+        return fail(QStringLiteral("%1: %2").arg(
+            entry.node, QString::fromUtf8(type->isError() ? type->bytes() : pttl->bytes())));
+    RawEntry &raw = entry.raw;
+    raw.typeName = QString::fromUtf8(type->bytes());
+    raw.pttlMs = pttl->integer();
+    if (raw.typeName == QLatin1String("none")) {
+        raw = RawEntry{};
+        return entry;
+    }
+    const bool hash = raw.typeName == QLatin1String("hash");
+    if (raw.typeName == QLatin1String("string") || hash) {
+        auto value = connection.command({QByteArrayView(hash ? "HGETALL" : "GET"), key});
+        if (!value)
+            return fail(value.error().toString());
+        if (hash) {
+            raw.type = RawEntry::Type::Hash;
+            const auto &elements = value->elements();
+            for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
+                raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
+        } else if (value->isNil()) {
+            raw = RawEntry{};
+            return entry;
+        } else {
+            raw.type = RawEntry::Type::String;
+            raw.value = value->bytes();
+        }
+    } else {
+        raw.type = RawEntry::Type::Other;
+    }
+    entry.decoded = registry.decode(key, raw);
+    return entry;
+}
+
+int runShow(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("show");
+    QCommandLineParser parser;
+    if (auto stop = parseArguments(parser, invocation.args, showOptions(), command, showHelp(), out))
+        return *stop;
+    if (parser.positionalArguments().size() != 1) {
+        out.error(QStringLiteral("show: expected exactly one KEY (see 'lockctl help show')"));
+        return exitcode::Usage;
+    }
+    const QByteArray key = parser.positionalArguments().front().toUtf8();
+    auto nodes = resolveNodes(parser, command, out);
+    if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+    const SchemaRegistry registry = SchemaRegistry::builtins();
+
+    std::vector<NodeEntry> entries(nodes->size());
+    {
+        std::vector<std::jthread> threads;
+        threads.reserve(nodes->size());
+        for (std::size_t i = 0; i < nodes->size(); ++i)
+            threads.emplace_back([&, i] { entries[i] = readKey((*nodes)[i], key, registry); });
+    }
+    int code = exitcode::Ok;
+    for (const NodeEntry &entry : entries) {
+        if (!entry.reachable) {
+            out.error(entry.error);
+            code = exitcode::NodeFailure;
+        }
+    }
+    const LockRecord record = lockscope::inspect::aggregate(key, std::move(entries));
+    const bool anywhere = std::ranges::any_of(record.nodes, &NodeEntry::present);
+    if (code == exitcode::Ok && !anywhere)
+        code = exitcode::NotHeld;
+
+    if (parser.isSet(jsonOption())) {
+        out.json(recordJson(record));
+        return code;
+    }
+    QList<std::pair<QString, QString>> rows{
+        {QStringLiteral("key"), QString::fromUtf8(record.key)},
+        {QStringLiteral("schema"), orDash(record.schema)},
+        {QStringLiteral("owner"), orDash(record.owner)},
+        {QStringLiteral("token"), orDash(QString::fromUtf8(record.token))},
+        {QStringLiteral("fence"), record.fence >= 0 ? QString::number(record.fence) : QStringLiteral("-")},
+        {QStringLiteral("held"), QStringLiteral("%1/%2 (quorum %3)")
+                                     .arg(record.held)
+                                     .arg(record.of)
+                                     .arg(record.quorum ? QStringLiteral("held") : QStringLiteral("lost"))},
+        {QStringLiteral("ttl"), ttlText(record)},
+        {QStringLiteral("anomalies"),
+         record.anomalies.isEmpty() ? QStringLiteral("-") : record.anomalies.join(QLatin1Char(','))},
+    };
+    if (record.holdCount >= 0)
+        rows.append({QStringLiteral("hold count"), QString::number(record.holdCount)});
+    if (!record.mode.isEmpty())
+        rows.append({QStringLiteral("mode"), record.mode});
+    qsizetype width = 0;
+    for (const auto &row : rows)
+        width = std::max(width, row.first.size());
+    QString text;
+    for (const auto &[name, value] : rows)
+        text += QStringLiteral("%1  %2\n").arg(name.leftJustified(width), value);
+    out.write(text);
+    out.line();
+    Table table({QStringLiteral("NODE"), QStringLiteral("TYPE"), QStringLiteral("PTTL"),
+                 QStringLiteral("SCHEMA"), QStringLiteral("VALUE")});
+    table.setAlignment(2, Table::Align::Right);
+    for (const NodeEntry &entry : record.nodes) {
+        table.addRow({entry.node, typeName(entry),
+                      entry.present() ? QString::number(entry.raw.pttlMs) : QStringLiteral("-"),
+                      entry.decoded ? entry.decoded->schema : QStringLiteral("-"),
+                      entry.reachable ? valueText(entry.raw) : QStringLiteral("error: ") + entry.error});
+    }
+    out.write(table.render());
+    return code;
+}
+
+} // namespace
+
+Command listCommand()
+{
+    return Command{
+        .name = QStringLiteral("list"),
+        .summary = QStringLiteral("List the locks of a node group: owner, TTL, held k/N, anomalies"),
+        .help = listHelp(),
+        .run = runList,
+    };
+}
+
+Command showCommand()
+{
+    return Command{
+        .name = QStringLiteral("show"),
+        .summary = QStringLiteral("Show what every node holds under one key, decoded"),
+        .help = showHelp(),
+        .run = runShow,
+    };
+}
+
+} // namespace lockctl

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Inspector snapshot speed: 3 nodes, each with LOCKS LockScope-format lock keys (TTL 10 min) mixed
+# with OTHER non-lock keys; times `lockctl bench snapshot` (SCAN + pipelined PTTL/GET + decoding +
+# aggregation across the nodes) RUNS times and prints the seconds and the memory per record.
+#
+#   bash scripts/bench-snapshot.sh [-l LOCKS] [-o OTHER] [-r RUNS]
+#
+# Defaults: 100000 locks + 50000 other keys per node, 3 runs. Starts its own redis-server
+# processes on free loopback ports (never 6379) and stops them on exit; loads them with
+# redis-cli --pipe. Uses $LOCKCTL, else build/app/lockctl/lockctl, else build-scan/..., build-cli/...
+set -euo pipefail
+
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$LOCKSCOPE_ROOT"
+
+locks=100000
+other=50000
+runs=3
+while getopts "l:o:r:h" option; do
+    case "$option" in
+    l) locks="$OPTARG" ;;
+    o) other="$OPTARG" ;;
+    r) runs="$OPTARG" ;;
+    *)
+        sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+        exit 2
+        ;;
+    esac
+done
+
+lockctl="${LOCKCTL:-}"
+if [[ -z "$lockctl" ]]; then
+    for candidate in build/app/lockctl/lockctl build-scan/app/lockctl/lockctl build-cli/app/lockctl/lockctl; do
+        if [[ -x "$candidate" ]]; then
+            lockctl="$candidate"
+            break
+        fi
+    done
+fi
+if [[ -z "$lockctl" || ! -x "$lockctl" ]]; then
+    echo "bench-snapshot: lockctl not found; build it first or set LOCKCTL" >&2
+    exit 2
+fi
+for tool in redis-server redis-cli python3; do
+    command -v "$tool" >/dev/null || {
+        echo "bench-snapshot: $tool is missing (bash scripts/install-deps.sh)" >&2
+        exit 2
+    }
+done
+
+work="$(mktemp -d -t lockscope-bench-snapshot.XXXXXX)"
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    local port
+    while true; do
+        port=$((20000 + RANDOM % 40000))
+        ((port == 6379)) && continue
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+}
+
+# start_server NAME: sets server_port once the server answers PING.
+server_port=
+start_server() {
+    local name="$1" attempt port pid _
+    for attempt in 1 2 3 4 5; do
+        port="$(free_port)"
+        mkdir -p "$work/$name"
+        redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+            --dir "$work/$name" --logfile "$work/$name/redis.log" </dev/null >/dev/null 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            if [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]]; then
+                pids+=("$pid")
+                server_port="$port"
+                return
+            fi
+            sleep 0.1
+        done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        echo "bench-snapshot: $name on port $port did not come up (attempt $attempt)" >&2
+    done
+    exit 1
+}
+
+# RESP for redis-cli --pipe: LOCKS LockScope values (SET key value PX 600000) and OTHER plain
+# keys, interleaved so that SCAN sees them mixed.
+python3 - "$locks" "$other" >"$work/load.resp" <<'EOF'
+import base64, os, sys
+locks, other = int(sys.argv[1]), int(sys.argv[2])
+out = sys.stdout.buffer
+def cmd(*args):
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    out.write(b"".join(parts))
+for i in range(max(locks, other)):
+    if i < locks:
+        token = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=")
+        value = (b"ls1 tok=%s fence=%d host=web-%d pid=%d thr=worker-%d at=2026-11-23T06:00:00.123Z "
+                 b"label=job%%20%d" % (token, i + 1, i % 16, 4000 + i % 97, i % 8, i))
+        cmd(b"SET", b"app:lock:%d" % i, value, b"PX", b"600000")
+    if i < other:
+        cmd(b"SET", b"cache:item:%d" % i, b"payload-%d" % i)
+EOF
+
+urls=()
+for n in 1 2 3; do
+    start_server "node$n"
+    redis-cli -p "$server_port" --pipe <"$work/load.resp" >"$work/node$n.load" 2>&1 ||
+        { cat "$work/node$n.load" >&2; exit 1; }
+    urls+=("redis://127.0.0.1:$server_port?name=node$n")
+done
+nodes="$(IFS=,; echo "${urls[*]}")"
+log "3 nodes, each $locks lock keys + $other other keys; $runs runs of lockctl bench snapshot"
+echo "load: $(uptime)"
+for run in $(seq "$runs"); do
+    "$lockctl" bench snapshot --nodes "$nodes" --json >"$work/run.json" || { cat "$work/run.json" >&2; exit 1; }
+    python3 -c '
+import json, sys
+r = json.load(open(sys.argv[2]))
+print("run %s: %.3f s, %d records (%d decoded), %d keys scanned, heap %.0f B/record, RSS %.0f B/record" % (
+    sys.argv[1], r["seconds"], r["records"], r["decoded"], r["keys_scanned"],
+    r["heap_bytes_per_record"], r["rss_bytes_per_record"]))' "$run" "$work/run.json"
+done
+echo "load: $(uptime)"

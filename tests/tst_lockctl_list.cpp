@@ -1,0 +1,264 @@
+// lockctl list / show and bench snapshot, end to end: the built CLI against a real 3-node group.
+
+#include "lock/lockvalue.h"
+#include "lockfixture.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QTest>
+
+using namespace lockscope;
+using lockscope::test::ServerSet;
+
+namespace {
+
+struct RunResult
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+RunResult runLockctl(const QStringList &args, const QString &nodesEnv = {})
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("LOCKSCOPE_NODES"));
+    if (!nodesEnv.isEmpty())
+        env.insert(QStringLiteral("LOCKSCOPE_NODES"), nodesEnv);
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(LOCKCTL_PATH), args);
+    RunResult result;
+    if (!process.waitForStarted(10000) || !process.waitForFinished(60000)) {
+        process.kill();
+        process.waitForFinished();
+        result.err = QStringLiteral("lockctl did not run or finish");
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = QString::fromUtf8(process.readAllStandardOutput());
+    result.err = QString::fromUtf8(process.readAllStandardError());
+    return result;
+}
+
+QByteArray describe(const RunResult &result)
+{
+    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3")
+        .arg(result.exitCode)
+        .arg(result.out, result.err)
+        .toUtf8();
+}
+
+QByteArray lockValue(const QByteArray &token, qint64 fence)
+{
+    lock::LockValue value;
+    value.token = token;
+    value.fence = fence;
+    value.host = QStringLiteral("web-1");
+    value.pid = 4711;
+    value.thread = QStringLiteral("worker-3");
+    value.acquiredAt = QDateTime::currentDateTimeUtc();
+    return value.encode();
+}
+
+QString urls(ServerSet &set)
+{
+    QStringList list;
+    for (int i = 0; i < set.size(); ++i)
+        list << QStringLiteral("redis://127.0.0.1:%1?name=%2")
+                    .arg(set.server(i).port())
+                    .arg(ServerSet::nodeName(i));
+    return list.join(QLatin1Char(','));
+}
+
+QJsonObject recordFor(const QJsonArray &records, const QString &key)
+{
+    for (const QJsonValue &value : records) {
+        if (value.toObject().value(QStringLiteral("key")).toString() == key)
+            return value.toObject();
+    }
+    return {};
+}
+
+} // namespace
+
+class TestLockctlList : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void listJson()
+    {
+        LS_START_SERVERS(set, 3);
+        const QByteArray t3 = lock::randomToken();
+        const QByteArray t1 = lock::randomToken();
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(set->set(i, "lock:three", lockValue(t3, 9), 60000));
+        QVERIFY(set->set(2, "lock:one", lockValue(t1, 4)));
+        QVERIFY(set->set(0, "cache:x", "payload"));
+        LS_VERIFY_OK(set->admin(1).command(
+            {QByteArrayView("HSET"), QByteArrayView("cache:h"), QByteArrayView("a"), QByteArrayView("1")}));
+
+        const RunResult result = runLockctl(
+            {QStringLiteral("list"), QStringLiteral("--nodes"), urls(*set), QStringLiteral("--json")});
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(result.out.toUtf8(), &error);
+        QVERIFY2(document.isArray(), describe(result).constData());
+        const QJsonArray records = document.array();
+        QCOMPARE(records.size(), 2); // non-lock keys are not listed
+        QCOMPARE(records[0].toObject().value(QStringLiteral("key")).toString(), QStringLiteral("lock:one"));
+
+        const QJsonObject three = recordFor(records, QStringLiteral("lock:three"));
+        QCOMPARE(three.value(QStringLiteral("schema")).toString(), QStringLiteral("lockscope"));
+        QCOMPARE(three.value(QStringLiteral("token")).toString(), QString::fromLatin1(t3));
+        QCOMPARE(three.value(QStringLiteral("fence")).toInteger(), 9);
+        QCOMPARE(three.value(QStringLiteral("held")).toInt(), 3);
+        QCOMPARE(three.value(QStringLiteral("of")).toInt(), 3);
+        QCOMPARE(three.value(QStringLiteral("quorum")).toBool(), true);
+        QVERIFY(three.value(QStringLiteral("ttl_ms")).toInteger() > 0);
+        QVERIFY(three.value(QStringLiteral("owner")).toString().contains(QStringLiteral("web-1")));
+        QCOMPARE(three.value(QStringLiteral("anomalies")).toArray().size(), 0);
+        const QJsonArray nodes = three.value(QStringLiteral("nodes")).toArray();
+        QCOMPARE(nodes.size(), 3);
+        for (const QJsonValue &node : nodes) {
+            const QJsonObject n = node.toObject();
+            QVERIFY(n.value(QStringLiteral("present")).toBool());
+            QVERIFY(n.value(QStringLiteral("pttl_ms")).toInteger() > 0);
+            QCOMPARE(n.value(QStringLiteral("value")).toString().toUtf8(), set->get(0, "lock:three"));
+            QVERIFY(n.value(QStringLiteral("error")).isNull());
+        }
+        QCOMPARE(nodes[1].toObject().value(QStringLiteral("node")).toString(), QStringLiteral("node1"));
+
+        const QJsonObject one = recordFor(records, QStringLiteral("lock:one"));
+        QCOMPARE(one.value(QStringLiteral("held")).toInt(), 1);
+        QCOMPARE(one.value(QStringLiteral("quorum")).toBool(), false);
+        QCOMPARE(one.value(QStringLiteral("ttl_ms")).toInteger(), -1);
+        const QJsonArray anomalies = one.value(QStringLiteral("anomalies")).toArray();
+        QVERIFY(anomalies.contains(QStringLiteral("no-ttl")));
+        QVERIFY(anomalies.contains(QStringLiteral("quorum-lost")));
+        QCOMPARE(one.value(QStringLiteral("nodes"))
+                     .toArray()[0]
+                     .toObject()
+                     .value(QStringLiteral("present"))
+                     .toBool(),
+                 false);
+
+        // --match lists raw keys; a hash's value is an object of its fields.
+        const RunResult raw = runLockctl({QStringLiteral("list"), QStringLiteral("--match"),
+                                          QStringLiteral("cache:*"), QStringLiteral("--json")},
+                                         urls(*set));
+        QVERIFY2(raw.exitCode == 0, describe(raw).constData());
+        const QJsonArray rawRecords = QJsonDocument::fromJson(raw.out.toUtf8()).array();
+        QCOMPARE(rawRecords.size(), 2);
+        const QJsonObject hash = recordFor(rawRecords, QStringLiteral("cache:h"));
+        QVERIFY(hash.value(QStringLiteral("anomalies")).toArray().contains(QStringLiteral("undecoded")));
+        QCOMPARE(hash.value(QStringLiteral("nodes"))
+                     .toArray()[1]
+                     .toObject()
+                     .value(QStringLiteral("value"))
+                     .toObject()
+                     .value(QStringLiteral("a"))
+                     .toString(),
+                 QStringLiteral("1"));
+    }
+
+    void tableCsvAndShow()
+    {
+        LS_START_SERVERS(set, 3);
+        const QByteArray ta = lock::randomToken();
+        const QByteArray tb = lock::randomToken();
+        QVERIFY(set->set(0, "lock:d", lockValue(ta, 1), 60000));
+        QVERIFY(set->set(1, "lock:d", lockValue(tb, 2), 60000));
+        QVERIFY(set->set(2, "lock:d", lockValue(tb, 2), 60000));
+
+        const RunResult table = runLockctl({QStringLiteral("list")}, urls(*set));
+        QVERIFY2(table.exitCode == 0, describe(table).constData());
+        const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        for (const char *header : {"KEY", "SCHEMA", "OWNER", "TTL", "HELD", "FENCE", "TOKEN", "ANOMALIES"})
+            QVERIFY2(lines[0].contains(QLatin1String(header)), qPrintable(lines[0]));
+        QVERIFY(lines[1].contains(QStringLiteral("2/3")));
+        QVERIFY(lines[1].contains(QStringLiteral("tokens-differ")));
+
+        const RunResult csv = runLockctl({QStringLiteral("list"), QStringLiteral("--csv")}, urls(*set));
+        QVERIFY2(csv.exitCode == 0, describe(csv).constData());
+        QVERIFY(csv.out.startsWith(QStringLiteral("KEY,SCHEMA,OWNER,TTL,HELD,FENCE,TOKEN,ANOMALIES\n")));
+        QVERIFY(csv.out.contains(QString::fromLatin1(tb)));
+
+        const RunResult show = runLockctl({QStringLiteral("show"), QStringLiteral("lock:d")}, urls(*set));
+        QVERIFY2(show.exitCode == 0, describe(show).constData());
+        QVERIFY(show.out.contains(QString::fromLatin1(ta)));
+        QVERIFY(show.out.contains(QString::fromLatin1(tb)));
+        QVERIFY(show.out.contains(QStringLiteral("2/3")));
+        QVERIFY(show.out.contains(QStringLiteral("node2")));
+
+        const RunResult showJson = runLockctl(
+            {QStringLiteral("show"), QStringLiteral("lock:d"), QStringLiteral("--json")}, urls(*set));
+        QVERIFY2(showJson.exitCode == 0, describe(showJson).constData());
+        const QJsonObject record = QJsonDocument::fromJson(showJson.out.toUtf8()).object();
+        QCOMPARE(record.value(QStringLiteral("held")).toInt(), 2);
+        QCOMPARE(record.value(QStringLiteral("token")).toString(), QString::fromLatin1(tb));
+        QCOMPARE(record.value(QStringLiteral("nodes"))
+                     .toArray()[0]
+                     .toObject()
+                     .value(QStringLiteral("token"))
+                     .toString(),
+                 QString::fromLatin1(ta));
+
+        const RunResult missing =
+            runLockctl({QStringLiteral("show"), QStringLiteral("lock:none")}, urls(*set));
+        QCOMPARE(missing.exitCode, 4);
+    }
+
+    void downNodeAndUsage()
+    {
+        LS_START_SERVERS(set, 3);
+        QVERIFY(set->set(0, "lock:x", lockValue(lock::randomToken(), 1), 60000));
+        const QString nodes = urls(*set);
+        set->server(2).kill();
+        const RunResult result = runLockctl({QStringLiteral("list"), QStringLiteral("--json")}, nodes);
+        QCOMPARE(result.exitCode, 1);
+        QVERIFY(result.err.contains(QStringLiteral("node2")));
+        const QJsonArray records = QJsonDocument::fromJson(result.out.toUtf8()).array();
+        QCOMPARE(records.size(), 1);
+        QVERIFY(records[0]
+                    .toObject()
+                    .value(QStringLiteral("anomalies"))
+                    .toArray()
+                    .contains(QStringLiteral("node-unreachable")));
+
+        QCOMPARE(runLockctl({QStringLiteral("list")}).exitCode, 2); // no nodes
+        QCOMPARE(
+            runLockctl({QStringLiteral("list"), QStringLiteral("--schema"), QStringLiteral("nope")}, nodes)
+                .exitCode,
+            2);
+        QCOMPARE(
+            runLockctl({QStringLiteral("list"), QStringLiteral("--json"), QStringLiteral("--csv")}, nodes)
+                .exitCode,
+            2);
+        QCOMPARE(runLockctl({QStringLiteral("show")}, nodes).exitCode, 2);
+    }
+
+    void benchSnapshotRuns()
+    {
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(set->set(i, "lock:b", lockValue(lock::randomToken(), 1), 60000));
+        const RunResult result =
+            runLockctl({QStringLiteral("bench"), QStringLiteral("snapshot"), QStringLiteral("--nodes"),
+                        urls(*set), QStringLiteral("--json")});
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        const QJsonObject object = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        QCOMPARE(object.value(QStringLiteral("records")).toInt(), 1);
+        QCOMPARE(object.value(QStringLiteral("decoded")).toInt(), 1);
+        QVERIFY(object.contains(QStringLiteral("seconds")));
+        QVERIFY(object.contains(QStringLiteral("heap_bytes_per_record")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLockctlList)
+#include "tst_lockctl_list.moc"
