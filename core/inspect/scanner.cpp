@@ -2,6 +2,7 @@
 
 #include "redis/connection.h"
 
+#include <QHash>
 #include <QSet>
 #include <algorithm>
 #include <optional>
@@ -94,10 +95,12 @@ const QString &typeNameString()
     return name;
 }
 
-/// What one node thread produces: its entries sorted by key, or why it failed.
+/// What one node thread produces: the raw entries of the keys it read (not yet decoded), or why
+/// it failed.
 struct NodeHarvest
 {
-    std::vector<std::pair<QByteArray, NodeEntry>> entries;
+    std::vector<QByteArray> keys;
+    std::vector<RawEntry> raws;
     NodeScanResult result;
     bool cancelled = false;
 };
@@ -110,14 +113,21 @@ struct ScanPlan
     QString schema;
 };
 
+/// The scanner waits for long pipelined replies, not for one quick round trip: busy-polling
+/// before sleeping (spin_us) would only take CPU from the servers on a small machine.
+redis::NodeConfig withoutSpin(redis::NodeConfig config)
+{
+    config.spin = std::chrono::microseconds(0);
+    return config;
+}
+
 class NodeScan
 {
 public:
-    NodeScan(const redis::NodeConfig &config, const SchemaRegistry &registry, const ScanPlan &plan,
-             const ScanOptions &options, int index, const std::function<void(const ScanProgress &)> &progress,
-             const std::atomic<bool> *cancel)
-        : m_connection(config), m_label(config.label()), m_registry(registry), m_plan(plan),
-          m_options(options), m_index(index), m_progress(progress), m_cancel(cancel)
+    NodeScan(const redis::NodeConfig &config, const ScanPlan &plan, const ScanOptions &options, int index,
+             const std::function<void(const ScanProgress &)> &progress, const std::atomic<bool> *cancel)
+        : m_connection(withoutSpin(config)), m_label(config.label()), m_plan(plan), m_options(options),
+          m_index(index), m_progress(progress), m_cancel(cancel)
     {}
 
     NodeHarvest run()
@@ -168,7 +178,6 @@ public:
             batch.clear();
         }
         report(true);
-        std::ranges::sort(m_harvest.entries, {}, &std::pair<QByteArray, NodeEntry>::first);
         return std::move(m_harvest);
     }
 
@@ -272,38 +281,19 @@ private:
                 }
             }
         }
+        // Decoding waits for the merge: a Redlock group holds the same value on every node, so
+        // it is decoded once per key there instead of once per node here.
         for (std::size_t i = 0; i < keys.size(); ++i) {
-            RawEntry &raw = raws[i];
-            if (raw.type == RawEntry::Type::Missing)
+            if (raws[i].type == RawEntry::Type::Missing)
                 continue;
-            std::optional<DecodedLock> decoded = m_registry.decode(keys[i], raw);
-            if (decoded && !m_plan.schema.isEmpty() && decoded->schema != m_plan.schema)
-                continue;
-            if (!decoded && !listRaw(keys[i]))
-                continue;
-            NodeEntry entry;
-            entry.node = m_label;
-            entry.raw = std::move(raw);
-            entry.decoded = std::move(decoded);
-            m_harvest.entries.emplace_back(keys[i], std::move(entry));
+            m_harvest.keys.push_back(keys[i]);
+            m_harvest.raws.push_back(std::move(raws[i]));
         }
         return std::nullopt;
     }
 
-    /// Whether a key no schema decodes is listed (raw, anomaly "undecoded").
-    bool listRaw(const QByteArray &key) const
-    {
-        if (!m_plan.schema.isEmpty())
-            return false;
-        if (m_plan.listAllRaw)
-            return true;
-        return std::ranges::any_of(m_plan.specificPatterns,
-                                   [&](const QByteArray &pattern) { return globMatch(pattern, key); });
-    }
-
     Connection m_connection;
     QString m_label;
-    const SchemaRegistry &m_registry;
     const ScanPlan &m_plan;
     const ScanOptions &m_options;
     int m_index;
@@ -311,6 +301,17 @@ private:
     const std::atomic<bool> *m_cancel;
     NodeHarvest m_harvest;
 };
+
+/// Whether a key no schema decodes is listed (raw, anomaly "undecoded").
+bool listRaw(const ScanPlan &plan, const QByteArray &key)
+{
+    if (!plan.schema.isEmpty())
+        return false;
+    if (plan.listAllRaw)
+        return true;
+    return std::ranges::any_of(plan.specificPatterns,
+                               [&](const QByteArray &pattern) { return globMatch(pattern, key); });
+}
 
 ScanPlan makePlan(const SchemaRegistry &registry, const ScanOptions &options)
 {
@@ -364,7 +365,7 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         threads.reserve(m_group.size());
         for (std::size_t i = 0; i < m_group.size(); ++i) {
             threads.emplace_back([&, i] {
-                NodeScan scan(m_group[i], m_registry, plan, options, static_cast<int>(i), progress, cancel);
+                NodeScan scan(m_group[i], plan, options, static_cast<int>(i), progress, cancel);
                 harvests[i] = scan.run();
             });
         }
@@ -380,44 +381,100 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         return snapshot;
     }
 
-    // N-way merge of the per-node lists, each sorted by key.
+    // One group of entry indices per key (-1 where a node does not hold it). A hash instead of
+    // sorting every node's keys: only the listed records are sorted, once.
     const std::size_t n = m_group.size();
-    std::vector<std::size_t> pos(n, 0);
-    std::size_t total = 0;
-    for (const NodeHarvest &harvest : harvests)
-        total = std::max(total, harvest.entries.size());
-    snapshot.records.reserve(total);
-    for (;;) {
-        const QByteArray *smallest = nullptr;
+    std::vector<QByteArray> groupKeys;
+    std::vector<qint32> groupIndex; // n per group
+    {
+        std::size_t largest = 0;
+        for (const NodeHarvest &harvest : harvests)
+            largest = std::max(largest, harvest.keys.size());
+        groupKeys.reserve(largest);
+        groupIndex.reserve(largest * n);
+        QHash<QByteArray, qint32> groups;
+        groups.reserve(qsizetype(largest));
         for (std::size_t i = 0; i < n; ++i) {
-            if (pos[i] < harvests[i].entries.size()) {
-                const QByteArray &key = harvests[i].entries[pos[i]].first;
-                if (!smallest || key < *smallest)
-                    smallest = &key;
+            const NodeHarvest &h = harvests[i];
+            for (std::size_t k = 0; k < h.keys.size(); ++k) {
+                auto found = groups.find(h.keys[k]);
+                if (found == groups.end()) {
+                    found = groups.insert(h.keys[k], qint32(groupKeys.size()));
+                    groupKeys.push_back(h.keys[k]);
+                    groupIndex.resize(groupIndex.size() + n, -1);
+                }
+                groupIndex[std::size_t(*found) * n + i] = qint32(k);
             }
         }
-        if (!smallest)
-            break;
-        const QByteArray key = *smallest;
-        std::vector<NodeEntry> entries(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            NodeEntry &entry = entries[i];
-            if (!harvests[i].result.ok) {
-                entry.node = harvests[i].result.node;
-                entry.reachable = false;
-                entry.error = harvests[i].result.error;
-            } else if (pos[i] < harvests[i].entries.size() && harvests[i].entries[pos[i]].first == key) {
-                entry = std::move(harvests[i].entries[pos[i]].second);
-                ++pos[i];
-            } else {
-                entry.node = harvests[i].result.node;
-            }
-        }
-        LockRecord record = aggregate(key, std::move(entries));
-        record.readAt = readAt;
-        record.readAtSteady = start;
-        snapshot.records.push_back(std::move(record));
     }
+
+    // Decode and aggregate the groups on every core: each value once per key when the nodes
+    // agree (the usual case), then the record.
+    std::vector<std::optional<LockRecord>> built(groupKeys.size());
+    std::atomic<std::size_t> next{0};
+    constexpr std::size_t Chunk = 256;
+    const auto worker = [&] {
+        for (std::size_t from = next.fetch_add(Chunk); from < groupKeys.size();
+             from = next.fetch_add(Chunk)) {
+            const std::size_t to = std::min(from + Chunk, groupKeys.size());
+            for (std::size_t g = from; g < to; ++g) {
+                const QByteArray &key = groupKeys[g];
+                std::vector<NodeEntry> entries(n);
+                bool decodedAny = false;
+                bool schemaMatched = false;
+                for (std::size_t i = 0; i < n; ++i) {
+                    NodeEntry &entry = entries[i];
+                    NodeHarvest &h = harvests[i];
+                    entry.node = h.result.node;
+                    if (!h.result.ok) {
+                        entry.reachable = false;
+                        entry.error = h.result.error;
+                        continue;
+                    }
+                    const qint32 index = groupIndex[g * n + i];
+                    if (index < 0)
+                        continue;
+                    entry.raw = std::move(h.raws[std::size_t(index)]);
+                    const auto same = std::find_if(
+                        entries.begin(), entries.begin() + std::ptrdiff_t(i), [&](const NodeEntry &other) {
+                            return other.present() && other.raw.type == entry.raw.type &&
+                                   other.raw.value == entry.raw.value && other.raw.fields == entry.raw.fields;
+                        });
+                    entry.decoded = same != entries.begin() + std::ptrdiff_t(i)
+                                        ? same->decoded
+                                        : m_registry.decode(key, entry.raw);
+                    if (entry.decoded) {
+                        decodedAny = true;
+                        schemaMatched |= entry.decoded->schema == plan.schema;
+                    }
+                }
+                const bool listed = plan.schema.isEmpty() ? decodedAny || listRaw(plan, key) : schemaMatched;
+                if (!listed)
+                    continue;
+                LockRecord record = aggregate(key, std::move(entries));
+                record.readAt = readAt;
+                record.readAtSteady = start;
+                built[g] = std::move(record);
+            }
+        }
+    };
+    {
+        const std::size_t threads = std::clamp<std::size_t>(
+            std::thread::hardware_concurrency(), 1, std::max<std::size_t>(1, groupKeys.size() / Chunk));
+        std::vector<std::jthread> pool;
+        for (std::size_t t = 1; t < threads; ++t)
+            pool.emplace_back(worker);
+        worker();
+    }
+    std::vector<quint32> order;
+    for (std::size_t g = 0; g < built.size(); ++g) {
+        if (built[g])
+            order.push_back(quint32(g));
+    }
+    std::ranges::sort(order, [&](quint32 a, quint32 b) { return groupKeys[a] < groupKeys[b]; });
+    snapshot.records.reserve(order.size());
+    for (quint32 g : order)
+        snapshot.records.push_back(std::move(*built[g]));
     snapshot.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     return snapshot;
 }
