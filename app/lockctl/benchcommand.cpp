@@ -14,6 +14,7 @@
 #include <inspect/scanner.h>
 #include <malloc.h>
 #include <redis/connection.h>
+#include <sys/resource.h>
 #include <util/duration.h>
 #include <vector>
 
@@ -510,6 +511,18 @@ qint64 heapInUse()
     return qint64(info.uordblks) + qint64(info.hblkhd);
 }
 
+/// User + system CPU time of this process so far, in seconds.
+double cpuSeconds()
+{
+    struct rusage usage
+    {};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval &t) {
+        return double(t.tv_sec) + double(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 /// Resident set size of this process, from /proc/self/status (0 when unavailable).
 qint64 residentBytes()
 {
@@ -554,9 +567,11 @@ int runBenchSnapshot(Invocation &invocation)
 
     const qint64 heapBefore = heapInUse();
     const qint64 rssBefore = residentBytes();
+    const double cpuBefore = cpuSeconds();
     const Clock::time_point start = Clock::now();
     const lockscope::inspect::Snapshot snapshot = scanner.scan(options, 1);
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const double cpu = cpuSeconds() - cpuBefore;
     const qint64 heapAfter = heapInUse();
     const qint64 rssAfter = residentBytes();
 
@@ -586,6 +601,7 @@ int runBenchSnapshot(Invocation &invocation)
             {QStringLiteral("count"), options.count},
             {QStringLiteral("batch"), options.batch},
             {QStringLiteral("seconds"), seconds},
+            {QStringLiteral("client_cpu_seconds"), cpu},
             {QStringLiteral("keys_scanned"), qint64(keysScanned)},
             {QStringLiteral("records"), records},
             {QStringLiteral("decoded"), decoded},
@@ -599,6 +615,7 @@ int runBenchSnapshot(Invocation &invocation)
     Table table({QStringLiteral("METRIC"), QStringLiteral("VALUE")});
     table.addRow({QStringLiteral("nodes"), QString::number(nodes->size())});
     table.addRow({QStringLiteral("elapsed"), QStringLiteral("%1 s").arg(seconds, 0, 'f', 3)});
+    table.addRow({QStringLiteral("client CPU"), QStringLiteral("%1 s").arg(cpu, 0, 'f', 3)});
     table.addRow({QStringLiteral("keys scanned"), QString::number(keysScanned)});
     table.addRow({QStringLiteral("records"), QString::number(records)});
     table.addRow({QStringLiteral("decoded"), QString::number(decoded)});
