@@ -1,0 +1,523 @@
+#include "admin.h"
+
+#include "lock/locker.h"
+#include "lock/lockvalue.h"
+#include "redis/connection.h"
+#include "redis/script.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QStandardPaths>
+#include <QSysInfo>
+#include <mutex>
+#include <pwd.h>
+#include <unistd.h>
+
+namespace lockscope::inspect {
+
+using redis::Connection;
+using redis::RedisReply;
+
+namespace {
+
+/// One script for every owner-checked admin write, so that the comparison and the write are
+/// atomic on each node.
+///
+/// KEYS: lock key, its fencing counter.
+/// ARGV[1]: "del" | "pexpire"
+/// ARGV[2]: what must still be there: "string" (GET == ARGV[4]), "hash" (HGETALL has exactly
+///          the field/value pairs ARGV[5..]), "any" (whatever is there: unconditional)
+/// ARGV[3]: del: "1" to INCR the fencing counter after the delete, "0" not to;
+///          pexpire: the TTL in ms
+/// Returns {1, new fence or 0} done, {0, 0} changed (nothing written), {-1, 0} missing.
+const redis::Script &adminScript()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'none' then return {-1, 0} end
+local compare = ARGV[2]
+if compare == 'string' then
+  if t ~= 'string' or redis.call('GET', KEYS[1]) ~= ARGV[4] then return {0, 0} end
+elseif compare == 'hash' then
+  if t ~= 'hash' then return {0, 0} end
+  local all = redis.call('HGETALL', KEYS[1])
+  if #all ~= #ARGV - 4 then return {0, 0} end
+  local want = {}
+  for i = 5, #ARGV, 2 do want[ARGV[i]] = ARGV[i + 1] end
+  for i = 1, #all, 2 do
+    if want[all[i]] ~= all[i + 1] then return {0, 0} end
+  end
+elseif compare ~= 'any' then
+  return redis.error_reply('unknown comparison ' .. compare)
+end
+if ARGV[1] == 'pexpire' then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {1, 0}
+end
+redis.call('DEL', KEYS[1])
+local fence = 0
+if ARGV[3] == '1' then fence = redis.call('INCR', KEYS[2]) end
+return {1, fence}
+)lua"));
+    return script;
+}
+
+std::mutex &auditMutex()
+{
+    static std::mutex mutex;
+    return mutex;
+}
+
+QJsonValue bytesJson(const QByteArray &bytes)
+{
+    return QString::fromUtf8(bytes);
+}
+
+bool validUtf8(const QByteArray &bytes)
+{
+    return QString::fromUtf8(bytes).toUtf8() == bytes;
+}
+
+/// The value the operator saw, for the audit log: the string, or the hash as a JSON object.
+QByteArray shownValue(const RawEntry &raw)
+{
+    if (raw.type != RawEntry::Type::Hash)
+        return raw.value;
+    QJsonObject object;
+    for (const auto &[field, value] : raw.fields)
+        object.insert(QString::fromUtf8(field), QString::fromUtf8(value));
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+QString typeName(const RawEntry &raw)
+{
+    if (!raw.typeName.isEmpty())
+        return raw.typeName;
+    switch (raw.type) {
+    case RawEntry::Type::Missing:
+        return QStringLiteral("none");
+    case RawEntry::Type::String:
+        return QStringLiteral("string");
+    case RawEntry::Type::Hash:
+        return QStringLiteral("hash");
+    case RawEntry::Type::Other:
+        break;
+    }
+    return QStringLiteral("other");
+}
+
+struct ScriptOutcome
+{
+    QString outcome; ///< "done", "changed", "missing", "error"
+    QString detail;
+    qint64 fence = 0;
+};
+
+ScriptOutcome runScript(Connection &connection, const QByteArray &key, std::vector<QByteArray> args)
+{
+    const std::vector<QByteArray> keys{key, lock::fenceKeyFor(key)};
+    auto reply = connection.eval(adminScript(), keys, args);
+    if (!reply)
+        return {QStringLiteral("error"), reply.error().toString()};
+    if (!reply->isArray() || reply->elements().size() != 2 || !reply->elements()[0].isInteger())
+        return {QStringLiteral("error"),
+                QStringLiteral("%1: unexpected reply %2").arg(connection.node(), reply->toDisplayString())};
+    const qint64 status = reply->elements()[0].integer();
+    if (status == 1)
+        return {QStringLiteral("done"), {}, reply->elements()[1].integer()};
+    if (status == 0)
+        return {QStringLiteral("changed"),
+                QStringLiteral("the lock changed since it was shown: nothing done")};
+    return {QStringLiteral("missing"), QStringLiteral("the key is gone")};
+}
+
+/// The script arguments after the action and its parameter: comparison, value, hash fields.
+void appendComparison(std::vector<QByteArray> &args, const RawEntry &raw, bool unconditional)
+{
+    if (unconditional) {
+        args.insert(args.begin() + 1, QByteArrayLiteral("any"));
+        args.push_back({});
+        return;
+    }
+    if (raw.type == RawEntry::Type::Hash) {
+        args.insert(args.begin() + 1, QByteArrayLiteral("hash"));
+        args.push_back({});
+        for (const auto &[field, value] : raw.fields) {
+            args.push_back(field);
+            args.push_back(value);
+        }
+        return;
+    }
+    args.insert(args.begin() + 1, QByteArrayLiteral("string"));
+    args.push_back(raw.value);
+}
+
+QString auditResult(const AdminNodeResult &result)
+{
+    if (result.outcome == QLatin1String("done"))
+        return QStringLiteral("ok");
+    if (result.outcome == QLatin1String("changed") || result.outcome == QLatin1String("missing"))
+        return result.outcome;
+    return result.outcome + QStringLiteral(": ") + result.detail;
+}
+
+} // namespace
+
+// --- Operator, audit --------------------------------------------------------------------------
+
+Operator Operator::current()
+{
+    Operator who;
+    who.name = qEnvironmentVariable("USER");
+    if (who.name.isEmpty()) {
+        if (const passwd *entry = getpwuid(getuid()); entry && entry->pw_name)
+            who.name = QString::fromLocal8Bit(entry->pw_name);
+    }
+    if (who.name.isEmpty())
+        who.name = QStringLiteral("uid-%1").arg(getuid());
+    who.host = QSysInfo::machineHostName();
+    return who;
+}
+
+QJsonObject AuditEntry::toJson() const
+{
+    QJsonObject object{
+        {QStringLiteral("time"), time.toUTC().toString(Qt::ISODateWithMs)},
+        {QStringLiteral("operator"), operatorName},
+        {QStringLiteral("host"), host},
+        {QStringLiteral("group"), group},
+        {QStringLiteral("node"), node},
+        {QStringLiteral("key"), bytesJson(key)},
+        {QStringLiteral("action"), action},
+        {QStringLiteral("value_before"), bytesJson(valueBefore)},
+        {QStringLiteral("ttl_before_ms"), ttlBeforeMs},
+        {QStringLiteral("result"), result},
+    };
+    // Binary keys and values stay recoverable.
+    if (!validUtf8(key))
+        object.insert(QStringLiteral("key_base64"), QString::fromLatin1(key.toBase64()));
+    if (!validUtf8(valueBefore))
+        object.insert(QStringLiteral("value_before_base64"), QString::fromLatin1(valueBefore.toBase64()));
+    return object;
+}
+
+AuditLog::AuditLog(QString path) : m_path(std::move(path)) {}
+
+QString AuditLog::defaultPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/audit.jsonl");
+}
+
+bool AuditLog::append(const AuditEntry &entry)
+{
+    QByteArray line = QJsonDocument(entry.toJson()).toJson(QJsonDocument::Compact);
+    line.append('\n');
+    const std::lock_guard guard(auditMutex());
+    if (!QDir().mkpath(QFileInfo(m_path).absolutePath()))
+        return false;
+    QFile file(m_path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Append))
+        return false;
+    const bool written = file.write(line) == line.size();
+    return file.flush() && written;
+}
+
+// --- Admin ------------------------------------------------------------------------------------
+
+Admin::Admin(QString group, std::vector<AdminNode> nodes, Operator who, AuditLog *audit)
+    : m_group(std::move(group)), m_nodes(std::move(nodes)), m_operator(std::move(who)), m_audit(audit)
+{}
+
+namespace {
+
+/// The group node an entry of the record belongs to: by label, else by position.
+const AdminNode *nodeFor(const std::vector<AdminNode> &nodes, const LockRecord &record, std::size_t index)
+{
+    const QString &label = record.nodes[index].node;
+    for (const AdminNode &node : nodes)
+        if (node.config.label() == label)
+            return &node;
+    if (record.nodes.size() == nodes.size())
+        return &nodes[index];
+    return nullptr;
+}
+
+/// ok, the message and whether an audit line could not be written.
+void summarize(AdminResult &result, const QString &done, bool auditFailed, const QString &auditPath)
+{
+    int doneCount = 0;
+    QStringList changed, refused, failed, missing;
+    for (const AdminNodeResult &node : result.nodes) {
+        if (node.outcome == QLatin1String("done"))
+            ++doneCount;
+        else if (node.outcome == QLatin1String("changed"))
+            changed << node.node;
+        else if (node.outcome == QLatin1String("refused"))
+            refused << node.node;
+        else if (node.outcome == QLatin1String("missing"))
+            missing << node.node;
+        else
+            failed << node.node;
+    }
+    result.ok = !result.nodes.empty() && doneCount == static_cast<int>(result.nodes.size());
+    QStringList parts;
+    if (result.nodes.empty())
+        parts << QStringLiteral("the key is on no node: nothing to do");
+    else
+        parts << QStringLiteral("%1 on %2 of %3 nodes").arg(done).arg(doneCount).arg(result.nodes.size());
+    if (!changed.isEmpty())
+        parts << QStringLiteral("the lock changed since it was shown: nothing done on %1")
+                     .arg(changed.join(QStringLiteral(", ")));
+    if (!missing.isEmpty())
+        parts << QStringLiteral("already gone on %1").arg(missing.join(QStringLiteral(", ")));
+    if (!refused.isEmpty())
+        parts << QStringLiteral("refused on %1").arg(refused.join(QStringLiteral(", ")));
+    if (!failed.isEmpty())
+        parts << QStringLiteral("failed on %1").arg(failed.join(QStringLiteral(", ")));
+    if (auditFailed)
+        parts << QStringLiteral("the audit log %1 could not be written").arg(auditPath);
+    result.message = parts.join(QStringLiteral("; "));
+}
+
+} // namespace
+
+AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &registry, bool unconditional)
+{
+    AdminResult result;
+    bool auditFailed = false;
+    const auto schema = record.schema.isEmpty() ? nullptr : registry.find(record.schema);
+    const bool bumpFence = record.schema == QLatin1String("lockscope");
+    const QString action = unconditional ? QStringLiteral("force-delete") : QStringLiteral("force-release");
+
+    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
+        const NodeEntry &entry = record.nodes[i];
+        if (!entry.present())
+            continue;
+        AdminNodeResult nodeResult{entry.node, {}, {}};
+        const AdminNode *node = nodeFor(m_nodes, record, i);
+        if (!node) {
+            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
+        } else if (node->readOnly) {
+            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.detail = QStringLiteral("read-only");
+        } else if (!unconditional && entry.raw.type != RawEntry::Type::String &&
+                   entry.raw.type != RawEntry::Type::Hash) {
+            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.detail =
+                QStringLiteral("a %1 value cannot be compared; only an unconditional delete removes it")
+                    .arg(typeName(entry.raw));
+        } else {
+            Connection connection(node->config);
+            std::vector<QByteArray> args{QByteArrayLiteral("del"),
+                                         bumpFence ? QByteArrayLiteral("1") : QByteArrayLiteral("0")};
+            appendComparison(args, entry.raw, unconditional);
+            const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
+            nodeResult.outcome = outcome.outcome;
+            nodeResult.detail = outcome.detail;
+            if (outcome.outcome == QLatin1String("changed"))
+                nodeResult.detail = QStringLiteral("the lock changed since it was shown: nothing deleted");
+            if (outcome.outcome == QLatin1String("done")) {
+                nodeResult.detail = bumpFence
+                                        ? QStringLiteral("deleted; fence counter now %1").arg(outcome.fence)
+                                        : QStringLiteral("deleted");
+                // Wake the schema's waiters (Redisson publishes an unlock message).
+                if (schema) {
+                    for (const auto &command : schema->afterRelease(record.key)) {
+                        auto reply = connection.command(command);
+                        if (!reply)
+                            nodeResult.detail +=
+                                QStringLiteral("; wake-up failed: %1").arg(reply.error().toString());
+                    }
+                }
+            }
+        }
+        if (m_audit) {
+            const AuditEntry line{QDateTime::currentDateTimeUtc(),
+                                  m_operator.name,
+                                  m_operator.host,
+                                  m_group,
+                                  entry.node,
+                                  record.key,
+                                  action,
+                                  shownValue(entry.raw),
+                                  entry.raw.pttlMs,
+                                  auditResult(nodeResult)};
+            auditFailed |= !m_audit->append(line);
+        }
+        result.nodes.push_back(std::move(nodeResult));
+    }
+    summarize(result, unconditional ? QStringLiteral("deleted") : QStringLiteral("released"), auditFailed,
+              m_audit ? m_audit->path() : QString());
+    return result;
+}
+
+AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds ttl)
+{
+    AdminResult result;
+    bool auditFailed = false;
+    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
+        const NodeEntry &entry = record.nodes[i];
+        if (!entry.present())
+            continue;
+        AdminNodeResult nodeResult{entry.node, {}, {}};
+        const AdminNode *node = nodeFor(m_nodes, record, i);
+        if (!node) {
+            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
+        } else if (node->readOnly) {
+            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.detail = QStringLiteral("read-only");
+        } else if (ttl.count() <= 0) {
+            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.detail = QStringLiteral("the TTL must be positive");
+        } else if (entry.raw.type != RawEntry::Type::String && entry.raw.type != RawEntry::Type::Hash) {
+            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.detail = QStringLiteral("a %1 value cannot be compared").arg(typeName(entry.raw));
+        } else {
+            Connection connection(node->config);
+            std::vector<QByteArray> args{QByteArrayLiteral("pexpire"),
+                                         QByteArray::number(qint64(ttl.count()))};
+            appendComparison(args, entry.raw, false);
+            const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
+            nodeResult.outcome = outcome.outcome;
+            nodeResult.detail = outcome.outcome == QLatin1String("done")
+                                    ? QStringLiteral("TTL set to %1 ms").arg(ttl.count())
+                                    : outcome.detail;
+            if (outcome.outcome == QLatin1String("changed"))
+                nodeResult.detail = QStringLiteral("the lock changed since it was shown: not extended");
+        }
+        if (m_audit) {
+            const AuditEntry line{QDateTime::currentDateTimeUtc(),
+                                  m_operator.name,
+                                  m_operator.host,
+                                  m_group,
+                                  entry.node,
+                                  record.key,
+                                  QStringLiteral("extend"),
+                                  shownValue(entry.raw),
+                                  entry.raw.pttlMs,
+                                  auditResult(nodeResult)};
+            auditFailed |= !m_audit->append(line);
+        }
+        result.nodes.push_back(std::move(nodeResult));
+    }
+    summarize(result, QStringLiteral("extended"), auditFailed, m_audit ? m_audit->path() : QString());
+    return result;
+}
+
+AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note)
+{
+    AdminResult result;
+    bool auditFailed = false;
+    const auto audit = [&](const QString &node, qint64 ttlBefore, const QString &outcome) {
+        if (!m_audit)
+            return;
+        const AuditEntry line{QDateTime::currentDateTimeUtc(),
+                              m_operator.name,
+                              m_operator.host,
+                              m_group,
+                              node,
+                              key,
+                              QStringLiteral("acquire"),
+                              {},
+                              ttlBefore,
+                              outcome};
+        auditFailed |= !m_audit->append(line);
+    };
+
+    QStringList readOnly;
+    for (const AdminNode &node : m_nodes)
+        if (node.readOnly)
+            readOnly << node.config.label();
+    if (!readOnly.isEmpty() || m_nodes.empty() || key.isEmpty() || ttl.count() <= 0) {
+        // Refused outright: nothing is sent to any node.
+        QString why;
+        if (!readOnly.isEmpty())
+            why =
+                QStringLiteral("the group has read-only nodes (%1)").arg(readOnly.join(QStringLiteral(", ")));
+        else if (m_nodes.empty())
+            why = QStringLiteral("the group has no nodes");
+        else if (key.isEmpty())
+            why = QStringLiteral("empty key");
+        else
+            why = QStringLiteral("the TTL must be positive");
+        for (const AdminNode &node : m_nodes) {
+            const QString detail = node.readOnly ? QStringLiteral("read-only") : why;
+            result.nodes.push_back({node.config.label(), QStringLiteral("refused"), detail});
+            audit(node.config.label(), -2, QStringLiteral("refused: ") + detail);
+        }
+        result.ok = false;
+        result.message = QStringLiteral("acquire refused: %1").arg(why);
+        if (auditFailed)
+            result.message += QStringLiteral("; the audit log %1 could not be written").arg(m_audit->path());
+        return result;
+    }
+
+    std::vector<redis::NodeConfig> configs;
+    configs.reserve(m_nodes.size());
+    for (const AdminNode &node : m_nodes)
+        configs.push_back(node.config);
+    lock::LockerOptions lockerOptions;
+    lockerOptions.poolSize = 1;
+    lock::Locker locker(std::move(configs), lockerOptions);
+    lock::AcquireOptions options;
+    options.ttl = ttl;
+    options.label = QStringLiteral("operator %1@%2").arg(m_operator.name, m_operator.host);
+    if (!note.isEmpty())
+        options.label += QStringLiteral(": ") + note;
+    options.thread = QStringLiteral("lockscope-admin");
+    auto acquired = locker.tryAcquire(key, options);
+
+    const std::vector<lock::NodeVote> &votes = acquired ? acquired->votes : acquired.error().votes;
+    for (const lock::NodeVote &vote : votes) {
+        AdminNodeResult nodeResult{vote.node, {}, {}};
+        qint64 ttlBefore = -2;
+        QString auditText;
+        switch (vote.outcome) {
+        case lock::NodeVote::Outcome::Granted:
+            nodeResult.outcome = QStringLiteral("done");
+            nodeResult.detail = QStringLiteral("fence %1").arg(vote.fence);
+            auditText = QStringLiteral("ok");
+            break;
+        case lock::NodeVote::Outcome::Held:
+            nodeResult.outcome = QStringLiteral("changed");
+            nodeResult.detail = QStringLiteral("held by another owner (TTL %1 ms)").arg(vote.pttl);
+            ttlBefore = vote.pttl;
+            auditText = QStringLiteral("held");
+            break;
+        case lock::NodeVote::Outcome::Released:
+            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.detail = QStringLiteral("granted, then released again: no quorum");
+            auditText = QStringLiteral("error: released again (no quorum)");
+            break;
+        case lock::NodeVote::Outcome::NotHeld:
+        case lock::NodeVote::Outcome::Error:
+            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.detail =
+                vote.error ? vote.error->toString() : lock::NodeVote::outcomeName(vote.outcome);
+            auditText = QStringLiteral("error: ") + nodeResult.detail;
+            break;
+        }
+        audit(vote.node, ttlBefore, auditText);
+        result.nodes.push_back(std::move(nodeResult));
+    }
+    if (acquired) {
+        result.ok = true;
+        result.message =
+            QStringLiteral("acquired %1 as %2: token %3, fence %4, TTL %5 ms")
+                .arg(QString::fromUtf8(acquired->key), options.label, QString::fromUtf8(acquired->token))
+                .arg(acquired->fence)
+                .arg(acquired->ttl.count());
+    } else {
+        result.ok = false;
+        result.message = QStringLiteral("not acquired: %1").arg(acquired.error().toString());
+    }
+    if (auditFailed)
+        result.message += QStringLiteral("; the audit log %1 could not be written").arg(m_audit->path());
+    return result;
+}
+
+} // namespace lockscope::inspect

@@ -1,0 +1,480 @@
+// Admin actions against real redis-server nodes: force-release (compare-and-delete of the value
+// shown, fencing bump, schema wake-up), unconditional delete, extend, acquire as operator,
+// read-only nodes and the audit log.
+
+#include "inspect/admin.h"
+#include "lock/locker.h"
+#include "lock/lockvalue.h"
+#include "lockfixture.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <memory>
+#include <vector>
+
+using namespace lockscope;
+using namespace lockscope::inspect;
+using lockscope::test::ServerSet;
+
+namespace {
+
+/// Options for a 30 s lock.
+lock::AcquireOptions held30s(const QString &label = {})
+{
+    lock::AcquireOptions options;
+    options.ttl = std::chrono::seconds(30);
+    options.label = label;
+    return options;
+}
+
+/// What the node holds under `key`, read the way the scanner does (TYPE, PTTL, GET / HGETALL).
+RawEntry readRaw(redis::Connection &connection, const QByteArray &key)
+{
+    RawEntry raw;
+    auto type = connection.command({"TYPE", key});
+    auto pttl = connection.command({"PTTL", key});
+    if (!type || !pttl)
+        return raw;
+    raw.typeName = QString::fromUtf8(type->bytes());
+    raw.pttlMs = pttl->integer();
+    if (raw.typeName == QLatin1String("string")) {
+        raw.type = RawEntry::Type::String;
+        raw.value = connection.command({"GET", key})->bytes();
+    } else if (raw.typeName == QLatin1String("hash")) {
+        raw.type = RawEntry::Type::Hash;
+        const auto all = connection.command({"HGETALL", key});
+        for (std::size_t i = 0; i + 1 < all->elements().size(); i += 2)
+            raw.fields.emplace_back(all->elements()[i].bytes(), all->elements()[i + 1].bytes());
+    } else if (raw.typeName != QLatin1String("none")) {
+        raw.type = RawEntry::Type::Other;
+    }
+    return raw;
+}
+
+/// The record as an operator would have been shown it (built by hand: no scanner needed).
+LockRecord showRecord(ServerSet &set, const QByteArray &key, const QString &schema)
+{
+    LockRecord record;
+    record.key = key;
+    record.schema = schema;
+    record.of = set.size();
+    for (int i = 0; i < set.size(); ++i) {
+        NodeEntry entry;
+        entry.node = ServerSet::nodeName(i);
+        entry.raw = readRaw(set.admin(i), key);
+        if (entry.present())
+            ++record.held;
+        record.nodes.push_back(std::move(entry));
+    }
+    record.readAt = QDateTime::currentDateTimeUtc();
+    return record;
+}
+
+std::vector<AdminNode> adminNodes(const ServerSet &set, std::initializer_list<int> readOnly = {})
+{
+    std::vector<AdminNode> nodes;
+    for (const redis::NodeConfig &config : set.configs())
+        nodes.push_back(AdminNode{config, false, false});
+    for (int i : readOnly)
+        nodes.at(static_cast<std::size_t>(i)).readOnly = true;
+    return nodes;
+}
+
+Operator testOperator()
+{
+    return Operator{QStringLiteral("alice"), QStringLiteral("ops-box")};
+}
+
+std::vector<QJsonObject> auditLines(const QString &path)
+{
+    std::vector<QJsonObject> lines;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return lines;
+    while (!file.atEnd()) {
+        const QByteArray line = file.readLine();
+        if (line.trimmed().isEmpty())
+            continue;
+        QJsonParseError error;
+        const QJsonDocument document = QJsonDocument::fromJson(line, &error);
+        if (error.error != QJsonParseError::NoError || !document.isObject()) {
+            qWarning("bad audit line: %s", line.constData());
+            lines.push_back({});
+            continue;
+        }
+        lines.push_back(document.object());
+    }
+    return lines;
+}
+
+const AdminNodeResult *resultFor(const AdminResult &result, const QString &node)
+{
+    for (const AdminNodeResult &entry : result.nodes)
+        if (entry.node == node)
+            return &entry;
+    return nullptr;
+}
+
+} // namespace
+
+class TestAdmin : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void operatorCurrent()
+    {
+        const Operator who = Operator::current();
+        QVERIFY(!who.name.isEmpty());
+        QVERIFY(!who.host.isEmpty());
+    }
+
+    void auditDefaultPath()
+    {
+        const QString path = AuditLog::defaultPath();
+        QVERIFY(path.endsWith(QLatin1String("/audit.jsonl")));
+        QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)));
+    }
+
+    void auditLogCreatesDirectoryAndAppends()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        AuditLog log(dir.filePath(QStringLiteral("nested/dir/audit.jsonl")));
+        AuditEntry entry;
+        entry.time = QDateTime::currentDateTimeUtc();
+        entry.operatorName = QStringLiteral("bob");
+        entry.host = QStringLiteral("h");
+        entry.group = QStringLiteral("g");
+        entry.node = QStringLiteral("n");
+        entry.key = "k";
+        entry.action = QStringLiteral("force-release");
+        entry.valueBefore = QByteArray("\xff\x00v", 3);
+        entry.ttlBeforeMs = 1234;
+        entry.result = QStringLiteral("ok");
+        QVERIFY(log.append(entry));
+        QVERIFY(log.append(entry));
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(2));
+        QCOMPARE(lines[0].value(QStringLiteral("operator")).toString(), QStringLiteral("bob"));
+        QCOMPARE(lines[0].value(QStringLiteral("ttl_before_ms")).toInteger(), 1234);
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("force-release"));
+        QCOMPARE(QByteArray::fromBase64(
+                     lines[0].value(QStringLiteral("value_before_base64")).toString().toLatin1()),
+                 QByteArray("\xff\x00v", 3));
+        QVERIFY(lines[0].contains(QStringLiteral("time")));
+    }
+
+    void forceReleaseUnchangedLockScopeLock()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:nightly";
+        auto held = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(held);
+        const QByteArray fenceKey = lock::fenceKeyFor(key);
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(set->get(i, fenceKey), QByteArray("1"));
+
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+        Admin admin(QStringLiteral("prod"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
+        QVERIFY2(result.ok, qPrintable(result.message));
+        QCOMPARE(result.nodes.size(), std::size_t(3));
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(result.nodes[i].outcome, QStringLiteral("done"));
+            QVERIFY(set->get(i, key).isNull());
+            QCOMPARE(set->get(i, fenceKey), QByteArray("2")); // bumped: the stale holder is fenced out
+        }
+
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3));
+        for (int i = 0; i < 3; ++i) {
+            const QJsonObject &line = lines[i];
+            QCOMPARE(line.value(QStringLiteral("action")).toString(), QStringLiteral("force-release"));
+            QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+            QCOMPARE(line.value(QStringLiteral("operator")).toString(), QStringLiteral("alice"));
+            QCOMPARE(line.value(QStringLiteral("host")).toString(), QStringLiteral("ops-box"));
+            QCOMPARE(line.value(QStringLiteral("group")).toString(), QStringLiteral("prod"));
+            QCOMPARE(line.value(QStringLiteral("node")).toString(), ServerSet::nodeName(i));
+            QCOMPARE(line.value(QStringLiteral("key")).toString(), QString::fromUtf8(key));
+            QCOMPARE(line.value(QStringLiteral("value_before")).toString(), QString::fromUtf8(held->value));
+            QVERIFY(line.value(QStringLiteral("ttl_before_ms")).toInteger() > 0);
+        }
+    }
+
+    void forceReleaseChangedDeletesNothing()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:changed";
+        auto first = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(first);
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+
+        // Between showing and acting, the holder released and someone else took the lock.
+        LS_VERIFY_OK(locker.release(*first));
+        auto second = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(second);
+
+        Admin admin(QStringLiteral("prod"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
+        QVERIFY(!result.ok);
+        QVERIFY2(result.message.contains(QLatin1String("changed since it was shown")),
+                 qPrintable(result.message));
+        const QByteArray fenceKey = lock::fenceKeyFor(key);
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(result.nodes[i].outcome, QStringLiteral("changed"));
+            QVERIFY(result.nodes[i].detail.contains(QLatin1String("nothing deleted")));
+            QCOMPARE(set->get(i, key), second->value); // the new holder's lock stays
+            QCOMPARE(set->get(i, fenceKey), QByteArray("2"));
+        }
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3));
+        for (const QJsonObject &line : lines) {
+            QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("changed"));
+            QCOMPARE(line.value(QStringLiteral("value_before")).toString(), QString::fromUtf8(first->value));
+        }
+    }
+
+    void forceReleaseChangedOnOneNode()
+    {
+        LS_START_SERVERS(set, 3);
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:partly";
+        LS_VERIFY_OK(locker.tryAcquire(key, held30s()));
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+        QVERIFY(set->set(1, key, "someone else", 30000));
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), nullptr);
+        const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
+        QVERIFY(!result.ok);
+        QCOMPARE(result.nodes[0].outcome, QStringLiteral("done"));
+        QCOMPARE(result.nodes[1].outcome, QStringLiteral("changed"));
+        QCOMPARE(result.nodes[2].outcome, QStringLiteral("done"));
+        QVERIFY(set->get(0, key).isNull());
+        QCOMPARE(set->get(1, key), QByteArray("someone else"));
+        QVERIFY(set->get(2, key).isNull());
+        QCOMPARE(set->get(1, lock::fenceKeyFor(key)), QByteArray("1"));
+    }
+
+    void forceReleaseRedissonWakesWaiters()
+    {
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        const SchemaRegistry registry = SchemaRegistry::builtins();
+        // Redisson RLock layout: hash <uuid>:<threadId> -> hold count, with a TTL.
+        const QByteArray key = "orders:lock";
+        const QByteArray field = "8f4e2b1c-3d6a-4e8f-9b2c-1a2b3c4d5e6f:57";
+        LS_VERIFY_OK(set->admin(0).command({"HSET", key, field, "1"}));
+        LS_VERIFY_OK(set->admin(0).command({"PEXPIRE", key, "30000"}));
+        const auto decoded = registry.decode(key, showRecord(*set, key, {}).nodes[0].raw);
+        QVERIFY(decoded.has_value());
+        QCOMPARE(decoded->schema, QStringLiteral("redisson-rlock"));
+        const LockRecord record = showRecord(*set, key, decoded->schema);
+        QCOMPARE(record.nodes[0].raw.type, RawEntry::Type::Hash);
+
+        // A waiter subscribed to the lock's channel, as Redisson's waiters are.
+        redis::NodeConfig subscriberConfig = set->configs()[0];
+        subscriberConfig.name = QStringLiteral("subscriber");
+        redis::Connection subscriber(subscriberConfig);
+        const QByteArray channel = "redisson_lock__channel:{" + key + "}";
+        subscriber.append({"SUBSCRIBE", channel});
+        LS_VERIFY_OK(subscriber.flush());
+        LS_VERIFY_OK(subscriber.readReply());
+
+        // A hold count that changed since it was shown (reentrant acquire) is not released.
+        LS_VERIFY_OK(set->admin(0).command({"HINCRBY", key, field, "1"}));
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        AdminResult result = admin.forceRelease(record, registry);
+        QCOMPARE(result.nodes.at(0).outcome, QStringLiteral("changed"));
+        QCOMPARE(set->admin(0).command({"HGET", key, field})->bytes(), QByteArray("2"));
+
+        // Shown again, unchanged: deleted, and the waiters are told.
+        const LockRecord again = showRecord(*set, key, decoded->schema);
+        result = admin.forceRelease(again, registry);
+        QVERIFY2(result.ok, qPrintable(result.message));
+        QCOMPARE(set->admin(0).command({"EXISTS", key})->integer(), 0);
+        // Not a LockScope lock: no fencing counter is created.
+        QCOMPARE(set->admin(0).command({"EXISTS", lock::fenceKeyFor(key)})->integer(), 0);
+
+        auto message = subscriber.readPush(std::chrono::seconds(10));
+        LS_VERIFY_OK(message);
+        QVERIFY2(message->has_value(), "no unlock message published");
+        const auto &elements = (*message)->elements();
+        QCOMPARE(elements.size(), std::size_t(3));
+        QCOMPARE(elements[0].bytes(), QByteArray("message"));
+        QCOMPARE(elements[1].bytes(), channel);
+        QCOMPARE(elements[2].bytes(), QByteArray("0"));
+
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(2));
+        QCOMPARE(lines[0].value(QStringLiteral("result")).toString(), QStringLiteral("changed"));
+        QCOMPARE(lines[1].value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+        QVERIFY(lines[1].value(QStringLiteral("value_before")).toString().contains(QString::fromUtf8(field)));
+    }
+
+    void readOnlyNodeRefusesWrites()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:ro";
+        auto held = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(held);
+        const QByteArray fenceKey = lock::fenceKeyFor(key);
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+
+        Admin admin(QStringLiteral("prod"), adminNodes(*set, {1}), testOperator(), &log);
+        AdminResult result = admin.forceRelease(record, SchemaRegistry{});
+        QVERIFY(!result.ok);
+        QCOMPARE(resultFor(result, ServerSet::nodeName(1))->outcome, QStringLiteral("refused"));
+        QCOMPARE(resultFor(result, ServerSet::nodeName(0))->outcome, QStringLiteral("done"));
+        QCOMPARE(set->get(1, key), held->value);
+        QCOMPARE(set->get(1, fenceKey), QByteArray("1"));
+
+        // Unconditional and extend are refused there too.
+        result =
+            admin.forceRelease(showRecord(*set, key, QStringLiteral("lockscope")), SchemaRegistry{}, true);
+        QCOMPARE(result.nodes.size(), std::size_t(1));
+        QCOMPARE(result.nodes[0].outcome, QStringLiteral("refused"));
+        const qint64 pttlBefore = set->pttl(1, key);
+        result = admin.extend(showRecord(*set, key, QStringLiteral("lockscope")), std::chrono::minutes(10));
+        QCOMPARE(result.nodes[0].outcome, QStringLiteral("refused"));
+        QVERIFY(set->pttl(1, key) <= pttlBefore);
+        QCOMPARE(set->get(1, key), held->value);
+        QCOMPARE(set->get(1, fenceKey), QByteArray("1"));
+
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(5));
+        int refused = 0;
+        for (const QJsonObject &line : lines)
+            if (line.value(QStringLiteral("result")).toString() == QLatin1String("refused: read-only")) {
+                QCOMPARE(line.value(QStringLiteral("node")).toString(), ServerSet::nodeName(1));
+                ++refused;
+            }
+        QCOMPARE(refused, 3);
+    }
+
+    void unconditionalDelete()
+    {
+        LS_START_SERVERS(set, 2);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:stuck";
+        LS_VERIFY_OK(locker.tryAcquire(key, held30s()));
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+        QVERIFY(set->set(0, key, "changed meanwhile"));
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.forceRelease(record, SchemaRegistry{}, true);
+        QVERIFY2(result.ok, qPrintable(result.message));
+        for (int i = 0; i < 2; ++i) {
+            QVERIFY(set->get(i, key).isNull());
+            QCOMPARE(set->get(i, lock::fenceKeyFor(key)), QByteArray("2"));
+        }
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(2));
+        for (const QJsonObject &line : lines) {
+            QCOMPARE(line.value(QStringLiteral("action")).toString(), QStringLiteral("force-delete"));
+            QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+        }
+    }
+
+    void missingKey()
+    {
+        LS_START_SERVERS(set, 1);
+        QVERIFY(set->set(0, "k", "v", 30000));
+        const LockRecord record = showRecord(*set, "k", {});
+        QVERIFY(set->del(0, "k"));
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), nullptr);
+        const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
+        QVERIFY(!result.ok);
+        QCOMPARE(result.nodes.at(0).outcome, QStringLiteral("missing"));
+    }
+
+    void extendOnlyWhenUnchanged()
+    {
+        LS_START_SERVERS(set, 2);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:extend";
+        LS_VERIFY_OK(locker.tryAcquire(key, held30s()));
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+        QVERIFY(set->set(1, key, "another owner", 30000));
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.extend(record, std::chrono::minutes(10));
+        QVERIFY(!result.ok);
+        QCOMPARE(result.nodes[0].outcome, QStringLiteral("done"));
+        QCOMPARE(result.nodes[1].outcome, QStringLiteral("changed"));
+        QVERIFY(set->pttl(0, key) > 60'000);  // extended to 10 minutes
+        QVERIFY(set->pttl(1, key) <= 30'000); // untouched
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(2));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("extend"));
+        QCOMPARE(lines[0].value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+        QCOMPARE(lines[1].value(QStringLiteral("result")).toString(), QStringLiteral("changed"));
+    }
+
+    void acquireAsOperator()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result =
+            admin.acquire("maint:window", std::chrono::seconds(30), QStringLiteral("db upgrade"));
+        QVERIFY2(result.ok, qPrintable(result.message));
+        for (int i = 0; i < 3; ++i) {
+            const auto value = lock::LockValue::parse(set->get(i, "maint:window"));
+            QVERIFY(value.has_value());
+            QCOMPARE(value->label, QStringLiteral("operator alice@ops-box: db upgrade"));
+            QVERIFY(result.message.contains(QString::fromUtf8(value->token)));
+        }
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3));
+        for (const QJsonObject &line : lines) {
+            QCOMPARE(line.value(QStringLiteral("action")).toString(), QStringLiteral("acquire"));
+            QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+        }
+    }
+
+    void acquireRefusedWithReadOnlyNode()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("g"), adminNodes(*set, {2}), testOperator(), &log);
+        const QByteArray key = "maint:ro";
+        const AdminResult result = admin.acquire(key, std::chrono::seconds(30));
+        QVERIFY(!result.ok);
+        QVERIFY2(result.message.contains(QLatin1String("read-only")), qPrintable(result.message));
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(result.nodes[i].outcome, QStringLiteral("refused"));
+            QVERIFY(set->get(i, key).isNull());
+            QVERIFY(set->get(i, lock::fenceKeyFor(key)).isNull());
+        }
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3));
+        for (const QJsonObject &line : lines)
+            QVERIFY(line.value(QStringLiteral("result")).toString().startsWith(QLatin1String("refused")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAdmin)
+#include "tst_admin.moc"
