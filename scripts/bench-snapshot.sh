@@ -138,8 +138,8 @@ for run in $(seq "$runs"); do
     python3 -c '
 import json, sys
 r = json.load(open(sys.argv[2]))
-print("run %s: %.3f s, %d records (%d decoded), %d keys scanned, heap %.0f B/record, RSS %.0f B/record" % (
-    sys.argv[1], r["seconds"], r["records"], r["decoded"], r["keys_scanned"],
+print("run %s: %.3f s (client CPU %.3f s), %d records (%d decoded), %d keys scanned, heap %.0f B/record, RSS %.0f B/record" % (
+    sys.argv[1], r["seconds"], r["client_cpu_seconds"], r["records"], r["decoded"], r["keys_scanned"],
     r["heap_bytes_per_record"], r["rss_bytes_per_record"]))' "$run" "$work/run.json"
 done
 echo "load: $(uptime)"
