@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "admincommands.h"
 #include "benchcommand.h"
 #include "exitcode.h"
 #include "listcommands.h"
@@ -20,6 +21,7 @@ Cli::Cli()
     m_commands.push_back(listCommand());
     m_commands.push_back(showCommand());
     m_commands.push_back(benchCommand());
+    m_commands.push_back(forceReleaseCommand());
 }
 
 const Command *Cli::find(const QString &name) const
@@ -55,7 +57,9 @@ QString Cli::usage() const
         "  1  error: a node is down or failed, quorum not reached, validity expired, wait timed out\n"
         "  2  usage or configuration error (nothing was contacted)\n"
         "  3  acquire: the lock is held by another owner\n"
-        "  4  extend / release / ttl: the lock is not held by this token (or not held at all)\n");
+        "  4  extend / release / ttl: the lock is not held by this token (or not held at all);\n"
+        "     force-release: nothing to release\n"
+        "  5  force-release: the lock changed since it was shown (nothing deleted there)\n");
     return text;
 }
 

@@ -15,6 +15,9 @@ inline constexpr int Held = 3;
 /// extend / release / ttl: the lock is not held by this token, or not held at all
 /// (LockErrorKind::NotHeld).
 inline constexpr int NotHeld = 4;
+/// force-release: the key held another value than the one shown (or --expect-value) on a node;
+/// nothing was deleted there.
+inline constexpr int Changed = 5;
 } // namespace exitcode
 
 } // namespace lockctl

@@ -1,0 +1,469 @@
+#include "admincommands.h"
+
+#include "exitcode.h"
+#include "options.h"
+#include "output.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTextStream>
+#include <algorithm>
+#include <cstdio>
+#include <inspect/admin.h>
+#include <inspect/lockrecord.h>
+#include <inspect/lockschema.h>
+#include <lock/lockvalue.h>
+#include <optional>
+#include <redis/connection.h>
+#include <unistd.h>
+#include <vector>
+
+namespace lockctl {
+
+using lockscope::inspect::Admin;
+using lockscope::inspect::AdminNode;
+using lockscope::inspect::AdminNodeResult;
+using lockscope::inspect::AdminResult;
+using lockscope::inspect::AuditLog;
+using lockscope::inspect::LockRecord;
+using lockscope::inspect::NodeEntry;
+using lockscope::inspect::Operator;
+using lockscope::inspect::RawEntry;
+using lockscope::inspect::SchemaRegistry;
+using lockscope::lock::LockValue;
+using lockscope::redis::Connection;
+using lockscope::redis::NodeConfig;
+using lockscope::redis::RedisError;
+using lockscope::redis::RedisReply;
+
+namespace {
+
+const QCommandLineOption ExpectValueOption(
+    QStringLiteral("expect-value"),
+    QStringLiteral("Delete only where the key still holds exactly V (the value 'lockctl list' showed); a "
+                   "node holding anything else keeps it and the exit code is 5."),
+    QStringLiteral("V"));
+const QCommandLineOption
+    YesOption(QStringLiteral("yes"),
+              QStringLiteral("Do not ask: delete what is shown without typing the key."));
+const QCommandLineOption UnconditionalOption(
+    QStringLiteral("unconditional"),
+    QStringLiteral("Delete whatever the key holds at the moment of the delete, even if it changed since "
+                   "it was shown (audited as force-delete)."));
+const QCommandLineOption ReadOnlyNodesOption(
+    QStringLiteral("read-only-nodes"),
+    QStringLiteral("Nodes (name or host:port) that must not be written: they are shown, never changed."),
+    QStringLiteral("N,..."));
+const QCommandLineOption
+    AuditLogOption(QStringLiteral("audit-log"),
+                   QStringLiteral("Append the audit lines to FILE instead of the default location (%1).")
+                       .arg(QStringLiteral("<data dir>/lockctl/audit.jsonl")),
+                   QStringLiteral("FILE"));
+
+QList<QCommandLineOption> forceReleaseOptions()
+{
+    return {nodesOption(),  ExpectValueOption, YesOption,       UnconditionalOption, ReadOnlyNodesOption,
+            AuditLogOption, jsonOption(),      timeoutOption(), helpOption()};
+}
+
+QString forceReleaseHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl force-release KEY [--nodes URL,...] [--expect-value V] [--yes] "
+                       "[--unconditional] [--read-only-nodes N,...] [--json]"),
+        QStringLiteral(
+            "Releases a lock for its owner: reads KEY on every node, prints what would be deleted\n"
+            "(value, TTL and the decoded owner), asks you to type the key (unless --yes), then\n"
+            "deletes it on each node only if it still holds the value shown (compare-and-delete\n"
+            "in Lua). For LockScope locks the fencing counter is bumped in the same script, so a\n"
+            "stale holder is fenced out; Redisson waiters are woken up. Every attempt is written\n"
+            "to the audit log (JSON lines)."),
+        forceReleaseOptions(),
+        QStringLiteral(
+            "Exit codes: 0 released; 1 error (a node failed); 2 usage error, not confirmed, or refused\n"
+            "(read-only node); 4 nothing to release (the key is on no node); 5 changed: the value\n"
+            "differed from the one shown or from --expect-value, nothing deleted there."));
+}
+
+QString typeNameOf(const RawEntry &raw)
+{
+    return raw.typeName.isEmpty() ? QStringLiteral("none") : raw.typeName;
+}
+
+/// TYPE, PTTL, GET and HGETALL in one pipeline on one node (the wrong-type reply is ignored).
+NodeEntry readNode(const NodeConfig &config, const QByteArray &key)
+{
+    NodeEntry entry;
+    Connection connection(config);
+    entry.node = connection.node();
+    const std::vector<std::vector<QByteArray>> commands{
+        {QByteArrayLiteral("TYPE"), key},
+        {QByteArrayLiteral("PTTL"), key},
+        {QByteArrayLiteral("GET"), key},
+        {QByteArrayLiteral("HGETALL"), key},
+    };
+    auto replies = connection.pipeline(commands);
+    if (!replies) {
+        entry.reachable = false;
+        entry.error = replies.error().toString();
+        return entry;
+    }
+    const RedisReply &type = (*replies)[0];
+    const RedisReply &pttl = (*replies)[1];
+    if (type.isError() || pttl.isError()) {
+        entry.reachable = false;
+        entry.error =
+            RedisError::fromServerReply(entry.node, (type.isError() ? type : pttl).bytes()).toString();
+        return entry;
+    }
+    RawEntry &raw = entry.raw;
+    raw.typeName = QString::fromUtf8(type.bytes());
+    raw.pttlMs = pttl.integer();
+    if (raw.typeName == QLatin1String("none")) {
+        raw.type = RawEntry::Type::Missing;
+    } else if (raw.typeName == QLatin1String("string")) {
+        raw.type = RawEntry::Type::String;
+        raw.value = (*replies)[2].bytes();
+    } else if (raw.typeName == QLatin1String("hash")) {
+        raw.type = RawEntry::Type::Hash;
+        const auto &elements = (*replies)[3].elements();
+        for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
+            raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
+    } else {
+        raw.type = RawEntry::Type::Other;
+    }
+    return entry;
+}
+
+/// The record the command acts on: what every node holds now, decoded by the built-in schemas
+/// (the fencing counter is bumped only for LockScope locks; Redisson waiters are woken).
+LockRecord readRecord(const std::vector<NodeConfig> &nodes, const QByteArray &key,
+                      const SchemaRegistry &registry)
+{
+    std::vector<NodeEntry> entries;
+    entries.reserve(nodes.size());
+    for (const NodeConfig &config : nodes) {
+        NodeEntry entry = readNode(config, key);
+        if (entry.present())
+            entry.decoded = registry.decode(key, entry.raw);
+        entries.push_back(std::move(entry));
+    }
+    return lockscope::inspect::aggregate(key, std::move(entries));
+}
+
+QString ttlText(const NodeEntry &entry)
+{
+    if (!entry.reachable)
+        return QStringLiteral("-");
+    if (entry.raw.pttlMs == -1)
+        return QStringLiteral("no TTL");
+    if (entry.raw.pttlMs < 0)
+        return QStringLiteral("-");
+    return QStringLiteral("%1 ms").arg(entry.raw.pttlMs);
+}
+
+QString valueText(const RawEntry &raw)
+{
+    switch (raw.type) {
+    case RawEntry::Type::Missing:
+        return QStringLiteral("(absent)");
+    case RawEntry::Type::String:
+        return QString::fromUtf8(raw.value);
+    case RawEntry::Type::Hash: {
+        QStringList parts;
+        for (const auto &[field, value] : raw.fields)
+            parts << QString::fromUtf8(field) + QStringLiteral(" => ") + QString::fromUtf8(value);
+        return QStringLiteral("hash {") + parts.join(QStringLiteral(", ")) + QLatin1Char('}');
+    }
+    case RawEntry::Type::Other:
+        break;
+    }
+    return QStringLiteral("(%1)").arg(raw.typeName);
+}
+
+QString ownerText(const LockValue &value)
+{
+    QStringList parts{QStringLiteral("token %1").arg(QString::fromUtf8(value.token))};
+    if (value.fence > 0)
+        parts << QStringLiteral("fence %1").arg(value.fence);
+    if (!value.host.isEmpty())
+        parts << QStringLiteral("host %1").arg(value.host);
+    if (value.pid > 0)
+        parts << QStringLiteral("pid %1").arg(value.pid);
+    if (!value.thread.isEmpty())
+        parts << QStringLiteral("thread %1").arg(value.thread);
+    if (value.acquiredAt.isValid())
+        parts << QStringLiteral("since %1").arg(value.acquiredAt.toString(Qt::ISODateWithMs));
+    if (!value.label.isEmpty())
+        parts << QStringLiteral("label \"%1\"").arg(value.label);
+    return parts.join(QStringLiteral(", "));
+}
+
+QJsonObject hashJson(const RawEntry &raw)
+{
+    QJsonObject object;
+    for (const auto &[field, value] : raw.fields)
+        object.insert(QString::fromUtf8(field), QString::fromUtf8(value));
+    return object;
+}
+
+QJsonValue ownerJson(const RawEntry &raw)
+{
+    if (raw.type != RawEntry::Type::String)
+        return {};
+    const auto value = LockValue::parse(raw.value);
+    if (!value)
+        return {};
+    return QJsonObject{
+        {QStringLiteral("token"), QString::fromUtf8(value->token)},
+        {QStringLiteral("fence"), value->fence},
+        {QStringLiteral("host"), value->host},
+        {QStringLiteral("pid"), value->pid},
+        {QStringLiteral("thread"), value->thread},
+        {QStringLiteral("acquired_at"), value->acquiredAt.isValid()
+                                            ? QJsonValue(value->acquiredAt.toString(Qt::ISODateWithMs))
+                                            : QJsonValue()},
+        {QStringLiteral("label"), value->label},
+    };
+}
+
+void printPreview(const LockRecord &record, const QStringList &readOnly, bool unconditional, Output &out)
+{
+    if (!record.schema.isEmpty())
+        out.line(QStringLiteral("Lock schema: %1").arg(record.schema));
+    out.line(QStringLiteral("%1 %2 on:")
+                 .arg(unconditional ? QStringLiteral("Would delete (unconditionally)")
+                                    : QStringLiteral("Would release"),
+                      QString::fromUtf8(record.key)));
+    for (const NodeEntry &entry : record.nodes) {
+        QString head = QStringLiteral("  %1").arg(entry.node);
+        if (readOnly.contains(entry.node))
+            head += QStringLiteral(" (read-only: will not be changed)");
+        out.line(head);
+        if (!entry.reachable) {
+            out.line(QStringLiteral("    error  %1").arg(entry.error));
+            continue;
+        }
+        out.line(QStringLiteral("    value  %1").arg(valueText(entry.raw)));
+        if (!entry.present())
+            continue;
+        out.line(QStringLiteral("    ttl    %1").arg(ttlText(entry)));
+        const auto value =
+            entry.raw.type == RawEntry::Type::String ? LockValue::parse(entry.raw.value) : std::nullopt;
+        if (value)
+            out.line(QStringLiteral("    owner  %1").arg(ownerText(*value)));
+        else if (entry.decoded && !entry.decoded->owner.isEmpty())
+            out.line(QStringLiteral("    owner  %1 (%2)").arg(entry.decoded->owner, entry.decoded->schema));
+    }
+}
+
+/// Asks for the key to be typed. Returns the exit code to stop with, or nullopt when confirmed.
+std::optional<int> confirm(const QByteArray &key, bool json, Output &out)
+{
+    if (!isatty(STDIN_FILENO)) {
+        out.error(QStringLiteral("force-release: refusing to delete without confirmation: stdin is not a "
+                                 "terminal (pass --yes to confirm); nothing deleted"));
+        return exitcode::Usage;
+    }
+    const QString prompt = QStringLiteral("Type the key to confirm: ");
+    if (json) {
+        out.flush();
+        QTextStream(stderr) << prompt << Qt::flush;
+    } else {
+        out.write(prompt);
+        out.flush();
+    }
+    QTextStream in(stdin);
+    const QString typed = in.readLine();
+    if (typed.toUtf8() != key) {
+        out.error(
+            QStringLiteral("force-release: not confirmed (the typed text is not the key); nothing deleted"));
+        return exitcode::Usage;
+    }
+    return std::nullopt;
+}
+
+int exitCodeFor(const std::vector<AdminNodeResult> &results)
+{
+    bool error = false, changed = false, refused = false, done = false;
+    for (const AdminNodeResult &result : results) {
+        error |= result.outcome == QLatin1String("error");
+        changed |= result.outcome == QLatin1String("changed");
+        refused |= result.outcome == QLatin1String("refused");
+        done |= result.outcome == QLatin1String("done");
+    }
+    if (error)
+        return exitcode::NodeFailure;
+    if (changed)
+        return exitcode::Changed;
+    if (refused)
+        return exitcode::Usage;
+    return done ? exitcode::Ok : exitcode::NotHeld;
+}
+
+int runForceRelease(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("force-release");
+    QCommandLineParser parser;
+    if (auto stop =
+            parseArguments(parser, invocation.args, forceReleaseOptions(), command, forceReleaseHelp(), out))
+        return *stop;
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 1 || positional.front().isEmpty()) {
+        out.error(QStringLiteral("%1: expected exactly one KEY (see 'lockctl help %1')").arg(command));
+        return exitcode::Usage;
+    }
+    const QByteArray key = positional.front().toUtf8();
+    auto nodes = resolveNodes(parser, command, out);
+    if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+    const bool unconditional = parser.isSet(UnconditionalOption);
+    const std::optional<QByteArray> expected = parser.isSet(ExpectValueOption)
+                                                   ? std::optional(parser.value(ExpectValueOption).toUtf8())
+                                                   : std::nullopt;
+    if (unconditional && expected) {
+        out.error(QStringLiteral("%1: --unconditional and --expect-value exclude each other").arg(command));
+        return exitcode::Usage;
+    }
+
+    std::vector<AdminNode> adminNodes;
+    QStringList readOnlyLabels;
+    QStringList unknownReadOnly = splitUrlList(parser.values(ReadOnlyNodesOption));
+    for (const NodeConfig &config : *nodes) {
+        AdminNode node{config, false, false};
+        for (const QString &name : {config.label(), config.address()}) {
+            if (unknownReadOnly.removeAll(name) > 0)
+                node.readOnly = true;
+        }
+        if (node.readOnly)
+            readOnlyLabels << config.label();
+        adminNodes.push_back(std::move(node));
+    }
+    if (!unknownReadOnly.isEmpty()) {
+        out.error(
+            QStringLiteral("%1: --read-only-nodes names unknown nodes: %2 (use a node's name or host:port)")
+                .arg(command, unknownReadOnly.join(QStringLiteral(", "))));
+        return exitcode::Usage;
+    }
+
+    const bool json = parser.isSet(QStringLiteral("json"));
+    const SchemaRegistry registry = SchemaRegistry::builtins();
+    const LockRecord record = readRecord(*nodes, key, registry);
+
+    // --expect-value: nodes holding something else are reported "changed" and left alone.
+    std::vector<AdminNodeResult> skipped;
+    LockRecord acted = record;
+    if (expected) {
+        for (NodeEntry &entry : acted.nodes) {
+            if (!entry.present())
+                continue;
+            if (entry.raw.type == RawEntry::Type::String && entry.raw.value == *expected)
+                continue;
+            skipped.push_back({entry.node, QStringLiteral("changed"),
+                               QStringLiteral("the value differs from --expect-value: nothing deleted")});
+            entry.raw = RawEntry{}; // not acted on
+        }
+    }
+
+    if (!json)
+        printPreview(record, readOnlyLabels, unconditional, out);
+    const bool anyPresent = std::ranges::any_of(acted.nodes, &NodeEntry::present);
+    const bool anyUnreachable =
+        std::ranges::any_of(record.nodes, [](const NodeEntry &e) { return !e.reachable; });
+
+    AdminResult result;
+    if (anyPresent) {
+        if (!parser.isSet(YesOption)) {
+            if (auto stop = confirm(key, json, out))
+                return *stop;
+        }
+        const QString auditPath =
+            parser.isSet(AuditLogOption) ? parser.value(AuditLogOption) : AuditLog::defaultPath();
+        AuditLog audit(auditPath);
+        Admin admin(QStringLiteral("cli"), std::move(adminNodes), Operator::current(), &audit);
+        result = admin.forceRelease(acted, registry, unconditional);
+    }
+    std::vector<AdminNodeResult> outcomes = result.nodes;
+    outcomes.insert(outcomes.end(), skipped.begin(), skipped.end());
+    for (const NodeEntry &entry : record.nodes)
+        if (!entry.reachable)
+            outcomes.push_back({entry.node, QStringLiteral("error"), entry.error});
+
+    int code = exitCodeFor(outcomes);
+    QString message = result.message;
+    if (!anyPresent && skipped.empty()) {
+        code = anyUnreachable ? exitcode::NodeFailure : exitcode::NotHeld;
+        message = anyUnreachable ? QStringLiteral("the key is on no reachable node")
+                                 : QStringLiteral("nothing to release: the key is on no node");
+    } else if (!anyPresent) {
+        message = QStringLiteral("the lock changed since it was shown: nothing deleted");
+    }
+
+    if (json) {
+        QJsonArray array;
+        for (const NodeEntry &entry : record.nodes) {
+            QJsonObject object{
+                {QStringLiteral("node"), entry.node},
+                {QStringLiteral("type"), entry.reachable ? QJsonValue(typeNameOf(entry.raw)) : QJsonValue()},
+                {QStringLiteral("value"), entry.present() && entry.raw.type == RawEntry::Type::String
+                                              ? QJsonValue(QString::fromUtf8(entry.raw.value))
+                                              : QJsonValue()},
+                {QStringLiteral("fields"), entry.present() && entry.raw.type == RawEntry::Type::Hash
+                                               ? QJsonValue(hashJson(entry.raw))
+                                               : QJsonValue()},
+                {QStringLiteral("pttl_ms"), entry.present() ? QJsonValue(entry.raw.pttlMs) : QJsonValue()},
+                {QStringLiteral("owner"), ownerJson(entry.raw)},
+                {QStringLiteral("outcome"), QJsonValue()},
+                {QStringLiteral("detail"), QJsonValue()},
+            };
+            for (const AdminNodeResult &outcome : outcomes)
+                if (outcome.node == entry.node) {
+                    object.insert(QStringLiteral("outcome"), outcome.outcome);
+                    object.insert(QStringLiteral("detail"), outcome.detail);
+                }
+            array.append(object);
+        }
+        out.json(QJsonObject{
+            {QStringLiteral("key"), QString::fromUtf8(key)},
+            {QStringLiteral("schema"), record.schema.isEmpty() ? QJsonValue() : QJsonValue(record.schema)},
+            {QStringLiteral("unconditional"), unconditional},
+            {QStringLiteral("released"), code == exitcode::Ok},
+            {QStringLiteral("exit_code"), code},
+            {QStringLiteral("message"), message},
+            {QStringLiteral("nodes"), array},
+        });
+    } else {
+        if (!outcomes.empty()) {
+            Table table({QStringLiteral("NODE"), QStringLiteral("OUTCOME"), QStringLiteral("DETAIL")});
+            for (const AdminNodeResult &outcome : outcomes)
+                table.addRow({outcome.node, outcome.outcome,
+                              outcome.detail.isEmpty() ? QStringLiteral("-") : outcome.detail});
+            out.line();
+            out.write(table.render());
+        }
+        out.line(message);
+    }
+    if (code != exitcode::Ok) {
+        out.flush();
+        if (code == exitcode::Changed)
+            out.error(
+                QStringLiteral("%1: changed: the lock changed since it was shown: nothing deleted there")
+                    .arg(command));
+    }
+    return code;
+}
+
+} // namespace
+
+Command forceReleaseCommand()
+{
+    return Command{
+        .name = QStringLiteral("force-release"),
+        .summary = QStringLiteral("Release a lock for its owner: compare-and-delete of the value shown"),
+        .help = forceReleaseHelp(),
+        .run = runForceRelease,
+    };
+}
+
+} // namespace lockctl

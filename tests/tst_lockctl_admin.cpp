@@ -1,0 +1,237 @@
+// lockctl force-release end to end: the built CLI against three real redis-server nodes, checked
+// with plain connections and by reading the audit log it wrote.
+
+#include "lock/locker.h"
+#include "lock/lockvalue.h"
+#include "lockfixture.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QTemporaryDir>
+#include <QTest>
+#include <vector>
+
+using namespace lockscope;
+using lockscope::test::ServerSet;
+
+namespace {
+
+/// Options for a 30 s lock.
+lock::AcquireOptions held30s(const QString &label = {})
+{
+    lock::AcquireOptions options;
+    options.ttl = std::chrono::seconds(30);
+    options.label = label;
+    return options;
+}
+
+struct RunResult
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+/// Runs the lockctl built next to this test with stdin from /dev/null (not a terminal) and the
+/// data directory in `dataHome`, so the default audit log never lands in the user's home.
+RunResult runLockctl(const QStringList &args, const QString &dataHome)
+{
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("LOCKSCOPE_NODES"));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), dataHome);
+    process.setProcessEnvironment(env);
+    process.setStandardInputFile(QProcess::nullDevice());
+    process.start(QStringLiteral(LOCKCTL_PATH), args);
+    RunResult result;
+    if (!process.waitForStarted(10000)) {
+        result.err = QStringLiteral("cannot start lockctl: ") + process.errorString();
+        return result;
+    }
+    if (!process.waitForFinished(30000)) {
+        process.kill();
+        process.waitForFinished();
+        result.err = QStringLiteral("lockctl did not finish");
+        return result;
+    }
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.out = QString::fromUtf8(process.readAllStandardOutput());
+    result.err = QString::fromUtf8(process.readAllStandardError());
+    return result;
+}
+
+QByteArray describe(const RunResult &result)
+{
+    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3")
+        .arg(result.exitCode)
+        .arg(result.out, result.err)
+        .toUtf8();
+}
+
+std::vector<QJsonObject> auditLines(const QString &path)
+{
+    std::vector<QJsonObject> lines;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return lines;
+    while (!file.atEnd()) {
+        const QByteArray line = file.readLine().trimmed();
+        if (!line.isEmpty())
+            lines.push_back(QJsonDocument::fromJson(line).object());
+    }
+    return lines;
+}
+
+/// The node URLs with the fixture's node names, comma-separated.
+QString nodeUrls(ServerSet &set)
+{
+    QStringList urls;
+    for (int i = 0; i < set.size(); ++i)
+        urls << set.server(i).url() + QStringLiteral("?name=") + ServerSet::nodeName(i);
+    return urls.join(QLatin1Char(','));
+}
+
+} // namespace
+
+class TestLockctlAdmin : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase() { QVERIFY2(QFile::exists(QStringLiteral(LOCKCTL_PATH)), LOCKCTL_PATH); }
+
+    void forceReleaseWithYes()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        lock::Locker locker(set->configs());
+        const QByteArray key = "cli:yes";
+        auto held = locker.tryAcquire(key, held30s(QStringLiteral("report")));
+        LS_VERIFY_OK(held);
+        const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+        const RunResult result =
+            runLockctl({QStringLiteral("force-release"), QString::fromUtf8(key), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+                       dir.path());
+        QVERIFY2(result.exitCode == 0, describe(result));
+        QVERIFY2(result.out.contains(QString::fromUtf8(held->token)), describe(result)); // owner shown
+        QVERIFY2(result.out.contains(QLatin1String("label \"report\"")), describe(result));
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(set->get(i, key).isNull());
+            QCOMPARE(set->get(i, lock::fenceKeyFor(key)), QByteArray("2"));
+        }
+        const auto lines = auditLines(audit);
+        QCOMPARE(lines.size(), std::size_t(3));
+        for (const QJsonObject &line : lines) {
+            QCOMPARE(line.value(QStringLiteral("action")).toString(), QStringLiteral("force-release"));
+            QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+            QCOMPARE(line.value(QStringLiteral("value_before")).toString(), QString::fromUtf8(held->value));
+        }
+
+        // Again: nothing left to release.
+        const RunResult again =
+            runLockctl({QStringLiteral("force-release"), QString::fromUtf8(key), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+                       dir.path());
+        QVERIFY2(again.exitCode == 4, describe(again));
+    }
+
+    void expectValueMismatchIsChanged()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        lock::Locker locker(set->configs());
+        const QByteArray key = "cli:expect";
+        auto held = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(held);
+        const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+        const RunResult result =
+            runLockctl({QStringLiteral("force-release"), QString::fromUtf8(key), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--expect-value"),
+                        QStringLiteral("ls1 tok=stale fence=1"), QStringLiteral("--audit-log"), audit,
+                        QStringLiteral("--json")},
+                       dir.path());
+        QVERIFY2(result.exitCode == 5, describe(result));
+        QVERIFY2(result.err.contains(QLatin1String("changed")), describe(result));
+        const QJsonObject json = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        QCOMPARE(json.value(QStringLiteral("exit_code")).toInt(), 5);
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(set->get(i, key), held->value);
+            QCOMPARE(set->get(i, lock::fenceKeyFor(key)), QByteArray("1"));
+        }
+
+        // With the right value: released.
+        const RunResult right =
+            runLockctl({QStringLiteral("force-release"), QString::fromUtf8(key), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--expect-value"),
+                        QString::fromUtf8(held->value), QStringLiteral("--audit-log"), audit},
+                       dir.path());
+        QVERIFY2(right.exitCode == 0, describe(right));
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(set->get(i, key).isNull());
+    }
+
+    void withoutYesOnNonTerminalRefuses()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        lock::Locker locker(set->configs());
+        const QByteArray key = "cli:noyes";
+        auto held = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(held);
+        const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+        const RunResult result =
+            runLockctl({QStringLiteral("force-release"), QString::fromUtf8(key), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--audit-log"), audit},
+                       dir.path());
+        QVERIFY2(result.exitCode == 2, describe(result));
+        QVERIFY2(result.err.contains(QLatin1String("--yes")), describe(result));
+        QVERIFY2(result.out.contains(QLatin1String("Would release")), describe(result)); // the preview
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(set->get(i, key), held->value);
+        QVERIFY(!QFile::exists(audit)); // nothing attempted
+    }
+
+    void readOnlyNodeIsRefused()
+    {
+        LS_START_SERVERS(set, 2);
+        QTemporaryDir dir;
+        lock::Locker locker(set->configs());
+        const QByteArray key = "cli:ro";
+        auto held = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(held);
+        const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+        const RunResult result =
+            runLockctl({QStringLiteral("force-release"), QString::fromUtf8(key), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--read-only-nodes"),
+                        ServerSet::nodeName(1), QStringLiteral("--audit-log"), audit},
+                       dir.path());
+        QVERIFY2(result.exitCode == 2, describe(result));
+        QVERIFY(set->get(0, key).isNull());
+        QCOMPARE(set->get(1, key), held->value);
+        QCOMPARE(set->get(1, lock::fenceKeyFor(key)), QByteArray("1"));
+        const auto lines = auditLines(audit);
+        QCOMPARE(lines.size(), std::size_t(2));
+        QCOMPARE(lines[1].value(QStringLiteral("result")).toString(), QStringLiteral("refused: read-only"));
+    }
+
+    void usageErrors()
+    {
+        QTemporaryDir dir;
+        QCOMPARE(runLockctl({QStringLiteral("force-release"), QStringLiteral("--nodes"),
+                             QStringLiteral("redis://127.0.0.1:1")},
+                            dir.path())
+                     .exitCode,
+                 2);
+        const RunResult help =
+            runLockctl({QStringLiteral("help"), QStringLiteral("force-release")}, dir.path());
+        QCOMPARE(help.exitCode, 0);
+        QVERIFY(help.out.contains(QLatin1String("--expect-value")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLockctlAdmin)
+#include "tst_lockctl_admin.moc"
