@@ -406,6 +406,29 @@ private slots:
         QCOMPARE(result.nodes.at(0).outcome, QStringLiteral("missing"));
     }
 
+    void unreachableNodeIsAnErrorAndAudited()
+    {
+        LS_START_SERVERS(set, 2);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:down";
+        LS_VERIFY_OK(locker.tryAcquire(key, held30s()));
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+        set->server(1).stop();
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
+        QVERIFY(!result.ok);
+        QCOMPARE(result.nodes[0].outcome, QStringLiteral("done"));
+        QCOMPARE(result.nodes[1].outcome, QStringLiteral("error"));
+        QVERIFY2(result.message.contains(QLatin1String("failed on node1")), qPrintable(result.message));
+        QVERIFY(set->get(0, key).isNull());
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(2));
+        QVERIFY(lines[1].value(QStringLiteral("result")).toString().startsWith(QLatin1String("error: ")));
+    }
+
     void extendOnlyWhenUnchanged()
     {
         LS_START_SERVERS(set, 2);

@@ -4,6 +4,7 @@
 #include "lock/locker.h"
 #include "lock/lockvalue.h"
 #include "lockfixture.h"
+#include "redis/connection.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -216,6 +217,37 @@ private slots:
         const auto lines = auditLines(audit);
         QCOMPARE(lines.size(), std::size_t(2));
         QCOMPARE(lines[1].value(QStringLiteral("result")).toString(), QStringLiteral("refused: read-only"));
+    }
+
+    void redissonLockWakesWaiters()
+    {
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        const QByteArray key = "cli:redisson";
+        const QByteArray field = "8f4e2b1c-3d6a-4e8f-9b2c-1a2b3c4d5e6f:57";
+        LS_VERIFY_OK(set->admin(0).command({"HSET", key, field, "1"}));
+        LS_VERIFY_OK(set->admin(0).command({"PEXPIRE", key, "30000"}));
+        redis::NodeConfig subscriberConfig = set->configs()[0];
+        subscriberConfig.name = QStringLiteral("subscriber");
+        redis::Connection subscriber(subscriberConfig);
+        const QByteArray channel = "redisson_lock__channel:{" + key + "}";
+        subscriber.append({"SUBSCRIBE", channel});
+        LS_VERIFY_OK(subscriber.flush());
+        LS_VERIFY_OK(subscriber.readReply());
+
+        const RunResult result =
+            runLockctl({QStringLiteral("force-release"), QString::fromUtf8(key), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--json"),
+                        QStringLiteral("--audit-log"), dir.filePath(QStringLiteral("audit.jsonl"))},
+                       dir.path());
+        QVERIFY2(result.exitCode == 0, describe(result));
+        const QJsonObject json = QJsonDocument::fromJson(result.out.toUtf8()).object();
+        QCOMPARE(json.value(QStringLiteral("schema")).toString(), QStringLiteral("redisson-rlock"));
+        QCOMPARE(set->admin(0).command({"EXISTS", key})->integer(), 0);
+        auto message = subscriber.readPush(std::chrono::seconds(10));
+        LS_VERIFY_OK(message);
+        QVERIFY2(message->has_value(), "no unlock message published");
+        QCOMPARE((*message)->elements().at(1).bytes(), channel);
     }
 
     void usageErrors()
