@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <vector>
@@ -248,6 +249,50 @@ private slots:
         LS_VERIFY_OK(message);
         QVERIFY2(message->has_value(), "no unlock message published");
         QCOMPARE((*message)->elements().at(1).bytes(), channel);
+    }
+
+    /// On a terminal (util-linux `script` provides one), the typed key confirms; anything else
+    /// deletes nothing.
+    void typedKeyConfirms()
+    {
+        const QString script = QStandardPaths::findExecutable(QStringLiteral("script"));
+        if (script.isEmpty())
+            QSKIP("util-linux 'script' is not installed: no pseudo-terminal for the prompt");
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        const QByteArray key = "cli:typed";
+        QVERIFY(set->set(0, key, "v1", 30000));
+        const auto run = [&](const QByteArray &typed) {
+            const QString commandLine =
+                QStringLiteral("'%1' force-release '%2' --nodes '%3' --audit-log '%4'")
+                    .arg(QStringLiteral(LOCKCTL_PATH), QString::fromUtf8(key), nodeUrls(*set),
+                         dir.filePath(QStringLiteral("audit.jsonl")));
+            QProcess process;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("XDG_DATA_HOME"), dir.path());
+            process.setProcessEnvironment(env);
+            process.start(script, {QStringLiteral("-qec"), commandLine, QStringLiteral("/dev/null")});
+            if (!process.waitForStarted(10000))
+                return RunResult{-1, {}, process.errorString()};
+            process.write(typed + '\n');
+            process.closeWriteChannel();
+            if (!process.waitForFinished(30000)) {
+                process.kill();
+                process.waitForFinished();
+            }
+            return RunResult{process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+                             QString::fromUtf8(process.readAllStandardOutput()),
+                             QString::fromUtf8(process.readAllStandardError())};
+        };
+
+        const RunResult wrong = run("cli:typo");
+        QVERIFY2(wrong.exitCode == 2, describe(wrong));
+        QVERIFY2(wrong.out.contains(QLatin1String("Type the key to confirm:")), describe(wrong));
+        QCOMPARE(set->get(0, key), QByteArray("v1"));
+
+        const RunResult right = run(key);
+        QVERIFY2(right.exitCode == 0, describe(right));
+        QVERIFY(set->get(0, key).isNull());
     }
 
     void usageErrors()
