@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "admincommands.h"
+#include "configcommands.h"
 #include "benchcommand.h"
 #include "exitcode.h"
 #include "listcommands.h"
@@ -22,6 +23,7 @@ Cli::Cli()
     m_commands.push_back(showCommand());
     m_commands.push_back(benchCommand());
     m_commands.push_back(forceReleaseCommand());
+    m_commands.push_back(configCommand());
 }
 
 const Command *Cli::find(const QString &name) const
