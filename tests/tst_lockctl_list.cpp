@@ -60,7 +60,8 @@ QByteArray lockValue(const QByteArray &token, qint64 fence)
     value.host = QStringLiteral("web-1");
     value.pid = 4711;
     value.thread = QStringLiteral("worker-3");
-    value.acquiredAt = QDateTime::currentDateTimeUtc();
+    value.acquiredAt =
+        QDateTime::fromMSecsSinceEpoch(1'795'000'000'123, Qt::UTC); // fixed: equal values on every node
     return value.encode();
 }
 
@@ -95,8 +96,9 @@ private slots:
         LS_START_SERVERS(set, 3);
         const QByteArray t3 = lock::randomToken();
         const QByteArray t1 = lock::randomToken();
+        const QByteArray v3 = lockValue(t3, 9); // once: the value carries the time it was made
         for (int i = 0; i < 3; ++i)
-            QVERIFY(set->set(i, "lock:three", lockValue(t3, 9), 60000));
+            QVERIFY(set->set(i, "lock:three", v3, 60000));
         QVERIFY(set->set(2, "lock:one", lockValue(t1, 4)));
         QVERIFY(set->set(0, "cache:x", "payload"));
         LS_VERIFY_OK(set->admin(1).command(

@@ -26,7 +26,8 @@ QByteArray lockValue(const QByteArray &token, qint64 fence = 3)
     value.host = QStringLiteral("host-a");
     value.pid = 42;
     value.thread = QStringLiteral("worker-1");
-    value.acquiredAt = QDateTime::currentDateTimeUtc();
+    value.acquiredAt =
+        QDateTime::fromMSecsSinceEpoch(1'795'000'000'123, Qt::UTC); // fixed: equal values on every node
     return value.encode();
 }
 
