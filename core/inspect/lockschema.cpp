@@ -1,6 +1,7 @@
 #include "inspect/lockschema.h"
 
 #include "lock/lockvalue.h"
+#include "util/glob.h"
 
 #include <QStringDecoder>
 #include <algorithm>
@@ -136,82 +137,6 @@ bool isValidUtf8(const QByteArray &bytes)
     QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
     const QString text = decoder(bytes);
     return !decoder.hasError();
-}
-
-// --- Redis glob matching (the semantics of SCAN MATCH / KEYS: *, ?, [set], [^set], \x) -----
-
-bool globMatch(const char *p, const char *pEnd, const char *s, const char *sEnd)
-{
-    while (p < pEnd) {
-        switch (*p) {
-        case '*': {
-            while (p + 1 < pEnd && p[1] == '*')
-                ++p;
-            if (p + 1 == pEnd)
-                return true;
-            for (const char *t = s; t <= sEnd; ++t) {
-                if (globMatch(p + 1, pEnd, t, sEnd))
-                    return true;
-            }
-            return false;
-        }
-        case '?':
-            if (s == sEnd)
-                return false;
-            ++s;
-            ++p;
-            break;
-        case '[': {
-            if (s == sEnd)
-                return false;
-            ++p;
-            const bool negate = p < pEnd && *p == '^';
-            if (negate)
-                ++p;
-            bool matched = false;
-            while (p < pEnd && *p != ']') {
-                if (*p == '\\' && p + 1 < pEnd) {
-                    ++p;
-                    matched = matched || *p == *s;
-                    ++p;
-                } else if (p + 2 < pEnd && p[1] == '-' && p[2] != ']') {
-                    char lo = p[0];
-                    char hi = p[2];
-                    if (lo > hi)
-                        std::swap(lo, hi);
-                    matched = matched || (*s >= lo && *s <= hi);
-                    p += 3;
-                } else {
-                    matched = matched || *p == *s;
-                    ++p;
-                }
-            }
-            if (p < pEnd)
-                ++p; // the closing ']'
-            if (matched == negate)
-                return false;
-            ++s;
-            break;
-        }
-        case '\\':
-            if (p + 1 < pEnd)
-                ++p;
-            [[fallthrough]];
-        default:
-            if (s == sEnd || *p != *s)
-                return false;
-            ++s;
-            ++p;
-            break;
-        }
-    }
-    return s == sEnd;
-}
-
-bool globMatches(const QByteArray &pattern, const QByteArray &key)
-{
-    return globMatch(pattern.constData(), pattern.constData() + pattern.size(), key.constData(),
-                     key.constData() + key.size());
 }
 
 /// Why `glob` is not a usable SCAN MATCH pattern, or nullopt when it is.
@@ -771,7 +696,7 @@ public:
 
     std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
     {
-        if (entry.type != RawEntry::Type::String || !globMatches(m_glob, key))
+        if (entry.type != RawEntry::Type::String || !globMatch(m_glob, key))
             return std::nullopt;
         const QString text = QString::fromUtf8(entry.value);
         const QRegularExpressionMatch match = m_regex.match(text);

@@ -1,6 +1,7 @@
 #include "scanner.h"
 
 #include "redis/connection.h"
+#include "util/glob.h"
 
 #include <QHash>
 #include <QSet>
@@ -17,77 +18,6 @@ using redis::RedisReply;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-/// Redis-style glob match (as SCAN MATCH does): *, ?, [abc], [^a-z], backslash escapes.
-bool globMatch(const char *p, const char *pEnd, const char *s, const char *sEnd)
-{
-    while (p < pEnd) {
-        switch (*p) {
-        case '*':
-            while (p + 1 < pEnd && p[1] == '*')
-                ++p;
-            if (p + 1 == pEnd)
-                return true;
-            for (const char *t = s; t <= sEnd; ++t) {
-                if (globMatch(p + 1, pEnd, t, sEnd))
-                    return true;
-            }
-            return false;
-        case '?':
-            if (s == sEnd)
-                return false;
-            ++s;
-            break;
-        case '[': {
-            if (s == sEnd)
-                return false;
-            ++p;
-            const bool negate = p < pEnd && *p == '^';
-            if (negate)
-                ++p;
-            bool matched = false;
-            while (p < pEnd && *p != ']') {
-                if (*p == '\\' && p + 1 < pEnd) {
-                    ++p;
-                    matched |= *p == *s;
-                } else if (p + 2 < pEnd && p[1] == '-' && p[2] != ']') {
-                    char lo = p[0], hi = p[2];
-                    if (lo > hi)
-                        std::swap(lo, hi);
-                    matched |= *s >= lo && *s <= hi;
-                    p += 2;
-                } else {
-                    matched |= *p == *s;
-                }
-                ++p;
-            }
-            if (negate)
-                matched = !matched;
-            if (!matched)
-                return false;
-            ++s;
-            break;
-        }
-        case '\\':
-            if (p + 1 < pEnd)
-                ++p;
-            [[fallthrough]];
-        default:
-            if (s == sEnd || *p != *s)
-                return false;
-            ++s;
-            break;
-        }
-        ++p;
-    }
-    return s == sEnd;
-}
-
-bool globMatch(const QByteArray &pattern, const QByteArray &key)
-{
-    return globMatch(pattern.constData(), pattern.constData() + pattern.size(), key.constData(),
-                     key.constData() + key.size());
-}
 
 const QString &typeNameString()
 {
