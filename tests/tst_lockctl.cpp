@@ -1,3 +1,4 @@
+#include "lockctlrunner.h"
 #include "redis/connection.h"
 #include "redisfixture.h"
 
@@ -14,43 +15,12 @@ using lockscope::test::ServerKind;
 
 namespace {
 
-struct RunResult
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
+using test::describe;
+using test::RunResult;
 
-    QStringList errLines() const { return err.split(QLatin1Char('\n'), Qt::SkipEmptyParts); }
-};
-
-/// Runs the lockctl built next to this test (path from CMake) and waits for it to finish.
 RunResult runLockctl(const QStringList &args, int timeoutMs = 30000)
 {
-    QProcess process;
-    process.start(QStringLiteral(LOCKCTL_PATH), args);
-    RunResult result;
-    if (!process.waitForStarted(10000)) {
-        result.err = QStringLiteral("cannot start lockctl: ") + process.errorString();
-        return result;
-    }
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        result.err = QStringLiteral("lockctl did not finish within %1 ms").arg(timeoutMs);
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
-    return result;
-}
-
-QByteArray describe(const RunResult &result)
-{
-    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3")
-        .arg(result.exitCode)
-        .arg(result.out, result.err)
-        .toUtf8();
+    return test::runLockctl(args, {}, timeoutMs);
 }
 
 /// The version the installed redis-server reports, e.g. "7.0.15".

@@ -3,6 +3,7 @@
 
 #include "lock/locker.h"
 #include "lock/lockvalue.h"
+#include "lockctlrunner.h"
 #include "lockfixture.h"
 #include "redis/connection.h"
 
@@ -30,47 +31,13 @@ lock::AcquireOptions held30s(const QString &label = {})
     return options;
 }
 
-struct RunResult
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using lockscope::test::describe;
+using lockscope::test::RunResult;
 
-/// Runs the lockctl built next to this test with stdin from /dev/null (not a terminal) and the
-/// data directory in `dataHome`, so the default audit log never lands in the user's home.
+/// The data directory in `dataHome`, so the default audit log never lands in the user's home.
 RunResult runLockctl(const QStringList &args, const QString &dataHome)
 {
-    QProcess process;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("LOCKSCOPE_NODES"));
-    env.insert(QStringLiteral("XDG_DATA_HOME"), dataHome);
-    process.setProcessEnvironment(env);
-    process.setStandardInputFile(QProcess::nullDevice());
-    process.start(QStringLiteral(LOCKCTL_PATH), args);
-    RunResult result;
-    if (!process.waitForStarted(10000)) {
-        result.err = QStringLiteral("cannot start lockctl: ") + process.errorString();
-        return result;
-    }
-    if (!process.waitForFinished(30000)) {
-        process.kill();
-        process.waitForFinished();
-        result.err = QStringLiteral("lockctl did not finish");
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
-    return result;
-}
-
-QByteArray describe(const RunResult &result)
-{
-    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3")
-        .arg(result.exitCode)
-        .arg(result.out, result.err)
-        .toUtf8();
+    return lockscope::test::runLockctl(args, {{QStringLiteral("XDG_DATA_HOME"), dataHome}});
 }
 
 std::vector<QJsonObject> auditLines(const QString &path)

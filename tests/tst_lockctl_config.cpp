@@ -1,5 +1,7 @@
 // lockctl config: the groups file shared with the app, driven through the real binary.
 
+#include "lockctlrunner.h"
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -10,36 +12,12 @@
 
 namespace {
 
-struct RunResult
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using lockscope::test::describe;
+using lockscope::test::RunResult;
 
 RunResult runLockctl(const QStringList &args, const QString &configPath)
 {
-    QProcess process;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("LOCKSCOPE_CONFIG"), configPath);
-    process.setProcessEnvironment(env);
-    process.start(QStringLiteral(LOCKCTL_PATH), args);
-    RunResult result;
-    if (!process.waitForFinished(30000)) {
-        process.kill();
-        process.waitForFinished();
-        result.err = QStringLiteral("lockctl did not finish");
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
-    return result;
-}
-
-QByteArray describe(const RunResult &r)
-{
-    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3").arg(r.exitCode).arg(r.out, r.err).toUtf8();
+    return lockscope::test::runLockctl(args, {{QStringLiteral("LOCKSCOPE_CONFIG"), configPath}});
 }
 
 bool writeFile(const QString &path, const QByteArray &content)

@@ -1,6 +1,7 @@
 // lockctl list / show and bench snapshot, end to end: the built CLI against a real 3-node group.
 
 #include "lock/lockvalue.h"
+#include "lockctlrunner.h"
 #include "lockfixture.h"
 
 #include <QJsonArray>
@@ -15,41 +16,14 @@ using lockscope::test::ServerSet;
 
 namespace {
 
-struct RunResult
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using lockscope::test::describe;
+using lockscope::test::RunResult;
 
 RunResult runLockctl(const QStringList &args, const QString &nodesEnv = {})
 {
-    QProcess process;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("LOCKSCOPE_NODES"));
-    if (!nodesEnv.isEmpty())
-        env.insert(QStringLiteral("LOCKSCOPE_NODES"), nodesEnv);
-    process.setProcessEnvironment(env);
-    process.start(QStringLiteral(LOCKCTL_PATH), args);
-    RunResult result;
-    if (!process.waitForStarted(10000) || !process.waitForFinished(60000)) {
-        process.kill();
-        process.waitForFinished();
-        result.err = QStringLiteral("lockctl did not run or finish");
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
-    return result;
-}
-
-QByteArray describe(const RunResult &result)
-{
-    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3")
-        .arg(result.exitCode)
-        .arg(result.out, result.err)
-        .toUtf8();
+    if (nodesEnv.isEmpty())
+        return lockscope::test::runLockctl(args);
+    return lockscope::test::runLockctl(args, {{QStringLiteral("LOCKSCOPE_NODES"), nodesEnv}});
 }
 
 QByteArray lockValue(const QByteArray &token, qint64 fence)

@@ -2,6 +2,7 @@
 // redis-server nodes (one node and a 3-node Redlock set), checked with plain connections.
 
 #include "lock/lockvalue.h"
+#include "lockctlrunner.h"
 #include "redis/connection.h"
 #include "redisfixture.h"
 
@@ -22,49 +23,15 @@ using lockscope::test::ServerKind;
 
 namespace {
 
-struct RunResult
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
+using lockscope::test::describe;
+using lockscope::test::RunResult;
 
-    QStringList errLines() const { return err.split(QLatin1Char('\n'), Qt::SkipEmptyParts); }
-};
-
-/// Runs the lockctl built next to this test. LOCKSCOPE_NODES is removed from the environment
-/// unless `nodesEnv` gives it a value, so a developer's own setting never leaks in.
+/// With `nodesEnv`, LOCKSCOPE_NODES is set to it (otherwise lockctl sees none).
 RunResult runLockctl(const QStringList &args, const QString &nodesEnv = {}, int timeoutMs = 30000)
 {
-    QProcess process;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("LOCKSCOPE_NODES"));
-    if (!nodesEnv.isEmpty())
-        env.insert(QStringLiteral("LOCKSCOPE_NODES"), nodesEnv);
-    process.setProcessEnvironment(env);
-    process.start(QStringLiteral(LOCKCTL_PATH), args);
-    RunResult result;
-    if (!process.waitForStarted(10000)) {
-        result.err = QStringLiteral("cannot start lockctl: ") + process.errorString();
-        return result;
-    }
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        result.err = QStringLiteral("lockctl did not finish within %1 ms").arg(timeoutMs);
-        return result;
-    }
-    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    result.out = QString::fromUtf8(process.readAllStandardOutput());
-    result.err = QString::fromUtf8(process.readAllStandardError());
-    return result;
-}
-
-QByteArray describe(const RunResult &result)
-{
-    return QStringLiteral("exit %1\n--- stdout\n%2--- stderr\n%3")
-        .arg(result.exitCode)
-        .arg(result.out, result.err)
-        .toUtf8();
+    if (nodesEnv.isEmpty())
+        return lockscope::test::runLockctl(args, {}, timeoutMs);
+    return lockscope::test::runLockctl(args, {{QStringLiteral("LOCKSCOPE_NODES"), nodesEnv}}, timeoutMs);
 }
 
 QJsonObject parseObject(const RunResult &result, bool &ok)
