@@ -138,8 +138,8 @@ private slots:
     void auditDefaultPath()
     {
         const QString path = AuditLog::defaultPath();
-        QVERIFY(path.endsWith(QLatin1String("/audit.jsonl")));
-        QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)));
+        QVERIFY(path.endsWith(QLatin1String("/lockscope/audit.jsonl")));
+        QVERIFY(path.startsWith(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)));
     }
 
     void auditLogCreatesDirectoryAndAppends()

@@ -57,7 +57,7 @@ const QCommandLineOption ReadOnlyNodesOption(
 const QCommandLineOption
     AuditLogOption(QStringLiteral("audit-log"),
                    QStringLiteral("Append the audit lines to FILE instead of the default location (%1).")
-                       .arg(QStringLiteral("<data dir>/lockctl/audit.jsonl")),
+                       .arg(QStringLiteral("~/.local/share/lockscope/audit.jsonl")),
                    QStringLiteral("FILE"));
 
 QList<QCommandLineOption> forceReleaseOptions()

@@ -207,7 +207,10 @@ AuditLog::AuditLog(QString path) : m_path(std::move(path)) {}
 
 QString AuditLog::defaultPath()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/audit.jsonl");
+    // One log for every LockScope program (the app and lockctl have different application
+    // names), so an operator finds every write in one place.
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
+           QStringLiteral("/lockscope/audit.jsonl");
 }
 
 bool AuditLog::append(const AuditEntry &entry)

@@ -50,7 +50,8 @@ class AuditLog
 {
 public:
     explicit AuditLog(QString path);
-    /// The default location: <AppDataLocation>/audit.jsonl.
+    /// The default location, shared by the app and lockctl: <GenericDataLocation>/lockscope/audit.jsonl
+    /// (~/.local/share/lockscope/audit.jsonl).
     static QString defaultPath();
     bool append(const AuditEntry &entry);
     const QString &path() const { return m_path; }
