@@ -1,6 +1,8 @@
 // lockctl config: the groups file shared with the app, driven through the real binary.
 
 #include "lockctlrunner.h"
+#include "redis/connection.h"
+#include "redisfixture.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -51,6 +53,8 @@ private slots:
     void malformedImportChangesNothing();
     void importReplacesSameNamedGroups();
     void unknownAction();
+    void groupSelectsNodes();
+    void groupGuardsForceRelease();
 };
 
 void TestLockctlConfig::pathFollowsTheEnvironment()
@@ -147,6 +151,107 @@ void TestLockctlConfig::unknownAction()
     const RunResult r = runLockctl({QStringLiteral("config"), QStringLiteral("frobnicate")},
                                    dir.filePath(QStringLiteral("g.json")));
     QVERIFY2(r.exitCode == 2 && r.err.contains(QStringLiteral("frobnicate")), describe(r).constData());
+}
+
+namespace {
+
+QByteArray groupJson(const QString &name, const QList<std::tuple<quint16, bool, bool>> &nodes)
+{
+    QJsonArray array;
+    for (const auto &[port, readOnly, production] : nodes)
+        array.append(QJsonObject{{QStringLiteral("url"), QStringLiteral("redis://127.0.0.1:%1").arg(port)},
+                                 {QStringLiteral("read_only"), readOnly},
+                                 {QStringLiteral("production"), production}});
+    const QJsonObject root{
+        {QStringLiteral("version"), 1},
+        {QStringLiteral("groups"),
+         QJsonArray{QJsonObject{{QStringLiteral("name"), name}, {QStringLiteral("nodes"), array}}}}};
+    return QJsonDocument(root).toJson();
+}
+
+QByteArray getKey(const lockscope::redis::LocalRedisServer &server, const char *key)
+{
+    lockscope::redis::Connection connection(server.nodeConfig());
+    auto reply = connection.command({"GET", key});
+    return reply ? reply->bytes() : QByteArray("<error>");
+}
+
+bool setKey(const lockscope::redis::LocalRedisServer &server, const char *key, const char *value)
+{
+    lockscope::redis::Connection connection(server.nodeConfig());
+    return connection.command({"SET", key, value, "PX", "60000"}).has_value();
+}
+
+} // namespace
+
+void TestLockctlConfig::groupSelectsNodes()
+{
+    LS_START_SERVER(a, lockscope::test::ServerKind::Plain);
+    LS_START_SERVER(b, lockscope::test::ServerKind::Plain);
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("groups.json"));
+    QVERIFY(writeFile(
+        config, groupJson(QStringLiteral("pair"), {{a->port(), false, false}, {b->port(), false, false}})));
+    QVERIFY(setKey(*a, "lock:g", "11111111111111111111111111111111"));
+    QVERIFY(setKey(*b, "lock:g", "11111111111111111111111111111111"));
+
+    const RunResult list = runLockctl(
+        {QStringLiteral("list"), QStringLiteral("--group"), QStringLiteral("pair"), QStringLiteral("--json")},
+        config);
+    QVERIFY2(list.exitCode == 0, describe(list).constData());
+    const QJsonArray records = QJsonDocument::fromJson(list.out.toUtf8()).array();
+    QCOMPARE(records.size(), 1);
+    QCOMPARE(records[0].toObject().value(QStringLiteral("held")).toInt(), 2);
+    QCOMPARE(records[0].toObject().value(QStringLiteral("of")).toInt(), 2);
+
+    const RunResult unknown =
+        runLockctl({QStringLiteral("list"), QStringLiteral("--group"), QStringLiteral("nope")}, config);
+    QVERIFY2(unknown.exitCode == 2 && unknown.err.contains(QStringLiteral("nope")) &&
+                 unknown.err.contains(QStringLiteral("pair")),
+             describe(unknown).constData());
+    const RunResult both =
+        runLockctl({QStringLiteral("list"), QStringLiteral("--group"), QStringLiteral("pair"),
+                    QStringLiteral("--nodes"), QStringLiteral("redis://127.0.0.1:1")},
+                   config);
+    QVERIFY2(both.exitCode == 2 && both.err.contains(QStringLiteral("not both")), describe(both).constData());
+}
+
+void TestLockctlConfig::groupGuardsForceRelease()
+{
+    LS_START_SERVER(a, lockscope::test::ServerKind::Plain);
+    LS_START_SERVER(b, lockscope::test::ServerKind::Plain);
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("groups.json"));
+    const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+    const char value[] = "22222222222222222222222222222222";
+    QVERIFY(setKey(*a, "lock:p", value));
+    QVERIFY(setKey(*b, "lock:p", value));
+
+    // A production node: --yes is not enough, and without a terminal nothing is deleted.
+    QVERIFY(writeFile(
+        config, groupJson(QStringLiteral("prod"), {{a->port(), false, true}, {b->port(), false, false}})));
+    const RunResult prod =
+        runLockctl({QStringLiteral("force-release"), QStringLiteral("lock:p"), QStringLiteral("--group"),
+                    QStringLiteral("prod"), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+                   config);
+    QVERIFY2(prod.exitCode == 2, describe(prod).constData());
+    QCOMPARE(getKey(*a, "lock:p"), QByteArray(value));
+    QCOMPARE(getKey(*b, "lock:p"), QByteArray(value));
+
+    // A read-only node is never written; the other one is released.
+    QVERIFY(writeFile(
+        config, groupJson(QStringLiteral("guarded"), {{a->port(), true, false}, {b->port(), false, false}})));
+    const RunResult guarded =
+        runLockctl({QStringLiteral("force-release"), QStringLiteral("lock:p"), QStringLiteral("--group"),
+                    QStringLiteral("guarded"), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+                   config);
+    QVERIFY2(guarded.exitCode != 0, describe(guarded).constData());
+    QCOMPARE(getKey(*a, "lock:p"), QByteArray(value));
+    QCOMPARE(getKey(*b, "lock:p"), QByteArray());
+    QFile log(audit);
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray lines = log.readAll();
+    QVERIFY2(lines.contains("\"group\":\"guarded\"") && lines.contains("read-only"), lines.constData());
 }
 
 QTEST_GUILESS_MAIN(TestLockctlConfig)

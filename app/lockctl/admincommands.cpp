@@ -62,8 +62,8 @@ const QCommandLineOption
 
 QList<QCommandLineOption> forceReleaseOptions()
 {
-    return {nodesOption(),  ExpectValueOption, YesOption,       UnconditionalOption, ReadOnlyNodesOption,
-            AuditLogOption, jsonOption(),      timeoutOption(), helpOption()};
+    return {nodesOption(),       groupOption(),  ExpectValueOption, YesOption,       UnconditionalOption,
+            ReadOnlyNodesOption, AuditLogOption, jsonOption(),      timeoutOption(), helpOption()};
 }
 
 QString forceReleaseHelp()
@@ -327,11 +327,21 @@ int runForceRelease(Invocation &invocation)
         return exitcode::Usage;
     }
 
+    // A saved group carries the guards of its nodes: read-only (never written) and production
+    // (the key must be typed even with --yes).
+    bool groupOk = true;
+    const auto group = groupValue(parser, command, out, groupOk);
+    if (!groupOk)
+        return exitcode::Usage;
     std::vector<AdminNode> adminNodes;
     QStringList readOnlyLabels;
+    QStringList productionLabels;
     QStringList unknownReadOnly = splitUrlList(parser.values(ReadOnlyNodesOption));
-    for (const NodeConfig &config : *nodes) {
-        AdminNode node{config, false, false};
+    for (size_t i = 0; i < nodes->size(); ++i) {
+        const NodeConfig &config = (*nodes)[i];
+        AdminNode node{config, group && group->nodes[i].readOnly, group && group->nodes[i].production};
+        if (node.production)
+            productionLabels << config.label();
         for (const QString &name : {config.label(), config.address()}) {
             if (unknownReadOnly.removeAll(name) > 0)
                 node.readOnly = true;
@@ -374,14 +384,21 @@ int runForceRelease(Invocation &invocation)
 
     AdminResult result;
     if (anyPresent) {
-        if (!parser.isSet(YesOption)) {
+        const bool onProduction = std::ranges::any_of(record.nodes, [&](const NodeEntry &entry) {
+            return entry.present() && productionLabels.contains(entry.node);
+        });
+        if (!parser.isSet(YesOption) || onProduction) {
+            if (onProduction && parser.isSet(YesOption) && !json)
+                out.line(QStringLiteral("The key is on a production node (%1): --yes is not enough.")
+                             .arg(productionLabels.join(QStringLiteral(", "))));
             if (auto stop = confirm(key, json, out))
                 return *stop;
         }
         const QString auditPath =
             parser.isSet(AuditLogOption) ? parser.value(AuditLogOption) : AuditLog::defaultPath();
         AuditLog audit(auditPath);
-        Admin admin(QStringLiteral("cli"), std::move(adminNodes), Operator::current(), &audit);
+        Admin admin(group ? group->name : QStringLiteral("cli"), std::move(adminNodes), Operator::current(),
+                    &audit);
         result = admin.forceRelease(acted, registry, unconditional);
     }
     std::vector<AdminNodeResult> outcomes = result.nodes;

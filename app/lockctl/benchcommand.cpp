@@ -242,8 +242,8 @@ const QCommandLineOption BenchNoFencingOption(
 
 QList<QCommandLineOption> benchLockOptions()
 {
-    return {nodesOption(),        ClientsOption, DurationOption,  BenchTtlOption, RoundsOption,
-            BenchNoFencingOption, jsonOption(),  timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(),        ClientsOption, DurationOption,  BenchTtlOption,
+            RoundsOption,  BenchNoFencingOption, jsonOption(),  timeoutOption(), helpOption()};
 }
 
 QString benchLockHelp()
@@ -484,8 +484,8 @@ const QCommandLineOption SnapshotMatchOption(QStringLiteral("match"),
 
 QList<QCommandLineOption> benchSnapshotOptions()
 {
-    return {nodesOption(), SnapshotCountOption, SnapshotBatchOption, SnapshotMatchOption,
-            jsonOption(),  timeoutOption(),     helpOption()};
+    return {nodesOption(),       groupOption(), SnapshotCountOption, SnapshotBatchOption,
+            SnapshotMatchOption, jsonOption(),  timeoutOption(),     helpOption()};
 }
 
 QString benchSnapshotHelp()

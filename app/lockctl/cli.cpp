@@ -1,8 +1,8 @@
 #include "cli.h"
 
 #include "admincommands.h"
-#include "configcommands.h"
 #include "benchcommand.h"
+#include "configcommands.h"
 #include "exitcode.h"
 #include "listcommands.h"
 #include "lockcommands.h"

@@ -52,8 +52,8 @@ QString nodesFooter()
 
 QList<QCommandLineOption> listOptions()
 {
-    return {nodesOption(), MatchOption, SchemaOption,    CountOption,
-            jsonOption(),  CsvOption,   timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(), MatchOption,     SchemaOption, CountOption,
+            jsonOption(),  CsvOption,     timeoutOption(), helpOption()};
 }
 
 QString listHelp()
@@ -76,7 +76,7 @@ QString listHelp()
 
 QList<QCommandLineOption> showOptions()
 {
-    return {nodesOption(), jsonOption(), timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(), jsonOption(), timeoutOption(), helpOption()};
 }
 
 QString showHelp()

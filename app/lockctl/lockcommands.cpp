@@ -417,8 +417,8 @@ bool isJson(const QCommandLineParser &parser)
 
 QList<QCommandLineOption> acquireOptions()
 {
-    return {nodesOption(), TtlOption,       WaitOption,   AcquireTokenOption, LabelOption,
-            MetaOption,    NoFencingOption, jsonOption(), timeoutOption(),    helpOption()};
+    return {nodesOption(), groupOption(),   TtlOption,    WaitOption,      AcquireTokenOption, LabelOption,
+            MetaOption,    NoFencingOption, jsonOption(), timeoutOption(), helpOption()};
 }
 
 QString acquireHelp()
@@ -514,8 +514,8 @@ int runAcquire(Invocation &invocation)
 
 QList<QCommandLineOption> extendOptions()
 {
-    return {nodesOption(), OwnerTokenOption, TtlOption,       AddOption,
-            HealOption,    jsonOption(),     timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(), OwnerTokenOption, TtlOption,   AddOption,
+            HealOption,    jsonOption(),  timeoutOption(),  helpOption()};
 }
 
 QString extendHelp()
@@ -586,7 +586,7 @@ int runExtend(Invocation &invocation)
 
 QList<QCommandLineOption> releaseOptions()
 {
-    return {nodesOption(), OwnerTokenOption, jsonOption(), timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(), OwnerTokenOption, jsonOption(), timeoutOption(), helpOption()};
 }
 
 QString releaseHelp()
@@ -635,7 +635,7 @@ int runRelease(Invocation &invocation)
 
 QList<QCommandLineOption> ttlOptions()
 {
-    return {nodesOption(), TtlTokenOption, jsonOption(), timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(), TtlTokenOption, jsonOption(), timeoutOption(), helpOption()};
 }
 
 QString ttlHelp()

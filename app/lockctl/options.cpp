@@ -39,6 +39,40 @@ QCommandLineOption nodesOption()
         QStringLiteral("URL,..."));
 }
 
+QCommandLineOption groupOption()
+{
+    return QCommandLineOption(
+        QStringLiteral("group"),
+        QStringLiteral("The nodes of a saved group (lockctl config list) instead of --nodes."),
+        QStringLiteral("NAME"));
+}
+
+std::optional<lockscope::inspect::NodeGroup> groupValue(const QCommandLineParser &parser,
+                                                        const QString &command, Output &out, bool &ok)
+{
+    if (!parser.isSet(QStringLiteral("group")))
+        return std::nullopt;
+    const QString name = parser.value(QStringLiteral("group"));
+    const QString path = lockscope::inspect::GroupConfig::defaultPath();
+    auto config = lockscope::inspect::GroupConfig::load(path);
+    if (!config) {
+        out.error(QStringLiteral("%1: %2").arg(command, config.error()));
+        ok = false;
+        return std::nullopt;
+    }
+    if (const lockscope::inspect::NodeGroup *group = config->group(name))
+        return *group;
+    QStringList names;
+    for (const auto &group : config->groups)
+        names << group.name;
+    out.error(QStringLiteral("%1: no group '%2' in %3 (%4)")
+                  .arg(command, name, path,
+                       names.isEmpty() ? QStringLiteral("it has none; see 'lockctl config import'")
+                                       : QStringLiteral("groups: ") + names.join(QStringLiteral(", "))));
+    ok = false;
+    return std::nullopt;
+}
+
 QString formatHelp(const QString &usage, const QString &description, const QList<QCommandLineOption> &options,
                    const QString &footer)
 {
@@ -127,6 +161,20 @@ QStringList splitUrlList(const QStringList &lists)
 std::optional<std::vector<NodeConfig>> resolveNodes(const QCommandLineParser &parser, const QString &command,
                                                     Output &out)
 {
+    if (parser.isSet(QStringLiteral("group"))) {
+        if (parser.isSet(QStringLiteral("nodes"))) {
+            out.error(QStringLiteral("%1: give --group or --nodes, not both").arg(command));
+            return std::nullopt;
+        }
+        bool ok = true;
+        const auto group = groupValue(parser, command, out, ok);
+        if (!ok)
+            return std::nullopt;
+        std::vector<NodeConfig> nodes;
+        for (const auto &node : group->nodes)
+            nodes.push_back(node.config);
+        return nodes;
+    }
     QStringList urls = splitUrlList(parser.values(QStringLiteral("nodes")));
     if (urls.isEmpty() && !parser.isSet(QStringLiteral("nodes")))
         urls = splitUrlList({qEnvironmentVariable(NodesEnvVar)});

@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 #include <chrono>
+#include <inspect/nodegroup.h>
 #include <optional>
 #include <redis/nodeconfig.h>
 #include <vector>
@@ -20,6 +21,14 @@ QCommandLineOption jsonOption();
 QCommandLineOption timeoutOption();
 /// --nodes URL[,URL...], repeatable (the lock commands and `bench lock`).
 QCommandLineOption nodesOption();
+/// --group NAME: the nodes of a saved group (see `lockctl config`) instead of --nodes.
+QCommandLineOption groupOption();
+
+/// The group --group names, from the groups file ($LOCKSCOPE_CONFIG or the default path).
+/// nullopt when --group is absent; when it names no group or the file cannot be read, prints
+/// one error line and sets `ok` to false.
+std::optional<lockscope::inspect::NodeGroup> groupValue(const QCommandLineParser &parser,
+                                                        const QString &command, Output &out, bool &ok);
 
 /// Environment variable read when --nodes is absent: the same comma-separated URL list.
 inline constexpr char NodesEnvVar[] = "LOCKSCOPE_NODES";
@@ -42,7 +51,7 @@ std::optional<std::vector<lockscope::redis::NodeConfig>> parseNodeUrls(const QSt
 /// Splits URL lists ("URL,URL" or several of them) into single URLs; blanks are dropped.
 QStringList splitUrlList(const QStringList &lists);
 
-/// The nodes of every --nodes option, else of $LOCKSCOPE_NODES. Prints one error line and
+/// The nodes of --group, else of every --nodes option, else of $LOCKSCOPE_NODES. Prints one error line and
 /// returns nullopt when there are none ("no nodes: ...") or a URL is malformed (naming it);
 /// nothing is contacted either way.
 std::optional<std::vector<lockscope::redis::NodeConfig>> resolveNodes(const QCommandLineParser &parser,
