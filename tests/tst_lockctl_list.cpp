@@ -3,6 +3,7 @@
 #include "lock/lockvalue.h"
 #include "lockctlrunner.h"
 #include "lockfixture.h"
+#include "redis/localserver.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -233,6 +234,40 @@ private slots:
         QCOMPARE(object.value(QStringLiteral("decoded")).toInt(), 1);
         QVERIFY(object.contains(QStringLiteral("seconds")));
         QVERIFY(object.contains(QStringLiteral("heap_bytes_per_record")));
+    }
+
+    void watchPollsWhenNotificationsAreOff()
+    {
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(set->set(i, "lock:w", lockValue(lock::randomToken(), 1), 60000));
+        const RunResult result = runLockctl({QStringLiteral("watch"), QStringLiteral("--nodes"), urls(*set),
+                                             QStringLiteral("--iterations"), QStringLiteral("2"),
+                                             QStringLiteral("--interval"), QStringLiteral("200ms")});
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        QCOMPARE(result.out.count(QStringLiteral("-- ")), 2);
+        QCOMPARE(result.out.count(QStringLiteral("lock:w")), 2);
+        QVERIFY2(result.out.contains(QStringLiteral("every 200ms")), describe(result).constData());
+        // Notifications are off: said once, with the command for an administrator; never switched on.
+        QVERIFY2(result.err.contains(QStringLiteral("CONFIG SET notify-keyspace-events")),
+                 describe(result).constData());
+        auto flags = set->admin(0).command({"CONFIG", "GET", "notify-keyspace-events"});
+        LS_VERIFY_OK(flags);
+        QCOMPARE(flags->elements().at(1).bytes(), QByteArray());
+    }
+
+    void watchIsLiveWithNotifications()
+    {
+        redis::LocalServerOptions options;
+        options.extraArgs = {QStringLiteral("--notify-keyspace-events"), QStringLiteral("KA")};
+        auto server = redis::LocalRedisServer::start(options);
+        LS_VERIFY_OK(server);
+        const RunResult result =
+            runLockctl({QStringLiteral("watch"), QStringLiteral("--nodes"), (*server)->url(),
+                        QStringLiteral("--iterations"), QStringLiteral("1")});
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        QVERIFY2(result.out.contains(QStringLiteral(", live (")), describe(result).constData());
+        QVERIFY2(!result.err.contains(QStringLiteral("live updates off")), describe(result).constData());
     }
 };
 

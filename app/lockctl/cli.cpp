@@ -21,6 +21,7 @@ Cli::Cli()
     m_commands.push_back(ttlCommand());
     m_commands.push_back(listCommand());
     m_commands.push_back(showCommand());
+    m_commands.push_back(watchCommand());
     m_commands.push_back(benchCommand());
     m_commands.push_back(forceReleaseCommand());
     m_commands.push_back(configCommand());

@@ -6,11 +6,17 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QTime>
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <inspect/keyspace.h>
 #include <inspect/lockrecord.h>
 #include <inspect/scanner.h>
+#include <mutex>
 #include <redis/connection.h>
 #include <thread>
+#include <unistd.h>
 #include <util/duration.h>
 #include <vector>
 
@@ -449,7 +455,192 @@ int runShow(Invocation &invocation)
     return code;
 }
 
+// --- watch ------------------------------------------------------------------------------------
+
+const QCommandLineOption IntervalOption(QStringLiteral("interval"),
+                                        QStringLiteral("Time between refreshes (default 1s)."),
+                                        QStringLiteral("duration"), QStringLiteral("1s"));
+const QCommandLineOption
+    IterationsOption(QStringLiteral("iterations"),
+                     QStringLiteral("Stop after N refreshes (default: until interrupted)."),
+                     QStringLiteral("N"));
+
+QList<QCommandLineOption> watchOptions()
+{
+    return {nodesOption(),  groupOption(),    MatchOption,     SchemaOption, CountOption,
+            IntervalOption, IterationsOption, timeoutOption(), helpOption()};
+}
+
+QString watchHelp()
+{
+    return formatHelp(
+        QStringLiteral("lockctl watch [--nodes URL,... | --group G] [--match PATTERN]... [--schema S] "
+                       "[--interval 1s] [--iterations N]"),
+        QStringLiteral(
+            "The 'lockctl list' table, refreshed in place: every --interval, and at once when a lock key\n"
+            "changes if the nodes have keyspace notifications on (read with CONFIG GET; never switched on\n"
+            "by lockctl: when they are off it says so and prints the command an administrator can run).\n"
+            "On a terminal the screen is redrawn; otherwise every refresh is printed after a header line."),
+        watchOptions(),
+        nodesFooter() + QStringLiteral("\nExit codes: 0 done (--iterations reached), 2 usage error."));
+}
+
+/// Wakes the refresh loop early when a node reports a change to a watched key.
+struct RefreshSignal
+{
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool dirty = false;
+
+    void raise()
+    {
+        {
+            std::lock_guard lock(mutex);
+            dirty = true;
+        }
+        wake.notify_one();
+    }
+    void waitUntil(std::chrono::steady_clock::time_point deadline)
+    {
+        std::unique_lock lock(mutex);
+        wake.wait_until(lock, deadline, [this] { return dirty; });
+        dirty = false;
+    }
+};
+
+int runWatch(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("watch");
+    QCommandLineParser parser;
+    if (auto stop = parseArguments(parser, invocation.args, watchOptions(), command, watchHelp(), out))
+        return *stop;
+    if (!parser.positionalArguments().isEmpty()) {
+        out.error(
+            QStringLiteral("watch: unexpected argument '%1'").arg(parser.positionalArguments().front()));
+        return exitcode::Usage;
+    }
+    bool ok = true;
+    const auto interval =
+        durationValue(parser, IntervalOption, command, out, ok).value_or(std::chrono::seconds(1));
+    const auto count = parsePositive(parser.value(CountOption));
+    std::optional<qint64> iterations;
+    if (parser.isSet(IterationsOption)) {
+        iterations = parsePositive(parser.value(IterationsOption));
+        if (!iterations) {
+            out.error(QStringLiteral("watch: --iterations takes a positive integer"));
+            ok = false;
+        }
+    }
+    if (!count) {
+        out.error(QStringLiteral("watch: --count takes a positive integer"));
+        ok = false;
+    }
+    SchemaRegistry registry = SchemaRegistry::builtins();
+    const QString schema = parser.value(SchemaOption);
+    if (!schema.isEmpty() && !registry.find(schema)) {
+        out.error(QStringLiteral("watch: unknown schema '%1'").arg(schema));
+        ok = false;
+    }
+    if (!ok)
+        return exitcode::Usage;
+    auto nodes = resolveNodes(parser, command, out);
+    if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+
+    ScanOptions options;
+    options.match = parser.values(MatchOption);
+    options.schema = schema;
+    options.count = static_cast<int>(*count);
+
+    // Live updates where every node already publishes keyspace events; polling otherwise.
+    RefreshSignal refresh;
+    std::atomic<bool> stopListeners{false};
+    std::vector<std::jthread> listeners;
+    QString liveNote;
+    bool allUsable = true;
+    for (const NodeConfig &node : *nodes) {
+        Connection connection(node);
+        auto support = lockscope::inspect::readNotificationSupport(connection);
+        if (!support || !support->usable) {
+            allUsable = false;
+            liveNote = support ? QStringLiteral("%1: %2").arg(node.label(), support->advice)
+                               : support.error().toString();
+            break;
+        }
+    }
+    const QStringList patterns = options.match.isEmpty() ? QStringList{QStringLiteral("*")} : options.match;
+    if (allUsable) {
+        for (const NodeConfig &node : *nodes) {
+            listeners.emplace_back([&refresh, &stopListeners, node, patterns] {
+                lockscope::inspect::KeyspaceListener listener(node);
+                (void)listener.run(
+                    patterns, [&refresh](const QByteArray &, const QByteArray &) { refresh.raise(); },
+                    stopListeners);
+            });
+        }
+    } else {
+        out.error(QStringLiteral("watch: live updates off, refreshing every %1 (%2)")
+                      .arg(lockscope::formatDuration(interval), liveNote));
+    }
+    auto stopAll = qScopeGuard([&] { stopListeners = true; });
+
+    const bool terminal = isatty(STDOUT_FILENO) == 1;
+    const Scanner scanner(std::move(*nodes), std::move(registry));
+    for (quint64 generation = 1;; ++generation) {
+        const auto started = std::chrono::steady_clock::now();
+        const Snapshot snapshot = scanner.scan(options, generation);
+        int anomalies = 0, nodesUp = 0;
+        for (const LockRecord &record : snapshot.records)
+            anomalies += record.anomalies.isEmpty() ? 0 : 1;
+        for (const auto &node : snapshot.nodes)
+            nodesUp += node.ok ? 1 : 0;
+        QString text;
+        if (terminal)
+            text += QStringLiteral("\x1b[H\x1b[2J");
+        text += QStringLiteral("-- %1  %2 locks, %3 with anomalies, nodes up %4/%5, %6 (%7 ms)\n")
+                    .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")))
+                    .arg(snapshot.records.size())
+                    .arg(anomalies)
+                    .arg(nodesUp)
+                    .arg(snapshot.nodes.size())
+                    .arg(allUsable ? QStringLiteral("live")
+                                   : QStringLiteral("every ") + lockscope::formatDuration(interval))
+                    .arg(snapshot.elapsed.count());
+        Table table(recordHeaders());
+        table.setAlignment(3, Table::Align::Right);
+        table.setAlignment(4, Table::Align::Right);
+        table.setAlignment(5, Table::Align::Right);
+        for (const LockRecord &record : snapshot.records)
+            table.addRow(recordRow(record, false));
+        text += table.render();
+        for (const auto &node : snapshot.nodes) {
+            if (!node.ok)
+                text += QStringLiteral("! %1\n").arg(node.error);
+        }
+        out.write(text);
+        out.flush();
+        if (iterations && static_cast<qint64>(generation) >= *iterations)
+            break;
+        // Coalesce bursts of events: at most one refresh per 100 ms, at least one per interval.
+        const auto earliest = started + std::chrono::milliseconds(100);
+        refresh.waitUntil(started + interval);
+        std::this_thread::sleep_until(earliest);
+    }
+    return exitcode::Ok;
+}
+
 } // namespace
+
+Command watchCommand()
+{
+    return Command{
+        .name = QStringLiteral("watch"),
+        .summary = QStringLiteral("The list of locks, refreshed live (keyspace events) or every interval"),
+        .help = watchHelp(),
+        .run = runWatch,
+    };
+}
 
 Command listCommand()
 {

@@ -9,5 +9,7 @@ namespace lockctl {
 Command listCommand();
 /// `lockctl show KEY`: what every node holds under one key (TYPE, PTTL, GET or HGETALL), decoded.
 Command showCommand();
+/// `lockctl watch`: the list, refreshed in place (keyspace events where enabled, else polling).
+Command watchCommand();
 
 } // namespace lockctl
