@@ -227,6 +227,18 @@ const QStringList &recordHeaders()
     return headers;
 }
 
+/// The records as the `list` / `watch` table (TTL, HELD and FENCE right-aligned).
+QString recordTable(const std::vector<LockRecord> &records)
+{
+    Table table(recordHeaders());
+    table.setAlignment(3, Table::Align::Right);
+    table.setAlignment(4, Table::Align::Right);
+    table.setAlignment(5, Table::Align::Right);
+    for (const LockRecord &record : records)
+        table.addRow(recordRow(record, false));
+    return table.render();
+}
+
 QString csvField(const QString &text)
 {
     if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
@@ -307,13 +319,7 @@ int runList(Invocation &invocation)
             text += csvLine(recordRow(record, true));
         out.write(text);
     } else {
-        Table table(recordHeaders());
-        table.setAlignment(3, Table::Align::Right);
-        table.setAlignment(4, Table::Align::Right);
-        table.setAlignment(5, Table::Align::Right);
-        for (const LockRecord &record : snapshot.records)
-            table.addRow(recordRow(record, false));
-        out.write(table.render());
+        out.write(recordTable(snapshot.records));
     }
     return code;
 }
@@ -607,13 +613,7 @@ int runWatch(Invocation &invocation)
                     .arg(allUsable ? QStringLiteral("live")
                                    : QStringLiteral("every ") + lockscope::formatDuration(interval))
                     .arg(snapshot.elapsed.count());
-        Table table(recordHeaders());
-        table.setAlignment(3, Table::Align::Right);
-        table.setAlignment(4, Table::Align::Right);
-        table.setAlignment(5, Table::Align::Right);
-        for (const LockRecord &record : snapshot.records)
-            table.addRow(recordRow(record, false));
-        text += table.render();
+        text += recordTable(snapshot.records);
         for (const auto &node : snapshot.nodes) {
             if (!node.ok)
                 text += QStringLiteral("! %1\n").arg(node.error);
