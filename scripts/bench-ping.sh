@@ -30,94 +30,9 @@ while getopts "n:r:s:h" option; do
     esac
 done
 
-lockctl="${LOCKCTL:-}"
-if [[ -z "$lockctl" ]]; then
-    for candidate in build/app/lockctl/lockctl build-cli/app/lockctl/lockctl; do
-        if [[ -x "$candidate" ]]; then
-            lockctl="$candidate"
-            break
-        fi
-    done
-fi
-if [[ -z "$lockctl" || ! -x "$lockctl" ]]; then
-    echo "bench-ping: lockctl not found; build it first (bash scripts/test.sh, or" >&2
-    echo "  cmake -S . -B build -G Ninja && cmake --build build --target lockctl) or set LOCKCTL" >&2
-    exit 2
-fi
-for tool in redis-server redis-benchmark redis-cli openssl; do
-    command -v "$tool" >/dev/null || {
-        echo "bench-ping: $tool is missing (bash scripts/install-deps.sh)" >&2
-        exit 2
-    }
-done
-
-work="$(mktemp -d -t lockscope-bench.XXXXXX)"
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A port in the dynamic range that nothing accepts connections on right now. redis-server
-# itself is the final judge: start_server retries when the bind loses a race.
-free_port() {
-    local port
-    while true; do
-        port=$((20000 + RANDOM % 40000))
-        ((port == 6379)) && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-# start_server NAME [redis-server args...]: sets server_port once the server answers PING.
-# (Not run in $(...): the server must be a child of this shell so that cleanup can stop it.)
-server_port=
-start_server() {
-    local name="$1"
-    shift
-    local attempt port pid
-    for attempt in 1 2 3 4 5; do
-        port="$(free_port)"
-        mkdir -p "$work/$name"
-        local -a listen=(--port "$port")
-        local -a cli=(-p "$port")
-        if [[ "$name" == tls ]]; then
-            listen=(--port 0 --tls-port "$port")
-            cli=(-p "$port" --tls --cacert "$work/ca.crt")
-        fi
-        redis-server --bind 127.0.0.1 "${listen[@]}" --save '' --appendonly no \
-            --dir "$work/$name" --logfile "$work/$name/redis.log" "$@" </dev/null >/dev/null 2>&1 &
-        pid=$!
-        local _
-        for _ in $(seq 50); do
-            if ! kill -0 "$pid" 2>/dev/null; then
-                break
-            fi
-            if [[ "$(redis-cli "${cli[@]}" ping 2>/dev/null)" == PONG ]]; then
-                pids+=("$pid")
-                server_port="$port"
-                return
-            fi
-            sleep 0.1
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        echo "bench-ping: $name server on port $port did not come up (attempt $attempt)" >&2
-    done
-    tail -5 "$work/$name/redis.log" >&2 || true
-    exit 1
-}
+find_lockctl
+require_tools redis-server redis-benchmark redis-cli openssl
+bench_workdir lockscope-bench
 
 make_certificates() {
     local dir="$work"

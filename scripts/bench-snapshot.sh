@@ -29,78 +29,9 @@ while getopts "l:o:r:h" option; do
     esac
 done
 
-lockctl="${LOCKCTL:-}"
-if [[ -z "$lockctl" ]]; then
-    for candidate in build/app/lockctl/lockctl build-scan/app/lockctl/lockctl build-cli/app/lockctl/lockctl; do
-        if [[ -x "$candidate" ]]; then
-            lockctl="$candidate"
-            break
-        fi
-    done
-fi
-if [[ -z "$lockctl" || ! -x "$lockctl" ]]; then
-    echo "bench-snapshot: lockctl not found; build it first or set LOCKCTL" >&2
-    exit 2
-fi
-for tool in redis-server redis-cli python3; do
-    command -v "$tool" >/dev/null || {
-        echo "bench-snapshot: $tool is missing (bash scripts/install-deps.sh)" >&2
-        exit 2
-    }
-done
-
-work="$(mktemp -d -t lockscope-bench-snapshot.XXXXXX)"
-pids=()
-cleanup() {
-    local pid
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    local port
-    while true; do
-        port=$((20000 + RANDOM % 40000))
-        ((port == 6379)) && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-# start_server NAME: sets server_port once the server answers PING.
-server_port=
-start_server() {
-    local name="$1" attempt port pid _
-    for attempt in 1 2 3 4 5; do
-        port="$(free_port)"
-        mkdir -p "$work/$name"
-        redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-            --dir "$work/$name" --logfile "$work/$name/redis.log" </dev/null >/dev/null 2>&1 &
-        pid=$!
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            if [[ "$(redis-cli -p "$port" ping 2>/dev/null)" == PONG ]]; then
-                pids+=("$pid")
-                server_port="$port"
-                return
-            fi
-            sleep 0.1
-        done
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-        echo "bench-snapshot: $name on port $port did not come up (attempt $attempt)" >&2
-    done
-    exit 1
-}
+find_lockctl
+require_tools redis-server redis-cli python3
+bench_workdir lockscope-bench-snapshot
 
 # RESP for redis-cli --pipe: LOCKS LockScope values (SET key value PX 600000) and OTHER plain
 # keys, interleaved so that SCAN sees them mixed.
