@@ -337,19 +337,8 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
                 }
             }
         }
-        if (m_audit) {
-            const AuditEntry line{QDateTime::currentDateTimeUtc(),
-                                  m_operator.name,
-                                  m_operator.host,
-                                  m_group,
-                                  entry.node,
-                                  record.key,
-                                  action,
-                                  shownValue(entry.raw),
-                                  entry.raw.pttlMs,
-                                  auditResult(nodeResult)};
-            auditFailed |= !m_audit->append(line);
-        }
+        auditFailed |= !audit(entry.node, record.key, action, shownValue(entry.raw), entry.raw.pttlMs,
+                              auditResult(nodeResult));
         result.nodes.push_back(std::move(nodeResult));
     }
     summarize(result, unconditional ? QStringLiteral("deleted") : QStringLiteral("released"), auditFailed,
@@ -392,19 +381,8 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
             if (outcome.outcome == QLatin1String("changed"))
                 nodeResult.detail = QStringLiteral("the lock changed since it was shown: not extended");
         }
-        if (m_audit) {
-            const AuditEntry line{QDateTime::currentDateTimeUtc(),
-                                  m_operator.name,
-                                  m_operator.host,
-                                  m_group,
-                                  entry.node,
-                                  record.key,
-                                  QStringLiteral("extend"),
-                                  shownValue(entry.raw),
-                                  entry.raw.pttlMs,
-                                  auditResult(nodeResult)};
-            auditFailed |= !m_audit->append(line);
-        }
+        auditFailed |= !audit(entry.node, record.key, QStringLiteral("extend"), shownValue(entry.raw),
+                              entry.raw.pttlMs, auditResult(nodeResult));
         result.nodes.push_back(std::move(nodeResult));
     }
     summarize(result, QStringLiteral("extended"), auditFailed, m_audit ? m_audit->path() : QString());
@@ -415,20 +393,8 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
 {
     AdminResult result;
     bool auditFailed = false;
-    const auto audit = [&](const QString &node, qint64 ttlBefore, const QString &outcome) {
-        if (!m_audit)
-            return;
-        const AuditEntry line{QDateTime::currentDateTimeUtc(),
-                              m_operator.name,
-                              m_operator.host,
-                              m_group,
-                              node,
-                              key,
-                              QStringLiteral("acquire"),
-                              {},
-                              ttlBefore,
-                              outcome};
-        auditFailed |= !m_audit->append(line);
+    const auto auditAcquire = [&](const QString &node, qint64 ttlBefore, const QString &outcome) {
+        auditFailed |= !audit(node, key, QStringLiteral("acquire"), {}, ttlBefore, outcome);
     };
 
     QStringList readOnly;
@@ -450,7 +416,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
         for (const AdminNode &node : m_nodes) {
             const QString detail = node.readOnly ? QStringLiteral("read-only") : why;
             result.nodes.push_back({node.config.label(), QStringLiteral("refused"), detail});
-            audit(node.config.label(), -2, QStringLiteral("refused: ") + detail);
+            auditAcquire(node.config.label(), -2, QStringLiteral("refused: ") + detail);
         }
         result.ok = false;
         result.message = QStringLiteral("acquire refused: %1").arg(why);
@@ -504,7 +470,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             auditText = QStringLiteral("error: ") + nodeResult.detail;
             break;
         }
-        audit(vote.node, ttlBefore, auditText);
+        auditAcquire(vote.node, ttlBefore, auditText);
         result.nodes.push_back(std::move(nodeResult));
     }
     if (acquired) {
@@ -521,6 +487,15 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
     if (auditFailed)
         result.message += QStringLiteral("; the audit log %1 could not be written").arg(m_audit->path());
     return result;
+}
+
+bool Admin::audit(const QString &node, const QByteArray &key, const QString &action,
+                  const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result)
+{
+    if (!m_audit)
+        return true;
+    return m_audit->append(AuditEntry{QDateTime::currentDateTimeUtc(), m_operator.name, m_operator.host,
+                                      m_group, node, key, action, valueBefore, ttlBeforeMs, result});
 }
 
 } // namespace lockscope::inspect

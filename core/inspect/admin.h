@@ -95,6 +95,10 @@ public:
     AdminResult acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note = {});
 
 private:
+    /// Appends one audit line (when there is a log); false when it could not be written.
+    bool audit(const QString &node, const QByteArray &key, const QString &action,
+               const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result);
+
     QString m_group;
     std::vector<AdminNode> m_nodes;
     Operator m_operator;
