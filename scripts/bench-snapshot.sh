@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Inspector snapshot speed: 3 nodes, each with LOCKS LockScope-format lock keys (TTL 10 min) mixed
-# with OTHER non-lock keys; times `lockctl bench snapshot` (SCAN + pipelined PTTL/GET + decoding +
+# with OTHER non-lock keys; times `lockctl bench snapshot` (SCAN + pipelined MGET/PTTL + decoding +
 # aggregation across the nodes) RUNS times and prints the seconds and the memory per record.
 #
 #   bash scripts/bench-snapshot.sh [-l LOCKS] [-o OTHER] [-r RUNS]
@@ -33,26 +33,9 @@ find_lockctl
 require_tools redis-server redis-cli python3
 bench_workdir lockscope-bench-snapshot
 
-# RESP for redis-cli --pipe: LOCKS LockScope values (SET key value PX 600000) and OTHER plain
-# keys, interleaved so that SCAN sees them mixed.
-python3 - "$locks" "$other" >"$work/load.resp" <<'EOF'
-import base64, os, sys
-locks, other = int(sys.argv[1]), int(sys.argv[2])
-out = sys.stdout.buffer
-def cmd(*args):
-    parts = [b"*%d\r\n" % len(args)]
-    for a in args:
-        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    out.write(b"".join(parts))
-for i in range(max(locks, other)):
-    if i < locks:
-        token = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=")
-        value = (b"ls1 tok=%s fence=%d host=web-%d pid=%d thr=worker-%d at=2026-11-23T06:00:00.123Z "
-                 b"label=job%%20%d" % (token, i + 1, i % 16, 4000 + i % 97, i % 8, i))
-        cmd(b"SET", b"app:lock:%d" % i, value, b"PX", b"600000")
-    if i < other:
-        cmd(b"SET", b"cache:item:%d" % i, b"payload-%d" % i)
-EOF
+# RESP for redis-cli --pipe: LOCKS LockScope values and OTHER plain keys, interleaved so that
+# SCAN sees them mixed (write_lock_load in common.sh, shared with bench-gui-stall.sh).
+write_lock_load "$work/load.resp" "$locks" "$other"
 
 urls=()
 for n in 1 2 3; do

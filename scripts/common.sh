@@ -146,3 +146,26 @@ start_server() {
     tail -5 "$work/$name/redis.log" >&2 || true
     exit 1
 }
+
+# write_lock_load FILE LOCKS OTHER: RESP commands for redis-cli --pipe that write LOCKS
+# LockScope-format locks (app:lock:N, TTL 10 min) mixed with OTHER plain keys (cache:item:N).
+write_lock_load() {
+    python3 - "$2" "$3" >"$1" <<'PYTHON'
+import base64, os, sys
+locks, other = int(sys.argv[1]), int(sys.argv[2])
+out = sys.stdout.buffer
+def cmd(*args):
+    parts = [b"*%d\r\n" % len(args)]
+    for a in args:
+        parts.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    out.write(b"".join(parts))
+for i in range(max(locks, other)):
+    if i < locks:
+        token = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=")
+        value = (b"ls1 tok=%s fence=%d host=web-%d pid=%d thr=worker-%d at=2026-11-23T06:00:00.123Z "
+                 b"label=job%%20%d" % (token, i + 1, i % 16, 4000 + i % 97, i % 8, i))
+        cmd(b"SET", b"app:lock:%d" % i, value, b"PX", b"600000")
+    if i < other:
+        cmd(b"SET", b"cache:item:%d" % i, b"payload-%d" % i)
+PYTHON
+}

@@ -23,6 +23,13 @@ packages=(
     libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1 fontconfig fonts-dejavu-core
 )
 
+# node + npm for the real node-redlock / ioredis peer test (scripts/test.sh runs npm ci into the
+# build tree). Debian's packages only when no node is on PATH: a node installed another way
+# (nodesource, nvm) is used as it is, and would conflict with Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
+
 missing=()
 for package in "${packages[@]}"; do
     # "install ok installed" is the only state in which the package's files are all there.

@@ -18,13 +18,30 @@ export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 
 failed=()
 
+# The real node-redlock and ioredis for tst_peer_noderedlock: the versions pinned in
+# tests/peers/node/package-lock.json, installed with npm ci into the build tree (never the
+# source tree); from npm's cache when it has them, so a second run works offline.
+install_node_peers() {
+    local dir="$1/peers/node"
+    log "installing the node peer packages (npm ci) in $dir"
+    mkdir -p "$dir"
+    cp tests/peers/node/package.json tests/peers/node/package-lock.json "$dir/"
+    (cd "$dir" && npm ci --prefer-offline --no-audit --no-fund)
+}
+
 configure_and_build build
+if ! install_node_peers build; then
+    failed+=("npm ci of tests/peers/node into ./build")
+fi
 log "running all tests (build)"
 if ! ctest --test-dir build --output-on-failure -j2 --timeout 600; then
     failed+=("tests in ./build")
 fi
 
 configure_and_build build-asan -DLOCKSCOPE_SANITIZE=ON -DLOCKSCOPE_BUILD_GUI=OFF
+if ! install_node_peers build-asan; then
+    failed+=("npm ci of tests/peers/node into ./build-asan")
+fi
 log "running core tests under ASan + UBSan (build-asan)"
 if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -13,7 +13,9 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 using namespace lockscope;
@@ -109,6 +111,22 @@ std::vector<QJsonObject> auditLines(const QString &path)
         lines.push_back(document.object());
     }
     return lines;
+}
+
+/// EVAL and EVALSHA calls node 0 has run so far (INFO commandstats), -1 on failure.
+qint64 scriptCalls(ServerSet &set)
+{
+    auto info = set.admin(0).command({"INFO", "commandstats"});
+    if (!info)
+        return -1;
+    qint64 calls = 0;
+    for (const QByteArray &line : info->bytes().split('\n')) {
+        if (!line.startsWith("cmdstat_eval:") && !line.startsWith("cmdstat_evalsha:"))
+            continue;
+        const qsizetype start = line.indexOf("calls=") + 6;
+        calls += line.mid(start, line.indexOf(',', start) - start).toLongLong();
+    }
+    return calls;
 }
 
 const AdminNodeResult *resultFor(const AdminResult &result, const QString &node)
@@ -474,6 +492,132 @@ private slots:
         for (const QJsonObject &line : lines) {
             QCOMPARE(line.value(QStringLiteral("action")).toString(), QStringLiteral("acquire"));
             QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+        }
+    }
+
+    void extendAddMode()
+    {
+        LS_START_SERVERS(set, 2);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:extend-add";
+        LS_VERIFY_OK(locker.tryAcquire(key, held30s()));
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.extend(record, std::chrono::minutes(10), lock::ExtendMode::Add);
+        QVERIFY2(result.ok, qPrintable(result.message));
+        for (int i = 0; i < 2; ++i) {
+            // 10 minutes added to what was left of 30 s: more than 10 minutes, at most 10 m 30 s.
+            QVERIFY2(set->pttl(i, key) > 600'000, qPrintable(QString::number(set->pttl(i, key))));
+            QVERIFY(set->pttl(i, key) <= 630'000);
+            QVERIFY2(result.nodes[i].detail.contains(QLatin1String("600000 ms added")),
+                     qPrintable(result.nodes[i].detail));
+        }
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(2));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("extend-add"));
+        QCOMPARE(lines[0].value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+
+        // Replace after Add: the TTL becomes exactly the duration again.
+        const AdminResult replaced =
+            admin.extend(showRecord(*set, key, QStringLiteral("lockscope")), std::chrono::seconds(20));
+        QVERIFY2(replaced.ok, qPrintable(replaced.message));
+        QVERIFY(set->pttl(0, key) <= 20'000);
+    }
+
+    void extendAddOwnerChecked()
+    {
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:extend-add-changed";
+        LS_VERIFY_OK(locker.tryAcquire(key, held30s()));
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+        // Another owner took over between the snapshot and the click.
+        QVERIFY(set->set(0, key, "another owner", 30000));
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.extend(record, std::chrono::minutes(10), lock::ExtendMode::Add);
+        QVERIFY(!result.ok);
+        QCOMPARE(result.nodes[0].outcome, QStringLiteral("changed"));
+        QVERIFY(set->pttl(0, key) <= 30'000);
+        QCOMPARE(set->get(0, key), QByteArray("another owner"));
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(1));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("extend-add"));
+        QCOMPARE(lines[0].value(QStringLiteral("result")).toString(), QStringLiteral("changed"));
+    }
+
+    /// With a wait, the operator's acquire retries until the holder lets go.
+    void acquireWaitsForRelease()
+    {
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker holder(set->configs());
+        const QByteArray key = "maint:wait";
+        auto held = holder.tryAcquire(key, held30s(QStringLiteral("nightly batch")));
+        LS_VERIFY_OK(held);
+        const qint64 scriptCallsBefore = scriptCalls(*set);
+        QVERIFY(scriptCallsBefore > 0);
+
+        // Released only once the operator's first attempt has run (and failed: it was held).
+        std::atomic<bool> released{false};
+        std::thread releaser([&] {
+            for (int i = 0; i < 3000 && scriptCalls(*set) <= scriptCallsBefore; ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            released = holder.release(*held).has_value();
+        });
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.acquire(key, std::chrono::seconds(30),
+                                                 QStringLiteral("after the batch"), std::chrono::seconds(60));
+        releaser.join();
+        QVERIFY(released);
+        QVERIFY2(result.ok, qPrintable(result.message));
+        QVERIFY(result.heldBy.isEmpty());
+        const auto value = lock::LockValue::parse(set->get(0, key));
+        QVERIFY(value.has_value());
+        QCOMPARE(value->label, QStringLiteral("operator alice@ops-box: after the batch"));
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(1));
+        QCOMPARE(lines[0].value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+    }
+
+    /// A wait that passes while the lock is held: not acquired, and the result names the holder.
+    void acquireWaitTimesOutNamingHolder()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker holder(set->configs());
+        const QByteArray key = "maint:busy";
+        lock::AcquireOptions options = held30s(QStringLiteral("nightly batch"));
+        options.thread = QStringLiteral("batch-worker");
+        auto held = holder.tryAcquire(key, options);
+        LS_VERIFY_OK(held);
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result =
+            admin.acquire(key, std::chrono::seconds(30), {}, std::chrono::milliseconds(300));
+        QVERIFY(!result.ok);
+        QVERIFY2(result.heldBy.contains(QLatin1String("batch-worker")), qPrintable(result.heldBy));
+        QVERIFY2(result.heldBy.contains(QLatin1String("\"nightly batch\"")), qPrintable(result.heldBy));
+        QVERIFY2(result.message.contains(result.heldBy), qPrintable(result.message));
+        QCOMPARE(result.nodes.size(), std::size_t(3));
+        for (const AdminNodeResult &node : result.nodes) {
+            QCOMPARE(node.outcome, QStringLiteral("changed"));
+            QVERIFY2(node.detail.contains(QLatin1String("batch-worker")), qPrintable(node.detail));
+        }
+        // The holder's lock is untouched on every node.
+        QCOMPARE(set->nodesWithToken(key, held->token), 3);
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3));
+        for (const QJsonObject &line : lines) {
+            QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("held"));
+            QCOMPARE(line.value(QStringLiteral("value_before")).toString().toUtf8(), set->get(0, key));
         }
     }
 

@@ -45,6 +45,27 @@ QByteArray rangeMessage(const char *what, int node, qint64 value)
     return QByteArray(what) + " on node" + QByteArray::number(node) + ": " + QByteArray::number(value);
 }
 
+/// EVAL and EVALSHA calls node i has run so far (INFO commandstats), -1 on failure. Failed
+/// calls (an EVALSHA answered NOSCRIPT, followed by the EVAL) are not counted.
+qint64 scriptCalls(ServerSet &set, int i)
+{
+    auto info = set.admin(i).command({"INFO", "commandstats"});
+    if (!info)
+        return -1;
+    qint64 calls = 0;
+    for (const QByteArray &line : info->bytes().split('\n')) {
+        if (!line.startsWith("cmdstat_eval:") && !line.startsWith("cmdstat_evalsha:"))
+            continue;
+        auto field = [&line](const QByteArray &name) {
+            const qsizetype at = line.indexOf("," + name + "=");
+            const qsizetype start = (at < 0 ? line.indexOf(":" + name + "=") : at) + name.size() + 2;
+            return line.mid(start, line.indexOf(',', start) - start).toLongLong();
+        };
+        calls += field("calls") - field("failed_calls");
+    }
+    return calls;
+}
+
 void addNodeCounts(std::initializer_list<int> counts)
 {
     QTest::addColumn<int>("nodes");
@@ -85,6 +106,9 @@ private slots:
     void fencingStrictlyIncreasing_data() { addNodeCounts({1, 3}); }
     void fencingStrictlyIncreasing();
     void fencingIsMaxAmongVoters();
+    void fencingMonotonicAcrossQuorums();
+    void fencingRaiseOnlyWhenCountersDiffer();
+    void fencingHealAndHandleNeverLower();
     void callerSuppliedToken_data() { addNodeCounts({1, 3}); }
     void callerSuppliedToken();
     void handoffByToken();
@@ -735,15 +759,19 @@ void TestLocker::fencingIsMaxAmongVoters()
 
     const auto all = locker.tryAcquire("fk", withTtl(10s));
     LS_VERIFY_OK(all);
+    // Each vote reports the node's own counter value; the lock's fence is the highest.
     QCOMPARE(all->votes[0].fence, 11);
     QCOMPARE(all->votes[1].fence, 51);
     QCOMPARE(all->votes[2].fence, 6);
     QCOMPARE(all->fence, 51);
     QCOMPARE(LockValue::parse(all->value)->fence, 51);
+    // Before acquire returned, the nodes that were behind got their counter raised and our
+    // value rewritten: every node stores the lock's fence, with its TTL and the rest intact.
     for (int i = 0; i < 3; ++i) {
-        const auto stored = LockValue::parse(servers->get(i, "fk"));
-        QVERIFY(stored.has_value());
-        QCOMPARE(stored->fence, all->votes[i].fence);
+        QCOMPARE(servers->get(i, fenceKey), QByteArray("51"));
+        QCOMPARE(servers->get(i, "fk"), all->value);
+        const qint64 pttl = servers->pttl(i, "fk");
+        QVERIFY2(inRange(pttl, 8000, 10'000), rangeMessage("PTTL", i, pttl));
     }
     LS_VERIFY_OK(locker.release(*all));
 
@@ -753,10 +781,157 @@ void TestLocker::fencingIsMaxAmongVoters()
     const auto two = locker.tryAcquire("fk", withTtl(10s));
     LS_VERIFY_OK(two);
     QCOMPARE(two->votes[1].outcome, Outcome::Held);
-    QCOMPARE(two->fence, 12);
+    QCOMPARE(two->fence, 52); // above the previous holder's 51, although node 1 was not in the quorum
     QCOMPARE(servers->get(1, fenceKey), QByteArray("100"));
     QCOMPARE(servers->get(1, "fk"), QByteArray("foreign"));
     LS_VERIFY_OK(locker.release(*two));
+}
+
+void TestLocker::fencingMonotonicAcrossQuorums()
+{
+    // The case the simulator found: failed partial attempts left the counters apart (node 0 at
+    // 100, the others at 5). Holder A's quorum includes node 0 and gets 101; every later
+    // holder's quorum differs (the node held by a stale foreign key does not vote). Before the
+    // fix B got 7 (the highest of nodes 1 and 2), and a resource that had seen 101 rejected it.
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    Locker other(servers->configs());
+    const QByteArray key = "mono";
+    const QByteArray fenceKey = fenceKeyFor(key);
+    QVERIFY(servers->set(0, fenceKey, "100"));
+    QVERIFY(servers->set(1, fenceKey, "5"));
+    QVERIFY(servers->set(2, fenceKey, "5"));
+
+    // -1: all three nodes free; otherwise the node held by a foreign key during that holder.
+    const int excluded[] = {-1, 0, 1, 2, 0, 0, -1, 2, 1, 1};
+    qint64 last = 0;
+    int step = 0;
+    QByteArrayList storageProblems;
+    for (const int skip : excluded) {
+        const QByteArray where =
+            "holder " + QByteArray::number(step) +
+            (skip < 0 ? QByteArray(" (all nodes)") : " (without node" + QByteArray::number(skip) + ")");
+        if (skip >= 0)
+            QVERIFY(servers->set(skip, key, "foreign", 60'000));
+        Locker &who = step % 2 ? other : locker;
+        const auto lock = who.tryAcquire(key, withTtl(10s));
+        QVERIFY2(lock.has_value(), where + ": " + describe(lock));
+        QVERIFY2(lock->fence > last,
+                 where + ": fence " + QByteArray::number(lock->fence) + " after " + QByteArray::number(last));
+        if (step == 0)
+            QCOMPARE(lock->fence, 101);
+        for (int i = 0; i < 3; ++i) {
+            if (i == skip) {
+                QCOMPARE(lock->votes[size_t(i)].outcome, Outcome::Held);
+                continue;
+            }
+            QCOMPARE(lock->votes[size_t(i)].outcome, Outcome::Granted);
+            // Every granting node's counter and stored value carry the lock's fence (checked
+            // after the loop, so that a fence going backwards is what a regression reports).
+            const auto stored = LockValue::parse(servers->get(i, key));
+            if (servers->get(i, fenceKey) != QByteArray::number(lock->fence) || !stored ||
+                stored->fence != lock->fence || stored->token != lock->token)
+                storageProblems << where + ": node" + QByteArray::number(i) + " counter " +
+                                       servers->get(i, fenceKey) + ", value " + servers->get(i, key);
+        }
+        last = lock->fence;
+        LS_VERIFY_OK(who.release(*lock));
+        if (skip >= 0)
+            QVERIFY(servers->del(skip, key));
+        ++step;
+    }
+    // No holder was ever lower: with the counters apart only on the first acquire, the raise
+    // makes every later quorum continue from the highest, one per holder.
+    QCOMPARE(last, qint64(100 + std::size(excluded)));
+    QVERIFY2(storageProblems.isEmpty(), storageProblems.join("; ").constData());
+}
+
+void TestLocker::fencingRaiseOnlyWhenCountersDiffer()
+{
+    // The raise costs one extra script call, and only on the nodes that are behind: when the
+    // counters agree (the usual case), an acquire is one script call per node, as before.
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    const QByteArray fenceKey = fenceKeyFor("cost");
+    auto callsNow = [&] {
+        return std::vector<qint64>{scriptCalls(*servers, 0), scriptCalls(*servers, 1),
+                                   scriptCalls(*servers, 2)};
+    };
+    auto acquireAndCount = [&](const char *what, std::vector<qint64> expected) {
+        const auto before = callsNow();
+        const auto lock = locker.tryAcquire("cost", withTtl(10s));
+        const auto after = callsNow();
+        if (!lock)
+            return QByteArray(what) + ": " + describe(lock);
+        for (size_t i = 0; i < 3; ++i) {
+            if (after[i] - before[i] != expected[i])
+                return QByteArray(what) + ": node" + QByteArray::number(qulonglong(i)) + " ran " +
+                       QByteArray::number(after[i] - before[i]) + " script calls";
+        }
+        if (!locker.release(*lock))
+            return QByteArray(what) + ": release failed";
+        return QByteArray();
+    };
+    QByteArray problem = acquireAndCount("fresh counters", {1, 1, 1});
+    QVERIFY2(problem.isEmpty(), problem.constData());
+    problem = acquireAndCount("counters agree", {1, 1, 1});
+    QVERIFY2(problem.isEmpty(), problem.constData());
+    // A failed partial attempt elsewhere bumped node 2: nodes 0 and 1 are behind, once.
+    QVERIFY(servers->set(2, fenceKey, "40"));
+    problem = acquireAndCount("node 2 ahead", {2, 2, 1});
+    QVERIFY2(problem.isEmpty(), problem.constData());
+    QCOMPARE(servers->get(0, fenceKey), QByteArray("41"));
+    problem = acquireAndCount("in step again", {1, 1, 1});
+    QVERIFY2(problem.isEmpty(), problem.constData());
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(servers->get(i, fenceKey), QByteArray("42"));
+
+    // One node without fencing or a single node: no raise ever.
+    LS_START_SERVERS(single, 1);
+    Locker one(single->configs());
+    QVERIFY(single->set(0, fenceKey, "7"));
+    const qint64 before = scriptCalls(*single, 0);
+    const auto lock = one.tryAcquire("cost", withTtl(10s));
+    LS_VERIFY_OK(lock);
+    QCOMPARE(lock->fence, 8);
+    QCOMPARE(scriptCalls(*single, 0) - before, 1);
+    LS_VERIFY_OK(one.release(*lock));
+}
+
+void TestLocker::fencingHealAndHandleNeverLower()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    const QByteArray fenceKey = fenceKeyFor("heal");
+    QVERIFY(servers->set(0, fenceKey, "30"));
+    const auto lock = locker.tryAcquire("heal", withTtl(10s));
+    LS_VERIFY_OK(lock);
+    QCOMPARE(lock->fence, 31);
+
+    // A handle made from the token recovers the highest fence, even if the first node that
+    // answers stores a lower one (a node the raise missed).
+    QByteArray lower = lock->value;
+    lower.replace("fence=31", "fence=1");
+    QVERIFY(servers->set(0, "heal", lower, 10'000));
+    // Node 2 lost the key and its counter (restart), node 1's counter moved far ahead (failed
+    // attempts of others): healing re-creates the key with the lock's fence and raises node
+    // 2's counter to it, but never lowers node 1's.
+    QVERIFY(servers->del(2, "heal"));
+    QVERIFY(servers->del(2, fenceKey));
+    QVERIFY(servers->set(1, fenceKey, "500"));
+    const auto healed = locker.extend(locker.handleFor("heal", lock->token), 10s, ExtendMode::Replace, true);
+    LS_VERIFY_OK(healed);
+    QCOMPARE(healed->fence, 31);
+    QCOMPARE(LockValue::parse(servers->get(2, "heal"))->fence, 31);
+    QCOMPARE(servers->get(2, fenceKey), QByteArray("31"));
+    QCOMPARE(servers->get(1, fenceKey), QByteArray("500"));
+    LS_VERIFY_OK(locker.release(*healed));
+
+    // The next holder is above both the lock and node 1's counter.
+    const auto next = locker.tryAcquire("heal", withTtl(10s));
+    LS_VERIFY_OK(next);
+    QCOMPARE(next->fence, 501);
+    LS_VERIFY_OK(locker.release(*next));
 }
 
 void TestLocker::callerSuppliedToken()

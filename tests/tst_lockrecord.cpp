@@ -116,6 +116,15 @@ private slots:
         QVERIFY(!r.anomalies.contains(QLatin1String(anomaly::QuorumLost)));
     }
 
+    void fenceIsHighestAmongHolders()
+    {
+        // On a Redlock set a node the fence raise did not reach stores a lower fence.
+        const LockRecord r =
+            aggregate("k", {held("a", "t1", 900, 3), held("b", "t1", 900, 9), held("c", "t2", 900, 50)});
+        QCOMPARE(r.token, QByteArray("t1"));
+        QCOMPARE(r.fence, 9); // the other token's fence does not count
+    }
+
     void tieGoesToFirstNode()
     {
         const LockRecord r = aggregate("k", {missing("a"), held("b", "tb", 900), held("c", "tc", 900)});

@@ -19,6 +19,8 @@ private slots:
     void timestampEncoding_data();
     void timestampEncoding();
     void timestampsInOneSecondOnOneThread();
+    void timestampParsedLikeQt_data();
+    void timestampParsedLikeQt();
     void ownerPrefix();
     void unknownFieldsAreIgnored();
     void parseRejectsForeignValues_data();
@@ -195,6 +197,38 @@ void TestLockValue::timestampsInOneSecondOnOneThread()
         QVERIFY2(parsed->acquiredAt.toMSecsSinceEpoch() == base + offset, v.encode().constData());
         QVERIFY2(v.encode().contains(v.acquiredAt.toString(Qt::ISODateWithMs).toLatin1()),
                  v.encode().constData());
+    }
+}
+
+void TestLockValue::timestampParsedLikeQt_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::newRow("encoded form") << QByteArray("2026-11-23T06:00:00.123Z");
+    QTest::newRow("leap day") << QByteArray("2028-02-29T23:59:59.999Z");
+    QTest::newRow("no leap day") << QByteArray("2027-02-29T10:00:00.000Z");
+    QTest::newRow("month 13") << QByteArray("2026-13-01T10:00:00.000Z");
+    QTest::newRow("hour 24") << QByteArray("2026-11-23T24:00:00.000Z");
+    QTest::newRow("letter in the year") << QByteArray("2O26-11-23T06:00:00.123Z");
+    QTest::newRow("without milliseconds") << QByteArray("2026-11-23T06:00:00Z");
+    QTest::newRow("with an offset") << QByteArray("2026-11-23T06:00:00.123+01:00");
+    QTest::newRow("no zone") << QByteArray("2026-11-23T06:00:00.123");
+    QTest::newRow("percent-encoded") << QByteArray("2026-11-23T06:00:00.123%5A");
+    QTest::newRow("garbage") << QByteArray("yesterday");
+}
+
+void TestLockValue::timestampParsedLikeQt()
+{
+    // The encoded form has a fast path; every other form must read exactly as Qt's ISO parser
+    // reads it (an invalid time stays invalid).
+    QFETCH(QByteArray, text);
+    const auto parsed = LockValue::parse("ls1 tok=t at=" + text);
+    QVERIFY(parsed.has_value());
+    const QDateTime expected =
+        QDateTime::fromString(QString::fromLatin1(LockValue::unescape(text)), Qt::ISODateWithMs);
+    QCOMPARE(parsed->acquiredAt.isValid(), expected.isValid());
+    if (expected.isValid()) {
+        QCOMPARE(parsed->acquiredAt.toMSecsSinceEpoch(), expected.toMSecsSinceEpoch());
+        QCOMPARE(parsed->acquiredAt.timeSpec(), expected.timeSpec());
     }
 }
 

@@ -294,6 +294,9 @@ void TestNodeConfig::toUrlRoundTrip_data()
     v6.port = 6400;
     v6.password = QStringLiteral("üñí cödé");
     QTest::newRow("ipv6 unicode password") << v6;
+    NodeConfig userOnly; // password kept elsewhere (keychain): must not read back as a password
+    userOnly.username = QStringLiteral("ops");
+    QTest::newRow("user without password") << userOnly;
     NodeConfig unixConfig;
     unixConfig.transport = NodeConfig::Transport::Unix;
     unixConfig.host.clear();

@@ -1,6 +1,9 @@
 #include "inspect/nodegroup.h"
 
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -38,7 +41,7 @@ static QByteArray why(const std::expected<T, QString> &result)
 static const QByteArray kSample = R"({
   "version": 1,
   "groups": [
-    { "name": "payments",
+    { "name": "payments", "match": ["payments:*", "pay?:lock"],
       "nodes": [ { "url": "redis://10.0.0.5:6379", "production": true, "color": "#d04040" },
                  { "url": "redis://10.0.0.6:6379", "read_only": true },
                  { "host": "10.0.0.7", "port": 6380, "db": 2 } ] },
@@ -55,6 +58,7 @@ void TestNodeGroup::parsesGroupsAndFlags()
     QVERIFY(payments);
     QVERIFY(payments->isRedlockSet());
     QCOMPARE(payments->quorum(), 2);
+    QCOMPARE(payments->match, (QStringList{"payments:*", "pay?:lock"}));
     QCOMPARE(payments->nodes[0].config.host, QStringLiteral("10.0.0.5"));
     QVERIFY(payments->nodes[0].production);
     QVERIFY(!payments->nodes[0].readOnly);
@@ -65,6 +69,11 @@ void TestNodeGroup::parsesGroupsAndFlags()
     const NodeGroup *local = config->group(QStringLiteral("local"));
     QVERIFY(local);
     QVERIFY(!local->isRedlockSet());
+    QVERIFY(local->match.isEmpty());
+    // Written only when set.
+    const QJsonArray written = QJsonDocument::fromJson(config->toJson()).object()[u"groups"].toArray();
+    QCOMPARE(written[0].toObject()[u"match"].toArray().size(), 2);
+    QVERIFY(!written[1].toObject().contains(u"match"));
     QCOMPARE(local->nodes[0].config.unixPath, QStringLiteral("/run/redis.sock"));
     QVERIFY(!config->group(QStringLiteral("nope")));
 }
@@ -109,6 +118,12 @@ void TestNodeGroup::malformed_data()
         << QByteArray(R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://h"}]},
                                                 {"name":"a","nodes":[{"url":"redis://i"}]}]})")
         << QStringList{"\"a\"", "twice"};
+    QTest::newRow("match not a list")
+        << QByteArray(R"({"version":1,"groups":[{"name":"a","match":"x:*","nodes":[{"url":"redis://h"}]}]})")
+        << QStringList{"\"a\"", "match"};
+    QTest::newRow("empty match glob")
+        << QByteArray(R"({"version":1,"groups":[{"name":"a","match":[""],"nodes":[{"url":"redis://h"}]}]})")
+        << QStringList{"\"a\"", "match"};
     QTest::newRow("no nodes") << QByteArray(R"({"version":1,"groups":[{"name":"a","nodes":[]}]})")
                               << QStringList{"\"a\"", "nodes"};
     QTest::newRow("bad url") << QByteArray(

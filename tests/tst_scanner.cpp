@@ -288,17 +288,29 @@ private slots:
         QVERIFY(none.cancelled);
     }
 
+    void leastPrivilegeUser_data()
+    {
+        // The documented ACL, and an older one without +mget (values then read with GET, with a
+        // note saying so).
+        QTest::addColumn<QByteArray>("valueCommand");
+        QTest::addColumn<bool>("noted");
+        QTest::newRow("+mget (documented)") << QByteArray("+mget") << false;
+        QTest::newRow("+get only") << QByteArray("+get") << true;
+    }
+
     void leastPrivilegeUser()
     {
+        QFETCH(QByteArray, valueCommand);
+        QFETCH(bool, noted);
         LS_START_SERVERS(set, 3);
         std::vector<redis::NodeConfig> configs = set->configs();
         for (int i = 0; i < 3; ++i) {
             LS_VERIFY_OK(set->admin(i).command(
                 {QByteArrayView("ACL"), QByteArrayView("SETUSER"), QByteArrayView("scanner"),
-                 QByteArrayView("on"), QByteArrayView(">scan-pw"), QByteArrayView("+scan"),
-                 QByteArrayView("+type"), QByteArrayView("+pttl"), QByteArrayView("+get"),
-                 QByteArrayView("+hgetall"), QByteArrayView("+ping"), QByteArrayView("+hello"),
-                 QByteArrayView("+client|setname"), QByteArrayView("~*")}));
+                 QByteArrayView("on"), QByteArrayView(">scan-pw"), QByteArrayView("+scan"), valueCommand,
+                 QByteArrayView("+pttl"), QByteArrayView("+type"), QByteArrayView("+hgetall"),
+                 QByteArrayView("+ping"), QByteArrayView("+hello"), QByteArrayView("+client|setname"),
+                 QByteArrayView("~*")}));
             QVERIFY(set->set(i, "lock:acl", lockValue("tokenaclaclaclaclaclac"), 60000));
             LS_VERIFY_OK(set->admin(i).command({QByteArrayView("HSET"), QByteArrayView("lock:hash"),
                                                 QByteArrayView("f"), QByteArrayView("v")}));
@@ -309,11 +321,17 @@ private slots:
         ScanOptions options;
         options.match = {QStringLiteral("lock:*")};
         const Snapshot snapshot = scanner.scan(options, 1);
-        for (const NodeScanResult &node : snapshot.nodes)
+        for (const NodeScanResult &node : snapshot.nodes) {
             QVERIFY2(node.ok, qPrintable(node.error));
+            QCOMPARE(!node.note.isEmpty(), noted);
+            if (noted)
+                QVERIFY2(node.note.contains(QLatin1String("+mget")), qPrintable(node.note));
+        }
         QCOMPARE(keysOf(snapshot), QStringList({QStringLiteral("lock:acl"), QStringLiteral("lock:hash")}));
         QCOMPARE(snapshot.records[0].held, 3);
         QCOMPARE(snapshot.records[0].schema, QStringLiteral("lockscope"));
+        QCOMPARE(snapshot.records[0].nodes[1].raw.value, lockValue("tokenaclaclaclaclaclac"));
+        QVERIFY(snapshot.records[0].nodes[1].raw.pttlMs > 0);
         QCOMPARE(snapshot.records[1].nodes[2].raw.type, RawEntry::Type::Hash);
     }
 };

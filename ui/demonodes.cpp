@@ -8,6 +8,7 @@
 #include <vector>
 
 using lockscope::redis::LocalRedisServer;
+using lockscope::redis::LocalServerOptions;
 using lockscope::redis::NodeConfig;
 
 namespace {
@@ -30,7 +31,11 @@ public:
         Q_ASSERT(QThread::currentThread() == thread());
         QList<NodeConfig> nodes;
         for (int i = 1; i <= count; ++i) {
-            auto server = LocalRedisServer::start();
+            // Keyspace notifications on, so that the demo shows live updates between refreshes.
+            // These are the demo's own servers: enabling them here is a start-up option.
+            LocalServerOptions options;
+            options.extraArgs = {QStringLiteral("--notify-keyspace-events"), QStringLiteral("Kg$hx")};
+            auto server = LocalRedisServer::start(options);
             if (!server) {
                 m_servers.clear();
                 emit failed(tr("Could not start demo node %1: %2").arg(i).arg(server.error().toString()));

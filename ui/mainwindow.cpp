@@ -1,29 +1,67 @@
 #include "mainwindow.h"
 
+#include "acquiredialog.h"
+#include "connectionsdialog.h"
+#include "extenddialog.h"
+#include "forcereleasedialog.h"
+#include "inspect/secretstore.h"
+#include "lockctlcommand.h"
+#include "lockctlcommanddialog.h"
+#include "lockdetailswidget.h"
+#include "lockfilterproxy.h"
+#include "lockmonitor.h"
+#include "locktablemodel.h"
+#include "namespacemodel.h"
 #include "nodelistmodel.h"
 #include "nodemonitor.h"
+#include "passwordprompt.h"
 #include "statusdotdelegate.h"
 #include "threadowner.h"
 #include "uilogging.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QComboBox>
 #include <QDockWidget>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPainter>
+#include <QProgressBar>
 #include <QProxyStyle>
 #include <QScrollBar>
-#include <QSortFilterProxyModel>
+#include <QSettings>
+#include <QSpinBox>
+#include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTableView>
+#include <QToolBar>
+#include <QTreeView>
 #include <QTreeWidget>
+#include <QVBoxLayout>
+#include <QWidgetAction>
 
+using lockscope::inspect::Admin;
+using lockscope::inspect::AdminNode;
+using lockscope::inspect::AdminResult;
+using lockscope::inspect::AuditLog;
+using lockscope::inspect::GroupConfig;
+using lockscope::inspect::LockRecord;
+using lockscope::inspect::NodeGroup;
+using lockscope::inspect::Operator;
+using lockscope::inspect::SchemaRegistry;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -32,12 +70,26 @@ namespace {
 constexpr int MaxLogEntries = 2000;
 
 const QColor InfoColor(0x3b, 0x7d, 0xd8);
+const QColor AuditColor(0x8e, 0x5c, 0xd8);
 
 enum LogColumn
 {
     LogTimeColumn,
     LogNodeColumn,
     LogEventColumn
+};
+
+enum TreeColumn
+{
+    TreeNameColumn,
+    TreeLatencyColumn
+};
+
+/// Data roles of the group tree's items.
+enum TreeRole
+{
+    GroupNameRole = Qt::UserRole + 1, ///< on group and node items: the group's name
+    NodeRowRole,                      ///< on node items: the row in the NodeListModel
 };
 
 /// Wider text margins in table cells: with the styles' 3 px, a right-aligned number runs into
@@ -79,47 +131,234 @@ QString errorOf(const NodeStatus &status)
     return status.error ? NodeListModel::errorText(*status.error) : QObject::tr("no answer");
 }
 
+/// The status dot with the node's colour tag as a bar on its left.
+QIcon nodeIcon(int state, const QString &colorTag)
+{
+    // Always the same size, so that nodes with and without a colour tag line up.
+    QIcon icon;
+    const QIcon dot = StatusDotDelegate::stateIcon(state);
+    for (const qreal dpr : {1.0, 2.0}) {
+        QPixmap pixmap(QSize(22, 16) * dpr);
+        pixmap.setDevicePixelRatio(dpr);
+        pixmap.fill(Qt::transparent);
+        QPainter painter(&pixmap);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setPen(Qt::NoPen);
+        if (!colorTag.isEmpty()) {
+            painter.setBrush(QColor(colorTag));
+            painter.drawRoundedRect(QRectF(1, 2, 4, 12), 1.5, 1.5);
+        }
+        dot.paint(&painter, QRect(6, 0, 16, 16));
+        painter.end();
+        icon.addPixmap(pixmap);
+    }
+    return icon;
+}
+
+QString nodeKey(const NodeConfig &config)
+{
+    return config.address() + QLatin1Char('/') + QString::number(config.db);
+}
+
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent), m_model(new NodeListModel(this)), m_proxy(new QSortFilterProxyModel(this)),
+    : QMainWindow(parent), m_registry(SchemaRegistry::builtins()), m_auditPath(AuditLog::defaultPath()),
+      m_nodeModel(new NodeListModel(this)), m_lockModel(new LockTableModel(this)),
+      m_lockProxy(new LockFilterProxy(this)),
       m_monitorThread(std::make_unique<ThreadOwner>(QStringLiteral("NodeMonitor"))),
-      m_refreshInterval(NodeMonitor::DefaultInterval)
+      m_scanThread(std::make_unique<ThreadOwner>(QStringLiteral("LockMonitor"))),
+      m_adminThread(std::make_unique<ThreadOwner>(QStringLiteral("Admin"))),
+      m_refreshInterval(NodeMonitor::DefaultInterval), m_autoRefreshInterval(LockMonitor::DefaultInterval)
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("LockScope"));
-    resize(1100, 700);
+    resize(1280, 800);
+    setDockOptions(AnimatedDocks | AllowTabbedDocks);
+    // The side panels run the full height; the event log sits under the lock table only.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
 
-    m_proxy->setSourceModel(m_model);
-    m_proxy->setSortRole(NodeListModel::RawValueRole);
-    m_proxy->setSortCaseSensitivity(Qt::CaseInsensitive);
+    m_lockProxy->setSourceModel(m_lockModel);
 
-    m_nodeTable = new QTableView;
-    m_nodeTable->setObjectName(QStringLiteral("nodeTable"));
-    m_nodeTable->setModel(m_proxy);
-    m_nodeTable->setItemDelegateForColumn(NodeListModel::NodeColumn, new StatusDotDelegate(m_nodeTable));
-    m_nodeTable->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_nodeTable->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_nodeTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_nodeTable->setAlternatingRowColors(true);
-    m_nodeTable->setShowGrid(false);
-    m_nodeTable->setWordWrap(false);
-    m_nodeTable->setTextElideMode(Qt::ElideRight);
-    m_nodeTable->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
-    useCellMargins(m_nodeTable, m_nodeTable->horizontalHeader());
-    m_nodeTable->verticalHeader()->hide();
-    m_nodeTable->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    m_nodeTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() * 2);
-    QHeaderView *header = m_nodeTable->horizontalHeader();
+    createLockView();
+    createNodePanel();
+    createDetailsPanel();
+    createEventLog();
+    createActions();
+    createStatusBar();
+    restoreWindowState();
+
+    m_adminContext = new QObject;
+    m_adminThread->adopt(m_adminContext);
+    m_monitorThread->start();
+    m_scanThread->start();
+    m_adminThread->start();
+    updateActions();
+    updateSummary();
+    updateLockCounts();
+}
+
+MainWindow::~MainWindow()
+{
+    // Stop the worker threads before the models they report to go away. This waits for a
+    // probe, a scan batch or an admin action in flight, bounded by the nodes' timeouts.
+    if (m_lockMonitor)
+        m_lockMonitor->cancelScan();
+    m_monitorThread.reset();
+    m_scanThread.reset();
+    m_adminThread.reset();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("mainWindow/state"), saveState());
+    settings.setValue(QStringLiteral("mainWindow/lockTable"), m_lockTable->horizontalHeader()->saveState());
+    settings.setValue(QStringLiteral("mainWindow/autoRefresh"), m_autoRefreshAction->isChecked());
+    settings.setValue(QStringLiteral("mainWindow/autoRefreshSeconds"), m_intervalSpin->value());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::restoreWindowState()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
+    const QByteArray header = settings.value(QStringLiteral("mainWindow/lockTable")).toByteArray();
+    if (!header.isEmpty())
+        m_columnsFitted = m_lockTable->horizontalHeader()->restoreState(header);
+    m_autoRefreshAction->setChecked(settings.value(QStringLiteral("mainWindow/autoRefresh"), true).toBool());
+    const int secondsSaved = settings.value(QStringLiteral("mainWindow/autoRefreshSeconds"), 5).toInt();
+    m_intervalSpin->setValue(std::clamp(secondsSaved, 1, 3600));
+    m_autoRefreshInterval = m_autoRefreshAction->isChecked() ? std::chrono::seconds(m_intervalSpin->value())
+                                                             : std::chrono::milliseconds(0);
+}
+
+// --- layout --------------------------------------------------------------------------------
+
+void MainWindow::createLockView()
+{
+    m_filterEdit = new QLineEdit;
+    m_filterEdit->setObjectName(QStringLiteral("lockFilter"));
+    m_filterEdit->setPlaceholderText(tr("Filter keys, owners and tokens (glob: jobs:*)"));
+    m_filterEdit->setClearButtonEnabled(true);
+    connect(m_filterEdit, &QLineEdit::textChanged, m_lockProxy, &LockFilterProxy::setFilterText);
+
+    m_schemaFilter = new QComboBox;
+    m_schemaFilter->setObjectName(QStringLiteral("schemaFilter"));
+    m_schemaFilter->addItem(tr("All schemas"), QString());
+    for (const auto &schema : m_registry.schemas())
+        m_schemaFilter->addItem(schema->displayName(), schema->id());
+    m_schemaFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(m_schemaFilter, &QComboBox::currentIndexChanged, this,
+            [this] { m_lockProxy->setSchemaFilter(m_schemaFilter->currentData().toString()); });
+
+    m_anomaliesOnly = new QCheckBox(tr("Anomalies only"));
+    m_anomaliesOnly->setObjectName(QStringLiteral("anomaliesOnly"));
+    connect(m_anomaliesOnly, &QCheckBox::toggled, m_lockProxy, &LockFilterProxy::setAnomaliesOnly);
+
+    auto *filterBar = new QHBoxLayout;
+    filterBar->setContentsMargins(0, 0, 0, 0);
+    filterBar->addWidget(m_filterEdit, 1);
+    filterBar->addWidget(m_schemaFilter);
+    filterBar->addWidget(m_anomaliesOnly);
+
+    m_lockTable = new QTableView;
+    m_lockTable->setObjectName(QStringLiteral("lockTable"));
+    m_lockTable->setModel(m_lockProxy);
+    m_lockTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_lockTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_lockTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_lockTable->setAlternatingRowColors(true);
+    m_lockTable->setShowGrid(false);
+    m_lockTable->setWordWrap(false);
+    m_lockTable->setTextElideMode(Qt::ElideMiddle);
+    m_lockTable->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
+    m_lockTable->setContextMenuPolicy(Qt::CustomContextMenu);
+    useCellMargins(m_lockTable, m_lockTable->horizontalHeader());
+    m_lockTable->verticalHeader()->hide();
+    m_lockTable->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_lockTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
+    QHeaderView *header = m_lockTable->horizontalHeader();
     header->setHighlightSections(false);
     header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    header->setStretchLastSection(false);
     header->setSectionResizeMode(QHeaderView::Interactive);
-    header->setSectionResizeMode(NodeListModel::StatusColumn, QHeaderView::Stretch);
+    header->setStretchLastSection(true);
     header->setSortIndicatorClearable(true);
-    // Configured order first; the operator may sort by any column, including back to none.
-    m_nodeTable->setSortingEnabled(true);
-    header->setSortIndicator(-1, Qt::AscendingOrder);
+    header->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(header, &QWidget::customContextMenuRequested, this, [this, header](const QPoint &pos) {
+        QMenu menu(this);
+        for (int column = 0; column < LockTableModel::ColumnCount; ++column) {
+            QAction *toggle = menu.addAction(m_lockModel->headerData(column, Qt::Horizontal).toString());
+            toggle->setCheckable(true);
+            toggle->setChecked(!header->isSectionHidden(column));
+            connect(toggle, &QAction::toggled, this,
+                    [this, column](bool shown) { m_lockTable->setColumnHidden(column, !shown); });
+        }
+        menu.exec(header->mapToGlobal(pos));
+    });
+    const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
+    m_lockTable->setColumnWidth(LockTableModel::Group, em * 7);
+    m_lockTable->setColumnWidth(LockTableModel::Key, em * 12);
+    m_lockTable->setColumnWidth(LockTableModel::Schema, em * 7);
+    m_lockTable->setColumnWidth(LockTableModel::Owner, em * 11);
+    m_lockTable->setColumnWidth(LockTableModel::Ttl, em * 5);
+    m_lockTable->setColumnWidth(LockTableModel::Held, em * 4);
+    m_lockTable->setColumnWidth(LockTableModel::Fence, em * 4);
+    m_lockTable->setColumnWidth(LockTableModel::Token, em * 6);
+    m_lockTable->setSortingEnabled(true);
+    header->setSortIndicator(LockTableModel::Key, Qt::AscendingOrder);
+    connect(m_lockTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            &MainWindow::onSelectionChanged);
+    connect(m_lockTable, &QTableView::doubleClicked, this, [this] {
+        m_details->parentWidget()->show();
+        m_details->parentWidget()->raise();
+    });
+    connect(m_lockTable, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        if (!m_lockTable->indexAt(pos).isValid())
+            return;
+        QMenu menu(this);
+        menu.addAction(m_extendAction);
+        menu.addAction(m_forceReleaseAction);
+        menu.addSeparator();
+        menu.addAction(m_copyKeyAction);
+        menu.addAction(m_copyValueAction);
+        menu.addAction(m_lockctlAction);
+        menu.exec(m_lockTable->viewport()->mapToGlobal(pos));
+    });
+    // The details follow the selected lock through refreshes: at most once per event-loop turn
+    // (a refresh applies thousands of changes), and only when its row was touched.
+    m_detailsTimer.setSingleShot(true);
+    m_detailsTimer.setInterval(0);
+    connect(&m_detailsTimer, &QTimer::timeout, this, &MainWindow::onSelectionChanged);
+    connect(m_lockModel, &QAbstractItemModel::dataChanged, this,
+            [this](const QModelIndex &topLeft, const QModelIndex &bottomRight) {
+                const QModelIndex current =
+                    m_lockProxy->mapToSource(m_lockTable->selectionModel()->currentIndex());
+                if (current.isValid() && topLeft.row() <= current.row() && current.row() <= bottomRight.row())
+                    m_detailsTimer.start();
+            });
+    connect(m_lockModel, &QAbstractItemModel::rowsRemoved, this, [this] { m_detailsTimer.start(); });
+    // The countdown changes the TTL text only: repaint that column (no model signal per row).
+    connect(m_lockModel, &LockTableModel::countdownTicked, this, [this] {
+        const int x = m_lockTable->columnViewportPosition(LockTableModel::Ttl);
+        if (x >= 0 && !m_lockTable->isColumnHidden(LockTableModel::Ttl))
+            m_lockTable->viewport()->update(x, 0, m_lockTable->columnWidth(LockTableModel::Ttl),
+                                            m_lockTable->viewport()->height());
+    });
+    connect(m_lockModel, &LockTableModel::countsChanged, this, &MainWindow::updateLockCounts);
+    connect(m_lockProxy, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLockCounts);
+    connect(m_lockProxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateLockCounts);
+    connect(m_lockProxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateLockCounts);
+    connect(m_lockProxy, &QAbstractItemModel::layoutChanged, this, &MainWindow::updateLockCounts);
+
+    m_lockPage = new QWidget;
+    auto *pageLayout = new QVBoxLayout(m_lockPage);
+    pageLayout->setContentsMargins(6, 6, 6, 0);
+    pageLayout->addLayout(filterBar);
+    pageLayout->addWidget(m_lockTable, 1);
 
     m_emptyLabel = new QLabel;
     m_emptyLabel->setObjectName(QStringLiteral("emptyStateLabel"));
@@ -128,31 +367,79 @@ MainWindow::MainWindow(QWidget *parent)
     m_emptyLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_emptyLabel->setContentsMargins(48, 48, 48, 48);
     setEmptyMessage(tr("<p><b>No Redis nodes configured.</b></p>"
-                       "<p>Start LockScope with node URLs, for example<br>"
-                       "<code>lockscope redis://cache-1:6379 rediss://user@cache-2:6380</code>,<br>"
+                       "<p>Add a node group with <b>File › Connections…</b>, start LockScope with node "
+                       "URLs, for example<br><code>lockscope redis://cache-1:6379</code>,<br>"
                        "or with <code>--demo</code> to run three local demo nodes.</p>"));
 
     m_centralStack = new QStackedWidget;
     m_centralStack->addWidget(m_emptyLabel);
-    m_centralStack->addWidget(m_nodeTable);
+    m_centralStack->addWidget(m_lockPage);
     setCentralWidget(m_centralStack);
-
-    createEventLog();
-    createActions();
-
-    m_summaryLabel = new QLabel;
-    m_summaryLabel->setObjectName(QStringLiteral("statusSummary"));
-    statusBar()->addWidget(m_summaryLabel, 1);
-    updateSummary();
-
-    m_monitorThread->start();
 }
 
-MainWindow::~MainWindow()
+void MainWindow::createNodePanel()
 {
-    // Stop the monitor thread before the model it reports to goes away. This waits for a
-    // probe in flight, bounded by the node's timeouts; it only happens at shutdown.
-    m_monitorThread.reset();
+    m_groupTree = new QTreeWidget;
+    m_groupTree->setObjectName(QStringLiteral("nodeTree"));
+    m_groupTree->setColumnCount(2);
+    m_groupTree->setHeaderLabels({tr("Group / Node"), tr("Latency")});
+    m_groupTree->setUniformRowHeights(true);
+    m_groupTree->setRootIsDecorated(true);
+    m_groupTree->setIconSize(QSize(22, 16));
+    m_groupTree->setIndentation(14);
+    m_groupTree->header()->setStretchLastSection(false);
+    m_groupTree->header()->setSectionResizeMode(TreeNameColumn, QHeaderView::Stretch);
+    m_groupTree->header()->setSectionResizeMode(TreeLatencyColumn, QHeaderView::ResizeToContents);
+    useCellMargins(m_groupTree, m_groupTree->header());
+    connect(m_groupTree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
+        m_lockProxy->setGroupFilter(item ? item->data(TreeNameColumn, GroupNameRole).toString() : QString());
+        updateLockCounts();
+    });
+
+    m_namespaceModel = new NamespaceModel(this);
+    m_namespaceModel->setSourceModel(m_lockModel);
+    m_namespaceView = new QTreeView;
+    m_namespaceView->setObjectName(QStringLiteral("namespaceView"));
+    m_namespaceView->setModel(m_namespaceModel);
+    m_namespaceView->setUniformRowHeights(true);
+    m_namespaceView->header()->setStretchLastSection(false);
+    m_namespaceView->header()->setSectionResizeMode(0, QHeaderView::Stretch);
+    if (m_namespaceModel->columnCount() > 1)
+        m_namespaceView->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
+    // The "All locks" level stays open, so that the first namespaces show without a click.
+    auto expandAll = [this] {
+        m_namespaceView->expand(m_namespaceModel->allIndex());
+    };
+    connect(m_namespaceModel, &QAbstractItemModel::rowsInserted, this, expandAll);
+    connect(m_namespaceModel, &QAbstractItemModel::modelReset, this, expandAll);
+    connect(m_namespaceView->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex &current) {
+                m_lockProxy->setNamespaceFilter(m_namespaceModel->path(current));
+                updateLockCounts();
+            });
+
+    auto *splitter = new QSplitter(Qt::Vertical);
+    splitter->addWidget(m_groupTree);
+    splitter->addWidget(m_namespaceView);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+
+    auto *dock = new QDockWidget(tr("Nodes"), this);
+    dock->setObjectName(QStringLiteral("nodesDock"));
+    dock->setWidget(splitter);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    resizeDocks({dock}, {fontMetrics().horizontalAdvance(QLatin1Char('m')) * 18}, Qt::Horizontal);
+}
+
+void MainWindow::createDetailsPanel()
+{
+    m_details = new LockDetailsWidget;
+    m_details->setObjectName(QStringLiteral("lockDetails"));
+    auto *dock = new QDockWidget(tr("Details"), this);
+    dock->setObjectName(QStringLiteral("detailsDock"));
+    dock->setWidget(m_details);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    resizeDocks({dock}, {fontMetrics().horizontalAdvance(QLatin1Char('m')) * 22}, Qt::Horizontal);
 }
 
 void MainWindow::createEventLog()
@@ -178,51 +465,294 @@ void MainWindow::createEventLog()
     dock->setAllowedAreas(Qt::BottomDockWidgetArea | Qt::TopDockWidgetArea | Qt::RightDockWidgetArea);
     dock->setWidget(m_eventLog);
     addDockWidget(Qt::BottomDockWidgetArea, dock);
-    resizeDocks({dock}, {220}, Qt::Vertical);
+    resizeDocks({dock}, {170}, Qt::Vertical);
 }
 
 void MainWindow::createActions()
 {
+    auto icon = [](const char *name) {
+        return QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(name)));
+    };
+
+    m_refreshAction = new QAction(icon("refresh"), tr("&Refresh"), this);
+    m_refreshAction->setObjectName(QStringLiteral("refreshAction"));
+    m_refreshAction->setShortcut(QKeySequence::Refresh);
+    m_refreshAction->setToolTip(tr("Scan every group now (F5)"));
+    connect(m_refreshAction, &QAction::triggered, this, &MainWindow::refreshLocks);
+
+    m_autoRefreshAction = new QAction(icon("auto-refresh"), tr("&Auto-refresh"), this);
+    m_autoRefreshAction->setObjectName(QStringLiteral("autoRefreshAction"));
+    m_autoRefreshAction->setCheckable(true);
+    m_autoRefreshAction->setChecked(true);
+    m_autoRefreshAction->setToolTip(
+        tr("Rescan periodically (and on keyspace events where the server sends them)"));
+    m_intervalSpin = new QSpinBox;
+    m_intervalSpin->setObjectName(QStringLiteral("autoRefreshInterval"));
+    m_intervalSpin->setRange(1, 3600);
+    m_intervalSpin->setValue(5);
+    m_intervalSpin->setSuffix(tr(" s"));
+    m_intervalSpin->setToolTip(tr("Auto-refresh interval"));
+    auto applyInterval = [this] {
+        setAutoRefreshInterval(m_autoRefreshAction->isChecked()
+                                   ? std::chrono::seconds(m_intervalSpin->value())
+                                   : std::chrono::milliseconds(0));
+    };
+    connect(m_autoRefreshAction, &QAction::toggled, this, applyInterval);
+    connect(m_intervalSpin, &QSpinBox::valueChanged, this, applyInterval);
+
+    m_acquireAction = new QAction(icon("acquire"), tr("&Acquire Lock…"), this);
+    m_acquireAction->setObjectName(QStringLiteral("acquireAction"));
+    m_acquireAction->setShortcut(QKeySequence::New);
+    connect(m_acquireAction, &QAction::triggered, this, &MainWindow::acquireLock);
+
+    m_extendAction = new QAction(icon("extend"), tr("&Extend…"), this);
+    m_extendAction->setObjectName(QStringLiteral("extendAction"));
+    m_extendAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    connect(m_extendAction, &QAction::triggered, this, &MainWindow::extendLock);
+
+    m_forceReleaseAction = new QAction(icon("force-release"), tr("&Force Release…"), this);
+    m_forceReleaseAction->setObjectName(QStringLiteral("forceReleaseAction"));
+    m_forceReleaseAction->setShortcut(QKeySequence::Delete);
+    connect(m_forceReleaseAction, &QAction::triggered, this, &MainWindow::forceReleaseLock);
+
+    m_copyKeyAction = new QAction(icon("copy"), tr("&Copy Key"), this);
+    m_copyKeyAction->setObjectName(QStringLiteral("copyKeyAction"));
+    m_copyKeyAction->setShortcut(QKeySequence::Copy);
+    m_copyKeyAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_lockTable->addAction(m_copyKeyAction);
+    connect(m_copyKeyAction, &QAction::triggered, this, &MainWindow::copyKey);
+
+    m_copyValueAction = new QAction(tr("Copy &Value"), this);
+    m_copyValueAction->setObjectName(QStringLiteral("copyValueAction"));
+    m_copyValueAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    connect(m_copyValueAction, &QAction::triggered, this, &MainWindow::copyValue);
+
+    m_lockctlAction = new QAction(icon("terminal"), tr("Open in &lockctl…"), this);
+    m_lockctlAction->setObjectName(QStringLiteral("lockctlAction"));
+    m_lockctlAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    m_lockctlAction->setToolTip(tr("Show the equivalent lockctl commands"));
+    connect(m_lockctlAction, &QAction::triggered, this, &MainWindow::showLockctlCommand);
+
+    m_connectionsAction = new QAction(icon("connections"), tr("&Connections…"), this);
+    m_connectionsAction->setObjectName(QStringLiteral("connectionsAction"));
+    m_connectionsAction->setShortcut(QKeySequence::Preferences);
+    connect(m_connectionsAction, &QAction::triggered, this, &MainWindow::editConnections);
+
     QMenu *fileMenu = menuBar()->addMenu(tr("&File"));
+    fileMenu->addAction(m_connectionsAction);
+    fileMenu->addSeparator();
     QAction *quit = fileMenu->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
 
+    QMenu *lockMenu = menuBar()->addMenu(tr("&Lock"));
+    lockMenu->addAction(m_refreshAction);
+    lockMenu->addAction(m_autoRefreshAction);
+    lockMenu->addSeparator();
+    lockMenu->addAction(m_acquireAction);
+    lockMenu->addAction(m_extendAction);
+    lockMenu->addAction(m_forceReleaseAction);
+    lockMenu->addSeparator();
+    lockMenu->addAction(m_copyKeyAction);
+    lockMenu->addAction(m_copyValueAction);
+    lockMenu->addAction(m_lockctlAction);
+
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
-    auto *dock = findChild<QDockWidget *>(QStringLiteral("eventLogDock"));
-    viewMenu->addAction(dock->toggleViewAction());
+    for (const char *name : {"nodesDock", "detailsDock", "eventLogDock"}) {
+        if (auto *dock = findChild<QDockWidget *>(QLatin1String(name)))
+            viewMenu->addAction(dock->toggleViewAction());
+    }
+    viewMenu->addSeparator();
     QAction *clearLog = viewMenu->addAction(tr("&Clear Event Log"), m_eventLog, &QTreeWidget::clear);
     clearLog->setObjectName(QStringLiteral("clearEventLogAction"));
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
-    QAction *about = helpMenu->addAction(tr("&About LockScope"), this, [this] {
-        QMessageBox::about(this, tr("About LockScope"),
-                           tr("<h3>LockScope %1</h3>"
-                              "<p>Inspect, operate and simulate distributed locks on Redis.</p>"
-                              "<p>Built with Qt %2.</p>")
-                               .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion())));
-    });
+    QAction *about = helpMenu->addAction(tr("&About LockScope"), this, &MainWindow::showAbout);
     about->setMenuRole(QAction::AboutRole);
+
+    QToolBar *toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(QStringLiteral("mainToolBar"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->setIconSize(QSize(18, 18));
+    toolbar->addAction(m_refreshAction);
+    toolbar->addAction(m_autoRefreshAction);
+    toolbar->addWidget(m_intervalSpin);
+    toolbar->addSeparator();
+    toolbar->addAction(m_acquireAction);
+    toolbar->addAction(m_extendAction);
+    toolbar->addAction(m_forceReleaseAction);
+    toolbar->addSeparator();
+    toolbar->addAction(m_lockctlAction);
+    toolbar->addAction(m_connectionsAction);
 }
 
-void MainWindow::setNodes(const QList<NodeConfig> &nodes)
+void MainWindow::createStatusBar()
 {
+    m_summaryLabel = new QLabel;
+    m_summaryLabel->setObjectName(QStringLiteral("statusSummary"));
+    m_countsLabel = new QLabel;
+    m_countsLabel->setObjectName(QStringLiteral("lockCounts"));
+    m_refreshLabel = new QLabel;
+    m_refreshLabel->setObjectName(QStringLiteral("lastRefresh"));
+    m_progress = new QProgressBar;
+    m_progress->setObjectName(QStringLiteral("scanProgress"));
+    m_progress->setRange(0, 0);
+    m_progress->setFixedWidth(fontMetrics().horizontalAdvance(QLatin1Char('m')) * 14);
+    m_progress->setTextVisible(true);
+    m_progress->hide();
+    // Fixed sizes: a label whose text changes then costs a repaint, not a relayout of the whole
+    // window (with a 100,000-row table, a relayout takes tens of milliseconds).
+    const QFontMetrics metrics = fontMetrics();
+    const int height = std::max(metrics.height() + 4, m_progress->sizeHint().height());
+    auto fixWidth = [&](QWidget *widget, const QString &sample) {
+        widget->setFixedSize(metrics.horizontalAdvance(sample) + metrics.horizontalAdvance(QLatin1Char('m')),
+                             height);
+    };
+    fixWidth(m_summaryLabel, tr("%1 of %2 nodes up").arg(999).arg(999) + QStringLiteral(" · ") +
+                                 tr("last check %1").arg(QStringLiteral("00:00:00")));
+    fixWidth(m_countsLabel, tr("%L1 of %L2 locks").arg(999999).arg(999999) + QStringLiteral(" · ") +
+                                tr("%L1 with anomalies").arg(999999));
+    fixWidth(m_refreshLabel, tr("Refreshed %1 (%L2 ms)").arg(QStringLiteral("00:00:00")).arg(99999));
+    m_countsLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    m_refreshLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    m_progress->setFixedHeight(height);
+    statusBar()->addWidget(m_summaryLabel);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_countsLabel);
+    statusBar()->addPermanentWidget(m_refreshLabel);
+}
+
+// --- groups and monitors -------------------------------------------------------------------
+
+void MainWindow::setGroups(const GroupConfig &config, const QString &configPath)
+{
+    m_plainConfig = config;
+    m_configPath = configPath;
+    if (!m_secrets) {
+        applyGroups(config);
+        return;
+    }
+    // Passwords not in the configuration come from the store (keychain, else this session's
+    // answers). A keychain may take a while to answer: read it on the admin thread.
     const quint64 generation = ++m_generation;
+    lockscope::inspect::SecretStore *store = m_secrets;
+    QMetaObject::invokeMethod(
+        m_adminContext,
+        [this, generation, config, store] {
+            GroupConfig resolved;
+            QList<PendingPrompt> missing;
+            QStringList errors;
+            for (const NodeGroup &group : config.groups) {
+                auto resolution = lockscope::inspect::resolveCredentials(group, store);
+                for (const int node : resolution.missing)
+                    missing.append({group.name, node, tr("This node has an ACL user but no password")});
+                errors << resolution.storeErrors;
+                resolved.groups.push_back(std::move(resolution.group));
+            }
+            QMetaObject::invokeMethod(
+                this,
+                [this, generation, resolved, missing, errors] {
+                    if (generation != m_generation)
+                        return;
+                    for (const QString &error : errors)
+                        logEvent(EventKind::Info, QString(), tr("Password store: %1").arg(error));
+                    applyGroups(resolved);
+                    for (const PendingPrompt &prompt : missing)
+                        askPassword(prompt.group, prompt.node, prompt.why);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::applyGroups(const GroupConfig &config)
+{
+    ++m_generation;
+    m_config = config;
+
     if (m_monitor) {
-        // The old monitor may be blocked in a probe; it is deleted on its thread once that
-        // returns, and whatever it still reports is dropped by the generation check below.
+        // The old monitors may be blocked on a node; they are deleted on their threads once
+        // that returns, and whatever they still report is dropped by the generation check.
         m_monitor->deleteLater();
         m_monitor = nullptr;
     }
+    if (m_lockMonitor) {
+        m_lockMonitor->cancelScan();
+        m_lockMonitor->deleteLater();
+        m_lockMonitor = nullptr;
+    }
 
-    m_model->setNodes(nodes);
-    m_centralStack->setCurrentWidget(nodes.isEmpty() ? static_cast<QWidget *>(m_emptyLabel) : m_nodeTable);
-    updateColumnWidths();
+    // One status row per distinct node, however many groups share it.
+    QList<NodeConfig> nodes;
+    QStringList keys;
+    for (const NodeGroup &group : m_config.groups) {
+        for (const auto &node : group.nodes) {
+            if (!keys.contains(nodeKey(node.config))) {
+                keys << nodeKey(node.config);
+                nodes << node.config;
+            }
+        }
+    }
+    m_nodeModel->setNodes(nodes);
+
+    m_groupTree->clear();
+    auto *all = new QTreeWidgetItem(m_groupTree, {tr("All groups")});
+    all->setData(TreeNameColumn, GroupNameRole, QString());
+    QFont bold = all->font(TreeNameColumn);
+    bold.setBold(true);
+    for (const NodeGroup &group : m_config.groups) {
+        auto *groupItem = new QTreeWidgetItem(m_groupTree);
+        groupItem->setText(TreeNameColumn, group.name);
+        groupItem->setFont(TreeNameColumn, bold);
+        groupItem->setData(TreeNameColumn, GroupNameRole, group.name);
+        QString kind =
+            group.isRedlockSet()
+                ? tr("Redlock set of %1 nodes, quorum %2").arg(group.nodes.size()).arg(group.quorum())
+                : tr("Single node");
+        if (!group.match.isEmpty())
+            kind += QLatin1Char('\n') + tr("Keys: %1").arg(group.match.join(QStringLiteral(", ")));
+        groupItem->setToolTip(TreeNameColumn, kind);
+        for (const auto &node : group.nodes) {
+            auto *item = new QTreeWidgetItem(groupItem);
+            item->setData(TreeNameColumn, GroupNameRole, group.name);
+            item->setData(TreeNameColumn, NodeRowRole, keys.indexOf(nodeKey(node.config)));
+        }
+        groupItem->setExpanded(true);
+    }
+    m_groupTree->setCurrentItem(all);
+    for (int row = 0; row < m_nodeModel->rowCount(); ++row)
+        updateNodeItems(row);
+
+    // Rows of groups that are gone disappear; the others are merged at the next scan.
+    QStringList shown;
+    for (int row = 0; row < m_lockModel->rowCount(); ++row) {
+        const QString group = m_lockModel->group(row);
+        if (!shown.contains(group))
+            shown << group;
+    }
+    for (const QString &group : shown) {
+        if (!groupNamed(group))
+            m_lockModel->removeGroup(group);
+    }
+
+    m_centralStack->setCurrentWidget(m_config.groups.empty() ? static_cast<QWidget *>(m_emptyLabel)
+                                                             : m_lockPage);
+    m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
     updateSummary();
-    if (nodes.isEmpty())
+    updateActions();
+    if (m_config.groups.empty())
         return;
+    startMonitors();
+    logEvent(EventKind::Info, QString(),
+             tr("Monitoring %n group(s)", nullptr, int(m_config.groups.size())) + QStringLiteral(", ") +
+                 tr("%n node(s)", nullptr, int(nodes.size())));
+}
 
-    m_monitor = new NodeMonitor(nodes, m_refreshInterval);
+void MainWindow::startMonitors()
+{
+    const quint64 generation = m_generation;
+
+    m_monitor = new NodeMonitor(m_nodeModel->nodes(), m_refreshInterval);
     m_monitorThread->adopt(m_monitor);
     connect(
         m_monitor, &NodeMonitor::statusChanged, this,
@@ -235,8 +765,88 @@ void MainWindow::setNodes(const QList<NodeConfig> &nodes)
     QMetaObject::invokeMethod(
         monitor, [monitor] { monitor->start(); }, Qt::QueuedConnection);
 
-    logEvent(EventKind::Info, QString(),
-             nodes.size() == 1 ? tr("Monitoring 1 node") : tr("Monitoring %1 nodes").arg(nodes.size()));
+    m_lockMonitor = new LockMonitor(m_config, m_registry);
+    m_scanThread->adopt(m_lockMonitor);
+    connect(
+        m_lockMonitor, &LockMonitor::refreshStarted, this,
+        [this, generation] {
+            if (generation != m_generation)
+                return;
+            m_progress->setRange(0, 0);
+            m_progress->setFormat(tr("Scanning…"));
+            m_progress->show();
+        },
+        Qt::QueuedConnection);
+    connect(
+        m_lockMonitor, &LockMonitor::progress, this,
+        [this, generation](quint64, quint64 keys) {
+            if (generation == m_generation)
+                m_progress->setFormat(tr("%L1 keys scanned").arg(keys));
+        },
+        Qt::QueuedConnection);
+    connect(
+        m_lockMonitor, &LockMonitor::groupScanned, this,
+        [this, generation](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) {
+            if (generation == m_generation)
+                onGroupScanned(snapshot);
+        },
+        Qt::QueuedConnection);
+    connect(
+        m_lockMonitor, &LockMonitor::refreshFinished, this,
+        [this, generation](quint64 scan, std::chrono::milliseconds elapsed, bool cancelled) {
+            if (generation != m_generation)
+                return;
+            m_progress->hide();
+            if (!cancelled) {
+                m_lastRefresh = QDateTime::currentDateTime();
+                m_refreshLabel->setText(tr("Refreshed %1 (%L2 ms)")
+                                            .arg(m_lastRefresh.toString(QStringLiteral("HH:mm:ss")))
+                                            .arg(elapsed.count()));
+            }
+            emit locksRefreshed(scan, elapsed);
+        },
+        Qt::QueuedConnection);
+    connect(
+        m_lockMonitor, &LockMonitor::notice, this,
+        [this, generation](const QString &node, const QString &text) {
+            if (generation == m_generation)
+                logEvent(EventKind::Info, node, text);
+        },
+        Qt::QueuedConnection);
+    LockMonitor *lockMonitor = m_lockMonitor;
+    const auto interval = m_autoRefreshInterval;
+    QMetaObject::invokeMethod(
+        lockMonitor,
+        [lockMonitor, interval] {
+            lockMonitor->setInterval(interval);
+            lockMonitor->start();
+        },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::refreshLocks()
+{
+    if (!m_lockMonitor)
+        return;
+    LockMonitor *monitor = m_lockMonitor;
+    QMetaObject::invokeMethod(
+        monitor, [monitor] { monitor->requestRefresh(); }, Qt::QueuedConnection);
+}
+
+void MainWindow::setAutoRefreshInterval(std::chrono::milliseconds interval)
+{
+    m_autoRefreshInterval = interval;
+    m_intervalSpin->setEnabled(interval.count() > 0 || !m_autoRefreshAction->isChecked());
+    if (!m_lockMonitor)
+        return;
+    LockMonitor *monitor = m_lockMonitor;
+    QMetaObject::invokeMethod(
+        monitor, [monitor, interval] { monitor->setInterval(interval); }, Qt::QueuedConnection);
+}
+
+void MainWindow::setRefreshInterval(std::chrono::milliseconds interval)
+{
+    m_refreshInterval = interval;
 }
 
 void MainWindow::setEmptyMessage(const QString &text)
@@ -244,9 +854,210 @@ void MainWindow::setEmptyMessage(const QString &text)
     m_emptyLabel->setText(text);
 }
 
-void MainWindow::setRefreshInterval(std::chrono::milliseconds interval)
+void MainWindow::setAuditLogPath(const QString &path)
 {
-    m_refreshInterval = interval;
+    m_auditPath = path;
+}
+
+void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
+{
+    for (const auto &node : snapshot->snapshot.nodes) {
+        if (!node.ok)
+            logEvent(EventKind::Error, node.node,
+                     tr("Scan of group %1 failed: %2").arg(snapshot->group, node.error));
+    }
+    // Only what changed since the monitor's previous scan (all of it the first time), applied
+    // in slices so that the GUI thread never stalls on a big refresh.
+    m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
+                            std::move(snapshot->removed), !snapshot->delta);
+    if (!m_columnsFitted && m_lockModel->rowCount() > 0) {
+        // Once, with the first locks (unless the operator's own widths were restored): every
+        // column as wide as its content, the long text columns within a cap.
+        m_columnsFitted = true;
+        const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
+        const std::pair<int, int> caps[] = {
+            {LockTableModel::Group, 10 * em}, {LockTableModel::Key, 13 * em},
+            {LockTableModel::Schema, 9 * em}, {LockTableModel::Owner, 11 * em},
+            {LockTableModel::Ttl, 5 * em},    {LockTableModel::Held, 4 * em},
+            {LockTableModel::Fence, 4 * em},  {LockTableModel::Token, 5 * em},
+        };
+        for (const auto &[column, cap] : caps) {
+            m_lockTable->resizeColumnToContents(column);
+            // The size hint leaves out the wider cell margins of CellMarginStyle.
+            m_lockTable->setColumnWidth(column, std::min(m_lockTable->columnWidth(column) + em, cap));
+        }
+    }
+    updateLockCounts();
+    updateSummary();
+}
+
+const NodeGroup *MainWindow::groupNamed(const QString &name) const
+{
+    return m_config.group(name);
+}
+
+void MainWindow::askPassword(const QString &group, int node, const QString &why)
+{
+    const NodeGroup *g = m_plainConfig.group(group);
+    if (!g || !m_secrets || node < 0 || node >= int(g->nodes.size()))
+        return;
+    const QString key = lockscope::inspect::secretKey(group, g->nodes[size_t(node)].config);
+    if (m_askedKeys.contains(key))
+        return;
+    m_askedKeys << key;
+    m_prompts.append({group, node, why});
+    askNextPassword();
+}
+
+void MainWindow::askNextPassword()
+{
+    if (m_prompting || m_prompts.isEmpty())
+        return;
+    const PendingPrompt next = m_prompts.takeFirst();
+    const NodeGroup *g = m_plainConfig.group(next.group);
+    if (!g || next.node >= int(g->nodes.size())) {
+        askNextPassword();
+        return;
+    }
+    const NodeConfig node = g->nodes[size_t(next.node)].config;
+    m_prompting = true;
+    auto *prompt = new PasswordPrompt(next.group, node.label(), m_secrets->persistent(), this);
+    prompt->setAttribute(Qt::WA_DeleteOnClose);
+    if (!next.why.isEmpty())
+        prompt->setError(next.why);
+    connect(prompt, &QDialog::finished, this, [this, prompt, next, node](int result) {
+        m_prompting = false;
+        if (result == QDialog::Accepted) {
+            const QString key = lockscope::inspect::secretKey(next.group, node);
+            const QString password = prompt->password();
+            const bool remember = prompt->remember();
+            lockscope::inspect::SecretStore *store = m_secrets;
+            QMetaObject::invokeMethod(
+                m_adminContext,
+                [this, store, key, password, remember, node] {
+                    const auto stored = PasswordPrompt::storeAnswer(*store, key, password, remember);
+                    QMetaObject::invokeMethod(
+                        this,
+                        [this, stored, node] {
+                            if (!stored)
+                                logEvent(EventKind::Error, node.label(),
+                                         tr("The password could not be stored: %1").arg(stored.error()));
+                            // Connect again with it (the store now answers for this node).
+                            setGroups(m_plainConfig, m_configPath);
+                        },
+                        Qt::QueuedConnection);
+                },
+                Qt::QueuedConnection);
+        } else {
+            logEvent(EventKind::Info, node.label(),
+                     tr("No password given; the node stays unreachable until you add one in Connections"));
+        }
+        askNextPassword();
+    });
+    prompt->open();
+}
+
+// --- node status ---------------------------------------------------------------------------
+
+void MainWindow::onStatusChanged(int row, const NodeStatus &status)
+{
+    if (row < 0 || row >= m_nodeModel->rowCount())
+        return;
+    const std::optional<NodeStatus> previous = m_nodeModel->status(row);
+    m_nodeModel->updateStatus(row, status);
+    updateNodeItems(row);
+    if (status.error && lockscope::inspect::needsPassword(*status.error)) {
+        // Asked at connect: the node refused us; every group that has it may ask once.
+        const NodeConfig node = m_nodeModel->node(row);
+        for (const NodeGroup &group : m_config.groups) {
+            for (int i = 0; i < int(group.nodes.size()); ++i) {
+                if (nodeKey(group.nodes[size_t(i)].config) == nodeKey(node))
+                    askPassword(group.name, i, NodeListModel::errorText(*status.error));
+            }
+        }
+    }
+    logTransition(row, status, previous);
+    updateSummary();
+}
+
+void MainWindow::updateNodeItems(int row)
+{
+    const NodeConfig config = m_nodeModel->node(row);
+    const std::optional<NodeStatus> status = m_nodeModel->status(row);
+    const int state = int(m_nodeModel->state(row));
+    for (int g = 0; g < m_groupTree->topLevelItemCount(); ++g) {
+        QTreeWidgetItem *groupItem = m_groupTree->topLevelItem(g);
+        const NodeGroup *group = groupNamed(groupItem->data(TreeNameColumn, GroupNameRole).toString());
+        for (int n = 0; n < groupItem->childCount(); ++n) {
+            QTreeWidgetItem *item = groupItem->child(n);
+            if (item->data(TreeNameColumn, NodeRowRole).toInt() != row || !group)
+                continue;
+            const auto &node = group->nodes[size_t(n)];
+            QStringList badges;
+            if (node.production)
+                badges << tr("PROD");
+            if (node.readOnly)
+                badges << tr("RO");
+            item->setText(TreeNameColumn, badges.isEmpty()
+                                              ? config.label()
+                                              : config.label() + QStringLiteral("  [") +
+                                                    badges.join(QStringLiteral("] [")) + QLatin1Char(']'));
+            item->setIcon(TreeNameColumn, nodeIcon(state, node.color));
+            QStringList tip{config.label(), config.address()};
+            if (status && status->reachable) {
+                item->setText(TreeLatencyColumn, NodeListModel::formatLatency(status->latency));
+                tip << serverDescription(*status);
+            } else if (status) {
+                item->setText(TreeLatencyColumn, tr("down"));
+                tip << tr("Down: %1").arg(errorOf(*status));
+            } else {
+                item->setText(TreeLatencyColumn, QString());
+                tip << tr("Checking…");
+            }
+            if (node.production)
+                tip << tr("Production: force-release needs the key typed");
+            if (node.readOnly)
+                tip << tr("Read-only: LockScope sends no writes to this node");
+            item->setToolTip(TreeNameColumn, tip.join(QLatin1Char('\n')));
+            item->setToolTip(TreeLatencyColumn, tip.join(QLatin1Char('\n')));
+            item->setForeground(TreeLatencyColumn, state == int(NodeListModel::State::Down)
+                                                       ? StatusDotDelegate::colorFor(state)
+                                                       : palette().color(QPalette::Text));
+        }
+    }
+}
+
+void MainWindow::logTransition(int row, const NodeStatus &status, const std::optional<NodeStatus> &previous)
+{
+    const QString node = m_nodeModel->node(row).label();
+    auto log = [&](EventKind kind, const QString &text) {
+        logEvent(kind, node, text, status.checkedAt);
+    };
+    if (status.reachable) {
+        const QString server = serverDescription(status);
+        if (!previous) {
+            log(EventKind::Up, server.isEmpty() ? tr("Up") : tr("Up (%1)").arg(server));
+        } else if (!previous->reachable) {
+            log(EventKind::Up, server.isEmpty() ? tr("Came back up") : tr("Came back up (%1)").arg(server));
+        } else if (previous->role != status.role && !previous->role.isEmpty() && !status.role.isEmpty()) {
+            // A failover or a REPLICAOF changes who may hold locks; the operator must see it.
+            log(EventKind::Info, tr("Role changed from %1 to %2").arg(previous->role, status.role));
+        } else if (previous->version != status.version && !previous->version.isEmpty() &&
+                   !status.version.isEmpty()) {
+            log(EventKind::Info,
+                tr("Server version changed from %1 to %2").arg(previous->version, status.version));
+        }
+        return;
+    }
+    if (!previous) {
+        log(EventKind::Down, tr("Down: %1").arg(errorOf(status)));
+    } else if (previous->reachable) {
+        log(EventKind::Down, tr("Went down: %1").arg(errorOf(status)));
+    } else if (previous->error && status.error && previous->error->kind != status.error->kind) {
+        // Still down, for another reason (refused after a restart began, or a timeout once
+        // the host stopped answering): worth a line, unlike a repeat of the same error.
+        log(EventKind::Down, tr("Still down: %1").arg(errorOf(status)));
+    }
 }
 
 void MainWindow::logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at)
@@ -270,8 +1081,10 @@ void MainWindow::logEvent(EventKind kind, const QString &node, const QString &te
     case EventKind::Info:
         item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(InfoColor));
         break;
+    case EventKind::Audit:
+        item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(AuditColor));
+        break;
     }
-
     const bool atBottom = [this] {
         const QScrollBar *bar = m_eventLog->verticalScrollBar();
         return bar->value() == bar->maximum();
@@ -283,92 +1096,282 @@ void MainWindow::logEvent(EventKind kind, const QString &node, const QString &te
         m_eventLog->scrollToItem(item);
 }
 
-void MainWindow::onStatusChanged(int row, const NodeStatus &status)
-{
-    if (row < 0 || row >= m_model->rowCount())
-        return;
-    const std::optional<NodeStatus> previous = m_model->status(row);
-    m_model->updateStatus(row, status);
-    logTransition(row, status, previous);
-    updateSummary();
-}
-
-void MainWindow::logTransition(int row, const NodeStatus &status, const std::optional<NodeStatus> &previous)
-{
-    const QString node = m_model->node(row).label();
-    auto log = [&](EventKind kind, const QString &text) {
-        logEvent(kind, node, text, status.checkedAt);
-    };
-    if (status.reachable) {
-        const QString server = serverDescription(status);
-        if (!previous) {
-            log(EventKind::Up, server.isEmpty() ? tr("Up") : tr("Up (%1)").arg(server));
-        } else if (!previous->reachable) {
-            log(EventKind::Up, server.isEmpty() ? tr("Came back up") : tr("Came back up (%1)").arg(server));
-        } else if (previous->role != status.role && !previous->role.isEmpty() && !status.role.isEmpty()) {
-            // A failover or a REPLICAOF changes who may hold locks; the operator must see it.
-            log(EventKind::Info, tr("Role changed from %1 to %2").arg(previous->role, status.role));
-        } else if (previous->version != status.version && !previous->version.isEmpty() &&
-                   !status.version.isEmpty()) {
-            log(EventKind::Info,
-                tr("Server version changed from %1 to %2").arg(previous->version, status.version));
-        }
-        return;
-    }
-
-    if (!previous) {
-        log(EventKind::Down, tr("Down: %1").arg(errorOf(status)));
-    } else if (previous->reachable) {
-        log(EventKind::Down, tr("Went down: %1").arg(errorOf(status)));
-    } else if (previous->error && status.error && previous->error->kind != status.error->kind) {
-        // Still down, for another reason (e.g. refused after a restart began, or a timeout
-        // once the host stopped answering): worth a line, unlike a repeat of the same error.
-        log(EventKind::Down, tr("Still down: %1").arg(errorOf(status)));
-    }
-}
-
 void MainWindow::updateSummary()
 {
-    const int total = m_model->rowCount();
+    const int total = m_nodeModel->rowCount();
     if (total == 0) {
         m_summaryLabel->setText(tr("No nodes"));
         return;
     }
-    const QString nodes = total == 1 ? tr("%1 of 1 node up").arg(m_model->upCount())
-                                     : tr("%1 of %2 nodes up").arg(m_model->upCount()).arg(total);
-    const QDateTime checked = m_model->lastChecked();
-    if (checked.isNull()) {
-        m_summaryLabel->setText(nodes + QStringLiteral(" · ") + tr("checking…"));
-        return;
-    }
+    const QString nodes = total == 1 ? tr("%1 of 1 node up").arg(m_nodeModel->upCount())
+                                     : tr("%1 of %2 nodes up").arg(m_nodeModel->upCount()).arg(total);
+    const QDateTime checked = m_nodeModel->lastChecked();
     m_summaryLabel->setText(
-        nodes + QStringLiteral(" · ") +
-        tr("last check %1").arg(checked.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
+        checked.isNull()
+            ? nodes + QStringLiteral(" · ") + tr("checking…")
+            : nodes + QStringLiteral(" · ") +
+                  tr("last check %1").arg(checked.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
 }
 
-void MainWindow::updateColumnWidths()
+void MainWindow::updateLockCounts()
 {
-    const QFontMetrics metrics = m_nodeTable->fontMetrics();
-    const int padding = metrics.horizontalAdvance(QLatin1Char('m')) * 2;
-    auto widthFor = [&](int column, const QString &sample) {
-        int width = metrics.horizontalAdvance(sample);
-        for (int row = 0; row < m_model->rowCount(); ++row)
-            width = std::max(width, metrics.horizontalAdvance(
-                                        m_model->index(row, column).data(Qt::DisplayRole).toString()));
-        return width + padding;
-    };
-    // Widths fit the widest value the column can take, so that values appearing with the
-    // first probe never get elided; the status column takes the rest.
-    m_nodeTable->setColumnWidth(NodeListModel::NodeColumn,
-                                widthFor(NodeListModel::NodeColumn, tr("Node")) + 32);
-    m_nodeTable->setColumnWidth(NodeListModel::AddressColumn,
-                                widthFor(NodeListModel::AddressColumn, QStringLiteral("127.0.0.1:65535")));
-    m_nodeTable->setColumnWidth(NodeListModel::LatencyColumn,
-                                widthFor(NodeListModel::LatencyColumn, QStringLiteral("000.00 ms")));
-    m_nodeTable->setColumnWidth(NodeListModel::VersionColumn,
-                                widthFor(NodeListModel::VersionColumn, QStringLiteral("00.00.00")));
-    m_nodeTable->setColumnWidth(NodeListModel::RoleColumn,
-                                widthFor(NodeListModel::RoleColumn, QStringLiteral("replica (cluster)")));
-    m_nodeTable->setColumnWidth(NodeListModel::CheckedColumn,
-                                widthFor(NodeListModel::CheckedColumn, tr("Last Checked")));
+    const int total = m_lockModel->rowCount();
+    const int shown = m_lockProxy->rowCount();
+    const int anomalies = m_lockModel->anomalyCount();
+    QString text = shown == total ? tr("%L1 locks").arg(total) : tr("%L1 of %L2 locks").arg(shown).arg(total);
+    text += QStringLiteral(" · ") + tr("%L1 with anomalies").arg(anomalies);
+    m_countsLabel->setText(text);
+}
+
+// --- selection and actions -----------------------------------------------------------------
+
+std::optional<std::pair<QString, LockRecord>> MainWindow::selectedLock() const
+{
+    const QModelIndex current = m_lockTable->selectionModel()->currentIndex();
+    if (!current.isValid() || !m_lockTable->selectionModel()->isRowSelected(current.row(), current.parent()))
+        return std::nullopt;
+    const QModelIndex source = m_lockProxy->mapToSource(current);
+    const LockRecord *record = m_lockModel->record(source.row());
+    if (!record)
+        return std::nullopt;
+    return std::make_pair(m_lockModel->group(source.row()), *record);
+}
+
+bool MainWindow::selectLock(const QString &group, const QByteArray &key)
+{
+    const QModelIndex source = m_lockModel->indexFor(group, key);
+    const QModelIndex index = m_lockProxy->mapFromSource(source);
+    if (!index.isValid())
+        return false;
+    m_lockTable->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                              QItemSelectionModel::Rows);
+    m_lockTable->scrollTo(index);
+    return true;
+}
+
+void MainWindow::onSelectionChanged()
+{
+    const QModelIndex current = m_lockTable->selectionModel()->currentIndex();
+    if (!current.isValid()) {
+        m_details->setRecord(QString(), nullptr);
+    } else {
+        const int row = m_lockProxy->mapToSource(current).row();
+        m_details->setRecord(m_lockModel->group(row), m_lockModel->record(row));
+    }
+    updateActions();
+}
+
+QString MainWindow::readOnlyReason(const QString &group) const
+{
+    const NodeGroup *g = groupNamed(group);
+    if (!g)
+        return tr("The group %1 is no longer configured").arg(group);
+    for (const auto &node : g->nodes) {
+        if (node.readOnly)
+            return tr("%1 is read-only: LockScope sends it no writes").arg(node.config.label());
+    }
+    return {};
+}
+
+void MainWindow::updateActions()
+{
+    const auto selected = selectedLock();
+    const bool anyGroup = !m_config.groups.empty();
+    m_refreshAction->setEnabled(anyGroup);
+    bool anyWritable = false;
+    for (const NodeGroup &group : m_config.groups)
+        anyWritable = anyWritable || readOnlyReason(group.name).isEmpty();
+    m_acquireAction->setEnabled(anyWritable);
+    m_acquireAction->setToolTip(anyWritable ? tr("Take a lock as the operator (Ctrl+N)")
+                                            : tr("No group accepts writes (all are read-only)"));
+
+    const QString reason = selected ? readOnlyReason(selected->first) : QString();
+    const bool writable = selected && reason.isEmpty();
+    m_extendAction->setEnabled(writable);
+    m_forceReleaseAction->setEnabled(writable);
+    const QString none = tr("Select a lock first");
+    m_extendAction->setToolTip(!selected  ? none
+                               : writable ? tr("Extend the selected lock; owner-checked (Ctrl+E)")
+                                          : reason);
+    m_forceReleaseAction->setToolTip(!selected  ? none
+                                     : writable ? tr("Delete the selected lock as shown, on every node (Del)")
+                                                : reason);
+    m_copyKeyAction->setEnabled(selected.has_value());
+    m_copyValueAction->setEnabled(selected.has_value());
+    m_lockctlAction->setEnabled(selected.has_value());
+}
+
+void MainWindow::runAdmin(const QString &action, const QString &group, const QByteArray &key,
+                          std::function<AdminResult(Admin &)> operation)
+{
+    const NodeGroup *g = groupNamed(group);
+    if (!g)
+        return;
+    std::vector<AdminNode> nodes;
+    for (const auto &node : g->nodes)
+        nodes.push_back(AdminNode{node.config, node.readOnly, node.production});
+    if (!m_audit || m_audit->path() != m_auditPath)
+        m_audit = std::make_unique<AuditLog>(m_auditPath);
+    AuditLog *audit = m_audit.get();
+    ++m_actionsRunning;
+    logEvent(EventKind::Audit, group, tr("%1 %2 …").arg(action, QString::fromUtf8(key)));
+    QMetaObject::invokeMethod(
+        m_adminContext,
+        [this, action, group, key, nodes, audit, operation = std::move(operation)] {
+            Admin admin(group, nodes, Operator::current(), audit);
+            const AdminResult result = operation(admin);
+            QMetaObject::invokeMethod(
+                this,
+                [this, action, group, key, result] {
+                    --m_actionsRunning;
+                    logEvent(result.ok ? EventKind::Audit : EventKind::Error, group,
+                             tr("%1 %2: %3").arg(action, QString::fromUtf8(key), result.message));
+                    for (const auto &node : result.nodes) {
+                        if (node.outcome != QLatin1String("done"))
+                            logEvent(result.ok ? EventKind::Info : EventKind::Error, node.node,
+                                     tr("%1: %2").arg(node.outcome, node.detail));
+                    }
+                    emit actionFinished(action, result.ok);
+                    refreshLocks();
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::acquireLock()
+{
+    QString preferred;
+    if (const auto selected = selectedLock())
+        preferred = selected->first;
+    else if (QTreeWidgetItem *item = m_groupTree->currentItem())
+        preferred = item->data(TreeNameColumn, GroupNameRole).toString();
+    AcquireDialog dialog(m_config.groups, preferred, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const QByteArray key = dialog.key();
+    const auto ttl = dialog.ttl();
+    const QString note = dialog.note();
+    const auto wait = dialog.wait();
+    runAdmin(tr("Acquire"), dialog.group(), key,
+             [key, ttl, note, wait](Admin &admin) { return admin.acquire(key, ttl, note, wait); });
+}
+
+const NodeGroup *MainWindow::writableGroup(const QString &name)
+{
+    const NodeGroup *group = groupNamed(name);
+    if (!group)
+        return nullptr;
+    if (const QString reason = readOnlyReason(name); !reason.isEmpty()) {
+        // A shortcut that raced the action's state: refuse here too (core refuses as well).
+        logEvent(EventKind::Error, name, reason);
+        return nullptr;
+    }
+    return group;
+}
+
+void MainWindow::extendLock()
+{
+    const auto selected = selectedLock();
+    const NodeGroup *group = selected ? writableGroup(selected->first) : nullptr;
+    if (!group)
+        return;
+    ExtendDialog dialog(selected->first, selected->second, *group, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const LockRecord record = selected->second;
+    const auto ttl = dialog.ttl();
+    const auto mode = dialog.mode();
+    runAdmin(tr("Extend"), selected->first, record.key,
+             [record, ttl, mode](Admin &admin) { return admin.extend(record, ttl, mode); });
+}
+
+void MainWindow::forceReleaseLock()
+{
+    const auto selected = selectedLock();
+    const NodeGroup *group = selected ? writableGroup(selected->first) : nullptr;
+    if (!group)
+        return;
+    ForceReleaseDialog dialog(selected->first, selected->second, *group, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const LockRecord record = selected->second;
+    const bool unconditional = dialog.unconditional();
+    const SchemaRegistry registry = m_registry;
+    runAdmin(unconditional ? tr("Force delete") : tr("Force release"), selected->first, record.key,
+             [record, unconditional, registry](Admin &admin) {
+                 return admin.forceRelease(record, registry, unconditional);
+             });
+}
+
+void MainWindow::copyKey()
+{
+    if (const auto selected = selectedLock())
+        QApplication::clipboard()->setText(QString::fromUtf8(selected->second.key));
+}
+
+void MainWindow::copyValue()
+{
+    const auto selected = selectedLock();
+    if (!selected)
+        return;
+    QByteArray value = m_details->selectedNodeValue();
+    if (value.isEmpty()) {
+        for (const auto &node : selected->second.nodes) {
+            if (node.present()) {
+                value = node.raw.value;
+                break;
+            }
+        }
+    }
+    QApplication::clipboard()->setText(QString::fromUtf8(value));
+}
+
+void MainWindow::showLockctlCommand()
+{
+    const auto selected = selectedLock();
+    const NodeGroup *group = selected ? groupNamed(selected->first) : nullptr;
+    if (!group)
+        return;
+    LockctlTarget target;
+    target.group = *group;
+    target.saved = !m_configPath.isEmpty();
+    if (target.saved && m_configPath != GroupConfig::defaultPath())
+        target.configPath = m_configPath;
+    LockctlCommandDialog::showCommands(this, tr("lockctl: %1").arg(QString::fromUtf8(selected->second.key)),
+                                       LockctlCommandDialog::commandsForRecord(target, selected->second));
+}
+
+void MainWindow::editConnections()
+{
+    ConnectionsDialog dialog(m_plainConfig, m_secrets, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const GroupConfig config = dialog.config();
+    m_askedKeys.clear(); // the operator may have fixed a password: ask again where it fails
+    if (!m_configPath.isEmpty()) {
+        if (auto saved = config.save(m_configPath); !saved) {
+            logEvent(EventKind::Error, QString(), tr("Could not save the groups: %1").arg(saved.error()));
+        } else {
+            logEvent(EventKind::Info, QString(), tr("Saved the groups to %1").arg(m_configPath));
+        }
+    } else {
+        logEvent(EventKind::Info, QString(),
+                 tr("These groups are used for this session only (demo or command-line nodes); "
+                    "export them from the Connections dialog to keep them"));
+    }
+    setGroups(config, m_configPath);
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(this, tr("About LockScope"),
+                       tr("<h3>LockScope %1</h3>"
+                          "<p>Inspect, operate and simulate distributed locks on Redis: LockScope's own, "
+                          "and those of redis-py, node-redlock, go-redsync, bsm/redislock, Redisson, "
+                          "ShedLock and python-redis-lock.</p>"
+                          "<p>Audit log: <code>%2</code></p>"
+                          "<p>Built with Qt %3, running on Qt %4.</p>")
+                           .arg(QApplication::applicationVersion(), m_auditPath.toHtmlEscaped(),
+                                QStringLiteral(QT_VERSION_STR), QString::fromLatin1(qVersion())));
 }

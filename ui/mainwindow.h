@@ -1,26 +1,54 @@
 #pragma once
 
+#include "inspect/admin.h"
+#include "inspect/lockschema.h"
+#include "inspect/nodegroup.h"
 #include "redis/nodeconfig.h"
 #include "redis/nodeprobe.h"
 
-#include <QList>
+#include <QDateTime>
 #include <QMainWindow>
+#include <QTimer>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
+class LockDetailsWidget;
+class LockFilterProxy;
+class LockMonitor;
+class LockTableModel;
+class NamespaceModel;
 class NodeListModel;
 class NodeMonitor;
+class QAction;
+class QCheckBox;
+class QComboBox;
 class QLabel;
-class QSortFilterProxyModel;
+class QLineEdit;
+class QProgressBar;
+class QSpinBox;
 class QStackedWidget;
 class QTableView;
+class QTreeView;
 class QTreeWidget;
+class QTreeWidgetItem;
 class ThreadOwner;
+struct GroupSnapshot;
 
-/// The operator window: the node table in the centre, the event log docked at the bottom, a
-/// one-line summary in the status bar. Node status comes from a NodeMonitor on a worker
-/// thread; this window never talks to Redis itself.
+namespace lockscope::inspect {
+struct LockRecord;
+class SecretStore;
+} // namespace lockscope::inspect
+
+/// The operator window. Node groups and their nodes on the left (status, latency, badges),
+/// the lock table in the centre with its filters, the selected lock's details on the right,
+/// the event and audit log at the bottom, and a status bar with the last refresh, a progress
+/// bar while a scan runs and the counts.
+///
+/// This window never talks to Redis itself: node probes run in a NodeMonitor, scans in a
+/// LockMonitor, and operator actions (acquire, extend, force-release) on an admin thread; the
+/// GUI thread only receives their results.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
@@ -31,44 +59,164 @@ public:
         Info,
         Up,
         Down,
-        Error
+        Error,
+        Audit
     };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    /// Shows these nodes and starts monitoring them, replacing the previous ones.
-    void setNodes(const QList<lockscope::redis::NodeConfig> &nodes);
-    /// Text shown in place of the node table while there are no nodes.
+    /// Shows these groups and starts monitoring them, replacing the previous ones.
+    /// `configPath` is where the Connections dialog saves changes; empty = not saved (demo
+    /// groups, nodes given on the command line).
+    void setGroups(const lockscope::inspect::GroupConfig &config, const QString &configPath = {});
+    /// The groups as configured (passwords from the store are not in here).
+    const lockscope::inspect::GroupConfig &groups() const { return m_plainConfig; }
+    /// Where passwords come from and go to (keychain, else asked at connect). Not owned.
+    void setSecretStore(lockscope::inspect::SecretStore *store) { m_secrets = store; }
+    /// Text shown in place of the lock table while there are no groups.
     void setEmptyMessage(const QString &text);
+    /// How often node probes run (for tests; the default is a second).
     void setRefreshInterval(std::chrono::milliseconds interval);
-    /// Appends a line to the event log. `node` may be empty for application events; `at`
-    /// defaults to now.
+    /// Automatic lock refresh; 0 switches it off.
+    void setAutoRefreshInterval(std::chrono::milliseconds interval);
+    /// Appends a line to the event log. `node` may be empty; `at` defaults to now.
     void logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at = {});
+    /// Audit log file for operator actions (default AuditLog::defaultPath()).
+    void setAuditLogPath(const QString &path);
 
-    NodeListModel *nodeModel() const { return m_model; }
+    NodeListModel *nodeModel() const { return m_nodeModel; }
+    LockTableModel *lockModel() const { return m_lockModel; }
+    LockFilterProxy *lockProxy() const { return m_lockProxy; }
+    /// The lock selected in the table, if any (a copy, as shown).
+    std::optional<std::pair<QString, lockscope::inspect::LockRecord>> selectedLock() const;
+    /// Selects the row of `key` in `group`; false when it is not shown.
+    bool selectLock(const QString &group, const QByteArray &key);
+
+public slots:
+    void refreshLocks();
+
+signals:
+    /// A lock refresh finished (every group scanned, or cancelled).
+    void locksRefreshed(quint64 generation, std::chrono::milliseconds elapsed);
+    /// An operator action finished; `ok` as AdminResult::ok.
+    void actionFinished(const QString &action, bool ok);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
 
 private:
     void createActions();
+    void createLockView();
+    void createNodePanel();
+    void createDetailsPanel();
     void createEventLog();
+    void createStatusBar();
+    void restoreWindowState();
+
+    /// Shows `config` (passwords already filled in) and starts the monitors.
+    void applyGroups(const lockscope::inspect::GroupConfig &config);
+    void startMonitors();
+    /// Asks for the password of node `node` of `group` ("asked at connect"), once per session
+    /// and one prompt at a time; on an answer, the groups are connected again.
+    void askPassword(const QString &group, int node, const QString &why = {});
+    void askNextPassword();
     void onStatusChanged(int row, const lockscope::redis::NodeStatus &status);
     void logTransition(int row, const lockscope::redis::NodeStatus &status,
                        const std::optional<lockscope::redis::NodeStatus> &previous);
+    void updateNodeItems(int row);
+    void onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot);
+    void onSelectionChanged();
+    void updateActions();
     void updateSummary();
-    void updateColumnWidths();
+    void updateLockCounts();
 
-    NodeListModel *m_model = nullptr;
-    QSortFilterProxyModel *m_proxy = nullptr;
+    const lockscope::inspect::NodeGroup *groupNamed(const QString &name) const;
+    /// Why writes are refused on this group (a read-only node), or empty.
+    QString readOnlyReason(const QString &group) const;
+    /// The group an extend or force-release may write to; null (and logged) when it is gone or
+    /// has a read-only node.
+    const lockscope::inspect::NodeGroup *writableGroup(const QString &name);
+    /// Runs an admin operation on the admin thread and reports it in the log.
+    void runAdmin(const QString &action, const QString &group, const QByteArray &key,
+                  std::function<lockscope::inspect::AdminResult(lockscope::inspect::Admin &)> operation);
+
+    void acquireLock();
+    void extendLock();
+    void forceReleaseLock();
+    void copyKey();
+    void copyValue();
+    void showLockctlCommand();
+    void editConnections();
+    void showAbout();
+
+    lockscope::inspect::GroupConfig m_plainConfig; ///< as configured, for the dialog and saving
+    lockscope::inspect::GroupConfig m_config;      ///< with passwords from the store: what runs
+    QString m_configPath;
+    lockscope::inspect::SchemaRegistry m_registry;
+    lockscope::inspect::SecretStore *m_secrets = nullptr;
+    QString m_auditPath;
+    std::unique_ptr<lockscope::inspect::AuditLog> m_audit;
+
+    // Node status: one NodeListModel row per distinct node; the tree shows them per group.
+    NodeListModel *m_nodeModel = nullptr;
+    QTreeWidget *m_groupTree = nullptr;
+    QTreeView *m_namespaceView = nullptr;
+    NamespaceModel *m_namespaceModel = nullptr;
+
+    LockTableModel *m_lockModel = nullptr;
+    LockFilterProxy *m_lockProxy = nullptr;
     QStackedWidget *m_centralStack = nullptr;
+    QWidget *m_lockPage = nullptr;
     QLabel *m_emptyLabel = nullptr;
-    QTableView *m_nodeTable = nullptr;
+    QTableView *m_lockTable = nullptr;
+    QLineEdit *m_filterEdit = nullptr;
+    QComboBox *m_schemaFilter = nullptr;
+    QCheckBox *m_anomaliesOnly = nullptr;
+    LockDetailsWidget *m_details = nullptr;
     QTreeWidget *m_eventLog = nullptr;
+
     QLabel *m_summaryLabel = nullptr;
+    QLabel *m_countsLabel = nullptr;
+    QLabel *m_refreshLabel = nullptr;
+    QProgressBar *m_progress = nullptr;
+
+    QAction *m_refreshAction = nullptr;
+    QAction *m_autoRefreshAction = nullptr;
+    QSpinBox *m_intervalSpin = nullptr;
+    QAction *m_acquireAction = nullptr;
+    QAction *m_extendAction = nullptr;
+    QAction *m_forceReleaseAction = nullptr;
+    QAction *m_copyKeyAction = nullptr;
+    QAction *m_copyValueAction = nullptr;
+    QAction *m_lockctlAction = nullptr;
+    QAction *m_connectionsAction = nullptr;
 
     std::unique_ptr<ThreadOwner> m_monitorThread;
-    /// Lives on m_monitorThread; only deleted through deleteLater() from here.
+    std::unique_ptr<ThreadOwner> m_scanThread;
+    std::unique_ptr<ThreadOwner> m_adminThread;
+    /// Live on their threads; only deleted through deleteLater() from here.
     NodeMonitor *m_monitor = nullptr;
-    /// Bumped on every setNodes(); statuses of an older node list are dropped.
+    LockMonitor *m_lockMonitor = nullptr;
+    QObject *m_adminContext = nullptr;
+    /// Bumped on every setGroups(); results for an older configuration are dropped.
     quint64 m_generation = 0;
     std::chrono::milliseconds m_refreshInterval;
+    std::chrono::milliseconds m_autoRefreshInterval;
+    QDateTime m_lastRefresh;
+    int m_actionsRunning = 0;
+    /// Password prompts waiting (group, node index, reason), and the secret keys already asked
+    /// for in this session (asked once; a cancelled prompt is not repeated).
+    struct PendingPrompt
+    {
+        QString group;
+        int node = 0;
+        QString why;
+    };
+    QList<PendingPrompt> m_prompts;
+    QStringList m_askedKeys;
+    bool m_prompting = false;
+    /// The lock table's columns were sized (to the first locks, or from the saved state).
+    bool m_columnsFitted = false;
+    QTimer m_detailsTimer; ///< coalesces details updates during a refresh
 };

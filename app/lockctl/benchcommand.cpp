@@ -476,7 +476,7 @@ int runBenchLock(Invocation &invocation)
 const QCommandLineOption SnapshotCountOption(QStringLiteral("count"), QStringLiteral("SCAN COUNT hint."),
                                              QStringLiteral("N"), QStringLiteral("1000"));
 const QCommandLineOption SnapshotBatchOption(QStringLiteral("batch"),
-                                             QStringLiteral("Keys per pipelined PTTL + GET round trip."),
+                                             QStringLiteral("Keys per pipelined MGET + PTTL batch."),
                                              QStringLiteral("N"), QStringLiteral("512"));
 const QCommandLineOption SnapshotMatchOption(QStringLiteral("match"),
                                              QStringLiteral("SCAN MATCH glob (default: the schemas' own)."),
@@ -493,7 +493,7 @@ QString benchSnapshotHelp()
     return formatHelp(
         QStringLiteral("lockctl bench snapshot --nodes URL[,URL...] [--count N] [--batch N] [--json]"),
         QStringLiteral("Times one full inspector snapshot of a node group, as 'lockctl list' takes it:\n"
-                       "SCAN on every node in parallel, PTTL + GET in pipelined batches, decoding by\n"
+                       "SCAN on every node in parallel, MGET + PTTL in pipelined batches, decoding by\n"
                        "the built-in schemas, one record per key aggregated across the nodes. Prints\n"
                        "the seconds, the records and the memory per record, measured two ways while\n"
                        "the snapshot is alive: the heap in use (glibc mallinfo2) and the resident set\n"

@@ -7,6 +7,7 @@
 #include "listcommands.h"
 #include "lockcommands.h"
 #include "pingcommand.h"
+#include "simulatecommand.h"
 
 #include <algorithm>
 
@@ -25,6 +26,7 @@ Cli::Cli()
     m_commands.push_back(benchCommand());
     m_commands.push_back(forceReleaseCommand());
     m_commands.push_back(configCommand());
+    m_commands.push_back(simulateCommand());
 }
 
 const Command *Cli::find(const QString &name) const
@@ -62,7 +64,8 @@ QString Cli::usage() const
         "  3  acquire: the lock is held by another owner\n"
         "  4  extend / release / ttl: the lock is not held by this token (or not held at all);\n"
         "     force-release: nothing to release\n"
-        "  5  force-release: the lock changed since it was shown (nothing deleted there)\n");
+        "  5  force-release: the lock changed since it was shown (nothing deleted there)\n"
+        "  6  simulate: the run completed with violations (lost updates)\n");
     return text;
 }
 

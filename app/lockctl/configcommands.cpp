@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <inspect/nodegroup.h>
+#include <inspect/secretstore.h>
 
 namespace lockctl {
 
@@ -47,7 +48,8 @@ QString configHelp()
 {
     return formatHelp(
         QStringLiteral(
-            "lockctl config path | list | export [-o FILE] [--with-secrets] | import FILE [--config FILE]"),
+            "lockctl config path | list | export [-o FILE] [--with-secrets] | import FILE |\n"
+            "                      set-password GROUP NODE | forget-password GROUP NODE [--config FILE]"),
         QStringLiteral(
             "The saved node groups: a versioned JSON file shared with the lockscope app. A group is one\n"
             "node or a Redlock set; every node may be marked read_only (no writes at all) or production\n"
@@ -55,9 +57,88 @@ QString configHelp()
             "  path     print the file's location\n"
             "  list     the groups and their nodes (--json: the file's content, without secrets)\n"
             "  export   the groups as JSON, without secrets unless --with-secrets\n"
-            "  import   read FILE, check it, and add its groups (same-named groups are replaced)"),
+            "  import   read FILE, check it, and add its groups (same-named groups are replaced)\n"
+            "  set-password GROUP NODE     store a node's password in the system keychain (read from a\n"
+            "           no-echo prompt on a terminal, else the first line of stdin); NODE is the node's\n"
+            "           name, host:port or number in the group. Commands with --group use it when the\n"
+            "           file has no password ($LOCKSCOPE_PASSWORD, if set, comes first)\n"
+            "  forget-password GROUP NODE  remove it from the keychain"),
         configOptions(),
-        QStringLiteral("Exit codes: 0 done, 2 usage error, unreadable or malformed file (nothing changed)."));
+        QStringLiteral(
+            "Exit codes: 0 done, 1 no keychain available or it failed, 2 usage error, unreadable or\n"
+            "malformed file, unknown group or node (nothing changed)."));
+}
+
+/// The node of `group` that `which` names: its name, its host:port (or socket path), or its
+/// number in the group (from 1).
+const lockscope::inspect::GroupNode *findNode(const NodeGroup &group, const QString &which)
+{
+    bool isNumber = false;
+    const int number = which.toInt(&isNumber);
+    if (isNumber && number >= 1 && number <= static_cast<int>(group.nodes.size()))
+        return &group.nodes[static_cast<std::size_t>(number - 1)];
+    for (const auto &node : group.nodes) {
+        if (node.config.label() == which || node.config.address() == which)
+            return &node;
+    }
+    return nullptr;
+}
+
+int runPasswordAction(const QString &action, const QStringList &positional, const GroupConfig &config,
+                      const QString &path, Output &out)
+{
+    const QString command = QStringLiteral("config ") + action;
+    if (positional.size() != 3) {
+        out.error(QStringLiteral("%1: give the group and the node (lockctl config %2 GROUP NODE)")
+                      .arg(command, action));
+        return exitcode::Usage;
+    }
+    const NodeGroup *group = config.group(positional.at(1));
+    if (!group) {
+        out.error(QStringLiteral("%1: no group '%2' in %3").arg(command, positional.at(1), path));
+        return exitcode::Usage;
+    }
+    const lockscope::inspect::GroupNode *node = findNode(*group, positional.at(2));
+    if (!node) {
+        QStringList labels;
+        for (const auto &n : group->nodes)
+            labels << n.config.label();
+        out.error(QStringLiteral("%1: group '%2' has no node '%3' (nodes: %4)")
+                      .arg(command, group->name, positional.at(2), labels.join(QStringLiteral(", "))));
+        return exitcode::Usage;
+    }
+    lockscope::inspect::KeychainSecretStore keychain;
+    if (!keychain.available()) {
+        out.error(
+            QStringLiteral("%1: no keychain to store it in: %2. Give the password in the node's URL or "
+                           "set LOCKSCOPE_PASSWORD instead; on a terminal lockctl asks for it at connect")
+                .arg(command, keychain.unavailableReason()));
+        return exitcode::NodeFailure;
+    }
+    const QString key = lockscope::inspect::secretKey(group->name, node->config);
+    if (action == u"forget-password") {
+        if (auto removed = keychain.remove(key); !removed) {
+            out.error(QStringLiteral("%1: %2: %3").arg(command, node->config.label(), removed.error()));
+            return exitcode::NodeFailure;
+        }
+        out.line(QStringLiteral("removed the password of %1 (group %2) from the keychain")
+                     .arg(node->config.label(), group->name));
+        return exitcode::Ok;
+    }
+    out.flush();
+    const auto password = readSecretLine(QStringLiteral("Password for %1: ").arg(node->config.label()));
+    if (!password || password->isEmpty()) {
+        out.error(QStringLiteral("%1: no password given for %2; nothing stored")
+                      .arg(command, node->config.label()));
+        return exitcode::Usage;
+    }
+    if (auto written = keychain.write(key, *password); !written) {
+        out.error(QStringLiteral("%1: %2: %3").arg(command, node->config.label(), written.error()));
+        return exitcode::NodeFailure;
+    }
+    out.line(QStringLiteral("stored the password of %1 (group %2) in the keychain")
+                 .arg(node->config.label(), group->name));
+    return exitcode::Ok;
 }
 
 int runConfig(Invocation &invocation)
@@ -69,7 +150,8 @@ int runConfig(Invocation &invocation)
         return *stop;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty()) {
-        out.error(QStringLiteral("config: say what to do: path, list, export or import FILE"));
+        out.error(QStringLiteral("config: say what to do: path, list, export, import FILE, set-password or "
+                                 "forget-password GROUP NODE"));
         return exitcode::Usage;
     }
     const QString action = positional.front();
@@ -164,7 +246,11 @@ int runConfig(Invocation &invocation)
                          .arg(file.fileName()));
         return exitcode::Ok;
     }
-    out.error(QStringLiteral("config: unknown action '%1' (path, list, export, import)").arg(action));
+    if (action == u"set-password" || action == u"forget-password")
+        return runPasswordAction(action, positional, *config, path, out);
+    out.error(QStringLiteral("config: unknown action '%1' (path, list, export, import, set-password, "
+                             "forget-password)")
+                  .arg(action));
     return exitcode::Usage;
 }
 
@@ -174,7 +260,7 @@ Command configCommand()
 {
     return Command{
         .name = QStringLiteral("config"),
-        .summary = QStringLiteral("Saved node groups: path, list, export, import"),
+        .summary = QStringLiteral("Saved node groups: path, list, export, import, set-password"),
         .help = configHelp(),
         .run = runConfig,
     };

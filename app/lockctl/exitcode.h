@@ -18,6 +18,9 @@ inline constexpr int NotHeld = 4;
 /// force-release: the key held another value than the one shown (or --expect-value) on a node;
 /// nothing was deleted there.
 inline constexpr int Changed = 5;
+/// simulate: the run completed and the protected resource accepted writes based on stale values
+/// (violations). A result, not an error; distinct so that scripts can assert a setup is safe.
+inline constexpr int Violations = 6;
 } // namespace exitcode
 
 } // namespace lockctl

@@ -35,11 +35,12 @@ using lockscope::redis::RedisReply;
 
 namespace {
 
-const QCommandLineOption
-    MatchOption(QStringLiteral("match"),
-                QStringLiteral("SCAN MATCH glob; may be repeated. Given explicitly, every matching key is "
-                               "listed, raw when no schema reads it. Default: the schemas' own patterns."),
-                QStringLiteral("PATTERN"));
+const QCommandLineOption MatchOption(
+    QStringLiteral("match"),
+    QStringLiteral("SCAN MATCH glob; may be repeated. Given explicitly, every matching key is "
+                   "listed, raw when no schema reads it. Default: the --group's saved \"match\" globs, "
+                   "else the schemas' own patterns."),
+    QStringLiteral("PATTERN"));
 const QCommandLineOption SchemaOption(QStringLiteral("schema"),
                                       QStringLiteral("Only locks of this schema (lockscope, redis-py, "
                                                      "node-redlock, redsync, redisson-rlock, ...)."),
@@ -48,12 +49,25 @@ const QCommandLineOption CountOption(QStringLiteral("count"), QStringLiteral("SC
                                      QStringLiteral("N"), QStringLiteral("1000"));
 const QCommandLineOption CsvOption(QStringLiteral("csv"), QStringLiteral("Print CSV instead of a table."));
 
+/// --match, else the "match" globs of the --group's saved entry, else none (the schemas' own).
+QStringList matchPatterns(const QCommandLineParser &parser, const QString &command, Output &out)
+{
+    QStringList match = parser.values(MatchOption);
+    if (match.isEmpty() && parser.isSet(groupOption())) {
+        bool ok = true;
+        if (const auto group = groupValue(parser, command, out, ok))
+            match = group->match;
+    }
+    return match;
+}
+
 QString nodesFooter()
 {
     return QStringLiteral(
         "Nodes: --nodes URL[,URL...] (repeatable), else $LOCKSCOPE_NODES; see 'lockctl --help' for URLs.\n"
-        "Read-only: sends SCAN, TYPE, PTTL, GET and HGETALL only (never KEYS, never a write), so a user\n"
-        "with '+scan +type +pttl +get +hgetall ~*' can run it.");
+        "Read-only: sends SCAN, MGET, PTTL, TYPE, GET and HGETALL only (never KEYS, never a write), so a\n"
+        "user with '+scan +mget +get +pttl +type +hgetall ~*' can run it (without +mget, list and watch\n"
+        "read values with GET, one command per key: slower).");
 }
 
 QList<QCommandLineOption> listOptions()
@@ -295,7 +309,7 @@ int runList(Invocation &invocation)
         return exitcode::Usage;
 
     ScanOptions options;
-    options.match = parser.values(MatchOption);
+    options.match = matchPatterns(parser, command, out);
     options.schema = schema;
     options.count = static_cast<int>(*count);
     const Scanner scanner(std::move(*nodes), std::move(registry));
@@ -306,6 +320,8 @@ int runList(Invocation &invocation)
         if (!node.ok) {
             out.error(node.error);
             code = exitcode::NodeFailure;
+        } else if (!node.note.isEmpty()) {
+            out.error(QStringLiteral("note: %1: %2").arg(node.node, node.note));
         }
     }
     if (parser.isSet(jsonOption())) {
@@ -555,7 +571,7 @@ int runWatch(Invocation &invocation)
         return exitcode::Usage;
 
     ScanOptions options;
-    options.match = parser.values(MatchOption);
+    options.match = matchPatterns(parser, command, out);
     options.schema = schema;
     options.count = static_cast<int>(*count);
 
@@ -617,6 +633,8 @@ int runWatch(Invocation &invocation)
         for (const auto &node : snapshot.nodes) {
             if (!node.ok)
                 text += QStringLiteral("! %1\n").arg(node.error);
+            else if (!node.note.isEmpty())
+                text += QStringLiteral("note: %1: %2\n").arg(node.node, node.note);
         }
         out.write(text);
         out.flush();

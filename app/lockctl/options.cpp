@@ -4,6 +4,14 @@
 #include "output.h"
 
 #include <QRegularExpression>
+#include <QTextStream>
+#include <future>
+#include <inspect/secretstore.h>
+#include <iostream>
+#include <redis/connection.h>
+#include <string>
+#include <termios.h>
+#include <unistd.h>
 #include <util/duration.h>
 
 namespace lockctl {
@@ -158,6 +166,131 @@ QStringList splitUrlList(const QStringList &lists)
     return urls;
 }
 
+std::optional<QString> readSecretLine(const QString &prompt)
+{
+    std::string line;
+    if (!isatty(STDIN_FILENO)) {
+        if (!std::getline(std::cin, line))
+            return std::nullopt;
+        return QString::fromStdString(line);
+    }
+    // Echo goes off before the prompt appears, and without TCSAFLUSH: whatever is typed once
+    // the prompt shows must not be discarded.
+    termios saved{};
+    const bool haveTermios = tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (haveTermios) {
+        termios silent = saved;
+        silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        silent.c_lflag |= ECHONL; // the newline still shows, so the next line starts clean
+        tcsetattr(STDIN_FILENO, TCSANOW, &silent);
+    }
+    QTextStream(stderr) << prompt << Qt::flush;
+    const bool ok = static_cast<bool>(std::getline(std::cin, line));
+    if (haveTermios)
+        tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    if (!ok)
+        return std::nullopt;
+    return QString::fromStdString(line);
+}
+
+namespace {
+
+/// Connects and PINGs (a server that wants AUTH answers NOAUTH to both). Only the error matters.
+std::optional<lockscope::redis::RedisError> tryConnect(const NodeConfig &node)
+{
+    lockscope::redis::Connection connection(node);
+    if (auto connected = connection.connect(); !connected)
+        return connected.error();
+    if (auto pong = connection.command({"PING"}); !pong)
+        return pong.error();
+    return std::nullopt;
+}
+
+/// Fills the passwords of a saved group's nodes (see resolveNodes). False after printing errors.
+bool fillGroupPasswords(const lockscope::inspect::NodeGroup &group, std::vector<NodeConfig> &nodes,
+                        const QString &command, Output &out)
+{
+    using namespace lockscope::inspect;
+    std::vector<std::size_t> unknown;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].password.isEmpty())
+            unknown.push_back(i);
+    }
+    if (unknown.empty())
+        return true;
+    const QString fromEnv = qEnvironmentVariable(PasswordEnvVar);
+    if (!fromEnv.isEmpty()) {
+        for (std::size_t i : unknown)
+            nodes[i].password = fromEnv;
+        return true;
+    }
+    KeychainSecretStore keychain;
+    const CredentialResolution resolution = resolveCredentials(group, &keychain);
+    const QString keychainNote = resolution.storeErrors.isEmpty()
+                                     ? QString()
+                                     : QStringLiteral(" (keychain: %1)").arg(keychain.unavailableReason());
+    for (int i : resolution.fromStore)
+        nodes[static_cast<std::size_t>(i)].password =
+            resolution.group.nodes[static_cast<std::size_t>(i)].config.password;
+    std::erase_if(unknown, [&](std::size_t i) { return !nodes[i].password.isEmpty(); });
+    if (unknown.empty())
+        return true;
+
+    // The file cannot say whether a node without a password needs one: ask the nodes, all at
+    // once so that a Redlock set costs one connect timeout, not N.
+    std::vector<std::future<std::optional<lockscope::redis::RedisError>>> checks;
+    for (std::size_t i : unknown)
+        checks.push_back(std::async(std::launch::async, tryConnect, nodes[i]));
+    std::vector<std::size_t> needing;
+    for (std::size_t k = 0; k < unknown.size(); ++k) {
+        const auto error = checks[k].get();
+        if (error && needsPassword(*error))
+            needing.push_back(unknown[k]);
+    }
+    if (needing.empty())
+        return true; // unreachable nodes are reported by the command itself
+
+    bool ok = true;
+    const bool terminal = isatty(STDIN_FILENO) == 1;
+    for (std::size_t i : needing) {
+        NodeConfig &node = nodes[i];
+        if (!terminal) {
+            out.error(
+                QStringLiteral("%1: node %2 of group '%3' needs a password and none is known (stdin is not "
+                               "a terminal to ask for it): give it in the URL "
+                               "(redis://user:PASSWORD@host), set %4, or store it in the keychain with "
+                               "'lockctl config set-password %3 %2'%5")
+                    .arg(command, node.label(), group.name, QLatin1String(PasswordEnvVar), keychainNote));
+            ok = false;
+            continue;
+        }
+        out.flush();
+        bool accepted = false;
+        for (int attempt = 0; attempt < 3 && !accepted; ++attempt) {
+            const auto typed = readSecretLine(QStringLiteral("Password for %1: ").arg(node.label()));
+            if (!typed || typed->isEmpty())
+                break;
+            NodeConfig candidate = node;
+            candidate.password = *typed;
+            const auto error = tryConnect(candidate);
+            if (error && needsPassword(*error)) {
+                out.error(QStringLiteral("%1: %2").arg(command, error->toString()));
+                continue;
+            }
+            node.password = *typed;
+            accepted = true;
+        }
+        if (!accepted) {
+            out.error(QStringLiteral("%1: no working password for node %2 of group '%3'")
+                          .arg(command, node.label(), group.name));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+} // namespace
+
 std::optional<std::vector<NodeConfig>> resolveNodes(const QCommandLineParser &parser, const QString &command,
                                                     Output &out)
 {
@@ -173,6 +306,8 @@ std::optional<std::vector<NodeConfig>> resolveNodes(const QCommandLineParser &pa
         std::vector<NodeConfig> nodes;
         for (const auto &node : group->nodes)
             nodes.push_back(node.config);
+        if (!fillGroupPasswords(*group, nodes, command, out))
+            return std::nullopt;
         return nodes;
     }
     QStringList urls = splitUrlList(parser.values(QStringLiteral("nodes")));

@@ -32,6 +32,13 @@ std::optional<lockscope::inspect::NodeGroup> groupValue(const QCommandLineParser
 
 /// Environment variable read when --nodes is absent: the same comma-separated URL list.
 inline constexpr char NodesEnvVar[] = "LOCKSCOPE_NODES";
+/// Environment variable with the password of every --group node that has none in the groups
+/// file (checked before the keychain).
+inline constexpr char PasswordEnvVar[] = "LOCKSCOPE_PASSWORD";
+
+/// Reads one line from stdin: on a terminal after printing `prompt` to stderr with echo off,
+/// otherwise the first line as is. nullopt at end of input.
+std::optional<QString> readSecretLine(const QString &prompt);
 
 /// Help text of a command: usage line, description and one line per option.
 QString formatHelp(const QString &usage, const QString &description, const QList<QCommandLineOption> &options,
@@ -52,8 +59,11 @@ std::optional<std::vector<lockscope::redis::NodeConfig>> parseNodeUrls(const QSt
 QStringList splitUrlList(const QStringList &lists);
 
 /// The nodes of --group, else of every --nodes option, else of $LOCKSCOPE_NODES. Prints one error line and
-/// returns nullopt when there are none ("no nodes: ...") or a URL is malformed (naming it);
-/// nothing is contacted either way.
+/// returns nullopt when there are none ("no nodes: ...") or a URL is malformed (naming it).
+/// Nodes of a --group without a password in the file get one from $LOCKSCOPE_PASSWORD, else the
+/// keychain; those still without one are tried, and when the server wants a password it is
+/// asked for on a terminal, or the command stops with an error naming the node and how to give
+/// it. Nothing is written to any node.
 std::optional<std::vector<lockscope::redis::NodeConfig>> resolveNodes(const QCommandLineParser &parser,
                                                                       const QString &command, Output &out);
 

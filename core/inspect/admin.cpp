@@ -11,6 +11,7 @@
 #include <QJsonDocument>
 #include <QStandardPaths>
 #include <QSysInfo>
+#include <map>
 #include <mutex>
 #include <pwd.h>
 #include <unistd.h>
@@ -26,12 +27,14 @@ namespace {
 /// atomic on each node.
 ///
 /// KEYS: lock key, its fencing counter.
-/// ARGV[1]: "del" | "pexpire"
+/// ARGV[1]: "del" | "pexpire" (the TTL becomes ARGV[3]) | "pexpire-add" (ARGV[3] is added to
+///          the TTL left; a key without a TTL gets ARGV[3])
 /// ARGV[2]: what must still be there: "string" (GET == ARGV[4]), "hash" (HGETALL has exactly
 ///          the field/value pairs ARGV[5..]), "any" (whatever is there: unconditional)
 /// ARGV[3]: del: "1" to INCR the fencing counter after the delete, "0" not to;
-///          pexpire: the TTL in ms
-/// Returns {1, new fence or 0} done, {0, 0} changed (nothing written), {-1, 0} missing.
+///          pexpire, pexpire-add: milliseconds
+/// Returns {1, new fence or 0} deleted, {1, new TTL in ms} extended, {0, 0} changed (nothing
+/// written), {-1, 0} missing.
 const redis::Script &adminScript()
 {
     static const redis::Script script(QByteArrayLiteral(R"lua(
@@ -52,9 +55,14 @@ elseif compare == 'hash' then
 elseif compare ~= 'any' then
   return redis.error_reply('unknown comparison ' .. compare)
 end
-if ARGV[1] == 'pexpire' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return {1, 0}
+if ARGV[1] == 'pexpire' or ARGV[1] == 'pexpire-add' then
+  local ms = tonumber(ARGV[3])
+  if ARGV[1] == 'pexpire-add' then
+    local left = redis.call('PTTL', KEYS[1])
+    if left > 0 then ms = ms + left end
+  end
+  redis.call('PEXPIRE', KEYS[1], ms)
+  return {1, ms}
 end
 redis.call('DEL', KEYS[1])
 local fence = 0
@@ -154,6 +162,56 @@ void appendComparison(std::vector<QByteArray> &args, const RawEntry &raw, bool u
     args.push_back(raw.value);
 }
 
+/// TYPE, PTTL, GET and HGETALL in one pipeline (the wrong-type reply is ignored). A failure
+/// reads as Missing: the caller only uses this to name a holder.
+RawEntry readEntry(Connection &connection, const QByteArray &key)
+{
+    RawEntry raw;
+    const std::vector<std::vector<QByteArray>> commands{
+        {QByteArrayLiteral("TYPE"), key},
+        {QByteArrayLiteral("PTTL"), key},
+        {QByteArrayLiteral("GET"), key},
+        {QByteArrayLiteral("HGETALL"), key},
+    };
+    auto replies = connection.pipeline(commands);
+    if (!replies || (*replies)[0].isError() || (*replies)[1].isError())
+        return raw;
+    raw.typeName = QString::fromUtf8((*replies)[0].bytes());
+    raw.pttlMs = (*replies)[1].integer();
+    if (raw.typeName == QLatin1String("string")) {
+        raw.type = RawEntry::Type::String;
+        raw.value = (*replies)[2].bytes();
+    } else if (raw.typeName == QLatin1String("hash")) {
+        raw.type = RawEntry::Type::Hash;
+        const auto &elements = (*replies)[3].elements();
+        for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
+            raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
+    } else if (raw.typeName != QLatin1String("none")) {
+        raw.type = RawEntry::Type::Other;
+    }
+    return raw;
+}
+
+/// The holder for people: the decoded owner and schema, else the raw value (shortened).
+QString describeHolder(const RawEntry &raw, const std::optional<DecodedLock> &decoded)
+{
+    if (decoded && (!decoded->owner.isEmpty() || !decoded->label.isEmpty())) {
+        QStringList parts;
+        if (!decoded->owner.isEmpty())
+            parts << decoded->owner;
+        if (!decoded->label.isEmpty())
+            parts << QStringLiteral("\"%1\"").arg(decoded->label);
+        return QStringLiteral("%1 (%2)").arg(parts.join(QLatin1Char(' ')), decoded->schema);
+    }
+    if (raw.type == RawEntry::Type::String) {
+        QString text = QString::fromUtf8(raw.value);
+        if (text.size() > 80)
+            text = text.left(77) + QStringLiteral("...");
+        return QStringLiteral("value \"%1\"").arg(text);
+    }
+    return QStringLiteral("a %1 value").arg(typeName(raw));
+}
+
 QString auditResult(const AdminNodeResult &result)
 {
     if (result.outcome == QLatin1String("done"))
@@ -179,6 +237,14 @@ Operator Operator::current()
         who.name = QStringLiteral("uid-%1").arg(getuid());
     who.host = QSysInfo::machineHostName();
     return who;
+}
+
+QString Operator::label(const QString &note) const
+{
+    QString text = QStringLiteral("operator %1@%2").arg(name, host);
+    if (!note.isEmpty())
+        text += QStringLiteral(": ") + note;
+    return text;
 }
 
 QJsonObject AuditEntry::toJson() const
@@ -346,8 +412,9 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
     return result;
 }
 
-AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds ttl)
+AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds ttl, lock::ExtendMode mode)
 {
+    const bool add = mode == lock::ExtendMode::Add;
     AdminResult result;
     bool auditFailed = false;
     for (std::size_t i = 0; i < record.nodes.size(); ++i) {
@@ -370,31 +437,39 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
             nodeResult.detail = QStringLiteral("a %1 value cannot be compared").arg(typeName(entry.raw));
         } else {
             Connection connection(node->config);
-            std::vector<QByteArray> args{QByteArrayLiteral("pexpire"),
+            std::vector<QByteArray> args{add ? QByteArrayLiteral("pexpire-add")
+                                             : QByteArrayLiteral("pexpire"),
                                          QByteArray::number(qint64(ttl.count()))};
             appendComparison(args, entry.raw, false);
             const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
             nodeResult.outcome = outcome.outcome;
-            nodeResult.detail = outcome.outcome == QLatin1String("done")
-                                    ? QStringLiteral("TTL set to %1 ms").arg(ttl.count())
-                                    : outcome.detail;
+            if (outcome.outcome != QLatin1String("done"))
+                nodeResult.detail = outcome.detail;
+            else if (add)
+                nodeResult.detail =
+                    QStringLiteral("TTL now %1 ms (%2 ms added)").arg(outcome.fence).arg(ttl.count());
+            else
+                nodeResult.detail = QStringLiteral("TTL set to %1 ms").arg(ttl.count());
             if (outcome.outcome == QLatin1String("changed"))
                 nodeResult.detail = QStringLiteral("the lock changed since it was shown: not extended");
         }
-        auditFailed |= !audit(entry.node, record.key, QStringLiteral("extend"), shownValue(entry.raw),
-                              entry.raw.pttlMs, auditResult(nodeResult));
+        auditFailed |=
+            !audit(entry.node, record.key, add ? QStringLiteral("extend-add") : QStringLiteral("extend"),
+                   shownValue(entry.raw), entry.raw.pttlMs, auditResult(nodeResult));
         result.nodes.push_back(std::move(nodeResult));
     }
     summarize(result, QStringLiteral("extended"), auditFailed, m_audit ? m_audit->path() : QString());
     return result;
 }
 
-AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note)
+AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note,
+                           std::chrono::milliseconds wait)
 {
     AdminResult result;
     bool auditFailed = false;
-    const auto auditAcquire = [&](const QString &node, qint64 ttlBefore, const QString &outcome) {
-        auditFailed |= !audit(node, key, QStringLiteral("acquire"), {}, ttlBefore, outcome);
+    const auto auditAcquire = [&](const QString &node, const QByteArray &valueBefore, qint64 ttlBefore,
+                                  const QString &outcome) {
+        auditFailed |= !audit(node, key, QStringLiteral("acquire"), valueBefore, ttlBefore, outcome);
     };
 
     QStringList readOnly;
@@ -416,7 +491,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
         for (const AdminNode &node : m_nodes) {
             const QString detail = node.readOnly ? QStringLiteral("read-only") : why;
             result.nodes.push_back({node.config.label(), QStringLiteral("refused"), detail});
-            auditAcquire(node.config.label(), -2, QStringLiteral("refused: ") + detail);
+            auditAcquire(node.config.label(), {}, -2, QStringLiteral("refused: ") + detail);
         }
         result.ok = false;
         result.message = QStringLiteral("acquire refused: %1").arg(why);
@@ -434,16 +509,42 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
     lock::Locker locker(std::move(configs), lockerOptions);
     lock::AcquireOptions options;
     options.ttl = ttl;
-    options.label = QStringLiteral("operator %1@%2").arg(m_operator.name, m_operator.host);
-    if (!note.isEmpty())
-        options.label += QStringLiteral(": ") + note;
+    options.label = m_operator.label(note);
     options.thread = QStringLiteral("lockscope-admin");
-    auto acquired = locker.tryAcquire(key, options);
+    options.wait = wait;
+    auto acquired = wait.count() > 0 ? locker.acquire(key, options) : locker.tryAcquire(key, options);
 
     const std::vector<lock::NodeVote> &votes = acquired ? acquired->votes : acquired.error().votes;
+    // Who holds it, read once after the attempt (it may have changed hands since the vote).
+    struct Holder
+    {
+        RawEntry raw;
+        QString who; ///< empty when the key was gone by the time it was read
+    };
+    std::map<QString, Holder> holders;
+    if (!acquired) {
+        const SchemaRegistry registry = SchemaRegistry::builtins();
+        for (const lock::NodeVote &vote : votes) {
+            if (vote.outcome != lock::NodeVote::Outcome::Held)
+                continue;
+            for (const AdminNode &node : m_nodes) {
+                if (node.config.label() != vote.node)
+                    continue;
+                Connection connection(node.config);
+                Holder holder{readEntry(connection, key), {}};
+                if (holder.raw.type != RawEntry::Type::Missing)
+                    holder.who = describeHolder(holder.raw, registry.decode(key, holder.raw));
+                if (result.heldBy.isEmpty())
+                    result.heldBy = holder.who;
+                holders.emplace(vote.node, std::move(holder));
+                break;
+            }
+        }
+    }
     for (const lock::NodeVote &vote : votes) {
         AdminNodeResult nodeResult{vote.node, {}, {}};
         qint64 ttlBefore = -2;
+        QByteArray valueBefore;
         QString auditText;
         switch (vote.outcome) {
         case lock::NodeVote::Outcome::Granted:
@@ -451,12 +552,22 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             nodeResult.detail = QStringLiteral("fence %1").arg(vote.fence);
             auditText = QStringLiteral("ok");
             break;
-        case lock::NodeVote::Outcome::Held:
+        case lock::NodeVote::Outcome::Held: {
             nodeResult.outcome = QStringLiteral("changed");
             nodeResult.detail = QStringLiteral("held by another owner (TTL %1 ms)").arg(vote.pttl);
             ttlBefore = vote.pttl;
             auditText = QStringLiteral("held");
+            if (const auto holder = holders.find(vote.node); holder != holders.end()) {
+                valueBefore = shownValue(holder->second.raw);
+                nodeResult.detail =
+                    holder->second.who.isEmpty()
+                        ? QStringLiteral("held by another owner (TTL %1 ms), gone since").arg(vote.pttl)
+                        : QStringLiteral("held by %1 (TTL %2 ms)")
+                              .arg(holder->second.who)
+                              .arg(holder->second.raw.pttlMs);
+            }
             break;
+        }
         case lock::NodeVote::Outcome::Released:
             nodeResult.outcome = QStringLiteral("error");
             nodeResult.detail = QStringLiteral("granted, then released again: no quorum");
@@ -470,7 +581,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             auditText = QStringLiteral("error: ") + nodeResult.detail;
             break;
         }
-        auditAcquire(vote.node, ttlBefore, auditText);
+        auditAcquire(vote.node, valueBefore, ttlBefore, auditText);
         result.nodes.push_back(std::move(nodeResult));
     }
     if (acquired) {
@@ -483,6 +594,8 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
     } else {
         result.ok = false;
         result.message = QStringLiteral("not acquired: %1").arg(acquired.error().toString());
+        if (!result.heldBy.isEmpty())
+            result.message += QStringLiteral("; held by %1").arg(result.heldBy);
     }
     if (auditFailed)
         result.message += QStringLiteral("; the audit log %1 could not be written").arg(m_audit->path());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "lock/locker.h"
 #include "lockrecord.h"
 #include "lockschema.h"
 #include "redis/nodeconfig.h"
@@ -26,6 +27,8 @@ struct Operator
     QString name; ///< e.g. the OS user
     QString host;
     static Operator current();
+    /// The owner label an operator's lock carries: "operator <name>@<host>", then ": note".
+    QString label(const QString &note = {}) const;
 };
 
 /// One line of the audit log (JSON lines): every write attempt, including refused ones.
@@ -37,7 +40,7 @@ struct AuditEntry
     QString group;
     QString node;
     QByteArray key;
-    QString action; ///< "acquire", "extend", "force-release", "force-delete"
+    QString action; ///< "acquire", "extend", "extend-add", "force-release", "force-delete"
     QByteArray valueBefore;
     qint64 ttlBeforeMs = -2;
     QString result; ///< "ok", "changed" (value differed: nothing done), "refused: read-only", "error: ..."
@@ -73,6 +76,9 @@ struct AdminResult
     bool ok = false; ///< done on every node it was asked for
     QString message;
     std::vector<AdminNodeResult> nodes;
+    /// acquire only, when another owner holds the key: who, as read from the value after the
+    /// failed attempt ("alice@box pid 12 (lockscope)"); empty when unknown or not applicable.
+    QString heldBy;
 };
 
 /// Safe writes for operators. Force-release deletes, on each node, only the exact value the
@@ -89,10 +95,17 @@ public:
     /// is there (an explicit operator choice).
     AdminResult forceRelease(const LockRecord &record, const SchemaRegistry &registry,
                              bool unconditional = false);
-    /// Extends a lock the operator saw: per node, PEXPIRE only if the value is unchanged.
-    AdminResult extend(const LockRecord &record, std::chrono::milliseconds ttl);
-    /// Acquires a LockScope lock on the group as the operator (label "operator <name>@<host>").
-    AdminResult acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note = {});
+    /// Extends a lock the operator saw: per node, only if the value is unchanged (checked and
+    /// written in one Lua script). Replace: the TTL becomes `ttl`; Add: `ttl` is added to the
+    /// TTL left at that moment on that node (a key without a TTL gets exactly `ttl`).
+    AdminResult extend(const LockRecord &record, std::chrono::milliseconds ttl,
+                       lock::ExtendMode mode = lock::ExtendMode::Replace);
+    /// Acquires a LockScope lock on the group as the operator (label "operator <name>@<host>",
+    /// then ": note"). With `wait` > 0 the Locker's blocking acquire retries until the wait has
+    /// passed; otherwise one attempt. When the key is held, the result's heldBy names the
+    /// holder (read from the value after the attempt).
+    AdminResult acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note = {},
+                        std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
 private:
     /// Appends one audit line (when there is a log); false when it could not be written.

@@ -33,6 +33,13 @@ QByteArray holderToken(const NodeEntry &entry)
     return {};
 }
 
+/// Byte equality, at once when both share their bytes (the nodes of a record that hold the same
+/// value share one decoding, so their tokens usually are the same QByteArray data).
+bool sameBytes(const QByteArray &a, const QByteArray &b)
+{
+    return a.size() == b.size() && (a.constData() == b.constData() || a == b);
+}
+
 } // namespace
 
 bool LockRecord::expiredAt(std::chrono::steady_clock::time_point now) const
@@ -75,11 +82,11 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         if (!nodes[i].present())
             continue;
-        if (bestIndex < nodes.size() && tokens[i] != tokens[bestIndex])
+        if (bestIndex < nodes.size() && !sameBytes(tokens[i], tokens[bestIndex]))
             differ = true;
         int count = 0;
         for (std::size_t j = 0; j < nodes.size(); ++j) {
-            if (nodes[j].present() && tokens[j] == tokens[i])
+            if (nodes[j].present() && sameBytes(tokens[j], tokens[i]))
                 ++count;
         }
         if (count > bestCount) {
@@ -95,7 +102,7 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
         record.held = bestCount;
         for (std::size_t i = 0; i < nodes.size(); ++i) {
             const NodeEntry &entry = nodes[i];
-            if (!entry.present() || tokens[i] != record.token)
+            if (!entry.present() || !sameBytes(tokens[i], record.token))
                 continue;
             if (entry.raw.pttlMs == -1)
                 noTtl = true;
@@ -109,6 +116,9 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
                 record.fence = entry.decoded->fence;
                 record.holdCount = entry.decoded->holdCount;
                 record.mode = entry.decoded->mode;
+            } else if (entry.decoded) {
+                // A Redlock node the fence raise missed stores a lower fence: the lock's is the highest.
+                record.fence = std::max(record.fence, entry.decoded->fence);
             }
         }
     }

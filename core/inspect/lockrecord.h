@@ -5,10 +5,41 @@
 #include <QDateTime>
 #include <QStringList>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <vector>
 
 namespace lockscope::inspect {
+
+/// A node's decoded lock, immutable and shared by the nodes of a record that hold the same value
+/// (a Redlock set holds it on every node): one copy per record instead of one per node. Reads
+/// like std::optional<DecodedLock>, and is assigned from one.
+class SharedDecodedLock
+{
+public:
+    SharedDecodedLock() = default;
+    SharedDecodedLock(std::nullopt_t) {}
+    SharedDecodedLock(DecodedLock lock) : m_lock(std::make_shared<const DecodedLock>(std::move(lock))) {}
+    SharedDecodedLock(std::optional<DecodedLock> lock)
+    {
+        if (lock)
+            m_lock = std::make_shared<const DecodedLock>(std::move(*lock));
+    }
+
+    bool has_value() const { return m_lock != nullptr; }
+    explicit operator bool() const { return has_value(); }
+    const DecodedLock &operator*() const { return *m_lock; }
+    const DecodedLock *operator->() const { return m_lock.get(); }
+    void reset() { m_lock.reset(); }
+
+    friend bool operator==(const SharedDecodedLock &a, const SharedDecodedLock &b)
+    {
+        return a.m_lock == b.m_lock || (a.m_lock && b.m_lock && *a.m_lock == *b.m_lock);
+    }
+
+private:
+    std::shared_ptr<const DecodedLock> m_lock;
+};
 
 /// One node's view of one key.
 struct NodeEntry
@@ -17,7 +48,7 @@ struct NodeEntry
     bool reachable = true; ///< false when the node failed during this scan (see error)
     QString error;
     RawEntry raw; ///< type, value / fields, PTTL
-    std::optional<DecodedLock> decoded;
+    SharedDecodedLock decoded;
 
     bool present() const { return reachable && raw.type != RawEntry::Type::Missing; }
 };

@@ -3,6 +3,7 @@
 #include "lock/lockvalue.h"
 #include "util/glob.h"
 
+#include <QHash>
 #include <QStringDecoder>
 #include <algorithm>
 #include <array>
@@ -228,6 +229,61 @@ QString redissonOwner(const RedissonHolder &h)
 
 // --- LockScope -------------------------------------------------------------------------------
 
+/// The owner text and details of one holder (host, pid, thread).
+struct HolderText
+{
+    QString owner;
+    QMap<QString, QString> details;
+};
+
+struct HolderKey
+{
+    QString host;
+    qint64 pid;
+    QString thread;
+    bool operator==(const HolderKey &) const = default;
+};
+
+size_t qHash(const HolderKey &key, size_t seed = 0)
+{
+    return qHashMulti(seed, key.host, key.pid, key.thread);
+}
+
+/// Built once per holder on each thread and then shared (implicitly) by every lock it holds: a
+/// snapshot decodes all of a process's locks, and the text and map cost more than the parse.
+/// Bounded: the cache starts over when it is full.
+const HolderText &holderText(const QString &host, qint64 pid, const QString &thread)
+{
+    constexpr qsizetype kMaxEntries = 4096;
+    thread_local QHash<HolderKey, HolderText> cache;
+    HolderKey key{host, pid, thread};
+    if (const auto found = cache.constFind(key); found != cache.constEnd())
+        return *found;
+    if (cache.size() >= kMaxEntries)
+        cache.clear();
+    HolderText text;
+    // "host pid N thread", leaving out what the holder did not record.
+    const QString pidText = pid > 0 ? QString::number(pid) : QString();
+    const auto add = [&text](QStringView prefix, const QString &part) {
+        if (part.isEmpty())
+            return;
+        if (!text.owner.isEmpty())
+            text.owner += QLatin1Char(' ');
+        text.owner += prefix;
+        text.owner += part;
+    };
+    add({}, host);
+    add(u"pid ", pidText);
+    add({}, thread);
+    if (!host.isEmpty())
+        text.details.insert(QStringLiteral("host"), host);
+    if (!pidText.isEmpty())
+        text.details.insert(QStringLiteral("pid"), pidText);
+    if (!thread.isEmpty())
+        text.details.insert(QStringLiteral("thread"), thread);
+    return *cache.insert(std::move(key), std::move(text));
+}
+
 class LockScopeSchema final : public LockSchema
 {
 public:
@@ -243,24 +299,12 @@ public:
         if (!v || v->token.isEmpty())
             return std::nullopt;
         DecodedLock lock = makeLock(id(), v->token);
-        // "host pid N thread", leaving out what the holder did not record.
-        QStringList owner;
-        if (!v->host.isEmpty())
-            owner << v->host;
-        if (v->pid > 0)
-            owner << QStringLiteral("pid %1").arg(v->pid);
-        if (!v->thread.isEmpty())
-            owner << v->thread;
-        lock.owner = owner.join(QLatin1Char(' '));
+        const HolderText &holder = holderText(v->host, v->pid, v->thread);
+        lock.owner = holder.owner;
+        lock.details = holder.details;
         lock.fence = v->fence > 0 ? v->fence : -1;
         lock.acquiredAt = v->acquiredAt;
         lock.label = v->label;
-        if (!v->host.isEmpty())
-            lock.details.insert(QStringLiteral("host"), v->host);
-        if (v->pid > 0)
-            lock.details.insert(QStringLiteral("pid"), QString::number(v->pid));
-        if (!v->thread.isEmpty())
-            lock.details.insert(QStringLiteral("thread"), v->thread);
         for (auto it = v->metadata.cbegin(); it != v->metadata.cend(); ++it)
             lock.details.insert(QStringLiteral("m.") + it.key(), it.value());
         return lock;

@@ -13,8 +13,8 @@
 
 namespace lockscope::inspect {
 
-/// What one node holds under one key, as the scanner read it (TYPE, PTTL, then GET or
-/// HGETALL in pipelined batches).
+/// What one node holds under one key, as the scanner read it (MGET and PTTL in pipelined
+/// batches, then TYPE and HGETALL for what is not a string).
 struct RawEntry
 {
     enum class Type

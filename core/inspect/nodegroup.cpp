@@ -89,8 +89,21 @@ std::expected<GroupConfig, QString> GroupConfig::fromJson(const QByteArray &json
         if (config.group(group.name))
             return failure(where + QStringLiteral(": the name is used twice"));
         for (auto it = groupObject.begin(); it != groupObject.end(); ++it) {
-            if (it.key() != u"name" && it.key() != u"nodes")
+            if (it.key() != u"name" && it.key() != u"nodes" && it.key() != u"match")
                 return failure(where + QStringLiteral(": unknown key \"%1\"").arg(it.key()));
+        }
+        if (const QJsonValue match = groupObject.value(QStringLiteral("match")); !match.isUndefined()) {
+            const auto notGlobs = [&] {
+                return failure(where +
+                               QStringLiteral(": \"match\" must be an array of non-empty glob strings"));
+            };
+            if (!match.isArray())
+                return notGlobs();
+            for (const QJsonValue pattern : match.toArray()) {
+                if (!pattern.isString() || pattern.toString().isEmpty())
+                    return notGlobs();
+                group.match << pattern.toString();
+            }
         }
         const QJsonValue nodes = groupObject.value(QStringLiteral("nodes"));
         if (!nodes.isArray() || nodes.toArray().isEmpty())
@@ -131,8 +144,10 @@ QByteArray GroupConfig::toJson(bool includeSecrets) const
                 object[QStringLiteral("color")] = node.color;
             nodeArray.append(object);
         }
-        groupArray.append(
-            QJsonObject{{QStringLiteral("name"), group.name}, {QStringLiteral("nodes"), nodeArray}});
+        QJsonObject object{{QStringLiteral("name"), group.name}, {QStringLiteral("nodes"), nodeArray}};
+        if (!group.match.isEmpty())
+            object[QStringLiteral("match")] = QJsonArray::fromStringList(group.match);
+        groupArray.append(object);
     }
     const QJsonObject root{{QStringLiteral("version"), kVersion}, {QStringLiteral("groups"), groupArray}};
     return QJsonDocument(root).toJson(QJsonDocument::Indented);

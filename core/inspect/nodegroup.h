@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 #include <expected>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct NodeGroup
 {
     QString name;
     std::vector<GroupNode> nodes;
+    /// SCAN MATCH globs for this group's locks ("billing:*"); empty = every schema's patterns.
+    /// Lets two groups share a node without listing each other's keys.
+    QStringList match;
 
     bool isRedlockSet() const { return nodes.size() > 1; }
     int quorum() const { return static_cast<int>(nodes.size()) / 2 + 1; }
@@ -34,7 +38,7 @@ struct NodeGroup
 /// The saved node groups: a versioned JSON file in the standard config location.
 ///
 ///   { "version": 1,
-///     "groups": [ { "name": "payments",
+///     "groups": [ { "name": "payments", "match": ["payments:*"],
 ///                   "nodes": [ { "url": "redis://10.0.0.5:6379", "read_only": false,
 ///                                "production": true, "color": "#d04040" }, ... ] } ] }
 ///

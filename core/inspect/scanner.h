@@ -19,7 +19,7 @@ struct ScanOptions
     QStringList match;
     QString schema;   ///< only records of this schema id (empty = all)
     int count = 1000; ///< SCAN COUNT
-    int batch = 512;  ///< keys per pipelined TYPE / PTTL / GET-or-HGETALL batch
+    int batch = 512;  ///< keys per pipelined batch of value and TTL reads (MGET + PTTLs)
 };
 
 struct ScanProgress
@@ -34,6 +34,7 @@ struct NodeScanResult
     QString node;
     bool ok = true;
     QString error; ///< why this node could not be scanned (it is then unreachable in every record)
+    QString note;  ///< what was degraded to what the ACL permits (empty when nothing was)
     quint64 keysScanned = 0;
 };
 
@@ -48,8 +49,9 @@ struct Snapshot
 
 /// Reads every lock of a node group: one SCAN cursor per node, all nodes in parallel (a
 /// thread each, with its own connection), values and TTLs fetched in pipelined batches, then
-/// one record per key aggregated across the nodes. Read-only: it sends SCAN, TYPE, PTTL, GET,
-/// HGETALL and nothing else (never KEYS), so a least-privilege ACL user can run it.
+/// one record per key aggregated across the nodes. Read-only: it sends SCAN, MGET, PTTL, TYPE,
+/// HGETALL (and GET when MGET is not permitted) and nothing else (never KEYS), so a
+/// least-privilege ACL user (`+scan +mget +pttl +type +hgetall ~*`) can run it.
 class Scanner
 {
 public:

@@ -68,6 +68,8 @@ struct Locker::Private
 {
     std::vector<redis::NodeConfig> configs;
     std::vector<std::unique_ptr<ConnectionPool>> pools;
+    /// wakeOnRelease: connections that SUBSCRIBE (a subscribed connection runs no commands).
+    std::vector<std::unique_ptr<ConnectionPool>> subscriberPools;
     LockerOptions options;
     QString host = QSysInfo::machineHostName();
     qint64 pid = ::getpid();
@@ -89,8 +91,11 @@ struct Locker::Private
 
     /// Runs `script` on every node (EVALSHA; a node that answers NOSCRIPT gets the source,
     /// EVAL, in a second round trip of its own).
+    /// `only`: when not empty, just the nodes marked true are asked; the others' results stay
+    /// a nil reply.
     std::vector<Result<RedisReply>> runOnAll(const redis::Script &script, const std::vector<QByteArray> &keys,
-                                             const std::vector<QByteArray> &args, milliseconds ttlForTimeout)
+                                             const std::vector<QByteArray> &args, milliseconds ttlForTimeout,
+                                             const std::vector<bool> &only = {})
     {
         std::vector<QByteArray> argv;
         argv.reserve(3 + keys.size() + args.size());
@@ -99,17 +104,21 @@ struct Locker::Private
         argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
         argv.insert(argv.end(), keys.begin(), keys.end());
         argv.insert(argv.end(), args.begin(), args.end());
-        return sendToAll(argv, &script, ttlForTimeout);
+        return sendToAll(argv, &script, ttlForTimeout, only);
     }
 
     /// Sends one command to every node: writes to all nodes first, then reads each reply, so
     /// an attempt costs the slowest node's round trip rather than the sum.
     std::vector<Result<RedisReply>> sendToAll(const std::vector<QByteArray> &argv,
-                                              const redis::Script *script, milliseconds ttlForTimeout)
+                                              const redis::Script *script, milliseconds ttlForTimeout,
+                                              const std::vector<bool> &only = {})
     {
         const size_t n = pools.size();
         std::vector<Result<RedisReply>> results(n, RedisReply());
         std::vector<ConnectionPool::Lease> leases(n);
+        auto asked = [&only](size_t i) {
+            return only.empty() || only[i];
+        };
         auto send = [&](size_t i) {
             leases[i]->append(std::span<const QByteArray>(argv));
             if (auto flushed = leases[i]->flush(); !flushed)
@@ -120,6 +129,8 @@ struct Locker::Private
         // connects within the node timeout, not the connect timeout: a stalled node (accepts
         // TCP, never answers the handshake) must not eat the lock's validity.
         for (size_t i = 0; i < n; ++i) {
+            if (!asked(i))
+                continue;
             leases[i] = pools[i]->takeIdle();
             if (!leases[i]) {
                 const milliseconds bound = std::min(
@@ -135,7 +146,7 @@ struct Locker::Private
         }
         const auto start = SteadyClock::now();
         for (size_t i = 0; i < n; ++i) {
-            if (!results[i])
+            if (!asked(i) || !results[i])
                 continue;
             const auto deadline = start + nodeTimeout(ttlForTimeout, configs[i]);
             auto reply = leases[i]->readReply(deadline);
@@ -212,24 +223,228 @@ struct Locker::Private
         return std::nullopt;
     }
 
-    /// Fills lock.value and lock.fence from the first node that still holds our token.
+    /// Fills lock.value and lock.fence from the node that still holds our token with the
+    /// highest fence (a node that missed the Redlock fence raise stores a lower one).
     void recoverValue(Lock &lock, const QByteArray &prefix)
     {
+        bool found = false;
         for (auto &result : sendToAll({QByteArrayLiteral("GET"), lock.key}, nullptr, milliseconds(1000))) {
-            if (result && result->isString() && result->bytes().startsWith(prefix)) {
+            if (!result || !result->isString() || !result->bytes().startsWith(prefix))
+                continue;
+            const auto parsed = LockValue::parse(result->bytes());
+            const qint64 fence = parsed ? parsed->fence : 0;
+            if (!found || fence > lock.fence) {
+                found = true;
                 lock.value = result->bytes();
-                if (const auto parsed = LockValue::parse(lock.value))
-                    lock.fence = parsed->fence;
-                return;
+                lock.fence = fence;
             }
         }
     }
 
-    void releaseQuietly(const QByteArray &key, const QByteArray &prefix)
+    /// Redlock fencing, after a quorum granted: every granting node whose own fence is below
+    /// the lock's `fence` (the highest among them) gets its counter raised to `fence` and our
+    /// value's fence= field rewritten to it (scripts::raiseFence), all such nodes at once (one
+    /// round trip, only when the granting nodes' fences differ). Returns how many granting
+    /// nodes now carry the fence: those that already did plus those whose raise found the key
+    /// still ours. A node whose raise failed becomes an Error vote, one that lost the key a
+    /// NotHeld vote; their vote.fence stays what the node's acquire returned.
+    ///
+    /// Why the fences of a Redlock set then only increase: let A be a holder with fence F,
+    /// and B a later holder (granted after A's lock was released or expired). Two quorums
+    /// intersect, and A only returns the lock when a quorum of its granting nodes confirmed
+    /// the raise, so B's quorum contains a node m whose counter was >= F while A's key was
+    /// still on m (the raise checks ownership in the same script; a node that already had
+    /// fence F got it from its own INCR, in the script that set A's key). B can only be granted
+    /// on m once A's key is gone there, so B's INCR on m comes later and yields > F, and B's
+    /// fence, the highest among its granting nodes, is > F. Without the raise, failed partial
+    /// attempts leave the counters apart: A could get 100 from node m, B's quorum could
+    /// exclude m, and B's highest could be 50.
+    int raiseFences(const QByteArray &key, const QByteArray &prefix, qint64 fence,
+                    std::vector<NodeVote> &votes, milliseconds ttl)
     {
-        runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
+        std::vector<bool> behind(votes.size(), false);
+        int confirmed = 0;
+        bool any = false;
+        for (size_t i = 0; i < votes.size(); ++i) {
+            if (votes[i].outcome != Outcome::Granted)
+                continue;
+            if (votes[i].fence >= fence) {
+                ++confirmed;
+            } else {
+                behind[i] = true;
+                any = true;
+            }
+        }
+        if (!any)
+            return confirmed; // the usual case: the counters agree, no extra round trip
+        const auto results = runOnAll(scripts::raiseFence(), {key, fenceKeyFor(key)},
+                                      {prefix, QByteArray::number(fence)}, ttl, behind);
+        for (size_t i = 0; i < votes.size(); ++i) {
+            if (!behind[i])
+                continue;
+            if (!results[i]) {
+                votes[i].outcome = Outcome::Error;
+                votes[i].error = results[i].error();
+            } else if (results[i]->isInteger() && results[i]->integer() == 1) {
+                ++confirmed;
+            } else {
+                votes[i].outcome = Outcome::NotHeld;
+            }
+        }
+        return confirmed;
     }
+
+    /// The owner-checked delete on every node; with publishOnRelease the script also
+    /// announces the release on the key's channel.
+    std::vector<Result<RedisReply>> runRelease(const QByteArray &key, const QByteArray &token)
+    {
+        const QByteArray prefix = LockValue::ownerPrefix(token);
+        if (options.publishOnRelease)
+            return runOnAll(scripts::releaseAndPublish(), {key}, {prefix, token, releaseChannelFor(key)},
+                            milliseconds(1000));
+        return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
+    }
+
+    void releaseQuietly(const QByteArray &key, const QByteArray &token) { runRelease(key, token); }
 };
+
+namespace {
+
+/// A blocking acquire's SUBSCRIBE to the lock's release channel, on one node's subscriber
+/// connection, for as long as the acquire waits. Any failure just ends the subscription: the
+/// caller then sleeps out its retry delay as without pub/sub.
+class ReleaseSubscription
+{
+public:
+    enum class Wait
+    {
+        Message,   ///< a release was announced
+        Timeout,   ///< nothing came before the deadline
+        Cancelled, ///< the cancellation token fired
+        Broken,    ///< the connection failed; the subscription is gone
+    };
+
+    ReleaseSubscription() = default;
+    ReleaseSubscription(const ReleaseSubscription &) = delete;
+    ReleaseSubscription &operator=(const ReleaseSubscription &) = delete;
+    ~ReleaseSubscription() { close(); }
+
+    bool active() const { return static_cast<bool>(m_lease); }
+
+    /// SUBSCRIBEs on the first node that confirms within `timeout`.
+    void open(std::vector<std::unique_ptr<ConnectionPool>> &pools, const QByteArray &channel,
+              milliseconds timeout)
+    {
+        m_channel = channel;
+        m_timeout = timeout;
+        for (auto &pool : pools) {
+            ConnectionPool::Lease lease = pool->takeIdle();
+            if (!lease) {
+                auto fresh = pool->acquire(milliseconds(0), std::max(timeout, kMinConnect));
+                if (!fresh)
+                    continue;
+                lease = std::move(*fresh);
+            }
+            lease->append({QByteArrayView("SUBSCRIBE"), QByteArrayView(channel)});
+            auto flushed = lease->flush();
+            auto confirmed = flushed ? lease->readReply(SteadyClock::now() + timeout)
+                                     : Result<RedisReply>(std::unexpected(flushed.error()));
+            if (confirmed && isPush(*confirmed, "subscribe")) {
+                m_lease = std::move(lease);
+                return;
+            }
+            lease.discard();
+        }
+    }
+
+    /// Waits for a release message until `until` (real steady clock). Buffered messages that
+    /// arrived together are consumed with the first one.
+    Wait wait(SteadyClock::time_point until, const CancellationToken *cancel)
+    {
+        // The socket wait cannot be interrupted, so a cancellable wait looks up in short slices.
+        constexpr milliseconds kSlice{20};
+        for (;;) {
+            if (cancel && cancel->isCancelled())
+                return Wait::Cancelled;
+            const auto now = SteadyClock::now();
+            if (now >= until)
+                return Wait::Timeout;
+            auto left = std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1);
+            if (cancel)
+                left = std::min(left, kSlice);
+            auto push = m_lease->readPush(left);
+            if (!push) {
+                m_lease.discard();
+                return Wait::Broken;
+            }
+            if (*push && isPush(**push, "message")) {
+                drainBuffered();
+                return m_lease ? Wait::Message : Wait::Broken;
+            }
+        }
+    }
+
+private:
+    static bool isPush(const RedisReply &reply, const char *kind)
+    {
+        return reply.isArray() && !reply.elements().empty() && reply.elements().front().bytes() == kind;
+    }
+
+    void drainBuffered()
+    {
+        for (;;) {
+            auto push = m_lease->readPush(milliseconds(0));
+            if (!push) {
+                m_lease.discard();
+                return;
+            }
+            if (!*push)
+                return;
+        }
+    }
+
+    /// UNSUBSCRIBE and read up to its confirmation, so that the connection goes back to the
+    /// pool clean; anything unexpected closes it instead.
+    void close()
+    {
+        if (!m_lease)
+            return;
+        m_lease->append({QByteArrayView("UNSUBSCRIBE"), QByteArrayView(m_channel)});
+        const auto deadline = SteadyClock::now() + m_timeout;
+        while (SteadyClock::now() < deadline) {
+            auto push = m_lease->readPush(
+                std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()) + milliseconds(1));
+            if (!push || !*push)
+                break;
+            if (isPush(**push, "unsubscribe")) {
+                const auto &e = (*push)->elements();
+                if (e.size() >= 3 && e[2].integer() == 0) {
+                    m_lease = {};
+                    return;
+                }
+            }
+        }
+        m_lease.discard();
+    }
+
+    ConnectionPool::Lease m_lease;
+    QByteArray m_channel;
+    milliseconds m_timeout{100};
+};
+
+/// The soonest the lock can change hands without a release: the shortest remaining TTL among
+/// the nodes where another owner holds it. 0 when none reported one.
+milliseconds soonestExpiry(const std::vector<NodeVote> &votes)
+{
+    qint64 soonest = 0;
+    for (const NodeVote &vote : votes) {
+        if (vote.outcome == Outcome::Held && vote.pttl > 0)
+            soonest = soonest == 0 ? vote.pttl : std::min(soonest, vote.pttl);
+    }
+    return milliseconds(soonest);
+}
+
+} // namespace
 
 Locker::Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options) : d(std::make_unique<Private>())
 {
@@ -239,8 +454,11 @@ Locker::Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options) : d(
     if (!d->options.random)
         d->options.random = defaultRandom;
     d->configs = std::move(nodes);
-    for (const auto &config : d->configs)
+    for (const auto &config : d->configs) {
         d->pools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
+        if (d->options.wakeOnRelease)
+            d->subscriberPools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
+    }
 }
 
 Locker::~Locker() = default;
@@ -342,10 +560,17 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     for (const NodeVote &vote : votes)
         fence = std::max(fence, vote.fence);
 
-    const auto now = d->options.clock->now();
+    auto now = d->options.clock->now();
     const auto validUntil = start + options.ttl - d->drift(options.ttl);
     const int n = nodeCount();
-    if (granted >= d->quorum() && now < validUntil) {
+    // Redlock with fencing: the granting nodes' counters must all reach the lock's fence before
+    // it is handed out (see raiseFences); one node, or no fencing, needs nothing more.
+    int fenced = granted;
+    if (fencing && n > 1 && granted >= d->quorum() && now < validUntil) {
+        fenced = d->raiseFences(key, prefix, fence, votes, options.ttl);
+        now = d->options.clock->now();
+    }
+    if (granted >= d->quorum() && fenced >= d->quorum() && now < validUntil) {
         Lock lock;
         lock.key = key;
         lock.token = value.token;
@@ -361,13 +586,25 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     // Redlock: whatever was taken must go, or it blocks everyone (us included) until it expires.
     // Nodes that failed are included: the write may have landed before the reply was lost.
     if (granted > 0 || held < n) {
-        d->releaseQuietly(key, prefix);
+        d->releaseQuietly(key, value.token);
         for (NodeVote &vote : votes) {
             if (vote.outcome == Outcome::Granted)
                 vote.outcome = Outcome::Released;
         }
     }
 
+    if (granted >= d->quorum() && fenced < d->quorum()) {
+        return std::unexpected(d->makeError(
+            LockErrorKind::QuorumNotReached, key,
+            QStringLiteral("granted on %1 of %2 nodes, but the fence %3 reached only %4 of them (%5 needed); "
+                           "released")
+                .arg(granted)
+                .arg(n)
+                .arg(fence)
+                .arg(fenced)
+                .arg(d->quorum()),
+            std::move(votes)));
+    }
     if (granted >= d->quorum()) {
         return std::unexpected(d->makeError(
             LockErrorKind::ValidityExpired, key,
@@ -403,13 +640,22 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
         attempt.token =
             randomToken(); // one token for all attempts: a late reply can only refresh our own key
     int attempts = 0;
+    int wakeups = 0;
+    ReleaseSubscription subscription;
+    bool subscribeTried = false;
     for (;;) {
         ++attempts;
         auto result = this->attempt(key, attempt, attempts > 1 || !options.token.isEmpty());
-        if (result || result.error().kind == LockErrorKind::InvalidArgument)
+        if (result) {
+            result->attempts = attempts;
+            result->wakeups = wakeups;
+            return result;
+        }
+        if (result.error().kind == LockErrorKind::InvalidArgument)
             return result;
         LockError last = std::move(result.error());
         last.attempts = attempts;
+        last.token = attempt.token;
         auto finish = [&](LockErrorKind kind, const QString &message) {
             LockError error = last;
             error.lastCause = last.kind;
@@ -432,6 +678,39 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
                           QStringLiteral("not obtained within %1 ms after %2 attempts")
                               .arg(std::chrono::duration_cast<milliseconds>(deadline - start).count())
                               .arg(attempts));
+        if (d->options.wakeOnRelease && last.kind == LockErrorKind::NotObtained) {
+            if (!subscribeTried) {
+                subscribeTried = true;
+                subscription.open(d->subscriberPools, releaseChannelFor(d->options.keyPrefix + key),
+                                  d->nodeTimeout(options.ttl, d->configs.front()));
+                // Try once more right away: a release between the failed attempt and the
+                // SUBSCRIBE was announced to nobody.
+                if (subscription.active())
+                    continue;
+            }
+            if (subscription.active()) {
+                // Until a release message, at most the strategy's largest delay, and no longer
+                // than the holder's TTL: an expiry is announced by nobody.
+                milliseconds bound = options.retry.kind == RetryStrategy::Kind::Exponential
+                                         ? options.retry.maxDelay
+                                         : options.retry.delay;
+                if (const milliseconds expiry = soonestExpiry(last.votes); expiry.count() > 0)
+                    bound = std::min(bound, expiry + milliseconds(1));
+                const auto until = std::min(deadline, now + std::max(bound, milliseconds(1)));
+                switch (subscription.wait(SteadyClock::now() + (until - now), options.cancel.get())) {
+                case ReleaseSubscription::Wait::Message:
+                    ++wakeups;
+                    continue;
+                case ReleaseSubscription::Wait::Timeout:
+                    continue;
+                case ReleaseSubscription::Wait::Cancelled:
+                    return finish(LockErrorKind::Cancelled,
+                                  QStringLiteral("cancelled after %1 attempts").arg(attempts));
+                case ReleaseSubscription::Wait::Broken:
+                    break; // sleep out the delay as without pub/sub
+                }
+            }
+        }
         const auto wake = std::min(deadline, now + options.retry.delayBefore(attempts, d->options.random()));
         if (!clock.sleepUntil(wake, options.cancel.get()))
             return finish(LockErrorKind::Cancelled,
@@ -457,8 +736,7 @@ LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)
 
 LockResult<void> Locker::release(const Lock &lock)
 {
-    const QByteArray prefix = LockValue::ownerPrefix(lock.token);
-    auto results = d->runOnAll(scripts::release(), {lock.key}, {prefix}, milliseconds(1000));
+    auto results = d->runRelease(lock.key, lock.token);
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 r = reply.integer();
         vote.outcome = r == 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
@@ -530,7 +808,7 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     }
     if (healed > 0) {
         // Undo the heal: the lock was not ours on a quorum, so the re-created keys must go.
-        d->releaseQuietly(lock.key, prefix);
+        d->releaseQuietly(lock.key, lock.token);
     }
     const int n = nodeCount();
     if (errors > 0 && notHeld < d->quorum() && granted + errors >= d->quorum())

@@ -30,6 +30,13 @@ struct LockerOptions
     /// Fencing tokens: every acquire increments the lock's counter inside the acquire script
     /// and writes the value into the lock. Off, an acquire is a plain SET NX PX (no Lua on the
     /// server, about a third faster per cycle on one node) and Lock::fence is 0.
+    /// On a Redlock set the fence is the highest value among the granting nodes, and before
+    /// an acquire returns, every granting node whose own value was lower gets its counter
+    /// raised (and its stored value rewritten) to it: one extra round trip, to those nodes
+    /// only, and only when the nodes' counters disagree (after failed partial attempts). This
+    /// keeps the fences of successive holders strictly increasing although their quorums
+    /// differ; an acquire fails (QuorumNotReached, released) when the raise does not reach a
+    /// quorum.
     bool fencing = true;
     /// Prepended to every key ("myapp:" turns "jobs" into "myapp:jobs").
     QByteArray keyPrefix;
@@ -37,6 +44,17 @@ struct LockerOptions
     std::shared_ptr<LockClock> clock = LockClock::system();
     /// Uniform [0,1) random numbers for retry jitter (replaceable for tests).
     std::function<double()> random;
+    /// Release also PUBLISHes the token on releaseChannelFor(key), inside the release script
+    /// (Redisson and redis-py style wake-up). Off by default: the plain release script runs.
+    bool publishOnRelease = false;
+    /// A blocking acquire that finds the lock held SUBSCRIBEs to releaseChannelFor(key) (on the
+    /// first node that accepts, on a connection of its own) and retries as soon as a release
+    /// is announced, instead of sleeping out the retry delay. It still retries at the latest
+    /// after the strategy's largest delay (or when the holder's TTL runs out, if sooner), so a
+    /// lost message or a lock that expires without a release costs latency, never liveness.
+    /// Useful when the holders publish (publishOnRelease). Subscriber connections come from a
+    /// pool of their own (poolSize per node). The wait runs on the real steady clock.
+    bool wakeOnRelease = false;
 };
 
 struct AcquireOptions
@@ -62,11 +80,18 @@ struct Lock
     QByteArray key; ///< full key, prefix included
     QByteArray token;
     QByteArray value; ///< the value written (with the fence below)
-    qint64 fence = 0; ///< fencing token: on a Redlock set, the highest value among the nodes that voted
+    /// Fencing token, strictly increasing across the lock's holders. On a Redlock set: the
+    /// highest value among the nodes that granted (votes[i].fence is each node's own value
+    /// before the raise; see LockerOptions::fencing).
+    qint64 fence = 0;
     milliseconds ttl{0};
     /// Until when the lock is safely ours (TTL minus acquire time and drift), on the Locker's clock.
     SteadyClock::time_point validUntil;
     std::vector<NodeVote> votes;
+    /// Attempts the acquire made (1 for tryAcquire; a blocking acquire counts its retries).
+    int attempts = 1;
+    /// Blocking acquire with wakeOnRelease: how many times a release message woke it up.
+    int wakeups = 0;
 
     milliseconds validityLeft(SteadyClock::time_point now) const;
 };

@@ -49,6 +49,10 @@ struct LockError
     QString message;
     std::vector<NodeVote> votes; ///< one per node, in node order (empty for InvalidArgument)
     int attempts = 0;            ///< acquire attempts made (blocking acquire)
+    /// Blocking acquire: the token its attempts used. A node that timed out may still apply an
+    /// attempt later (a paused server runs the queued command when it resumes), so a caller
+    /// that wants no key left behind can release a handleFor(key, token): owner-checked, safe.
+    QByteArray token;
     /// For Timeout / Cancelled: why the last attempt failed.
     std::optional<LockErrorKind> lastCause;
 

@@ -24,6 +24,27 @@ return {1, f, tonumber(ARGV[2])}
     return script;
 }
 
+const redis::Script &raiseFence()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local f = tonumber(ARGV[2])
+if (tonumber(redis.call('GET', KEYS[2]) or '0') or 0) < f then redis.call('SET', KEYS[2], ARGV[2]) end
+local v = redis.call('GET', KEYS[1])
+if not v or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+local n, tail = string.match(string.sub(v, #ARGV[1] + 1), '^fence=(%d+)(.*)$')
+if n and tonumber(n) < f then
+  local p = redis.call('PTTL', KEYS[1])
+  if p > 0 then
+    redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. ARGV[2] .. tail, 'PX', p)
+  else
+    redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. ARGV[2] .. tail)
+  end
+end
+return 1
+)lua"));
+    return script;
+}
+
 const redis::Script &release()
 {
     static const redis::Script script(QByteArrayLiteral(R"lua(
@@ -31,6 +52,19 @@ local v = redis.call('GET', KEYS[1])
 if not v then return -1 end
 if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
+return 1
+)lua"));
+    return script;
+}
+
+const redis::Script &releaseAndPublish()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local v = redis.call('GET', KEYS[1])
+if not v then return -1 end
+if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[3], ARGV[2])
 return 1
 )lua"));
     return script;

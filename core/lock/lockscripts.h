@@ -12,8 +12,17 @@ namespace lockscope::lock::scripts {
 /// (without fencing: SET prefix..tail -> {1, 0, ttl}).
 /// Ours already (same token): PEXPIRE ttl -> {1, stored fence, ttl}. Foreign: {0, pttl}.
 const redis::Script &acquire();
+/// KEYS: lock, fence counter. ARGV: owner prefix, fence. Redlock fencing, after a quorum:
+/// raises the counter to at least the lock's fence (never lowers it), and when the key is
+/// still ours rewrites the value's fence= field to the lock's fence if it is lower (same TTL,
+/// rest of the value unchanged). Ours -> 1 (the counter and our value carry the fence);
+/// not ours any more (expired, taken over) -> 0 (the counter is raised all the same).
+const redis::Script &raiseFence();
 /// KEYS: lock. ARGV: owner prefix. Ours: DEL -> 1. Foreign: 0. Absent: -1.
 const redis::Script &release();
+/// Same as release, and when it deleted the key also PUBLISHes ARGV[2] (the token) on the
+/// channel ARGV[3] (releaseChannelFor), so that waiters subscribed to it retry at once.
+const redis::Script &releaseAndPublish();
 /// KEYS: lock, fence counter. ARGV: owner prefix, ms, "add"|"set", heal value ("" = no heal),
 /// heal fence. Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl}. Foreign: {0, pttl}.
 /// Absent: heal -> SET value PX ms and raise the fence counter to the heal fence -> {2, ms};

@@ -1,7 +1,11 @@
 #include "lockvalue.h"
 
 #include <QList>
+#include <algorithm>
 #include <openssl/rand.h>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 
 namespace lockscope::lock {
 
@@ -107,47 +111,125 @@ QByteArray LockValue::encode() const
     return ownerPrefix(token) + "fence=" + QByteArray::number(fence) + encodeTail();
 }
 
+namespace {
+
+/// A field's value with its percent-encoding undone (copied only when there is any).
+QByteArray unescaped(QByteArrayView raw)
+{
+    if (!raw.contains('%'))
+        return raw.toByteArray();
+    return LockValue::unescape(raw.toByteArray());
+}
+
+QString unescapedText(QByteArrayView raw)
+{
+    if (!raw.contains('%'))
+        return QString::fromUtf8(raw);
+    return QString::fromUtf8(LockValue::unescape(raw.toByteArray()));
+}
+
+struct TextHash
+{
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+/// Host and thread names repeat across the locks a snapshot reads (a process holds many), so each
+/// thread converts a name once and shares the QString: fewer allocations, and less memory per
+/// decoded lock. Bounded: the cache starts over when it is full.
+QString internedText(QByteArrayView raw)
+{
+    constexpr std::size_t kMaxEntries = 4096;
+    constexpr qsizetype kMaxLength = 128;
+    if (raw.size() > kMaxLength || raw.contains('%'))
+        return unescapedText(raw);
+    thread_local std::unordered_map<std::string, QString, TextHash, std::equal_to<>> cache;
+    const std::string_view key(raw.data(), std::size_t(raw.size()));
+    if (const auto found = cache.find(key); found != cache.end())
+        return found->second;
+    if (cache.size() >= kMaxEntries)
+        cache.clear();
+    QString text = QString::fromUtf8(raw);
+    cache.emplace(std::string(key), text);
+    return text;
+}
+
+/// "YYYY-MM-DDTHH:MM:SS.mmmZ", the form encode() writes, read without Qt's general ISO parser
+/// (which costs microseconds: the inspector parses every lock of a snapshot). Any other form,
+/// or a date or time out of range, goes through QDateTime::fromString as before.
+QDateTime parseTimestamp(QByteArrayView t)
+{
+    if (t.size() == 24 && t[4] == '-' && t[7] == '-' && t[10] == 'T' && t[13] == ':' && t[16] == ':' &&
+        t[19] == '.' && t[23] == 'Z') {
+        bool digits = true;
+        const auto number = [&](qsizetype from, qsizetype length) {
+            int n = 0;
+            for (qsizetype i = from; i < from + length; ++i) {
+                const char c = t[i];
+                digits &= c >= '0' && c <= '9';
+                n = n * 10 + (c - '0');
+            }
+            return n;
+        };
+        const QDate date(number(0, 4), number(5, 2), number(8, 2));
+        const QTime time(number(11, 2), number(14, 2), number(17, 2), number(20, 3));
+        if (digits && date.isValid() && time.isValid())
+            return QDateTime(date, time, Qt::UTC);
+    }
+    return QDateTime::fromString(QString::fromLatin1(t), Qt::ISODateWithMs);
+}
+
+} // namespace
+
 std::optional<LockValue> LockValue::parse(const QByteArray &value)
 {
-    const QList<QByteArray> parts = value.split(' ');
-    if (parts.size() < 2 || parts.front() != kVersion || !parts[1].startsWith("tok="))
+    // Fields are separated by single spaces; the first is the version and the second the token.
+    const QByteArrayView all(value);
+    if (!all.startsWith("ls1 tok="))
         return std::nullopt;
     LockValue v;
-    for (qsizetype i = 1; i < parts.size(); ++i) {
-        const QByteArray &part = parts[i];
+    for (qsizetype from = kVersion.size() + 1; from <= all.size();) {
+        const auto space = std::find(all.begin() + from, all.end(), ' ');
+        const qsizetype end = space - all.begin();
+        const QByteArrayView part = all.sliced(from, end - from);
+        from = end + 1;
         if (part.isEmpty())
             continue; // "ls1 tok=x " (no other fields) ends with the prefix's space
         const qsizetype eq = part.indexOf('=');
         if (eq <= 0)
             return std::nullopt;
-        const QByteArray name = part.left(eq);
-        const QByteArray raw = unescape(part.mid(eq + 1));
-        if (name == "tok") {
-            v.token = raw;
-        } else if (name == "fence") {
+        const QByteArrayView name = part.first(eq);
+        // Compared as string_view: inline against the literals' compile-time lengths.
+        const std::string_view field(name.data(), std::size_t(name.size()));
+        const QByteArrayView raw = part.sliced(eq + 1);
+        if (field == "tok") {
+            v.token = unescaped(raw);
+        } else if (field == "fence") {
             bool ok = false;
-            v.fence = raw.toLongLong(&ok);
+            v.fence = raw.contains('%') ? unescaped(raw).toLongLong(&ok) : raw.toLongLong(&ok);
             if (!ok)
                 return std::nullopt;
-        } else if (name == "host") {
-            v.host = QString::fromUtf8(raw);
-        } else if (name == "pid") {
-            v.pid = raw.toLongLong();
-        } else if (name == "thr") {
-            v.thread = QString::fromUtf8(raw);
-        } else if (name == "at") {
-            v.acquiredAt = QDateTime::fromString(QString::fromLatin1(raw), Qt::ISODateWithMs);
-        } else if (name == "label") {
-            v.label = QString::fromUtf8(raw);
-        } else if (name.startsWith("m.")) {
-            v.metadata.insert(QString::fromUtf8(unescape(name.mid(2))), QString::fromUtf8(raw));
+        } else if (field == "host") {
+            v.host = internedText(raw);
+        } else if (field == "pid") {
+            v.pid = raw.contains('%') ? unescaped(raw).toLongLong() : raw.toLongLong();
+        } else if (field == "thr") {
+            v.thread = internedText(raw);
+        } else if (field == "at") {
+            v.acquiredAt = raw.contains('%') ? parseTimestamp(unescaped(raw)) : parseTimestamp(raw);
+        } else if (field == "label") {
+            v.label = unescapedText(raw);
+        } else if (field.starts_with("m.")) {
+            v.metadata.insert(unescapedText(name.sliced(2)), unescapedText(raw));
         }
         // Unknown fields belong to a newer minor format: ignored, not an error.
     }
     return v;
 }
 
-QByteArray fenceKeyFor(const QByteArray &lockKey)
+namespace {
+/// "<key><suffix>" when the key has a hash tag, else "{<key>}<suffix>": same cluster slot.
+QByteArray sameSlotName(const QByteArray &lockKey, const char *suffix)
 {
     // Redis Cluster hashes only the part between the first '{' and the next '}' when that
     // part is non-empty.
@@ -155,9 +237,20 @@ QByteArray fenceKeyFor(const QByteArray &lockKey)
     if (open >= 0) {
         const qsizetype close = lockKey.indexOf('}', open + 1);
         if (close > open + 1)
-            return lockKey + ".fence";
+            return lockKey + suffix;
     }
-    return '{' + lockKey + "}.fence";
+    return '{' + lockKey + '}' + suffix;
+}
+} // namespace
+
+QByteArray fenceKeyFor(const QByteArray &lockKey)
+{
+    return sameSlotName(lockKey, ".fence");
+}
+
+QByteArray releaseChannelFor(const QByteArray &lockKey)
+{
+    return sameSlotName(lockKey, ".released");
 }
 
 QByteArray randomToken()

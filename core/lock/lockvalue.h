@@ -18,7 +18,11 @@ namespace lockscope::lock {
 /// version; `tok` always comes first, so that an owner check is a prefix comparison
 /// ("ls1 tok=<token> ") inside Lua. Values are percent-encoded for space, '%', '=' and
 /// control bytes (UTF-8 is kept as is). `fence` is the per-lock fencing counter, written by
-/// the acquire script (absent when the Locker runs without fencing). `m.<name>` fields carry caller metadata.
+/// the acquire script (absent when the Locker runs without fencing). On a Redlock set the
+/// Locker rewrites it to the lock's fence (the highest among the granting nodes) on every
+/// granting node that was behind, before the acquire returns; a node that raise did not reach
+/// keeps a lower one, so the lock's fence is the highest `fence` among the nodes holding the
+/// token. Owner checks never look at it. `m.<name>` fields carry caller metadata.
 /// Readers ignore unknown fields, so later versions can add fields without breaking older tools.
 struct LockValue
 {
@@ -51,6 +55,12 @@ struct LockValue
 /// has a hash tag, otherwise "{<key>}.fence". The counter has no TTL by design: it must
 /// survive the lock's expiry for tokens to keep increasing.
 QByteArray fenceKeyFor(const QByteArray &lockKey);
+
+/// Pub/sub channel on which a release is announced when the Locker publishes releases
+/// (LockerOptions::publishOnRelease): "<key>.released" when the key has a hash tag, otherwise
+/// "{<key>}.released" (same slot as the key, like the fence counter). The message is the
+/// released lock's token.
+QByteArray releaseChannelFor(const QByteArray &lockKey);
 
 /// A new random token: 16 bytes from OpenSSL's CSPRNG, base64url without padding (22 chars).
 QByteArray randomToken();

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fcntl.h>
 #include <hiredis.h>
@@ -72,30 +73,7 @@ QString describeConnectError(int error, const QString &address)
     return QStringLiteral("%1 (%2)").arg(errnoText(error), address);
 }
 
-RedisReply convert(const redisReply *r)
-{
-    switch (r->type) {
-    case REDIS_REPLY_STRING:
-        return RedisReply::string(QByteArray(r->str, static_cast<qsizetype>(r->len)));
-    case REDIS_REPLY_STATUS:
-        return RedisReply::status(QByteArray(r->str, static_cast<qsizetype>(r->len)));
-    case REDIS_REPLY_ERROR:
-        return RedisReply::error(QByteArray(r->str, static_cast<qsizetype>(r->len)));
-    case REDIS_REPLY_INTEGER:
-        return RedisReply::integer(r->integer);
-    case REDIS_REPLY_ARRAY: {
-        std::vector<RedisReply> elements;
-        elements.reserve(r->elements);
-        for (size_t i = 0; i < r->elements; ++i)
-            elements.push_back(convert(r->element[i]));
-        return RedisReply::array(std::move(elements));
-    }
-    default:
-        return RedisReply::nil();
-    }
-}
-
-// Stack storage for the argv of typical commands; hiredis does the RESP encoding.
+// Stack storage for the argv of typical commands.
 struct ArgVector
 {
     QVarLengthArray<const char *, 16> argv;
@@ -109,6 +87,68 @@ struct ArgVector
 
 } // namespace
 
+namespace detail {
+
+/// hiredis parses the protocol; these callbacks build the RedisReply tree in place, instead of
+/// hiredis' own redisReply objects that would then be copied and freed (twice the allocations
+/// for every reply of a pipelined scan). The root is the connection's reply slot (the reader's
+/// privdata), so a reply costs no allocation beyond its bytes. Arrays are sized when they are
+/// announced, so an element's address stays valid while its children are parsed.
+struct ReplyBuilder
+{
+    static void *place(const redisReadTask *task, RedisReply &&value)
+    {
+        if (task->parent) {
+            auto *parent = static_cast<RedisReply *>(task->parent->obj);
+            RedisReply &slot = parent->m_elements[std::size_t(task->idx)];
+            slot = std::move(value);
+            return &slot;
+        }
+        auto *root = static_cast<RedisReply *>(task->privdata);
+        *root = std::move(value);
+        return root;
+    }
+
+    static void *createString(const redisReadTask *task, char *str, size_t len)
+    {
+        RedisReply reply;
+        reply.m_type = task->type == REDIS_REPLY_ERROR    ? RedisReply::Type::Error
+                       : task->type == REDIS_REPLY_STATUS ? RedisReply::Type::Status
+                                                          : RedisReply::Type::String;
+        reply.m_bytes = QByteArray(str, qsizetype(len));
+        return place(task, std::move(reply));
+    }
+
+    static void *createArray(const redisReadTask *task, int elements)
+    {
+        RedisReply reply;
+        reply.m_type = RedisReply::Type::Array;
+        reply.m_elements.resize(std::size_t(std::max(0, elements)));
+        return place(task, std::move(reply));
+    }
+
+    static void *createInteger(const redisReadTask *task, long long value)
+    {
+        RedisReply reply;
+        reply.m_type = RedisReply::Type::Integer;
+        reply.m_integer = value;
+        return place(task, std::move(reply));
+    }
+
+    static void *createNil(const redisReadTask *task) { return place(task, RedisReply()); }
+
+    /// hiredis frees only the root of a reply (an error mid-reply, or the reader's end).
+    static void freeObject(void *reply) { *static_cast<RedisReply *>(reply) = RedisReply(); }
+
+    static redisReplyObjectFunctions *functions()
+    {
+        static redisReplyObjectFunctions fn{createString, createArray, createInteger, createNil, freeObject};
+        return &fn;
+    }
+};
+
+} // namespace detail
+
 struct Connection::Private
 {
     explicit Private(NodeConfig c) : config(std::move(c)), node(config.label()) {}
@@ -118,6 +158,15 @@ struct Connection::Private
     int fd = -1;
     std::unique_ptr<TlsSession> tls;
     redisReader *reader = nullptr;
+    RedisReply parsed; // where the reader builds each reply (see ReplyBuilder)
+    // Bytes received but not yet fed to the reader. hiredis moves its unparsed rest to the front
+    // of its buffer whenever 1 KB has been parsed, so feeding it a whole 16 KB read at once
+    // costs a memmove of up to 15 KB per kilobyte of replies; small slices keep that move short.
+    static constexpr std::size_t kInputSize = 16384;
+    static constexpr std::size_t kFeedSlice = 1024;
+    std::unique_ptr<char[]> input = std::make_unique<char[]>(kInputSize);
+    std::size_t inputPos = 0;
+    std::size_t inputLen = 0;
     QByteArray out;         // encoded commands not yet written
     qsizetype queued = 0;   // commands in `out`
     qsizetype inflight = 0; // commands written whose replies are not read yet
@@ -143,6 +192,7 @@ struct Connection::Private
         if (reader)
             redisReaderFree(reader);
         reader = nullptr;
+        inputPos = inputLen = 0;
         out.clear();
         queued = 0;
         inflight = 0;
@@ -196,15 +246,42 @@ struct Connection::Private
         return fail(kind, node, message);
     }
 
+    /// RESP encoding of one command, written straight into `out`: hiredis'
+    /// redisFormatCommandArgv formats every length with sprintf into a buffer of its own, which
+    /// cost more than everything else in a pipelined scan of short commands.
     void encode(const ArgVector &args)
     {
-        char *command = nullptr;
-        const int length =
-            redisFormatCommandArgv(&command, static_cast<int>(args.argv.size()),
-                                   const_cast<const char **>(args.argv.data()), args.lengths.data());
-        if (length > 0)
-            out.append(command, length);
-        free(command); // NOLINT: allocated by hiredis with malloc
+        const auto digits = [](std::size_t n) {
+            qsizetype d = 1;
+            while (n >= 10) {
+                n /= 10;
+                ++d;
+            }
+            return d;
+        };
+        const qsizetype argc = args.argv.size();
+        qsizetype size = 3 + digits(std::size_t(argc));
+        for (const std::size_t length : args.lengths)
+            size += 5 + digits(length) + qsizetype(length);
+        const qsizetype at = out.size();
+        out.resize(at + size);
+        char *p = out.data() + at;
+        const auto header = [&p](char kind, std::size_t n) {
+            *p++ = kind;
+            p = std::to_chars(p, p + 20, n).ptr;
+            *p++ = '\r';
+            *p++ = '\n';
+        };
+        header('*', std::size_t(argc));
+        for (qsizetype i = 0; i < argc; ++i) {
+            header('$', args.lengths[i]);
+            if (args.lengths[i] > 0)
+                std::memcpy(p, args.argv[i], args.lengths[i]);
+            p += args.lengths[i];
+            *p++ = '\r';
+            *p++ = '\n';
+        }
+        Q_ASSERT(p == out.data() + out.size());
         ++queued;
     }
 
@@ -340,7 +417,10 @@ Result<void> Connection::Private::openSocket(Clock::time_point deadline)
         }
         tls = std::move(*session);
     }
-    reader = redisReaderCreate();
+    reader = redisReaderCreateWithFunctions(detail::ReplyBuilder::functions());
+    if (!reader)
+        return broken(ErrorKind::Io, QStringLiteral("out of memory for the reply reader"));
+    reader->privdata = &parsed;
     if (!tls) {
         const int flags = ::fcntl(fd, F_GETFL);
         blockingReads = flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
@@ -519,24 +599,35 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
     auto timedOut = [this, stream](const QString &text) {
         return stream ? fail(ErrorKind::Timeout, node, text) : broken(ErrorKind::Timeout, text);
     };
-    const QString timeoutText =
-        QStringLiteral("no reply within %1 ms")
+    // The budget is worded only when it ran out: formatting it costs more than a pipelined reply.
+    const Clock::time_point started = Clock::now();
+    auto timedOutText = [&] {
+        return QStringLiteral("no reply within %1 ms")
             .arg(std::max<qint64>(
-                0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+                0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started).count()));
+    };
     for (;;) {
         void *raw = nullptr;
         if (redisReaderGetReply(reader, &raw) != REDIS_OK)
             return broken(ErrorKind::Protocol, QString::fromLocal8Bit(reader->errstr));
         if (raw) {
-            auto *r = static_cast<redisReply *>(raw);
-            RedisReply reply = convert(r);
-            freeReplyObject(r);
+            Q_ASSERT(raw == &parsed);
+            RedisReply reply = std::move(parsed);
+            parsed = RedisReply();
             if (inflight > 0)
                 --inflight;
             lastReply = Clock::now();
             return reply;
         }
-        char buffer[16384];
+        if (inputPos < inputLen) {
+            const std::size_t slice = std::min(kFeedSlice, inputLen - inputPos);
+            if (redisReaderFeed(reader, input.get() + inputPos, slice) != REDIS_OK)
+                return broken(ErrorKind::Protocol, QString::fromLocal8Bit(reader->errstr));
+            inputPos += slice;
+            continue;
+        }
+        char *buffer = input.get();
+        const std::size_t bufferSize = kInputSize;
         bool tryFirst = readFirst || (tls && tls->hasPending());
         if (!tryFirst && config.spin.count() > 0 && !stream)
             tryFirst = spinUntilReadable(deadline);
@@ -548,13 +639,13 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
         if (!tryFirst && !blockInRecv) {
             const int ready = waitFd(fd, POLLIN, deadline);
             if (ready == 0)
-                return timedOut(timeoutText);
+                return timedOut(timedOutText());
             if (ready < 0)
                 return broken(ErrorKind::Io, errnoText(errno));
         }
         size_t got = 0;
         if (tls) {
-            switch (tls->read(buffer, sizeof buffer, got)) {
+            switch (tls->read(buffer, bufferSize, got)) {
             case TlsSession::Io::Ok:
                 break;
             case TlsSession::Io::WantRead:
@@ -567,7 +658,7 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
                 return broken(ErrorKind::Tls, tls->errorText());
             }
         } else {
-            const ssize_t n = ::recv(fd, buffer, sizeof buffer, blockInRecv ? 0 : MSG_DONTWAIT);
+            const ssize_t n = ::recv(fd, buffer, bufferSize, blockInRecv ? 0 : MSG_DONTWAIT);
             if (n == 0)
                 return broken(ErrorKind::ConnectionClosed, QStringLiteral("connection closed by the server"));
             if (n < 0) {
@@ -576,7 +667,7 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
                     readFirst = false;
                     if (blockInRecv && Clock::now() >= deadline)
-                        return timedOut(timeoutText);
+                        return timedOut(timedOutText());
                     continue;
                 }
                 const int error = errno;
@@ -585,9 +676,9 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
             }
             got = static_cast<size_t>(n);
         }
-        readFirst = got == sizeof buffer;
-        if (redisReaderFeed(reader, buffer, got) != REDIS_OK)
-            return broken(ErrorKind::Protocol, QString::fromLocal8Bit(reader->errstr));
+        readFirst = got == bufferSize;
+        inputPos = 0;
+        inputLen = got;
     }
 }
 

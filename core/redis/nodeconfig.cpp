@@ -366,7 +366,11 @@ QString NodeConfig::toUrl(bool includeSecrets) const
         url.setScheme(tls.enabled ? QStringLiteral("rediss") : QStringLiteral("redis"));
         url.setHost(host);
         url.setPort(port);
-        if (!username.isEmpty())
+        // "redis://user@host" reads back as the password-only form, so a user without a
+        // password goes in the query.
+        if (!username.isEmpty() && password.isEmpty())
+            query.addQueryItem(QStringLiteral("user"), username);
+        else if (!username.isEmpty())
             url.setUserName(username);
         if (!password.isEmpty())
             url.setPassword(includeSecrets ? password : QStringLiteral("***"));

@@ -6,6 +6,10 @@
 
 namespace lockscope::redis {
 
+namespace detail {
+struct ReplyBuilder;
+}
+
 /// A decoded RESP2 reply. A plain value type: it owns its bytes and can cross threads.
 /// hiredis types never leave the connection implementation.
 class RedisReply
@@ -52,6 +56,8 @@ public:
     bool operator==(const RedisReply &other) const = default;
 
 private:
+    friend struct detail::ReplyBuilder; // the connection's parser builds replies in place
+
     Type m_type = Type::Nil;
     qint64 m_integer = 0;
     QByteArray m_bytes;

@@ -1,0 +1,684 @@
+#include "simulatecommand.h"
+
+#include "exitcode.h"
+#include "options.h"
+#include "output.h"
+
+#include <QFile>
+#include <QJsonObject>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <redis/connection.h>
+#include <redis/localserver.h>
+#include <sim/simreport.h>
+#include <sim/simulation.h>
+#include <thread>
+#include <unistd.h>
+#include <util/duration.h>
+
+namespace lockctl {
+
+using lockscope::redis::Connection;
+using lockscope::redis::LocalRedisServer;
+using lockscope::redis::NodeConfig;
+using namespace lockscope::sim;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+namespace {
+
+const QCommandLineOption
+    LocalOption(QStringLiteral("local"),
+                QStringLiteral("Start N redis-server nodes of its own (free loopback ports, no "
+                               "persistence) and stop them at the end; needed to kill and "
+                               "restart nodes."),
+                QStringLiteral("N"));
+const QCommandLineOption WorkersOption(QStringLiteral("workers"),
+                                       QStringLiteral("Worker threads (default 8)."), QStringLiteral("N"));
+const QCommandLineOption KeysOption(QStringLiteral("keys"),
+                                    QStringLiteral("Lock keys the workers contend for (default 1)."),
+                                    QStringLiteral("K"));
+const QCommandLineOption
+    HoldOption(QStringLiteral("hold"),
+               QStringLiteral("Critical section length: 0, 500us, 1ms, 2s (default 1ms)."),
+               QStringLiteral("duration"));
+const QCommandLineOption HoldDistributionOption(
+    QStringLiteral("hold-distribution"),
+    QStringLiteral("fixed (default), uniform (0 to 2 x hold) or exponential (mean hold)."),
+    QStringLiteral("kind"));
+const QCommandLineOption TtlOption(QStringLiteral("ttl"), QStringLiteral("Lock TTL (default 5s)."),
+                                   QStringLiteral("duration"));
+const QCommandLineOption
+    RetryOption(QStringLiteral("retry"),
+                QStringLiteral("Retry strategy of a blocking acquire: exponential:MIN:MAX "
+                               "(default exponential:8ms:256ms, jittered), linear:DELAY or none."),
+                QStringLiteral("spec"));
+const QCommandLineOption
+    WaitOption(QStringLiteral("wait"),
+               QStringLiteral("Give up one blocking acquire after this long (default: the TTL)."),
+               QStringLiteral("duration"));
+const QCommandLineOption DurationOption(QStringLiteral("duration"),
+                                        QStringLiteral("Run this long (default 10s unless --acquisitions)."),
+                                        QStringLiteral("duration"));
+const QCommandLineOption AcquisitionsOption(QStringLiteral("acquisitions"),
+                                            QStringLiteral("Stop after exactly N acquisitions."),
+                                            QStringLiteral("N"));
+const QCommandLineOption
+    StallOption(QStringLiteral("stall"),
+                QStringLiteral("With --stall-every K: one critical section in K stalls this "
+                               "long between its validity check and its write (a GC pause)."),
+                QStringLiteral("duration"));
+const QCommandLineOption StallEveryOption(QStringLiteral("stall-every"), QStringLiteral("See --stall."),
+                                          QStringLiteral("K"));
+const QCommandLineOption
+    FencingOption(QStringLiteral("fencing"),
+                  QStringLiteral("Fencing tokens: the resource rejects stale writes (default)."));
+const QCommandLineOption
+    NoFencingOption(QStringLiteral("no-fencing"),
+                    QStringLiteral("No fencing tokens: stale writes are accepted (and counted)."));
+const QCommandLineOption
+    WatchdogOption(QStringLiteral("watchdog"),
+                   QStringLiteral("Each holder runs a watchdog that extends its lock (TTL/3)."));
+const QCommandLineOption
+    WakeupOption(QStringLiteral("wakeup"),
+                 QStringLiteral("How waiters wait: poll (sleep out the retry delay, default) or "
+                                "pubsub (releases are published, waiters subscribe)."),
+                 QStringLiteral("poll|pubsub"));
+const QCommandLineOption
+    ScenarioOption(QStringLiteral("scenario"),
+                   QStringLiteral("A ready-made scenario (below); other options override it."),
+                   QStringLiteral("NAME"));
+const QCommandLineOption
+    DriftOption(QStringLiteral("drift"),
+                QStringLiteral("Clock drift: worker W's lock clock runs at RATE (1.5 = 50 % "
+                               "fast). Repeatable."),
+                QStringLiteral("W=RATE"));
+const QCommandLineOption FaultOption(QStringLiteral("fault"),
+                                     QStringLiteral("Schedule a fault: KIND:TARGET@AT[+LENGTH][=RATE], e.g. "
+                                                    "pause:1@2s+500ms, kill:2@3s+1s, drop-connection:0@1s, "
+                                                    "clock-drift:3@0s=0.5, stall:-1@2s+800ms. Repeatable."),
+                                     QStringLiteral("spec"));
+const QCommandLineOption SeedOption(QStringLiteral("seed"),
+                                    QStringLiteral("Seed of hold times and key choice (default random)."),
+                                    QStringLiteral("N"));
+const QCommandLineOption CsvOption(QStringLiteral("csv"),
+                                   QStringLiteral("Write every critical section (worker, key, times, fence, "
+                                                  "outcome) to FILE as CSV."),
+                                   QStringLiteral("FILE"));
+const QCommandLineOption QuietOption(QStringLiteral("quiet"),
+                                     QStringLiteral("No live status line on stderr."));
+
+/// The CSV keeps this many sections (the most recent); without --csv the ring is smaller.
+constexpr int kCsvEvents = 200'000;
+
+QList<QCommandLineOption> simulateOptions()
+{
+    return {nodesOption(),
+            groupOption(),
+            LocalOption,
+            WorkersOption,
+            KeysOption,
+            HoldOption,
+            HoldDistributionOption,
+            TtlOption,
+            RetryOption,
+            WaitOption,
+            DurationOption,
+            AcquisitionsOption,
+            StallOption,
+            StallEveryOption,
+            FencingOption,
+            NoFencingOption,
+            WatchdogOption,
+            WakeupOption,
+            ScenarioOption,
+            DriftOption,
+            FaultOption,
+            SeedOption,
+            jsonOption(),
+            CsvOption,
+            QuietOption,
+            timeoutOption(),
+            helpOption()};
+}
+
+QString scenariosText()
+{
+    QString text = QStringLiteral("Scenarios (--scenario NAME):\n");
+    for (const Scenario &s : scenarios())
+        text += QStringLiteral("  %1  %2. %3\n").arg(s.name.leftJustified(16), s.title, s.description);
+    return text;
+}
+
+QString simulateHelp()
+{
+    return formatHelp(
+        QStringLiteral(
+            "lockctl simulate [--nodes URL,... | --group G | --local N] [--workers N] [--keys K] "
+            "[--hold 1ms] [--ttl 5s] [--duration 10s | --acquisitions N] [--stall D --stall-every K] "
+            "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub] [--scenario NAME] [--json] "
+            "[--csv FILE]"),
+        QStringLiteral(
+            "Contention simulator: worker threads, each with its own connections, take a lock (one node:\n"
+            "single-instance lock; several: Redlock), then read a shared register, hold, check that the "
+            "lock\n"
+            "is still valid, and write the register + 1. A write based on a stale value is a violation (a\n"
+            "lost update); with fencing the register rejects writes with a token lower than one it has seen\n"
+            "(fencing rejections). Overlapping critical sections are counted on their own. Faults: pause a\n"
+            "node (SIGSTOP on --local nodes, CLIENT PAUSE WRITE elsewhere), kill and restart a --local "
+            "node,\n"
+            "stall a holder, drift a worker's clock, drop a worker's connections.\n"
+            "A live status line goes to stderr (redrawn on a terminal, once a second otherwise); the report\n"
+            "goes to stdout. Ctrl-C ends the run early and cleanly: faults are reverted, held locks\n"
+            "released, the report covers the time run. Lock keys are lockscope:sim:<run id>:k<i>; the run's\n"
+            "fence counters are deleted at the end, so a run leaves no key behind."),
+        simulateOptions(),
+        scenariosText() +
+            QStringLiteral(
+                "\nExit codes: 0 the run completed without violations; 6 it completed and the\n"
+                "register saw violations (lost updates: a result, not an error, distinct so that\n"
+                "scripts can assert a configuration is safe); 1 a node could not be reached at the\n"
+                "start or local nodes could not be started; 2 usage error.\n"
+                "Example: lockctl simulate --local 3 --workers 8 --hold 0 --duration 10s --json"));
+}
+
+/// "0", "500us", "1ms", "2s"...: a non-negative duration in microseconds.
+std::optional<microseconds> parseHold(const QString &text)
+{
+    const QString t = text.trimmed();
+    if (t.endsWith(QLatin1String("us"))) {
+        bool ok = false;
+        const qint64 us = t.chopped(2).toLongLong(&ok);
+        if (!ok || us < 0)
+            return std::nullopt;
+        return microseconds(us);
+    }
+    if (t == QLatin1String("0"))
+        return microseconds(0);
+    const auto ms = lockscope::parseDuration(t);
+    if (!ms)
+        return std::nullopt;
+    return duration_cast<microseconds>(*ms);
+}
+
+std::optional<milliseconds> parseNonNegative(const QString &text)
+{
+    if (text.trimmed() == QLatin1String("0"))
+        return milliseconds(0);
+    return lockscope::parseDuration(text.trimmed());
+}
+
+std::optional<lockscope::lock::RetryStrategy> parseRetry(const QString &text)
+{
+    const QStringList parts = text.split(QLatin1Char(':'));
+    using lockscope::lock::RetryStrategy;
+    if (parts.size() == 1 && parts[0] == QLatin1String("none"))
+        return RetryStrategy::none();
+    if (parts.size() == 2 && parts[0] == QLatin1String("linear")) {
+        const auto delay = lockscope::parseDuration(parts[1]);
+        if (!delay || delay->count() <= 0)
+            return std::nullopt;
+        return RetryStrategy::linear(*delay, 0, 0.5);
+    }
+    if (parts.size() == 3 && parts[0] == QLatin1String("exponential")) {
+        const auto min = lockscope::parseDuration(parts[1]);
+        const auto max = lockscope::parseDuration(parts[2]);
+        if (!min || !max || min->count() <= 0 || *max < *min)
+            return std::nullopt;
+        return RetryStrategy::exponential(*min, *max, 0, 0.5);
+    }
+    return std::nullopt;
+}
+
+/// KIND:TARGET@AT[+LENGTH][=RATE]
+std::optional<SimFault> parseFault(const QString &text)
+{
+    QString rest = text.trimmed();
+    SimFault fault;
+    if (const qsizetype eq = rest.indexOf(QLatin1Char('=')); eq >= 0) {
+        bool ok = false;
+        fault.rate = rest.mid(eq + 1).toDouble(&ok);
+        if (!ok)
+            return std::nullopt;
+        rest.truncate(eq);
+    }
+    const qsizetype colon = rest.indexOf(QLatin1Char(':'));
+    const qsizetype at = rest.indexOf(QLatin1Char('@'));
+    if (colon < 0 || at < colon)
+        return std::nullopt;
+    const auto kind = SimFault::kindFromName(rest.left(colon));
+    bool ok = false;
+    fault.target = rest.mid(colon + 1, at - colon - 1).toInt(&ok);
+    if (!kind || !ok)
+        return std::nullopt;
+    fault.kind = *kind;
+    QString when = rest.mid(at + 1);
+    if (const qsizetype plus = when.indexOf(QLatin1Char('+')); plus >= 0) {
+        const auto length = lockscope::parseDuration(when.mid(plus + 1));
+        if (!length)
+            return std::nullopt;
+        fault.length = *length;
+        when.truncate(plus);
+    }
+    const auto start = parseNonNegative(when);
+    if (!start)
+        return std::nullopt;
+    fault.at = *start;
+    return fault;
+}
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int)
+{
+    g_interrupted.store(true);
+}
+
+QString us(quint64 value)
+{
+    if (value >= 1'000'000)
+        return QStringLiteral("%1 s").arg(static_cast<double>(value) / 1e6, 0, 'f', 2);
+    if (value >= 1000)
+        return QStringLiteral("%1 ms").arg(static_cast<double>(value) / 1e3, 0, 'f', 1);
+    return QStringLiteral("%1 µs").arg(value);
+}
+
+QString statusLine(const SimStats &s)
+{
+    return QStringLiteral(
+               "%1s %2  acq %3 (%4/s)  failed %5/s  wait p50 %6 p99 %7  viol %8  rej %9  overlaps %10  "
+               "lost %11  fair %12")
+        .arg(s.elapsedSeconds, 0, 'f', 1)
+        .arg(simStateName(s.state))
+        .arg(s.acquisitions)
+        .arg(s.acquisitionsPerSec, 0, 'f', 0)
+        .arg(s.failedAttemptsPerSec, 0, 'f', 0)
+        .arg(us(s.waitP50Us), us(s.waitP99Us))
+        .arg(s.violations)
+        .arg(s.fencingRejections)
+        .arg(s.overlaps)
+        .arg(s.lostLocks)
+        .arg(s.fairness, 0, 'f', 3);
+}
+
+void writeTextReport(const SimReport &report, Output &out)
+{
+    const SimStats &s = report.stats;
+    const SimConfig &c = report.config;
+    Table table({QStringLiteral("METRIC"), QStringLiteral("VALUE")});
+    table.setAlignment(1, Table::Align::Left);
+    const auto row = [&](const QString &name, const QString &value) {
+        table.addRow({name, value});
+    };
+    if (!c.scenario.isEmpty())
+        row(QStringLiteral("scenario"), c.scenario);
+    row(QStringLiteral("nodes"),
+        QStringLiteral("%1 (%2)")
+            .arg(c.nodes.size())
+            .arg(c.nodes.size() > 1 ? QStringLiteral("Redlock") : QStringLiteral("single instance")));
+    row(QStringLiteral("workers / keys"), QStringLiteral("%1 / %2").arg(c.workers).arg(c.keys));
+    row(QStringLiteral("hold / ttl"),
+        QStringLiteral("%1 %2 / %3")
+            .arg(us(static_cast<quint64>(c.hold.count())), holdDistributionName(c.holdDistribution),
+                 lockscope::formatDuration(c.ttl)));
+    row(QStringLiteral("fencing / watchdog / wakeup"),
+        QStringLiteral("%1 / %2 / %3")
+            .arg(c.fencing ? QStringLiteral("on") : QStringLiteral("off"),
+                 c.watchdog ? QStringLiteral("on") : QStringLiteral("off"), wakeupName(c.wakeup)));
+    row(QStringLiteral("elapsed"), QStringLiteral("%1 s").arg(s.elapsedSeconds, 0, 'f', 2));
+    row(QStringLiteral("acquisitions"),
+        QStringLiteral("%1 (%2/s)").arg(s.acquisitions).arg(s.meanAcquisitionsPerSec, 0, 'f', 0));
+    row(QStringLiteral("failed attempts"), QString::number(s.failedAttempts));
+    row(QStringLiteral("acquires given up"), QString::number(s.acquireFailures));
+    row(QStringLiteral("wait p50 / p95 / p99 / max"),
+        QStringLiteral("%1 / %2 / %3 / %4")
+            .arg(us(s.waitP50Us), us(s.waitP95Us), us(s.waitP99Us), us(s.waitMaxUs)));
+    row(QStringLiteral("hold p50 / p99 / max"),
+        QStringLiteral("%1 / %2 / %3").arg(us(s.holdP50Us), us(s.holdP99Us), us(s.holdMaxUs)));
+    row(QStringLiteral("violations (lost updates)"), QString::number(s.violations));
+    row(QStringLiteral("fencing rejections"), QString::number(s.fencingRejections));
+    row(QStringLiteral("overlapping sections"), QString::number(s.overlaps));
+    row(QStringLiteral("lost locks (watchdog)"), QString::number(s.lostLocks));
+    row(QStringLiteral("expired before release"), QString::number(s.expiredBeforeRelease));
+    row(QStringLiteral("abandoned writes"), QString::number(s.abandonedWrites));
+    if (s.stalls > 0)
+        row(QStringLiteral("stalls"), QString::number(s.stalls));
+    if (s.wakeups > 0)
+        row(QStringLiteral("pub/sub wake-ups"), QString::number(s.wakeups));
+    row(QStringLiteral("fairness (Jain)"), QString::number(s.fairness, 'f', 3));
+    row(QStringLiteral("keys left"), QString::number(s.keysLeft));
+    out.write(table.render());
+    out.line();
+
+    Table workers({QStringLiteral("WORKER"), QStringLiteral("ACQUISITIONS"), QStringLiteral("FAILED"),
+                   QStringLiteral("VIOLATIONS"), QStringLiteral("REJECTED"), QStringLiteral("LOST"),
+                   QStringLiteral("STALLS")});
+    for (int col = 0; col < 7; ++col)
+        workers.setAlignment(col, Table::Align::Right);
+    for (const WorkerStats &w : s.workers)
+        workers.addRow({QString::number(w.worker), QString::number(w.acquisitions),
+                        QString::number(w.failedAttempts), QString::number(w.violations),
+                        QString::number(w.fencingRejections),
+                        QString::number(w.lostLocks + w.expiredBeforeRelease), QString::number(w.stalls)});
+    out.write(workers.render());
+    if (!report.faults.empty()) {
+        out.line();
+        for (const FaultRecord &f : report.faults)
+            out.line(QStringLiteral("%1  %2: %3%4")
+                         .arg(QStringLiteral("%1s").arg(static_cast<double>(f.atUs) / 1e6, 7, 'f', 3),
+                              f.fault.describe(), f.ok ? QString() : QStringLiteral("FAILED: "), f.message));
+    }
+    if (!report.overlaps.empty()) {
+        out.line();
+        out.line(QStringLiteral("first overlaps (key: worker@start -> worker@start, µs since the start):"));
+        for (size_t i = 0; i < std::min<size_t>(report.overlaps.size(), 5); ++i) {
+            const Overlap &o = report.overlaps[i];
+            out.line(QStringLiteral("  k%1: w%2@%3 (fence %4) -> w%5@%6 (fence %7)")
+                         .arg(o.key)
+                         .arg(o.firstWorker)
+                         .arg(o.firstStartUs)
+                         .arg(o.firstFence)
+                         .arg(o.secondWorker)
+                         .arg(o.secondStartUs)
+                         .arg(o.secondFence));
+        }
+    }
+}
+
+int runSimulate(Invocation &invocation)
+{
+    Output &out = invocation.out;
+    const QString command = QStringLiteral("simulate");
+    QCommandLineParser parser;
+    if (auto stop = parseArguments(parser, invocation.args, simulateOptions(), command, simulateHelp(), out))
+        return *stop;
+    if (!parser.positionalArguments().isEmpty()) {
+        out.error(
+            QStringLiteral("simulate: unexpected argument '%1'").arg(parser.positionalArguments().front()));
+        return exitcode::Usage;
+    }
+
+    bool ok = true;
+    const auto fail = [&](const QString &message) {
+        out.error(QStringLiteral("simulate: ") + message);
+        ok = false;
+    };
+    SimConfig config;
+    config.duration = std::chrono::seconds(10);
+    std::optional<Scenario> scenario;
+    if (parser.isSet(ScenarioOption)) {
+        scenario = findScenario(parser.value(ScenarioOption));
+        if (!scenario) {
+            QStringList names;
+            for (const Scenario &s : scenarios())
+                names << s.name;
+            out.error(QStringLiteral("simulate: unknown scenario '%1' (one of: %2)")
+                          .arg(parser.value(ScenarioOption), names.join(QStringLiteral(", "))));
+            return exitcode::Usage;
+        }
+        applyScenario(scenario->name, config);
+    }
+    const auto positiveInt = [&](const QCommandLineOption &option, const QString &name,
+                                 qint64 max) -> std::optional<int> {
+        if (!parser.isSet(option))
+            return std::nullopt;
+        const auto value = parsePositive(parser.value(option));
+        if (!value || *value > max) {
+            fail(QStringLiteral("--%1 takes an integer from 1 to %2").arg(name).arg(max));
+            return std::nullopt;
+        }
+        return static_cast<int>(*value);
+    };
+    if (const auto v = positiveInt(WorkersOption, QStringLiteral("workers"), 1024))
+        config.workers = *v;
+    if (const auto v = positiveInt(KeysOption, QStringLiteral("keys"), 100'000))
+        config.keys = *v;
+    if (const auto v = positiveInt(StallEveryOption, QStringLiteral("stall-every"), 1'000'000))
+        config.stallEvery = *v;
+    if (parser.isSet(HoldOption)) {
+        if (const auto hold = parseHold(parser.value(HoldOption)))
+            config.hold = *hold;
+        else
+            fail(QStringLiteral("--hold takes a duration such as 0, 500us, 1ms, 2s"));
+    }
+    if (parser.isSet(HoldDistributionOption)) {
+        if (const auto d = holdDistributionFromName(parser.value(HoldDistributionOption)))
+            config.holdDistribution = *d;
+        else
+            fail(QStringLiteral("--hold-distribution takes fixed, uniform or exponential"));
+    }
+    if (const auto ttl = durationValue(parser, TtlOption, command, out, ok))
+        config.ttl = *ttl;
+    if (const auto wait = durationValue(parser, WaitOption, command, out, ok))
+        config.wait = *wait;
+    if (const auto stall = durationValue(parser, StallOption, command, out, ok))
+        config.stall = *stall;
+    if (parser.isSet(RetryOption)) {
+        if (const auto retry = parseRetry(parser.value(RetryOption)))
+            config.retry = *retry;
+        else
+            fail(QStringLiteral("--retry takes exponential:MIN:MAX, linear:DELAY or none"));
+    }
+    const bool acquisitionsSet = parser.isSet(AcquisitionsOption);
+    if (acquisitionsSet) {
+        const auto n = parsePositive(parser.value(AcquisitionsOption));
+        if (n)
+            config.maxAcquisitions = *n;
+        else
+            fail(QStringLiteral("--acquisitions takes a positive integer"));
+        if (!parser.isSet(DurationOption))
+            config.duration = milliseconds(0); // the count decides
+    }
+    if (parser.isSet(DurationOption)) {
+        if (const auto d = parseNonNegative(parser.value(DurationOption)))
+            config.duration = *d;
+        else
+            fail(QStringLiteral("--duration takes a duration (0 = until Ctrl-C or --acquisitions)"));
+    }
+    if (parser.isSet(FencingOption) && parser.isSet(NoFencingOption))
+        fail(QStringLiteral("give --fencing or --no-fencing, not both"));
+    else if (parser.isSet(FencingOption))
+        config.fencing = true;
+    else if (parser.isSet(NoFencingOption))
+        config.fencing = false;
+    if (parser.isSet(WatchdogOption))
+        config.watchdog = true;
+    if (parser.isSet(WakeupOption)) {
+        const QString w = parser.value(WakeupOption);
+        if (w == QLatin1String("poll"))
+            config.wakeup = Wakeup::Poll;
+        else if (w == QLatin1String("pubsub"))
+            config.wakeup = Wakeup::PubSub;
+        else
+            fail(QStringLiteral("--wakeup takes poll or pubsub"));
+    }
+    for (const QString &spec : parser.values(DriftOption)) {
+        const qsizetype eq = spec.indexOf(QLatin1Char('='));
+        bool workerOk = false, rateOk = false;
+        const int worker = spec.left(eq).toInt(&workerOk);
+        const double rate = spec.mid(eq + 1).toDouble(&rateOk);
+        if (eq < 0 || !workerOk || !rateOk)
+            fail(QStringLiteral("--drift takes W=RATE, e.g. 2=0.5, not '%1'").arg(spec));
+        else
+            config.clockRate[worker] = rate;
+    }
+    for (const QString &spec : parser.values(FaultOption)) {
+        if (const auto fault = parseFault(spec))
+            config.faults.push_back(*fault);
+        else
+            fail(QStringLiteral(
+                     "--fault takes KIND:TARGET@AT[+LENGTH][=RATE] (kinds: pause, resume, kill, restart, "
+                     "drop-connection, clock-drift, stall), not '%1'")
+                     .arg(spec));
+    }
+    if (parser.isSet(SeedOption)) {
+        bool seedOk = false;
+        config.seed = parser.value(SeedOption).toULongLong(&seedOk);
+        if (!seedOk)
+            fail(QStringLiteral("--seed takes a non-negative integer"));
+    }
+    if (parser.isSet(CsvOption))
+        config.eventCapacity = kCsvEvents;
+
+    int local = 0;
+    if (parser.isSet(LocalOption)) {
+        const auto n = parsePositive(parser.value(LocalOption));
+        if (!n || *n > 16)
+            fail(QStringLiteral("--local takes a node count from 1 to 16"));
+        else
+            local = static_cast<int>(*n);
+        if (parser.isSet(QStringLiteral("nodes")) || parser.isSet(QStringLiteral("group")))
+            fail(QStringLiteral("give --local or --nodes / --group, not both"));
+    }
+    if (!ok)
+        return exitcode::Usage;
+
+    const bool nodesGiven = parser.isSet(QStringLiteral("nodes")) || parser.isSet(QStringLiteral("group")) ||
+                            !qEnvironmentVariable(NodesEnvVar).trimmed().isEmpty();
+    if (local == 0 && scenario && scenario->needsLocal) {
+        if (nodesGiven) {
+            out.error(QStringLiteral(
+                          "simulate: scenario %1 kills and restarts nodes: it needs nodes it starts itself "
+                          "(--local %2), not --nodes / --group")
+                          .arg(scenario->name)
+                          .arg(scenario->nodes));
+            return exitcode::Usage;
+        }
+        local = scenario->nodes;
+        out.error(
+            QStringLiteral("simulate: scenario %1: starting %2 local nodes").arg(scenario->name).arg(local));
+    }
+
+    std::vector<std::unique_ptr<LocalRedisServer>> servers;
+    std::vector<LocalRedisServer *> localServers;
+    if (local > 0) {
+        for (int i = 0; i < local; ++i) {
+            auto server = LocalRedisServer::start();
+            if (!server) {
+                out.error(QStringLiteral("simulate: could not start local node %1: %2")
+                              .arg(i)
+                              .arg(server.error().toString()));
+                return exitcode::NodeFailure;
+            }
+            NodeConfig node = (*server)->nodeConfig();
+            node.name = QStringLiteral("local%1").arg(i);
+            config.nodes.push_back(node);
+            localServers.push_back(server->get());
+            servers.push_back(std::move(*server));
+        }
+    } else {
+        auto nodes = resolveNodes(parser, command, out);
+        if (!nodes)
+            return exitcode::Usage;
+        config.nodes = std::move(*nodes);
+    }
+    if (!applyTimeoutOption(parser, config.nodes, command, out))
+        return exitcode::Usage;
+    if (scenario && scenario->nodes > 0 && static_cast<int>(config.nodes.size()) < scenario->nodes) {
+        out.error(QStringLiteral("simulate: scenario %1 needs %2 nodes, %3 given")
+                      .arg(scenario->name)
+                      .arg(scenario->nodes)
+                      .arg(config.nodes.size()));
+        return exitcode::Usage;
+    }
+    {
+        std::vector<bool> isLocal(config.nodes.size(), local > 0);
+        if (const QStringList problems = config.validate(isLocal); !problems.isEmpty()) {
+            for (const QString &problem : problems)
+                out.error(QStringLiteral("simulate: ") + problem);
+            return exitcode::Usage;
+        }
+    }
+    // Every node must answer before any worker starts.
+    for (const NodeConfig &node : config.nodes) {
+        Connection connection(node);
+        if (auto pong = connection.command({QByteArrayView("PING")}); !pong) {
+            out.error(QStringLiteral("simulate: %1").arg(pong.error().toString()));
+            return exitcode::NodeFailure;
+        }
+    }
+
+    Simulation simulation(config, localServers);
+    if (auto started = simulation.start(); !started) {
+        for (const QString &problem : started.error().split(QLatin1Char('\n')))
+            out.error(QStringLiteral("simulate: ") + problem);
+        return exitcode::Usage;
+    }
+
+    // Ctrl-C: the first stops the run cleanly, a second one kills as usual.
+    g_interrupted = false;
+    struct sigaction action
+    {};
+    action.sa_handler = onInterrupt;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    struct sigaction previous
+    {};
+    sigaction(SIGINT, &action, &previous);
+    sigaction(SIGTERM, &action, nullptr);
+
+    const bool terminal = isatty(STDERR_FILENO) == 1;
+    const bool live = !parser.isSet(QuietOption);
+    auto lastStatus = std::chrono::steady_clock::now();
+    bool stopAsked = false;
+    out.flush();
+    while (!simulation.waitFinished(milliseconds(100))) {
+        if (g_interrupted && !stopAsked) {
+            stopAsked = true;
+            simulation.requestStop();
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (live && now - lastStatus >= (terminal ? milliseconds(250) : milliseconds(1000))) {
+            lastStatus = now;
+            const QByteArray line = statusLine(simulation.stats()).toUtf8();
+            if (terminal)
+                std::fprintf(stderr, "\r\x1b[2K%s", line.constData());
+            else
+                std::fprintf(stderr, "%s\n", line.constData());
+            std::fflush(stderr);
+        }
+    }
+    sigaction(SIGINT, &previous, nullptr);
+    signal(SIGTERM, SIG_DFL);
+    if (live && terminal) {
+        std::fputs("\r\x1b[2K", stderr);
+        std::fflush(stderr);
+    }
+
+    const SimReport report = simulation.report();
+    if (parser.isSet(CsvOption)) {
+        QFile file(parser.value(CsvOption));
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+            file.write(eventsToCsv(simulation.events())) < 0) {
+            out.error(
+                QStringLiteral("simulate: cannot write %1: %2").arg(file.fileName(), file.errorString()));
+        }
+    }
+    if (parser.isSet(QStringLiteral("json")))
+        out.json(reportToJson(report));
+    else
+        writeTextReport(report, out);
+    if (stopAsked)
+        out.error(QStringLiteral("simulate: interrupted; the report covers %1 s")
+                      .arg(report.stats.elapsedSeconds, 0, 'f', 1));
+    if (report.stats.keysLeft > 0)
+        out.error(QStringLiteral(
+                      "simulate: %1 lock key(s) were still on a node at the end (they expire by their TTL)")
+                      .arg(report.stats.keysLeft));
+    return report.stats.violations > 0 ? exitcode::Violations : exitcode::Ok;
+}
+
+} // namespace
+
+Command simulateCommand()
+{
+    return Command{
+        .name = QStringLiteral("simulate"),
+        .summary = QStringLiteral("Contention simulator: workers, safety checker, faults, scenarios"),
+        .help = simulateHelp(),
+        .run = runSimulate,
+    };
+}
+
+} // namespace lockctl

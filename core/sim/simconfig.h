@@ -1,0 +1,125 @@
+#pragma once
+
+#include "lock/retry.h"
+#include "redis/nodeconfig.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+#include <chrono>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace lockscope::sim {
+
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+
+enum class HoldDistribution
+{
+    Fixed,       ///< every critical section lasts the hold time
+    Uniform,     ///< uniform in [0, 2 x hold]: mean = hold
+    Exponential, ///< exponential with mean = hold (many short sections, a few long ones)
+};
+
+/// How a worker that finds the lock held waits for it.
+enum class Wakeup
+{
+    Poll,   ///< sleeps out the retry delay, then tries again
+    PubSub, ///< releases are published, waiters subscribe and retry on the message
+};
+
+/// A fault the simulation applies: scheduled in SimConfig::faults, or injected by hand while it
+/// runs (Simulation::inject).
+struct SimFault
+{
+    enum class Kind
+    {
+        PauseNode,      ///< SIGSTOP (a local node) or CLIENT PAUSE <length> WRITE (any other node)
+        ResumeNode,     ///< SIGCONT or CLIENT UNPAUSE
+        KillNode,       ///< SIGKILL: local nodes only; the data set is lost
+        RestartNode,    ///< start a killed local node again, empty (no persistence)
+        DropConnection, ///< CLIENT KILL of every connection of one worker, on every node
+        ClockDrift,     ///< a worker's lock clock runs at `rate` (its validity arithmetic drifts)
+        StallHolder,    ///< the next critical section (of one worker, or of anyone) stalls for `length`
+    };
+    Kind kind = Kind::PauseNode;
+    /// Node index for node faults; worker index for DropConnection, ClockDrift and StallHolder
+    /// (-1: every worker for ClockDrift, whichever worker holds next for StallHolder).
+    int target = 0;
+    /// Scheduled faults: when, as running time since the start (pauses of the run excluded)...
+    milliseconds at{0};
+    /// ...or, when positive, once this many acquisitions have happened (instead of `at`).
+    qint64 afterAcquisitions = 0;
+    /// PauseNode: resumed after this long (0: until ResumeNode or the end of the run; on a node
+    /// the simulator did not start, 0 means 10 s, because CLIENT PAUSE needs a length).
+    /// KillNode: restarted after this long (0: stays down until RestartNode or the end).
+    /// StallHolder: the stall. ClockDrift: back to rate 1 after this long (0: for good).
+    milliseconds length{0};
+    double rate = 1.0; ///< ClockDrift: 1.5 = the worker's clock runs 50 % fast, 0.5 = half speed
+
+    static QString kindName(Kind kind);
+    static std::optional<Kind> kindFromName(const QString &name);
+    /// One line for logs and reports: "pause node 1 for 2s at 3s".
+    QString describe() const;
+};
+
+/// Everything a simulation run needs. Nodes: one = a single-instance lock, N = Redlock.
+struct SimConfig
+{
+    std::vector<redis::NodeConfig> nodes;
+    int workers = 8;
+    int keys = 1; ///< workers pick one of these lock keys at random for every critical section
+    /// Prefix of the lock keys ("<prefix>k0", "<prefix>k1", ...). Empty: "lockscope:sim:<run id>:",
+    /// unique to the run, whose fence counters are deleted when the run ends.
+    QByteArray keyPrefix;
+    microseconds hold{1000};
+    HoldDistribution holdDistribution = HoldDistribution::Fixed;
+    milliseconds ttl{5000};
+    lock::RetryStrategy retry = lock::RetryStrategy::exponential(milliseconds(8), milliseconds(256), 0, 0.5);
+    milliseconds wait{0}; ///< deadline of one blocking acquire; 0 = the TTL
+    bool watchdog = false;
+    bool fencing = true;
+    Wakeup wakeup = Wakeup::Poll;
+    /// Before its write, a worker checks on its own clock that its lock is still valid and
+    /// abandons the write when it is not (what a careful client does). A stall hits after that
+    /// check, between the check and the write: the GC-pause story.
+    bool checkValidity = true;
+    milliseconds duration{0};   ///< running time limit (0 = none)
+    qint64 maxAcquisitions = 0; ///< stop after exactly this many acquisitions (0 = none)
+    milliseconds stall{0};      ///< one critical section in `stallEvery` stalls this long
+    int stallEvery = 0;
+    std::map<int, double> clockRate;  ///< worker -> clock rate from the start (drift)
+    quint64 seed = 0;                 ///< hold times and key choice; 0 = random
+    int eventCapacity = 10'000;       ///< critical-section events kept (the most recent)
+    milliseconds sampleInterval{250}; ///< throughput series resolution
+    std::vector<SimFault> faults;     ///< the fault schedule
+    QString scenario;                 ///< name of the scenario this came from, if any
+
+    /// Problems, each naming the parameter; empty when the configuration can run. `localNodes`:
+    /// which nodes the simulator may kill and restart (same order as nodes; may be shorter).
+    QStringList validate(const std::vector<bool> &localNodes = {}) const;
+};
+
+/// A ready-made scenario: parameters and a fault schedule.
+struct Scenario
+{
+    QString name;  ///< "healthy", "ttl-short", ...
+    QString title; ///< "Healthy mutex"
+    QString description;
+    int nodes = 0;           ///< node count it is meant for (0: any)
+    bool needsLocal = false; ///< kills and restarts nodes: they must be started by the simulator
+};
+
+const std::vector<Scenario> &scenarios();
+std::optional<Scenario> findScenario(const QString &name);
+/// Fills `config` with the scenario's parameters and fault schedule; nodes stay as they are.
+/// False for an unknown name (config unchanged).
+bool applyScenario(const QString &name, SimConfig &config);
+
+QString holdDistributionName(HoldDistribution distribution);
+std::optional<HoldDistribution> holdDistributionFromName(const QString &name);
+QString wakeupName(Wakeup wakeup);
+
+} // namespace lockscope::sim

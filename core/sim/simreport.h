@@ -1,0 +1,24 @@
+#pragma once
+
+#include "simulation.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+
+namespace lockscope::sim {
+
+/// The run as JSON: the figures at the top level (acquisitions, violations,
+/// fencing_rejections, failed_attempts, wait_p50_us, wait_p99_us, overlaps, lost_locks,
+/// fairness, ...), then `workers` (per-worker counts), `config`, `faults`, `overlap_samples`,
+/// `registers` and `series` (throughput over time). Used by `lockctl simulate --json` and the
+/// GUI's export.
+QJsonObject reportToJson(const SimReport &report);
+
+/// Critical sections as CSV, one row each, with a header:
+/// seq,worker,key,request_us,start_us,end_us,wait_us,hold_us,fence,outcome,overlapped,stalled,lost
+QByteArray eventsToCsv(const std::vector<SectionEvent> &events);
+
+/// Per-worker counts as CSV, with a header.
+QByteArray workersToCsv(const SimStats &stats);
+
+} // namespace lockscope::sim

@@ -1,0 +1,641 @@
+// The connections dialog driven through its widgets: groups and nodes added, URL and fields in
+// sync, inline validation, passwords only in the store, connection test against a real server,
+// import / export.
+
+#include "connectionsdialog.h"
+#include "passwordprompt.h"
+#include "redis/connection.h"
+#include "redisfixture.h"
+
+#include <QCheckBox>
+#include <QDialogButtonBox>
+#include <QGroupBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using lockscope::inspect::GroupConfig;
+using lockscope::inspect::GroupNode;
+using lockscope::inspect::MemorySecretStore;
+using lockscope::inspect::NodeGroup;
+using lockscope::inspect::SecretStore;
+using lockscope::redis::NodeConfig;
+using namespace lockscope;
+
+namespace {
+
+/// A working keychain in memory (persistent() true), for the "Remember in keychain" paths.
+class FakeKeychain final : public SecretStore
+{
+public:
+    QHash<QString, QString> stored;
+    bool available() override { return true; }
+    QString unavailableReason() override { return {}; }
+    bool persistent() const override { return true; }
+    QString description() const override { return QStringLiteral("fake keychain"); }
+    std::expected<std::optional<QString>, QString> read(const QString &key) override
+    {
+        if (!stored.contains(key))
+            return std::optional<QString>();
+        return std::optional<QString>(stored.value(key));
+    }
+    std::expected<void, QString> write(const QString &key, const QString &password) override
+    {
+        stored.insert(key, password);
+        return {};
+    }
+    std::expected<void, QString> remove(const QString &key) override
+    {
+        stored.remove(key);
+        return {};
+    }
+};
+
+template <typename T>
+T *child(const QWidget &dialog, const char *name)
+{
+    T *widget = dialog.findChild<T *>(QLatin1String(name));
+    if (!widget)
+        qFatal("no widget %s", name);
+    return widget;
+}
+
+/// Types like a user: replaces the text, one textEdited per key.
+void type(QLineEdit *edit, const QString &text)
+{
+    edit->setFocus();
+    edit->selectAll();
+    if (text.isEmpty())
+        QTest::keyClick(edit, Qt::Key_Backspace);
+    else
+        QTest::keyClicks(edit, text);
+}
+
+void click(const QWidget &dialog, const char *button)
+{
+    QTest::mouseClick(child<QPushButton>(dialog, button), Qt::LeftButton);
+}
+
+bool okEnabled(const QWidget &dialog)
+{
+    return child<QDialogButtonBox>(dialog, "buttonBox")->button(QDialogButtonBox::Ok)->isEnabled();
+}
+
+void select(const QWidget &dialog, int group, int node = -1)
+{
+    auto *tree = child<QTreeWidget>(dialog, "groupTree");
+    QTreeWidgetItem *item = tree->topLevelItem(group);
+    tree->setCurrentItem(node < 0 ? item : item->child(node));
+}
+
+GroupNode node(const QString &url)
+{
+    GroupNode n;
+    n.config = *NodeConfig::fromUrl(url);
+    return n;
+}
+
+GroupConfig sampleConfig()
+{
+    GroupConfig config;
+    NodeGroup payments;
+    payments.name = QStringLiteral("payments");
+    payments.nodes = {node(QStringLiteral("redis://10.0.0.5:6379?name=pay-a")),
+                      node(QStringLiteral("redis://10.0.0.6:6379?name=pay-b")),
+                      node(QStringLiteral("redis://10.0.0.7:6379?name=pay-c"))};
+    payments.nodes[0].production = true;
+    payments.nodes[0].color = QStringLiteral("#d04040");
+    NodeGroup cache;
+    cache.name = QStringLiteral("cache");
+    cache.nodes = {
+        node(QStringLiteral("rediss://cache.internal:6380/1?user=ops&ca=/etc/ssl/ca.pem&sni=cache"))};
+    cache.nodes[0].readOnly = true;
+    config.groups = {payments, cache};
+    return config;
+}
+
+} // namespace
+
+class TestConnectionsDialog : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void addGroupAndNodeThroughTheWidgets();
+    void urlAndFieldsStayInSync();
+    void invalidInputIsInlineAndDisablesOk();
+    void duplicateAndRemove();
+    void passwordsGoToTheStoreNeverToTheConfig();
+    void keychainPasswordsFollowTheCheckbox();
+    void testConnectionShowsTheVersion();
+    void testConnectionUsesTheStoredPassword();
+    void closingWhileATestRunsIsSafe();
+    void importExportRoundTrip();
+    void passwordPromptNamesTheNode();
+    void screenshot();
+};
+
+void TestConnectionsDialog::addGroupAndNodeThroughTheWidgets()
+{
+    MemorySecretStore store;
+    ConnectionsDialog dialog(GroupConfig{}, &store);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QVERIFY(okEnabled(dialog)); // nothing to fix in an empty configuration
+
+    click(dialog, "addGroupButton");
+    type(child<QLineEdit>(dialog, "groupNameEdit"), QStringLiteral("payments"));
+    // A group without nodes cannot be saved; the reason is shown under the name.
+    QVERIFY(!okEnabled(dialog));
+    QVERIFY(child<QLabel>(dialog, "groupNameError")->isVisible());
+    QVERIFY(child<QLabel>(dialog, "groupNameError")->text().contains(QLatin1String("at least one node")));
+
+    click(dialog, "addNodeButton");
+    type(child<QLineEdit>(dialog, "hostEdit"), QStringLiteral("10.0.0.5"));
+    type(child<QLineEdit>(dialog, "portEdit"), QStringLiteral("6380"));
+    type(child<QLineEdit>(dialog, "nameEdit"), QStringLiteral("pay-a"));
+    child<QCheckBox>(dialog, "productionCheck")->click();
+    QVERIFY(okEnabled(dialog));
+    QCOMPARE(child<QLineEdit>(dialog, "urlEdit")->text(), QStringLiteral("redis://10.0.0.5:6380?name=pay-a"));
+
+    // A second node starts from the first one, on the next port.
+    select(dialog, 0);
+    click(dialog, "addNodeButton");
+    QCOMPARE(child<QLineEdit>(dialog, "portEdit")->text(), QStringLiteral("6381"));
+    QVERIFY(okEnabled(dialog));
+
+    QDialogButtonBox *buttons = child<QDialogButtonBox>(dialog, "buttonBox");
+    QTest::mouseClick(buttons->button(QDialogButtonBox::Ok), Qt::LeftButton);
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    const GroupConfig config = dialog.config();
+    QCOMPARE(config.groups.size(), std::size_t(1));
+    const NodeGroup &group = config.groups.front();
+    QCOMPARE(group.name, QStringLiteral("payments"));
+    QCOMPARE(group.nodes.size(), std::size_t(2));
+    QCOMPARE(group.nodes[0].config.host, QStringLiteral("10.0.0.5"));
+    QCOMPARE(group.nodes[0].config.port, quint16(6380));
+    QCOMPARE(group.nodes[0].config.name, QStringLiteral("pay-a"));
+    QVERIFY(group.nodes[0].production);
+    QVERIFY(!group.nodes[0].readOnly);
+    QCOMPARE(group.nodes[1].config.port, quint16(6381));
+    // What the dialog returns is what the file will hold.
+    auto reparsed = GroupConfig::fromJson(config.toJson());
+    QVERIFY2(reparsed.has_value(), reparsed ? "" : qPrintable(reparsed.error()));
+    QCOMPARE(*reparsed, config);
+}
+
+void TestConnectionsDialog::urlAndFieldsStayInSync()
+{
+    MemorySecretStore store;
+    ConnectionsDialog dialog(sampleConfig(), &store);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 0, 1);
+    QLineEdit *url = child<QLineEdit>(dialog, "urlEdit");
+    QCOMPARE(url->text(), QStringLiteral("redis://10.0.0.6:6379?name=pay-b"));
+
+    // URL -> fields.
+    type(url, QStringLiteral("rediss://10.0.0.9:6390/2?user=ops&sni=pay.internal&verify=0&name=pay-b"));
+    QCOMPARE(child<QLineEdit>(dialog, "hostEdit")->text(), QStringLiteral("10.0.0.9"));
+    QCOMPARE(child<QLineEdit>(dialog, "portEdit")->text(), QStringLiteral("6390"));
+    QCOMPARE(child<QSpinBox>(dialog, "dbSpin")->value(), 2);
+    QCOMPARE(child<QLineEdit>(dialog, "userEdit")->text(), QStringLiteral("ops"));
+    QVERIFY(child<QGroupBox>(dialog, "tlsBox")->isChecked());
+    QCOMPARE(child<QLineEdit>(dialog, "sniEdit")->text(), QStringLiteral("pay.internal"));
+    QVERIFY(!child<QCheckBox>(dialog, "verifyCheck")->isChecked());
+
+    // Fields -> URL.
+    type(child<QLineEdit>(dialog, "caFileEdit"), QStringLiteral("/etc/ssl/pay-ca.pem"));
+    child<QCheckBox>(dialog, "verifyCheck")->click();
+    child<QSpinBox>(dialog, "dbSpin")->setValue(0);
+    auto parsed = NodeConfig::fromUrl(url->text());
+    QVERIFY2(parsed.has_value(), qPrintable(url->text()));
+    QCOMPARE(parsed->tls.caFile, QStringLiteral("/etc/ssl/pay-ca.pem"));
+    QVERIFY(parsed->tls.verifyPeer);
+    QCOMPARE(parsed->db, 0);
+    QCOMPARE(parsed->username, QStringLiteral("ops"));
+
+    // A password typed into the URL moves to the password field and out of the URL.
+    type(url, QStringLiteral("redis://ops:hunter2@10.0.0.9:6390"));
+    QCOMPARE(child<QLineEdit>(dialog, "passwordEdit")->text(), QStringLiteral("hunter2"));
+    emit url->editingFinished(); // focus moved on
+    QVERIFY(!url->text().contains(QLatin1String("hunter2")));
+    QCOMPARE(NodeConfig::fromUrl(url->text())->username, QStringLiteral("ops"));
+    type(url, QStringLiteral("redis://:other-secret@10.0.0.9:6390"));
+    select(dialog, 0, 0); // leaving the node also drops the password from the URL
+    select(dialog, 0, 1);
+    QVERIFY(!url->text().contains(QLatin1String("other-secret")));
+    QCOMPARE(child<QLineEdit>(dialog, "passwordEdit")->text(), QStringLiteral("other-secret"));
+
+    // A unix socket path in the host field.
+    type(child<QLineEdit>(dialog, "hostEdit"), QStringLiteral("/run/redis/redis.sock"));
+    QVERIFY(url->text().startsWith(QLatin1String("unix:")));
+    QVERIFY(!child<QLineEdit>(dialog, "portEdit")->isEnabled());
+    QVERIFY(okEnabled(dialog));
+}
+
+void TestConnectionsDialog::invalidInputIsInlineAndDisablesOk()
+{
+    MemorySecretStore store;
+    ConnectionsDialog dialog(sampleConfig(), &store);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 0, 0);
+    QVERIFY(okEnabled(dialog));
+
+    QLineEdit *port = child<QLineEdit>(dialog, "portEdit");
+    QLabel *portError = child<QLabel>(dialog, "portError");
+    type(port, QStringLiteral("70000"));
+    QVERIFY(portError->isVisible());
+    QVERIFY2(portError->text().contains(QLatin1String("70000")), qPrintable(portError->text()));
+    QVERIFY(!okEnabled(dialog));
+    QVERIFY(!dialog.isValid());
+    QVERIFY(!child<QPushButton>(dialog, "testButton")->isEnabled());
+    // The summary line names where the problem is, for when another node is selected.
+    select(dialog, 1, 0);
+    QLabel *problems = child<QLabel>(dialog, "problemsLabel");
+    QVERIFY(problems->isVisible());
+    QVERIFY2(problems->text().contains(QLatin1String("pay-a")), qPrintable(problems->text()));
+    select(dialog, 0, 0);
+    QCOMPARE(port->text(), QStringLiteral("70000")); // the invalid text survives reselection
+    QVERIFY(portError->isVisible());
+    type(port, QStringLiteral("6390"));
+    QVERIFY(!portError->isVisible());
+    QVERIFY(okEnabled(dialog));
+
+    QLabel *urlError = child<QLabel>(dialog, "urlError");
+    type(child<QLineEdit>(dialog, "urlEdit"), QStringLiteral("http://10.0.0.5"));
+    QVERIFY(urlError->isVisible());
+    QVERIFY(!okEnabled(dialog));
+    type(child<QLineEdit>(dialog, "urlEdit"), QStringLiteral("redis://10.0.0.5:6390"));
+    QVERIFY(!urlError->isVisible());
+    QVERIFY(okEnabled(dialog));
+
+    // Two nodes on the same address in one group.
+    type(child<QLineEdit>(dialog, "urlEdit"), QStringLiteral("redis://10.0.0.6:6379"));
+    QVERIFY(child<QLabel>(dialog, "hostError")->isVisible());
+    QVERIFY(!okEnabled(dialog));
+    type(child<QLineEdit>(dialog, "urlEdit"), QStringLiteral("redis://10.0.0.5:6379"));
+    QVERIFY(okEnabled(dialog));
+
+    // An empty group name, and a duplicate one.
+    select(dialog, 1);
+    type(child<QLineEdit>(dialog, "groupNameEdit"), QStringLiteral("payments"));
+    QVERIFY(child<QLabel>(dialog, "groupNameError")->isVisible());
+    QVERIFY(!okEnabled(dialog));
+    type(child<QLineEdit>(dialog, "groupNameEdit"), QString());
+    QVERIFY(child<QLabel>(dialog, "groupNameError")->isVisible());
+    type(child<QLineEdit>(dialog, "groupNameEdit"), QStringLiteral("cache"));
+    QVERIFY(!child<QLabel>(dialog, "groupNameError")->isVisible());
+    QVERIFY(okEnabled(dialog));
+
+    // OK while invalid does nothing (also when triggered without the button).
+    select(dialog, 0, 0);
+    type(port, QStringLiteral("abc"));
+    dialog.accept();
+    QVERIFY(dialog.isVisible());
+    QCOMPARE(dialog.result(), 0);
+}
+
+void TestConnectionsDialog::duplicateAndRemove()
+{
+    ConnectionsDialog dialog(sampleConfig(), nullptr);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 1);
+    click(dialog, "duplicateButton");
+    QCOMPARE(dialog.config().groups.size(), std::size_t(3));
+    QCOMPARE(dialog.config().groups[2].name, QStringLiteral("cache copy"));
+    QCOMPARE(dialog.config().groups[2].nodes, dialog.config().groups[1].nodes);
+
+    select(dialog, 0, 2);
+    click(dialog, "removeButton");
+    QCOMPARE(dialog.config().groups[0].nodes.size(), std::size_t(2));
+    select(dialog, 0, 0);
+    click(dialog, "duplicateButton");
+    // Same address twice in a group: the copy is flagged until moved.
+    QVERIFY(!okEnabled(dialog));
+    type(child<QLineEdit>(dialog, "portEdit"), QStringLiteral("6390"));
+    QVERIFY(okEnabled(dialog));
+    QCOMPARE(dialog.config().groups[0].nodes.size(), std::size_t(3));
+    select(dialog, 2);
+    click(dialog, "removeButton");
+    QCOMPARE(dialog.config().groups.size(), std::size_t(2));
+}
+
+void TestConnectionsDialog::passwordsGoToTheStoreNeverToTheConfig()
+{
+    MemorySecretStore store; // no keychain: a typed password is kept for the session
+    GroupConfig withSecret = sampleConfig();
+    withSecret.groups[0].nodes[1].config.password = QStringLiteral("imported-secret");
+    ConnectionsDialog dialog(withSecret, &store);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 1, 0);
+    // Without a keychain the checkbox is not offered, and the note says what happens instead.
+    QTRY_VERIFY(!child<QCheckBox>(dialog, "rememberCheck")->isVisible());
+    QVERIFY2(child<QLabel>(dialog, "secretNote")->text().contains(QLatin1String("No keychain")),
+             qPrintable(child<QLabel>(dialog, "secretNote")->text()));
+    type(child<QLineEdit>(dialog, "passwordEdit"), QStringLiteral("typed-secret"));
+
+    QVERIFY(!dialog.config().toJson(true).contains("typed-secret"));
+    QVERIFY(!dialog.config().toJson(true).contains("imported-secret"));
+    dialog.accept();
+    QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+    const GroupConfig config = dialog.config();
+    QVERIFY(!config.toJson(true).contains("typed-secret"));
+    QVERIFY(!config.toJson(true).contains("imported-secret"));
+    const QString cacheKey =
+        lockscope::inspect::secretKey(QStringLiteral("cache"), config.groups[1].nodes[0].config);
+    QCOMPARE(store.read(cacheKey)->value_or(QString()), QStringLiteral("typed-secret"));
+    const QString payKey =
+        lockscope::inspect::secretKey(QStringLiteral("payments"), config.groups[0].nodes[1].config);
+    QCOMPARE(store.read(payKey)->value_or(QString()), QStringLiteral("imported-secret"));
+}
+
+void TestConnectionsDialog::keychainPasswordsFollowTheCheckbox()
+{
+    FakeKeychain keychain;
+    const GroupConfig initial = sampleConfig();
+    const QString cacheKey =
+        lockscope::inspect::secretKey(QStringLiteral("cache"), initial.groups[1].nodes[0].config);
+    keychain.stored.insert(cacheKey, QStringLiteral("stored-secret"));
+    {
+        ConnectionsDialog dialog(initial, &keychain);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        select(dialog, 1, 0);
+        QCheckBox *remember = child<QCheckBox>(dialog, "rememberCheck");
+        QTRY_VERIFY(remember->isEnabled());
+        QVERIFY(remember->isChecked());
+        QCOMPARE(child<QLineEdit>(dialog, "passwordEdit")->placeholderText(),
+                 QStringLiteral("stored in keychain"));
+        QVERIFY(child<QLineEdit>(dialog, "passwordEdit")->text().isEmpty()); // never shown
+
+        // Renaming the group moves the stored password to the new key.
+        select(dialog, 1);
+        type(child<QLineEdit>(dialog, "groupNameEdit"), QStringLiteral("cache-eu"));
+        // A new password for a payments node, remembered by default.
+        select(dialog, 0, 0);
+        type(child<QLineEdit>(dialog, "passwordEdit"), QStringLiteral("pay-secret"));
+        QVERIFY(child<QCheckBox>(dialog, "rememberCheck")->isChecked());
+        dialog.accept();
+        QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+        const GroupConfig config = dialog.config();
+        QVERIFY(!config.toJson(true).contains("secret"));
+        const QString movedKey =
+            lockscope::inspect::secretKey(QStringLiteral("cache-eu"), config.groups[1].nodes[0].config);
+        QCOMPARE(keychain.stored.value(movedKey), QStringLiteral("stored-secret"));
+        QVERIFY(!keychain.stored.contains(cacheKey));
+        const QString payKey =
+            lockscope::inspect::secretKey(QStringLiteral("payments"), config.groups[0].nodes[0].config);
+        QCOMPARE(keychain.stored.value(payKey), QStringLiteral("pay-secret"));
+    }
+    {
+        // Unticking "Remember" removes the stored password at OK.
+        GroupConfig renamed = sampleConfig();
+        renamed.groups[1].name = QStringLiteral("cache-eu");
+        ConnectionsDialog dialog(renamed, &keychain);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        select(dialog, 1, 0);
+        QCheckBox *remember = child<QCheckBox>(dialog, "rememberCheck");
+        QTRY_VERIFY(remember->isEnabled() && remember->isChecked());
+        remember->click();
+        QVERIFY(child<QLabel>(dialog, "secretNote")->text().contains(QLatin1String("removed")));
+        dialog.accept();
+        QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+        const QString movedKey =
+            lockscope::inspect::secretKey(QStringLiteral("cache-eu"), renamed.groups[1].nodes[0].config);
+        QVERIFY(!keychain.stored.contains(movedKey));
+    }
+}
+
+void TestConnectionsDialog::testConnectionShowsTheVersion()
+{
+    LS_START_SERVER(server, test::ServerKind::Plain);
+    const NodeConfig target = test::clientConfig(*server, test::ServerKind::Plain);
+    redis::Connection admin(target);
+    auto info = admin.command({"INFO", "server"});
+    LS_VERIFY_OK(info);
+    const QString version = QString::fromUtf8(info->bytes())
+                                .section(QStringLiteral("redis_version:"), 1)
+                                .section(QLatin1Char('\r'), 0, 0);
+    QVERIFY(!version.isEmpty());
+
+    GroupConfig config;
+    NodeGroup group;
+    group.name = QStringLiteral("local");
+    GroupNode n;
+    n.config = target;
+    n.config.name = QStringLiteral("local-a");
+    group.nodes.push_back(n);
+    config.groups.push_back(group);
+    ConnectionsDialog dialog(config, nullptr);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 0, 0);
+    click(dialog, "testButton");
+    QLabel *result = child<QLabel>(dialog, "testResult");
+    QTRY_VERIFY_WITH_TIMEOUT(result->text().contains(QStringLiteral("Redis %1").arg(version)), 30000);
+    QVERIFY2(result->text().contains(QLatin1String("local-a")), qPrintable(result->text()));
+    QVERIFY2(result->text().contains(QLatin1String("master")), qPrintable(result->text()));
+
+    // A node that refuses: the error names it and the cause.
+    server->stop();
+    click(dialog, "testButton");
+    QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✘")), 30000);
+    QVERIFY2(result->text().contains(QLatin1String("local-a")) &&
+                 result->text().contains(QLatin1String("refused")),
+             qPrintable(result->text()));
+}
+
+void TestConnectionsDialog::testConnectionUsesTheStoredPassword()
+{
+    LS_START_SERVER(server, test::ServerKind::Password);
+    NodeConfig target = test::clientConfig(*server, test::ServerKind::Password);
+    target.password.clear();
+    target.name = QStringLiteral("vault-a");
+    GroupConfig config;
+    NodeGroup group;
+    group.name = QStringLiteral("secured");
+    GroupNode n;
+    n.config = target;
+    group.nodes.push_back(n);
+    config.groups.push_back(group);
+
+    // No password anywhere: the test says the node wants one.
+    {
+        ConnectionsDialog dialog(config, nullptr);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        select(dialog, 0, 0);
+        click(dialog, "testButton");
+        QLabel *result = child<QLabel>(dialog, "testResult");
+        QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✘")), 30000);
+        QVERIFY2(result->text().contains(QLatin1String("vault-a")) &&
+                     result->text().contains(QLatin1String("password")),
+                 qPrintable(result->text()));
+    }
+    // The group was saved without the password; the store supplies it.
+    FakeKeychain keychain;
+    keychain.stored.insert(lockscope::inspect::secretKey(group.name, target),
+                           QString::fromLatin1(test::kPassword));
+    ConnectionsDialog dialog(config, &keychain);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 0, 0);
+    QTRY_VERIFY(child<QCheckBox>(dialog, "rememberCheck")->isEnabled());
+    click(dialog, "testButton");
+    QLabel *result = child<QLabel>(dialog, "testResult");
+    QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✔")), 30000);
+    QVERIFY2(result->text().contains(QLatin1String("Redis ")), qPrintable(result->text()));
+}
+
+void TestConnectionsDialog::closingWhileATestRunsIsSafe()
+{
+    // A port nothing listens on behind a blackhole address would take the connect timeout;
+    // a fresh server that is stopped right away refuses fast. Use the slow kind: a TEST-NET
+    // address that never answers, with a short timeout.
+    GroupConfig config;
+    NodeGroup group;
+    group.name = QStringLiteral("far");
+    group.nodes.push_back(
+        node(QStringLiteral("redis://192.0.2.1:6379?name=blackhole&connect_timeout=1500ms")));
+    config.groups.push_back(group);
+    auto *dialog = new ConnectionsDialog(config, nullptr);
+    dialog->show();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    select(*dialog, 0, 0);
+    click(*dialog, "testButton");
+    QVERIFY(child<QLabel>(*dialog, "testResult")->text().contains(QLatin1String("Connecting")));
+    delete dialog; // while the probe still runs
+    // Let the probe finish in the pool and make sure nothing reports to the deleted dialog.
+    QTest::qWait(2500);
+}
+
+void TestConnectionsDialog::importExportRoundTrip()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("export.json"));
+    GroupConfig withSecret = sampleConfig();
+    withSecret.groups[1].nodes[0].config.password = QStringLiteral("never-exported");
+    {
+        ConnectionsDialog dialog(withSecret, nullptr);
+        QVERIFY(dialog.exportTo(path));
+        QVERIFY(child<QLabel>(dialog, "statusLabel")->text().contains(QLatin1String("without passwords")));
+    }
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray json = file.readAll();
+    QVERIFY(!json.contains("never-exported"));
+
+    GroupConfig existing;
+    NodeGroup other;
+    other.name = QStringLiteral("other");
+    other.nodes.push_back(node(QStringLiteral("redis://10.9.9.9:6379")));
+    existing.groups.push_back(other);
+    ConnectionsDialog dialog(existing, nullptr);
+    QVERIFY(dialog.importFrom(path));
+    const GroupConfig merged = dialog.config();
+    QCOMPARE(merged.groups.size(), std::size_t(3));
+    QCOMPARE(merged.groups[0].name, QStringLiteral("other"));
+    GroupConfig expected = sampleConfig();
+    QCOMPARE(merged.groups[1], expected.groups[0]);
+    QCOMPARE(merged.groups[2], expected.groups[1]);
+    QVERIFY(dialog.isValid());
+
+    // A malformed file changes nothing and says why, inline.
+    const QString bad = dir.filePath(QStringLiteral("bad.json"));
+    QFile badFile(bad);
+    QVERIFY(badFile.open(QIODevice::WriteOnly));
+    badFile.write("{\"version\":1,\"groups\":[{\"name\":\"x\",\"nodes\":[{\"url\":\"http://nope\"}]}]}");
+    badFile.close();
+    QVERIFY(!dialog.importFrom(bad));
+    QCOMPARE(dialog.config(), merged);
+    QLabel *problems = child<QLabel>(dialog, "problemsLabel");
+    QVERIFY2(problems->text().contains(QLatin1String("bad.json")) &&
+                 problems->text().contains(QLatin1String("nothing imported")),
+             qPrintable(problems->text()));
+}
+
+void TestConnectionsDialog::passwordPromptNamesTheNode()
+{
+    {
+        PasswordPrompt prompt(QStringLiteral("payments"), QStringLiteral("pay-a"), true);
+        QVERIFY(child<QLabel>(prompt, "promptMessage")->text().contains(QLatin1String("pay-a")));
+        QVERIFY(child<QLabel>(prompt, "promptMessage")->text().contains(QLatin1String("payments")));
+        QLineEdit *password = child<QLineEdit>(prompt, "passwordEdit");
+        QCOMPARE(password->echoMode(), QLineEdit::Password);
+        QVERIFY(prompt.remember());
+        type(password, QStringLiteral("pw"));
+        QCOMPARE(prompt.password(), QStringLiteral("pw"));
+
+        FakeKeychain keychain;
+        QVERIFY(
+            PasswordPrompt::storeAnswer(keychain, QStringLiteral("k"), prompt.password(), prompt.remember()));
+        QCOMPARE(keychain.stored.value(QStringLiteral("k")), QStringLiteral("pw"));
+        lockscope::inspect::SessionSecretStore session(std::make_unique<FakeKeychain>());
+        QVERIFY(PasswordPrompt::storeAnswer(session, QStringLiteral("k"), QStringLiteral("pw"), false));
+        QVERIFY(!session.persistentStore()->read(QStringLiteral("k"))->has_value());
+        QCOMPARE(session.read(QStringLiteral("k"))->value_or(QString()), QStringLiteral("pw"));
+    }
+    {
+        PasswordPrompt prompt(QStringLiteral("payments"), QStringLiteral("pay-a"), false);
+        QVERIFY(!prompt.remember());
+        QVERIFY(child<QLabel>(prompt, "promptNote")->text().contains(QLatin1String("No keychain")));
+        prompt.setError(QStringLiteral("pay-a: auth-failed: WRONGPASS"));
+        QVERIFY(!child<QLabel>(prompt, "promptError")->isHidden());
+        MemorySecretStore memory;
+        QVERIFY(PasswordPrompt::storeAnswer(memory, QStringLiteral("k"), QStringLiteral("pw"), false));
+        QCOMPARE(memory.read(QStringLiteral("k"))->value_or(QString()), QStringLiteral("pw"));
+    }
+}
+
+/// With $LOCKSCOPE_SCREENSHOT_DIR set, saves the dialog with a realistic configuration there
+/// (for docs/ and for looking at it); otherwise skipped.
+void TestConnectionsDialog::screenshot()
+{
+    const QString dir = qEnvironmentVariable("LOCKSCOPE_SCREENSHOT_DIR");
+    if (dir.isEmpty())
+        QSKIP("set LOCKSCOPE_SCREENSHOT_DIR to save screenshots");
+    GroupConfig config = sampleConfig();
+    config.groups[0].nodes[0].readOnly = false;
+    config.groups[1].name = QStringLiteral("cache-eu");
+    NodeConfig &tls = config.groups[1].nodes[0].config;
+    tls.name = QStringLiteral("cache-eu-1");
+    tls.tls.certFile = QStringLiteral("/etc/lockscope/tls/client.crt");
+    tls.tls.keyFile = QStringLiteral("/etc/lockscope/tls/client.key");
+    tls.tls.caFile = QStringLiteral("/etc/lockscope/tls/ca.pem");
+    tls.tls.serverName = QStringLiteral("cache-eu.internal");
+    config.groups[1].nodes[0].color = QStringLiteral("#3a7bd5");
+    NodeGroup local;
+    local.name = QStringLiteral("local dev");
+    local.nodes.push_back(node(QStringLiteral("redis://127.0.0.1:6379")));
+    config.groups.push_back(local);
+    MemorySecretStore store;
+    ConnectionsDialog dialog(config, &store);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 1, 0);
+    QTest::qWait(200);
+    QVERIFY(dialog.grab().save(dir + QStringLiteral("/connections-tls.png")));
+    select(dialog, 0, 0);
+    type(child<QLineEdit>(dialog, "portEdit"), QStringLiteral("6379x"));
+    QTest::qWait(200);
+    QVERIFY(dialog.grab().save(dir + QStringLiteral("/connections-invalid.png")));
+    select(dialog, 0);
+    QTest::qWait(200);
+    QVERIFY(dialog.grab().save(dir + QStringLiteral("/connections-group.png")));
+    PasswordPrompt prompt(QStringLiteral("payments"), QStringLiteral("pay-a"), false);
+    prompt.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&prompt));
+    QVERIFY(prompt.grab().save(dir + QStringLiteral("/password-prompt.png")));
+}
+
+QTEST_MAIN(TestConnectionsDialog)
+#include "tst_connectionsdialog.moc"

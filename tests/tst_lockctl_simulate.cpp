@@ -1,0 +1,225 @@
+// lockctl simulate end to end: the built CLI against redis-server nodes this test starts (and
+// nodes the CLI starts itself with --local).
+#include "lockctlrunner.h"
+#include "redis/connection.h"
+#include "redisfixture.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <csignal>
+
+using namespace lockscope;
+using lockscope::test::describe;
+using lockscope::test::runLockctl;
+using lockscope::test::RunResult;
+using lockscope::test::ServerKind;
+using namespace std::chrono_literals;
+
+namespace {
+
+QJsonObject parseObject(const QString &text, bool &ok)
+{
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(text.toUtf8(), &error);
+    ok = error.error == QJsonParseError::NoError && document.isObject();
+    return document.object();
+}
+
+qint64 sumOfWorkers(const QJsonObject &report)
+{
+    qint64 sum = 0;
+    for (const auto &worker : report.value(QStringLiteral("workers")).toArray())
+        sum += worker.toObject().value(QStringLiteral("acquisitions")).toInteger();
+    return sum;
+}
+
+/// Keys on the server whose name starts with "lockscope:sim:" (SCAN).
+int simKeys(redis::LocalRedisServer &server)
+{
+    redis::Connection connection(server.nodeConfig());
+    auto reply = connection.command({"SCAN", "0", "MATCH", "lockscope:sim:*", "COUNT", "10000"});
+    if (!reply || reply->elements().size() != 2)
+        return -1;
+    return static_cast<int>(reply->elements()[1].elements().size());
+}
+
+} // namespace
+
+class TestLockctlSimulate : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void healthyJsonReport();
+    void stalledHolderExitsWithViolations();
+    void localNodesAndCsv();
+    void badInputChangesNothing();
+    void interruptStopsCleanly();
+};
+
+void TestLockctlSimulate::healthyJsonReport()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    const RunResult run = runLockctl(
+        {QStringLiteral("simulate"), QStringLiteral("--nodes"), server->url(), QStringLiteral("--workers"),
+         QStringLiteral("4"), QStringLiteral("--hold"), QStringLiteral("0"), QStringLiteral("--acquisitions"),
+         QStringLiteral("2000"), QStringLiteral("--json"), QStringLiteral("--quiet")});
+    QVERIFY2(run.exitCode == 0, describe(run).constData());
+    bool ok = false;
+    const QJsonObject report = parseObject(run.out, ok);
+    QVERIFY2(ok, describe(run).constData());
+    for (const char *key : {"acquisitions", "violations", "fencing_rejections", "failed_attempts",
+                            "wait_p50_us", "wait_p99_us", "overlaps", "lost_locks", "fairness", "workers"})
+        QVERIFY2(report.contains(QLatin1String(key)), key);
+    QCOMPARE(report.value(QStringLiteral("acquisitions")).toInteger(), 2000);
+    QCOMPARE(sumOfWorkers(report), 2000);
+    QCOMPARE(report.value(QStringLiteral("workers")).toArray().size(), 4);
+    QCOMPARE(report.value(QStringLiteral("violations")).toInteger(), 0);
+    QCOMPARE(report.value(QStringLiteral("overlaps")).toInteger(), 0);
+    QCOMPARE(report.value(QStringLiteral("keys_left")).toInteger(), 0);
+    QVERIFY(report.value(QStringLiteral("wait_p50_us")).toInteger() <=
+            report.value(QStringLiteral("wait_p99_us")).toInteger());
+    QCOMPARE(report.value(QStringLiteral("config")).toObject().value(QStringLiteral("algorithm")).toString(),
+             QStringLiteral("single"));
+    QCOMPARE(simKeys(*server), 0);
+    QVERIFY2(run.err.isEmpty(), qPrintable(run.err)); // --quiet: no status line
+}
+
+void TestLockctlSimulate::stalledHolderExitsWithViolations()
+{
+    // The ttl-short scenario, cut down to 40 acquisitions: violations, exit code 6.
+    LS_START_SERVER(server, ServerKind::Plain);
+    const QStringList common{
+        QStringLiteral("simulate"),   QStringLiteral("--nodes"),        server->url(),
+        QStringLiteral("--scenario"), QStringLiteral("ttl-short"),      QStringLiteral("--workers"),
+        QStringLiteral("3"),          QStringLiteral("--acquisitions"), QStringLiteral("40"),
+        QStringLiteral("--stall"),    QStringLiteral("800ms"),          QStringLiteral("--stall-every"),
+        QStringLiteral("10"),         QStringLiteral("--json")};
+    const RunResult run = runLockctl(common);
+    QVERIFY2(run.exitCode == 6, describe(run).constData());
+    bool ok = false;
+    QJsonObject report = parseObject(run.out, ok);
+    QVERIFY(ok);
+    QVERIFY(report.value(QStringLiteral("violations")).toInteger() >= 1);
+    QCOMPARE(report.value(QStringLiteral("config")).toObject().value(QStringLiteral("scenario")).toString(),
+             QStringLiteral("ttl-short"));
+    QCOMPARE(report.value(QStringLiteral("config")).toObject().value(QStringLiteral("ttl_ms")).toInteger(),
+             200);
+    // Non-terminal stderr: status lines, one a second.
+    QVERIFY2(run.err.contains(QStringLiteral(" acq ")), qPrintable(run.err));
+
+    // --fencing overrides the scenario's "no fencing": rejections instead of violations, exit 0.
+    const RunResult fenced =
+        runLockctl(common + QStringList{QStringLiteral("--fencing"), QStringLiteral("--quiet")});
+    QVERIFY2(fenced.exitCode == 0, describe(fenced).constData());
+    report = parseObject(fenced.out, ok);
+    QVERIFY(ok);
+    QCOMPARE(report.value(QStringLiteral("violations")).toInteger(), 0);
+    QVERIFY(report.value(QStringLiteral("fencing_rejections")).toInteger() >= 1);
+    QCOMPARE(simKeys(*server), 0);
+}
+
+void TestLockctlSimulate::localNodesAndCsv()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString csv = dir.filePath(QStringLiteral("sections.csv"));
+    const RunResult run =
+        runLockctl({QStringLiteral("simulate"), QStringLiteral("--local"), QStringLiteral("3"),
+                    QStringLiteral("--workers"), QStringLiteral("4"), QStringLiteral("--hold"),
+                    QStringLiteral("0"), QStringLiteral("--acquisitions"), QStringLiteral("300"),
+                    QStringLiteral("--fault"), QStringLiteral("pause:0@0s+200ms"), QStringLiteral("--json"),
+                    QStringLiteral("--quiet"), QStringLiteral("--csv"), csv});
+    QVERIFY2(run.exitCode == 0, describe(run).constData());
+    bool ok = false;
+    const QJsonObject report = parseObject(run.out, ok);
+    QVERIFY(ok);
+    QCOMPARE(report.value(QStringLiteral("config")).toObject().value(QStringLiteral("algorithm")).toString(),
+             QStringLiteral("redlock"));
+    QCOMPARE(
+        report.value(QStringLiteral("config")).toObject().value(QStringLiteral("nodes")).toArray().size(), 3);
+    QCOMPARE(report.value(QStringLiteral("acquisitions")).toInteger(), 300);
+    QCOMPARE(sumOfWorkers(report), 300);
+    const QJsonArray faults = report.value(QStringLiteral("faults")).toArray();
+    QVERIFY2(faults.size() >= 2, qPrintable(QJsonDocument(faults).toJson())); // pause, then resume
+    for (const auto &fault : faults)
+        QVERIFY(fault.toObject().value(QStringLiteral("ok")).toBool());
+    QFile file(csv);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
+    QCOMPARE(lines.size(), 301);
+    QVERIFY(lines.front().startsWith("seq,worker,key,"));
+}
+
+void TestLockctlSimulate::badInputChangesNothing()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    const QString url = server->url();
+    const QList<QStringList> cases{
+        {QStringLiteral("--nodes"), url, QStringLiteral("--hold"), QStringLiteral("soon")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--workers"), QStringLiteral("0")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--scenario"), QStringLiteral("nope")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--wakeup"), QStringLiteral("smoke")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--fault"), QStringLiteral("kill:0@1s")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--fault"), QStringLiteral("explode:0@1s")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--stall"), QStringLiteral("1s")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--scenario"), QStringLiteral("redlock-restart")},
+        {QStringLiteral("--nodes"), url, QStringLiteral("--local"), QStringLiteral("1")},
+        {QStringLiteral("--workers"), QStringLiteral("2")}, // no nodes
+    };
+    for (const QStringList &args : cases) {
+        const RunResult run = runLockctl(QStringList{QStringLiteral("simulate")} + args);
+        QVERIFY2(run.exitCode == 2, describe(run).constData());
+        QVERIFY2(run.errLines().size() >= 1 &&
+                     run.errLines().front().startsWith(QStringLiteral("lockctl: simulate")),
+                 describe(run).constData());
+        QVERIFY(run.out.isEmpty());
+    }
+    // The kill on a node it did not start names the node.
+    const RunResult kill = runLockctl({QStringLiteral("simulate"), QStringLiteral("--nodes"), url,
+                                       QStringLiteral("--fault"), QStringLiteral("kill:0@1s")});
+    QVERIFY2(kill.err.contains(server->nodeConfig().label()), describe(kill).constData());
+    // An unreachable node: exit 1, named.
+    const RunResult down = runLockctl({QStringLiteral("simulate"), QStringLiteral("--nodes"),
+                                       QStringLiteral("redis://127.0.0.1:1"), QStringLiteral("--duration"),
+                                       QStringLiteral("1s")});
+    QVERIFY2(down.exitCode == 1, describe(down).constData());
+    QVERIFY2(down.err.contains(QStringLiteral("127.0.0.1:1")), describe(down).constData());
+    QCOMPARE(simKeys(*server), 0);
+}
+
+void TestLockctlSimulate::interruptStopsCleanly()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    QProcess process;
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.remove(QStringLiteral("LOCKSCOPE_NODES"));
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(LOCKCTL_PATH),
+                  {QStringLiteral("simulate"), QStringLiteral("--nodes"), server->url(),
+                   QStringLiteral("--hold"), QStringLiteral("20ms"), QStringLiteral("--ttl"),
+                   QStringLiteral("60s"), QStringLiteral("--watchdog"), QStringLiteral("--duration"),
+                   QStringLiteral("0"), QStringLiteral("--json")});
+    QVERIFY(process.waitForStarted(10000));
+    // Wait for the first status line: the run is under way, locks are being held.
+    QByteArray status;
+    QTRY_VERIFY_WITH_TIMEOUT((status += process.readAllStandardError()).contains(" acq "), 20000);
+    ::kill(static_cast<pid_t>(process.processId()), SIGINT);
+    QVERIFY2(process.waitForFinished(60000), "lockctl did not stop on SIGINT");
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 0);
+    bool ok = false;
+    const QJsonObject report = parseObject(QString::fromUtf8(process.readAllStandardOutput()), ok);
+    QVERIFY(ok);
+    QCOMPARE(report.value(QStringLiteral("state")).toString(), QStringLiteral("finished"));
+    QVERIFY(report.value(QStringLiteral("acquisitions")).toInteger() > 0);
+    QCOMPARE(report.value(QStringLiteral("keys_left")).toInteger(), 0);
+    QCOMPARE(simKeys(*server), 0); // with a 60 s TTL, an unreleased lock would still be here
+}
+
+QTEST_GUILESS_MAIN(TestLockctlSimulate)
+#include "tst_lockctl_simulate.moc"

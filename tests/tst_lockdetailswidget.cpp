@@ -1,0 +1,331 @@
+// LockDetailsWidget: placeholder, the summary form, the per-node table and the raw bytes of the
+// selected node; and the table + details layout at 1280x800 (a screenshot of it is saved when
+// LOCKSCOPE_SCREENSHOT_DIR is set). Pure widget tests: records from real lock values.
+
+#include "lockdetailswidget.h"
+#include "lockfilterproxy.h"
+#include "locktablemodel.h"
+#include "samplelocks.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QFormLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSignalSpy>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTest>
+
+using lockscope::inspect::LockRecord;
+
+namespace {
+
+const QStringList kNodes{QStringLiteral("demo-1"), QStringLiteral("demo-2"), QStringLiteral("demo-3")};
+
+LockRecord find(const std::vector<LockRecord> &records, const QByteArray &key)
+{
+    for (const LockRecord &record : records) {
+        if (record.key == key)
+            return record;
+    }
+    qFatal("no sample record %s", key.constData());
+}
+
+QString nodeCell(const LockDetailsWidget &widget, int row, int column)
+{
+    const auto *table = widget.findChild<QTableWidget *>(QStringLiteral("nodes"));
+    const QTableWidgetItem *item = table ? table->item(row, column) : nullptr;
+    return item ? item->text() : QString();
+}
+
+QString text(const LockDetailsWidget &widget, const QString &name)
+{
+    if (const auto *label = widget.findChild<QLabel *>(name))
+        return label->text();
+    if (const auto *line = widget.findChild<QLineEdit *>(name))
+        return line->text();
+    return QStringLiteral("<no %1>").arg(name);
+}
+
+} // namespace
+
+class TestLockDetailsWidget : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void placeholder();
+    void showsSummary();
+    void showsEveryNode();
+    void rawValueOfSelectedNode();
+    void hashValue();
+    void refreshKeepsSelectedNode();
+    void hexDump();
+    void layoutAt1280x800();
+};
+
+void TestLockDetailsWidget::placeholder()
+{
+    LockDetailsWidget widget;
+    widget.resize(480, 600);
+    widget.show();
+    const auto *stack = widget.findChild<QStackedWidget *>();
+    const auto *placeholder = widget.findChild<QLabel *>(QStringLiteral("placeholder"));
+    QVERIFY(stack && placeholder);
+    QCOMPARE(stack->currentWidget(), placeholder);
+    QCOMPARE(placeholder->text(), QStringLiteral("Select a lock to see its details"));
+    QVERIFY(!widget.hasRecord());
+    QCOMPARE(widget.selectedNode(), -1);
+    QCOMPARE(widget.selectedNodeValue(), QByteArray());
+
+    const auto records = samplelocks::redlockGroup(kNodes);
+    const LockRecord record = find(records, "jobs:lock:reindex");
+    widget.setRecord(QStringLiteral("payments"), &record);
+    QVERIFY(stack->currentWidget() != placeholder);
+    widget.setRecord(QStringLiteral("payments"), nullptr);
+    QCOMPARE(stack->currentWidget(), placeholder);
+    QVERIFY(!widget.hasRecord());
+    QCOMPARE(widget.key(), QByteArray());
+}
+
+void TestLockDetailsWidget::showsSummary()
+{
+    LockDetailsWidget widget;
+    const auto records = samplelocks::redlockGroup(kNodes);
+    const LockRecord record = find(records, "jobs:lock:nightly-report");
+    widget.setRecord(QStringLiteral("payments"), &record);
+    QCOMPARE(widget.key(), QByteArray("jobs:lock:nightly-report"));
+    QCOMPARE(widget.group(), QStringLiteral("payments"));
+    QCOMPARE(text(widget, QStringLiteral("key")), QStringLiteral("jobs:lock:nightly-report"));
+    QCOMPARE(text(widget, QStringLiteral("schema")), QStringLiteral("lockscope"));
+    QVERIFY(text(widget, QStringLiteral("owner")).startsWith(QStringLiteral("batch-2 pid ")));
+    QCOMPARE(text(widget, QStringLiteral("label")), QStringLiteral("nightly report"));
+    QCOMPARE(text(widget, QStringLiteral("token")),
+             QString::fromLatin1(samplelocks::token("jobs:lock:nightly-report")));
+    QCOMPARE(text(widget, QStringLiteral("fence")), QStringLiteral("1,337"));
+    QCOMPARE(text(widget, QStringLiteral("held")), QStringLiteral("3 of 3 nodes, quorum (2) reached"));
+    QVERIFY(text(widget, QStringLiteral("acquired")).contains(QStringLiteral("before the refresh")));
+    QVERIFY(text(widget, QStringLiteral("ttl")).startsWith(QStringLiteral("9,500 ms at ")));
+    QCOMPARE(text(widget, QStringLiteral("anomalies")), QStringLiteral("none"));
+    QVERIFY(text(widget, QStringLiteral("details")).contains(QStringLiteral("host: batch-2")));
+
+    // Anomalies in words.
+    const LockRecord cleanup = find(records, "jobs:lock:cleanup");
+    widget.setRecord(QStringLiteral("payments"), &cleanup);
+    QCOMPARE(text(widget, QStringLiteral("held")), QStringLiteral("1 of 3 nodes, quorum (2) lost"));
+    QVERIFY(text(widget, QStringLiteral("anomalies")).contains(QStringLiteral("Quorum lost")));
+    const LockRecord migrate = find(records, "billing:migrate");
+    widget.setRecord(QStringLiteral("payments"), &migrate);
+    QCOMPARE(text(widget, QStringLiteral("ttl")), QStringLiteral("none: the key never expires"));
+    QVERIFY(text(widget, QStringLiteral("anomalies")).contains(QStringLiteral("No TTL")));
+}
+
+void TestLockDetailsWidget::showsEveryNode()
+{
+    LockDetailsWidget widget;
+    const auto records = samplelocks::redlockGroup(kNodes);
+
+    const LockRecord reindex = find(records, "jobs:lock:reindex");
+    widget.setRecord(QStringLiteral("payments"), &reindex);
+    QCOMPARE(widget.findChild<QTableWidget *>(QStringLiteral("nodes"))->rowCount(), 3);
+    for (int row = 0; row < 3; ++row)
+        QCOMPARE(nodeCell(widget, row, LockDetailsWidget::NodeNameColumn), kNodes[row]);
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeStateColumn), QStringLiteral("holds"));
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodePttlColumn), QStringLiteral("4,200 ms"));
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeTypeColumn), QStringLiteral("string"));
+    QVERIFY(nodeCell(widget, 0, LockDetailsWidget::NodeValueColumn).startsWith(QStringLiteral("ls1 tok=")));
+    QCOMPARE(nodeCell(widget, 2, LockDetailsWidget::NodeStateColumn), QStringLiteral("missing"));
+    QCOMPARE(nodeCell(widget, 2, LockDetailsWidget::NodePttlColumn), QString());
+    QCOMPARE(nodeCell(widget, 2, LockDetailsWidget::NodeValueColumn), QString());
+
+    const LockRecord unreachable = find(records, "payments:settle:us");
+    widget.setRecord(QStringLiteral("payments"), &unreachable);
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeValueColumn),
+             QStringLiteral("LE+uzIvuP2c1vTWnEACbBw=="));
+    QCOMPARE(nodeCell(widget, 2, LockDetailsWidget::NodeStateColumn),
+             QStringLiteral("unreachable: connection refused"));
+
+    const LockRecord differ = find(records, "jobs:lock:export");
+    widget.setRecord(QStringLiteral("payments"), &differ);
+    QCOMPARE(nodeCell(widget, 1, LockDetailsWidget::NodeStateColumn), QStringLiteral("holds"));
+    QCOMPARE(nodeCell(widget, 2, LockDetailsWidget::NodeStateColumn), QStringLiteral("other holder"));
+    QVERIFY(
+        nodeCell(widget, 2, LockDetailsWidget::NodeValueColumn).contains(QStringLiteral("host=export-2")));
+
+    const LockRecord noTtl = find(records, "billing:migrate");
+    widget.setRecord(QStringLiteral("payments"), &noTtl);
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodePttlColumn), QStringLiteral("no TTL"));
+}
+
+void TestLockDetailsWidget::rawValueOfSelectedNode()
+{
+    LockDetailsWidget widget;
+    widget.resize(700, 700); // wide enough for 16 bytes per line
+    const auto records = samplelocks::redlockGroup(kNodes);
+    const LockRecord differ = find(records, "jobs:lock:export");
+    QSignalSpy selected(&widget, &LockDetailsWidget::selectedNodeChanged);
+    widget.setRecord(QStringLiteral("payments"), &differ);
+    // The majority holder is selected first.
+    QCOMPARE(widget.selectedNode(), 0);
+    QCOMPARE(widget.selectedNodeName(), QStringLiteral("demo-1"));
+    QCOMPARE(widget.selectedNodeValue(), differ.nodes[0].raw.value);
+    const auto *raw = widget.findChild<QPlainTextEdit *>(QStringLiteral("raw"));
+    QVERIFY(raw->isReadOnly());
+    QCOMPARE(raw->toPlainText(), LockDetailsWidget::hexDump(differ.nodes[0].raw.value));
+    QVERIFY(raw->toPlainText().startsWith(QStringLiteral("0000  6c 73 31 20 74 6f 6b 3d  ")));
+    QVERIFY(text(widget, QStringLiteral("rawTitle")).contains(QStringLiteral("demo-1")));
+
+    // Picking the other holder's row in the node table shows its bytes.
+    auto *table = widget.findChild<QTableWidget *>(QStringLiteral("nodes"));
+    table->setCurrentCell(2, 0);
+    QCOMPARE(widget.selectedNode(), 2);
+    QCOMPARE(selected.constLast().at(0).toInt(), 2);
+    QCOMPARE(widget.selectedNodeValue(), differ.nodes[2].raw.value);
+    QCOMPARE(raw->toPlainText(), LockDetailsWidget::hexDump(differ.nodes[2].raw.value));
+    QVERIFY(differ.nodes[2].raw.value != differ.nodes[0].raw.value);
+
+    // Missing and unreachable nodes say so.
+    const LockRecord reindex = find(records, "jobs:lock:reindex");
+    widget.setRecord(QStringLiteral("payments"), &reindex);
+    widget.selectNode(2);
+    QCOMPARE(widget.selectedNodeValue(), QByteArray());
+    QCOMPARE(raw->toPlainText(), QStringLiteral("The key does not exist on demo-3."));
+    const LockRecord unreachable = find(records, "payments:settle:us");
+    widget.setRecord(QStringLiteral("payments"), &unreachable);
+    widget.selectNode(2);
+    QCOMPARE(raw->toPlainText(), QStringLiteral("demo-3 could not be read: connection refused"));
+}
+
+void TestLockDetailsWidget::hashValue()
+{
+    LockDetailsWidget widget;
+    const auto records = samplelocks::singleNode(QStringLiteral("cache-1"));
+    const LockRecord rw = find(records, "catalog:rw:pricing");
+    widget.setRecord(QStringLiteral("cache"), &rw);
+    QCOMPARE(text(widget, QStringLiteral("schema")), QStringLiteral("redisson-rwlock"));
+    QCOMPARE(text(widget, QStringLiteral("holds")), QStringLiteral("held 1 time(s) (reentrant), write mode"));
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeTypeColumn), QStringLiteral("hash"));
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeValueColumn),
+             QStringLiteral("mode=write, 258ee31d-c759-4aca-b536-4c95b3e9c80a:88:write=1"));
+    QCOMPARE(widget.selectedNodeValue(),
+             QByteArray("mode write\n258ee31d-c759-4aca-b536-4c95b3e9c80a:88:write 1\n"));
+    const QString raw = widget.findChild<QPlainTextEdit *>(QStringLiteral("raw"))->toPlainText();
+    QVERIFY2(raw.contains(QStringLiteral("field mode (5 byte(s)):\n0000  77 72 69 74 65")), qPrintable(raw));
+}
+
+void TestLockDetailsWidget::refreshKeepsSelectedNode()
+{
+    LockDetailsWidget widget;
+    auto records = samplelocks::redlockGroup(kNodes);
+    const LockRecord first = find(records, "jobs:lock:export");
+    widget.setRecord(QStringLiteral("payments"), &first);
+    widget.selectNode(1);
+    // The same lock from the next snapshot: the operator's choice stays.
+    records = samplelocks::redlockGroup(kNodes);
+    const LockRecord again = find(records, "jobs:lock:export");
+    widget.setRecord(QStringLiteral("payments"), &again);
+    QCOMPARE(widget.selectedNode(), 1);
+    // Another lock starts at its majority holder.
+    const LockRecord other = find(records, "jobs:lock:reindex");
+    widget.setRecord(QStringLiteral("payments"), &other);
+    QCOMPARE(widget.selectedNode(), 0);
+}
+
+void TestLockDetailsWidget::hexDump()
+{
+    QCOMPARE(LockDetailsWidget::hexDump(QByteArray()), QString());
+    QCOMPARE(LockDetailsWidget::hexDump(QByteArray("ab\x01", 3)),
+             QStringLiteral("0000  61 62 01                                          ab."));
+    const QString twoLines = LockDetailsWidget::hexDump(QByteArray("0123456789abcdefXYZ"));
+    QCOMPARE(twoLines.split(QLatin1Char('\n')).size(), 2);
+    QVERIFY(twoLines.startsWith(
+        QStringLiteral("0000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  0123456789abcdef\n")));
+    QVERIFY(twoLines.endsWith(QStringLiteral("0010  58 59 5a") + QString(13 * 3 + 2, QLatin1Char(' ')) +
+                              QStringLiteral(" XYZ")));
+}
+
+void TestLockDetailsWidget::layoutAt1280x800()
+{
+    LockTableModel model;
+    model.setRecords(QStringLiteral("payments"), samplelocks::redlockGroup(kNodes));
+    model.setRecords(QStringLiteral("cache"), samplelocks::singleNode(QStringLiteral("cache-1")));
+    LockFilterProxy proxy;
+    proxy.setSourceModel(&model);
+
+    QSplitter splitter;
+    auto *view = new QTableView;
+    view->setModel(&proxy);
+    view->setSortingEnabled(true);
+    view->sortByColumn(LockTableModel::Key, Qt::AscendingOrder);
+    view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view->setAlternatingRowColors(true);
+    view->setWordWrap(false);
+    view->verticalHeader()->hide();
+    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 8);
+    view->horizontalHeader()->setStretchLastSection(true);
+    view->setColumnHidden(LockTableModel::Group, false);
+    auto *details = new LockDetailsWidget;
+    splitter.addWidget(view);
+    splitter.addWidget(details);
+    splitter.setStretchFactor(0, 3);
+    splitter.setStretchFactor(1, 2);
+    splitter.resize(1280, 800);
+    splitter.setSizes({820, 460});
+    splitter.show();
+    view->resizeColumnsToContents();
+    view->setColumnWidth(LockTableModel::Owner, std::min(view->columnWidth(LockTableModel::Owner), 220));
+    QVERIFY(QTest::qWaitForWindowExposed(&splitter));
+
+    const QModelIndex row =
+        proxy.mapFromSource(model.indexFor(QStringLiteral("payments"), "jobs:lock:export"));
+    view->selectRow(row.row());
+    QCOMPARE(proxy.group(row), QStringLiteral("payments"));
+    details->setRecord(proxy.group(row), proxy.record(row));
+    QCOMPARE(details->key(), QByteArray("jobs:lock:export"));
+    QApplication::processEvents();
+
+    // Nothing clipped in the form: every caption gets its full width, the details pane keeps a
+    // usable width.
+    QVERIFY(details->width() >= 400);
+    const auto *form = details->findChild<QFormLayout *>(QStringLiteral("form"));
+    QVERIFY(form);
+    for (int i = 0; i < form->rowCount(); ++i) {
+        auto *caption = qobject_cast<QLabel *>(form->itemAt(i, QFormLayout::LabelRole)->widget());
+        QVERIFY(caption);
+        if (caption->isVisible())
+            QVERIFY2(caption->width() >= caption->sizeHint().width(), qPrintable(caption->text()));
+    }
+    const auto *table = details->findChild<QTableWidget *>(QStringLiteral("nodes"));
+    QVERIFY(table->height() >= table->horizontalHeader()->height() + 3 * table->rowHeight(0));
+
+    const QString dir = qEnvironmentVariable("LOCKSCOPE_SCREENSHOT_DIR");
+    if (!dir.isEmpty()) {
+        QVERIFY(splitter.grab().save(QDir(dir).filePath(QStringLiteral("locktable.png"))));
+        // The same with a dark palette: the TTL, quorum and anomaly colours must stay readable.
+        const QPalette light = QApplication::palette();
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+        dark.setColor(QPalette::WindowText, QColor(0xe8, 0xe8, 0xe8));
+        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+        dark.setColor(QPalette::Text, QColor(0xe8, 0xe8, 0xe8));
+        dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+        dark.setColor(QPalette::ButtonText, QColor(0xe8, 0xe8, 0xe8));
+        dark.setColor(QPalette::Highlight, QColor(0x2f, 0x65, 0xca));
+        dark.setColor(QPalette::HighlightedText, Qt::white);
+        dark.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
+        QApplication::setPalette(dark);
+        details->setRecord(QStringLiteral("payments"), proxy.lockModel()->record(proxy.mapToSource(row)));
+        QApplication::processEvents();
+        QVERIFY(splitter.grab().save(QDir(dir).filePath(QStringLiteral("locktable-dark.png"))));
+        QApplication::setPalette(light);
+    }
+}
+
+QTEST_MAIN(TestLockDetailsWidget)
+#include "tst_lockdetailswidget.moc"

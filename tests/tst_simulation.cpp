@@ -1,0 +1,560 @@
+// The contention simulator against real redis-server processes: the safety checker, the
+// engine's limits and shutdown, fault injection and export.
+#include "lockfixture.h"
+#include "redis/connection.h"
+#include "redis/localserver.h"
+#include "sim/protectedresource.h"
+#include "sim/simreport.h"
+#include "sim/simulation.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTest>
+#include <numeric>
+#include <thread>
+
+using namespace lockscope;
+using namespace lockscope::sim;
+using namespace lockscope::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Threads of this process (/proc/self/task).
+int threadCount()
+{
+    return static_cast<int>(
+        QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size());
+}
+
+SimConfig baseConfig(ServerSet &servers)
+{
+    SimConfig config;
+    config.nodes = servers.configs();
+    config.workers = 8;
+    config.hold = 0us;
+    config.ttl = 5s;
+    config.seed = 42;
+    return config;
+}
+
+std::vector<redis::LocalRedisServer *> localServers(ServerSet &servers)
+{
+    std::vector<redis::LocalRedisServer *> list;
+    for (int i = 0; i < servers.size(); ++i)
+        list.push_back(&servers.server(i));
+    return list;
+}
+
+/// Runs to the end (generous bound: it must not hang).
+bool runToEnd(Simulation &simulation)
+{
+    auto started = simulation.start();
+    if (!started) {
+        qWarning() << started.error();
+        return false;
+    }
+    return simulation.waitFinished(120s);
+}
+
+/// Keys on node i whose name starts with `prefix` (SCAN, never KEYS).
+int keysWithPrefix(ServerSet &servers, int i, const QByteArray &prefix)
+{
+    int found = 0;
+    QByteArray cursor = "0";
+    do {
+        auto reply = servers.admin(i).command({"SCAN", cursor, "MATCH", prefix + '*', "COUNT", "1000"});
+        if (!reply || reply->elements().size() != 2)
+            return -1;
+        cursor = reply->elements()[0].bytes();
+        found += static_cast<int>(reply->elements()[1].elements().size());
+    } while (cursor != "0");
+    return found;
+}
+
+bool answers(redis::LocalRedisServer &server)
+{
+    redis::NodeConfig config = server.nodeConfig();
+    config.connectTimeout = 500ms;
+    config.commandTimeout = 500ms;
+    redis::Connection connection(config);
+    auto pong = connection.command({"PING"});
+    return pong && pong->bytes() == "PONG";
+}
+
+quint64 sumOfWorkers(const SimStats &stats)
+{
+    return std::accumulate(stats.workers.begin(), stats.workers.end(), quint64(0),
+                           [](quint64 sum, const WorkerStats &w) { return sum + w.acquisitions; });
+}
+
+} // namespace
+
+class TestSimulation : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void registerAcceptsSequentialWrites();
+    void registerReportsLostUpdate();
+    void registerRejectsStaleFence();
+    void scenariosFillTheConfig();
+    void invalidConfigRefused();
+    void healthyRunHasNoViolations_data();
+    void healthyRunHasNoViolations();
+    void stalledHolder_data();
+    void stalledHolder();
+    void pauseAndKillAreAppliedAndReverted();
+    void remotePauseIsClientPause();
+    void scheduledFaultsRunAndRevert();
+    void dropConnectionAndDrift();
+    void stopMidRunLeavesNothing();
+    void pubsubWakeup();
+    void exportJsonAndCsv();
+};
+
+void TestSimulation::registerAcceptsSequentialWrites()
+{
+    ProtectedResource resource(2, false, ProtectedResource::Clock::now());
+    for (int i = 0; i < 5; ++i) {
+        auto ticket = resource.begin(0, i, 0);
+        QCOMPARE(ticket.readValue, i);
+        QCOMPARE(resource.commit(ticket), ProtectedResource::WriteOutcome::Accepted);
+        QVERIFY(!ticket.overlapped);
+    }
+    QCOMPARE(resource.state(0).value, 5);
+    QCOMPARE(resource.state(0).acceptedWrites, 5u);
+    QCOMPARE(resource.state(1).value, 0);
+    QCOMPARE(resource.total().violations, 0u);
+}
+
+void TestSimulation::registerReportsLostUpdate()
+{
+    ProtectedResource resource(1, false, ProtectedResource::Clock::now());
+    auto a = resource.begin(0, 0, 0);
+    auto b = resource.begin(0, 1, 0); // overlaps a
+    QVERIFY(b.overlapped);
+    QCOMPARE(resource.commit(b), ProtectedResource::WriteOutcome::Accepted);
+    QCOMPARE(resource.commit(a), ProtectedResource::WriteOutcome::Violation); // a read 0, b wrote 1
+    QVERIFY(a.overlapped);
+    const auto state = resource.state(0);
+    QCOMPARE(state.value, 1); // b's update is lost
+    QCOMPARE(state.acceptedWrites, 2u);
+    QCOMPARE(state.violations, 1u);
+    QCOMPARE(state.overlaps, 1u);
+    const auto overlaps = resource.overlaps();
+    QCOMPARE(overlaps.size(), size_t(1));
+    QCOMPARE(overlaps[0].firstWorker, 0);
+    QCOMPARE(overlaps[0].secondWorker, 1);
+    QVERIFY(overlaps[0].secondStartUs >= overlaps[0].firstStartUs);
+}
+
+void TestSimulation::registerRejectsStaleFence()
+{
+    ProtectedResource resource(1, true, ProtectedResource::Clock::now());
+    auto stale = resource.begin(0, 0, 5);
+    auto fresh = resource.begin(0, 1, 6);
+    // Either order of the writes: the token-5 write is refused, nothing is lost.
+    QCOMPARE(resource.commit(stale), ProtectedResource::WriteOutcome::FencingRejected);
+    QCOMPARE(resource.commit(fresh), ProtectedResource::WriteOutcome::Accepted);
+    auto later = resource.begin(0, 0, 7);
+    QCOMPARE(resource.commit(later), ProtectedResource::WriteOutcome::Accepted);
+    const auto state = resource.state(0);
+    QCOMPARE(state.value, 2);
+    QCOMPARE(state.violations, 0u);
+    QCOMPARE(state.fencingRejections, 1u);
+    QCOMPARE(state.highestFence, 7);
+}
+
+void TestSimulation::scenariosFillTheConfig()
+{
+    for (const Scenario &scenario : scenarios()) {
+        SimConfig config;
+        config.nodes.resize(3);
+        QVERIFY(applyScenario(scenario.name, config));
+        QCOMPARE(config.scenario, scenario.name);
+        QCOMPARE(config.nodes.size(), size_t(3)); // nodes are left alone
+        QVERIFY2(config.validate({true, true, true}).isEmpty(), qPrintable(scenario.name));
+    }
+    SimConfig config;
+    QVERIFY(applyScenario(QStringLiteral("ttl-short"), config));
+    QVERIFY(!config.fencing);
+    QVERIFY(config.stall > config.ttl);
+    QVERIFY(applyScenario(QStringLiteral("ttl-short-fenced"), config));
+    QVERIFY(config.fencing);
+    QVERIFY(applyScenario(QStringLiteral("herd-pubsub"), config));
+    QCOMPARE(config.wakeup, Wakeup::PubSub);
+    QVERIFY(!applyScenario(QStringLiteral("nope"), config));
+    QVERIFY(findScenario(QStringLiteral("redlock-restart"))->needsLocal);
+}
+
+void TestSimulation::invalidConfigRefused()
+{
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 0;
+    SimFault kill;
+    kill.kind = SimFault::Kind::KillNode;
+    kill.target = 0;
+    config.faults.push_back(kill);
+    Simulation simulation(config); // no local servers: node0 cannot be killed
+    auto started = simulation.start();
+    QVERIFY(!started);
+    QVERIFY2(started.error().contains(QStringLiteral("workers")), qPrintable(started.error()));
+    QVERIFY2(started.error().contains(QStringLiteral("node0")), qPrintable(started.error()));
+    QCOMPARE(simulation.state(), SimState::Idle);
+}
+
+void TestSimulation::healthyRunHasNoViolations_data()
+{
+    QTest::addColumn<int>("nodes");
+    QTest::addColumn<bool>("fencing");
+    QTest::addRow("1 node") << 1 << false;
+    QTest::addRow("3 nodes") << 3 << false;
+    // With fencing the register also rejects a write whose fence is lower than one it saw: on
+    // a Redlock set, the fences of successive holders whose quorums differ must only go up
+    // (failed partial attempts leave the nodes' counters apart; the Locker evens them out).
+    QTest::addRow("1 node, fencing") << 1 << true;
+    QTest::addRow("3 nodes, fencing") << 3 << true;
+}
+
+void TestSimulation::healthyRunHasNoViolations()
+{
+    QFETCH(int, nodes);
+    QFETCH(bool, fencing);
+    LS_START_SERVERS(servers, nodes);
+    SimConfig config = baseConfig(*servers);
+    config.fencing = fencing; // without: the register alone must see no lost update
+    config.keys = 2;
+    config.maxAcquisitions = 10'000;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.state, SimState::Finished);
+    QCOMPARE(stats.acquisitions, 10'000u);
+    QCOMPARE(sumOfWorkers(stats), stats.acquisitions);
+    QCOMPARE(stats.workers.size(), size_t(8));
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.overlaps, 0u);
+    QCOMPARE(stats.fencingRejections, 0u);
+    QCOMPARE(stats.acceptedWrites, stats.acquisitions);
+    QCOMPARE(stats.releases, stats.acquisitions);
+    QCOMPARE(stats.keysLeft, 0u);
+    QVERIFY(stats.fairness > 0.0 && stats.fairness <= 1.0);
+    QVERIFY(stats.waitP50Us <= stats.waitP99Us);
+    QVERIFY(stats.waitP99Us <= stats.waitMaxUs);
+    const SimReport report = simulation.report();
+    QCOMPARE(report.registers.size(), size_t(2));
+    QCOMPARE(report.registers[0].value + report.registers[1].value, 10'000);
+    QCOMPARE(simulation.liveWorkerThreads(), 0);
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(keysWithPrefix(*servers, i, report.keyPrefix), 0);
+}
+
+void TestSimulation::stalledHolder_data()
+{
+    QTest::addColumn<bool>("fencing");
+    QTest::addRow("no fencing") << false;
+    QTest::addRow("fencing") << true;
+}
+
+void TestSimulation::stalledHolder()
+{
+    // TTL 200 ms; every 10th section stalls 800 ms after its validity check: the lock expires
+    // under it, a waiter (retrying every 5-50 ms) takes it and writes, then the stalled holder
+    // writes on the value it read before.
+    QFETCH(bool, fencing);
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 3;
+    config.hold = 1ms;
+    config.ttl = 200ms;
+    config.stall = 800ms;
+    config.stallEvery = 10;
+    config.fencing = fencing;
+    config.retry = lock::RetryStrategy::exponential(5ms, 50ms, 0, 0.5);
+    config.maxAcquisitions = 40;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.acquisitions, 40u);
+    QCOMPARE(sumOfWorkers(stats), 40u);
+    QVERIFY(stats.stalls >= 3);
+    QVERIFY(stats.overlaps >= 1);
+    QVERIFY(stats.expiredBeforeRelease >= 1); // the stalled holder's release finds it gone
+    if (fencing) {
+        QCOMPARE(stats.violations, 0u);
+        QVERIFY2(stats.fencingRejections >= 1, qPrintable(QString::number(stats.fencingRejections)));
+    } else {
+        QVERIFY2(stats.violations >= 1, "no lost update although the TTL ran out under a stalled holder");
+        QCOMPARE(stats.fencingRejections, 0u);
+    }
+    // The event stream marks them.
+    int marked = 0;
+    for (const SectionEvent &e : simulation.events()) {
+        if (e.outcome ==
+            (fencing ? SectionEvent::Outcome::FencingRejected : SectionEvent::Outcome::Violation)) {
+            ++marked;
+            QVERIFY(e.stalled);
+            QVERIFY(e.overlapped);
+        }
+    }
+    QCOMPARE(quint64(marked), fencing ? stats.fencingRejections : stats.violations);
+    QCOMPARE(stats.keysLeft, 0u);
+}
+
+void TestSimulation::pauseAndKillAreAppliedAndReverted()
+{
+    LS_START_SERVERS(servers, 3);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 2;
+    config.hold = 1ms;
+    config.ttl = 1s;
+    Simulation simulation(config, localServers(*servers));
+    QVERIFY(simulation.start());
+
+    SimFault pause;
+    pause.kind = SimFault::Kind::PauseNode;
+    pause.target = 1;
+    FaultRecord paused = simulation.apply(pause);
+    QVERIFY2(paused.ok, qPrintable(paused.message));
+    QVERIFY(servers->server(1).isPaused());
+    QVERIFY(!answers(servers->server(1)));
+    QVERIFY(simulation.stats().nodePaused.at(1));
+    SimFault resume = pause;
+    resume.kind = SimFault::Kind::ResumeNode;
+    QVERIFY(simulation.apply(resume).ok);
+    QVERIFY(!servers->server(1).isPaused());
+    QVERIFY(answers(servers->server(1)));
+
+    SimFault kill;
+    kill.kind = SimFault::Kind::KillNode;
+    kill.target = 2;
+    FaultRecord killed = simulation.apply(kill);
+    QVERIFY2(killed.ok, qPrintable(killed.message));
+    QVERIFY(!servers->server(2).isRunning());
+    QVERIFY(simulation.stats().nodeDown.at(2));
+    SimFault restart = kill;
+    restart.kind = SimFault::Kind::RestartNode;
+    FaultRecord restarted = simulation.apply(restart);
+    QVERIFY2(restarted.ok, qPrintable(restarted.message));
+    QVERIFY(answers(servers->server(2)));
+
+    // Left paused and killed: stop() reverts both before releasing.
+    QVERIFY(simulation.apply(pause).ok);
+    QVERIFY(simulation.apply(kill).ok);
+    simulation.stop();
+    QVERIFY(answers(servers->server(1)));
+    QVERIFY(answers(servers->server(2)));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.nodePaused, std::vector<bool>(3, false));
+    QCOMPARE(stats.nodeDown, std::vector<bool>(3, false));
+    QCOMPARE(stats.keysLeft, 0u);
+    QVERIFY(stats.acquisitions > 0);
+}
+
+void TestSimulation::remotePauseIsClientPause()
+{
+    // A node the simulator did not start: CLIENT PAUSE WRITE, lifted by CLIENT UNPAUSE; kill refused.
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 1;
+    config.hold = 1ms;
+    Simulation simulation(config);
+    QVERIFY(simulation.start());
+    SimFault pause;
+    pause.kind = SimFault::Kind::PauseNode;
+    pause.length = 20s;
+    FaultRecord paused = simulation.apply(pause);
+    QVERIFY2(paused.ok, qPrintable(paused.message));
+    QVERIFY(paused.message.contains(QStringLiteral("CLIENT PAUSE")));
+    {
+        redis::NodeConfig probe = servers->configs()[0];
+        probe.commandTimeout = 300ms;
+        redis::Connection writer(probe);
+        QVERIFY(!writer.command({"SET", "lockscope:sim:probe", "1"})); // writes wait
+    }
+    SimFault resume = pause;
+    resume.kind = SimFault::Kind::ResumeNode;
+    QVERIFY(simulation.apply(resume).ok);
+    auto written = servers->admin(0).command({"SET", "lockscope:sim:probe", "1"});
+    LS_VERIFY_OK(written);
+    QVERIFY(servers->del(0, "lockscope:sim:probe"));
+
+    SimFault kill;
+    kill.kind = SimFault::Kind::KillNode;
+    FaultRecord refused = simulation.apply(kill);
+    QVERIFY(!refused.ok);
+    QVERIFY2(refused.message.contains(QStringLiteral("node0")), qPrintable(refused.message));
+    QVERIFY(servers->server(0).isRunning());
+    simulation.stop();
+    QCOMPARE(simulation.stats().keysLeft, 0u);
+}
+
+void TestSimulation::scheduledFaultsRunAndRevert()
+{
+    LS_START_SERVERS(servers, 3);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 4;
+    config.hold = 1ms;
+    config.ttl = 2s;
+    config.maxAcquisitions = 400;
+    SimFault pause;
+    pause.kind = SimFault::Kind::PauseNode;
+    pause.target = 0;
+    pause.afterAcquisitions = 50;
+    pause.length = 300ms;
+    SimFault kill;
+    kill.kind = SimFault::Kind::KillNode;
+    kill.target = 2;
+    kill.afterAcquisitions = 100;
+    kill.length = 200ms;
+    config.faults = {pause, kill};
+    Simulation simulation(config, localServers(*servers));
+    QVERIFY(runToEnd(simulation));
+    const auto log = simulation.faultLog();
+    QStringList kinds;
+    for (const FaultRecord &r : log) {
+        QVERIFY2(r.ok, qPrintable(r.fault.describe() + QStringLiteral(": ") + r.message));
+        kinds << SimFault::kindName(r.fault.kind);
+    }
+    for (const char *kind : {"pause", "resume", "kill", "restart"})
+        QVERIFY2(kinds.contains(QLatin1String(kind)), qPrintable(kinds.join(QLatin1Char(','))));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(answers(servers->server(i)));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.acquisitions, 400u);
+    QCOMPARE(sumOfWorkers(stats), 400u);
+    QCOMPARE(stats.violations, 0u); // one node of three at a time: the quorum holds
+    QCOMPARE(stats.keysLeft, 0u);
+}
+
+void TestSimulation::dropConnectionAndDrift()
+{
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 2;
+    config.hold = 1ms;
+    Simulation simulation(config);
+    QVERIFY(simulation.start());
+    QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().workers.at(0).acquisitions > 5, 20000);
+    SimFault drop;
+    drop.kind = SimFault::Kind::DropConnection;
+    drop.target = 0;
+    FaultRecord dropped = simulation.apply(drop);
+    QVERIFY2(dropped.ok, qPrintable(dropped.message));
+    QVERIFY2(!dropped.message.startsWith(QStringLiteral("closed 0 ")), qPrintable(dropped.message));
+    const quint64 before = simulation.stats().workers.at(0).acquisitions;
+    QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().workers.at(0).acquisitions > before + 5,
+                             20000); // reconnected
+
+    SimFault drift;
+    drift.kind = SimFault::Kind::ClockDrift;
+    drift.target = 1;
+    drift.rate = 0.5;
+    QVERIFY(simulation.apply(drift).ok);
+    QCOMPARE(simulation.stats().workers.at(1).clockRate, 0.5);
+    QCOMPARE(simulation.stats().workers.at(0).clockRate, 1.0);
+    simulation.stop();
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.keysLeft, 0u);
+}
+
+void TestSimulation::stopMidRunLeavesNothing()
+{
+    LS_START_SERVERS(servers, 3);
+    const int threadsBefore = threadCount();
+    QByteArray prefix;
+    {
+        SimConfig config = baseConfig(*servers);
+        config.hold = 20ms; // most of the time someone holds the lock
+        config.watchdog = true;
+        config.ttl = 30s; // a lock left behind would still be there when we look
+        Simulation simulation(config, localServers(*servers));
+        QVERIFY(simulation.start());
+        QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().acquisitions > 10, 20000);
+        simulation.pause();
+        QCOMPARE(simulation.state(), SimState::Paused);
+        simulation.resume();
+        QCOMPARE(simulation.state(), SimState::Running);
+        simulation.requestStop();
+        QVERIFY(simulation.waitFinished(60s));
+        QCOMPARE(simulation.state(), SimState::Finished);
+        QCOMPARE(simulation.liveWorkerThreads(), 0);
+        const SimStats stats = simulation.stats();
+        QCOMPARE(stats.keysLeft, 0u);
+        QCOMPARE(stats.violations, 0u);
+        QCOMPARE(sumOfWorkers(stats), stats.acquisitions);
+        for (const WorkerStats &w : stats.workers)
+            QVERIFY(!w.holding);
+        prefix = simulation.report().keyPrefix;
+    }
+    QCOMPARE(threadCount(), threadsBefore);
+    // Lock keys released, the run's fence counters deleted.
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(keysWithPrefix(*servers, i, prefix), 0);
+}
+
+void TestSimulation::pubsubWakeup()
+{
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 4;
+    config.hold = 2ms;
+    config.wakeup = Wakeup::PubSub;
+    config.retry = lock::RetryStrategy::linear(10s); // only a message can wake a waiter early
+    config.maxAcquisitions = 300;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.acquisitions, 300u);
+    QVERIFY2(stats.wakeups > 0, "no waiter was woken by a release message");
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.keysLeft, 0u);
+    // Nobody slept out a 10 s delay: every wait ended well before the TTL.
+    QVERIFY2(stats.waitMaxUs < 5'000'000u, qPrintable(QString::number(stats.waitMaxUs)));
+}
+
+void TestSimulation::exportJsonAndCsv()
+{
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 3;
+    config.maxAcquisitions = 200;
+    config.eventCapacity = 150;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const auto events = simulation.events();
+    QCOMPARE(events.size(), size_t(150)); // the most recent ones
+    QCOMPARE(events.back().seq, 200u);
+    QCOMPARE(events.front().seq, 51u);
+    QCOMPARE(simulation.events(190).size(), size_t(10));
+    for (const SectionEvent &e : events)
+        QVERIFY(e.requestUs <= e.startUs && e.startUs <= e.endUs);
+
+    const QJsonObject json = reportToJson(simulation.report());
+    for (const char *key :
+         {"acquisitions", "violations", "fencing_rejections", "failed_attempts", "wait_p50_us", "wait_p99_us",
+          "overlaps", "lost_locks", "fairness", "workers", "config"})
+        QVERIFY2(json.contains(QLatin1String(key)), key);
+    QCOMPARE(json.value(QStringLiteral("acquisitions")).toInteger(), 200);
+    QCOMPARE(json.value(QStringLiteral("events_dropped")).toInteger(), 50);
+    const QJsonArray workers = json.value(QStringLiteral("workers")).toArray();
+    QCOMPARE(workers.size(), 3);
+    qint64 sum = 0;
+    for (const auto &w : workers)
+        sum += w.toObject().value(QStringLiteral("acquisitions")).toInteger();
+    QCOMPARE(sum, 200);
+
+    const QList<QByteArray> lines = eventsToCsv(events).trimmed().split('\n');
+    QCOMPARE(lines.size(), 151);
+    QVERIFY(lines[0].startsWith("seq,worker,key,"));
+    QCOMPARE(lines[1].split(',').size(), lines[0].split(',').size());
+    QCOMPARE(workersToCsv(simulation.stats()).trimmed().split('\n').size(), 4);
+}
+
+QTEST_GUILESS_MAIN(TestSimulation)
+#include "tst_simulation.moc"

@@ -1,0 +1,267 @@
+#include "actionwidgets.h"
+
+#include "util/duration.h"
+
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLayout>
+#include <QRegularExpression>
+#include <QStyle>
+
+using lockscope::inspect::GroupNode;
+using lockscope::inspect::LockRecord;
+using lockscope::inspect::NodeEntry;
+using lockscope::inspect::NodeGroup;
+using lockscope::inspect::RawEntry;
+
+namespace actionwidgets {
+
+QFont monospaceFont()
+{
+    return QFontDatabase::systemFont(QFontDatabase::FixedFont);
+}
+
+QLabel *elidedLabel(const QString &text, const QFont &font, int width, QWidget *parent)
+{
+    auto *label = new QLabel(parent);
+    label->setFont(font);
+    label->setTextFormat(Qt::PlainText);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    const QString elided = QFontMetrics(font).elidedText(text, Qt::ElideMiddle, width);
+    label->setText(elided);
+    if (elided != text)
+        label->setToolTip(text);
+    return label;
+}
+
+const GroupNode *groupNodeFor(const NodeGroup &group, const LockRecord &record, std::size_t index)
+{
+    if (index >= record.nodes.size())
+        return nullptr;
+    const QString &label = record.nodes[index].node;
+    for (const GroupNode &node : group.nodes)
+        if (node.config.label() == label)
+            return &node;
+    if (record.nodes.size() == group.nodes.size())
+        return &group.nodes[index];
+    return nullptr;
+}
+
+QString writeBlockedReason(const LockRecord &record, const NodeGroup &group)
+{
+    QStringList readOnly;
+    QStringList unknown;
+    bool anyPresent = false;
+    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
+        const NodeEntry &entry = record.nodes[i];
+        if (!entry.present())
+            continue;
+        anyPresent = true;
+        const GroupNode *node = groupNodeFor(group, record, i);
+        if (!node)
+            unknown << entry.node;
+        else if (node->readOnly)
+            readOnly << entry.node;
+    }
+    if (!readOnly.isEmpty())
+        return readOnly.size() == 1
+                   ? QObject::tr("Node %1 holds this key and is read-only: LockScope writes nothing to it.")
+                         .arg(readOnly.front())
+                   : QObject::tr(
+                         "Nodes %1 hold this key and are read-only: LockScope writes nothing to them.")
+                         .arg(readOnly.join(QStringLiteral(", ")));
+    if (!unknown.isEmpty())
+        return QObject::tr("The group %1 no longer has %2: refresh first.")
+            .arg(group.name, unknown.join(QStringLiteral(", ")));
+    if (!anyPresent)
+        return QObject::tr("The key was on no node when last read: nothing to act on.");
+    return {};
+}
+
+void fitHeight(QWidget *window)
+{
+    QLayout *layout = window->layout();
+    if (!layout)
+        return;
+    layout->activate();
+    const int needed = layout->hasHeightForWidth() ? layout->totalHeightForWidth(window->width())
+                                                   : layout->totalSizeHint().height();
+    window->setMinimumHeight(needed);
+    // Before it is shown the dialog fits its content exactly; once shown it only grows, so a
+    // size the operator chose is kept.
+    if (!window->isVisible() || window->height() < needed)
+        window->resize(window->width(), needed);
+}
+
+QString ttlWhenRead(const LockRecord &record)
+{
+    QString text = ttlText(record.minPttlMs);
+    if (record.readAt.isValid())
+        text += QLatin1Char(' ') +
+                QObject::tr("(when read at %1)")
+                    .arg(record.readAt.toLocalTime().time().toString(QStringLiteral("HH:mm:ss")));
+    return text;
+}
+
+QString ttlText(qint64 pttlMs)
+{
+    if (pttlMs == -1)
+        return QObject::tr("no TTL");
+    if (pttlMs < 0)
+        return QStringLiteral("-");
+    return lockscope::formatDuration(std::chrono::milliseconds(pttlMs));
+}
+
+QString ownerText(const LockRecord &record)
+{
+    QString owner = record.owner;
+    QString label;
+    for (const NodeEntry &entry : record.nodes) {
+        if (entry.present() && entry.decoded && !entry.decoded->label.isEmpty()) {
+            label = entry.decoded->label;
+            break;
+        }
+    }
+    if (owner.isEmpty() && label.isEmpty())
+        return QObject::tr("unknown (the value is not decoded)");
+    if (label.isEmpty())
+        return owner;
+    if (owner.isEmpty())
+        return QStringLiteral("\u201c%1\u201d").arg(label);
+    return QStringLiteral("%1 \u2014 \u201c%2\u201d").arg(owner, label);
+}
+
+QString valueText(const RawEntry &raw)
+{
+    switch (raw.type) {
+    case RawEntry::Type::Missing:
+        return QObject::tr("(absent)");
+    case RawEntry::Type::String:
+        return QString::fromUtf8(raw.value);
+    case RawEntry::Type::Hash: {
+        QStringList parts;
+        for (const auto &[field, value] : raw.fields)
+            parts << QString::fromUtf8(field) + QLatin1Char('=') + QString::fromUtf8(value);
+        return parts.join(QStringLiteral(", "));
+    }
+    case RawEntry::Type::Other:
+        break;
+    }
+    return QStringLiteral("(%1)").arg(raw.typeName);
+}
+
+} // namespace actionwidgets
+
+// --- InlineMessage ----------------------------------------------------------------------------
+
+InlineMessage::InlineMessage(QWidget *parent) : QWidget(parent)
+{
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_icon = new QLabel(this);
+    m_icon->setAlignment(Qt::AlignTop);
+    m_text = new QLabel(this);
+    m_text->setWordWrap(true);
+    m_text->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_text->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Preferred);
+    m_text->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_text->setObjectName(QStringLiteral("messageText"));
+    layout->addWidget(m_icon);
+    layout->addWidget(m_text, 1);
+    setVisible(false);
+}
+
+void InlineMessage::setMessage(const QString &text, Kind kind)
+{
+    m_kind = kind;
+    m_text->setText(text);
+    const QStyle::StandardPixmap pixmap = kind == Kind::Error     ? QStyle::SP_MessageBoxCritical
+                                          : kind == Kind::Warning ? QStyle::SP_MessageBoxWarning
+                                                                  : QStyle::SP_MessageBoxInformation;
+    const int size = style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, this);
+    m_icon->setPixmap(style()->standardIcon(pixmap, nullptr, this).pixmap(size, size));
+    const bool visible = !text.isEmpty();
+    // A message that is a row of a form layout hides its whole row, spacing included.
+    if (QWidget *parent = parentWidget()) {
+        for (QFormLayout *form : parent->findChildren<QFormLayout *>()) {
+            int row = -1;
+            QFormLayout::ItemRole role{};
+            form->getWidgetPosition(this, &row, &role);
+            if (row >= 0) {
+                form->setRowVisible(row, visible);
+                break;
+            }
+        }
+    }
+    setVisible(visible);
+}
+
+QString InlineMessage::text() const
+{
+    return m_text->text();
+}
+
+// --- DurationEdit -----------------------------------------------------------------------------
+
+DurationEdit::DurationEdit(QWidget *parent) : QLineEdit(parent)
+{
+    setPlaceholderText(tr("e.g. 30s, 5m, 1h"));
+    setClearButtonEnabled(true);
+    connect(this, &QLineEdit::textChanged, this, &DurationEdit::durationChanged);
+}
+
+void DurationEdit::setOptional(bool optional)
+{
+    m_optional = optional;
+    setPlaceholderText(optional ? tr("none (e.g. 10s to keep trying)") : tr("e.g. 30s, 5m, 1h"));
+    emit durationChanged();
+}
+
+void DurationEdit::setDuration(std::chrono::milliseconds value)
+{
+    setText(value.count() > 0 ? lockscope::formatDuration(value) : QString());
+}
+
+std::optional<std::chrono::milliseconds> DurationEdit::duration() const
+{
+    const QString trimmed = text().trimmed();
+    if (trimmed.isEmpty())
+        return m_optional ? std::optional(std::chrono::milliseconds(0)) : std::nullopt;
+    // formatDuration writes "1m30s" and "1h2m": read those back too.
+    static const QRegularExpression compound(QStringLiteral("^(\\d+)h(\\d+)m$|^(\\d+)m(\\d+)s$"));
+    if (const auto match = compound.match(trimmed); match.hasMatch()) {
+        if (!match.captured(1).isEmpty())
+            return std::chrono::hours(match.captured(1).toLongLong()) +
+                   std::chrono::minutes(match.captured(2).toLongLong());
+        return std::chrono::minutes(match.captured(3).toLongLong()) +
+               std::chrono::seconds(match.captured(4).toLongLong());
+    }
+    bool bare = false;
+    trimmed.toDouble(&bare);
+    if (bare)
+        return std::nullopt;
+    const auto value = lockscope::parseDuration(trimmed);
+    if (!value || value->count() <= 0)
+        return std::nullopt;
+    return value;
+}
+
+QString DurationEdit::errorText() const
+{
+    if (duration())
+        return {};
+    const QString trimmed = text().trimmed();
+    if (trimmed.isEmpty())
+        return tr("Enter a duration, e.g. 30s or 5m.");
+    bool bare = false;
+    trimmed.toDouble(&bare);
+    if (bare)
+        return tr("Add a unit: %1s, %1m or %1h.").arg(trimmed);
+    if (const auto value = lockscope::parseDuration(trimmed); value && value->count() <= 0)
+        return tr("The duration must be longer than zero.");
+    return tr("\u201c%1\u201d is not a duration: use a number and a unit, e.g. 250ms, 30s, 5m, 1h.")
+        .arg(trimmed);
+}

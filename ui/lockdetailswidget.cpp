@@ -1,0 +1,604 @@
+#include "lockdetailswidget.h"
+
+#include "locktablemodel.h"
+
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGuiApplication>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QStackedWidget>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+using lockscope::inspect::LockRecord;
+using lockscope::inspect::NodeEntry;
+using lockscope::inspect::RawEntry;
+
+namespace {
+
+QLabel *valueLabel(const QString &objectName, bool wrap = false)
+{
+    auto *label = new QLabel;
+    label->setObjectName(objectName);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    label->setTextFormat(Qt::PlainText);
+    label->setWordWrap(wrap);
+    // Long owners and details wrap or scroll with the pane instead of widening it.
+    // (A wrapping label's height depends on its width: keep that in the policy, which
+    // setSizePolicy() would otherwise reset, so the pane reserves the wrapped lines.)
+    QSizePolicy policy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    policy.setHeightForWidth(wrap);
+    label->setSizePolicy(policy);
+    return label;
+}
+
+QLineEdit *selectableLine(const QString &objectName)
+{
+    auto *line = new QLineEdit;
+    line->setObjectName(objectName);
+    line->setReadOnly(true);
+    line->setFrame(false);
+    line->setFocusPolicy(Qt::ClickFocus);
+    QPalette palette = line->palette();
+    palette.setColor(QPalette::Base, Qt::transparent);
+    line->setPalette(palette);
+    line->setMinimumWidth(40);
+    return line;
+}
+
+QLabel *sectionTitle(const QString &text, const QString &objectName)
+{
+    auto *label = new QLabel(text);
+    label->setObjectName(objectName);
+    QFont font = label->font();
+    font.setBold(true);
+    label->setFont(font);
+    return label;
+}
+
+bool dark()
+{
+    return QGuiApplication::palette().color(QPalette::Base).lightness() < 128;
+}
+
+QColor dangerColor()
+{
+    return dark() ? QColor(0xff, 0x6b, 0x63) : QColor(0xc0, 0x30, 0x2a);
+}
+
+QColor warningColor()
+{
+    return dark() ? QColor(0xf0, 0xb4, 0x3c) : QColor(0x9a, 0x60, 0x00);
+}
+
+/// Printable text of a value, non-printable bytes as '·', cut at `limit` characters.
+QString printable(const QByteArray &bytes, qsizetype limit = 64)
+{
+    QString text = QString::fromUtf8(bytes.left(limit * 4));
+    for (QChar &c : text) {
+        if (!c.isPrint())
+            c = QChar(0x00b7);
+    }
+    if (text.size() > limit)
+        text = text.left(limit - 1) + QStringLiteral("…");
+    return text;
+}
+
+QString hashText(const RawEntry &raw)
+{
+    QStringList parts;
+    for (const auto &[field, value] : raw.fields)
+        parts << printable(field, 48) + QLatin1Char('=') + printable(value, 24);
+    return parts.join(QStringLiteral(", "));
+}
+
+QString pttlText(const NodeEntry &entry)
+{
+    if (!entry.present())
+        return {};
+    if (entry.raw.pttlMs == -1)
+        return LockDetailsWidget::tr("no TTL");
+    return QLocale().toString(entry.raw.pttlMs) + QStringLiteral(" ms");
+}
+
+/// An explicit text colour, or (invalid colour) the palette's, following palette changes.
+void setTextColor(QLabel *label, const QColor &color)
+{
+    if (!color.isValid()) {
+        label->setPalette(QPalette());
+        return;
+    }
+    QPalette palette;
+    palette.setColor(QPalette::WindowText, color);
+    label->setPalette(palette);
+}
+
+} // namespace
+
+LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
+{
+    m_stack = new QStackedWidget;
+    auto *outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(m_stack);
+
+    m_placeholder = new QLabel(tr("Select a lock to see its details"));
+    m_placeholder->setObjectName(QStringLiteral("placeholder"));
+    m_placeholder->setAlignment(Qt::AlignCenter);
+    m_placeholder->setWordWrap(true);
+    m_placeholder->setEnabled(false); // the palette's disabled text: a quiet hint
+    m_stack->addWidget(m_placeholder);
+
+    // Summary: the key, then a form of what the value says.
+    auto *summary = new QWidget;
+    auto *summaryLayout = new QVBoxLayout(summary);
+    summaryLayout->setContentsMargins(8, 8, 8, 4);
+    summaryLayout->setSpacing(6);
+    m_key = selectableLine(QStringLiteral("key"));
+    QFont keyFont = m_key->font();
+    keyFont.setBold(true);
+    keyFont.setPointSizeF(keyFont.pointSizeF() * 1.15);
+    m_key->setFont(keyFont);
+    summaryLayout->addWidget(m_key);
+
+    m_form = new QFormLayout;
+    m_form->setObjectName(QStringLiteral("form"));
+    m_form->setLabelAlignment(Qt::AlignRight | Qt::AlignTop);
+    m_form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    m_form->setRowWrapPolicy(QFormLayout::DontWrapRows);
+    m_form->setHorizontalSpacing(12);
+    m_form->setVerticalSpacing(4);
+    m_groupLabel = valueLabel(QStringLiteral("group"));
+    m_schema = valueLabel(QStringLiteral("schema"));
+    m_owner = valueLabel(QStringLiteral("owner"), true);
+    m_label = valueLabel(QStringLiteral("label"), true);
+    m_token = selectableLine(QStringLiteral("token"));
+    m_token->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_fence = valueLabel(QStringLiteral("fence"));
+    m_holds = valueLabel(QStringLiteral("holds"));
+    m_acquired = valueLabel(QStringLiteral("acquired"), true);
+    m_held = valueLabel(QStringLiteral("held"), true);
+    m_ttl = valueLabel(QStringLiteral("ttl"), true);
+    m_anomalies = valueLabel(QStringLiteral("anomalies"), true);
+    m_details = valueLabel(QStringLiteral("details"), true);
+    m_form->addRow(tr("Group:"), m_groupLabel);
+    m_form->addRow(tr("Schema:"), m_schema);
+    m_form->addRow(tr("Owner:"), m_owner);
+    m_form->addRow(tr("Label:"), m_label);
+    m_form->addRow(tr("Token:"), m_token);
+    m_form->addRow(tr("Fencing:"), m_fence);
+    m_form->addRow(tr("Holds:"), m_holds);
+    m_form->addRow(tr("Acquired:"), m_acquired);
+    m_form->addRow(tr("Held on:"), m_held);
+    m_form->addRow(tr("TTL:"), m_ttl);
+    m_form->addRow(tr("Anomalies:"), m_anomalies);
+    m_form->addRow(tr("Details:"), m_details);
+    summaryLayout->addLayout(m_form);
+    summaryLayout->addStretch(1);
+    auto *summaryScroll = new QScrollArea;
+    summaryScroll->setObjectName(QStringLiteral("summaryScroll"));
+    summaryScroll->setWidget(summary);
+    summaryScroll->setWidgetResizable(true);
+    summaryScroll->setFrameShape(QFrame::NoFrame);
+    summaryScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+
+    // Per node: what each node of the group holds.
+    auto *nodesBox = new QWidget;
+    auto *nodesLayout = new QVBoxLayout(nodesBox);
+    nodesLayout->setContentsMargins(8, 4, 8, 4);
+    nodesLayout->setSpacing(4);
+    nodesLayout->addWidget(sectionTitle(tr("Nodes"), QStringLiteral("nodesTitle")));
+    m_nodes = new QTableWidget(0, NodeColumnCount);
+    m_nodes->setObjectName(QStringLiteral("nodes"));
+    m_nodes->setHorizontalHeaderLabels({tr("Node"), tr("State"), tr("PTTL"), tr("Type"), tr("Value")});
+    m_nodes->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_nodes->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_nodes->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_nodes->setAlternatingRowColors(true);
+    m_nodes->setWordWrap(false);
+    m_nodes->setTextElideMode(Qt::ElideRight);
+    m_nodes->verticalHeader()->hide();
+    m_nodes->horizontalHeader()->setHighlightSections(false);
+    m_nodes->horizontalHeader()->setStretchLastSection(true);
+    m_nodes->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    m_nodes->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // The short columns as wide as their content, the value takes the rest: the table fits the
+    // pane (the full value is in the tooltip and the raw view below).
+    for (int column = 0; column < NodeColumnCount - 1; ++column)
+        m_nodes->horizontalHeader()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
+    m_nodes->horizontalHeader()->setSectionResizeMode(NodeColumnCount - 1, QHeaderView::Stretch);
+    m_nodes->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    nodesLayout->addWidget(m_nodes);
+    connect(m_nodes, &QTableWidget::currentCellChanged, this, [this](int row) {
+        if (row >= 0 && row != m_selectedNode)
+            selectNode(row);
+    });
+
+    // The selected node's value, byte for byte.
+    auto *rawBox = new QWidget;
+    auto *rawLayout = new QVBoxLayout(rawBox);
+    rawLayout->setContentsMargins(8, 4, 8, 8);
+    rawLayout->setSpacing(4);
+    m_rawTitle = sectionTitle(tr("Raw value"), QStringLiteral("rawTitle"));
+    rawLayout->addWidget(m_rawTitle);
+    m_raw = new QPlainTextEdit;
+    m_raw->setObjectName(QStringLiteral("raw"));
+    m_raw->setReadOnly(true);
+    m_raw->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_raw->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    rawLayout->addWidget(m_raw);
+
+    // The summary and the node table take what they need; the raw bytes get the rest.
+    auto *content = new QWidget;
+    content->setObjectName(QStringLiteral("detailsContent"));
+    auto *contentLayout = new QVBoxLayout(content);
+    contentLayout->setContentsMargins(0, 0, 0, 0);
+    contentLayout->setSpacing(0);
+    contentLayout->addWidget(summaryScroll, 0);
+    contentLayout->addWidget(nodesBox, 0);
+    contentLayout->addWidget(rawBox, 1);
+    m_summaryScroll = summaryScroll;
+    m_raw->setMinimumHeight(m_raw->fontMetrics().lineSpacing() * 4);
+    m_stack->addWidget(content);
+    m_stack->setCurrentWidget(m_placeholder);
+}
+
+LockDetailsWidget::~LockDetailsWidget() = default;
+
+QByteArray LockDetailsWidget::key() const
+{
+    return m_record ? m_record->key : QByteArray();
+}
+
+void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record)
+{
+    if (!record) {
+        m_record.reset();
+        m_group.clear();
+        m_selectedNode = -1;
+        m_stack->setCurrentWidget(m_placeholder);
+        emit selectedNodeChanged(-1);
+        return;
+    }
+    // A refresh of the lock shown keeps the node the operator picked.
+    const QString keptNode =
+        m_record && m_group == group && m_record->key == record->key ? selectedNodeName() : QString();
+    m_group = group;
+    m_record = *record;
+    int node = -1;
+    for (std::size_t i = 0; i < m_record->nodes.size() && node < 0; ++i) {
+        if (!keptNode.isEmpty() && m_record->nodes[i].node == keptNode)
+            node = int(i);
+    }
+    if (node < 0) {
+        const NodeEntry *majority = LockTableModel::majorityEntry(*m_record);
+        node = majority ? int(majority - m_record->nodes.data()) : (m_record->nodes.empty() ? -1 : 0);
+    }
+    showRecord();
+    fillNodes();
+    m_selectedNode = -2; // force the update below
+    selectNode(node);
+    m_stack->setCurrentIndex(1);
+    fitHeights();
+    // Once more when the layout has settled: wrapped labels know their height only then.
+    QTimer::singleShot(0, this, [this] {
+        if (m_record)
+            fitHeights();
+    });
+}
+
+void LockDetailsWidget::fitHeights()
+{
+    // The node table shows every node (up to 8, then it scrolls) and no empty rows below.
+    const int rows = std::min(m_nodes->rowCount(), 8);
+    const int rowHeight =
+        m_nodes->rowCount() > 0 ? m_nodes->rowHeight(0) : m_nodes->fontMetrics().height() + 8;
+    m_nodes->setFixedHeight(
+        m_nodes->horizontalHeader()->sizeHint().height() + rows * rowHeight + 2 * m_nodes->frameWidth() +
+        (m_nodes->horizontalScrollBar()->isVisible() ? m_nodes->horizontalScrollBar()->height() : 0));
+    // The summary is as tall as its rows, but leaves the raw view room on short screens.
+    QWidget *summary = m_summaryScroll->widget();
+    const int width = std::max(m_summaryScroll->viewport()->width(), summary->minimumSizeHint().width());
+    const int wanted =
+        summary->hasHeightForWidth() ? summary->heightForWidth(width) : summary->sizeHint().height();
+    const int limit = std::max(160, height() * 3 / 5);
+    m_summaryScroll->setFixedHeight(std::min(wanted, limit));
+}
+
+void LockDetailsWidget::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    // The warning colours depend on whether the palette is light or dark.
+    if (m_record &&
+        (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange)) {
+        showRecord();
+        fillNodes();
+        const QSignalBlocker blocker(m_nodes);
+        if (m_selectedNode >= 0)
+            m_nodes->selectRow(m_selectedNode);
+    }
+}
+
+void LockDetailsWidget::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    if (m_record) {
+        fitHeights();
+        // A narrow pane gets 8 or 4 bytes per line instead of a horizontal scroll bar.
+        if (bytesPerLine() != m_bytesPerLine)
+            showRawValue();
+    }
+}
+
+int LockDetailsWidget::bytesPerLine() const
+{
+    // From the pane's width: the raw view may not be laid out yet when a record arrives.
+    const int charWidth = m_raw->fontMetrics().horizontalAdvance(QLatin1Char('0'));
+    const int available = width() - 16 - 2 * m_raw->frameWidth() -
+                          m_raw->verticalScrollBar()->sizeHint().width() -
+                          2 * int(m_raw->document()->documentMargin());
+    // The widest of 16, 8 or 4 bytes per line that fits (offset, hex, gap, text).
+    for (const int bytes : {16, 8}) {
+        if (available >= (6 + bytes * 3 + 2 + bytes + 1) * charWidth)
+            return bytes;
+    }
+    return 4;
+}
+
+void LockDetailsWidget::showRecord()
+{
+    const LockRecord &r = *m_record;
+    const NodeEntry *majority = LockTableModel::majorityEntry(r);
+    const auto &decoded = majority && majority->decoded ? majority->decoded : std::nullopt;
+    const QString none = tr("—");
+
+    m_key->setText(QString::fromUtf8(r.key));
+    m_key->setCursorPosition(0);
+    m_key->setToolTip(QString::fromUtf8(r.key));
+    m_groupLabel->setText(m_group);
+    m_schema->setText(r.schema.isEmpty() ? tr("none recognises the value (shown raw)") : r.schema);
+    m_owner->setText(r.owner.isEmpty() ? tr("not recorded by this format") : r.owner);
+    const QString label = decoded ? decoded->label : QString();
+    m_label->setText(label);
+    m_form->setRowVisible(m_label, !label.isEmpty());
+    m_token->setText(QString::fromUtf8(r.token));
+    m_token->setCursorPosition(0);
+    m_token->setToolTip(QString::fromUtf8(r.token));
+    m_fence->setText(r.fence >= 0 ? QLocale().toString(r.fence)
+                                  : tr("none (the format has no fencing token)"));
+
+    QStringList holds;
+    if (r.holdCount >= 0)
+        holds << tr("held %n time(s) (reentrant)", nullptr, r.holdCount);
+    if (!r.mode.isEmpty())
+        holds << tr("%1 mode").arg(r.mode);
+    m_holds->setText(holds.join(QStringLiteral(", ")));
+    m_form->setRowVisible(m_holds, !holds.isEmpty());
+
+    if (decoded && decoded->acquiredAt.isValid()) {
+        const qint64 age = decoded->acquiredAt.msecsTo(r.readAt);
+        m_acquired->setText(tr("%1 (%2 before the refresh)")
+                                .arg(QLocale().toString(decoded->acquiredAt.toLocalTime(),
+                                                        QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                                     LockTableModel::formatAge(std::max<qint64>(0, age))));
+    } else {
+        m_acquired->setText(tr("not recorded by this format"));
+    }
+
+    QString held = tr("%1 of %2 nodes").arg(r.held).arg(r.of);
+    if (r.of > 1)
+        held += r.quorum ? tr(", quorum (%1) reached").arg(r.of / 2 + 1)
+                         : tr(", quorum (%1) lost").arg(r.of / 2 + 1);
+    m_held->setText(held);
+    setTextColor(m_held, r.of > 1 && !r.quorum ? dangerColor() : QColor());
+
+    if (r.held == 0)
+        m_ttl->setText(none);
+    else if (r.minPttlMs < 0)
+        m_ttl->setText(tr("none: the key never expires"));
+    else
+        m_ttl->setText(
+            tr("%1 ms at %2 (the smallest among the holders)")
+                .arg(QLocale().toString(r.minPttlMs),
+                     QLocale().toString(r.readAt.toLocalTime().time(), QStringLiteral("HH:mm:ss"))));
+
+    QStringList anomalies;
+    for (const QString &id : r.anomalies)
+        anomalies << QStringLiteral("• ") + LockTableModel::anomalyText(id);
+    m_anomalies->setText(anomalies.isEmpty() ? tr("none") : anomalies.join(QLatin1Char('\n')));
+    setTextColor(m_anomalies, anomalies.isEmpty() ? QColor() : warningColor());
+
+    QStringList details;
+    if (decoded) {
+        for (auto it = decoded->details.cbegin(); it != decoded->details.cend(); ++it)
+            details << it.key() + QStringLiteral(": ") + it.value();
+    }
+    m_details->setText(details.join(QLatin1Char('\n')));
+    m_form->setRowVisible(m_details, !details.isEmpty());
+}
+
+void LockDetailsWidget::fillNodes()
+{
+    const LockRecord &r = *m_record;
+    const QSignalBlocker blocker(m_nodes);
+    m_nodes->clearContents();
+    m_nodes->setRowCount(int(r.nodes.size()));
+    for (std::size_t i = 0; i < r.nodes.size(); ++i) {
+        const NodeEntry &entry = r.nodes[i];
+        const int row = int(i);
+        QString state;
+        QString stateTip;
+        QColor stateColor;
+        if (!entry.reachable) {
+            state = tr("unreachable");
+            stateTip = entry.error;
+            if (!entry.error.isEmpty())
+                state += QStringLiteral(": ") + entry.error;
+            stateColor = dangerColor();
+        } else if (!entry.present()) {
+            state = tr("missing");
+            stateTip = tr("The key does not exist on this node");
+            stateColor = palette().color(QPalette::PlaceholderText);
+        } else if (entry.decoded ? entry.decoded->token != r.token : r.held == 0) {
+            state = tr("other holder");
+            stateTip = tr("This node holds a different token than the majority");
+            stateColor = warningColor();
+        } else {
+            state = tr("holds");
+            stateTip = tr("This node holds the majority token");
+        }
+        QString value;
+        switch (entry.raw.type) {
+        case RawEntry::Type::String:
+            value = printable(entry.raw.value);
+            break;
+        case RawEntry::Type::Hash:
+            value = hashText(entry.raw);
+            break;
+        case RawEntry::Type::Other:
+        case RawEntry::Type::Missing:
+            break;
+        }
+        const QStringList cells{entry.node, state, pttlText(entry),
+                                entry.present() ? entry.raw.typeName : QString(), value};
+        for (int column = 0; column < NodeColumnCount; ++column) {
+            auto *item = new QTableWidgetItem(cells[column]);
+            if (column == NodeStateColumn) {
+                item->setToolTip(stateTip.isEmpty() ? cells[column]
+                                                    : cells[column] + QLatin1Char('\n') + stateTip);
+                if (stateColor.isValid())
+                    item->setForeground(stateColor);
+            } else {
+                item->setToolTip(cells[column]);
+            }
+            if (column == NodePttlColumn) {
+                item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+                if (entry.present() && entry.raw.pttlMs == -1)
+                    item->setForeground(dangerColor());
+            }
+            m_nodes->setItem(row, column, item);
+        }
+    }
+    m_nodes->resizeColumnsToContents();
+    // The value column takes what is left; a long error or value must not push it off screen.
+    for (int column = 0; column < NodeValueColumn; ++column)
+        m_nodes->setColumnWidth(column, std::min(m_nodes->columnWidth(column), 220));
+}
+
+void LockDetailsWidget::selectNode(int node)
+{
+    if (!m_record || node < -1 || node >= int(m_record->nodes.size()))
+        return;
+    if (node == m_selectedNode)
+        return;
+    m_selectedNode = node;
+    {
+        const QSignalBlocker blocker(m_nodes);
+        if (node >= 0)
+            m_nodes->selectRow(node);
+        else
+            m_nodes->clearSelection();
+    }
+    showRawValue();
+    emit selectedNodeChanged(node);
+}
+
+QString LockDetailsWidget::selectedNodeName() const
+{
+    if (!m_record || m_selectedNode < 0)
+        return {};
+    return m_record->nodes[std::size_t(m_selectedNode)].node;
+}
+
+QByteArray LockDetailsWidget::selectedNodeValue() const
+{
+    if (!m_record || m_selectedNode < 0)
+        return {};
+    const NodeEntry &entry = m_record->nodes[std::size_t(m_selectedNode)];
+    if (!entry.present())
+        return {};
+    if (entry.raw.type == RawEntry::Type::Hash) {
+        QByteArray lines;
+        for (const auto &[field, value] : entry.raw.fields)
+            lines += field + ' ' + value + '\n';
+        return lines;
+    }
+    return entry.raw.value;
+}
+
+void LockDetailsWidget::showRawValue()
+{
+    m_bytesPerLine = bytesPerLine();
+    if (!m_record || m_selectedNode < 0) {
+        m_rawTitle->setText(tr("Raw value"));
+        m_raw->clear();
+        return;
+    }
+    const NodeEntry &entry = m_record->nodes[std::size_t(m_selectedNode)];
+    if (!entry.reachable) {
+        m_rawTitle->setText(tr("Raw value on %1").arg(entry.node));
+        m_raw->setPlainText(tr("%1 could not be read: %2").arg(entry.node, entry.error));
+        return;
+    }
+    switch (entry.raw.type) {
+    case RawEntry::Type::Missing:
+        m_rawTitle->setText(tr("Raw value on %1").arg(entry.node));
+        m_raw->setPlainText(tr("The key does not exist on %1.").arg(entry.node));
+        return;
+    case RawEntry::Type::String:
+        m_rawTitle->setText(
+            tr("Raw value on %1 (string, %n byte(s))", nullptr, int(entry.raw.value.size())).arg(entry.node));
+        m_raw->setPlainText(hexDump(entry.raw.value, m_bytesPerLine));
+        return;
+    case RawEntry::Type::Hash: {
+        m_rawTitle->setText(
+            tr("Raw value on %1 (hash, %n field(s))", nullptr, int(entry.raw.fields.size())).arg(entry.node));
+        QString text;
+        for (const auto &[field, value] : entry.raw.fields) {
+            text += tr("field %1 (%n byte(s)):", nullptr, int(value.size())).arg(printable(field, 120));
+            text += QLatin1Char('\n') + hexDump(value, m_bytesPerLine) + QLatin1Char('\n');
+        }
+        m_raw->setPlainText(text.trimmed());
+        return;
+    }
+    case RawEntry::Type::Other:
+        m_rawTitle->setText(tr("Raw value on %1 (%2)").arg(entry.node, entry.raw.typeName));
+        m_raw->setPlainText(tr("A %1 is not shown byte for byte.").arg(entry.raw.typeName));
+        return;
+    }
+}
+
+QString LockDetailsWidget::hexDump(const QByteArray &bytes, int bytesPerLine)
+{
+    QString out;
+    const int offsetWidth = bytes.size() > 0xffff ? 8 : 4;
+    for (qsizetype offset = 0; offset < bytes.size(); offset += bytesPerLine) {
+        const QByteArray line = bytes.mid(offset, bytesPerLine);
+        out += QStringLiteral("%1  ").arg(offset, offsetWidth, 16, QLatin1Char('0'));
+        for (int i = 0; i < bytesPerLine; ++i) {
+            if (i == 8)
+                out += QLatin1Char(' ');
+            if (i < line.size())
+                out += QStringLiteral("%1 ").arg(quint8(line[i]), 2, 16, QLatin1Char('0'));
+            else
+                out += QStringLiteral("   ");
+        }
+        out += QLatin1Char(' ');
+        for (const char c : line) {
+            const auto u = static_cast<unsigned char>(c);
+            out += u >= 0x20 && u < 0x7f ? QLatin1Char(c) : QLatin1Char('.');
+        }
+        out += QLatin1Char('\n');
+    }
+    if (out.endsWith(QLatin1Char('\n')))
+        out.chop(1);
+    return out;
+}

@@ -1,0 +1,99 @@
+#pragma once
+
+#include "inspect/lockrecord.h"
+
+#include <QWidget>
+#include <optional>
+
+class QFormLayout;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QScrollArea;
+class QStackedWidget;
+class QTableWidget;
+
+/// The details of one lock: key, schema, owner, token, fencing, holds, acquired-at and
+/// anomalies; what every node of the group holds (present / missing / unreachable, PTTL, type,
+/// value); and the raw bytes of the selected node's value as a hex dump.
+///
+/// The widget keeps a copy of the record, so the caller may refresh its model freely. Setting
+/// the same group and key again (a refresh) keeps the selected node.
+class LockDetailsWidget : public QWidget
+{
+    Q_OBJECT
+
+public:
+    enum NodeColumn
+    {
+        NodeNameColumn,
+        NodeStateColumn,
+        NodePttlColumn,
+        NodeTypeColumn,
+        NodeValueColumn,
+        NodeColumnCount
+    };
+
+    explicit LockDetailsWidget(QWidget *parent = nullptr);
+    ~LockDetailsWidget() override;
+
+    /// Shows `record` of `group`; nullptr shows the placeholder.
+    void setRecord(const QString &group, const lockscope::inspect::LockRecord *record);
+    bool hasRecord() const { return m_record.has_value(); }
+    QString group() const { return m_group; }
+    /// The key shown (empty without a record).
+    QByteArray key() const;
+
+    /// Index into the record's nodes of the node whose value the raw view shows; -1 without one.
+    int selectedNode() const { return m_selectedNode; }
+    void selectNode(int node);
+    /// The selected node's label.
+    QString selectedNodeName() const;
+    /// The selected node's value: a string's bytes, or a hash as "field value" lines (empty when
+    /// the node does not hold the key).
+    QByteArray selectedNodeValue() const;
+
+    /// Offset, `bytesPerLine` bytes in hex (a gap after 8), and the printable ASCII ('.' for
+    /// the rest), one line each.
+    static QString hexDump(const QByteArray &bytes, int bytesPerLine = 16);
+
+signals:
+    void selectedNodeChanged(int node);
+
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    void showRecord();
+    void fitHeights();
+    int bytesPerLine() const;
+    void fillNodes();
+    void showRawValue();
+
+    QString m_group;
+    std::optional<lockscope::inspect::LockRecord> m_record;
+    int m_selectedNode = -1;
+    int m_bytesPerLine = 16;
+
+    QStackedWidget *m_stack = nullptr;
+    QScrollArea *m_summaryScroll = nullptr;
+    QLabel *m_placeholder = nullptr;
+    QLineEdit *m_key = nullptr;
+    QFormLayout *m_form = nullptr;
+    QLabel *m_groupLabel = nullptr;
+    QLabel *m_schema = nullptr;
+    QLabel *m_owner = nullptr;
+    QLabel *m_label = nullptr;
+    QLineEdit *m_token = nullptr;
+    QLabel *m_fence = nullptr;
+    QLabel *m_holds = nullptr;
+    QLabel *m_acquired = nullptr;
+    QLabel *m_held = nullptr;
+    QLabel *m_ttl = nullptr;
+    QLabel *m_anomalies = nullptr;
+    QLabel *m_details = nullptr;
+    QTableWidget *m_nodes = nullptr;
+    QLabel *m_rawTitle = nullptr;
+    QPlainTextEdit *m_raw = nullptr;
+};
