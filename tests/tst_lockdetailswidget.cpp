@@ -20,6 +20,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
+#include <QToolButton>
 
 using lockscope::inspect::LockRecord;
 
@@ -65,6 +66,7 @@ private slots:
     void rawValueOfSelectedNode();
     void hashValue();
     void refreshKeepsSelectedNode();
+    void escapedText();
     void hexDump();
     void layoutAt1280x800();
 };
@@ -176,6 +178,12 @@ void TestLockDetailsWidget::rawValueOfSelectedNode()
     QCOMPARE(widget.selectedNodeValue(), differ.nodes[0].raw.value);
     const auto *raw = widget.findChild<QPlainTextEdit *>(QStringLiteral("raw"));
     QVERIFY(raw->isReadOnly());
+    // Text first; the Hex button switches to a dump of the same bytes.
+    QVERIFY(!widget.showsHex());
+    QCOMPARE(raw->toPlainText(), LockDetailsWidget::escapedText(differ.nodes[0].raw.value));
+    QCOMPARE(raw->toPlainText(), QString::fromUtf8(differ.nodes[0].raw.value));
+    widget.findChild<QToolButton *>(QStringLiteral("rawHex"))->click();
+    QVERIFY(widget.showsHex());
     QCOMPARE(raw->toPlainText(), LockDetailsWidget::hexDump(differ.nodes[0].raw.value));
     QVERIFY(raw->toPlainText().startsWith(QStringLiteral("0000  6c 73 31 20 74 6f 6b 3d  ")));
     QVERIFY(text(widget, QStringLiteral("rawTitle")).contains(QStringLiteral("demo-1")));
@@ -206,6 +214,7 @@ void TestLockDetailsWidget::hashValue()
     LockDetailsWidget widget;
     const auto records = samplelocks::singleNode(QStringLiteral("cache-1"));
     const LockRecord rw = find(records, "catalog:rw:pricing");
+    widget.setShowsHex(true);
     widget.setRecord(QStringLiteral("cache"), &rw);
     QCOMPARE(text(widget, QStringLiteral("schema")), QStringLiteral("redisson-rwlock"));
     QCOMPARE(text(widget, QStringLiteral("holds")), QStringLiteral("held 1 time(s) (reentrant), write mode"));
@@ -234,6 +243,18 @@ void TestLockDetailsWidget::refreshKeepsSelectedNode()
     const LockRecord other = find(records, "jobs:lock:reindex");
     widget.setRecord(QStringLiteral("payments"), &other);
     QCOMPARE(widget.selectedNode(), 0);
+}
+
+void TestLockDetailsWidget::escapedText()
+{
+    QCOMPARE(LockDetailsWidget::escapedText(QByteArray()), QString());
+    QCOMPARE(LockDetailsWidget::escapedText("ls1 tok=abc fence=1"), QStringLiteral("ls1 tok=abc fence=1"));
+    // Control characters, backslashes and invalid UTF-8 are escaped; valid UTF-8 stays text.
+    QCOMPARE(LockDetailsWidget::escapedText(QByteArray("a\nb\t\\\x01\x7f", 7)),
+             QStringLiteral("a\\nb\\t\\\\\\x01\\x7f"));
+    QCOMPARE(LockDetailsWidget::escapedText("caf\xc3\xa9"), QStringLiteral("caf\u00e9"));
+    QCOMPARE(LockDetailsWidget::escapedText(QByteArray("\xff\xc3", 2)), QStringLiteral("\\xff\\xc3"));
+    QCOMPARE(LockDetailsWidget::escapedText(QByteArray("\0z", 2)), QStringLiteral("\\x00z"));
 }
 
 void TestLockDetailsWidget::hexDump()

@@ -13,8 +13,10 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QStackedWidget>
+#include <QStringDecoder>
 #include <QTableWidget>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 using lockscope::inspect::LockRecord;
@@ -226,12 +228,30 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     auto *rawLayout = new QVBoxLayout(rawBox);
     rawLayout->setContentsMargins(8, 4, 8, 8);
     rawLayout->setSpacing(4);
+    auto *rawHeader = new QHBoxLayout;
+    rawHeader->setContentsMargins(0, 0, 0, 0);
     m_rawTitle = sectionTitle(tr("Raw value"), QStringLiteral("rawTitle"));
-    rawLayout->addWidget(m_rawTitle);
+    m_rawTitle->setMinimumWidth(40);
+    m_rawTitle->setWordWrap(true);
+    rawHeader->addWidget(m_rawTitle, 1);
+    // Text by default (most lock values are text); hex for a byte-exact look.
+    m_hexButton = new QToolButton;
+    m_hexButton->setObjectName(QStringLiteral("rawHex"));
+    m_hexButton->setText(tr("Hex"));
+    m_hexButton->setCheckable(true);
+    m_hexButton->setAutoRaise(true);
+    m_hexButton->setToolTip(tr("Show the bytes as a hex dump instead of text"));
+    rawHeader->addWidget(m_hexButton);
+    rawLayout->addLayout(rawHeader);
     m_raw = new QPlainTextEdit;
     m_raw->setObjectName(QStringLiteral("raw"));
     m_raw->setReadOnly(true);
-    m_raw->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_raw->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_raw->setWordWrapMode(QTextOption::WrapAnywhere);
+    connect(m_hexButton, &QToolButton::toggled, this, [this](bool hex) {
+        m_raw->setLineWrapMode(hex ? QPlainTextEdit::NoWrap : QPlainTextEdit::WidgetWidth);
+        showRawValue();
+    });
     m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_raw->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
     rawLayout->addWidget(m_raw);
@@ -333,7 +353,7 @@ void LockDetailsWidget::resizeEvent(QResizeEvent *event)
     if (m_record) {
         fitHeights();
         // A narrow pane gets 8 or 4 bytes per line instead of a horizontal scroll bar.
-        if (bytesPerLine() != m_bytesPerLine)
+        if (showsHex() && bytesPerLine() != m_bytesPerLine)
             showRawValue();
     }
 }
@@ -556,7 +576,8 @@ void LockDetailsWidget::showRawValue()
     case RawEntry::Type::String:
         m_rawTitle->setText(
             tr("Raw value on %1 (string, %n byte(s))", nullptr, int(entry.raw.value.size())).arg(entry.node));
-        m_raw->setPlainText(hexDump(entry.raw.value, m_bytesPerLine));
+        m_raw->setPlainText(showsHex() ? hexDump(entry.raw.value, m_bytesPerLine)
+                                       : escapedText(entry.raw.value));
         return;
     case RawEntry::Type::Hash: {
         m_rawTitle->setText(
@@ -564,7 +585,8 @@ void LockDetailsWidget::showRawValue()
         QString text;
         for (const auto &[field, value] : entry.raw.fields) {
             text += tr("field %1 (%n byte(s)):", nullptr, int(value.size())).arg(printable(field, 120));
-            text += QLatin1Char('\n') + hexDump(value, m_bytesPerLine) + QLatin1Char('\n');
+            text += QLatin1Char('\n') + (showsHex() ? hexDump(value, m_bytesPerLine) : escapedText(value)) +
+                    QLatin1Char('\n');
         }
         m_raw->setPlainText(text.trimmed());
         return;
@@ -574,6 +596,54 @@ void LockDetailsWidget::showRawValue()
         m_raw->setPlainText(tr("A %1 is not shown byte for byte.").arg(entry.raw.typeName));
         return;
     }
+}
+
+bool LockDetailsWidget::showsHex() const
+{
+    return m_hexButton->isChecked();
+}
+
+void LockDetailsWidget::setShowsHex(bool hex)
+{
+    m_hexButton->setChecked(hex);
+}
+
+QString LockDetailsWidget::escapedText(const QByteArray &bytes)
+{
+    QString out;
+    out.reserve(bytes.size());
+    qsizetype i = 0;
+    while (i < bytes.size()) {
+        const auto u = static_cast<unsigned char>(bytes[i]);
+        if (u >= 0x80) {
+            // A whole UTF-8 sequence when it is a valid one, else the lead byte escaped.
+            const qsizetype length = u >= 0xf0 ? 4 : u >= 0xe0 ? 3 : u >= 0xc0 ? 2 : 1;
+            if (length > 1 && i + length <= bytes.size()) {
+                QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+                const QString decoded = decoder(QByteArrayView(bytes).sliced(i, length));
+                if (!decoder.hasError() && !decoded.contains(QChar::ReplacementCharacter)) {
+                    out += decoded;
+                    i += length;
+                    continue;
+                }
+            }
+            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
+        } else if (u == '\\') {
+            out += QStringLiteral("\\\\");
+        } else if (u == '\n') {
+            out += QStringLiteral("\\n");
+        } else if (u == '\r') {
+            out += QStringLiteral("\\r");
+        } else if (u == '\t') {
+            out += QStringLiteral("\\t");
+        } else if (u < 0x20 || u == 0x7f) {
+            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
+        } else {
+            out += QLatin1Char(char(u));
+        }
+        ++i;
+    }
+    return out;
 }
 
 QString LockDetailsWidget::hexDump(const QByteArray &bytes, int bytesPerLine)

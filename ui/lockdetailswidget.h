@@ -9,6 +9,7 @@ class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
+class QToolButton;
 class QScrollArea;
 class QStackedWidget;
 class QTableWidget;
@@ -56,6 +57,13 @@ public:
     /// Offset, `bytesPerLine` bytes in hex (a gap after 8), and the printable ASCII ('.' for
     /// the rest), one line each.
     static QString hexDump(const QByteArray &bytes, int bytesPerLine = 16);
+    /// The bytes as text: valid UTF-8 as is, except control characters and invalid bytes,
+    /// which are escaped (\n, \r, \t, \\, \xNN). One line per value; the view wraps it.
+    static QString escapedText(const QByteArray &bytes);
+
+    /// True while the raw view shows a hex dump instead of the text.
+    bool showsHex() const;
+    void setShowsHex(bool hex);
 
 signals:
     void selectedNodeChanged(int node);
@@ -95,5 +103,6 @@ private:
     QLabel *m_details = nullptr;
     QTableWidget *m_nodes = nullptr;
     QLabel *m_rawTitle = nullptr;
+    QToolButton *m_hexButton = nullptr;
     QPlainTextEdit *m_raw = nullptr;
 };

@@ -70,7 +70,7 @@ struct LockTableModel::Row
             return record.owner;
         if (record.owner.isEmpty())
             return label;
-        return record.owner + QStringLiteral(" — ") + label;
+        return label + QStringLiteral(" — ") + record.owner; // the service's name first
     }
 
     bool hasTtl() const { return record.held > 0 && record.minPttlMs >= 0; }

@@ -37,12 +37,14 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QProxyStyle>
+#include <QScopedValueRollback>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QStyledItemDelegate>
 #include <QTableView>
 #include <QToolBar>
 #include <QTreeView>
@@ -103,6 +105,21 @@ public:
         if (metric == PM_FocusFrameHMargin || metric == PM_HeaderMargin)
             return QProxyStyle::pixelMetric(metric, option, widget) + 4;
         return QProxyStyle::pixelMetric(metric, option, widget);
+    }
+};
+
+/// Elides on the right: for text whose start says the most (the owner column leads with the
+/// service's label), where the table's middle elision would cut the name itself.
+class ElideRightDelegate : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        option->textElideMode = Qt::ElideRight;
     }
 };
 
@@ -228,7 +245,7 @@ void MainWindow::restoreWindowState()
     restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
     const QByteArray header = settings.value(QStringLiteral("mainWindow/lockTable")).toByteArray();
     if (!header.isEmpty())
-        m_columnsFitted = m_lockTable->horizontalHeader()->restoreState(header);
+        m_columnsUserSized = m_lockTable->horizontalHeader()->restoreState(header);
     m_autoRefreshAction->setChecked(settings.value(QStringLiteral("mainWindow/autoRefresh"), true).toBool());
     const int secondsSaved = settings.value(QStringLiteral("mainWindow/autoRefreshSeconds"), 5).toInt();
     m_intervalSpin->setValue(std::clamp(secondsSaved, 1, 3600));
@@ -278,6 +295,7 @@ void MainWindow::createLockView()
     m_lockTable->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_lockTable->setContextMenuPolicy(Qt::CustomContextMenu);
     useCellMargins(m_lockTable, m_lockTable->horizontalHeader());
+    m_lockTable->setItemDelegateForColumn(LockTableModel::Owner, new ElideRightDelegate(m_lockTable));
     m_lockTable->verticalHeader()->hide();
     m_lockTable->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_lockTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
@@ -287,6 +305,13 @@ void MainWindow::createLockView()
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setStretchLastSection(true);
     header->setSortIndicatorClearable(true);
+    connect(header, &QHeaderView::sectionResized, this, [this] {
+        // The operator's own widths win over fitting: a section resized while a mouse button
+        // is down is a drag on the header (the style, the window and fitting resize sections
+        // too, and say nothing about what the operator wants).
+        if (!m_fittingColumns && QGuiApplication::mouseButtons() != Qt::NoButton)
+            m_columnsUserSized = true;
+    });
     header->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(header, &QWidget::customContextMenuRequested, this, [this, header](const QPoint &pos) {
         QMenu menu(this);
@@ -294,8 +319,10 @@ void MainWindow::createLockView()
             QAction *toggle = menu.addAction(m_lockModel->headerData(column, Qt::Horizontal).toString());
             toggle->setCheckable(true);
             toggle->setChecked(!header->isSectionHidden(column));
-            connect(toggle, &QAction::toggled, this,
-                    [this, column](bool shown) { m_lockTable->setColumnHidden(column, !shown); });
+            connect(toggle, &QAction::toggled, this, [this, column](bool shown) {
+                const QScopedValueRollback fitting(m_fittingColumns, true);
+                m_lockTable->setColumnHidden(column, !shown);
+            });
         }
         menu.exec(header->mapToGlobal(pos));
     });
@@ -737,7 +764,11 @@ void MainWindow::applyGroups(const GroupConfig &config)
 
     m_centralStack->setCurrentWidget(m_config.groups.empty() ? static_cast<QWidget *>(m_emptyLabel)
                                                              : m_lockPage);
-    m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
+    {
+        const QScopedValueRollback fitting(m_fittingColumns, true);
+        m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
+    }
+    m_fittedGroups.clear();
     updateSummary();
     updateActions();
     if (m_config.groups.empty())
@@ -870,25 +901,65 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     // in slices so that the GUI thread never stalls on a big refresh.
     m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
                             std::move(snapshot->removed), !snapshot->delta);
-    if (!m_columnsFitted && m_lockModel->rowCount() > 0) {
-        // Once, with the first locks (unless the operator's own widths were restored): every
-        // column as wide as its content, the long text columns within a cap.
-        m_columnsFitted = true;
-        const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
-        const std::pair<int, int> caps[] = {
-            {LockTableModel::Group, 10 * em}, {LockTableModel::Key, 13 * em},
-            {LockTableModel::Schema, 9 * em}, {LockTableModel::Owner, 11 * em},
-            {LockTableModel::Ttl, 5 * em},    {LockTableModel::Held, 4 * em},
-            {LockTableModel::Fence, 4 * em},  {LockTableModel::Token, 5 * em},
-        };
-        for (const auto &[column, cap] : caps) {
-            m_lockTable->resizeColumnToContents(column);
-            // The size hint leaves out the wider cell margins of CellMarginStyle.
-            m_lockTable->setColumnWidth(column, std::min(m_lockTable->columnWidth(column) + em, cap));
-        }
+    if (!m_columnsUserSized && !m_fittedGroups.contains(snapshot->group) && m_lockModel->rowCount() > 0) {
+        // With the first locks of each group, until the operator sizes a column (or their
+        // widths were restored).
+        m_fittedGroups.insert(snapshot->group);
+        fitLockColumns();
     }
     updateLockCounts();
     updateSummary();
+}
+
+void MainWindow::fitLockColumns()
+{
+    // Every column as wide as its content. When that is wider than the table, the text columns
+    // share what the short fixed ones (TTL, held, fence, age) leave: narrow ones keep their
+    // content width, the widest are cut to one common width (max-min fair), so that a row
+    // fits without a horizontal scroll bar and no column is cut more than it must be.
+    const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
+    const QHeaderView *header = m_lockTable->horizontalHeader();
+    const int shrinkable[] = {LockTableModel::Group, LockTableModel::Key, LockTableModel::Schema,
+                              LockTableModel::Owner, LockTableModel::Token};
+    const QScopedValueRollback fitting(m_fittingColumns, true);
+    int fixed = 0;
+    std::vector<std::pair<int, int>> flexible; // content width, column
+    for (int column = 0; column < LockTableModel::ColumnCount; ++column) {
+        if (m_lockTable->isColumnHidden(column))
+            continue;
+        // The cells' widest text and the header's text; not the header's own size hint, which
+        // reserves room for a sort arrow in every column. The cell hint leaves out the wider
+        // margins of CellMarginStyle: one em more.
+        const QString title = m_lockModel->headerData(column, Qt::Horizontal).toString();
+        const int content = std::max(static_cast<QAbstractItemView *>(m_lockTable)->sizeHintForColumn(column),
+                                     header->fontMetrics().horizontalAdvance(title) + em);
+        const int width = std::min(content + em, 40 * em);
+        if (std::ranges::find(shrinkable, column) != std::end(shrinkable)) {
+            flexible.emplace_back(width, column);
+        } else {
+            fixed += width;
+            m_lockTable->setColumnWidth(column, width);
+        }
+    }
+    // The key weighs double: it is what the operator reads first.
+    const auto weight = [](int column) {
+        return column == LockTableModel::Key ? 2 : 1;
+    };
+    std::ranges::sort(flexible, [&](const auto &a, const auto &b) {
+        return a.first * weight(b.second) < b.first * weight(a.second);
+    });
+    int budget = m_lockTable->viewport()->width() - fixed;
+    int weights = 0;
+    for (const auto &[width, column] : flexible)
+        weights += weight(column);
+    for (const auto &[width, column] : flexible) {
+        // Below 6 em a column says nothing: the table scrolls instead.
+        const int share = std::max(6 * em, budget * weight(column) / std::max(1, weights));
+        const int fitted = std::min(width, share);
+        m_lockTable->setColumnWidth(column, fitted);
+        budget -= fitted;
+        weights -= weight(column);
+    }
 }
 
 const NodeGroup *MainWindow::groupNamed(const QString &name) const

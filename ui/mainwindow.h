@@ -8,6 +8,7 @@
 
 #include <QDateTime>
 #include <QMainWindow>
+#include <QSet>
 #include <QTimer>
 #include <chrono>
 #include <functional>
@@ -131,6 +132,7 @@ private:
     void updateSummary();
     void updateLockCounts();
 
+    void fitLockColumns();
     const lockscope::inspect::NodeGroup *groupNamed(const QString &name) const;
     /// Why writes are refused on this group (a read-only node), or empty.
     QString readOnlyReason(const QString &group) const;
@@ -217,6 +219,8 @@ private:
     QStringList m_askedKeys;
     bool m_prompting = false;
     /// The lock table's columns were sized (to the first locks, or from the saved state).
-    bool m_columnsFitted = false;
-    QTimer m_detailsTimer; ///< coalesces details updates during a refresh
+    bool m_columnsUserSized = false; ///< the operator sized a column, or widths were restored
+    bool m_fittingColumns = false;   ///< fitLockColumns() is resizing
+    QSet<QString> m_fittedGroups;    ///< groups whose first locks the columns were fitted to
+    QTimer m_detailsTimer;           ///< coalesces details updates during a refresh
 };
