@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <set>
 
 using namespace lockscope;
 using namespace lockscope::inspect;
@@ -245,8 +246,20 @@ private slots:
         options.count = 200;
         options.batch = 256;
         std::atomic<int> callbacks{0};
+        const auto before = std::chrono::steady_clock::now();
+        const QDateTime beforeWall = QDateTime::currentDateTimeUtc();
         const Snapshot snapshot = scanner.scan(options, 5, [&](const ScanProgress &) { ++callbacks; });
+        const auto after = std::chrono::steady_clock::now();
         QCOMPARE(snapshot.records.size(), std::size_t(3000));
+        // Each record is stamped with the round that read it, not with the scan's start: the
+        // TTL countdown of a key read late in a long scan starts from its own read.
+        std::set<std::chrono::steady_clock::time_point> stamps;
+        for (const LockRecord &record : snapshot.records) {
+            QVERIFY(record.readAtSteady >= before && record.readAtSteady <= after);
+            QVERIFY(record.readAt >= beforeWall.addMSecs(-1));
+            stamps.insert(record.readAtSteady);
+        }
+        QVERIFY2(stamps.size() >= 3000 / 256, qPrintable(QString::number(stamps.size())));
         QVERIFY(callbacks.load() >= 3 * (3000 / 256));
         QCOMPARE(snapshot.nodes[0].keysScanned, quint64(3500));
         QCOMPARE(snapshot.nodes[1].keysScanned, quint64(3000));

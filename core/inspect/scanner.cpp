@@ -33,9 +33,21 @@ struct NodeHarvest
 {
     std::vector<QByteArray> keys;
     std::vector<RawEntry> raws;
+    /// When each round's commands were sent: (index of the round's first entry in raws, time),
+    /// ascending. The PTTLs of a round were read no earlier, so a countdown from this time
+    /// never shows more time left than there is.
+    std::vector<std::pair<std::size_t, Clock::time_point>> sentAt;
     NodeScanResult result;
     bool cancelled = false;
 };
+
+/// When the round that read entry `index` of `harvest` was sent (`fallback` when unknown).
+Clock::time_point sentAtOf(const NodeHarvest &harvest, std::size_t index, Clock::time_point fallback)
+{
+    const auto after = std::ranges::upper_bound(harvest.sentAt, index, {},
+                                                &std::pair<std::size_t, Clock::time_point>::first);
+    return after == harvest.sentAt.begin() ? fallback : std::prev(after)->second;
+}
 
 struct ScanPlan
 {
@@ -97,6 +109,7 @@ public:
             }
             if (!scanning && chunks.empty())
                 break;
+            const Clock::time_point sent = Clock::now();
             if (auto flushed = m_connection.flush(); !flushed)
                 return failed(flushed.error().toString());
             if (scanning) {
@@ -120,7 +133,7 @@ public:
                 if (cursor == "0") // this pattern is done: the next one starts at cursor 0
                     scanDone = ++pattern >= m_plan.patterns.size();
             }
-            if (auto error = readFetches(pending, chunks))
+            if (auto error = readFetches(pending, chunks, sent))
                 return failed(*error);
             if (pendingHead == pending.size()) {
                 pending.clear();
@@ -190,7 +203,8 @@ private:
     /// read as a string (a hash, another type, a key that went away) gets TYPE + HGETALL in one
     /// more round trip, and so do all the values of a batch whose MGET was refused (as GET).
     std::optional<QString> readFetches(const std::vector<QByteArray> &keys,
-                                       const std::vector<std::pair<std::size_t, std::size_t>> &chunks)
+                                       const std::vector<std::pair<std::size_t, std::size_t>> &chunks,
+                                       Clock::time_point sent)
     {
         const std::size_t base = m_harvest.raws.size();
         std::vector<std::size_t> needGet;
@@ -288,6 +302,8 @@ private:
         }
         m_harvest.keys.resize(kept);
         m_harvest.raws.resize(kept);
+        if (kept > base)
+            m_harvest.sentAt.emplace_back(base, sent);
         return std::nullopt;
     }
 
@@ -554,9 +570,19 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
                 const bool listed = plan.schema.isEmpty() ? decodedAny || listRaw(plan, key) : schemaMatched;
                 if (!listed)
                     continue;
+                // Read at the earliest of its nodes' rounds: the countdown errs towards expiry.
+                Clock::time_point readSteady = Clock::time_point::max();
+                for (std::size_t i = 0; i < n; ++i) {
+                    const qint32 index = groupIndex[g * n + i];
+                    if (index >= 0)
+                        readSteady = std::min(readSteady, sentAtOf(harvests[i], std::size_t(index), start));
+                }
+                if (readSteady == Clock::time_point::max())
+                    readSteady = start;
                 LockRecord record = aggregate(key, std::move(entries));
-                record.readAt = readAt;
-                record.readAtSteady = start;
+                record.readAt = readAt.addMSecs(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(readSteady - start).count());
+                record.readAtSteady = readSteady;
                 built[g] = std::move(record);
             }
         }
