@@ -1166,6 +1166,11 @@ void SimulatorPanel::start()
     const int localNodes = local ? m_localNodes->value() : 0;
     const quint64 run = ++m_run;
     m_runLocal = local;
+    m_runProduction = false;
+    if (const NodeGroup *group = targetGroup()) {
+        for (const auto &node : group->nodes)
+            m_runProduction = m_runProduction || node.production;
+    }
     m_stopPending = false;
     resetView(config);
     setPhase(Phase::Starting);
@@ -1638,13 +1643,9 @@ void SimulatorPanel::updateControls()
     m_exportJsonAction->setEnabled(exportable);
     m_exportCsvAction->setEnabled(exportable);
 
-    // Faults: only while running, and only those that apply to the node as it is now.
-    const NodeGroup *group = m_runLocal ? nullptr : targetGroup();
-    bool production = false;
-    if (group) {
-        for (const auto &node : group->nodes)
-            production = production || node.production;
-    }
+    // Faults: only while running, and only those that apply to the node as it is now. Not on
+    // production nodes: a CLIENT PAUSE there would hold up every other client too.
+    const bool production = m_runProduction;
     const int node = m_faultNode->currentIndex();
     const bool paused =
         node >= 0 && size_t(node) < m_stats.nodePaused.size() && m_stats.nodePaused[size_t(node)];

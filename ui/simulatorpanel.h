@@ -246,6 +246,7 @@ private:
     lockscope::sim::Simulation *m_sim = nullptr;
     bool m_stopPending = false;
     bool m_runLocal = false;
+    bool m_runProduction = false; ///< the run's group has a production node: no node faults
     bool m_shutDown = false;
     int m_runWorkers = 0;
     std::vector<lockscope::redis::NodeConfig> m_runNodes;
