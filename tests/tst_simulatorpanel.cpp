@@ -323,6 +323,29 @@ void TestSimulatorPanel::stopMidRun()
     QVERIFY(child<QPushButton>(m_panel.get(), "simFaultKill")->isEnabled());
     QVERIFY(!child<QPushButton>(m_panel.get(), "simFaultRestart")->isEnabled());
 
+    // Faults through the buttons; their outcomes come back through the fault log.
+    const auto faultsLogged = [this] {
+        int n = 0;
+        for (const QList<QVariant> &entry : *m_log)
+            n += entry.at(0).toString().startsWith(QStringLiteral("Simulation fault")) ? 1 : 0;
+        return n;
+    };
+    QTest::mouseClick(child<QPushButton>(m_panel.get(), "simFaultStall"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(faultsLogged(), 1, RunTimeoutMs);
+    child<QSpinBox>(m_panel.get(), "simFaultPauseLength")->setValue(0); // until resumed
+    QTest::mouseClick(child<QPushButton>(m_panel.get(), "simFaultPause"), Qt::LeftButton);
+    auto *resume = child<QPushButton>(m_panel.get(), "simFaultResume");
+    QTRY_VERIFY_WITH_TIMEOUT(resume->isEnabled(), RunTimeoutMs);
+    QVERIFY(!child<QPushButton>(m_panel.get(), "simFaultPause")->isEnabled());
+    QVERIFY(m_servers.empty()); // the paused node is the panel's own
+    QTest::mouseClick(resume, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(child<QPushButton>(m_panel.get(), "simFaultPause")->isEnabled(), RunTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(faultsLogged(), 3, RunTimeoutMs);
+    for (const QList<QVariant> &entry : *m_log) {
+        if (entry.at(0).toString().startsWith(QStringLiteral("Simulation fault")))
+            QVERIFY2(!entry.at(1).toBool(), qPrintable(entry.at(0).toString()));
+    }
+
     QTest::mouseClick(child<QPushButton>(m_panel.get(), "simStop"), Qt::LeftButton);
     QVERIFY(waitFinished());
     QVERIFY(m_panel->lastStats().acquisitions > 0);
