@@ -9,6 +9,8 @@ packages=(
     build-essential cmake ninja-build pkg-config
     # Qt 6 (Core, Network, Test, Gui, Widgets, Svg, Charts) and the secrets store
     qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-charts-dev qtkeychain-qt6-dev
+    # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-charts-dev does not pull in
+    libqt6opengl6-dev
     # Redis protocol (hiredis) and TLS
     libhiredis-dev libssl-dev openssl
     # real servers for tests, demo mode and benchmarks (redis-benchmark is in redis-tools)

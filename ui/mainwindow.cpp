@@ -15,6 +15,7 @@
 #include "nodelistmodel.h"
 #include "nodemonitor.h"
 #include "passwordprompt.h"
+#include "simulatorpanel.h"
 #include "statusdotdelegate.h"
 #include "threadowner.h"
 #include "uilogging.h"
@@ -202,6 +203,7 @@ MainWindow::MainWindow(QWidget *parent)
     createNodePanel();
     createDetailsPanel();
     createEventLog();
+    createSimulatorPanel();
     createActions();
     createStatusBar();
     restoreWindowState();
@@ -235,6 +237,9 @@ void MainWindow::closeEvent(QCloseEvent *event)
     settings.setValue(QStringLiteral("mainWindow/lockTable"), m_lockTable->horizontalHeader()->saveState());
     settings.setValue(QStringLiteral("mainWindow/autoRefresh"), m_autoRefreshAction->isChecked());
     settings.setValue(QStringLiteral("mainWindow/autoRefreshSeconds"), m_intervalSpin->value());
+    // A run under way stops cleanly (faults reverted, locks released, keys checked) before the
+    // window goes: this waits for its threads and its local nodes.
+    m_simulator->shutdown();
     QMainWindow::closeEvent(event);
 }
 
@@ -495,6 +500,34 @@ void MainWindow::createEventLog()
     resizeDocks({dock}, {170}, Qt::Vertical);
 }
 
+void MainWindow::createSimulatorPanel()
+{
+    m_simulator = new SimulatorPanel;
+    m_simulator->setObjectName(QStringLiteral("simulatorPanel"));
+    connect(m_simulator, &SimulatorPanel::logMessage, this, [this](const QString &text, bool error) {
+        logEvent(error ? EventKind::Error : EventKind::Info, tr("Simulator"), text);
+    });
+    m_simulatorDock = new QDockWidget(tr("Simulator"), this);
+    m_simulatorDock->setObjectName(QStringLiteral("simulatorDock"));
+    m_simulatorDock->setWidget(m_simulator);
+    addDockWidget(Qt::RightDockWidgetArea, m_simulatorDock);
+    if (auto *details = findChild<QDockWidget *>(QStringLiteral("detailsDock")))
+        tabifyDockWidget(details, m_simulatorDock);
+    m_simulatorDock->hide();
+    // The details pane is narrow; the simulator's form and charts want more room.
+    connect(m_simulatorDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        const int wanted = fontMetrics().horizontalAdvance(QLatin1Char('m')) * 36;
+        if (visible && !m_simulatorDock->isFloating() && m_simulatorDock->width() < wanted)
+            resizeDocks({m_simulatorDock}, {wanted}, Qt::Horizontal);
+    });
+}
+
+void MainWindow::showSimulator()
+{
+    m_simulatorDock->show();
+    m_simulatorDock->raise();
+}
+
 void MainWindow::createActions()
 {
     auto icon = [](const char *name) {
@@ -560,6 +593,18 @@ void MainWindow::createActions()
     m_lockctlAction->setToolTip(tr("Show the equivalent lockctl commands"));
     connect(m_lockctlAction, &QAction::triggered, this, &MainWindow::showLockctlCommand);
 
+    QAction *simulatorAction = m_simulatorDock->toggleViewAction();
+    simulatorAction->setObjectName(QStringLiteral("simulatorAction"));
+    simulatorAction->setIcon(icon("simulator"));
+    simulatorAction->setText(tr("&Simulator"));
+    simulatorAction->setToolTip(tr("Contention simulator: workers, faults and a safety checker on a group or "
+                                   "on local nodes"));
+    // Tabified behind the details, a shown dock must also come to the front.
+    connect(simulatorAction, &QAction::triggered, this, [this](bool checked) {
+        if (checked)
+            m_simulatorDock->raise();
+    });
+
     m_connectionsAction = new QAction(icon("connections"), tr("&Connections…"), this);
     m_connectionsAction->setObjectName(QStringLiteral("connectionsAction"));
     m_connectionsAction->setShortcut(QKeySequence::Preferences);
@@ -585,7 +630,7 @@ void MainWindow::createActions()
     lockMenu->addAction(m_lockctlAction);
 
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
-    for (const char *name : {"nodesDock", "detailsDock", "eventLogDock"}) {
+    for (const char *name : {"nodesDock", "detailsDock", "eventLogDock", "simulatorDock"}) {
         if (auto *dock = findChild<QDockWidget *>(QLatin1String(name)))
             viewMenu->addAction(dock->toggleViewAction());
     }
@@ -610,6 +655,7 @@ void MainWindow::createActions()
     toolbar->addAction(m_forceReleaseAction);
     toolbar->addSeparator();
     toolbar->addAction(m_lockctlAction);
+    toolbar->addAction(simulatorAction);
     toolbar->addAction(m_connectionsAction);
 }
 
@@ -696,6 +742,7 @@ void MainWindow::applyGroups(const GroupConfig &config)
 {
     ++m_generation;
     m_config = config;
+    m_simulator->setGroups(m_config);
 
     if (m_monitor) {
         // The old monitors may be blocked on a node; they are deleted on their threads once

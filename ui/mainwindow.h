@@ -25,6 +25,7 @@ class NodeMonitor;
 class QAction;
 class QCheckBox;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QProgressBar;
@@ -34,6 +35,7 @@ class QTableView;
 class QTreeView;
 class QTreeWidget;
 class QTreeWidgetItem;
+class SimulatorPanel;
 class ThreadOwner;
 struct GroupSnapshot;
 
@@ -93,6 +95,10 @@ public:
     std::optional<std::pair<QString, lockscope::inspect::LockRecord>> selectedLock() const;
     /// Selects the row of `key` in `group`; false when it is not shown.
     bool selectLock(const QString &group, const QByteArray &key);
+    /// The contention simulator, docked ("Simulator"; hidden until asked for).
+    SimulatorPanel *simulator() const { return m_simulator; }
+    /// Shows the simulator's dock and brings it to the front.
+    void showSimulator();
 
 public slots:
     void refreshLocks();
@@ -112,6 +118,7 @@ private:
     void createNodePanel();
     void createDetailsPanel();
     void createEventLog();
+    void createSimulatorPanel();
     void createStatusBar();
     void restoreWindowState();
 
@@ -177,6 +184,8 @@ private:
     QCheckBox *m_anomaliesOnly = nullptr;
     LockDetailsWidget *m_details = nullptr;
     QTreeWidget *m_eventLog = nullptr;
+    SimulatorPanel *m_simulator = nullptr;
+    QDockWidget *m_simulatorDock = nullptr;
 
     QLabel *m_summaryLabel = nullptr;
     QLabel *m_countsLabel = nullptr;

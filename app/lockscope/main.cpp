@@ -6,6 +6,7 @@
 #include "locktablemodel.h"
 #include "mainwindow.h"
 #include "redis/nodeconfig.h"
+#include "simulatorpanel.h"
 #include "stallmeter.h"
 
 #include <QApplication>
@@ -128,8 +129,14 @@ int main(int argc, char *argv[])
         QStringLiteral("color-scheme"),
         QStringLiteral("light or dark (Fusion style), or system (default: the desktop's style and palette)."),
         QStringLiteral("scheme"), QStringLiteral("system"));
+    const QCommandLineOption showSimulatorOption(QStringLiteral("show-simulator"),
+                                                 QStringLiteral("Open the Simulator panel at start."));
+    const QCommandLineOption simulateOption(
+        QStringLiteral("simulate"),
+        QStringLiteral("Open the Simulator panel and start a run with its default parameters on local nodes "
+                       "(for demos and screenshots)."));
     parser.addOptions({demoOption, configOption, schemeOption, screenshotOption, delayOption, stallOption,
-                       refreshesOption});
+                       refreshesOption, showSimulatorOption, simulateOption});
     parser.addPositionalArgument(
         QStringLiteral("URL"),
         QStringLiteral("Nodes to show, each as its own group: redis://, rediss:// or "
@@ -244,6 +251,10 @@ int main(int argc, char *argv[])
     }
 
     window.show();
+    if (parser.isSet(showSimulatorOption) || parser.isSet(simulateOption))
+        window.showSimulator();
+    if (parser.isSet(simulateOption))
+        QTimer::singleShot(0, window.simulator(), &SimulatorPanel::start);
 
     if (parser.isSet(screenshotOption)) {
         const QString file = parser.value(screenshotOption);

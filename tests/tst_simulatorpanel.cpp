@@ -1,0 +1,517 @@
+// The simulator panel against real redis-server processes: runs driven through its buttons on
+// local nodes it starts itself and on a configured group, validation, scenarios, stop, close
+// mid-run, export, and the timeline's painting.
+#include "mainwindow.h"
+#include "redis/connection.h"
+#include "redis/localserver.h"
+#include "sim/simconfig.h"
+#include "simtimeline.h"
+#include "simulatorpanel.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QChart>
+#include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineSeries>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <functional>
+
+using namespace std::chrono_literals;
+using lockscope::inspect::GroupConfig;
+using lockscope::inspect::GroupNode;
+using lockscope::inspect::NodeGroup;
+using lockscope::redis::Connection;
+using lockscope::redis::LocalRedisServer;
+using lockscope::redis::NodeConfig;
+using lockscope::sim::SectionEvent;
+using lockscope::sim::SimConfig;
+
+namespace {
+
+// Generous: the machine may be busy with other builds. Nothing here measures speed.
+constexpr int RunTimeoutMs = 90'000;
+
+template <typename T>
+T *child(const QWidget *parent, const char *name)
+{
+    T *widget = parent->findChild<T *>(QLatin1String(name));
+    if (!widget)
+        qFatal("no widget %s", name);
+    return widget;
+}
+
+/// Runs `handle` on the modal dialog of type T once it is open (from inside its exec()).
+template <typename T>
+void whenModal(std::function<void(T *)> handle)
+{
+    auto *timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, timer, [timer, handle] {
+        if (auto *dialog = qobject_cast<T *>(QApplication::activeModalWidget())) {
+            timer->stop();
+            timer->deleteLater();
+            handle(dialog);
+        }
+    });
+    timer->start();
+}
+
+qint64 dbsize(const NodeConfig &node)
+{
+    Connection connection(node);
+    auto reply = connection.command({"DBSIZE"});
+    return reply ? reply->integer() : -1;
+}
+
+quint64 number(const QString &text)
+{
+    bool ok = false;
+    const quint64 value = QLocale().toULongLong(text, &ok);
+    return ok ? value : quint64(-1);
+}
+
+bool isBusy(const SimulatorPanel &panel)
+{
+    return panel.isBusy();
+}
+
+} // namespace
+
+class TestSimulatorPanel : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void healthyRunOnLocalNodes();
+    void validationErrorStartsNothing();
+    void scenarioFillsTheForm();
+    void stopMidRun();
+    void runsOnAConfiguredGroup();
+    void productionGroupAsksFirst();
+    void exportWritesJsonAndCsv();
+    void closingTheWindowMidRunLeavesNoKeys();
+    void timelinePaintsOutcomes();
+
+private:
+    NodeConfig startServer();
+    GroupConfig groupOf(const QString &name, const NodeConfig &node, bool production = false);
+    void selectTarget(const QString &group);
+    /// A run limited to `acquisitions` with `workers` workers, short holds.
+    void setSmallRun(int workers, int acquisitions);
+    void clickStart();
+    bool waitFinished();
+
+    std::vector<std::unique_ptr<LocalRedisServer>> m_servers;
+    std::unique_ptr<SimulatorPanel> m_panel;
+    std::unique_ptr<QSignalSpy> m_log;
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void TestSimulatorPanel::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    // The window restores its docks from the settings a previous run saved on close.
+    QSettings().clear();
+}
+
+void TestSimulatorPanel::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_panel = std::make_unique<SimulatorPanel>();
+    m_panel->resize(420, 900);
+    m_panel->show();
+    m_log = std::make_unique<QSignalSpy>(m_panel.get(), &SimulatorPanel::logMessage);
+}
+
+void TestSimulatorPanel::cleanup()
+{
+    m_log.reset();
+    m_panel.reset();
+    m_servers.clear();
+    m_dir.reset();
+}
+
+NodeConfig TestSimulatorPanel::startServer()
+{
+    auto server = LocalRedisServer::start();
+    if (!server)
+        qFatal("cannot start redis-server: %s", qPrintable(server.error().toString()));
+    m_servers.push_back(std::move(*server));
+    NodeConfig config = m_servers.back()->nodeConfig();
+    config.name = QStringLiteral("test-node");
+    return config;
+}
+
+GroupConfig TestSimulatorPanel::groupOf(const QString &name, const NodeConfig &node, bool production)
+{
+    GroupConfig config;
+    NodeGroup group;
+    group.name = name;
+    group.nodes.push_back(GroupNode{node, false, production, {}});
+    config.groups.push_back(group);
+    return config;
+}
+
+void TestSimulatorPanel::selectTarget(const QString &group)
+{
+    auto *target = child<QComboBox>(m_panel.get(), "simTarget");
+    for (int i = 0; i < target->count(); ++i) {
+        if (target->itemText(i).startsWith(group + QLatin1Char(' '))) {
+            target->setCurrentIndex(i);
+            return;
+        }
+    }
+    QFAIL(qPrintable(QStringLiteral("no target %1").arg(group)));
+}
+
+void TestSimulatorPanel::setSmallRun(int workers, int acquisitions)
+{
+    child<QSpinBox>(m_panel.get(), "simWorkers")->setValue(workers);
+    child<QDoubleSpinBox>(m_panel.get(), "simHold")->setValue(0.2);
+    child<QDoubleSpinBox>(m_panel.get(), "simDuration")->setValue(0);
+    child<QSpinBox>(m_panel.get(), "simMaxAcquisitions")->setValue(acquisitions);
+}
+
+void TestSimulatorPanel::clickStart()
+{
+    auto *start = child<QPushButton>(m_panel.get(), "simStart");
+    QVERIFY(start->isEnabled());
+    QTest::mouseClick(start, Qt::LeftButton);
+}
+
+bool TestSimulatorPanel::waitFinished()
+{
+    return QTest::qWaitFor([this] { return m_panel->phase() == SimulatorPanel::Phase::Finished; },
+                           RunTimeoutMs);
+}
+
+void TestSimulatorPanel::healthyRunOnLocalNodes()
+{
+    QVERIFY(m_panel->localTarget());
+    child<QSpinBox>(m_panel.get(), "simLocalNodes")->setValue(1);
+    setSmallRun(4, 500);
+    auto *stop = child<QPushButton>(m_panel.get(), "simStop");
+    QVERIFY(!stop->isEnabled());
+    clickStart();
+    QVERIFY(m_panel->isBusy());
+    QVERIFY(!child<QPushButton>(m_panel.get(), "simStart")->isEnabled());
+    QVERIFY(waitFinished());
+
+    QCOMPARE(child<QLabel>(m_panel.get(), "simAcquisitions")->text(), QStringLiteral("500"));
+    QCOMPARE(child<QLabel>(m_panel.get(), "simViolations")->text(), QStringLiteral("0"));
+    QCOMPARE(child<QLabel>(m_panel.get(), "simKeysLeft")->text(), QStringLiteral("0"));
+    QCOMPARE(m_panel->lastStats().acquisitions, quint64(500));
+    QCOMPARE(m_panel->lastStats().violations, quint64(0));
+
+    auto *table = child<QTableWidget>(m_panel.get(), "simWorkersTable");
+    QCOMPARE(table->rowCount(), 4);
+    quint64 sum = 0;
+    for (int row = 0; row < table->rowCount(); ++row)
+        sum += number(table->item(row, 1)->text());
+    QCOMPARE(sum, quint64(500));
+
+    QVERIFY(m_panel->timeline()->eventCount() > 0);
+    auto *view = child<QChartView>(m_panel.get(), "simThroughputChart");
+    QVERIFY(!view->chart()->series().isEmpty());
+    auto *acquisitions = qobject_cast<QLineSeries *>(view->chart()->series().first());
+    QVERIFY(acquisitions);
+    QVERIFY(acquisitions->count() > 0);
+
+    QCOMPARE(m_panel->liveWorkerThreads(), 0);
+    QVERIFY(child<QPushButton>(m_panel.get(), "simStart")->isEnabled());
+    QVERIFY(!stop->isEnabled());
+    bool logged = false;
+    for (const QList<QVariant> &entry : *m_log)
+        logged = logged || entry.at(0).toString().startsWith(QStringLiteral("Simulation finished"));
+    QVERIFY(logged);
+}
+
+void TestSimulatorPanel::validationErrorStartsNothing()
+{
+    auto *error = child<QLabel>(m_panel.get(), "simError");
+    QVERIFY(error->isHidden());
+    child<QSpinBox>(m_panel.get(), "simWorkers")->setValue(0);
+    clickStart();
+    QVERIFY(!error->isHidden());
+    QVERIFY2(error->text().contains(QStringLiteral("workers")), qPrintable(error->text()));
+    QCOMPARE(m_panel->phase(), SimulatorPanel::Phase::Idle);
+    QVERIFY(child<QPushButton>(m_panel.get(), "simStart")->isEnabled());
+    QVERIFY(m_log->isEmpty());
+
+    // stall and stall-every go together.
+    child<QSpinBox>(m_panel.get(), "simWorkers")->setValue(2);
+    child<QSpinBox>(m_panel.get(), "simStall")->setValue(100);
+    child<QSpinBox>(m_panel.get(), "simStallEvery")->setValue(0);
+    clickStart();
+    QVERIFY2(error->text().contains(QStringLiteral("stall")), qPrintable(error->text()));
+    QCOMPARE(m_panel->phase(), SimulatorPanel::Phase::Idle);
+}
+
+void TestSimulatorPanel::scenarioFillsTheForm()
+{
+    auto *scenario = child<QComboBox>(m_panel.get(), "simScenario");
+    QCOMPARE(scenario->itemData(0).toString(), QString()); // "Custom" first
+    const int index = scenario->findData(QStringLiteral("ttl-short"));
+    QVERIFY(index > 0);
+    scenario->setCurrentIndex(index);
+
+    SimConfig expected;
+    QVERIFY(lockscope::sim::applyScenario(QStringLiteral("ttl-short"), expected));
+    QCOMPARE(child<QSpinBox>(m_panel.get(), "simWorkers")->value(), expected.workers);
+    QCOMPARE(child<QSpinBox>(m_panel.get(), "simTtl")->value(), int(expected.ttl.count()));
+    QCOMPARE(child<QSpinBox>(m_panel.get(), "simStall")->value(), int(expected.stall.count()));
+    QCOMPARE(child<QSpinBox>(m_panel.get(), "simStallEvery")->value(), expected.stallEvery);
+    QCOMPARE(child<QCheckBox>(m_panel.get(), "simFencing")->isChecked(), expected.fencing);
+    QVERIFY(!child<QCheckBox>(m_panel.get(), "simFencing")->isChecked());
+    QCOMPARE(child<QSpinBox>(m_panel.get(), "simRetryBase")->value(), int(expected.retry.delay.count()));
+    QCOMPARE(child<QSpinBox>(m_panel.get(), "simRetryMax")->value(), int(expected.retry.maxDelay.count()));
+    QCOMPARE(child<QDoubleSpinBox>(m_panel.get(), "simHold")->value(),
+             double(expected.hold.count()) / 1000.0);
+    const SimConfig form = m_panel->formConfig();
+    QCOMPARE(form.scenario, QStringLiteral("ttl-short"));
+    QCOMPARE(form.stall, expected.stall);
+
+    // A scenario that kills nodes switches the target to local nodes, as many as it needs.
+    const NodeConfig node = startServer();
+    m_panel->setGroups(groupOf(QStringLiteral("solo"), node));
+    selectTarget(QStringLiteral("solo"));
+    QVERIFY(!m_panel->localTarget());
+    scenario->setCurrentIndex(scenario->findData(QStringLiteral("redlock-restart")));
+    QVERIFY(m_panel->localTarget());
+    QCOMPARE(child<QSpinBox>(m_panel.get(), "simLocalNodes")->value(), 3);
+    QCOMPARE(m_panel->formConfig().faults.size(), size_t(2));
+    QVERIFY2(m_panel->formProblems().isEmpty(), qPrintable(m_panel->formProblems().join(QLatin1Char('\n'))));
+
+    // ...and refuses to run it on a group.
+    selectTarget(QStringLiteral("solo"));
+    QVERIFY(!m_panel->formProblems().isEmpty());
+}
+
+void TestSimulatorPanel::stopMidRun()
+{
+    child<QSpinBox>(m_panel.get(), "simLocalNodes")->setValue(1);
+    setSmallRun(4, 2'000'000'000);
+    clickStart();
+    QTRY_VERIFY_WITH_TIMEOUT(m_panel->phase() == SimulatorPanel::Phase::Running, RunTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(m_panel->lastStats().acquisitions > 0, RunTimeoutMs);
+    QVERIFY(m_panel->liveWorkerThreads() > 0);
+    QVERIFY(child<QPushButton>(m_panel.get(), "simPause")->isEnabled());
+    QVERIFY(child<QPushButton>(m_panel.get(), "simFaultStall")->isEnabled());
+    // Kill applies to local nodes; restart only to a node that is down.
+    QVERIFY(child<QPushButton>(m_panel.get(), "simFaultKill")->isEnabled());
+    QVERIFY(!child<QPushButton>(m_panel.get(), "simFaultRestart")->isEnabled());
+
+    // Faults through the buttons; their outcomes come back through the fault log.
+    const auto faultsLogged = [this] {
+        int n = 0;
+        for (const QList<QVariant> &entry : *m_log)
+            n += entry.at(0).toString().startsWith(QStringLiteral("Simulation fault")) ? 1 : 0;
+        return n;
+    };
+    QTest::mouseClick(child<QPushButton>(m_panel.get(), "simFaultStall"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(faultsLogged(), 1, RunTimeoutMs);
+    child<QSpinBox>(m_panel.get(), "simFaultPauseLength")->setValue(0); // until resumed
+    QTest::mouseClick(child<QPushButton>(m_panel.get(), "simFaultPause"), Qt::LeftButton);
+    auto *resume = child<QPushButton>(m_panel.get(), "simFaultResume");
+    QTRY_VERIFY_WITH_TIMEOUT(resume->isEnabled(), RunTimeoutMs);
+    QVERIFY(!child<QPushButton>(m_panel.get(), "simFaultPause")->isEnabled());
+    QVERIFY(m_servers.empty()); // the paused node is the panel's own
+    QTest::mouseClick(resume, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(child<QPushButton>(m_panel.get(), "simFaultPause")->isEnabled(), RunTimeoutMs);
+    QTRY_COMPARE_WITH_TIMEOUT(faultsLogged(), 3, RunTimeoutMs);
+    for (const QList<QVariant> &entry : *m_log) {
+        if (entry.at(0).toString().startsWith(QStringLiteral("Simulation fault")))
+            QVERIFY2(!entry.at(1).toBool(), qPrintable(entry.at(0).toString()));
+    }
+
+    QTest::mouseClick(child<QPushButton>(m_panel.get(), "simStop"), Qt::LeftButton);
+    QVERIFY(waitFinished());
+    QVERIFY(m_panel->lastStats().acquisitions > 0);
+    QCOMPARE(m_panel->lastStats().keysLeft, quint64(0));
+    QCOMPARE(child<QLabel>(m_panel.get(), "simKeysLeft")->text(), QStringLiteral("0"));
+    QCOMPARE(m_panel->liveWorkerThreads(), 0);
+    QVERIFY(!child<QPushButton>(m_panel.get(), "simFaultStall")->isEnabled());
+    QVERIFY(!child<QPushButton>(m_panel.get(), "simPause")->isEnabled());
+}
+
+void TestSimulatorPanel::runsOnAConfiguredGroup()
+{
+    const NodeConfig node = startServer();
+    m_panel->setGroups(groupOf(QStringLiteral("solo"), node));
+    selectTarget(QStringLiteral("solo"));
+    // The selection survives new groups while its group is still there.
+    GroupConfig more = groupOf(QStringLiteral("solo"), node);
+    more.groups.push_back(groupOf(QStringLiteral("other"), node).groups.front());
+    m_panel->setGroups(more);
+    QVERIFY(!m_panel->localTarget());
+    QVERIFY(child<QComboBox>(m_panel.get(), "simTarget")->currentText().startsWith(QStringLiteral("solo ")));
+
+    setSmallRun(3, 300);
+    clickStart();
+    QVERIFY(waitFinished());
+    QCOMPARE(m_panel->lastStats().acquisitions, quint64(300));
+    QCOMPARE(m_panel->lastStats().violations, quint64(0));
+    QCOMPARE(m_panel->lastStats().keysLeft, quint64(0));
+    // The run deleted its fence counters: nothing of it is left on the node.
+    QCOMPARE(dbsize(node), qint64(0));
+}
+
+void TestSimulatorPanel::productionGroupAsksFirst()
+{
+    const NodeConfig node = startServer();
+    m_panel->setGroups(groupOf(QStringLiteral("prod"), node, true));
+    selectTarget(QStringLiteral("prod"));
+    setSmallRun(2, 50);
+    bool asked = false;
+    whenModal<QMessageBox>([&asked](QMessageBox *box) {
+        asked = box->text().contains(QStringLiteral("lockscope:sim:"));
+        box->button(QMessageBox::Cancel)->click();
+    });
+    clickStart();
+    QVERIFY(asked);
+    QCOMPARE(m_panel->phase(), SimulatorPanel::Phase::Idle);
+    QCOMPARE(dbsize(node), qint64(0));
+
+    whenModal<QMessageBox>([](QMessageBox *box) {
+        for (QAbstractButton *button : box->buttons()) {
+            if (box->buttonRole(button) == QMessageBox::AcceptRole)
+                button->click();
+        }
+    });
+    clickStart();
+    QVERIFY(waitFinished());
+    QCOMPARE(m_panel->lastStats().acquisitions, quint64(50));
+    QCOMPARE(dbsize(node), qint64(0));
+}
+
+void TestSimulatorPanel::exportWritesJsonAndCsv()
+{
+    const QString json = m_dir->filePath(QStringLiteral("run.json"));
+    QVERIFY(!m_panel->exportJson(json)); // no run yet
+    QVERIFY(!child<QLabel>(m_panel.get(), "simError")->isHidden());
+
+    child<QSpinBox>(m_panel.get(), "simLocalNodes")->setValue(1);
+    setSmallRun(2, 100);
+    clickStart();
+    QVERIFY(waitFinished());
+    QVERIFY(m_panel->exportJson(json));
+    QFile file(json);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("acquisitions")).toInteger(), 100);
+    QCOMPARE(report.value(QStringLiteral("workers")).toArray().size(), 2);
+
+    const QString csv = m_dir->filePath(QStringLiteral("run.csv"));
+    QVERIFY(m_panel->exportCsv(csv));
+    QFile events(csv);
+    QVERIFY(events.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = events.readAll().split('\n');
+    QVERIFY(lines.first().startsWith("seq,worker,key"));
+    QVERIFY(lines.size() > 100); // a header and a line per section
+    QFile workers(SimulatorPanel::workersCsvPath(csv));
+    QCOMPARE(workers.fileName(), m_dir->filePath(QStringLiteral("run-workers.csv")));
+    QVERIFY(workers.open(QIODevice::ReadOnly));
+    QCOMPARE(workers.readAll().trimmed().split('\n').size(), 3); // a header and two workers
+}
+
+void TestSimulatorPanel::closingTheWindowMidRunLeavesNoKeys()
+{
+    m_panel.reset(); // this one uses the window's panel
+    const NodeConfig node = startServer();
+    auto window = std::make_unique<MainWindow>();
+    window->setAuditLogPath(m_dir->filePath(QStringLiteral("audit.jsonl")));
+    window->setAutoRefreshInterval(0ms);
+    window->setGroups(groupOf(QStringLiteral("solo"), node));
+    window->show();
+    auto *dock = child<QDockWidget>(window.get(), "simulatorDock");
+    auto *action = child<QAction>(window.get(), "simulatorAction");
+    QVERIFY(dock->isHidden());
+    action->trigger();
+    QVERIFY(!dock->isHidden());
+
+    SimulatorPanel *panel = window->simulator();
+    auto *target = child<QComboBox>(panel, "simTarget");
+    target->setCurrentIndex(1);
+    QVERIFY(!panel->localTarget());
+    child<QSpinBox>(panel, "simWorkers")->setValue(4);
+    child<QDoubleSpinBox>(panel, "simDuration")->setValue(0);
+    child<QSpinBox>(panel, "simMaxAcquisitions")->setValue(0); // until stopped
+    QTest::mouseClick(child<QPushButton>(panel, "simStart"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(panel->lastStats().acquisitions > 0, RunTimeoutMs);
+    QVERIFY(dbsize(node) > 0); // the fence counter at least
+
+    window->close(); // waits for the run to stop
+    QVERIFY(!isBusy(*panel));
+    QCOMPARE(panel->liveWorkerThreads(), 0);
+    QCOMPARE(dbsize(node), qint64(0));
+    window.reset();
+}
+
+void TestSimulatorPanel::timelinePaintsOutcomes()
+{
+    SimTimeline timeline;
+    timeline.resize(400, 220);
+    timeline.setWorkerCount(3);
+    std::vector<SectionEvent> events;
+    const auto section = [](int worker, qint64 start, qint64 end, SectionEvent::Outcome outcome) {
+        SectionEvent e;
+        e.worker = worker;
+        e.requestUs = start - 50'000;
+        e.startUs = start;
+        e.endUs = end;
+        e.outcome = outcome;
+        return e;
+    };
+    events.push_back(section(0, 100'000, 900'000, SectionEvent::Outcome::Accepted));
+    events.push_back(section(1, 1'000'000, 2'500'000, SectionEvent::Outcome::Violation));
+    SectionEvent rejected = section(2, 2'600'000, 3'000'000, SectionEvent::Outcome::FencingRejected);
+    rejected.overlapped = true;
+    rejected.stalled = true;
+    events.push_back(rejected);
+    events.push_back(section(0, 3'100'000, 3'200'000, SectionEvent::Outcome::Abandoned));
+    timeline.addEvents(events);
+    timeline.setNow(4'000'000);
+    QCOMPARE(timeline.eventCount(), 4);
+
+    const QImage image = timeline.grab().toImage();
+    QVERIFY(!image.isNull());
+    int red = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c = image.pixelColor(x, y);
+            if (c.red() > 180 && c.green() < 90 && c.blue() < 90)
+                ++red;
+        }
+    }
+    QVERIFY2(red > 100, qPrintable(QStringLiteral("%1 red pixels").arg(red)));
+
+    // Sections that ended more than a minute ago are dropped.
+    timeline.setNow(120'000'000);
+    QCOMPARE(timeline.eventCount(), 0);
+    timeline.grab(); // paints the empty state
+}
+
+QTEST_MAIN(TestSimulatorPanel)
+#include "tst_simulatorpanel.moc"

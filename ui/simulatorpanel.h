@@ -1,0 +1,262 @@
+#pragma once
+
+#include "inspect/nodegroup.h"
+#include "sim/simulation.h"
+
+#include <QElapsedTimer>
+#include <QStringList>
+#include <QTimer>
+#include <QWidget>
+#include <memory>
+#include <optional>
+#include <vector>
+
+class QAction;
+class QBarSet;
+class QChartView;
+class QCategoryAxis;
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGroupBox;
+class QLabel;
+class QLineSeries;
+class QPushButton;
+class QSpinBox;
+class QTabWidget;
+class QTableWidget;
+class QToolButton;
+class QValueAxis;
+class SimTimeline;
+class ThreadOwner;
+
+/// The contention simulator: parameters (or a ready-made scenario), a target (a configured
+/// group, or redis-server nodes the simulator starts itself), Start / Pause / Stop, faults
+/// injected while it runs, live figures, charts (throughput, wait times, who held the lock
+/// when) and JSON / CSV export. The GUI twin of `lockctl simulate`.
+///
+/// Threads: the Simulation runs its own threads; its live queries (stats, events, samples,
+/// fault log) and its non-blocking controls (pause, resume, requestStop, inject) are called
+/// from here. Everything that waits (starting local redis-servers, the nodes' PING before a
+/// run, destroying a Simulation, which joins its threads and releases its locks) happens on a
+/// runner thread that also owns the local servers (they die with the thread that started
+/// them). A finished run is read once more, then handed back to the runner to be destroyed;
+/// its report and events stay here for export.
+class SimulatorPanel : public QWidget
+{
+    Q_OBJECT
+
+public:
+    /// What the panel is doing.
+    enum class Phase
+    {
+        Idle,     ///< no run yet
+        Starting, ///< local nodes starting, nodes being checked
+        Running,
+        Paused,
+        Stopping,
+        Finished, ///< the last run ended (its figures are still shown)
+    };
+
+    explicit SimulatorPanel(QWidget *parent = nullptr);
+    /// Stops a run under way and waits for its threads (see shutdown()).
+    ~SimulatorPanel() override;
+
+    /// The targets: every group (one node: single-instance lock; several: Redlock) plus local
+    /// nodes. The selection survives when its group still exists.
+    void setGroups(const lockscope::inspect::GroupConfig &config);
+
+    /// The run the form describes. Nodes: the target group's; for local nodes, placeholders
+    /// that the nodes started at Start replace.
+    lockscope::sim::SimConfig formConfig() const;
+    /// What stops the form from running, one problem per entry; empty when it can start.
+    QStringList formProblems() const;
+    bool localTarget() const;
+
+    Phase phase() const { return m_phase; }
+    bool isBusy() const;
+    /// The figures shown last (live, or those of the finished run).
+    const lockscope::sim::SimStats &lastStats() const { return m_stats; }
+    /// Threads of the current run still alive (0 once it has finished).
+    int liveWorkerThreads() const;
+    SimTimeline *timeline() const { return m_timeline; }
+
+    /// Writes reportToJson of the current (or last) run to `path`. False, with the reason
+    /// logged and shown, when there is no run or the file cannot be written.
+    bool exportJson(const QString &path);
+    /// Writes the critical sections (eventsToCsv) to `path` and the per-worker counts
+    /// (workersToCsv) next to it, as `<path without .csv>-workers.csv`.
+    bool exportCsv(const QString &path);
+    /// The file exportCsv() writes the per-worker counts to.
+    static QString workersCsvPath(const QString &eventsPath);
+
+    /// Stops a run under way (faults reverted, locks released, keys checked) and waits for the
+    /// runner thread, which stops the local nodes. Blocks for as long as that takes: for the
+    /// window closing. The panel is inert afterwards.
+    void shutdown();
+
+public slots:
+    void start();
+    void stop();
+    void togglePause();
+
+signals:
+    /// A line for the event log: run started and finished with its figures, faults applied,
+    /// errors (`error` true).
+    void logMessage(const QString &text, bool error = false);
+    void runStarted();
+    void runFinished();
+
+protected:
+    void changeEvent(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    struct Target
+    {
+        bool local = true;
+        QString group;
+    };
+
+    QWidget *createParameters();
+    QWidget *createFaults();
+    QWidget *createStatistics();
+    QWidget *createWorkersTable();
+    QWidget *createCharts();
+
+    Target currentTarget() const;
+    const lockscope::inspect::NodeGroup *targetGroup() const;
+    void onTargetChanged();
+    void onScenarioChanged();
+    void fillForm(const lockscope::sim::SimConfig &config);
+    bool confirmProduction(const lockscope::inspect::NodeGroup &group);
+
+    void onRunStarted(quint64 run, lockscope::sim::Simulation *simulation,
+                      const std::vector<lockscope::redis::NodeConfig> &nodes);
+    void onRunFailed(quint64 run, const QString &message);
+    void onRunFinished(quint64 run);
+    void disposeRun();
+    void refresh();
+    void showStats(const lockscope::sim::SimStats &stats);
+    void updateWorkers(const lockscope::sim::SimStats &stats);
+    void updateHistogram(const std::vector<quint64> &buckets);
+    /// Bucket boundaries on the wait chart's axis, as many as fit its width.
+    void labelHistogram();
+    void appendSamples(const std::vector<lockscope::sim::ThroughputSample> &samples);
+    void logFaults(const std::vector<lockscope::sim::FaultRecord> &faults);
+    void inject(const lockscope::sim::SimFault &fault);
+    void setPhase(Phase phase);
+    void updateControls();
+    void showError(const QString &text);
+    void applyChartColors();
+    void resetView(const lockscope::sim::SimConfig &config);
+
+    lockscope::inspect::GroupConfig m_config;
+
+    // Parameters.
+    QComboBox *m_target = nullptr;
+    QSpinBox *m_localNodes = nullptr;
+    QLabel *m_targetNote = nullptr;
+    QComboBox *m_scenario = nullptr;
+    QLabel *m_scenarioNote = nullptr;
+    QSpinBox *m_workers = nullptr;
+    QSpinBox *m_keys = nullptr;
+    QDoubleSpinBox *m_hold = nullptr;
+    QComboBox *m_holdDistribution = nullptr;
+    QSpinBox *m_ttl = nullptr;
+    QSpinBox *m_wait = nullptr;
+    QSpinBox *m_retryBase = nullptr;
+    QSpinBox *m_retryMax = nullptr;
+    QDoubleSpinBox *m_duration = nullptr;
+    QSpinBox *m_maxAcquisitions = nullptr;
+    QSpinBox *m_stall = nullptr;
+    QSpinBox *m_stallEvery = nullptr;
+    QCheckBox *m_fencing = nullptr;
+    QCheckBox *m_watchdog = nullptr;
+    QCheckBox *m_checkValidity = nullptr;
+    QComboBox *m_wakeup = nullptr;
+    QWidget *m_parameters = nullptr;
+    /// The scenario's fault schedule (and name), kept while the form overrides its parameters.
+    lockscope::sim::SimConfig m_scenarioConfig;
+    bool m_filling = false;
+
+    // Controls.
+    QPushButton *m_startButton = nullptr;
+    QPushButton *m_pauseButton = nullptr;
+    QPushButton *m_stopButton = nullptr;
+    QToolButton *m_exportButton = nullptr;
+    QAction *m_exportJsonAction = nullptr;
+    QAction *m_exportCsvAction = nullptr;
+    QLabel *m_status = nullptr;
+    QLabel *m_error = nullptr;
+    QTabWidget *m_sections = nullptr;
+
+    // Faults.
+    QGroupBox *m_nodeFaults = nullptr;
+    QGroupBox *m_workerFaults = nullptr;
+    QComboBox *m_faultNode = nullptr;
+    QSpinBox *m_pauseLength = nullptr;
+    QPushButton *m_pauseNodeButton = nullptr;
+    QPushButton *m_resumeNodeButton = nullptr;
+    QPushButton *m_killNodeButton = nullptr;
+    QPushButton *m_restartNodeButton = nullptr;
+    QLabel *m_nodeStates = nullptr;
+    QComboBox *m_faultWorker = nullptr;
+    QPushButton *m_dropButton = nullptr;
+    QDoubleSpinBox *m_driftRate = nullptr;
+    QPushButton *m_driftButton = nullptr;
+    QSpinBox *m_stallLength = nullptr;
+    QPushButton *m_stallButton = nullptr;
+
+    // Figures.
+    QLabel *m_acquisitions = nullptr;
+    QLabel *m_acquisitionRate = nullptr;
+    QLabel *m_failedRate = nullptr;
+    QLabel *m_waitTimes = nullptr;
+    QLabel *m_holdTimes = nullptr;
+    QLabel *m_violations = nullptr;
+    QLabel *m_rejections = nullptr;
+    QLabel *m_overlaps = nullptr;
+    QLabel *m_lostLocks = nullptr;
+    QLabel *m_fairness = nullptr;
+    QLabel *m_keysLeft = nullptr;
+    QTableWidget *m_workerTable = nullptr;
+
+    // Charts.
+    QTabWidget *m_charts = nullptr;
+    QChartView *m_throughputView = nullptr;
+    QLineSeries *m_acquisitionSeries = nullptr;
+    QLineSeries *m_failedSeries = nullptr;
+    QValueAxis *m_throughputX = nullptr;
+    QValueAxis *m_throughputY = nullptr;
+    double m_throughputMax = 0;
+    QChartView *m_histogramView = nullptr;
+    QBarSet *m_histogramSet = nullptr;
+    QCategoryAxis *m_histogramX = nullptr;
+    QValueAxis *m_histogramY = nullptr;
+    std::pair<int, int> m_histogramRange{-1, -1}; ///< buckets shown, first and last
+    SimTimeline *m_timeline = nullptr;
+
+    // The run.
+    std::unique_ptr<ThreadOwner> m_runnerThread;
+    QObject *m_runner = nullptr; ///< lives on m_runnerThread
+    Phase m_phase = Phase::Idle;
+    quint64 m_run = 0; ///< bumped at every start; results of another run are dropped
+    /// The current run's simulation, owned by the runner; null outside a run.
+    lockscope::sim::Simulation *m_sim = nullptr;
+    bool m_stopPending = false;
+    bool m_runLocal = false;
+    bool m_runProduction = false; ///< the run's group has a production node: no node faults
+    bool m_shutDown = false;
+    int m_runWorkers = 0;
+    std::vector<lockscope::redis::NodeConfig> m_runNodes;
+    lockscope::sim::SimStats m_stats;
+    quint64 m_lastSeq = 0;
+    size_t m_sampleCount = 0;
+    size_t m_faultsLogged = 0;
+    QElapsedTimer m_runClock;
+    QTimer m_refreshTimer;
+    /// What a finished run left for export.
+    std::optional<lockscope::sim::SimReport> m_finalReport;
+    std::vector<lockscope::sim::SectionEvent> m_finalEvents;
+};
