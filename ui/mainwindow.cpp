@@ -38,6 +38,7 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QProxyStyle>
+#include <QResizeEvent>
 #include <QScopedValueRollback>
 #include <QScrollBar>
 #include <QSettings>
@@ -52,6 +53,8 @@
 #include <QTreeWidget>
 #include <QVBoxLayout>
 #include <QWidgetAction>
+#include <algorithm>
+#include <vector>
 
 using lockscope::inspect::Admin;
 using lockscope::inspect::AdminNode;
@@ -310,6 +313,16 @@ void MainWindow::createLockView()
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setStretchLastSection(true);
     header->setSortIndicatorClearable(true);
+    // Until the operator sizes a column, the columns follow the table's width (a dock shown or
+    // hidden, the window resized), once the resizing settles.
+    m_refitTimer = new QTimer(this);
+    m_refitTimer->setSingleShot(true);
+    m_refitTimer->setInterval(100);
+    connect(m_refitTimer, &QTimer::timeout, this, [this] {
+        if (!m_columnsUserSized && !m_fittedGroups.isEmpty())
+            fitLockColumns();
+    });
+    m_lockTable->viewport()->installEventFilter(this);
     connect(header, &QHeaderView::sectionResized, this, [this] {
         // The operator's own widths win over fitting: a section resized while a mouse button
         // is down is a drag on the header (the style, the window and fitting resize sections
@@ -958,19 +971,43 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     updateSummary();
 }
 
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize) {
+        const auto *resize = static_cast<QResizeEvent *>(event);
+        if (resize->size().width() != resize->oldSize().width() && !m_columnsUserSized &&
+            !m_fittedGroups.isEmpty())
+            m_refitTimer->start();
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
 void MainWindow::fitLockColumns()
 {
-    // Every column as wide as its content. When that is wider than the table, the text columns
-    // share what the short fixed ones (TTL, held, fence, age) leave: narrow ones keep their
-    // content width, the widest are cut to one common width (max-min fair), so that a row
-    // fits without a horizontal scroll bar and no column is cut more than it must be.
+    // Every column as wide as its content. When the row is wider than the table, the text
+    // columns share what the short ones (TTL, held, fence, age) leave, max-min fair: a column
+    // narrower than its share keeps its content width, the wider ones are cut to a common
+    // width, the key's twice the others' (it is what the operator reads first). Below 5 em a
+    // column says nothing, so at that point the table scrolls sideways instead.
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
     const QHeaderView *header = m_lockTable->horizontalHeader();
-    const int shrinkable[] = {LockTableModel::Group, LockTableModel::Key, LockTableModel::Schema,
-                              LockTableModel::Owner, LockTableModel::Token};
+    const auto weight = [](int column) {
+        switch (column) {
+        case LockTableModel::Key:
+            return 2;
+        case LockTableModel::Group:
+        case LockTableModel::Schema:
+        case LockTableModel::Owner:
+        case LockTableModel::Token:
+            return 1;
+        default:
+            return 0; // keeps its content width
+        }
+    };
     const QScopedValueRollback fitting(m_fittingColumns, true);
-    int fixed = 0;
-    std::vector<std::pair<int, int>> flexible; // content width, column
+    int budget = m_lockTable->viewport()->width();
+    int weights = 0;
+    std::vector<std::pair<int, int>> shared; // content width, column
     for (int column = 0; column < LockTableModel::ColumnCount; ++column) {
         if (m_lockTable->isColumnHidden(column))
             continue;
@@ -981,27 +1018,20 @@ void MainWindow::fitLockColumns()
         const int content = std::max(static_cast<QAbstractItemView *>(m_lockTable)->sizeHintForColumn(column),
                                      header->fontMetrics().horizontalAdvance(title) + em);
         const int width = std::min(content + em, 40 * em);
-        if (std::ranges::find(shrinkable, column) != std::end(shrinkable)) {
-            flexible.emplace_back(width, column);
+        if (weight(column) > 0) {
+            shared.emplace_back(width, column);
+            weights += weight(column);
         } else {
-            fixed += width;
+            budget -= width;
             m_lockTable->setColumnWidth(column, width);
         }
     }
-    // The key weighs double: it is what the operator reads first.
-    const auto weight = [](int column) {
-        return column == LockTableModel::Key ? 2 : 1;
-    };
-    std::ranges::sort(flexible, [&](const auto &a, const auto &b) {
+    // Narrowest first, relative to its weight: what one column leaves goes to the rest.
+    std::ranges::sort(shared, [&](const auto &a, const auto &b) {
         return a.first * weight(b.second) < b.first * weight(a.second);
     });
-    int budget = m_lockTable->viewport()->width() - fixed;
-    int weights = 0;
-    for (const auto &[width, column] : flexible)
-        weights += weight(column);
-    for (const auto &[width, column] : flexible) {
-        // Below 6 em a column says nothing: the table scrolls instead.
-        const int share = std::max(6 * em, budget * weight(column) / std::max(1, weights));
+    for (const auto &[width, column] : shared) {
+        const int share = std::max(5 * em, budget * weight(column) / std::max(1, weights));
         const int fitted = std::min(width, share);
         m_lockTable->setColumnWidth(column, fitted);
         budget -= fitted;

@@ -111,6 +111,7 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void createActions();
@@ -229,7 +230,9 @@ private:
     bool m_prompting = false;
     /// The lock table's columns were sized (to the first locks, or from the saved state).
     bool m_columnsUserSized = false; ///< the operator sized a column, or widths were restored
-    bool m_fittingColumns = false;   ///< fitLockColumns() is resizing
-    QSet<QString> m_fittedGroups;    ///< groups whose first locks the columns were fitted to
-    QTimer m_detailsTimer;           ///< coalesces details updates during a refresh
+    bool m_fittingColumns = false;
+    QTimer *m_refitTimer =
+        nullptr; ///< refits the lock columns once a resize settles   ///< fitLockColumns() is resizing
+    QSet<QString> m_fittedGroups; ///< groups whose first locks the columns were fitted to
+    QTimer m_detailsTimer;        ///< coalesces details updates during a refresh
 };
