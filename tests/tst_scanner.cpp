@@ -64,6 +64,20 @@ bool pipelineSet(redis::Connection &connection, const QByteArray &prefix, int co
     return true;
 }
 
+/// Calls of `command` the server has counted (INFO commandstats), -1 when unreadable.
+qint64 commandCalls(redis::Connection &connection, const QByteArray &command)
+{
+    auto info = connection.command({QByteArrayView("INFO"), QByteArrayView("commandstats")});
+    if (!info || !info->isString())
+        return -1;
+    const QByteArray prefix = "cmdstat_" + command + ":calls=";
+    const qsizetype at = info->bytes().indexOf(prefix);
+    if (at < 0)
+        return 0;
+    const qsizetype from = at + prefix.size();
+    return info->bytes().mid(from, info->bytes().indexOf(',', from) - from).toLongLong();
+}
+
 } // namespace
 
 class TestScanner : public QObject
@@ -271,6 +285,50 @@ private slots:
         // A schema filter that nothing matches.
         options.schema = QStringLiteral("redis-py");
         QCOMPARE(scanner.scan(options, 6).records.size(), std::size_t(0));
+    }
+
+    void readsTtlsOfPossibleLocksOnly()
+    {
+        // 50 locks among 200 other keys: the scan asks the server for 50 PTTLs, not 250.
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(pipelineSet(set->admin(i), "lock:ttl:", 50));
+        for (int i = 0; i < 200; ++i)
+            QVERIFY(set->set(0, "cache:item:" + QByteArray::number(i), "payload-" + QByteArray::number(i)));
+        // A key that holds a lock on node 0 and something else (no TTL) on node 1: listed,
+        // with node 1's TTL read too although its value is no lock.
+        QVERIFY(set->set(0, "mixed:key", lockValue("mixedtokenxxxxxxxxxxxxx"), 60000));
+        QVERIFY(set->set(1, "mixed:key", "plain value"));
+        const qint64 before = commandCalls(set->admin(0), "pttl");
+        QVERIFY(before >= 0);
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        ScanOptions options;
+        options.count = 40;
+        options.batch = 16;
+        const Snapshot snapshot = scanner.scan(options, 1);
+        QCOMPARE(commandCalls(set->admin(0), "pttl") - before, qint64(51));
+        QCOMPARE(snapshot.records.size(), std::size_t(51));
+        QCOMPARE(snapshot.nodes[0].keysScanned, quint64(251));
+        for (const LockRecord &record : snapshot.records) {
+            for (const NodeEntry &entry : record.nodes)
+                QVERIFY(entry.raw.pttlMs != RawEntry::PttlNotRead);
+        }
+        const LockRecord *mixed = findRecord(snapshot, "mixed:key");
+        QVERIFY(mixed);
+        QCOMPARE(mixed->schema, QStringLiteral("lockscope"));
+        QVERIFY(mixed->nodes[0].raw.pttlMs > 0);
+        QCOMPARE(mixed->nodes[1].raw.value, QByteArray("plain value"));
+        QCOMPARE(mixed->nodes[1].raw.pttlMs, qint64(-1));
+        QVERIFY(!mixed->nodes[1].decoded);
+        QCOMPARE(mixed->nodes[2].raw.type, RawEntry::Type::Missing);
+
+        // Listing raw keys (--match) reads every matched key's TTL.
+        const qint64 beforeRaw = commandCalls(set->admin(0), "pttl");
+        options.match = {QStringLiteral("cache:item:1*")};
+        const Snapshot raw = scanner.scan(options, 2);
+        QCOMPARE(raw.records.size(), std::size_t(111)); // 1, 10-19, 100-199
+        QCOMPARE(commandCalls(set->admin(0), "pttl") - beforeRaw, qint64(111));
+        QCOMPARE(findRecord(raw, "cache:item:1")->nodes[0].raw.pttlMs, qint64(-1));
     }
 
     void cancellation()

@@ -309,6 +309,12 @@ public:
             lock.details.insert(QStringLiteral("m.") + it.key(), it.value());
         return lock;
     }
+
+    bool mayDecode(const QByteArray &, const RawEntry &entry) const override
+    {
+        // LockValue::parse refuses anything else; parsing the rest is the expensive part.
+        return entry.type == RawEntry::Type::String && entry.value.startsWith("ls1 tok=");
+    }
 };
 
 // --- Redisson RReadWriteLock ------------------------------------------------------------------
@@ -840,6 +846,11 @@ std::optional<DecodedLock> SchemaRegistry::decode(const QByteArray &key, const R
             return lock;
     }
     return std::nullopt;
+}
+
+bool SchemaRegistry::mayDecode(const QByteArray &key, const RawEntry &entry) const
+{
+    return std::ranges::any_of(m_schemas, [&](const auto &schema) { return schema->mayDecode(key, entry); });
 }
 
 } // namespace lockscope::inspect

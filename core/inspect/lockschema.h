@@ -28,7 +28,11 @@ struct RawEntry
     QString typeName; ///< the server's TYPE answer ("string", "hash", "list", ...)
     QByteArray value; ///< String: the value
     std::vector<std::pair<QByteArray, QByteArray>> fields; ///< Hash: field -> value, in server order
-    qint64 pttlMs = -2;                                    ///< PTTL: -1 = no TTL, -2 = missing
+    qint64 pttlMs = -2; ///< PTTL: -1 = no TTL, -2 = missing, PttlNotRead = not asked for
+
+    /// The scanner reads the PTTL of a value only when some schema may decode it (or the key
+    /// is listed raw): in a keyspace of mostly other keys that halves the commands a scan sends.
+    static constexpr qint64 PttlNotRead = -3;
 
     bool operator==(const RawEntry &) const = default;
 };
@@ -62,6 +66,12 @@ public:
     virtual QStringList keyPatterns() const = 0;
     /// Decodes one node's entry, or nullopt when it is not a lock of this schema.
     virtual std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const = 0;
+    /// False only when decode() certainly returns nullopt (the PTTL is not read then); a
+    /// cheaper test than decoding where a schema has one. Ignores the entry's PTTL.
+    virtual bool mayDecode(const QByteArray &key, const RawEntry &entry) const
+    {
+        return decode(key, entry).has_value();
+    }
     /// Commands to send after a force-release deleted `key`, so that waiters wake up
     /// (Redisson publishes an unlock message on its channel). Empty for most schemas.
     virtual std::vector<std::vector<QByteArray>> afterRelease(const QByteArray &key) const
@@ -98,6 +108,8 @@ public:
     std::shared_ptr<const LockSchema> find(const QString &id) const;
     /// The first schema that decodes the entry, or nullopt (shown raw, never hidden).
     std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const;
+    /// False when no schema decodes the entry (see LockSchema::mayDecode).
+    bool mayDecode(const QByteArray &key, const RawEntry &entry) const;
 
 private:
     std::vector<std::shared_ptr<const LockSchema>> m_schemas;

@@ -65,13 +65,16 @@ redis::NodeConfig withoutSpin(redis::NodeConfig config)
     return config;
 }
 
+bool listRaw(const ScanPlan &plan, const QByteArray &key);
+
 class NodeScan
 {
 public:
-    NodeScan(const redis::NodeConfig &config, const ScanPlan &plan, const ScanOptions &options, int index,
-             const std::function<void(const ScanProgress &)> &progress, const std::atomic<bool> *cancel)
-        : m_connection(withoutSpin(config)), m_label(config.label()), m_plan(plan), m_options(options),
-          m_index(index), m_progress(progress), m_cancel(cancel)
+    NodeScan(const redis::NodeConfig &config, const ScanPlan &plan, const SchemaRegistry &registry,
+             const ScanOptions &options, int index, const std::function<void(const ScanProgress &)> &progress,
+             const std::atomic<bool> *cancel)
+        : m_connection(withoutSpin(config)), m_label(config.label()), m_plan(plan), m_registry(registry),
+          m_options(options), m_index(index), m_progress(progress), m_cancel(cancel)
     {}
 
     /// Each round trip carries the next SCAN page and the value fetches of the keys earlier
@@ -171,9 +174,10 @@ private:
         return harvest;
     }
 
-    /// One MGET for the batch's values and a PTTL per key (MGET answers a batch in one reply,
-    /// which halves the commands the server parses and the replies the client reads). A user
-    /// not permitted MGET gets PTTL + GET per key instead, as before.
+    /// One MGET for the batch's values (a batch in one reply: far fewer commands for the server
+    /// to parse and replies for the client to read); the PTTLs follow in one more round trip,
+    /// for the values that may be locks only (wantsPttl). A user not permitted MGET gets
+    /// PTTL + GET per key instead, as before.
     void appendFetch(const std::vector<QByteArray> &keys, std::size_t from, std::size_t to)
     {
         if (m_mget) {
@@ -182,8 +186,6 @@ private:
             m_argv.insert(m_argv.end(), keys.begin() + std::ptrdiff_t(from),
                           keys.begin() + std::ptrdiff_t(to));
             m_connection.append(std::span<const QByteArray>(m_argv));
-            for (std::size_t i = from; i < to; ++i)
-                m_connection.append({QByteArrayView("PTTL"), keys[i]});
         } else {
             for (std::size_t i = from; i < to; ++i) {
                 m_connection.append({QByteArrayView("PTTL"), keys[i]});
@@ -209,6 +211,7 @@ private:
         const std::size_t base = m_harvest.raws.size();
         std::vector<std::size_t> needGet;
         std::vector<std::size_t> others;
+        std::vector<std::size_t> needPttl;
         for (std::size_t c = 0; c < chunks.size(); ++c) {
             const auto [from, to] = chunks[c];
             const bool mget = m_chunkMget[c];
@@ -217,17 +220,11 @@ private:
                 m_harvest.keys.push_back(keys[i]);
             m_harvest.raws.resize(first + (to - from));
             if (mget) {
+                for (std::size_t i = first; i < m_harvest.raws.size(); ++i)
+                    m_harvest.raws[i].pttlMs = RawEntry::PttlNotRead;
                 auto values = m_connection.readReply();
                 if (!values)
                     return values.error().toString();
-                for (std::size_t i = 0; i < to - from; ++i) {
-                    auto pttl = m_connection.readReply();
-                    if (!pttl)
-                        return pttl.error().toString();
-                    if (pttl->isError())
-                        return QStringLiteral("PTTL: %1").arg(QString::fromUtf8(pttl->bytes()));
-                    m_harvest.raws[first + i].pttlMs = pttl->integer();
-                }
                 if (values->isError()) {
                     if (!values->bytes().startsWith("NOPERM"))
                         return QStringLiteral("MGET: %1").arg(QString::fromUtf8(values->bytes()));
@@ -246,10 +243,12 @@ private:
                     return QStringLiteral("unexpected reply to MGET: %1").arg(values->toDisplayString());
                 for (std::size_t i = 0; i < to - from; ++i) {
                     RawEntry &raw = m_harvest.raws[first + i];
-                    if (elements[i].isString())
+                    if (elements[i].isString()) {
                         setString(raw, elements[i].bytes());
-                    else
+                        askPttl(first + i, needPttl);
+                    } else {
                         others.push_back(first + i); // not a string, or gone
+                    }
                 }
             } else {
                 for (std::size_t i = 0; i < to - from; ++i) {
@@ -281,7 +280,18 @@ private:
                     return value.error().toString();
                 if (auto error = takeGetReply(*value, i, others))
                     return error;
+                if (m_harvest.raws[i].type == RawEntry::Type::String)
+                    askPttl(i, needPttl);
             }
+        }
+        // What GET / MGET did not answer as a string may be a hash lock: its PTTL too.
+        for (std::size_t i : others) {
+            if (m_harvest.raws[i].pttlMs == RawEntry::PttlNotRead)
+                needPttl.push_back(i);
+        }
+        if (!needPttl.empty()) {
+            if (auto error = readPttls(needPttl))
+                return error;
         }
         if (!others.empty()) {
             if (auto error = readOthers(others))
@@ -304,6 +314,33 @@ private:
         m_harvest.raws.resize(kept);
         if (kept > base)
             m_harvest.sentAt.emplace_back(base, sent);
+        return std::nullopt;
+    }
+
+    /// Whether a string value's PTTL is worth a command: it may be a lock, or its key is listed
+    /// raw. The rest (in most keyspaces, nearly every key) keeps PttlNotRead.
+    void askPttl(std::size_t index, std::vector<std::size_t> &needPttl) const
+    {
+        const QByteArray &key = m_harvest.keys[index];
+        const RawEntry &raw = m_harvest.raws[index];
+        if (m_plan.listAllRaw || m_registry.mayDecode(key, raw) || listRaw(m_plan, key))
+            needPttl.push_back(index);
+    }
+
+    std::optional<QString> readPttls(const std::vector<std::size_t> &indices)
+    {
+        for (std::size_t i : indices)
+            m_connection.append({QByteArrayView("PTTL"), m_harvest.keys[i]});
+        if (auto flushed = m_connection.flush(); !flushed)
+            return flushed.error().toString();
+        for (std::size_t i : indices) {
+            auto pttl = m_connection.readReply();
+            if (!pttl)
+                return pttl.error().toString();
+            if (pttl->isError())
+                return QStringLiteral("PTTL: %1").arg(QString::fromUtf8(pttl->bytes()));
+            m_harvest.raws[i].pttlMs = pttl->integer();
+        }
         return std::nullopt;
     }
 
@@ -376,6 +413,7 @@ private:
     Connection m_connection;
     QString m_label;
     const ScanPlan &m_plan;
+    const SchemaRegistry &m_registry;
     const ScanOptions &m_options;
     int m_index;
     const std::function<void(const ScanProgress &)> &m_progress;
@@ -458,6 +496,64 @@ ScanPlan makePlan(const SchemaRegistry &registry, const ScanOptions &options)
 
 } // namespace
 
+namespace {
+
+/// The PTTLs the node threads skipped for keys that are listed after all (see the call).
+void readSkippedPttls(const std::vector<redis::NodeConfig> &group, std::vector<NodeHarvest> &harvests,
+                      const std::vector<QByteArray> &groupKeys, const std::vector<qint32> &groupIndex)
+{
+    const std::size_t n = harvests.size();
+    std::vector<std::vector<std::size_t>> skipped(n); // per node: entry indices
+    for (std::size_t g = 0; g < groupKeys.size(); ++g) {
+        bool read = false;
+        bool notRead = false;
+        for (std::size_t i = 0; i < n; ++i) {
+            const qint32 index = groupIndex[g * n + i];
+            if (index < 0 || !harvests[i].result.ok)
+                continue;
+            (harvests[i].raws[std::size_t(index)].pttlMs == RawEntry::PttlNotRead ? notRead : read) = true;
+        }
+        if (!read || !notRead)
+            continue;
+        for (std::size_t i = 0; i < n; ++i) {
+            const qint32 index = groupIndex[g * n + i];
+            if (index >= 0 && harvests[i].result.ok &&
+                harvests[i].raws[std::size_t(index)].pttlMs == RawEntry::PttlNotRead)
+                skipped[i].push_back(std::size_t(index));
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (skipped[i].empty())
+            continue;
+        NodeHarvest &harvest = harvests[i];
+        Connection connection(withoutSpin(group[i]));
+        const auto fail = [&](const QString &error) {
+            harvest.result.ok = false;
+            harvest.result.error = QStringLiteral("reading TTLs: %1").arg(error);
+        };
+        if (auto connected = connection.connect(); !connected) {
+            fail(connected.error().toString());
+            continue;
+        }
+        for (std::size_t index : skipped[i])
+            connection.append({QByteArrayView("PTTL"), harvest.keys[index]});
+        if (auto flushed = connection.flush(); !flushed) {
+            fail(flushed.error().toString());
+            continue;
+        }
+        for (std::size_t index : skipped[i]) {
+            auto pttl = connection.readReply();
+            if (!pttl || pttl->isError()) {
+                fail(pttl ? QString::fromUtf8(pttl->bytes()) : pttl.error().toString());
+                break;
+            }
+            harvest.raws[index].pttlMs = pttl->integer();
+        }
+    }
+}
+
+} // namespace
+
 Scanner::Scanner(std::vector<redis::NodeConfig> group, SchemaRegistry registry)
     : m_group(std::move(group)), m_registry(std::move(registry))
 {}
@@ -478,7 +574,7 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         threads.reserve(m_group.size());
         for (std::size_t i = 0; i < m_group.size(); ++i) {
             threads.emplace_back([&, i] {
-                NodeScan scan(m_group[i], plan, options, static_cast<int>(i), progress, cancel);
+                NodeScan scan(m_group[i], plan, m_registry, options, static_cast<int>(i), progress, cancel);
                 harvests[i] = scan.run();
             });
         }
@@ -521,6 +617,11 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         }
     }
 
+    // A key that may be a lock on one node and is something else on another (a lock's key
+    // reused, or a lock on one node only and another value elsewhere) is listed with every
+    // node's PTTL: read the ones its node skipped.
+    readSkippedPttls(m_group, harvests, groupKeys, groupIndex);
+
     // Decode and aggregate the groups on every core: each value once per key when the nodes
     // agree (the usual case), then the record.
     std::vector<std::optional<LockRecord>> built(groupKeys.size());
@@ -553,6 +654,11 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
                             return other.present() && other.raw.type == entry.raw.type &&
                                    other.raw.value == entry.raw.value && other.raw.fields == entry.raw.fields;
                         });
+                    if (entry.raw.pttlMs == RawEntry::PttlNotRead) {
+                        // No schema decodes it (SchemaRegistry::mayDecode said so on the node
+                        // thread), and no other node holds something that may be a lock.
+                        continue;
+                    }
                     if (same != entries.begin() + std::ptrdiff_t(i)) {
                         // The same value as an earlier node's: share its bytes (one copy per
                         // record instead of one per node) and its decoding.
