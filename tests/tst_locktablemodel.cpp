@@ -136,6 +136,15 @@ private slots:
     void largeMerge();
 };
 
+/// The model's running per-namespace counts equal a recount of its rows.
+bool namespaceCountsAgree(const LockTableModel &model)
+{
+    QHash<QString, int> recount;
+    for (int row = 0; row < model.rowCount(); ++row)
+        ++recount[model.namespaceOf(row)];
+    return recount == model.namespaceCounts();
+}
+
 void TestLockTableModel::modelsPassTesterThroughMerges()
 {
     FakeClock clock;
@@ -153,8 +162,10 @@ void TestLockTableModel::modelsPassTesterThroughMerges()
 
     model.setRecords(kRedlock, redlockAt(clock.now));
     namespaces.rebuild();
+    QVERIFY(namespaceCountsAgree(model));
     model.setRecords(kSingle, singleAt(clock.now));
     namespaces.rebuild();
+    QVERIFY(namespaceCountsAgree(model));
     proxy.setFilterText(QStringLiteral("jobs"));
     proxy.setAnomaliesOnly(true);
     proxy.setAnomaliesOnly(false);
@@ -171,6 +182,7 @@ void TestLockTableModel::modelsPassTesterThroughMerges()
     next[1].anomalies.append(QLatin1String(anomaly::NoTtl));
     model.setRecords(kRedlock, next);
     namespaces.rebuild();
+    QVERIFY(namespaceCountsAgree(model));
 
     // The countdown runs out on some rows.
     clock.now += 10s;
@@ -188,14 +200,18 @@ void TestLockTableModel::modelsPassTesterThroughMerges()
 
     model.setRecords(kRedlock, {});
     namespaces.rebuild();
+    QVERIFY(namespaceCountsAgree(model));
     model.removeGroup(kSingle);
     namespaces.rebuild();
+    QVERIFY(namespaceCountsAgree(model));
     QCOMPARE(model.rowCount(), 0);
     QCOMPARE(namespaces.rowCount(namespaces.allIndex()), 0);
     model.setRecords(kSingle, singleAt(clock.now));
     namespaces.rebuild();
+    QVERIFY(namespaceCountsAgree(model));
     model.clear();
     namespaces.rebuild();
+    QVERIFY(namespaceCountsAgree(model));
     QCOMPARE(proxy.rowCount(), 0);
 }
 

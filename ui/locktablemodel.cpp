@@ -1,5 +1,6 @@
 #include "locktablemodel.h"
 
+#include <QElapsedTimer>
 #include <QGuiApplication>
 #include <QIcon>
 #include <QLocale>
@@ -228,6 +229,7 @@ void LockTableModel::setRecords(const QString &group, std::vector<LockRecord> re
             row->row = int(m_rows.size());
             if (!row->record.anomalies.isEmpty())
                 ++m_anomalyRows;
+            ++m_namespaceCounts[row->ns];
             keys.insert(row->record.key, row.get());
             m_rows.push_back(std::move(row));
         }
@@ -318,8 +320,15 @@ void LockTableModel::applyDelta(const QString &group, std::vector<LockRecord> up
 
 void LockTableModel::applyPending(std::size_t budget)
 {
+    // At most `budget` rows, and no more once a turn has taken kTurnBudget: in a big table a
+    // row costs more (a sorting proxy places every new row, and the view follows), so a
+    // fixed row count alone would stall the GUI longer the more rows there are.
+    constexpr qint64 kTurnBudgetMs = 8;
+    constexpr std::size_t kStep = 16;
+    QElapsedTimer turn;
+    turn.start();
     bool changed = false;
-    while (!m_pending.empty() && budget > 0) {
+    while (!m_pending.empty() && budget > 0 && !(changed && turn.elapsed() >= kTurnBudgetMs)) {
         Pending &pending = m_pending.front();
         if (pending.replaceAll && !m_index.contains(pending.group)) {
             pending.replaceAll = false; // nothing of the group shown yet: nothing to remove
@@ -343,7 +352,8 @@ void LockTableModel::applyPending(std::size_t budget)
             changed = true;
         }
         // (budget may be SIZE_MAX: no next + budget, which would wrap.)
-        const std::size_t end = pending.next + std::min(pending.upserts.size() - pending.next, budget);
+        const std::size_t end =
+            pending.next + std::min({pending.upserts.size() - pending.next, budget, kStep});
         if (pending.next < end) {
             upsert(pending.group, pending.upserts, pending.next, end);
             budget -= end - pending.next;
@@ -432,6 +442,7 @@ void LockTableModel::upsert(const QString &group, std::vector<LockRecord> &recor
             row->row = int(m_rows.size());
             if (!row->record.anomalies.isEmpty())
                 ++m_anomalyRows;
+            ++m_namespaceCounts[row->ns];
             keys.insert(row->record.key, row.get());
             m_rows.push_back(std::move(row));
         }
@@ -456,6 +467,8 @@ void LockTableModel::removeRowList(const std::vector<int> &sortedRows)
             const Row &row = *m_rows[std::size_t(r)];
             if (!row.record.anomalies.isEmpty())
                 --m_anomalyRows;
+            if (auto ns = m_namespaceCounts.find(row.ns); ns != m_namespaceCounts.end() && --*ns == 0)
+                m_namespaceCounts.erase(ns);
             auto groupIt = m_index.find(row.group);
             if (groupIt != m_index.end())
                 groupIt->remove(row.record.key);
@@ -503,6 +516,7 @@ void LockTableModel::clear()
     m_rows.clear();
     m_index.clear();
     m_anomalyRows = 0;
+    m_namespaceCounts.clear();
     m_rowNumbersDirty = false;
     endResetModel();
     updateTimer();

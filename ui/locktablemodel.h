@@ -67,8 +67,8 @@ public:
     /// Applies a change computed on a worker thread (LockMonitor): `upserts` are new or changed
     /// records of `group` (merged by key), `removed` the keys that vanished; with `replaceAll`,
     /// every row of the group not in `upserts` is removed too (a group's first snapshot). Large
-    /// changes go in slices of chunkRows() rows per event-loop turn, so that the GUI thread
-    /// never stalls on a big refresh; calls are applied in order.
+    /// changes go in slices of at most chunkRows() rows, and about 8 ms, per event-loop turn,
+    /// so that the GUI thread never stalls on a big refresh; calls are applied in order.
     void applyDelta(const QString &group, std::vector<lockscope::inspect::LockRecord> upserts,
                     std::vector<QByteArray> removed, bool replaceAll = false);
     /// Rows applied per event-loop turn by applyDelta() (default 500).
@@ -104,6 +104,9 @@ public:
     QString keyText(int row) const;
     /// The key's namespace (cached; see keyNamespace()).
     QString namespaceOf(int row) const;
+    /// Rows per key namespace (keyNamespace(); "" for keys without one), kept as rows come and
+    /// go, so that a namespace tree over 300,000 rows does not count them again.
+    const QHash<QString, int> &namespaceCounts() const { return m_namespaceCounts; }
     QString tokenText(int row) const;
 
     /// The anomaly in words, for tooltips and the details pane.
@@ -180,6 +183,7 @@ private:
     QHash<QString, QHash<QByteArray, Row *>> m_index; ///< group -> key -> row
     mutable bool m_rowNumbersDirty = false;
     int m_anomalyRows = 0;
+    QHash<QString, int> m_namespaceCounts;
     std::function<Clock::time_point()> m_clock;
     QTimer m_timer;
 };

@@ -92,16 +92,13 @@ void NamespaceModel::rebuild()
     Node fresh;
     Node *all = fresh.child(QString());
     if (m_source) {
-        const int rows = m_source->rowCount();
-        all->count = rows;
-        // Namespaces repeat a lot (thousands of "jobs:lock:*"): split each distinct one once.
-        QHash<QString, int> perNamespace;
-        for (int row = 0; row < rows; ++row) {
-            const QString ns = m_source->namespaceOf(row); // cached per row: no allocation
-            if (!ns.isEmpty())
-                ++perNamespace[ns];
-        }
+        all->count = m_source->rowCount();
+        // The model counts its rows per namespace as they come and go: each distinct namespace
+        // is split once here, however many rows there are.
+        const QHash<QString, int> &perNamespace = m_source->namespaceCounts();
         for (auto it = perNamespace.cbegin(); it != perNamespace.cend(); ++it) {
+            if (it.key().isEmpty())
+                continue;
             Node *node = all;
             for (const QString &segment : it.key().split(QLatin1Char(':'))) {
                 node = node->child(segment);
