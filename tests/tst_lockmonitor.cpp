@@ -106,7 +106,10 @@ void TestLockMonitor::scansEveryGroupOnRequest()
     auto *monitor = new LockMonitor(config, SchemaRegistry::builtins());
     thread.adopt(monitor);
     Latest latest;
-    connect(monitor, &LockMonitor::groupScanned, this,
+    // The receiver of the monitor's queued signals goes first when the test ends: with it go
+    // the snapshots still queued for it, which would otherwise reach `latest` after its end.
+    QObject receiver;
+    connect(monitor, &LockMonitor::groupScanned, &receiver,
             [&](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) { latest.apply(*snapshot); });
     QSignalSpy finished(monitor, &LockMonitor::refreshFinished);
     thread.start();
@@ -163,9 +166,12 @@ void TestLockMonitor::keyspaceEventsRefreshBetweenPolls()
     thread.adopt(monitor);
     Latest latest;
     QStringList notices;
-    connect(monitor, &LockMonitor::groupScanned, this,
+    // The receiver of the monitor's queued signals goes first when the test ends: with it go
+    // the snapshots still queued for it, which would otherwise reach `latest` after its end.
+    QObject receiver;
+    connect(monitor, &LockMonitor::groupScanned, &receiver,
             [&](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) { latest.apply(*snapshot); });
-    connect(monitor, &LockMonitor::notice, this,
+    connect(monitor, &LockMonitor::notice, &receiver,
             [&](const QString &node, const QString &text) { notices << node + QStringLiteral(": ") + text; });
     QSignalSpy finished(monitor, &LockMonitor::refreshFinished);
     thread.start();
@@ -208,7 +214,10 @@ void TestLockMonitor::demoTrafficShowsEveryKindOfLock()
     auto *monitor = new LockMonitor(groups, SchemaRegistry::builtins());
     thread.adopt(monitor);
     Latest latest;
-    connect(monitor, &LockMonitor::groupScanned, this,
+    // The receiver of the monitor's queued signals goes first when the test ends: with it go
+    // the snapshots still queued for it, which would otherwise reach `latest` after its end.
+    QObject receiver;
+    connect(monitor, &LockMonitor::groupScanned, &receiver,
             [&](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) { latest.apply(*snapshot); });
     thread.start();
 
