@@ -292,6 +292,20 @@ void TestSimulatorPanel::scenarioFillsTheForm()
     const SimConfig form = m_panel->formConfig();
     QCOMPARE(form.scenario, QStringLiteral("ttl-short"));
     QCOMPARE(form.stall, expected.stall);
+    QCOMPARE(form.retry.kind, expected.retry.kind);
+
+    // The retry schedule: linear takes the one delay, none takes neither.
+    auto *retryKind = child<QComboBox>(m_panel.get(), "simRetryKind");
+    retryKind->setCurrentIndex(retryKind->findData(int(lockscope::lock::RetryStrategy::Kind::Linear)));
+    QVERIFY(!child<QSpinBox>(m_panel.get(), "simRetryMax")->isEnabled());
+    QCOMPARE(m_panel->formConfig().retry.kind, lockscope::lock::RetryStrategy::Kind::Linear);
+    QCOMPARE(m_panel->formConfig().retry.delay,
+             std::chrono::milliseconds(child<QSpinBox>(m_panel.get(), "simRetryBase")->value()));
+    retryKind->setCurrentIndex(retryKind->findData(int(lockscope::lock::RetryStrategy::Kind::None)));
+    QVERIFY(!child<QSpinBox>(m_panel.get(), "simRetryBase")->isEnabled());
+    QCOMPARE(m_panel->formConfig().retry.kind, lockscope::lock::RetryStrategy::Kind::None);
+    retryKind->setCurrentIndex(retryKind->findData(int(lockscope::lock::RetryStrategy::Kind::Exponential)));
+    QVERIFY(child<QSpinBox>(m_panel.get(), "simRetryMax")->isEnabled());
 
     // A scenario that kills nodes switches the target to local nodes, as many as it needs.
     const NodeConfig node = startServer();

@@ -51,6 +51,7 @@
 
 using lockscope::inspect::GroupConfig;
 using lockscope::inspect::NodeGroup;
+using lockscope::lock::RetryStrategy;
 using lockscope::redis::Connection;
 using lockscope::redis::LocalRedisServer;
 using lockscope::redis::NodeConfig;
@@ -449,11 +450,26 @@ QWidget *SimulatorPanel::createParameters()
     m_retryBase->setMinimum(1);
     m_retryMax = msSpin(QStringLiteral("simRetryMax"), 600'000);
     m_retryMax->setMinimum(1);
-    m_retryBase->setToolTip(tr("First retry delay of a blocking acquire; it doubles up to the maximum "
-                               "(jittered)"));
-    m_retryMax->setToolTip(tr("Longest retry delay"));
+    m_retryBase->setToolTip(tr("Delay before a blocking acquire tries again: the first one of an "
+                               "exponential schedule (it doubles up to the maximum), or every one of "
+                               "a linear one; jittered by half"));
+    m_retryMax->setToolTip(tr("Longest retry delay of an exponential schedule"));
+    m_retryKind = new QComboBox;
+    m_retryKind->setObjectName(QStringLiteral("simRetryKind"));
+    m_retryKind->addItem(tr("Exponential"), int(RetryStrategy::Kind::Exponential));
+    m_retryKind->addItem(tr("Linear"), int(RetryStrategy::Kind::Linear));
+    m_retryKind->addItem(tr("No retry"), int(RetryStrategy::Kind::None));
+    m_retryKind->setToolTip(tr("How a worker that finds the lock held tries again: a doubling delay, the "
+                               "same delay every time, or not at all (one attempt per critical section)"));
+    m_retryKind->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    connect(m_retryKind, &QComboBox::currentIndexChanged, this, [this] {
+        const auto kind = static_cast<RetryStrategy::Kind>(m_retryKind->currentData().toInt());
+        m_retryBase->setEnabled(kind != RetryStrategy::Kind::None);
+        m_retryMax->setEnabled(kind == RetryStrategy::Kind::Exponential);
+    });
     auto *retryRow = new QHBoxLayout;
     retryRow->setContentsMargins(0, 0, 0, 0);
+    retryRow->addWidget(m_retryKind);
     retryRow->addWidget(m_retryBase, 1);
     retryRow->addWidget(new QLabel(tr("to")));
     retryRow->addWidget(m_retryMax, 1);
@@ -540,7 +556,7 @@ QWidget *SimulatorPanel::createParameters()
     form->addRow(tr("Hold:"), holdRow);
     form->addRow(tr("TTL:"), m_ttl);
     form->addRow(tr("Wait deadline:"), m_wait);
-    form->addRow(tr("Retry delay:"), retryRow);
+    form->addRow(tr("Retry:"), retryRow);
     form->addRow(tr("Stop after:"), limitRow);
     form->addRow(tr("Stall:"), stallRow);
     form->addRow(tr("Wake-up:"), m_wakeup);
@@ -1025,6 +1041,7 @@ void SimulatorPanel::fillForm(const SimConfig &config)
     m_holdDistribution->setCurrentIndex(m_holdDistribution->findData(int(config.holdDistribution)));
     m_ttl->setValue(static_cast<int>(config.ttl.count()));
     m_wait->setValue(static_cast<int>(config.wait.count()));
+    m_retryKind->setCurrentIndex(m_retryKind->findData(int(config.retry.kind)));
     m_retryBase->setValue(static_cast<int>(config.retry.delay.count()));
     m_retryMax->setValue(static_cast<int>(config.retry.maxDelay.count()));
     m_duration->setValue(static_cast<double>(config.duration.count()) / 1000.0);
@@ -1049,8 +1066,18 @@ SimConfig SimulatorPanel::formConfig() const
     config.holdDistribution = static_cast<HoldDistribution>(m_holdDistribution->currentData().toInt());
     config.ttl = milliseconds(m_ttl->value());
     config.wait = milliseconds(m_wait->value());
-    config.retry = lockscope::lock::RetryStrategy::exponential(milliseconds(m_retryBase->value()),
-                                                               milliseconds(m_retryMax->value()), 0, 0.5);
+    switch (static_cast<RetryStrategy::Kind>(m_retryKind->currentData().toInt())) {
+    case RetryStrategy::Kind::Exponential:
+        config.retry = RetryStrategy::exponential(milliseconds(m_retryBase->value()),
+                                                  milliseconds(m_retryMax->value()), 0, 0.5);
+        break;
+    case RetryStrategy::Kind::Linear:
+        config.retry = RetryStrategy::linear(milliseconds(m_retryBase->value()), 0, 0.5);
+        break;
+    case RetryStrategy::Kind::None:
+        config.retry = RetryStrategy::none();
+        break;
+    }
     config.duration = milliseconds(std::llround(m_duration->value() * 1000.0));
     config.maxAcquisitions = m_maxAcquisitions->value();
     config.stall = milliseconds(m_stall->value());
@@ -1101,7 +1128,7 @@ QStringList SimulatorPanel::formProblems() const
                             .arg(scenario->nodes)
                             .arg(config.nodes.size());
     }
-    if (config.retry.maxDelay < config.retry.delay)
+    if (config.retry.kind == RetryStrategy::Kind::Exponential && config.retry.maxDelay < config.retry.delay)
         problems << tr("retry: the longest delay is below the first");
     problems << config.validate(std::vector<bool>(config.nodes.size(), local));
     return problems;

@@ -165,6 +165,7 @@ private:
     QComboBox *m_holdDistribution = nullptr;
     QSpinBox *m_ttl = nullptr;
     QSpinBox *m_wait = nullptr;
+    QComboBox *m_retryKind = nullptr;
     QSpinBox *m_retryBase = nullptr;
     QSpinBox *m_retryMax = nullptr;
     QDoubleSpinBox *m_duration = nullptr;
