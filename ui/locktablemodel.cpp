@@ -216,25 +216,9 @@ void LockTableModel::setRecords(const QString &group, std::vector<LockRecord> re
         if (!matched[i] && incoming.value(records[i].key) == qsizetype(i) && !keys.contains(records[i].key))
             fresh.push_back(i);
     }
-    if (!fresh.empty()) {
-        std::sort(fresh.begin(), fresh.end(),
-                  [&](std::size_t a, std::size_t b) { return records[a].key < records[b].key; });
-        const int first = int(m_rows.size());
-        beginInsertRows({}, first, first + int(fresh.size()) - 1);
-        m_rows.reserve(m_rows.size() + fresh.size());
-        for (std::size_t i : fresh) {
-            auto row = std::make_unique<Row>();
-            row->group = group;
-            row->assign(std::move(records[i]));
-            row->row = int(m_rows.size());
-            if (!row->record.anomalies.isEmpty())
-                ++m_anomalyRows;
-            ++m_namespaceCounts[row->ns];
-            keys.insert(row->record.key, row.get());
-            m_rows.push_back(std::move(row));
-        }
-        endInsertRows();
-    }
+    std::sort(fresh.begin(), fresh.end(),
+              [&](std::size_t a, std::size_t b) { return records[a].key < records[b].key; });
+    appendRows(group, keys, records, fresh);
     if (keys.isEmpty())
         m_index.remove(group);
     updateTimer();
@@ -431,25 +415,32 @@ void LockTableModel::upsert(const QString &group, std::vector<LockRecord> &recor
     std::sort(changed.begin(), changed.end());
     emitRangesChanged(std::move(changed));
 
-    if (!fresh.empty()) {
-        const int first = int(m_rows.size());
-        beginInsertRows({}, first, first + int(fresh.size()) - 1);
-        m_rows.reserve(m_rows.size() + fresh.size());
-        for (std::size_t i : fresh) {
-            auto row = std::make_unique<Row>();
-            row->group = group;
-            row->assign(std::move(records[i]));
-            row->row = int(m_rows.size());
-            if (!row->record.anomalies.isEmpty())
-                ++m_anomalyRows;
-            ++m_namespaceCounts[row->ns];
-            keys.insert(row->record.key, row.get());
-            m_rows.push_back(std::move(row));
-        }
-        endInsertRows();
-    }
+    appendRows(group, keys, records, fresh);
     if (keys.isEmpty())
         m_index.remove(group);
+}
+
+void LockTableModel::appendRows(const QString &group, QHash<QByteArray, Row *> &keys,
+                                std::vector<LockRecord> &records, const std::vector<std::size_t> &fresh)
+{
+    if (fresh.empty())
+        return;
+    const int first = int(m_rows.size());
+    beginInsertRows({}, first, first + int(fresh.size()) - 1);
+    // No exact reserve: deltas arrive in slices of a few rows, and growing to the exact size
+    // each time would copy the whole row vector per slice.
+    for (std::size_t i : fresh) {
+        auto row = std::make_unique<Row>();
+        row->group = group;
+        row->assign(std::move(records[i]));
+        row->row = int(m_rows.size());
+        if (!row->record.anomalies.isEmpty())
+            ++m_anomalyRows;
+        ++m_namespaceCounts[row->ns];
+        keys.insert(row->record.key, row.get());
+        m_rows.push_back(std::move(row));
+    }
+    endInsertRows();
 }
 
 void LockTableModel::removeRowList(const std::vector<int> &sortedRows)

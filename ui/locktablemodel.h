@@ -153,6 +153,10 @@ private:
     QVariant toolTip(const Row &row, int column) const;
     QVariant foreground(const Row &row, int column) const;
     static std::vector<int> changedColumns(const Row &row, const lockscope::inspect::LockRecord &next);
+    /// New rows for `records[fresh...]` of `group`, in that order, at the end: one insert.
+    void appendRows(const QString &group, QHash<QByteArray, Row *> &keys,
+                    std::vector<lockscope::inspect::LockRecord> &records,
+                    const std::vector<std::size_t> &fresh);
     void removeRowList(const std::vector<int> &sortedRows);
     void renumber() const;
     void updateTimer();
