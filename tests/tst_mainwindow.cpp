@@ -20,12 +20,15 @@
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -126,6 +129,7 @@ class TestMainWindow : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void cleanup();
     void showsEmptyStateWithoutGroups();
@@ -136,6 +140,7 @@ private slots:
     void forceReleaseOfAChangedValueDeletesNothing();
     void readOnlyGroupDisablesWrites();
     void passwordIsAskedAtConnect();
+    void lockColumnsFollowTheTableUntilTheOperatorSizesOne();
 
 private:
     NodeConfig startServer(const QString &name = QStringLiteral("test-node"));
@@ -163,8 +168,15 @@ NodeConfig TestMainWindow::startServer(const QString &name)
     return config;
 }
 
+void TestMainWindow::initTestCase()
+{
+    // The window saves and restores its layout (QSettings): in test mode, never the user's.
+    QStandardPaths::setTestModeEnabled(true);
+}
+
 void TestMainWindow::init()
 {
+    QSettings().clear();
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
     m_window = std::make_unique<MainWindow>();
@@ -509,4 +521,52 @@ void TestMainWindow::passwordIsAskedAtConnect()
 }
 
 QTEST_MAIN(TestMainWindow)
+void TestMainWindow::lockColumnsFollowTheTableUntilTheOperatorSizesOne()
+{
+    const NodeConfig node = startServer();
+    const QByteArray key = "jobs:" + QByteArray(70, 'k');
+    {
+        Connection connection(node);
+        QVERIFY(connection.command({"SET", key,
+                                    "ls1 tok=abcdefghijklmnopqrstuv fence=7 label=" + QByteArray(60, 'o'),
+                                    "PX", "600000"}));
+    }
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("cols"), {node}));
+    m_window->resize(1280, 700);
+    showGroups(groups);
+    QVERIFY(waitAndSelect(QStringLiteral("cols"), key));
+    auto *table = m_window->findChild<QTableView *>(QStringLiteral("lockTable"));
+    QVERIFY(table);
+    QHeaderView *header = table->horizontalHeader();
+    const auto rowWidth = [&] {
+        int width = 0;
+        for (int column = 0; column < header->count(); ++column)
+            width += header->isSectionHidden(column) ? 0 : header->sectionSize(column);
+        return width;
+    };
+    // Long key and owner: cut so that the row fits the table (the last column stretches to
+    // its edge), the key keeping more than the others.
+    QTRY_VERIFY(rowWidth() <= table->viewport()->width() + 1);
+    const int narrowKey = header->sectionSize(LockTableModel::Key);
+    QVERIFY(narrowKey >= header->sectionSize(LockTableModel::Owner));
+
+    // A wider window: the columns follow.
+    m_window->resize(2000, 700);
+    QTRY_VERIFY(header->sectionSize(LockTableModel::Key) > narrowKey);
+
+    // The operator sizes a column (a double-click on the key's handle fits it to its text):
+    // from then on the widths are theirs, whatever the window does.
+    m_window->resize(1280, 700);
+    QTRY_COMPARE(header->sectionSize(LockTableModel::Key), narrowKey);
+    const int handle =
+        header->sectionViewportPosition(LockTableModel::Key) + header->sectionSize(LockTableModel::Key) - 1;
+    QTest::mouseDClick(header->viewport(), Qt::LeftButton, {}, QPoint(handle, header->height() / 2));
+    QTRY_VERIFY(header->sectionSize(LockTableModel::Key) > narrowKey);
+    const int operatorKey = header->sectionSize(LockTableModel::Key);
+    m_window->resize(1700, 700);
+    QTest::qWait(400);
+    QCOMPARE(header->sectionSize(LockTableModel::Key), operatorKey);
+}
+
 #include "tst_mainwindow.moc"

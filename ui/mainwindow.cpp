@@ -326,11 +326,12 @@ void MainWindow::createLockView()
             fitLockColumns();
     });
     m_lockTable->viewport()->installEventFilter(this);
+    header->viewport()->installEventFilter(this);
     connect(header, &QHeaderView::sectionResized, this, [this] {
-        // The operator's own widths win over fitting: a section resized while a mouse button
-        // is down is a drag on the header (the style, the window and fitting resize sections
-        // too, and say nothing about what the operator wants).
-        if (!m_fittingColumns && QGuiApplication::mouseButtons() != Qt::NoButton)
+        // The operator's own widths win over fitting: a section resized while a mouse button is
+        // down on the header is theirs (a dragged handle, a double-click). The style, the window,
+        // a dragged dock and fitting resize sections too, and say nothing about what they want.
+        if (!m_fittingColumns && m_headerPressed)
             m_columnsUserSized = true;
     });
     header->setContextMenuPolicy(Qt::CustomContextMenu);
@@ -976,6 +977,12 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
+    if (watched == m_lockTable->horizontalHeader()->viewport()) {
+        if (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseButtonDblClick)
+            m_headerPressed = true;
+        else if (event->type() == QEvent::MouseButtonRelease)
+            m_headerPressed = false;
+    }
     if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize) {
         const auto *resize = static_cast<QResizeEvent *>(event);
         if (resize->size().width() != resize->oldSize().width() && !m_columnsUserSized &&

@@ -231,6 +231,7 @@ private:
     /// The lock table's columns were sized (to the first locks, or from the saved state).
     bool m_columnsUserSized = false; ///< the operator sized a column, or widths were restored
     bool m_fittingColumns = false;
+    bool m_headerPressed = false; ///< a mouse button is down on the lock table's header
     QTimer *m_refitTimer =
         nullptr; ///< refits the lock columns once a resize settles   ///< fitLockColumns() is resizing
     QSet<QString> m_fittedGroups; ///< groups whose first locks the columns were fitted to
