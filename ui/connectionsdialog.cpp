@@ -1,5 +1,6 @@
 #include "connectionsdialog.h"
 
+#include "themecolors.h"
 #include "uilogging.h"
 
 #include <QCheckBox>
@@ -62,15 +63,6 @@ void setError(QLabel *label, const QString &text)
 {
     label->setText(text);
     label->setVisible(!text.isEmpty());
-}
-
-QLabel *noteLabel(const QString &objectName)
-{
-    auto *label = new QLabel;
-    label->setObjectName(objectName);
-    label->setWordWrap(true);
-    label->setForegroundRole(QPalette::PlaceholderText);
-    return label;
 }
 
 /// A line edit with a "…" button that opens a file (or directory) picker.
@@ -283,7 +275,7 @@ void ConnectionsDialog::buildUi()
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({360, 680});
 
-    m_status = noteLabel(QStringLiteral("statusLabel"));
+    m_status = theme::noteLabel(QStringLiteral("statusLabel"));
     m_problems = errorLabel(QStringLiteral("problemsLabel"));
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     m_buttons->setObjectName(QStringLiteral("buttonBox"));
@@ -326,7 +318,7 @@ QWidget *ConnectionsDialog::buildGroupPage()
     m_groupNameError = errorLabel(QStringLiteral("groupNameError"));
     form->addRow(tr("Group name:"), m_groupName);
     form->addRow(QString(), m_groupNameError);
-    m_groupSummary = noteLabel(QStringLiteral("groupSummary"));
+    m_groupSummary = theme::noteLabel(QStringLiteral("groupSummary"));
     form->addRow(QString(), m_groupSummary);
     connect(m_groupName, &QLineEdit::textEdited, this, &ConnectionsDialog::onGroupNameEdited);
     return page;
@@ -389,7 +381,7 @@ QWidget *ConnectionsDialog::buildNodePage()
     m_remember = new QCheckBox(tr("Remember in keychain"));
     m_remember->setObjectName(QStringLiteral("rememberCheck"));
     authForm->addRow(QString(), m_remember);
-    m_secretNote = noteLabel(QStringLiteral("secretNote"));
+    m_secretNote = theme::noteLabel(QStringLiteral("secretNote"));
     authForm->addRow(QString(), m_secretNote);
     layout->addWidget(auth);
 

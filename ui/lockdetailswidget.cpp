@@ -1,6 +1,7 @@
 #include "lockdetailswidget.h"
 
 #include "locktablemodel.h"
+#include "themecolors.h"
 
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -65,21 +66,6 @@ QLabel *sectionTitle(const QString &text, const QString &objectName)
     return label;
 }
 
-bool dark()
-{
-    return QGuiApplication::palette().color(QPalette::Base).lightness() < 128;
-}
-
-QColor dangerColor()
-{
-    return dark() ? QColor(0xff, 0x6b, 0x63) : QColor(0xc0, 0x30, 0x2a);
-}
-
-QColor warningColor()
-{
-    return dark() ? QColor(0xf0, 0xb4, 0x3c) : QColor(0x9a, 0x60, 0x00);
-}
-
 /// Printable text of a value, non-printable bytes as '·', cut at `limit` characters.
 QString printable(const QByteArray &bytes, qsizetype limit = 64)
 {
@@ -108,18 +94,6 @@ QString pttlText(const NodeEntry &entry)
     if (entry.raw.pttlMs == -1)
         return LockDetailsWidget::tr("no TTL");
     return QLocale().toString(entry.raw.pttlMs) + QStringLiteral(" ms");
-}
-
-/// An explicit text colour, or (invalid colour) the palette's, following palette changes.
-void setTextColor(QLabel *label, const QColor &color)
-{
-    if (!color.isValid()) {
-        label->setPalette(QPalette());
-        return;
-    }
-    QPalette palette;
-    palette.setColor(QPalette::WindowText, color);
-    label->setPalette(palette);
 }
 
 } // namespace
@@ -418,7 +392,7 @@ void LockDetailsWidget::showRecord()
         held += r.quorum ? tr(", quorum (%1) reached").arg(r.of / 2 + 1)
                          : tr(", quorum (%1) lost").arg(r.of / 2 + 1);
     m_held->setText(held);
-    setTextColor(m_held, r.of > 1 && !r.quorum ? dangerColor() : QColor());
+    theme::setTextColor(m_held, r.of > 1 && !r.quorum ? theme::danger() : QColor());
 
     if (r.held == 0)
         m_ttl->setText(none);
@@ -434,7 +408,7 @@ void LockDetailsWidget::showRecord()
     for (const QString &id : r.anomalies)
         anomalies << QStringLiteral("• ") + LockTableModel::anomalyText(id);
     m_anomalies->setText(anomalies.isEmpty() ? tr("none") : anomalies.join(QLatin1Char('\n')));
-    setTextColor(m_anomalies, anomalies.isEmpty() ? QColor() : warningColor());
+    theme::setTextColor(m_anomalies, anomalies.isEmpty() ? QColor() : theme::warning());
 
     QStringList details;
     if (decoded) {
@@ -462,7 +436,7 @@ void LockDetailsWidget::fillNodes()
             stateTip = entry.error;
             if (!entry.error.isEmpty())
                 state += QStringLiteral(": ") + entry.error;
-            stateColor = dangerColor();
+            stateColor = theme::danger();
         } else if (!entry.present()) {
             state = tr("missing");
             stateTip = tr("The key does not exist on this node");
@@ -470,7 +444,7 @@ void LockDetailsWidget::fillNodes()
         } else if (entry.decoded ? entry.decoded->token != r.token : r.held == 0) {
             state = tr("other holder");
             stateTip = tr("This node holds a different token than the majority");
-            stateColor = warningColor();
+            stateColor = theme::warning();
         } else {
             state = tr("holds");
             stateTip = tr("This node holds the majority token");
@@ -502,7 +476,7 @@ void LockDetailsWidget::fillNodes()
             if (column == NodePttlColumn) {
                 item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
                 if (entry.present() && entry.raw.pttlMs == -1)
-                    item->setForeground(dangerColor());
+                    item->setForeground(theme::danger());
             }
             m_nodes->setItem(row, column, item);
         }

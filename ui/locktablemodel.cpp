@@ -1,5 +1,7 @@
 #include "locktablemodel.h"
 
+#include "themecolors.h"
+
 #include <QElapsedTimer>
 #include <QGuiApplication>
 #include <QIcon>
@@ -81,22 +83,6 @@ struct LockTableModel::Row
 namespace {
 
 constexpr auto DefaultTick = std::chrono::milliseconds(250);
-
-bool darkPalette()
-{
-    return QGuiApplication::palette().color(QPalette::Base).lightness() < 128;
-}
-
-// Readable on light and dark rows alike: a darker tone on light palettes, a lighter on dark.
-QColor dangerColor()
-{
-    return darkPalette() ? QColor(0xff, 0x6b, 0x63) : QColor(0xc0, 0x30, 0x2a);
-}
-
-QColor warningColor()
-{
-    return darkPalette() ? QColor(0xf0, 0xb4, 0x3c) : QColor(0x9a, 0x60, 0x00);
-}
 
 bool isSevere(const QString &id)
 {
@@ -970,18 +956,18 @@ QVariant LockTableModel::foreground(const Row &row, int column) const
     switch (column) {
     case Ttl: {
         if (row.expired || row.noTtl())
-            return dangerColor();
+            return theme::danger();
         if (!row.hasTtl())
             return {};
         const qint64 left = remainingOf(row);
         if (left < 1000)
-            return dangerColor();
+            return theme::danger();
         if (left < 5000)
-            return warningColor();
+            return theme::warning();
         return {};
     }
     case Held:
-        return r.of > 1 && !r.quorum ? QVariant(dangerColor()) : QVariant();
+        return r.of > 1 && !r.quorum ? QVariant(theme::danger()) : QVariant();
     case Schema:
         return r.schema.isEmpty() ? QVariant(QGuiApplication::palette().color(QPalette::PlaceholderText))
                                   : QVariant();

@@ -1,5 +1,7 @@
 #include "simtimeline.h"
 
+#include "themecolors.h"
+
 #include <QPaintEvent>
 #include <QPainter>
 #include <QPainterPath>
@@ -11,20 +13,15 @@ using lockscope::sim::SectionEvent;
 
 namespace {
 
-bool isDark(const QPalette &palette)
-{
-    return palette.color(QPalette::Base).lightness() < 128;
-}
-
 // Red and orange that read on light and dark backgrounds alike.
 QColor violationColor(const QPalette &palette)
 {
-    return isDark(palette) ? QColor(0xff, 0x5f, 0x57) : QColor(0xd6, 0x2f, 0x26);
+    return theme::isDark(palette) ? QColor(0xff, 0x5f, 0x57) : QColor(0xd6, 0x2f, 0x26);
 }
 
 QColor rejectedColor(const QPalette &palette)
 {
-    return isDark(palette) ? QColor(0xf2, 0xa1, 0x3c) : QColor(0xe0, 0x7b, 0x00);
+    return theme::isDark(palette) ? QColor(0xf2, 0xa1, 0x3c) : QColor(0xe0, 0x7b, 0x00);
 }
 
 QColor greyColor(const QPalette &palette)

@@ -4,6 +4,7 @@
 #include "redis/localserver.h"
 #include "sim/simreport.h"
 #include "simtimeline.h"
+#include "themecolors.h"
 #include "threadowner.h"
 #include "uilogging.h"
 
@@ -84,21 +85,6 @@ enum WorkerColumn
     WorkerColumnCount
 };
 
-bool isDark(const QPalette &palette)
-{
-    return palette.color(QPalette::Base).lightness() < 128;
-}
-
-QColor dangerColor(const QPalette &palette)
-{
-    return isDark(palette) ? QColor(0xff, 0x6b, 0x63) : QColor(0xc0, 0x30, 0x2a);
-}
-
-QColor warningColor(const QPalette &palette)
-{
-    return isDark(palette) ? QColor(0xf2, 0xa1, 0x3c) : QColor(0xd0, 0x70, 0x00);
-}
-
 /// "850 µs", "1.2 ms", "2.35 s" (as lockctl simulate prints them).
 QString formatUs(quint64 value)
 {
@@ -137,15 +123,6 @@ QString bucketRange(int bucket)
                        : QStringLiteral("%1 – %2").arg(bucketLabel(bucket), bucketLabel(bucket + 1));
 }
 
-QLabel *noteLabel(const QString &objectName)
-{
-    auto *label = new QLabel;
-    label->setObjectName(objectName);
-    label->setWordWrap(true);
-    label->setForegroundRole(QPalette::PlaceholderText);
-    return label;
-}
-
 QLabel *valueLabel(const QString &objectName)
 {
     auto *label = new QLabel(QStringLiteral("–"));
@@ -155,18 +132,6 @@ QLabel *valueLabel(const QString &objectName)
     font.setBold(true);
     label->setFont(font);
     return label;
-}
-
-/// Shows an explicit colour, or the palette's (invalid colour), following palette changes.
-void setTextColor(QLabel *label, const QColor &color)
-{
-    if (!color.isValid()) {
-        label->setPalette(QPalette());
-        return;
-    }
-    QPalette palette;
-    palette.setColor(QPalette::WindowText, color);
-    label->setPalette(palette);
 }
 
 QSpinBox *msSpin(const QString &objectName, int max, const QString &special = {})
@@ -398,7 +363,7 @@ QWidget *SimulatorPanel::createParameters()
     targetRow->setContentsMargins(0, 0, 0, 0);
     targetRow->addWidget(m_target, 1);
     targetRow->addWidget(m_localNodes);
-    m_targetNote = noteLabel(QStringLiteral("simTargetNote"));
+    m_targetNote = theme::noteLabel(QStringLiteral("simTargetNote"));
     connect(m_target, &QComboBox::currentIndexChanged, this, &SimulatorPanel::onTargetChanged);
     connect(m_localNodes, &QSpinBox::valueChanged, this, &SimulatorPanel::onTargetChanged);
 
@@ -411,7 +376,7 @@ QWidget *SimulatorPanel::createParameters()
         m_scenario->addItem(s.title, s.name);
         m_scenario->setItemData(m_scenario->count() - 1, s.description, Qt::ToolTipRole);
     }
-    m_scenarioNote = noteLabel(QStringLiteral("simScenarioNote"));
+    m_scenarioNote = theme::noteLabel(QStringLiteral("simScenarioNote"));
     connect(m_scenario, &QComboBox::currentIndexChanged, this, &SimulatorPanel::onScenarioChanged);
     m_scenarioNote->setText(tr("Your own parameters, no scheduled faults."));
 
@@ -597,7 +562,7 @@ QWidget *SimulatorPanel::createFaults()
     m_restartNodeButton = new QPushButton(tr("Restart"));
     m_restartNodeButton->setObjectName(QStringLiteral("simFaultRestart"));
     m_restartNodeButton->setToolTip(tr("Start the killed node again, empty (local nodes only)"));
-    m_nodeStates = noteLabel(QStringLiteral("simNodeStates"));
+    m_nodeStates = theme::noteLabel(QStringLiteral("simNodeStates"));
     const auto nodeFault = [this](SimFault::Kind kind) {
         SimFault fault;
         fault.kind = kind;
@@ -681,7 +646,7 @@ QWidget *SimulatorPanel::createFaults()
     workerGrid->setColumnStretch(0, 1);
     workerGrid->setColumnStretch(1, 1);
 
-    auto *note = noteLabel(QStringLiteral("simFaultNote"));
+    auto *note = theme::noteLabel(QStringLiteral("simFaultNote"));
     note->setText(tr("Faults apply while a run is going; their outcomes go to the event log. "
                      "Kill and restart need local nodes."));
 
@@ -910,7 +875,7 @@ void SimulatorPanel::applyChartColors()
     }
     QPen acquisitions(pal.color(QPalette::Highlight), 2);
     m_acquisitionSeries->setPen(acquisitions);
-    m_failedSeries->setPen(QPen(warningColor(pal), 1.5));
+    m_failedSeries->setPen(QPen(theme::warning(pal), 1.5));
     m_histogramSet->setColor(pal.color(QPalette::Highlight));
     m_histogramSet->setBorderColor(pal.color(QPalette::Highlight));
     if (m_violations)
@@ -1487,11 +1452,11 @@ void SimulatorPanel::showStats(const SimStats &stats)
     m_keysLeft->setText(stats.state == SimState::Finished ? locale.toString(stats.keysLeft)
                                                           : QStringLiteral("–"));
     const QPalette pal = palette();
-    setTextColor(m_violations, stats.violations > 0 ? dangerColor(pal) : QColor());
-    setTextColor(m_rejections, stats.fencingRejections > 0 ? warningColor(pal) : QColor());
-    setTextColor(m_overlaps, stats.overlaps > 0 ? dangerColor(pal) : QColor());
-    setTextColor(m_keysLeft,
-                 stats.state == SimState::Finished && stats.keysLeft > 0 ? dangerColor(pal) : QColor());
+    theme::setTextColor(m_violations, stats.violations > 0 ? theme::danger(pal) : QColor());
+    theme::setTextColor(m_rejections, stats.fencingRejections > 0 ? theme::warning(pal) : QColor());
+    theme::setTextColor(m_overlaps, stats.overlaps > 0 ? theme::danger(pal) : QColor());
+    theme::setTextColor(
+        m_keysLeft, stats.state == SimState::Finished && stats.keysLeft > 0 ? theme::danger(pal) : QColor());
     updateWorkers(stats);
     updateHistogram(stats.waitLog2Us);
 
@@ -1521,7 +1486,7 @@ void SimulatorPanel::updateWorkers(const SimStats &stats)
         }
     }
     const QLocale locale;
-    const QColor danger = dangerColor(palette());
+    const QColor danger = theme::danger(palette());
     const auto set = [&](int row, int column, const QString &text, const QColor &color = {}) {
         QTableWidgetItem *item = m_workerTable->item(row, column);
         if (item->text() != text)
@@ -1728,7 +1693,7 @@ void SimulatorPanel::updateControls()
 void SimulatorPanel::showError(const QString &text)
 {
     m_error->setText(text);
-    setTextColor(m_error, dangerColor(palette()));
+    theme::setTextColor(m_error, theme::danger(palette()));
     m_error->setVisible(!text.isEmpty());
 }
 
