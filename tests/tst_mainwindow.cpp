@@ -141,6 +141,7 @@ private slots:
     void readOnlyGroupDisablesWrites();
     void passwordIsAskedAtConnect();
     void lockColumnsFollowTheTableUntilTheOperatorSizesOne();
+    void savedFitIsFittedAgain();
 
 private:
     NodeConfig startServer(const QString &name = QStringLiteral("test-node"));
@@ -567,6 +568,47 @@ void TestMainWindow::lockColumnsFollowTheTableUntilTheOperatorSizesOne()
     m_window->resize(1700, 700);
     QTest::qWait(400);
     QCOMPARE(header->sectionSize(LockTableModel::Key), operatorKey);
+
+    // ...also in the next session: the window remembers that they were sized by hand.
+    m_window->close();
+    m_window = std::make_unique<MainWindow>();
+    m_window->setAuditLogPath(m_dir->filePath(QStringLiteral("audit.jsonl")));
+    m_window->show();
+    m_window->resize(1700, 700);
+    showGroups(groups);
+    QVERIFY(waitAndSelect(QStringLiteral("cols"), key));
+    header = m_window->findChild<QTableView *>(QStringLiteral("lockTable"))->horizontalHeader();
+    QTest::qWait(400);
+    QCOMPARE(header->sectionSize(LockTableModel::Key), operatorKey);
+}
+
+void TestMainWindow::savedFitIsFittedAgain()
+{
+    // Widths the window fitted itself are not the operator's: the next session fits again.
+    const NodeConfig node = startServer();
+    const QByteArray key = "jobs:" + QByteArray(70, 'k');
+    {
+        Connection connection(node);
+        QVERIFY(connection.command({"SET", key, "ls1 tok=abcdefghijklmnopqrstuv fence=7", "PX", "600000"}));
+    }
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("cols"), {node}));
+    m_window->resize(2000, 700);
+    showGroups(groups);
+    QVERIFY(waitAndSelect(QStringLiteral("cols"), key));
+    QHeaderView *header = m_window->findChild<QTableView *>(QStringLiteral("lockTable"))->horizontalHeader();
+    QTRY_VERIFY(header->sectionSize(LockTableModel::Key) > 0);
+    const int wideKey = header->sectionSize(LockTableModel::Key);
+    m_window->close();
+
+    m_window = std::make_unique<MainWindow>();
+    m_window->setAuditLogPath(m_dir->filePath(QStringLiteral("audit.jsonl")));
+    m_window->show();
+    m_window->resize(1280, 700);
+    showGroups(groups);
+    QVERIFY(waitAndSelect(QStringLiteral("cols"), key));
+    header = m_window->findChild<QTableView *>(QStringLiteral("lockTable"))->horizontalHeader();
+    QTRY_VERIFY(header->sectionSize(LockTableModel::Key) < wideKey);
 }
 
 #include "tst_mainwindow.moc"

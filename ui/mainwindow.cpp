@@ -238,6 +238,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
     settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("mainWindow/state"), saveState());
     settings.setValue(QStringLiteral("mainWindow/lockTable"), m_lockTable->horizontalHeader()->saveState());
+    settings.setValue(QStringLiteral("mainWindow/lockColumnsSized"), m_columnsUserSized);
     settings.setValue(QStringLiteral("mainWindow/autoRefresh"), m_autoRefreshAction->isChecked());
     settings.setValue(QStringLiteral("mainWindow/autoRefreshSeconds"), m_intervalSpin->value());
     // A run under way stops cleanly (faults reverted, locks released, keys checked) before the
@@ -252,8 +253,10 @@ void MainWindow::restoreWindowState()
     restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
     const QByteArray header = settings.value(QStringLiteral("mainWindow/lockTable")).toByteArray();
-    if (!header.isEmpty())
-        m_columnsUserSized = m_lockTable->horizontalHeader()->restoreState(header);
+    // Order, hidden columns and sorting come back; the widths count only when the operator
+    // had sized a column, else they are fitted to the table again (a saved fit is stale).
+    if (!header.isEmpty() && m_lockTable->horizontalHeader()->restoreState(header))
+        m_columnsUserSized = settings.value(QStringLiteral("mainWindow/lockColumnsSized"), false).toBool();
     m_autoRefreshAction->setChecked(settings.value(QStringLiteral("mainWindow/autoRefresh"), true).toBool());
     const int secondsSaved = settings.value(QStringLiteral("mainWindow/autoRefreshSeconds"), 5).toInt();
     m_intervalSpin->setValue(std::clamp(secondsSaved, 1, 3600));
