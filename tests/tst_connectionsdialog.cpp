@@ -6,6 +6,7 @@
 #include "passwordprompt.h"
 #include "redis/connection.h"
 #include "redisfixture.h"
+#include "widgettest.h"
 
 #include <QCheckBox>
 #include <QDialogButtonBox>
@@ -25,6 +26,9 @@ using lockscope::inspect::NodeGroup;
 using lockscope::inspect::SecretStore;
 using lockscope::redis::NodeConfig;
 using namespace lockscope;
+
+using widgettest::child;
+using widgettest::type;
 
 namespace {
 
@@ -54,26 +58,6 @@ public:
         return {};
     }
 };
-
-template <typename T>
-T *child(const QWidget &dialog, const char *name)
-{
-    T *widget = dialog.findChild<T *>(QLatin1String(name));
-    if (!widget)
-        qFatal("no widget %s", name);
-    return widget;
-}
-
-/// Types like a user: replaces the text, one textEdited per key.
-void type(QLineEdit *edit, const QString &text)
-{
-    edit->setFocus();
-    edit->selectAll();
-    if (text.isEmpty())
-        QTest::keyClick(edit, Qt::Key_Backspace);
-    else
-        QTest::keyClicks(edit, text);
-}
 
 void click(const QWidget &dialog, const char *button)
 {

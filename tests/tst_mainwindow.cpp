@@ -13,6 +13,7 @@
 #include "passwordprompt.h"
 #include "redis/connection.h"
 #include "redis/localserver.h"
+#include "widgettest.h"
 
 #include <QAction>
 #include <QApplication>
@@ -43,6 +44,9 @@ using lockscope::inspect::NodeGroup;
 using lockscope::redis::Connection;
 using lockscope::redis::LocalRedisServer;
 using lockscope::redis::NodeConfig;
+using widgettest::child;
+using widgettest::type;
+using widgettest::whenModal;
 
 namespace {
 
@@ -64,39 +68,6 @@ QString logText(const QTreeWidget *log)
     for (int i = 0; i < log->topLevelItemCount(); ++i)
         lines << log->topLevelItem(i)->text(1) + QStringLiteral(": ") + log->topLevelItem(i)->text(2);
     return lines.join(QLatin1Char('\n'));
-}
-
-template <typename T>
-T *child(const QWidget *parent, const char *name)
-{
-    T *widget = parent->findChild<T *>(QLatin1String(name));
-    if (!widget)
-        qFatal("no widget %s", name);
-    return widget;
-}
-
-/// Types like a user: replaces the text, one textEdited per key.
-void type(QLineEdit *edit, const QString &text)
-{
-    edit->setFocus();
-    edit->selectAll();
-    QTest::keyClicks(edit, text);
-}
-
-/// Runs `handle` on the modal dialog of type T once it is open (from inside its exec()).
-template <typename T>
-void whenModal(std::function<void(T *)> handle)
-{
-    auto *timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, timer, [timer, handle] {
-        if (auto *dialog = qobject_cast<T *>(QApplication::activeModalWidget())) {
-            timer->stop();
-            timer->deleteLater();
-            handle(dialog);
-        }
-    });
-    timer->start();
 }
 
 NodeGroup groupOf(const QString &name, const std::vector<NodeConfig> &nodes, bool readOnly = false)

@@ -7,6 +7,7 @@
 #include "sim/simconfig.h"
 #include "simtimeline.h"
 #include "simulatorpanel.h"
+#include "widgettest.h"
 
 #include <QAction>
 #include <QApplication>
@@ -43,36 +44,13 @@ using lockscope::redis::LocalRedisServer;
 using lockscope::redis::NodeConfig;
 using lockscope::sim::SectionEvent;
 using lockscope::sim::SimConfig;
+using widgettest::child;
+using widgettest::whenModal;
 
 namespace {
 
 // Generous: the machine may be busy with other builds. Nothing here measures speed.
 constexpr int RunTimeoutMs = 90'000;
-
-template <typename T>
-T *child(const QWidget *parent, const char *name)
-{
-    T *widget = parent->findChild<T *>(QLatin1String(name));
-    if (!widget)
-        qFatal("no widget %s", name);
-    return widget;
-}
-
-/// Runs `handle` on the modal dialog of type T once it is open (from inside its exec()).
-template <typename T>
-void whenModal(std::function<void(T *)> handle)
-{
-    auto *timer = new QTimer;
-    timer->setInterval(20);
-    QObject::connect(timer, &QTimer::timeout, timer, [timer, handle] {
-        if (auto *dialog = qobject_cast<T *>(QApplication::activeModalWidget())) {
-            timer->stop();
-            timer->deleteLater();
-            handle(dialog);
-        }
-    });
-    timer->start();
-}
 
 qint64 dbsize(const NodeConfig &node)
 {
