@@ -669,13 +669,11 @@ QIcon LockTableModel::anomalyIcon(const QStringList &anomalies)
     return icon;
 }
 
-QString LockTableModel::formatCountdown(qint64 ms)
+namespace {
+
+/// "42 s", "3m 05s", "2h 07m", "1d 4h": a duration of a second or more, to the unit that matters.
+QString wholeSeconds(qint64 s)
 {
-    if (ms < 0)
-        ms = 0;
-    if (ms < 10'000)
-        return QLocale().toString(double(ms) / 1000.0, 'f', 1) + QStringLiteral(" s");
-    const qint64 s = ms / 1000;
     if (s < 60)
         return QStringLiteral("%1 s").arg(s);
     if (s < 3600)
@@ -685,20 +683,24 @@ QString LockTableModel::formatCountdown(qint64 ms)
     return QStringLiteral("%1d %2h").arg(s / 86'400).arg((s % 86'400) / 3600);
 }
 
+} // namespace
+
+QString LockTableModel::formatCountdown(qint64 ms)
+{
+    if (ms < 0)
+        ms = 0;
+    if (ms < 10'000)
+        return QLocale().toString(double(ms) / 1000.0, 'f', 1) + QStringLiteral(" s");
+    return wholeSeconds(ms / 1000);
+}
+
 QString LockTableModel::formatAge(qint64 ms)
 {
     if (ms < 0)
         return {};
     if (ms < 1000)
         return QStringLiteral("%1 ms").arg(ms);
-    const qint64 s = ms / 1000;
-    if (s < 60)
-        return QStringLiteral("%1 s").arg(s);
-    if (s < 3600)
-        return QStringLiteral("%1m %2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-    if (s < 86'400)
-        return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1d %2h").arg(s / 86'400).arg((s % 86'400) / 3600);
+    return wholeSeconds(ms / 1000);
 }
 
 const NodeEntry *LockTableModel::majorityEntry(const LockRecord &record)
