@@ -176,7 +176,7 @@ private:
 
     /// One MGET for the batch's values (a batch in one reply: far fewer commands for the server
     /// to parse and replies for the client to read); the PTTLs follow in one more round trip,
-    /// for the values that may be locks only (wantsPttl). A user not permitted MGET gets
+    /// for the values that may be locks only (askPttl). A user not permitted MGET gets
     /// PTTL + GET per key instead, as before.
     void appendFetch(const std::vector<QByteArray> &keys, std::size_t from, std::size_t to)
     {
@@ -494,10 +494,6 @@ ScanPlan makePlan(const SchemaRegistry &registry, const ScanOptions &options)
     return plan;
 }
 
-} // namespace
-
-namespace {
-
 /// The PTTLs the node threads skipped for keys that are listed after all (see the call).
 void readSkippedPttls(const std::vector<redis::NodeConfig> &group, std::vector<NodeHarvest> &harvests,
                       const std::vector<QByteArray> &groupKeys, const std::vector<qint32> &groupIndex)
@@ -621,6 +617,8 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
     // reused, or a lock on one node only and another value elsewhere) is listed with every
     // node's PTTL: read the ones its node skipped.
     readSkippedPttls(m_group, harvests, groupKeys, groupIndex);
+    for (std::size_t i = 0; i < n; ++i)
+        snapshot.nodes[i] = harvests[i].result; // a node may have failed in that round
 
     // Decode and aggregate the groups on every core: each value once per key when the nodes
     // agree (the usual case), then the record.
