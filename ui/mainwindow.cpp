@@ -969,8 +969,8 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
                             std::move(snapshot->removed), !snapshot->delta);
     if (!m_columnsUserSized && !m_fittedGroups.contains(snapshot->group) && m_lockModel->rowCount() > 0) {
-        // With the first locks of each group, until the operator sizes a column (or their
-        // widths were restored).
+        // With the first locks of each group, unless the operator sized a column (now or in
+        // an earlier session).
         m_fittedGroups.insert(snapshot->group);
         fitLockColumns();
     }
