@@ -1,19 +1,12 @@
 #include "simulatorpanel.h"
 
-#include "redis/connection.h"
-#include "redis/localserver.h"
 #include "sim/simreport.h"
-#include "simtimeline.h"
+#include "simcharts.h"
+#include "simrunner.h"
 #include "themecolors.h"
 #include "threadowner.h"
-#include "uilogging.h"
 
 #include <QAction>
-#include <QBarSeries>
-#include <QBarSet>
-#include <QCategoryAxis>
-#include <QChart>
-#include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDateTime>
@@ -22,15 +15,12 @@
 #include <QEvent>
 #include <QFileDialog>
 #include <QFormLayout>
-#include <QGraphicsLayout>
 #include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonDocument>
 #include <QLabel>
-#include <QLegend>
-#include <QLineSeries>
 #include <QLocale>
 #include <QMenu>
 #include <QMessageBox>
@@ -42,19 +32,14 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableWidget>
-#include <QThread>
 #include <QToolButton>
-#include <QToolTip>
 #include <QVBoxLayout>
-#include <QValueAxis>
 #include <cmath>
 #include <expected>
 
 using lockscope::inspect::GroupConfig;
 using lockscope::inspect::NodeGroup;
 using lockscope::lock::RetryStrategy;
-using lockscope::redis::Connection;
-using lockscope::redis::LocalRedisServer;
 using lockscope::redis::NodeConfig;
 using namespace lockscope::sim;
 using namespace std::chrono_literals;
@@ -95,34 +80,6 @@ QString formatUs(quint64 value)
     return QStringLiteral("%1 µs").arg(value);
 }
 
-/// Lower bound of a wait-histogram bucket: "<2µs", "2µs", "4µs" … "512µs", "1ms", "2ms" …
-QString bucketLabel(int bucket)
-{
-    if (bucket <= 0)
-        return QStringLiteral("<2µs");
-    const double us = std::ldexp(1.0, bucket);
-    if (us < 1000)
-        return QStringLiteral("%1µs").arg(static_cast<qint64>(us));
-    if (us < 1e6)
-        return QStringLiteral("%1ms").arg(std::llround(us / 1e3));
-    const double s = us / 1e6;
-    return s < 10 ? QStringLiteral("%1s").arg(QString::number(s, 'f', 1).remove(QStringLiteral(".0")))
-                  : QStringLiteral("%1s").arg(std::llround(s));
-}
-
-/// Lower bound of a bucket as an axis boundary: "0", "2µs", "4µs" … "1ms" …
-QString boundaryLabel(int bucket)
-{
-    return bucket <= 0 ? QStringLiteral("0") : bucketLabel(bucket);
-}
-
-/// A bucket's range for tooltips: "<2µs", "4µs – 8µs".
-QString bucketRange(int bucket)
-{
-    return bucket <= 0 ? bucketLabel(0)
-                       : QStringLiteral("%1 – %2").arg(bucketLabel(bucket), bucketLabel(bucket + 1));
-}
-
 QLabel *valueLabel(const QString &objectName)
 {
     auto *label = new QLabel(QStringLiteral("–"));
@@ -145,103 +102,13 @@ QSpinBox *msSpin(const QString &objectName, int max, const QString &special = {}
     return spin;
 }
 
-QChart *newChart()
-{
-    auto *chart = new QChart;
-    chart->setBackgroundRoundness(0);
-    chart->setMargins(QMargins(2, 2, 2, 2));
-    chart->layout()->setContentsMargins(0, 0, 0, 0);
-    chart->setAnimationOptions(QChart::NoAnimation);
-    return chart;
-}
-
-QChartView *newChartView(QChart *chart, const QString &objectName)
-{
-    auto *view = new QChartView(chart);
-    view->setObjectName(objectName);
-    view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumSize(160, 120);
-    return view;
-}
-
-/// Starts the local nodes and the simulations, and destroys them, on the runner thread: all of
-/// it waits (a server accepting, a PING, threads joining, locks released), and a local node
-/// dies with the thread that started it. Deleted on that thread when it finishes, which stops
-/// a run under way and then the nodes.
-class SimRunner : public QObject
-{
-public:
-    ~SimRunner() override { dispose(); }
-
-    /// Starts `localNodes` servers (0: use config.nodes), checks that every node answers,
-    /// and starts the simulation.
-    std::expected<Simulation *, QString> start(SimConfig config, int localNodes,
-                                               std::function<void()> onFinished)
-    {
-        Q_ASSERT(QThread::currentThread() == thread());
-        dispose();
-        std::vector<LocalRedisServer *> local;
-        if (localNodes > 0) {
-            config.nodes.clear();
-            for (int i = 0; i < localNodes; ++i) {
-                auto server = LocalRedisServer::start();
-                if (!server) {
-                    dispose();
-                    return std::unexpected(QObject::tr("Could not start local node %1: %2")
-                                               .arg(i)
-                                               .arg(server.error().toString()));
-                }
-                NodeConfig node = (*server)->nodeConfig();
-                node.name = QStringLiteral("local%1").arg(i);
-                qCInfo(lcUi) << "simulator node" << node.name << "on port" << (*server)->port();
-                config.nodes.push_back(node);
-                local.push_back(server->get());
-                m_servers.push_back(std::move(*server));
-            }
-        }
-        // Every node must answer before any worker starts (as lockctl simulate does).
-        for (const NodeConfig &node : config.nodes) {
-            Connection connection(node);
-            if (auto pong = connection.command({QByteArrayView("PING")}); !pong) {
-                dispose();
-                return std::unexpected(pong.error().toString());
-            }
-        }
-        m_simulation = std::make_unique<Simulation>(std::move(config), std::move(local));
-        m_simulation->setFinishedCallback(std::move(onFinished));
-        if (auto started = m_simulation->start(); !started) {
-            dispose();
-            return std::unexpected(started.error());
-        }
-        return m_simulation.get();
-    }
-
-    /// Destroys the simulation (which stops it and joins its threads), then the local nodes.
-    void dispose(Simulation *simulation)
-    {
-        if (simulation == m_simulation.get())
-            dispose();
-    }
-
-private:
-    void dispose()
-    {
-        m_simulation.reset();
-        m_servers.clear();
-    }
-
-    std::unique_ptr<Simulation> m_simulation;
-    std::vector<std::unique_ptr<LocalRedisServer>> m_servers;
-};
-
 } // namespace
 
 SimulatorPanel::SimulatorPanel(QWidget *parent)
     : QWidget(parent), m_runnerThread(std::make_unique<ThreadOwner>(QStringLiteral("Simulator")))
 {
-    auto *runner = new SimRunner;
-    m_runnerThread->adopt(runner);
-    m_runner = runner;
+    m_runner = new SimRunner;
+    m_runnerThread->adopt(m_runner);
     m_runnerThread->start();
 
     m_startButton = new QPushButton(tr("Start"));
@@ -320,7 +187,8 @@ SimulatorPanel::SimulatorPanel(QWidget *parent)
     splitter->setObjectName(QStringLiteral("simSplitter"));
     splitter->setChildrenCollapsible(false);
     splitter->addWidget(m_sections);
-    splitter->addWidget(createCharts());
+    m_charts = new SimCharts;
+    splitter->addWidget(m_charts);
     splitter->setStretchFactor(0, 5);
     splitter->setStretchFactor(1, 4);
 
@@ -335,7 +203,7 @@ SimulatorPanel::SimulatorPanel(QWidget *parent)
     connect(&m_refreshTimer, &QTimer::timeout, this, &SimulatorPanel::refresh);
 
     setGroups({});
-    applyChartColors();
+    showStats(m_stats);
     setPhase(Phase::Idle);
 }
 
@@ -760,125 +628,11 @@ QWidget *SimulatorPanel::createWorkersTable()
     return m_workerTable;
 }
 
-QWidget *SimulatorPanel::createCharts()
-{
-    // Throughput over time.
-    QChart *throughput = newChart();
-    m_acquisitionSeries = new QLineSeries;
-    m_acquisitionSeries->setName(tr("Acquisitions/s"));
-    m_failedSeries = new QLineSeries;
-    m_failedSeries->setName(tr("Failed attempts/s"));
-    throughput->addSeries(m_acquisitionSeries);
-    throughput->addSeries(m_failedSeries);
-    m_throughputX = new QValueAxis;
-    m_throughputX->setLabelFormat(QStringLiteral("%.0f s"));
-    m_throughputX->setRange(0, 10);
-    m_throughputX->setTickCount(6);
-    m_throughputY = new QValueAxis;
-    m_throughputY->setLabelFormat(QStringLiteral("%.0f"));
-    m_throughputY->setRange(0, 10);
-    m_throughputY->setTickCount(6);
-    throughput->addAxis(m_throughputX, Qt::AlignBottom);
-    throughput->addAxis(m_throughputY, Qt::AlignLeft);
-    for (QLineSeries *series : {m_acquisitionSeries, m_failedSeries}) {
-        series->attachAxis(m_throughputX);
-        series->attachAxis(m_throughputY);
-    }
-    throughput->legend()->setAlignment(Qt::AlignBottom);
-    m_throughputView = newChartView(throughput, QStringLiteral("simThroughputChart"));
-
-    // Wait times (log2 buckets). Bars on a value axis, labelled at the bucket boundaries
-    // (as many as fit), so that a run with waits from microseconds to seconds stays readable.
-    QChart *histogram = newChart();
-    m_histogramSet = new QBarSet(tr("Acquires"));
-    auto *bars = new QBarSeries;
-    bars->setBarWidth(0.92);
-    bars->append(m_histogramSet);
-    histogram->addSeries(bars);
-    m_histogramX = new QCategoryAxis;
-    m_histogramX->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-    m_histogramX->setTitleText(tr("wait for the lock"));
-    QFont title = m_histogramX->titleFont();
-    title.setBold(false);
-    m_histogramX->setTitleFont(title);
-    m_histogramX->setRange(-0.5, 5.5);
-    m_histogramX->setGridLineVisible(false);
-    m_histogramY = new QValueAxis;
-    m_histogramY->setLabelFormat(QStringLiteral("%.0f"));
-    m_histogramY->setRange(0, 10);
-    m_histogramY->setTickCount(6);
-    histogram->addAxis(m_histogramX, Qt::AlignBottom);
-    histogram->addAxis(m_histogramY, Qt::AlignLeft);
-    bars->attachAxis(m_histogramX);
-    bars->attachAxis(m_histogramY);
-    histogram->legend()->hide();
-    m_histogramView = newChartView(histogram, QStringLiteral("simWaitChart"));
-    m_histogramView->installEventFilter(this);
-    connect(bars, &QBarSeries::hovered, this, [this](bool status, int index) {
-        if (!status || m_histogramRange.first < 0) {
-            QToolTip::hideText();
-            return;
-        }
-        const int bucket = m_histogramRange.first + index;
-        QToolTip::showText(
-            QCursor::pos(),
-            tr("%1: %L2 acquires").arg(bucketRange(bucket)).arg(qint64(m_histogramSet->at(index))),
-            m_histogramView);
-    });
-
-    m_timeline = new SimTimeline;
-    m_timeline->setObjectName(QStringLiteral("simTimeline"));
-
-    m_charts = new QTabWidget;
-    m_charts->setObjectName(QStringLiteral("simCharts"));
-    m_charts->setDocumentMode(true);
-    m_charts->addTab(m_throughputView, tr("Throughput"));
-    m_charts->addTab(m_histogramView, tr("Wait times"));
-    m_charts->addTab(m_timeline, tr("Timeline"));
-    return m_charts;
-}
-
 void SimulatorPanel::changeEvent(QEvent *event)
 {
     QWidget::changeEvent(event);
-    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange)
-        applyChartColors();
-}
-
-bool SimulatorPanel::eventFilter(QObject *watched, QEvent *event)
-{
-    if (watched == m_histogramView && event->type() == QEvent::Resize)
-        labelHistogram();
-    return QWidget::eventFilter(watched, event);
-}
-
-void SimulatorPanel::applyChartColors()
-{
-    if (!m_throughputView)
-        return;
-    const QPalette pal = palette();
-    const QColor text = pal.color(QPalette::Text);
-    QColor grid = text;
-    grid.setAlpha(45);
-    for (QChartView *view : {m_throughputView, m_histogramView}) {
-        QChart *chart = view->chart();
-        chart->setBackgroundBrush(pal.color(QPalette::Base));
-        chart->setBackgroundPen(Qt::NoPen);
-        chart->legend()->setLabelColor(text);
-        view->setBackgroundBrush(pal.color(QPalette::Base));
-        for (QAbstractAxis *axis : chart->axes()) {
-            axis->setLabelsColor(text);
-            axis->setTitleBrush(text);
-            axis->setLinePenColor(grid);
-            axis->setGridLineColor(grid);
-        }
-    }
-    QPen acquisitions(pal.color(QPalette::Highlight), 2);
-    m_acquisitionSeries->setPen(acquisitions);
-    m_failedSeries->setPen(QPen(theme::warning(pal), 1.5));
-    m_histogramSet->setColor(pal.color(QPalette::Highlight));
-    m_histogramSet->setBorderColor(pal.color(QPalette::Highlight));
-    if (m_violations)
+    // The figures' colours come from the palette (the charts follow it themselves).
+    if (m_charts && (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange))
         showStats(m_stats);
 }
 
@@ -1140,6 +894,11 @@ int SimulatorPanel::liveWorkerThreads() const
     return m_sim ? m_sim->liveWorkerThreads() : 0;
 }
 
+SimTimeline *SimulatorPanel::timeline() const
+{
+    return m_charts->timeline();
+}
+
 void SimulatorPanel::start()
 {
     if (isBusy() || m_shutDown)
@@ -1182,7 +941,7 @@ void SimulatorPanel::start()
                 },
                 Qt::QueuedConnection);
     };
-    auto *runner = static_cast<SimRunner *>(m_runner);
+    SimRunner *runner = m_runner;
     QMetaObject::invokeMethod(
         runner,
         [runner, self, run, config, localNodes, finished] {
@@ -1214,8 +973,7 @@ void SimulatorPanel::onRunStarted(quint64 run, Simulation *simulation, const std
 {
     if (run != m_run || m_shutDown) {
         // A run nobody waits for any more: the runner destroys it (which stops it).
-        auto *runner = static_cast<SimRunner *>(m_runner);
-        if (runner)
+        if (SimRunner *runner = m_runner)
             QMetaObject::invokeMethod(
                 runner, [runner, simulation] { runner->dispose(simulation); }, Qt::QueuedConnection);
         return;
@@ -1268,9 +1026,9 @@ void SimulatorPanel::onRunFinished(quint64 run)
     const auto events = simulation->events(m_lastSeq);
     if (!events.empty()) {
         m_lastSeq = events.back().seq;
-        m_timeline->addEvents(events);
+        m_charts->appendEvents(events);
     }
-    m_timeline->setNow(m_timeline->lastEndUs());
+    m_charts->setNow(0); // the run is over: the timeline ends with its last section
     appendSamples(simulation->samples(m_sampleCount));
     m_finalReport = simulation->report();
     m_finalEvents = simulation->events();
@@ -1304,7 +1062,7 @@ void SimulatorPanel::disposeRun()
         return;
     Simulation *simulation = m_sim;
     m_sim = nullptr;
-    auto *runner = static_cast<SimRunner *>(m_runner);
+    SimRunner *runner = m_runner;
     QMetaObject::invokeMethod(
         runner, [runner, simulation] { runner->dispose(simulation); }, Qt::QueuedConnection);
 }
@@ -1375,19 +1133,7 @@ void SimulatorPanel::resetView(const SimConfig &config)
     m_finalEvents.clear();
     m_runNodes.clear();
     m_runWorkers = config.workers;
-    m_timeline->clear();
-    m_timeline->setWorkerCount(config.workers);
-    m_acquisitionSeries->clear();
-    m_failedSeries->clear();
-    m_throughputMax = 0;
-    m_throughputX->setRange(0, 10);
-    m_throughputY->setRange(0, 10);
-    m_throughputY->setTickCount(6);
-    m_histogramSet->remove(0, m_histogramSet->count());
-    m_histogramRange = {-1, -1};
-    labelHistogram();
-    m_histogramY->setRange(0, 10);
-    m_histogramY->setTickCount(6);
+    m_charts->reset(config.workers);
     m_workerTable->setRowCount(0);
     m_faultNode->clear();
     for (int i = 0; i < int(config.nodes.size()); ++i)
@@ -1412,9 +1158,9 @@ void SimulatorPanel::refresh()
     const auto events = m_sim->events(m_lastSeq);
     if (!events.empty()) {
         m_lastSeq = events.back().seq;
-        m_timeline->addEvents(events);
+        m_charts->appendEvents(events);
     }
-    m_timeline->setNow(std::max(m_timeline->lastEndUs(), m_runClock.nsecsElapsed() / 1000));
+    m_charts->setNow(m_runClock.nsecsElapsed() / 1000);
     appendSamples(m_sim->samples(m_sampleCount));
     logFaults(m_sim->faultLog());
     if (stats.state == SimState::Stopping && m_phase != Phase::Stopping)
@@ -1458,7 +1204,7 @@ void SimulatorPanel::showStats(const SimStats &stats)
     theme::setTextColor(
         m_keysLeft, stats.state == SimState::Finished && stats.keysLeft > 0 ? theme::danger(pal) : QColor());
     updateWorkers(stats);
-    updateHistogram(stats.waitLog2Us);
+    m_charts->setHistogram(stats.waitLog2Us);
 
     QStringList nodes;
     for (size_t i = 0; i < m_runNodes.size(); ++i) {
@@ -1511,94 +1257,10 @@ void SimulatorPanel::updateWorkers(const SimStats &stats)
     }
 }
 
-void SimulatorPanel::updateHistogram(const std::vector<quint64> &buckets)
-{
-    int first = -1;
-    int last = -1;
-    quint64 highest = 0;
-    for (int i = 0; i < int(buckets.size()); ++i) {
-        if (buckets[size_t(i)] == 0)
-            continue;
-        if (first < 0)
-            first = i;
-        last = i;
-        highest = std::max(highest, buckets[size_t(i)]);
-    }
-    if (first < 0) {
-        if (m_histogramRange.first >= 0) {
-            m_histogramSet->remove(0, m_histogramSet->count());
-            m_histogramRange = {-1, -1};
-            labelHistogram();
-        }
-        return;
-    }
-    // At least a few buckets wide, so that one bar does not fill the chart.
-    while (last - first < 5 && (first > 0 || last + 1 < int(buckets.size()))) {
-        if (first > 0)
-            --first;
-        if (last - first < 5 && last + 1 < int(buckets.size()))
-            ++last;
-    }
-    if (m_histogramRange != std::make_pair(first, last)) {
-        m_histogramRange = {first, last};
-        QList<qreal> values;
-        for (int i = first; i <= last; ++i)
-            values << static_cast<qreal>(buckets[size_t(i)]);
-        m_histogramSet->remove(0, m_histogramSet->count());
-        m_histogramSet->append(values);
-        labelHistogram();
-    } else {
-        for (int i = first; i <= last; ++i) {
-            const qreal value = static_cast<qreal>(buckets[size_t(i)]);
-            if (m_histogramSet->at(i - first) != value)
-                m_histogramSet->replace(i - first, value);
-        }
-    }
-    const double top = std::max(10.0, static_cast<double>(highest) * 1.1);
-    if (std::abs(m_histogramY->max() - top) > top * 0.05) {
-        m_histogramY->setRange(0, top);
-        m_histogramY->applyNiceNumbers();
-    }
-}
-
-void SimulatorPanel::labelHistogram()
-{
-    for (const QString &label : m_histogramX->categoriesLabels())
-        m_histogramX->remove(label);
-    const auto [first, last] = m_histogramRange;
-    if (first < 0) {
-        m_histogramX->setRange(-0.5, 5.5);
-        return;
-    }
-    const int buckets = last - first + 1;
-    m_histogramX->setStartValue(-1.0);
-    m_histogramX->setRange(-0.5, buckets - 0.5);
-    // Every boundary when they fit, else every second, third, ...
-    const int labelWidth = fontMetrics().horizontalAdvance(QStringLiteral("512µs")) + 10;
-    const int fit = std::max(2, (m_histogramView->width() - 60) / labelWidth);
-    const int every = std::max(1, (buckets + fit - 1) / fit);
-    for (int i = 0; i < buckets; i += every)
-        m_histogramX->append(boundaryLabel(first + i), i - 0.5);
-}
-
 void SimulatorPanel::appendSamples(const std::vector<ThroughputSample> &samples)
 {
-    if (samples.empty())
-        return;
-    QList<QPointF> acquisitions;
-    QList<QPointF> failed;
-    for (const ThroughputSample &s : samples) {
-        acquisitions << QPointF(s.seconds, s.acquisitionsPerSec);
-        failed << QPointF(s.seconds, s.failedAttemptsPerSec);
-        m_throughputMax = std::max({m_throughputMax, s.acquisitionsPerSec, s.failedAttemptsPerSec});
-    }
     m_sampleCount += samples.size();
-    m_acquisitionSeries->append(acquisitions);
-    m_failedSeries->append(failed);
-    const double seconds = samples.back().seconds;
-    m_throughputX->setRange(0, std::max(10.0, std::ceil(seconds / 5.0 - 1e-3) * 5.0));
-    m_throughputY->setRange(0, std::max(10.0, m_throughputMax * 1.1));
-    m_throughputY->applyNiceNumbers();
+    m_charts->appendSamples(samples);
 }
 
 void SimulatorPanel::logFaults(const std::vector<FaultRecord> &faults)

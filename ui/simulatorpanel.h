@@ -12,21 +12,18 @@
 #include <vector>
 
 class QAction;
-class QBarSet;
-class QChartView;
-class QCategoryAxis;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QGroupBox;
 class QLabel;
-class QLineSeries;
 class QPushButton;
 class QSpinBox;
 class QTabWidget;
 class QTableWidget;
 class QToolButton;
-class QValueAxis;
+class SimCharts;
+class SimRunner;
 class SimTimeline;
 class ThreadOwner;
 
@@ -79,7 +76,7 @@ public:
     const lockscope::sim::SimStats &lastStats() const { return m_stats; }
     /// Threads of the current run still alive (0 once it has finished).
     int liveWorkerThreads() const;
-    SimTimeline *timeline() const { return m_timeline; }
+    SimTimeline *timeline() const;
 
     /// Writes reportToJson of the current (or last) run to `path`. False, with the reason
     /// logged and shown, when there is no run or the file cannot be written.
@@ -109,7 +106,6 @@ signals:
 
 protected:
     void changeEvent(QEvent *event) override;
-    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     struct Target
@@ -122,7 +118,6 @@ private:
     QWidget *createFaults();
     QWidget *createStatistics();
     QWidget *createWorkersTable();
-    QWidget *createCharts();
 
     Target currentTarget() const;
     const lockscope::inspect::NodeGroup *targetGroup() const;
@@ -139,16 +134,12 @@ private:
     void refresh();
     void showStats(const lockscope::sim::SimStats &stats);
     void updateWorkers(const lockscope::sim::SimStats &stats);
-    void updateHistogram(const std::vector<quint64> &buckets);
-    /// Bucket boundaries on the wait chart's axis, as many as fit its width.
-    void labelHistogram();
     void appendSamples(const std::vector<lockscope::sim::ThroughputSample> &samples);
     void logFaults(const std::vector<lockscope::sim::FaultRecord> &faults);
     void inject(const lockscope::sim::SimFault &fault);
     void setPhase(Phase phase);
     void updateControls();
     void showError(const QString &text);
-    void applyChartColors();
     void resetView(const lockscope::sim::SimConfig &config);
 
     lockscope::inspect::GroupConfig m_config;
@@ -223,24 +214,11 @@ private:
     QLabel *m_keysLeft = nullptr;
     QTableWidget *m_workerTable = nullptr;
 
-    // Charts.
-    QTabWidget *m_charts = nullptr;
-    QChartView *m_throughputView = nullptr;
-    QLineSeries *m_acquisitionSeries = nullptr;
-    QLineSeries *m_failedSeries = nullptr;
-    QValueAxis *m_throughputX = nullptr;
-    QValueAxis *m_throughputY = nullptr;
-    double m_throughputMax = 0;
-    QChartView *m_histogramView = nullptr;
-    QBarSet *m_histogramSet = nullptr;
-    QCategoryAxis *m_histogramX = nullptr;
-    QValueAxis *m_histogramY = nullptr;
-    std::pair<int, int> m_histogramRange{-1, -1}; ///< buckets shown, first and last
-    SimTimeline *m_timeline = nullptr;
+    SimCharts *m_charts = nullptr;
 
     // The run.
     std::unique_ptr<ThreadOwner> m_runnerThread;
-    QObject *m_runner = nullptr; ///< lives on m_runnerThread
+    SimRunner *m_runner = nullptr; ///< lives on m_runnerThread
     Phase m_phase = Phase::Idle;
     quint64 m_run = 0; ///< bumped at every start; results of another run are dropped
     /// The current run's simulation, owned by the runner; null outside a run.
