@@ -647,16 +647,16 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
                     if (index < 0)
                         continue;
                     entry.raw = std::move(h.raws[std::size_t(index)]);
-                    const auto same = std::find_if(
-                        entries.begin(), entries.begin() + std::ptrdiff_t(i), [&](const NodeEntry &other) {
-                            return other.present() && other.raw.type == entry.raw.type &&
-                                   other.raw.value == entry.raw.value && other.raw.fields == entry.raw.fields;
-                        });
                     if (entry.raw.pttlMs == RawEntry::PttlNotRead) {
                         // No schema decodes it (SchemaRegistry::mayDecode said so on the node
                         // thread), and no other node holds something that may be a lock.
                         continue;
                     }
+                    const auto same = std::find_if(
+                        entries.begin(), entries.begin() + std::ptrdiff_t(i), [&](const NodeEntry &other) {
+                            return other.present() && other.raw.type == entry.raw.type &&
+                                   other.raw.value == entry.raw.value && other.raw.fields == entry.raw.fields;
+                        });
                     if (same != entries.begin() + std::ptrdiff_t(i)) {
                         // The same value as an earlier node's: share its bytes (one copy per
                         // record instead of one per node) and its decoding.
