@@ -115,6 +115,8 @@ private slots:
     void savedFitIsFittedAgain();
 
 private:
+    /// A new window (the saved layout of the previous one restored), as the user opens it.
+    void openWindow();
     NodeConfig startServer(const QString &name = QStringLiteral("test-node"));
     void showGroups(const GroupConfig &config);
     /// Waits until the table shows `key` of `group` and selects it.
@@ -151,6 +153,13 @@ void TestMainWindow::init()
     QSettings().clear();
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
+    openWindow();
+    QVERIFY(m_log);
+    QVERIFY(m_summary);
+}
+
+void TestMainWindow::openWindow()
+{
     m_window = std::make_unique<MainWindow>();
     m_window->setRefreshInterval(200ms);
     m_window->setAutoRefreshInterval(0ms); // refreshes on request only: each step says when
@@ -158,8 +167,6 @@ void TestMainWindow::init()
     m_window->show();
     m_log = m_window->findChild<QTreeWidget *>(QStringLiteral("eventLog"));
     m_summary = m_window->findChild<QLabel *>(QStringLiteral("statusSummary"));
-    QVERIFY(m_log);
-    QVERIFY(m_summary);
 }
 
 void TestMainWindow::cleanup()
@@ -542,9 +549,7 @@ void TestMainWindow::lockColumnsFollowTheTableUntilTheOperatorSizesOne()
 
     // ...also in the next session: the window remembers that they were sized by hand.
     m_window->close();
-    m_window = std::make_unique<MainWindow>();
-    m_window->setAuditLogPath(m_dir->filePath(QStringLiteral("audit.jsonl")));
-    m_window->show();
+    openWindow();
     m_window->resize(1700, 700);
     showGroups(groups);
     QVERIFY(waitAndSelect(QStringLiteral("cols"), key));
@@ -572,9 +577,7 @@ void TestMainWindow::savedFitIsFittedAgain()
     const int wideKey = header->sectionSize(LockTableModel::Key);
     m_window->close();
 
-    m_window = std::make_unique<MainWindow>();
-    m_window->setAuditLogPath(m_dir->filePath(QStringLiteral("audit.jsonl")));
-    m_window->show();
+    openWindow();
     m_window->resize(1280, 700);
     showGroups(groups);
     QVERIFY(waitAndSelect(QStringLiteral("cols"), key));

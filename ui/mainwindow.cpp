@@ -35,6 +35,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QProgressBar>
 #include <QProxyStyle>
@@ -344,10 +345,8 @@ void MainWindow::createLockView()
             QAction *toggle = menu.addAction(m_lockModel->headerData(column, Qt::Horizontal).toString());
             toggle->setCheckable(true);
             toggle->setChecked(!header->isSectionHidden(column));
-            connect(toggle, &QAction::toggled, this, [this, column](bool shown) {
-                const QScopedValueRollback fitting(m_fittingColumns, true);
-                m_lockTable->setColumnHidden(column, !shown);
-            });
+            connect(toggle, &QAction::toggled, this,
+                    [this, column](bool shown) { m_lockTable->setColumnHidden(column, !shown); });
         }
         menu.exec(header->mapToGlobal(pos));
     });
@@ -831,10 +830,7 @@ void MainWindow::applyGroups(const GroupConfig &config)
 
     m_centralStack->setCurrentWidget(m_config.groups.empty() ? static_cast<QWidget *>(m_emptyLabel)
                                                              : m_lockPage);
-    {
-        const QScopedValueRollback fitting(m_fittingColumns, true);
-        m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
-    }
+    m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
     m_fittedGroups.clear();
     updateSummary();
     updateActions();
@@ -981,10 +977,12 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched == m_lockTable->horizontalHeader()->viewport()) {
-        if (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseButtonDblClick)
-            m_headerPressed = true;
-        else if (event->type() == QEvent::MouseButtonRelease)
-            m_headerPressed = false;
+        // The left button only: a right click opens the column menu, which takes the release.
+        const auto type = event->type();
+        if ((type == QEvent::MouseButtonPress || type == QEvent::MouseButtonDblClick ||
+             type == QEvent::MouseButtonRelease) &&
+            static_cast<QMouseEvent *>(event)->button() == Qt::LeftButton)
+            m_headerPressed = type != QEvent::MouseButtonRelease;
     }
     if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize) {
         const auto *resize = static_cast<QResizeEvent *>(event);
