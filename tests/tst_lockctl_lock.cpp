@@ -6,12 +6,14 @@
 #include "redis/connection.h"
 #include "redisfixture.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
 #include <chrono>
@@ -95,6 +97,7 @@ private slots:
     void acquireWithoutFencing();
     void downNodeIsError();
     void malformedUrlIsUsageError();
+    void nodeListedTwiceIsUsageError();
     void missingNodesIsUsageError();
     void nodesFromEnvironment();
     void missingTtlAndTokenAreUsageErrors();
@@ -688,6 +691,70 @@ void TestLockctlLock::malformedUrlIsUsageError()
     auto exists = admin(0).command({QByteArrayView("EXISTS"), testKey().toUtf8()});
     LS_VERIFY_OK(exists);
     QCOMPARE(exists->integer(), 0);
+}
+
+void TestLockctlLock::nodeListedTwiceIsUsageError()
+{
+    // Issue 10, defect 6: A,A,B would let A vote twice, a "quorum" resting on one server.
+    const QString key = testKey();
+    const QString a = m_servers[0]->url();
+    const QString b = m_servers[1]->url();
+    const auto nothingWritten = [&] {
+        for (int i = 0; i < 2; ++i) {
+            auto exists = admin(i).command({QByteArrayView("EXISTS"), key.toUtf8()});
+            if (!exists || exists->integer() != 0)
+                return false;
+        }
+        return true;
+    };
+    const QStringList acquire{QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("10s")};
+
+    const RunResult twice =
+        runLockctl(acquire + QStringList{QStringLiteral("--nodes"), a + u',' + a + u',' + b});
+    QVERIFY2(twice.exitCode == 2, describe(twice).constData());
+    QCOMPARE(twice.errLines().size(), 1);
+    QVERIFY2(twice.err.contains(QStringLiteral("--nodes: %1 is listed twice (entries 1 and 2)").arg(a)),
+             describe(twice).constData());
+    QVERIFY(nothingWritten());
+
+    // Spelled differently, across two --nodes options, from the environment: the same.
+    const QString respelled = a + QStringLiteral("/0?name=again");
+    const RunResult same = runLockctl(
+        acquire + QStringList{QStringLiteral("--nodes"), a + u',' + b, QStringLiteral("--nodes"), respelled});
+    QVERIFY2(same.exitCode == 2, describe(same).constData());
+    QVERIFY2(same.err.contains(
+                 QStringLiteral("%1 and %2 are the same server (entries 1 and 3)").arg(a, respelled)),
+             describe(same).constData());
+    const RunResult fromEnv = runLockctl(acquire, b + u',' + a + u',' + a);
+    QVERIFY2(fromEnv.exitCode == 2, describe(fromEnv).constData());
+    QVERIFY2(
+        fromEnv.err.contains(QStringLiteral("$LOCKSCOPE_NODES: %1 is listed twice (entries 2 and 3)").arg(a)),
+        describe(fromEnv).constData());
+    QVERIFY(nothingWritten());
+
+    // A saved group that lists a node twice is refused when the groups file is read.
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString groups = dir.filePath(QStringLiteral("groups.json"));
+    QFile file(groups);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QStringLiteral(R"({"version":1,"groups":[{"name":"twice","nodes":[{"url":"%1"},{"url":"%2"},
+                                 {"url":"%1"}]}]})")
+                   .arg(a, b)
+                   .toUtf8());
+    file.close();
+    const RunResult group =
+        lockscope::test::runLockctl(acquire + QStringList{QStringLiteral("--group"), QStringLiteral("twice")},
+                                    {{QStringLiteral("LOCKSCOPE_CONFIG"), groups}});
+    QVERIFY2(group.exitCode == 2, describe(group).constData());
+    QCOMPARE(group.errLines().size(), 1);
+    QVERIFY2(group.err.contains(QStringLiteral("group \"twice\", node 3")), describe(group).constData());
+    QVERIFY2(group.err.contains(QStringLiteral("as node 1")), describe(group).constData());
+    QVERIFY(nothingWritten());
+
+    // Distinct servers still make a Redlock set.
+    const RunResult distinct = runLockctl(acquire + QStringList{QStringLiteral("--nodes"), a + u',' + b});
+    QVERIFY2(distinct.exitCode == 0, describe(distinct).constData());
 }
 
 void TestLockctlLock::missingNodesIsUsageError()

@@ -36,6 +36,9 @@ private slots:
     void jsonMalformed_data();
     void jsonMalformed();
     void labelAndAddress();
+    void findDuplicateNodes_data();
+    void findDuplicateNodes();
+    void duplicateHostIsCaseInsensitive();
 
 private:
     static NodeConfig fullConfig();
@@ -385,6 +388,81 @@ void TestNodeConfig::labelAndAddress()
     u.transport = NodeConfig::Transport::Unix;
     u.unixPath = QStringLiteral("/tmp/x.sock");
     QCOMPARE(u.label(), QStringLiteral("/tmp/x.sock"));
+}
+
+using DuplicatePair = std::optional<std::pair<int, int>>;
+
+/// "none" or "0 and 1", for readable QCOMPARE failures.
+static QString pairText(const DuplicatePair &pair)
+{
+    return pair ? QStringLiteral("%1 and %2").arg(pair->first).arg(pair->second) : QStringLiteral("none");
+}
+
+void TestNodeConfig::findDuplicateNodes_data()
+{
+    QTest::addColumn<QStringList>("urls");
+    QTest::addColumn<DuplicatePair>("expected");
+    const DuplicatePair none;
+    QTest::newRow("empty") << QStringList{} << none;
+    QTest::newRow("one") << QStringList{"redis://h:1"} << none;
+    QTest::newRow("all distinct") << QStringList{"redis://h:1", "redis://h:2", "redis://i:1"} << none;
+    QTest::newRow("tcp twice") << QStringList{"redis://h:1", "redis://h:1", "redis://h:2"}
+                               << DuplicatePair{{0, 1}};
+    QTest::newRow("default port spelled out")
+        << QStringList{"redis://h:2", "redis://h", "redis://h:6379"} << DuplicatePair{{1, 2}};
+    QTest::newRow("credentials, name, tls and timeouts do not matter")
+        << QStringList{"redis://u:p@h:1?name=a&timeout=1s", "rediss://other@h:1?name=b"}
+        << DuplicatePair{{0, 1}};
+    QTest::newRow("db differs") << QStringList{"redis://h:1/0", "redis://h:1/1"} << none;
+    QTest::newRow("same db spelled two ways")
+        << QStringList{"redis://h:1/2", "redis://h:1?db=2"} << DuplicatePair{{0, 1}};
+    QTest::newRow("unix twice") << QStringList{"unix:///run/r.sock", "redis://h:1", "unix:///run/r.sock"}
+                                << DuplicatePair{{0, 2}};
+    QTest::newRow("unix path spelled differently")
+        << QStringList{"unix:///run/r.sock", "unix:///run//./r.sock"} << DuplicatePair{{0, 1}};
+    QTest::newRow("unix db differs") << QStringList{"unix:///run/r.sock?db=1", "unix:///run/r.sock"} << none;
+    // Resolving nothing: a name and its address are different spellings (a run_id check at
+    // connect would catch them).
+    QTest::newRow("localhost is not 127.0.0.1")
+        << QStringList{"redis://localhost:1", "redis://127.0.0.1:1"} << none;
+    QTest::newRow("the first repeated entry")
+        << QStringList{"redis://a:1", "redis://b:1", "redis://b:1", "redis://a:1"} << DuplicatePair{{1, 2}};
+}
+
+void TestNodeConfig::findDuplicateNodes()
+{
+    QFETCH(QStringList, urls);
+    QFETCH(DuplicatePair, expected);
+    std::vector<NodeConfig> nodes;
+    for (const QString &url : urls) {
+        bool ok = false;
+        nodes.push_back(parseOrFail(url, &ok));
+        QVERIFY(ok);
+    }
+    QCOMPARE(pairText(lockscope::redis::findDuplicateNodes(nodes)), pairText(expected));
+}
+
+void TestNodeConfig::duplicateHostIsCaseInsensitive()
+{
+    // QUrl lower-cases host names; a config from JSON or the Connections dialog keeps the case.
+    NodeConfig a;
+    a.host = QStringLiteral("Redis-A.Example.com");
+    a.port = 7000;
+    NodeConfig b = a;
+    b.host = QStringLiteral("redis-a.example.COM");
+    b.name = QStringLiteral("other name");
+    QVERIFY(sameServer(a, b));
+    QCOMPARE(pairText(lockscope::redis::findDuplicateNodes({a, b})), QStringLiteral("0 and 1"));
+    b.port = 7001;
+    QVERIFY(!sameServer(a, b));
+    QVERIFY(!lockscope::redis::findDuplicateNodes({a, b}));
+    // A unix path is a file name: case matters.
+    NodeConfig u;
+    u.transport = NodeConfig::Transport::Unix;
+    u.unixPath = QStringLiteral("/run/Redis.sock");
+    NodeConfig v = u;
+    v.unixPath = QStringLiteral("/run/redis.sock");
+    QVERIFY(!lockscope::redis::findDuplicateNodes({u, v}));
 }
 
 QTEST_GUILESS_MAIN(TestNodeConfig)

@@ -23,6 +23,9 @@ private slots:
     void exportWithSecretsOnRequest();
     void malformed_data();
     void malformed();
+    void nodeListedTwice_data();
+    void nodeListedTwice();
+    void sameServerOtherDbIsAllowed();
     void missingFileIsEmpty();
     void saveAndLoad();
     void saveNeverWritesPasswords();
@@ -159,6 +162,48 @@ void TestNodeGroup::malformed()
     for (const QString &mention : mentions)
         QVERIFY2(config.error().contains(mention), why(config).constData());
     QVERIFY2(!config.error().contains(QStringLiteral("topSecret")), why(config).constData());
+}
+
+void TestNodeGroup::nodeListedTwice_data()
+{
+    // A server listed twice would vote twice: the group's Redlock quorum could rest on it alone.
+    QTest::addColumn<QByteArray>("nodes");
+    QTest::addColumn<QString>("node");
+    QTest::newRow("same url") << QByteArray(
+                                     R"([{"url":"redis://h:1"},{"url":"redis://h:2"},{"url":"redis://h:1"}])")
+                              << QStringLiteral("node 3: h:1 (db 0) is already in the group as node 1");
+    QTest::newRow("host case")
+        << QByteArray(R"([{"host":"Cache-A","port":7000},{"host":"cache-a","port":7000,"name":"other"}])")
+        << QStringLiteral("node 2: cache-a:7000 (db 0) is already in the group as node 1");
+    QTest::newRow("tls and plain") << QByteArray(R"([{"url":"redis://h:1/3"},{"url":"rediss://h:1/3"}])")
+                                   << QStringLiteral("node 2: h:1 (db 3) is already in the group as node 1");
+    QTest::newRow("unix socket")
+        << QByteArray(R"([{"url":"unix:///run/r.sock"},{"url":"unix:///run/r.sock"}])")
+        << QStringLiteral("node 2: /run/r.sock (db 0) is already in the group as node 1");
+}
+
+void TestNodeGroup::nodeListedTwice()
+{
+    QFETCH(QByteArray, nodes);
+    QFETCH(QString, node);
+    const QByteArray json = R"({"version":1,"groups":[{"name":"ok","nodes":[{"url":"redis://x:1"}]},
+                                                     {"name":"payments","nodes":)" +
+                            nodes + "}]}";
+    const auto config = GroupConfig::fromJson(json);
+    QVERIFY(!config.has_value());
+    QVERIFY2(config.error().contains(QStringLiteral("group \"payments\"")), why(config).constData());
+    QVERIFY2(config.error().contains(node), why(config).constData());
+    QVERIFY2(config.error().contains(QStringLiteral("distinct servers")), why(config).constData());
+}
+
+void TestNodeGroup::sameServerOtherDbIsAllowed()
+{
+    // Other databases of one server are other key spaces, so findDuplicateNodes lets them be
+    // (one failure domain all the same: only a run_id check at connect would see that).
+    const auto config = GroupConfig::fromJson(
+        R"({"version":1,"groups":[{"name":"a","nodes":[{"url":"redis://h:1/0"},{"url":"redis://h:1/1"}]}]})");
+    QVERIFY2(config.has_value(), why(config).constData());
+    QCOMPARE(config->groups[0].nodes.size(), size_t(2));
 }
 
 void TestNodeGroup::missingFileIsEmpty()

@@ -995,8 +995,7 @@ void ConnectionsDialog::validateNode(const GroupEntry &group, NodeEntry &entry) 
     if (entry.hostError.isEmpty() && entry.portError.isEmpty()) {
         int same = 0;
         for (const NodeEntry &other : group.nodes)
-            same += other.urlError.isEmpty() && other.node.config.address() == c.address() &&
-                    other.node.config.db == c.db;
+            same += other.urlError.isEmpty() && lockscope::redis::sameServer(other.node.config, c);
         if (same > 1)
             entry.hostError = tr("%1 (db %2) is already in this group.").arg(c.address()).arg(c.db);
     }

@@ -289,6 +289,27 @@ bool fillGroupPasswords(const lockscope::inspect::NodeGroup &group, std::vector<
     return ok;
 }
 
+/// Prints one error line and returns false when two of `nodes` address the same server: each
+/// would cast a vote, so a "quorum" could rest on that one server. `spelled[i]` is how entry i
+/// was given; `source` names where the list came from (--nodes, $LOCKSCOPE_NODES).
+bool distinctNodes(const std::vector<NodeConfig> &nodes, const QStringList &spelled, const QString &source,
+                   const QString &command, Output &out)
+{
+    const auto duplicate = lockscope::redis::findDuplicateNodes(nodes);
+    if (!duplicate)
+        return true;
+    const auto &[first, second] = *duplicate;
+    const QString a = redactUrl(spelled.value(first));
+    const QString b = redactUrl(spelled.value(second));
+    const QString what = a == b ? QStringLiteral("%1 is listed twice").arg(a)
+                                : QStringLiteral("%1 and %2 are the same server").arg(a, b);
+    out.error(QStringLiteral("%1: %2: %3 (entries %4 and %5): a Redlock set needs distinct servers")
+                  .arg(command, source, what)
+                  .arg(first + 1)
+                  .arg(second + 1));
+    return false;
+}
+
 } // namespace
 
 std::optional<std::vector<NodeConfig>> resolveNodes(const QCommandLineParser &parser, const QString &command,
@@ -311,14 +332,20 @@ std::optional<std::vector<NodeConfig>> resolveNodes(const QCommandLineParser &pa
         return nodes;
     }
     QStringList urls = splitUrlList(parser.values(QStringLiteral("nodes")));
-    if (urls.isEmpty() && !parser.isSet(QStringLiteral("nodes")))
+    QString source = QStringLiteral("--nodes");
+    if (urls.isEmpty() && !parser.isSet(QStringLiteral("nodes"))) {
         urls = splitUrlList({qEnvironmentVariable(NodesEnvVar)});
+        source = QLatin1Char('$') + QLatin1String(NodesEnvVar);
+    }
     if (urls.isEmpty()) {
         out.error(QStringLiteral("%1: no nodes: give --nodes URL[,URL...] or set %2")
                       .arg(command, QLatin1String(NodesEnvVar)));
         return std::nullopt;
     }
-    return parseNodeUrls(urls, command, out);
+    auto nodes = parseNodeUrls(urls, command, out);
+    if (!nodes || !distinctNodes(*nodes, urls, source, command, out))
+        return std::nullopt;
+    return nodes;
 }
 
 std::optional<std::chrono::milliseconds> durationValue(const QCommandLineParser &parser,

@@ -59,7 +59,9 @@ std::optional<std::vector<lockscope::redis::NodeConfig>> parseNodeUrls(const QSt
 QStringList splitUrlList(const QStringList &lists);
 
 /// The nodes of --group, else of every --nodes option, else of $LOCKSCOPE_NODES. Prints one error line and
-/// returns nullopt when there are none ("no nodes: ...") or a URL is malformed (naming it).
+/// returns nullopt when there are none ("no nodes: ..."), a URL is malformed (naming it) or two
+/// entries address the same server (naming both: it would vote twice in a Redlock quorum; a
+/// saved group with such a pair is refused when the groups file is read).
 /// Nodes of a --group without a password in the file get one from $LOCKSCOPE_PASSWORD, else the
 /// keychain; those still without one are tried, and when the server wants a password it is
 /// asked for on a terminal, or the command stops with an error naming the node and how to give

@@ -9,6 +9,7 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QStandardPaths>
+#include <optional>
 
 namespace lockscope::inspect {
 
@@ -44,6 +45,26 @@ std::expected<GroupNode, QString> parseNode(const QJsonObject &object)
         return failure(parsed.error().message);
     node.config = std::move(*parsed);
     return node;
+}
+
+/// A server listed twice would cast two votes in the group's Redlock quorum.
+std::optional<QString> duplicateNodeProblem(const NodeGroup &group)
+{
+    std::vector<redis::NodeConfig> configs;
+    configs.reserve(group.nodes.size());
+    for (const GroupNode &node : group.nodes)
+        configs.push_back(node.config);
+    const auto duplicate = redis::findDuplicateNodes(configs);
+    if (!duplicate)
+        return std::nullopt;
+    const auto &[first, second] = *duplicate;
+    const redis::NodeConfig &c = configs[static_cast<size_t>(second)];
+    return QStringLiteral(", node %1: %2 (db %3) is already in the group as node %4: a Redlock set needs "
+                          "distinct servers")
+        .arg(second + 1)
+        .arg(c.address())
+        .arg(c.db)
+        .arg(first + 1);
 }
 
 } // namespace
@@ -115,15 +136,10 @@ std::expected<GroupConfig, QString> GroupConfig::fromJson(const QByteArray &json
             auto node = parseNode(nodeArray[n].toObject());
             if (!node)
                 return failure(where + QStringLiteral(", node %1: %2").arg(n + 1).arg(node.error()));
-            for (const GroupNode &existing : group.nodes) {
-                if (existing.config.address() == node->config.address() &&
-                    existing.config.db == node->config.db)
-                    return failure(where + QStringLiteral(", node %1: %2 is already in the group")
-                                               .arg(n + 1)
-                                               .arg(node->config.address()));
-            }
             group.nodes.push_back(std::move(*node));
         }
+        if (auto problem = duplicateNodeProblem(group))
+            return failure(where + *problem);
         config.groups.push_back(std::move(group));
     }
     return config;

@@ -2,6 +2,7 @@
 
 #include "util/duration.h"
 
+#include <QDir>
 #include <QJsonValue>
 #include <QRegularExpression>
 #include <QUrl>
@@ -444,6 +445,30 @@ QJsonObject NodeConfig::toJson(bool includeSecrets) const
     json[QStringLiteral("command_timeout_ms")] = static_cast<qint64>(commandTimeout.count());
     json[QStringLiteral("spin_us")] = static_cast<qint64>(spin.count());
     return json;
+}
+
+bool sameServer(const NodeConfig &a, const NodeConfig &b)
+{
+    if (a.transport != b.transport || a.db != b.db)
+        return false;
+    if (a.transport == NodeConfig::Transport::Unix)
+        // cleanPath is lexical ("/run//redis.sock", "/run/./redis.sock"): no symlink is followed.
+        return QDir::cleanPath(a.unixPath) == QDir::cleanPath(b.unixPath);
+    // TLS or not, one host:port is one server: Redis never serves both on one port.
+    return a.port == b.port && a.host.compare(b.host, Qt::CaseInsensitive) == 0;
+}
+
+std::optional<std::pair<int, int>> findDuplicateNodes(const std::vector<NodeConfig> &nodes)
+{
+    // Quadratic, and fine: a Redlock set has a handful of nodes.
+    const int n = static_cast<int>(nodes.size());
+    for (int second = 1; second < n; ++second) {
+        for (int first = 0; first < second; ++first) {
+            if (sameServer(nodes[static_cast<size_t>(first)], nodes[static_cast<size_t>(second)]))
+                return std::pair{first, second};
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace lockscope::redis

@@ -6,6 +6,9 @@
 #include <QMetaType>
 #include <QString>
 #include <chrono>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace lockscope::redis {
 
@@ -74,6 +77,21 @@ struct NodeConfig
 
     bool operator==(const NodeConfig &) const = default;
 };
+
+/// True when both configs address the same server and database: the same host (compared
+/// case-insensitively, resolving nothing) and port and db for TCP/TLS, or the same unix socket
+/// path (and db). Credentials, names, TLS settings and timeouts do not matter: they change how
+/// a client talks to the server, not which server it is.
+bool sameServer(const NodeConfig &a, const NodeConfig &b);
+
+/// The first pair of configs that address the same server: same host (case-insensitive, after resolving
+/// nothing) and port and db for TCP/TLS, or the same unix socket path (and db). nullopt when all differ.
+///
+/// Indices are 0-based, first < second. A Redlock set that lists a server twice lets that one
+/// server cast two votes, so its quorum can rest on a single failure domain. Only the spelling
+/// is compared: `localhost` and `127.0.0.1`, or a host name and its address, count as different
+/// here; catching those needs the servers themselves (their run_id, compared at connect).
+std::optional<std::pair<int, int>> findDuplicateNodes(const std::vector<NodeConfig> &nodes);
 
 } // namespace lockscope::redis
 
