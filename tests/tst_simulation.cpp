@@ -111,6 +111,7 @@ private slots:
     void dropConnectionAndDrift();
     void stopMidRunLeavesNothing();
     void pubsubWakeup();
+    void starvedWorkersShowTheirWait();
     void exportJsonAndCsv();
 };
 
@@ -516,6 +517,61 @@ void TestSimulation::pubsubWakeup()
     QCOMPARE(stats.keysLeft, 0u);
     // Nobody slept out a 10 s delay: every wait ended well before the TTL.
     QVERIFY2(stats.waitMaxUs < 5'000'000u, qPrintable(QString::number(stats.waitMaxUs)));
+}
+
+void TestSimulation::starvedWorkersShowTheirWait()
+{
+    // Issue 10, defect 7: the first holder keeps the lock past the end of the run, so the
+    // other workers wait the whole run and their acquires are cancelled by the shutdown. Their
+    // failed attempts and their (censored) waits must show, not vanish with the cancellation.
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 3;
+    config.hold = 30s;
+    config.ttl = 60s; // no expiry, no wait deadline (0 = the TTL) within the run
+    config.retry = lock::RetryStrategy::linear(20ms);
+    config.duration = 1500ms;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.acquisitions, 1u);
+    QCOMPARE(stats.acquireFailures, 0u); // cancelled is not given up
+    QCOMPARE(stats.censoredWaits, 2u);
+    QCOMPARE(stats.keysLeft, 0u);
+    // Machines are noisy: a large part of the run, not the run to the millisecond.
+    const auto longWait = static_cast<quint64>(config.duration.count()) * 1000 * 3 / 4;
+    int starved = 0;
+    for (const WorkerStats &w : stats.workers) {
+        if (w.acquisitions > 0) {
+            QCOMPARE(w.censoredWaits, 0u);
+            continue;
+        }
+        ++starved;
+        QVERIFY2(w.failedAttempts > 0, qPrintable(QStringLiteral("worker %1").arg(w.worker)));
+        QCOMPARE(w.censoredWaits, 1u);
+        QVERIFY2(w.waitMaxUs >= longWait, qPrintable(QString::number(w.waitMaxUs)));
+    }
+    QCOMPARE(starved, 2);
+    QVERIFY(stats.failedAttempts >= 2);
+    // 3 waits, 2 of them the whole run: the percentiles say so.
+    QVERIFY2(stats.waitP99Us >= longWait, qPrintable(QString::number(stats.waitP99Us)));
+    QVERIFY2(stats.waitMaxUs >= longWait, qPrintable(QString::number(stats.waitMaxUs)));
+
+    const QJsonObject json = reportToJson(simulation.report());
+    QCOMPARE(json.value(QStringLiteral("censored_waits")).toInteger(), 2);
+    QVERIFY(json.value(QStringLiteral("failed_attempts")).toInteger() >= 2);
+    QVERIFY(json.value(QStringLiteral("wait_p99_us")).toInteger() >= qint64(longWait));
+    int starvedInJson = 0;
+    for (const auto &value : json.value(QStringLiteral("workers")).toArray()) {
+        const QJsonObject w = value.toObject();
+        if (w.value(QStringLiteral("acquisitions")).toInteger() > 0)
+            continue;
+        ++starvedInJson;
+        QVERIFY(w.value(QStringLiteral("failed_attempts")).toInteger() > 0);
+        QCOMPARE(w.value(QStringLiteral("censored_waits")).toInteger(), 1);
+        QVERIFY(w.value(QStringLiteral("wait_max_us")).toInteger() >= qint64(longWait));
+    }
+    QCOMPARE(starvedInJson, 2);
 }
 
 void TestSimulation::exportJsonAndCsv()

@@ -334,6 +334,8 @@ void writeTextReport(const SimReport &report, Output &out)
     row(QStringLiteral("wait p50 / p95 / p99 / max"),
         QStringLiteral("%1 / %2 / %3 / %4")
             .arg(us(s.waitP50Us), us(s.waitP95Us), us(s.waitP99Us), us(s.waitMaxUs)));
+    if (s.censoredWaits > 0)
+        row(QStringLiteral("waits cut short (run end, given up)"), QString::number(s.censoredWaits));
     row(QStringLiteral("hold p50 / p99 / max"),
         QStringLiteral("%1 / %2 / %3").arg(us(s.holdP50Us), us(s.holdP99Us), us(s.holdMaxUs)));
     row(QStringLiteral("violations (lost updates)"), QString::number(s.violations));
@@ -352,13 +354,13 @@ void writeTextReport(const SimReport &report, Output &out)
     out.line();
 
     Table workers({QStringLiteral("WORKER"), QStringLiteral("ACQUISITIONS"), QStringLiteral("FAILED"),
-                   QStringLiteral("VIOLATIONS"), QStringLiteral("REJECTED"), QStringLiteral("LOST"),
-                   QStringLiteral("STALLS")});
-    for (int col = 0; col < 7; ++col)
+                   QStringLiteral("MAX WAIT"), QStringLiteral("VIOLATIONS"), QStringLiteral("REJECTED"),
+                   QStringLiteral("LOST"), QStringLiteral("STALLS")});
+    for (int col = 0; col < 8; ++col)
         workers.setAlignment(col, Table::Align::Right);
     for (const WorkerStats &w : s.workers)
         workers.addRow({QString::number(w.worker), QString::number(w.acquisitions),
-                        QString::number(w.failedAttempts), QString::number(w.violations),
+                        QString::number(w.failedAttempts), us(w.waitMaxUs), QString::number(w.violations),
                         QString::number(w.fencingRejections),
                         QString::number(w.lostLocks + w.expiredBeforeRelease), QString::number(w.stalls)});
     out.write(workers.render());

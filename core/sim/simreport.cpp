@@ -70,6 +70,8 @@ QJsonObject reportToJson(const SimReport &report)
             {QStringLiteral("acquisitions"), n(w.acquisitions)},
             {QStringLiteral("failed_attempts"), n(w.failedAttempts)},
             {QStringLiteral("acquire_failures"), n(w.acquireFailures)},
+            {QStringLiteral("censored_waits"), n(w.censoredWaits)},
+            {QStringLiteral("wait_max_us"), n(w.waitMaxUs)},
             {QStringLiteral("violations"), n(w.violations)},
             {QStringLiteral("fencing_rejections"), n(w.fencingRejections)},
             {QStringLiteral("abandoned_writes"), n(w.abandonedWrites)},
@@ -155,6 +157,7 @@ QJsonObject reportToJson(const SimReport &report)
         {QStringLiteral("wait_p99_us"), n(s.waitP99Us)},
         {QStringLiteral("wait_max_us"), n(s.waitMaxUs)},
         {QStringLiteral("wait_mean_us"), s.waitMeanUs},
+        {QStringLiteral("censored_waits"), n(s.censoredWaits)},
         {QStringLiteral("wait_histogram_log2_us"), waitHistogram},
         {QStringLiteral("hold_p50_us"), n(s.holdP50Us)},
         {QStringLiteral("hold_p95_us"), n(s.holdP95Us)},
@@ -192,11 +195,14 @@ QByteArray eventsToCsv(const std::vector<SectionEvent> &events)
 
 QByteArray workersToCsv(const SimStats &stats)
 {
-    QByteArray csv = "worker,acquisitions,failed_attempts,acquire_failures,violations,fencing_rejections,"
-                     "abandoned_writes,lost_locks,expired_before_release,stalls,wakeups,clock_rate\n";
+    QByteArray csv =
+        "worker,acquisitions,failed_attempts,acquire_failures,censored_waits,wait_max_us,violations,"
+        "fencing_rejections,abandoned_writes,lost_locks,expired_before_release,stalls,wakeups,"
+        "clock_rate\n";
     for (const WorkerStats &w : stats.workers) {
         csv += QByteArray::number(w.worker) + ',' + QByteArray::number(w.acquisitions) + ',' +
                QByteArray::number(w.failedAttempts) + ',' + QByteArray::number(w.acquireFailures) + ',' +
+               QByteArray::number(w.censoredWaits) + ',' + QByteArray::number(w.waitMaxUs) + ',' +
                QByteArray::number(w.violations) + ',' + QByteArray::number(w.fencingRejections) + ',' +
                QByteArray::number(w.abandonedWrites) + ',' + QByteArray::number(w.lostLocks) + ',' +
                QByteArray::number(w.expiredBeforeRelease) + ',' + QByteArray::number(w.stalls) + ',' +

@@ -97,6 +97,8 @@ struct WorkerSlot
     std::atomic<quint64> acquisitions{0};
     std::atomic<quint64> failedAttempts{0};
     std::atomic<quint64> acquireFailures{0};
+    std::atomic<quint64> censoredWaits{0};
+    std::atomic<quint64> waitMaxUs{0}; ///< written by the worker only
     std::atomic<quint64> violations{0};
     std::atomic<quint64> fencingRejections{0};
     std::atomic<quint64> abandonedWrites{0};
@@ -570,13 +572,32 @@ struct Simulation::Private
 
     // --- workers ------------------------------------------------------------------------------
 
-    void recordEvent(SectionEvent event, microseconds wait, microseconds hold)
+    /// Caller holds statsMutex.
+    void recordWaitLocked(WorkerSlot &slot, microseconds wait)
+    {
+        if (wait.count() < 0)
+            return;
+        const auto us = static_cast<quint64>(wait.count());
+        waitHistogram.record(us);
+        ++waitLog2[static_cast<size_t>(log2Bucket(us))];
+        if (us > slot.waitMaxUs)
+            slot.waitMaxUs = us;
+    }
+
+    /// A blocking acquire that ended without the lock. Its wait is censored: it would have
+    /// lasted at least this long. Left out, a worker starved for the whole run would show no
+    /// wait at all, and the percentiles only the lucky workers' short ones.
+    void recordCensoredWait(WorkerSlot &slot, microseconds wait)
+    {
+        ++slot.censoredWaits;
+        std::lock_guard lock(statsMutex);
+        recordWaitLocked(slot, wait);
+    }
+
+    void recordEvent(WorkerSlot &slot, SectionEvent event, microseconds wait, microseconds hold)
     {
         std::lock_guard lock(statsMutex);
-        if (wait.count() >= 0) {
-            waitHistogram.record(static_cast<quint64>(wait.count()));
-            ++waitLog2[static_cast<size_t>(log2Bucket(static_cast<quint64>(wait.count())))];
-        }
+        recordWaitLocked(slot, wait);
         holdHistogram.record(static_cast<quint64>(std::max<qint64>(0, hold.count())));
         if (config.eventCapacity <= 0)
             return;
@@ -688,9 +709,11 @@ struct Simulation::Private
                     handle.validUntil = slot.clock->now() + config.ttl;
                     remember(slot, std::move(handle));
                 }
+                // Cancelled too: the attempts of a waiter the run ended on failed all the same.
+                slot.failedAttempts += static_cast<quint64>(std::max(1, obtained.error().attempts));
+                recordCensoredWait(slot, duration_cast<microseconds>(SteadyClock::now() - requested));
                 if (obtained.error().kind == LockErrorKind::Cancelled)
                     break;
-                slot.failedAttempts += static_cast<quint64>(std::max(1, obtained.error().attempts));
                 ++slot.acquireFailures;
                 continue;
             }
@@ -803,7 +826,7 @@ struct Simulation::Private
         // a queued command: release again once the nodes are back.
         if (!released || hadNodeErrors(lock.votes) || anyNodeFaulted())
             remember(slot, held);
-        recordEvent(event, duration_cast<microseconds>(granted - requested),
+        recordEvent(slot, event, duration_cast<microseconds>(granted - requested),
                     duration_cast<microseconds>(ended - granted));
     }
 
@@ -1103,6 +1126,8 @@ SimStats Simulation::stats() const
         w.acquisitions = slot->acquisitions;
         w.failedAttempts = slot->failedAttempts;
         w.acquireFailures = slot->acquireFailures;
+        w.censoredWaits = slot->censoredWaits;
+        w.waitMaxUs = slot->waitMaxUs;
         w.violations = slot->violations;
         w.fencingRejections = slot->fencingRejections;
         w.abandonedWrites = slot->abandonedWrites;
@@ -1115,6 +1140,7 @@ SimStats Simulation::stats() const
         s.acquisitions += w.acquisitions;
         s.failedAttempts += w.failedAttempts;
         s.acquireFailures += w.acquireFailures;
+        s.censoredWaits += w.censoredWaits;
         s.abandonedWrites += w.abandonedWrites;
         s.lostLocks += w.lostLocks;
         s.expiredBeforeRelease += w.expiredBeforeRelease;

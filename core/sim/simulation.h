@@ -27,14 +27,18 @@ enum class SimState
 QString simStateName(SimState state);
 
 /// Per-worker counts. Every failed attempt of a blocking acquire counts, also those of an
-/// acquire that succeeded in the end.
+/// acquire that succeeded in the end and those of one cut short by the end of the run.
 struct WorkerStats
 {
     int worker = 0;
     quint64 acquisitions = 0;
     quint64 failedAttempts = 0;
     quint64 acquireFailures = 0; ///< blocking acquires that gave up (wait deadline, node errors)
-    quint64 violations = 0;      ///< writes accepted on a stale value
+    /// Blocking acquires that ended without the lock: given up, or cancelled by the end of the
+    /// run. Their wait counts up to that moment, a lower bound of the real one.
+    quint64 censoredWaits = 0;
+    quint64 waitMaxUs = 0;  ///< longest wait, censored ones included: a starved worker's is the run
+    quint64 violations = 0; ///< writes accepted on a stale value
     quint64 fencingRejections = 0;
     quint64 abandonedWrites = 0;      ///< validity over or lock lost before the write: no write
     quint64 lostLocks = 0;            ///< the watchdog reported the lock lost
@@ -67,8 +71,12 @@ struct SimStats
     double acquisitionsPerSec = 0;   ///< over the last sample interval
     double failedAttemptsPerSec = 0; ///< over the last sample interval
     double meanAcquisitionsPerSec = 0;
-    quint64 waitP50Us = 0, waitP95Us = 0, waitP99Us = 0, waitMaxUs = 0; ///< successful acquires
+    /// Every blocking acquire: a successful one until it got the lock, one that ended without
+    /// it (censoredWaits) until it ended. Without the censored waits a worker that never gets
+    /// the lock would leave no trace here.
+    quint64 waitP50Us = 0, waitP95Us = 0, waitP99Us = 0, waitMaxUs = 0;
     double waitMeanUs = 0;
+    quint64 censoredWaits = 0; ///< waits cut by the end of the run or given up: lower bounds
     quint64 holdP50Us = 0, holdP95Us = 0, holdP99Us = 0, holdMaxUs = 0; ///< critical sections
     double holdMeanUs = 0;
     /// Wait-time histogram for charts: bucket 0 = under 2 µs, bucket i = [2^i, 2^(i+1)) µs.
