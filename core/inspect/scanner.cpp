@@ -1,6 +1,7 @@
 #include "scanner.h"
 
 #include "redis/connection.h"
+#include "util/cpus.h"
 #include "util/glob.h"
 
 #include <QHash>
@@ -698,8 +699,9 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         order[g] = SortKey{groupKeys[g].constData(), std::size_t(groupKeys[g].size()), quint32(g)};
     {
         std::jthread sorter([&] { std::ranges::sort(order, keyLess); });
-        const std::size_t threads = std::clamp<std::size_t>(
-            std::thread::hardware_concurrency(), 1, std::max<std::size_t>(1, groupKeys.size() / Chunk));
+        const std::size_t threads =
+            std::clamp<std::size_t>(static_cast<std::size_t>(util::usableCpuCount()), 1,
+                                    std::max<std::size_t>(1, groupKeys.size() / Chunk));
         std::vector<std::jthread> pool;
         for (std::size_t t = 1; t < threads; ++t)
             pool.emplace_back(worker);

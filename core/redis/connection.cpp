@@ -2,6 +2,7 @@
 
 #include "script.h"
 #include "tlscontext.h"
+#include "util/cpus.h"
 #include "util/logging.h"
 
 #include <QVarLengthArray>
@@ -33,14 +34,16 @@ namespace {
 // close by the server before it is written to.
 constexpr auto kLivenessCheckAfter = std::chrono::milliseconds(20);
 
-// Process-wide bound on threads busy-polling for replies: one core is always left for the
-// rest of the process and for a Redis server on the same machine.
+// Process-wide bound on threads busy-polling for replies: one usable CPU is always left for
+// the rest of the process and for a Redis server on the same machine. Usable CPUs (affinity,
+// cgroup quota), not the host's cores: in a 1-CPU container on a 64-core host one thread may
+// spin, not 63.
 class SpinSlot
 {
 public:
     SpinSlot()
     {
-        static const int limit = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+        static const int limit = std::max(1, util::usableCpuCount() - 1);
         m_acquired = s_spinning.fetch_add(1, std::memory_order_relaxed) < limit;
         if (!m_acquired)
             s_spinning.fetch_sub(1, std::memory_order_relaxed);
@@ -176,6 +179,8 @@ struct Connection::Private
     Clock::time_point lastReply; // when the last reply arrived (liveness check)
     std::chrono::milliseconds connectBudget{0}; // timeout of the connect in progress
     bool pushMode = false;                      // subscribed: the server sends messages nobody asked for
+    QByteArray undoOnTimeout; // armUndoOnTimeout(): written before a timed-out socket is dropped
+    bool undoWritten = false;
     // Plain sockets block in recv() with SO_RCVTIMEO after connecting: one syscall per reply
     // instead of poll() + recv(), which is what keeps a round trip at bare-hiredis speed.
     bool blockingReads = false;
@@ -235,6 +240,30 @@ struct Connection::Private
         if (::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
             return false;
         recvTimeout = value;
+        return true;
+    }
+
+    /// The armed undo, written without waiting; then whatever already arrived is read and
+    /// thrown away, so that close() ends the stream with a FIN (unread input would make the
+    /// kernel send a reset, and a reset can discard the undo before the server reads it).
+    bool writeUndoBeforeDrop()
+    {
+        const QByteArray undo = std::exchange(undoOnTimeout, QByteArray());
+        size_t done = 0;
+        if (tls) {
+            if (tls->write(undo.constData(), static_cast<size_t>(undo.size()), done) != TlsSession::Io::Ok ||
+                done != static_cast<size_t>(undo.size()))
+                return false;
+        } else {
+            const ssize_t n =
+                ::send(fd, undo.constData(), static_cast<size_t>(undo.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n != undo.size())
+                return false;
+            char sink[4096];
+            while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+            }
+        }
+        undoWritten = true;
         return true;
     }
 
@@ -597,7 +626,11 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
     // A command's reply that comes too late would be taken for the next command's, so a
     // timeout closes the connection; a pub/sub stream has no such pairing and stays open.
     auto timedOut = [this, stream](const QString &text) {
-        return stream ? fail(ErrorKind::Timeout, node, text) : broken(ErrorKind::Timeout, text);
+        if (stream)
+            return fail(ErrorKind::Timeout, node, text);
+        if (!undoOnTimeout.isEmpty() && writeUndoBeforeDrop())
+            return broken(ErrorKind::Timeout, text + QStringLiteral(" (undo queued on the same connection)"));
+        return broken(ErrorKind::Timeout, text);
     };
     // The budget is worded only when it ran out: formatting it costs more than a pipelined reply.
     const Clock::time_point started = Clock::now();
@@ -760,14 +793,48 @@ Result<RedisReply> Connection::readReply()
 
 Result<RedisReply> Connection::readReply(std::chrono::steady_clock::time_point deadline)
 {
+    d->undoWritten = false;
     if (d->inflight == 0) {
+        d->undoOnTimeout.clear();
         if (d->queued == 0)
             return fail(ErrorKind::Protocol, d->node,
                         QStringLiteral("readReply() without a pending command"));
         if (auto f = flush(); !f)
             return std::unexpected(f.error());
     }
-    return d->read(deadline);
+    auto reply = d->read(deadline);
+    d->undoOnTimeout.clear();
+    return reply;
+}
+
+void Connection::armUndoOnTimeout(std::span<const QByteArray> argv)
+{
+    // Encoded through the normal path, then moved aside: `out` must not carry it.
+    const QByteArray pendingOut = std::exchange(d->out, QByteArray());
+    const qsizetype pendingQueued = d->queued;
+    append(argv);
+    d->undoOnTimeout = std::exchange(d->out, pendingOut);
+    d->queued = pendingQueued;
+}
+
+void Connection::endPushMode()
+{
+    d->pushMode = false;
+}
+
+bool Connection::undoWritten() const
+{
+    return d->undoWritten;
+}
+
+bool Connection::needsConnect()
+{
+    if (d->fd >= 0 && d->inflight == 0 && !d->pushMode && Clock::now() - d->lastReply > kLivenessCheckAfter) {
+        pollfd p{d->fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0 && !(d->tls && d->tls->hasPending()))
+            d->closeSocket(); // closed by the server (or an error sent before closing)
+    }
+    return d->fd < 0;
 }
 
 Result<std::optional<RedisReply>> Connection::readPush(std::chrono::milliseconds wait)

@@ -66,10 +66,29 @@ public:
     /// bounds every node by a timeout much shorter than the lock's TTL).
     Result<RedisReply> readReply(std::chrono::steady_clock::time_point deadline);
 
+    /// A late reply's guard: when the next readReply() (with a deadline) runs out of time, the
+    /// command `argv` is written on this same socket before it is dropped. The server executes
+    /// one connection's commands in order, so a command that a stalled server runs after our
+    /// timeout is followed by `argv` (an owner-checked undo) and cannot leave a grant behind
+    /// that nobody knows of. Best effort: written only if the socket takes it at once (it is
+    /// small). Disarmed by the next readReply(), whatever its outcome.
+    void armUndoOnTimeout(std::span<const QByteArray> argv);
+    /// Whether the last readReply() timed out and wrote the armed undo before dropping the socket.
+    bool undoWritten() const;
+    /// Whether a write now would first have to connect: never connected, dropped, or closed by
+    /// the server while idle (a non-blocking check, made only after a quiet spell). A dead
+    /// socket found this way is closed. Lets a multi-node caller write to every ready node
+    /// before it spends time connecting to the others.
+    bool needsConnect();
+
     /// Pub/sub: after SUBSCRIBE / PSUBSCRIBE (append + flush, then readReply for each
     /// confirmation), returns the next message the server pushes, or nullopt when none came
     /// within `wait`. Unlike a command timeout, that leaves the connection open.
     Result<std::optional<RedisReply>> readPush(std::chrono::milliseconds wait);
+
+    /// After the last UNSUBSCRIBE was confirmed: the connection carries commands again, and is
+    /// checked for a close by the server before its next write like any idle connection.
+    void endPushMode();
 
     /// Sends all commands in one write and reads all replies. Error replies stay in place.
     Result<std::vector<RedisReply>> pipeline(std::span<const std::vector<QByteArray>> commands);

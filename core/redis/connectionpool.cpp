@@ -74,6 +74,20 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds 
 Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds wait,
                                                       std::chrono::milliseconds connectTimeout)
 {
+    auto lease = reserve(wait);
+    if (!lease || (*lease)->isConnected())
+        return lease;
+    // Connected without holding the pool's lock: a slow node must not block threads that only
+    // want to return or reuse a connection.
+    if (auto connected = (*lease)->connect(connectTimeout); !connected) {
+        lease->discard();
+        return std::unexpected(connected.error());
+    }
+    return lease;
+}
+
+Result<ConnectionPool::Lease> ConnectionPool::reserve(std::chrono::milliseconds wait)
+{
     const auto deadline = std::chrono::steady_clock::now() + wait;
     std::unique_lock lock(d->mutex);
     for (;;) {
@@ -91,18 +105,9 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire(std::chrono::milliseconds 
                 QStringLiteral("all %1 connections stayed busy for %2 ms").arg(d->maxSize).arg(wait.count()));
         }
     }
-    // Reserve the slot, then connect without holding the lock: a slow node must not block
-    // threads that only want to return or reuse a connection.
-    ++d->open;
+    ++d->open; // the slot is ours; the connection is not connected yet
     lock.unlock();
-    auto connection = std::make_unique<Connection>(d->config);
-    if (auto connected = connection->connect(connectTimeout); !connected) {
-        lock.lock();
-        --d->open;
-        d->returned.notify_one();
-        return std::unexpected(connected.error());
-    }
-    return Lease(this, std::move(connection));
+    return Lease(this, std::make_unique<Connection>(d->config));
 }
 
 void ConnectionPool::giveBack(std::unique_ptr<Connection> connection)

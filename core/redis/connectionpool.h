@@ -54,6 +54,12 @@ public:
     Result<Lease> acquire();
     /// Same, but a new connection must be up within `connectTimeout` (instead of the node's).
     Result<Lease> acquire(std::chrono::milliseconds wait, std::chrono::milliseconds connectTimeout);
+    /// A slot without connecting: an idle connection, or (below the bound) a new one that is
+    /// not connected yet, or a busy one returned within `wait`. The caller connects a new one
+    /// (Connection::connect with its own bound) or it connects with the node's connect timeout
+    /// on first use. Lets a caller that needs several pools take all its slots first, in a
+    /// fixed order, and spend connect time only afterwards.
+    Result<Lease> reserve(std::chrono::milliseconds wait);
     /// An idle, already connected lease, or an empty one at once: never connects or waits.
     Lease takeIdle();
 
