@@ -89,13 +89,25 @@ struct Locker::Private
                options.driftBuffer;
     }
 
+    /// What became of one node's command in sendToAll.
+    enum class Delivery
+    {
+        NotAsked, ///< not in `only`
+        NotSent,  ///< no connection: the node cannot have run it
+        Sent,     ///< written (and answered, or failed after the write: outcome unknown)
+        Undone,   ///< timed out, and the undo was written behind it on the same connection
+    };
+
     /// Runs `script` on every node (EVALSHA; a node that answers NOSCRIPT gets the source,
     /// EVAL, in a second round trip of its own).
     /// `only`: when not empty, just the nodes marked true are asked; the others' results stay
     /// a nil reply.
     std::vector<Result<RedisReply>> runOnAll(const redis::Script &script, const std::vector<QByteArray> &keys,
                                              const std::vector<QByteArray> &args, milliseconds ttlForTimeout,
-                                             const std::vector<bool> &only = {})
+                                             const std::vector<bool> &only = {},
+                                             const std::vector<QByteArray> *undo = nullptr,
+                                             std::vector<Delivery> *delivery = nullptr,
+                                             const std::vector<QByteArray> *lastArgPerNode = nullptr)
     {
         std::vector<QByteArray> argv;
         argv.reserve(3 + keys.size() + args.size());
@@ -104,43 +116,76 @@ struct Locker::Private
         argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
         argv.insert(argv.end(), keys.begin(), keys.end());
         argv.insert(argv.end(), args.begin(), args.end());
-        return sendToAll(argv, &script, ttlForTimeout, only);
+        return sendToAll(argv, &script, ttlForTimeout, only, undo, delivery, lastArgPerNode);
     }
 
     /// Sends one command to every node: writes to all nodes first, then reads each reply, so
     /// an attempt costs the slowest node's round trip rather than the sum.
+    ///
+    /// `undo`: written behind the command on the same connection when a node's reply times
+    /// out (Connection::armUndoOnTimeout), so that a stalled node that runs the command late
+    /// runs the undo right after it. `delivery` receives what happened per node.
+    /// `lastArgPerNode`: node i gets (*lastArgPerNode)[i] as the command's last argument.
     std::vector<Result<RedisReply>> sendToAll(const std::vector<QByteArray> &argv,
                                               const redis::Script *script, milliseconds ttlForTimeout,
-                                              const std::vector<bool> &only = {})
+                                              const std::vector<bool> &only = {},
+                                              const std::vector<QByteArray> *undo = nullptr,
+                                              std::vector<Delivery> *delivery = nullptr,
+                                              const std::vector<QByteArray> *lastArgPerNode = nullptr)
     {
         const size_t n = pools.size();
         std::vector<Result<RedisReply>> results(n, RedisReply());
         std::vector<ConnectionPool::Lease> leases(n);
+        std::vector<Delivery> state(n, Delivery::NotAsked);
         auto asked = [&only](size_t i) {
             return only.empty() || only[i];
         };
+        auto argvFor = [&](size_t i) {
+            std::vector<QByteArray> own = argv;
+            own.back() = (*lastArgPerNode)[i];
+            return own;
+        };
         auto send = [&](size_t i) {
-            leases[i]->append(std::span<const QByteArray>(argv));
+            if (lastArgPerNode)
+                leases[i]->append(std::span<const QByteArray>(argvFor(i)));
+            else
+                leases[i]->append(std::span<const QByteArray>(argv));
+            state[i] = Delivery::Sent; // a failed flush may still have written part or all of it
             if (auto flushed = leases[i]->flush(); !flushed)
                 results[i] = std::unexpected(flushed.error());
         };
-        // Leases are taken in node order, so threads that wait for a busy pool never hold a
-        // lease another waiter needs (no lock-order cycle). A node without an idle connection
-        // connects within the node timeout, not the connect timeout: a stalled node (accepts
-        // TCP, never answers the handshake) must not eat the lock's validity.
+        // Slots are taken in node order, so threads that wait for a busy pool never hold a
+        // lease another waiter needs (no lock-order cycle). Ready connections are written at
+        // once; connecting (a new connection, or one the server closed while idle) comes
+        // after, within the node timeout rather than the connect timeout: a stalled node
+        // (accepts TCP, never answers the handshake) must neither eat the lock's validity nor
+        // hold back the healthy nodes' commands.
+        std::vector<size_t> toConnect;
         for (size_t i = 0; i < n; ++i) {
             if (!asked(i))
                 continue;
+            state[i] = Delivery::NotSent;
             leases[i] = pools[i]->takeIdle();
             if (!leases[i]) {
-                const milliseconds bound = std::min(
-                    configs[i].connectTimeout, std::max(nodeTimeout(ttlForTimeout, configs[i]), kMinConnect));
-                auto lease = pools[i]->acquire(configs[i].connectTimeout, bound);
+                auto lease = pools[i]->reserve(configs[i].connectTimeout);
                 if (!lease) {
                     results[i] = std::unexpected(lease.error());
                     continue;
                 }
                 leases[i] = std::move(*lease);
+            }
+            if (leases[i]->needsConnect())
+                toConnect.push_back(i);
+            else
+                send(i);
+        }
+        for (const size_t i : toConnect) {
+            const milliseconds bound = std::min(
+                configs[i].connectTimeout, std::max(nodeTimeout(ttlForTimeout, configs[i]), kMinConnect));
+            if (auto connected = leases[i]->connect(bound); !connected) {
+                results[i] = std::unexpected(connected.error());
+                leases[i].discard();
+                continue;
             }
             send(i);
         }
@@ -149,20 +194,28 @@ struct Locker::Private
             if (!asked(i) || !results[i])
                 continue;
             const auto deadline = start + nodeTimeout(ttlForTimeout, configs[i]);
+            if (undo)
+                leases[i]->armUndoOnTimeout(*undo);
             auto reply = leases[i]->readReply(deadline);
             if (script && reply && reply->isError() && reply->bytes().startsWith("NOSCRIPT")) {
                 // The node lost its script cache (restart, SCRIPT FLUSH): send the source once.
-                std::vector<QByteArray> evalArgv = argv;
+                std::vector<QByteArray> evalArgv = lastArgPerNode ? argvFor(i) : argv;
                 evalArgv[0] = QByteArrayLiteral("EVAL");
                 evalArgv[1] = script->source();
                 leases[i]->append(std::span<const QByteArray>(evalArgv));
+                if (undo)
+                    leases[i]->armUndoOnTimeout(*undo);
                 reply = leases[i]->readReply(SteadyClock::now() + nodeTimeout(ttlForTimeout, configs[i]));
             }
+            if (leases[i]->undoWritten())
+                state[i] = Delivery::Undone;
             if (reply && reply->isError())
                 results[i] = std::unexpected(RedisError::fromServerReply(leases[i]->node(), reply->bytes()));
             else
                 results[i] = std::move(reply);
         }
+        if (delivery)
+            *delivery = std::move(state);
         return results;
     }
 
@@ -210,8 +263,18 @@ struct Locker::Private
         return error;
     }
 
+    /// Set when the node list names one server twice: every operation fails with it.
+    QString duplicateNodes;
+
     std::optional<LockError> validate(const QByteArray &key, milliseconds ttl) const
     {
+        if (!duplicateNodes.isEmpty()) {
+            LockError error;
+            error.kind = LockErrorKind::InvalidArgument;
+            error.key = QString::fromUtf8(key);
+            error.message = duplicateNodes;
+            return error;
+        }
         if (key.isEmpty() || ttl.count() <= 0) {
             LockError error;
             error.kind = LockErrorKind::InvalidArgument;
@@ -277,7 +340,7 @@ struct Locker::Private
         }
         if (!any)
             return confirmed; // the usual case: the counters agree, no extra round trip
-        const auto results = runOnAll(scripts::raiseFence(), {key, fenceKeyFor(key)},
+        const auto results = runOnAll(scripts::raiseFence(), {key, fenceKey(key)},
                                       {prefix, QByteArray::number(fence)}, ttl, behind);
         for (size_t i = 0; i < votes.size(); ++i) {
             if (!behind[i])
@@ -305,7 +368,35 @@ struct Locker::Private
         return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
     }
 
-    void releaseQuietly(const QByteArray &key, const QByteArray &token) { runRelease(key, token); }
+    QByteArray fenceKey(const QByteArray &key) const
+    {
+        return options.fenceKey ? options.fenceKey(key) : fenceKeyFor(key);
+    }
+
+    /// scripts::undoAcquire as a command for Connection::armUndoOnTimeout: EVAL with the
+    /// source, because the node may never have loaded it (it runs on failure paths only) and
+    /// an EVALSHA answered NOSCRIPT there would undo nothing.
+    static std::vector<QByteArray> undoCommand(const QByteArray &key, const QByteArray &prefix,
+                                               const QByteArray &mark)
+    {
+        return {QByteArrayLiteral("EVAL"),
+                scripts::undoAcquire().source(),
+                QByteArrayLiteral("1"),
+                key,
+                prefix,
+                mark};
+    }
+
+    /// Undoes a failed call on the nodes marked in `on`: deletes the key where it holds our
+    /// token (and, with a mark, carries it). Not a release: it never publishes, so waiters are
+    /// not woken by an attempt that took nothing from them.
+    void runUndo(const QByteArray &key, const QByteArray &prefix, const QByteArray &mark,
+                 const std::vector<bool> &on)
+    {
+        if (std::ranges::find(on, true) == on.end())
+            return;
+        runOnAll(scripts::undoAcquire(), {key}, {prefix, mark}, milliseconds(1000), on);
+    }
 };
 
 namespace {
@@ -340,10 +431,16 @@ public:
         for (auto &pool : pools) {
             ConnectionPool::Lease lease = pool->takeIdle();
             if (!lease) {
-                auto fresh = pool->acquire(milliseconds(0), std::max(timeout, kMinConnect));
+                auto fresh = pool->reserve(milliseconds(0));
                 if (!fresh)
                     continue;
                 lease = std::move(*fresh);
+            }
+            // A reused connection the server closed meanwhile (idle timeout, restart) is
+            // reconnected here, within the same bound as a new one.
+            if (lease->needsConnect() && !lease->connect(std::max(timeout, kMinConnect))) {
+                lease.discard();
+                continue;
             }
             lease->append({QByteArrayView("SUBSCRIBE"), QByteArrayView(channel)});
             auto flushed = lease->flush();
@@ -419,6 +516,7 @@ private:
             if (isPush(**push, "unsubscribe")) {
                 const auto &e = (*push)->elements();
                 if (e.size() >= 3 && e[2].integer() == 0) {
+                    m_lease->endPushMode();
                     m_lease = {};
                     return;
                 }
@@ -454,6 +552,14 @@ Locker::Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options) : d(
     if (!d->options.random)
         d->options.random = defaultRandom;
     d->configs = std::move(nodes);
+    if (const auto duplicate = redis::findDuplicateNodes(d->configs)) {
+        // Two entries for one server would let it cast two votes: a "quorum" resting on it alone.
+        d->duplicateNodes = QStringLiteral("nodes %1 and %2 are the same server (%3): a Redlock set needs "
+                                           "distinct servers")
+                                .arg(d->configs[size_t(duplicate->first)].label(),
+                                     d->configs[size_t(duplicate->second)].label(),
+                                     d->configs[size_t(duplicate->first)].address());
+    }
     for (const auto &config : d->configs) {
         d->pools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
         if (d->options.wakeOnRelease)
@@ -483,6 +589,14 @@ const LockerOptions &Locker::options() const
     return d->options;
 }
 
+milliseconds Locker::operationBudget(milliseconds ttl) const
+{
+    milliseconds budget{0};
+    for (const auto &config : d->configs)
+        budget = std::max(budget, d->nodeTimeout(ttl, config));
+    return budget;
+}
+
 Lock Locker::handleFor(const QByteArray &key, const QByteArray &token) const
 {
     Lock lock;
@@ -493,10 +607,16 @@ Lock Locker::handleFor(const QByteArray &key, const QByteArray &token) const
 
 LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptions &options)
 {
-    return attempt(rawKey, options, !options.token.isEmpty());
+    const bool callerToken = !options.token.isEmpty();
+    const QByteArray token = callerToken ? options.token : randomToken();
+    auto result = attempt(rawKey, options, token, callerToken, callerToken ? randomCallId() : QByteArray());
+    if (!result)
+        result.error().token = token;
+    return result;
 }
 
-LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions &options, bool mayAlreadyHold)
+LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions &options,
+                                 const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId)
 {
     const QByteArray key = d->options.keyPrefix + rawKey;
     if (auto invalid = d->validate(rawKey, options.ttl))
@@ -506,38 +626,47 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
             d->makeError(LockErrorKind::InvalidArgument, key, QStringLiteral("no nodes"), {}));
 
     LockValue value;
-    value.token = options.token.isEmpty() ? randomToken() : options.token;
+    value.token = token;
     value.host = d->host;
     value.pid = d->pid;
     value.thread = options.thread.isEmpty() ? currentThreadName() : options.thread;
     value.acquiredAt = QDateTime::currentDateTimeUtc();
     value.label = options.label;
     value.metadata = options.metadata;
+    value.call = callId;
     const QByteArray prefix = LockValue::ownerPrefix(value.token);
     const QByteArray ttlText = QByteArray::number(static_cast<qint64>(options.ttl.count()));
+    // What a failure of this call may delete: any key with our token when the token is this
+    // call's own, otherwise only keys this call created (they carry its call id), never a key
+    // the caller's token held before the call.
+    const QByteArray mark = callId.isEmpty() ? QByteArray() : QByteArrayLiteral(" call=") + callId;
+    const std::vector<QByteArray> undo = d->undoCommand(key, prefix, mark);
 
     const QByteArray tail = value.encodeTail();
     const bool fencing = d->options.fencing;
     const auto start = d->options.clock->now();
     std::vector<Result<RedisReply>> results;
+    std::vector<Private::Delivery> delivery;
     if (!fencing && !mayAlreadyHold) {
         // A fresh random token cannot be on any node yet: a plain SET NX PX does it, without
         // the cost of a Lua call on the server.
         value.fence = 0;
         results = d->sendToAll({QByteArrayLiteral("SET"), key, value.encode(), QByteArrayLiteral("NX"),
                                 QByteArrayLiteral("PX"), ttlText},
-                               nullptr, options.ttl);
+                               nullptr, options.ttl, {}, &undo, &delivery);
         for (auto &result : results) {
             if (result)
                 result = result->isOk()
                              ? RedisReply::array({RedisReply::integer(1), RedisReply::integer(0),
-                                                  RedisReply::integer(options.ttl.count())})
+                                                  RedisReply::integer(options.ttl.count()),
+                                                  RedisReply::integer(1)})
                              : RedisReply::array({RedisReply::integer(0), RedisReply::integer(-1)});
         }
     } else {
-        results = d->runOnAll(
-            scripts::acquire(), {key, fenceKeyFor(key)},
-            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")}, options.ttl);
+        results =
+            d->runOnAll(scripts::acquire(), {key, d->fenceKey(key)},
+                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")},
+                        options.ttl, {}, &undo, &delivery);
     }
 
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
@@ -583,14 +712,25 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
         return lock;
     }
 
-    // Redlock: whatever was taken must go, or it blocks everyone (us included) until it expires.
-    // Nodes that failed are included: the write may have landed before the reply was lost.
-    if (granted > 0 || held < n) {
-        d->releaseQuietly(key, value.token);
-        for (NodeVote &vote : votes) {
-            if (vote.outcome == Outcome::Granted)
-                vote.outcome = Outcome::Released;
+    // The attempt failed: what it took must go, or it blocks everyone (us included) until it
+    // expires; what the token held before the call must stay. A node whose reply was lost
+    // after the write may have run it: it gets the undo too, unless the undo already went
+    // behind the command on the same connection. A node that was never written to is skipped.
+    std::vector<bool> undoOn(static_cast<size_t>(n), false);
+    for (size_t i = 0; i < undoOn.size(); ++i) {
+        if (delivery[i] != Private::Delivery::Sent)
+            continue;
+        if (!results[i]) {
+            undoOn[i] = true;
+        } else if (integerAt(*results[i], 0) == 1) {
+            const bool created = integerAt(*results[i], 3) == 1;
+            undoOn[i] = created || mark.isEmpty(); // refreshed with a fresh token: an earlier attempt's grant
         }
+    }
+    d->runUndo(key, prefix, mark, undoOn);
+    for (size_t i = 0; i < votes.size(); ++i) {
+        if (votes[i].outcome == Outcome::Granted && undoOn[i])
+            votes[i].outcome = Outcome::Released;
     }
 
     if (granted >= d->quorum() && fenced < d->quorum()) {
@@ -635,17 +775,19 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
     // Without an explicit wait, give up once a whole TTL has passed: by then the holder we
     // are waiting for has either released, expired, or is refreshing the lock on purpose.
     const auto deadline = start + (options.wait.count() > 0 ? options.wait : options.ttl);
-    AcquireOptions attempt = options;
-    if (attempt.token.isEmpty())
-        attempt.token =
-            randomToken(); // one token for all attempts: a late reply can only refresh our own key
+    // One token for all attempts: a late reply can only refresh our own key. A caller's token
+    // may already hold the lock; then one call id marks what this call creates.
+    const bool callerToken = !options.token.isEmpty();
+    const QByteArray token = callerToken ? options.token : randomToken();
+    const QByteArray callId = callerToken ? randomCallId() : QByteArray();
     int attempts = 0;
     int wakeups = 0;
     ReleaseSubscription subscription;
     bool subscribeTried = false;
+    bool justWoken = false;
     for (;;) {
         ++attempts;
-        auto result = this->attempt(key, attempt, attempts > 1 || !options.token.isEmpty());
+        auto result = this->attempt(key, options, token, attempts > 1 || callerToken, callId);
         if (result) {
             result->attempts = attempts;
             result->wakeups = wakeups;
@@ -655,7 +797,7 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
             return result;
         LockError last = std::move(result.error());
         last.attempts = attempts;
-        last.token = attempt.token;
+        last.token = token;
         auto finish = [&](LockErrorKind kind, const QString &message) {
             LockError error = last;
             error.lastCause = last.kind;
@@ -696,10 +838,16 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
                                          : options.retry.delay;
                 if (const milliseconds expiry = soonestExpiry(last.votes); expiry.count() > 0)
                     bound = std::min(bound, expiry + milliseconds(1));
+                // Woken by the release on the subscribed node of a Redlock set, the attempt
+                // may have beaten the release to the other nodes: look again after the base
+                // delay instead of waiting for a message that was already sent.
+                if (std::exchange(justWoken, false) && nodeCount() > 1)
+                    bound = std::min(bound, std::max(options.retry.delay, milliseconds(1)));
                 const auto until = std::min(deadline, now + std::max(bound, milliseconds(1)));
                 switch (subscription.wait(SteadyClock::now() + (until - now), options.cancel.get())) {
                 case ReleaseSubscription::Wait::Message:
                     ++wakeups;
+                    justWoken = true;
                     continue;
                 case ReleaseSubscription::Wait::Timeout:
                     continue;
@@ -736,6 +884,8 @@ LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)
 
 LockResult<void> Locker::release(const Lock &lock)
 {
+    if (auto invalid = d->validate(lock.key, milliseconds(1)))
+        return std::unexpected(*invalid);
     auto results = d->runRelease(lock.key, lock.token);
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 r = reply.integer();
@@ -764,21 +914,60 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     if (heal && source.value.isEmpty())
         d->recoverValue(source, prefix); // a handle made from a token: heal with the owner's real value
     const auto start = d->options.clock->now();
-    auto results = d->runOnAll(scripts::extend(), {lock.key, fenceKeyFor(lock.key)},
+    // A late extend must not land. Each node that granted the lock's last acquire or extend
+    // set its key's TTL to votes[i].pttl after that operation started, so when it runs this
+    // extend on time its PTTL is at least that, less the time since, the node budget and the
+    // drift. A node that runs it later (a stalled server resuming, after the owner was told the
+    // lock is lost) finds less and changes nothing. "0" (no check) where that is unknown: a
+    // handle made from a token, or a node that did not grant last time.
+    const size_t n = d->pools.size();
+    std::vector<QByteArray> minPttl(n, QByteArrayLiteral("0"));
+    if (lock.votes.size() == n && lock.ttl.count() > 0) {
+        const auto lastStart = lock.validUntil - lock.ttl + d->drift(lock.ttl);
+        const auto since = std::chrono::duration_cast<milliseconds>(start - lastStart) + operationBudget(ttl);
+        for (size_t i = 0; i < n; ++i) {
+            const NodeVote &vote = lock.votes[i];
+            if (vote.outcome != Outcome::Granted || vote.pttl <= 0)
+                continue;
+            const milliseconds set(vote.pttl);
+            const milliseconds least = set - since - d->drift(set);
+            if (least.count() > 0)
+                minPttl[i] = QByteArray::number(static_cast<qint64>(least.count()));
+        }
+    }
+    // A healed key carries a call id of this extend, so that undoing the heal (here, or on the
+    // same connection after a timeout) can never delete a key that survived.
+    const QByteArray healMark = heal && !source.value.isEmpty() ? " call=" + randomCallId() : QByteArray();
+    const QByteArray healValue = healMark.isEmpty() ? QByteArray() : source.value + healMark;
+    const std::vector<QByteArray> undoHeal = d->undoCommand(lock.key, prefix, healMark);
+    auto results = d->runOnAll(scripts::extend(), {lock.key, d->fenceKey(lock.key)},
                                {prefix, QByteArray::number(static_cast<qint64>(ttl.count())),
                                 mode == ExtendMode::Add ? QByteArrayLiteral("add") : QByteArrayLiteral("set"),
-                                heal ? source.value : QByteArray(), QByteArray::number(source.fence)},
-                               ttl);
+                                healValue, QByteArray::number(source.fence), QByteArray()},
+                               ttl, {}, healMark.isEmpty() ? nullptr : &undoHeal, nullptr, &minPttl);
+    std::vector<bool> healedOn(results.size(), false);
+    std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
+        const qint64 status = integerAt(reply, 0);
+        vote.pttl = integerAt(reply, 1);
+        if (status == 3) {
+            vote.outcome = Outcome::Error;
+            vote.error =
+                RedisError{ErrorKind::Timeout, vote.node,
+                           QStringLiteral("extend refused: the key's TTL (%1 ms) is below what this lock's "
+                                          "last grant implies (the extend ran late, or someone shortened "
+                                          "the TTL)")
+                               .arg(vote.pttl)};
+            return;
+        }
+        vote.outcome = status == 1 || status == 2 ? Outcome::Granted
+                       : status == 0              ? Outcome::Held
+                                                  : Outcome::NotHeld;
+    });
     int healed = 0;
-    std::vector<NodeVote> votes =
-        d->collectVotes(results, [&healed](NodeVote &vote, const RedisReply &reply) {
-            const qint64 status = integerAt(reply, 0);
-            vote.pttl = integerAt(reply, 1);
-            vote.outcome = status == 1 || status == 2 ? Outcome::Granted
-                           : status == 0              ? Outcome::Held
-                                                      : Outcome::NotHeld;
-            healed += status == 2;
-        });
+    for (size_t i = 0; i < results.size(); ++i) {
+        healedOn[i] = results[i] && integerAt(*results[i], 0) == 2;
+        healed += healedOn[i];
+    }
     const int granted = countOf(votes, Outcome::Granted) - healed;
     const int errors = countOf(votes, Outcome::Error);
     const int notHeld = countOf(votes, Outcome::Held) + countOf(votes, Outcome::NotHeld);
@@ -807,10 +996,14 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
                                             std::move(votes)));
     }
     if (healed > 0) {
-        // Undo the heal: the lock was not ours on a quorum, so the re-created keys must go.
-        d->releaseQuietly(lock.key, lock.token);
+        // Undo the heal, and only the heal: the lock was not ours on a quorum, so the keys this
+        // call re-created must go; where the lock survived it stays as it was.
+        d->runUndo(lock.key, prefix, healMark, healedOn);
+        for (size_t i = 0; i < votes.size(); ++i) {
+            if (healedOn[i])
+                votes[i].outcome = Outcome::Released;
+        }
     }
-    const int n = nodeCount();
     if (errors > 0 && notHeld < d->quorum() && granted + errors >= d->quorum())
         return std::unexpected(d->nodeFailure(
             lock.key,
@@ -823,7 +1016,10 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
 
 LockResult<milliseconds> Locker::ttl(const Lock &lock)
 {
+    if (auto invalid = d->validate(lock.key, milliseconds(1)))
+        return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
+    const auto start = d->options.clock->now();
     auto results = d->runOnAll(scripts::pttl(), {lock.key}, {prefix}, milliseconds(1000));
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 status = integerAt(reply, 0);
@@ -838,9 +1034,15 @@ LockResult<milliseconds> Locker::ttl(const Lock &lock)
     }
     const auto q = static_cast<size_t>(d->quorum());
     if (owned.size() >= q) {
-        // Held while at least a quorum of nodes still has the key: the q-th longest TTL.
+        // Held while at least a quorum of nodes still has the key: the q-th longest TTL, less
+        // what may have passed since the node read it (this call's duration) and the clock
+        // drift, as for an acquire's validity: what is left is safely ours.
         std::sort(owned.begin(), owned.end(), std::greater<>());
-        return milliseconds(owned[q - 1]);
+        const qint64 pttl = owned[q - 1];
+        if (pttl == std::numeric_limits<qint64>::max())
+            return milliseconds(pttl); // no expiry on a quorum (persisted by someone)
+        const auto elapsed = std::chrono::duration_cast<milliseconds>(d->options.clock->now() - start);
+        return std::max(milliseconds(0), milliseconds(pttl) - elapsed - d->drift(milliseconds(pttl)));
     }
     if (errors > 0 && owned.size() + static_cast<size_t>(errors) >= q)
         return std::unexpected(

@@ -8,6 +8,7 @@
 #include <QByteArray>
 #include <QMap>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -38,6 +39,14 @@ struct LockerOptions
     /// differ; an acquire fails (QuorumNotReached, released) when the raise does not reach a
     /// quorum.
     bool fencing = true;
+    /// The fencing counter of a lock key (full key, prefix included). Empty = fenceKeyFor():
+    /// one counter per lock key, "{key}.fence", which has no TTL (it must outlive the lock for
+    /// fences to keep rising), so per-entity keys leave one counter each. A function that maps
+    /// many lock keys to one counter (for example one per namespace) bounds their number; the
+    /// fences of each lock then still only increase. On Redis Cluster the counter must hash to
+    /// the lock key's slot (share its hash tag). See fenceKeyFor() for when fences are
+    /// strictly increasing at all.
+    std::function<QByteArray(const QByteArray &lockKey)> fenceKey;
     /// Prepended to every key ("myapp:" turns "jobs" into "myapp:jobs").
     QByteArray keyPrefix;
     /// Time source for validity and retry sleeps (a fake in tests).
@@ -54,6 +63,12 @@ struct LockerOptions
     /// lost message or a lock that expires without a release costs latency, never liveness.
     /// Useful when the holders publish (publishOnRelease). Subscriber connections come from a
     /// pool of their own (poolSize per node). The wait runs on the real steady clock.
+    /// On a Redlock set the subscription is on one node (the first that accepts): a release
+    /// is published by every node it reaches, and one is enough to wake the waiter. A waiter
+    /// woken there may try before the release reached the other nodes; if that attempt fails,
+    /// it tries again after the strategy's base delay, not its largest. The cleanup of a failed
+    /// attempt is no release and publishes nothing. A reused subscriber connection that the
+    /// server closed is reconnected before it subscribes.
     bool wakeOnRelease = false;
 };
 
@@ -124,6 +139,9 @@ public:
     int quorum() const;
     const std::vector<redis::NodeConfig> &nodes() const;
     const LockerOptions &options() const;
+    /// How long one operation on a lock with this TTL waits for a node's reply
+    /// (LockerOptions::nodeTimeout, or TTL / 10 within [10 ms, command timeout]).
+    milliseconds operationBudget(milliseconds ttl) const;
 
     /// One attempt, no retry.
     LockResult<Lock> tryAcquire(const QByteArray &key, const AcquireOptions &options = {});
@@ -141,16 +159,21 @@ public:
     /// without persistence) gets it back; a key another owner holds is never taken.
     LockResult<Lock> extend(const Lock &lock, milliseconds ttl, ExtendMode mode = ExtendMode::Replace,
                             bool heal = false);
-    /// Owner-checked remaining TTL: how long a quorum of nodes still holds the key for us.
+    /// Owner-checked remaining validity: how long a quorum of nodes still holds the key for us
+    /// (the quorum's shortest remaining PTTL, less this call's duration and the clock drift,
+    /// as for an acquire; never negative).
     LockResult<milliseconds> ttl(const Lock &lock);
 
     /// A Lock handle for a token obtained elsewhere (handoff): release/extend/ttl work on it.
     Lock handleFor(const QByteArray &key, const QByteArray &token) const;
 
 private:
-    /// One acquire attempt. `mayAlreadyHold`: the token may already be on a node (caller's
-    /// token, or an earlier attempt of a blocking acquire), so the owner-checking script runs.
-    LockResult<Lock> attempt(const QByteArray &rawKey, const AcquireOptions &options, bool mayAlreadyHold);
+    /// One acquire attempt with `token`. `mayAlreadyHold`: the token may already be on a node
+    /// (caller's token, or an earlier attempt of a blocking acquire), so the owner-checking
+    /// script runs. `callId`: empty when the token is this call's own; otherwise the id written
+    /// into the keys this call creates, so that a failure undoes only those.
+    LockResult<Lock> attempt(const QByteArray &rawKey, const AcquireOptions &options, const QByteArray &token,
+                             bool mayAlreadyHold, const QByteArray &callId);
 
     struct Private;
     std::unique_ptr<Private> d;

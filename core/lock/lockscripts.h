@@ -8,23 +8,33 @@ namespace lockscope::lock::scripts {
 // handoff needs only the token, and a value written by another owner or library never matches.
 
 /// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail, fencing "1"|"0".
-/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl}
-/// (without fencing: SET prefix..tail -> {1, 0, ttl}).
-/// Ours already (same token): PEXPIRE ttl -> {1, stored fence, ttl}. Foreign: {0, pttl}.
+/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl, 1 (created)}
+/// (without fencing: SET prefix..tail -> {1, 0, ttl, 1}).
+/// Ours already (same token): PEXPIRE ttl -> {1, stored fence, ttl, 0 (refreshed)}.
+/// Foreign: {0, pttl}.
 const redis::Script &acquire();
 /// KEYS: lock, fence counter. ARGV: owner prefix, fence. Redlock fencing, after a quorum:
 /// raises the counter to at least the lock's fence (never lowers it), and when the key is
-/// still ours rewrites the value's fence= field to the lock's fence if it is lower (same TTL,
-/// rest of the value unchanged). Ours -> 1 (the counter and our value carry the fence);
-/// not ours any more (expired, taken over) -> 0 (the counter is raised all the same).
+/// still ours rewrites the value's fence= field to the lock's fence if it is lower (same
+/// expiry, rest of the value unchanged). Ours -> 1 (the counter and our value carry the
+/// fence); not ours any more (expired, expiring this millisecond, taken over) -> 0 (the
+/// counter is raised all the same). Never leaves a key without the expiry it had.
 const redis::Script &raiseFence();
+/// KEYS: lock. ARGV: owner prefix, call mark ("" or " call=<id>", or a whole value).
+/// The undo of a failed or timed-out acquire: deletes the key when it holds our token and,
+/// with a mark, only when the value carries it (a key this call created, not one the same
+/// token held before the call) -> 1; otherwise 0. Never publishes: an undo is no release.
+const redis::Script &undoAcquire();
 /// KEYS: lock. ARGV: owner prefix. Ours: DEL -> 1. Foreign: 0. Absent: -1.
 const redis::Script &release();
 /// Same as release, and when it deleted the key also PUBLISHes ARGV[2] (the token) on the
 /// channel ARGV[3] (releaseChannelFor), so that waiters subscribed to it retry at once.
 const redis::Script &releaseAndPublish();
 /// KEYS: lock, fence counter. ARGV: owner prefix, ms, "add"|"set", heal value ("" = no heal),
-/// heal fence. Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl}. Foreign: {0, pttl}.
+/// heal fence, minimum PTTL ("0" = none). Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl};
+/// but when the key's PTTL is already below the minimum -> {3, pttl}, nothing changed: the
+/// extend runs later than its sender allowed (a stalled server resuming), and a late extend
+/// must not revive a lock its owner has been told it lost. Foreign: {0, pttl}.
 /// Absent: heal -> SET value PX ms and raise the fence counter to the heal fence -> {2, ms};
 /// otherwise {-1, 0}.
 const redis::Script &extend();

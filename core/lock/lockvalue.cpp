@@ -93,6 +93,8 @@ QByteArray LockValue::encodeTail() const
         field(out, "thr", thread.toUtf8());
     if (acquiredAt.isValid())
         field(out, "at", isoTimestamp(acquiredAt));
+    if (!call.isEmpty())
+        field(out, "call", call);
     if (!label.isEmpty())
         field(out, "label", label.toUtf8());
     for (auto it = metadata.cbegin(); it != metadata.cend(); ++it) {
@@ -219,6 +221,8 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
             v.acquiredAt = raw.contains('%') ? parseTimestamp(unescaped(raw)) : parseTimestamp(raw);
         } else if (field == "label") {
             v.label = unescapedText(raw);
+        } else if (field == "call") {
+            v.call = unescaped(raw);
         } else if (field.starts_with("m.")) {
             v.metadata.insert(unescapedText(name.sliced(2)), unescapedText(raw));
         }
@@ -253,13 +257,26 @@ QByteArray releaseChannelFor(const QByteArray &lockKey)
     return sameSlotName(lockKey, ".released");
 }
 
-QByteArray randomToken()
+namespace {
+QByteArray randomId(int size)
 {
     unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1)
+    Q_ASSERT(size <= int(sizeof bytes));
+    if (RAND_bytes(bytes, size) != 1)
         qFatal("OpenSSL RAND_bytes failed: no secure randomness for lock tokens");
-    return QByteArray(reinterpret_cast<const char *>(bytes), sizeof bytes)
+    return QByteArray(reinterpret_cast<const char *>(bytes), size)
         .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+} // namespace
+
+QByteArray randomToken()
+{
+    return randomId(16);
+}
+
+QByteArray randomCallId()
+{
+    return randomId(8);
 }
 
 } // namespace lockscope::lock

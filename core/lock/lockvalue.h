@@ -34,6 +34,10 @@ struct LockValue
     QDateTime acquiredAt; ///< UTC, millisecond precision
     QString label;
     QMap<QString, QString> metadata;
+    /// Written only by an acquire with a caller-chosen token (refresh, handoff,
+    /// acquireOrExtend): a random id of that call, so that undoing a failed call can tell the
+    /// keys it created from keys the same token already held before ("call=<id>").
+    QByteArray call;
 
     /// The full value; without the fence field when fence is 0 (fencing off).
     QByteArray encode() const;
@@ -54,6 +58,13 @@ struct LockValue
 /// so both can be touched by one script on Redis Cluster: "<key>.fence" when the key already
 /// has a hash tag, otherwise "{<key>}.fence". The counter has no TTL by design: it must
 /// survive the lock's expiry for tokens to keep increasing.
+///
+/// Fences are strictly increasing across a lock's holders only while every counter survives:
+/// the server must not evict it (maxmemory-policy noeviction or volatile-*, never allkeys-*:
+/// the inspector flags such a node) and must keep it across a restart (AOF; with
+/// appendfsync everysec a crash can lose the last second of increments, and a fence handed
+/// out then may be handed out again), and nobody may delete or lower it. One counter remains
+/// per distinct lock key; LockerOptions::fenceKey can map many keys to one counter.
 QByteArray fenceKeyFor(const QByteArray &lockKey);
 
 /// Pub/sub channel on which a release is announced when the Locker publishes releases
@@ -61,6 +72,9 @@ QByteArray fenceKeyFor(const QByteArray &lockKey);
 /// "{<key>}.released" (same slot as the key, like the fence counter). The message is the
 /// released lock's token.
 QByteArray releaseChannelFor(const QByteArray &lockKey);
+
+/// A new random call id (LockValue::call): 8 bytes, base64url without padding (11 chars).
+QByteArray randomCallId();
 
 /// A new random token: 16 bytes from OpenSSL's CSPRNG, base64url without padding (22 chars).
 QByteArray randomToken();

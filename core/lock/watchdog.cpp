@@ -1,5 +1,7 @@
 #include "watchdog.h"
 
+#include <algorithm>
+
 namespace lockscope::lock {
 
 Watchdog::Watchdog(Locker &locker, Lock lock, LostCallback onLost, milliseconds interval)
@@ -54,12 +56,17 @@ void Watchdog::run()
     while (m_stop->sleepUntil(next)) {
         Lock snapshot = current();
         auto extended = m_locker.extend(snapshot, snapshot.ttl, ExtendMode::Replace);
-        if (!extended && extended.error().kind != LockErrorKind::NotHeld && !m_stop->isCancelled()) {
-            // One quick retry for a transient node failure before declaring the lock lost.
-            const auto retryAt = SteadyClock::now() + std::min(m_interval / 4, milliseconds(100));
-            if (!m_stop->sleepUntil(retryAt))
+        // A node failure is no loss: retry while the lock is still valid, and give up only
+        // when too little validity is left for one more extend to come back in time (a stalled
+        // node that resumes within the TTL keeps the lock alive). NotHeld is final.
+        const milliseconds margin = m_locker.operationBudget(snapshot.ttl);
+        milliseconds pause = std::clamp(m_interval / 8, milliseconds(10), milliseconds(250));
+        while (!extended && extended.error().kind != LockErrorKind::NotHeld && !m_stop->isCancelled() &&
+               snapshot.validityLeft(SteadyClock::now()) > margin + pause) {
+            if (!m_stop->sleepUntil(SteadyClock::now() + pause))
                 return;
             extended = m_locker.extend(snapshot, snapshot.ttl, ExtendMode::Replace);
+            pause = std::min(pause * 2, std::max(milliseconds(10), m_interval / 2));
         }
         if (m_stop->isCancelled())
             return;
@@ -69,6 +76,12 @@ void Watchdog::run()
                 m_lost = true;
             }
             m_stop->cancel();
+            // The owner is told the lock is lost, so it must be: an extend of ours that a node
+            // ran (its reply lost) must not keep the key alive. Owner-checked, so a key that
+            // is already someone else's is left alone. A late extend is refused by the
+            // server on its own (see Locker::extend).
+            if (extended.error().kind != LockErrorKind::NotHeld)
+                m_locker.release(snapshot);
             // The callback may destroy this Watchdog (e.g. reset the guard that owns it), so it
             // runs from copies and nothing touches `this` afterwards.
             const LostCallback onLost = m_onLost;
@@ -88,11 +101,23 @@ void Watchdog::run()
     }
 }
 
-LockGuard::LockGuard(Locker &locker, Lock lock, bool watchdog, Watchdog::LostCallback onLost)
-    : m_locker(&locker), m_lock(std::move(lock))
+/// Shared by a guard and the threads that may release it at once (its owner, and a lost
+/// callback on the watchdog's thread): whoever comes first releases, the other finds it done.
+struct LockGuard::State
 {
+    std::mutex mutex;
+    Locker *locker = nullptr;
+    Lock lock;
+    std::unique_ptr<Watchdog> watchdog;
+};
+
+LockGuard::LockGuard(Locker &locker, Lock lock, bool watchdog, Watchdog::LostCallback onLost)
+    : m_state(std::make_shared<State>())
+{
+    m_state->locker = &locker;
+    m_state->lock = std::move(lock);
     if (watchdog)
-        m_watchdog = std::make_unique<Watchdog>(locker, m_lock, std::move(onLost));
+        m_state->watchdog = std::make_unique<Watchdog>(locker, m_state->lock, std::move(onLost));
 }
 
 LockGuard::~LockGuard()
@@ -100,18 +125,13 @@ LockGuard::~LockGuard()
     release();
 }
 
-LockGuard::LockGuard(LockGuard &&other) noexcept
-    : m_locker(std::exchange(other.m_locker, nullptr)), m_lock(std::move(other.m_lock)),
-      m_watchdog(std::move(other.m_watchdog))
-{}
+LockGuard::LockGuard(LockGuard &&other) noexcept : m_state(std::move(other.m_state)) {}
 
 LockGuard &LockGuard::operator=(LockGuard &&other) noexcept
 {
     if (this != &other) {
         release();
-        m_locker = std::exchange(other.m_locker, nullptr);
-        m_lock = std::move(other.m_lock);
-        m_watchdog = std::move(other.m_watchdog);
+        m_state = std::move(other.m_state);
     }
     return *this;
 }
@@ -125,23 +145,50 @@ LockResult<LockGuard> LockGuard::acquire(Locker &locker, const QByteArray &key, 
     return LockGuard(locker, std::move(*lock), watchdog, std::move(onLost));
 }
 
+bool LockGuard::ownsLock() const
+{
+    if (!m_state)
+        return false;
+    std::lock_guard lock(m_state->mutex);
+    return m_state->locker != nullptr;
+}
+
 Lock LockGuard::lock() const
 {
-    return m_watchdog ? m_watchdog->current() : m_lock;
+    if (!m_state)
+        return {};
+    std::lock_guard lock(m_state->mutex);
+    return m_state->watchdog ? m_state->watchdog->current() : m_state->lock;
 }
 
 bool LockGuard::lost() const
 {
-    return m_watchdog && m_watchdog->lost();
+    if (!m_state)
+        return false;
+    std::lock_guard lock(m_state->mutex);
+    return m_state->watchdog && m_state->watchdog->lost();
 }
 
 LockResult<void> LockGuard::release()
 {
-    if (!m_locker)
+    // A copy: the guard itself may be destroyed by its owner while a lost callback is here.
+    const std::shared_ptr<State> state = m_state;
+    if (!state)
         return {};
-    Locker *locker = std::exchange(m_locker, nullptr);
-    Lock held = lock();
-    m_watchdog.reset(); // stop refreshing before the key goes away
+    Locker *locker = nullptr;
+    Lock held;
+    std::unique_ptr<Watchdog> watchdog;
+    {
+        std::lock_guard lock(state->mutex);
+        locker = std::exchange(state->locker, nullptr);
+        if (!locker)
+            return {}; // released already (by the other thread)
+        held = state->watchdog ? state->watchdog->current() : state->lock;
+        watchdog = std::move(state->watchdog);
+    }
+    // Stopped outside the mutex: stopping joins the watchdog's thread, which may be in the lost
+    // callback, waiting for that mutex in this very function.
+    watchdog.reset();
     return locker->release(held);
 }
 

@@ -12,10 +12,13 @@ namespace lockscope::lock {
 /// Keeps a lock alive: extends it (replacing the TTL with the lock's TTL) every `interval`
 /// (default TTL/3) on a thread of its own, until stop() or destruction.
 ///
-/// When an extend answers "not held" (the key expired, was deleted, or holds another token)
-/// or fails twice in a row, the watchdog stops and calls `onLost` once, on its own thread,
-/// so the owner can abort the work the lock protects. A lost lock is never re-taken
-/// silently.
+/// When an extend answers "not held" (the key expired, was deleted, or holds another token),
+/// or node failures go on until too little validity is left for another extend to come back
+/// in time (retries back off from interval/8), the watchdog stops and calls `onLost` once, on
+/// its own thread, so the owner can abort the work the lock protects. Before that, a lock
+/// given up for node failures is released (owner-checked), and a late extend of ours that a
+/// stalled node runs afterwards is refused by the server (Locker::extend): "lost" means no
+/// longer held. A lost lock is never re-taken silently.
 class Watchdog
 {
 public:
@@ -50,6 +53,11 @@ private:
 };
 
 /// RAII: holds a lock for a scope and releases it on exit, optionally with a watchdog.
+///
+/// release() may be called from the watchdog's lost callback while the owning thread
+/// releases, moves or destroys the guard: whichever comes first releases, the other finds it
+/// done (a shared state behind a mutex). Moving a guard while another thread uses it is not
+/// supported.
 class LockGuard
 {
 public:
@@ -64,17 +72,17 @@ public:
     static LockResult<LockGuard> acquire(Locker &locker, const QByteArray &key, const AcquireOptions &options,
                                          bool watchdog = false, Watchdog::LostCallback onLost = {});
 
-    bool ownsLock() const { return m_locker != nullptr; }
+    bool ownsLock() const;
     /// The lock as currently held (refreshed by the watchdog).
     Lock lock() const;
     bool lost() const;
-    /// Releases now; the destructor then does nothing. Returns the release result.
+    /// Releases now; the destructor then does nothing. Returns the release result (success
+    /// when another thread released it first).
     LockResult<void> release();
 
 private:
-    Locker *m_locker = nullptr;
-    Lock m_lock;
-    std::unique_ptr<Watchdog> m_watchdog;
+    struct State;
+    std::shared_ptr<State> m_state;
 };
 
 } // namespace lockscope::lock
