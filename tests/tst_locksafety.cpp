@@ -85,6 +85,9 @@ private slots:
     void lateExtendCannotReviveALostLock();
     void guardReleasedFromLostCallbackWhileOwnerDestroysIt();
     void duplicateNodesAreRejected();
+    void reusedSubscriberConnectionClosedByServerIsReconnected();
+    void sharedFenceCounterKeepsFencesIncreasing();
+    void redlockWaiterWokenAheadOfTheReleaseRetriesSoon();
     void lockctlAcquireWithTokenOnPausedNodeKeepsTheLock();
 };
 
@@ -384,6 +387,110 @@ void TestLockSafety::duplicateNodesAreRejected()
     QVERIFY2(lock.error().message.contains(QStringLiteral("node0")), qPrintable(lock.error().toString()));
     QVERIFY(servers->get(0, "dup").isNull());
     QVERIFY(servers->get(1, "dup").isNull());
+}
+
+// Design risk: a subscriber connection returned to the pool, then closed by the server (its
+// idle timeout, CLIENT KILL, a restart), is reconnected before the next waiter subscribes;
+// it used to be written to unchecked, and that waiter then slept out its retry delays.
+void TestLockSafety::reusedSubscriberConnectionClosedByServerIsReconnected()
+{
+    LS_START_SERVERS(servers, 1);
+    LockerOptions options = shortNodeTimeout();
+    options.publishOnRelease = true;
+    options.wakeOnRelease = true;
+    Locker holder(servers->configs(), options);
+    Locker waiter(servers->configs(), options);
+    const QByteArray channel = releaseChannelFor("wake");
+    auto subscribers = [&servers, &channel] {
+        auto reply = servers->admin(0).command({"PUBSUB", "NUMSUB", channel});
+        return reply && reply->elements().size() == 2 ? reply->elements()[1].integer() : qint64(-1);
+    };
+    for (int round = 0; round < 2; ++round) {
+        const auto held = holder.tryAcquire("wake", withTtl(30s));
+        LS_VERIFY_OK(held);
+        AcquireOptions blocking = withTtl(30s);
+        blocking.retry = RetryStrategy::exponential(10s, 10s); // only a message can wake it in time
+        blocking.wait = 20s;
+        LockResult<Lock> woken = std::unexpected(LockError{});
+        std::jthread waiting([&] { woken = waiter.acquire("wake", blocking); });
+        QTRY_COMPARE_WITH_TIMEOUT(subscribers(), qint64(1), 5000);
+        LS_VERIFY_OK(holder.release(*held));
+        waiting.join();
+        LS_VERIFY_OK(woken);
+        QVERIFY2(woken->wakeups >= 1, "the waiter slept instead of being woken");
+        LS_VERIFY_OK(waiter.release(*woken));
+        // Every other client's connection goes, the waiter's idle subscriber one included.
+        LS_VERIFY_OK(servers->admin(0).command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}));
+        QTRY_COMPARE(servers->clientsNamed(0, "lockscope-test"), 0);
+        QTest::qWait(50); // past the quiet spell after which an idle connection is checked
+    }
+}
+
+// The bounded alternative to one counter per lock key: LockerOptions::fenceKey maps many
+// keys to one counter, and each lock's fences still only increase.
+void TestLockSafety::sharedFenceCounterKeepsFencesIncreasing()
+{
+    LS_START_SERVERS(servers, 3);
+    LockerOptions options = shortNodeTimeout();
+    options.fenceKey = [](const QByteArray &key) {
+        return "{" + key.left(key.indexOf(':') + 1) + "}fence"; // one per namespace
+    };
+    Locker locker(servers->configs(), options);
+    qint64 last = 0;
+    for (int i = 0; i < 6; ++i) {
+        const QByteArray key = "orders:" + QByteArray::number(i % 3);
+        const auto lock = locker.tryAcquire(key, withTtl(10s));
+        LS_VERIFY_OK(lock);
+        QVERIFY2(lock->fence > last,
+                 qPrintable(QStringLiteral("fence %1 after %2").arg(lock->fence).arg(last)));
+        last = lock->fence;
+        LS_VERIFY_OK(locker.release(*lock));
+    }
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(servers->get(i, "{orders:}fence"), QByteArray::number(last));
+        QVERIFY(servers->get(i, fenceKeyFor("orders:0")).isNull());
+    }
+}
+
+// Design risk: a Redlock waiter subscribes on one node. Woken by the release there, it may try
+// before the release reached the other nodes; it must then look again after the base delay,
+// not sleep out the largest one.
+void TestLockSafety::redlockWaiterWokenAheadOfTheReleaseRetriesSoon()
+{
+    LS_START_SERVERS(servers, 3);
+    LockerOptions options = shortNodeTimeout();
+    options.wakeOnRelease = true;
+    Locker waiter(servers->configs(), options);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(servers->set(i, "ahead", "someone else's", 30000));
+    const QByteArray channel = releaseChannelFor("ahead");
+
+    AcquireOptions blocking = withTtl(30s);
+    blocking.retry = RetryStrategy::exponential(500ms, 20s);
+    blocking.wait = 30s;
+    // A waiter that sleeps out the largest delay (20 s) is still asleep when this fires.
+    blocking.cancel = std::make_shared<CancellationToken>();
+    std::jthread canceller([cancel = blocking.cancel](std::stop_token stop) {
+        for (int i = 0; i < 80 && !stop.stop_requested(); ++i)
+            std::this_thread::sleep_for(50ms);
+        cancel->cancel();
+    });
+    LockResult<Lock> woken = std::unexpected(LockError{});
+    std::jthread waiting([&] { woken = waiter.acquire("ahead", blocking); });
+    QTRY_COMPARE_WITH_TIMEOUT(
+        servers->admin(0).command({"PUBSUB", "NUMSUB", channel})->elements().at(1).integer(), qint64(1),
+        5000);
+    // The release reaches node 0 (and is announced there) a little before nodes 1 and 2.
+    QVERIFY(servers->del(0, "ahead"));
+    LS_VERIFY_OK(servers->admin(0).command({"PUBLISH", channel, "other-token"}));
+    QTest::qWait(50);
+    QVERIFY(servers->del(1, "ahead"));
+    QVERIFY(servers->del(2, "ahead"));
+    waiting.join();
+    canceller.request_stop();
+    LS_VERIFY_OK(woken);
+    QVERIFY(woken->wakeups >= 1);
+    QCOMPARE(servers->nodesWithToken("ahead", woken->token), 3);
 }
 
 // lockctl: `acquire KEY --token T` failing on a stopped node (it wakes up while the command
