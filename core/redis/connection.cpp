@@ -179,7 +179,8 @@ struct Connection::Private
     Clock::time_point lastReply; // when the last reply arrived (liveness check)
     std::chrono::milliseconds connectBudget{0}; // timeout of the connect in progress
     bool pushMode = false;                      // subscribed: the server sends messages nobody asked for
-    QByteArray undoOnTimeout; // armUndoOnTimeout(): written before a timed-out socket is dropped
+    std::span<const QByteArray>
+        undoOnTimeout; // armUndoOnTimeout(): written before a timed-out socket is dropped
     bool undoWritten = false;
     // Plain sockets block in recv() with SO_RCVTIMEO after connecting: one syscall per reply
     // instead of poll() + recv(), which is what keeps a round trip at bare-hiredis speed.
@@ -248,7 +249,15 @@ struct Connection::Private
     /// kernel send a reset, and a reset can discard the undo before the server reads it).
     bool writeUndoBeforeDrop()
     {
-        const QByteArray undo = std::exchange(undoOnTimeout, QByteArray());
+        // Encoded only now: arming it costs nothing on the path where replies come in time.
+        const QByteArray pendingOut = std::exchange(out, QByteArray());
+        const qsizetype pendingQueued = queued;
+        ArgVector a;
+        for (const QByteArray &arg : std::exchange(undoOnTimeout, {}))
+            a.add(arg.constData(), arg.size());
+        encode(a);
+        const QByteArray undo = std::exchange(out, pendingOut);
+        queued = pendingQueued;
         size_t done = 0;
         if (tls) {
             if (tls->write(undo.constData(), static_cast<size_t>(undo.size()), done) != TlsSession::Io::Ok ||
@@ -628,7 +637,7 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
     auto timedOut = [this, stream](const QString &text) {
         if (stream)
             return fail(ErrorKind::Timeout, node, text);
-        if (!undoOnTimeout.isEmpty() && writeUndoBeforeDrop())
+        if (!undoOnTimeout.empty() && writeUndoBeforeDrop())
             return broken(ErrorKind::Timeout, text + QStringLiteral(" (undo queued on the same connection)"));
         return broken(ErrorKind::Timeout, text);
     };
@@ -795,7 +804,7 @@ Result<RedisReply> Connection::readReply(std::chrono::steady_clock::time_point d
 {
     d->undoWritten = false;
     if (d->inflight == 0) {
-        d->undoOnTimeout.clear();
+        d->undoOnTimeout = {};
         if (d->queued == 0)
             return fail(ErrorKind::Protocol, d->node,
                         QStringLiteral("readReply() without a pending command"));
@@ -803,18 +812,13 @@ Result<RedisReply> Connection::readReply(std::chrono::steady_clock::time_point d
             return std::unexpected(f.error());
     }
     auto reply = d->read(deadline);
-    d->undoOnTimeout.clear();
+    d->undoOnTimeout = {};
     return reply;
 }
 
 void Connection::armUndoOnTimeout(std::span<const QByteArray> argv)
 {
-    // Encoded through the normal path, then moved aside: `out` must not carry it.
-    const QByteArray pendingOut = std::exchange(d->out, QByteArray());
-    const qsizetype pendingQueued = d->queued;
-    append(argv);
-    d->undoOnTimeout = std::exchange(d->out, pendingOut);
-    d->queued = pendingQueued;
+    d->undoOnTimeout = argv;
 }
 
 void Connection::endPushMode()

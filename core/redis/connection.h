@@ -71,7 +71,8 @@ public:
     /// one connection's commands in order, so a command that a stalled server runs after our
     /// timeout is followed by `argv` (an owner-checked undo) and cannot leave a grant behind
     /// that nobody knows of. Best effort: written only if the socket takes it at once (it is
-    /// small). Disarmed by the next readReply(), whatever its outcome.
+    /// small). Disarmed by the next readReply(), whatever its outcome; `argv` must stay valid
+    /// until then (it is encoded only if the timeout happens).
     void armUndoOnTimeout(std::span<const QByteArray> argv);
     /// Whether the last readReply() timed out and wrote the armed undo before dropping the socket.
     bool undoWritten() const;
