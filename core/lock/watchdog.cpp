@@ -62,7 +62,7 @@ void Watchdog::run()
         const milliseconds margin = m_locker.operationBudget(snapshot.ttl);
         milliseconds pause = std::clamp(m_interval / 8, milliseconds(10), milliseconds(250));
         while (!extended && extended.error().kind != LockErrorKind::NotHeld && !m_stop->isCancelled() &&
-               snapshot.validityLeft(SteadyClock::now()) > margin + pause) {
+               snapshot.validityLeft(m_locker.options().clock->now()) > margin + pause) {
             if (!m_stop->sleepUntil(SteadyClock::now() + pause))
                 return;
             extended = m_locker.extend(snapshot, snapshot.ttl, ExtendMode::Replace);
