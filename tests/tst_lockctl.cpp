@@ -61,6 +61,7 @@ private slots:
     void pingLiveNode();
     void pingJson();
     void pingTls();
+    void pingFenceWarning();
     void malformedUrlContactsNothing();
     void malformedTimeout();
     void killedNode();
@@ -171,6 +172,9 @@ void TestLockctl::pingJson()
     QCOMPARE(node.value(QStringLiteral("role")).toString(), QStringLiteral("master"));
     QVERIFY(node.value(QStringLiteral("latency_ms")).toDouble() > 0);
     QVERIFY(node.value(QStringLiteral("error")).isNull());
+    QCOMPARE(node.value(QStringLiteral("maxmemory_policy")).toString(), QStringLiteral("noeviction"));
+    QVERIFY(node.contains(QStringLiteral("fence_warning")));
+    QVERIFY(node.value(QStringLiteral("fence_warning")).isNull());
 }
 
 void TestLockctl::pingTls()
@@ -182,6 +186,36 @@ void TestLockctl::pingTls()
     QCOMPARE(node.value(QStringLiteral("up")).toBool(false), true);
     QCOMPARE(node.value(QStringLiteral("tls")).toBool(false), true);
     QCOMPARE(node.value(QStringLiteral("version")).toString(), m_version);
+}
+
+void TestLockctl::pingFenceWarning()
+{
+    // A node whose eviction policy can evict fence counters, next to one that cannot.
+    redis::LocalServerOptions options;
+    options.extraArgs = {QStringLiteral("--maxmemory-policy"), QStringLiteral("allkeys-lru"),
+                         QStringLiteral("--maxmemory"), QStringLiteral("64mb")};
+    auto started = redis::LocalRedisServer::start(options);
+    QVERIFY2(started.has_value(), describe(started).constData());
+    const QString riskyUrl = (*started)->url();
+    const QString warning = QStringLiteral("fence counters can be evicted (maxmemory-policy allkeys-lru)");
+
+    const RunResult table = runLockctl({QStringLiteral("ping"), riskyUrl, m_url});
+    QVERIFY2(table.exitCode == 0, describe(table).constData());
+    QVERIFY2(table.err.isEmpty(), describe(table).constData());
+    const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 3);
+    QVERIFY2(lines[0].contains(QStringLiteral("WARNING")), qPrintable(lines[0]));
+    QVERIFY2(lines[1].contains(warning), qPrintable(lines[1]));
+    QVERIFY2(!lines[2].contains(QStringLiteral("evicted")), qPrintable(lines[2]));
+
+    const RunResult json = runLockctl({QStringLiteral("ping"), riskyUrl, m_url, QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 0, describe(json).constData());
+    const QJsonArray nodes = QJsonDocument::fromJson(json.out.toUtf8()).array();
+    QCOMPARE(nodes.size(), 2);
+    QCOMPARE(nodes[0].toObject().value(QStringLiteral("maxmemory_policy")).toString(),
+             QStringLiteral("allkeys-lru"));
+    QCOMPARE(nodes[0].toObject().value(QStringLiteral("fence_warning")).toString(), warning);
+    QVERIFY(nodes[1].toObject().value(QStringLiteral("fence_warning")).isNull());
 }
 
 void TestLockctl::malformedUrlContactsNothing()

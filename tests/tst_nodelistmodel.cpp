@@ -69,6 +69,7 @@ private slots:
     void replacingNodesKeepsKnownStatuses();
     void ignoresOutOfRangeUpdates();
     void errorTextDropsRepeatedKind();
+    void tooltipWarnsAboutEvictableFences();
 };
 
 void TestNodeListModel::passesModelTester()
@@ -286,6 +287,28 @@ void TestNodeListModel::errorTextDropsRepeatedKind()
     QCOMPARE(
         NodeListModel::errorText({ErrorKind::AuthFailed, QStringLiteral("n"), QStringLiteral("WRONGPASS")}),
         QStringLiteral("Authentication failed: WRONGPASS"));
+}
+
+void TestNodeListModel::tooltipWarnsAboutEvictableFences()
+{
+    NodeListModel model;
+    model.setNodes(threeNodes());
+    NodeStatus risky = upStatus(QStringLiteral("a"), 100us);
+    risky.maxmemoryPolicy = QStringLiteral("allkeys-lru");
+    risky.maxmemory = 64 << 20;
+    model.updateStatus(0, risky);
+    NodeStatus safe = upStatus(QStringLiteral("b"), 100us);
+    safe.maxmemoryPolicy = QStringLiteral("volatile-lru");
+    safe.maxmemory = 64 << 20;
+    model.updateStatus(1, safe);
+
+    const QString riskyTip = model.index(0, NodeListModel::StatusColumn).data(Qt::ToolTipRole).toString();
+    QVERIFY2(riskyTip.contains(
+                 QStringLiteral("Warning: Fence counters can be evicted (maxmemory-policy allkeys-lru)")),
+             qPrintable(riskyTip));
+    const QString safeTip = model.index(1, NodeListModel::StatusColumn).data(Qt::ToolTipRole).toString();
+    QVERIFY2(!safeTip.contains(QStringLiteral("evicted")), qPrintable(safeTip));
+    QCOMPARE(model.index(0, NodeListModel::StatusColumn).data().toString(), QStringLiteral("Up"));
 }
 
 QTEST_MAIN(TestNodeListModel)

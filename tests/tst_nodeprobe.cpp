@@ -20,7 +20,21 @@ private slots:
     void limitedAclUserWithoutHello();
     void tlsServer();
     void wrongPassword();
+    void evictionPolicy_data();
+    void evictionPolicy();
 };
+
+namespace {
+
+/// A plain server started with `extraArgs` (e.g. "--maxmemory-policy allkeys-lru").
+Result<std::unique_ptr<LocalRedisServer>> startWith(const QStringList &extraArgs)
+{
+    LocalServerOptions options;
+    options.extraArgs = extraArgs;
+    return LocalRedisServer::start(options);
+}
+
+} // namespace
 
 void TestNodeProbe::plainServer()
 {
@@ -40,6 +54,11 @@ void TestNodeProbe::plainServer()
     QCOMPARE(status.mode, QStringLiteral("standalone"));
     QVERIFY(status.checkedAt.isValid());
     QVERIFY(status.checkedAt >= before.addSecs(-1));
+    // Redis' default policy never evicts: no fence warning.
+    QCOMPARE(status.maxmemoryPolicy, QStringLiteral("noeviction"));
+    QCOMPARE(status.maxmemory, qint64(0));
+    QVERIFY(!status.fenceCountersEvictable());
+    QVERIFY2(status.fenceWarning().isEmpty(), qPrintable(status.fenceWarning()));
 
     // The probe leaves the connection usable on RESP2 for ordinary commands.
     const auto reply = connection.command({"SET", "after-probe", "1"});
@@ -123,6 +142,9 @@ void TestNodeProbe::limitedAclUser()
     // user learns the version; it must never come from a half-read INFO.
     QVERIFY2(status.version.isEmpty() || status.version.startsWith(QStringLiteral("7.")),
              qPrintable(status.version));
+    // No INFO for this user: the policy stays unknown, which is no warning and no error.
+    QVERIFY2(status.maxmemoryPolicy.isEmpty(), qPrintable(status.maxmemoryPolicy));
+    QVERIFY(!status.fenceCountersEvictable());
     LS_VERIFY_OK(connection.command({"GET", "x"}));
 
     // The full-access user of the same server sees everything.
@@ -130,6 +152,7 @@ void TestNodeProbe::limitedAclUser()
     const NodeStatus fullStatus = probeNode(full);
     QVERIFY(fullStatus.reachable);
     QVERIFY(fullStatus.version.startsWith(QStringLiteral("7.")));
+    QCOMPARE(fullStatus.maxmemoryPolicy, QStringLiteral("noeviction"));
 }
 
 void TestNodeProbe::limitedAclUserWithoutHello()
@@ -183,6 +206,57 @@ void TestNodeProbe::wrongPassword()
     QVERIFY(!status.reachable);
     QVERIFY(status.error.has_value());
     QCOMPARE(status.error->kind, ErrorKind::AuthFailed);
+}
+
+void TestNodeProbe::evictionPolicy_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("policy");
+    QTest::addColumn<QString>("warning"); // empty: none
+
+    QTest::addRow("default") << QStringList{} << QStringLiteral("noeviction") << QString();
+    QTest::addRow("allkeys-lru") << QStringList{QStringLiteral("--maxmemory-policy"),
+                                                QStringLiteral("allkeys-lru")}
+                                 << QStringLiteral("allkeys-lru")
+                                 << QStringLiteral("fence counters can be evicted once maxmemory is set "
+                                                   "(maxmemory-policy allkeys-lru)");
+    QTest::addRow("allkeys-lfu with maxmemory")
+        << QStringList{QStringLiteral("--maxmemory-policy"), QStringLiteral("allkeys-lfu"),
+                       QStringLiteral("--maxmemory"), QStringLiteral("64mb")}
+        << QStringLiteral("allkeys-lfu")
+        << QStringLiteral("fence counters can be evicted (maxmemory-policy allkeys-lfu)");
+    QTest::addRow("allkeys-random") << QStringList{QStringLiteral("--maxmemory-policy"),
+                                                   QStringLiteral("allkeys-random"),
+                                                   QStringLiteral("--maxmemory"), QStringLiteral("64mb")}
+                                    << QStringLiteral("allkeys-random")
+                                    << QStringLiteral(
+                                           "fence counters can be evicted (maxmemory-policy allkeys-random)");
+    // volatile-* evicts only keys with a TTL; fence counters have none.
+    QTest::addRow("volatile-lru") << QStringList{QStringLiteral("--maxmemory-policy"),
+                                                 QStringLiteral("volatile-lru"),
+                                                 QStringLiteral("--maxmemory"), QStringLiteral("64mb")}
+                                  << QStringLiteral("volatile-lru") << QString();
+}
+
+void TestNodeProbe::evictionPolicy()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, policy);
+    QFETCH(QString, warning);
+    auto server = startWith(args);
+    LS_VERIFY_OK(server);
+    Connection connection((*server)->nodeConfig());
+    const NodeStatus status = probeNode(connection);
+    QVERIFY2(status.reachable, status.error ? qPrintable(status.error->toString()) : "no error");
+    QVERIFY(!status.error.has_value());
+    QCOMPARE(status.maxmemoryPolicy, policy);
+    QCOMPARE(status.fenceCountersEvictable(), !warning.isEmpty());
+    QCOMPARE(status.fenceWarning(), warning);
+
+    // Read, never written: the probe leaves the server's policy as it was.
+    const auto configured = connection.command({"CONFIG", "GET", "maxmemory-policy"});
+    LS_VERIFY_OK(configured);
+    QCOMPARE(configured->elements().at(1).bytes(), policy.toUtf8());
 }
 
 QTEST_GUILESS_MAIN(TestNodeProbe)

@@ -1166,6 +1166,8 @@ void MainWindow::updateNodeItems(int row)
             if (status && status->reachable) {
                 item->setText(TreeLatencyColumn, NodeListModel::formatLatency(status->latency));
                 tip << serverDescription(*status);
+                if (status->fenceCountersEvictable())
+                    tip << NodeListModel::fenceWarningText(*status);
             } else if (status) {
                 item->setText(TreeLatencyColumn, tr("down"));
                 tip << tr("Down: %1").arg(errorOf(*status));

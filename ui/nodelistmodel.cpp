@@ -145,6 +145,16 @@ QString NodeListModel::errorText(const RedisError &error)
     return text;
 }
 
+QString NodeListModel::fenceWarningText(const NodeStatus &status)
+{
+    if (!status.fenceCountersEvictable())
+        return {};
+    QString text = status.fenceWarning();
+    if (!text.isEmpty())
+        text[0] = text[0].toUpper();
+    return tr("Warning: %1").arg(text);
+}
+
 int NodeListModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : int(m_rows.size());
@@ -242,6 +252,8 @@ QString NodeListModel::toolTip(const Row &row) const
     QString text = row.config.toUrl();
     if (row.status && row.status->error)
         text += QLatin1Char('\n') + row.status->error->toString();
+    if (row.status && row.status->reachable && row.status->fenceCountersEvictable())
+        text += QLatin1Char('\n') + fenceWarningText(*row.status);
     return text;
 }
 

@@ -64,6 +64,9 @@ public:
     static QString formatLatency(std::chrono::microseconds latency);
     /// The cause of a failed probe without the node label (the row already names it).
     static QString errorText(const lockscope::redis::RedisError &error);
+    /// "Warning: Fence counters can be evicted (maxmemory-policy allkeys-lru)" for a node whose
+    /// eviction policy can evict fence counters; empty otherwise.
+    static QString fenceWarningText(const lockscope::redis::NodeStatus &status);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -34,7 +34,9 @@ QString pingHelp()
     return formatHelp(
         QStringLiteral("lockctl ping [options] URL..."),
         QStringLiteral("Connects to every node at the same time, measures one PING round trip and asks\n"
-                       "for the server version and role. Down nodes get one error line each on stderr."),
+                       "for the server version, role and eviction policy (INFO memory). A WARNING column\n"
+                       "appears when a node's maxmemory-policy (allkeys-*) can evict fence counters.\n"
+                       "Down nodes get one error line each on stderr."),
         pingOptions(),
         QStringLiteral("Exit codes: 0 all nodes up, 1 a node is down, 2 usage error or malformed URL\n"
                        "(then no node is contacted).\n"
@@ -97,6 +99,11 @@ void printTable(const std::vector<NodeConfig> &nodes, const std::vector<NodeStat
         headers << QStringLiteral("ADDRESS");
     headers << QStringLiteral("STATUS") << QStringLiteral("LATENCY") << QStringLiteral("VERSION")
             << QStringLiteral("ROLE");
+    // Likewise the warning column, which only a risky eviction policy fills.
+    const bool showWarning = std::ranges::any_of(
+        statuses, [](const NodeStatus &s) { return s.reachable && s.fenceCountersEvictable(); });
+    if (showWarning)
+        headers << QStringLiteral("WARNING");
     Table table(headers);
     table.setAlignment(showAddress ? 3 : 2, Table::Align::Right);
     for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -110,6 +117,8 @@ void printTable(const std::vector<NodeConfig> &nodes, const std::vector<NodeStat
         else
             row << QStringLiteral("down") << QStringLiteral("-") << QStringLiteral("-")
                 << QStringLiteral("-");
+        if (showWarning)
+            row << (status.reachable ? orDash(status.fenceWarning()) : QStringLiteral("-"));
         table.addRow(row);
     }
     out.write(table.render());
@@ -130,6 +139,8 @@ void printJson(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatu
             {QStringLiteral("version"), orNull(status.version)},
             {QStringLiteral("role"), orNull(status.role)},
             {QStringLiteral("mode"), orNull(status.mode)},
+            {QStringLiteral("maxmemory_policy"), orNull(status.maxmemoryPolicy)},
+            {QStringLiteral("fence_warning"), orNull(status.fenceWarning())},
             {QStringLiteral("error"), status.reachable ? QJsonValue() : QJsonValue(errorLine(status))},
             {QStringLiteral("error_kind"),
              !status.reachable && status.error ? QJsonValue(errorKindId(status.error->kind)) : QJsonValue()},
@@ -177,7 +188,8 @@ Command pingCommand()
 {
     return Command{
         .name = QStringLiteral("ping"),
-        .summary = QStringLiteral("Check nodes: status, round-trip latency, server version and role"),
+        .summary =
+            QStringLiteral("Check nodes: status, round-trip latency, server version, role and fence risks"),
         .help = pingHelp(),
         .run = runPing,
     };

@@ -37,7 +37,41 @@ void readInfo(const QByteArray &info, NodeStatus &status)
     }
 }
 
+void readMemoryInfo(const QByteArray &info, NodeStatus &status)
+{
+    for (const QByteArray &line : info.split('\n')) {
+        const QByteArray trimmed = line.trimmed();
+        const auto colon = trimmed.indexOf(':');
+        if (colon <= 0)
+            continue;
+        const QByteArray key = trimmed.left(colon);
+        if (key == "maxmemory_policy") {
+            status.maxmemoryPolicy = QString::fromUtf8(trimmed.mid(colon + 1));
+        } else if (key == "maxmemory") {
+            bool ok = false;
+            const qint64 bytes = trimmed.mid(colon + 1).toLongLong(&ok);
+            if (ok)
+                status.maxmemory = bytes;
+        }
+    }
+}
+
 } // namespace
+
+bool NodeStatus::fenceCountersEvictable() const
+{
+    return maxmemoryPolicy.startsWith(u"allkeys-");
+}
+
+QString NodeStatus::fenceWarning() const
+{
+    if (!fenceCountersEvictable())
+        return {};
+    if (maxmemory == 0)
+        return QStringLiteral("fence counters can be evicted once maxmemory is set (maxmemory-policy %1)")
+            .arg(maxmemoryPolicy);
+    return QStringLiteral("fence counters can be evicted (maxmemory-policy %1)").arg(maxmemoryPolicy);
+}
 
 NodeStatus probeNode(Connection &connection)
 {
@@ -78,6 +112,16 @@ NodeStatus probeNode(Connection &connection)
     }
     if (status.role == u"slave")
         status.role = QStringLiteral("replica");
+
+    // INFO, not CONFIG GET: CONFIG is often renamed or denied by ACL where INFO is allowed. A
+    // user without INFO just gets no warning.
+    if (!status.error) {
+        if (auto memory = connection.command({"INFO", "memory"}); memory && memory->isString())
+            readMemoryInfo(memory->bytes(), status);
+        else if (!memory && memory.error().kind != ErrorKind::Server &&
+                 memory.error().kind != ErrorKind::NoPerm)
+            status.error = memory.error();
+    }
     return status;
 }
 
