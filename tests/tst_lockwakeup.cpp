@@ -5,8 +5,8 @@
 #include "lockfixture.h"
 
 #include <QTest>
+#include <algorithm>
 #include <future>
-#include <thread>
 
 using namespace lockscope::lock;
 using namespace lockscope::redis;
@@ -68,6 +68,61 @@ qint64 subscribers(ServerSet &servers, int i, const QByteArray &channel)
     if (!reply || !reply->isArray() || reply->elements().size() < 2)
         return -1;
     return reply->elements()[1].integer();
+}
+
+/// Lock scripts node i has run to completion so far (EVAL and EVALSHA calls minus failed ones,
+/// from INFO commandstats); -1 on failure. A waiter's attempt on a held key changes no data, so
+/// this is how a test sees that the attempt has happened. Failed calls (a NOSCRIPT before the
+/// EVAL fallback) are left out: they are not an attempt yet.
+qint64 scriptRuns(ServerSet &servers, int i)
+{
+    auto reply = servers.admin(i).command({"INFO", "commandstats"});
+    if (!reply || !reply->isString())
+        return -1;
+    qint64 runs = 0;
+    for (const QByteArray &line : reply->bytes().split('\n')) {
+        const QByteArray trimmed = line.trimmed();
+        const auto colon = trimmed.indexOf(':');
+        const QByteArray command = trimmed.left(colon);
+        if (colon < 0 || (command != "cmdstat_eval" && command != "cmdstat_evalsha" &&
+                          command != "cmdstat_eval_ro" && command != "cmdstat_evalsha_ro"))
+            continue;
+        for (const QByteArray &field : trimmed.mid(colon + 1).split(',')) {
+            if (field.startsWith("calls="))
+                runs += field.mid(6).toLongLong();
+            else if (field.startsWith("failed_calls="))
+                runs -= field.mid(13).toLongLong();
+        }
+    }
+    return runs;
+}
+
+/// scriptRuns() of every node.
+std::vector<qint64> scriptRunsPerNode(ServerSet &servers)
+{
+    std::vector<qint64> runs;
+    for (int i = 0; i < servers.size(); ++i)
+        runs.push_back(scriptRuns(servers, i));
+    return runs;
+}
+
+/// True when every node has run at least `more` lock scripts since `before`.
+bool ranScriptsSince(ServerSet &servers, const std::vector<qint64> &before, qint64 more)
+{
+    for (int i = 0; i < servers.size(); ++i) {
+        if (scriptRuns(servers, i) < before.at(static_cast<size_t>(i)) + more)
+            return false;
+    }
+    return true;
+}
+
+/// Waits until a waiter on "job" (fencing on: every attempt is one script per node) is where a
+/// release can only reach it through its subscription: subscribed on the first node, and its
+/// attempt right after the SUBSCRIBE has run on every node (the failed attempt before it plus
+/// that one: two scripts since `before`). Released earlier, that attempt would simply succeed.
+bool waiterIsListening(ServerSet &servers, const std::vector<qint64> &before)
+{
+    return subscribers(servers, 0, releaseChannelFor("job")) == 1 && ranScriptsSince(servers, before, 2);
 }
 
 } // namespace
@@ -144,26 +199,37 @@ void TestLockWakeup::waiterWokenByRelease()
 {
     QFETCH(int, nodes);
     LS_START_SERVERS(servers, nodes);
-    Locker holder(servers->configs(), publishing(true, false));
+    // The holder lists the nodes last to first, so that its release reaches node 0, where the
+    // waiter listens, last (the release is written to every node in order, and a node that
+    // needs the script's source gets it in turn). In node order the woken retry could reach
+    // node 1 before the release does, fail, and wait out the holder's TTL: the later releases
+    // are announced on nodes the waiter does not listen on.
+    std::vector<NodeConfig> lastToFirst = servers->configs();
+    std::ranges::reverse(lastToFirst);
+    Locker holder(lastToFirst, publishing(true, false));
     Locker waiter(servers->configs(), publishing(false, true));
     auto held = holder.tryAcquire("job", withTtl(30s));
     LS_VERIFY_OK(held);
+    const std::vector<qint64> before = scriptRunsPerNode(*servers);
 
     auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", patientWaiter()); });
-    // Let the waiter fail, subscribe (on the first node) and make its one attempt right after
-    // subscribing; then release.
-    QTRY_VERIFY_WITH_TIMEOUT(subscribers(*servers, 0, releaseChannelFor("job")) == 1, 10000);
-    std::this_thread::sleep_for(500ms);
+    QTRY_VERIFY_WITH_TIMEOUT(waiterIsListening(*servers, before), 10000);
     LS_VERIFY_OK(holder.release(*held));
-    QVERIFY2(pending.wait_for(30s) == std::future_status::ready, "waiter still sleeping");
+    // The holder's TTL is 30 s away and the retry delay a minute: only the message can end the wait.
+    QVERIFY2(pending.wait_for(25s) == std::future_status::ready, "waiter still sleeping");
     auto obtained = pending.get();
     LS_VERIFY_OK(obtained);
-    // Only a message can have ended a 60 s retry delay: the holder's TTL was 30 s away.
     QVERIFY2(obtained->wakeups >= 1, qPrintable(QStringLiteral("wakeups %1").arg(obtained->wakeups)));
-    QVERIFY(obtained->attempts >= 2);
+    QVERIFY(obtained->attempts >= 3);
     // A quorum at least: woken by the first node's message, the retry can reach another node
     // a moment before the holder's release does.
     QVERIFY(servers->nodesWithToken("job", obtained->token) >= nodes / 2 + 1);
+    for (int i = 0; i < nodes; ++i) {
+        if (servers->get(i, "job").isNull())
+            continue;
+        QCOMPARE(servers->get(i, "job"), obtained->value);
+        QVERIFY(servers->pttl(i, "job") > 0);
+    }
 }
 
 void TestLockWakeup::lostMessageCostsOnlyTheDelay()
@@ -174,17 +240,23 @@ void TestLockWakeup::lostMessageCostsOnlyTheDelay()
     Locker waiter(servers->configs(), publishing(false, true));
     auto held = holder.tryAcquire("job", withTtl(30s));
     LS_VERIFY_OK(held);
+    const std::vector<qint64> before = scriptRunsPerNode(*servers);
     AcquireOptions options = withTtl(10s);
     options.retry = RetryStrategy::linear(100ms);
     options.wait = 60s;
     auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", options); });
-    std::this_thread::sleep_for(300ms);
+    // Subscribed, and a third attempt made: one that followed a wait no message ended.
+    QTRY_VERIFY_WITH_TIMEOUT(subscribers(*servers, 0, releaseChannelFor("job")) == 1 &&
+                                 ranScriptsSince(*servers, before, 3),
+                             10000);
     LS_VERIFY_OK(holder.release(*held));
     QVERIFY(pending.wait_for(30s) == std::future_status::ready);
     auto obtained = pending.get();
     LS_VERIFY_OK(obtained);
     QCOMPARE(obtained->wakeups, 0);
-    QVERIFY(obtained->attempts >= 3);
+    QVERIFY2(obtained->attempts >= 4, qPrintable(QStringLiteral("attempts %1").arg(obtained->attempts)));
+    QCOMPARE(servers->get(0, "job"), obtained->value);
+    QVERIFY(servers->pttl(0, "job") > 0);
 }
 
 void TestLockWakeup::expiryEndsTheWait()
@@ -229,15 +301,20 @@ void TestLockWakeup::subscriptionsAreReturnedClean()
     for (int round = 0; round < 5; ++round) {
         auto held = holder.tryAcquire("job", withTtl(30s));
         LS_VERIFY_OK(held);
+        const std::vector<qint64> before = scriptRunsPerNode(*servers);
         auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", patientWaiter()); });
-        QTRY_VERIFY_WITH_TIMEOUT(subscribers(*servers, 0, releaseChannelFor("job")) == 1, 10000);
-        std::this_thread::sleep_for(300ms);
+        QTRY_VERIFY_WITH_TIMEOUT(waiterIsListening(*servers, before), 10000);
         LS_VERIFY_OK(holder.release(*held));
         QVERIFY(pending.wait_for(30s) == std::future_status::ready);
         auto obtained = pending.get();
         LS_VERIFY_OK(obtained);
-        QVERIFY(obtained->wakeups >= 1);
+        QVERIFY2(obtained->wakeups >= 1,
+                 qPrintable(QStringLiteral("round %1: wakeups %2").arg(round).arg(obtained->wakeups)));
+        QCOMPARE(servers->get(0, "job"), obtained->value);
         LS_VERIFY_OK(waiter.release(*obtained));
+        QVERIFY(servers->get(0, "job").isNull());
+        // The acquire unsubscribed before it returned (and read the confirmation).
+        QCOMPARE(subscribers(*servers, 0, releaseChannelFor("job")), 0);
     }
     // The holder's pool, the waiter's command pool and its one subscriber connection.
     QVERIFY(servers->clientsNamed(0, "lockscope-test") <= 3);

@@ -29,6 +29,22 @@ void addNodeCounts(std::initializer_list<int> counts)
         QTest::addRow("%d node%s", n, n == 1 ? "" : "s") << n;
 }
 
+/// True when every node holds `key` with `lock`'s value and a TTL the watchdog pushed forward:
+/// longer than what the initial grant has left. An extend replaces the TTL with the lock's full
+/// TTL, so after any refresh a node's PTTL exceeds the grant's remaining validity by at least
+/// the time between the acquire and that refresh, however slow the machine is.
+bool refreshedOnEveryNode(ServerSet &servers, const QByteArray &key, const Lock &initial)
+{
+    for (int i = 0; i < servers.size(); ++i) {
+        if (servers.get(i, key) != initial.value)
+            return false;
+        const qint64 pttl = servers.pttl(i, key);
+        if (pttl <= 0 || pttl <= initial.validityLeft(SteadyClock::now()).count())
+            return false;
+    }
+    return true;
+}
+
 /// Collects lock-lost callbacks: counts them and hands the first error to a waiting test.
 class LostProbe
 {
@@ -79,32 +95,35 @@ private slots:
 
 void TestLockWatchdog::keepsShortLockAlive()
 {
+    // A TTL of seconds refreshed every 50 ms: many refreshes, yet a stalled one (a loaded machine,
+    // ASan) is harmless, because the assertions look at the servers, not at the clock.
     QFETCH(int, nodes);
     LS_START_SERVERS(servers, nodes);
     Locker locker(servers->configs());
-    const auto lock = locker.tryAcquire("alive", withTtl(300ms));
+    const auto lock = locker.tryAcquire("alive", withTtl(5s));
     LS_VERIFY_OK(lock);
     LostProbe probe;
-    Watchdog watchdog(locker, *lock, probe.callback());
-    QCOMPARE(watchdog.interval(), 100ms); // TTL / 3
+    Watchdog watchdog(locker, *lock, probe.callback(), 50ms);
+    QCOMPARE(watchdog.interval(), 50ms);
     QVERIFY(watchdog.isRunning());
 
-    QThread::msleep(2000); // almost seven TTLs
+    QTRY_VERIFY_WITH_TIMEOUT(watchdog.refreshCount() >= 5, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(refreshedOnEveryNode(*servers, "alive", *lock), 10000);
     QCOMPARE(servers->nodesWithToken("alive", lock->token), nodes);
-    for (int i = 0; i < nodes; ++i)
-        QCOMPARE(servers->get(i, "alive"), lock->value);
-    QVERIFY2(watchdog.refreshCount() > 0, QByteArray::number(watchdog.refreshCount()));
     QVERIFY(!watchdog.lost());
     QVERIFY(watchdog.isRunning());
     QCOMPARE(probe.calls(), 0);
     const Lock current = watchdog.current();
     QCOMPARE(current.token, lock->token);
-    QVERIFY(current.validUntil > lock->validUntil + 1s);
+    QCOMPARE(current.value, lock->value);
+    QVERIFY(current.validUntil > lock->validUntil);
 
     watchdog.stop();
     QVERIFY(!watchdog.isRunning());
     LS_VERIFY_OK(locker.release(watchdog.current()));
     QCOMPARE(servers->nodesWithToken("alive", lock->token), 0);
+    for (int i = 0; i < nodes; ++i)
+        QVERIFY(servers->get(i, "alive").isNull());
     QCOMPARE(probe.calls(), 0);
 }
 
@@ -269,42 +288,48 @@ void TestLockWatchdog::guardReleasesOnScopeExit()
 
 void TestLockWatchdog::guardWithWatchdogRelease()
 {
+    // LockGuard's watchdog refreshes every TTL/3 (2 s here); nothing below waits for a deadline.
     LS_START_SERVERS(servers, 1);
     Locker locker(servers->configs());
-    auto guard = LockGuard::acquire(locker, "guarded", withTtl(300ms), true);
+    auto guard = LockGuard::acquire(locker, "guarded", withTtl(6s), true);
     LS_VERIFY_OK(guard);
     const Lock initial = guard->lock();
-    QThread::msleep(1000);
-    QCOMPARE(servers->get(0, "guarded"), initial.value);
-    QVERIFY(guard->lock().validUntil > initial.validUntil);
+    QTRY_VERIFY_WITH_TIMEOUT(guard->lock().validUntil > initial.validUntil, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(refreshedOnEveryNode(*servers, "guarded", initial), 10000);
+    QVERIFY(!guard->lost());
 
     const auto released = guard->release();
     LS_VERIFY_OK(released);
     QVERIFY(!guard->ownsLock());
-    QVERIFY(servers->get(0, "guarded").isNull());
-    // Nothing refreshes or re-creates it afterwards.
-    QThread::msleep(400);
+    // release() joined the watchdog before deleting the key: no refresh can follow.
     QVERIFY(servers->get(0, "guarded").isNull());
     LS_VERIFY_OK(guard->release()); // a second release is a no-op
-    // Someone else can take it now.
+    // Someone else can take it now, and keeps it untouched.
     const auto next = locker.tryAcquire("guarded", withTtl(10s));
     LS_VERIFY_OK(next);
+    QCOMPARE(servers->get(0, "guarded"), next->value);
+    QVERIFY(servers->pttl(0, "guarded") > 0);
     LS_VERIFY_OK(locker.release(*next));
+    QVERIFY(servers->get(0, "guarded").isNull());
 }
 
 void TestLockWatchdog::guardMove()
 {
     LS_START_SERVERS(servers, 1);
     Locker locker(servers->configs());
-    auto a = LockGuard::acquire(locker, "moved", withTtl(300ms), true);
+    auto a = LockGuard::acquire(locker, "moved", withTtl(6s), true);
     LS_VERIFY_OK(a);
-    const QByteArray token = a->lock().token;
+    const Lock initial = a->lock();
+    const QByteArray token = initial.token;
     {
         LockGuard b(std::move(*a));
         QVERIFY(!a->ownsLock());
         QVERIFY(b.ownsLock());
         LS_VERIFY_OK(a->release()); // the moved-from guard does nothing
-        QThread::msleep(700);       // b's watchdog keeps it alive
+        QCOMPARE(servers->get(0, "moved"), initial.value);
+        // b's watchdog (moved along) keeps refreshing it.
+        QTRY_VERIFY_WITH_TIMEOUT(b.lock().validUntil > initial.validUntil, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(refreshedOnEveryNode(*servers, "moved", initial), 10000);
         QCOMPARE(servers->nodesWithToken("moved", token), 1);
 
         // Move-assigning over a guard that holds another lock releases that lock first.
@@ -314,6 +339,7 @@ void TestLockWatchdog::guardMove()
         *c = std::move(b);
         QCOMPARE(servers->nodesWithToken("other", otherToken), 0);
         QCOMPARE(servers->nodesWithToken("moved", token), 1);
+        QVERIFY(servers->pttl(0, "moved") > 0);
         QVERIFY(c->ownsLock());
         QVERIFY(!b.ownsLock());
     }
