@@ -83,6 +83,7 @@ private slots:
     void lateGrantOfATimedOutAcquireIsUndone();
     void watchdogRidesOutAShortStall();
     void lateExtendCannotReviveALostLock();
+    void extendOfAShortenedKeyStillWorks();
     void guardReleasedFromLostCallbackWhileOwnerDestroysIt();
     void duplicateNodesAreRejected();
     void reusedSubscriberConnectionClosedByServerIsReconnected();
@@ -344,6 +345,22 @@ void TestLockSafety::lateExtendCannotReviveALostLock()
     const qint64 left = servers->pttl(0, "revive");
     QVERIFY2(left < 1500, qPrintable(QStringLiteral("the lost lock's key has %1 ms left").arg(left)));
     QTRY_VERIFY_WITH_TIMEOUT(servers->get(0, "revive").isNull(), 5000);
+}
+
+// The late-extend check must not refuse an extend that runs on time: a key whose TTL someone
+// shortened (or a server whose clock stepped) still gets extended.
+void TestLockSafety::extendOfAShortenedKeyStillWorks()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs(), shortNodeTimeout());
+    const auto lock = locker.tryAcquire("shortened", withTtl(30s));
+    LS_VERIFY_OK(lock);
+    LS_VERIFY_OK(servers->admin(1).command({"PEXPIRE", "shortened", "2000"}));
+    const auto extended = locker.extend(*lock, 30s);
+    LS_VERIFY_OK(extended);
+    QVERIFY2(extended->votes[1].outcome == Outcome::Granted, qPrintable(outcomes(extended->votes)));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY2(servers->pttl(i, "shortened") > 20000, QByteArray::number(servers->pttl(i, "shortened")));
 }
 
 // Design risk: guard.release() from the lost callback while the owner destroys the guard.

@@ -940,23 +940,37 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     const QByteArray healMark = heal && !source.value.isEmpty() ? " call=" + randomCallId() : QByteArray();
     const QByteArray healValue = healMark.isEmpty() ? QByteArray() : source.value + healMark;
     const std::vector<QByteArray> undoHeal = d->undoCommand(lock.key, prefix, healMark);
-    auto results = d->runOnAll(scripts::extend(), {lock.key, d->fenceKey(lock.key)},
-                               {prefix, QByteArray::number(static_cast<qint64>(ttl.count())),
-                                mode == ExtendMode::Add ? QByteArrayLiteral("add") : QByteArrayLiteral("set"),
-                                healValue, QByteArray::number(source.fence), QByteArray()},
-                               ttl, {}, healMark.isEmpty() ? nullptr : &undoHeal, nullptr, &minPttl);
+    const std::vector<QByteArray> keys{lock.key, d->fenceKey(lock.key)};
+    const std::vector<QByteArray> args{prefix,
+                                       QByteArray::number(static_cast<qint64>(ttl.count())),
+                                       mode == ExtendMode::Add ? QByteArrayLiteral("add")
+                                                               : QByteArrayLiteral("set"),
+                                       healValue,
+                                       QByteArray::number(source.fence),
+                                       QByteArray()};
+    const std::vector<QByteArray> *undo = healMark.isEmpty() ? nullptr : &undoHeal;
+    auto results = d->runOnAll(scripts::extend(), keys, args, ttl, {}, undo, nullptr, &minPttl);
+    // A refusal that came back in time was no late run: the node's TTL is shorter than the
+    // last grant implies for another reason (someone shortened it, the server's clock
+    // stepped). Those nodes are asked once more without the check.
+    std::vector<bool> refused(n, false);
+    for (size_t i = 0; i < n; ++i)
+        refused[i] = results[i] && integerAt(*results[i], 0) == 3;
+    if (std::ranges::find(refused, true) != refused.end()) {
+        const std::vector<QByteArray> noCheck(n, QByteArrayLiteral("0"));
+        auto again = d->runOnAll(scripts::extend(), keys, args, ttl, refused, undo, nullptr, &noCheck);
+        for (size_t i = 0; i < n; ++i) {
+            if (refused[i])
+                results[i] = std::move(again[i]);
+        }
+    }
     std::vector<bool> healedOn(results.size(), false);
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 status = integerAt(reply, 0);
         vote.pttl = integerAt(reply, 1);
-        if (status == 3) {
+        if (status == 3) { // refused twice: not expected, as the second ask has no check
             vote.outcome = Outcome::Error;
-            vote.error =
-                RedisError{ErrorKind::Timeout, vote.node,
-                           QStringLiteral("extend refused: the key's TTL (%1 ms) is below what this lock's "
-                                          "last grant implies (the extend ran late, or someone shortened "
-                                          "the TTL)")
-                               .arg(vote.pttl)};
+            vote.error = RedisError{ErrorKind::Server, vote.node, QStringLiteral("extend refused")};
             return;
         }
         vote.outcome = status == 1 || status == 2 ? Outcome::Granted
