@@ -107,8 +107,8 @@ bool addNodes(Builder &builder, const LockctlTarget &target)
     return true;
 }
 
-/// lockctl acquire and extend write to every node they are given and know nothing of the
-/// group's read-only marks: no such command is offered for a group that has one.
+/// lockctl acquire and extend refuse read-only nodes of a saved group (--group), but given
+/// --nodes they know nothing of the marks: no such command is offered for a group that has one.
 bool refuseReadOnly(Builder &builder, const LockctlTarget &target, const QString &command)
 {
     QStringList readOnly;
@@ -122,6 +122,18 @@ bool refuseReadOnly(Builder &builder, const LockctlTarget &target, const QString
                                .arg(command, readOnly.size() == 1 ? QString() : QStringLiteral("s"),
                                     readOnly.join(QStringLiteral(", ")));
     return true;
+}
+
+/// lockctl asks for --yes before it writes to a production node of a saved group; the command
+/// offered leaves that confirmation to the operator.
+void noteProduction(Builder &builder, const LockctlTarget &target)
+{
+    const bool production =
+        std::ranges::any_of(target.group.nodes, [](const auto &node) { return node.production; });
+    if (production && target.saved)
+        builder.result.notes << QStringLiteral(
+            "The group has production nodes: lockctl refuses to write to them "
+            "until you add --yes.");
 }
 
 } // namespace
@@ -178,6 +190,7 @@ LockctlCommand lockctlAcquireCommand(const LockctlTarget &target, const QByteArr
         builder.words << QStringLiteral("--wait") << lockctlDuration(wait);
     if (!label.isEmpty())
         builder.words << QStringLiteral("--label") << label;
+    noteProduction(builder, target);
     builder.result.notes << QStringLiteral("lockctl acquire writes no audit line (the app's acquire does).");
     return builder.finish();
 }
@@ -209,6 +222,7 @@ LockctlCommand lockctlExtendCommand(const LockctlTarget &target, const LockRecor
                   << lockctlDuration(ttl);
     if (mode == lockscope::lock::ExtendMode::Add)
         builder.words << QStringLiteral("--add");
+    noteProduction(builder, target);
     builder.result.notes << QStringLiteral("lockctl checks the owner's token, not the whole value, needs a "
                                            "quorum of nodes still holding it, and writes no audit line.");
     return builder.finish();

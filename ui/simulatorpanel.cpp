@@ -815,7 +815,7 @@ SimConfig SimulatorPanel::formConfig() const
         }
     } else if (const NodeGroup *group = targetGroup()) {
         for (const auto &node : group->nodes)
-            config.nodes.push_back(node.config);
+            config.nodes.push_back(node.clientConfig());
     }
     return config;
 }

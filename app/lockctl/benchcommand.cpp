@@ -243,7 +243,8 @@ const QCommandLineOption BenchNoFencingOption(
 QList<QCommandLineOption> benchLockOptions()
 {
     return {nodesOption(), groupOption(),        ClientsOption, DurationOption,  BenchTtlOption,
-            RoundsOption,  BenchNoFencingOption, jsonOption(),  timeoutOption(), helpOption()};
+            RoundsOption,  BenchNoFencingOption, jsonOption(),  timeoutOption(), confirmProductionOption(),
+            helpOption()};
 }
 
 QString benchLockHelp()
@@ -343,6 +344,22 @@ int runBenchLock(Invocation &invocation)
     }
     auto nodes = resolveNodes(parser, command, out);
     if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
+        return exitcode::Usage;
+    QStringList readOnly;
+    for (const NodeConfig &node : *nodes)
+        if (node.readOnly)
+            readOnly << node.label();
+    if (!readOnly.isEmpty()) {
+        out.error(QStringLiteral(
+                      "bench lock: %1 marked read-only: a benchmark writes lock keys and fence counters; "
+                      "nothing was sent")
+                      .arg(readOnly.join(QStringLiteral(", "))));
+        return exitcode::Usage;
+    }
+    if (!productionConfirmed(parser, *nodes, command,
+                             QStringLiteral("a benchmark (it writes lock keys and fence "
+                                            "counters)"),
+                             out))
         return exitcode::Usage;
     for (const NodeConfig &node : *nodes) {
         if (node.tls.enabled) {

@@ -110,6 +110,8 @@ QString kindId(LockErrorKind kind)
         return QStringLiteral("cancelled");
     case LockErrorKind::InvalidArgument:
         return QStringLiteral("invalid_argument");
+    case LockErrorKind::ReadOnly:
+        return QStringLiteral("read_only");
     case LockErrorKind::Connection:
         return QStringLiteral("connection");
     }
@@ -141,6 +143,7 @@ int exitCodeFor(LockErrorKind kind)
     case LockErrorKind::NotHeld:
         return exitcode::NotHeld;
     case LockErrorKind::InvalidArgument:
+    case LockErrorKind::ReadOnly:
         return exitcode::Usage;
     case LockErrorKind::ValidityExpired:
     case LockErrorKind::QuorumNotReached:
@@ -369,7 +372,8 @@ LockerOptions lockerOptions(bool fencing = true)
 /// stop with, or nullopt to go on.
 std::optional<int> prepare(QCommandLineParser &parser, const Invocation &invocation,
                            const QList<QCommandLineOption> &options, const QString &command,
-                           const QString &help, QByteArray &key, std::vector<NodeConfig> &nodes)
+                           const QString &help, QByteArray &key, std::vector<NodeConfig> &nodes,
+                           const QString &writes = {})
 {
     Output &out = invocation.out;
     if (auto stop = parseArguments(parser, invocation.args, options, command, help, out))
@@ -384,6 +388,8 @@ std::optional<int> prepare(QCommandLineParser &parser, const Invocation &invocat
     if (!resolved || !applyTimeoutOption(parser, *resolved, command, out))
         return exitcode::Usage;
     nodes = std::move(*resolved);
+    if (!writes.isEmpty() && !productionConfirmed(parser, nodes, command, writes, out))
+        return exitcode::Usage;
     return std::nullopt;
 }
 
@@ -417,8 +423,18 @@ bool isJson(const QCommandLineParser &parser)
 
 QList<QCommandLineOption> acquireOptions()
 {
-    return {nodesOption(), groupOption(),   TtlOption,    WaitOption,      AcquireTokenOption, LabelOption,
-            MetaOption,    NoFencingOption, jsonOption(), timeoutOption(), helpOption()};
+    return {nodesOption(),
+            groupOption(),
+            TtlOption,
+            WaitOption,
+            AcquireTokenOption,
+            LabelOption,
+            MetaOption,
+            NoFencingOption,
+            jsonOption(),
+            timeoutOption(),
+            confirmProductionOption(),
+            helpOption()};
 }
 
 QString acquireHelp()
@@ -443,7 +459,8 @@ int runAcquire(Invocation &invocation)
     QCommandLineParser parser;
     QByteArray key;
     std::vector<NodeConfig> nodes;
-    if (auto stop = prepare(parser, invocation, acquireOptions(), command, acquireHelp(), key, nodes))
+    if (auto stop = prepare(parser, invocation, acquireOptions(), command, acquireHelp(), key, nodes,
+                            QStringLiteral("taking a lock")))
         return *stop;
     bool ok = true;
     const auto ttl = durationValue(parser, TtlOption, command, out, ok);
@@ -514,8 +531,8 @@ int runAcquire(Invocation &invocation)
 
 QList<QCommandLineOption> extendOptions()
 {
-    return {nodesOption(), groupOption(), OwnerTokenOption, TtlOption,   AddOption,
-            HealOption,    jsonOption(),  timeoutOption(),  helpOption()};
+    return {nodesOption(), groupOption(),   OwnerTokenOption,          TtlOption,   AddOption, HealOption,
+            jsonOption(),  timeoutOption(), confirmProductionOption(), helpOption()};
 }
 
 QString extendHelp()
@@ -536,7 +553,8 @@ int runExtend(Invocation &invocation)
     QCommandLineParser parser;
     QByteArray key;
     std::vector<NodeConfig> nodes;
-    if (auto stop = prepare(parser, invocation, extendOptions(), command, extendHelp(), key, nodes))
+    if (auto stop = prepare(parser, invocation, extendOptions(), command, extendHelp(), key, nodes,
+                            QStringLiteral("extending a lock")))
         return *stop;
     bool ok = true;
     const auto token = tokenValue(parser, command, true, out, ok);
@@ -586,7 +604,9 @@ int runExtend(Invocation &invocation)
 
 QList<QCommandLineOption> releaseOptions()
 {
-    return {nodesOption(), groupOption(), OwnerTokenOption, jsonOption(), timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(),   OwnerTokenOption,
+            jsonOption(),  timeoutOption(), confirmProductionOption(),
+            helpOption()};
 }
 
 QString releaseHelp()
@@ -605,7 +625,8 @@ int runRelease(Invocation &invocation)
     QCommandLineParser parser;
     QByteArray key;
     std::vector<NodeConfig> nodes;
-    if (auto stop = prepare(parser, invocation, releaseOptions(), command, releaseHelp(), key, nodes))
+    if (auto stop = prepare(parser, invocation, releaseOptions(), command, releaseHelp(), key, nodes,
+                            QStringLiteral("releasing a lock")))
         return *stop;
     bool ok = true;
     const auto token = tokenValue(parser, command, true, out, ok);

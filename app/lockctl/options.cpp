@@ -47,6 +47,32 @@ QCommandLineOption nodesOption()
         QStringLiteral("URL,..."));
 }
 
+QCommandLineOption confirmProductionOption()
+{
+    return QCommandLineOption(
+        QStringLiteral("yes"),
+        QStringLiteral("Confirm writes (and faults) against nodes marked production in the "
+                       "group. Without it such a command refuses and sends nothing."));
+}
+
+bool productionConfirmed(const QCommandLineParser &parser, const std::vector<NodeConfig> &nodes,
+                         const QString &command, const QString &what, Output &out)
+{
+    QStringList production;
+    for (const NodeConfig &node : nodes)
+        if (node.production)
+            production << node.label();
+    if (production.isEmpty() || parser.isSet(QStringLiteral("yes")))
+        return true;
+    out.error(QStringLiteral("%1: %2 marked production: %3 needs --yes; nothing was sent")
+                  .arg(command,
+                       production.size() == 1
+                           ? QStringLiteral("node %1 is").arg(production.front())
+                           : QStringLiteral("nodes %1 are").arg(production.join(QStringLiteral(", "))),
+                       what));
+    return false;
+}
+
 QCommandLineOption groupOption()
 {
     return QCommandLineOption(
@@ -326,7 +352,7 @@ std::optional<std::vector<NodeConfig>> resolveNodes(const QCommandLineParser &pa
             return std::nullopt;
         std::vector<NodeConfig> nodes;
         for (const auto &node : group->nodes)
-            nodes.push_back(node.config);
+            nodes.push_back(node.clientConfig());
         if (!fillGroupPasswords(*group, nodes, command, out))
             return std::nullopt;
         return nodes;

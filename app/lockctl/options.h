@@ -23,6 +23,14 @@ QCommandLineOption timeoutOption();
 QCommandLineOption nodesOption();
 /// --group NAME: the nodes of a saved group (see `lockctl config`) instead of --nodes.
 QCommandLineOption groupOption();
+/// --yes: confirms writes (or faults) against nodes of a group marked production.
+QCommandLineOption confirmProductionOption();
+
+/// True when none of `nodes` is marked production, or --yes was given; otherwise prints one
+/// error line naming the production nodes and `what` would be done to them (nothing is sent).
+bool productionConfirmed(const QCommandLineParser &parser,
+                         const std::vector<lockscope::redis::NodeConfig> &nodes, const QString &command,
+                         const QString &what, Output &out);
 
 /// The group --group names, from the groups file ($LOCKSCOPE_CONFIG or the default path).
 /// nullopt when --group is absent; when it names no group or the file cannot be read, prints

@@ -140,6 +140,7 @@ QList<QCommandLineOption> simulateOptions()
             CsvOption,
             QuietOption,
             timeoutOption(),
+            confirmProductionOption(),
             helpOption()};
 }
 
@@ -592,6 +593,12 @@ int runSimulate(Invocation &invocation)
             return exitcode::Usage;
         }
     }
+    if (!productionConfirmed(parser, config.nodes, command,
+                             config.faults.empty() ? QStringLiteral("a simulation (it writes lock keys)")
+                                                   : QStringLiteral("a simulation with faults (pauses every "
+                                                                    "client of a node, writes lock keys)"),
+                             out))
+        return exitcode::Usage;
     // Every node must answer before any worker starts.
     for (const NodeConfig &node : config.nodes) {
         Connection connection(node);

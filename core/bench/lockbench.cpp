@@ -5,13 +5,12 @@
 #include "util/histogram.h"
 
 #include <QCryptographicHash>
-
 #include <atomic>
 #include <cstring>
-#include <mutex>
-#include <thread>
-
 #include <hiredis.h>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 namespace lockscope::bench {
 
@@ -77,10 +76,35 @@ double runClients(const LockBenchOptions &options, Body body)
 constexpr char kCompareAndDelete[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
+/// A benchmark writes lock keys (and fence counters, which stay): refused on read-only nodes.
+std::optional<LockBenchResult> refuseReadOnly(const LockBenchOptions &options, const QString &name)
+{
+    QStringList readOnly;
+    for (const auto &node : options.nodes)
+        if (node.readOnly)
+            readOnly << node.label();
+    if (readOnly.isEmpty())
+        return std::nullopt;
+    LockBenchResult result;
+    result.name = name;
+    result.nodes = static_cast<int>(options.nodes.size());
+    result.clients = options.clients;
+    result.error =
+        QStringLiteral("%1 marked read-only: a benchmark writes lock keys and fence counters; nothing "
+                       "was sent")
+            .arg(readOnly.size() == 1
+                     ? QStringLiteral("node %1 is").arg(readOnly.front())
+                     : QStringLiteral("nodes %1 are").arg(readOnly.join(QStringLiteral(", "))));
+    return result;
+}
+
 } // namespace
 
 LockBenchResult runLockScope(const LockBenchOptions &options)
 {
+    if (auto refused = refuseReadOnly(options, options.fencing ? QStringLiteral("lockscope")
+                                                               : QStringLiteral("lockscope-nofence")))
+        return *refused;
     lock::LockerOptions lockerOptions;
     lockerOptions.poolSize = std::max(1, options.clients);
     lockerOptions.fencing = options.fencing;
@@ -135,6 +159,8 @@ LockBenchResult runLockScope(const LockBenchOptions &options)
 
 LockBenchResult runBareHiredis(const LockBenchOptions &options)
 {
+    if (auto refused = refuseReadOnly(options, QStringLiteral("bare-hiredis")))
+        return *refused;
     Totals totals;
     const QByteArray sha = QCryptographicHash::hash(kCompareAndDelete, QCryptographicHash::Sha1).toHex();
     const double seconds = runClients(options, [&](int client, Clock::time_point end) {
@@ -155,7 +181,7 @@ LockBenchResult runBareHiredis(const LockBenchOptions &options)
             if (!c || c->err) {
                 totals.add(histogram, 0, 1,
                            QStringLiteral("%1: %2").arg(node.label(), c ? QString::fromLocal8Bit(c->errstr)
-                                                                          : QStringLiteral("out of memory")));
+                                                                        : QStringLiteral("out of memory")));
                 if (c)
                     redisFree(c);
                 return;
@@ -201,7 +227,8 @@ LockBenchResult runBareHiredis(const LockBenchOptions &options)
                     continue;
                 }
                 auto *r = static_cast<redisReply *>(raw);
-                if (isSet ? r->type == REDIS_REPLY_STATUS : (r->type == REDIS_REPLY_INTEGER && r->integer == 1))
+                if (isSet ? r->type == REDIS_REPLY_STATUS
+                          : (r->type == REDIS_REPLY_INTEGER && r->integer == 1))
                     ++yes;
                 freeReplyObject(r);
             }
@@ -212,8 +239,9 @@ LockBenchResult runBareHiredis(const LockBenchOptions &options)
             const auto t0 = Clock::now();
             const QByteArray token = lock::randomToken();
             const char *setArgv[] = {"SET", key.constData(), token.constData(), "NX", "PX", ttl.constData()};
-            const size_t setLens[] = {3, static_cast<size_t>(key.size()), static_cast<size_t>(token.size()), 2, 2,
-                                      static_cast<size_t>(ttl.size())};
+            const size_t setLens[] = {
+                3, static_cast<size_t>(key.size()), static_cast<size_t>(token.size()), 2,
+                2, static_cast<size_t>(ttl.size())};
             const char *delArgv[] = {"EVALSHA", sha.constData(), "1", key.constData(), token.constData()};
             const size_t delLens[] = {7, static_cast<size_t>(sha.size()), 1, static_cast<size_t>(key.size()),
                                       static_cast<size_t>(token.size())};

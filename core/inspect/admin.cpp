@@ -297,7 +297,13 @@ bool AuditLog::append(const AuditEntry &entry)
 
 Admin::Admin(QString group, std::vector<AdminNode> nodes, Operator who, AuditLog *audit)
     : m_group(std::move(group)), m_nodes(std::move(nodes)), m_operator(std::move(who)), m_audit(audit)
-{}
+{
+    // One guard, whichever way it was given: an AdminNode's flag or its config's.
+    for (AdminNode &node : m_nodes) {
+        node.readOnly = node.readOnly || node.config.readOnly;
+        node.config.readOnly = node.readOnly;
+    }
+}
 
 namespace {
 

@@ -14,9 +14,19 @@ namespace lockscope::inspect {
 struct GroupNode
 {
     redis::NodeConfig config;
-    bool readOnly = false;   ///< core refuses every write to it
+    bool readOnly = false;   ///< core refuses every write to it (see clientConfig())
     bool production = false; ///< destructive actions need a typed confirmation
     QString color;           ///< optional colour tag, "#rrggbb"
+
+    /// The node's connection settings with the operator's guards applied (NodeConfig::readOnly,
+    /// NodeConfig::production): what every write path of core must be given.
+    redis::NodeConfig clientConfig() const
+    {
+        redis::NodeConfig guarded = config;
+        guarded.readOnly = guarded.readOnly || readOnly;
+        guarded.production = guarded.production || production;
+        return guarded;
+    }
 
     bool operator==(const GroupNode &) const = default;
 };

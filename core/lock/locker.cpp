@@ -265,14 +265,29 @@ struct Locker::Private
 
     /// Set when the node list names one server twice: every operation fails with it.
     QString duplicateNodes;
+    /// Labels of the nodes marked read-only (NodeConfig::readOnly): every write is refused.
+    QStringList readOnlyNodes;
 
-    std::optional<LockError> validate(const QByteArray &key, milliseconds ttl) const
+    /// Checks before anything is sent. `write`: the operation changes data on the nodes.
+    std::optional<LockError> validate(const QByteArray &key, milliseconds ttl, bool write = true) const
     {
         if (!duplicateNodes.isEmpty()) {
             LockError error;
             error.kind = LockErrorKind::InvalidArgument;
             error.key = QString::fromUtf8(key);
             error.message = duplicateNodes;
+            return error;
+        }
+        if (write && !readOnlyNodes.isEmpty()) {
+            LockError error;
+            error.kind = LockErrorKind::ReadOnly;
+            error.key = QString::fromUtf8(key);
+            error.message =
+                QStringLiteral("%1 marked read-only: LockScope writes nothing to %2; nothing was sent")
+                    .arg(readOnlyNodes.size() == 1
+                             ? QStringLiteral("node %1 is").arg(readOnlyNodes.front())
+                             : QStringLiteral("nodes %1 are").arg(readOnlyNodes.join(QStringLiteral(", "))),
+                         readOnlyNodes.size() == 1 ? QStringLiteral("it") : QStringLiteral("them"));
             return error;
         }
         if (key.isEmpty() || ttl.count() <= 0) {
@@ -561,6 +576,8 @@ Locker::Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options) : d(
                                      d->configs[size_t(duplicate->first)].address());
     }
     for (const auto &config : d->configs) {
+        if (config.readOnly)
+            d->readOnlyNodes << config.label();
         d->pools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
         if (d->options.wakeOnRelease)
             d->subscriberPools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
@@ -793,7 +810,8 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
             result->wakeups = wakeups;
             return result;
         }
-        if (result.error().kind == LockErrorKind::InvalidArgument)
+        if (result.error().kind == LockErrorKind::InvalidArgument ||
+            result.error().kind == LockErrorKind::ReadOnly)
             return result;
         LockError last = std::move(result.error());
         last.attempts = attempts;
@@ -1030,7 +1048,7 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
 
 LockResult<milliseconds> Locker::ttl(const Lock &lock)
 {
-    if (auto invalid = d->validate(lock.key, milliseconds(1)))
+    if (auto invalid = d->validate(lock.key, milliseconds(1), false))
         return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
     const auto start = d->options.clock->now();

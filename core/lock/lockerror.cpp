@@ -38,6 +38,8 @@ QString LockError::kindName(LockErrorKind kind)
         return QStringLiteral("cancelled");
     case LockErrorKind::InvalidArgument:
         return QStringLiteral("invalid argument");
+    case LockErrorKind::ReadOnly:
+        return QStringLiteral("read-only");
     case LockErrorKind::Connection:
         return QStringLiteral("connection error");
     }

@@ -39,6 +39,7 @@ enum class LockErrorKind
     Timeout,          ///< the wait deadline passed while retrying
     Cancelled,        ///< cancelled from another thread
     InvalidArgument,  ///< bad key, TTL, options; nothing was sent
+    ReadOnly,         ///< a write to a node marked read-only (NodeConfig::readOnly); nothing was sent
     Connection,       ///< single node: the node failed (see votes for the cause)
 };
 

@@ -61,6 +61,15 @@ struct NodeConfig
     /// starve the server of CPU. 0 = never spin.
     std::chrono::microseconds spin{50};
     QString clientName = QStringLiteral("lockscope"); ///< CLIENT SETNAME; empty = skip
+    /// The operator's guard (a group node's read_only): LockScope never writes to this node.
+    /// Every write path in core refuses it before anything is sent: the Locker (acquire,
+    /// extend, release), the admin actions, the simulator and the lock benchmark. Not part of
+    /// the URL; node groups set it from their `read_only` flag.
+    bool readOnly = false;
+    /// The operator's other guard (a group node's production flag): writes and faults against
+    /// this node must be confirmed by the caller (lockctl --yes, a dialog in the app). Carried
+    /// here so that it reaches every command; core itself does not ask.
+    bool production = false;
 
     static Result<NodeConfig> fromUrl(const QString &url);
     static Result<NodeConfig> fromJson(const QJsonObject &json);

@@ -86,6 +86,18 @@ QStringList SimConfig::validate(const std::vector<bool> &localNodes) const
     const int nodeCount = static_cast<int>(nodes.size());
     if (nodes.empty())
         problems << QStringLiteral("nodes: none given");
+    // A run writes (lock keys, fence counters, and faults pause or kill nodes): nothing of it
+    // may reach a node the operator marked read-only.
+    QStringList readOnly;
+    for (const auto &node : nodes)
+        if (node.readOnly)
+            readOnly << node.label();
+    if (!readOnly.isEmpty())
+        problems << QStringLiteral(
+                        "nodes: %1 marked read-only: a simulation writes lock keys and fence counters")
+                        .arg(readOnly.size() == 1
+                                 ? QStringLiteral("%1 is").arg(readOnly.front())
+                                 : QStringLiteral("%1 are").arg(readOnly.join(QStringLiteral(", "))));
     if (workers < 1 || workers > 1024)
         problems << QStringLiteral("workers: %1 (1 to 1024)").arg(workers);
     if (keys < 1 || keys > 100'000)
