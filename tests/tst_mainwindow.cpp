@@ -6,6 +6,7 @@
 #include "extenddialog.h"
 #include "forcereleasedialog.h"
 #include "inspect/secretstore.h"
+#include "lockctlcommanddialog.h"
 #include "lockfilterproxy.h"
 #include "locktablemodel.h"
 #include "mainwindow.h"
@@ -18,12 +19,16 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
+#include <QContextMenuEvent>
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
@@ -34,7 +39,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QToolBar>
 #include <QTreeWidget>
+#include <algorithm>
 #include <functional>
 
 using namespace std::chrono_literals;
@@ -93,6 +100,56 @@ qint64 pttl(const NodeConfig &node, const QByteArray &key)
     return reply ? reply->integer() : -3;
 }
 
+/// The actions that act on the selected lock (toolbar, Lock menu, context menu, shortcuts).
+const char *const LockActions[] = {"extendAction", "forceReleaseAction", "copyKeyAction", "copyValueAction",
+                                   "lockctlAction"};
+
+/// Three locks on `node`, "jobs:a", "jobs:b" and "jobs:c" (the table's order), with their values.
+QList<std::pair<QByteArray, QByteArray>> setThreeLocks(const NodeConfig &node)
+{
+    QList<std::pair<QByteArray, QByteArray>> locks = {
+        {"jobs:a", "ls1 tok=tokalpha fence=1 host=web-1 pid=11 label=alpha"},
+        {"jobs:b", "ls1 tok=tokbravo fence=2 host=web-2 pid=22 label=bravo"},
+        {"jobs:c", "ls1 tok=tokcharlie fence=3 host=web-3 pid=33 label=charlie"},
+    };
+    Connection connection(node);
+    for (const auto &[key, lockValue] : locks) {
+        if (!connection.command({"SET", key, lockValue, "PX", "600000"}))
+            qFatal("cannot set %s", key.constData());
+    }
+    return locks;
+}
+
+/// Runs `act` and says whether it opened a modal dialog (rejected at once): for checks that a
+/// key does nothing, where an unexpected exec() would otherwise never return.
+bool opensModal(const std::function<void()> &act)
+{
+    bool opened = false;
+    QTimer guard;
+    guard.setInterval(20);
+    QObject::connect(&guard, &QTimer::timeout, [&opened] {
+        if (auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget())) {
+            opened = true;
+            dialog->reject();
+        }
+    });
+    guard.start();
+    act();
+    QTest::qWait(100);
+    return opened;
+}
+
+/// The names of the lock actions that are disabled.
+QStringList disabledActions(const QObject *window)
+{
+    QStringList disabled;
+    for (const char *name : LockActions) {
+        if (!child<QAction>(window, name)->isEnabled())
+            disabled << QLatin1String(name);
+    }
+    return disabled;
+}
+
 } // namespace
 
 class TestMainWindow : public QObject
@@ -110,6 +167,11 @@ private slots:
     void operatorWorkflowThroughTheWindow();
     void forceReleaseOfAChangedValueDeletesNothing();
     void readOnlyGroupDisablesWrites();
+    void clickedLockEnablesItsActions();
+    void keyboardSelectionMovesTheActions();
+    void contextMenuActsOnTheRowClicked();
+    void forceReleaseLeavesNothingSelected();
+    void vanishedLockLeavesNothingSelected();
     void passwordIsAskedAtConnect();
     void lockColumnsFollowTheTableUntilTheOperatorSizesOne();
     void savedFitIsFittedAgain();
@@ -121,6 +183,21 @@ private:
     void showGroups(const GroupConfig &config);
     /// Waits until the table shows `key` of `group` and selects it.
     bool waitAndSelect(const QString &group, const QByteArray &key);
+    /// Waits until the table shows every lock of `locks` in `group`, selecting none.
+    bool waitForLocks(const QString &group, const QList<std::pair<QByteArray, QByteArray>> &locks);
+    /// The cell of `key` in `column` of the lock table (invalid when not shown).
+    QModelIndex cellOf(const QString &group, const QByteArray &key, int column = LockTableModel::Owner) const;
+    /// Clicks the row of `key` as the operator does. On its owner, not on the key: Ctrl+C in a
+    /// view copies the current cell's text, which must not pass for Copy Key.
+    bool clickLock(const QString &group, const QByteArray &key);
+    /// Right-clicks the row of `key` and runs `handle` on the context menu that pops up; the
+    /// menu is closed afterwards if `handle` left it open. False when no menu popped up.
+    bool contextMenuOn(const QString &group, const QByteArray &key,
+                       const std::function<void(QMenu *)> &handle);
+    /// Makes the window the active one, as the operator's window is (shortcuts need it).
+    bool activateWindow();
+    QTableView *lockTable() const { return child<QTableView>(m_window.get(), "lockTable"); }
+    QByteArray selectedKey() const;
 
     std::vector<std::unique_ptr<LocalRedisServer>> m_servers;
     std::unique_ptr<MainWindow> m_window;
@@ -192,6 +269,79 @@ bool TestMainWindow::waitAndSelect(const QString &group, const QByteArray &key)
         QTest::qWait(100);
     }
     return false;
+}
+
+bool TestMainWindow::waitForLocks(const QString &group, const QList<std::pair<QByteArray, QByteArray>> &locks)
+{
+    const auto allShown = [&] {
+        return std::all_of(locks.begin(), locks.end(),
+                           [&](const auto &lock) { return cellOf(group, lock.first).isValid(); });
+    };
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < 10'000) {
+        if (allShown())
+            return true;
+        m_window->refreshLocks();
+        QTest::qWait(100);
+    }
+    return false;
+}
+
+QModelIndex TestMainWindow::cellOf(const QString &group, const QByteArray &key, int column) const
+{
+    return m_window->lockProxy()->mapFromSource(m_window->lockModel()->indexFor(group, key, column));
+}
+
+bool TestMainWindow::clickLock(const QString &group, const QByteArray &key)
+{
+    const QModelIndex cell = cellOf(group, key);
+    if (!cell.isValid())
+        return false;
+    QTableView *table = lockTable();
+    QTest::mouseClick(table->viewport(), Qt::LeftButton, {}, table->visualRect(cell).center());
+    return true;
+}
+
+bool TestMainWindow::contextMenuOn(const QString &group, const QByteArray &key,
+                                   const std::function<void(QMenu *)> &handle)
+{
+    const QModelIndex cell = cellOf(group, key);
+    if (!cell.isValid())
+        return false;
+    QTableView *table = lockTable();
+    const QPoint pos = table->visualRect(cell).center();
+    // A right press selects the row; the platform then sends the context-menu event, which
+    // QTest's mouse events do not bring.
+    QTest::mouseClick(table->viewport(), Qt::RightButton, {}, pos);
+    bool shown = false;
+    QTimer poll;
+    poll.setInterval(20);
+    connect(&poll, &QTimer::timeout, this, [&] {
+        if (auto *menu = qobject_cast<QMenu *>(QApplication::activePopupWidget())) {
+            poll.stop();
+            shown = true;
+            handle(menu);
+            if (menu->isVisible())
+                menu->close();
+        }
+    });
+    poll.start();
+    QContextMenuEvent event(QContextMenuEvent::Mouse, pos, table->viewport()->mapToGlobal(pos));
+    QApplication::sendEvent(table->viewport(), &event);
+    return shown;
+}
+
+bool TestMainWindow::activateWindow()
+{
+    m_window->activateWindow(); // no window manager activates it for us
+    return QTest::qWaitForWindowActive(m_window.get());
+}
+
+QByteArray TestMainWindow::selectedKey() const
+{
+    const auto selected = m_window->selectedLock();
+    return selected ? selected->second.key : QByteArray();
 }
 
 void TestMainWindow::showsEmptyStateWithoutGroups()
@@ -455,6 +605,256 @@ void TestMainWindow::readOnlyGroupDisablesWrites()
     QTest::qWait(200);
     QVERIFY(!QApplication::activeModalWidget());
     QCOMPARE(value(node, key), QByteArray("ls1 tok=ro fence=1"));
+}
+
+void TestMainWindow::clickedLockEnablesItsActions()
+{
+    // Issue 11: a row selected with the mouse left every lock action disabled ("Select a lock
+    // first") while the row was highlighted and the details showed it.
+    const NodeConfig node = startServer();
+    const auto locks = setThreeLocks(node);
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    const QString group = QStringLiteral("jobs");
+    QVERIFY(waitForLocks(group, locks));
+    QCOMPARE(disabledActions(m_window.get()).size(), int(std::size(LockActions))); // nothing selected
+
+    QVERIFY(clickLock(group, "jobs:b"));
+    QCOMPARE(selectedKey(), QByteArray("jobs:b"));
+    QCOMPARE(disabledActions(m_window.get()), QStringList());
+    auto *forceRelease = child<QAction>(m_window.get(), "forceReleaseAction");
+    auto *extend = child<QAction>(m_window.get(), "extendAction");
+    QVERIFY2(!forceRelease->toolTip().contains(QStringLiteral("Select a lock first")),
+             qPrintable(forceRelease->toolTip()));
+    auto *toolbar = child<QToolBar>(m_window.get(), "mainToolBar");
+    for (const char *name : {"extendAction", "forceReleaseAction", "lockctlAction"})
+        QVERIFY2(toolbar->widgetForAction(child<QAction>(m_window.get(), name))->isEnabled(), name);
+
+    // The shortcuts act on the clicked lock.
+    QTableView *table = lockTable();
+    QCOMPARE(QApplication::focusWidget(), table);
+    QApplication::clipboard()->clear();
+    QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("jobs:b"));
+    QString shown;
+    const auto cancelRelease = [&](ForceReleaseDialog *dialog) {
+        shown = child<QLabel>(dialog, "keyLabel")->text();
+        QTest::mouseClick(child<QPushButton>(dialog, "cancelButton"), Qt::LeftButton);
+    };
+    whenModal<ForceReleaseDialog>(cancelRelease);
+    QTest::keyClick(table, Qt::Key_Delete);
+    QCOMPARE(shown, QStringLiteral("jobs:b"));
+    QVERIFY(activateWindow()); // as a window manager does when a dialog closes
+    shown.clear();
+    const auto cancelExtend = [&](ExtendDialog *dialog) {
+        shown = child<QLabel>(dialog, "keyLabel")->text();
+        dialog->reject();
+    };
+    whenModal<ExtendDialog>(cancelExtend);
+    QTest::keyClick(table, Qt::Key_E, Qt::ControlModifier);
+    QCOMPARE(shown, QStringLiteral("jobs:b"));
+    QVERIFY(activateWindow());
+    QTest::keyClick(table, Qt::Key_L, Qt::ControlModifier);
+    auto *commands = m_window->findChild<LockctlCommandDialog *>();
+    QVERIFY(commands);
+    QVERIFY2(commands->windowTitle().contains(QStringLiteral("jobs:b")), qPrintable(commands->windowTitle()));
+    commands->close();
+
+    // The toolbar's buttons, clicked.
+    shown.clear();
+    whenModal<ForceReleaseDialog>(cancelRelease);
+    QTest::mouseClick(toolbar->widgetForAction(forceRelease), Qt::LeftButton);
+    QCOMPARE(shown, QStringLiteral("jobs:b"));
+    QVERIFY(activateWindow());
+
+    // The Lock menu, opened from the menu bar.
+    QMenuBar *bar = m_window->menuBar();
+    QAction *lockMenuAction = nullptr;
+    for (QAction *action : bar->actions()) {
+        if (action->menu() && action->text() == QStringLiteral("&Lock"))
+            lockMenuAction = action;
+    }
+    QVERIFY(lockMenuAction);
+    QMenu *lockMenu = lockMenuAction->menu();
+    QTest::mouseClick(bar, Qt::LeftButton, {}, bar->actionGeometry(lockMenuAction).center());
+    QTRY_VERIFY(lockMenu->isVisible());
+    for (const char *name : LockActions) {
+        QAction *action = child<QAction>(m_window.get(), name);
+        QVERIFY2(lockMenu->actions().contains(action) && action->isEnabled(), name);
+    }
+    shown.clear();
+    whenModal<ExtendDialog>(cancelExtend);
+    QTest::mouseClick(lockMenu, Qt::LeftButton, {}, lockMenu->actionGeometry(extend).center());
+    QCOMPARE(shown, QStringLiteral("jobs:b"));
+    QTRY_VERIFY(!lockMenu->isVisible());
+
+    // Every dialog was cancelled: nothing was written.
+    for (const auto &[key, lockValue] : locks)
+        QCOMPARE(value(node, key), lockValue);
+}
+
+void TestMainWindow::keyboardSelectionMovesTheActions()
+{
+    const NodeConfig node = startServer();
+    const auto locks = setThreeLocks(node);
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    const QString group = QStringLiteral("jobs");
+    QVERIFY(waitForLocks(group, locks));
+    QVERIFY(clickLock(group, "jobs:a"));
+    QTableView *table = lockTable();
+    QCOMPARE(QApplication::focusWidget(), table);
+
+    // Each key moves the selection, and the actions (and Ctrl+C) follow it.
+    const std::pair<QKeyCombination, QByteArray> steps[] = {
+        {Qt::Key_Down, "jobs:b"},
+        {Qt::Key_Down, "jobs:c"},
+        {Qt::Key_Up, "jobs:b"},
+        {QKeyCombination(Qt::ControlModifier, Qt::Key_Home), "jobs:a"},
+        {QKeyCombination(Qt::ControlModifier, Qt::Key_End), "jobs:c"},
+        {Qt::Key_Home, "jobs:c"}, // the first column of the same row
+    };
+    for (const auto &[keys, expected] : steps) {
+        QTest::keyClick(table, keys.key(), keys.keyboardModifiers());
+        QCOMPARE(selectedKey(), expected);
+        QCOMPARE(disabledActions(m_window.get()), QStringList());
+        QApplication::clipboard()->clear();
+        QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
+        QCOMPARE(QApplication::clipboard()->text(), QString::fromUtf8(expected));
+    }
+}
+
+void TestMainWindow::contextMenuActsOnTheRowClicked()
+{
+    const NodeConfig node = startServer();
+    const auto locks = setThreeLocks(node);
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    const QString group = QStringLiteral("jobs");
+    QVERIFY(waitForLocks(group, locks));
+    QVERIFY(clickLock(group, "jobs:a"));
+
+    // A right click on another row: the menu's actions are enabled, for that row.
+    QStringList offered;
+    QStringList disabled;
+    QApplication::clipboard()->clear();
+    QVERIFY(contextMenuOn(group, "jobs:c", [&](QMenu *menu) {
+        for (QAction *action : menu->actions()) {
+            if (action->isSeparator())
+                continue;
+            offered << action->objectName();
+            if (!action->isEnabled())
+                disabled << action->objectName();
+        }
+        QAction *copyKey = child<QAction>(m_window.get(), "copyKeyAction");
+        QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(copyKey).center());
+    }));
+    QCOMPARE(offered.size(), int(std::size(LockActions)));
+    QCOMPARE(disabled, QStringList());
+    QCOMPARE(selectedKey(), QByteArray("jobs:c"));
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("jobs:c"));
+
+    // Force Release from the menu of a third row names that row's lock.
+    QString shown;
+    whenModal<ForceReleaseDialog>([&](ForceReleaseDialog *dialog) {
+        shown = child<QLabel>(dialog, "keyLabel")->text();
+        QTest::mouseClick(child<QPushButton>(dialog, "cancelButton"), Qt::LeftButton);
+    });
+    QVERIFY(contextMenuOn(group, "jobs:b", [&](QMenu *menu) {
+        QAction *forceRelease = child<QAction>(m_window.get(), "forceReleaseAction");
+        QTest::mouseClick(menu, Qt::LeftButton, {}, menu->actionGeometry(forceRelease).center());
+    }));
+    QCOMPARE(shown, QStringLiteral("jobs:b"));
+    for (const auto &[key, lockValue] : locks)
+        QCOMPARE(value(node, key), lockValue);
+}
+
+void TestMainWindow::forceReleaseLeavesNothingSelected()
+{
+    // Issue 11: after a force-release the selection moved to the neighbouring lock, with Force
+    // Release enabled on it; a second Del acted on a lock the operator never chose.
+    const NodeConfig node = startServer();
+    const auto locks = setThreeLocks(node);
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    const QString group = QStringLiteral("jobs");
+    QVERIFY(waitForLocks(group, locks));
+    QVERIFY(clickLock(group, "jobs:b"));
+    QTableView *table = lockTable();
+
+    QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+    bool released = false;
+    whenModal<ForceReleaseDialog>([&](ForceReleaseDialog *dialog) {
+        released = child<QLabel>(dialog, "keyLabel")->text() == QStringLiteral("jobs:b");
+        QTest::mouseClick(child<QPushButton>(dialog, "releaseButton"), Qt::LeftButton);
+    });
+    QTest::keyClick(table, Qt::Key_Delete);
+    QVERIFY(released);
+    QVERIFY(activateWindow());
+    // At once nothing is selected, so that nothing is acted on by accident...
+    QCOMPARE(selectedKey(), QByteArray());
+    QVERIFY(!child<QAction>(m_window.get(), "forceReleaseAction")->isEnabled());
+    QVERIFY(!opensModal([&] { QTest::keyClick(table, Qt::Key_Delete); }));
+
+    // ...nor once the release is done and the row gone.
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10'000);
+    QVERIFY2(finished.at(0).at(1).toBool(), qPrintable(logText(m_log)));
+    QTRY_VERIFY_WITH_TIMEOUT(!cellOf(group, "jobs:b").isValid(), 10'000);
+    QVERIFY(cellOf(group, "jobs:a").isValid() && cellOf(group, "jobs:c").isValid());
+    QCOMPARE(selectedKey(), QByteArray());
+    QCOMPARE(disabledActions(m_window.get()).size(), int(std::size(LockActions)));
+    QVERIFY(!opensModal([&] { QTest::keyClick(table, Qt::Key_Delete); }));
+    QCOMPARE(value(node, "jobs:a"), locks[0].second);
+    QCOMPARE(value(node, "jobs:b"), QByteArray());
+    QCOMPARE(value(node, "jobs:c"), locks[2].second);
+
+    // The operator picks the next lock themselves.
+    QVERIFY(clickLock(group, "jobs:c"));
+    QCOMPARE(selectedKey(), QByteArray("jobs:c"));
+    QVERIFY(child<QAction>(m_window.get(), "forceReleaseAction")->isEnabled());
+}
+
+void TestMainWindow::vanishedLockLeavesNothingSelected()
+{
+    // The selected lock leaves the table without the operator (it expired, its holder released
+    // it, a filter hides it): the selection goes with it, to no other lock.
+    const NodeConfig node = startServer();
+    const auto locks = setThreeLocks(node);
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    const QString group = QStringLiteral("jobs");
+    QVERIFY(waitForLocks(group, locks));
+    QVERIFY(clickLock(group, "jobs:b"));
+    QTableView *table = lockTable();
+    {
+        Connection connection(node);
+        QVERIFY(connection.command({"DEL", "jobs:b"}));
+    }
+    m_window->refreshLocks();
+    QTRY_VERIFY_WITH_TIMEOUT(!cellOf(group, "jobs:b").isValid(), 10'000);
+    QCOMPARE(selectedKey(), QByteArray());
+    QCOMPARE(disabledActions(m_window.get()).size(), int(std::size(LockActions)));
+    QVERIFY(!opensModal([&] { QTest::keyClick(table, Qt::Key_Delete); }));
+
+    QVERIFY(clickLock(group, "jobs:a"));
+    QCOMPARE(selectedKey(), QByteArray("jobs:a"));
+    type(child<QLineEdit>(m_window.get(), "lockFilter"), QStringLiteral("jobs:c"));
+    QTRY_VERIFY(!cellOf(group, "jobs:a").isValid());
+    QCOMPARE(selectedKey(), QByteArray());
+    QCOMPARE(disabledActions(m_window.get()).size(), int(std::size(LockActions)));
+    QVERIFY(!opensModal([&] { QTest::keyClick(table, Qt::Key_Delete); }));
+    QCOMPARE(value(node, "jobs:a"), locks[0].second);
+    QCOMPARE(value(node, "jobs:c"), locks[2].second);
 }
 
 void TestMainWindow::passwordIsAskedAtConnect()

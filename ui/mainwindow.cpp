@@ -128,6 +128,24 @@ protected:
     }
 };
 
+/// The lock table. A selected lock that leaves it (released, expired, filtered out) leaves
+/// nothing selected: in single-selection mode QAbstractItemView selects the next row instead,
+/// and Del would then act on a lock the operator never chose.
+class LockTableView : public QTableView
+{
+public:
+    using QTableView::QTableView;
+
+protected:
+    void rowsAboutToBeRemoved(const QModelIndex &parent, int start, int end) override
+    {
+        const QModelIndex current = currentIndex();
+        if (current.isValid() && current.parent() == parent && start <= current.row() && current.row() <= end)
+            selectionModel()->clear();
+        QTableView::rowsAboutToBeRemoved(parent, start, end);
+    }
+};
+
 void useCellMargins(QAbstractItemView *view, QHeaderView *header)
 {
     auto *style = new CellMarginStyle;
@@ -294,7 +312,7 @@ void MainWindow::createLockView()
     filterBar->addWidget(m_schemaFilter);
     filterBar->addWidget(m_anomaliesOnly);
 
-    m_lockTable = new QTableView;
+    m_lockTable = new LockTableView;
     m_lockTable->setObjectName(QStringLiteral("lockTable"));
     m_lockTable->setModel(m_lockProxy);
     m_lockTable->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -361,8 +379,13 @@ void MainWindow::createLockView()
     m_lockTable->setColumnWidth(LockTableModel::Token, em * 6);
     m_lockTable->setSortingEnabled(true);
     header->setSortIndicator(LockTableModel::Key, Qt::AscendingOrder);
-    connect(m_lockTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-            &MainWindow::onSelectionChanged);
+    // A mouse press makes the row current before it selects it: on currentRowChanged alone the
+    // clicked lock was not selected yet, and every action stayed disabled. A model reset clears
+    // the selection without a signal.
+    QItemSelectionModel *selection = m_lockTable->selectionModel();
+    connect(selection, &QItemSelectionModel::currentRowChanged, this, &MainWindow::onSelectionChanged);
+    connect(selection, &QItemSelectionModel::selectionChanged, this, &MainWindow::onSelectionChanged);
+    connect(m_lockProxy, &QAbstractItemModel::modelReset, this, &MainWindow::onSelectionChanged);
     connect(m_lockTable, &QTableView::doubleClicked, this, [this] {
         m_details->parentWidget()->show();
         m_details->parentWidget()->raise();
@@ -391,7 +414,8 @@ void MainWindow::createLockView()
                 if (current.isValid() && topLeft.row() <= current.row() && current.row() <= bottomRight.row())
                     m_detailsTimer.start();
             });
-    connect(m_lockModel, &QAbstractItemModel::rowsRemoved, this, [this] { m_detailsTimer.start(); });
+    // Rows leave the table on a refresh and on a filter change.
+    connect(m_lockProxy, &QAbstractItemModel::rowsRemoved, this, [this] { m_detailsTimer.start(); });
     // The countdown changes the TTL text only: repaint that column (no model signal per row).
     connect(m_lockModel, &LockTableModel::countdownTicked, this, [this] {
         const int x = m_lockTable->columnViewportPosition(LockTableModel::Ttl);
@@ -1456,6 +1480,9 @@ void MainWindow::forceReleaseLock()
     ForceReleaseDialog dialog(selected->first, selected->second, *group, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
+    // The operator is done with this lock: nothing stays selected, so that a second Del does
+    // nothing until they pick the next lock themselves.
+    m_lockTable->selectionModel()->clear();
     const LockRecord record = selected->second;
     const bool unconditional = dialog.unconditional();
     const SchemaRegistry registry = m_registry;
