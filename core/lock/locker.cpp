@@ -545,6 +545,21 @@ private:
     milliseconds m_timeout{100};
 };
 
+/// Whether a node that showed another owner's key before a wake-up still shows a key counting
+/// down from there (the same holder: the release has not reached that node yet), on a set of
+/// several nodes. A key with more TTL left than before is a new holder's.
+bool releaseInFlight(const std::vector<NodeVote> &before, const std::vector<NodeVote> &after)
+{
+    if (after.size() < 2 || before.size() != after.size())
+        return false;
+    for (size_t i = 0; i < after.size(); ++i) {
+        if (before[i].outcome == Outcome::Held && after[i].outcome == Outcome::Held && before[i].pttl > 0 &&
+            after[i].pttl > 0 && after[i].pttl <= before[i].pttl)
+            return true;
+    }
+    return false;
+}
+
 /// The soonest the lock can change hands without a release: the shortest remaining TTL among
 /// the nodes where another owner holds it. 0 when none reported one.
 milliseconds soonestExpiry(const std::vector<NodeVote> &votes)
@@ -802,6 +817,7 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
     ReleaseSubscription subscription;
     bool subscribeTried = false;
     bool justWoken = false;
+    std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
         ++attempts;
         auto result = this->attempt(key, options, token, attempts > 1 || callerToken, callId);
@@ -857,10 +873,14 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
                 if (const milliseconds expiry = soonestExpiry(last.votes); expiry.count() > 0)
                     bound = std::min(bound, expiry + milliseconds(1));
                 // Woken by the release on the subscribed node of a Redlock set, the attempt
-                // may have beaten the release to the other nodes: look again after the base
-                // delay instead of waiting for a message that was already sent.
-                if (std::exchange(justWoken, false) && nodeCount() > 1)
+                // may have beaten the release to the other nodes: when a node still shows the
+                // same holder counting down (its TTL went down, not up to a new holder's), the
+                // release is on its way there: look again after the base delay instead of
+                // waiting for a message that was already sent. A new holder means another waiter
+                // won: wait for its release as usual.
+                if (std::exchange(justWoken, false) && releaseInFlight(heldBefore, last.votes))
                     bound = std::min(bound, std::max(options.retry.delay, milliseconds(1)));
+                heldBefore = last.votes;
                 const auto until = std::min(deadline, now + std::max(bound, milliseconds(1)));
                 switch (subscription.wait(SteadyClock::now() + (until - now), options.cancel.get())) {
                 case ReleaseSubscription::Wait::Message:
