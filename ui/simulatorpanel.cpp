@@ -827,15 +827,9 @@ QStringList SimulatorPanel::formProblems() const
     const SimConfig config = formConfig();
     if (!local) {
         const NodeGroup *group = targetGroup();
-        if (!group) {
+        // Read-only nodes are refused by SimConfig::validate below (core's rule).
+        if (!group)
             problems << tr("target: the group %1 is no longer configured").arg(currentTarget().group);
-        } else {
-            for (const auto &node : group->nodes) {
-                if (node.readOnly)
-                    problems << tr("target: %1 is read-only; the simulator writes lock keys")
-                                    .arg(node.config.label());
-            }
-        }
     }
     if (const auto scenario = findScenario(config.scenario)) {
         if (scenario->needsLocal && !local)
