@@ -113,22 +113,6 @@ std::vector<QJsonObject> auditLines(const QString &path)
     return lines;
 }
 
-/// EVAL and EVALSHA calls node 0 has run so far (INFO commandstats), -1 on failure.
-qint64 scriptCalls(ServerSet &set)
-{
-    auto info = set.admin(0).command({"INFO", "commandstats"});
-    if (!info)
-        return -1;
-    qint64 calls = 0;
-    for (const QByteArray &line : info->bytes().split('\n')) {
-        if (!line.startsWith("cmdstat_eval:") && !line.startsWith("cmdstat_evalsha:"))
-            continue;
-        const qsizetype start = line.indexOf("calls=") + 6;
-        calls += line.mid(start, line.indexOf(',', start) - start).toLongLong();
-    }
-    return calls;
-}
-
 const AdminNodeResult *resultFor(const AdminResult &result, const QString &node)
 {
     for (const AdminNodeResult &entry : result.nodes)
@@ -561,13 +545,13 @@ private slots:
         const QByteArray key = "maint:wait";
         auto held = holder.tryAcquire(key, held30s(QStringLiteral("nightly batch")));
         LS_VERIFY_OK(held);
-        const qint64 scriptCallsBefore = scriptCalls(*set);
+        const qint64 scriptCallsBefore = set->scriptCalls(0);
         QVERIFY(scriptCallsBefore > 0);
 
         // Released only once the operator's first attempt has run (and failed: it was held).
         std::atomic<bool> released{false};
         std::thread releaser([&] {
-            for (int i = 0; i < 3000 && scriptCalls(*set) <= scriptCallsBefore; ++i)
+            for (int i = 0; i < 3000 && set->scriptCalls(0) <= scriptCallsBefore; ++i)
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
             released = holder.release(*held).has_value();
         });

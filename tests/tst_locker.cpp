@@ -18,23 +18,6 @@ using Outcome = NodeVote::Outcome;
 
 namespace {
 
-AcquireOptions withTtl(milliseconds ttl, const QByteArray &token = {})
-{
-    AcquireOptions options;
-    options.ttl = ttl;
-    options.token = token;
-    options.retry = RetryStrategy::none();
-    return options;
-}
-
-QString outcomes(const std::vector<NodeVote> &votes)
-{
-    QStringList parts;
-    for (const NodeVote &vote : votes)
-        parts << vote.node + QLatin1Char('=') + NodeVote::outcomeName(vote.outcome);
-    return parts.join(QStringLiteral(", "));
-}
-
 bool inRange(qint64 value, qint64 low, qint64 high)
 {
     return value > low && value <= high;
@@ -43,27 +26,6 @@ bool inRange(qint64 value, qint64 low, qint64 high)
 QByteArray rangeMessage(const char *what, int node, qint64 value)
 {
     return QByteArray(what) + " on node" + QByteArray::number(node) + ": " + QByteArray::number(value);
-}
-
-/// EVAL and EVALSHA calls node i has run so far (INFO commandstats), -1 on failure. Failed
-/// calls (an EVALSHA answered NOSCRIPT, followed by the EVAL) are not counted.
-qint64 scriptCalls(ServerSet &set, int i)
-{
-    auto info = set.admin(i).command({"INFO", "commandstats"});
-    if (!info)
-        return -1;
-    qint64 calls = 0;
-    for (const QByteArray &line : info->bytes().split('\n')) {
-        if (!line.startsWith("cmdstat_eval:") && !line.startsWith("cmdstat_evalsha:"))
-            continue;
-        auto field = [&line](const QByteArray &name) {
-            const qsizetype at = line.indexOf("," + name + "=");
-            const qsizetype start = (at < 0 ? line.indexOf(":" + name + "=") : at) + name.size() + 2;
-            return line.mid(start, line.indexOf(',', start) - start).toLongLong();
-        };
-        calls += field("calls") - field("failed_calls");
-    }
-    return calls;
 }
 
 void addNodeCounts(std::initializer_list<int> counts)
@@ -858,8 +820,8 @@ void TestLocker::fencingRaiseOnlyWhenCountersDiffer()
     Locker locker(servers->configs());
     const QByteArray fenceKey = fenceKeyFor("cost");
     auto callsNow = [&] {
-        return std::vector<qint64>{scriptCalls(*servers, 0), scriptCalls(*servers, 1),
-                                   scriptCalls(*servers, 2)};
+        return std::vector<qint64>{servers->scriptCalls(0, true), servers->scriptCalls(1, true),
+                                   servers->scriptCalls(2, true)};
     };
     auto acquireAndCount = [&](const char *what, std::vector<qint64> expected) {
         const auto before = callsNow();
@@ -894,11 +856,11 @@ void TestLocker::fencingRaiseOnlyWhenCountersDiffer()
     LS_START_SERVERS(single, 1);
     Locker one(single->configs());
     QVERIFY(single->set(0, fenceKey, "7"));
-    const qint64 before = scriptCalls(*single, 0);
+    const qint64 before = single->scriptCalls(0, true);
     const auto lock = one.tryAcquire("cost", withTtl(10s));
     LS_VERIFY_OK(lock);
     QCOMPARE(lock->fence, 8);
-    QCOMPARE(scriptCalls(*single, 0) - before, 1);
+    QCOMPARE(single->scriptCalls(0, true) - before, 1);
     LS_VERIFY_OK(one.release(*lock));
 }
 

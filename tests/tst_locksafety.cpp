@@ -21,45 +21,11 @@ using Outcome = NodeVote::Outcome;
 
 namespace {
 
-AcquireOptions withTtl(milliseconds ttl, const QByteArray &token = {})
-{
-    AcquireOptions options;
-    options.ttl = ttl;
-    options.token = token;
-    options.retry = RetryStrategy::none();
-    return options;
-}
-
 LockerOptions shortNodeTimeout(milliseconds nodeTimeout = 300ms)
 {
     LockerOptions options;
     options.nodeTimeout = nodeTimeout;
     return options;
-}
-
-QString outcomes(const std::vector<NodeVote> &votes)
-{
-    QStringList parts;
-    for (const NodeVote &vote : votes)
-        parts << vote.node + QLatin1Char('=') + NodeVote::outcomeName(vote.outcome);
-    return parts.join(QStringLiteral(", "));
-}
-
-/// Scripts node i has run (EVAL + EVALSHA calls, from INFO commandstats): a way to know that
-/// a server that was paused has run what was queued for it, without sleeping.
-qint64 scriptCalls(ServerSet &servers, int i)
-{
-    auto info = servers.admin(i).command({"INFO", "commandstats"});
-    if (!info)
-        return -1;
-    qint64 calls = 0;
-    for (const QByteArray &line : info->bytes().split('\n')) {
-        if (!line.startsWith("cmdstat_eval:") && !line.startsWith("cmdstat_evalsha:"))
-            continue;
-        const qsizetype at = line.indexOf("calls=");
-        calls += line.mid(at + 6, line.indexOf(',', at) - at - 6).toLongLong();
-    }
-    return calls;
 }
 
 bool holds(ServerSet &servers, int i, const QByteArray &key, const QByteArray &token)
@@ -101,7 +67,7 @@ void TestLockSafety::failedAcquireOrExtendOnAStalledNodeKeepsTheHeldLock()
     const auto lock = locker.tryAcquire("stalled", withTtl(30s));
     LS_VERIFY_OK(lock);
 
-    const qint64 before = scriptCalls(*servers, 0);
+    const qint64 before = servers->scriptCalls(0);
     QVERIFY(servers->server(0).pause());
     ResumeOnExit resumeOnFailure(servers->server(0));
     std::jthread wakeUp([&servers] {
@@ -119,7 +85,7 @@ void TestLockSafety::failedAcquireOrExtendOnAStalledNodeKeepsTheHeldLock()
     // The late refresh has run, and with it the undo queued behind it on the same connection
     // (one connection's input is run in one go), which leaves the key alone: this call did not
     // create it.
-    QTRY_VERIFY_WITH_TIMEOUT(scriptCalls(*servers, 0) > before, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(servers->scriptCalls(0) > before, 5000);
     QVERIFY2(holds(*servers, 0, "stalled", lock->token), servers->get(0, "stalled").constData());
     Locker other(servers->configs());
     LS_VERIFY_LOCK_ERROR(other.tryAcquire("stalled", withTtl(10s)), LockErrorKind::NotObtained);
@@ -276,7 +242,7 @@ void TestLockSafety::lateGrantOfATimedOutAcquireIsUndone()
     LS_VERIFY_OK(warm);
     LS_VERIFY_OK(locker.release(*warm));
 
-    const qint64 before = scriptCalls(*servers, 0);
+    const qint64 before = servers->scriptCalls(0);
     QVERIFY(servers->server(0).pause());
     QByteArray token;
     {
@@ -286,7 +252,7 @@ void TestLockSafety::lateGrantOfATimedOutAcquireIsUndone()
         token = late.error().token;
         QVERIFY(!token.isEmpty());
     }
-    QTRY_VERIFY_WITH_TIMEOUT(scriptCalls(*servers, 0) >= before + 2, 5000); // the grant, then its undo
+    QTRY_VERIFY_WITH_TIMEOUT(servers->scriptCalls(0) >= before + 2, 5000); // the grant, then its undo
     QVERIFY2(servers->get(0, "late").isNull(), servers->get(0, "late").constData());
     Locker other(servers->configs());
     const auto next = other.tryAcquire("late", withTtl(10s));
@@ -333,7 +299,7 @@ void TestLockSafety::lateExtendCannotReviveALostLock()
         locker, *lock, [&lostCalled](const LockError &) { lostCalled = true; }, 1000ms);
     QTRY_VERIFY(watchdog.refreshCount() >= 1);
 
-    const qint64 before = scriptCalls(*servers, 0);
+    const qint64 before = servers->scriptCalls(0);
     QVERIFY(servers->server(0).pause());
     {
         ResumeOnExit resume(servers->server(0));
@@ -341,7 +307,7 @@ void TestLockSafety::lateExtendCannotReviveALostLock()
     }
     // The extends that reached the stalled node have now run (at least the first one did: it
     // went out on an open connection).
-    QTRY_VERIFY_WITH_TIMEOUT(scriptCalls(*servers, 0) > before, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(servers->scriptCalls(0) > before, 5000);
     const qint64 left = servers->pttl(0, "revive");
     QVERIFY2(left < 1500, qPrintable(QStringLiteral("the lost lock's key has %1 ms left").arg(left)));
     QTRY_VERIFY_WITH_TIMEOUT(servers->get(0, "revive").isNull(), 5000);

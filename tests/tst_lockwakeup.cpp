@@ -15,14 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-AcquireOptions withTtl(milliseconds ttl)
-{
-    AcquireOptions options;
-    options.ttl = ttl;
-    options.retry = RetryStrategy::none();
-    return options;
-}
-
 /// A blocking acquire that, without a wake-up, would sleep a whole minute between attempts.
 AcquireOptions patientWaiter()
 {
@@ -70,39 +62,12 @@ qint64 subscribers(ServerSet &servers, int i, const QByteArray &channel)
     return reply->elements()[1].integer();
 }
 
-/// Lock scripts node i has run to completion so far (EVAL and EVALSHA calls minus failed ones,
-/// from INFO commandstats); -1 on failure. A waiter's attempt on a held key changes no data, so
-/// this is how a test sees that the attempt has happened. Failed calls (a NOSCRIPT before the
-/// EVAL fallback) are left out: they are not an attempt yet.
-qint64 scriptRuns(ServerSet &servers, int i)
-{
-    auto reply = servers.admin(i).command({"INFO", "commandstats"});
-    if (!reply || !reply->isString())
-        return -1;
-    qint64 runs = 0;
-    for (const QByteArray &line : reply->bytes().split('\n')) {
-        const QByteArray trimmed = line.trimmed();
-        const auto colon = trimmed.indexOf(':');
-        const QByteArray command = trimmed.left(colon);
-        if (colon < 0 || (command != "cmdstat_eval" && command != "cmdstat_evalsha" &&
-                          command != "cmdstat_eval_ro" && command != "cmdstat_evalsha_ro"))
-            continue;
-        for (const QByteArray &field : trimmed.mid(colon + 1).split(',')) {
-            if (field.startsWith("calls="))
-                runs += field.mid(6).toLongLong();
-            else if (field.startsWith("failed_calls="))
-                runs -= field.mid(13).toLongLong();
-        }
-    }
-    return runs;
-}
-
-/// scriptRuns() of every node.
+/// ServerSet::scriptCalls(i, true) of every node: lock scripts run to completion.
 std::vector<qint64> scriptRunsPerNode(ServerSet &servers)
 {
     std::vector<qint64> runs;
     for (int i = 0; i < servers.size(); ++i)
-        runs.push_back(scriptRuns(servers, i));
+        runs.push_back(servers.scriptCalls(i, true));
     return runs;
 }
 
@@ -110,7 +75,7 @@ std::vector<qint64> scriptRunsPerNode(ServerSet &servers)
 bool ranScriptsSince(ServerSet &servers, const std::vector<qint64> &before, qint64 more)
 {
     for (int i = 0; i < servers.size(); ++i) {
-        if (scriptRuns(servers, i) < before.at(static_cast<size_t>(i)) + more)
+        if (servers.scriptCalls(i, true) < before.at(static_cast<size_t>(i)) + more)
             return false;
     }
     return true;

@@ -14,14 +14,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-AcquireOptions withTtl(milliseconds ttl)
-{
-    AcquireOptions options;
-    options.ttl = ttl;
-    options.retry = RetryStrategy::none();
-    return options;
-}
-
 void addNodeCounts(std::initializer_list<int> counts)
 {
     QTest::addColumn<int>("nodes");

@@ -21,33 +21,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Calls of every command that changes data or other clients (INFO commandstats) on node i.
+/// Calls of every command that changes data or other clients on node i.
 qint64 writeCalls(ServerSet &servers, int i)
 {
-    auto info = servers.admin(i).command({"INFO", "commandstats"});
-    if (!info)
-        return -1;
-    static const QList<QByteArray> writes = {"set",     "eval",    "evalsha",      "incr",       "del",
-                                             "pexpire", "publish", "client|pause", "client|kill"};
-    qint64 calls = 0;
-    for (const QByteArray &line : info->bytes().split('\n')) {
-        if (!line.startsWith("cmdstat_"))
-            continue;
-        const QByteArray name = line.mid(8, line.indexOf(':') - 8);
-        if (!writes.contains(name))
-            continue;
-        const qsizetype at = line.indexOf("calls=");
-        calls += line.mid(at + 6, line.indexOf(',', at) - at - 6).toLongLong();
-    }
-    return calls;
-}
-
-AcquireOptions withTtl(milliseconds ttl)
-{
-    AcquireOptions options;
-    options.ttl = ttl;
-    options.retry = RetryStrategy::none();
-    return options;
+    return servers.commandCalls(
+        i, {"set", "eval", "evalsha", "incr", "del", "pexpire", "publish", "client|pause", "client|kill"});
 }
 
 } // namespace

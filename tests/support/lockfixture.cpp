@@ -3,6 +3,7 @@
 #include "lock/lockvalue.h"
 
 #include <QDebug>
+#include <QStringList>
 
 namespace lockscope::test {
 
@@ -101,6 +102,32 @@ int ServerSet::nodesWithToken(const QByteArray &key, const QByteArray &token)
     return count;
 }
 
+qint64 ServerSet::commandCalls(int i, const QList<QByteArray> &commands, bool completedOnly)
+{
+    auto info = admin(i).command({"INFO", "commandstats"});
+    if (!info || !info->isString())
+        return -1;
+    qint64 calls = 0;
+    for (const QByteArray &line : info->bytes().split('\n')) {
+        const QByteArray trimmed = line.trimmed();
+        const qsizetype colon = trimmed.indexOf(':');
+        if (colon < 0 || !trimmed.startsWith("cmdstat_") || !commands.contains(trimmed.mid(8, colon - 8)))
+            continue;
+        for (const QByteArray &field : trimmed.mid(colon + 1).split(',')) {
+            if (field.startsWith("calls="))
+                calls += field.mid(6).toLongLong();
+            else if (completedOnly && field.startsWith("failed_calls="))
+                calls -= field.mid(13).toLongLong();
+        }
+    }
+    return calls;
+}
+
+qint64 ServerSet::scriptCalls(int i, bool completedOnly)
+{
+    return commandCalls(i, {"eval", "evalsha", "eval_ro", "evalsha_ro"}, completedOnly);
+}
+
 int ServerSet::clientsNamed(int i, const QByteArray &clientName)
 {
     auto reply = admin(i).command({"CLIENT", "LIST"});
@@ -113,6 +140,23 @@ int ServerSet::clientsNamed(int i, const QByteArray &clientName)
     for (const QByteArray &line : reply->bytes().split('\n'))
         count += line.contains(needle);
     return count;
+}
+
+lock::AcquireOptions withTtl(std::chrono::milliseconds ttl, const QByteArray &token)
+{
+    lock::AcquireOptions options;
+    options.ttl = ttl;
+    options.token = token;
+    options.retry = lock::RetryStrategy::none();
+    return options;
+}
+
+QString outcomes(const std::vector<lock::NodeVote> &votes)
+{
+    QStringList parts;
+    for (const lock::NodeVote &vote : votes)
+        parts << vote.node + QLatin1Char('=') + lock::NodeVote::outcomeName(vote.outcome);
+    return parts.join(QStringLiteral(", "));
 }
 
 int voteIndex(const std::vector<lock::NodeVote> &votes, const QString &name)

@@ -6,6 +6,7 @@
 #include "redisfixture.h"
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
 #include <memory>
 #include <vector>
@@ -45,6 +46,13 @@ public:
     int nodesWithToken(const QByteArray &key, const QByteArray &token);
     /// Connections on node i whose client name is exactly `clientName` (CLIENT LIST); -1 on failure.
     int clientsNamed(int i, const QByteArray &clientName);
+    /// Calls node i has run of the `commands` named as INFO commandstats names them ("set",
+    /// "evalsha", "client|pause"), from its start; -1 on failure. With `completedOnly`, calls
+    /// that failed (an EVALSHA answered NOSCRIPT before the EVAL fallback) are left out. Lets a
+    /// test see that a server has run what was queued for it, or that it ran no write at all.
+    qint64 commandCalls(int i, const QList<QByteArray> &commands, bool completedOnly = false);
+    /// commandCalls() of the script commands (EVAL, EVALSHA and their _RO forms).
+    qint64 scriptCalls(int i, bool completedOnly = false);
 
 private:
     ServerSet() = default;
@@ -58,6 +66,12 @@ QByteArray describe(const lock::LockResult<T> &result)
 {
     return result ? QByteArray("ok") : result.error().toString().toUtf8();
 }
+
+/// One attempt (no retry) with `ttl`, and the caller's `token` when given.
+lock::AcquireOptions withTtl(std::chrono::milliseconds ttl, const QByteArray &token = {});
+
+/// "node0=granted, node1=error, ..." for failure messages.
+QString outcomes(const std::vector<lock::NodeVote> &votes);
 
 /// Position of the vote of node `name` in `votes`, -1 if none.
 int voteIndex(const std::vector<lock::NodeVote> &votes, const QString &name);
