@@ -196,6 +196,9 @@ private:
                        const std::function<void(QMenu *)> &handle);
     /// Makes the window the active one, as the operator's window is (shortcuts need it).
     bool activateWindow();
+    /// A server with setThreeLocks(), shown as the group "jobs" in an active window. False when
+    /// the window did not come up with the three locks.
+    bool showJobLocks(NodeConfig &node, QList<std::pair<QByteArray, QByteArray>> &locks);
     QTableView *lockTable() const { return child<QTableView>(m_window.get(), "lockTable"); }
     QByteArray selectedKey() const;
 
@@ -336,6 +339,16 @@ bool TestMainWindow::activateWindow()
 {
     m_window->activateWindow(); // no window manager activates it for us
     return QTest::qWaitForWindowActive(m_window.get());
+}
+
+bool TestMainWindow::showJobLocks(NodeConfig &node, QList<std::pair<QByteArray, QByteArray>> &locks)
+{
+    node = startServer();
+    locks = setThreeLocks(node);
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    return activateWindow() && waitForLocks(QStringLiteral("jobs"), locks);
 }
 
 QByteArray TestMainWindow::selectedKey() const
@@ -611,14 +624,10 @@ void TestMainWindow::clickedLockEnablesItsActions()
 {
     // Issue 11: a row selected with the mouse left every lock action disabled ("Select a lock
     // first") while the row was highlighted and the details showed it.
-    const NodeConfig node = startServer();
-    const auto locks = setThreeLocks(node);
-    GroupConfig groups;
-    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
-    showGroups(groups);
-    QVERIFY(activateWindow());
+    NodeConfig node;
+    QList<std::pair<QByteArray, QByteArray>> locks;
+    QVERIFY(showJobLocks(node, locks));
     const QString group = QStringLiteral("jobs");
-    QVERIFY(waitForLocks(group, locks));
     QCOMPARE(disabledActions(m_window.get()).size(), int(std::size(LockActions))); // nothing selected
 
     QVERIFY(clickLock(group, "jobs:b"));
@@ -697,14 +706,10 @@ void TestMainWindow::clickedLockEnablesItsActions()
 
 void TestMainWindow::keyboardSelectionMovesTheActions()
 {
-    const NodeConfig node = startServer();
-    const auto locks = setThreeLocks(node);
-    GroupConfig groups;
-    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
-    showGroups(groups);
-    QVERIFY(activateWindow());
+    NodeConfig node;
+    QList<std::pair<QByteArray, QByteArray>> locks;
+    QVERIFY(showJobLocks(node, locks));
     const QString group = QStringLiteral("jobs");
-    QVERIFY(waitForLocks(group, locks));
     QVERIFY(clickLock(group, "jobs:a"));
     QTableView *table = lockTable();
     QCOMPARE(QApplication::focusWidget(), table);
@@ -730,14 +735,10 @@ void TestMainWindow::keyboardSelectionMovesTheActions()
 
 void TestMainWindow::contextMenuActsOnTheRowClicked()
 {
-    const NodeConfig node = startServer();
-    const auto locks = setThreeLocks(node);
-    GroupConfig groups;
-    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
-    showGroups(groups);
-    QVERIFY(activateWindow());
+    NodeConfig node;
+    QList<std::pair<QByteArray, QByteArray>> locks;
+    QVERIFY(showJobLocks(node, locks));
     const QString group = QStringLiteral("jobs");
-    QVERIFY(waitForLocks(group, locks));
     QVERIFY(clickLock(group, "jobs:a"));
 
     // A right click on another row: the menu's actions are enabled, for that row.
@@ -779,14 +780,10 @@ void TestMainWindow::forceReleaseLeavesNothingSelected()
 {
     // Issue 11: after a force-release the selection moved to the neighbouring lock, with Force
     // Release enabled on it; a second Del acted on a lock the operator never chose.
-    const NodeConfig node = startServer();
-    const auto locks = setThreeLocks(node);
-    GroupConfig groups;
-    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
-    showGroups(groups);
-    QVERIFY(activateWindow());
+    NodeConfig node;
+    QList<std::pair<QByteArray, QByteArray>> locks;
+    QVERIFY(showJobLocks(node, locks));
     const QString group = QStringLiteral("jobs");
-    QVERIFY(waitForLocks(group, locks));
     QVERIFY(clickLock(group, "jobs:b"));
     QTableView *table = lockTable();
 
@@ -826,14 +823,10 @@ void TestMainWindow::vanishedLockLeavesNothingSelected()
 {
     // The selected lock leaves the table without the operator (it expired, its holder released
     // it, a filter hides it): the selection goes with it, to no other lock.
-    const NodeConfig node = startServer();
-    const auto locks = setThreeLocks(node);
-    GroupConfig groups;
-    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
-    showGroups(groups);
-    QVERIFY(activateWindow());
+    NodeConfig node;
+    QList<std::pair<QByteArray, QByteArray>> locks;
+    QVERIFY(showJobLocks(node, locks));
     const QString group = QStringLiteral("jobs");
-    QVERIFY(waitForLocks(group, locks));
     QVERIFY(clickLock(group, "jobs:b"));
     QTableView *table = lockTable();
     {

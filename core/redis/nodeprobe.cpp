@@ -19,41 +19,43 @@ void readHello(const RedisReply &hello, NodeStatus &status)
     }
 }
 
-void readInfo(const QByteArray &info, NodeStatus &status)
+/// Calls `field(name, value)` for every "name:value" line of an INFO reply.
+template <typename Field>
+void forEachInfoField(const QByteArray &info, Field field)
 {
     for (const QByteArray &line : info.split('\n')) {
         const QByteArray trimmed = line.trimmed();
         const auto colon = trimmed.indexOf(':');
-        if (colon <= 0)
-            continue;
-        const QByteArray key = trimmed.left(colon);
-        const QString value = QString::fromUtf8(trimmed.mid(colon + 1));
+        if (colon > 0)
+            field(trimmed.left(colon), trimmed.mid(colon + 1));
+    }
+}
+
+void readInfo(const QByteArray &info, NodeStatus &status)
+{
+    forEachInfoField(info, [&status](const QByteArray &key, const QByteArray &raw) {
+        const QString value = QString::fromUtf8(raw);
         if (key == "redis_version")
             status.version = value;
         else if (key == "redis_mode")
             status.mode = value;
         else if (key == "role")
             status.role = value == u"slave" ? QStringLiteral("replica") : value;
-    }
+    });
 }
 
 void readMemoryInfo(const QByteArray &info, NodeStatus &status)
 {
-    for (const QByteArray &line : info.split('\n')) {
-        const QByteArray trimmed = line.trimmed();
-        const auto colon = trimmed.indexOf(':');
-        if (colon <= 0)
-            continue;
-        const QByteArray key = trimmed.left(colon);
+    forEachInfoField(info, [&status](const QByteArray &key, const QByteArray &value) {
         if (key == "maxmemory_policy") {
-            status.maxmemoryPolicy = QString::fromUtf8(trimmed.mid(colon + 1));
+            status.maxmemoryPolicy = QString::fromUtf8(value);
         } else if (key == "maxmemory") {
             bool ok = false;
-            const qint64 bytes = trimmed.mid(colon + 1).toLongLong(&ok);
+            const qint64 bytes = value.toLongLong(&ok);
             if (ok)
                 status.maxmemory = bytes;
         }
-    }
+    });
 }
 
 } // namespace
