@@ -15,6 +15,7 @@ private slots:
     void parseValid();
     void parseInvalid_data();
     void parseInvalid();
+    void problemSaysWhy();
     void format_data();
     void format();
     void roundTrip_data();
@@ -30,7 +31,6 @@ void TestDuration::parseValid_data()
     QTest::newRow("fractional seconds") << QStringLiteral("1.5s") << qint64(1500);
     QTest::newRow("minutes") << QStringLiteral("3m") << qint64(180000);
     QTest::newRow("hours") << QStringLiteral("1h") << qint64(3600000);
-    QTest::newRow("bare integer is ms") << QStringLiteral("100") << qint64(100);
     QTest::newRow("zero") << QStringLiteral("0") << qint64(0);
     QTest::newRow("zero seconds") << QStringLiteral("0s") << qint64(0);
     QTest::newRow("large") << QStringLiteral("86400s") << qint64(86400000);
@@ -51,6 +51,8 @@ void TestDuration::parseInvalid_data()
     QTest::newRow("empty") << QString();
     QTest::newRow("word") << QStringLiteral("abc");
     QTest::newRow("negative bare") << QStringLiteral("-5");
+    QTest::newRow("bare integer needs a unit") << QStringLiteral("30");
+    QTest::newRow("bare fraction needs a unit") << QStringLiteral("1.5");
     QTest::newRow("negative seconds") << QStringLiteral("-1s");
     QTest::newRow("unknown unit") << QStringLiteral("5x");
     QTest::newRow("unit only") << QStringLiteral("ms");
@@ -66,6 +68,14 @@ void TestDuration::parseInvalid()
     QVERIFY2(
         !parsed.has_value(),
         qPrintable(QStringLiteral("\"%1\" parsed as %2 ms").arg(text).arg(parsed ? parsed->count() : 0)));
+}
+
+void TestDuration::problemSaysWhy()
+{
+    QCOMPARE(lockscope::durationProblem(u"30s"), QString());
+    QCOMPARE(lockscope::durationProblem(u"30"), QStringLiteral("\"30\" has no unit: write 30ms, 30s or 30m"));
+    QVERIFY(lockscope::durationProblem(u"soon").contains(QStringLiteral("is not a duration")));
+    QVERIFY(lockscope::durationProblem(u"").startsWith(QStringLiteral("empty")));
 }
 
 void TestDuration::format_data()

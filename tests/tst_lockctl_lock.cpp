@@ -98,6 +98,7 @@ private slots:
     void downNodeIsError();
     void malformedUrlIsUsageError();
     void nodeListedTwiceIsUsageError();
+    void durationWithoutUnitIsUsageError();
     void missingNodesIsUsageError();
     void nodesFromEnvironment();
     void missingTtlAndTokenAreUsageErrors();
@@ -691,6 +692,36 @@ void TestLockctlLock::malformedUrlIsUsageError()
     auto exists = admin(0).command({QByteArrayView("EXISTS"), testKey().toUtf8()});
     LS_VERIFY_OK(exists);
     QCOMPARE(exists->integer(), 0);
+}
+
+void TestLockctlLock::durationWithoutUnitIsUsageError()
+{
+    // Issue 13, defect 5: --ttl 30 used to take a 30 ms lock and exit 0.
+    const QString key = testKey();
+    const QString a = m_servers[0]->url();
+    const QList<std::pair<QStringList, QString>> cases{
+        {{QStringLiteral("--ttl"), QStringLiteral("30")},
+         QStringLiteral("--ttl: \"30\" has no unit: write 30ms, 30s or 30m")},
+        {{QStringLiteral("--ttl"), QStringLiteral("30s"), QStringLiteral("--wait"), QStringLiteral("3")},
+         QStringLiteral("--wait: \"3\" has no unit")},
+        {{QStringLiteral("--ttl"), QStringLiteral("30s"), QStringLiteral("--timeout"), QStringLiteral("5")},
+         QStringLiteral("--timeout: \"5\" has no unit")},
+    };
+    for (const auto &[options, message] : cases) {
+        const RunResult result =
+            runLockctl(QStringList{QStringLiteral("acquire"), key, QStringLiteral("--nodes"), a} + options);
+        QVERIFY2(result.exitCode == 2, describe(result).constData());
+        QVERIFY2(result.err.contains(message), describe(result).constData());
+    }
+    // A URL option too.
+    const RunResult url =
+        runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("30s"),
+                    QStringLiteral("--nodes"), a + QStringLiteral("?timeout=500")});
+    QVERIFY2(url.exitCode == 2, describe(url).constData());
+    QVERIFY2(url.err.contains(QStringLiteral("timeout: \"500\" has no unit")), describe(url).constData());
+    auto exists = admin(0).command({QByteArrayView("EXISTS"), key.toUtf8()});
+    LS_VERIFY_OK(exists);
+    QCOMPARE(exists->integer(), qint64(0));
 }
 
 void TestLockctlLock::nodeListedTwiceIsUsageError()

@@ -210,6 +210,11 @@ void TestNodeConfig::malformed_data()
                                   << QStringList{"verify"};
     QTest::newRow("bad timeout") << QStringLiteral("redis://%1host?timeout=soon").arg(pw)
                                  << QStringList{"timeout"};
+    QTest::newRow("timeout without unit")
+        << QStringLiteral("redis://%1host?timeout=500").arg(pw) << QStringList{"timeout", "no unit"};
+    QTest::newRow("connect_timeout without unit")
+        << QStringLiteral("redis://%1host?connect_timeout=2").arg(pw)
+        << QStringList{"connect_timeout", "no unit"};
     QTest::newRow("unix without path") << QStringLiteral("unix://") << QStringList{"path"};
     QTest::newRow("unix password in query")
         << QStringLiteral("unix://?password=%1").arg(kSecret) << QStringList{"path", "host"};

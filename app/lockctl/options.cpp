@@ -384,8 +384,9 @@ std::optional<std::chrono::milliseconds> durationValue(const QCommandLineParser 
     const QString text = parser.value(name);
     const auto value = lockscope::parseDuration(text);
     if (!value || value->count() <= 0) {
-        out.error(
-            QStringLiteral("%1: invalid --%2 '%3' (expected e.g. 500ms, 30s, 2m)").arg(command, name, text));
+        const QString problem =
+            value ? QStringLiteral("must be longer than zero") : lockscope::durationProblem(text);
+        out.error(QStringLiteral("%1: --%2: %3").arg(command, name, problem));
         ok = false;
         return std::nullopt;
     }
@@ -400,7 +401,9 @@ bool applyTimeoutOption(const QCommandLineParser &parser, std::vector<NodeConfig
     const QString text = parser.value(QStringLiteral("timeout"));
     const auto timeout = lockscope::parseDuration(text);
     if (!timeout || timeout->count() <= 0) {
-        out.error(QStringLiteral("%1: invalid --timeout '%2' (expected e.g. 500ms, 2s)").arg(command, text));
+        const QString problem =
+            timeout ? QStringLiteral("must be longer than zero") : lockscope::durationProblem(text);
+        out.error(QStringLiteral("%1: --timeout: %2").arg(command, problem));
         return false;
     }
     for (NodeConfig &node : nodes) {

@@ -131,8 +131,9 @@ Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
             const auto d = parseDuration(value);
             if (!d || d->count() <= 0)
                 return RedisError{ErrorKind::InvalidConfig, redactUrl(url),
-                                  QStringLiteral("option %1=\"%2\" is not a duration (use e.g. 500ms, 2s)")
-                                      .arg(rawKey, value)};
+                                  QStringLiteral("option %1: %2")
+                                      .arg(rawKey, d ? QStringLiteral("must be longer than zero")
+                                                     : durationProblem(value))};
             target = *d;
             return std::nullopt;
         };

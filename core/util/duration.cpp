@@ -19,7 +19,9 @@ std::optional<std::chrono::milliseconds> parseDuration(QStringView text)
     if (!ok || number.isEmpty() || !std::isfinite(value) || value < 0)
         return std::nullopt;
     double factor = 0;
-    if (unit.isEmpty() || unit == u"ms")
+    if (unit.isEmpty() && value == 0)
+        factor = 1; // zero is zero in any unit
+    else if (unit == u"ms")
         factor = 1;
     else if (unit == u"s")
         factor = 1000;
@@ -30,9 +32,24 @@ std::optional<std::chrono::milliseconds> parseDuration(QStringView text)
     else
         return std::nullopt;
     const double ms = value * factor;
-    if (ms > 1e15 || (unit.isEmpty() && number.contains(QLatin1Char('.'))))
+    if (ms > 1e15)
         return std::nullopt;
     return std::chrono::milliseconds(static_cast<qint64>(std::llround(ms)));
+}
+
+QString durationProblem(QStringView text)
+{
+    if (parseDuration(text))
+        return {};
+    const QStringView trimmed = text.trimmed();
+    if (trimmed.isEmpty())
+        return QStringLiteral("empty: give a duration such as 500ms, 30s or 5m");
+    bool number = false;
+    const double value = trimmed.toDouble(&number);
+    if (number && value >= 0)
+        return QStringLiteral("\"%1\" has no unit: write %1ms, %1s or %1m").arg(trimmed);
+    return QStringLiteral("\"%1\" is not a duration: use a number and a unit, e.g. 500ms, 30s, 5m, 1h")
+        .arg(trimmed);
 }
 
 QString formatDuration(std::chrono::milliseconds value)

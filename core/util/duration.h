@@ -6,9 +6,14 @@
 
 namespace lockscope {
 
-/// Parses "250ms", "2s", "1.5s", "3m", "1h" or a bare integer (milliseconds).
-/// Returns nullopt for anything else, including negative values.
+/// Parses "250ms", "2s", "1.5s", "3m", "1h". A unit is required: a bare number ("30") is
+/// rejected, since "--ttl 30" meaning 30 ms (not 30 s) is a trap; only "0" may go without. Returns nullopt
+/// for anything else, including negative values.
 std::optional<std::chrono::milliseconds> parseDuration(QStringView text);
+
+/// Why parseDuration() rejects `text`, worded for the user ("add a unit: 30ms, 30s or 30m",
+/// "not a duration: ..."); empty when it parses.
+QString durationProblem(QStringView text);
 
 /// Formats a duration compactly: "850ms", "2s", "1.5s", "3m", "1h2m".
 QString formatDuration(std::chrono::milliseconds value);
