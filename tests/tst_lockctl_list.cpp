@@ -11,6 +11,7 @@
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QTest>
+#include <utility>
 
 using namespace lockscope;
 using lockscope::test::ServerSet;
@@ -48,6 +49,36 @@ QString urls(ServerSet &set)
                     .arg(set.server(i).port())
                     .arg(ServerSet::nodeName(i));
     return list.join(QLatin1Char(','));
+}
+
+/// RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks.
+QList<QStringList> parseCsv(const QString &text)
+{
+    QList<QStringList> records;
+    QStringList record;
+    QString field;
+    bool quoted = false;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        if (quoted) {
+            if (c == QLatin1Char('"') && i + 1 < text.size() && text[i + 1] == QLatin1Char('"'))
+                field += text[++i];
+            else if (c == QLatin1Char('"'))
+                quoted = false;
+            else
+                field += c;
+        } else if (c == QLatin1Char('"')) {
+            quoted = true;
+        } else if (c == QLatin1Char(',')) {
+            record << std::exchange(field, {});
+        } else if (c == QLatin1Char('\n')) {
+            record << std::exchange(field, {});
+            records << std::exchange(record, {});
+        } else {
+            field += c;
+        }
+    }
+    return records;
 }
 
 QJsonObject recordFor(const QJsonArray &records, const QString &key)
@@ -189,6 +220,85 @@ private slots:
         const RunResult missing =
             runLockctl({QStringLiteral("show"), QStringLiteral("lock:none")}, urls(*set));
         QCOMPARE(missing.exitCode, 4);
+    }
+
+    // Keys and values are written by anyone with access to the server: printed raw, CR/LF forge
+    // rows and ESC sequences drive the terminal; in a CSV a leading '=' becomes a formula.
+    void hostileKeysAreEscaped()
+    {
+        LS_START_SERVERS(set, 3);
+        const QByteArray key("lock:esc:\x1b[31mRED\x1b[0m\r\nfake,line \"q\"\x1b[2J");
+        const QString formula = QStringLiteral("=cmd|' /C calc'!A0");
+        lock::LockValue value;
+        value.token = lock::randomToken();
+        value.fence = 3;
+        value.host = formula;
+        value.pid = 1;
+        value.label = QStringLiteral("lbl\x1b]0;title\x07");
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(set->set(i, key, value.encode(), 60000));
+        QVERIFY(set->set(0, "lock:raw", "=cmd|' /C calc'!A0\r\nforged\x1b[2J", 60000));
+
+        const auto noRawControls = [](const QString &text) {
+            return !text.contains(QLatin1Char('\x1b')) && !text.contains(QLatin1Char('\r')) &&
+                   !text.contains(QLatin1Char('\x07'));
+        };
+
+        const RunResult table = runLockctl(
+            {QStringLiteral("list"), QStringLiteral("--match"), QStringLiteral("lock:*")}, urls(*set));
+        QVERIFY2(table.exitCode == 0, describe(table).constData());
+        QVERIFY2(noRawControls(table.out), describe(table).constData());
+        const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 3); // header + one row per key: no forged "fake line" row
+        QVERIFY2(
+            table.out.contains(QStringLiteral("lock:esc:\\x1b[31mRED\\x1b[0m\\r\\nfake,line \"q\"\\x1b[2J")),
+            describe(table).constData());
+        QVERIFY(!lines[1].startsWith(QStringLiteral("fake")) && !lines[2].startsWith(QStringLiteral("fake")));
+
+        const RunResult csv = runLockctl({QStringLiteral("list"), QStringLiteral("--match"),
+                                          QStringLiteral("lock:*"), QStringLiteral("--csv")},
+                                         urls(*set));
+        QVERIFY2(csv.exitCode == 0, describe(csv).constData());
+        QVERIFY2(noRawControls(csv.out), describe(csv).constData());
+        const QList<QStringList> records = parseCsv(csv.out);
+        QCOMPARE(records.size(), 3);
+        for (const QStringList &record : records)
+            QCOMPARE(record.size(), 8);
+        QStringList esc;
+        for (const QStringList &record : records)
+            if (record[0].startsWith(QStringLiteral("lock:esc:")))
+                esc = record;
+        QVERIFY2(!esc.isEmpty(), qPrintable(csv.out));
+        QCOMPARE(esc[0], QStringLiteral("lock:esc:\\x1b[31mRED\\x1b[0m\\r\\nfake,line \"q\"\\x1b[2J"));
+        QVERIFY2(esc[2].startsWith(QStringLiteral("'=cmd|")), qPrintable(esc[2])); // OWNER
+        QCOMPARE(esc[6], QString::fromLatin1(value.token));
+
+        const RunResult show = runLockctl({QStringLiteral("show"), QString::fromUtf8(key)}, urls(*set));
+        QVERIFY2(show.exitCode == 0, describe(show).constData());
+        QVERIFY2(noRawControls(show.out), describe(show).constData());
+        QVERIFY(show.out.contains(QStringLiteral("\\x1b[2J")));
+        QVERIFY(!show.out.contains(QStringLiteral("\nfake")));
+
+        const RunResult showRaw =
+            runLockctl({QStringLiteral("show"), QStringLiteral("lock:raw")}, urls(*set));
+        QVERIFY2(noRawControls(showRaw.out), describe(showRaw).constData());
+        QVERIFY2(showRaw.out.contains(QStringLiteral("=cmd|' /C calc'!A0\\r\\nforged\\x1b[2J")),
+                 describe(showRaw).constData());
+
+        const RunResult ttl = runLockctl(
+            {QStringLiteral("ttl"), QString::fromUtf8(key), QStringLiteral("--nodes"), urls(*set)});
+        QVERIFY2(ttl.exitCode == 0, describe(ttl).constData());
+        QVERIFY2(noRawControls(ttl.out), describe(ttl).constData());
+        QVERIFY2(ttl.out.contains(QStringLiteral("lbl\\x1b]0;title\\x07")), describe(ttl).constData());
+        QCOMPARE(ttl.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size(), 4); // header + 3 nodes
+
+        // An error that quotes the key: stderr carries no raw control characters either.
+        const RunResult release =
+            runLockctl({QStringLiteral("release"), QString::fromUtf8(key), QStringLiteral("--token"),
+                        QStringLiteral("not-the-token"), QStringLiteral("--nodes"), urls(*set)});
+        QVERIFY2(release.exitCode != 0, describe(release).constData());
+        QVERIFY2(noRawControls(release.err), describe(release).constData());
+        QCOMPARE(release.errLines().size(), 1);
     }
 
     void downNodeAndUsage()

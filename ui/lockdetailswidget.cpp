@@ -2,6 +2,7 @@
 
 #include "locktablemodel.h"
 #include "themecolors.h"
+#include "util/displaytext.h"
 
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -14,7 +15,6 @@
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QStackedWidget>
-#include <QStringDecoder>
 #include <QTableWidget>
 #include <QTimer>
 #include <QToolButton>
@@ -584,40 +584,7 @@ void LockDetailsWidget::setShowsHex(bool hex)
 
 QString LockDetailsWidget::escapedText(const QByteArray &bytes)
 {
-    QString out;
-    out.reserve(bytes.size());
-    qsizetype i = 0;
-    while (i < bytes.size()) {
-        const auto u = static_cast<unsigned char>(bytes[i]);
-        if (u >= 0x80) {
-            // A whole UTF-8 sequence when it is a valid one, else the lead byte escaped.
-            const qsizetype length = u >= 0xf0 ? 4 : u >= 0xe0 ? 3 : u >= 0xc0 ? 2 : 1;
-            if (length > 1 && i + length <= bytes.size()) {
-                QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-                const QString decoded = decoder(QByteArrayView(bytes).sliced(i, length));
-                if (!decoder.hasError() && !decoded.contains(QChar::ReplacementCharacter)) {
-                    out += decoded;
-                    i += length;
-                    continue;
-                }
-            }
-            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
-        } else if (u == '\\') {
-            out += QStringLiteral("\\\\");
-        } else if (u == '\n') {
-            out += QStringLiteral("\\n");
-        } else if (u == '\r') {
-            out += QStringLiteral("\\r");
-        } else if (u == '\t') {
-            out += QStringLiteral("\\t");
-        } else if (u < 0x20 || u == 0x7f) {
-            out += QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
-        } else {
-            out += QLatin1Char(char(u));
-        }
-        ++i;
-    }
-    return out;
+    return lockscope::displayText(bytes);
 }
 
 QString LockDetailsWidget::hexDump(const QByteArray &bytes, int bytesPerLine)

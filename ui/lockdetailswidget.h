@@ -58,7 +58,7 @@ public:
     /// the rest), one line each.
     static QString hexDump(const QByteArray &bytes, int bytesPerLine = 16);
     /// The bytes as text: valid UTF-8 as is, except control characters and invalid bytes,
-    /// which are escaped (\n, \r, \t, \\, \xNN). One line per value; the view wraps it.
+    /// which are escaped (\n, \r, \t, \\, \xNN): lockscope::displayText(). One line per value.
     static QString escapedText(const QByteArray &bytes);
 
     /// True while the raw view shows a hex dump instead of the text.

@@ -16,10 +16,12 @@
 #include <optional>
 #include <redis/connection.h>
 #include <unistd.h>
+#include <util/displaytext.h>
 #include <vector>
 
 namespace lockctl {
 
+using lockscope::displayText;
 using lockscope::inspect::Admin;
 using lockscope::inspect::AdminNode;
 using lockscope::inspect::AdminNodeResult;
@@ -168,34 +170,34 @@ QString valueText(const RawEntry &raw)
     case RawEntry::Type::Missing:
         return QStringLiteral("(absent)");
     case RawEntry::Type::String:
-        return QString::fromUtf8(raw.value);
+        return displayText(raw.value);
     case RawEntry::Type::Hash: {
         QStringList parts;
         for (const auto &[field, value] : raw.fields)
-            parts << QString::fromUtf8(field) + QStringLiteral(" => ") + QString::fromUtf8(value);
+            parts << displayText(field) + QStringLiteral(" => ") + displayText(value);
         return QStringLiteral("hash {") + parts.join(QStringLiteral(", ")) + QLatin1Char('}');
     }
     case RawEntry::Type::Other:
         break;
     }
-    return QStringLiteral("(%1)").arg(raw.typeName);
+    return QStringLiteral("(%1)").arg(displayText(raw.typeName));
 }
 
 QString ownerText(const LockValue &value)
 {
-    QStringList parts{QStringLiteral("token %1").arg(QString::fromUtf8(value.token))};
+    QStringList parts{QStringLiteral("token %1").arg(displayText(value.token))};
     if (value.fence > 0)
         parts << QStringLiteral("fence %1").arg(value.fence);
     if (!value.host.isEmpty())
-        parts << QStringLiteral("host %1").arg(value.host);
+        parts << QStringLiteral("host %1").arg(displayText(value.host));
     if (value.pid > 0)
         parts << QStringLiteral("pid %1").arg(value.pid);
     if (!value.thread.isEmpty())
-        parts << QStringLiteral("thread %1").arg(value.thread);
+        parts << QStringLiteral("thread %1").arg(displayText(value.thread));
     if (value.acquiredAt.isValid())
         parts << QStringLiteral("since %1").arg(value.acquiredAt.toString(Qt::ISODateWithMs));
     if (!value.label.isEmpty())
-        parts << QStringLiteral("label \"%1\"").arg(value.label);
+        parts << QStringLiteral("label \"%1\"").arg(displayText(value.label));
     return parts.join(QStringLiteral(", "));
 }
 
@@ -230,18 +232,18 @@ QJsonValue ownerJson(const RawEntry &raw)
 void printPreview(const LockRecord &record, const QStringList &readOnly, bool unconditional, Output &out)
 {
     if (!record.schema.isEmpty())
-        out.line(QStringLiteral("Lock schema: %1").arg(record.schema));
+        out.line(QStringLiteral("Lock schema: %1").arg(displayText(record.schema)));
     out.line(QStringLiteral("%1 %2 on:")
                  .arg(unconditional ? QStringLiteral("Would delete (unconditionally)")
                                     : QStringLiteral("Would release"),
-                      QString::fromUtf8(record.key)));
+                      displayText(record.key)));
     for (const NodeEntry &entry : record.nodes) {
-        QString head = QStringLiteral("  %1").arg(entry.node);
+        QString head = QStringLiteral("  %1").arg(displayText(entry.node));
         if (readOnly.contains(entry.node))
             head += QStringLiteral(" (read-only: will not be changed)");
         out.line(head);
         if (!entry.reachable) {
-            out.line(QStringLiteral("    error  %1").arg(entry.error));
+            out.line(QStringLiteral("    error  %1").arg(displayText(entry.error)));
             continue;
         }
         out.line(QStringLiteral("    value  %1").arg(valueText(entry.raw)));
@@ -253,7 +255,8 @@ void printPreview(const LockRecord &record, const QStringList &readOnly, bool un
         if (value)
             out.line(QStringLiteral("    owner  %1").arg(ownerText(*value)));
         else if (entry.decoded && !entry.decoded->owner.isEmpty())
-            out.line(QStringLiteral("    owner  %1 (%2)").arg(entry.decoded->owner, entry.decoded->schema));
+            out.line(QStringLiteral("    owner  %1 (%2)")
+                         .arg(displayText(entry.decoded->owner), displayText(entry.decoded->schema)));
     }
 }
 
@@ -390,7 +393,7 @@ int runForceRelease(Invocation &invocation)
         if (!parser.isSet(YesOption) || onProduction) {
             if (onProduction && parser.isSet(YesOption) && !json)
                 out.line(QStringLiteral("The key is on a production node (%1): --yes is not enough.")
-                             .arg(productionLabels.join(QStringLiteral(", "))));
+                             .arg(displayText(productionLabels.join(QStringLiteral(", ")))));
             if (auto stop = confirm(key, json, out))
                 return *stop;
         }
@@ -454,12 +457,12 @@ int runForceRelease(Invocation &invocation)
         if (!outcomes.empty()) {
             Table table({QStringLiteral("NODE"), QStringLiteral("OUTCOME"), QStringLiteral("DETAIL")});
             for (const AdminNodeResult &outcome : outcomes)
-                table.addRow({outcome.node, outcome.outcome,
-                              outcome.detail.isEmpty() ? QStringLiteral("-") : outcome.detail});
+                table.addRow({displayText(outcome.node), displayText(outcome.outcome),
+                              outcome.detail.isEmpty() ? QStringLiteral("-") : displayText(outcome.detail)});
             out.line();
             out.write(table.render());
         }
-        out.line(message);
+        out.line(displayText(message));
     }
     if (code != exitcode::Ok) {
         out.flush();

@@ -17,11 +17,13 @@
 #include <redis/connection.h>
 #include <thread>
 #include <unistd.h>
+#include <util/displaytext.h>
 #include <util/duration.h>
 #include <vector>
 
 namespace lockctl {
 
+using lockscope::displayText;
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeEntry;
 using lockscope::inspect::RawEntry;
@@ -148,15 +150,15 @@ QString valueText(const RawEntry &raw)
 {
     switch (raw.type) {
     case RawEntry::Type::String:
-        return QString::fromUtf8(raw.value);
+        return displayText(raw.value);
     case RawEntry::Type::Hash: {
         QStringList parts;
         for (const auto &[field, value] : raw.fields)
-            parts << QStringLiteral("%1=%2").arg(QString::fromUtf8(field), QString::fromUtf8(value));
+            parts << QStringLiteral("%1=%2").arg(displayText(field), displayText(value));
         return QStringLiteral("{%1}").arg(parts.join(QStringLiteral(", ")));
     }
     case RawEntry::Type::Other:
-        return QStringLiteral("(%1)").arg(raw.typeName);
+        return QStringLiteral("(%1)").arg(displayText(raw.typeName));
     case RawEntry::Type::Missing:
         break;
     }
@@ -211,7 +213,7 @@ QString ttlText(const LockRecord &record)
 
 QString abbreviate(const QByteArray &token)
 {
-    const QString text = QString::fromUtf8(token);
+    const QString text = displayText(token);
     return text.size() > 14 ? text.left(12) + QStringLiteral("…") : text;
 }
 
@@ -220,16 +222,18 @@ QString orDash(const QString &text)
     return text.isEmpty() ? QStringLiteral("-") : text;
 }
 
+/// One row of the `list` table and CSV, every cell display text (see displayText()).
 QStringList recordRow(const LockRecord &record, bool fullToken)
 {
-    return {QString::fromUtf8(record.key),
-            orDash(record.schema),
-            orDash(record.owner),
+    return {displayText(record.key),
+            orDash(displayText(record.schema)),
+            orDash(displayText(record.owner)),
             ttlText(record),
             QStringLiteral("%1/%2").arg(record.held).arg(record.of),
             record.fence >= 0 ? QString::number(record.fence) : QStringLiteral("-"),
-            fullToken ? QString::fromUtf8(record.token) : orDash(abbreviate(record.token)),
-            record.anomalies.isEmpty() ? QStringLiteral("-") : record.anomalies.join(QLatin1Char(','))};
+            fullToken ? displayText(record.token) : orDash(abbreviate(record.token)),
+            record.anomalies.isEmpty() ? QStringLiteral("-")
+                                       : displayText(record.anomalies.join(QLatin1Char(',')))};
 }
 
 const QStringList &recordHeaders()
@@ -253,21 +257,11 @@ QString recordTable(const std::vector<LockRecord> &records)
     return table.render();
 }
 
-QString csvField(const QString &text)
-{
-    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) &&
-        !text.contains(QLatin1Char('\n')) && !text.contains(QLatin1Char('\r')))
-        return text;
-    QString quoted = text;
-    quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
-
 QString csvLine(const QStringList &cells)
 {
     QStringList fields;
     for (const QString &cell : cells)
-        fields << csvField(cell);
+        fields << lockscope::csvField(cell);
     return fields.join(QLatin1Char(',')) + QLatin1Char('\n');
 }
 
@@ -439,23 +433,24 @@ int runShow(Invocation &invocation)
         return code;
     }
     QList<std::pair<QString, QString>> rows{
-        {QStringLiteral("key"), QString::fromUtf8(record.key)},
-        {QStringLiteral("schema"), orDash(record.schema)},
-        {QStringLiteral("owner"), orDash(record.owner)},
-        {QStringLiteral("token"), orDash(QString::fromUtf8(record.token))},
+        {QStringLiteral("key"), displayText(record.key)},
+        {QStringLiteral("schema"), orDash(displayText(record.schema))},
+        {QStringLiteral("owner"), orDash(displayText(record.owner))},
+        {QStringLiteral("token"), orDash(displayText(record.token))},
         {QStringLiteral("fence"), record.fence >= 0 ? QString::number(record.fence) : QStringLiteral("-")},
         {QStringLiteral("held"), QStringLiteral("%1/%2 (quorum %3)")
                                      .arg(record.held)
                                      .arg(record.of)
                                      .arg(record.quorum ? QStringLiteral("held") : QStringLiteral("lost"))},
         {QStringLiteral("ttl"), ttlText(record)},
-        {QStringLiteral("anomalies"),
-         record.anomalies.isEmpty() ? QStringLiteral("-") : record.anomalies.join(QLatin1Char(','))},
+        {QStringLiteral("anomalies"), record.anomalies.isEmpty()
+                                          ? QStringLiteral("-")
+                                          : displayText(record.anomalies.join(QLatin1Char(',')))},
     };
     if (record.holdCount >= 0)
         rows.append({QStringLiteral("hold count"), QString::number(record.holdCount)});
     if (!record.mode.isEmpty())
-        rows.append({QStringLiteral("mode"), record.mode});
+        rows.append({QStringLiteral("mode"), displayText(record.mode)});
     qsizetype width = 0;
     for (const auto &row : rows)
         width = std::max(width, row.first.size());
@@ -468,10 +463,11 @@ int runShow(Invocation &invocation)
                  QStringLiteral("SCHEMA"), QStringLiteral("VALUE")});
     table.setAlignment(2, Table::Align::Right);
     for (const NodeEntry &entry : record.nodes) {
-        table.addRow({entry.node, typeName(entry),
-                      entry.present() ? QString::number(entry.raw.pttlMs) : QStringLiteral("-"),
-                      entry.decoded ? entry.decoded->schema : QStringLiteral("-"),
-                      entry.reachable ? valueText(entry.raw) : QStringLiteral("error: ") + entry.error});
+        table.addRow(
+            {displayText(entry.node), displayText(typeName(entry)),
+             entry.present() ? QString::number(entry.raw.pttlMs) : QStringLiteral("-"),
+             entry.decoded ? displayText(entry.decoded->schema) : QStringLiteral("-"),
+             entry.reachable ? valueText(entry.raw) : QStringLiteral("error: ") + displayText(entry.error)});
     }
     out.write(table.render());
     return code;
@@ -632,9 +628,9 @@ int runWatch(Invocation &invocation)
         text += recordTable(snapshot.records);
         for (const auto &node : snapshot.nodes) {
             if (!node.ok)
-                text += QStringLiteral("! %1\n").arg(node.error);
+                text += QStringLiteral("! %1\n").arg(displayText(node.error));
             else if (!node.note.isEmpty())
-                text += QStringLiteral("note: %1: %2\n").arg(node.node, node.note);
+                text += QStringLiteral("note: %1: %2\n").arg(displayText(node.node), displayText(node.note));
         }
         out.write(text);
         out.flush();

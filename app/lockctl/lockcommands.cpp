@@ -14,11 +14,13 @@
 #include <optional>
 #include <redis/connection.h>
 #include <thread>
+#include <util/displaytext.h>
 #include <utility>
 #include <vector>
 
 namespace lockctl {
 
+using lockscope::displayText;
 using lockscope::lock::AcquireOptions;
 using lockscope::lock::ExtendMode;
 using lockscope::lock::Lock;
@@ -233,13 +235,13 @@ void printVotes(const std::vector<NodeVote> &votes, bool withFence, Output &out)
     for (const NodeVote &vote : votes) {
         const bool granted = vote.outcome == NodeVote::Outcome::Granted;
         const bool answered = vote.outcome != NodeVote::Outcome::Error;
-        QStringList row{vote.node, NodeVote::outcomeName(vote.outcome)};
+        QStringList row{displayText(vote.node), NodeVote::outcomeName(vote.outcome)};
         if (withFence)
             row << (granted ? QString::number(vote.fence) : QStringLiteral("-"));
         row << (answered && vote.pttl >= 0 ? msText(vote.pttl) : QStringLiteral("-"))
-            << (vote.error
-                    ? RedisError::kindName(vote.error->kind) + QStringLiteral(": ") + vote.error->message
-                    : QStringLiteral("-"));
+            << (vote.error ? RedisError::kindName(vote.error->kind) + QStringLiteral(": ") +
+                                 displayText(vote.error->message)
+                           : QStringLiteral("-"));
         table.addRow(row);
     }
     out.line();
@@ -516,8 +518,8 @@ int runAcquire(Invocation &invocation)
         return exitcode::Ok;
     }
     out.write(fields({
-        {QStringLiteral("key"), QString::fromUtf8(lock.key)},
-        {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+        {QStringLiteral("key"), displayText(lock.key)},
+        {QStringLiteral("token"), displayText(lock.token)},
         {QStringLiteral("fence"), fencing ? QString::number(lock.fence) : QStringLiteral("- (fencing off)")},
         {QStringLiteral("ttl"), msText(lock.ttl.count())},
         {QStringLiteral("validity"), msText(validity)},
@@ -591,7 +593,7 @@ int runExtend(Invocation &invocation)
         return exitcode::Ok;
     }
     out.write(fields({
-        {QStringLiteral("key"), QString::fromUtf8(extended.key)},
+        {QStringLiteral("key"), displayText(extended.key)},
         {QStringLiteral("ttl"), msText(extended.ttl.count())},
         {QStringLiteral("validity"), msText(validity)},
         {QStringLiteral("nodes"), nodesSummary(extended.votes, locker.quorum())},
@@ -648,7 +650,7 @@ int runRelease(Invocation &invocation)
         });
         return exitcode::Ok;
     }
-    out.line(QStringLiteral("released %1").arg(QString::fromUtf8(lock.key)));
+    out.line(QStringLiteral("released %1").arg(displayText(lock.key)));
     return exitcode::Ok;
 }
 
@@ -727,12 +729,13 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
         table.setAlignment(1, Table::Align::Right);
         table.setAlignment(2, Table::Align::Right);
         for (const KeyState &state : states) {
-            QStringList row{state.node, ttlCell(state)};
+            QStringList row{displayText(state.node), ttlCell(state)};
             if (state.decoded) {
                 const LockValue &v = *state.decoded;
-                row << QString::number(v.fence) << QString::fromUtf8(v.token)
-                    << QStringLiteral("%1 pid %2 %3").arg(v.host).arg(v.pid).arg(v.thread).trimmed()
-                    << (v.label.isEmpty() ? QStringLiteral("-") : v.label)
+                row << QString::number(v.fence) << displayText(v.token)
+                    << displayText(
+                           QStringLiteral("%1 pid %2 %3").arg(v.host).arg(v.pid).arg(v.thread).trimmed())
+                    << (v.label.isEmpty() ? QStringLiteral("-") : displayText(v.label))
                     << (v.acquiredAt.isValid() ? v.acquiredAt.toString(Qt::ISODateWithMs)
                                                : QStringLiteral("-"));
             } else if (state.error || !state.exists) {
@@ -740,9 +743,11 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
                     << (state.error ? QStringLiteral("-") : QStringLiteral("(no key)")) << QStringLiteral("-")
                     << QStringLiteral("-");
             } else {
-                QString raw = state.valueError.isEmpty() ? QString::fromUtf8(state.value) : state.valueError;
-                if (raw.size() > 60)
-                    raw = raw.left(57) + QStringLiteral("...");
+                // Cut before escaping, so that "..." never splits an escape.
+                const QByteArray bytes = state.valueError.isEmpty() ? state.value : state.valueError.toUtf8();
+                QString raw = displayText(bytes.size() > 60 ? bytes.left(57) : bytes);
+                if (bytes.size() > 60)
+                    raw += QStringLiteral("...");
                 row << QStringLiteral("-") << QStringLiteral("-") << QStringLiteral("foreign: %1").arg(raw)
                     << QStringLiteral("-") << QStringLiteral("-");
             }
@@ -790,7 +795,7 @@ int runTtl(Invocation &invocation)
         return exitcode::Ok;
     }
     out.write(fields({
-        {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+        {QStringLiteral("key"), displayText(lock.key)},
         {QStringLiteral("ttl"), msText(result->count())},
     }));
     return exitcode::Ok;

@@ -5,6 +5,7 @@
 #include <QJsonObject>
 #include <algorithm>
 #include <cstdio>
+#include <util/displaytext.h>
 
 namespace lockctl {
 
@@ -28,7 +29,8 @@ void Output::write(const QString &text)
 void Output::error(const QString &message)
 {
     m_out.flush();
-    m_err << "lockctl: " << message << '\n';
+    // Messages quote keys, values and server replies: escaped here, once, for all of them.
+    m_err << "lockctl: " << lockscope::displayText(message) << '\n';
     m_err.flush();
 }
 

@@ -20,11 +20,13 @@ public:
     Output &operator=(const Output &) = delete;
     ~Output();
 
-    /// Writes text followed by a newline to stdout.
+    /// Writes text followed by a newline to stdout. Keys, values, owners and tokens in it must
+    /// be lockscope::displayText() already.
     void line(const QString &text = {});
     /// Writes text as is to stdout.
     void write(const QString &text);
-    /// Writes "lockctl: message" to stderr.
+    /// Writes "lockctl: message" to stderr, the message passed through lockscope::displayText()
+    /// (one line, no control characters): pass keys and values in it raw.
     void error(const QString &message);
     /// Writes an array or object as indented JSON to stdout.
     void json(const QJsonValue &value);
@@ -35,7 +37,8 @@ private:
     QTextStream m_err;
 };
 
-/// A plain-text table with a header row, columns padded to their widest cell.
+/// A plain-text table with a header row, columns padded to their widest cell. Cells are printed
+/// as given: a key, value, owner or token goes in as lockscope::displayText().
 class Table
 {
 public:

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QString>
+
+namespace lockscope {
+
+/// Text of raw bytes (a key, a value, a token) that is safe to print on a terminal or to show
+/// in a one-line view. Keys and values are arbitrary bytes written by anyone with access to the
+/// server: printed raw, CR/LF forge table rows and escape sequences (ESC [ 2 J) drive the
+/// operator's terminal.
+///
+/// Printable UTF-8 is kept. A backslash becomes `\\`, LF, CR and tab become `\n`, `\r` and `\t`
+/// (as redis-cli prints them), every other control or format character (C0, DEL, C1 such as
+/// U+009B CSI, bidi overrides) and every byte of invalid UTF-8 becomes `\xNN`, one per byte.
+/// The form is unambiguous: a literal `\x1b` in a key prints as `\\x1b`. Thread-safe.
+QString displayText(QByteArrayView bytes);
+
+/// Overload that keeps a QByteArray from converting to QString (which would lose invalid bytes).
+inline QString displayText(const QByteArray &bytes)
+{
+    return displayText(QByteArrayView(bytes));
+}
+
+/// displayText() of text that is already a QString (an owner, a label, a node's error).
+QString displayText(const QString &text);
+
+/// One CSV field (RFC 4180) of a cell that already went through displayText(), so it holds no
+/// control characters. A cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`
+/// so that a spreadsheet shows it as text instead of evaluating it as a formula (the OWASP
+/// advice against CSV injection; a lone `-` and a plain number stay as they are); a cell with a comma, a
+/// double quote, CR or LF is quoted, its quotes doubled.
+QString csvField(const QString &displayed);
+
+} // namespace lockscope
