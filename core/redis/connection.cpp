@@ -804,12 +804,17 @@ Result<RedisReply> Connection::readReply(std::chrono::steady_clock::time_point d
 {
     d->undoWritten = false;
     if (d->inflight == 0) {
-        d->undoOnTimeout = {};
-        if (d->queued == 0)
+        // Queued, not yet sent (a command appended after a NOSCRIPT): sent now, with the undo
+        // still armed for its reply.
+        if (d->queued == 0) {
+            d->undoOnTimeout = {};
             return fail(ErrorKind::Protocol, d->node,
                         QStringLiteral("readReply() without a pending command"));
-        if (auto f = flush(); !f)
+        }
+        if (auto f = flush(); !f) {
+            d->undoOnTimeout = {};
             return std::unexpected(f.error());
+        }
     }
     auto reply = d->read(deadline);
     d->undoOnTimeout = {};
