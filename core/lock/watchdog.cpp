@@ -58,10 +58,15 @@ void Watchdog::run()
         auto extended = m_locker.extend(snapshot, snapshot.ttl, ExtendMode::Replace);
         // A node failure is no loss: retry while the lock is still valid, and give up only
         // when too little validity is left for one more extend to come back in time (a stalled
-        // node that resumes within the TTL keeps the lock alive). NotHeld is final.
+        // node that resumes within the TTL keeps the lock alive). NotHeld is final, and so is
+        // an extend the Locker refuses outright (read-only nodes, bad arguments).
+        auto final = [](LockErrorKind kind) {
+            return kind == LockErrorKind::NotHeld || kind == LockErrorKind::ReadOnly ||
+                   kind == LockErrorKind::InvalidArgument;
+        };
         const milliseconds margin = m_locker.operationBudget(snapshot.ttl);
         milliseconds pause = std::clamp(m_interval / 8, milliseconds(10), milliseconds(250));
-        while (!extended && extended.error().kind != LockErrorKind::NotHeld && !m_stop->isCancelled() &&
+        while (!extended && !final(extended.error().kind) && !m_stop->isCancelled() &&
                snapshot.validityLeft(m_locker.options().clock->now()) > margin + pause) {
             if (!m_stop->sleepUntil(SteadyClock::now() + pause))
                 return;
@@ -80,7 +85,7 @@ void Watchdog::run()
             // ran (its reply lost) must not keep the key alive. Owner-checked, so a key that
             // is already someone else's is left alone. A late extend is refused by the
             // server on its own (see Locker::extend).
-            if (extended.error().kind != LockErrorKind::NotHeld)
+            if (!final(extended.error().kind))
                 m_locker.release(snapshot);
             // The callback may destroy this Watchdog (e.g. reset the guard that owns it), so it
             // runs from copies and nothing touches `this` afterwards.
