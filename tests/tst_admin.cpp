@@ -431,6 +431,66 @@ private slots:
         QVERIFY(lines[1].value(QStringLiteral("result")).toString().startsWith(QLatin1String("error: ")));
     }
 
+    // The audit records the TTL the action replaced, read in the same script, not the one the
+    // operator saw minutes before (the record here says 30 s; another client extended to 10 min).
+    void auditRecordsTheTtlReplacedNotTheOneShown()
+    {
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:stale-ttl";
+        LS_VERIFY_OK(locker.tryAcquire(key, held30s()));
+        const LockRecord record = showRecord(*set, key, QStringLiteral("lockscope"));
+        QVERIFY(record.nodes[0].raw.pttlMs <= 30'000);
+        QVERIFY(set->admin(0).command({QByteArrayView("PEXPIRE"), key, QByteArrayView("600000")}));
+
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const AdminResult extended = admin.extend(record, std::chrono::seconds(90));
+        QVERIFY2(extended.ok, qPrintable(extended.message));
+        const AdminResult released = admin.forceRelease(record, SchemaRegistry{});
+        QVERIFY2(released.ok, qPrintable(released.message));
+        QVERIFY(set->get(0, key).isNull());
+
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(2));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("extend"));
+        QVERIFY(lines[0].value(QStringLiteral("ttl_before_ms")).toInteger() > 300'000);
+        QCOMPARE(lines[0].value(QStringLiteral("ttl_after_ms")).toInteger(), 90'000);
+        QCOMPARE(lines[1].value(QStringLiteral("action")).toString(), QStringLiteral("force-release"));
+        const qint64 beforeRelease = lines[1].value(QStringLiteral("ttl_before_ms")).toInteger();
+        QVERIFY2(beforeRelease > 30'000 && beforeRelease <= 90'000,
+                 qPrintable(QString::number(beforeRelease)));
+        QVERIFY(!lines[1].contains(QStringLiteral("ttl_after_ms")));
+    }
+
+    // readRecord() reads every node now: a node down is unreachable in the record, the others
+    // show what they hold at this moment.
+    void readRecordReadsEveryNodeNow()
+    {
+        LS_START_SERVERS(set, 3);
+        lock::Locker locker(set->configs());
+        const QByteArray key = "jobs:reread";
+        auto held = locker.tryAcquire(key, held30s());
+        LS_VERIFY_OK(held);
+        QVERIFY(set->admin(0).command({QByteArrayView("PEXPIRE"), key, QByteArrayView("600000")}));
+        set->server(2).stop();
+
+        const auto before = std::chrono::steady_clock::now();
+        const LockRecord record = readRecord(set->configs(), key, SchemaRegistry::builtins());
+        QVERIFY(record.readAtSteady >= before);
+        QCOMPARE(record.nodes.size(), std::size_t(3));
+        QCOMPARE(record.schema, QStringLiteral("lockscope"));
+        QCOMPARE(record.token, held->token);
+        QCOMPARE(record.held, 2);
+        QVERIFY(record.nodes[0].raw.pttlMs > 300'000);
+        QVERIFY(record.nodes[1].raw.pttlMs <= 30'000);
+        QVERIFY(!record.nodes[2].reachable);
+        QVERIFY(!record.nodes[2].error.isEmpty());
+        QVERIFY(record.anomalies.contains(QLatin1String(anomaly::NodeUnreachable)));
+        QCOMPARE(set->get(0, key), held->value); // read-only
+    }
+
     void extendOnlyWhenUnchanged()
     {
         LS_START_SERVERS(set, 2);
@@ -473,9 +533,16 @@ private slots:
         }
         const auto lines = auditLines(log.path());
         QCOMPARE(lines.size(), std::size_t(3));
-        for (const QJsonObject &line : lines) {
+        for (int i = 0; i < 3; ++i) {
+            const QJsonObject &line = lines[std::size_t(i)];
             QCOMPARE(line.value(QStringLiteral("action")).toString(), QStringLiteral("acquire"));
             QCOMPARE(line.value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+            // What was written: the value each node holds, its token and TTL.
+            QCOMPARE(line.value(QStringLiteral("value_after")).toString(),
+                     QString::fromUtf8(set->get(i, "maint:window")));
+            QCOMPARE(line.value(QStringLiteral("token")).toString(),
+                     QString::fromUtf8(lock::LockValue::parse(set->get(i, "maint:window"))->token));
+            QCOMPARE(line.value(QStringLiteral("ttl_after_ms")).toInteger(), 30'000);
         }
     }
 

@@ -1,5 +1,4 @@
 #include "admincommands.h"
-
 #include "exitcode.h"
 #include "options.h"
 #include "output.h"
@@ -90,67 +89,6 @@ QString forceReleaseHelp()
 QString typeNameOf(const RawEntry &raw)
 {
     return raw.typeName.isEmpty() ? QStringLiteral("none") : raw.typeName;
-}
-
-/// TYPE, PTTL, GET and HGETALL in one pipeline on one node (the wrong-type reply is ignored).
-NodeEntry readNode(const NodeConfig &config, const QByteArray &key)
-{
-    NodeEntry entry;
-    Connection connection(config);
-    entry.node = connection.node();
-    const std::vector<std::vector<QByteArray>> commands{
-        {QByteArrayLiteral("TYPE"), key},
-        {QByteArrayLiteral("PTTL"), key},
-        {QByteArrayLiteral("GET"), key},
-        {QByteArrayLiteral("HGETALL"), key},
-    };
-    auto replies = connection.pipeline(commands);
-    if (!replies) {
-        entry.reachable = false;
-        entry.error = replies.error().toString();
-        return entry;
-    }
-    const RedisReply &type = (*replies)[0];
-    const RedisReply &pttl = (*replies)[1];
-    if (type.isError() || pttl.isError()) {
-        entry.reachable = false;
-        entry.error =
-            RedisError::fromServerReply(entry.node, (type.isError() ? type : pttl).bytes()).toString();
-        return entry;
-    }
-    RawEntry &raw = entry.raw;
-    raw.typeName = QString::fromUtf8(type.bytes());
-    raw.pttlMs = pttl.integer();
-    if (raw.typeName == QLatin1String("none")) {
-        raw.type = RawEntry::Type::Missing;
-    } else if (raw.typeName == QLatin1String("string")) {
-        raw.type = RawEntry::Type::String;
-        raw.value = (*replies)[2].bytes();
-    } else if (raw.typeName == QLatin1String("hash")) {
-        raw.type = RawEntry::Type::Hash;
-        const auto &elements = (*replies)[3].elements();
-        for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
-            raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
-    } else {
-        raw.type = RawEntry::Type::Other;
-    }
-    return entry;
-}
-
-/// The record the command acts on: what every node holds now, decoded by the built-in schemas
-/// (the fencing counter is bumped only for LockScope locks; Redisson waiters are woken).
-LockRecord readRecord(const std::vector<NodeConfig> &nodes, const QByteArray &key,
-                      const SchemaRegistry &registry)
-{
-    std::vector<NodeEntry> entries;
-    entries.reserve(nodes.size());
-    for (const NodeConfig &config : nodes) {
-        NodeEntry entry = readNode(config, key);
-        if (entry.present())
-            entry.decoded = registry.decode(key, entry.raw);
-        entries.push_back(std::move(entry));
-    }
-    return lockscope::inspect::aggregate(key, std::move(entries));
 }
 
 QString ttlText(const NodeEntry &entry)
@@ -362,7 +300,7 @@ int runForceRelease(Invocation &invocation)
 
     const bool json = parser.isSet(QStringLiteral("json"));
     const SchemaRegistry registry = SchemaRegistry::builtins();
-    const LockRecord record = readRecord(*nodes, key, registry);
+    const LockRecord record = lockscope::inspect::readRecord(*nodes, key, registry);
 
     // --expect-value: nodes holding something else are reported "changed" and left alone.
     std::vector<AdminNodeResult> skipped;

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <pwd.h>
+#include <thread>
 #include <unistd.h>
 
 namespace lockscope::inspect {
@@ -33,41 +34,40 @@ namespace {
 ///          the field/value pairs ARGV[5..]), "any" (whatever is there: unconditional)
 /// ARGV[3]: del: "1" to INCR the fencing counter after the delete, "0" not to;
 ///          pexpire, pexpire-add: milliseconds
-/// Returns {1, new fence or 0} deleted, {1, new TTL in ms} extended, {0, 0} changed (nothing
-/// written), {-1, 0} missing.
+/// Returns {1, new fence or 0, PTTL before} deleted, {1, new TTL in ms, PTTL before} extended,
+/// {0, 0, PTTL} changed (nothing written), {-1, 0, -2} missing: the PTTL is read in the same
+/// script, so the audit records the TTL the action really replaced, not the one shown earlier.
 const redis::Script &adminScript()
 {
     static const redis::Script script(QByteArrayLiteral(R"lua(
 local t = redis.call('TYPE', KEYS[1])['ok']
-if t == 'none' then return {-1, 0} end
+if t == 'none' then return {-1, 0, -2} end
+local before = redis.call('PTTL', KEYS[1])
 local compare = ARGV[2]
 if compare == 'string' then
-  if t ~= 'string' or redis.call('GET', KEYS[1]) ~= ARGV[4] then return {0, 0} end
+  if t ~= 'string' or redis.call('GET', KEYS[1]) ~= ARGV[4] then return {0, 0, before} end
 elseif compare == 'hash' then
-  if t ~= 'hash' then return {0, 0} end
+  if t ~= 'hash' then return {0, 0, before} end
   local all = redis.call('HGETALL', KEYS[1])
-  if #all ~= #ARGV - 4 then return {0, 0} end
+  if #all ~= #ARGV - 4 then return {0, 0, before} end
   local want = {}
   for i = 5, #ARGV, 2 do want[ARGV[i]] = ARGV[i + 1] end
   for i = 1, #all, 2 do
-    if want[all[i]] ~= all[i + 1] then return {0, 0} end
+    if want[all[i]] ~= all[i + 1] then return {0, 0, before} end
   end
 elseif compare ~= 'any' then
   return redis.error_reply('unknown comparison ' .. compare)
 end
 if ARGV[1] == 'pexpire' or ARGV[1] == 'pexpire-add' then
   local ms = tonumber(ARGV[3])
-  if ARGV[1] == 'pexpire-add' then
-    local left = redis.call('PTTL', KEYS[1])
-    if left > 0 then ms = ms + left end
-  end
+  if ARGV[1] == 'pexpire-add' and before > 0 then ms = ms + before end
   redis.call('PEXPIRE', KEYS[1], ms)
-  return {1, ms}
+  return {1, ms, before}
 end
 redis.call('DEL', KEYS[1])
 local fence = 0
 if ARGV[3] == '1' then fence = redis.call('INCR', KEYS[2]) end
-return {1, fence}
+return {1, fence, before}
 )lua"));
     return script;
 }
@@ -121,6 +121,7 @@ struct ScriptOutcome
     QString outcome; ///< "done", "changed", "missing", "error"
     QString detail;
     qint64 fence = 0;
+    std::optional<qint64> pttlBefore; ///< what the script read before acting; none on an error
 };
 
 ScriptOutcome runScript(Connection &connection, const QByteArray &key, std::vector<QByteArray> args)
@@ -128,17 +129,19 @@ ScriptOutcome runScript(Connection &connection, const QByteArray &key, std::vect
     const std::vector<QByteArray> keys{key, lock::fenceKeyFor(key)};
     auto reply = connection.eval(adminScript(), keys, args);
     if (!reply)
-        return {QStringLiteral("error"), reply.error().toString()};
-    if (!reply->isArray() || reply->elements().size() != 2 || !reply->elements()[0].isInteger())
+        return {QStringLiteral("error"), reply.error().toString(), 0, std::nullopt};
+    if (!reply->isArray() || reply->elements().size() != 3 || !reply->elements()[0].isInteger())
         return {QStringLiteral("error"),
-                QStringLiteral("%1: unexpected reply %2").arg(connection.node(), reply->toDisplayString())};
+                QStringLiteral("%1: unexpected reply %2").arg(connection.node(), reply->toDisplayString()), 0,
+                std::nullopt};
     const qint64 status = reply->elements()[0].integer();
+    const qint64 before = reply->elements()[2].integer();
     if (status == 1)
-        return {QStringLiteral("done"), {}, reply->elements()[1].integer()};
+        return {QStringLiteral("done"), {}, reply->elements()[1].integer(), before};
     if (status == 0)
         return {QStringLiteral("changed"),
-                QStringLiteral("the lock changed since it was shown: nothing done")};
-    return {QStringLiteral("missing"), QStringLiteral("the key is gone")};
+                QStringLiteral("the lock changed since it was shown: nothing done"), 0, before};
+    return {QStringLiteral("missing"), QStringLiteral("the key is gone"), 0, before};
 }
 
 /// The script arguments after the action and its parameter: comparison, value, hash fields.
@@ -261,6 +264,12 @@ QJsonObject AuditEntry::toJson() const
         {QStringLiteral("ttl_before_ms"), ttlBeforeMs},
         {QStringLiteral("result"), result},
     };
+    if (!valueAfter.isEmpty())
+        object.insert(QStringLiteral("value_after"), bytesJson(valueAfter));
+    if (!tokenAfter.isEmpty())
+        object.insert(QStringLiteral("token"), bytesJson(tokenAfter));
+    if (ttlAfterMs != -2)
+        object.insert(QStringLiteral("ttl_after_ms"), ttlAfterMs);
     // Binary keys and values stay recoverable.
     if (!validUtf8(key))
         object.insert(QStringLiteral("key_base64"), QString::fromLatin1(key.toBase64()));
@@ -371,6 +380,8 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
         if (!entry.present())
             continue;
         AdminNodeResult nodeResult{entry.node, {}, {}};
+        // The TTL shown, unless the script read the one it replaced.
+        qint64 ttlBefore = entry.raw.pttlMs;
         const AdminNode *node = nodeFor(m_nodes, record, i);
         if (!node) {
             nodeResult.outcome = QStringLiteral("error");
@@ -392,6 +403,7 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
             const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
             nodeResult.outcome = outcome.outcome;
             nodeResult.detail = outcome.detail;
+            ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
             if (outcome.outcome == QLatin1String("changed"))
                 nodeResult.detail = QStringLiteral("the lock changed since it was shown: nothing deleted");
             if (outcome.outcome == QLatin1String("done")) {
@@ -409,8 +421,8 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
                 }
             }
         }
-        auditFailed |= !audit(entry.node, record.key, action, shownValue(entry.raw), entry.raw.pttlMs,
-                              auditResult(nodeResult));
+        auditFailed |=
+            !audit(entry.node, record.key, action, shownValue(entry.raw), ttlBefore, auditResult(nodeResult));
         result.nodes.push_back(std::move(nodeResult));
     }
     summarize(result, unconditional ? QStringLiteral("deleted") : QStringLiteral("released"), auditFailed,
@@ -428,6 +440,8 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
         if (!entry.present())
             continue;
         AdminNodeResult nodeResult{entry.node, {}, {}};
+        qint64 ttlBefore = entry.raw.pttlMs;
+        AuditEntry after;
         const AdminNode *node = nodeFor(m_nodes, record, i);
         if (!node) {
             nodeResult.outcome = QStringLiteral("error");
@@ -449,6 +463,9 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
             appendComparison(args, entry.raw, false);
             const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
             nodeResult.outcome = outcome.outcome;
+            ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
+            if (outcome.outcome == QLatin1String("done"))
+                after.ttlAfterMs = outcome.fence;
             if (outcome.outcome != QLatin1String("done"))
                 nodeResult.detail = outcome.detail;
             else if (add)
@@ -461,7 +478,7 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
         }
         auditFailed |=
             !audit(entry.node, record.key, add ? QStringLiteral("extend-add") : QStringLiteral("extend"),
-                   shownValue(entry.raw), entry.raw.pttlMs, auditResult(nodeResult));
+                   shownValue(entry.raw), ttlBefore, auditResult(nodeResult), after);
         result.nodes.push_back(std::move(nodeResult));
     }
     summarize(result, QStringLiteral("extended"), auditFailed, m_audit ? m_audit->path() : QString());
@@ -474,8 +491,8 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
     AdminResult result;
     bool auditFailed = false;
     const auto auditAcquire = [&](const QString &node, const QByteArray &valueBefore, qint64 ttlBefore,
-                                  const QString &outcome) {
-        auditFailed |= !audit(node, key, QStringLiteral("acquire"), valueBefore, ttlBefore, outcome);
+                                  const QString &outcome, const AuditEntry &after = {}) {
+        auditFailed |= !audit(node, key, QStringLiteral("acquire"), valueBefore, ttlBefore, outcome, after);
     };
 
     QStringList readOnly;
@@ -552,11 +569,18 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
         qint64 ttlBefore = -2;
         QByteArray valueBefore;
         QString auditText;
+        AuditEntry after;
         switch (vote.outcome) {
         case lock::NodeVote::Outcome::Granted:
             nodeResult.outcome = QStringLiteral("done");
             nodeResult.detail = QStringLiteral("fence %1").arg(vote.fence);
             auditText = QStringLiteral("ok");
+            if (acquired) {
+                // What this node now holds: the value (with the fence) and the token.
+                after.valueAfter = acquired->value;
+                after.tokenAfter = acquired->token;
+                after.ttlAfterMs = acquired->ttl.count();
+            }
             break;
         case lock::NodeVote::Outcome::Held: {
             nodeResult.outcome = QStringLiteral("changed");
@@ -587,7 +611,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             auditText = QStringLiteral("error: ") + nodeResult.detail;
             break;
         }
-        auditAcquire(vote.node, valueBefore, ttlBefore, auditText);
+        auditAcquire(vote.node, valueBefore, ttlBefore, auditText, after);
         result.nodes.push_back(std::move(nodeResult));
     }
     if (acquired) {
@@ -609,12 +633,88 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
 }
 
 bool Admin::audit(const QString &node, const QByteArray &key, const QString &action,
-                  const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result)
+                  const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result,
+                  const AuditEntry &after)
 {
     if (!m_audit)
         return true;
-    return m_audit->append(AuditEntry{QDateTime::currentDateTimeUtc(), m_operator.name, m_operator.host,
-                                      m_group, node, key, action, valueBefore, ttlBeforeMs, result});
+    AuditEntry entry = after;
+    entry.time = QDateTime::currentDateTimeUtc();
+    entry.operatorName = m_operator.name;
+    entry.host = m_operator.host;
+    entry.group = m_group;
+    entry.node = node;
+    entry.key = key;
+    entry.action = action;
+    entry.valueBefore = valueBefore;
+    entry.ttlBeforeMs = ttlBeforeMs;
+    entry.result = result;
+    entry.valueAfter = after.valueAfter;
+    entry.tokenAfter = after.tokenAfter;
+    entry.ttlAfterMs = after.ttlAfterMs;
+    return m_audit->append(entry);
+}
+
+LockRecord readRecord(const std::vector<redis::NodeConfig> &nodes, const QByteArray &key,
+                      const SchemaRegistry &registry)
+{
+    const QDateTime readAt = QDateTime::currentDateTimeUtc();
+    const auto readAtSteady = std::chrono::steady_clock::now();
+    std::vector<NodeEntry> entries(nodes.size());
+    {
+        std::vector<std::jthread> threads;
+        threads.reserve(nodes.size());
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            threads.emplace_back([&, i] {
+                NodeEntry &entry = entries[i];
+                entry.node = nodes[i].label();
+                Connection connection(nodes[i]);
+                const std::vector<std::vector<QByteArray>> commands{
+                    {QByteArrayLiteral("TYPE"), key},
+                    {QByteArrayLiteral("PTTL"), key},
+                    {QByteArrayLiteral("GET"), key},
+                    {QByteArrayLiteral("HGETALL"), key},
+                };
+                auto replies = connection.pipeline(commands);
+                if (!replies) {
+                    entry.reachable = false;
+                    entry.error = replies.error().toString();
+                    return;
+                }
+                const RedisReply &type = (*replies)[0];
+                const RedisReply &pttl = (*replies)[1];
+                if (type.isError() || pttl.isError()) {
+                    entry.reachable = false;
+                    entry.error =
+                        redis::RedisError::fromServerReply(entry.node, (type.isError() ? type : pttl).bytes())
+                            .toString();
+                    return;
+                }
+                RawEntry &raw = entry.raw;
+                raw.typeName = QString::fromUtf8(type.bytes());
+                raw.pttlMs = pttl.integer();
+                if (raw.typeName == QLatin1String("none")) {
+                    raw = RawEntry{};
+                } else if (raw.typeName == QLatin1String("string")) {
+                    raw.type = RawEntry::Type::String;
+                    raw.value = (*replies)[2].bytes();
+                } else if (raw.typeName == QLatin1String("hash")) {
+                    raw.type = RawEntry::Type::Hash;
+                    const auto &elements = (*replies)[3].elements();
+                    for (std::size_t f = 0; f + 1 < elements.size(); f += 2)
+                        raw.fields.emplace_back(elements[f].bytes(), elements[f + 1].bytes());
+                } else {
+                    raw.type = RawEntry::Type::Other;
+                }
+                if (entry.present())
+                    entry.decoded = registry.decode(key, raw);
+            });
+        }
+    }
+    LockRecord record = aggregate(key, std::move(entries));
+    record.readAt = readAt;
+    record.readAtSteady = readAtSteady;
+    return record;
 }
 
 } // namespace lockscope::inspect

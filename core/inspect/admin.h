@@ -42,8 +42,14 @@ struct AuditEntry
     QByteArray key;
     QString action; ///< "acquire", "extend", "extend-add", "force-release", "force-delete"
     QByteArray valueBefore;
-    qint64 ttlBeforeMs = -2;
+    qint64 ttlBeforeMs = -2; ///< the PTTL on the node when the action ran (-2 missing, -1 no TTL)
     QString result; ///< "ok", "changed" (value differed: nothing done), "refused: read-only", "error: ..."
+    /// What the action left on the node when it wrote something: the value an acquire wrote
+    /// (and its token), the TTL an extend set. Empty / -2 when nothing was written; omitted
+    /// from the JSON then.
+    QByteArray valueAfter;
+    QByteArray tokenAfter;
+    qint64 ttlAfterMs = -2;
 
     QJsonObject toJson() const;
 };
@@ -110,12 +116,21 @@ public:
 private:
     /// Appends one audit line (when there is a log); false when it could not be written.
     bool audit(const QString &node, const QByteArray &key, const QString &action,
-               const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result);
+               const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result,
+               const AuditEntry &after = {});
 
     QString m_group;
     std::vector<AdminNode> m_nodes;
     Operator m_operator;
     AuditLog *m_audit;
 };
+
+/// Reads `key` on every node of a group now, in parallel (TYPE, PTTL, GET, HGETALL in one
+/// pipeline per node: read-only), decodes it and aggregates one record, as a scan would show
+/// it; a node that cannot be read is unreachable in the record. The record's readAt is the
+/// moment before the reads were sent, so a countdown from it never shows more time than was
+/// left. Blocking: call it off the GUI thread. Used to re-read a lock before an operator acts.
+LockRecord readRecord(const std::vector<redis::NodeConfig> &nodes, const QByteArray &key,
+                      const SchemaRegistry &registry);
 
 } // namespace lockscope::inspect
