@@ -5,11 +5,13 @@
 #include "lockfixture.h"
 #include "redis/localserver.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QProcessEnvironment>
+#include <QTemporaryDir>
 #include <QTest>
 #include <utility>
 
@@ -301,6 +303,129 @@ private slots:
         QVERIFY2(release.exitCode != 0, describe(release).constData());
         QVERIFY2(noRawControls(release.err), describe(release).constData());
         QCOMPARE(release.errLines().size(), 1);
+    }
+
+    // Issue 11: a cache entry shaped like a random token was listed as a lock with nothing to say
+    // it was only a guess. A guess is marked in JSON, in the table and in show.
+    void guessedFormatsShowTheirConfidence()
+    {
+        LS_START_SERVERS(set, 1);
+        const QByteArray md5 = "06b124eacac543bf03cf321ed661380b"; // md5("avatar:42")
+        QVERIFY(set->set(0, "etag:avatar:42", md5, 3'600'000));
+        QVERIFY(set->set(0, "locks:account:1", "e3b0c44298fc1c149afbf4c8996fb924", 60000)); // node-redlock
+        QVERIFY(set->set(0, "lock:real", lockValue(lock::randomToken(), 5), 60000));
+        QVERIFY(set->set(0, "lock:with spaces", "hello world", 60000));
+
+        const RunResult result = runLockctl({QStringLiteral("list"), QStringLiteral("--json")}, urls(*set));
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        const QJsonArray records = QJsonDocument::fromJson(result.out.toUtf8()).array();
+        QCOMPARE(records.size(), 4);
+
+        const QJsonObject etag = recordFor(records, QStringLiteral("etag:avatar:42"));
+        QCOMPARE(etag.value(QStringLiteral("schema")).toString(), QStringLiteral("node-redlock"));
+        QCOMPARE(etag.value(QStringLiteral("confidence")).toString(), QStringLiteral("guess"));
+        QVERIFY2(etag.value(QStringLiteral("confidence_reason"))
+                     .toString()
+                     .contains(QLatin1String("does not name a lock")),
+                 describe(result).constData());
+        QCOMPARE(etag.value(QStringLiteral("nodes"))
+                     .toArray()[0]
+                     .toObject()
+                     .value(QStringLiteral("confidence"))
+                     .toString(),
+                 QStringLiteral("guess"));
+        QCOMPARE(recordFor(records, QStringLiteral("locks:account:1")).value(QStringLiteral("confidence")),
+                 QJsonValue(QStringLiteral("likely")));
+        QCOMPARE(recordFor(records, QStringLiteral("lock:real")).value(QStringLiteral("confidence")),
+                 QJsonValue(QStringLiteral("certain")));
+        // "hello world" under "lock:" is no python-redis-lock id: listed raw (python-redis-lock's
+        // own key pattern), with no schema and no confidence.
+        const QJsonObject spaces = recordFor(records, QStringLiteral("lock:with spaces"));
+        QVERIFY(spaces.value(QStringLiteral("schema")).isNull());
+        QVERIFY(spaces.value(QStringLiteral("confidence")).isNull());
+        QVERIFY(spaces.value(QStringLiteral("owner")).isNull());
+        QVERIFY(spaces.value(QStringLiteral("anomalies")).toArray().contains(QStringLiteral("undecoded")));
+
+        // The table marks the guess with a '?' after the schema, and nothing else.
+        const RunResult table = runLockctl({QStringLiteral("list")}, urls(*set));
+        QVERIFY2(table.exitCode == 0, describe(table).constData());
+        const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        const auto rowOf = [&](const QString &key) {
+            for (const QString &line : lines)
+                if (line.startsWith(key + QLatin1Char(' ')))
+                    return line;
+            return QString();
+        };
+        QVERIFY2(rowOf(QStringLiteral("etag:avatar:42")).contains(QStringLiteral(" node-redlock? ")),
+                 describe(table).constData());
+        QVERIFY2(rowOf(QStringLiteral("locks:account:1")).contains(QStringLiteral(" node-redlock ")),
+                 describe(table).constData());
+        QVERIFY2(!rowOf(QStringLiteral("lock:real")).contains(QLatin1Char('?')), describe(table).constData());
+        QCOMPARE(table.out.count(QLatin1Char('?')), 1);
+
+        // show: the record's confidence with its reason, and the mark per node.
+        const RunResult show =
+            runLockctl({QStringLiteral("show"), QStringLiteral("etag:avatar:42")}, urls(*set));
+        QVERIFY2(show.exitCode == 0, describe(show).constData());
+        QVERIFY2(show.out.contains(QStringLiteral("confidence  guess (32 hex characters")),
+                 describe(show).constData());
+        QVERIFY2(show.out.contains(QStringLiteral("node-redlock?")), describe(show).constData());
+        const RunResult showJson = runLockctl(
+            {QStringLiteral("show"), QStringLiteral("etag:avatar:42"), QStringLiteral("--json")}, urls(*set));
+        QVERIFY2(showJson.exitCode == 0, describe(showJson).constData());
+        QCOMPARE(QJsonDocument::fromJson(showJson.out.toUtf8()).object().value(QStringLiteral("confidence")),
+                 QJsonValue(QStringLiteral("guess")));
+    }
+
+    // A guessed format may be application data: force-release wants --yes for it, and without it
+    // changes nothing, says why, and writes no audit line (nothing was attempted).
+    void forceReleaseOfGuessNeedsYes()
+    {
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+        const QByteArray md5 = "06b124eacac543bf03cf321ed661380b";
+        QVERIFY(set->set(0, "etag:avatar:42", md5, 3'600'000));
+
+        const QStringList forceRelease{QStringLiteral("force-release"), QStringLiteral("etag:avatar:42"),
+                                       QStringLiteral("--audit-log"), audit};
+        const RunResult refused = runLockctl(forceRelease, urls(*set));
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains(QLatin1String("only a guess at a node-redlock lock")),
+                 describe(refused).constData());
+        QVERIFY2(refused.err.contains(QLatin1String("--yes")), describe(refused).constData());
+        QVERIFY2(refused.err.contains(QLatin1String("nothing deleted")), describe(refused).constData());
+        QVERIFY2(refused.out.contains(QLatin1String("Lock schema: node-redlock (guess: ")),
+                 describe(refused).constData());
+        QCOMPARE(set->get(0, "etag:avatar:42"), md5);
+        QVERIFY(set->pttl(0, "etag:avatar:42") > 0);
+        QVERIFY(!QFile::exists(audit));
+
+        // --json refuses the same way.
+        const RunResult refusedJson =
+            runLockctl(forceRelease + QStringList{QStringLiteral("--json")}, urls(*set));
+        QCOMPARE(refusedJson.exitCode, 2);
+        QVERIFY2(refusedJson.err.contains(QLatin1String("only a guess")), describe(refusedJson).constData());
+        QCOMPARE(set->get(0, "etag:avatar:42"), md5);
+
+        // A lock the key names is Likely: the usual confirmation applies (no terminal here, so it
+        // refuses for that reason, not for a guess).
+        QVERIFY(set->set(0, "locks:account:1", md5, 60000));
+        const RunResult likely =
+            runLockctl({QStringLiteral("force-release"), QStringLiteral("locks:account:1"),
+                        QStringLiteral("--audit-log"), audit},
+                       urls(*set));
+        QCOMPARE(likely.exitCode, 2);
+        QVERIFY2(!likely.err.contains(QLatin1String("guess")), describe(likely).constData());
+        QVERIFY2(likely.err.contains(QLatin1String("not a terminal")), describe(likely).constData());
+        QCOMPARE(set->get(0, "locks:account:1"), md5);
+
+        // With --yes the operator takes the guess: released.
+        const RunResult released =
+            runLockctl(forceRelease + QStringList{QStringLiteral("--yes")}, urls(*set));
+        QVERIFY2(released.exitCode == 0, describe(released).constData());
+        QVERIFY(set->get(0, "etag:avatar:42").isNull());
     }
 
     void downNodeAndUsage()

@@ -56,6 +56,14 @@ constexpr char kBsmToken[] = "Zz9_kQ3-xL0pWmN7aB4cdg";
 // b64encode(urandom(18)) in python-redis-lock.
 constexpr char kPrlId[] = "pR7+aZ0/Kq3LmN8xTyUvWb2c";
 
+constexpr qint64 kHourMs = 60 * 60 * 1000;
+
+/// "guess", "likely", "certain", or empty when nothing decodes.
+QString confidenceOf(const std::optional<DecodedLock> &lock)
+{
+    return lock ? confidenceText(lock->confidence) : QString();
+}
+
 } // namespace
 
 class TestLockSchema : public QObject
@@ -101,12 +109,22 @@ private slots:
     void unknownValues();
     void nonStringTypes();
 
+    void confidenceOfRealShapes_data();
+    void confidenceOfRealShapes();
+    void falsePositives_data();
+    void falsePositives();
+    void keyNamesLock_data();
+    void keyNamesLock();
+    void ttlNotReadNeitherRaisesNorDrops();
+    void confidenceTextIsStable();
+
     void customSchemaErrors_data();
     void customSchemaErrors();
     void customSchemaDecodes();
     void customSchemaOrderAndGlob_data();
     void customSchemaOrderAndGlob();
     void customSchemaWinsOverGenericFormats();
+    void customSchemaIsLikely();
 
     void decodeFromManyThreads();
 };
@@ -611,6 +629,265 @@ void TestLockSchema::nonStringTypes()
     QVERIFY(!registry.decode("k", stringWithFields));
 }
 
+void TestLockSchema::confidenceOfRealShapes_data()
+{
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<RawEntry>("entry");
+    QTest::addColumn<QString>("schema");     // empty: not decoded
+    QTest::addColumn<QString>("confidence"); // empty: not decoded
+
+    const QByteArray holder = QByteArray(kRedissonClient) + ":57";
+    const QByteArray lockscope = "ls1 tok=Zz9_kQ3-xL0pWmN7aB4cdg host=h";
+    const QByteArray shedlock = "ADDED:2021-05-12T13:31:45.006Z@app-7";
+
+    // The library's own structure: Certain under any key, with any TTL or none.
+    QTest::newRow("lockscope") << QByteArray("reports:nightly") << stringEntry(lockscope) << "lockscope"
+                               << "certain";
+    QTest::newRow("lockscope, no TTL") << QByteArray("x") << stringEntry(lockscope, -1) << "lockscope"
+                                       << "certain";
+    QTest::newRow("redisson rlock") << QByteArray("inventory:sku:1") << hashEntry({{holder, "2"}})
+                                    << "redisson-rlock"
+                                    << "certain";
+    QTest::newRow("redisson rwlock") << QByteArray("catalog")
+                                     << hashEntry({{"mode", "write"}, {holder + ":write", "1"}}, 25000)
+                                     << "redisson-rwlock"
+                                     << "certain";
+    QTest::newRow("shedlock, 9 h lockAtMostFor")
+        << QByteArray("job-lock:default:report") << stringEntry(shedlock, 9 * kHourMs) << "shedlock"
+        << "certain";
+
+    // python-redis-lock: a default id under its own "lock:" prefix is Likely, TTL or not (the
+    // library's default expire=None writes none); a custom id is a Guess.
+    QTest::newRow("prl default id") << QByteArray("lock:report") << stringEntry(kPrlId, 60000)
+                                    << "python-redis-lock"
+                                    << "likely";
+    QTest::newRow("prl default id, no TTL")
+        << QByteArray("lock:report") << stringEntry(kPrlId, -1) << "python-redis-lock"
+        << "likely";
+    QTest::newRow("prl default id, 2 h")
+        << QByteArray("lock:report") << stringEntry(kPrlId, 2 * kHourMs) << "python-redis-lock"
+        << "guess";
+    QTest::newRow("prl custom id") << QByteArray("lock:report") << stringEntry("worker-7@host-a")
+                                   << "python-redis-lock"
+                                   << "guess";
+    QTest::newRow("prl custom id, no TTL")
+        << QByteArray("lock:migrations") << stringEntry("deploy-7f3a on ci-runner-4", -1)
+        << "python-redis-lock"
+        << "guess";
+    QTest::newRow("prl custom id, 2 h")
+        << QByteArray("lock:report") << stringEntry("worker-7@host-a", 2 * kHourMs) << QString() << QString();
+
+    // go-redsync (always PX, 8 s by default): the key decides between Likely and Guess.
+    QTest::newRow("redsync, mutex key")
+        << QByteArray("my-global-mutex") << stringEntry(kRedsyncToken, 8000) << "redsync"
+        << "likely";
+    QTest::newRow("redsync, plain key")
+        << QByteArray("payments:settle:eu") << stringEntry(kRedsyncToken, 8000) << "redsync"
+        << "guess";
+    QTest::newRow("redsync, mutex key, no TTL")
+        << QByteArray("my-global-mutex") << stringEntry(kRedsyncToken, -1) << "redsync"
+        << "guess";
+    QTest::newRow("redsync, plain key, no TTL")
+        << QByteArray("payments:settle:eu") << stringEntry(kRedsyncToken, -1) << QString() << QString();
+
+    // redis-py: a uuid1 is structured; with a lock's TTL or a lock's key it is Likely. Without a
+    // TTL (timeout=None, redis-py's default) on a plain key it is what a stored id looks like.
+    QTest::newRow("redis-py, timeout=10")
+        << QByteArray("orders") << stringEntry(kRedisPyToken, 10000) << "redis-py"
+        << "likely";
+    QTest::newRow("redis-py, lock key, no TTL")
+        << QByteArray("orders:lock") << stringEntry(kRedisPyToken, -1) << "redis-py"
+        << "likely";
+    QTest::newRow("redis-py, plain key, no TTL")
+        << QByteArray("forever") << stringEntry(kRedisPyToken, -1) << "redis-py"
+        << "guess";
+    QTest::newRow("redis-py, lock key, 2 h")
+        << QByteArray("orders:lock") << stringEntry(kRedisPyToken, 2 * kHourMs) << "redis-py"
+        << "guess";
+    QTest::newRow("redis-py, plain key, 2 h")
+        << QByteArray("orders") << stringEntry(kRedisPyToken, 2 * kHourMs) << QString() << QString();
+    // A uuid1 made in the future is random hex, not a token made at acquire.
+    QTest::newRow("uuid1 from 2090") << QByteArray("locks:a")
+                                     << stringEntry("ad7000001e3d1239aa110242ac110002") << "node-redlock"
+                                     << "likely";
+
+    // node-redlock (always PX).
+    QTest::newRow("node-redlock, locks: key")
+        << QByteArray("locks:account:123") << stringEntry(kNodeRedlockToken) << "node-redlock"
+        << "likely";
+    QTest::newRow("node-redlock, {redlock} tag")
+        << QByteArray("{redlock}:invoice:7") << stringEntry(kNodeRedlockToken) << "node-redlock"
+        << "likely";
+    QTest::newRow("node-redlock, plain key")
+        << QByteArray("account:123") << stringEntry(kNodeRedlockToken) << "node-redlock"
+        << "guess";
+
+    // bsm/redislock (always PX), with and without metadata.
+    QTest::newRow("bsm, lock key") << QByteArray("jobs:lock:a") << stringEntry(kBsmToken) << "bsm-redislock"
+                                   << "likely";
+    QTest::newRow("bsm+meta, lock key")
+        << QByteArray("mailer:lock:digest") << stringEntry(QByteArray(kBsmToken) + "host=mailer-2")
+        << "bsm-redislock"
+        << "likely";
+    QTest::newRow("bsm, plain key") << QByteArray("bsm-key") << stringEntry(kBsmToken) << "bsm-redislock"
+                                    << "guess";
+    QTest::newRow("bsm, lock key, 2 h")
+        << QByteArray("jobs:lock:a") << stringEntry(kBsmToken, 2 * kHourMs) << "bsm-redislock"
+        << "guess";
+    QTest::newRow("bsm, plain key, no TTL")
+        << QByteArray("bsm-key") << stringEntry(kBsmToken, -1) << QString() << QString();
+}
+
+void TestLockSchema::confidenceOfRealShapes()
+{
+    QFETCH(QByteArray, key);
+    QFETCH(RawEntry, entry);
+    QFETCH(QString, schema);
+    QFETCH(QString, confidence);
+    const auto lock = SchemaRegistry::builtins().decode(key, entry);
+    QCOMPARE(lock ? lock->schema : QString(), schema);
+    QCOMPARE(confidenceOf(lock), confidence);
+    if (lock)
+        QVERIFY2(!lock->confidenceReason.isEmpty(), qPrintable(lock->schema));
+}
+
+void TestLockSchema::falsePositives_data()
+{
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<RawEntry>("entry");
+    QTest::addColumn<QString>("schema");     // empty: not decoded
+    QTest::addColumn<QString>("confidence"); // at most this
+
+    // Issue 11: an md5-hex cache entry with a 1 h TTL was a node-redlock lock, Force Release on.
+    // md5("avatar:42"): the shape is node-redlock's, nothing else is, so only a guess...
+    const QByteArray md5 = "06b124eacac543bf03cf321ed661380b";
+    QTest::newRow("etag md5, 1 h TTL")
+        << QByteArray("etag:avatar:42") << stringEntry(md5, kHourMs) << "node-redlock"
+        << "guess";
+    QTest::newRow("etag md5, 59 min left")
+        << QByteArray("etag:avatar:42") << stringEntry(md5, kHourMs - 60000) << "node-redlock"
+        << "guess";
+    // ...and not even that when it is kept longer than a lock, or forever.
+    QTest::newRow("etag md5, 1 day TTL")
+        << QByteArray("etag:avatar:42") << stringEntry(md5, 24 * kHourMs) << QString() << QString();
+    QTest::newRow("etag md5, no TTL")
+        << QByteArray("etag:avatar:42") << stringEntry(md5, -1) << QString() << QString();
+    // Issue 11: `lock:with spaces` = `hello world` was a python-redis-lock lock owned by "hello world".
+    QTest::newRow("lock: hello world")
+        << QByteArray("lock:with spaces") << stringEntry("hello world") << QString() << QString();
+    QTest::newRow("lock: hello world, no TTL")
+        << QByteArray("lock:with spaces") << stringEntry("hello world", -1) << QString() << QString();
+    // Plain words, under a lock key or not.
+    QTest::newRow("word") << QByteArray("greeting") << stringEntry("hello") << QString() << QString();
+    QTest::newRow("lock: word") << QByteArray("lock:job") << stringEntry("running") << QString() << QString();
+    QTest::newRow("lock: true") << QByteArray("lock:job") << stringEntry("true") << QString() << QString();
+    QTest::newRow("lock: 24 letters")
+        << QByteArray("lock:job") << stringEntry("abcdefghijklmnopqrstuvwx") << QString() << QString();
+    QTest::newRow("lock: 24 digits") << QByteArray("lock:job") << stringEntry("123456789012345678901234")
+                                     << QString() << QString();
+    // UUID cache values: lower case; upper case with an 'A' where a bsm token's last character
+    // goes (read as a bsm token with metadata before).
+    QTest::newRow("uuid4 text") << QByteArray("cache:user:42:session")
+                                << stringEntry("0f8fad5b-d9cb-469f-a165-70867728950e", 300000) << QString()
+                                << QString();
+    QTest::newRow("uuid text, upper case")
+        << QByteArray("cache:user:42:session") << stringEntry("0F8FAD5B-D9CB-469F-A1A5-70867728950E", 300000)
+        << QString() << QString();
+    // md5 in upper case: hex, not base64 (an 'A' at index 21 made it a bsm token before).
+    QTest::newRow("md5 upper case") << QByteArray("file:18:md5")
+                                    << stringEntry("6F4922F45568161A8CDF4AD2299F6D23") << QString()
+                                    << QString();
+    // A JWT: base64url JSON, never a token of 16 bytes (its 22nd character encodes two JSON
+    // bytes and is never A, Q, g or w).
+    QTest::newRow("jwt") << QByteArray("auth:session:42")
+                         << stringEntry(
+                                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZ"
+                                "SI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6"
+                                "yJV_adQssw5c",
+                                900000)
+                         << QString() << QString();
+    // Content-MD5 (base64 of 16 bytes, go-redsync's shape) kept with the file, no TTL.
+    QTest::newRow("content-md5, no TTL")
+        << QByteArray("file:18:content-md5") << stringEntry("XUFAKrxLKna5cZ2REBfFkg==", -1) << QString()
+        << QString();
+    // The same with a short TTL: the shape is go-redsync's and nothing else says so.
+    QTest::newRow("content-md5, 10 min")
+        << QByteArray("file:18:content-md5") << stringEntry("XUFAKrxLKna5cZ2REBfFkg==", 600000) << "redsync"
+        << "guess";
+}
+
+void TestLockSchema::falsePositives()
+{
+    QFETCH(QByteArray, key);
+    QFETCH(RawEntry, entry);
+    QFETCH(QString, schema);
+    QFETCH(QString, confidence);
+    const auto lock = SchemaRegistry::builtins().decode(key, entry);
+    QCOMPARE(lock ? lock->schema : QString(), schema);
+    QCOMPARE(confidenceOf(lock), confidence);
+    if (lock)
+        QVERIFY2(lock->confidenceReason.contains(QLatin1String("does not name a lock")),
+                 qPrintable(lock->confidenceReason));
+}
+
+void TestLockSchema::keyNamesLock_data()
+{
+    // A 32-hex value without a TTL: kept (as a guess) only when the key names a lock.
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<bool>("namesLock");
+    QTest::newRow("lock:") << QByteArray("lock:x") << true;
+    QTest::newRow("locks:") << QByteArray("locks:account:1") << true;
+    QTest::newRow(":lock") << QByteArray("orders:lock") << true;
+    QTest::newRow("camelCase") << QByteArray("orderLock:7") << true;
+    QTest::newRow("upper case") << QByteArray("JOB_LOCK_7") << true;
+    QTest::newRow("redlock tag") << QByteArray("{redlock}:a") << true;
+    QTest::newRow("job-locks") << QByteArray("job-locks/a") << true;
+    QTest::newRow("locked") << QByteArray("locked:a") << true;
+    QTest::newRow("mutex") << QByteArray("app_mutex_1") << true;
+    QTest::newRow("block") << QByteArray("block:7") << false;
+    QTest::newRow("blocks") << QByteArray("chain:blocks:7") << false;
+    QTest::newRow("clock") << QByteArray("clock:skew") << false;
+    QTest::newRow("locale") << QByteArray("locale:en") << false;
+    QTest::newRow("plain") << QByteArray("etag:avatar:42") << false;
+}
+
+void TestLockSchema::keyNamesLock()
+{
+    QFETCH(QByteArray, key);
+    QFETCH(bool, namesLock);
+    const auto lock = SchemaRegistry::builtins().decode(key, stringEntry(kNodeRedlockToken, -1));
+    QCOMPARE(lock.has_value(), namesLock);
+    if (lock) {
+        QCOMPARE(lock->schema, QStringLiteral("node-redlock"));
+        QCOMPARE(lock->confidence, Confidence::Guess); // no TTL, which node-redlock always sets
+        QVERIFY2(lock->confidenceReason.contains(QLatin1String("no TTL")),
+                 qPrintable(lock->confidenceReason));
+    }
+}
+
+void TestLockSchema::ttlNotReadNeitherRaisesNorDrops()
+{
+    // The scanner asks mayDecode before it reads the PTTL: a value that a TTL would make a
+    // lock must not be skipped there.
+    const SchemaRegistry registry = SchemaRegistry::builtins();
+    for (const char *value : {kNodeRedlockToken, kRedsyncToken, kBsmToken, kRedisPyToken}) {
+        const RawEntry entry = stringEntry(value, RawEntry::PttlNotRead);
+        QVERIFY2(registry.mayDecode("etag:avatar:42", entry), value);
+        QCOMPARE(registry.decode("etag:avatar:42", entry)->confidence, Confidence::Guess);
+    }
+    QVERIFY(registry.mayDecode("lock:report", stringEntry("worker-7@host-a", RawEntry::PttlNotRead)));
+    QVERIFY(!registry.mayDecode("lock:with spaces", stringEntry("hello world", RawEntry::PttlNotRead)));
+}
+
+void TestLockSchema::confidenceTextIsStable()
+{
+    // Used in `lockctl list --json`: stable identifiers, ordered weakest first.
+    QCOMPARE(confidenceText(Confidence::Guess), QStringLiteral("guess"));
+    QCOMPARE(confidenceText(Confidence::Likely), QStringLiteral("likely"));
+    QCOMPARE(confidenceText(Confidence::Certain), QStringLiteral("certain"));
+    QVERIFY(Confidence::Guess < Confidence::Likely && Confidence::Likely < Confidence::Certain);
+}
+
 void TestLockSchema::customSchemaErrors_data()
 {
     QTest::addColumn<QString>("id");
@@ -776,6 +1053,19 @@ void TestLockSchema::customSchemaWinsOverGenericFormats()
     QCOMPARE(registry.decode("other", stringEntry(kNodeRedlockToken))->schema,
              QStringLiteral("node-redlock"));
     QCOMPARE(registry.decode("other", stringEntry(kRedisPyToken))->schema, QStringLiteral("redis-py"));
+}
+
+void TestLockSchema::customSchemaIsLikely()
+{
+    // The user vouches for the pattern; LockScope cannot check it.
+    SchemaRegistry registry = SchemaRegistry::builtins();
+    QVERIFY(!registry.addCustom({QStringLiteral("hex"), QString(), QStringLiteral("hex:*"),
+                                 QStringLiteral("^(?<token>[0-9a-f]{32})$")}));
+    const auto lock = registry.decode("hex:1", stringEntry(kNodeRedlockToken, -1));
+    QVERIFY(lock);
+    QCOMPARE(lock->schema, QStringLiteral("hex"));
+    QCOMPARE(lock->confidence, Confidence::Likely);
+    QVERIFY2(lock->confidenceReason.contains(QLatin1String("\"hex\"")), qPrintable(lock->confidenceReason));
 }
 
 void TestLockSchema::decodeFromManyThreads()

@@ -223,6 +223,8 @@ void TestSchemasReal::redisPyDefaultToken()
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("redis-py"));
     QCOMPARE(lock->token, token);
+    // A uuid1 with a lock's TTL: Likely, although the key does not say "lock".
+    QCOMPARE(lock->confidence, Confidence::Likely);
     // The uuid1 timestamp is when the token was made.
     QVERIFY2(lock->acquiredAt >= before.addSecs(-5) &&
                  lock->acquiredAt <= QDateTime::currentDateTimeUtc().addSecs(5),
@@ -251,6 +253,24 @@ void TestSchemasReal::redisPyWithoutTimeout()
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("redis-py"));
     QCOMPARE(lock->token, token);
+    // A uuid1 kept forever under a key that does not name a lock is also what a stored id looks
+    // like: only a guess. The same lock under a key that names one is Likely.
+    QCOMPARE(lock->confidence, Confidence::Guess);
+    const QByteArray named = runPython(m_python,
+                                       QStringLiteral("import sys, redis\n"
+                                                      "r = redis.Redis(port=int(sys.argv[1]))\n"
+                                                      "l = r.lock('reports:lock')\n"
+                                                      "assert l.acquire(blocking=False)\n"
+                                                      "print(l.local.token.decode())\n"),
+                                       server->port());
+    const auto namedEntry = readEntry(connection, "reports:lock");
+    LS_VERIFY_OK(namedEntry);
+    QCOMPARE(namedEntry->pttlMs, -1);
+    const auto namedLock = SchemaRegistry::builtins().decode("reports:lock", *namedEntry);
+    QVERIFY(namedLock);
+    QCOMPARE(namedLock->schema, QStringLiteral("redis-py"));
+    QCOMPARE(namedLock->token, named);
+    QCOMPARE(namedLock->confidence, Confidence::Likely);
 }
 
 void TestSchemasReal::redisPyCustomToken()
@@ -369,6 +389,7 @@ void TestSchemasReal::redissonRLockReentrant()
     const auto lock = SchemaRegistry::builtins().decode("orders:lock", *entry);
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("redisson-rlock"));
+    QCOMPARE(lock->confidence, Confidence::Certain);
     QCOMPARE(lock->owner, QStringLiteral("%1 thread 57").arg(kClient));
     QCOMPARE(lock->token, holder);
     QCOMPARE(lock->holdCount, 2);
@@ -414,6 +435,7 @@ void TestSchemasReal::redissonRwWriteThenRead()
     const auto lock = SchemaRegistry::builtins().decode("inventory", *entry);
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("redisson-rwlock"));
+    QCOMPARE(lock->confidence, Confidence::Certain);
     QCOMPARE(lock->mode, QStringLiteral("write"));
     QCOMPARE(lock->holdCount, 2);
     QCOMPARE(lock->token, thread + ":write");
@@ -444,6 +466,7 @@ void TestSchemasReal::redissonRwTwoReaders()
     const auto lock = SchemaRegistry::builtins().decode("catalog", *entry);
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("redisson-rwlock"));
+    QCOMPARE(lock->confidence, Confidence::Certain);
     QCOMPARE(lock->mode, QStringLiteral("read"));
     QCOMPARE(lock->holdCount, 3);
     QCOMPARE(lock->details.value("readers"), QStringLiteral("2"));
@@ -477,6 +500,7 @@ void TestSchemasReal::shedLock()
     const auto lock = SchemaRegistry::builtins().decode("job-lock:default:reportJob", *entry);
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("shedlock"));
+    QCOMPARE(lock->confidence, Confidence::Certain);
     QCOMPARE(lock->owner, QString::fromUtf8(host));
     QCOMPARE(lock->acquiredAt, QDateTime::fromMSecsSinceEpoch(now.toMSecsSinceEpoch(), Qt::UTC));
     QCOMPARE(lock->token, value);
@@ -519,14 +543,20 @@ void TestSchemasReal::randomTokenLibraries()
         m_tokenServer = std::move(*started);
     }
     Connection connection(clientConfig(*m_tokenServer, ServerKind::Plain));
-    LS_VERIFY_OK(connection.command({"SET", "resource", value, "NX", "PX", "8000"}));
-    const auto entry = readEntry(connection, "resource");
-    LS_VERIFY_OK(connection.command({"DEL", "resource"}));
-    LS_VERIFY_OK(entry);
-    const auto lock = SchemaRegistry::builtins().decode("resource", *entry);
-    QVERIFY2(lock, value.constData());
-    QCOMPARE(lock->schema, schema);
-    QCOMPARE(lock->token, token);
+    // The same lock under a key the user chose freely (the libraries have no key convention) and
+    // under one that names a lock: the value alone is only a guess, the key makes it Likely.
+    for (const auto &[key, confidence] : {std::pair{QByteArray("resource"), Confidence::Guess},
+                                          std::pair{QByteArray("locks:resource"), Confidence::Likely}}) {
+        LS_VERIFY_OK(connection.command({"SET", key, value, "NX", "PX", "8000"}));
+        const auto entry = readEntry(connection, key);
+        LS_VERIFY_OK(connection.command({"DEL", key}));
+        LS_VERIFY_OK(entry);
+        const auto lock = SchemaRegistry::builtins().decode(key, *entry);
+        QVERIFY2(lock, value.constData());
+        QCOMPARE(lock->schema, schema);
+        QCOMPARE(lock->token, token);
+        QCOMPARE(lock->confidence, confidence);
+    }
 }
 
 void TestSchemasReal::pythonRedisLockLayout()
@@ -543,6 +573,7 @@ void TestSchemasReal::pythonRedisLockLayout()
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("python-redis-lock"));
     QCOMPARE(lock->token, id);
+    QCOMPARE(lock->confidence, Confidence::Likely); // its default id under its own "lock:" prefix
 
     // A waiter blocks in BLPOP on the signal list; the force-release follow-up wakes it.
     LS_VERIFY_OK(connection.command({"DEL", "lock:report"}));

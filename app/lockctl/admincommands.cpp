@@ -1,4 +1,5 @@
 #include "admincommands.h"
+
 #include "exitcode.h"
 #include "options.h"
 #include "output.h"
@@ -26,6 +27,7 @@ using lockscope::inspect::AdminNode;
 using lockscope::inspect::AdminNodeResult;
 using lockscope::inspect::AdminResult;
 using lockscope::inspect::AuditLog;
+using lockscope::inspect::Confidence;
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeEntry;
 using lockscope::inspect::Operator;
@@ -78,7 +80,9 @@ QString forceReleaseHelp()
             "deletes it on each node only if it still holds the value shown (compare-and-delete\n"
             "in Lua). For LockScope locks the fencing counter is bumped in the same script, so a\n"
             "stale holder is fenced out; Redisson waiters are woken up. Every attempt is written\n"
-            "to the audit log (JSON lines)."),
+            "to the audit log (JSON lines). A key whose lock format is only a guess (a random-\n"
+            "looking token on a key that does not name a lock: maybe application data) needs --yes\n"
+            "even on a terminal: typing the key confirms the key, not that it is a lock."),
         forceReleaseOptions(),
         QStringLiteral(
             "Exit codes: 0 released; 1 error (a node failed); 2 usage error, not confirmed, or refused\n"
@@ -169,8 +173,14 @@ QJsonValue ownerJson(const RawEntry &raw)
 
 void printPreview(const LockRecord &record, const QStringList &readOnly, bool unconditional, Output &out)
 {
-    if (!record.schema.isEmpty())
-        out.line(QStringLiteral("Lock schema: %1").arg(displayText(record.schema)));
+    if (!record.schema.isEmpty()) {
+        QString schema = displayText(record.schema);
+        if (record.confidence)
+            schema += QStringLiteral(" (%1: %2)")
+                          .arg(lockscope::inspect::confidenceText(*record.confidence),
+                               displayText(record.confidenceReason));
+        out.line(QStringLiteral("Lock schema: %1").arg(schema));
+    }
     out.line(QStringLiteral("%1 %2 on:")
                  .arg(unconditional ? QStringLiteral("Would delete (unconditionally)")
                                     : QStringLiteral("Would release"),
@@ -328,6 +338,15 @@ int runForceRelease(Invocation &invocation)
         const bool onProduction = std::ranges::any_of(record.nodes, [&](const NodeEntry &entry) {
             return entry.present() && productionLabels.contains(entry.node);
         });
+        // A guessed format may be application data that merely looks like a token: the operator
+        // says so explicitly with --yes; the typed key would only confirm which key.
+        if (record.confidence == Confidence::Guess && !parser.isSet(YesOption)) {
+            out.error(QStringLiteral("%1: %2 is only a guess at a %3 lock (%4); pass --yes to release it "
+                                     "anyway; nothing deleted")
+                          .arg(command, displayText(key), displayText(record.schema),
+                               displayText(record.confidenceReason)));
+            return exitcode::Usage;
+        }
         if (!parser.isSet(YesOption) || onProduction) {
             if (onProduction && parser.isSet(YesOption) && !json)
                 out.line(QStringLiteral("The key is on a production node (%1): --yes is not enough.")
@@ -385,6 +404,9 @@ int runForceRelease(Invocation &invocation)
         out.json(QJsonObject{
             {QStringLiteral("key"), QString::fromUtf8(key)},
             {QStringLiteral("schema"), record.schema.isEmpty() ? QJsonValue() : QJsonValue(record.schema)},
+            {QStringLiteral("confidence"),
+             record.confidence ? QJsonValue(lockscope::inspect::confidenceText(*record.confidence))
+                               : QJsonValue()},
             {QStringLiteral("unconditional"), unconditional},
             {QStringLiteral("released"), code == exitcode::Ok},
             {QStringLiteral("exit_code"), code},

@@ -24,6 +24,7 @@
 namespace lockctl {
 
 using lockscope::displayText;
+using lockscope::inspect::Confidence;
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeEntry;
 using lockscope::inspect::RawEntry;
@@ -88,9 +89,11 @@ QString listHelp()
                        "(LockScope, Redisson, ShedLock, redis-py, node-redlock, go-redsync, ...), then one\n"
                        "row per key aggregated across the nodes. HELD is k/N: nodes holding the majority\n"
                        "token. Anomalies: no-ttl, tokens-differ, quorum-lost, node-unreachable, undecoded.\n"
-                       "--json prints an array of records (key, schema, owner, token, fence, held, of,\n"
-                       "quorum, ttl_ms (-1: no TTL), nodes [{node, present, pttl_ms, value, error}],\n"
-                       "anomalies)."),
+                       "A '?' after the schema marks a guess: only a random-looking token matched, on a key\n"
+                       "that does not name a lock (it may be application data, such as a cache entry).\n"
+                       "--json prints an array of records (key, schema, confidence (certain, likely, guess;\n"
+                       "null when undecoded), confidence_reason, owner, token, fence, held, of, quorum,\n"
+                       "ttl_ms (-1: no TTL), nodes [{node, present, pttl_ms, value, error}], anomalies)."),
         listOptions(),
         nodesFooter() + QStringLiteral("\nExit codes: 0 done, 1 a node could not be read (the others are "
                                        "still listed), 2 usage error."));
@@ -105,8 +108,11 @@ QString showHelp()
 {
     return formatHelp(
         QStringLiteral("lockctl show KEY [--nodes URL,...] [--json]"),
-        QStringLiteral("What every node holds under KEY: type, PTTL and value (GET, or HGETALL for a hash),\n"
-                       "decoded by the lock schemas, and the record aggregated across the nodes."),
+        QStringLiteral(
+            "What every node holds under KEY: type, PTTL and value (GET, or HGETALL for a hash),\n"
+            "decoded by the lock schemas, and the record aggregated across the nodes. The\n"
+            "confidence says how sure the decoding is: certain (the value carries the library's\n"
+            "own format), likely, or guess (only a random-looking token; a '?' after the schema)."),
         showOptions(),
         nodesFooter() + QStringLiteral("\nExit codes: 0 done, 1 a node could not be read, 2 usage error, "
                                        "4 no node holds KEY."));
@@ -117,6 +123,19 @@ QString showHelp()
 QJsonValue orNull(const QString &text)
 {
     return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
+}
+
+QJsonValue confidenceJson(const std::optional<Confidence> &confidence)
+{
+    return confidence ? QJsonValue(lockscope::inspect::confidenceText(*confidence)) : QJsonValue();
+}
+
+/// The schema id as the tables show it: "node-redlock?" when the reading is only a guess.
+QString schemaText(const QString &schema, const std::optional<Confidence> &confidence)
+{
+    if (schema.isEmpty())
+        return QStringLiteral("-");
+    return displayText(schema) + (confidence == Confidence::Guess ? QStringLiteral("?") : QString());
 }
 
 QString typeName(const NodeEntry &entry)
@@ -177,6 +196,8 @@ QJsonObject recordJson(const LockRecord &record)
             {QStringLiteral("pttl_ms"), entry.present() ? QJsonValue(entry.raw.pttlMs) : QJsonValue()},
             {QStringLiteral("value"), entry.present() ? valueJson(entry.raw) : QJsonValue()},
             {QStringLiteral("schema"), entry.decoded ? orNull(entry.decoded->schema) : QJsonValue()},
+            {QStringLiteral("confidence"),
+             entry.decoded ? confidenceJson(entry.decoded->confidence) : QJsonValue()},
             {QStringLiteral("token"),
              entry.decoded ? QJsonValue(QString::fromUtf8(entry.decoded->token)) : QJsonValue()},
             {QStringLiteral("error"), orNull(entry.error)},
@@ -186,6 +207,9 @@ QJsonObject recordJson(const LockRecord &record)
     return QJsonObject{
         {QStringLiteral("key"), QString::fromUtf8(record.key)},
         {QStringLiteral("schema"), orNull(record.schema)},
+        {QStringLiteral("confidence"), confidenceJson(record.confidence)},
+        {QStringLiteral("confidence_reason"),
+         record.confidence ? orNull(record.confidenceReason) : QJsonValue()},
         {QStringLiteral("owner"), orNull(record.owner)},
         {QStringLiteral("token"),
          record.held > 0 ? QJsonValue(QString::fromUtf8(record.token)) : QJsonValue()},
@@ -226,7 +250,7 @@ QString orDash(const QString &text)
 QStringList recordRow(const LockRecord &record, bool fullToken)
 {
     return {displayText(record.key),
-            orDash(displayText(record.schema)),
+            schemaText(record.schema, record.confidence),
             orDash(displayText(record.owner)),
             ttlText(record),
             QStringLiteral("%1/%2").arg(record.held).arg(record.of),
@@ -435,6 +459,11 @@ int runShow(Invocation &invocation)
     QList<std::pair<QString, QString>> rows{
         {QStringLiteral("key"), displayText(record.key)},
         {QStringLiteral("schema"), orDash(displayText(record.schema))},
+        {QStringLiteral("confidence"),
+         record.confidence
+             ? QStringLiteral("%1 (%2)").arg(lockscope::inspect::confidenceText(*record.confidence),
+                                             displayText(record.confidenceReason))
+             : QStringLiteral("-")},
         {QStringLiteral("owner"), orDash(displayText(record.owner))},
         {QStringLiteral("token"), orDash(displayText(record.token))},
         {QStringLiteral("fence"), record.fence >= 0 ? QString::number(record.fence) : QStringLiteral("-")},
@@ -466,7 +495,8 @@ int runShow(Invocation &invocation)
         table.addRow(
             {displayText(entry.node), displayText(typeName(entry)),
              entry.present() ? QString::number(entry.raw.pttlMs) : QStringLiteral("-"),
-             entry.decoded ? displayText(entry.decoded->schema) : QStringLiteral("-"),
+             entry.decoded ? schemaText(entry.decoded->schema, entry.decoded->confidence)
+                           : QStringLiteral("-"),
              entry.reachable ? valueText(entry.raw) : QStringLiteral("error: ") + displayText(entry.error)});
     }
     out.write(table.render());

@@ -109,6 +109,10 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
             else if (entry.raw.pttlMs >= 0)
                 record.minPttlMs =
                     record.minPttlMs < 0 ? entry.raw.pttlMs : std::min(record.minPttlMs, entry.raw.pttlMs);
+            if (entry.decoded && (!record.confidence || entry.decoded->confidence < *record.confidence)) {
+                record.confidence = entry.decoded->confidence;
+                record.confidenceReason = entry.decoded->confidenceReason;
+            }
             if (entry.decoded && !anyDecoded) {
                 anyDecoded = true;
                 record.schema = entry.decoded->schema;

@@ -68,6 +68,11 @@ struct LockRecord
 {
     QByteArray key;
     QString schema; ///< schema id of the majority decoding; empty when undecoded
+    /// How sure the decoding is (see Confidence): the weakest among the nodes that hold the
+    /// majority token (one node without a TTL can make the others' reading a Guess); nullopt
+    /// when undecoded. Actions on a Guess ask for an explicit confirmation.
+    std::optional<Confidence> confidence;
+    QString confidenceReason; ///< what that confidence rests on (DecodedLock::confidenceReason)
     QString owner;
     QByteArray token; ///< the majority token
     qint64 fence = -1;

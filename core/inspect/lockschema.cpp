@@ -27,19 +27,20 @@
 //                       under any key (the key prefix "job-lock" is configurable in ShedLock).
 //  5. python-redis-lock key "lock:<name>" (the library always adds the prefix) holding its
 //                       owner id: by default 24 characters of standard base64 without padding
-//                       (18 random bytes), or any custom id. A value under "lock:" that has the
-//                       exact default format of another library below goes to that library, and
-//                       values that look like application data (numbers, JSON, whitespace,
-//                       control bytes) are not claimed.
+//                       (18 random bytes), or a custom id. A value under "lock:" that has the
+//                       exact default format of another library below goes to that library. A
+//                       custom id must read like an id (a digit or one of - _ : @ . /, one
+//                       printable line): numbers, JSON, words and prose ("hello world") are
+//                       application data, not claimed.
 //  6. go-redsync        exactly 24 characters of standard base64 ending in "==" (16 random
 //                       bytes). The last data character carries only 2 bits, so it is one of
 //                       A, Q, g, w. python-redis-lock's 18-byte ids have no padding.
 //  7. redis-py          32 lowercase hex characters that form a valid uuid1 (uuid.uuid1().hex):
 //                       version nibble '1' at index 12, RFC 4122 variant (8, 9, a, b) at index
-//                       16, and a timestamp between 2000 and 2100. Random hex passes the two
-//                       nibble checks with probability 1/64 and the date window with about 1/37,
-//                       so about 1 node-redlock value in 2,400 would be read as redis-py: that is
-//                       the most likely reading of such a value, and the one chosen.
+//                       16, and a timestamp from 2000 to tomorrow (the token is made at acquire).
+//                       Random hex passes the two nibble checks with probability 1/64 and the
+//                       date window with about 1/140 (in 2026), so about 1 node-redlock value in
+//                       9,000 would be read as redis-py: the most likely reading of such a value.
 //  8. node-redlock      32 lowercase hex characters (16 random bytes) that are not a uuid1;
 //                       all-digit strings are numbers, not tokens (random hex is all digits with
 //                       probability 3e-7).
@@ -50,11 +51,42 @@
 //                       characters happen to be base64url would otherwise read as a token with
 //                       metadata "==".
 //
+// The base64 tokens (5, 6, 9) must also look random: not all hex digits and dashes (an md5 or
+// a UUID in upper case) and not letters of one case only (a word). 16 random bytes look like
+// that with a probability below 1e-8.
+//
+// How sure each reading is (Confidence)
+// -------------------------------------
+// Certain: 1-4. The value is the library's own structure, which application data does not have
+// by chance. The TTL does not change that: such a lock without a TTL is the "no-ttl" anomaly,
+// which the operator must see.
+//
+// The random-token formats (5-9) weigh what else there is besides the value's shape:
+//  - the key: it names a lock (a word of it starts or ends with "lock" or "mutex": "lock:x",
+//    "orders:lock", "{redlock}:a", "orderLock"; not "block" or "clock"), or it follows the
+//    library's own convention (python-redis-lock's "lock:<name>" for a default id);
+//  - the value's structure beyond random bytes: redis-py's uuid1;
+//  - the TTL: a lock holds one of at most 1 h (MaxPlausibleLockTtlMs). More is implausible:
+//    these libraries hold locks for seconds to minutes and renew them (node-redlock's using(),
+//    go-redsync's 8 s default), while cache entries keep hours. No TTL is implausible for the
+//    libraries that always set one (node-redlock, go-redsync, bsm); redis-py and
+//    python-redis-lock write none by default, so there it is no evidence either way.
+// Likely: the key counts, or the value is a uuid1 and holds a TTL of at most 1 h.
+// Guess:  the shape alone (a 32-hex value under "etag:avatar:42" is as likely an md5 cache
+//         entry), and python-redis-lock's custom ids, which are free text.
+// Then an implausible TTL lowers Likely to Guess, and a Guess is not decoded at all: a bare token
+// on a key that does not name a lock, kept for hours or forever, is what hashes, ids and cache
+// entries look like, and listing it as a lock puts Force Release next to application data. Such
+// a key is still listed raw under a schema's own key pattern or with --match. A key that names a
+// lock keeps a Guess instead, so that a lock someone PERSISTed still shows (with "no-ttl").
+// A PTTL that was not read (mayDecode) neither raises nor drops a reading, so mayDecode stays a
+// superset of what decode accepts once the PTTL is known.
+//
 // A value that several formats could read goes to the most likely one by this order; a value
 // none of them reads is not a lock as far as the built-ins can tell (decode returns nullopt and
 // the caller shows it raw). Caller-chosen tokens (redis-py's acquire(token=...), bsm's
 // Options.Token, redsync's WithGenValueFunc) carry no structure and cannot be recognised: a
-// user-defined schema (key glob + regex) covers them.
+// user-defined schema (key glob + regex) covers them, and its readings are Likely.
 
 namespace lockscope::inspect {
 
@@ -299,6 +331,7 @@ public:
         if (!v || v->token.isEmpty())
             return std::nullopt;
         DecodedLock lock = makeLock(id(), v->token);
+        lock.confidenceReason = QStringLiteral("LockScope's own value format (\"ls1 tok=...\")");
         const HolderText &holder = holderText(v->host, v->pid, v->thread);
         lock.owner = holder.owner;
         lock.details = holder.details;
@@ -353,6 +386,8 @@ public:
                   [](const RedissonHolder &a, const RedissonHolder &b) { return a.field < b.field; });
 
         DecodedLock lock = makeLock(id(), {});
+        lock.confidenceReason =
+            QStringLiteral("a Redisson read-write hash: \"mode\" and \"<uuid>:<threadId>[:write]\" -> count");
         lock.mode = QString::fromLatin1(mode);
         lock.details.insert(QStringLiteral("channel"),
                             QString::fromUtf8(redissonChannel("redisson_rwlock", key)));
@@ -416,6 +451,7 @@ public:
         if (!holder || holder->writer)
             return std::nullopt;
         DecodedLock lock = makeLock(id(), holder->field);
+        lock.confidenceReason = QStringLiteral("a Redisson hash: \"<uuid>:<threadId>\" -> hold count");
         lock.owner = redissonOwner(*holder);
         lock.holdCount = static_cast<int>(std::min<qint64>(holder->count, INT_MAX));
         lock.details.insert(QStringLiteral("client"), QString::fromLatin1(holder->client));
@@ -495,6 +531,7 @@ public:
 
         // The whole value is what ShedLock's safe-update scripts compare.
         DecodedLock lock = makeLock(id(), v);
+        lock.confidenceReason = QStringLiteral("ShedLock's value format (\"ADDED:<instant>@<host>\")");
         lock.owner = QString::fromUtf8(host);
         lock.acquiredAt = added;
         lock.details.insert(QStringLiteral("host"), lock.owner);
@@ -516,11 +553,29 @@ public:
 
 // --- the random-token formats ---------------------------------------------------------------
 
+/// Whether `v` looks like something other than random bytes in base64: all hex digits (an md5
+/// or a UUID in upper case: '-' included), or letters of one case only (a word). 16 random bytes
+/// in base64 are any of these with a probability below 1e-8.
+bool looksNonRandom(QByteArrayView v)
+{
+    const auto hexOrDash = [](char c) {
+        return hexValue(c) >= 0 || c == '-';
+    };
+    const auto lower = [](char c) {
+        return c >= 'a' && c <= 'z';
+    };
+    const auto upper = [](char c) {
+        return c >= 'A' && c <= 'Z';
+    };
+    return std::all_of(v.begin(), v.end(), hexOrDash) || std::all_of(v.begin(), v.end(), lower) ||
+           std::all_of(v.begin(), v.end(), upper);
+}
+
 /// go-redsync's genValue: base64.StdEncoding of 16 random bytes.
 bool isRedsyncValue(QByteArrayView v)
 {
     return v.size() == 24 && v.endsWith("==") && std::all_of(v.begin(), v.begin() + 22, isBase64Std) &&
-           isLastCharOf16Bytes(v[21]);
+           isLastCharOf16Bytes(v[21]) && !looksNonRandom(v.first(22));
 }
 
 /// 32 lowercase hex characters that are not a plain number.
@@ -550,12 +605,14 @@ qint64 uuid1UnixMs(QByteArrayView hex)
     return static_cast<qint64>((ticks - kUuidEpochOffset) / 10000);
 }
 
+/// A uuid1 made since 2000 and not after tomorrow: redis-py made the token when it acquired, so
+/// a timestamp in the future is random hex (a day of slack for the writer's clock).
 bool isUuid1Hex(QByteArrayView v)
 {
     if (!isHex32(v) || v[12] != '1' || !(v[16] == '8' || v[16] == '9' || v[16] == 'a' || v[16] == 'b'))
         return false;
     static const qint64 from = QDateTime(QDate(2000, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
-    static const qint64 to = QDateTime(QDate(2100, 1, 1), QTime(0, 0), Qt::UTC).toMSecsSinceEpoch();
+    const qint64 to = QDateTime::currentMSecsSinceEpoch() + 24 * 60 * 60 * 1000;
     const qint64 ms = uuid1UnixMs(v);
     return ms >= from && ms < to;
 }
@@ -564,8 +621,99 @@ bool isUuid1Hex(QByteArrayView v)
 bool isBsmValue(QByteArrayView v)
 {
     return v.size() >= 22 && std::all_of(v.begin(), v.begin() + 22, isBase64Url) &&
-           isLastCharOf16Bytes(v[21]);
+           isLastCharOf16Bytes(v[21]) && !looksNonRandom(v.first(22));
 }
+
+/// Whether the key says it holds a lock: one of its words (split at anything but ASCII letters
+/// and digits, compared without case) starts or ends with "lock" or "mutex" ("lock:x",
+/// "orders:lock", "{redlock}:a", "orderLock", "job-locks"), but is not "block" or "clock".
+bool keyNamesLock(QByteArrayView key)
+{
+    const auto namesLock = [](QByteArrayView w) {
+        const auto starts = [&w](QByteArrayView p) {
+            return w.size() >= p.size() && w.first(p.size()).compare(p, Qt::CaseInsensitive) == 0;
+        };
+        const auto ends = [&w](QByteArrayView p) {
+            return w.size() >= p.size() && w.last(p.size()).compare(p, Qt::CaseInsensitive) == 0;
+        };
+        if (starts("lock") || starts("mutex") || ends("mutex") || ends("mutexes"))
+            return true;
+        if (ends("locks"))
+            w.chop(1);
+        return ends("lock") && !ends("block") && !ends("clock");
+    };
+    qsizetype i = 0;
+    while (i < key.size()) {
+        while (i < key.size() && !isAlnum(key[i]))
+            ++i;
+        const qsizetype start = i;
+        while (i < key.size() && isAlnum(key[i]))
+            ++i;
+        if (i > start && namesLock(key.sliced(start, i - start)))
+            return true;
+    }
+    return false;
+}
+
+/// Whether the writing library sets a TTL on every lock (so that none is evidence against it).
+enum class TtlUse
+{
+    Always,  ///< node-redlock, go-redsync, bsm/redislock: SET ... PX, or PEXPIRE in the script
+    Optional ///< redis-py (timeout=None) and python-redis-lock (expire=None) write none by default
+};
+
+/// How a random-token schema rates its readings (see the comment on top). The reasons are built
+/// once, here: decode() only shares them, so a snapshot of many locks holds one copy of each.
+class TokenRating
+{
+public:
+    /// `shape` and `library` name the value's shape and its writer for the reasons ("32 hex
+    /// characters (16 random bytes)", "node-redlock"); `keyText` says why a key counts; a
+    /// `structured` value (a uuid1) with a lock's TTL is Likely on any key.
+    TokenRating(const QString &shape, const QString &library, const QString &keyText, bool structured,
+                TtlUse ttl)
+        : m_structured(structured), m_ttl(ttl), m_byKey(shape + QLatin1Char(' ') + keyText),
+          m_byValue(shape + QStringLiteral(" with a TTL a lock has")),
+          m_guess(shape + QStringLiteral(" on a key that does not name a lock: application data (a hash, "
+                                         "an id, a cache entry) can look the same")),
+          m_byKeyTooLong(m_byKey + QStringLiteral("; but a TTL over 1 h, longer than locks usually hold")),
+          m_byKeyNoTtl(m_byKey + QStringLiteral("; but no TTL, which %1 always sets").arg(library))
+    {}
+
+    /// Sets the confidence and reason of a reading of an entry with `pttlMs`, where `keyCounts`
+    /// says whether the key names a lock (or follows the library's convention). False when the
+    /// reading is dropped: a Guess with an implausible TTL.
+    bool rate(DecodedLock &lock, bool keyCounts, qint64 pttlMs) const
+    {
+        // A PTTL below -1 was not read (mayDecode) or the key is gone: no evidence either way.
+        const bool tooLong = pttlMs > MaxPlausibleLockTtlMs;
+        const bool noTtl = pttlMs == -1 && m_ttl == TtlUse::Always;
+        if (keyCounts) {
+            lock.confidence = tooLong || noTtl ? Confidence::Guess : Confidence::Likely;
+            lock.confidenceReason = tooLong ? m_byKeyTooLong : noTtl ? m_byKeyNoTtl : m_byKey;
+            return true;
+        }
+        if (m_structured && pttlMs >= 0 && !tooLong) {
+            lock.confidence = Confidence::Likely;
+            lock.confidenceReason = m_byValue;
+            return true;
+        }
+        if (tooLong || noTtl)
+            return false;
+        lock.confidence = Confidence::Guess;
+        lock.confidenceReason = m_guess;
+        return true;
+    }
+
+private:
+    bool m_structured;
+    TtlUse m_ttl;
+    QString m_byKey;
+    QString m_byValue;
+    QString m_guess;
+    QString m_byKeyTooLong;
+    QString m_byKeyNoTtl;
+};
 
 class RedsyncSchema final : public LockSchema
 {
@@ -574,12 +722,20 @@ public:
     QString displayName() const override { return QStringLiteral("go-redsync"); }
     QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
 
-    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
     {
         if (entry.type != RawEntry::Type::String || !isRedsyncValue(entry.value))
             return std::nullopt;
-        return makeLock(id(), entry.value);
+        DecodedLock lock = makeLock(id(), entry.value);
+        if (!m_rating.rate(lock, keyNamesLock(key), entry.pttlMs))
+            return std::nullopt;
+        return lock;
     }
+
+private:
+    const TokenRating m_rating{QStringLiteral("24 characters of base64 (16 random bytes)"),
+                               QStringLiteral("go-redsync"), QStringLiteral("on a key that names a lock"),
+                               false, TtlUse::Always};
 };
 
 class RedisPySchema final : public LockSchema
@@ -589,12 +745,14 @@ public:
     QString displayName() const override { return QStringLiteral("redis-py Lock"); }
     QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
 
-    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
     {
         if (entry.type != RawEntry::Type::String || !isUuid1Hex(entry.value))
             return std::nullopt;
         const QByteArray &v = entry.value;
         DecodedLock lock = makeLock(id(), v);
+        if (!m_rating.rate(lock, keyNamesLock(key), entry.pttlMs))
+            return std::nullopt;
         // uuid1 records when the token was made (= when acquire started) and the node id,
         // which is the host's MAC address unless its multicast bit says it is random.
         lock.acquiredAt = QDateTime::fromMSecsSinceEpoch(uuid1UnixMs(v), Qt::UTC);
@@ -607,6 +765,11 @@ public:
             lock.owner = QStringLiteral("MAC %1").arg(node);
         return lock;
     }
+
+private:
+    const TokenRating m_rating{QStringLiteral("a uuid1 in hex (uuid.uuid1().hex)"),
+                               QStringLiteral("redis-py"), QStringLiteral("on a key that names a lock"), true,
+                               TtlUse::Optional};
 };
 
 class NodeRedlockSchema final : public LockSchema
@@ -616,14 +779,22 @@ public:
     QString displayName() const override { return QStringLiteral("node-redlock"); }
     QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
 
-    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
     {
         // redis-py comes first in the registry, so a uuid1 never reaches here through it; the
         // check is repeated so that this schema used alone gives the same answer.
         if (entry.type != RawEntry::Type::String || !isHex32(entry.value) || isUuid1Hex(entry.value))
             return std::nullopt;
-        return makeLock(id(), entry.value);
+        DecodedLock lock = makeLock(id(), entry.value);
+        if (!m_rating.rate(lock, keyNamesLock(key), entry.pttlMs))
+            return std::nullopt;
+        return lock;
     }
+
+private:
+    const TokenRating m_rating{QStringLiteral("32 hex characters (16 random bytes)"),
+                               QStringLiteral("node-redlock"), QStringLiteral("on a key that names a lock"),
+                               false, TtlUse::Always};
 };
 
 class BsmRedislockSchema final : public LockSchema
@@ -633,7 +804,7 @@ public:
     QString displayName() const override { return QStringLiteral("bsm/redislock"); }
     QStringList keyPatterns() const override { return {QStringLiteral("*")}; }
 
-    std::optional<DecodedLock> decode(const QByteArray &, const RawEntry &entry) const override
+    std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const override
     {
         const QByteArray &v = entry.value;
         if (entry.type != RawEntry::Type::String || !isBsmValue(v) || isRedsyncValue(v) ||
@@ -645,11 +816,18 @@ public:
         // The token identifies the holder (ObtainMulti and re-obtain compare it as a prefix);
         // the library's release compares token + metadata, the whole value.
         DecodedLock lock = makeLock(id(), v.left(22));
+        if (!m_rating.rate(lock, keyNamesLock(key), entry.pttlMs))
+            return std::nullopt;
         lock.label = QString::fromUtf8(metadata);
         if (!metadata.isEmpty())
             lock.details.insert(QStringLiteral("metadata"), lock.label);
         return lock;
     }
+
+private:
+    const TokenRating m_rating{QStringLiteral("a token of 22 base64url characters (16 random bytes)"),
+                               QStringLiteral("bsm/redislock"), QStringLiteral("on a key that names a lock"),
+                               false, TtlUse::Always};
 };
 
 // --- python-redis-lock ------------------------------------------------------------------------
@@ -664,21 +842,25 @@ bool hasOtherDefaultFormat(const QByteArray &v)
 /// python-redis-lock's default id: b64encode(urandom(18)), 24 characters without padding.
 bool isPythonRedisLockDefaultId(QByteArrayView v)
 {
-    return v.size() == 24 && std::all_of(v.begin(), v.end(), isBase64Std);
+    return v.size() == 24 && std::all_of(v.begin(), v.end(), isBase64Std) && !looksNonRandom(v);
 }
 
-/// Whether a custom id is plausible: printable, one line, not a number, not JSON.
+/// Whether a custom id is plausible: one printable line that names a holder the way ids do,
+/// with a digit or one of - _ : @ . / (a host, a pid, a worker number, a run id), and is not a
+/// number, JSON, a quoted string or prose ("hello world", "running", "true").
 bool isPlausibleCustomId(const QByteArray &v)
 {
     if (v.isEmpty() || v.size() > 512 || allDigits(v) || v.startsWith('{') || v.startsWith('[') ||
         v.startsWith('"') || v.trimmed() != v)
         return false;
+    bool identifier = false;
     for (char c : v) {
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u == 0x7f)
             return false;
+        identifier |= isDigit(c) || c == '-' || c == '_' || c == ':' || c == '@' || c == '.' || c == '/';
     }
-    return isValidUtf8(v);
+    return identifier && isValidUtf8(v);
 }
 
 class PythonRedisLockSchema final : public LockSchema
@@ -697,10 +879,17 @@ public:
         if (!defaultId && (hasOtherDefaultFormat(v) || !isPlausibleCustomId(v)))
             return std::nullopt;
         DecodedLock lock = makeLock(id(), v);
+        // A default id under the library's own prefix is Likely; a custom id is free text that
+        // any application's "lock:" key may hold, so only a Guess (the key does not count).
+        if (!m_rating.rate(lock, defaultId, entry.pttlMs))
+            return std::nullopt;
         // get_owner_id() returns the value; a custom id usually names the owner, a random one
         // does not.
-        if (!defaultId)
+        if (!defaultId) {
             lock.owner = QString::fromUtf8(v);
+            lock.confidenceReason = QStringLiteral("a custom id under \"lock:\": free text that any "
+                                                   "application's lock key may hold");
+        }
         lock.details.insert(QStringLiteral("signal"), QString::fromUtf8(signalKey(key)));
         return lock;
     }
@@ -718,6 +907,10 @@ public:
 
 private:
     static QByteArray signalKey(const QByteArray &key) { return "lock-signal:" + key.mid(5); }
+
+    const TokenRating m_rating{
+        QStringLiteral("24 characters of base64 (18 random bytes)"), QStringLiteral("python-redis-lock"),
+        QStringLiteral("under python-redis-lock's \"lock:\" key prefix"), false, TtlUse::Optional};
 };
 
 // --- user-defined ---------------------------------------------------------------------------
@@ -726,7 +919,9 @@ class CustomSchema final : public LockSchema
 {
 public:
     CustomSchema(const CustomSchemaSpec &spec, QRegularExpression regex)
-        : m_spec(spec), m_glob(spec.keyGlob.toUtf8()), m_regex(std::move(regex))
+        : m_spec(spec), m_glob(spec.keyGlob.toUtf8()), m_regex(std::move(regex)),
+          m_reason(
+              QStringLiteral("the key glob and value pattern of the user-defined schema \"%1\"").arg(spec.id))
     {
         // Compile (and JIT) now: decode() then only reads the compiled pattern, from any thread.
         m_regex.optimize();
@@ -753,6 +948,8 @@ public:
         if (!match.hasMatch())
             return std::nullopt;
         DecodedLock lock = makeLock(id(), entry.value);
+        lock.confidence = Confidence::Likely;
+        lock.confidenceReason = m_reason;
         for (const auto &[index, name] : m_groups) {
             if (!match.hasCaptured(index))
                 continue;
@@ -777,10 +974,24 @@ private:
     CustomSchemaSpec m_spec;
     QByteArray m_glob;
     QRegularExpression m_regex;
+    QString m_reason;
     std::vector<std::pair<int, QString>> m_groups;
 };
 
 } // namespace
+
+QString confidenceText(Confidence confidence)
+{
+    switch (confidence) {
+    case Confidence::Guess:
+        return QStringLiteral("guess");
+    case Confidence::Likely:
+        return QStringLiteral("likely");
+    case Confidence::Certain:
+        break;
+    }
+    return QStringLiteral("certain");
+}
 
 SchemaRegistry SchemaRegistry::builtins()
 {

@@ -37,10 +37,39 @@ struct RawEntry
     bool operator==(const RawEntry &) const = default;
 };
 
+/// How sure a schema is that an entry is a lock its library wrote. Ordered: a lower value is
+/// less sure, so std::min of two gives the weaker reading.
+enum class Confidence
+{
+    /// Only a bare random-looking token matched, on a key that says nothing about locks (a
+    /// 32-hex value under "etag:avatar:42" reads as node-redlock, and is as likely an md5 cache
+    /// entry). Shown marked as a guess; destructive actions ask for an explicit confirmation.
+    Guess,
+    /// The value has the library's exact token shape and something else agrees: the key names
+    /// a lock or follows the library's key convention, or the value is structured (a uuid1) and
+    /// its TTL is one a lock has. Very probably this library's lock, not proven.
+    Likely,
+    /// The value carries the library's own signature, which application data does not have by
+    /// chance: LockScope's "ls1 tok=", a Redisson hash of "<uuid>:<threadId>" -> count, ShedLock's
+    /// "ADDED:<instant>@<host>".
+    Certain,
+};
+
+/// "guess", "likely" or "certain": the stable identifier used in `lockctl list --json`.
+QString confidenceText(Confidence confidence);
+
+/// Above this PTTL a random-token value is not what a lock usually holds: the libraries that
+/// write bare tokens hold locks for seconds to minutes and renew them (node-redlock's using(),
+/// go-redsync's 8 s default), while cache entries keep hours. See lockschema.cpp.
+inline constexpr qint64 MaxPlausibleLockTtlMs = 60 * 60 * 1000;
+
 /// What a schema reads out of one node's entry.
 struct DecodedLock
 {
-    QString schema;                 ///< the schema's id ("lockscope", "redis-py", "redisson-rlock", ...)
+    QString schema; ///< the schema's id ("lockscope", "redis-py", "redisson-rlock", ...)
+    Confidence confidence = Confidence::Certain; ///< how sure the schema is (see Confidence)
+    QString confidenceReason;       ///< what the confidence rests on, for people ("32 hex characters
+                                    ///< on a key that does not name a lock: ...")
     QString owner;                  ///< who holds it, for people; empty when the format does not say
     QByteArray token;               ///< what identifies the holder: compared across nodes, and what a
                                     ///< compare-and-delete must match (the whole value when nothing finer)
@@ -64,7 +93,10 @@ public:
     virtual QString displayName() const = 0;
     /// SCAN MATCH globs where this schema's keys live; {"*"} when any key may be one.
     virtual QStringList keyPatterns() const = 0;
-    /// Decodes one node's entry, or nullopt when it is not a lock of this schema.
+    /// Decodes one node's entry, or nullopt when it is not a lock of this schema. The entry's
+    /// PTTL takes part where the value alone proves little (see Confidence): -1 (no TTL) or more
+    /// than MaxPlausibleLockTtlMs lowers the confidence of a random-token reading, and drops a
+    /// Guess altogether. A PTTL not read (PttlNotRead) neither raises nor drops a reading.
     virtual std::optional<DecodedLock> decode(const QByteArray &key, const RawEntry &entry) const = 0;
     /// False only when decode() certainly returns nullopt (the PTTL is not read then); a
     /// cheaper test than decoding where a schema has one. Ignores the entry's PTTL.
@@ -82,7 +114,8 @@ public:
 };
 
 /// A user-defined schema: keys matching a glob, string values matching a regular expression
-/// whose named groups `owner`, `token` and `fence` say what they hold.
+/// whose named groups `owner`, `token` and `fence` say what they hold. Its locks are Likely: the
+/// user vouches for the pattern, LockScope cannot check it.
 struct CustomSchemaSpec
 {
     QString id;
