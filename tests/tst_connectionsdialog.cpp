@@ -8,15 +8,21 @@
 #include "redisfixture.h"
 #include "widgettest.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QDialogButtonBox>
+#include <QFile>
 #include <QGroupBox>
+#include <QHelpEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolTip>
 #include <QTreeWidget>
 
 using lockscope::inspect::GroupConfig;
@@ -76,6 +82,16 @@ void select(const QWidget &dialog, int group, int node = -1)
     tree->setCurrentItem(node < 0 ? item : item->child(node));
 }
 
+/// Selects a group or node as the operator does: a click on its row.
+void clickItem(const QWidget &dialog, int group, int node = -1)
+{
+    auto *tree = child<QTreeWidget>(dialog, "groupTree");
+    QTreeWidgetItem *item = node < 0 ? tree->topLevelItem(group) : tree->topLevelItem(group)->child(node);
+    tree->scrollToItem(item);
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, tree->visualItemRect(item).center());
+    QCOMPARE(tree->currentItem(), item);
+}
+
 GroupNode node(const QString &url)
 {
     GroupNode n;
@@ -120,6 +136,9 @@ private slots:
     void closingWhileATestRunsIsSafe();
     void importExportRoundTrip();
     void passwordPromptNamesTheNode();
+    void nodeMarkersAreExplained();
+    void productionCheckFitsAt1280x800();
+    void savingKeepsAHandWrittenFile();
     void screenshot();
 };
 
@@ -582,6 +601,159 @@ void TestConnectionsDialog::passwordPromptNamesTheNode()
 
 /// With $LOCKSCOPE_SCREENSHOT_DIR set, saves the dialog with a realistic configuration there
 /// (for docs/ and for looking at it); otherwise skipped.
+void TestConnectionsDialog::nodeMarkersAreExplained()
+{
+    // Issue 11: the mark beside every node looked like an unticked checkbox (an empty colour
+    // swatch) and hovering showed only the URL.
+    MemorySecretStore store;
+    ConnectionsDialog dialog(sampleConfig(), &store);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    auto *tree = child<QTreeWidget>(dialog, "groupTree");
+    QTreeWidgetItem *tagged = tree->topLevelItem(0)->child(0); // pay-a, #d04040
+    QTreeWidgetItem *plain = tree->topLevelItem(0)->child(1);  // pay-b, no colour tag
+
+    // A node without a colour tag has nothing drawn beside it (no empty box)...
+    const QImage plainIcon = plain->icon(0).pixmap(16, 16).toImage();
+    int drawn = 0;
+    for (int y = 0; y < plainIcon.height(); ++y)
+        for (int x = 0; x < plainIcon.width(); ++x)
+            drawn += plainIcon.pixelColor(x, y).alpha() > 0 ? 1 : 0;
+    QCOMPARE(drawn, 0);
+    // ...a tagged one a filled dot of its colour, not a square.
+    const QImage taggedIcon = tagged->icon(0).pixmap(16, 16).toImage();
+    QCOMPARE(taggedIcon.pixelColor(taggedIcon.width() / 2, taggedIcon.height() / 2).rgb(),
+             QColor(QStringLiteral("#d04040")).rgb());
+    QCOMPARE(taggedIcon.pixelColor(1, 1).alpha(), 0);
+
+    // Hovering the tagged node says what the dot is and where it is set.
+    const QPoint at = tree->visualItemRect(tagged).center();
+    QTest::mouseMove(tree->viewport(), at);
+    QHelpEvent help(QEvent::ToolTip, at, tree->viewport()->mapToGlobal(at));
+    QApplication::sendEvent(tree->viewport(), &help);
+    QTRY_VERIFY(QToolTip::isVisible());
+    QVERIFY2(QToolTip::text().contains(QStringLiteral("redis://10.0.0.5:6379")),
+             qPrintable(QToolTip::text()));
+    QVERIFY2(QToolTip::text().contains(QStringLiteral("colour tag")), qPrintable(QToolTip::text()));
+    QVERIFY2(QToolTip::text().contains(QStringLiteral("Guards")), qPrintable(QToolTip::text()));
+    QToolTip::hideText();
+
+    // The colour button says the same.
+    clickItem(dialog, 0, 0);
+    QVERIFY(child<QPushButton>(dialog, "colorButton")->toolTip().contains(QStringLiteral("dot")));
+}
+
+void TestConnectionsDialog::productionCheckFitsAt1280x800()
+{
+    // Issue 11: at 1280x800 the Production checkbox was cut off at the bottom of the node page.
+    QWidget screen;
+    screen.resize(1280, 800);
+    screen.show();
+    MemorySecretStore store;
+    ConnectionsDialog dialog(sampleConfig(), &store, &screen);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QVERIFY2(dialog.width() <= 1280 && dialog.height() <= 800,
+             qPrintable(QStringLiteral("%1x%2").arg(dialog.width()).arg(dialog.height())));
+
+    auto *production = child<QCheckBox>(dialog, "productionCheck");
+    QScrollArea *scroll = nullptr;
+    for (QWidget *w = production->parentWidget(); w && !scroll; w = w->parentWidget())
+        scroll = qobject_cast<QScrollArea *>(w);
+    QVERIFY(scroll);
+    // A plain node, and a TLS node (its TLS fields are shown).
+    for (const auto &[group, node] : {std::pair{0, 0}, std::pair{1, 0}}) {
+        clickItem(dialog, group, node);
+        QVERIFY(production->isVisible());
+        QWidget *viewport = scroll->viewport();
+        const QRect shown(production->mapTo(viewport, QPoint(0, 0)), production->size());
+        QVERIFY2(viewport->rect().contains(shown),
+                 qPrintable(QStringLiteral("group %1: the checkbox at %2,%3 %4x%5, the viewport %6x%7")
+                                .arg(group)
+                                .arg(shown.x())
+                                .arg(shown.y())
+                                .arg(shown.width())
+                                .arg(shown.height())
+                                .arg(viewport->width())
+                                .arg(viewport->height())));
+        QCOMPARE(scroll->verticalScrollBar()->value(), 0);
+    }
+    // The TLS node shows its TLS fields; the plain node does not (nothing to fill in there).
+    QVERIFY(child<QLineEdit>(dialog, "caFileEdit")->isVisible());
+    clickItem(dialog, 0, 1);
+    QVERIFY(!child<QLineEdit>(dialog, "caFileEdit")->isVisible());
+    // Ticking TLS shows them.
+    auto *tls = child<QGroupBox>(dialog, "tlsBox");
+    tls->setFocus(); // tabbed to, then Space ticks it
+    QTest::keyClick(tls, Qt::Key_Space);
+    QVERIFY(tls->isChecked());
+    QVERIFY(child<QLineEdit>(dialog, "caFileEdit")->isVisible());
+}
+
+void TestConnectionsDialog::savingKeepsAHandWrittenFile()
+{
+    // Issue 11: OK rewrote a compact hand-written groups.json into one listing every default,
+    // keys sorted. Only what changed may change: here one node gets the Production flag.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("groups.json"));
+    const QByteArray handWritten = R"({
+  "version": 1,
+  "groups": [
+    { "name": "payments",
+      "nodes": [
+        { "url": "redis://10.0.0.5:6379", "name": "pay-a", "production": true },
+        { "url": "redis://10.0.0.6" },
+        { "host": "10.0.0.7", "port": 6380, "db": 2 }
+      ] },
+    { "name": "cache", "match": ["cache:*"],
+      "nodes": [ { "url": "rediss://cache.internal:6380?sni=cache", "read_only": true } ] }
+  ]
+}
+)";
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(handWritten);
+    }
+    const auto loaded = GroupConfig::load(path);
+    QVERIFY2(loaded.has_value(), qPrintable(loaded ? QString() : loaded.error()));
+
+    MemorySecretStore store;
+    ConnectionsDialog dialog(*loaded, &store);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    // Look at every node (as an operator checking them would), then tick Production on the
+    // second one.
+    for (const auto &[group, node] : {std::pair{0, 0}, std::pair{0, 2}, std::pair{1, 0}, std::pair{0, 1}})
+        clickItem(dialog, group, node);
+    auto *production = child<QCheckBox>(dialog, "productionCheck");
+    QVERIFY(!production->isChecked());
+    QTest::mouseClick(production, Qt::LeftButton, {}, QPoint(8, production->height() / 2));
+    QVERIFY(production->isChecked());
+    QDialogButtonBox *buttons = child<QDialogButtonBox>(dialog, "buttonBox");
+    QTest::mouseClick(buttons->button(QDialogButtonBox::Ok), Qt::LeftButton);
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    // What the main window does with an accepted dialog.
+    const auto saved = dialog.config().save(path);
+    QVERIFY2(saved.has_value(), qPrintable(saved ? QString() : saved.error()));
+
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QByteArray expected = handWritten;
+    expected.replace(R"({ "url": "redis://10.0.0.6" })",
+                     R"({ "url": "redis://10.0.0.6", "production": true })");
+    const QByteArray written = file.readAll();
+    QVERIFY2(written == expected, written.constData());
+
+    // Saved again without a change: the file stays as it is, byte for byte.
+    const auto again = GroupConfig::load(path);
+    QVERIFY(again.has_value());
+    QVERIFY(again->save(path).has_value());
+    QFile reread(path);
+    QVERIFY(reread.open(QIODevice::ReadOnly));
+    QCOMPARE(reread.readAll(), expected);
+}
+
 void TestConnectionsDialog::screenshot()
 {
     const QString dir = qEnvironmentVariable("LOCKSCOPE_SCREENSHOT_DIR");

@@ -31,6 +31,9 @@ private slots:
     void saveNeverWritesPasswords();
     void mergeReplacesByName();
     void defaultPathIsPerUserConfig();
+    void newFileHoldsOnlyWhatDiffersFromDefaults();
+    void unchangedFileIsWrittenBackAsItWas();
+    void editsChangeOnlyTheirPart();
 };
 
 /// The error text of a result, or "" when it holds a value (QVERIFY2 evaluates its message
@@ -277,3 +280,75 @@ void TestNodeGroup::defaultPathIsPerUserConfig()
 
 QTEST_GUILESS_MAIN(TestNodeGroup)
 #include "tst_nodegroup.moc"
+
+void TestNodeGroup::newFileHoldsOnlyWhatDiffersFromDefaults()
+{
+    GroupConfig config;
+    NodeGroup group;
+    group.name = QStringLiteral("g");
+    GroupNode node;
+    node.config = *lockscope::redis::NodeConfig::fromUrl(QStringLiteral("redis://10.0.0.5:6379"));
+    group.nodes.push_back(node);
+    node.config =
+        *lockscope::redis::NodeConfig::fromUrl(QStringLiteral("redis://10.0.0.6:6380/3?timeout=5s"));
+    node.production = true;
+    group.nodes.push_back(node);
+    config.groups.push_back(group);
+    const QByteArray json = config.toJson();
+    for (const char *absent :
+         {"client_name", "connect_timeout_ms", "spin_us", "read_only", "color", "tls", "\"db\": 0"})
+        QVERIFY2(!json.contains(absent), json.constData());
+    QVERIFY2(json.contains("\"command_timeout_ms\": 5000") && json.contains("\"db\": 3"), json.constData());
+    // In the order a person would write them: version before groups, a group's name first.
+    QVERIFY(json.indexOf("\"version\"") < json.indexOf("\"groups\""));
+    QVERIFY(json.indexOf("\"name\": \"g\"") < json.indexOf("\"nodes\""));
+    QVERIFY(json.indexOf("\"host\"") < json.indexOf("\"port\""));
+    auto back = GroupConfig::fromJson(json);
+    QVERIFY2(back.has_value(), why(back).constData());
+    QCOMPARE(*back, config);
+}
+
+void TestNodeGroup::unchangedFileIsWrittenBackAsItWas()
+{
+    auto config = GroupConfig::fromJson(kSample);
+    QVERIFY(config);
+    QCOMPARE(config->updatedJson(kSample), kSample);
+    // A file that is not JSON any more is replaced by a plain one.
+    const QByteArray fresh = config->updatedJson("not json");
+    QCOMPARE(fresh, config->toJson());
+}
+
+void TestNodeGroup::editsChangeOnlyTheirPart()
+{
+    auto config = GroupConfig::fromJson(kSample);
+    QVERIFY(config);
+    GroupConfig edited = *config;
+    NodeGroup &payments = edited.groups[0];
+    payments.nodes[0].production = false;                         // a flag back to its default
+    payments.nodes[1].config.port = 6390;                         // inside a URL
+    payments.nodes[1].config.password = QStringLiteral("s3cr3t"); // never written
+    payments.nodes.erase(payments.nodes.begin() + 2);             // a node removed
+    NodeGroup added;
+    added.name = QStringLiteral("added");
+    GroupNode node;
+    node.config = *lockscope::redis::NodeConfig::fromUrl(QStringLiteral("redis://10.0.0.9:6379"));
+    added.nodes.push_back(node);
+    edited.groups.push_back(added);
+
+    const QByteArray json = edited.updatedJson(kSample);
+    const QByteArray expected = R"({
+  "version": 1,
+  "groups": [
+    { "name": "payments", "match": ["payments:*", "pay?:lock"],
+      "nodes": [ { "url": "redis://10.0.0.5:6379", "color": "#d04040" },
+                 { "url": "redis://10.0.0.6:6390", "read_only": true } ] },
+    { "name": "local", "nodes": [ { "url": "unix:///run/redis.sock" } ] },
+    { "name": "added", "nodes": [ { "host": "10.0.0.9", "port": 6379 } ] }
+  ]
+})";
+    QCOMPARE(json, expected);
+    auto back = GroupConfig::fromJson(json);
+    QVERIFY2(back.has_value(), why(back).constData());
+    edited.groups[0].nodes[1].config.password.clear();
+    QCOMPARE(*back, edited);
+}

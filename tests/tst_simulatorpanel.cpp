@@ -29,10 +29,13 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QValueAxis>
 #include <functional>
 
 using namespace std::chrono_literals;
@@ -66,6 +69,47 @@ quint64 number(const QString &text)
     return ok ? value : quint64(-1);
 }
 
+/// Types into a spin box as an operator does: focus, select all, type, Enter.
+void typeValue(QWidget *panel, const char *name, const QString &text)
+{
+    auto *spin = child<QAbstractSpinBox>(panel, name);
+    spin->setFocus();
+    QTest::keyClick(spin, Qt::Key_A, Qt::ControlModifier);
+    QTest::keyClicks(spin, text);
+    QTest::keyClick(spin, Qt::Key_Enter);
+}
+
+void untick(QWidget *panel, const char *name)
+{
+    auto *box = child<QCheckBox>(panel, name);
+    if (box->isChecked())
+        QTest::mouseClick(box, Qt::LeftButton, {}, QPoint(6, box->height() / 2));
+    QVERIFY(!box->isChecked());
+}
+
+int redPixels(const QImage &image)
+{
+    int red = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c = image.pixelColor(x, y);
+            if (c.red() > 180 && c.green() < 90 && c.blue() < 90)
+                ++red;
+        }
+    }
+    return red;
+}
+
+/// Red drawn by a timeline beyond its legend's (which has a red swatch and a red outline):
+/// violation bars and overlap outlines.
+int redBars(SimTimeline &timeline)
+{
+    SimTimeline empty;
+    empty.resize(timeline.size());
+    empty.setWorkerCount(timeline.workerCount());
+    return redPixels(timeline.grab().toImage()) - redPixels(empty.grab().toImage());
+}
+
 bool isBusy(const SimulatorPanel &panel)
 {
     return panel.isBusy();
@@ -90,6 +134,8 @@ private slots:
     void exportWritesJsonAndCsv();
     void closingTheWindowMidRunLeavesNoKeys();
     void timelinePaintsOutcomes();
+    void slowRunWithAViolationReadsRight();
+    void longRunTimelineShowsTheFirstViolation();
 
 private:
     NodeConfig startServer();
@@ -503,6 +549,187 @@ void TestSimulatorPanel::timelinePaintsOutcomes()
     timeline.setNow(120'000'000);
     QCOMPARE(timeline.eventCount(), 0);
     timeline.grab(); // paints the empty state
+}
+
+void TestSimulatorPanel::slowRunWithAViolationReadsRight()
+{
+    // Issue 11 (defect 13): a slow run showed "Per second 0", "1 violations", an unlabelled wait
+    // line, a timeline on its last 5 s that hid the violation, and the acquisitions flattened
+    // under the failed attempts. Two workers, 1 s sections, a 2 s TTL, no fencing; the next
+    // holder stalls 1.7 s after its validity check: its lock expires, the other worker takes
+    // it and reads, the stalled one writes, and the other's write is then based on a stale
+    // value: one violation, early in a 12 s run.
+    QVERIFY(m_panel->localTarget());
+    typeValue(m_panel.get(), "simWorkers", QStringLiteral("2"));
+    typeValue(m_panel.get(), "simHold", QStringLiteral("1000"));
+    typeValue(m_panel.get(), "simTtl", QStringLiteral("2000"));
+    typeValue(m_panel.get(), "simDuration", QStringLiteral("12"));
+    typeValue(m_panel.get(), "simMaxAcquisitions", QStringLiteral("0"));
+    untick(m_panel.get(), "simFencing");
+    QCOMPARE(m_panel->formConfig().workers, 2);
+    QCOMPARE(m_panel->formConfig().ttl, 2000ms);
+    QCOMPARE(m_panel->formConfig().duration, 12'000ms);
+    clickStart();
+    QTRY_VERIFY_WITH_TIMEOUT(m_panel->phase() == SimulatorPanel::Phase::Running, RunTimeoutMs);
+    typeValue(m_panel.get(), "simFaultStallLength", QStringLiteral("1700"));
+    auto *stall = child<QPushButton>(m_panel.get(), "simFaultStall");
+    QTRY_VERIFY_WITH_TIMEOUT(stall->isEnabled(), RunTimeoutMs);
+    QTest::mouseClick(stall, Qt::LeftButton);
+    QVERIFY(waitFinished());
+
+    const lockscope::sim::SimStats stats = m_panel->lastStats();
+    QVERIFY(stats.acquisitions > 0);
+    QVERIFY2(stats.violations >= 1,
+             "the stall made no violation: the machine may be too slow for its timing");
+
+    // A rate with a decimal, over the whole running time (not the last sample's 0 or 1).
+    const double rate = double(stats.acquisitions) / stats.elapsedSeconds;
+    QVERIFY(rate >= 0.1 && rate < 100);
+    const QString rateText = child<QLabel>(m_panel.get(), "simAcquisitionRate")->text();
+    QCOMPARE(rateText, QLocale().toString(rate, 'f', 1) + QStringLiteral("/s"));
+
+    // Singular and plural as English has them.
+    const QString status = child<QLabel>(m_panel.get(), "simStatus")->text();
+    const QString violations = stats.violations == 1
+                                   ? QStringLiteral("· 1 violation ·")
+                                   : QStringLiteral("· %1 violations ·").arg(stats.violations);
+    QVERIFY2(status.contains(violations), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral(" acquisitions ·")), qPrintable(status));
+    QVERIFY2(status.endsWith(QStringLiteral("· 0 keys left")), qPrintable(status));
+    bool logged = false;
+    for (const QList<QVariant> &entry : *m_log) {
+        const QString line = entry.at(0).toString();
+        if (line.startsWith(QStringLiteral("Simulation finished"))) {
+            logged = true;
+            QVERIFY2(line.contains(violations.mid(2, violations.size() - 4) + QLatin1Char(',')),
+                     qPrintable(line));
+            QVERIFY2(line.contains(QStringLiteral("(%1)").arg(rateText)), qPrintable(line));
+        }
+    }
+    QVERIFY(logged);
+
+    // The wait and hold lines say which figure is which.
+    const QString wait = child<QLabel>(m_panel.get(), "simWaitTimes")->text();
+    QVERIFY2(wait.startsWith(QStringLiteral("p50 ")) && wait.contains(QStringLiteral(" · p95 ")) &&
+                 wait.contains(QStringLiteral(" · p99 ")),
+             qPrintable(wait));
+    const QString hold = child<QLabel>(m_panel.get(), "simHoldTimes")->text();
+    QVERIFY2(hold.startsWith(QStringLiteral("p50 ")) && hold.contains(QStringLiteral(" · p99 ")),
+             qPrintable(hold));
+
+    // The timeline shows the whole run, the violation included, without zooming.
+    auto *charts = child<QTabWidget>(m_panel.get(), "simCharts");
+    QTabBar *tabs = charts->tabBar();
+    QTest::mouseClick(tabs, Qt::LeftButton, {}, tabs->tabRect(2).center());
+    QCOMPARE(charts->currentIndex(), 2);
+    SimTimeline *timeline = m_panel->timeline();
+    QVERIFY(timeline->isVisible());
+    QVERIFY(timeline->leftUs() <= 0);
+    QVERIFY(timeline->rightUs() >= qint64(stats.elapsedSeconds * 1e6));
+    QVERIFY(timeline->firstViolationUs() >= timeline->leftUs());
+    QVERIFY(timeline->firstViolationUs() < timeline->rightUs());
+    const int red = redBars(*timeline);
+    QVERIFY2(red > 20, qPrintable(QStringLiteral("%1 red pixels").arg(red)));
+
+    // Failed attempts have their own scale: the acquisitions line uses the height of its axis.
+    QTest::mouseClick(tabs, Qt::LeftButton, {}, tabs->tabRect(0).center());
+    auto *view = child<QChartView>(m_panel.get(), "simThroughputChart");
+    QLineSeries *acquisitions = nullptr;
+    QLineSeries *failed = nullptr;
+    for (QAbstractSeries *series : view->chart()->series()) {
+        auto *line = qobject_cast<QLineSeries *>(series);
+        if (line && line->name().startsWith(QStringLiteral("Acquisitions")))
+            acquisitions = line;
+        else if (line && line->name().startsWith(QStringLiteral("Failed")))
+            failed = line;
+    }
+    QVERIFY(acquisitions && failed);
+    const auto verticalAxis = [](QLineSeries *series) -> QValueAxis * {
+        for (QAbstractAxis *axis : series->attachedAxes()) {
+            if (axis->orientation() == Qt::Vertical)
+                return qobject_cast<QValueAxis *>(axis);
+        }
+        return nullptr;
+    };
+    QValueAxis *acquisitionAxis = verticalAxis(acquisitions);
+    QValueAxis *failedAxis = verticalAxis(failed);
+    QVERIFY(acquisitionAxis && failedAxis);
+    QVERIFY(acquisitionAxis != failedAxis);
+    QVERIFY(acquisitionAxis->isVisible() && failedAxis->isVisible());
+    double highest = 0;
+    double highestFailed = 0;
+    for (const QPointF &p : acquisitions->points())
+        highest = std::max(highest, p.y());
+    for (const QPointF &p : failed->points())
+        highestFailed = std::max(highestFailed, p.y());
+    QVERIFY(highest > 0);
+    QVERIFY2(
+        highest >= acquisitionAxis->max() / 3,
+        qPrintable(
+            QStringLiteral("acquisitions up to %1 on a 0-%2 axis").arg(highest).arg(acquisitionAxis->max())));
+    QVERIFY(highestFailed <= failedAxis->max());
+
+    // One acquisition is one acquisition.
+    typeValue(m_panel.get(), "simWorkers", QStringLiteral("1"));
+    typeValue(m_panel.get(), "simDuration", QStringLiteral("0"));
+    typeValue(m_panel.get(), "simMaxAcquisitions", QStringLiteral("1"));
+    clickStart();
+    QVERIFY(waitFinished());
+    QCOMPARE(m_panel->lastStats().acquisitions, quint64(1));
+    const QString single = child<QLabel>(m_panel.get(), "simStatus")->text();
+    QVERIFY2(single.contains(QStringLiteral("· 1 acquisition ·")) &&
+                 single.contains(QStringLiteral("· 0 violations ·")),
+             qPrintable(single));
+}
+
+void TestSimulatorPanel::longRunTimelineShowsTheFirstViolation()
+{
+    // A finished run longer than the minute the timeline keeps: it opens on the first
+    // violation (kept although older sections were dropped), not on the last seconds.
+    SimTimeline timeline;
+    timeline.resize(500, 240);
+    timeline.setWorkerCount(2);
+    timeline.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&timeline));
+    const auto section = [](int worker, qint64 start, qint64 end, SectionEvent::Outcome outcome) {
+        SectionEvent e;
+        e.worker = worker;
+        e.requestUs = start;
+        e.startUs = start;
+        e.endUs = end;
+        e.outcome = outcome;
+        return e;
+    };
+    std::vector<SectionEvent> events;
+    events.push_back(section(1, 3'000'000, 3'800'000, SectionEvent::Outcome::Violation));
+    for (qint64 t = 0; t < 100'000'000; t += 1'000'000)
+        events.push_back(section(0, t, t + 500'000, SectionEvent::Outcome::Accepted));
+    std::ranges::sort(events, {}, &SectionEvent::endUs);
+    // Arriving as the run goes, the view following the end.
+    for (size_t i = 0; i < events.size(); i += 10) {
+        timeline.addEvents(std::vector<SectionEvent>(
+            events.begin() + qsizetype(i), events.begin() + qsizetype(std::min(i + 10, events.size()))));
+        timeline.setNow(events[std::min(i + 9, events.size() - 1)].endUs);
+    }
+    QVERIFY(timeline.leftUs() > 3'800'000); // while running: the last seconds
+    QCOMPARE(redBars(timeline), 0);
+
+    timeline.showRun(100'000'000);
+    QCOMPARE(timeline.firstViolationUs(), qint64(3'000'000));
+    QVERIFY(timeline.leftUs() <= 3'000'000);
+    QVERIFY(timeline.rightUs() >= 3'800'000);
+    QVERIFY(redBars(timeline) > 50);
+
+    // A short run is shown whole.
+    timeline.clear();
+    timeline.addEvents({section(0, 1'000'000, 2'000'000, SectionEvent::Outcome::Violation),
+                        section(1, 8'000'000, 9'000'000, SectionEvent::Outcome::Accepted)});
+    timeline.setNow(9'500'000);
+    QVERIFY(timeline.leftUs() > 2'000'000); // the 5 s window hides the violation...
+    timeline.showRun(10'000'000);
+    QVERIFY(timeline.leftUs() <= 0); // ...the finished run does not
+    QVERIFY(timeline.rightUs() >= 10'000'000);
+    QVERIFY(redBars(timeline) > 50);
 }
 
 QTEST_MAIN(TestSimulatorPanel)

@@ -96,15 +96,19 @@ QWidget *fileField(QLineEdit *&edit, const QString &objectName, const QString &t
     return row;
 }
 
+/// The colour tag as a filled dot; no tag: an empty icon of the same size (the names stay lined
+/// up). An outlined square for "no colour" read as an unticked checkbox beside every node.
 QIcon swatch(const QString &color)
 {
     QPixmap pixmap(16, 16);
     pixmap.fill(Qt::transparent);
-    QPainter painter(&pixmap);
-    painter.setRenderHint(QPainter::Antialiasing);
-    painter.setPen(QPen(QColor(0, 0, 0, 90)));
-    painter.setBrush(color.isEmpty() ? QBrush(Qt::NoBrush) : QBrush(QColor(color)));
-    painter.drawRoundedRect(QRectF(1.5, 1.5, 13, 13), 3, 3);
+    if (!color.isEmpty()) {
+        QPainter painter(&pixmap);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setPen(QPen(QColor(0, 0, 0, 90)));
+        painter.setBrush(QColor(color));
+        painter.drawEllipse(QRectF(2.5, 2.5, 11, 11));
+    }
     return QIcon(pixmap);
 }
 
@@ -125,6 +129,7 @@ ConnectionsDialog::ConnectionsDialog(GroupConfig config, SecretStore *secrets, Q
     for (const NodeGroup &group : config.groups) {
         GroupEntry entry;
         entry.name = group.name;
+        entry.match = group.match;
         for (const GroupNode &node : group.nodes)
             entry.nodes.push_back(makeEntry(node, group.name));
         m_groups.push_back(std::move(entry));
@@ -285,6 +290,8 @@ void ConnectionsDialog::buildUi()
     layout->addWidget(m_status);
     layout->addWidget(m_problems);
     layout->addWidget(m_buttons);
+    // Fits a 1280x800 screen with its panels; the node page puts the guards where they are in
+    // view at this height.
     resize(1060, 720);
 
     connect(m_tree, &QTreeWidget::currentItemChanged, this, &ConnectionsDialog::showSelection);
@@ -322,6 +329,54 @@ QWidget *ConnectionsDialog::buildGroupPage()
     form->addRow(QString(), m_groupSummary);
     connect(m_groupName, &QLineEdit::textEdited, this, &ConnectionsDialog::onGroupNameEdited);
     return page;
+}
+
+QWidget *ConnectionsDialog::createGuards()
+{
+    auto *behaviour = new QGroupBox(tr("Guards and timeouts"));
+    behaviour->setObjectName(QStringLiteral("guardsBox"));
+    auto *behaviourForm = new QFormLayout(behaviour);
+    m_guardsForm = behaviourForm;
+    const auto timeoutSpin = [](const QString &objectName) {
+        auto *spin = new QSpinBox;
+        spin->setObjectName(objectName);
+        spin->setRange(1, 600000);
+        spin->setSingleStep(100);
+        spin->setSuffix(QStringLiteral(" ms"));
+        return spin;
+    };
+    auto *timeoutRow = new QWidget;
+    auto *timeoutLayout = new QHBoxLayout(timeoutRow);
+    timeoutLayout->setContentsMargins(0, 0, 0, 0);
+    m_connectTimeout = timeoutSpin(QStringLiteral("connectTimeoutSpin"));
+    m_commandTimeout = timeoutSpin(QStringLiteral("commandTimeoutSpin"));
+    timeoutLayout->addWidget(m_connectTimeout);
+    timeoutLayout->addSpacing(16);
+    timeoutLayout->addWidget(new QLabel(tr("Command:")));
+    timeoutLayout->addWidget(m_commandTimeout);
+    timeoutLayout->addStretch(1);
+    m_readOnly = new QCheckBox(tr("Read-only: never write to this node"));
+    m_readOnly->setObjectName(QStringLiteral("readOnlyCheck"));
+    m_production = new QCheckBox(tr("Production: destructive actions need the key typed"));
+    m_production->setObjectName(QStringLiteral("productionCheck"));
+    behaviourForm->addRow(QString(), m_readOnly);
+    behaviourForm->addRow(QString(), m_production);
+    auto *colorRow = new QWidget;
+    auto *colorLayout = new QHBoxLayout(colorRow);
+    colorLayout->setContentsMargins(0, 0, 0, 0);
+    m_color = new QPushButton(tr("Choose…"));
+    m_color->setObjectName(QStringLiteral("colorButton"));
+    m_clearColor = new QPushButton(tr("None"));
+    m_clearColor->setObjectName(QStringLiteral("clearColorButton"));
+    const QString colorTip = tr("A marker of your choice (e.g. red for production), shown as a dot "
+                                "beside the node in the list");
+    m_color->setToolTip(colorTip);
+    colorLayout->addWidget(m_color);
+    colorLayout->addWidget(m_clearColor);
+    colorLayout->addStretch(1);
+    behaviourForm->addRow(tr("Colour tag:"), colorRow);
+    behaviourForm->addRow(tr("Connect timeout:"), timeoutRow);
+    return behaviour;
 }
 
 QWidget *ConnectionsDialog::buildNodePage()
@@ -369,6 +424,9 @@ QWidget *ConnectionsDialog::buildNodePage()
 
     auto *auth = new QGroupBox(tr("Authentication"));
     auto *authForm = new QFormLayout(auth);
+    // Address, then the guards (what protects the node), then how to connect: at 1280x800 the
+    // guards are in view without scrolling whatever TLS adds below them.
+    layout->addWidget(createGuards());
     m_user = new QLineEdit;
     m_user->setObjectName(QStringLiteral("userEdit"));
     m_user->setPlaceholderText(tr("ACL user; empty = default"));
@@ -406,47 +464,8 @@ QWidget *ConnectionsDialog::buildNodePage()
     m_verify = new QCheckBox(tr("Verify the server certificate and name"));
     m_verify->setObjectName(QStringLiteral("verifyCheck"));
     tlsForm->addRow(QString(), m_verify);
+    m_tlsForm = tlsForm;
     layout->addWidget(m_tls);
-
-    auto *behaviour = new QGroupBox(tr("Timeouts and guards"));
-    auto *behaviourForm = new QFormLayout(behaviour);
-    const auto timeoutSpin = [](const QString &objectName) {
-        auto *spin = new QSpinBox;
-        spin->setObjectName(objectName);
-        spin->setRange(1, 600000);
-        spin->setSingleStep(100);
-        spin->setSuffix(QStringLiteral(" ms"));
-        return spin;
-    };
-    auto *timeoutRow = new QWidget;
-    auto *timeoutLayout = new QHBoxLayout(timeoutRow);
-    timeoutLayout->setContentsMargins(0, 0, 0, 0);
-    m_connectTimeout = timeoutSpin(QStringLiteral("connectTimeoutSpin"));
-    m_commandTimeout = timeoutSpin(QStringLiteral("commandTimeoutSpin"));
-    timeoutLayout->addWidget(m_connectTimeout);
-    timeoutLayout->addSpacing(16);
-    timeoutLayout->addWidget(new QLabel(tr("Command:")));
-    timeoutLayout->addWidget(m_commandTimeout);
-    timeoutLayout->addStretch(1);
-    behaviourForm->addRow(tr("Connect timeout:"), timeoutRow);
-    m_readOnly = new QCheckBox(tr("Read-only: never write to this node"));
-    m_readOnly->setObjectName(QStringLiteral("readOnlyCheck"));
-    m_production = new QCheckBox(tr("Production: destructive actions need the key typed"));
-    m_production->setObjectName(QStringLiteral("productionCheck"));
-    behaviourForm->addRow(QString(), m_readOnly);
-    behaviourForm->addRow(QString(), m_production);
-    auto *colorRow = new QWidget;
-    auto *colorLayout = new QHBoxLayout(colorRow);
-    colorLayout->setContentsMargins(0, 0, 0, 0);
-    m_color = new QPushButton(tr("Choose…"));
-    m_color->setObjectName(QStringLiteral("colorButton"));
-    m_clearColor = new QPushButton(tr("None"));
-    m_clearColor->setObjectName(QStringLiteral("clearColorButton"));
-    colorLayout->addWidget(m_color);
-    colorLayout->addWidget(m_clearColor);
-    colorLayout->addStretch(1);
-    behaviourForm->addRow(tr("Colour tag:"), colorRow);
-    layout->addWidget(behaviour);
 
     m_test = new QPushButton(tr("Test connection"));
     m_test->setObjectName(QStringLiteral("testButton"));
@@ -457,7 +476,7 @@ QWidget *ConnectionsDialog::buildNodePage()
     layout->addStretch(1);
 
     // One label column for every box, so that the fields line up down the page.
-    const QList<QFormLayout *> forms{addressForm, authForm, tlsForm, behaviourForm};
+    const QList<QFormLayout *> forms{addressForm, authForm, tlsForm, m_guardsForm};
     int labelWidth = 0;
     for (QFormLayout *form : forms)
         for (int row = 0; row < form->rowCount(); ++row)
@@ -485,6 +504,7 @@ QWidget *ConnectionsDialog::buildNodePage()
         connect(edit, &QLineEdit::textEdited, this, &ConnectionsDialog::onFieldsEdited);
     for (QSpinBox *spin : {m_db, m_connectTimeout, m_commandTimeout})
         connect(spin, &QSpinBox::valueChanged, this, &ConnectionsDialog::onFieldsEdited);
+    connect(m_tls, &QGroupBox::toggled, this, &ConnectionsDialog::showTlsRows);
     connect(m_tls, &QGroupBox::toggled, this, &ConnectionsDialog::onFieldsEdited);
     connect(m_verify, &QCheckBox::toggled, this, &ConnectionsDialog::onFieldsEdited);
     connect(m_readOnly, &QCheckBox::toggled, this, &ConnectionsDialog::onGuardsEdited);
@@ -583,7 +603,12 @@ void ConnectionsDialog::updateTreeItem(int group, int node)
     for (const QString &e : {entry.urlError, entry.hostError, entry.portError, entry.tlsError})
         if (!e.isEmpty())
             errors << e;
-    child->setToolTip(0, errors.isEmpty() ? urlFor(entry.node.config) : errors.join(QLatin1Char('\n')));
+    QString tip = errors.isEmpty() ? urlFor(entry.node.config) : errors.join(QLatin1Char('\n'));
+    if (!entry.node.color.isEmpty())
+        tip +=
+            QLatin1Char('\n') + tr("The dot is the node's colour tag (%1), set under \"Guards and timeouts\"")
+                                    .arg(entry.node.color);
+    child->setToolTip(0, tip);
 }
 
 void ConnectionsDialog::showSelection()
@@ -646,6 +671,17 @@ void ConnectionsDialog::loadGroup()
     m_loading = false;
 }
 
+void ConnectionsDialog::showTlsRows()
+{
+    // Without TLS its six fields are only in the way (and push the rest out of view).
+    const bool on = m_tls->isChecked();
+    for (int row = 0; row < m_tlsForm->rowCount(); ++row) {
+        QLayoutItem *field = m_tlsForm->itemAt(row, QFormLayout::FieldRole);
+        if (!field || field->widget() != m_tlsError)
+            m_tlsForm->setRowVisible(row, on);
+    }
+}
+
 void ConnectionsDialog::loadNode()
 {
     const NodeEntry *entry = currentNode();
@@ -666,6 +702,7 @@ void ConnectionsDialog::loadNode()
     m_password->setText(entry->password);
     m_tls->setChecked(c.tls.enabled);
     m_tls->setEnabled(c.transport == NodeConfig::Transport::Tcp);
+    showTlsRows();
     m_caFile->setText(c.tls.caFile);
     m_caDir->setText(c.tls.caDir);
     m_certFile->setText(c.tls.certFile);
@@ -1075,6 +1112,7 @@ GroupConfig ConnectionsDialog::config() const
     for (const GroupEntry &group : m_groups) {
         NodeGroup out;
         out.name = group.name;
+        out.match = group.match;
         for (const NodeEntry &node : group.nodes) {
             GroupNode copy = node.node;
             copy.config.password.clear();
@@ -1277,6 +1315,7 @@ bool ConnectionsDialog::importFrom(const QString &path)
     for (const NodeGroup &group : incoming->groups) {
         GroupEntry entry;
         entry.name = group.name;
+        entry.match = group.match;
         for (const GroupNode &node : group.nodes) {
             entry.nodes.push_back(makeEntry(node, group.name));
             NodeEntry &added = entry.nodes.back();

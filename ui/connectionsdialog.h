@@ -75,6 +75,8 @@ private:
     {
         QString name;
         std::vector<NodeEntry> nodes;
+        /// The group's SCAN globs: not edited here, but kept (an OK must not drop them).
+        QStringList match;
         QString nameError;
     };
     struct StoreStatus
@@ -99,6 +101,8 @@ private:
     void buildUi();
     QWidget *buildNodePage();
     QWidget *buildGroupPage();
+    QWidget *createGuards();
+    void showTlsRows();
     void rebuildTree(int selectGroup, int selectNode);
     void updateTreeItem(int group, int node);
     void showSelection();
@@ -159,6 +163,8 @@ private:
     QLineEdit *m_password = nullptr;
     QCheckBox *m_remember = nullptr;
     QFormLayout *m_authForm = nullptr;
+    QFormLayout *m_tlsForm = nullptr;
+    QFormLayout *m_guardsForm = nullptr;
     QLabel *m_secretNote = nullptr;
     QGroupBox *m_tls = nullptr;
     QLineEdit *m_caFile = nullptr;

@@ -87,16 +87,31 @@ SimCharts::SimCharts(QWidget *parent) : QWidget(parent)
     m_throughputX->setLabelFormat(QStringLiteral("%.0f s"));
     m_throughputX->setRange(0, 10);
     m_throughputX->setTickCount(6);
-    m_throughputY = new QValueAxis;
-    m_throughputY->setLabelFormat(QStringLiteral("%.0f"));
-    m_throughputY->setRange(0, 10);
-    m_throughputY->setTickCount(6);
+    // Two scales: failed attempts (every retry of a waiting worker) can outnumber acquisitions
+    // a hundredfold, and on one axis they would flatten the acquisitions line.
+    const auto rateAxis = [](const QString &title) {
+        auto *axis = new QValueAxis;
+        axis->setLabelFormat(QStringLiteral("%.0f"));
+        axis->setRange(0, 10);
+        axis->setTickCount(6);
+        axis->setTitleText(title);
+        QFont font = axis->titleFont();
+        font.setBold(false);
+        axis->setTitleFont(font);
+        return axis;
+    };
+    m_throughputY = rateAxis(tr("acquisitions/s"));
+    m_throughputY->setObjectName(QStringLiteral("simAcquisitionAxis"));
+    m_failedY = rateAxis(tr("failed/s"));
+    m_failedY->setObjectName(QStringLiteral("simFailedAxis"));
+    m_failedY->setGridLineVisible(false); // one grid, the acquisitions'
     throughput->addAxis(m_throughputX, Qt::AlignBottom);
     throughput->addAxis(m_throughputY, Qt::AlignLeft);
-    for (QLineSeries *series : {m_acquisitionSeries, m_failedSeries}) {
-        series->attachAxis(m_throughputX);
-        series->attachAxis(m_throughputY);
-    }
+    throughput->addAxis(m_failedY, Qt::AlignRight);
+    m_acquisitionSeries->attachAxis(m_throughputX);
+    m_acquisitionSeries->attachAxis(m_throughputY);
+    m_failedSeries->attachAxis(m_throughputX);
+    m_failedSeries->attachAxis(m_failedY);
     throughput->legend()->setAlignment(Qt::AlignBottom);
     m_throughputView = newChartView(throughput, QStringLiteral("simThroughputChart"));
 
@@ -133,9 +148,10 @@ SimCharts::SimCharts(QWidget *parent) : QWidget(parent)
             return;
         }
         const int bucket = m_histogramRange.first + index;
+        const auto count = qint64(m_histogramSet->at(index));
         QToolTip::showText(
             QCursor::pos(),
-            tr("%1: %L2 acquires").arg(bucketRange(bucket)).arg(qint64(m_histogramSet->at(index))),
+            (count == 1 ? tr("%1: %L2 acquire") : tr("%1: %L2 acquires")).arg(bucketRange(bucket)).arg(count),
             m_histogramView);
     });
 
@@ -164,10 +180,14 @@ void SimCharts::reset(int workers)
     m_timeline->setWorkerCount(workers);
     m_acquisitionSeries->clear();
     m_failedSeries->clear();
-    m_throughputMax = 0;
+    m_acquisitionMax = 0;
+    m_failedMax = 0;
     m_throughputX->setRange(0, 10);
-    m_throughputY->setRange(0, 10);
-    m_throughputY->setTickCount(6);
+    for (QValueAxis *axis : {m_throughputY, m_failedY}) {
+        axis->setRange(0, 10);
+        axis->setTickCount(6);
+        axis->setLabelFormat(QStringLiteral("%.0f"));
+    }
     m_histogramSet->remove(0, m_histogramSet->count());
     m_histogramRange = {-1, -1};
     labelHistogram();
@@ -213,6 +233,11 @@ void SimCharts::applyColors()
     QPen acquisitions(pal.color(QPalette::Highlight), 2);
     m_acquisitionSeries->setPen(acquisitions);
     m_failedSeries->setPen(QPen(theme::warning(pal), 1.5));
+    // Each rate axis in the colour of its line, so that it is clear which scale is which.
+    m_throughputY->setTitleBrush(pal.color(QPalette::Highlight));
+    m_throughputY->setLabelsColor(pal.color(QPalette::Highlight));
+    m_failedY->setTitleBrush(theme::warning(pal));
+    m_failedY->setLabelsColor(theme::warning(pal));
     m_histogramSet->setColor(pal.color(QPalette::Highlight));
     m_histogramSet->setBorderColor(pal.color(QPalette::Highlight));
 }
@@ -296,14 +321,21 @@ void SimCharts::appendSamples(const std::vector<ThroughputSample> &samples)
     for (const ThroughputSample &s : samples) {
         acquisitions << QPointF(s.seconds, s.acquisitionsPerSec);
         failed << QPointF(s.seconds, s.failedAttemptsPerSec);
-        m_throughputMax = std::max({m_throughputMax, s.acquisitionsPerSec, s.failedAttemptsPerSec});
+        m_acquisitionMax = std::max(m_acquisitionMax, s.acquisitionsPerSec);
+        m_failedMax = std::max(m_failedMax, s.failedAttemptsPerSec);
     }
     m_acquisitionSeries->append(acquisitions);
     m_failedSeries->append(failed);
     const double seconds = samples.back().seconds;
     m_throughputX->setRange(0, std::max(10.0, std::ceil(seconds / 5.0 - 1e-3) * 5.0));
-    m_throughputY->setRange(0, std::max(10.0, m_throughputMax * 1.1));
-    m_throughputY->applyNiceNumbers();
+    // Each scale fits its own line (at least 0 to 1, so that a slow run's 0.7/s is not a flat line
+    // at the bottom of a 0 to 10 axis).
+    for (const auto &[axis, highest] :
+         {std::pair{m_throughputY, m_acquisitionMax}, std::pair{m_failedY, m_failedMax}}) {
+        axis->setRange(0, std::max(1.0, highest * 1.1));
+        axis->applyNiceNumbers();
+        axis->setLabelFormat(axis->max() < 10 ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
+    }
 }
 
 void SimCharts::appendEvents(const std::vector<SectionEvent> &events)
@@ -315,4 +347,9 @@ void SimCharts::appendEvents(const std::vector<SectionEvent> &events)
 void SimCharts::setNow(qint64 us)
 {
     m_timeline->setNow(std::max(m_timeline->lastEndUs(), us));
+}
+
+void SimCharts::showRun(qint64 runUs)
+{
+    m_timeline->showRun(runUs);
 }

@@ -14,9 +14,11 @@ class QTabWidget;
 class QValueAxis;
 class SimTimeline;
 
-/// The simulator's charts, one tab each: throughput over time (acquisitions and failed attempts
-/// per second), wait times (a histogram of log2 buckets) and the timeline of critical sections.
-/// Colours come from the palette and follow its changes.
+/// The simulator's charts, one tab each: throughput over time (acquisitions per second on the
+/// left axis, failed attempts per second on their own axis on the right: retries can outnumber
+/// acquisitions a hundredfold and would flatten them on a shared scale), wait times (a
+/// histogram of log2 buckets) and the timeline of critical sections. Colours come from the
+/// palette and follow its changes.
 class SimCharts : public QWidget
 {
     Q_OBJECT
@@ -35,6 +37,8 @@ public:
     /// Moves the timeline's right edge to `us` µs into the run, or to the end of the last section
     /// shown when that is later.
     void setNow(qint64 us);
+    /// The run has ended after `runUs` µs: the timeline shows all of it (SimTimeline::showRun()).
+    void showRun(qint64 runUs);
     /// Colours from the palette; called on every palette or style change.
     void applyColors();
 
@@ -53,8 +57,10 @@ private:
     QLineSeries *m_acquisitionSeries = nullptr;
     QLineSeries *m_failedSeries = nullptr;
     QValueAxis *m_throughputX = nullptr;
-    QValueAxis *m_throughputY = nullptr;
-    double m_throughputMax = 0;
+    QValueAxis *m_throughputY = nullptr; ///< acquisitions/s
+    QValueAxis *m_failedY = nullptr;     ///< failed attempts/s
+    double m_acquisitionMax = 0;
+    double m_failedMax = 0;
     QChartView *m_histogramView = nullptr;
     QBarSet *m_histogramSet = nullptr;
     QCategoryAxis *m_histogramX = nullptr;

@@ -67,6 +67,8 @@ QString tickLabel(qint64 us, qint64 step)
 }
 
 constexpr qint64 HistoryUs = 60'000'000;
+constexpr qint64 MinWindowUs = 100'000;
+constexpr size_t MaxPinned = 500;
 
 struct LegendItem
 {
@@ -98,6 +100,11 @@ void SimTimeline::addEvents(const std::vector<SectionEvent> &events)
         m_events.push_back(e);
         m_workers = std::max(m_workers, e.worker + 1);
         m_lastEndUs = std::max(m_lastEndUs, e.endUs);
+        if (e.outcome == SectionEvent::Outcome::Violation &&
+            (m_firstViolationUs < 0 || e.startUs < m_firstViolationUs)) {
+            m_firstViolationUs = e.startUs;
+            m_firstViolationEndUs = e.endUs;
+        }
     }
     prune();
     update();
@@ -121,9 +128,31 @@ std::chrono::milliseconds SimTimeline::window() const
     return std::chrono::milliseconds(m_windowUs / 1000);
 }
 
+void SimTimeline::showRun(qint64 runUs)
+{
+    const qint64 end = std::max({runUs, m_lastEndUs, qint64(1)});
+    if (m_followWindowUs < 0)
+        m_followWindowUs = m_windowUs;
+    // A little room after the last section, so that it does not end on the frame.
+    m_windowUs = std::clamp<qint64>(end + end / 50, MinWindowUs, HistoryUs);
+    m_nowUs = end;
+    if (m_firstViolationUs >= 0 && m_firstViolationUs < rightUs() - m_windowUs) {
+        const qint64 middle = m_firstViolationUs + (m_firstViolationEndUs - m_firstViolationUs) / 2;
+        m_nowUs = std::min(end, middle + m_windowUs / 2);
+    }
+    update();
+}
+
 void SimTimeline::clear()
 {
     m_events.clear();
+    m_pinned.clear();
+    m_firstViolationUs = -1;
+    m_firstViolationEndUs = -1;
+    // The next run is followed with the window chosen before (not the one that fit this run).
+    if (m_followWindowUs >= 0)
+        m_windowUs = m_followWindowUs;
+    m_followWindowUs = -1;
     m_nowUs = 0;
     m_lastEndUs = 0;
     update();
@@ -134,8 +163,11 @@ void SimTimeline::prune()
     // Sections arrive in the order they ended: the oldest ends are at the front. A minute is
     // kept whatever the window, so that zooming out shows what was already there.
     const qint64 from = m_nowUs - std::max(m_windowUs, HistoryUs);
-    while (!m_events.empty() && (m_events.front().endUs < from || m_events.size() > size_t(maxEvents())))
+    while (!m_events.empty() && (m_events.front().endUs < from || m_events.size() > size_t(maxEvents()))) {
+        if (m_events.front().outcome == SectionEvent::Outcome::Violation && m_pinned.size() < MaxPinned)
+            m_pinned.push_back(m_events.front());
         m_events.pop_front();
+    }
 }
 
 void SimTimeline::wheelEvent(QWheelEvent *event)
@@ -147,7 +179,7 @@ void SimTimeline::wheelEvent(QWheelEvent *event)
     }
     const double factor = std::pow(1.5, -steps);
     m_windowUs =
-        std::clamp<qint64>(std::llround(static_cast<double>(m_windowUs) * factor), 100'000, 60'000'000);
+        std::clamp<qint64>(std::llround(static_cast<double>(m_windowUs) * factor), MinWindowUs, HistoryUs);
     event->accept();
     update();
 }
@@ -209,8 +241,8 @@ void SimTimeline::paintEvent(QPaintEvent *)
                      std::max(10, height() - margin - axisHeight - legendHeight));
     painter.fillRect(plot, pal.color(QPalette::Base));
 
-    const qint64 right = std::max(m_nowUs, m_windowUs);
-    const qint64 left = right - m_windowUs;
+    const qint64 right = rightUs();
+    const qint64 left = leftUs();
     const auto xOf = [&](qint64 us) {
         return plot.left() + static_cast<double>(us - left) / static_cast<double>(m_windowUs) * plot.width();
     };
@@ -255,16 +287,24 @@ void SimTimeline::paintEvent(QPaintEvent *)
     // Waits first, so that they never cross a bar (a worker's next wait begins as its section ends).
     if (laneHeight >= 4) {
         painter.setPen(QPen(waitColor, 1));
-        for (const SectionEvent &e : m_events) {
-            if (e.endUs < left || e.worker < 0 || e.requestUs >= e.startUs)
-                continue;
-            const double cy = plot.top() + e.worker * laneHeight + laneHeight / 2.0;
-            painter.drawLine(QPointF(xOf(e.requestUs), cy), QPointF(xOf(e.startUs), cy));
+        for (const auto *events : {&m_pinned, &m_events}) {
+            for (const SectionEvent &e : *events) {
+                if (e.endUs < left || e.requestUs > right || e.worker < 0 || e.requestUs >= e.startUs)
+                    continue;
+                const double cy = plot.top() + e.worker * laneHeight + laneHeight / 2.0;
+                painter.drawLine(QPointF(xOf(e.requestUs), cy), QPointF(xOf(e.startUs), cy));
+            }
         }
     }
-    for (const SectionEvent &e : m_events) {
-        if (e.endUs < left || e.worker < 0)
-            continue;
+    std::vector<const SectionEvent *> shown;
+    for (const auto *events : {&m_pinned, &m_events}) {
+        for (const SectionEvent &e : *events) {
+            if (e.endUs >= left && e.startUs <= right && e.worker >= 0)
+                shown.push_back(&e);
+        }
+    }
+    for (const SectionEvent *section : shown) {
+        const SectionEvent &e = *section;
         const double y = plot.top() + e.worker * laneHeight + (laneHeight - barHeight) / 2.0;
         const double x0 = xOf(e.startUs);
         const double x1 = std::max(xOf(e.endUs), x0 + 1.5);
@@ -287,11 +327,11 @@ void SimTimeline::paintEvent(QPaintEvent *)
     painter.setBrush(Qt::NoBrush);
     painter.drawRect(QRectF(plot).adjusted(0.5, 0.5, -0.5, -0.5));
 
-    if (m_events.empty()) {
+    if (shown.empty()) {
         painter.setPen(quiet);
         painter.drawText(plot, Qt::AlignCenter | Qt::TextWordWrap,
                          m_workers == 0 ? tr("Start a run to see who holds the lock when")
-                                        : tr("No critical section in the last %1 s")
+                                        : tr("No critical section in this %1 s")
                                               .arg(static_cast<double>(m_windowUs) / 1e6, 0, 'g', 2));
     }
 

@@ -3,12 +3,14 @@
 #include "sim/simulation.h"
 
 #include <QWidget>
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <vector>
 
 /// Who held the lock when: one lane per worker, one bar per critical section (lock obtained to
-/// write done), over the last few seconds of a simulation run.
+/// write done). While a run goes it follows the last few seconds (setNow()); once it has ended,
+/// showRun() shows all of it, or, for a run longer than the minute kept, the first violation.
 ///
 /// Bars are coloured by outcome: accepted in the palette's highlight, violations (writes on a
 /// stale value) red, fencing rejections orange, abandoned or interrupted sections grey.
@@ -34,6 +36,16 @@ public:
     /// How much time the widget shows (default 5 s).
     void setWindow(std::chrono::milliseconds window);
     std::chrono::milliseconds window() const;
+    /// A finished run of `runUs` µs: the window covers the whole run when it is at most a
+    /// minute long; a longer one shows its last minute, unless a violation happened before
+    /// that: then the window is centred on the first violation, so that it is seen without
+    /// zooming or scrolling.
+    void showRun(qint64 runUs);
+    /// The time span drawn, in µs since the start of the run.
+    qint64 leftUs() const { return rightUs() - m_windowUs; }
+    qint64 rightUs() const { return std::max(m_nowUs, m_windowUs); }
+    /// Start of the earliest violation seen (kept when older sections are dropped), or -1.
+    qint64 firstViolationUs() const { return m_firstViolationUs; }
     /// Forgets every section (a new run).
     void clear();
 
@@ -54,6 +66,12 @@ private:
     void prune();
 
     std::deque<lockscope::sim::SectionEvent> m_events;
+    /// Violations that ended before the minute kept in m_events: still drawn (at most a few
+    /// hundred), so that showRun() can point at the first one.
+    std::deque<lockscope::sim::SectionEvent> m_pinned;
+    qint64 m_firstViolationUs = -1;
+    qint64 m_firstViolationEndUs = -1;
+    qint64 m_followWindowUs = -1; ///< the window before showRun(), restored by clear()
     int m_workers = 0;
     qint64 m_nowUs = 0;
     qint64 m_windowUs = 5'000'000;

@@ -80,6 +80,30 @@ QString formatUs(quint64 value)
     return QStringLiteral("%1 µs").arg(value);
 }
 
+/// "0.7/s", "12.5/s", "1,234/s": a slow run's rate must not round to 0.
+QString formatRate(double perSecond)
+{
+    const QLocale locale;
+    if (perSecond <= 0)
+        return QStringLiteral("0/s");
+    if (perSecond < 0.1)
+        return locale.toString(perSecond, 'g', 2) + QStringLiteral("/s");
+    return locale.toString(perSecond, 'f', perSecond < 100 ? 1 : 0) + QStringLiteral("/s");
+}
+
+/// Per second over the running time (pauses excluded), as the run's summary gives it.
+double perSecond(quint64 count, double seconds)
+{
+    return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
+}
+
+/// "1 violation", "2 violations": `one` and `many` hold %1 for the number. English has no
+/// translation file here, so %n with "(s)" would show as it is written.
+QString counted(quint64 n, const QString &one, const QString &many)
+{
+    return (n == 1 ? one : many).arg(QLocale().toString(n));
+}
+
 QLabel *valueLabel(const QString &objectName)
 {
     auto *label = new QLabel(QStringLiteral("–"));
@@ -566,11 +590,13 @@ QWidget *SimulatorPanel::createStatistics()
         ++row;
     };
     pair(0, tr("Acquisitions"), m_acquisitions, tr("Locks obtained"));
-    pair(1, tr("Per second"), m_acquisitionRate, tr("Acquisitions per second over the last sample"));
+    pair(1, tr("Per second"), m_acquisitionRate,
+         tr("Acquisitions per second over the running time so far (pauses excluded); the throughput "
+            "chart shows them over time"));
     ++row;
     pair(0, tr("Failed/s"), m_failedRate,
-         tr("Failed attempts per second over the last sample (also those of acquires that succeeded "
-            "in the end)"));
+         tr("Failed attempts per second over the running time so far (also those of acquires that "
+            "succeeded in the end)"));
     pair(1, tr("Fairness"), m_fairness,
          tr("Jain's index over the workers' acquisitions: 1 = all equal, 1/n = one took all"));
     ++row;
@@ -580,8 +606,10 @@ QWidget *SimulatorPanel::createStatistics()
     pair(0, tr("Overlaps"), m_overlaps, tr("Critical sections on the same key that overlapped in time"));
     pair(1, tr("Lost locks"), m_lostLocks, tr("Locks the watchdog reported lost"));
     ++row;
-    wide(tr("Wait"), m_waitTimes, tr("Time to obtain the lock, p50 / p95 / p99 of successful acquires"));
-    wide(tr("Hold"), m_holdTimes, tr("Critical section length, p50 / p99"));
+    wide(tr("Wait"), m_waitTimes,
+         tr("Time to obtain the lock: median (p50), 95th and 99th percentile of the blocking acquires "
+            "(one that gave up counts until it gave up)"));
+    wide(tr("Hold"), m_holdTimes, tr("Critical section length: median (p50) and 99th percentile"));
     wide(tr("Keys left"), m_keysLeft,
          tr("Lock keys still on a node after the final releases (known once the run has finished)"));
     grid->setColumnStretch(1, 1);
@@ -919,7 +947,8 @@ void SimulatorPanel::start()
     m_stopPending = false;
     resetView(config);
     setPhase(Phase::Starting);
-    emit logMessage(local ? tr("Simulator: starting %n local node(s)…", nullptr, localNodes)
+    emit logMessage(local ? counted(localNodes, tr("Simulator: starting %1 local node…"),
+                                    tr("Simulator: starting %1 local nodes…"))
                           : tr("Simulator: starting on %1…").arg(currentTarget().group));
 
     // The callbacks come from the runner and controller threads; the panel outlives both (its
@@ -983,11 +1012,10 @@ void SimulatorPanel::onRunStarted(quint64 run, Simulation *simulation, const std
     QString prefix = QString::fromUtf8(simulation->lockKey(0));
     prefix.chop(2); // "k0"
     emit logMessage(
-        tr("Simulation started%1: %2 workers, %3 key(s), %4; keys %5*")
-            .arg(config.scenario.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(config.scenario))
-            .arg(config.workers)
-            .arg(config.keys)
-            .arg(kind, prefix));
+        tr("Simulation started%1: %2, %3, %4; keys %5*")
+            .arg(config.scenario.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(config.scenario),
+                 counted(quint64(config.workers), tr("%1 worker"), tr("%1 workers")),
+                 counted(quint64(config.keys), tr("%1 key"), tr("%1 keys")), kind, prefix));
     setPhase(Phase::Running);
     // The form is read-only during the run: show the figures instead.
     if (m_sections->currentIndex() == 0)
@@ -1022,29 +1050,32 @@ void SimulatorPanel::onRunFinished(quint64 run)
         m_lastSeq = events.back().seq;
         m_charts->appendEvents(events);
     }
-    m_charts->setNow(0); // the run is over: the timeline ends with its last section
+    // The run is over: the timeline shows all of it (or its first violation), not its last
+    // seconds, so that a violation early in the run is in view without zooming.
+    m_charts->showRun(std::llround(stats.elapsedSeconds * 1e6));
     appendSamples(simulation->samples(m_sampleCount));
     m_finalReport = simulation->report();
     m_finalEvents = simulation->events();
     logFaults(m_finalReport->faults);
     disposeRun();
 
-    emit logMessage(tr("Simulation finished after %1 s: %2 acquisitions (%3/s), wait p99 %4, %5 violations, "
-                       "%6 fencing rejections, %7 overlaps, %8 lost locks, fairness %9")
-                        .arg(stats.elapsedSeconds, 0, 'f', 1)
-                        .arg(QLocale().toString(stats.acquisitions))
-                        .arg(QLocale().toString(stats.meanAcquisitionsPerSec, 'f', 0))
-                        .arg(formatUs(stats.waitP99Us))
-                        .arg(stats.violations)
-                        .arg(stats.fencingRejections)
-                        .arg(stats.overlaps)
-                        .arg(stats.lostLocks)
-                        .arg(stats.fairness, 0, 'f', 3),
-                    stats.violations > 0);
+    emit logMessage(
+        tr("Simulation finished after %1 s: %2 (%3), wait p99 %4, %5, %6, %7, %8, fairness %9")
+            .arg(stats.elapsedSeconds, 0, 'f', 1)
+            .arg(counted(stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
+                 formatRate(perSecond(stats.acquisitions, stats.elapsedSeconds)), formatUs(stats.waitP99Us),
+                 counted(stats.violations, tr("%1 violation"), tr("%1 violations")),
+                 counted(stats.fencingRejections, tr("%1 fencing rejection"), tr("%1 fencing rejections")),
+                 counted(stats.overlaps, tr("%1 overlap"), tr("%1 overlaps")),
+                 counted(stats.lostLocks, tr("%1 lost lock"), tr("%1 lost locks")))
+            .arg(stats.fairness, 0, 'f', 3),
+        stats.violations > 0);
     if (stats.keysLeft > 0)
         emit logMessage(
-            tr("Simulation: %n lock key(s) were still on a node at the end (they expire by their TTL)",
-               nullptr, int(stats.keysLeft)),
+            counted(stats.keysLeft,
+                    tr("Simulation: %1 lock key was still on a node at the end (it expires by its TTL)"),
+                    tr("Simulation: %1 lock keys were still on a node at the end (they expire by "
+                       "their TTL)")),
             true);
     setPhase(Phase::Finished);
     emit runFinished();
@@ -1172,8 +1203,11 @@ void SimulatorPanel::showStats(const SimStats &stats)
         return any ? locale.toString(value) : QStringLiteral("–");
     };
     m_acquisitions->setText(number(stats.acquisitions));
-    m_acquisitionRate->setText(any ? locale.toString(stats.acquisitionsPerSec, 'f', 0) : QStringLiteral("–"));
-    m_failedRate->setText(any ? locale.toString(stats.failedAttemptsPerSec, 'f', 0) : QStringLiteral("–"));
+    // Over the whole running time: the last sample's rate of a slow run is 0 or 1 by chance.
+    m_acquisitionRate->setText(any ? formatRate(perSecond(stats.acquisitions, stats.elapsedSeconds))
+                                   : QStringLiteral("–"));
+    m_failedRate->setText(any ? formatRate(perSecond(stats.failedAttempts, stats.elapsedSeconds))
+                              : QStringLiteral("–"));
     m_violations->setText(number(stats.violations));
     m_rejections->setText(number(stats.fencingRejections));
     m_overlaps->setText(number(stats.overlaps));
@@ -1182,13 +1216,12 @@ void SimulatorPanel::showStats(const SimStats &stats)
                                                       : QStringLiteral("–"));
     m_waitTimes->setText(
         any && stats.acquisitions > 0
-            ? QStringLiteral("%1 / %2 / %3")
+            ? tr("p50 %1 · p95 %2 · p99 %3")
                   .arg(formatUs(stats.waitP50Us), formatUs(stats.waitP95Us), formatUs(stats.waitP99Us))
             : QStringLiteral("–"));
-    m_holdTimes->setText(
-        any && stats.acquisitions > 0
-            ? QStringLiteral("%1 / %2").arg(formatUs(stats.holdP50Us), formatUs(stats.holdP99Us))
-            : QStringLiteral("–"));
+    m_holdTimes->setText(any && stats.acquisitions > 0
+                             ? tr("p50 %1 · p99 %2").arg(formatUs(stats.holdP50Us), formatUs(stats.holdP99Us))
+                             : QStringLiteral("–"));
     m_keysLeft->setText(stats.state == SimState::Finished ? locale.toString(stats.keysLeft)
                                                           : QStringLiteral("–"));
     const QPalette pal = palette();
@@ -1313,7 +1346,6 @@ void SimulatorPanel::updateControls()
     m_workerFaults->setEnabled(running);
 
     // The status line.
-    const QLocale locale;
     switch (m_phase) {
     case Phase::Idle:
         m_status->setText(tr("Choose a target and the parameters, then Start."));
@@ -1325,23 +1357,23 @@ void SimulatorPanel::updateControls()
         break;
     case Phase::Running:
     case Phase::Paused:
-        m_status->setText(tr("%1 · %2 s · %3 acquisitions · %4 violations")
-                              .arg(m_phase == Phase::Paused ? tr("Paused") : tr("Running"))
-                              .arg(m_stats.elapsedSeconds, 0, 'f', 1)
-                              .arg(locale.toString(m_stats.acquisitions))
-                              .arg(locale.toString(m_stats.violations)));
+        m_status->setText(QStringLiteral("%1 · %2 · %3 · %4")
+                              .arg(m_phase == Phase::Paused ? tr("Paused") : tr("Running"),
+                                   tr("%1 s").arg(m_stats.elapsedSeconds, 0, 'f', 1),
+                                   counted(m_stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
+                                   counted(m_stats.violations, tr("%1 violation"), tr("%1 violations"))));
         break;
     case Phase::Stopping:
         m_status->setText(tr("Stopping: reverting faults, releasing locks…"));
         break;
     case Phase::Finished:
-        m_status->setText(m_shutDown
-                              ? tr("Stopped.")
-                              : tr("Finished after %1 s · %2 acquisitions · %3 violations · %4 keys left")
-                                    .arg(m_stats.elapsedSeconds, 0, 'f', 1)
-                                    .arg(locale.toString(m_stats.acquisitions))
-                                    .arg(locale.toString(m_stats.violations))
-                                    .arg(locale.toString(m_stats.keysLeft)));
+        m_status->setText(
+            m_shutDown ? tr("Stopped.")
+                       : QStringLiteral("%1 · %2 · %3 · %4")
+                             .arg(tr("Finished after %1 s").arg(m_stats.elapsedSeconds, 0, 'f', 1),
+                                  counted(m_stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
+                                  counted(m_stats.violations, tr("%1 violation"), tr("%1 violations")),
+                                  counted(m_stats.keysLeft, tr("%1 key left"), tr("%1 keys left"))));
         break;
     }
 }

@@ -9,6 +9,8 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QStandardPaths>
+#include <algorithm>
+#include <functional>
 #include <optional>
 
 namespace lockscope::inspect {
@@ -147,26 +149,608 @@ std::expected<GroupConfig, QString> GroupConfig::fromJson(const QByteArray &json
 
 QByteArray GroupConfig::toJson(bool includeSecrets) const
 {
-    QJsonArray groupArray;
-    for (const NodeGroup &group : groups) {
-        QJsonArray nodeArray;
-        for (const GroupNode &node : group.nodes) {
-            QJsonObject object = node.config.toJson(includeSecrets);
-            if (node.readOnly)
-                object[QStringLiteral("read_only")] = true;
-            if (node.production)
-                object[QStringLiteral("production")] = true;
-            if (!node.color.isEmpty())
-                object[QStringLiteral("color")] = node.color;
-            nodeArray.append(object);
-        }
-        QJsonObject object{{QStringLiteral("name"), group.name}, {QStringLiteral("nodes"), nodeArray}};
-        if (!group.match.isEmpty())
-            object[QStringLiteral("match")] = QJsonArray::fromStringList(group.match);
-        groupArray.append(object);
+    return updatedJson(QByteArray(), includeSecrets);
+}
+
+// --- writing: a hand-written file keeps its layout --------------------------------------------
+//
+// The groups file is also edited by hand. Saving from the app must not turn a compact file into
+// one that lists every default in alphabetical order (QJsonObject sorts its keys): the previous
+// text is parsed into a tree that keeps every byte between the tokens, the parts that did not
+// change are written back as they were, and only changed members are replaced, added (after the
+// existing ones) or removed. New objects copy the layout of a sibling.
+
+namespace {
+
+struct JsonEntry;
+
+/// A JSON value with the whitespace around its tokens, so that an unchanged value is written
+/// back byte for byte.
+struct JsonText
+{
+    char kind = 0;  ///< '{', '[' or 0 for a scalar
+    QByteArray raw; ///< a scalar's text
+    std::vector<JsonEntry> entries;
+    QByteArray tail; ///< whitespace before the closing bracket
+};
+
+struct JsonEntry
+{
+    QByteArray pre;    ///< whitespace before the comma (entries after the first)
+    QByteArray before; ///< whitespace before the key (or the array element)
+    QByteArray keyRaw; ///< objects: the key as written, quotes included
+    QString key;
+    QByteArray colon; ///< objects: the text from the key's end to the value
+    JsonText value;
+};
+
+/// How the entries of a container are spaced.
+struct JsonStyle
+{
+    QByteArray first, between, tail, colon;
+};
+
+JsonStyle depthStyle(int depth)
+{
+    return {"\n" + QByteArray(4 * (depth + 1), ' '), "\n" + QByteArray(4 * (depth + 1), ' '),
+            "\n" + QByteArray(4 * depth, ' '), ": "};
+}
+
+JsonStyle styleOf(const JsonText &container, const JsonStyle &fallback)
+{
+    if (container.entries.empty())
+        return fallback;
+    JsonStyle style;
+    style.first = container.entries[0].before;
+    style.between = container.entries.size() > 1                 ? container.entries[1].before
+                    : container.entries[0].before.contains('\n') ? container.entries[0].before
+                                                                 : QByteArray(" ");
+    style.tail = container.tail;
+    style.colon = container.entries[0].colon.isEmpty() ? fallback.colon : container.entries[0].colon;
+    return style;
+}
+
+bool isSpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+QByteArray spaces(const QByteArray &text, qsizetype &pos)
+{
+    const qsizetype from = pos;
+    while (pos < text.size() && isSpace(text[pos]))
+        ++pos;
+    return text.mid(from, pos - from);
+}
+
+/// Parses text that QJsonDocument has already accepted; nullopt on anything unexpected.
+std::optional<JsonText> parseText(const QByteArray &text, qsizetype &pos, int depth = 0)
+{
+    if (pos >= text.size() || depth > 64)
+        return std::nullopt;
+    JsonText value;
+    const char c = text[pos];
+    if (c == '"') {
+        const qsizetype from = pos++;
+        while (pos < text.size() && text[pos] != '"')
+            pos += text[pos] == '\\' ? 2 : 1;
+        if (pos >= text.size())
+            return std::nullopt;
+        ++pos;
+        value.raw = text.mid(from, pos - from);
+        return value;
     }
-    const QJsonObject root{{QStringLiteral("version"), kVersion}, {QStringLiteral("groups"), groupArray}};
-    return QJsonDocument(root).toJson(QJsonDocument::Indented);
+    if (c != '{' && c != '[') {
+        const qsizetype from = pos;
+        while (pos < text.size() && !isSpace(text[pos]) && text[pos] != ',' && text[pos] != ']' &&
+               text[pos] != '}')
+            ++pos;
+        value.raw = text.mid(from, pos - from);
+        return value.raw.isEmpty() ? std::nullopt : std::optional(value);
+    }
+    value.kind = c;
+    const char close = c == '{' ? '}' : ']';
+    ++pos;
+    QByteArray gap = spaces(text, pos);
+    if (pos < text.size() && text[pos] == close) {
+        value.tail = gap;
+        ++pos;
+        return value;
+    }
+    while (true) {
+        JsonEntry entry;
+        if (!value.entries.empty()) {
+            entry.pre = gap;
+            if (pos >= text.size() || text[pos] != ',')
+                return std::nullopt;
+            ++pos;
+            gap = spaces(text, pos);
+        }
+        entry.before = gap;
+        if (c == '{') {
+            auto key = parseText(text, pos, depth + 1);
+            if (!key || key->kind || !key->raw.startsWith('"'))
+                return std::nullopt;
+            entry.keyRaw = key->raw;
+            entry.key = QJsonDocument::fromJson("[" + key->raw + "]").array().at(0).toString();
+            const qsizetype from = pos;
+            spaces(text, pos);
+            if (pos >= text.size() || text[pos] != ':')
+                return std::nullopt;
+            ++pos;
+            spaces(text, pos);
+            entry.colon = text.mid(from, pos - from);
+        }
+        auto item = parseText(text, pos, depth + 1);
+        if (!item)
+            return std::nullopt;
+        entry.value = std::move(*item);
+        value.entries.push_back(std::move(entry));
+        gap = spaces(text, pos);
+        if (pos < text.size() && text[pos] == close) {
+            value.tail = gap;
+            ++pos;
+            return value;
+        }
+    }
+}
+
+QByteArray writeText(const JsonText &value)
+{
+    if (!value.kind)
+        return value.raw;
+    QByteArray out(1, value.kind);
+    for (size_t i = 0; i < value.entries.size(); ++i) {
+        const JsonEntry &e = value.entries[i];
+        if (i > 0)
+            out += e.pre + ',';
+        out += e.before;
+        if (value.kind == '{')
+            out += e.keyRaw + e.colon;
+        out += writeText(e.value);
+    }
+    out += value.tail;
+    out += value.kind == '{' ? '}' : ']';
+    return out;
+}
+
+QJsonValue jsonValue(const JsonText &text)
+{
+    return QJsonDocument::fromJson("[" + writeText(text) + "]").array().at(0);
+}
+
+QByteArray compactText(const QJsonValue &value)
+{
+    const QByteArray array = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
+JsonText scalarText(const QJsonValue &value)
+{
+    JsonText text;
+    text.raw = compactText(value);
+    return text;
+}
+
+/// A member the writer wants: its value and whether that is the default (then it is only
+/// written when the previous text had it with this value).
+struct Field
+{
+    QString key;
+    QJsonValue value;
+    bool isDefault = false;
+    /// Compares a previous value with `value`; null: as JSON.
+    std::function<bool(const QJsonValue &)> same;
+    /// Objects and arrays built with a layout (a new group's nodes); else written compact.
+    std::optional<JsonText> text;
+};
+
+JsonText fieldText(const Field &field)
+{
+    return field.text ? *field.text : scalarText(field.value);
+}
+
+/// Brings `object` to `fields`: unchanged members stay as written, changed ones get the new
+/// value, default-valued ones that changed are removed, missing non-default ones are appended
+/// in the order of `fields`. Members the writer does not know are removed.
+void mergeObject(JsonText &object, const std::vector<Field> &fields, const JsonStyle &fallback)
+{
+    const JsonStyle style = styleOf(object, fallback);
+    std::vector<std::pair<QByteArray, QByteArray>> spacing; // pre and before, by position
+    for (const JsonEntry &entry : object.entries)
+        spacing.emplace_back(entry.pre, entry.before);
+    std::vector<JsonEntry> entries;
+    for (JsonEntry &entry : object.entries) {
+        const auto field = std::ranges::find(fields, entry.key, &Field::key);
+        if (field == fields.end())
+            continue;
+        const QJsonValue previous = jsonValue(entry.value);
+        const bool same = field->same ? field->same(previous)
+                          : previous.isDouble() && field->value.isDouble()
+                              ? previous.toDouble() == field->value.toDouble()
+                              : previous == field->value;
+        if (!same && field->isDefault)
+            continue;
+        if (!same)
+            entry.value = fieldText(*field);
+        entries.push_back(std::move(entry));
+    }
+    for (const Field &field : fields) {
+        if (field.isDefault || std::ranges::find(entries, field.key, &JsonEntry::key) != entries.end())
+            continue;
+        JsonEntry entry;
+        entry.key = field.key;
+        entry.keyRaw = compactText(field.key);
+        entry.colon = style.colon;
+        entry.value = fieldText(field);
+        entries.push_back(std::move(entry));
+    }
+    // Spacing by position: the first entry keeps the text after the opening bracket.
+    for (size_t i = 0; i < entries.size(); ++i) {
+        if (i < spacing.size()) {
+            entries[i].pre = spacing[i].first;
+            entries[i].before = spacing[i].second;
+        } else {
+            entries[i].before = i == 0 ? style.first : style.between;
+            entries[i].pre.clear();
+        }
+    }
+    if (object.entries.empty())
+        object.tail = style.tail;
+    object.entries = std::move(entries);
+}
+
+JsonText freshObject(const std::vector<Field> &fields, const JsonStyle &style)
+{
+    JsonText object;
+    object.kind = '{';
+    object.tail = style.tail;
+    mergeObject(object, fields, style);
+    return object;
+}
+
+bool sameUrl(const QJsonValue &previous, const redis::NodeConfig &config)
+{
+    if (!previous.isString())
+        return false;
+    auto parsed = redis::NodeConfig::fromUrl(previous.toString());
+    return parsed && *parsed == config;
+}
+
+QJsonObject tlsObject(const redis::TlsOptions &tls)
+{
+    QJsonObject t{{QStringLiteral("enabled"), tls.enabled}};
+    if (!tls.verifyPeer)
+        t[QStringLiteral("verify")] = false;
+    const std::pair<const char *, const QString *> files[] = {{"ca_file", &tls.caFile},
+                                                              {"ca_dir", &tls.caDir},
+                                                              {"cert_file", &tls.certFile},
+                                                              {"key_file", &tls.keyFile},
+                                                              {"server_name", &tls.serverName}};
+    for (const auto &[key, value] : files) {
+        if (!value->isEmpty())
+            t[QLatin1String(key)] = *value;
+    }
+    return t;
+}
+
+/// The members of a node. `previousKeys`: those of the node as written before, which decide
+/// between the URL form ("url" plus the members written beside it) and the member form.
+std::vector<Field> nodeFields(const GroupNode &node, bool includeSecrets, const QStringList &previousKeys)
+{
+    using redis::NodeConfig;
+    const NodeConfig defaults;
+    NodeConfig c = node.config;
+    if (!includeSecrets)
+        c.password.clear();
+    const bool urlForm = previousKeys.contains(QStringLiteral("url"));
+    // In the URL form what was written beside the URL stays beside it; the rest is in the URL.
+    const auto beside = [&](const char *key) {
+        return !urlForm || previousKeys.contains(QLatin1String(key));
+    };
+    std::vector<Field> fields;
+    const auto add = [&](const char *key, const QJsonValue &value, bool isDefault) {
+        if (beside(key))
+            fields.push_back(Field{QLatin1String(key), value, isDefault, {}, {}});
+    };
+    if (urlForm) {
+        NodeConfig inUrl = c;
+        if (beside("name"))
+            inUrl.name.clear();
+        if (beside("host"))
+            inUrl.host = defaults.host;
+        if (beside("port"))
+            inUrl.port = defaults.port;
+        if (beside("db"))
+            inUrl.db = defaults.db;
+        if (beside("username"))
+            inUrl.username.clear();
+        if (beside("password"))
+            inUrl.password.clear();
+        if (beside("tls"))
+            inUrl.tls = defaults.tls;
+        if (beside("client_name"))
+            inUrl.clientName = defaults.clientName;
+        if (beside("connect_timeout_ms"))
+            inUrl.connectTimeout = defaults.connectTimeout;
+        if (beside("command_timeout_ms"))
+            inUrl.commandTimeout = defaults.commandTimeout;
+        if (beside("spin_us"))
+            inUrl.spin = defaults.spin;
+        // The URL as written stays while it still says the same (a port left out, a
+        // different order of the options).
+        const NodeConfig expected = NodeConfig::fromUrl(inUrl.toUrl(true)).value_or(inUrl);
+        fields.push_back(Field{QStringLiteral("url"),
+                               inUrl.toUrl(includeSecrets),
+                               false,
+                               [expected](const QJsonValue &previous) { return sameUrl(previous, expected); },
+                               {}});
+    }
+    add("name", c.name, c.name.isEmpty());
+    if (c.transport == NodeConfig::Transport::Unix) {
+        add("unix_path", c.unixPath, false);
+    } else {
+        add("host", c.host, false);
+        // A node written before without its port keeps it left out while it is the default.
+        add("port", int(c.port), c.port == defaults.port && !previousKeys.isEmpty());
+    }
+    add("db", c.db, c.db == 0);
+    add("username", c.username, c.username.isEmpty());
+    add("password", c.password, c.password.isEmpty());
+    if (beside("tls")) {
+        const redis::TlsOptions tls = c.tls;
+        fields.push_back(Field{QStringLiteral("tls"),
+                               tlsObject(tls),
+                               tls == redis::TlsOptions{},
+                               [tls](const QJsonValue &previous) {
+                                   QJsonObject object{{QStringLiteral("host"), QStringLiteral("h")},
+                                                      {QStringLiteral("tls"), previous}};
+                                   auto parsed = NodeConfig::fromJson(object);
+                                   return parsed && parsed->tls == tls;
+                               },
+                               {}});
+    }
+    add("client_name", c.clientName, c.clientName == defaults.clientName);
+    add("connect_timeout_ms", qint64(c.connectTimeout.count()), c.connectTimeout == defaults.connectTimeout);
+    add("command_timeout_ms", qint64(c.commandTimeout.count()), c.commandTimeout == defaults.commandTimeout);
+    add("spin_us", qint64(c.spin.count()), c.spin == defaults.spin);
+    fields.push_back(Field{QStringLiteral("read_only"), node.readOnly, !node.readOnly, {}, {}});
+    fields.push_back(Field{QStringLiteral("production"), node.production, !node.production, {}, {}});
+    fields.push_back(Field{QStringLiteral("color"), node.color, node.color.isEmpty(), {}, {}});
+    return fields;
+}
+
+std::optional<GroupNode> readNode(const JsonText &text)
+{
+    auto node = parseNode(jsonValue(text).toObject());
+    return node ? std::optional(*node) : std::nullopt;
+}
+
+QStringList keysOf(const JsonText &object)
+{
+    QStringList keys;
+    for (const JsonEntry &entry : object.entries)
+        keys << entry.key;
+    return keys;
+}
+
+/// Picks, for each wanted item, the previous entry it continues (or -1): first one that reads
+/// back the same, then by `similar`, then the one at the same position.
+std::vector<int> matchEntries(size_t wanted, const std::vector<JsonEntry> &previous,
+                              const std::function<bool(size_t, const JsonEntry &)> &equal,
+                              const std::function<bool(size_t, const JsonEntry &)> &similar)
+{
+    std::vector<int> match(wanted, -1);
+    std::vector<bool> used(previous.size(), false);
+    for (const auto &test : {equal, similar}) {
+        for (size_t i = 0; i < wanted; ++i) {
+            for (size_t p = 0; p < previous.size() && match[i] < 0; ++p) {
+                if (!used[p] && test(i, previous[p])) {
+                    match[i] = int(p);
+                    used[p] = true;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < wanted; ++i) {
+        if (match[i] < 0 && i < previous.size() && !used[i]) {
+            match[i] = int(i);
+            used[i] = true;
+        }
+    }
+    return match;
+}
+
+/// Fills `array` with `items`: previous entries that continue, spaced as the entry that was at
+/// that position before.
+void setArray(JsonText &array, std::vector<JsonText> items, const JsonStyle &fallback)
+{
+    const JsonStyle style = styleOf(array, fallback);
+    std::vector<JsonEntry> entries(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        entries[i].value = std::move(items[i]);
+        if (i < array.entries.size()) {
+            entries[i].before = array.entries[i].before;
+            entries[i].pre = array.entries[i].pre;
+        } else {
+            entries[i].before = i == 0 ? style.first : style.between;
+        }
+    }
+    if (array.entries.empty() || items.empty())
+        array.tail = items.empty() ? QByteArray() : style.tail;
+    array.entries = std::move(entries);
+}
+
+JsonText writeNodes(const NodeGroup &group, const JsonText *previous, const JsonText *sibling, bool secrets,
+                    int depth)
+{
+    JsonText array;
+    array.kind = '[';
+    if (previous && previous->kind == '[')
+        array = *previous;
+    else if (sibling)
+        array.tail = styleOf(*sibling, depthStyle(depth)).tail;
+    const JsonStyle arrayStyle =
+        styleOf(array, sibling ? styleOf(*sibling, depthStyle(depth)) : depthStyle(depth));
+    // A new node looks like its neighbours (or those of the sibling group).
+    const JsonText *model = !array.entries.empty()                 ? &array.entries[0].value
+                            : sibling && !sibling->entries.empty() ? &sibling->entries[0].value
+                                                                   : nullptr;
+    const JsonStyle nodeStyle =
+        model && model->kind == '{' ? styleOf(*model, depthStyle(depth + 1)) : depthStyle(depth + 1);
+
+    std::vector<std::optional<GroupNode>> read;
+    for (const JsonEntry &entry : array.entries)
+        read.push_back(entry.value.kind == '{' ? readNode(entry.value) : std::nullopt);
+    const auto index = [&](const JsonEntry &entry) {
+        return size_t(&entry - array.entries.data());
+    };
+    const std::vector<int> match = matchEntries(
+        group.nodes.size(), array.entries,
+        [&](size_t i, const JsonEntry &e) {
+            GroupNode wanted = group.nodes[i];
+            if (!secrets)
+                wanted.config.password.clear();
+            const auto &old = read[index(e)];
+            if (!old)
+                return false;
+            GroupNode had = *old;
+            if (!secrets)
+                had.config.password.clear();
+            return had == wanted;
+        },
+        [&](size_t i, const JsonEntry &e) {
+            const auto &old = read[index(e)];
+            return old && redis::sameServer(old->config, group.nodes[i].config);
+        });
+    std::vector<JsonText> items;
+    for (size_t i = 0; i < group.nodes.size(); ++i) {
+        const JsonText *old = match[i] >= 0 ? &array.entries[size_t(match[i])].value : nullptr;
+        if (old && old->kind == '{') {
+            JsonText node = *old;
+            mergeObject(node, nodeFields(group.nodes[i], secrets, keysOf(node)), nodeStyle);
+            // Whatever the merge made must read back as the node; else the member form.
+            GroupNode wanted = group.nodes[i];
+            if (!secrets)
+                wanted.config.password.clear();
+            if (auto back = readNode(node); back && *back == wanted) {
+                items.push_back(std::move(node));
+                continue;
+            }
+        }
+        items.push_back(freshObject(nodeFields(group.nodes[i], secrets, {}), nodeStyle));
+    }
+    setArray(array, std::move(items), arrayStyle);
+    return array;
+}
+
+const JsonText *member(const JsonText &object, const QString &key)
+{
+    for (const JsonEntry &entry : object.entries) {
+        if (entry.key == key)
+            return &entry.value;
+    }
+    return nullptr;
+}
+
+std::vector<Field> groupFields(const NodeGroup &group, JsonText nodes)
+{
+    return {
+        Field{QStringLiteral("name"), group.name, false, {}, {}},
+        Field{
+            QStringLiteral("match"), QJsonArray::fromStringList(group.match), group.match.isEmpty(), {}, {}},
+        Field{QStringLiteral("nodes"), QJsonValue(), false, [](const QJsonValue &) { return false; },
+              std::move(nodes)}};
+}
+
+} // namespace
+
+QByteArray GroupConfig::updatedJson(const QByteArray &previous, bool includeSecrets) const
+{
+    // The previous text, when it is a JSON object at all; else a new file.
+    QByteArray lead, trail = "\n";
+    JsonText root;
+    root.kind = '{';
+    root.tail = "\n";
+    bool hadFile = false;
+    if (QJsonParseError error; QJsonDocument::fromJson(previous, &error).isObject()) {
+        qsizetype pos = 0;
+        lead = spaces(previous, pos);
+        if (auto parsed = parseText(previous, pos); parsed && parsed->kind == '{') {
+            root = std::move(*parsed);
+            trail = previous.mid(pos);
+            hadFile = true;
+        } else {
+            lead.clear();
+        }
+    }
+    JsonText groupsArray;
+    groupsArray.kind = '[';
+    if (const JsonText *old = member(root, QStringLiteral("groups")); old && old->kind == '[')
+        groupsArray = *old;
+    else
+        groupsArray.tail = depthStyle(1).tail;
+    const JsonText *siblingGroup = !groupsArray.entries.empty() && groupsArray.entries[0].value.kind == '{'
+                                       ? &groupsArray.entries[0].value
+                                       : nullptr;
+    const JsonStyle groupStyle = siblingGroup ? styleOf(*siblingGroup, depthStyle(2)) : depthStyle(2);
+    const JsonText *siblingNodes = siblingGroup ? member(*siblingGroup, QStringLiteral("nodes")) : nullptr;
+
+    std::vector<QString> oldNames;
+    for (const JsonEntry &entry : groupsArray.entries) {
+        const JsonText *name =
+            entry.value.kind == '{' ? member(entry.value, QStringLiteral("name")) : nullptr;
+        oldNames.push_back(name ? jsonValue(*name).toString().trimmed() : QString());
+    }
+    const auto oldIndex = [&](const JsonEntry &e) {
+        return size_t(&e - groupsArray.entries.data());
+    };
+    // Same name first; a renamed group (its old name gone) continues the one at its position.
+    const std::vector<int> match = matchEntries(
+        groups.size(), groupsArray.entries,
+        [&](size_t i, const JsonEntry &e) { return oldNames[oldIndex(e)] == groups[i].name; },
+        [&](size_t i, const JsonEntry &e) { return i == oldIndex(e) && !group(oldNames[oldIndex(e)]); });
+    std::vector<JsonText> items;
+    for (size_t i = 0; i < groups.size(); ++i) {
+        const JsonText *old = match[i] >= 0 && groupsArray.entries[size_t(match[i])].value.kind == '{'
+                                  ? &groupsArray.entries[size_t(match[i])].value
+                                  : nullptr;
+        const JsonText *oldNodes = old ? member(*old, QStringLiteral("nodes")) : nullptr;
+        JsonText nodes = writeNodes(groups[i], oldNodes, siblingNodes, includeSecrets, 3);
+        if (old) {
+            JsonText group = *old;
+            const bool nodesSame = oldNodes && writeText(*oldNodes) == writeText(nodes);
+            std::vector<Field> fields = groupFields(groups[i], std::move(nodes));
+            if (nodesSame)
+                fields.back().same = [](const QJsonValue &) {
+                    return true;
+                };
+            mergeObject(group, fields, groupStyle);
+            items.push_back(std::move(group));
+        } else {
+            items.push_back(freshObject(groupFields(groups[i], std::move(nodes)), groupStyle));
+        }
+    }
+    setArray(groupsArray, std::move(items), styleOf(groupsArray, depthStyle(1)));
+
+    const std::vector<Field> rootFields{Field{QStringLiteral("version"), kVersion, false, {}, {}},
+                                        Field{QStringLiteral("groups"), QJsonValue(), false,
+                                              [](const QJsonValue &) { return false; },
+                                              std::move(groupsArray)}};
+    mergeObject(root, rootFields, depthStyle(0));
+    const QByteArray written = lead + writeText(root) + trail;
+
+    // What is written must read back as these groups; should the layout-keeping writer ever
+    // miss, a plain file is better than a wrong one.
+    GroupConfig expected = *this;
+    if (!includeSecrets) {
+        for (NodeGroup &g : expected.groups)
+            for (GroupNode &n : g.nodes)
+                n.config.password.clear();
+    }
+    if (auto back = fromJson(written); back && *back == expected)
+        return written;
+    return hadFile ? updatedJson(QByteArray(), includeSecrets) : written;
 }
 
 QString GroupConfig::defaultPath()
@@ -200,7 +784,11 @@ std::expected<void, QString> GroupConfig::save(const QString &path) const
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
-    file.write(toJson(false));
+    // The file as it was (hand-written, perhaps), so that only what changed is rewritten.
+    QByteArray previous;
+    if (QFile old(path); old.open(QIODevice::ReadOnly))
+        previous = old.readAll();
+    file.write(updatedJson(previous, false));
     if (!file.commit())
         return failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
     return {};

@@ -63,15 +63,23 @@ struct GroupConfig
 
     /// Parses and validates; errors name the group, the node and the cause.
     static std::expected<GroupConfig, QString> fromJson(const QByteArray &json);
-    /// JSON of every group; passwords only with includeSecrets.
+    /// JSON of every group; passwords only with includeSecrets. Only what differs from the
+    /// defaults is written (a node's host and port always).
     QByteArray toJson(bool includeSecrets = false) const;
+    /// JSON of every group, written as an edit of `previous` (the file as it was, perhaps
+    /// written by hand): unchanged groups, nodes and members keep their text and order, changed
+    /// members are replaced in place, new ones appended, and members that went back to their
+    /// default are removed; nothing default-valued is added. A `previous` that is not a JSON
+    /// object gives toJson(). The result always reads back (fromJson) as these groups.
+    QByteArray updatedJson(const QByteArray &previous, bool includeSecrets = false) const;
 
     /// $LOCKSCOPE_CONFIG, else <GenericConfigLocation>/lockscope/groups.json (shared by the
     /// app and lockctl).
     static QString defaultPath();
     /// Reads `path`; a missing file is an empty configuration, not an error.
     static std::expected<GroupConfig, QString> load(const QString &path);
-    /// Writes atomically (temporary file, then rename), without secrets.
+    /// Writes atomically (temporary file, then rename), without secrets, as updatedJson() of
+    /// the file already at `path`.
     std::expected<void, QString> save(const QString &path) const;
 
     const NodeGroup *group(const QString &name) const;
