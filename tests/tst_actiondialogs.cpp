@@ -14,6 +14,7 @@
 #include "lockctlcommanddialog.h"
 #include "lockctlrunner.h"
 #include "lockfixture.h"
+#include "widgettest.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -22,6 +23,7 @@
 #include <QDir>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QProcess>
 #include <QPushButton>
 #include <QRadioButton>
@@ -37,6 +39,7 @@ using namespace lockscope::inspect;
 using lockscope::test::RunResult;
 using lockscope::test::ServerSet;
 using std::chrono::milliseconds;
+using widgettest::type;
 
 namespace {
 
@@ -427,7 +430,7 @@ private slots:
         QCOMPARE(dialog.ttl(), milliseconds(60'000));
         QVERIFY(ok->isEnabled());
         QVERIFY(child<QLabel>(dialog, "explanation")->text().contains(QLatin1String("Owner-checked")));
-        QVERIFY2(child<QLabel>(dialog, "resultLabel")->text().contains(QLatin1String("1m20s")),
+        QVERIFY2(child<QLabel>(dialog, "resultLabel")->text().contains(QLatin1String("about 1m 2")),
                  qPrintable(child<QLabel>(dialog, "resultLabel")->text()));
 
         child<QRadioButton>(dialog, "replaceMode")->click();
@@ -678,6 +681,137 @@ private slots:
         const RunResult typed = runOnTerminal(script, release.text, key, dir.path());
         QVERIFY2(typed.exitCode == 0, lockscope::test::describe(typed));
         QVERIFY(set->get(0, key).isNull());
+    }
+
+    // --- issue 11: sizes, time, guesses, bytes -------------------------------------------------
+
+    // OK stays under the cursor: the dialog does not grow or shrink while the operator types,
+    // even when a validation message comes and goes.
+    void extendDialogKeepsItsSizeWhileTyping()
+    {
+        const NodeGroup group = makeGroup(QStringLiteral("staging"), 1);
+        const LockRecord record = makeRecord("jobs:x", {lockValue("t1")}, 20'000);
+        ExtendDialog dialog(group.name, record, group);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QTest::qWait(50);
+        const QSize size = dialog.size();
+        auto *duration = child<QLineEdit>(dialog, "duration");
+        duration->setFocus();
+        duration->selectAll();
+        QTest::keyClick(duration, Qt::Key_Backspace);
+        for (const QChar c : QStringLiteral("12x")) {
+            QTest::keyClicks(duration, QString(c));
+            QTest::qWait(30);
+            QCOMPARE(dialog.size(), size);
+        }
+        QVERIFY(!child<QPushButton>(dialog, "extendButton")->isEnabled());
+        QTest::keyClick(duration, Qt::Key_Backspace);
+        QTest::keyClicks(duration, QStringLiteral("m"));
+        QTest::qWait(30);
+        QCOMPARE(dialog.size(), size);
+        QVERIFY(child<QPushButton>(dialog, "extendButton")->isEnabled());
+    }
+
+    void forceReleaseDialogKeepsItsSizeWhileTyping()
+    {
+        const NodeGroup group = makeGroup(QStringLiteral("prod"), 1, {0});
+        const LockRecord record = makeRecord("jobs:typed", {lockValue("t1")});
+        ForceReleaseDialog dialog(group.name, record, group);
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QTest::qWait(50);
+        const QSize size = dialog.size();
+        auto *typed = child<QLineEdit>(dialog, "typedKey");
+        typed->setFocus();
+        for (const QChar c : QStringLiteral("jobs:x")) { // wrong from the 6th character on
+            QTest::keyClicks(typed, QString(c));
+            QTest::qWait(30);
+            QCOMPARE(dialog.size(), size);
+        }
+        QTest::keyClick(typed, Qt::Key_Backspace);
+        QTest::keyClicks(typed, QStringLiteral("typed"));
+        QTest::qWait(30);
+        QCOMPARE(dialog.size(), size);
+        QVERIFY(child<QPushButton>(dialog, "releaseButton")->isEnabled());
+    }
+
+    // Until when? The dialogs count the TTL down from the read, give the expiry as a time of
+    // day and say when the lock was read; the new TTL is computed from what is left now.
+    void dialogsSayUntilWhenAndWhenRead()
+    {
+        const NodeGroup group = makeGroup(QStringLiteral("staging"), 1);
+        LockRecord record = makeRecord("jobs:x", {lockValue("t1")}, 300'000);
+        record.readAt = QDateTime::currentDateTimeUtc().addSecs(-100);
+        record.readAtSteady = std::chrono::steady_clock::now() - std::chrono::seconds(100);
+        const QString until =
+            QLocale().toString(record.readAt.addSecs(300).toLocalTime().time(), QStringLiteral("HH:mm:ss"));
+        const QString read =
+            QLocale().toString(record.readAt.toLocalTime().time(), QStringLiteral("HH:mm:ss"));
+        {
+            ExtendDialog dialog(group.name, record, group);
+            const QString ttl = child<QLabel>(dialog, "ttlLabel")->text();
+            QVERIFY2(ttl.startsWith(QStringLiteral("3m 2")) || ttl.startsWith(QStringLiteral("3m 1")),
+                     qPrintable(ttl));
+            QVERIFY2(ttl.contains(QStringLiteral("until ") + until), qPrintable(ttl));
+            QVERIFY2(ttl.contains(QStringLiteral("read at ") + read), qPrintable(ttl));
+            // 1 minute added to the 3m 20s left now (not to the 5 minutes read back then).
+            const QString result = child<QLabel>(dialog, "resultLabel")->text();
+            QVERIFY2(result.startsWith(QStringLiteral("about 4m 2")) ||
+                         result.startsWith(QStringLiteral("about 4m 1")),
+                     qPrintable(result));
+        }
+        {
+            ForceReleaseDialog dialog(group.name, record, group);
+            const QString ttl = child<QLabel>(dialog, "ttlLabel")->text();
+            QVERIFY2(ttl.contains(QStringLiteral("until ") + until), qPrintable(ttl));
+            QVERIFY2(ttl.contains(QStringLiteral("read at ") + read), qPrintable(ttl));
+        }
+    }
+
+    // A format that is only a guess may not be a lock at all: both actions ask the operator
+    // to confirm before anything is written.
+    void guessedFormatAsksForConfirmation()
+    {
+        const NodeGroup group = makeGroup(QStringLiteral("cache"), 1);
+        // 32 hex characters with a 1 h TTL on a key that does not name a lock: maybe an md5.
+        const LockRecord record =
+            makeRecord("etag:avatar:42", {"0cc175b9c0f1b6a831c399e269772661"}, 3'600'000);
+        QVERIFY2(record.confidence == lockscope::inspect::Confidence::Guess, qPrintable(record.schema));
+        {
+            ForceReleaseDialog dialog(group.name, record, group);
+            QVERIFY(dialog.findChild<InlineMessage *>(QStringLiteral("guessMessage")));
+            auto *release = child<QPushButton>(dialog, "releaseButton");
+            QVERIFY(!release->isEnabled());
+            type(child<QLineEdit>(dialog, "typedKey"), QStringLiteral("etag:avatar:42"));
+            QVERIFY(release->isEnabled());
+        }
+        {
+            ExtendDialog dialog(group.name, record, group);
+            dialog.show();
+            auto *ok = child<QPushButton>(dialog, "extendButton");
+            QVERIFY(!ok->isEnabled());
+            auto *confirm = child<QCheckBox>(dialog, "guessConfirm");
+            QTest::mouseClick(confirm, Qt::LeftButton, {}, QPoint(8, confirm->height() / 2));
+            QVERIFY(confirm->isChecked());
+            QVERIFY(ok->isEnabled());
+        }
+    }
+
+    // Keys are bytes: a key that is not UTF-8 is shown escaped, and typing the escaped form
+    // confirms exactly that key.
+    void binaryKeyIsShownEscapedAndCanBeTyped()
+    {
+        const NodeGroup group = makeGroup(QStringLiteral("prod"), 1, {0});
+        const QByteArray key("bin:\xff:lock");
+        const LockRecord record = makeRecord(key, {lockValue("t1")});
+        ForceReleaseDialog dialog(group.name, record, group);
+        QCOMPARE(child<QLabel>(dialog, "keyLabel")->text(), QStringLiteral("bin:\\xff:lock"));
+        auto *release = child<QPushButton>(dialog, "releaseButton");
+        type(child<QLineEdit>(dialog, "typedKey"), QStringLiteral("bin:xff:lock"));
+        QVERIFY(!release->isEnabled()); // not the key
+        type(child<QLineEdit>(dialog, "typedKey"), QStringLiteral("bin:\\xff:lock"));
+        QVERIFY(release->isEnabled());
     }
 
     // --- screenshots (only when asked for) ------------------------------------------------------

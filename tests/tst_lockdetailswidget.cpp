@@ -69,6 +69,7 @@ private slots:
     void escapedText();
     void hexDump();
     void layoutAt1280x800();
+    void ttlCountsDownAndSaysWhenRead();
 };
 
 void TestLockDetailsWidget::placeholder()
@@ -105,14 +106,21 @@ void TestLockDetailsWidget::showsSummary()
     QCOMPARE(widget.group(), QStringLiteral("payments"));
     QCOMPARE(text(widget, QStringLiteral("key")), QStringLiteral("jobs:lock:nightly-report"));
     QCOMPARE(text(widget, QStringLiteral("schema")), QStringLiteral("lockscope"));
-    QVERIFY(text(widget, QStringLiteral("owner")).startsWith(QStringLiteral("batch-2 pid ")));
-    QCOMPARE(text(widget, QStringLiteral("label")), QStringLiteral("nightly report"));
+    // One owner text, as in the table: the label and the owner both.
+    QVERIFY2(
+        text(widget, QStringLiteral("owner")).startsWith(QStringLiteral("“nightly report” — batch-2 pid ")),
+        qPrintable(text(widget, QStringLiteral("owner"))));
     QCOMPARE(text(widget, QStringLiteral("token")),
              QString::fromLatin1(samplelocks::token("jobs:lock:nightly-report")));
     QCOMPARE(text(widget, QStringLiteral("fence")), QStringLiteral("1,337"));
     QCOMPARE(text(widget, QStringLiteral("held")), QStringLiteral("3 of 3 nodes, quorum (2) reached"));
-    QVERIFY(text(widget, QStringLiteral("acquired")).contains(QStringLiteral("before the refresh")));
-    QVERIFY(text(widget, QStringLiteral("ttl")).startsWith(QStringLiteral("9,500 ms at ")));
+    QVERIFY2(text(widget, QStringLiteral("acquired")).contains(QStringLiteral("(held for ")),
+             qPrintable(text(widget, QStringLiteral("acquired"))));
+    // Counted down from the read, until a time of day, and when it was read.
+    const QString ttl = text(widget, QStringLiteral("ttl"));
+    QVERIFY2(ttl.contains(QStringLiteral(" left, until ")) || ttl.startsWith(QStringLiteral("ran out at ")),
+             qPrintable(ttl));
+    QVERIFY2(ttl.contains(QStringLiteral("read at ")), qPrintable(ttl));
     QCOMPARE(text(widget, QStringLiteral("anomalies")), QStringLiteral("none"));
     QVERIFY(text(widget, QStringLiteral("details")).contains(QStringLiteral("host: batch-2")));
 
@@ -123,7 +131,8 @@ void TestLockDetailsWidget::showsSummary()
     QVERIFY(text(widget, QStringLiteral("anomalies")).contains(QStringLiteral("Quorum lost")));
     const LockRecord migrate = find(records, "billing:migrate");
     widget.setRecord(QStringLiteral("payments"), &migrate);
-    QCOMPARE(text(widget, QStringLiteral("ttl")), QStringLiteral("none: the key never expires"));
+    QVERIFY(text(widget, QStringLiteral("ttl"))
+                .startsWith(QStringLiteral("none: the key never expires · read at ")));
     QVERIFY(text(widget, QStringLiteral("anomalies")).contains(QStringLiteral("No TTL")));
 }
 
@@ -217,14 +226,14 @@ void TestLockDetailsWidget::hashValue()
     widget.setShowsHex(true);
     widget.setRecord(QStringLiteral("cache"), &rw);
     QCOMPARE(text(widget, QStringLiteral("schema")), QStringLiteral("redisson-rwlock"));
-    QCOMPARE(text(widget, QStringLiteral("holds")), QStringLiteral("held 1 time(s) (reentrant), write mode"));
+    QCOMPARE(text(widget, QStringLiteral("holds")), QStringLiteral("held 1 time (reentrant), write mode"));
     QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeTypeColumn), QStringLiteral("hash"));
     QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeValueColumn),
              QStringLiteral("mode=write, 258ee31d-c759-4aca-b536-4c95b3e9c80a:88:write=1"));
     QCOMPARE(widget.selectedNodeValue(),
              QByteArray("mode write\n258ee31d-c759-4aca-b536-4c95b3e9c80a:88:write 1\n"));
     const QString raw = widget.findChild<QPlainTextEdit *>(QStringLiteral("raw"))->toPlainText();
-    QVERIFY2(raw.contains(QStringLiteral("field mode (5 byte(s)):\n0000  77 72 69 74 65")), qPrintable(raw));
+    QVERIFY2(raw.contains(QStringLiteral("field mode (5 bytes):\n0000  77 72 69 74 65")), qPrintable(raw));
 }
 
 void TestLockDetailsWidget::refreshKeepsSelectedNode()
@@ -346,6 +355,41 @@ void TestLockDetailsWidget::layoutAt1280x800()
         QVERIFY(splitter.grab().save(QDir(dir).filePath(QStringLiteral("locktable-dark.png"))));
         QApplication::setPalette(light);
     }
+}
+
+// The TTL is counted down from the read, every second, with its expiry as a time of day and the
+// time it was read; a lock the last refresh could not confirm says so.
+void TestLockDetailsWidget::ttlCountsDownAndSaysWhenRead()
+{
+    LockDetailsWidget widget;
+    widget.resize(480, 600);
+    widget.show();
+    auto records = samplelocks::redlockGroup(kNodes);
+    LockRecord record = find(records, "jobs:lock:nightly-report");
+    record.readAt = QDateTime::currentDateTimeUtc();
+    record.readAtSteady = std::chrono::steady_clock::now() - std::chrono::seconds(3);
+    widget.setRecord(QStringLiteral("payments"), &record);
+    const QString expiry = QLocale().toString(record.readAt.addMSecs(record.minPttlMs).toLocalTime().time(),
+                                              QStringLiteral("HH:mm:ss"));
+    const QString first = text(widget, QStringLiteral("ttl"));
+    QVERIFY2(first.contains(QStringLiteral(" left, until ") + expiry), qPrintable(first));
+    QVERIFY2(first.startsWith(QStringLiteral("6.")), qPrintable(first)); // 9.5 s read 3 s ago
+    // A second later the text moved on its own.
+    QTRY_VERIFY_WITH_TIMEOUT(text(widget, QStringLiteral("ttl")) != first, 3000);
+
+    const QDateTime later = record.readAt.addSecs(60);
+    widget.setReadState(later, false);
+    QVERIFY(text(widget, QStringLiteral("ttl"))
+                .contains(QStringLiteral("read at ") +
+                          QLocale().toString(later.toLocalTime().time(), QStringLiteral("HH:mm:ss"))));
+    widget.setReadState(later, true, QStringLiteral("node0: Connection timed out"));
+    const QString stale = text(widget, QStringLiteral("ttl"));
+    QVERIFY2(stale.contains(QStringLiteral("not confirmed since (node0: Connection timed out)")),
+             qPrintable(stale));
+    QVERIFY2(
+        stale.contains(QStringLiteral("read at ") +
+                       QLocale().toString(record.readAt.toLocalTime().time(), QStringLiteral("HH:mm:ss"))),
+        qPrintable(stale));
 }
 
 QTEST_MAIN(TestLockDetailsWidget)

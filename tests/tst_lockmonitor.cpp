@@ -172,7 +172,9 @@ void TestLockMonitor::keyspaceEventsRefreshBetweenPolls()
     connect(monitor, &LockMonitor::groupScanned, &receiver,
             [&](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) { latest.apply(*snapshot); });
     connect(monitor, &LockMonitor::notice, &receiver,
-            [&](const QString &node, const QString &text) { notices << node + QStringLiteral(": ") + text; });
+            [&](const QString &, const QString &node, const QString &text, const QString &detail) {
+                notices << node + QStringLiteral(": ") + text + QLatin1Char(' ') + detail;
+            });
     QSignalSpy finished(monitor, &LockMonitor::refreshFinished);
     thread.start();
     QMetaObject::invokeMethod(monitor, [monitor] {

@@ -134,6 +134,10 @@ private slots:
     void namespaceMergeKeepsIndexes();
     void deltasApplyInSlicesAndInOrder();
     void largeMerge();
+    void ageCountsOn();
+    void ttlTooltipSaysUntilWhen();
+    void staleRowsAreKeptAndMarked();
+    void binaryKeysAreEscaped();
 };
 
 /// The model's running per-namespace counts equal a recount of its rows.
@@ -231,7 +235,7 @@ void TestLockTableModel::showsColumns()
     QCOMPARE(cell(model, invoice, LockTableModel::Key), QString::fromLatin1(invoice));
     QCOMPARE(cell(model, invoice, LockTableModel::Schema), QStringLiteral("lockscope"));
     QVERIFY(cell(model, invoice, LockTableModel::Owner)
-                .startsWith(QStringLiteral("monthly invoices — web-1 pid ")));
+                .startsWith(QStringLiteral("“monthly invoices” — web-1 pid ")));
     QCOMPARE(cell(model, invoice, LockTableModel::Ttl), QStringLiteral("28 s"));
     QCOMPARE(cell(model, invoice, LockTableModel::Held), QStringLiteral("3/3 ✓"));
     QCOMPARE(cell(model, invoice, LockTableModel::Fence), QStringLiteral("42"));
@@ -248,7 +252,12 @@ void TestLockTableModel::showsColumns()
     QCOMPARE(cell(model, "jobs:lock:reindex", LockTableModel::Ttl), QStringLiteral("4.2 s"));
     QCOMPARE(cell(model, "billing:migrate", LockTableModel::Ttl), QStringLiteral("no TTL"));
     QCOMPARE(cell(model, "legacy:mutex:report", LockTableModel::Schema), QStringLiteral("raw"));
-    QCOMPARE(cell(model, "payments:settle:eu", LockTableModel::Schema), QStringLiteral("redsync"));
+    // A bare redsync token on a key that does not name a lock: only a guess, and it says so.
+    QCOMPARE(cell(model, "payments:settle:eu", LockTableModel::Schema), QStringLiteral("redsync?"));
+    QVERIFY(model.index(rowOf(model, "payments:settle:eu"), LockTableModel::Schema)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("guess")));
     QCOMPARE(cell(model, "payments:settle:eu", LockTableModel::Fence), QString());
     QCOMPARE(cell(model, "payments:settle:eu", LockTableModel::Age), QString());
     QCOMPARE(cell(model, "inventory:sku:88123", LockTableModel::Schema, kSingle),
@@ -358,8 +367,11 @@ void TestLockTableModel::tickChangesOnlyTtlColumn()
     QTRY_VERIFY(ticked.size() >= 2);
     QCOMPARE(changed.size(), 0);
 
-    // Without any countdown there is no timer.
-    model.setRecords(kRedlock, {lockscopeRecord("no:ttl", -1, clock.now)});
+    // Without any countdown (no TTL, no acquisition time to count an age from) there is no timer.
+    LockRecord raw = lockscopeRecord("no:ttl", -1, clock.now);
+    for (lockscope::inspect::NodeEntry &node : raw.nodes)
+        node.decoded.reset();
+    model.setRecords(kRedlock, {raw});
     QVERIFY(!model.isTicking());
 }
 
@@ -484,7 +496,7 @@ void TestLockTableModel::expiredWhileShown()
         expired += model.record(r)->anomalies.contains(QLatin1String(anomaly::Expired)) ? 1 : 0;
     // payments:settle:us has a TTL on its two reachable holders: it expires too.
     QCOMPARE(expired, model.rowCount() - noTtl);
-    QVERIFY(!model.isTicking());
+    QCOMPARE(cell(model, key, LockTableModel::Ttl), QStringLiteral("expired"));
 }
 
 void TestLockTableModel::refreshClearsExpired()
@@ -926,6 +938,113 @@ void TestLockTableModel::largeMerge()
     qInfo("50,000 rows, proxy sorted by TTL: first load %lld ms, namespace build %lld ms, "
           "merge refresh %lld ms, namespace merge %lld ms, 100 countdown ticks %lld ms, glob filter %lld ms",
           initial, namespaceBuild, merge, namespaceMerge, ticks, filter);
+}
+
+// The age is the holder's age now, not frozen at its first read; sorting by it stays put.
+void TestLockTableModel::ageCountsOn()
+{
+    FakeClock clock;
+    LockTableModel model;
+    model.setClock(clock.fn());
+    LockRecord record = lockscopeRecord("jobs:age", 600'000, clock.now);
+    const QDateTime acquired = LockTableModel::majorityEntry(record)->decoded->acquiredAt;
+    QVERIFY(acquired.isValid());
+    const qint64 atRead = acquired.msecsTo(record.readAt);
+    model.setRecords(kRedlock, {record});
+    const int row = rowOf(model, "jobs:age");
+    QCOMPARE(model.ageMs(row), std::max<qint64>(0, atRead));
+    const qint64 sortBefore =
+        model.index(row, LockTableModel::Age).data(LockTableModel::SortRole).toLongLong();
+    clock.now += 95s;
+    model.tick();
+    QCOMPARE(model.ageMs(row), std::max<qint64>(0, atRead) + 95'000);
+    QCOMPARE(cell(model, "jobs:age", LockTableModel::Age),
+             LockTableModel::formatAge(std::max<qint64>(0, atRead) + 95'000));
+    QCOMPARE(model.index(row, LockTableModel::Age).data(LockTableModel::SortRole).toLongLong(), sortBefore);
+    QVERIFY(model.isTicking());
+}
+
+// Until when? The TTL's tooltip gives the expiry as a time of day and when it was read.
+void TestLockTableModel::ttlTooltipSaysUntilWhen()
+{
+    FakeClock clock;
+    LockTableModel model;
+    model.setClock(clock.fn());
+    LockRecord record = lockscopeRecord("jobs:until", 300'000, clock.now);
+    record.readAt = QDateTime::currentDateTimeUtc(); // today: the expiry is a time of day
+    model.setRecords(kRedlock, {record});
+    const QModelIndex ttl = model.indexFor(kRedlock, "jobs:until", LockTableModel::Ttl);
+    const QString expiry =
+        QLocale().toString(record.readAt.addMSecs(300'000).toLocalTime().time(), QStringLiteral("HH:mm:ss"));
+    const QString read = QLocale().toString(record.readAt.toLocalTime().time(), QStringLiteral("HH:mm:ss"));
+    const QString tip = ttl.data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QStringLiteral("Expires at ") + expiry), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("read at ") + read), qPrintable(tip));
+    // A later scan that found it unchanged says so, with its own time.
+    LockTableModel::GroupRead later{record.readAt.addSecs(90), {}, {}};
+    model.applyDelta(kRedlock, {}, {}, false, later);
+    QCOMPARE(model.lastReadAt(rowOf(model, "jobs:until")), record.readAt.addSecs(90));
+    QVERIFY(ttl.data(Qt::ToolTipRole).toString().contains(QStringLiteral("Unchanged at the last refresh")));
+}
+
+// "Can't tell" is not "no lock": a row the scan could not confirm stays, marked stale, and is
+// confirmed again (or removed) by the next complete scan.
+void TestLockTableModel::staleRowsAreKeptAndMarked()
+{
+    FakeClock clock;
+    LockTableModel model;
+    model.setClock(clock.fn());
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Fatal);
+    const LockRecord record = lockscopeRecord("jobs:stale", 480'000, clock.now);
+    model.applyDelta(kRedlock, {record}, {}, true);
+    QCOMPARE(model.anomalyCount(), 0);
+
+    clock.now += 20s;
+    LockTableModel::GroupRead down{
+        QDateTime::currentDateTimeUtc(), {"jobs:stale"}, QStringLiteral("node0: Connection timed out")};
+    model.applyDelta(kRedlock, {}, {}, false, down);
+    const int row = rowOf(model, "jobs:stale");
+    QVERIFY(row >= 0);
+    QVERIFY(model.isStale(row));
+    QCOMPARE(model.staleReason(row), QStringLiteral("node0: Connection timed out"));
+    QCOMPARE(model.lastReadAt(row), record.readAt); // not the failed scan's time
+    QCOMPARE(model.anomalyCount(), 1);
+    QVERIFY(model.record(row)->anomalies.contains(QLatin1String(LockTableModel::StaleAnomaly)));
+    QVERIFY(model.index(row, LockTableModel::Key).data(Qt::FontRole).value<QFont>().italic());
+    QCOMPARE(cell(model, "jobs:stale", LockTableModel::Ttl), QStringLiteral("7m 40s?"));
+    const QString tip = model.index(row, LockTableModel::Key).data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QStringLiteral("node0: Connection timed out")), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("Not confirmed since")), qPrintable(tip));
+
+    // Back: the next scan sends it again, and it is an ordinary row.
+    clock.now += 5s;
+    model.applyDelta(kRedlock, {lockscopeRecord("jobs:stale", 455'000, clock.now)}, {}, false,
+                     {QDateTime::currentDateTimeUtc(), {}, {}});
+    QVERIFY(!model.isStale(rowOf(model, "jobs:stale")));
+    QCOMPARE(model.anomalyCount(), 0);
+    QVERIFY(!model.index(rowOf(model, "jobs:stale"), LockTableModel::Key)
+                 .data(Qt::FontRole)
+                 .value<QFont>()
+                 .italic());
+    // Gone on a complete scan: removed.
+    model.applyDelta(kRedlock, {}, {"jobs:stale"}, false, {QDateTime::currentDateTimeUtc(), {}, {}});
+    QCOMPARE(rowOf(model, "jobs:stale"), -1);
+}
+
+// Keys are bytes: a key that is not UTF-8 is shown escaped (as redis-cli does), never with
+// U+FFFD, so two different keys never look the same.
+void TestLockTableModel::binaryKeysAreEscaped()
+{
+    FakeClock clock;
+    LockTableModel model;
+    model.setClock(clock.fn());
+    const QByteArray a("bin:\xff:lock");
+    const QByteArray b("bin:\xfe:lock");
+    model.setRecords(kRedlock,
+                     {lockscopeRecord(a, 10'000, clock.now), lockscopeRecord(b, 10'000, clock.now)});
+    QCOMPARE(cell(model, a, LockTableModel::Key), QStringLiteral("bin:\\xff:lock"));
+    QCOMPARE(cell(model, b, LockTableModel::Key), QStringLiteral("bin:\\xfe:lock"));
+    QCOMPARE(model.index(rowOf(model, a), 0).data(LockTableModel::KeyRole).toByteArray(), a);
 }
 
 QTEST_MAIN(TestLockTableModel)

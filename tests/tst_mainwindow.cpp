@@ -31,6 +31,7 @@
 #include <QMenuBar>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScopeGuard>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStackedWidget>
@@ -175,6 +176,8 @@ private slots:
     void passwordIsAskedAtConnect();
     void lockColumnsFollowTheTableUntilTheOperatorSizesOne();
     void savedFitIsFittedAgain();
+    void unreachableNodeKeepsItsLocksMarkedStale();
+    void liveUpdatesNoticeIsSaidOncePerGroup();
 
 private:
     /// A new window (the saved layout of the previous one restored), as the user opens it.
@@ -419,11 +422,28 @@ void TestMainWindow::unreachableNodeShowsErrorAtOnce()
     QTRY_VERIFY(logHas(m_log, QStringLiteral("test-node"), QStringLiteral("Down: ")));
     QVERIFY2(logText(m_log).contains(QStringLiteral("refused"), Qt::CaseInsensitive),
              qPrintable(logText(m_log)));
-    // The failed scan is reported too, naming the node.
+    // The failed scan is reported too, naming the node, with the error in the tooltip; once,
+    // not at every refresh.
     m_window->refreshLocks();
     QTRY_VERIFY_WITH_TIMEOUT(
-        logHas(m_log, QStringLiteral("test-node"), QStringLiteral("Scan of group solo failed")),
+        logHas(m_log, QStringLiteral("solo"), QStringLiteral("Scan of group solo failed: test-node")),
         ProbeTimeoutMs);
+    const auto scanLines = [this] {
+        QList<QTreeWidgetItem *> lines;
+        for (int i = 0; i < m_log->topLevelItemCount(); ++i) {
+            if (m_log->topLevelItem(i)->text(2).startsWith(QStringLiteral("Scan of group solo")))
+                lines << m_log->topLevelItem(i);
+        }
+        return lines;
+    };
+    QVERIFY2(scanLines().front()->toolTip(2).contains(QStringLiteral("refused"), Qt::CaseInsensitive),
+             qPrintable(scanLines().front()->toolTip(2)));
+    QSignalSpy refreshed(m_window.get(), &MainWindow::locksRefreshed);
+    m_window->refreshLocks();
+    QTRY_VERIFY_WITH_TIMEOUT(!refreshed.isEmpty(), ProbeTimeoutMs);
+    m_window->refreshLocks();
+    QTRY_VERIFY_WITH_TIMEOUT(refreshed.size() >= 2, ProbeTimeoutMs);
+    QCOMPARE(scanLines().size(), 1);
 }
 
 void TestMainWindow::pausedNodeNeverBlocksTheGui()
@@ -874,6 +894,12 @@ void TestMainWindow::passwordIsAskedAtConnect()
     whenModal<PasswordPrompt>([&](PasswordPrompt *prompt) {
         asked = true;
         QVERIFY(!child<QCheckBox>(prompt, "rememberCheck")->isVisible()); // nothing to remember it in
+        // Nothing was typed yet: why it asks, as information, not a red failure.
+        auto *reason = child<QLabel>(prompt, "promptError");
+        QVERIFY2(reason->text().startsWith(QStringLiteral("The node asks for a password")),
+                 qPrintable(reason->text()));
+        QVERIFY(!reason->text().contains(QStringLiteral("failed"), Qt::CaseInsensitive));
+        QVERIFY(reason->styleSheet().isEmpty());
         type(child<QLineEdit>(prompt, "passwordEdit"), QStringLiteral("s3cret-pass"));
         QTest::mouseClick(child<QDialogButtonBox>(prompt, "buttonBox")->button(QDialogButtonBox::Ok),
                           Qt::LeftButton);
@@ -890,6 +916,103 @@ void TestMainWindow::passwordIsAskedAtConnect()
         QStringLiteral("s3cret-pass"));
     QVERIFY(m_window->groups().groups[0].nodes[0].config.password.isEmpty());
     m_window.reset(); // before the store it points to
+}
+
+// "Can't tell" is not "no lock": the locks of a single-node group whose node stops answering
+// stay in the table, marked stale with the time they were last read, and are ordinary rows
+// again once the node answers. Nothing is written to the node meanwhile.
+void TestMainWindow::unreachableNodeKeepsItsLocksMarkedStale()
+{
+    NodeConfig node;
+    QList<std::pair<QByteArray, QByteArray>> locks;
+    QVERIFY(showJobLocks(node, locks));
+    QVERIFY(clickLock(QStringLiteral("jobs"), "jobs:b"));
+    LockTableModel *model = m_window->lockModel();
+    const auto rowOf = [&](const QByteArray &key) {
+        return model->indexFor(QStringLiteral("jobs"), key).row();
+    };
+    const QDateTime readBefore = model->lastReadAt(rowOf("jobs:b"));
+
+    QVERIFY(m_servers.back()->pause()); // SIGSTOP: connects succeed, nothing answers
+    LocalRedisServer *paused = m_servers.back().get();
+    const auto resume = qScopeGuard([paused] { paused->resume(); });
+    m_window->refreshLocks();
+    QTRY_VERIFY_WITH_TIMEOUT(model->isStale(rowOf("jobs:b")), 10'000);
+    for (const auto &[key, value] : locks) {
+        const int row = rowOf(key);
+        QVERIFY2(row >= 0, key.constData()); // still shown
+        QVERIFY(model->isStale(row));
+        QCOMPARE(model->lastReadAt(row), model->record(row)->readAt);
+        QVERIFY(model->lastReadAt(row) <= readBefore);
+        const QModelIndex ttl = cellOf(QStringLiteral("jobs"), key, LockTableModel::Ttl);
+        QVERIFY2(ttl.data().toString().endsWith(QLatin1Char('?')), qPrintable(ttl.data().toString()));
+        QVERIFY(cellOf(QStringLiteral("jobs"), key, LockTableModel::Key)
+                    .data(Qt::FontRole)
+                    .value<QFont>()
+                    .italic());
+        const QString tip =
+            cellOf(QStringLiteral("jobs"), key, LockTableModel::Key).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QStringLiteral("Not confirmed since")) &&
+                     tip.contains(QStringLiteral("test-node")),
+                 qPrintable(tip));
+    }
+    // The namespace stays too, and the selected lock stays selected with Details saying it.
+    QCOMPARE(selectedKey(), QByteArray("jobs:b"));
+    auto *ttlLabel = m_window->findChild<QLabel *>(QStringLiteral("ttl"));
+    QVERIFY(ttlLabel);
+    QTRY_VERIFY2(ttlLabel->text().contains(QStringLiteral("not confirmed since")),
+                 qPrintable(ttlLabel->text()));
+    QVERIFY(logHas(m_log, QStringLiteral("jobs"), QStringLiteral("Scan of group jobs failed: test-node")));
+
+    QVERIFY(m_servers.back()->resume());
+    m_window->refreshLocks();
+    QTRY_VERIFY_WITH_TIMEOUT(!model->isStale(rowOf("jobs:b")), 10'000);
+    QTRY_VERIFY(!model->isStale(rowOf("jobs:a")) && !model->isStale(rowOf("jobs:c")));
+    QVERIFY(model->lastReadAt(rowOf("jobs:b")) > readBefore);
+    QTRY_VERIFY(logHas(m_log, QStringLiteral("jobs"), QStringLiteral("Scan of group jobs complete again")));
+    // Nothing was written: every lock is there as it was, with its TTL.
+    Connection connection(node);
+    for (const auto &[key, value] : locks) {
+        QCOMPARE(connection.command({"GET", key})->bytes(), value);
+        QVERIFY(connection.command({"PTTL", key})->integer() > 0);
+    }
+    // Released while the node was down would show as removed at the next complete scan.
+    QVERIFY(connection.command({"DEL", "jobs:a"}));
+    m_window->refreshLocks();
+    QTRY_VERIFY_WITH_TIMEOUT(rowOf("jobs:a") < 0, 10'000);
+}
+
+// "Live updates off" is said once per group, not once per node and connect; the whole advice
+// (the CONFIG SET command) is in the line's tooltip.
+void TestMainWindow::liveUpdatesNoticeIsSaidOncePerGroup()
+{
+    const NodeConfig a = startServer(QStringLiteral("quiet-a"));
+    const NodeConfig b = startServer(QStringLiteral("quiet-b"));
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("quiet"), {a, b}));
+    const auto noticeLines = [this] {
+        QList<QTreeWidgetItem *> lines;
+        for (int i = 0; i < m_log->topLevelItemCount(); ++i) {
+            if (m_log->topLevelItem(i)->text(2).startsWith(QStringLiteral("Live updates off")))
+                lines << m_log->topLevelItem(i);
+        }
+        return lines;
+    };
+    showGroups(groups);
+    QTRY_VERIFY_WITH_TIMEOUT(!noticeLines().isEmpty(), 10'000);
+    QTest::qWait(1000); // a second node's notice would arrive by now
+    QCOMPARE(noticeLines().size(), 1);
+    QTreeWidgetItem *line = noticeLines().front();
+    QCOMPARE(line->text(1), QStringLiteral("quiet"));
+    QVERIFY2(line->text(2).contains(QStringLiteral("2 nodes")), qPrintable(line->text(2)));
+    const QString tip = line->toolTip(2);
+    QVERIFY2(tip.contains(QStringLiteral("CONFIG SET notify-keyspace-events")), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("quiet-a")) && tip.contains(QStringLiteral("quiet-b")),
+             qPrintable(tip));
+    // Connecting again (the same groups) says nothing new.
+    showGroups(groups);
+    QTest::qWait(1500);
+    QCOMPARE(noticeLines().size(), 1);
 }
 
 QTEST_MAIN(TestMainWindow)

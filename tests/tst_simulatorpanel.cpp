@@ -483,11 +483,13 @@ void TestSimulatorPanel::closingTheWindowMidRunLeavesNoKeys()
     window->setAutoRefreshInterval(0ms);
     window->setGroups(groupOf(QStringLiteral("solo"), node));
     window->show();
-    auto *dock = child<QDockWidget>(window.get(), "simulatorDock");
+    auto *simulatorWindow = child<QWidget>(window.get(), "simulatorWindow");
     auto *action = child<QAction>(window.get(), "simulatorAction");
-    QVERIFY(dock->isHidden());
+    QVERIFY(simulatorWindow->isHidden());
+    QVERIFY(simulatorWindow->isWindow()); // its own window: the lock table keeps its room
     action->trigger();
-    QVERIFY(!dock->isHidden());
+    QVERIFY(!simulatorWindow->isHidden());
+    QVERIFY(action->isChecked());
 
     SimulatorPanel *panel = window->simulator();
     auto *target = child<QComboBox>(panel, "simTarget");

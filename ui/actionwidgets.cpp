@@ -1,5 +1,6 @@
 #include "actionwidgets.h"
 
+#include "util/displaytext.h"
 #include "util/duration.h"
 
 #include <QFontDatabase>
@@ -7,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLayout>
+#include <QLocale>
 #include <QRegularExpression>
 #include <QStyle>
 
@@ -95,16 +97,6 @@ void fitHeight(QWidget *window)
         window->resize(window->width(), needed);
 }
 
-QString ttlWhenRead(const LockRecord &record)
-{
-    QString text = ttlText(record.minPttlMs);
-    if (record.readAt.isValid())
-        text += QLatin1Char(' ') +
-                QObject::tr("(when read at %1)")
-                    .arg(record.readAt.toLocalTime().time().toString(QStringLiteral("HH:mm:ss")));
-    return text;
-}
-
 QString ttlText(qint64 pttlMs)
 {
     if (pttlMs == -1)
@@ -114,23 +106,13 @@ QString ttlText(qint64 pttlMs)
     return lockscope::formatDuration(std::chrono::milliseconds(pttlMs));
 }
 
-QString ownerText(const LockRecord &record)
+QString boundedText(const QByteArray &bytes)
 {
-    QString owner = record.owner;
-    QString label;
-    for (const NodeEntry &entry : record.nodes) {
-        if (entry.present() && entry.decoded && !entry.decoded->label.isEmpty()) {
-            label = entry.decoded->label;
-            break;
-        }
-    }
-    if (owner.isEmpty() && label.isEmpty())
-        return QObject::tr("unknown (the value is not decoded)");
-    if (label.isEmpty())
-        return owner;
-    if (owner.isEmpty())
-        return QStringLiteral("\u201c%1\u201d").arg(label);
-    return QStringLiteral("%1 \u2014 \u201c%2\u201d").arg(owner, label);
+    // Only the start is escaped and laid out: a 50 MB value must not freeze the dialog.
+    if (bytes.size() <= MaxValueChars)
+        return lockscope::displayText(bytes);
+    return lockscope::displayText(QByteArrayView(bytes).first(MaxValueChars)) +
+           QObject::tr("… (%1 in all)").arg(QLocale().formattedDataSize(bytes.size()));
 }
 
 QString valueText(const RawEntry &raw)
@@ -139,11 +121,18 @@ QString valueText(const RawEntry &raw)
     case RawEntry::Type::Missing:
         return QObject::tr("(absent)");
     case RawEntry::Type::String:
-        return QString::fromUtf8(raw.value);
+        return boundedText(raw.value);
     case RawEntry::Type::Hash: {
         QStringList parts;
-        for (const auto &[field, value] : raw.fields)
-            parts << QString::fromUtf8(field) + QLatin1Char('=') + QString::fromUtf8(value);
+        qsizetype size = 0;
+        for (const auto &[field, value] : raw.fields) {
+            parts << boundedText(field) + QLatin1Char('=') + boundedText(value);
+            size += parts.back().size();
+            if (size > MaxValueChars) {
+                parts << QObject::tr("… (%1 fields)").arg(raw.fields.size());
+                break;
+            }
+        }
         return parts.join(QStringLiteral(", "));
     }
     case RawEntry::Type::Other:
@@ -163,6 +152,9 @@ InlineMessage::InlineMessage(QWidget *parent) : QWidget(parent)
     layout->setContentsMargins(0, 0, 0, 0);
     m_icon = new QLabel(this);
     m_icon->setAlignment(Qt::AlignTop);
+    QSizePolicy iconPolicy = m_icon->sizePolicy();
+    iconPolicy.setRetainSizeWhenHidden(true); // the text does not jump sideways
+    m_icon->setSizePolicy(iconPolicy);
     m_text = new QLabel(this);
     m_text->setWordWrap(true);
     m_text->setAlignment(Qt::AlignLeft | Qt::AlignTop);
@@ -178,12 +170,14 @@ void InlineMessage::setMessage(const QString &text, Kind kind)
 {
     m_kind = kind;
     m_text->setText(text);
+    m_text->setToolTip(m_reservedLines > 0 ? text : QString());
     const QStyle::StandardPixmap pixmap = kind == Kind::Error     ? QStyle::SP_MessageBoxCritical
                                           : kind == Kind::Warning ? QStyle::SP_MessageBoxWarning
                                                                   : QStyle::SP_MessageBoxInformation;
     const int size = style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, this);
     m_icon->setPixmap(style()->standardIcon(pixmap, nullptr, this).pixmap(size, size));
-    const bool visible = !text.isEmpty();
+    const bool visible = !text.isEmpty() || m_reservedLines > 0;
+    m_icon->setVisible(!text.isEmpty());
     // A message that is a row of a form layout hides its whole row, spacing included.
     if (QWidget *parent = parentWidget()) {
         for (QFormLayout *form : parent->findChildren<QFormLayout *>()) {
@@ -197,6 +191,18 @@ void InlineMessage::setMessage(const QString &text, Kind kind)
         }
     }
     setVisible(visible);
+}
+
+void InlineMessage::reserveLines(int lines)
+{
+    m_reservedLines = std::max(0, lines);
+    // A fixed height: a word-wrapped label's height-for-width varies with the text in ways the
+    // layout passes on to the dialog. A longer message is in the tooltip too.
+    if (m_reservedLines > 0)
+        m_text->setFixedHeight(m_reservedLines * m_text->fontMetrics().lineSpacing());
+    else
+        m_text->setMinimumHeight(0);
+    setMessage(text(), m_kind);
 }
 
 QString InlineMessage::text() const
@@ -256,12 +262,12 @@ QString DurationEdit::errorText() const
     const QString trimmed = text().trimmed();
     if (trimmed.isEmpty())
         return tr("Enter a duration, e.g. 30s or 5m.");
-    bool bare = false;
-    trimmed.toDouble(&bare);
-    if (bare)
-        return tr("Add a unit: %1s, %1m or %1h.").arg(trimmed);
     if (const auto value = lockscope::parseDuration(trimmed); value && value->count() <= 0)
         return tr("The duration must be longer than zero.");
-    return tr("\u201c%1\u201d is not a duration: use a number and a unit, e.g. 250ms, 30s, 5m, 1h.")
-        .arg(trimmed);
+    // The same words as lockctl's (one rule for what a duration is).
+    QString problem = lockscope::durationProblem(trimmed);
+    if (problem.isEmpty())
+        return tr("Not a duration.");
+    problem[0] = problem[0].toUpper();
+    return problem + QLatin1Char('.');
 }

@@ -37,14 +37,13 @@ QString writeBlockedReason(const lockscope::inspect::LockRecord &record,
 /// Call after a message appeared or disappeared.
 void fitHeight(QWidget *window);
 
-/// "TTL (when read at 14:03:22)" for the record's smallest TTL.
-QString ttlWhenRead(const lockscope::inspect::LockRecord &record);
-
 /// "12.5s", "no TTL", "-" for what a record shows.
 QString ttlText(qint64 pttlMs);
-/// The owner for people: decoded owner and label of the first holder, else "unknown".
-QString ownerText(const lockscope::inspect::LockRecord &record);
-/// A node's value for people: the string, or "field=value, ..." for a hash.
+/// Characters of a value shown in a dialog; the rest is cut, with the whole size said.
+inline constexpr qsizetype MaxValueChars = 512;
+/// Bytes for a one-line view: escaped (lockscope::displayText), at most MaxValueChars of them.
+QString boundedText(const QByteArray &bytes);
+/// A node's value for people: the string, or "field=value, ..." for a hash (escaped, bounded).
 QString valueText(const lockscope::inspect::RawEntry &raw);
 
 } // namespace actionwidgets
@@ -67,11 +66,15 @@ public:
     void clear() { setMessage({}); }
     QString text() const;
     Kind kind() const { return m_kind; }
+    /// Keeps room for `lines` lines of message even while empty, so that a dialog does not
+    /// grow and shrink while the operator types (OK stays under the cursor). 0: hidden when empty.
+    void reserveLines(int lines);
 
 private:
     QLabel *m_icon = nullptr;
     QLabel *m_text = nullptr;
     Kind m_kind = Kind::Error;
+    int m_reservedLines = 0;
 };
 
 /// A line edit for a duration ("30s", "5m", "1h", "250ms"), parsed with lockscope::parseDuration.

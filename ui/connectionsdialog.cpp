@@ -1,5 +1,6 @@
 #include "connectionsdialog.h"
 
+#include "locktext.h"
 #include "themecolors.h"
 #include "uilogging.h"
 
@@ -1347,14 +1348,15 @@ bool ConnectionsDialog::importFrom(const QString &path)
     }
     validateAll();
     rebuildTree(m_groups.empty() ? -1 : static_cast<int>(m_groups.size()) - 1, -1);
-    QString message = tr("Imported %n group(s) from %1", nullptr, static_cast<int>(incoming->groups.size()))
-                          .arg(QFileInfo(path).fileName());
+    QString message = tr("Imported %1 from %2")
+                          .arg(locktext::counted(qint64(incoming->groups.size()), tr("group"), tr("groups")),
+                               QFileInfo(path).fileName());
     if (!replaced.isEmpty())
         message += tr(" (replaced: %1)").arg(replaced.join(QStringLiteral(", ")));
     if (withPasswords > 0)
-        message += tr(". The file held %n password(s): they go to the keychain (or this session) when you "
-                      "press OK, never to the groups file.",
-                      nullptr, withPasswords);
+        message += tr(". The file held %1: they go to the keychain (or this session) when you "
+                      "press OK, never to the groups file.")
+                       .arg(locktext::counted(withPasswords, tr("password"), tr("passwords")));
     m_status->setText(message + QLatin1Char('.'));
     return true;
 }
@@ -1371,8 +1373,8 @@ bool ConnectionsDialog::exportTo(const QString &path)
         setError(m_problems, tr("Export: %1: %2").arg(path, file.errorString()));
         return false;
     }
-    m_status->setText(
-        tr("Exported %n group(s) to %1, without passwords.", nullptr, static_cast<int>(m_groups.size()))
-            .arg(QFileInfo(path).fileName()));
+    m_status->setText(tr("Exported %1 to %2, without passwords.")
+                          .arg(locktext::counted(qint64(m_groups.size()), tr("group"), tr("groups")),
+                               QFileInfo(path).fileName()));
     return true;
 }

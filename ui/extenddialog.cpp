@@ -1,9 +1,13 @@
 #include "extenddialog.h"
 
 #include "actionwidgets.h"
+#include "locktablemodel.h"
+#include "locktext.h"
+#include "util/displaytext.h"
 #include "util/duration.h"
 
 #include <QButtonGroup>
+#include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -38,15 +42,16 @@ ExtendDialog::ExtendDialog(const QString &groupName, const LockRecord &record, c
     auto *form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
     form->addRow(tr("Group:"), new QLabel(groupName, this));
-    QLabel *key = actionwidgets::elidedLabel(QString::fromUtf8(record.key), mono, valueWidth, this);
+    QLabel *key = actionwidgets::elidedLabel(lockscope::displayText(record.key), mono, valueWidth, this);
     key->setObjectName(QStringLiteral("keyLabel"));
     form->addRow(tr("Key:"), key);
-    QLabel *owner = actionwidgets::elidedLabel(actionwidgets::ownerText(record), font(), valueWidth, this);
+    QLabel *owner = actionwidgets::elidedLabel(locktext::ownerText(record), font(), valueWidth, this);
     owner->setObjectName(QStringLiteral("ownerLabel"));
     form->addRow(tr("Owner:"), owner);
-    auto *ttlLabel = new QLabel(actionwidgets::ttlWhenRead(record), this);
-    ttlLabel->setObjectName(QStringLiteral("ttlLabel"));
-    form->addRow(tr("Current TTL:"), ttlLabel);
+    m_ttlLabel = new QLabel(this);
+    m_ttlLabel->setObjectName(QStringLiteral("ttlLabel"));
+    m_ttlLabel->setWordWrap(true);
+    form->addRow(tr("Current TTL:"), m_ttlLabel);
     form->addRow(tr("Held on:"), new QLabel(tr("%1 of %2 nodes").arg(record.held).arg(record.of), this));
 
     auto *modeRow = new QHBoxLayout;
@@ -69,11 +74,25 @@ ExtendDialog::ExtendDialog(const QString &groupName, const LockRecord &record, c
     form->addRow(tr("&Duration:"), m_duration);
     m_durationMessage = new InlineMessage(this);
     m_durationMessage->setObjectName(QStringLiteral("durationMessage"));
+    m_durationMessage->reserveLines(2); // the dialog keeps its size while the operator types
     form->addRow(QString(), m_durationMessage);
     m_result = new QLabel(this);
     m_result->setObjectName(QStringLiteral("resultLabel"));
     form->addRow(tr("New TTL:"), m_result);
     layout->addLayout(form);
+
+    if (record.confidence == lockscope::inspect::Confidence::Guess) {
+        // Maybe not a lock at all: the operator says it is before anything is written.
+        auto *guess = new InlineMessage(this);
+        guess->setObjectName(QStringLiteral("guessMessage"));
+        guess->setMessage(tr("The lock format is only a guess: %1").arg(record.confidenceReason),
+                          InlineMessage::Kind::Warning);
+        layout->addWidget(guess);
+        m_guessConfirm = new QCheckBox(tr("I checked: this key is a %1 lock").arg(record.schema), this);
+        m_guessConfirm->setObjectName(QStringLiteral("guessConfirm"));
+        layout->addWidget(m_guessConfirm);
+        connect(m_guessConfirm, &QCheckBox::toggled, this, &ExtendDialog::updateState);
+    }
 
     auto *blocked = new InlineMessage(this);
     blocked->setObjectName(QStringLiteral("blockedMessage"));
@@ -91,6 +110,10 @@ ExtendDialog::ExtendDialog(const QString &groupName, const LockRecord &record, c
     layout->addWidget(buttons);
 
     connect(m_duration, &DurationEdit::durationChanged, this, &ExtendDialog::updateState);
+    auto *clock = new QTimer(this);
+    clock->setInterval(1000);
+    connect(clock, &QTimer::timeout, this, &ExtendDialog::updateClock);
+    clock->start();
     connect(m_add, &QRadioButton::toggled, this, &ExtendDialog::updateState);
     setMinimumWidth(fontMetrics().averageCharWidth() * 85);
     resize(minimumWidth(), height());
@@ -120,25 +143,43 @@ void ExtendDialog::setTtl(std::chrono::milliseconds ttl)
     m_duration->setDuration(ttl);
 }
 
-void ExtendDialog::updateState()
+void ExtendDialog::updateClock()
 {
+    const auto now = std::chrono::steady_clock::now();
+    m_ttlLabel->setText(locktext::ttlNow(m_record, now) + QStringLiteral(" \u00b7 ") +
+                        locktext::readAt(m_record.readAt));
     const auto duration = m_duration->duration();
-    m_durationMessage->setMessage(m_duration->errorText(), InlineMessage::Kind::Error);
+    const qint64 left = locktext::remainingMs(m_record, now);
     if (!duration) {
         m_result->setText(QStringLiteral("-"));
     } else if (m_record.minPttlMs == -1) {
         m_result->setText(
             tr("%1 (the key has no TTL now: it will expire then)").arg(lockscope::formatDuration(*duration)));
-    } else if (mode() == ExtendMode::Add && m_record.minPttlMs > 0) {
-        m_result->setText(
-            tr("about %1 (%2 left when read + %3)")
-                .arg(lockscope::formatDuration(*duration + std::chrono::milliseconds(m_record.minPttlMs)),
-                     lockscope::formatDuration(std::chrono::milliseconds(m_record.minPttlMs)),
-                     lockscope::formatDuration(*duration)));
+    } else if (mode() == ExtendMode::Add && left > 0) {
+        // From the TTL left now (counted down from the read), not the one read back then.
+        const auto total = *duration + std::chrono::milliseconds(left);
+        m_result->setText(tr("about %1, until about %2 (%3 left now + %4)")
+                              .arg(LockTableModel::formatCountdown(total.count()),
+                                   locktext::clockTime(QDateTime::currentDateTime().addMSecs(total.count())),
+                                   LockTableModel::formatCountdown(left),
+                                   lockscope::formatDuration(*duration)));
     } else {
-        m_result->setText(tr("%1 from when you confirm").arg(lockscope::formatDuration(*duration)));
+        m_result->setText(
+            tr("%1 from when you confirm, until about %2")
+                .arg(lockscope::formatDuration(*duration),
+                     locktext::clockTime(QDateTime::currentDateTime().addMSecs(duration->count()))));
     }
-    m_okButton->setEnabled(duration.has_value() && m_blockedReason.isEmpty());
-    m_okButton->setToolTip(m_blockedReason);
+}
+
+void ExtendDialog::updateState()
+{
+    const auto duration = m_duration->duration();
+    m_durationMessage->setMessage(m_duration->errorText(), InlineMessage::Kind::Error);
+    updateClock();
+    const bool confirmed = !m_guessConfirm || m_guessConfirm->isChecked();
+    m_okButton->setEnabled(duration.has_value() && m_blockedReason.isEmpty() && confirmed);
+    m_okButton->setToolTip(!m_blockedReason.isEmpty() ? m_blockedReason
+                           : !confirmed               ? tr("Confirm above that the key is a lock.")
+                                                      : QString());
     QTimer::singleShot(0, this, [this] { actionwidgets::fitHeight(this); });
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 
 class DurationEdit;
+class QCheckBox;
 class InlineMessage;
 class QLabel;
 class QPushButton;
@@ -33,8 +34,12 @@ public:
 
 private:
     void updateState();
+    /// The TTL line and the new-TTL preview, counted down from the read (every second).
+    void updateClock();
 
     lockscope::inspect::LockRecord m_record;
+    QLabel *m_ttlLabel = nullptr;
+    QCheckBox *m_guessConfirm = nullptr; ///< only when the format is a guess
     QString m_blockedReason;
     QRadioButton *m_add = nullptr;
     QRadioButton *m_replace = nullptr;

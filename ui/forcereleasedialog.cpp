@@ -1,6 +1,8 @@
 #include "forcereleasedialog.h"
 
 #include "actionwidgets.h"
+#include "locktext.h"
+#include "util/displaytext.h"
 
 #include <QCheckBox>
 #include <QDialogButtonBox>
@@ -41,7 +43,7 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
 {
     setWindowTitle(tr("Force-release lock \u2014 %1").arg(groupName));
     const QFont mono = actionwidgets::monospaceFont();
-    const QString keyText = QString::fromUtf8(record.key);
+    const QString keyText = lockscope::displayText(record.key);
     const int valueWidth = fontMetrics().averageCharWidth() * 80;
 
     auto *layout = new QVBoxLayout(this);
@@ -83,18 +85,30 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
     QLabel *keyLabel = actionwidgets::elidedLabel(keyText, mono, valueWidth, this);
     keyLabel->setObjectName(QStringLiteral("keyLabel"));
     form->addRow(tr("Key:"), keyLabel);
-    QLabel *ownerLabel =
-        actionwidgets::elidedLabel(actionwidgets::ownerText(record), font(), valueWidth, this);
+    QLabel *ownerLabel = actionwidgets::elidedLabel(locktext::ownerText(record), font(), valueWidth, this);
     ownerLabel->setObjectName(QStringLiteral("ownerLabel"));
     form->addRow(tr("Owner:"), ownerLabel);
-    form->addRow(tr("TTL:"), new QLabel(actionwidgets::ttlWhenRead(record), this));
+    // Counted down from the read, every second, until when, and when it was read.
+    auto *ttlLabel = new QLabel(this);
+    ttlLabel->setObjectName(QStringLiteral("ttlLabel"));
+    const auto showTtl = [this, ttlLabel] {
+        ttlLabel->setText(locktext::ttlNow(m_record) + QStringLiteral(" \u00b7 ") +
+                          locktext::readAt(m_record.readAt));
+    };
+    showTtl();
+    auto *clock = new QTimer(this);
+    clock->setInterval(1000);
+    connect(clock, &QTimer::timeout, this, showTtl);
+    clock->start();
+    form->addRow(tr("TTL:"), ttlLabel);
     QLabel *tokenLabel = actionwidgets::elidedLabel(
-        record.token.isEmpty() ? tr("(none)") : QString::fromUtf8(record.token), mono, valueWidth, this);
+        record.token.isEmpty() ? tr("(none)") : lockscope::displayText(record.token), mono, valueWidth, this);
     tokenLabel->setObjectName(QStringLiteral("tokenLabel"));
     form->addRow(tr("Token:"), tokenLabel);
     QString held = tr("%1 of %2 nodes").arg(record.held).arg(record.of);
     if (!record.schema.isEmpty())
-        held += QStringLiteral(", ") + record.schema;
+        held += QStringLiteral(", ") + record.schema +
+                (record.confidence == lockscope::inspect::Confidence::Guess ? tr(" (a guess)") : QString());
     if (record.fence >= 0)
         held += QStringLiteral(", ") + tr("fence %1").arg(record.fence);
     form->addRow(tr("Held on:"), new QLabel(held, this));
@@ -161,7 +175,18 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
         layout->addWidget(otherMessage);
     }
 
-    // Production: the key, typed.
+    // A format that is only a guess: maybe not a lock at all (a cache entry, an id).
+    if (record.confidence == lockscope::inspect::Confidence::Guess) {
+        auto *guessMessage = new InlineMessage(this);
+        guessMessage->setObjectName(QStringLiteral("guessMessage"));
+        guessMessage->setMessage(tr("The lock format is only a guess: %1. Make sure this key is a lock; "
+                                    "type the key to confirm.")
+                                     .arg(record.confidenceReason),
+                                 InlineMessage::Kind::Warning);
+        layout->addWidget(guessMessage);
+    }
+
+    // Production (or a guessed format): the key, typed.
     if (m_needsTypedKey) {
         QStringList production;
         for (std::size_t i = 0; i < record.nodes.size(); ++i) {
@@ -171,12 +196,13 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
         }
         auto *productionMessage = new InlineMessage(this);
         productionMessage->setObjectName(QStringLiteral("productionMessage"));
-        productionMessage->setMessage(
-            (production.size() == 1
-                 ? tr("The key is on production node %1. Type the key exactly to confirm.")
-                 : tr("The key is on production nodes %1. Type the key exactly to confirm."))
-                .arg(production.join(QStringLiteral(", "))),
-            InlineMessage::Kind::Warning);
+        if (!production.isEmpty())
+            productionMessage->setMessage(
+                (production.size() == 1
+                     ? tr("The key is on production node %1. Type the key exactly to confirm.")
+                     : tr("The key is on production nodes %1. Type the key exactly to confirm."))
+                    .arg(production.join(QStringLiteral(", "))),
+                InlineMessage::Kind::Warning);
         layout->addWidget(productionMessage);
         auto *typedForm = new QFormLayout;
         m_typedKey = new QLineEdit(this);
@@ -186,6 +212,7 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
         typedForm->addRow(tr("Type the key:"), m_typedKey);
         layout->addLayout(typedForm);
         m_typedKeyMessage = new InlineMessage(this);
+        m_typedKeyMessage->reserveLines(1); // no growing while typing
         layout->addWidget(m_typedKeyMessage);
         connect(m_typedKey, &QLineEdit::textChanged, this, &ForceReleaseDialog::updateState);
     }
@@ -234,6 +261,8 @@ bool ForceReleaseDialog::unconditional() const
 
 bool ForceReleaseDialog::needsTypedKey(const LockRecord &record, const NodeGroup &group)
 {
+    if (record.confidence == lockscope::inspect::Confidence::Guess)
+        return true;
     for (std::size_t i = 0; i < record.nodes.size(); ++i) {
         const GroupNode *node = actionwidgets::groupNodeFor(group, record, i);
         if (record.nodes[i].present() && node && node->production)
@@ -252,9 +281,11 @@ void ForceReleaseDialog::updateState()
     bool typedOk = true;
     if (m_typedKey) {
         const QString typed = m_typedKey->text();
-        typedOk = typed == QString::fromUtf8(m_record.key);
+        // The key as shown (bytes that are not text escaped as \xNN), so every key can be typed.
+        const QString shown = lockscope::displayText(m_record.key);
+        typedOk = typed == shown;
         // No complaint while what is typed so far is the start of the key.
-        if (QString::fromUtf8(m_record.key).startsWith(typed))
+        if (shown.startsWith(typed))
             m_typedKeyMessage->clear();
         else
             m_typedKeyMessage->setMessage(tr("This is not the key."), InlineMessage::Kind::Error);

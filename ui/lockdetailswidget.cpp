@@ -1,6 +1,7 @@
 #include "lockdetailswidget.h"
 
 #include "locktablemodel.h"
+#include "locktext.h"
 #include "themecolors.h"
 #include "util/displaytext.h"
 
@@ -100,6 +101,9 @@ QString pttlText(const NodeEntry &entry)
 
 LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
 {
+    m_clock = new QTimer(this);
+    m_clock->setInterval(1000);
+    connect(m_clock, &QTimer::timeout, this, &LockDetailsWidget::updateClockTexts);
     m_stack = new QStackedWidget;
     auto *outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
@@ -257,6 +261,7 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
     if (!record) {
         m_record.reset();
         m_group.clear();
+        m_clock->stop();
         m_selectedNode = -1;
         m_stack->setCurrentWidget(m_placeholder);
         emit selectedNodeChanged(-1);
@@ -265,6 +270,10 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
     // A refresh of the lock shown keeps the node the operator picked.
     const QString keptNode =
         m_record && m_group == group && m_record->key == record->key ? selectedNodeName() : QString();
+    // Until setReadState() says more: read when the record was.
+    m_lastRead = record->readAt;
+    m_stale = false;
+    m_staleReason.clear();
     m_group = group;
     m_record = *record;
     int node = -1;
@@ -287,6 +296,54 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
         if (m_record)
             fitHeights();
     });
+}
+
+void LockDetailsWidget::setReadState(const QDateTime &lastRead, bool stale, const QString &why)
+{
+    if (!m_record)
+        return;
+    m_lastRead = lastRead.isValid() ? lastRead : m_record->readAt;
+    m_stale = stale;
+    m_staleReason = why;
+    updateClockTexts();
+}
+
+void LockDetailsWidget::updateClockTexts()
+{
+    if (!m_record)
+        return;
+    const LockRecord &r = *m_record;
+    const NodeEntry *majority = LockTableModel::majorityEntry(r);
+    const QDateTime acquired = majority && majority->decoded ? majority->decoded->acquiredAt : QDateTime();
+    const auto now = std::chrono::steady_clock::now();
+    QString read = locktext::readAt(m_stale ? r.readAt : m_lastRead);
+    if (m_stale)
+        read = tr("%1, not confirmed since (%2)").arg(read, m_staleReason);
+    QString ttl = locktext::ttlNow(r, now);
+    if (r.held > 0 && r.minPttlMs >= 0)
+        ttl += QStringLiteral(" \u00b7 ") + read +
+               (r.of > 1 ? QStringLiteral(" \u00b7 ") + tr("the smallest among the holders") : QString());
+    else if (r.held > 0)
+        ttl += QStringLiteral(" \u00b7 ") + read;
+    m_ttl->setText(ttl);
+    theme::setTextColor(m_ttl, m_stale ? palette().color(QPalette::PlaceholderText) : QColor());
+    if (acquired.isValid()) {
+        const qint64 held =
+            std::max<qint64>(0, acquired.msecsTo(r.readAt)) +
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - r.readAtSteady).count();
+        m_acquired->setText(
+            tr("%1 (held for %2)").arg(locktext::clockTime(acquired), LockTableModel::formatAge(held)));
+    } else {
+        m_acquired->setText(r.schema.isEmpty() ? tr("unknown: the value is not decoded")
+                                               : tr("not recorded by %1").arg(r.schema));
+    }
+    // Counting on while something counts; stopped once nothing can change.
+    const bool counting =
+        (r.held > 0 && r.minPttlMs >= 0 && locktext::remainingMs(r, now) > -1000) || acquired.isValid();
+    if (counting && !m_clock->isActive())
+        m_clock->start();
+    else if (!counting)
+        m_clock->stop();
 }
 
 void LockDetailsWidget::fitHeights()
@@ -359,10 +416,9 @@ void LockDetailsWidget::showRecord()
     m_key->setToolTip(QString::fromUtf8(r.key));
     m_groupLabel->setText(m_group);
     m_schema->setText(r.schema.isEmpty() ? tr("none recognises the value (shown raw)") : r.schema);
-    m_owner->setText(r.owner.isEmpty() ? tr("not recorded by this format") : r.owner);
-    const QString label = decoded ? decoded->label : QString();
-    m_label->setText(label);
-    m_form->setRowVisible(m_label, !label.isEmpty());
+    // One owner text everywhere (the table, the dialogs): the label and the owner both.
+    m_owner->setText(locktext::ownerText(r));
+    m_form->setRowVisible(m_label, false);
     m_token->setText(QString::fromUtf8(r.token));
     m_token->setCursorPosition(0);
     m_token->setToolTip(QString::fromUtf8(r.token));
@@ -371,21 +427,11 @@ void LockDetailsWidget::showRecord()
 
     QStringList holds;
     if (r.holdCount >= 0)
-        holds << tr("held %n time(s) (reentrant)", nullptr, r.holdCount);
+        holds << tr("held %1 (reentrant)").arg(locktext::counted(r.holdCount, tr("time"), tr("times")));
     if (!r.mode.isEmpty())
         holds << tr("%1 mode").arg(r.mode);
     m_holds->setText(holds.join(QStringLiteral(", ")));
     m_form->setRowVisible(m_holds, !holds.isEmpty());
-
-    if (decoded && decoded->acquiredAt.isValid()) {
-        const qint64 age = decoded->acquiredAt.msecsTo(r.readAt);
-        m_acquired->setText(tr("%1 (%2 before the refresh)")
-                                .arg(QLocale().toString(decoded->acquiredAt.toLocalTime(),
-                                                        QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-                                     LockTableModel::formatAge(std::max<qint64>(0, age))));
-    } else {
-        m_acquired->setText(tr("not recorded by this format"));
-    }
 
     QString held = tr("%1 of %2 nodes").arg(r.held).arg(r.of);
     if (r.of > 1)
@@ -394,15 +440,7 @@ void LockDetailsWidget::showRecord()
     m_held->setText(held);
     theme::setTextColor(m_held, r.of > 1 && !r.quorum ? theme::danger() : QColor());
 
-    if (r.held == 0)
-        m_ttl->setText(none);
-    else if (r.minPttlMs < 0)
-        m_ttl->setText(tr("none: the key never expires"));
-    else
-        m_ttl->setText(
-            tr("%1 ms at %2 (the smallest among the holders)")
-                .arg(QLocale().toString(r.minPttlMs),
-                     QLocale().toString(r.readAt.toLocalTime().time(), QStringLiteral("HH:mm:ss"))));
+    updateClockTexts();
 
     QStringList anomalies;
     for (const QString &id : r.anomalies)
@@ -549,16 +587,19 @@ void LockDetailsWidget::showRawValue()
         return;
     case RawEntry::Type::String:
         m_rawTitle->setText(
-            tr("Raw value on %1 (string, %n byte(s))", nullptr, int(entry.raw.value.size())).arg(entry.node));
+            tr("Raw value on %1 (string, %2)")
+                .arg(entry.node, locktext::counted(entry.raw.value.size(), tr("byte"), tr("bytes"))));
         m_raw->setPlainText(showsHex() ? hexDump(entry.raw.value, m_bytesPerLine)
                                        : escapedText(entry.raw.value));
         return;
     case RawEntry::Type::Hash: {
-        m_rawTitle->setText(
-            tr("Raw value on %1 (hash, %n field(s))", nullptr, int(entry.raw.fields.size())).arg(entry.node));
+        m_rawTitle->setText(tr("Raw value on %1 (hash, %2)")
+                                .arg(entry.node, locktext::counted(qint64(entry.raw.fields.size()),
+                                                                   tr("field"), tr("fields"))));
         QString text;
         for (const auto &[field, value] : entry.raw.fields) {
-            text += tr("field %1 (%n byte(s)):", nullptr, int(value.size())).arg(printable(field, 120));
+            text += tr("field %1 (%2):")
+                        .arg(printable(field, 120), locktext::counted(value.size(), tr("byte"), tr("bytes")));
             text += QLatin1Char('\n') + (showsHex() ? hexDump(value, m_bytesPerLine) : escapedText(value)) +
                     QLatin1Char('\n');
         }

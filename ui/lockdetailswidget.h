@@ -2,6 +2,7 @@
 
 #include "inspect/lockrecord.h"
 
+#include <QDateTime>
 #include <QWidget>
 #include <optional>
 
@@ -13,6 +14,7 @@ class QToolButton;
 class QScrollArea;
 class QStackedWidget;
 class QTableWidget;
+class QTimer;
 
 /// The details of one lock: key, schema, owner, token, fencing, holds, acquired-at and
 /// anomalies; what every node of the group holds (present / missing / unreachable, PTTL, type,
@@ -40,6 +42,10 @@ public:
 
     /// Shows `record` of `group`; nullptr shows the placeholder.
     void setRecord(const QString &group, const lockscope::inspect::LockRecord *record);
+    /// When the record's facts were last read (a later refresh that found it unchanged), and
+    /// whether the last refresh could not confirm it (a node unreachable: `why`). The TTL and
+    /// the age are counted on from the read, every second, and say when they were read.
+    void setReadState(const QDateTime &lastRead, bool stale = false, const QString &why = {});
     bool hasRecord() const { return m_record.has_value(); }
     QString group() const { return m_group; }
     /// The key shown (empty without a record).
@@ -74,6 +80,8 @@ protected:
 
 private:
     void showRecord();
+    /// The TTL and age lines as they stand now (a timer calls it every second).
+    void updateClockTexts();
     void fitHeights();
     int bytesPerLine() const;
     void fillNodes();
@@ -83,6 +91,10 @@ private:
     std::optional<lockscope::inspect::LockRecord> m_record;
     int m_selectedNode = -1;
     int m_bytesPerLine = 16;
+    QDateTime m_lastRead;
+    bool m_stale = false;
+    QString m_staleReason;
+    QTimer *m_clock = nullptr;
 
     QStackedWidget *m_stack = nullptr;
     QScrollArea *m_summaryScroll = nullptr;

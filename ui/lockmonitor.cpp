@@ -98,6 +98,7 @@ void LockMonitor::scanAll()
         std::vector<std::atomic<quint64>> perNode(group.nodes.size());
         auto snapshot = std::make_shared<GroupSnapshot>();
         snapshot->group = group.name;
+        snapshot->readAt = QDateTime::currentDateTimeUtc();
         snapshot->snapshot = scanner.scan(
             options, generation,
             [&](const ScanProgress &p) {
@@ -200,12 +201,28 @@ void LockMonitor::toDelta(GroupSnapshot &group)
         if (first || !same)
             changed.push_back(std::move(record));
     }
+    QStringList failed;
+    for (const auto &node : group.snapshot.nodes) {
+        if (!node.ok)
+            failed << (node.error.contains(node.node) ? node.error
+                                                      : QStringLiteral("%1: %2").arg(node.node, node.error));
+    }
     if (!first) {
         for (auto it = seen.cbegin(); it != seen.cend(); ++it) {
-            if (!next.contains(it.key()))
+            if (next.contains(it.key()))
+                continue;
+            if (failed.isEmpty()) {
                 group.removed.push_back(it.key());
+            } else {
+                // Maybe only on the node that is down: kept, and sent again in full when a
+                // later scan sees it (content 0 matches no hash), removed when a complete scan
+                // does not.
+                group.stale.push_back(it.key());
+                next.insert(it.key(), Seen{0, it->deadlineMs});
+            }
         }
     }
+    group.staleReason = failed.join(QStringLiteral("; "));
     seen = std::move(next);
     group.delta = !first;
     // The unchanged records are freed here, on the worker thread, not on the GUI thread.
@@ -217,22 +234,30 @@ void LockMonitor::startListeners()
     for (const auto &group : m_config.groups) {
         for (const auto &node : group.nodes) {
             const NodeConfig config = node.config;
+            const QString groupName = group.name;
             const QStringList patterns =
                 group.match.isEmpty() ? QStringList{QStringLiteral("*")} : group.match;
-            m_listeners.emplace_back([this, config, patterns] {
+            m_listeners.emplace_back([this, config, groupName, patterns] {
                 bool told = false;
                 while (!m_stopListeners) {
                     lockscope::redis::Connection connection(config);
                     auto support = lockscope::inspect::readNotificationSupport(connection);
                     if (support && !support->usable) {
                         // Off (or CONFIG not permitted): polling only, said once. Never CONFIG SET.
-                        emit notice(config.label(),
+                        emit notice(groupName, config.label(),
                                     support->permitted
-                                        ? tr("Live updates off: keyspace notifications are disabled "
-                                             "(to enable them: %1)")
-                                              .arg(lockscope::inspect::NotificationSupport::enableCommand())
+                                        ? tr("Live updates off: keyspace notifications are disabled; "
+                                             "refreshing periodically")
                                         : tr("Live updates off: this user may not read "
-                                             "notify-keyspace-events; refreshing periodically"));
+                                             "notify-keyspace-events; refreshing periodically"),
+                                    support->permitted
+                                        ? tr("To see changes as they happen, enable keyspace notifications "
+                                             "on the node: %1 (LockScope never changes a server's settings "
+                                             "itself).")
+                                              .arg(lockscope::inspect::NotificationSupport::enableCommand())
+                                        : tr("The ACL user lacks CONFIG GET permission for "
+                                             "notify-keyspace-events, so LockScope cannot tell whether "
+                                             "notifications are on."));
                         return;
                     }
                     if (support) {
@@ -243,8 +268,9 @@ void LockMonitor::startListeners()
                         if (ran || m_stopListeners)
                             return;
                         if (!told)
-                            emit notice(config.label(),
-                                        tr("Keyspace listener lost: %1").arg(ran.error().toString()));
+                            emit notice(groupName, config.label(),
+                                        tr("Keyspace listener lost; refreshing periodically"),
+                                        ran.error().toString());
                     }
                     told = true;
                     // Unreachable now; the scans report it. Try again later.

@@ -3,6 +3,7 @@
 #include "inspect/nodegroup.h"
 #include "inspect/scanner.h"
 
+#include <QDateTime>
 #include <QHash>
 #include <QObject>
 #include <QString>
@@ -24,6 +25,12 @@ struct GroupSnapshot
     lockscope::inspect::Snapshot snapshot;
     std::vector<QByteArray> removed;
     bool delta = false;
+    /// Keys the previous scan showed that this one did not, while a node of the group could not
+    /// be read: gone, or only on the node that is down. "Can't tell" is not "no lock": the GUI
+    /// keeps their last rows, marked stale, instead of removing them.
+    std::vector<QByteArray> stale;
+    QString staleReason; ///< which nodes could not be read, and why ("node1: connection refused")
+    QDateTime readAt;    ///< when this scan of the group started (wall clock)
 };
 Q_DECLARE_METATYPE(std::shared_ptr<GroupSnapshot>)
 
@@ -63,8 +70,10 @@ signals:
     void progress(quint64 generation, quint64 keysScanned);
     void groupScanned(quint64 generation, const std::shared_ptr<GroupSnapshot> &snapshot);
     void refreshFinished(quint64 generation, std::chrono::milliseconds elapsed, bool cancelled);
-    /// Something the operator should know (keyspace notifications off, a listener lost).
-    void notice(const QString &node, const QString &text);
+    /// Something the operator should know (keyspace notifications off, a listener lost): `text`
+    /// in short, the same for every node it concerns (so that the GUI can say it once per
+    /// group), `detail` in full (what to do about it).
+    void notice(const QString &group, const QString &node, const QString &text, const QString &detail);
 
 private:
     void scanAll();

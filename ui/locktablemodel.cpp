@@ -1,6 +1,8 @@
 #include "locktablemodel.h"
 
+#include "locktext.h"
 #include "themecolors.h"
+#include "util/displaytext.h"
 
 #include <QElapsedTimer>
 #include <QGuiApplication>
@@ -22,33 +24,39 @@ struct LockTableModel::Row
 {
     QString group;
     LockRecord record;
-    QString keyText;
+    QString keyText; ///< the key for people: invalid UTF-8 and control bytes escaped (\xff)
     QString ns;
-    QString label;        ///< the majority holder's label
-    QDateTime acquiredAt; ///< the majority holder's, when the format records it
-    qint64 ageMs = -1;    ///< acquiredAt to the snapshot's read time
+    QString label;           ///< the majority holder's label
+    QString owner;           ///< locktext::ownerText() (cached: sorted and filtered on)
+    QDateTime acquiredAt;    ///< the majority holder's, when the format records it
+    qint64 ageAtReadMs = -1; ///< acquiredAt to the snapshot's read time; the Age column counts on
     QString tokenText;
     /// When LockRecord::expiredAt() turns true (computed once, so a tick is one comparison).
     std::optional<Clock::time_point> expiresAt;
     bool expired = false; ///< the countdown ran out after the snapshot (anomaly::Expired added)
+    /// The last scan could not confirm the row (a node of the group was unreachable and the key
+    /// was not seen elsewhere): shown as last read, marked stale, until a complete scan decides.
+    bool stale = false;
+    QString staleReason;
     int row = -1;
 
     void assign(LockRecord next)
     {
         record = std::move(next);
-        keyText = QString::fromUtf8(record.key);
+        keyText = lockscope::displayText(record.key);
         ns = LockTableModel::keyNamespace(record.key);
-        label.clear();
+        label = locktext::labelOf(record);
+        owner = locktext::ownerText(record);
         acquiredAt = {};
-        if (const NodeEntry *entry = LockTableModel::majorityEntry(record); entry && entry->decoded) {
-            label = entry->decoded->label;
+        if (const NodeEntry *entry = LockTableModel::majorityEntry(record); entry && entry->decoded)
             acquiredAt = entry->decoded->acquiredAt;
-        }
-        ageMs = acquiredAt.isValid() && record.readAt.isValid()
-                    ? std::max<qint64>(0, acquiredAt.msecsTo(record.readAt))
-                    : -1;
-        tokenText = QString::fromUtf8(record.token);
+        ageAtReadMs = acquiredAt.isValid() && record.readAt.isValid()
+                          ? std::max<qint64>(0, acquiredAt.msecsTo(record.readAt))
+                          : -1;
+        tokenText = lockscope::displayText(record.token);
         expired = false;
+        stale = false;
+        staleReason.clear();
         // expiredAt() holds from the longest holder's TTL on; try each node's deadline in order
         // so that the rule stays core's (which nodes count as holders).
         expiresAt.reset();
@@ -67,13 +75,15 @@ struct LockTableModel::Row
         }
     }
 
-    QString ownerText() const
+    /// How long the lock has been held at `now`: the age when read, counted on since.
+    qint64 ageAt(Clock::time_point now) const
     {
-        if (label.isEmpty())
-            return record.owner;
-        if (record.owner.isEmpty())
-            return label;
-        return label + QStringLiteral(" — ") + record.owner; // the service's name first
+        if (ageAtReadMs < 0)
+            return -1;
+        return ageAtReadMs +
+               std::max<qint64>(
+                   0,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(now - record.readAtSteady).count());
     }
 
     bool hasTtl() const { return record.held > 0 && record.minPttlMs >= 0; }
@@ -170,7 +180,7 @@ void LockTableModel::setRecords(const QString &group, std::vector<LockRecord> re
         for (int column : changedColumns(*row, records[i]))
             mask |= 1 << column;
         const bool hadAnomaly = !row->record.anomalies.isEmpty();
-        const qint64 oldAge = row->ageMs;
+        const qint64 oldAge = row->ageAtReadMs;
         const bool ttlMatters = row->hasTtl() || row->expired || records[i].minPttlMs >= 0 ||
                                 row->record.minPttlMs != records[i].minPttlMs;
         row->assign(std::move(records[i]));
@@ -182,7 +192,7 @@ void LockTableModel::setRecords(const QString &group, std::vector<LockRecord> re
             countingFirst = countingFirst < 0 ? row->row : std::min(countingFirst, row->row);
             countingLast = std::max(countingLast, row->row);
         }
-        if (row->ageMs != oldAge) {
+        if (row->ageAtReadMs != oldAge) {
             ageFirst = ageFirst < 0 ? row->row : std::min(ageFirst, row->row);
             ageLast = std::max(ageLast, row->row);
         }
@@ -222,7 +232,7 @@ std::vector<int> LockTableModel::changedColumns(const Row &row, const LockRecord
         columns.push_back(Schema);
     const NodeEntry *entry = majorityEntry(next);
     const QString nextLabel = entry && entry->decoded ? entry->decoded->label : QString();
-    if (old.owner != next.owner || row.label != nextLabel)
+    if (old.owner != next.owner || row.label != nextLabel || old.schema != next.schema)
         columns.push_back(Owner);
     if (old.held != next.held || old.of != next.of || old.quorum != next.quorum)
         columns.push_back(Held);
@@ -282,10 +292,43 @@ void LockTableModel::emitRangesChanged(std::vector<std::pair<int, int>> rowMasks
 }
 
 void LockTableModel::applyDelta(const QString &group, std::vector<LockRecord> upserts,
-                                std::vector<QByteArray> removed, bool replaceAll)
+                                std::vector<QByteArray> removed, bool replaceAll, GroupRead read)
 {
-    m_pending.push_back(Pending{group, std::move(upserts), std::move(removed), replaceAll, 0});
+    m_pending.push_back(
+        Pending{group, std::move(upserts), std::move(removed), replaceAll, 0, std::move(read)});
     applyPending(std::size_t(m_chunkRows));
+}
+
+void LockTableModel::finishGroupRead(const QString &group, GroupRead &read)
+{
+    if (read.at.isValid())
+        m_groupReadAt.insert(group, read.at);
+    if (read.stale.empty())
+        return;
+    renumber();
+    const auto keys = m_index.constFind(group);
+    if (keys == m_index.cend())
+        return;
+    std::vector<std::pair<int, int>> changed;
+    for (const QByteArray &key : read.stale) {
+        Row *row = keys->value(key);
+        if (!row)
+            continue;
+        const bool hadAnomaly = !row->record.anomalies.isEmpty();
+        row->staleReason = read.staleReason;
+        if (!row->stale) {
+            row->stale = true;
+            // The time it was last read stays the record's own: from here on nothing confirms it.
+            for (const char *id : {StaleAnomaly, anomaly::NodeUnreachable}) {
+                if (!row->record.anomalies.contains(QLatin1String(id)))
+                    row->record.anomalies.append(QLatin1String(id));
+            }
+            changed.emplace_back(row->row, (1 << ColumnCount) - 1);
+        }
+        m_anomalyRows += int(!hadAnomaly);
+    }
+    std::sort(changed.begin(), changed.end());
+    emitRangesChanged(std::move(changed));
 }
 
 void LockTableModel::applyPending(std::size_t budget)
@@ -330,8 +373,12 @@ void LockTableModel::applyPending(std::size_t budget)
             pending.next = end;
             changed = true;
         }
-        if (pending.next >= pending.upserts.size())
+        if (pending.next >= pending.upserts.size()) {
+            if (!pending.read.stale.empty())
+                changed = true;
+            finishGroupRead(pending.group, pending.read);
             m_pending.pop_front();
+        }
     }
     if (!m_pending.empty())
         m_applyTimer.start();
@@ -389,11 +436,13 @@ void LockTableModel::upsert(const QString &group, std::vector<LockRecord> &recor
         if (row->hasTtl() || row->expired || next.minPttlMs >= 0)
             mask |= 1 << Ttl;
         const bool hadAnomaly = !row->record.anomalies.isEmpty() || row->expired;
-        const qint64 oldAge = row->ageMs;
+        const qint64 oldAge = row->ageAtReadMs;
+        if (row->stale)
+            mask = (1 << ColumnCount) - 1; // confirmed again: every cell loses its stale look
         row->assign(std::move(next));
         const bool hasAnomaly = !row->record.anomalies.isEmpty();
         m_anomalyRows += int(hasAnomaly) - int(hadAnomaly);
-        if (row->ageMs != oldAge)
+        if (row->ageAtReadMs != oldAge)
             mask |= 1 << Age;
         if (mask)
             changed.emplace_back(row->row, mask);
@@ -479,6 +528,7 @@ void LockTableModel::removeGroup(const QString &group)
     std::sort(rows.begin(), rows.end());
     removeRowList(rows);
     m_index.remove(group);
+    m_groupReadAt.remove(group);
     renumber();
     updateTimer();
     emit countsChanged();
@@ -487,6 +537,7 @@ void LockTableModel::removeGroup(const QString &group)
 
 void LockTableModel::clear()
 {
+    m_groupReadAt.clear();
     if (m_rows.empty())
         return;
     beginResetModel();
@@ -593,6 +644,8 @@ void LockTableModel::tick()
     std::vector<std::pair<int, int>> expired; // row -> every column
     for (std::size_t i = 0; i < m_rows.size(); ++i) {
         Row &row = *m_rows[i];
+        if (row.ageAtReadMs >= 0)
+            counting = true; // the age counts on
         if (!isCounting(row))
             continue;
         const int r = int(i);
@@ -625,8 +678,9 @@ void LockTableModel::tick()
 
 void LockTableModel::updateTimer()
 {
-    const bool counting =
-        std::any_of(m_rows.cbegin(), m_rows.cend(), [this](const auto &row) { return isCounting(*row); });
+    const bool counting = std::any_of(m_rows.cbegin(), m_rows.cend(), [this](const auto &row) {
+        return isCounting(*row) || row->ageAtReadMs >= 0;
+    });
     if (counting && !m_timer.isActive())
         m_timer.start();
     else if (!counting && m_timer.isActive())
@@ -649,6 +703,8 @@ QString LockTableModel::anomalyText(const QString &id)
         return tr("Expired while shown: the TTL ran out after the last refresh");
     if (id == QLatin1String(anomaly::Undecoded))
         return tr("Undecoded: no lock schema recognises the value (shown raw)");
+    if (id == QLatin1String(StaleAnomaly))
+        return tr("Stale: the last refresh could not read it (a node is unreachable); shown as last read");
     return id;
 }
 
@@ -748,6 +804,13 @@ QVariant LockTableModel::data(const QModelIndex &index, int role) const
         return toolTip(row, column);
     case Qt::ForegroundRole:
         return foreground(row, column);
+    case Qt::FontRole:
+        if (row.stale) {
+            QFont font;
+            font.setItalic(true);
+            return font;
+        }
+        return {};
     case Qt::DecorationRole:
         if (column == Key && !row.record.anomalies.isEmpty())
             return anomalyIcon(row.record.anomalies);
@@ -782,17 +845,21 @@ QVariant LockTableModel::displayData(const Row &row, int column) const
     case Key:
         return row.keyText;
     case Schema:
-        return r.schema.isEmpty() ? tr("raw") : r.schema;
+        if (r.schema.isEmpty())
+            return tr("raw");
+        // A format that is only a guess says so (as lockctl list does).
+        return r.confidence == lockscope::inspect::Confidence::Guess ? r.schema + QLatin1Char('?') : r.schema;
     case Owner:
-        return row.ownerText();
+        return row.owner;
     case Ttl:
         if (r.held == 0)
             return QString();
         if (row.expired)
-            return tr("expired");
+            return row.stale ? tr("expired?") : tr("expired");
         if (row.noTtl())
             return tr("no TTL");
-        return formatCountdown(remainingOf(row));
+        // Stale: what the countdown from the last read says, with a question mark.
+        return formatCountdown(remainingOf(row)) + (row.stale ? QStringLiteral("?") : QString());
     case Held:
         if (r.of <= 1)
             return QStringLiteral("%1/%2").arg(r.held).arg(r.of);
@@ -805,7 +872,7 @@ QVariant LockTableModel::displayData(const Row &row, int column) const
     case Token:
         return row.tokenText.size() > 9 ? row.tokenText.left(8) + QStringLiteral("…") : row.tokenText;
     case Age:
-        return formatAge(row.ageMs);
+        return formatAge(row.ageAt(m_clock()));
     default:
         return {};
     }
@@ -821,7 +888,7 @@ QVariant LockTableModel::sortData(const Row &row, int column) const
     case Schema:
         return row.record.schema;
     case Owner:
-        return row.ownerText();
+        return row.owner;
     case Token:
         return row.tokenText;
     default:
@@ -846,8 +913,15 @@ qint64 LockTableModel::sortNumber(const Row &row, int column)
         return qint64(r.held) * 1000 + r.of;
     case Fence:
         return r.fence;
-    case Age:
-        return row.ageMs;
+    case Age: {
+        // The age at the read minus the read's steady time: orders like the age now, and stays
+        // constant while the ages count on. Unknown sorts first.
+        if (row.ageAtReadMs < 0)
+            return std::numeric_limits<qint64>::min();
+        return row.ageAtReadMs -
+               std::chrono::duration_cast<std::chrono::milliseconds>(r.readAtSteady.time_since_epoch())
+                   .count();
+    }
     default:
         return 0;
     }
@@ -865,7 +939,7 @@ int LockTableModel::compareRows(int left, int right, int column) const
     case Schema:
         return a.record.schema.compare(b.record.schema, Qt::CaseInsensitive);
     case Owner:
-        return a.ownerText().compare(b.ownerText(), Qt::CaseInsensitive);
+        return a.owner.compare(b.owner, Qt::CaseInsensitive);
     case Token:
         return a.tokenText.compare(b.tokenText, Qt::CaseInsensitive);
     default: {
@@ -888,6 +962,38 @@ QString LockTableModel::keyText(int row) const
     return row >= 0 && std::size_t(row) < m_rows.size() ? m_rows[std::size_t(row)]->keyText : QString();
 }
 
+qint64 LockTableModel::ageMs(int row) const
+{
+    if (row < 0 || std::size_t(row) >= m_rows.size())
+        return -1;
+    return m_rows[std::size_t(row)]->ageAt(m_clock());
+}
+
+QDateTime LockTableModel::lastReadOf(const Row &row) const
+{
+    if (row.stale)
+        return row.record.readAt;
+    const QDateTime group = m_groupReadAt.value(row.group);
+    return group.isValid() && group > row.record.readAt ? group : row.record.readAt;
+}
+
+QDateTime LockTableModel::lastReadAt(int row) const
+{
+    if (row < 0 || std::size_t(row) >= m_rows.size())
+        return {};
+    return lastReadOf(*m_rows[std::size_t(row)]);
+}
+
+bool LockTableModel::isStale(int row) const
+{
+    return row >= 0 && std::size_t(row) < m_rows.size() && m_rows[std::size_t(row)]->stale;
+}
+
+QString LockTableModel::staleReason(int row) const
+{
+    return row >= 0 && std::size_t(row) < m_rows.size() ? m_rows[std::size_t(row)]->staleReason : QString();
+}
+
 QString LockTableModel::tokenText(int row) const
 {
     return row >= 0 && std::size_t(row) < m_rows.size() ? m_rows[std::size_t(row)]->tokenText : QString();
@@ -899,6 +1005,13 @@ QVariant LockTableModel::toolTip(const Row &row, int column) const
     switch (column) {
     case Key: {
         QString text = row.keyText.toHtmlEscaped();
+        if (row.stale)
+            text += QStringLiteral("<br><b>") +
+                    tr("Not confirmed since %1: %2. Shown as last read; it may have been released or "
+                       "extended since.")
+                        .arg(locktext::clockTime(r.readAt), row.staleReason)
+                        .toHtmlEscaped() +
+                    QStringLiteral("</b>");
         if (!r.anomalies.isEmpty()) {
             text += QStringLiteral("<ul style=\"margin-left:12px; -qt-list-indent:0\">");
             for (const QString &id : r.anomalies)
@@ -907,20 +1020,42 @@ QVariant LockTableModel::toolTip(const Row &row, int column) const
         }
         return QStringLiteral("<p style=\"white-space:pre\">") + text + QStringLiteral("</p>");
     }
-    case Schema:
-        return r.schema.isEmpty() ? anomalyText(QLatin1String(anomaly::Undecoded)) : r.schema;
+    case Schema: {
+        if (r.schema.isEmpty())
+            return anomalyText(QLatin1String(anomaly::Undecoded));
+        if (!r.confidence)
+            return r.schema;
+        QString text = tr("%1 (%2)").arg(r.schema, lockscope::inspect::confidenceText(*r.confidence));
+        if (!r.confidenceReason.isEmpty())
+            text += QStringLiteral(": ") + r.confidenceReason;
+        if (*r.confidence == lockscope::inspect::Confidence::Guess)
+            text += QLatin1Char('\n') + tr("Force Release and Extend ask you to confirm that it is a lock.");
+        return text;
+    }
     case Owner:
-        return row.ownerText();
-    case Ttl:
+        return row.owner;
+    case Ttl: {
+        const QString read = locktext::readAt(lastReadOf(row));
         if (row.expired)
-            return anomalyText(QLatin1String(anomaly::Expired));
+            return anomalyText(QLatin1String(anomaly::Expired)) + QLatin1Char('\n') +
+                   tr("Ran out at %1 (%2)").arg(locktext::clockTime(locktext::expiresAt(r)), read);
         if (row.noTtl())
-            return anomalyText(QLatin1String(anomaly::NoTtl));
-        if (row.hasTtl())
-            return tr("PTTL %1 ms when read at %2; counting down until the next refresh")
-                .arg(QLocale().toString(r.minPttlMs),
-                     QLocale().toString(r.readAt.toLocalTime().time(), QStringLiteral("HH:mm:ss")));
+            return anomalyText(QLatin1String(anomaly::NoTtl)) + QLatin1Char('\n') + read;
+        if (row.hasTtl()) {
+            QString text =
+                tr("Expires at %1 (%2 left); PTTL %3 ms, %4")
+                    .arg(locktext::clockTime(locktext::expiresAt(r)), formatCountdown(remainingOf(row)),
+                         QLocale().toString(r.minPttlMs), locktext::readAt(r.readAt));
+            if (row.stale)
+                text += QLatin1Char('\n') + tr("Not confirmed since (%1): unless someone extended or "
+                                               "released it, it expires then")
+                                                .arg(row.staleReason);
+            else if (lastReadOf(row) != r.readAt)
+                text += QLatin1Char('\n') + tr("Unchanged at the last refresh, %1").arg(read);
+            return text;
+        }
         return {};
+    }
     case Held: {
         QString text = tr("Held on %1 of %2 nodes").arg(r.held).arg(r.of);
         if (r.of > 1)
@@ -945,8 +1080,9 @@ QVariant LockTableModel::toolTip(const Row &row, int column) const
     case Age:
         if (!row.acquiredAt.isValid())
             return tr("The lock format does not record when it was acquired");
-        return tr("Acquired at %1 (age as of the last refresh)")
-            .arg(QLocale().toString(row.acquiredAt.toLocalTime(), QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")));
+        return tr("Acquired at %1; held for %2 now")
+            .arg(QLocale().toString(row.acquiredAt.toLocalTime(), QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")),
+                 formatAge(row.ageAt(m_clock())));
     default:
         return {};
     }
@@ -955,6 +1091,8 @@ QVariant LockTableModel::toolTip(const Row &row, int column) const
 QVariant LockTableModel::foreground(const Row &row, int column) const
 {
     const LockRecord &r = row.record;
+    if (row.stale)
+        return QGuiApplication::palette().color(QPalette::PlaceholderText);
     switch (column) {
     case Ttl: {
         if (row.expired || row.noTtl())
@@ -1023,7 +1161,8 @@ QVariant LockTableModel::headerData(int section, Qt::Orientation orientation, in
             return tr("Who holds the lock, as the value records it, and the holder's label");
         case Ttl:
             return tr("Time left before the lock expires: counting down live, re-synced from the server at "
-                      "every refresh (the smallest TTL among the holders)");
+                      "every refresh (the smallest TTL among the holders); the tooltip says until when. "
+                      "A question mark: not confirmed by the last refresh");
         case Held:
             return tr(
                 "Nodes holding the majority token, of the group's nodes; ✓ quorum reached, ✗ quorum lost");
@@ -1033,7 +1172,7 @@ QVariant LockTableModel::headerData(int section, Qt::Orientation orientation, in
         case Token:
             return tr("The holder's token (abbreviated; the tooltip shows it in full)");
         case Age:
-            return tr("How long the lock had been held at the last refresh, when the format records it");
+            return tr("How long the lock has been held, when the format records when it was acquired");
         default:
             return {};
         }

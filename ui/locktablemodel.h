@@ -3,6 +3,7 @@
 #include "inspect/lockrecord.h"
 
 #include <QAbstractTableModel>
+#include <QDateTime>
 #include <QHash>
 #include <QTimer>
 #include <chrono>
@@ -55,6 +56,19 @@ public:
 
     using Clock = std::chrono::steady_clock;
 
+    /// The UI's anomaly id for a row the last scan could not confirm (see GroupRead::stale).
+    static constexpr char StaleAnomaly[] = "stale";
+
+    /// What a scan of a group says besides its records.
+    struct GroupRead
+    {
+        QDateTime at; ///< when the scan started: every row of the group it confirmed was read then
+        /// Rows the scan did not see while a node of the group could not be read: kept as last
+        /// read and marked stale (not removed: "can't tell" is not "no lock").
+        std::vector<QByteArray> stale;
+        QString staleReason; ///< the nodes that could not be read, and why
+    };
+
     explicit LockTableModel(QObject *parent = nullptr);
     ~LockTableModel() override;
 
@@ -69,8 +83,9 @@ public:
     /// every row of the group not in `upserts` is removed too (a group's first snapshot). Large
     /// changes go in slices of at most chunkRows() rows, and about 8 ms, per event-loop turn,
     /// so that the GUI thread never stalls on a big refresh; calls are applied in order.
+    /// `read` (applied after the records) marks rows stale and dates the group's rows.
     void applyDelta(const QString &group, std::vector<lockscope::inspect::LockRecord> upserts,
-                    std::vector<QByteArray> removed, bool replaceAll = false);
+                    std::vector<QByteArray> removed, bool replaceAll = false, GroupRead read = {});
     /// Rows applied per event-loop turn by applyDelta() (default 500).
     void setChunkRows(int rows) { m_chunkRows = std::max(1, rows); }
     /// True while applyDelta() slices are still waiting.
@@ -97,6 +112,14 @@ public:
 
     /// Milliseconds left on the row's countdown at `now`; -1 without TTL. May be negative.
     qint64 remainingMs(int row) const;
+    /// How long the row's lock has been held now (counted on from its read); -1 when unknown.
+    qint64 ageMs(int row) const;
+    /// When the row's facts were last read from Redis: the latest scan of its group that saw it
+    /// unchanged, or its own read when stale.
+    QDateTime lastReadAt(int row) const;
+    /// True when the last scan could not confirm the row (GroupRead::stale); why in staleReason().
+    bool isStale(int row) const;
+    QString staleReason(int row) const;
 
     /// Orders two rows by a column as SortRole does, without QVariants (for the proxy's lessThan).
     int compareRows(int left, int right, int column) const;
@@ -171,7 +194,11 @@ private:
         std::vector<QByteArray> removed;
         bool replaceAll = false;
         std::size_t next = 0; ///< upserts applied so far
+        GroupRead read;
     };
+    /// After a group's delta: its read time, and its stale rows marked.
+    void finishGroupRead(const QString &group, GroupRead &read);
+    QDateTime lastReadOf(const Row &row) const;
     /// Applies queued deltas for at most `budget` rows; re-arms m_applyTimer when some remain.
     void applyPending(std::size_t budget);
     void removeKeys(const QString &group, const std::vector<QByteArray> &keys);
@@ -188,6 +215,7 @@ private:
     mutable bool m_rowNumbersDirty = false;
     int m_anomalyRows = 0;
     QHash<QString, int> m_namespaceCounts;
+    QHash<QString, QDateTime> m_groupReadAt; ///< the start of each group's latest scan
     std::function<Clock::time_point()> m_clock;
     QTimer m_timer;
 };

@@ -11,6 +11,7 @@
 #include "lockfilterproxy.h"
 #include "lockmonitor.h"
 #include "locktablemodel.h"
+#include "locktext.h"
 #include "namespacemodel.h"
 #include "nodelistmodel.h"
 #include "nodemonitor.h"
@@ -26,6 +27,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -41,6 +43,7 @@
 #include <QProxyStyle>
 #include <QResizeEvent>
 #include <QScopedValueRollback>
+#include <QScreen>
 #include <QScrollBar>
 #include <QSettings>
 #include <QSpinBox>
@@ -49,6 +52,7 @@
 #include <QStatusBar>
 #include <QStyledItemDelegate>
 #include <QTableView>
+#include <QTextBrowser>
 #include <QToolBar>
 #include <QTreeView>
 #include <QTreeWidget>
@@ -213,7 +217,7 @@ MainWindow::MainWindow(QWidget *parent)
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("LockScope"));
-    resize(1280, 800);
+    resize(defaultSize());
     setDockOptions(AnimatedDocks | AllowTabbedDocks);
     // The side panels run the full height; the event log sits under the lock table only.
     setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
@@ -260,22 +264,38 @@ void MainWindow::closeEvent(QCloseEvent *event)
     settings.setValue(QStringLiteral("mainWindow/lockColumnsSized"), m_columnsUserSized);
     settings.setValue(QStringLiteral("mainWindow/autoRefresh"), m_autoRefreshAction->isChecked());
     settings.setValue(QStringLiteral("mainWindow/autoRefreshSeconds"), m_intervalSpin->value());
+    settings.setValue(QStringLiteral("simulator/geometry"), m_simulatorWindow->saveGeometry());
     // A run under way stops cleanly (faults reverted, locks released, keys checked) before the
     // window goes: this waits for its threads and its local nodes.
     m_simulator->shutdown();
+    m_simulatorWindow->close();
     QMainWindow::closeEvent(event);
 }
 
 void MainWindow::restoreWindowState()
 {
+    // The first-start layout, for View > Reset Layout.
+    m_defaultState = saveState();
+    m_defaultHeader = m_lockTable->horizontalHeader()->saveState();
+    // The panels never take the lock table's room: docks give way below this width.
+    const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
+    centralWidget()->setMinimumWidth(40 * em);
+
     QSettings settings;
     restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
+    m_simulatorWindow->restoreGeometry(settings.value(QStringLiteral("simulator/geometry")).toByteArray());
     const QByteArray header = settings.value(QStringLiteral("mainWindow/lockTable")).toByteArray();
     // Order, hidden columns and sorting come back; the widths count only when the operator
     // had sized a column, else they are fitted to the table again (a saved fit is stale).
     if (!header.isEmpty() && m_lockTable->horizontalHeader()->restoreState(header))
         m_columnsUserSized = settings.value(QStringLiteral("mainWindow/lockColumnsSized"), false).toBool();
+    // Never a layout in which the key cannot be read: such widths are fitted again.
+    if (m_lockTable->isColumnHidden(LockTableModel::Key) ||
+        m_lockTable->columnWidth(LockTableModel::Key) < 8 * em) {
+        m_lockTable->setColumnHidden(LockTableModel::Key, false);
+        m_columnsUserSized = false;
+    }
     m_autoRefreshAction->setChecked(settings.value(QStringLiteral("mainWindow/autoRefresh"), true).toBool());
     const int secondsSaved = settings.value(QStringLiteral("mainWindow/autoRefreshSeconds"), 5).toInt();
     m_intervalSpin->setValue(std::clamp(secondsSaved, 1, 3600));
@@ -404,6 +424,9 @@ void MainWindow::createLockView()
     });
     // The details follow the selected lock through refreshes: at most once per event-loop turn
     // (a refresh applies thousands of changes), and only when its row was touched.
+    m_noticeTimer.setSingleShot(true);
+    m_noticeTimer.setInterval(500);
+    connect(&m_noticeTimer, &QTimer::timeout, this, &MainWindow::flushNotices);
     m_detailsTimer.setSingleShot(true);
     m_detailsTimer.setInterval(0);
     connect(&m_detailsTimer, &QTimer::timeout, this, &MainWindow::onSelectionChanged);
@@ -416,12 +439,15 @@ void MainWindow::createLockView()
             });
     // Rows leave the table on a refresh and on a filter change.
     connect(m_lockProxy, &QAbstractItemModel::rowsRemoved, this, [this] { m_detailsTimer.start(); });
-    // The countdown changes the TTL text only: repaint that column (no model signal per row).
+    // The countdown changes the TTL and age texts only: repaint those columns (no model signal
+    // per row).
     connect(m_lockModel, &LockTableModel::countdownTicked, this, [this] {
-        const int x = m_lockTable->columnViewportPosition(LockTableModel::Ttl);
-        if (x >= 0 && !m_lockTable->isColumnHidden(LockTableModel::Ttl))
-            m_lockTable->viewport()->update(x, 0, m_lockTable->columnWidth(LockTableModel::Ttl),
-                                            m_lockTable->viewport()->height());
+        for (const int column : {LockTableModel::Ttl, LockTableModel::Age}) {
+            const int x = m_lockTable->columnViewportPosition(column);
+            if (x >= 0 && !m_lockTable->isColumnHidden(column))
+                m_lockTable->viewport()->update(x, 0, m_lockTable->columnWidth(column),
+                                                m_lockTable->viewport()->height());
+        }
     });
     connect(m_lockModel, &LockTableModel::countsChanged, this, &MainWindow::updateLockCounts);
     connect(m_lockProxy, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLockCounts);
@@ -550,25 +576,58 @@ void MainWindow::createSimulatorPanel()
     connect(m_simulator, &SimulatorPanel::logMessage, this, [this](const QString &text, bool error) {
         logEvent(error ? EventKind::Error : EventKind::Info, tr("Simulator"), text);
     });
-    m_simulatorDock = new QDockWidget(tr("Simulator"), this);
-    m_simulatorDock->setObjectName(QStringLiteral("simulatorDock"));
-    m_simulatorDock->setWidget(m_simulator);
-    addDockWidget(Qt::RightDockWidgetArea, m_simulatorDock);
-    if (auto *details = findChild<QDockWidget *>(QStringLiteral("detailsDock")))
-        tabifyDockWidget(details, m_simulatorDock);
-    m_simulatorDock->hide();
-    // The details pane is narrow; the simulator's form and charts want more room.
-    connect(m_simulatorDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        const int wanted = fontMetrics().horizontalAdvance(QLatin1Char('m')) * 36;
-        if (visible && !m_simulatorDock->isFloating() && m_simulatorDock->width() < wanted)
-            resizeDocks({m_simulatorDock}, {wanted}, Qt::Horizontal);
-    });
+    // A window of its own: beside the table, its form and charts crushed the lock columns.
+    m_simulatorWindow = new QWidget(this, Qt::Window);
+    m_simulatorWindow->setObjectName(QStringLiteral("simulatorWindow"));
+    m_simulatorWindow->setWindowTitle(tr("LockScope Simulator"));
+    auto *layout = new QVBoxLayout(m_simulatorWindow);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_simulator);
+    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(0, 0, 1280, 800);
+    m_simulatorWindow->resize(std::min(1100, screen.width() - 40), std::min(760, screen.height() - 60));
+    m_simulatorWindow->installEventFilter(this);
+}
+
+void MainWindow::resetLayout()
+{
+    restoreState(m_defaultState);
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        dock->setFloating(false);
+    m_lockTable->horizontalHeader()->restoreState(m_defaultHeader);
+    for (int column = 0; column < LockTableModel::ColumnCount; ++column)
+        m_lockTable->setColumnHidden(column, false);
+    m_columnsUserSized = false;
+    m_fittedGroups.clear();
+    if (isMaximized() || isFullScreen())
+        showNormal();
+    resize(defaultSize());
+    fitLockColumns();
+    QSettings settings;
+    for (const char *key : {"mainWindow/geometry", "mainWindow/state", "mainWindow/lockTable",
+                            "mainWindow/lockColumnsSized", "simulator/geometry"})
+        settings.remove(QLatin1String(key));
+    logEvent(EventKind::Info, QString(), tr("Layout reset to the first-start layout"));
+}
+
+QSize MainWindow::defaultSize() const
+{
+    // 1280x800 at most, and inside the screen with the window manager's frame and panels.
+    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(0, 0, 1280, 800);
+    return {std::min(1280, screen.width() - 16), std::min(800, screen.height() - 40)};
+}
+
+bool MainWindow::eventFilterSimulator(QEvent *event)
+{
+    if (event->type() == QEvent::Show || event->type() == QEvent::Hide)
+        m_simulatorAction->setChecked(m_simulatorWindow->isVisible());
+    return false;
 }
 
 void MainWindow::showSimulator()
 {
-    m_simulatorDock->show();
-    m_simulatorDock->raise();
+    m_simulatorWindow->show();
+    m_simulatorWindow->raise();
+    m_simulatorWindow->activateWindow();
 }
 
 void MainWindow::createActions()
@@ -636,16 +695,19 @@ void MainWindow::createActions()
     m_lockctlAction->setToolTip(tr("Show the equivalent lockctl commands"));
     connect(m_lockctlAction, &QAction::triggered, this, &MainWindow::showLockctlCommand);
 
-    QAction *simulatorAction = m_simulatorDock->toggleViewAction();
+    m_simulatorAction = new QAction(icon("simulator"), tr("&Simulator"), this);
+    QAction *simulatorAction = m_simulatorAction;
     simulatorAction->setObjectName(QStringLiteral("simulatorAction"));
-    simulatorAction->setIcon(icon("simulator"));
-    simulatorAction->setText(tr("&Simulator"));
-    simulatorAction->setToolTip(tr("Contention simulator: workers, faults and a safety checker on a group or "
-                                   "on local nodes"));
-    // Tabified behind the details, a shown dock must also come to the front.
+    simulatorAction->setCheckable(true);
+    simulatorAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    simulatorAction->setToolTip(
+        tr("Contention simulator, in a window of its own: workers, faults and a safety "
+           "checker on a group or on local nodes"));
     connect(simulatorAction, &QAction::triggered, this, [this](bool checked) {
         if (checked)
-            m_simulatorDock->raise();
+            showSimulator();
+        else
+            m_simulatorWindow->hide();
     });
 
     m_connectionsAction = new QAction(icon("connections"), tr("&Connections…"), this);
@@ -673,15 +735,27 @@ void MainWindow::createActions()
     lockMenu->addAction(m_lockctlAction);
 
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
-    for (const char *name : {"nodesDock", "detailsDock", "eventLogDock", "simulatorDock"}) {
+    for (const char *name : {"nodesDock", "detailsDock", "eventLogDock"}) {
         if (auto *dock = findChild<QDockWidget *>(QLatin1String(name)))
             viewMenu->addAction(dock->toggleViewAction());
     }
+    viewMenu->addAction(simulatorAction);
+    viewMenu->addSeparator();
+    QAction *resetLayout = viewMenu->addAction(tr("&Reset Layout"), this, &MainWindow::resetLayout);
+    resetLayout->setObjectName(QStringLiteral("resetLayoutAction"));
+    resetLayout->setToolTip(tr("Put the panels and the lock columns back where they were at first start"));
     viewMenu->addSeparator();
     QAction *clearLog = viewMenu->addAction(tr("&Clear Event Log"), m_eventLog, &QTreeWidget::clear);
     clearLog->setObjectName(QStringLiteral("clearEventLogAction"));
 
     QMenu *helpMenu = menuBar()->addMenu(tr("&Help"));
+    QAction *gettingStarted =
+        helpMenu->addAction(tr("&Getting Started"), this, &MainWindow::showGettingStarted);
+    gettingStarted->setObjectName(QStringLiteral("gettingStartedAction"));
+    gettingStarted->setShortcut(QKeySequence::HelpContents);
+    QAction *shortcuts = helpMenu->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+    shortcuts->setObjectName(QStringLiteral("shortcutsAction"));
+    helpMenu->addSeparator();
     QAction *about = helpMenu->addAction(tr("&About LockScope"), this, &MainWindow::showAbout);
     about->setMenuRole(QAction::AboutRole);
 
@@ -862,8 +936,9 @@ void MainWindow::applyGroups(const GroupConfig &config)
         return;
     startMonitors();
     logEvent(EventKind::Info, QString(),
-             tr("Monitoring %n group(s)", nullptr, int(m_config.groups.size())) + QStringLiteral(", ") +
-                 tr("%n node(s)", nullptr, int(nodes.size())));
+             tr("Monitoring %1")
+                     .arg(locktext::counted(qint64(m_config.groups.size()), tr("group"), tr("groups"))) +
+                 QStringLiteral(", ") + locktext::counted(qint64(nodes.size()), tr("node"), tr("nodes")));
 }
 
 void MainWindow::startMonitors()
@@ -926,9 +1001,10 @@ void MainWindow::startMonitors()
         Qt::QueuedConnection);
     connect(
         m_lockMonitor, &LockMonitor::notice, this,
-        [this, generation](const QString &node, const QString &text) {
+        [this, generation](const QString &group, const QString &node, const QString &text,
+                           const QString &detail) {
             if (generation == m_generation)
-                logEvent(EventKind::Info, node, text);
+                onNotice(group, node, text, detail);
         },
         Qt::QueuedConnection);
     LockMonitor *lockMonitor = m_lockMonitor;
@@ -977,17 +1053,71 @@ void MainWindow::setAuditLogPath(const QString &path)
     m_auditPath = path;
 }
 
+void MainWindow::onNotice(const QString &group, const QString &node, const QString &text,
+                          const QString &detail)
+{
+    const QString key = group + QLatin1Char('\n') + text;
+    if (m_noticesSaid.value(key).contains(node))
+        return; // said already (a reconnect asks every node again)
+    m_noticesSaid[key].append(node);
+    auto pending = std::find_if(m_noticesPending.begin(), m_noticesPending.end(),
+                                [&](const Notice &n) { return n.group == group && n.text == text; });
+    if (pending == m_noticesPending.end())
+        m_noticesPending.append(Notice{group, text, detail, {node}});
+    else
+        pending->nodes.append(node);
+    m_noticeTimer.start();
+}
+
+void MainWindow::flushNotices()
+{
+    for (const Notice &notice : std::as_const(m_noticesPending)) {
+        const QString where =
+            notice.nodes.size() == 1 ? notice.nodes.front() : tr("%1 nodes").arg(notice.nodes.size());
+        logEvent(EventKind::Info, notice.group, tr("%1 (%2)").arg(notice.text, where), {},
+                 notice.nodes.join(QStringLiteral(", ")) + QStringLiteral(":\n") + notice.text +
+                     QStringLiteral("\n") + notice.detail);
+    }
+    m_noticesPending.clear();
+}
+
 void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
 {
-    for (const auto &node : snapshot->snapshot.nodes) {
-        if (!node.ok)
-            logEvent(EventKind::Error, node.node,
-                     tr("Scan of group %1 failed: %2").arg(snapshot->group, node.error));
+    // Said when it changes, not at every refresh; a scan that read some nodes is partial.
+    QStringList failed;
+    QStringList errors;
+    const auto &nodes = snapshot->snapshot.nodes;
+    for (const auto &node : nodes) {
+        if (!node.ok) {
+            failed << node.node;
+            errors << node.error;
+        }
+    }
+    QString problem;
+    if (!failed.isEmpty() && int(failed.size()) == int(nodes.size()))
+        problem = tr("Scan of group %1 failed: %2 could not be read; its locks stay as last read, "
+                     "marked stale")
+                      .arg(snapshot->group, failed.join(QStringLiteral(", ")));
+    else if (!failed.isEmpty())
+        problem = tr("Partial scan of group %1: %2 of %3 nodes read; %4 could not be read")
+                      .arg(snapshot->group)
+                      .arg(nodes.size() - failed.size())
+                      .arg(nodes.size())
+                      .arg(failed.join(QStringLiteral(", ")));
+    const auto said = m_scanProblems.constFind(snapshot->group);
+    if (problem != (said == m_scanProblems.cend() ? QString() : *said)) {
+        if (!problem.isEmpty())
+            logEvent(EventKind::Error, snapshot->group, problem, {}, errors.join(QLatin1Char('\n')));
+        else if (said != m_scanProblems.cend())
+            logEvent(EventKind::Info, snapshot->group,
+                     tr("Scan of group %1 complete again").arg(snapshot->group));
+        m_scanProblems.insert(snapshot->group, problem);
     }
     // Only what changed since the monitor's previous scan (all of it the first time), applied
     // in slices so that the GUI thread never stalls on a big refresh.
+    LockTableModel::GroupRead read{snapshot->readAt, std::move(snapshot->stale), snapshot->staleReason};
     m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
-                            std::move(snapshot->removed), !snapshot->delta);
+                            std::move(snapshot->removed), !snapshot->delta, std::move(read));
     if (!m_columnsUserSized && !m_fittedGroups.contains(snapshot->group) && m_lockModel->rowCount() > 0) {
         // With the first locks of each group, unless the operator sized a column (now or in
         // an earlier session).
@@ -1000,6 +1130,8 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
+    if (watched == m_simulatorWindow && m_simulatorAction)
+        eventFilterSimulator(event);
     if (watched == m_lockTable->horizontalHeader()->viewport()) {
         // The left button only: a right click opens the column menu, which takes the release.
         const auto type = event->type();
@@ -1106,8 +1238,18 @@ void MainWindow::askNextPassword()
     m_prompting = true;
     auto *prompt = new PasswordPrompt(next.group, node.label(), m_secrets->persistent(), this);
     prompt->setAttribute(Qt::WA_DeleteOnClose);
-    if (!next.why.isEmpty())
-        prompt->setError(next.why);
+    // Red only when a password was sent and refused; a node that asks for one before anything
+    // was typed is no error of the operator's.
+    bool sent = false;
+    if (const NodeGroup *resolved = m_config.group(next.group);
+        resolved && next.node < int(resolved->nodes.size()))
+        sent = !resolved->nodes[size_t(next.node)].config.password.isEmpty();
+    if (!next.why.isEmpty()) {
+        if (sent)
+            prompt->setError(tr("The password was refused: %1").arg(next.why));
+        else
+            prompt->setReason(tr("The node asks for a password."), next.why);
+    }
     connect(prompt, &QDialog::finished, this, [this, prompt, next, node](int result) {
         m_prompting = false;
         if (result == QDialog::Accepted) {
@@ -1245,7 +1387,8 @@ void MainWindow::logTransition(int row, const NodeStatus &status, const std::opt
     }
 }
 
-void MainWindow::logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at)
+void MainWindow::logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at,
+                          const QString &detail)
 {
     const QDateTime time = at.isValid() ? at.toLocalTime() : QDateTime::currentDateTime();
     auto *item = new QTreeWidgetItem;
@@ -1253,7 +1396,7 @@ void MainWindow::logEvent(EventKind kind, const QString &node, const QString &te
     item->setToolTip(LogTimeColumn, QLocale().toString(time, QLocale::LongFormat));
     item->setText(LogNodeColumn, node);
     item->setText(LogEventColumn, text);
-    item->setToolTip(LogEventColumn, text);
+    item->setToolTip(LogEventColumn, detail.isEmpty() ? text : text + QStringLiteral("\n\n") + detail);
     item->setData(LogTimeColumn, Qt::UserRole, int(kind));
     switch (kind) {
     case EventKind::Up:
@@ -1336,12 +1479,17 @@ bool MainWindow::selectLock(const QString &group, const QByteArray &key)
 
 void MainWindow::onSelectionChanged()
 {
+    // Details shows the lock the actions act on: the current row when it is selected (a row
+    // that only has the keyboard focus, after Tab, is not a choice yet).
     const QModelIndex current = m_lockTable->selectionModel()->currentIndex();
-    if (!current.isValid()) {
+    if (!current.isValid() ||
+        !m_lockTable->selectionModel()->isRowSelected(current.row(), current.parent())) {
         m_details->setRecord(QString(), nullptr);
     } else {
         const int row = m_lockProxy->mapToSource(current).row();
         m_details->setRecord(m_lockModel->group(row), m_lockModel->record(row));
+        m_details->setReadState(m_lockModel->lastReadAt(row), m_lockModel->isStale(row),
+                                m_lockModel->staleReason(row));
     }
     updateActions();
 }
@@ -1549,6 +1697,99 @@ void MainWindow::editConnections()
                     "export them from the Connections dialog to keep them"));
     }
     setGroups(config, m_configPath);
+}
+
+void MainWindow::showGettingStarted()
+{
+    auto *dialog = findChild<QDialog *>(QStringLiteral("gettingStartedDialog"));
+    if (!dialog) {
+        dialog = new QDialog(this);
+        dialog->setObjectName(QStringLiteral("gettingStartedDialog"));
+        dialog->setWindowTitle(tr("Getting Started with LockScope"));
+        auto *layout = new QVBoxLayout(dialog);
+        auto *text = new QTextBrowser(dialog);
+        text->setObjectName(QStringLiteral("gettingStartedText"));
+        text->setOpenExternalLinks(false);
+        text->setHtml(
+            tr("<h3>Getting started</h3>"
+               "<ol>"
+               "<li><b>Connect.</b> File &gt; Connections (%1) lists your node groups: one node, or the N "
+               "independent nodes of a Redlock set. Mark production nodes (writes ask for the key to be "
+               "typed) "
+               "and read-only nodes (no write of any kind is sent). Passwords go to the keychain.</li>"
+               "<li><b>Read the table.</b> Every lock key of every group, whichever library wrote it: owner, "
+               "TTL counting down (hover it for the time it expires), nodes holding it and its fencing "
+               "token. "
+               "A warning sign marks anomalies; hover the key to read them. A <i>?</i> after the schema "
+               "means "
+               "the format is only a guess; a <i>?</i> after the TTL and grey italics mean the last refresh "
+               "could not read the lock (a node is unreachable): it is shown as last read.</li>"
+               "<li><b>Filter.</b> Type a glob (<code>jobs:*</code>) or words; pick a namespace on the left, "
+               "or "
+               "a schema. Undecoded lock-like keys appear under <i>Unrecognised keys</i>.</li>"
+               "<li><b>Act.</b> Click a lock, then Extend (%2) or Force Release (%3). Both act only where "
+               "the "
+               "key still holds the value you saw, and every write goes to the audit log.</li>"
+               "<li><b>Simulate.</b> Lock &gt; Simulator (%4) runs workers against a group or local nodes, "
+               "injects faults and checks that no two workers ever held the lock at once.</li>"
+               "<li><b>Script it.</b> Open in lockctl (%5) shows the same operation as a command.</li>"
+               "</ol>"
+               "<p>Help &gt; Keyboard Shortcuts lists every shortcut. View &gt; Reset Layout puts the panels "
+               "back.</p>")
+                .arg(m_connectionsAction->shortcut().toString(QKeySequence::NativeText),
+                     m_extendAction->shortcut().toString(QKeySequence::NativeText),
+                     m_forceReleaseAction->shortcut().toString(QKeySequence::NativeText),
+                     m_simulatorAction->shortcut().toString(QKeySequence::NativeText),
+                     m_lockctlAction->shortcut().toString(QKeySequence::NativeText)));
+        layout->addWidget(text);
+        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+        connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+        layout->addWidget(buttons);
+        const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
+        dialog->resize(44 * em, 30 * fontMetrics().lineSpacing());
+    }
+    dialog->show();
+    dialog->raise();
+}
+
+void MainWindow::showShortcuts()
+{
+    auto *dialog = findChild<QDialog *>(QStringLiteral("shortcutsDialog"));
+    if (!dialog) {
+        dialog = new QDialog(this);
+        dialog->setObjectName(QStringLiteral("shortcutsDialog"));
+        dialog->setWindowTitle(tr("Keyboard Shortcuts"));
+        auto *layout = new QVBoxLayout(dialog);
+        auto *list = new QTreeWidget(dialog);
+        list->setObjectName(QStringLiteral("shortcutList"));
+        list->setHeaderLabels({tr("Action"), tr("Shortcut")});
+        list->setRootIsDecorated(false);
+        // From the actions themselves, so the list never disagrees with the keys.
+        for (QAction *action : findChildren<QAction *>()) {
+            if (action->shortcut().isEmpty() || action->text().isEmpty())
+                continue;
+            auto *item = new QTreeWidgetItem(list);
+            item->setText(0, action->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
+            item->setText(1, action->shortcut().toString(QKeySequence::NativeText));
+        }
+        for (const auto &[what, keys] :
+             {std::pair{tr("Lock context menu"), tr("Right click, or the Menu key")},
+              std::pair{tr("Select the next / previous lock"), tr("Down / Up")}}) {
+            auto *item = new QTreeWidgetItem(list);
+            item->setText(0, what);
+            item->setText(1, keys);
+        }
+        list->sortItems(0, Qt::AscendingOrder);
+        list->resizeColumnToContents(0);
+        layout->addWidget(list);
+        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+        connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+        layout->addWidget(buttons);
+        dialog->resize(fontMetrics().horizontalAdvance(QLatin1Char('m')) * 32,
+                       22 * fontMetrics().lineSpacing());
+    }
+    dialog->show();
+    dialog->raise();
 }
 
 void MainWindow::showAbout()

@@ -83,8 +83,10 @@ public:
     void setRefreshInterval(std::chrono::milliseconds interval);
     /// Automatic lock refresh; 0 switches it off.
     void setAutoRefreshInterval(std::chrono::milliseconds interval);
-    /// Appends a line to the event log. `node` may be empty; `at` defaults to now.
-    void logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at = {});
+    /// Appends a line to the event log. `node` may be empty; `at` defaults to now; `detail` (the
+    /// whole story: what to do, every node's error) goes in the line's tooltip.
+    void logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at = {},
+                  const QString &detail = {});
     /// Audit log file for operator actions (default AuditLog::defaultPath()).
     void setAuditLogPath(const QString &path);
 
@@ -186,7 +188,15 @@ private:
     LockDetailsWidget *m_details = nullptr;
     QTreeWidget *m_eventLog = nullptr;
     SimulatorPanel *m_simulator = nullptr;
-    QDockWidget *m_simulatorDock = nullptr;
+    QWidget *m_simulatorWindow = nullptr; ///< the simulator's own window (not a dock: it crushed the table)
+    QAction *m_simulatorAction = nullptr;
+    QByteArray m_defaultState;  ///< the docks at first start, for Reset Layout
+    QByteArray m_defaultHeader; ///< the lock table's header at first start
+    void resetLayout();
+    QSize defaultSize() const;
+    bool eventFilterSimulator(QEvent *event);
+    void showGettingStarted();
+    void showShortcuts();
 
     QLabel *m_summaryLabel = nullptr;
     QLabel *m_countsLabel = nullptr;
@@ -236,4 +246,20 @@ private:
         nullptr; ///< refits the lock columns once a resize settles   ///< fitLockColumns() is resizing
     QSet<QString> m_fittedGroups; ///< groups whose first locks the columns were fitted to
     QTimer m_detailsTimer;        ///< coalesces details updates during a refresh
+    /// Notices of the lock monitor, said once per group: (group, text) -> nodes said so far;
+    /// the nodes of one group arriving within a moment of each other share one line.
+    struct Notice
+    {
+        QString group;
+        QString text;
+        QString detail;
+        QStringList nodes;
+    };
+    QHash<QString, QStringList> m_noticesSaid; ///< group + text -> nodes already in the log
+    QList<Notice> m_noticesPending;
+    QTimer m_noticeTimer;
+    void onNotice(const QString &group, const QString &node, const QString &text, const QString &detail);
+    void flushNotices();
+    /// The last scan problem logged per group ("" = complete): logged again only when it changes.
+    QHash<QString, QString> m_scanProblems;
 };

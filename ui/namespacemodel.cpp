@@ -1,6 +1,7 @@
 #include "namespacemodel.h"
 
 #include "locktablemodel.h"
+#include "locktext.h"
 
 #include <QHash>
 #include <QLocale>
@@ -254,8 +255,8 @@ QVariant NamespaceModel::data(const QModelIndex &index, int role) const
         return node->name.isEmpty() ? tr("(empty)") : node->name;
     case Qt::ToolTipRole:
         if (all)
-            return tr("%n lock(s) in all groups", nullptr, node->count);
-        return tr("%n lock(s) under %1:*", nullptr, node->count).arg(node->path);
+            return tr("%1 in all groups").arg(locktext::counted(node->count, tr("lock"), tr("locks")));
+        return tr("%1 under %2:*").arg(locktext::counted(node->count, tr("lock"), tr("locks")), node->path);
     case Qt::TextAlignmentRole:
         if (index.column() == CountColumn)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);

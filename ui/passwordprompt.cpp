@@ -67,8 +67,18 @@ bool PasswordPrompt::remember() const
     return m_persistent && m_remember->isChecked();
 }
 
+void PasswordPrompt::setReason(const QString &message, const QString &detail)
+{
+    m_error->setText(message);
+    m_error->setToolTip(detail);
+    m_error->setStyleSheet(QString());
+    m_error->setForegroundRole(QPalette::PlaceholderText);
+    m_error->setVisible(!message.isEmpty());
+}
+
 void PasswordPrompt::setError(const QString &message)
 {
+    m_error->setStyleSheet(QStringLiteral("color: #e04343;"));
     m_error->setText(message);
     m_error->setVisible(!message.isEmpty());
     m_password->selectAll();

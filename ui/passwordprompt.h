@@ -23,6 +23,8 @@ public:
     bool remember() const;
     /// Shows why the previous answer did not work (e.g. the server's WRONGPASS), inline.
     void setError(const QString &message);
+    /// Why the password is asked, as information (not an error: nothing was typed yet).
+    void setReason(const QString &message, const QString &detail = {});
 
     /// Keeps the answer: in the keychain when remember() (and it is persistent), otherwise for
     /// this session only. Blocks on the keychain up to the store's timeout: call it off the GUI

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "inspect/lockrecord.h"
+
+#include <QDateTime>
+#include <QString>
+#include <chrono>
+
+/// The words every view uses for the same facts of a lock (owner, TTL, expiry, read time), so
+/// that the table, Details and the action dialogs never disagree.
+namespace locktext {
+
+using SteadyClock = std::chrono::steady_clock;
+
+/// A wall-clock moment for people, in local time: "14:03:22" when it is today (of `now`),
+/// "2026-12-03 14:03:22" otherwise. Empty for an invalid time.
+QString clockTime(const QDateTime &at, const QDateTime &now = QDateTime::currentDateTime());
+
+/// When the record's smallest TTL runs out by the wall clock (its read time plus the TTL);
+/// invalid when no holder has a TTL.
+QDateTime expiresAt(const lockscope::inspect::LockRecord &record);
+
+/// Milliseconds left on the record's smallest TTL at `now` (counted down from its read);
+/// -1 without a TTL; negative once it ran out.
+qint64 remainingMs(const lockscope::inspect::LockRecord &record,
+                   SteadyClock::time_point now = SteadyClock::now());
+
+/// The TTL as it stands now: "5m 25s left, until 14:08:47", "ran out at 14:08:47",
+/// "none: the key never expires", or "—" when no node holds the key.
+QString ttlNow(const lockscope::inspect::LockRecord &record, SteadyClock::time_point now = SteadyClock::now(),
+               const QDateTime &wallNow = QDateTime::currentDateTime());
+
+/// "read at 14:03:22" (clockTime of `at`).
+QString readAt(const QDateTime &at, const QDateTime &now = QDateTime::currentDateTime());
+
+/// Who holds the lock, the same text everywhere: the decoded owner (host/pid, client id, ...)
+/// and the holder's label, both when both exist ("“nightly export” — alice@box pid 12");
+/// "not recorded by <schema>" when the format names no owner; "unknown: the value is not
+/// decoded" when no schema reads it. Control characters escaped.
+QString ownerText(const lockscope::inspect::LockRecord &record);
+
+/// "1 byte", "32 bytes", "1,024 bytes": a count with its noun in the right number (the app
+/// loads no translations, so Qt's "%n byte(s)" would show its parentheses).
+QString counted(qint64 n, const QString &one, const QString &many);
+
+/// The label the majority holder attached (empty when none).
+QString labelOf(const lockscope::inspect::LockRecord &record);
+
+} // namespace locktext
