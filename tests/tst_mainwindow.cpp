@@ -20,8 +20,10 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
+#include <QComboBox>
 #include <QContextMenuEvent>
 #include <QDialogButtonBox>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>
@@ -178,6 +180,8 @@ private slots:
     void savedFitIsFittedAgain();
     void unreachableNodeKeepsItsLocksMarkedStale();
     void liveUpdatesNoticeIsSaidOncePerGroup();
+    void unrecognisedKeysAreShownOrExplained();
+    void layoutKeepsTheTableReadable();
 
 private:
     /// A new window (the saved layout of the previous one restored), as the user opens it.
@@ -1013,6 +1017,143 @@ void TestMainWindow::liveUpdatesNoticeIsSaidOncePerGroup()
     showGroups(groups);
     QTest::qWait(1500);
     QCOMPARE(noticeLines().size(), 1);
+}
+
+// No lock is hidden: a key whose name says lock but whose value no format reads is listed raw
+// (and found with the schema filter's "Unrecognised keys"); a filter that matches only keys
+// that are not locks says so in the empty table instead of showing nothing.
+void TestMainWindow::unrecognisedKeysAreShownOrExplained()
+{
+    const NodeConfig node = startServer();
+    {
+        Connection connection(node);
+        QVERIFY(connection.command(
+            {"SET", "jobs:a", "ls1 tok=tokalpha fence=1 host=web-1 pid=11", "PX", "600000"}));
+        QVERIFY(connection.command({"SET", "acme:lock:report", "held-by: reporting #7", "PX", "600000"}));
+        QVERIFY(connection.command({"SET", "cache:user:1", "hello", "PX", "600000"}));
+        QVERIFY(connection.command({"SET", "cache:user:2", "world", "PX", "600000"}));
+    }
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    QVERIFY(waitForLocks(QStringLiteral("jobs"), {{"jobs:a", {}}, {"acme:lock:report", {}}}));
+    QCOMPARE(cellOf(QStringLiteral("jobs"), "acme:lock:report", LockTableModel::Schema).data().toString(),
+             QStringLiteral("raw"));
+    QVERIFY(!cellOf(QStringLiteral("jobs"), "cache:user:1").isValid());
+
+    // The schema filter's last entry: only what no format recognises.
+    auto *schemas = child<QComboBox>(m_window.get(), "schemaFilter");
+    schemas->setFocus();
+    QTest::keyClick(schemas, Qt::Key_End);
+    QCOMPARE(schemas->currentText(), QStringLiteral("Unrecognised keys (raw)"));
+    QTRY_COMPARE(m_window->lockProxy()->rowCount(), 1);
+    QVERIFY(cellOf(QStringLiteral("jobs"), "acme:lock:report").isValid());
+    QTest::keyClick(schemas, Qt::Key_Home);
+    QTRY_COMPARE(m_window->lockProxy()->rowCount(), 2);
+
+    // A filter that matches only keys that are not locks: the empty table says why.
+    auto *hint = m_window->findChild<QLabel *>(QStringLiteral("tableHint"));
+    QVERIFY(!hint || hint->isHidden());
+    type(child<QLineEdit>(m_window.get(), "lockFilter"), QStringLiteral("cache:*"));
+    QTRY_COMPARE(m_window->lockProxy()->rowCount(), 0);
+    hint = m_window->findChild<QLabel *>(QStringLiteral("tableHint"));
+    QVERIFY(hint);
+    QTRY_VERIFY(hint->isVisible());
+    QVERIFY2(hint->text().contains(QStringLiteral("2 scanned keys match it")), qPrintable(hint->text()));
+    QVERIFY2(hint->text().contains(QStringLiteral("lockctl list --match 'cache:*'")),
+             qPrintable(hint->text()));
+    // A filter that matches nothing at all says only that.
+    type(child<QLineEdit>(m_window.get(), "lockFilter"), QStringLiteral("nothing:*"));
+    QTRY_VERIFY(!hint->text().contains(QStringLiteral("scanned key")));
+    QVERIFY(hint->text().contains(QStringLiteral("No lock matches")));
+    type(child<QLineEdit>(m_window.get(), "lockFilter"), QString());
+    QTRY_VERIFY(hint->isHidden());
+}
+
+// At 1280x800 (a window of 1280x760 under a window manager) group and schema names are shown
+// whole; the simulator opens in a window of its own and takes no room from the table; the
+// docks can never crush the table; View > Reset Layout restores the first-start layout; a
+// saved layout in which the key cannot be read is not restored.
+void TestMainWindow::layoutKeepsTheTableReadable()
+{
+    const NodeConfig a = startServer(QStringLiteral("payments-a"));
+    const NodeConfig b = startServer(QStringLiteral("solo-node"));
+    {
+        Connection connection(a);
+        QVERIFY(connection.command(
+            {"SET", "payments:settle:eu",
+             "ls1 tok=tokalpha fence=1 host=web-1 pid=11 label=invoice-run-for-december", "PX", "600000"}));
+        Connection other(b);
+        QVERIFY(other.command({"HSET", "redisson:inventory", "8e9a5c3e-7b1d-4c61-9a0b-3c2d9f1e4a77:1", "1"}));
+        QVERIFY(other.command({"PEXPIRE", "redisson:inventory", "600000"}));
+    }
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("payments-redlock"), {a}));
+    groups.groups.push_back(groupOf(QStringLiteral("solo"), {b}));
+    m_window->resize(1280, 760);
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    QVERIFY(waitForLocks(QStringLiteral("payments-redlock"), {{"payments:settle:eu", {}}}));
+    QVERIFY(waitForLocks(QStringLiteral("solo"), {{"redisson:inventory", {}}}));
+    QTableView *table = lockTable();
+    QTest::qWait(100); // the fit follows the first locks
+    const QFontMetrics metrics = table->fontMetrics();
+    for (const auto &[group, key] :
+         {std::pair{QStringLiteral("payments-redlock"), QByteArray("payments:settle:eu")},
+          std::pair{QStringLiteral("solo"), QByteArray("redisson:inventory")}}) {
+        for (const int column : {LockTableModel::Group, LockTableModel::Schema, LockTableModel::Key}) {
+            const QString text = cellOf(group, key, column).data().toString();
+            QVERIFY2(table->columnWidth(column) >=
+                         metrics.horizontalAdvance(text) + metrics.averageCharWidth(),
+                     qPrintable(QStringLiteral("%1 (%2 px) in a %3 px column")
+                                    .arg(text)
+                                    .arg(metrics.horizontalAdvance(text))
+                                    .arg(table->columnWidth(column))));
+        }
+    }
+    // The owner is cut, but says all in its tooltip.
+    QVERIFY(cellOf(QStringLiteral("payments-redlock"), "payments:settle:eu", LockTableModel::Owner)
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("invoice-run-for-december")));
+
+    // The simulator: its own window; the table keeps its width.
+    const int tableWidth = table->viewport()->width();
+    auto *simulatorAction = child<QAction>(m_window.get(), "simulatorAction");
+    simulatorAction->trigger();
+    auto *simulator = child<QWidget>(m_window.get(), "simulatorWindow");
+    QTRY_VERIFY(simulator->isVisible());
+    QVERIFY(simulator->isWindow());
+    QTest::qWait(50);
+    QCOMPARE(table->viewport()->width(), tableWidth);
+    simulator->close();
+    QTRY_VERIFY(!simulatorAction->isChecked());
+
+    // The docks give way before the table does.
+    auto *details = child<QDockWidget>(m_window.get(), "detailsDock");
+    const int detailsWidth = details->width();
+    m_window->resizeDocks({details}, {1200}, Qt::Horizontal);
+    QTest::qWait(50);
+    const int em = m_window->fontMetrics().horizontalAdvance(QLatin1Char('m'));
+    QVERIFY2(table->width() >= 40 * em - 20, qPrintable(QString::number(table->width())));
+    // View > Reset Layout, from the menu.
+    QAction *reset = child<QAction>(m_window.get(), "resetLayoutAction");
+    reset->trigger();
+    QTest::qWait(50);
+    QVERIFY2(std::abs(details->width() - detailsWidth) < 3 * em,
+             qPrintable(QStringLiteral("%1 vs %2").arg(details->width()).arg(detailsWidth)));
+
+    // A saved layout in which the key cannot be read is not restored as it was.
+    table->setColumnWidth(LockTableModel::Key, 12);
+    m_window->close();
+    QSettings().setValue(QStringLiteral("mainWindow/lockColumnsSized"), true);
+    openWindow();
+    m_window->resize(1280, 760);
+    showGroups(groups);
+    QVERIFY(waitForLocks(QStringLiteral("payments-redlock"), {{"payments:settle:eu", {}}}));
+    QTRY_VERIFY2(lockTable()->columnWidth(LockTableModel::Key) >= 8 * em,
+                 qPrintable(QString::number(lockTable()->columnWidth(LockTableModel::Key))));
 }
 
 QTEST_MAIN(TestMainWindow)

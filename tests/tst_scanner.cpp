@@ -85,6 +85,53 @@ class TestScanner : public QObject
     Q_OBJECT
 
 private slots:
+    // Locks of a library LockScope does not know: listed raw when the key says lock (with
+    // lockLikeRaw), never hidden; the other keys are not listed, but their names are kept for
+    // an operator's "these keys matched, none is a lock".
+    void lockLikeUndecodedKeysAndUnlistedNames()
+    {
+        LS_START_SERVERS(set, 1);
+        QVERIFY(set->set(0, "acme:lock:report", "held-by: reporting #7 (acme-locks 2.1)", 60000));
+        QVERIFY(set->set(0, "orderMutex", "{\"who\": \"svc\"}", 60000));
+        QVERIFY(set->set(0, "cache:user:1", "hello", 60000));
+        QVERIFY(set->set(0, "cache:user:2", "world", 60000));
+        QVERIFY(set->set(0, "clock:skew", "12", 60000)); // "clock" is not a lock
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        const auto keysOf = [](const Snapshot &snapshot) {
+            QList<QByteArray> keys;
+            for (const LockRecord &record : snapshot.records)
+                keys << record.key;
+            return keys;
+        };
+
+        ScanOptions plain;
+        plain.keepUnlisted = 100;
+        const Snapshot before = scanner.scan(plain, 1);
+        QVERIFY(!keysOf(before).contains("acme:lock:report"));
+        QCOMPARE(before.unlistedCount, quint64(5));
+        QCOMPARE(before.unlisted.size(), std::size_t(5));
+
+        ScanOptions lockLike = plain;
+        lockLike.lockLikeRaw = true;
+        const Snapshot after = scanner.scan(lockLike, 2);
+        QCOMPARE(keysOf(after), (QList<QByteArray>{"acme:lock:report", "orderMutex"}));
+        for (const LockRecord &record : after.records) {
+            QVERIFY(record.schema.isEmpty());
+            QVERIFY(record.anomalies.contains(QLatin1String(anomaly::Undecoded)));
+            QVERIFY(record.minPttlMs > 0); // its TTL read like a lock's
+        }
+        QCOMPARE(after.unlistedCount, quint64(3));
+        QList<QByteArray> unlisted(after.unlisted.begin(), after.unlisted.end());
+        std::ranges::sort(unlisted);
+        QCOMPARE(unlisted, (QList<QByteArray>{"cache:user:1", "cache:user:2", "clock:skew"}));
+
+        ScanOptions capped = lockLike;
+        capped.keepUnlisted = 2;
+        const Snapshot few = scanner.scan(capped, 3);
+        QCOMPARE(few.unlistedCount, quint64(3));
+        QCOMPARE(few.unlisted.size(), std::size_t(2));
+    }
+
     void classifiesLocksAcrossThreeNodes()
     {
         LS_START_SERVERS(set, 3);

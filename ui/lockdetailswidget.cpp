@@ -460,6 +460,12 @@ void LockDetailsWidget::showRecord()
 void LockDetailsWidget::fillNodes()
 {
     const LockRecord &r = *m_record;
+    // The type column only when it says something: strings are the rule (the raw view's title
+    // names the type too), and its room goes to the value.
+    const bool allStrings = std::ranges::all_of(r.nodes, [](const NodeEntry &entry) {
+        return !entry.present() || entry.raw.type == RawEntry::Type::String;
+    });
+    m_nodes->setColumnHidden(NodeTypeColumn, allStrings);
     const QSignalBlocker blocker(m_nodes);
     m_nodes->clearContents();
     m_nodes->setRowCount(int(r.nodes.size()));
@@ -470,10 +476,10 @@ void LockDetailsWidget::fillNodes()
         QString stateTip;
         QColor stateColor;
         if (!entry.reachable) {
+            // Short, so the PTTL, type and value columns keep their room; the error goes in the
+            // value cell (and both tooltips).
             state = tr("unreachable");
             stateTip = entry.error;
-            if (!entry.error.isEmpty())
-                state += QStringLiteral(": ") + entry.error;
             stateColor = theme::danger();
         } else if (!entry.present()) {
             state = tr("missing");
@@ -499,6 +505,8 @@ void LockDetailsWidget::fillNodes()
         case RawEntry::Type::Missing:
             break;
         }
+        if (!entry.reachable)
+            value = entry.error;
         const QStringList cells{entry.node, state, pttlText(entry),
                                 entry.present() ? entry.raw.typeName : QString(), value};
         for (int column = 0; column < NodeColumnCount; ++column) {

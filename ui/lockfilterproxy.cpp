@@ -107,7 +107,10 @@ bool LockFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex &sourceP
         return false;
     if (!m_group.isEmpty() && m_model->group(sourceRow) != m_group)
         return false;
-    if (!m_schema.isEmpty() && record->schema != m_schema)
+    if (m_schema == QLatin1String(UnrecognisedSchema)) {
+        if (!record->schema.isEmpty())
+            return false;
+    } else if (!m_schema.isEmpty() && record->schema != m_schema)
         return false;
     if (m_anomaliesOnly && record->anomalies.isEmpty())
         return false;

@@ -35,7 +35,9 @@ public:
     bool isGlob() const { return m_glob; }
     /// Whether any filter is set.
     bool isFiltering() const;
-    /// Only this schema id (empty = all).
+    /// Only records no schema decodes (shown raw): the schema filter's "Unrecognised" entry.
+    static constexpr char UnrecognisedSchema[] = "\x01unrecognised";
+    /// Only this schema id (empty = all; UnrecognisedSchema = only undecoded keys).
     void setSchemaFilter(const QString &schema);
     QString schemaFilter() const { return m_schema; }
     void setAnomaliesOnly(bool only);

@@ -95,6 +95,10 @@ void LockMonitor::scanAll()
         const Scanner scanner(std::move(nodes), m_registry);
         ScanOptions options;
         options.match = group.match;
+        // Locks of libraries LockScope does not know still show (raw) when their key says lock;
+        // the names of the other keys are kept for the empty table's hint.
+        options.lockLikeRaw = true;
+        options.keepUnlisted = KeptUnlisted;
         std::vector<std::atomic<quint64>> perNode(group.nodes.size());
         auto snapshot = std::make_shared<GroupSnapshot>();
         snapshot->group = group.name;
@@ -119,6 +123,8 @@ void LockMonitor::scanAll()
         }
         for (const auto &n : perNode)
             scannedBefore += n.load();
+        snapshot->unlisted = std::move(snapshot->snapshot.unlisted);
+        snapshot->unlistedCount = snapshot->snapshot.unlistedCount;
         toDelta(*snapshot);
         emit groupScanned(generation, snapshot);
     }

@@ -31,6 +31,10 @@ struct GroupSnapshot
     std::vector<QByteArray> stale;
     QString staleReason; ///< which nodes could not be read, and why ("node1: connection refused")
     QDateTime readAt;    ///< when this scan of the group started (wall clock)
+    /// Keys the scan read that no schema decodes and that are not lock-like, so not listed (up
+    /// to LockMonitor::KeptUnlisted of them): for "keys matched your filter, none is a lock".
+    std::vector<QByteArray> unlisted;
+    quint64 unlistedCount = 0;
 };
 Q_DECLARE_METATYPE(std::shared_ptr<GroupSnapshot>)
 
@@ -49,6 +53,8 @@ class LockMonitor : public QObject
 
 public:
     static constexpr std::chrono::milliseconds DefaultInterval{5000};
+    /// Names of unlisted keys kept per group and scan (GroupSnapshot::unlisted).
+    static constexpr std::size_t KeptUnlisted = 20'000;
 
     LockMonitor(lockscope::inspect::GroupConfig config, lockscope::inspect::SchemaRegistry registry,
                 QObject *parent = nullptr);

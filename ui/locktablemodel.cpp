@@ -1003,6 +1003,8 @@ QVariant LockTableModel::toolTip(const Row &row, int column) const
 {
     const LockRecord &r = row.record;
     switch (column) {
+    case Group:
+        return tr("Group %1: %2").arg(row.group).arg(locktext::counted(r.of, tr("node"), tr("nodes")));
     case Key: {
         QString text = row.keyText.toHtmlEscaped();
         if (row.stale)

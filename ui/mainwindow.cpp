@@ -20,6 +20,8 @@
 #include "statusdotdelegate.h"
 #include "threadowner.h"
 #include "uilogging.h"
+#include "util/displaytext.h"
+#include "util/glob.h"
 
 #include <QAction>
 #include <QApplication>
@@ -312,12 +314,20 @@ void MainWindow::createLockView()
     m_filterEdit->setPlaceholderText(tr("Filter keys, owners and tokens (glob: jobs:*)"));
     m_filterEdit->setClearButtonEnabled(true);
     connect(m_filterEdit, &QLineEdit::textChanged, m_lockProxy, &LockFilterProxy::setFilterText);
+    connect(m_filterEdit, &QLineEdit::textChanged, this, [this] { updateTableHint(); });
 
     m_schemaFilter = new QComboBox;
     m_schemaFilter->setObjectName(QStringLiteral("schemaFilter"));
     m_schemaFilter->addItem(tr("All schemas"), QString());
     for (const auto &schema : m_registry.schemas())
         m_schemaFilter->addItem(schema->displayName(), schema->id());
+    m_schemaFilter->addItem(tr("Unrecognised keys (raw)"),
+                            QString::fromLatin1(LockFilterProxy::UnrecognisedSchema));
+    m_schemaFilter->setItemData(
+        m_schemaFilter->count() - 1,
+        tr("Keys whose name says lock but whose value no lock format reads: locks of a "
+           "library LockScope does not know, shown raw"),
+        Qt::ToolTipRole);
     m_schemaFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     connect(m_schemaFilter, &QComboBox::currentIndexChanged, this,
             [this] { m_lockProxy->setSchemaFilter(m_schemaFilter->currentData().toString()); });
@@ -345,7 +355,10 @@ void MainWindow::createLockView()
     m_lockTable->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_lockTable->setContextMenuPolicy(Qt::CustomContextMenu);
     useCellMargins(m_lockTable, m_lockTable->horizontalHeader());
-    m_lockTable->setItemDelegateForColumn(LockTableModel::Owner, new ElideRightDelegate(m_lockTable));
+    // Names read from their start (a group, a schema, the owner's label); keys keep the middle
+    // elision (they share prefixes; their ends tell them apart).
+    for (const int column : {LockTableModel::Group, LockTableModel::Schema, LockTableModel::Owner})
+        m_lockTable->setItemDelegateForColumn(column, new ElideRightDelegate(m_lockTable));
     m_lockTable->verticalHeader()->hide();
     m_lockTable->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_lockTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
@@ -358,6 +371,9 @@ void MainWindow::createLockView()
     // Fitting a column to its contents (ours, or a double-click on a header handle) looks at the
     // rows on screen, not at a thousand of them: with 100,000 locks that took tens of ms.
     header->setResizeContentsPrecision(0);
+    // The token is in Details and in the tooltip of every key; as a column it takes the room
+    // the key and the owner need at 1280x800. The column menu shows it.
+    m_lockTable->setColumnHidden(LockTableModel::Token, true);
     // Until the operator sizes a column, the columns follow the table's width (a dock shown or
     // hidden, the window resized), once the resizing settles.
     m_refitTimer = new QTimer(this);
@@ -540,7 +556,8 @@ void MainWindow::createDetailsPanel()
     dock->setObjectName(QStringLiteral("detailsDock"));
     dock->setWidget(m_details);
     addDockWidget(Qt::RightDockWidgetArea, dock);
-    resizeDocks({dock}, {fontMetrics().horizontalAdvance(QLatin1Char('m')) * 22}, Qt::Horizontal);
+    // Wide enough for a token and the per-node table's value column at 1280x800.
+    resizeDocks({dock}, {fontMetrics().horizontalAdvance(QLatin1Char('m')) * 24}, Qt::Horizontal);
 }
 
 void MainWindow::createEventLog()
@@ -594,8 +611,7 @@ void MainWindow::resetLayout()
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         dock->setFloating(false);
     m_lockTable->horizontalHeader()->restoreState(m_defaultHeader);
-    for (int column = 0; column < LockTableModel::ColumnCount; ++column)
-        m_lockTable->setColumnHidden(column, false);
+    m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
     m_columnsUserSized = false;
     m_fittedGroups.clear();
     if (isMaximized() || isFullScreen())
@@ -1115,6 +1131,7 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     }
     // Only what changed since the monitor's previous scan (all of it the first time), applied
     // in slices so that the GUI thread never stalls on a big refresh.
+    m_unlisted.insert(snapshot->group, Unlisted{std::move(snapshot->unlisted), snapshot->unlistedCount});
     LockTableModel::GroupRead read{snapshot->readAt, std::move(snapshot->stale), snapshot->staleReason};
     m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
                             std::move(snapshot->removed), !snapshot->delta, std::move(read));
@@ -1140,6 +1157,9 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
             static_cast<QMouseEvent *>(event)->button() == Qt::LeftButton)
             m_headerPressed = type != QEvent::MouseButtonRelease;
     }
+    if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize && m_tableHint &&
+        m_tableHint->isVisible())
+        QTimer::singleShot(0, this, [this] { updateTableHint(); });
     if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize) {
         const auto *resize = static_cast<QResizeEvent *>(event);
         if (resize->size().width() != resize->oldSize().width() && !m_columnsUserSized &&
@@ -1158,17 +1178,27 @@ void MainWindow::fitLockColumns()
     // column says nothing, so at that point the table scrolls sideways instead.
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
     const QHeaderView *header = m_lockTable->horizontalHeader();
+    // Group, schema and the abbreviated token are short names: they keep their content width
+    // (up to a cap), so that "payments-redlock" is never cut to "paym…lock"; the key and the
+    // owner share the rest.
     const auto weight = [](int column) {
         switch (column) {
         case LockTableModel::Key:
             return 2;
-        case LockTableModel::Group:
-        case LockTableModel::Schema:
         case LockTableModel::Owner:
-        case LockTableModel::Token:
             return 1;
         default:
             return 0; // keeps its content width
+        }
+    };
+    const auto cap = [em](int column) {
+        switch (column) {
+        case LockTableModel::Group:
+            return 16 * em;
+        case LockTableModel::Schema:
+            return 14 * em;
+        default:
+            return 40 * em;
         }
     };
     const QScopedValueRollback fitting(m_fittingColumns, true);
@@ -1184,7 +1214,7 @@ void MainWindow::fitLockColumns()
         const QString title = m_lockModel->headerData(column, Qt::Horizontal).toString();
         const int content = std::max(static_cast<QAbstractItemView *>(m_lockTable)->sizeHintForColumn(column),
                                      header->fontMetrics().horizontalAdvance(title) + em);
-        const int width = std::min(content + em, 40 * em);
+        const int width = std::min(content + em, cap(column));
         if (weight(column) > 0) {
             shared.emplace_back(width, column);
             weights += weight(column);
@@ -1198,7 +1228,9 @@ void MainWindow::fitLockColumns()
         return a.first * weight(b.second) < b.first * weight(a.second);
     });
     for (const auto &[width, column] : shared) {
-        const int share = std::max(5 * em, budget * weight(column) / std::max(1, weights));
+        // The key gets room for a typical key even when that makes the table scroll sideways.
+        const int least = column == LockTableModel::Key ? std::min(width, 14 * em) : 5 * em;
+        const int share = std::max(least, budget * weight(column) / std::max(1, weights));
         const int fitted = std::min(width, share);
         m_lockTable->setColumnWidth(column, fitted);
         budget -= fitted;
@@ -1446,9 +1478,84 @@ void MainWindow::updateLockCounts()
     const int total = m_lockModel->rowCount();
     const int shown = m_lockProxy->rowCount();
     const int anomalies = m_lockModel->anomalyCount();
-    QString text = shown == total ? tr("%L1 locks").arg(total) : tr("%L1 of %L2 locks").arg(shown).arg(total);
+    QString text = shown == total
+                       ? locktext::counted(total, tr("lock"), tr("locks"))
+                       : tr("%L1 of %2").arg(shown).arg(locktext::counted(total, tr("lock"), tr("locks")));
     text += QStringLiteral(" · ") + tr("%L1 with anomalies").arg(anomalies);
     m_countsLabel->setText(text);
+    updateTableHint();
+}
+
+void MainWindow::updateTableHint()
+{
+    if (!m_tableHint) {
+        m_tableHint = new QLabel(m_lockTable->viewport());
+        m_tableHint->setObjectName(QStringLiteral("tableHint"));
+        m_tableHint->setWordWrap(true);
+        m_tableHint->setAlignment(Qt::AlignCenter);
+        m_tableHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        m_tableHint->setForegroundRole(QPalette::PlaceholderText);
+    }
+    const bool empty = m_lockProxy->rowCount() == 0 && !m_config.groups.empty() && !m_lockModel->isApplying();
+    if (!empty || m_unlisted.isEmpty()) { // nothing scanned yet: no verdict
+        m_tableHint->hide();
+        return;
+    }
+    const QString filter = m_filterEdit->text().trimmed();
+    QString text;
+    if (m_lockModel->rowCount() == 0)
+        text = tr("No locks in the configured groups.");
+    else
+        text =
+            filter.isEmpty() ? tr("No lock matches the filters.") : tr("No lock matches “%1”.").arg(filter);
+    // Keys the scans read but did not list: say so when they match, so that "no lock" is not
+    // mistaken for "no such key".
+    quint64 scannedUnlisted = 0;
+    qsizetype matching = 0;
+    QStringList examples;
+    const bool glob = filter.contains(QLatin1Char('*')) || filter.contains(QLatin1Char('?')) ||
+                      filter.contains(QLatin1Char('['));
+    const QByteArray pattern = filter.toUtf8();
+    for (auto it = m_unlisted.cbegin(); it != m_unlisted.cend(); ++it) {
+        if (!m_lockProxy->groupFilter().isEmpty() && it.key() != m_lockProxy->groupFilter())
+            continue;
+        scannedUnlisted += it->count;
+        if (filter.isEmpty())
+            continue;
+        for (const QByteArray &key : it->keys) {
+            const bool hit = glob ? lockscope::globMatch(pattern, key)
+                                  : lockscope::displayText(key).contains(filter, Qt::CaseInsensitive);
+            if (!hit)
+                continue;
+            ++matching;
+            if (examples.size() < 3)
+                examples << lockscope::displayText(key);
+        }
+    }
+    if (matching > 0) {
+        text +=
+            QStringLiteral("<br><br>") +
+            (matching == 1 ? tr("1 scanned key matches it, but no lock format recognises it, so it is not "
+                                "listed (%1).")
+                                 .arg(examples.join(QStringLiteral(", ")).toHtmlEscaped())
+                           : tr("%1 scanned keys match it, but no lock format recognises them, so they are "
+                                "not listed (%2).")
+                                 .arg(QLocale().toString(matching),
+                                      examples.join(QStringLiteral(", ")).toHtmlEscaped())) +
+            QStringLiteral("<br>") +
+            tr("To see them raw: <code>lockctl list --match '%1'</code>")
+                .arg((glob ? filter : QStringLiteral("*%1*").arg(filter)).toHtmlEscaped());
+    } else if (scannedUnlisted > 0 && m_lockModel->rowCount() == 0) {
+        text += QStringLiteral("<br><br>") +
+                tr("%1 other keys were scanned; none is a lock a known format (or a lock-like key name) "
+                   "identifies.")
+                    .arg(QLocale().toString(scannedUnlisted));
+    }
+    m_tableHint->setText(text);
+    const QRect area = m_lockTable->viewport()->rect().adjusted(24, 24, -24, -24);
+    m_tableHint->setGeometry(area.x(), area.y(), area.width(),
+                             std::min(area.height(), 10 * fontMetrics().lineSpacing()));
+    m_tableHint->show();
 }
 
 // --- selection and actions -----------------------------------------------------------------

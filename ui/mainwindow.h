@@ -260,6 +260,15 @@ private:
     QTimer m_noticeTimer;
     void onNotice(const QString &group, const QString &node, const QString &text, const QString &detail);
     void flushNotices();
+    /// Per group, the keys its last scan read but did not list (no lock format recognises them).
+    struct Unlisted
+    {
+        std::vector<QByteArray> keys; ///< up to LockMonitor::KeptUnlisted
+        quint64 count = 0;
+    };
+    QHash<QString, Unlisted> m_unlisted;
+    QLabel *m_tableHint = nullptr; ///< over the empty table: why it is empty
+    void updateTableHint();
     /// The last scan problem logged per group ("" = complete): logged again only when it changes.
     QHash<QString, QString> m_scanProblems;
 };

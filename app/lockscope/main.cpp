@@ -109,9 +109,9 @@ int main(int argc, char *argv[])
         QStringLiteral("file"));
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
-        QStringLiteral(
-            "Save a PNG of the main window to <file> after the screenshot delay (with the first lock "
-            "selected when none is), then quit."),
+        QStringLiteral("Save a PNG of the main window to <file> (and of the Simulator window, when open, to "
+                       "<file>-simulator.png) after the screenshot delay (with the first lock "
+                       "selected when none is), then quit."),
         QStringLiteral("file"));
     const QCommandLineOption delayOption(
         QStringLiteral("screenshot-delay"),
@@ -271,6 +271,18 @@ int main(int argc, char *argv[])
                     printError(QStringLiteral("cannot write screenshot \"%1\"").arg(file));
                     QApplication::exit(1);
                     return;
+                }
+                // The simulator has a window of its own: saved beside, as <file>-simulator.png.
+                if (QWidget *simulator = window.simulator()->window();
+                    simulator != &window && simulator->isVisible()) {
+                    QString second = file;
+                    second.insert(second.endsWith(QLatin1String(".png")) ? second.size() - 4 : second.size(),
+                                  QStringLiteral("-simulator"));
+                    if (!simulator->grab().save(second, "PNG")) {
+                        printError(QStringLiteral("cannot write screenshot \"%1\"").arg(second));
+                        QApplication::exit(1);
+                        return;
+                    }
                 }
                 QApplication::quit();
             });

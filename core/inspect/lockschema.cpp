@@ -624,6 +624,8 @@ bool isBsmValue(QByteArrayView v)
            isLastCharOf16Bytes(v[21]) && !looksNonRandom(v.first(22));
 }
 
+} // namespace
+
 /// Whether the key says it holds a lock: one of its words (split at anything but ASCII letters
 /// and digits, compared without case) starts or ends with "lock" or "mutex" ("lock:x",
 /// "orders:lock", "{redlock}:a", "orderLock", "job-locks"), but is not "block" or "clock".
@@ -654,6 +656,8 @@ bool keyNamesLock(QByteArrayView key)
     }
     return false;
 }
+
+namespace {
 
 /// Whether the writing library sets a TTL on every lock (so that none is evidence against it).
 enum class TtlUse

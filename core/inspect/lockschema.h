@@ -13,6 +13,11 @@
 
 namespace lockscope::inspect {
 
+/// Whether the key says it holds a lock: one of its words (split at anything but ASCII letters
+/// and digits, compared without case) starts or ends with "lock" or "mutex" ("lock:x",
+/// "orders:lock", "{redlock}:a", "orderLock", "job-locks"), but is not "block" or "clock".
+bool keyNamesLock(QByteArrayView key);
+
 /// What one node holds under one key, as the scanner read it (MGET and PTTL in pipelined
 /// batches, then TYPE and HGETALL for what is not a string).
 struct RawEntry

@@ -55,6 +55,7 @@ struct ScanPlan
     std::vector<QByteArray> patterns;         ///< SCAN MATCH globs, deduplicated
     std::vector<QByteArray> specificPatterns; ///< schema-specific globs (undecoded keys listed)
     bool listAllRaw = false;                  ///< --match given: every matching key is listed
+    bool lockLikeRaw = false;                 ///< keys whose name says lock are listed raw
     QString schema;
 };
 
@@ -459,7 +460,7 @@ bool listRaw(const ScanPlan &plan, const QByteArray &key)
 {
     if (!plan.schema.isEmpty())
         return false;
-    if (plan.listAllRaw)
+    if (plan.listAllRaw || (plan.lockLikeRaw && keyNamesLock(key)))
         return true;
     return std::ranges::any_of(plan.specificPatterns,
                                [&](const QByteArray &pattern) { return globMatch(pattern, key); });
@@ -469,6 +470,7 @@ ScanPlan makePlan(const SchemaRegistry &registry, const ScanOptions &options)
 {
     ScanPlan plan;
     plan.schema = options.schema;
+    plan.lockLikeRaw = options.lockLikeRaw && options.match.isEmpty();
     const auto addUnique = [](std::vector<QByteArray> &list, const QByteArray &pattern) {
         if (std::ranges::find(list, pattern) == list.end())
             list.push_back(pattern);
@@ -708,8 +710,15 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         worker();
     }
     std::size_t listed = 0;
-    for (const auto &record : built)
-        listed += record ? 1 : 0;
+    for (std::size_t g = 0; g < built.size(); ++g) {
+        if (built[g]) {
+            ++listed;
+        } else {
+            ++snapshot.unlistedCount;
+            if (snapshot.unlisted.size() < options.keepUnlisted)
+                snapshot.unlisted.push_back(groupKeys[g]);
+        }
+    }
     snapshot.records.reserve(listed);
     for (const SortKey &sorted : order) {
         if (built[sorted.group])

@@ -17,7 +17,14 @@ struct ScanOptions
     /// then listed only when they matched a schema-specific pattern, not a catch-all "*").
     /// Given explicitly, every matching key is listed, decoded or raw.
     QStringList match;
-    QString schema;   ///< only records of this schema id (empty = all)
+    QString schema; ///< only records of this schema id (empty = all)
+    /// Also list the keys no schema decodes whose name says lock (keyNamesLock(): "jobs:lock:x",
+    /// "orderMutex"), as raw records with the `undecoded` anomaly: locks of a library LockScope
+    /// does not know are shown, not hidden. Without an explicit `match` only.
+    bool lockLikeRaw = false;
+    /// Keep the names of up to this many scanned keys that were not listed (Snapshot::unlisted),
+    /// so that a caller can say "these keys matched, but none is a lock it recognises".
+    std::size_t keepUnlisted = 0;
     int count = 1000; ///< SCAN COUNT
     int batch = 512;  ///< keys per pipelined batch of value and TTL reads (MGET + PTTLs)
 };
@@ -42,6 +49,10 @@ struct Snapshot
 {
     quint64 generation = 0;
     std::vector<LockRecord> records; ///< sorted by key
+    /// Keys the scan read but did not list (no schema decodes them), up to ScanOptions::
+    /// keepUnlisted of them, in no particular order; unlistedCount counts them all.
+    std::vector<QByteArray> unlisted;
+    quint64 unlistedCount = 0;
     std::vector<NodeScanResult> nodes;
     std::chrono::milliseconds elapsed{0};
     bool cancelled = false;
