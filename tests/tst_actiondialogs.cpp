@@ -366,7 +366,7 @@ private slots:
         QVERIFY(!ok->isEnabled());
         ttl->setText(QStringLiteral("90s"));
         QVERIFY(ok->isEnabled());
-        QVERIFY(!ttlMessage->isVisibleTo(&dialog));
+        QVERIFY(ttlMessage->text().isEmpty()); // its room stays (the dialog keeps its size)
         QCOMPARE(dialog.ttl(), milliseconds(90'000));
         ttl->setText(QStringLiteral("1m30s")); // what formatDuration writes reads back
         QCOMPARE(dialog.ttl(), milliseconds(90'000));
@@ -388,6 +388,37 @@ private slots:
         key->clear();
         QVERIFY(!ok->isEnabled());
         QVERIFY(child<InlineMessage>(dialog, "keyMessage")->isVisibleTo(&dialog));
+        QVERIFY(!child<InlineMessage>(dialog, "keyMessage")->text().isEmpty());
+    }
+
+    void acquireDialogKeepsItsSizeWhileTyping()
+    {
+        const std::vector<NodeGroup> groups{makeGroup(QStringLiteral("staging"), 1)};
+        AcquireDialog dialog(groups, QStringLiteral("staging"));
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QTest::qWait(50);
+        const QSize size = dialog.size();
+        const auto typeChecking = [&](const char *name, const QString &text) {
+            auto *edit = child<QLineEdit>(dialog, name);
+            edit->setFocus();
+            edit->selectAll();
+            QTest::keyClick(edit, Qt::Key_Backspace);
+            QTest::qWait(30);
+            QCOMPARE(dialog.size(), size);
+            for (const QChar c : text) {
+                QTest::keyClicks(edit, QString(c));
+                QTest::qWait(30);
+                QCOMPARE(dialog.size(), size);
+            }
+        };
+        typeChecking("key", QStringLiteral("maint:db"));
+        typeChecking("ttl", QStringLiteral("12xm"));
+        typeChecking("ttl", QStringLiteral("5m"));
+        typeChecking("wait", QStringLiteral("3x"));
+        typeChecking("wait", QStringLiteral("3s"));
+        typeChecking("key", QString());
+        QVERIFY(!child<QPushButton>(dialog, "acquireButton")->isEnabled());
     }
 
     void acquireReadOnlyGroupsCannotBeChosen()

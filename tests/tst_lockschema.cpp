@@ -487,7 +487,9 @@ void TestLockSchema::redisPy()
     QCOMPARE(lock->schema, QStringLiteral("redis-py"));
     QCOMPARE(lock->token, QByteArray(kRedisPyToken));
     QCOMPARE(lock->details.value("node"), QStringLiteral("02:42:ac:11:00:02"));
-    QCOMPARE(lock->owner, QStringLiteral("MAC 02:42:ac:11:00:02"));
+    // No owner is recorded; the host's MAC is a detail, not an owner's name.
+    QCOMPARE(lock->owner, QString());
+    QCOMPARE(lock->details.value("host MAC (from the uuid1 token)"), QStringLiteral("02:42:ac:11:00:02"));
     // time_hi 1ee, time_mid d7a6, time_low 5b8f3a2e -> 2024-03-01.
     QVERIFY(lock->acquiredAt.isValid());
     QCOMPARE(lock->acquiredAt.timeSpec(), Qt::UTC);
@@ -504,6 +506,7 @@ void TestLockSchema::redisPyRandomNode()
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("redis-py"));
     QCOMPARE(lock->owner, QString());
+    QVERIFY(!lock->details.contains("host MAC (from the uuid1 token)"));
     QCOMPARE(lock->details.value("node"), QStringLiteral("03:42:ac:11:00:02"));
 }
 

@@ -95,6 +95,8 @@ AcquireDialog::AcquireDialog(const std::vector<NodeGroup> &groups, const QString
     form->addRow(tr("&Key:"), m_key);
     m_keyMessage = new InlineMessage(this);
     m_keyMessage->setObjectName(QStringLiteral("keyMessage"));
+    // Room kept for the messages that come and go while typing: OK stays under the cursor.
+    m_keyMessage->reserveLines(1);
     form->addRow(QString(), m_keyMessage);
 
     m_ttl = new DurationEdit(this);
@@ -103,6 +105,7 @@ AcquireDialog::AcquireDialog(const std::vector<NodeGroup> &groups, const QString
     form->addRow(tr("&TTL:"), m_ttl);
     m_ttlMessage = new InlineMessage(this);
     m_ttlMessage->setObjectName(QStringLiteral("ttlMessage"));
+    m_ttlMessage->reserveLines(2);
     form->addRow(QString(), m_ttlMessage);
 
     m_note = new QLineEdit(this);
@@ -122,6 +125,7 @@ AcquireDialog::AcquireDialog(const std::vector<NodeGroup> &groups, const QString
     form->addRow(tr("&Wait:"), m_wait);
     m_waitMessage = new InlineMessage(this);
     m_waitMessage->setObjectName(QStringLiteral("waitMessage"));
+    m_waitMessage->reserveLines(2);
     form->addRow(QString(), m_waitMessage);
     layout->addLayout(form);
     layout->addStretch(1);

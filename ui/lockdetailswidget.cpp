@@ -135,13 +135,13 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     m_form->setRowWrapPolicy(QFormLayout::DontWrapRows);
     m_form->setHorizontalSpacing(12);
     m_form->setVerticalSpacing(4);
-    m_groupLabel = valueLabel(QStringLiteral("group"));
-    m_schema = valueLabel(QStringLiteral("schema"));
+    m_groupLabel = valueLabel(QStringLiteral("group"), true);
+    m_schema = valueLabel(QStringLiteral("schema"), true);
     m_owner = valueLabel(QStringLiteral("owner"), true);
     m_label = valueLabel(QStringLiteral("label"), true);
     m_token = selectableLine(QStringLiteral("token"));
     m_token->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_fence = valueLabel(QStringLiteral("fence"));
+    m_fence = valueLabel(QStringLiteral("fence"), true);
     m_holds = valueLabel(QStringLiteral("holds"));
     m_acquired = valueLabel(QStringLiteral("acquired"), true);
     m_held = valueLabel(QStringLiteral("held"), true);
@@ -415,7 +415,12 @@ void LockDetailsWidget::showRecord()
     m_key->setCursorPosition(0);
     m_key->setToolTip(QString::fromUtf8(r.key));
     m_groupLabel->setText(m_group);
-    m_schema->setText(r.schema.isEmpty() ? tr("none recognises the value (shown raw)") : r.schema);
+    // How sure the decoding is, when it is not certain ("redsync, a guess").
+    QString schema = r.schema.isEmpty() ? tr("none recognises the value (shown raw)") : r.schema;
+    if (r.confidence && *r.confidence != lockscope::inspect::Confidence::Certain)
+        schema += QStringLiteral(", ") + lockscope::inspect::confidenceText(*r.confidence);
+    m_schema->setText(schema);
+    m_schema->setToolTip(r.confidenceReason);
     // One owner text everywhere (the table, the dialogs): the label and the owner both.
     m_owner->setText(locktext::ownerText(r));
     m_form->setRowVisible(m_label, false);

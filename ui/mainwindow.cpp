@@ -918,7 +918,7 @@ void MainWindow::applyGroups(const GroupConfig &config)
                 : tr("Single node");
         if (!group.match.isEmpty())
             kind += QLatin1Char('\n') + tr("Keys: %1").arg(group.match.join(QStringLiteral(", ")));
-        groupItem->setToolTip(TreeNameColumn, kind);
+        groupItem->setToolTip(TreeNameColumn, group.name + QLatin1Char('\n') + kind); // the name in full
         for (const auto &node : group.nodes) {
             auto *item = new QTreeWidgetItem(groupItem);
             item->setData(TreeNameColumn, GroupNameRole, group.name);

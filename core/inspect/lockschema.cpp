@@ -765,8 +765,10 @@ public:
             octets << QString::fromLatin1(v.mid(i, 2));
         const QString node = octets.join(QLatin1Char(':'));
         lock.details.insert(QStringLiteral("node"), node);
+        // redis-py records no owner: the MAC is a hint about the host, not an owner's name, so
+        // it goes with the details (the owner reads "not recorded by redis-py" everywhere).
         if ((hexValue(v[21]) & 0x1) == 0)
-            lock.owner = QStringLiteral("MAC %1").arg(node);
+            lock.details.insert(QStringLiteral("host MAC (from the uuid1 token)"), node);
         return lock;
     }
 
