@@ -13,7 +13,10 @@
 #include "lockctlcommand.h"
 #include "lockctlcommanddialog.h"
 #include "lockctlrunner.h"
+#include "lockdetailswidget.h"
 #include "lockfixture.h"
+#include "locktablemodel.h"
+#include "locktext.h"
 #include "widgettest.h"
 
 #include <QApplication>
@@ -843,6 +846,34 @@ private slots:
         QVERIFY(!release->isEnabled()); // not the key
         type(child<QLineEdit>(dialog, "typedKey"), QStringLiteral("bin:\\xff:lock"));
         QVERIFY(release->isEnabled());
+    }
+
+    // One owner text for the same lock in the table, Details and both dialogs: label and owner
+    // both, no stray quote.
+    void ownerTextIsTheSameEverywhere()
+    {
+        const NodeGroup group = makeGroup(QStringLiteral("staging"), 1);
+        const LockRecord record = makeRecord("jobs:x", {lockValue("t1", QStringLiteral("nightly export"))});
+        const QString owner = locktext::ownerText(record);
+        QVERIFY2(owner.startsWith(QStringLiteral("“nightly export” — ")) &&
+                     owner.contains(QStringLiteral("pid")),
+                 qPrintable(owner));
+        QCOMPARE(owner.count(QStringLiteral("“")), owner.count(QStringLiteral("”")));
+        ExtendDialog extend(group.name, record, group);
+        auto *extendOwner = child<QLabel>(extend, "ownerLabel");
+        QCOMPARE(extendOwner->toolTip().isEmpty() ? extendOwner->text() : extendOwner->toolTip(), owner);
+        ForceReleaseDialog release(group.name, record, group);
+        auto *releaseOwner = child<QLabel>(release, "ownerLabel");
+        QCOMPARE(releaseOwner->toolTip().isEmpty() ? releaseOwner->text() : releaseOwner->toolTip(), owner);
+        LockDetailsWidget details;
+        details.setRecord(group.name, &record);
+        QCOMPARE(details.findChild<QLabel *>(QStringLiteral("owner"))->text(), owner);
+        LockTableModel model;
+        model.setRecords(group.name, {record});
+        QCOMPARE(model.index(0, LockTableModel::Owner).data().toString(), owner);
+        // A decoded lock whose format names no owner, and an undecoded value, say so the same way.
+        const LockRecord raw = makeRecord("jobs:raw", {"hello"});
+        QCOMPARE(locktext::ownerText(raw), QStringLiteral("unknown: the value is not decoded"));
     }
 
     // --- screenshots (only when asked for) ------------------------------------------------------

@@ -34,6 +34,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QScopeGuard>
+#include <QScreen>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStackedWidget>
@@ -41,6 +42,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 #include <QTimer>
 #include <QToolBar>
 #include <QTreeWidget>
@@ -182,6 +184,8 @@ private slots:
     void liveUpdatesNoticeIsSaidOncePerGroup();
     void unrecognisedKeysAreShownOrExplained();
     void layoutKeepsTheTableReadable();
+    void partialScanIsCalledPartial();
+    void helpMenuHasGettingStartedAndShortcuts();
 
 private:
     /// A new window (the saved layout of the previous one restored), as the user opens it.
@@ -1154,6 +1158,75 @@ void TestMainWindow::layoutKeepsTheTableReadable()
     QVERIFY(waitForLocks(QStringLiteral("payments-redlock"), {{"payments:settle:eu", {}}}));
     QTRY_VERIFY2(lockTable()->columnWidth(LockTableModel::Key) >= 8 * em,
                  qPrintable(QString::number(lockTable()->columnWidth(LockTableModel::Key))));
+}
+
+// A scan that read some nodes of a group is partial, not failed, and says which node.
+void TestMainWindow::partialScanIsCalledPartial()
+{
+    const NodeConfig up = startServer(QStringLiteral("up-node"));
+    NodeConfig down = startServer(QStringLiteral("down-node"));
+    m_servers.back()->kill(); // a port nobody listens on
+    {
+        Connection connection(up);
+        QVERIFY(connection.command(
+            {"SET", "jobs:a", "ls1 tok=tokalpha fence=1 host=web-1 pid=11", "PX", "600000"}));
+    }
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("pair"), {up, down}));
+    showGroups(groups);
+    QVERIFY(waitForLocks(QStringLiteral("pair"), {{"jobs:a", {}}}));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        logHas(m_log, QStringLiteral("pair"),
+               QStringLiteral("Partial scan of group pair: 1 of 2 nodes read; down-node could not be read")),
+        10'000);
+    QVERIFY(!logText(m_log).contains(QStringLiteral("Scan of group pair failed")));
+    // The lock read from the node that answered is shown, with the unreachable node said.
+    QVERIFY(m_window->lockModel()
+                ->record(m_window->lockModel()->indexFor(QStringLiteral("pair"), "jobs:a").row())
+                ->anomalies.contains(QLatin1String(lockscope::inspect::anomaly::NodeUnreachable)));
+}
+
+// Help holds more than About: a short Getting Started and the keyboard shortcuts, listed from
+// the actions themselves; the default window fits the screen.
+void TestMainWindow::helpMenuHasGettingStartedAndShortcuts()
+{
+    const QRect screen = m_window->screen()->availableGeometry();
+    QVERIFY2(m_window->width() <= screen.width() && m_window->height() <= screen.height(),
+             qPrintable(QStringLiteral("%1x%2 on %3x%4")
+                            .arg(m_window->width())
+                            .arg(m_window->height())
+                            .arg(screen.width())
+                            .arg(screen.height())));
+    QMenuBar *bar = m_window->menuBar();
+    QMenu *help = nullptr;
+    for (QAction *action : bar->actions()) {
+        if (action->menu() && action->text() == QStringLiteral("&Help"))
+            help = action->menu();
+    }
+    QVERIFY(help);
+    QStringList items;
+    for (QAction *action : help->actions())
+        items << action->text();
+    QVERIFY2(items.contains(QStringLiteral("&Getting Started")) &&
+                 items.contains(QStringLiteral("&Keyboard Shortcuts")),
+             qPrintable(items.join(QLatin1Char(','))));
+    QVERIFY(activateWindow());
+    QTest::keyClick(m_window.get(), Qt::Key_F1);
+    auto *guide = m_window->findChild<QDialog *>(QStringLiteral("gettingStartedDialog"));
+    QTRY_VERIFY(guide && guide->isVisible());
+    QVERIFY(child<QTextBrowser>(guide, "gettingStartedText")
+                ->toPlainText()
+                .contains(QStringLiteral("Force Release")));
+    guide->close();
+    child<QAction>(m_window.get(), "shortcutsAction")->trigger();
+    auto *list = child<QTreeWidget>(m_window.get(), "shortcutList");
+    QTRY_VERIFY(list->isVisible());
+    QString forceRelease;
+    for (int i = 0; i < list->topLevelItemCount(); ++i) {
+        if (list->topLevelItem(i)->text(0) == QStringLiteral("Force Release"))
+            forceRelease = list->topLevelItem(i)->text(1);
+    }
+    QCOMPARE(forceRelease, QKeySequence(QKeySequence::Delete).toString(QKeySequence::NativeText));
 }
 
 QTEST_MAIN(TestMainWindow)
