@@ -12,6 +12,34 @@ class TestDisplayText : public QObject
     Q_OBJECT
 
 private slots:
+    // What displayText() writes reads back to the same bytes: every byte value, control
+    // characters, invalid UTF-8 and literal backslashes.
+    void displayedFormReadsBack()
+    {
+        QList<QByteArray> samples{
+            QByteArray("plain:key"), QByteArray("mix2:\xffkey"), QByteArray("esc:\x1b[31mRED\r\nfake"),
+            QByteArray("back\\slash\\x41"), QByteArray("utf8:\xc3\xa9t\xc3\xa9"),
+            QByteArray("fffd:\xef\xbf\xbd"), QByteArray("nul:\0end", 8), QByteArray()};
+        QByteArray all;
+        for (int b = 0; b < 256; ++b)
+            all.append(char(b));
+        samples << all;
+        for (const QByteArray &bytes : samples) {
+            const QString shown = lockscope::displayText(bytes);
+            QString error;
+            const auto back = lockscope::bytesFromDisplayText(shown, &error);
+            QVERIFY2(back.has_value(), qPrintable(error));
+            QCOMPARE(*back, bytes);
+        }
+        // Typed by hand: a backslash that starts no escape is kept.
+        QCOMPARE(*lockscope::bytesFromDisplayText(u"dir\\file"), QByteArray("dir\\file"));
+        QCOMPARE(*lockscope::bytesFromDisplayText(u"a\\x4"), QByteArray("a\\x4"));
+        // U+FFFD stands for bytes that were lost on the way: refused, saying how to write them.
+        QString error;
+        QVERIFY(!lockscope::bytesFromDisplayText(QStringLiteral("mix2:\uFFFDkey"), &error));
+        QVERIFY2(error.contains(QStringLiteral("\\xNN")), qPrintable(error));
+    }
+
     void display_data()
     {
         QTest::addColumn<QByteArray>("bytes");

@@ -262,6 +262,50 @@ private slots:
         QVERIFY(set->get(0, key).isNull());
     }
 
+    // Keys are bytes: a key that is not UTF-8 is named in its displayed form (\xNN) and exactly
+    // that key is released; a key that arrives with U+FFFD (what a terminal's bytes become when
+    // they are not UTF-8) is refused instead of acting on another key.
+    void binaryKeyByItsEscapedForm()
+    {
+        LS_START_SERVERS(set, 1);
+        QTemporaryDir dir;
+        const QByteArray binary("mix2:\xffkey");
+        const QByteArray replacement("mix2:\xef\xbf\xbdkey"); // the lossy form of the same argument
+        QVERIFY(set->set(0, binary, "ls1 tok=tokbinary fence=1", 60000));
+        QVERIFY(set->set(0, replacement, "ls1 tok=tokother fence=1", 60000));
+        const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+
+        const RunResult lossy =
+            runLockctl({QStringLiteral("force-release"), QStringLiteral("mix2:\uFFFDkey"), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+                       dir.path());
+        QVERIFY2(lossy.exitCode == 2, describe(lossy));
+        QVERIFY2(lossy.err.contains(QStringLiteral("\\xNN")), describe(lossy));
+        QCOMPARE(set->get(0, binary), QByteArray("ls1 tok=tokbinary fence=1"));
+        QCOMPARE(set->get(0, replacement), QByteArray("ls1 tok=tokother fence=1"));
+        QVERIFY(!QFile::exists(audit));
+
+        const RunResult shown = runLockctl(
+            {QStringLiteral("show"), QStringLiteral("mix2:\\xffkey"), QStringLiteral("--nodes"), nodeUrls(*set),
+             QStringLiteral("--json")},
+            dir.path());
+        QVERIFY2(shown.exitCode == 0, describe(shown));
+        const QJsonObject json = QJsonDocument::fromJson(shown.out.toUtf8()).object();
+        QCOMPARE(json.value(QStringLiteral("key")).toString(), QStringLiteral("mix2:\\xffkey"));
+        QCOMPARE(QByteArray::fromBase64(json.value(QStringLiteral("key_base64")).toString().toLatin1()), binary);
+
+        const RunResult released =
+            runLockctl({QStringLiteral("force-release"), QStringLiteral("mix2:\\xffkey"), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+                       dir.path());
+        QVERIFY2(released.exitCode == 0, describe(released));
+        QVERIFY(set->get(0, binary).isNull());
+        QCOMPARE(set->get(0, replacement), QByteArray("ls1 tok=tokother fence=1")); // the other key stays
+        const auto lines = auditLines(audit);
+        QCOMPARE(lines.size(), std::size_t(1));
+        QCOMPARE(QByteArray::fromBase64(lines[0].value(QStringLiteral("key_base64")).toString().toLatin1()), binary);
+    }
+
     void usageErrors()
     {
         QTemporaryDir dir;

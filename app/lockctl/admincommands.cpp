@@ -265,14 +265,21 @@ int runForceRelease(Invocation &invocation)
         out.error(QStringLiteral("%1: expected exactly one KEY (see 'lockctl help %1')").arg(command));
         return exitcode::Usage;
     }
-    const QByteArray key = positional.front().toUtf8();
+    const auto parsedKey = keyArgument(positional.front(), command, QStringLiteral("KEY"), out);
+    if (!parsedKey)
+        return exitcode::Usage;
+    const QByteArray key = *parsedKey;
     auto nodes = resolveNodes(parser, command, out);
     if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
         return exitcode::Usage;
     const bool unconditional = parser.isSet(UnconditionalOption);
-    const std::optional<QByteArray> expected = parser.isSet(ExpectValueOption)
-                                                   ? std::optional(parser.value(ExpectValueOption).toUtf8())
-                                                   : std::nullopt;
+    std::optional<QByteArray> expected;
+    if (parser.isSet(ExpectValueOption)) {
+        expected =
+            keyArgument(parser.value(ExpectValueOption), command, QStringLiteral("--expect-value"), out);
+        if (!expected)
+            return exitcode::Usage;
+    }
     if (unconditional && expected) {
         out.error(QStringLiteral("%1: --unconditional and --expect-value exclude each other").arg(command));
         return exitcode::Usage;
@@ -401,18 +408,21 @@ int runForceRelease(Invocation &invocation)
                 }
             array.append(object);
         }
-        out.json(QJsonObject{
-            {QStringLiteral("key"), QString::fromUtf8(key)},
-            {QStringLiteral("schema"), record.schema.isEmpty() ? QJsonValue() : QJsonValue(record.schema)},
-            {QStringLiteral("confidence"),
-             record.confidence ? QJsonValue(lockscope::inspect::confidenceText(*record.confidence))
-                               : QJsonValue()},
-            {QStringLiteral("unconditional"), unconditional},
-            {QStringLiteral("released"), code == exitcode::Ok},
-            {QStringLiteral("exit_code"), code},
-            {QStringLiteral("message"), message},
-            {QStringLiteral("nodes"), array},
-        });
+        out.json(withBytes(
+            QJsonObject{
+                {QStringLiteral("key"), QString::fromUtf8(key)},
+                {QStringLiteral("schema"),
+                 record.schema.isEmpty() ? QJsonValue() : QJsonValue(record.schema)},
+                {QStringLiteral("confidence"),
+                 record.confidence ? QJsonValue(lockscope::inspect::confidenceText(*record.confidence))
+                                   : QJsonValue()},
+                {QStringLiteral("unconditional"), unconditional},
+                {QStringLiteral("released"), code == exitcode::Ok},
+                {QStringLiteral("exit_code"), code},
+                {QStringLiteral("message"), message},
+                {QStringLiteral("nodes"), array},
+            },
+            QStringLiteral("key"), key));
     } else {
         if (!outcomes.empty()) {
             Table table({QStringLiteral("NODE"), QStringLiteral("OUTCOME"), QStringLiteral("DETAIL")});

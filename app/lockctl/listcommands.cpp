@@ -204,26 +204,29 @@ QJsonObject recordJson(const LockRecord &record)
         };
         nodes.append(node);
     }
-    return QJsonObject{
-        {QStringLiteral("key"), QString::fromUtf8(record.key)},
-        {QStringLiteral("schema"), orNull(record.schema)},
-        {QStringLiteral("confidence"), confidenceJson(record.confidence)},
-        {QStringLiteral("confidence_reason"),
-         record.confidence ? orNull(record.confidenceReason) : QJsonValue()},
-        {QStringLiteral("owner"), orNull(record.owner)},
-        {QStringLiteral("token"),
-         record.held > 0 ? QJsonValue(QString::fromUtf8(record.token)) : QJsonValue()},
-        {QStringLiteral("fence"), record.fence >= 0 ? QJsonValue(record.fence) : QJsonValue()},
-        {QStringLiteral("hold_count"), record.holdCount >= 0 ? QJsonValue(record.holdCount) : QJsonValue()},
-        {QStringLiteral("mode"), orNull(record.mode)},
-        {QStringLiteral("held"), record.held},
-        {QStringLiteral("of"), record.of},
-        {QStringLiteral("quorum"), record.quorum},
-        {QStringLiteral("ttl_ms"), record.minPttlMs},
-        {QStringLiteral("read_at"), record.readAt.toString(Qt::ISODateWithMs)},
-        {QStringLiteral("nodes"), nodes},
-        {QStringLiteral("anomalies"), QJsonArray::fromStringList(record.anomalies)},
-    };
+    return withBytes(
+        QJsonObject{
+            {QStringLiteral("key"), QString::fromUtf8(record.key)},
+            {QStringLiteral("schema"), orNull(record.schema)},
+            {QStringLiteral("confidence"), confidenceJson(record.confidence)},
+            {QStringLiteral("confidence_reason"),
+             record.confidence ? orNull(record.confidenceReason) : QJsonValue()},
+            {QStringLiteral("owner"), orNull(record.owner)},
+            {QStringLiteral("token"),
+             record.held > 0 ? QJsonValue(QString::fromUtf8(record.token)) : QJsonValue()},
+            {QStringLiteral("fence"), record.fence >= 0 ? QJsonValue(record.fence) : QJsonValue()},
+            {QStringLiteral("hold_count"),
+             record.holdCount >= 0 ? QJsonValue(record.holdCount) : QJsonValue()},
+            {QStringLiteral("mode"), orNull(record.mode)},
+            {QStringLiteral("held"), record.held},
+            {QStringLiteral("of"), record.of},
+            {QStringLiteral("quorum"), record.quorum},
+            {QStringLiteral("ttl_ms"), record.minPttlMs},
+            {QStringLiteral("read_at"), record.readAt.toString(Qt::ISODateWithMs)},
+            {QStringLiteral("nodes"), nodes},
+            {QStringLiteral("anomalies"), QJsonArray::fromStringList(record.anomalies)},
+        },
+        QStringLiteral("key"), record.key);
 }
 
 QString ttlText(const LockRecord &record)
@@ -427,7 +430,11 @@ int runShow(Invocation &invocation)
         out.error(QStringLiteral("show: expected exactly one KEY (see 'lockctl help show')"));
         return exitcode::Usage;
     }
-    const QByteArray key = parser.positionalArguments().front().toUtf8();
+    const auto parsedKey =
+        keyArgument(parser.positionalArguments().front(), command, QStringLiteral("KEY"), out);
+    if (!parsedKey)
+        return exitcode::Usage;
+    const QByteArray key = *parsedKey;
     auto nodes = resolveNodes(parser, command, out);
     if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
         return exitcode::Usage;

@@ -385,7 +385,10 @@ std::optional<int> prepare(QCommandLineParser &parser, const Invocation &invocat
         out.error(QStringLiteral("%1: expected exactly one KEY (see 'lockctl help %1')").arg(command));
         return exitcode::Usage;
     }
-    key = positional.front().toUtf8();
+    const auto parsedKey = keyArgument(positional.front(), command, QStringLiteral("KEY"), out);
+    if (!parsedKey)
+        return exitcode::Usage;
+    key = *parsedKey;
     auto resolved = resolveNodes(parser, command, out);
     if (!resolved || !applyTimeoutOption(parser, *resolved, command, out))
         return exitcode::Usage;
@@ -504,17 +507,19 @@ int runAcquire(Invocation &invocation)
     const Lock &lock = *result;
     const qint64 validity = lock.validityLeft(locker.options().clock->now()).count();
     if (json) {
-        out.json(QJsonObject{
-            {QStringLiteral("key"), QString::fromUtf8(lock.key)},
-            {QStringLiteral("token"), QString::fromUtf8(lock.token)},
-            {QStringLiteral("fence"), fencing ? QJsonValue(lock.fence) : QJsonValue()},
-            {QStringLiteral("fencing"), fencing},
-            {QStringLiteral("ttl_ms"), qint64(lock.ttl.count())},
-            {QStringLiteral("validity_ms"), validity},
-            {QStringLiteral("value"), QString::fromUtf8(lock.value)},
-            {QStringLiteral("quorum"), locker.quorum()},
-            {QStringLiteral("nodes"), votesJson(lock.votes, true)},
-        });
+        out.json(withBytes(
+            QJsonObject{
+                {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+                {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+                {QStringLiteral("fence"), fencing ? QJsonValue(lock.fence) : QJsonValue()},
+                {QStringLiteral("fencing"), fencing},
+                {QStringLiteral("ttl_ms"), qint64(lock.ttl.count())},
+                {QStringLiteral("validity_ms"), validity},
+                {QStringLiteral("value"), QString::fromUtf8(lock.value)},
+                {QStringLiteral("quorum"), locker.quorum()},
+                {QStringLiteral("nodes"), votesJson(lock.votes, true)},
+            },
+            QStringLiteral("key"), lock.key));
         return exitcode::Ok;
     }
     out.write(fields({
@@ -581,15 +586,17 @@ int runExtend(Invocation &invocation)
     const qint64 validity = extended.validityLeft(locker.options().clock->now()).count();
     const QString modeName = mode == ExtendMode::Add ? QStringLiteral("add") : QStringLiteral("replace");
     if (json) {
-        out.json(QJsonObject{
-            {QStringLiteral("key"), QString::fromUtf8(extended.key)},
-            {QStringLiteral("token"), QString::fromUtf8(extended.token)},
-            {QStringLiteral("mode"), modeName},
-            {QStringLiteral("ttl_ms"), qint64(extended.ttl.count())},
-            {QStringLiteral("validity_ms"), validity},
-            {QStringLiteral("quorum"), locker.quorum()},
-            {QStringLiteral("nodes"), votesJson(extended.votes, false)},
-        });
+        out.json(withBytes(
+            QJsonObject{
+                {QStringLiteral("key"), QString::fromUtf8(extended.key)},
+                {QStringLiteral("token"), QString::fromUtf8(extended.token)},
+                {QStringLiteral("mode"), modeName},
+                {QStringLiteral("ttl_ms"), qint64(extended.ttl.count())},
+                {QStringLiteral("validity_ms"), validity},
+                {QStringLiteral("quorum"), locker.quorum()},
+                {QStringLiteral("nodes"), votesJson(extended.votes, false)},
+            },
+            QStringLiteral("key"), extended.key));
         return exitcode::Ok;
     }
     out.write(fields({
@@ -642,12 +649,14 @@ int runRelease(Invocation &invocation)
     if (!result)
         return reportError(result.error(), json, out);
     if (json) {
-        out.json(QJsonObject{
-            {QStringLiteral("key"), QString::fromUtf8(lock.key)},
-            {QStringLiteral("token"), QString::fromUtf8(lock.token)},
-            {QStringLiteral("released"), true},
-            {QStringLiteral("quorum"), locker.quorum()},
-        });
+        out.json(withBytes(
+            QJsonObject{
+                {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+                {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+                {QStringLiteral("released"), true},
+                {QStringLiteral("quorum"), locker.quorum()},
+            },
+            QStringLiteral("key"), lock.key));
         return exitcode::Ok;
     }
     out.line(QStringLiteral("released %1").arg(displayText(lock.key)));
@@ -715,13 +724,15 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
                  state.error ? QJsonValue(errorKindId(state.error->kind)) : QJsonValue()},
             });
         }
-        out.json(QJsonObject{
-            {QStringLiteral("key"), QString::fromUtf8(key)},
-            {QStringLiteral("fence_key"), QString::fromUtf8(lockscope::lock::fenceKeyFor(key))},
-            {QStringLiteral("held"), held},
-            {QStringLiteral("quorum"), quorum},
-            {QStringLiteral("nodes"), array},
-        });
+        out.json(withBytes(
+            QJsonObject{
+                {QStringLiteral("key"), QString::fromUtf8(key)},
+                {QStringLiteral("fence_key"), QString::fromUtf8(lockscope::lock::fenceKeyFor(key))},
+                {QStringLiteral("held"), held},
+                {QStringLiteral("quorum"), quorum},
+                {QStringLiteral("nodes"), array},
+            },
+            QStringLiteral("key"), key));
     } else {
         Table table({QStringLiteral("NODE"), QStringLiteral("PTTL"), QStringLiteral("FENCE"),
                      QStringLiteral("TOKEN"), QStringLiteral("OWNER"), QStringLiteral("LABEL"),
@@ -786,12 +797,14 @@ int runTtl(Invocation &invocation)
     if (!result)
         return reportError(result.error(), json, out);
     if (json) {
-        out.json(QJsonObject{
-            {QStringLiteral("key"), QString::fromUtf8(lock.key)},
-            {QStringLiteral("token"), QString::fromUtf8(lock.token)},
-            {QStringLiteral("ttl_ms"), qint64(result->count())},
-            {QStringLiteral("quorum"), locker.quorum()},
-        });
+        out.json(withBytes(
+            QJsonObject{
+                {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+                {QStringLiteral("token"), QString::fromUtf8(lock.token)},
+                {QStringLiteral("ttl_ms"), qint64(result->count())},
+                {QStringLiteral("quorum"), locker.quorum()},
+            },
+            QStringLiteral("key"), lock.key));
         return exitcode::Ok;
     }
     out.write(fields({

@@ -2,6 +2,7 @@
 
 #include "exitcode.h"
 #include "output.h"
+#include "util/displaytext.h"
 
 #include <QRegularExpression>
 #include <QTextStream>
@@ -432,6 +433,16 @@ QString redactUrl(const QString &url)
     redacted.replace(userInfo, QStringLiteral("\\1***@"));
     redacted.replace(queryPassword, QStringLiteral("\\1***"));
     return redacted;
+}
+
+std::optional<QByteArray> keyArgument(const QString &argument, const QString &command, const QString &what,
+                                      Output &out)
+{
+    QString error;
+    auto bytes = lockscope::bytesFromDisplayText(argument, &error);
+    if (!bytes)
+        out.error(QStringLiteral("%1: %2 '%3' is refused: %4").arg(command, what, argument, error));
+    return bytes;
 }
 
 } // namespace lockctl

@@ -90,6 +90,13 @@ bool applyTimeoutOption(const QCommandLineParser &parser, std::vector<lockscope:
 /// A strictly positive integer, or nullopt.
 std::optional<qint64> parsePositive(const QString &text);
 
+/// The bytes of a KEY (or value) argument, typed as lockctl and the app show it: `\xNN` for
+/// bytes that are not text, `\\` for a backslash (lockscope::bytesFromDisplayText). Prints an
+/// error naming `what` and returns nullopt when the argument cannot stand for one key (it holds
+/// U+FFFD: the terminal's bytes were not UTF-8), so nothing acts on a different key.
+std::optional<QByteArray> keyArgument(const QString &argument, const QString &command, const QString &what,
+                                      Output &out);
+
 /// The URL with the password of its user-info part replaced by "***", for error messages.
 QString redactUrl(const QString &url);
 

@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QStringDecoder>
 #include <algorithm>
 #include <cstdio>
 #include <util/displaytext.h>
@@ -124,6 +125,24 @@ QString errorKindId(lockscope::redis::ErrorKind kind)
         return QStringLiteral("io");
     }
     return QStringLiteral("unknown");
+}
+
+void putBytes(QJsonObject &object, const QString &name, const QByteArray &bytes)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder(bytes);
+    if (!decoder.hasError()) {
+        object.insert(name, text);
+        return;
+    }
+    object.insert(name, lockscope::displayText(bytes));
+    object.insert(name + QStringLiteral("_base64"), QString::fromLatin1(bytes.toBase64()));
+}
+
+QJsonObject withBytes(QJsonObject object, const QString &name, const QByteArray &bytes)
+{
+    putBytes(object, name, bytes);
+    return object;
 }
 
 } // namespace lockctl

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
 #include <QString>
@@ -64,5 +65,12 @@ private:
 /// A stable lower-case identifier of an error kind for machine output ("refused", "timeout",
 /// "auth_failed", ...), unlike RedisError::kindName(), which is for people.
 QString errorKindId(lockscope::redis::ErrorKind kind);
+
+/// Puts `key` into a JSON object under `name`: as text when it is UTF-8 (exact), else in its
+/// displayed form (`\xNN`, which the KEY arguments accept) plus `<name>_base64` with the bytes.
+void putBytes(QJsonObject &object, const QString &name, const QByteArray &bytes);
+
+/// `object` with putBytes(object, name, bytes) applied.
+QJsonObject withBytes(QJsonObject object, const QString &name, const QByteArray &bytes);
 
 } // namespace lockctl

@@ -102,4 +102,74 @@ QString csvField(const QString &displayed)
     return QLatin1Char('"') + field + QLatin1Char('"');
 }
 
+std::optional<QByteArray> bytesFromDisplayText(QStringView text, QString *error)
+{
+    if (text.contains(QChar::ReplacementCharacter)) {
+        if (error)
+            *error =
+                QStringLiteral("it holds U+FFFD, the mark of bytes that are not UTF-8: write such bytes "
+                               "as \\xNN, as 'lockctl list' shows them (a real U+FFFD is \\xef\\xbf\\xbd)");
+        return std::nullopt;
+    }
+    const auto hexValue = [](QChar c) {
+        const char16_t u = c.unicode();
+        if (u >= '0' && u <= '9')
+            return int(u - '0');
+        if (u >= 'a' && u <= 'f')
+            return int(u - 'a' + 10);
+        if (u >= 'A' && u <= 'F')
+            return int(u - 'A' + 10);
+        return -1;
+    };
+    QByteArray out;
+    out.reserve(text.size());
+    qsizetype plainFrom = 0;
+    const auto flushPlain = [&](qsizetype to) {
+        if (to > plainFrom)
+            out += text.sliced(plainFrom, to - plainFrom).toUtf8();
+    };
+    qsizetype i = 0;
+    while (i < text.size()) {
+        if (text[i] != QLatin1Char('\\') || i + 1 >= text.size()) {
+            ++i;
+            continue;
+        }
+        const QChar next = text[i + 1];
+        int consumed = 0;
+        char byte = 0;
+        if (next == QLatin1Char('\\')) {
+            byte = '\\';
+            consumed = 2;
+        } else if (next == QLatin1Char('n')) {
+            byte = '\n';
+            consumed = 2;
+        } else if (next == QLatin1Char('r')) {
+            byte = '\r';
+            consumed = 2;
+        } else if (next == QLatin1Char('t')) {
+            byte = '\t';
+            consumed = 2;
+        } else if (next == QLatin1Char('x') && i + 3 < text.size() && hexValue(text[i + 2]) >= 0 &&
+                   hexValue(text[i + 3]) >= 0) {
+            byte = char(hexValue(text[i + 2]) * 16 + hexValue(text[i + 3]));
+            consumed = 4;
+        }
+        if (consumed == 0) {
+            ++i; // kept as typed
+            continue;
+        }
+        flushPlain(i);
+        out += byte;
+        i += consumed;
+        plainFrom = i;
+    }
+    flushPlain(text.size());
+    return out;
+}
+
+bool displaysAsIs(QByteArrayView bytes)
+{
+    return displayText(bytes) == QString::fromUtf8(bytes);
+}
+
 } // namespace lockscope

@@ -3,6 +3,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
+#include <optional>
 
 namespace lockscope {
 
@@ -22,6 +23,17 @@ inline QString displayText(const QByteArray &bytes)
 {
     return displayText(QByteArrayView(bytes));
 }
+
+/// The bytes of a key (or value) typed in its displayed form: the inverse of displayText(), so
+/// that a key copied from `lockctl list` or the app can be pasted into a command. `\\`, `\n`,
+/// `\r`, `\t` and `\xNN` are read as displayText() writes them; any other backslash is kept as
+/// typed; the rest is UTF-8. Text holding U+FFFD is refused (nullopt, `error` says why): it is
+/// what a terminal's bytes that are not UTF-8 turn into on their way to a program, so acting on
+/// it would act on another key; such bytes are written as \xNN.
+std::optional<QByteArray> bytesFromDisplayText(QStringView text, QString *error = nullptr);
+
+/// Whether displayText() shows `bytes` exactly as they are (valid UTF-8 with nothing escaped).
+bool displaysAsIs(QByteArrayView bytes);
 
 /// displayText() of text that is already a QString (an owner, a label, a node's error).
 QString displayText(const QString &text);
