@@ -394,6 +394,16 @@ private slots:
         QVERIFY(!child<InlineMessage>(dialog, "keyMessage")->text().isEmpty());
     }
 
+    // The Acquire dialog reads a key as the app shows keys: \xNN is a byte.
+    void acquireKeyIsTypedInItsDisplayedForm()
+    {
+        const std::vector<NodeGroup> groups{makeGroup(QStringLiteral("staging"), 1)};
+        AcquireDialog dialog(groups, QStringLiteral("staging"));
+        type(child<QLineEdit>(dialog, "key"), QStringLiteral("bin:\\xff:lock"));
+        QCOMPARE(dialog.key(), QByteArray("bin:\xff:lock"));
+        QVERIFY(child<QPushButton>(dialog, "acquireButton")->isEnabled());
+    }
+
     void acquireDialogKeepsItsSizeWhileTyping()
     {
         const std::vector<NodeGroup> groups{makeGroup(QStringLiteral("staging"), 1)};

@@ -428,6 +428,28 @@ private slots:
         QVERIFY(set->get(0, "etag:avatar:42").isNull());
     }
 
+    // A lock value with a 5 MB label: show and ttl print the start of it and how large it is,
+    // not five megabytes; --json still carries all of it.
+    void largeValuesArePrintedBounded()
+    {
+        LS_START_SERVERS(set, 1);
+        const QByteArray label(5 * 1024 * 1024, 'x');
+        const QByteArray value = "ls1 tok=tokhuge fence=1 host=web-1 pid=1 label=" + label;
+        QVERIFY(set->set(0, "jobs:huge", value, 600000));
+        const RunResult shown = runLockctl({QStringLiteral("show"), QStringLiteral("jobs:huge")}, urls(*set));
+        QVERIFY2(shown.exitCode == 0, describe(shown).left(2000));
+        QVERIFY2(shown.out.size() < 20'000, qPrintable(QString::number(shown.out.size())));
+        QVERIFY2(shown.out.contains(QStringLiteral("(5.0 MB in all)")),
+                 qPrintable(shown.out.left(3000)));
+        const RunResult ttl = runLockctl({QStringLiteral("ttl"), QStringLiteral("jobs:huge")}, urls(*set));
+        QVERIFY2(ttl.exitCode == 0, describe(ttl).left(2000));
+        QVERIFY2(ttl.out.size() < 20'000, qPrintable(QString::number(ttl.out.size())));
+        const RunResult json =
+            runLockctl({QStringLiteral("show"), QStringLiteral("jobs:huge"), QStringLiteral("--json")}, urls(*set));
+        QVERIFY2(json.exitCode == 0, describe(json).left(2000));
+        QVERIFY(json.out.size() > label.size());
+    }
+
     void downNodeAndUsage()
     {
         LS_START_SERVERS(set, 3);

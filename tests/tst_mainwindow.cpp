@@ -7,6 +7,7 @@
 #include "forcereleasedialog.h"
 #include "inspect/secretstore.h"
 #include "lockctlcommanddialog.h"
+#include "lockdetailswidget.h"
 #include "lockfilterproxy.h"
 #include "locktablemodel.h"
 #include "mainwindow.h"
@@ -31,6 +32,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QScopeGuard>
@@ -45,6 +47,7 @@
 #include <QTextBrowser>
 #include <QTimer>
 #include <QToolBar>
+#include <QToolButton>
 #include <QTreeWidget>
 #include <algorithm>
 #include <functional>
@@ -186,6 +189,7 @@ private slots:
     void layoutKeepsTheTableReadable();
     void partialScanIsCalledPartial();
     void helpMenuHasGettingStartedAndShortcuts();
+    void largeValueIsShownBounded();
 
 private:
     /// A new window (the saved layout of the previous one restored), as the user opens it.
@@ -1227,6 +1231,43 @@ void TestMainWindow::helpMenuHasGettingStartedAndShortcuts()
             forceRelease = list->topLevelItem(i)->text(1);
     }
     QCOMPARE(forceRelease, QKeySequence(QKeySequence::Delete).toString(QKeySequence::NativeText));
+}
+
+// A lock value carrying a megabyte label does not freeze the window: the table, Details and
+// the raw view lay out only its start and say how large it is; Show all shows the rest.
+void TestMainWindow::largeValueIsShownBounded()
+{
+    const NodeConfig node = startServer();
+    const QByteArray label(1024 * 1024, 'x');
+    {
+        Connection connection(node);
+        QVERIFY(connection.command(
+            {"SET", "jobs:huge", "ls1 tok=tokhuge fence=1 host=web-1 pid=1 label=" + label, "PX", "600000"}));
+    }
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("jobs"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    QVERIFY(waitForLocks(QStringLiteral("jobs"), {{"jobs:huge", {}}}));
+    const QString owner =
+        cellOf(QStringLiteral("jobs"), "jobs:huge", LockTableModel::Owner).data().toString();
+    QVERIFY2(owner.size() < 500 && owner.contains(QStringLiteral("in all")), qPrintable(owner.left(600)));
+    QVERIFY(clickLock(QStringLiteral("jobs"), "jobs:huge"));
+    auto *details = child<QLabel>(m_window.get(), "owner");
+    QTRY_VERIFY(details->text().contains(QStringLiteral("in all")));
+    QVERIFY(details->text().size() < 500);
+    auto *raw = child<QPlainTextEdit>(m_window.get(), "raw");
+    QTRY_VERIFY(!raw->toPlainText().isEmpty());
+    QVERIFY2(raw->toPlainText().size() <= LockDetailsWidget::RawViewBytes + 16,
+             qPrintable(QString::number(raw->toPlainText().size())));
+    auto *cut = child<QWidget>(m_window.get(), "rawCut");
+    QVERIFY(cut->isVisible());
+    QVERIFY2(
+        child<QLabel>(m_window.get(), "rawCutText")->text().startsWith(QStringLiteral("Showing the first")),
+        qPrintable(child<QLabel>(m_window.get(), "rawCutText")->text()));
+    QTest::mouseClick(child<QToolButton>(m_window.get(), "rawShowAll"), Qt::LeftButton);
+    QTRY_VERIFY(raw->toPlainText().size() > label.size());
+    QVERIFY(!cut->isVisible());
 }
 
 QTEST_MAIN(TestMainWindow)

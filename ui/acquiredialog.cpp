@@ -1,6 +1,7 @@
 #include "acquiredialog.h"
 
 #include "actionwidgets.h"
+#include "util/displaytext.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -154,7 +155,8 @@ AcquireDialog::AcquireDialog(const std::vector<NodeGroup> &groups, const QString
 
 QByteArray AcquireDialog::key() const
 {
-    return m_key->text().toUtf8();
+    // The key as the app shows keys: \xNN for bytes that are not text, \\ for a backslash.
+    return lockscope::bytesFromDisplayText(m_key->text()).value_or(QByteArray());
 }
 
 std::chrono::milliseconds AcquireDialog::ttl() const
@@ -234,12 +236,16 @@ void AcquireDialog::updateState()
 
     QString keyError;
     const QString keyText = m_key->text();
+    QString parseError;
+    const bool keyParses = lockscope::bytesFromDisplayText(keyText, &parseError).has_value();
     if (keyText.isEmpty())
         keyError = m_keyEdited ? tr("Enter the key to lock.") : QString();
+    else if (!keyParses)
+        keyError = tr("This key cannot be typed like that: %1.").arg(parseError);
     else if (keyText.trimmed() != keyText)
         m_keyMessage->setMessage(tr("The key starts or ends with a space: it is used as typed."),
                                  InlineMessage::Kind::Warning);
-    if (keyText.isEmpty() || keyText.trimmed() == keyText)
+    if (keyText.isEmpty() || !keyParses || keyText.trimmed() == keyText)
         m_keyMessage->setMessage(keyError, InlineMessage::Kind::Error);
 
     m_ttlMessage->setMessage(m_ttl->errorText(), InlineMessage::Kind::Error);
@@ -250,8 +256,8 @@ void AcquireDialog::updateState()
     m_ownerPreview->setText(elided);
     m_ownerPreview->setToolTip(elided == label ? QString() : label);
 
-    const bool valid = groupReason.isEmpty() && !keyText.isEmpty() && m_ttl->duration().has_value() &&
-                       m_wait->duration().has_value();
+    const bool valid = groupReason.isEmpty() && !keyText.isEmpty() && keyParses &&
+                       m_ttl->duration().has_value() && m_wait->duration().has_value();
     m_okButton->setEnabled(valid);
     m_okButton->setToolTip(!groupReason.isEmpty() ? groupReason : QString());
     QTimer::singleShot(0, this, [this] { actionwidgets::fitHeight(this); });

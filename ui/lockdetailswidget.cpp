@@ -8,6 +8,7 @@
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGuiApplication>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -20,6 +21,7 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <limits>
 
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeEntry;
@@ -68,23 +70,24 @@ QLabel *sectionTitle(const QString &text, const QString &objectName)
 }
 
 /// Printable text of a value, non-printable bytes as '·', cut at `limit` characters.
+/// The start of a value for a table cell: escaped (\xNN), bounded.
 QString printable(const QByteArray &bytes, qsizetype limit = 64)
 {
-    QString text = QString::fromUtf8(bytes.left(limit * 4));
-    for (QChar &c : text) {
-        if (!c.isPrint())
-            c = QChar(0x00b7);
-    }
-    if (text.size() > limit)
-        text = text.left(limit - 1) + QStringLiteral("…");
-    return text;
+    return locktext::shortText(bytes, limit);
 }
 
 QString hashText(const RawEntry &raw)
 {
     QStringList parts;
-    for (const auto &[field, value] : raw.fields)
+    qsizetype length = 0;
+    for (const auto &[field, value] : raw.fields) {
+        if (length > 300) { // a cell: the first fields say enough
+            parts << QStringLiteral("… (%1 fields)").arg(QLocale().toString(qsizetype(raw.fields.size())));
+            break;
+        }
         parts << printable(field, 48) + QLatin1Char('=') + printable(value, 24);
+        length += parts.back().size();
+    }
     return parts.join(QStringLiteral(", "));
 }
 
@@ -233,6 +236,26 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_raw->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
     rawLayout->addWidget(m_raw);
+    // Shown when the value is longer than the raw view shows at first.
+    m_rawCut = new QWidget;
+    m_rawCut->setObjectName(QStringLiteral("rawCut"));
+    auto *cutLayout = new QHBoxLayout(m_rawCut);
+    cutLayout->setContentsMargins(0, 0, 0, 0);
+    m_rawCutText = new QLabel;
+    m_rawCutText->setObjectName(QStringLiteral("rawCutText"));
+    m_rawCutText->setWordWrap(true);
+    cutLayout->addWidget(m_rawCutText, 1);
+    auto *showAll = new QToolButton;
+    showAll->setObjectName(QStringLiteral("rawShowAll"));
+    showAll->setText(tr("Show all"));
+    showAll->setToolTip(tr("Lay out the whole value: for megabytes this takes a while"));
+    cutLayout->addWidget(showAll);
+    connect(showAll, &QToolButton::clicked, this, [this] {
+        m_showAll = true;
+        showRawValue();
+    });
+    m_rawCut->hide();
+    rawLayout->addWidget(m_rawCut);
 
     // The summary and the node table take what they need; the raw bytes get the rest.
     auto *content = new QWidget;
@@ -270,6 +293,8 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
     // A refresh of the lock shown keeps the node the operator picked.
     const QString keptNode =
         m_record && m_group == group && m_record->key == record->key ? selectedNodeName() : QString();
+    if (!m_record || m_record->key != record->key || m_group != group)
+        m_showAll = false; // "show all" was for that value
     // Until setReadState() says more: read when the record was.
     m_lastRead = record->readAt;
     m_stale = false;
@@ -411,9 +436,9 @@ void LockDetailsWidget::showRecord()
     const auto &decoded = majority && majority->decoded ? majority->decoded : std::nullopt;
     const QString none = tr("—");
 
-    m_key->setText(QString::fromUtf8(r.key));
+    m_key->setText(locktext::shortText(r.key, 4096));
     m_key->setCursorPosition(0);
-    m_key->setToolTip(QString::fromUtf8(r.key));
+    m_key->setToolTip(locktext::shortText(r.key, 1024));
     m_groupLabel->setText(m_group);
     // How sure the decoding is, when it is not certain ("redsync, a guess").
     QString schema = r.schema.isEmpty() ? tr("none recognises the value (shown raw)") : r.schema;
@@ -424,9 +449,9 @@ void LockDetailsWidget::showRecord()
     // One owner text everywhere (the table, the dialogs): the label and the owner both.
     m_owner->setText(locktext::ownerText(r));
     m_form->setRowVisible(m_label, false);
-    m_token->setText(QString::fromUtf8(r.token));
+    m_token->setText(locktext::shortText(r.token, 4096));
     m_token->setCursorPosition(0);
-    m_token->setToolTip(QString::fromUtf8(r.token));
+    m_token->setToolTip(locktext::shortText(r.token, 1024));
     m_fence->setText(r.fence >= 0 ? QLocale().toString(r.fence)
                                   : tr("none (the format has no fencing token)"));
 
@@ -456,7 +481,8 @@ void LockDetailsWidget::showRecord()
     QStringList details;
     if (decoded) {
         for (auto it = decoded->details.cbegin(); it != decoded->details.cend(); ++it)
-            details << it.key() + QStringLiteral(": ") + it.value();
+            details << locktext::shortText(it.key(), 80) + QStringLiteral(": ") +
+                           locktext::shortText(it.value());
     }
     m_details->setText(details.join(QLatin1Char('\n')));
     m_form->setRowVisible(m_details, !details.isEmpty());
@@ -579,6 +605,15 @@ QByteArray LockDetailsWidget::selectedNodeValue() const
     return entry.raw.value;
 }
 
+void LockDetailsWidget::showCut(bool cut, qint64 total)
+{
+    m_rawCut->setVisible(cut);
+    if (cut)
+        m_rawCutText->setText(
+            tr("Showing the first %1 of %2.")
+                .arg(QLocale().formattedDataSize(RawViewBytes, 0), QLocale().formattedDataSize(total, 1)));
+}
+
 void LockDetailsWidget::showRawValue()
 {
     m_bytesPerLine = bytesPerLine();
@@ -588,6 +623,7 @@ void LockDetailsWidget::showRawValue()
         return;
     }
     const NodeEntry &entry = m_record->nodes[std::size_t(m_selectedNode)];
+    showCut(false, 0);
     if (!entry.reachable) {
         m_rawTitle->setText(tr("Raw value on %1").arg(entry.node));
         m_raw->setPlainText(tr("%1 could not be read: %2").arg(entry.node, entry.error));
@@ -598,25 +634,42 @@ void LockDetailsWidget::showRawValue()
         m_rawTitle->setText(tr("Raw value on %1").arg(entry.node));
         m_raw->setPlainText(tr("The key does not exist on %1.").arg(entry.node));
         return;
-    case RawEntry::Type::String:
+    case RawEntry::Type::String: {
         m_rawTitle->setText(
             tr("Raw value on %1 (string, %2)")
                 .arg(entry.node, locktext::counted(entry.raw.value.size(), tr("byte"), tr("bytes"))));
-        m_raw->setPlainText(showsHex() ? hexDump(entry.raw.value, m_bytesPerLine)
-                                       : escapedText(entry.raw.value));
+        // The first RawViewBytes only, unless the operator asked for all: laying out megabytes
+        // on the GUI thread froze the window.
+        const bool cut = !m_showAll && entry.raw.value.size() > RawViewBytes;
+        const QByteArray shown = cut ? entry.raw.value.first(RawViewBytes) : entry.raw.value;
+        m_raw->setPlainText(showsHex() ? hexDump(shown, m_bytesPerLine) : escapedText(shown));
+        showCut(cut, entry.raw.value.size());
         return;
+    }
     case RawEntry::Type::Hash: {
         m_rawTitle->setText(tr("Raw value on %1 (hash, %2)")
                                 .arg(entry.node, locktext::counted(qint64(entry.raw.fields.size()),
                                                                    tr("field"), tr("fields"))));
         QString text;
+        qsizetype budget = m_showAll ? std::numeric_limits<qsizetype>::max() : RawViewBytes;
+        qsizetype total = 0;
+        bool cut = false;
         for (const auto &[field, value] : entry.raw.fields) {
+            total += field.size() + value.size();
+            if (budget <= 0) {
+                cut = true;
+                continue;
+            }
+            const QByteArray shown = value.size() > budget ? value.first(budget) : value;
+            cut |= shown.size() < value.size();
+            budget -= field.size() + shown.size();
             text += tr("field %1 (%2):")
                         .arg(printable(field, 120), locktext::counted(value.size(), tr("byte"), tr("bytes")));
-            text += QLatin1Char('\n') + (showsHex() ? hexDump(value, m_bytesPerLine) : escapedText(value)) +
+            text += QLatin1Char('\n') + (showsHex() ? hexDump(shown, m_bytesPerLine) : escapedText(shown)) +
                     QLatin1Char('\n');
         }
         m_raw->setPlainText(text.trimmed());
+        showCut(cut, total);
         return;
     }
     case RawEntry::Type::Other:

@@ -67,6 +67,9 @@ public:
     /// which are escaped (\n, \r, \t, \\, \xNN): lockscope::displayText(). One line per value.
     static QString escapedText(const QByteArray &bytes);
 
+    /// Bytes of a value the raw view lays out until the operator asks for all of it.
+    static constexpr qsizetype RawViewBytes = 64 * 1024;
+
     /// True while the raw view shows a hex dump instead of the text.
     bool showsHex() const;
     void setShowsHex(bool hex);
@@ -82,6 +85,8 @@ private:
     void showRecord();
     /// The TTL and age lines as they stand now (a timer calls it every second).
     void updateClockTexts();
+    /// Says whether the raw view shows only the start of a value of `total` bytes.
+    void showCut(bool cut, qint64 total);
     void fitHeights();
     int bytesPerLine() const;
     void fillNodes();
@@ -117,4 +122,7 @@ private:
     QLabel *m_rawTitle = nullptr;
     QToolButton *m_hexButton = nullptr;
     QPlainTextEdit *m_raw = nullptr;
+    QWidget *m_rawCut = nullptr;
+    QLabel *m_rawCutText = nullptr;
+    bool m_showAll = false;
 };

@@ -43,7 +43,7 @@ struct LockTableModel::Row
     void assign(LockRecord next)
     {
         record = std::move(next);
-        keyText = lockscope::displayText(record.key);
+        keyText = locktext::shortText(record.key, 1024);
         ns = LockTableModel::keyNamespace(record.key);
         label = locktext::labelOf(record);
         owner = locktext::ownerText(record);
@@ -53,7 +53,7 @@ struct LockTableModel::Row
         ageAtReadMs = acquiredAt.isValid() && record.readAt.isValid()
                           ? std::max<qint64>(0, acquiredAt.msecsTo(record.readAt))
                           : -1;
-        tokenText = lockscope::displayText(record.token);
+        tokenText = locktext::shortText(record.token);
         expired = false;
         stale = false;
         staleReason.clear();

@@ -68,6 +68,21 @@ QString counted(qint64 n, const QString &one, const QString &many)
     return QLocale().toString(n) + QLatin1Char(' ') + (n == 1 ? one : many);
 }
 
+QString shortText(QByteArrayView bytes, qsizetype maxChars)
+{
+    return lockscope::displayTextPrefix(bytes, maxChars);
+}
+
+QString shortText(const QString &text, qsizetype maxChars)
+{
+    if (text.size() <= maxChars)
+        return lockscope::displayText(text);
+    QString shown = lockscope::displayText(QStringView(text).first(maxChars).toString());
+    shown.truncate(maxChars);
+    return shown + QCoreApplication::translate("locktext", "… (%1 characters in all)")
+                       .arg(QLocale().toString(text.size()));
+}
+
 QString labelOf(const LockRecord &record)
 {
     if (const NodeEntry *entry = LockTableModel::majorityEntry(record); entry && entry->decoded)
@@ -77,8 +92,8 @@ QString labelOf(const LockRecord &record)
 
 QString ownerText(const LockRecord &record)
 {
-    const QString owner = lockscope::displayText(record.owner);
-    const QString label = lockscope::displayText(labelOf(record));
+    const QString owner = shortText(record.owner);
+    const QString label = shortText(labelOf(record));
     if (owner.isEmpty() && label.isEmpty()) {
         if (record.schema.isEmpty())
             return tr("unknown: the value is not decoded");

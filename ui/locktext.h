@@ -43,6 +43,21 @@ QString ownerText(const lockscope::inspect::LockRecord &record);
 /// loads no translations, so Qt's "%n byte(s)" would show its parentheses).
 QString counted(qint64 n, const QString &one, const QString &many);
 
+/// Characters of a key, owner, label or token laid out in a one-line view; the rest is cut,
+/// with the whole size said. A 50 MB label must not be laid out on the GUI thread.
+inline constexpr qsizetype ShortTextChars = 300;
+
+/// Bytes for a one-line view: escaped (lockscope::displayText), at most `maxChars` characters
+/// of them (only the start is even looked at), then "… (52.4 MB in all)".
+QString shortText(QByteArrayView bytes, qsizetype maxChars = ShortTextChars);
+/// Keeps a QByteArray from converting to QString (which would lose invalid bytes).
+inline QString shortText(const QByteArray &bytes, qsizetype maxChars = ShortTextChars)
+{
+    return shortText(QByteArrayView(bytes), maxChars);
+}
+/// The same for text that is already a QString (escaped too).
+QString shortText(const QString &text, qsizetype maxChars = ShortTextChars);
+
 /// The label the majority holder attached (empty when none).
 QString labelOf(const lockscope::inspect::LockRecord &record);
 

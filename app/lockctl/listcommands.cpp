@@ -24,6 +24,7 @@
 namespace lockctl {
 
 using lockscope::displayText;
+using lockscope::displayTextPrefix;
 using lockscope::inspect::Confidence;
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeEntry;
@@ -169,11 +170,19 @@ QString valueText(const RawEntry &raw)
 {
     switch (raw.type) {
     case RawEntry::Type::String:
-        return displayText(raw.value);
+        // The start only: a 50 MB value is not a terminal's business (--json prints it all).
+        return displayTextPrefix(raw.value, MaxCellChars);
     case RawEntry::Type::Hash: {
         QStringList parts;
-        for (const auto &[field, value] : raw.fields)
-            parts << QStringLiteral("%1=%2").arg(displayText(field), displayText(value));
+        qsizetype length = 0;
+        for (const auto &[field, value] : raw.fields) {
+            if (length > MaxCellChars) {
+                parts << QStringLiteral("\u2026 (%1 fields)").arg(raw.fields.size());
+                break;
+            }
+            parts << QStringLiteral("%1=%2").arg(displayTextPrefix(field, 80), displayTextPrefix(value, 80));
+            length += parts.back().size();
+        }
         return QStringLiteral("{%1}").arg(parts.join(QStringLiteral(", ")));
     }
     case RawEntry::Type::Other:
@@ -252,13 +261,13 @@ QString orDash(const QString &text)
 /// One row of the `list` table and CSV, every cell display text (see displayText()).
 QStringList recordRow(const LockRecord &record, bool fullToken)
 {
-    return {displayText(record.key),
+    return {displayTextPrefix(record.key, MaxKeyChars),
             schemaText(record.schema, record.confidence),
-            orDash(displayText(record.owner)),
+            orDash(displayTextPrefix(record.owner.toUtf8(), MaxCellChars)),
             ttlText(record),
             QStringLiteral("%1/%2").arg(record.held).arg(record.of),
             record.fence >= 0 ? QString::number(record.fence) : QStringLiteral("-"),
-            fullToken ? displayText(record.token) : orDash(abbreviate(record.token)),
+            fullToken ? displayTextPrefix(record.token, MaxKeyChars) : orDash(abbreviate(record.token)),
             record.anomalies.isEmpty() ? QStringLiteral("-")
                                        : displayText(record.anomalies.join(QLatin1Char(',')))};
 }
@@ -464,15 +473,15 @@ int runShow(Invocation &invocation)
         return code;
     }
     QList<std::pair<QString, QString>> rows{
-        {QStringLiteral("key"), displayText(record.key)},
+        {QStringLiteral("key"), displayTextPrefix(record.key, MaxKeyChars)},
         {QStringLiteral("schema"), orDash(displayText(record.schema))},
         {QStringLiteral("confidence"),
          record.confidence
              ? QStringLiteral("%1 (%2)").arg(lockscope::inspect::confidenceText(*record.confidence),
                                              displayText(record.confidenceReason))
              : QStringLiteral("-")},
-        {QStringLiteral("owner"), orDash(displayText(record.owner))},
-        {QStringLiteral("token"), orDash(displayText(record.token))},
+        {QStringLiteral("owner"), orDash(displayTextPrefix(record.owner.toUtf8(), MaxKeyChars))},
+        {QStringLiteral("token"), orDash(displayTextPrefix(record.token, MaxKeyChars))},
         {QStringLiteral("fence"), record.fence >= 0 ? QString::number(record.fence) : QStringLiteral("-")},
         {QStringLiteral("held"), QStringLiteral("%1/%2 (quorum %3)")
                                      .arg(record.held)

@@ -21,6 +21,7 @@
 namespace lockctl {
 
 using lockscope::displayText;
+using lockscope::displayTextPrefix;
 using lockscope::lock::AcquireOptions;
 using lockscope::lock::ExtendMode;
 using lockscope::lock::Lock;
@@ -743,10 +744,17 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
             QStringList row{displayText(state.node), ttlCell(state)};
             if (state.decoded) {
                 const LockValue &v = *state.decoded;
-                row << QString::number(v.fence) << displayText(v.token)
-                    << displayText(
-                           QStringLiteral("%1 pid %2 %3").arg(v.host).arg(v.pid).arg(v.thread).trimmed())
-                    << (v.label.isEmpty() ? QStringLiteral("-") : displayText(v.label))
+                // The start of each (a value may carry megabytes; --json prints it all).
+                row << QString::number(v.fence) << displayTextPrefix(v.token, MaxKeyChars)
+                    << displayTextPrefix(QStringLiteral("%1 pid %2 %3")
+                                             .arg(v.host)
+                                             .arg(v.pid)
+                                             .arg(v.thread)
+                                             .trimmed()
+                                             .toUtf8(),
+                                         MaxCellChars)
+                    << (v.label.isEmpty() ? QStringLiteral("-")
+                                          : displayTextPrefix(v.label.toUtf8(), MaxCellChars))
                     << (v.acquiredAt.isValid() ? v.acquiredAt.toString(Qt::ISODateWithMs)
                                                : QStringLiteral("-"));
             } else if (state.error || !state.exists) {

@@ -66,6 +66,12 @@ private:
 /// "auth_failed", ...), unlike RedisError::kindName(), which is for people.
 QString errorKindId(lockscope::redis::ErrorKind kind);
 
+/// What a table cell or a `show` line prints of a value, an owner or a label, and of a key or a
+/// token (lockscope::displayTextPrefix): the start, then how large it is in all; --json prints
+/// everything.
+inline constexpr qsizetype MaxCellChars = 256;
+inline constexpr qsizetype MaxKeyChars = 1024;
+
 /// Puts `key` into a JSON object under `name`: as text when it is UTF-8 (exact), else in its
 /// displayed form (`\xNN`, which the KEY arguments accept) plus `<name>_base64` with the bytes.
 void putBytes(QJsonObject &object, const QString &name, const QByteArray &bytes);

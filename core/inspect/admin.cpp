@@ -4,6 +4,7 @@
 #include "lock/lockvalue.h"
 #include "redis/connection.h"
 #include "redis/script.h"
+#include "util/displaytext.h"
 
 #include <QDir>
 #include <QFile>
@@ -78,9 +79,13 @@ std::mutex &auditMutex()
     return mutex;
 }
 
+bool validUtf8(const QByteArray &bytes);
+
+/// Text for a JSON field: the bytes when they are UTF-8, else their displayed form (\xNN; the
+/// exact bytes go in the *_base64 field beside it).
 QJsonValue bytesJson(const QByteArray &bytes)
 {
-    return QString::fromUtf8(bytes);
+    return validUtf8(bytes) ? QString::fromUtf8(bytes) : displayText(bytes);
 }
 
 bool validUtf8(const QByteArray &bytes)

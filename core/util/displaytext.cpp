@@ -1,6 +1,8 @@
 #include "displaytext.h"
 
+#include <QLocale>
 #include <QStringDecoder>
+#include <algorithm>
 
 namespace lockscope {
 
@@ -165,6 +167,20 @@ std::optional<QByteArray> bytesFromDisplayText(QStringView text, QString *error)
     }
     flushPlain(text.size());
     return out;
+}
+
+QString displayTextPrefix(QByteArrayView bytes, qsizetype maxChars)
+{
+    // An escaped byte takes 4 characters and a UTF-8 character at most 4 bytes: this many bytes
+    // give maxChars characters, whatever they are.
+    const qsizetype look = std::min<qsizetype>(bytes.size(), maxChars * 4);
+    QString text = displayText(bytes.first(look));
+    if (text.size() <= maxChars && look == bytes.size())
+        return text;
+    text.truncate(maxChars);
+    return text +
+           QStringLiteral("\u2026 (%1 in all)")
+               .arg(QLocale::c().formattedDataSize(bytes.size(), 1, QLocale::DataSizeTraditionalFormat));
 }
 
 bool displaysAsIs(QByteArrayView bytes)

@@ -35,6 +35,10 @@ std::optional<QByteArray> bytesFromDisplayText(QStringView text, QString *error 
 /// Whether displayText() shows `bytes` exactly as they are (valid UTF-8 with nothing escaped).
 bool displaysAsIs(QByteArrayView bytes);
 
+/// displayText() of the start of `bytes`, at most `maxChars` characters; longer input ends in
+/// "… (52.4 MB in all)". Only the start is looked at: a 50 MB value costs nothing to show.
+QString displayTextPrefix(QByteArrayView bytes, qsizetype maxChars);
+
 /// displayText() of text that is already a QString (an owner, a label, a node's error).
 QString displayText(const QString &text);
 
