@@ -131,6 +131,14 @@ private slots:
             QCOMPARE(set->get(i, key), held->value);
             QCOMPARE(set->get(i, lock::fenceKeyFor(key)), QByteArray("1"));
         }
+        // Audited all the same: one line per node, the value that was there, "changed".
+        const auto changed = auditLines(audit);
+        QCOMPARE(changed.size(), std::size_t(3));
+        for (const QJsonObject &line : changed) {
+            QCOMPARE(line.value(QStringLiteral("action")).toString(), QStringLiteral("force-release"));
+            QVERIFY(line.value(QStringLiteral("result")).toString().startsWith(QLatin1String("changed")));
+            QCOMPARE(line.value(QStringLiteral("value_before")).toString(), QString::fromUtf8(held->value));
+        }
 
         // With the right value: released.
         const RunResult right =
@@ -161,7 +169,12 @@ private slots:
         QVERIFY2(result.out.contains(QLatin1String("Would release")), describe(result)); // the preview
         for (int i = 0; i < 3; ++i)
             QCOMPARE(set->get(i, key), held->value);
-        QVERIFY(!QFile::exists(audit)); // nothing attempted
+        // Nothing was sent, but the attempt is audited, as refused (the README's promise).
+        const auto lines = auditLines(audit);
+        QCOMPARE(lines.size(), std::size_t(3));
+        for (const QJsonObject &line : lines)
+            QCOMPARE(line.value(QStringLiteral("result")).toString(),
+                     QStringLiteral("refused: not confirmed (stdin is not a terminal)"));
     }
 
     void readOnlyNodeIsRefused()
@@ -256,6 +269,11 @@ private slots:
         QVERIFY2(wrong.exitCode == 2, describe(wrong));
         QVERIFY2(wrong.out.contains(QLatin1String("Type the key to confirm:")), describe(wrong));
         QCOMPARE(set->get(0, key), QByteArray("v1"));
+        // The mistyped confirmation is audited, as refused.
+        const auto refused = auditLines(dir.filePath(QStringLiteral("audit.jsonl")));
+        QCOMPARE(refused.size(), std::size_t(1));
+        QCOMPARE(refused[0].value(QStringLiteral("result")).toString(),
+                 QStringLiteral("refused: not confirmed (the typed text was not the key)"));
 
         const RunResult right = run(key);
         QVERIFY2(right.exitCode == 0, describe(right));
@@ -275,35 +293,37 @@ private slots:
         QVERIFY(set->set(0, replacement, "ls1 tok=tokother fence=1", 60000));
         const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
 
-        const RunResult lossy =
-            runLockctl({QStringLiteral("force-release"), QStringLiteral("mix2:\uFFFDkey"), QStringLiteral("--nodes"),
-                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
-                       dir.path());
+        const RunResult lossy = runLockctl({QStringLiteral("force-release"), QStringLiteral("mix2:\uFFFDkey"),
+                                            QStringLiteral("--nodes"), nodeUrls(*set),
+                                            QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+                                           dir.path());
         QVERIFY2(lossy.exitCode == 2, describe(lossy));
         QVERIFY2(lossy.err.contains(QStringLiteral("\\xNN")), describe(lossy));
         QCOMPARE(set->get(0, binary), QByteArray("ls1 tok=tokbinary fence=1"));
         QCOMPARE(set->get(0, replacement), QByteArray("ls1 tok=tokother fence=1"));
         QVERIFY(!QFile::exists(audit));
 
-        const RunResult shown = runLockctl(
-            {QStringLiteral("show"), QStringLiteral("mix2:\\xffkey"), QStringLiteral("--nodes"), nodeUrls(*set),
-             QStringLiteral("--json")},
-            dir.path());
+        const RunResult shown =
+            runLockctl({QStringLiteral("show"), QStringLiteral("mix2:\\xffkey"), QStringLiteral("--nodes"),
+                        nodeUrls(*set), QStringLiteral("--json")},
+                       dir.path());
         QVERIFY2(shown.exitCode == 0, describe(shown));
         const QJsonObject json = QJsonDocument::fromJson(shown.out.toUtf8()).object();
         QCOMPARE(json.value(QStringLiteral("key")).toString(), QStringLiteral("mix2:\\xffkey"));
-        QCOMPARE(QByteArray::fromBase64(json.value(QStringLiteral("key_base64")).toString().toLatin1()), binary);
+        QCOMPARE(QByteArray::fromBase64(json.value(QStringLiteral("key_base64")).toString().toLatin1()),
+                 binary);
 
-        const RunResult released =
-            runLockctl({QStringLiteral("force-release"), QStringLiteral("mix2:\\xffkey"), QStringLiteral("--nodes"),
-                        nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
-                       dir.path());
+        const RunResult released = runLockctl(
+            {QStringLiteral("force-release"), QStringLiteral("mix2:\\xffkey"), QStringLiteral("--nodes"),
+             nodeUrls(*set), QStringLiteral("--yes"), QStringLiteral("--audit-log"), audit},
+            dir.path());
         QVERIFY2(released.exitCode == 0, describe(released));
         QVERIFY(set->get(0, binary).isNull());
         QCOMPARE(set->get(0, replacement), QByteArray("ls1 tok=tokother fence=1")); // the other key stays
         const auto lines = auditLines(audit);
         QCOMPARE(lines.size(), std::size_t(1));
-        QCOMPARE(QByteArray::fromBase64(lines[0].value(QStringLiteral("key_base64")).toString().toLatin1()), binary);
+        QCOMPARE(QByteArray::fromBase64(lines[0].value(QStringLiteral("key_base64")).toString().toLatin1()),
+                 binary);
     }
 
     void usageErrors()

@@ -776,7 +776,7 @@ const NodeEntry *LockTableModel::majorityEntry(const LockRecord &record)
 QString LockTableModel::keyNamespace(const QByteArray &key)
 {
     const qsizetype colon = key.lastIndexOf(':');
-    return colon > 0 ? QString::fromUtf8(key.left(colon)) : QString();
+    return colon > 0 ? lockscope::displayText(key.left(colon)) : QString();
 }
 
 int LockTableModel::rowCount(const QModelIndex &parent) const

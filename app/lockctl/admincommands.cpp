@@ -208,12 +208,14 @@ void printPreview(const LockRecord &record, const QStringList &readOnly, bool un
     }
 }
 
-/// Asks for the key to be typed. Returns the exit code to stop with, or nullopt when confirmed.
-std::optional<int> confirm(const QByteArray &key, bool json, Output &out)
+/// Asks for the key to be typed (as lockctl shows keys: \xNN for bytes that are not text).
+/// Returns the exit code to stop with (and `why`, for the audit log), or nullopt when confirmed.
+std::optional<int> confirm(const QByteArray &key, bool json, Output &out, QString &why)
 {
     if (!isatty(STDIN_FILENO)) {
         out.error(QStringLiteral("force-release: refusing to delete without confirmation: stdin is not a "
                                  "terminal (pass --yes to confirm); nothing deleted"));
+        why = QStringLiteral("refused: not confirmed (stdin is not a terminal)");
         return exitcode::Usage;
     }
     const QString prompt = QStringLiteral("Type the key to confirm: ");
@@ -226,9 +228,10 @@ std::optional<int> confirm(const QByteArray &key, bool json, Output &out)
     }
     QTextStream in(stdin);
     const QString typed = in.readLine();
-    if (typed.toUtf8() != key) {
+    if (lockscope::bytesFromDisplayText(typed) != key) {
         out.error(
             QStringLiteral("force-release: not confirmed (the typed text is not the key); nothing deleted"));
+        why = QStringLiteral("refused: not confirmed (the typed text was not the key)");
         return exitcode::Usage;
     }
     return std::nullopt;
@@ -340,6 +343,25 @@ int runForceRelease(Invocation &invocation)
     const bool anyUnreachable =
         std::ranges::any_of(record.nodes, [](const NodeEntry &e) { return !e.reachable; });
 
+    const QString auditPath =
+        parser.isSet(AuditLogOption) ? parser.value(AuditLogOption) : AuditLog::defaultPath();
+    AuditLog audit(auditPath);
+    Admin admin(group ? group->name : QStringLiteral("cli"), std::move(adminNodes), Operator::current(),
+                &audit);
+    const QString action = unconditional ? QStringLiteral("force-delete") : QStringLiteral("force-release");
+    // Every attempt is audited, refused ones included: the nodes --expect-value left alone, and
+    // a stop before anything was sent.
+    if (!skipped.empty()) {
+        LockRecord differing = record;
+        for (NodeEntry &entry : differing.nodes) {
+            const bool wasSkipped = std::ranges::any_of(
+                skipped, [&](const AdminNodeResult &result) { return result.node == entry.node; });
+            if (!wasSkipped)
+                entry.raw = RawEntry{};
+        }
+        admin.auditStopped(differing, action,
+                           QStringLiteral("changed: the value differs from --expect-value"));
+    }
     AdminResult result;
     if (anyPresent) {
         const bool onProduction = std::ranges::any_of(record.nodes, [&](const NodeEntry &entry) {
@@ -352,20 +374,20 @@ int runForceRelease(Invocation &invocation)
                                      "anyway; nothing deleted")
                           .arg(command, displayText(key), displayText(record.schema),
                                displayText(record.confidenceReason)));
+            admin.auditStopped(acted, action,
+                               QStringLiteral("refused: the format is only a guess (no --yes)"));
             return exitcode::Usage;
         }
         if (!parser.isSet(YesOption) || onProduction) {
             if (onProduction && parser.isSet(YesOption) && !json)
                 out.line(QStringLiteral("The key is on a production node (%1): --yes is not enough.")
                              .arg(displayText(productionLabels.join(QStringLiteral(", ")))));
-            if (auto stop = confirm(key, json, out))
+            QString why;
+            if (auto stop = confirm(key, json, out, why)) {
+                admin.auditStopped(acted, action, why);
                 return *stop;
+            }
         }
-        const QString auditPath =
-            parser.isSet(AuditLogOption) ? parser.value(AuditLogOption) : AuditLog::defaultPath();
-        AuditLog audit(auditPath);
-        Admin admin(group ? group->name : QStringLiteral("cli"), std::move(adminNodes), Operator::current(),
-                    &audit);
         result = admin.forceRelease(acted, registry, unconditional);
     }
     std::vector<AdminNodeResult> outcomes = result.nodes;

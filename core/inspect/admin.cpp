@@ -435,6 +435,16 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
     return result;
 }
 
+bool Admin::auditStopped(const LockRecord &record, const QString &action, const QString &result)
+{
+    bool ok = true;
+    for (const NodeEntry &entry : record.nodes) {
+        if (entry.present())
+            ok &= audit(entry.node, record.key, action, shownValue(entry.raw), entry.raw.pttlMs, result);
+    }
+    return ok;
+}
+
 AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds ttl, lock::ExtendMode mode)
 {
     const bool add = mode == lock::ExtendMode::Add;

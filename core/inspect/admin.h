@@ -106,6 +106,12 @@ public:
     /// TTL left at that moment on that node (a key without a TTL gets exactly `ttl`).
     AdminResult extend(const LockRecord &record, std::chrono::milliseconds ttl,
                        lock::ExtendMode mode = lock::ExtendMode::Replace);
+    /// Audits an attempt that stopped before anything was sent (not confirmed, refused by the
+    /// caller's own check): one line per node that holds the key, with the value and TTL shown
+    /// and `result` ("refused: not confirmed (stdin is not a terminal)", "changed: ..."). The
+    /// README's promise: every attempt is audited, refused ones included. False when the log
+    /// could not be written.
+    bool auditStopped(const LockRecord &record, const QString &action, const QString &result);
     /// Acquires a LockScope lock on the group as the operator (label "operator <name>@<host>",
     /// then ": note"). With `wait` > 0 the Locker's blocking acquire retries until the wait has
     /// passed; otherwise one attempt. When the key is held, the result's heldBy names the
