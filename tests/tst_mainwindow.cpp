@@ -24,6 +24,7 @@
 #include <QComboBox>
 #include <QContextMenuEvent>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
@@ -32,6 +33,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
@@ -190,6 +192,7 @@ private slots:
     void partialScanIsCalledPartial();
     void helpMenuHasGettingStartedAndShortcuts();
     void largeValueIsShownBounded();
+    void unreadableGroupsFileIsAskedAboutAndKept();
 
 private:
     /// A new window (the saved layout of the previous one restored), as the user opens it.
@@ -1268,6 +1271,46 @@ void TestMainWindow::largeValueIsShownBounded()
     QTest::mouseClick(child<QToolButton>(m_window.get(), "rawShowAll"), Qt::LeftButton);
     QTRY_VERIFY(raw->toPlainText().size() > label.size());
     QVERIFY(!cut->isVisible());
+}
+
+// A groups file that cannot be read: the user is asked (a GUI user sees no stderr line) and may
+// start without groups; saving later sets the unreadable file aside instead of overwriting it.
+void TestMainWindow::unreadableGroupsFileIsAskedAboutAndKept()
+{
+    const QString path = m_dir->filePath(QStringLiteral("groups.json"));
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("{\"version\": 1, \"groups\": [ {\"name\": \"typo\" ");
+    }
+    const auto loaded = GroupConfig::load(path);
+    QVERIFY(!loaded);
+
+    whenModal<QMessageBox>([](QMessageBox *box) {
+        QVERIFY(box->informativeText().contains(QStringLiteral("groups.json")));
+        QTest::mouseClick(child<QPushButton>(box, "startWithoutGroups"), Qt::LeftButton);
+    });
+    QVERIFY(MainWindow::startWithoutUnreadableGroups(nullptr, path, loaded.error()));
+    whenModal<QMessageBox>(
+        [](QMessageBox *box) { QTest::mouseClick(child<QPushButton>(box, "quit"), Qt::LeftButton); });
+    QVERIFY(!MainWindow::startWithoutUnreadableGroups(nullptr, path, loaded.error()));
+
+    // Started without groups; the operator adds one and it is saved; the broken file is kept.
+    m_window->setGroups(GroupConfig{}, path);
+    const NodeConfig node = startServer();
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("fixed"), {node}));
+    QVERIFY(m_window->saveGroups(groups));
+    const auto saved = GroupConfig::load(path);
+    QVERIFY2(saved.has_value(), saved ? "" : qPrintable(saved.error()));
+    QCOMPARE(saved->groups.size(), std::size_t(1));
+    const QStringList kept =
+        QDir(m_dir->path()).entryList({QStringLiteral("groups.json.unreadable-*")}, QDir::Files);
+    QCOMPARE(kept.size(), 1);
+    QFile keptFile(m_dir->filePath(kept.front()));
+    QVERIFY(keptFile.open(QIODevice::ReadOnly));
+    QVERIFY(keptFile.readAll().contains("\"typo\""));
+    QVERIFY(logText(m_log).contains(QStringLiteral("kept as")));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -31,6 +31,8 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDockWidget>
+#include <QFile>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -43,6 +45,7 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QProxyStyle>
+#include <QPushButton>
 #include <QResizeEvent>
 #include <QScopedValueRollback>
 #include <QScreen>
@@ -1785,6 +1788,47 @@ void MainWindow::showLockctlCommand()
                                        LockctlCommandDialog::commandsForRecord(target, selected->second));
 }
 
+bool MainWindow::saveGroups(const GroupConfig &config)
+{
+    // A file that could not be read (LockScope started without groups after saying so) is
+    // kept beside, never overwritten: it may be a hand-written file with one typo.
+    if (QFileInfo::exists(m_configPath) && !GroupConfig::load(m_configPath)) {
+        const QString kept = m_configPath + QStringLiteral(".unreadable-") +
+                             QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+        if (!QFile::rename(m_configPath, kept)) {
+            logEvent(EventKind::Error, QString(),
+                     tr("Could not save the groups: the unreadable %1 could not be set aside as %2")
+                         .arg(m_configPath, kept));
+            return false;
+        }
+        logEvent(EventKind::Info, QString(), tr("The unreadable groups file was kept as %1").arg(kept));
+    }
+    if (auto saved = config.save(m_configPath); !saved) {
+        logEvent(EventKind::Error, QString(), tr("Could not save the groups: %1").arg(saved.error()));
+        return false;
+    }
+    logEvent(EventKind::Info, QString(), tr("Saved the groups to %1").arg(m_configPath));
+    return true;
+}
+
+bool MainWindow::startWithoutUnreadableGroups(QWidget *parent, const QString &path, const QString &error)
+{
+    QMessageBox box(QMessageBox::Critical, tr("LockScope"), tr("The groups file could not be read."),
+                    QMessageBox::NoButton, parent);
+    box.setObjectName(QStringLiteral("unreadableGroupsBox"));
+    box.setInformativeText(tr("%1\n\nLockScope can start without groups. The file stays as it is; if you "
+                              "save groups from Connections, it is first kept beside as "
+                              "%2.unreadable-<time>.")
+                               .arg(error, QFileInfo(path).fileName()));
+    QPushButton *start = box.addButton(tr("Start without groups"), QMessageBox::AcceptRole);
+    start->setObjectName(QStringLiteral("startWithoutGroups"));
+    QPushButton *quit = box.addButton(tr("Quit"), QMessageBox::RejectRole);
+    quit->setObjectName(QStringLiteral("quit"));
+    box.setDefaultButton(start);
+    box.exec();
+    return box.clickedButton() == start;
+}
+
 void MainWindow::editConnections()
 {
     ConnectionsDialog dialog(m_plainConfig, m_secrets, this);
@@ -1793,11 +1837,7 @@ void MainWindow::editConnections()
     const GroupConfig config = dialog.config();
     m_askedKeys.clear(); // the operator may have fixed a password: ask again where it fails
     if (!m_configPath.isEmpty()) {
-        if (auto saved = config.save(m_configPath); !saved) {
-            logEvent(EventKind::Error, QString(), tr("Could not save the groups: %1").arg(saved.error()));
-        } else {
-            logEvent(EventKind::Info, QString(), tr("Saved the groups to %1").arg(m_configPath));
-        }
+        saveGroups(config);
     } else {
         logEvent(EventKind::Info, QString(),
                  tr("These groups are used for this session only (demo or command-line nodes); "

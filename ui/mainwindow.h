@@ -83,6 +83,12 @@ public:
     void setRefreshInterval(std::chrono::milliseconds interval);
     /// Automatic lock refresh; 0 switches it off.
     void setAutoRefreshInterval(std::chrono::milliseconds interval);
+    /// Saves `config` to the groups file (when there is one); a file there that cannot be read
+    /// is first set aside as <file>.unreadable-<time>, never overwritten. False on failure (logged).
+    bool saveGroups(const lockscope::inspect::GroupConfig &config);
+    /// Asks, when the groups file could not be read at start, whether to start without groups
+    /// (true) or quit. A GUI user started from a menu sees no stderr line.
+    static bool startWithoutUnreadableGroups(QWidget *parent, const QString &path, const QString &error);
     /// Appends a line to the event log. `node` may be empty; `at` defaults to now; `detail` (the
     /// whole story: what to do, every node's error) goes in the line's tooltip.
     void logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at = {},

@@ -173,14 +173,20 @@ int main(int argc, char *argv[])
             .nodes = {GroupNode{.config = *node, .readOnly = false, .production = false, .color = {}}},
             .match = {}});
     }
+    QString configError;
     if (config.groups.empty() && !parser.isSet(demoOption)) {
         configPath = parser.isSet(configOption) ? parser.value(configOption) : GroupConfig::defaultPath();
         auto loaded = GroupConfig::load(configPath);
         if (!loaded) {
             printError(loaded.error());
-            return ExitUsage;
+            // Unattended runs (a screenshot, a benchmark) stop here with the usage exit code;
+            // a person gets a dialog once the application exists.
+            if (parser.isSet(screenshotOption) || parser.isSet(stallOption))
+                return ExitUsage;
+            configError = loaded.error();
+        } else {
+            config = std::move(*loaded);
         }
-        config = std::move(*loaded);
     }
 
     bool delayOk = false;
@@ -221,9 +227,15 @@ int main(int argc, char *argv[])
     lockscope::inspect::SessionSecretStore secrets(
         std::make_unique<lockscope::inspect::KeychainSecretStore>());
 
+    if (!configError.isEmpty() && !MainWindow::startWithoutUnreadableGroups(nullptr, configPath, configError))
+        return ExitUsage;
+
     MainWindow window;
     window.setSecretStore(&secrets);
     window.setGroups(config, configPath);
+    if (!configError.isEmpty())
+        window.logEvent(MainWindow::EventKind::Error, QString(),
+                        QObject::tr("Started without groups: %1").arg(configError));
 
     DemoNodes demo;
     std::unique_ptr<DemoTraffic> traffic;
