@@ -406,6 +406,40 @@ private slots:
         QVERIFY(none.cancelled);
     }
 
+    // A user limited to some keys (~jobs:*) sees those and is told how many it may not read:
+    // a key outside its patterns never fails the node (it used to: "GET: NOPERM", empty table).
+    void keyRestrictedUserSeesItsKeys()
+    {
+        LS_START_SERVERS(set, 1);
+        LS_VERIFY_OK(set->admin(0).command(
+            {QByteArrayView("ACL"), QByteArrayView("SETUSER"), QByteArrayView("jobsonly"),
+             QByteArrayView("on"), QByteArrayView(">jobs-pw"), QByteArrayView("+scan"),
+             QByteArrayView("+mget"), QByteArrayView("+get"), QByteArrayView("+pttl"),
+             QByteArrayView("+type"), QByteArrayView("+hgetall"), QByteArrayView("+ping"),
+             QByteArrayView("+hello"), QByteArrayView("+client|setname"), QByteArrayView("~jobs:*")}));
+        QVERIFY(set->set(0, "jobs:lock:a", lockValue("tokenjobsaaaaaaaaaaaaa"), 60000));
+        QVERIFY(set->set(0, "jobs:lock:b", lockValue("tokenjobsbbbbbbbbbbbbb"), 60000));
+        QVERIFY(set->set(0, "billing:lock:x", lockValue("tokenbillxxxxxxxxxxxxx"), 60000));
+        QVERIFY(set->set(0, "billing:lock:y", lockValue("tokenbillyyyyyyyyyyyyy"), 60000));
+        std::vector<redis::NodeConfig> configs = set->configs();
+        configs[0].username = QStringLiteral("jobsonly");
+        configs[0].password = QStringLiteral("jobs-pw");
+        const Scanner scanner(configs, SchemaRegistry::builtins());
+        for (const int batch : {512, 1}) { // keys of both kinds in one MGET, and one key per MGET
+            ScanOptions options;
+            options.batch = batch;
+            const Snapshot snapshot = scanner.scan(options, 1);
+            QCOMPARE(snapshot.nodes.size(), std::size_t(1));
+            QVERIFY2(snapshot.nodes[0].ok, qPrintable(snapshot.nodes[0].error));
+            QCOMPARE(snapshot.nodes[0].keysNotPermitted, quint64(2));
+            QVERIFY2(snapshot.nodes[0].note.contains(QLatin1String("2 scanned keys are not readable")),
+                     qPrintable(snapshot.nodes[0].note));
+            QCOMPARE(keysOf(snapshot),
+                     QStringList({QStringLiteral("jobs:lock:a"), QStringLiteral("jobs:lock:b")}));
+            QVERIFY(snapshot.records[0].nodes[0].raw.pttlMs > 0);
+        }
+    }
+
     void leastPrivilegeUser_data()
     {
         // The documented ACL, and an older one without +mget (values then read with GET, with a

@@ -1110,6 +1110,9 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
         if (!node.ok) {
             failed << node.node;
             errors << node.error;
+        } else if (!node.note.isEmpty()) {
+            // What the ACL user may not do or read: said once per group and note.
+            onNotice(snapshot->group, node.node, node.note, {});
         }
     }
     QString problem;

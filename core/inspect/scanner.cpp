@@ -145,6 +145,15 @@ public:
                 pendingHead = 0;
             }
         }
+        if (const quint64 hidden = m_harvest.result.keysNotPermitted; hidden > 0) {
+            const QString said =
+                QStringLiteral("%1 not readable by this ACL user (outside its key patterns): "
+                               "not shown")
+                    .arg(hidden == 1 ? QStringLiteral("1 scanned key is")
+                                     : QStringLiteral("%1 scanned keys are").arg(hidden));
+            m_harvest.result.note =
+                m_harvest.result.note.isEmpty() ? said : m_harvest.result.note + QStringLiteral("; ") + said;
+        }
         report(true);
         return std::move(m_harvest);
     }
@@ -227,6 +236,13 @@ private:
                 auto values = m_connection.readReply();
                 if (!values)
                     return values.error().toString();
+                if (values->isError() && keyNotPermitted(*values)) {
+                    // A key of the batch is outside the user's key patterns: this batch with
+                    // GET, key by key, skipping those (MGET stays for the next batches).
+                    for (std::size_t i = 0; i < to - from; ++i)
+                        needGet.push_back(first + i);
+                    continue;
+                }
                 if (values->isError()) {
                     if (!values->bytes().startsWith("NOPERM"))
                         return QStringLiteral("MGET: %1").arg(QString::fromUtf8(values->bytes()));
@@ -260,9 +276,13 @@ private:
                     auto value = m_connection.readReply();
                     if (!value)
                         return value.error().toString();
+                    RawEntry &raw = m_harvest.raws[first + i];
+                    if (pttl->isError() && keyNotPermitted(*pttl)) {
+                        skipNotPermitted(raw);
+                        continue;
+                    }
                     if (pttl->isError())
                         return QStringLiteral("PTTL: %1").arg(QString::fromUtf8(pttl->bytes()));
-                    RawEntry &raw = m_harvest.raws[first + i];
                     raw.pttlMs = pttl->integer();
                     if (auto error = takeGetReply(*value, first + i, others))
                         return error;
@@ -355,12 +375,29 @@ private:
 
     /// GET answers a string's value, nil for a key that went away, and WRONGTYPE for anything
     /// else (read in the next round).
+    /// "NOPERM No permissions to access a key" (Redis 7), "... to access one of the keys used
+    /// as arguments" (6.2): this key, not the command, is outside what the user may read.
+    static bool keyNotPermitted(const RedisReply &reply)
+    {
+        return reply.isError() && reply.bytes().startsWith("NOPERM") && reply.bytes().contains("key");
+    }
+
+    /// A key the ACL hides: left out (as if gone), and counted for the node's note.
+    void skipNotPermitted(RawEntry &raw)
+    {
+        raw = RawEntry{};
+        raw.pttlMs = -2;
+        ++m_harvest.result.keysNotPermitted;
+    }
+
     std::optional<QString> takeGetReply(const RedisReply &value, std::size_t index,
                                         std::vector<std::size_t> &others)
     {
         RawEntry &raw = m_harvest.raws[index];
         if (value.isString()) {
             setString(raw, value.bytes());
+        } else if (keyNotPermitted(value)) {
+            skipNotPermitted(raw);
         } else if (value.isError()) {
             if (!value.bytes().startsWith("WRONGTYPE"))
                 return QStringLiteral("GET: %1").arg(QString::fromUtf8(value.bytes()));

@@ -43,6 +43,9 @@ struct NodeScanResult
     QString error; ///< why this node could not be scanned (it is then unreachable in every record)
     QString note;  ///< what was degraded to what the ACL permits (empty when nothing was)
     quint64 keysScanned = 0;
+    /// Keys SCAN listed that this ACL user may not read (outside its key patterns): skipped
+    /// and counted, never a reason to fail the node (the note says how many).
+    quint64 keysNotPermitted = 0;
 };
 
 struct Snapshot
