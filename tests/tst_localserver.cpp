@@ -2,10 +2,14 @@
 #include "redis/localserver.h"
 #include "redisfixture.h"
 
+#include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QTest>
 #include <cerrno>
 #include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace lockscope::redis;
 using namespace lockscope::test;
@@ -24,6 +28,7 @@ private slots:
     void restartKeepsPortAndEmptiesData();
     void destructorLeavesNoProcess();
     void unixSocketAndUrl();
+    void orphanedDirectoriesAreRemoved();
 };
 
 void TestLocalServer::startAndStop()
@@ -189,6 +194,35 @@ void TestLocalServer::unixSocketAndUrl()
 
     LS_START_SERVER(plain, ServerKind::Plain);
     QVERIFY(plain->unixSocketPath().isEmpty());
+}
+
+// A run killed with SIGKILL leaves its temporary directory (its redis-server dies with it):
+// the next start removes the directories whose owner is gone, and only those.
+void TestLocalServer::orphanedDirectoriesAreRemoved()
+{
+    // A pid that is surely gone: a child that exited and was reaped.
+    const pid_t child = ::fork();
+    if (child == 0)
+        ::_exit(0);
+    QVERIFY(child > 0);
+    ::waitpid(child, nullptr, 0);
+    const QDir temp(QDir::tempPath());
+    const QString orphan = QStringLiteral("lockscope-redis-%1-Abc123").arg(child);
+    const QString alive = QStringLiteral("lockscope-redis-%1-Xyz789").arg(::getppid()); // our parent lives
+    const QString foreign = QStringLiteral("lockscope-redis-keepme"); // not our naming: left alone
+    for (const QString &name : {orphan, alive, foreign}) {
+        QVERIFY(temp.mkpath(name));
+        QFile file(temp.filePath(name + QStringLiteral("/dump.rdb")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+    }
+    auto server = LocalRedisServer::start();
+    QVERIFY2(server.has_value(), server ? "" : qPrintable(server.error().toString()));
+    QVERIFY(!temp.exists(orphan));
+    QVERIFY(temp.exists(alive));
+    QVERIFY(temp.exists(foreign));
+    QVERIFY((*server)->workDir().contains(QStringLiteral("lockscope-redis-%1-").arg(::getpid())));
+    QDir(temp.filePath(alive)).removeRecursively();
+    QDir(temp.filePath(foreign)).removeRecursively();
 }
 
 QTEST_GUILESS_MAIN(TestLocalServer)

@@ -58,6 +58,7 @@ private slots:
     void stalledHolderExitsWithViolations();
     void localNodesAndCsv();
     void badInputChangesNothing();
+    void interruptStopsCleanly_data();
     void interruptStopsCleanly();
 };
 
@@ -192,8 +193,19 @@ void TestLockctlSimulate::badInputChangesNothing()
     QCOMPARE(simKeys(*server), 0);
 }
 
+void TestLockctlSimulate::interruptStopsCleanly_data()
+{
+    // Ctrl-C, an SSH drop (SIGHUP: it left the lock key and fence counters without a TTL) and
+    // SIGTERM all stop the run cleanly.
+    QTest::addColumn<int>("signal");
+    QTest::newRow("SIGINT") << SIGINT;
+    QTest::newRow("SIGHUP") << SIGHUP;
+    QTest::newRow("SIGTERM") << SIGTERM;
+}
+
 void TestLockctlSimulate::interruptStopsCleanly()
 {
+    QFETCH(int, signal);
     LS_START_SERVER(server, ServerKind::Plain);
     QProcess process;
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
@@ -208,8 +220,8 @@ void TestLockctlSimulate::interruptStopsCleanly()
     // Wait for the first status line: the run is under way, locks are being held.
     QByteArray status;
     QTRY_VERIFY_WITH_TIMEOUT((status += process.readAllStandardError()).contains(" acq "), 20000);
-    ::kill(static_cast<pid_t>(process.processId()), SIGINT);
-    QVERIFY2(process.waitForFinished(60000), "lockctl did not stop on SIGINT");
+    ::kill(static_cast<pid_t>(process.processId()), signal);
+    QVERIFY2(process.waitForFinished(60000), "lockctl did not stop on the signal");
     QCOMPARE(process.exitStatus(), QProcess::NormalExit);
     QCOMPARE(process.exitCode(), 0);
     bool ok = false;

@@ -615,7 +615,8 @@ int runSimulate(Invocation &invocation)
         return exitcode::Usage;
     }
 
-    // Ctrl-C: the first stops the run cleanly, a second one kills as usual.
+    // Ctrl-C, a terminal that goes away (SIGHUP: an SSH drop) and SIGTERM: the first stops the
+    // run cleanly (locks released, faults reverted, keys checked), a second one kills as usual.
     g_interrupted = false;
     struct sigaction action
     {};
@@ -624,8 +625,11 @@ int runSimulate(Invocation &invocation)
     sigemptyset(&action.sa_mask);
     struct sigaction previous
     {};
+    struct sigaction previousHangup
+    {};
     sigaction(SIGINT, &action, &previous);
     sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGHUP, &action, &previousHangup);
 
     const bool terminal = isatty(STDERR_FILENO) == 1;
     const bool live = !parser.isSet(QuietOption);
@@ -649,6 +653,7 @@ int runSimulate(Invocation &invocation)
         }
     }
     sigaction(SIGINT, &previous, nullptr);
+    sigaction(SIGHUP, &previousHangup, nullptr);
     signal(SIGTERM, SIG_DFL);
     if (live && terminal) {
         std::fputs("\r\x1b[2K", stderr);

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QUrl>
@@ -315,8 +316,12 @@ Result<std::unique_ptr<LocalRedisServer>> LocalRedisServer::start(LocalServerOpt
     Private &p = *server->d;
     p.options = std::move(options);
     p.executablePath = executable;
-    // Short path: the unix socket path must fit in sun_path (108 bytes).
-    p.dir = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/lockscope-redis-XXXXXX"));
+    // Directories a killed process could not remove (SIGKILL, a crash) go first.
+    removeOrphanedDirectories();
+    // Short path: the unix socket path must fit in sun_path (108 bytes). The owner's pid in the
+    // name tells a later run whether the directory is orphaned.
+    p.dir = std::make_unique<QTemporaryDir>(QDir::tempPath() +
+                                            QStringLiteral("/lockscope-redis-%1-XXXXXX").arg(::getpid()));
     if (!p.dir->isValid())
         return fail(ErrorKind::Io, label,
                     QStringLiteral("cannot create a temporary directory: %1").arg(p.dir->errorString()));
@@ -491,6 +496,27 @@ QString LocalRedisServer::logTail(int lines) const
     for (qsizetype i = first; i < all.size(); ++i)
         tail << QString::fromUtf8(all.at(i));
     return tail.join(QLatin1Char('\n'));
+}
+
+int LocalRedisServer::removeOrphanedDirectories()
+{
+    // lockscope-redis-<pid>-XXXXXX of this user whose process is gone. Its redis-server died
+    // with it (PR_SET_PDEATHSIG), so nothing uses the directory any more.
+    static const QRegularExpression name(QStringLiteral("^lockscope-redis-(\\d+)-[A-Za-z0-9]{6}$"));
+    int removed = 0;
+    const QDir temp(QDir::tempPath());
+    for (const QFileInfo &entry : temp.entryInfoList({QStringLiteral("lockscope-redis-*")},
+                                                     QDir::Dirs | QDir::NoDotAndDotDot | QDir::NoSymLinks)) {
+        const auto match = name.match(entry.fileName());
+        if (!match.hasMatch() || entry.ownerId() != ::getuid())
+            continue;
+        const qint64 pid = match.captured(1).toLongLong();
+        if (pid <= 0 || pid == ::getpid() || ::kill(pid_t(pid), 0) == 0 || errno != ESRCH)
+            continue; // alive (or not ours to judge)
+        if (QDir(entry.absoluteFilePath()).removeRecursively())
+            ++removed;
+    }
+    return removed;
 }
 
 } // namespace lockscope::redis

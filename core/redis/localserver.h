@@ -47,6 +47,11 @@ public:
 
     bool isRunning() const;
     bool isPaused() const;
+    /// Removes the temporary directories of local servers whose owning process is gone
+    /// (killed with SIGKILL, crashed): lockscope-redis-<pid>-* of this user. start() calls it;
+    /// returns how many it removed.
+    static int removeOrphanedDirectories();
+
     /// SIGSTOP: the server keeps its sockets but answers nothing.
     bool pause();
     /// SIGCONT.
