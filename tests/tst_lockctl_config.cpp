@@ -4,6 +4,7 @@
 #include "redis/connection.h"
 #include "redisfixture.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,6 +12,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <sys/stat.h>
 
 namespace {
 
@@ -55,6 +57,10 @@ private slots:
     void unknownAction();
     void groupSelectsNodes();
     void groupGuardsForceRelease();
+    void configThatIsNotARegularFile();
+    void importIsCapped();
+    void importRefusesLoopbackAliases();
+    void listsTenThousandNodes();
 };
 
 void TestLockctlConfig::pathFollowsTheEnvironment()
@@ -252,6 +258,99 @@ void TestLockctlConfig::groupGuardsForceRelease()
     QVERIFY(log.open(QIODevice::ReadOnly));
     const QByteArray lines = log.readAll();
     QVERIFY2(lines.contains("\"group\":\"guarded\"") && lines.contains("read-only"), lines.constData());
+}
+
+void TestLockctlConfig::configThatIsNotARegularFile()
+{
+    // A FIFO once made every command wait forever, and /dev/zero ran out of memory.
+    QTemporaryDir dir;
+    const QString fifo = dir.filePath(QStringLiteral("groups.json"));
+    QVERIFY(::mkfifo(QFile::encodeName(fifo).constData(), 0600) == 0);
+    const QString directory = dir.filePath(QStringLiteral("dir.json"));
+    QVERIFY(QDir().mkdir(directory));
+    const RunResult viaEnvironment = runLockctl({QStringLiteral("config"), QStringLiteral("list")}, fifo);
+    QVERIFY2(viaEnvironment.exitCode == 2 && viaEnvironment.err.contains(fifo) &&
+                 viaEnvironment.err.contains(QStringLiteral("not a regular file")),
+             describe(viaEnvironment).constData());
+    for (const QString &path : {fifo, QStringLiteral("/dev/zero"), directory}) {
+        const RunResult r =
+            runLockctl({QStringLiteral("config"), QStringLiteral("list"), QStringLiteral("--config"), path},
+                       dir.filePath(QStringLiteral("unused.json")));
+        QVERIFY2(r.exitCode == 2 && r.err.contains(path) &&
+                     r.err.contains(QStringLiteral("not a regular file")),
+                 describe(r).constData());
+    }
+    // --group reads the same file.
+    const RunResult group =
+        runLockctl({QStringLiteral("list"), QStringLiteral("--group"), QStringLiteral("g")}, fifo);
+    QVERIFY2(group.exitCode == 2 && group.err.contains(QStringLiteral("not a regular file")),
+             describe(group).constData());
+}
+
+void TestLockctlConfig::importIsCapped()
+{
+    // import reads what it is given (a pipe is fine), but no more than a groups file may hold.
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("groups.json"));
+    const RunResult r =
+        runLockctl({QStringLiteral("config"), QStringLiteral("import"), QStringLiteral("/dev/zero")}, config);
+    QVERIFY2(r.exitCode == 2 && r.err.contains(QStringLiteral("/dev/zero")) &&
+                 r.err.contains(QStringLiteral("16 MiB")) &&
+                 r.err.contains(QStringLiteral("nothing imported")),
+             describe(r).constData());
+    QVERIFY(!QFile::exists(config));
+}
+
+void TestLockctlConfig::importRefusesLoopbackAliases()
+{
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("groups.json"));
+    const QString source = dir.filePath(QStringLiteral("in.json"));
+    const QByteArray twice = R"({"version":1,"groups":[{"name":"pair","nodes":[
+        {"url":"redis://localhost:7000"},{"url":"redis://127.0.0.1:7000"}]}]})";
+    QVERIFY(writeFile(source, twice));
+    const RunResult r = runLockctl({QStringLiteral("config"), QStringLiteral("import"), source}, config);
+    QVERIFY2(r.exitCode == 2 && r.err.contains(QStringLiteral("localhost:7000")) &&
+                 r.err.contains(QStringLiteral("127.0.0.1:7000")) &&
+                 r.err.contains(QStringLiteral("nothing imported")),
+             describe(r).constData());
+    QVERIFY(!QFile::exists(config));
+}
+
+void TestLockctlConfig::listsTenThousandNodes()
+{
+    // 100 groups x 100 nodes, all on distinct host:port/db: every node is listed once.
+    QJsonArray groups;
+    for (int g = 0; g < 100; ++g) {
+        QJsonArray nodes;
+        for (int n = 0; n < 100; ++n)
+            nodes.append(QJsonObject{
+                {QStringLiteral("url"),
+                 QStringLiteral("redis://node-%1.example.com:%2/%3").arg(n).arg(7000 + g).arg(n % 16)}});
+        groups.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("group-%1").arg(g)},
+                                  {QStringLiteral("nodes"), nodes}});
+    }
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("groups.json"));
+    QVERIFY(writeFile(
+        config, QJsonDocument(QJsonObject{{QStringLiteral("version"), 1}, {QStringLiteral("groups"), groups}})
+                    .toJson(QJsonDocument::Compact)));
+
+    const RunResult list = runLockctl({QStringLiteral("config"), QStringLiteral("list")}, config);
+    QVERIFY2(list.exitCode == 0, describe(list).constData());
+    QCOMPARE(list.out.count(QStringLiteral("redis://node-")), 10'000);
+    QCOMPARE(list.out.count(QStringLiteral("redlock 51/100")), 100);
+    QVERIFY(list.out.contains(QStringLiteral("redis://node-99.example.com:7099/3")));
+
+    const RunResult json =
+        runLockctl({QStringLiteral("config"), QStringLiteral("list"), QStringLiteral("--json")}, config);
+    QVERIFY2(json.exitCode == 0, describe(json).constData());
+    const QJsonArray listed = QJsonDocument::fromJson(json.out.toUtf8()).object()[u"groups"].toArray();
+    QCOMPARE(listed.size(), 100);
+    int total = 0;
+    for (const QJsonValue group : listed)
+        total += int(group.toObject()[u"nodes"].toArray().size());
+    QCOMPARE(total, 10'000);
 }
 
 QTEST_GUILESS_MAIN(TestLockctlConfig)

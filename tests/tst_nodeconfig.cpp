@@ -39,6 +39,9 @@ private slots:
     void findDuplicateNodes_data();
     void findDuplicateNodes();
     void duplicateHostIsCaseInsensitive();
+    void loopbackNamesAreOneHost_data();
+    void loopbackNamesAreOneHost();
+    void duplicatesAmongManyNodes();
 
 private:
     static NodeConfig fullConfig();
@@ -426,10 +429,24 @@ void TestNodeConfig::findDuplicateNodes_data()
     QTest::newRow("unix path spelled differently")
         << QStringList{"unix:///run/r.sock", "unix:///run//./r.sock"} << DuplicatePair{{0, 1}};
     QTest::newRow("unix db differs") << QStringList{"unix:///run/r.sock?db=1", "unix:///run/r.sock"} << none;
-    // Resolving nothing: a name and its address are different spellings (a run_id check at
-    // connect would catch them).
-    QTest::newRow("localhost is not 127.0.0.1")
-        << QStringList{"redis://localhost:1", "redis://127.0.0.1:1"} << none;
+    // The loopback names are one server (Redis binds 127.0.0.1 and ::1 by default, localhost
+    // reaches either); resolving nothing else: a name and its address are different spellings
+    // (a run_id check at connect would catch them).
+    QTest::newRow("localhost is 127.0.0.1")
+        << QStringList{"redis://localhost:1", "redis://127.0.0.1:1"} << DuplicatePair{{0, 1}};
+    QTest::newRow("localhost is ::1")
+        << QStringList{"redis://[::1]:1", "redis://LocalHost:1"} << DuplicatePair{{0, 1}};
+    QTest::newRow("loopback, other port")
+        << QStringList{"redis://localhost:1", "redis://127.0.0.1:2"} << none;
+    QTest::newRow("loopback, other db")
+        << QStringList{"redis://localhost:1/1", "redis://127.0.0.1:1/2"} << none;
+    QTest::newRow("127.0.0.2 is its own address")
+        << QStringList{"redis://127.0.0.1:1", "redis://127.0.0.2:1"} << none;
+    QTest::newRow("a name is not its address")
+        << QStringList{"redis://cache-a:1", "redis://10.0.0.5:1"} << none;
+    QTest::newRow("ipv6 spelled two ways")
+        << QStringList{"redis://[2001:db8::1]:1", "redis://[2001:DB8:0:0:0:0:0:1]:1"}
+        << DuplicatePair{{0, 1}};
     QTest::newRow("the first repeated entry")
         << QStringList{"redis://a:1", "redis://b:1", "redis://b:1", "redis://a:1"} << DuplicatePair{{1, 2}};
 }
@@ -468,6 +485,79 @@ void TestNodeConfig::duplicateHostIsCaseInsensitive()
     NodeConfig v = u;
     v.unixPath = QStringLiteral("/run/redis.sock");
     QVERIFY(!lockscope::redis::findDuplicateNodes({u, v}));
+}
+
+void TestNodeConfig::loopbackNamesAreOneHost_data()
+{
+    // Spellings a config from JSON or the Connections dialog may carry (QUrl lower-cases and
+    // strips the brackets; JSON keeps what was typed). Nothing here is resolved.
+    QTest::addColumn<QString>("a");
+    QTest::addColumn<QString>("b");
+    QTest::addColumn<bool>("same");
+    QTest::newRow("localhost / 127.0.0.1") << "localhost"
+                                           << "127.0.0.1" << true;
+    QTest::newRow("LOCALHOST / 127.0.0.1") << "LOCALHOST"
+                                           << "127.0.0.1" << true;
+    QTest::newRow("localhost. / localhost") << "localhost."
+                                            << "localhost" << true;
+    QTest::newRow("::1 / localhost") << "::1"
+                                     << "localhost" << true;
+    QTest::newRow("[::1] / 127.0.0.1") << "[::1]"
+                                       << "127.0.0.1" << true;
+    QTest::newRow("0:0:0:0:0:0:0:1 / ::1") << "0:0:0:0:0:0:0:1"
+                                           << "::1" << true;
+    QTest::newRow("::ffff:127.0.0.1 / localhost") << "::ffff:127.0.0.1"
+                                                  << "localhost" << true;
+    QTest::newRow("::ffff:10.0.0.5 / 10.0.0.5") << "::ffff:10.0.0.5"
+                                                << "10.0.0.5" << true;
+    QTest::newRow("127.0.0.2 / 127.0.0.1") << "127.0.0.2"
+                                           << "127.0.0.1" << false;
+    QTest::newRow("127.0.0.2 / localhost") << "127.0.0.2"
+                                           << "localhost" << false;
+    QTest::newRow("myhost.localhost / localhost") << "myhost.localhost"
+                                                  << "localhost" << false;
+    QTest::newRow("10.0.0.5 / 10.0.0.6") << "10.0.0.5"
+                                         << "10.0.0.6" << false;
+}
+
+void TestNodeConfig::loopbackNamesAreOneHost()
+{
+    QFETCH(QString, a);
+    QFETCH(QString, b);
+    QFETCH(bool, same);
+    NodeConfig x;
+    x.host = a;
+    x.port = 7000;
+    NodeConfig y = x;
+    y.host = b;
+    QCOMPARE(sameServer(x, y), same);
+    QCOMPARE(sameServer(y, x), same);
+    QCOMPARE(lockscope::redis::findDuplicateNodes({x, y}).has_value(), same);
+    y.port = 7001; // the same host on another port is another server
+    QVERIFY(!sameServer(x, y));
+    QVERIFY(!lockscope::redis::findDuplicateNodes({x, y}));
+    y.port = 7000;
+    y.db = 1; // and another db another key space
+    QVERIFY(!sameServer(x, y));
+    QVERIFY(!lockscope::redis::findDuplicateNodes({x, y}));
+}
+
+void TestNodeConfig::duplicatesAmongManyNodes()
+{
+    // 10,000 distinct hosts on one port (the case a pairwise check made slow), then one that
+    // repeats an early entry under a loopback alias.
+    std::vector<NodeConfig> nodes;
+    for (int i = 0; i < 10'000; ++i) {
+        NodeConfig c;
+        c.host = QStringLiteral("redis-node-%1.example.com").arg(i);
+        nodes.push_back(c);
+    }
+    nodes[3].host = QStringLiteral("127.0.0.1");
+    QVERIFY(!lockscope::redis::findDuplicateNodes(nodes));
+    NodeConfig alias;
+    alias.host = QStringLiteral("localhost");
+    nodes.push_back(alias);
+    QCOMPARE(pairText(lockscope::redis::findDuplicateNodes(nodes)), QStringLiteral("3 and 10000"));
 }
 
 QTEST_GUILESS_MAIN(TestNodeConfig)

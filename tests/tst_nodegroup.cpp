@@ -1,12 +1,15 @@
 #include "inspect/nodegroup.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <sys/stat.h>
 
 using lockscope::inspect::GroupConfig;
 using lockscope::inspect::GroupNode;
@@ -34,6 +37,16 @@ private slots:
     void newFileHoldsOnlyWhatDiffersFromDefaults();
     void unchangedFileIsWrittenBackAsItWas();
     void editsChangeOnlyTheirPart();
+    void loopbackAliasesAreOneNode_data();
+    void loopbackAliasesAreOneNode();
+    void loopbackOtherPortOrDbIsAllowed_data();
+    void loopbackOtherPortOrDbIsAllowed();
+    void loadRefusesAFifo();
+    void loadRefusesADevice();
+    void loadRefusesADirectory();
+    void loadRefusesAFileOverTheCap();
+    void saveRefusesAFifo();
+    void loadsTenThousandNodes();
 };
 
 /// The error text of a result, or "" when it holds a value (QVERIFY2 evaluates its message
@@ -276,6 +289,171 @@ void TestNodeGroup::defaultPathIsPerUserConfig()
     qputenv("LOCKSCOPE_CONFIG", "/tmp/elsewhere.json");
     QCOMPARE(GroupConfig::defaultPath(), QStringLiteral("/tmp/elsewhere.json"));
     qunsetenv("LOCKSCOPE_CONFIG");
+}
+
+static QByteArray groupOf(const QByteArray &nodes)
+{
+    return R"({"version":1,"groups":[{"name":"payments","nodes":)" + nodes + "}]}";
+}
+
+void TestNodeGroup::loopbackAliasesAreOneNode_data()
+{
+    // One server reached under two loopback names would cast two votes in the quorum.
+    QTest::addColumn<QByteArray>("nodes");
+    QTest::addColumn<QStringList>("mentions");
+    QTest::newRow("localhost, 127.0.0.1")
+        << QByteArray(R"([{"url":"redis://localhost:7000"},{"url":"redis://127.0.0.1:7000"}])")
+        << QStringList{"node 2: 127.0.0.1:7000 (db 0)", "as node 1 (localhost:7000)"};
+    QTest::newRow("LOCALHOST, ::1")
+        << QByteArray(R"([{"url":"redis://10.0.0.5:7000"},{"host":"LOCALHOST","port":7000,"db":4},
+                          {"url":"redis://[::1]:7000/4"}])")
+        << QStringList{"node 3: [::1]:7000 (db 4)", "as node 2 (LOCALHOST:7000)"};
+}
+
+void TestNodeGroup::loopbackAliasesAreOneNode()
+{
+    QFETCH(QByteArray, nodes);
+    QFETCH(QStringList, mentions);
+    const auto config = GroupConfig::fromJson(groupOf(nodes));
+    QVERIFY(!config.has_value());
+    for (const QString &mention : mentions)
+        QVERIFY2(config.error().contains(mention), why(config).constData());
+    QVERIFY2(config.error().contains(QStringLiteral("group \"payments\"")), why(config).constData());
+}
+
+void TestNodeGroup::loopbackOtherPortOrDbIsAllowed_data()
+{
+    QTest::addColumn<QByteArray>("nodes");
+    QTest::newRow("other port") << QByteArray(
+        R"([{"url":"redis://localhost:7000"},{"url":"redis://127.0.0.1:7001"},{"url":"redis://[::1]:7002"}])");
+    QTest::newRow("other db") << QByteArray(
+        R"([{"url":"redis://localhost:7000/1"},{"url":"redis://127.0.0.1:7000/2"},{"url":"redis://[::1]:7000"}])");
+    QTest::newRow("127.0.0.2") << QByteArray(
+        R"([{"url":"redis://127.0.0.1:7000"},{"url":"redis://127.0.0.2:7000"}])");
+}
+
+void TestNodeGroup::loopbackOtherPortOrDbIsAllowed()
+{
+    QFETCH(QByteArray, nodes);
+    const auto config = GroupConfig::fromJson(groupOf(nodes));
+    QVERIFY2(config.has_value(), why(config).constData());
+    QCOMPARE(config->groups[0].nodes.size(), size_t(QJsonDocument::fromJson(nodes).array().size()));
+}
+
+void TestNodeGroup::loadRefusesAFifo()
+{
+    // Opening a FIFO for reading waits for a writer: load() must return at once, with an error.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("groups.json"));
+    QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+    const auto config = GroupConfig::load(path);
+    QVERIFY(!config.has_value());
+    QVERIFY2(config.error().contains(path) && config.error().contains(QStringLiteral("not a regular file")) &&
+                 config.error().contains(QStringLiteral("FIFO")),
+             why(config).constData());
+}
+
+void TestNodeGroup::loadRefusesADevice()
+{
+    // /dev/zero never ends: reading it all would take all memory.
+    const auto config = GroupConfig::load(QStringLiteral("/dev/zero"));
+    QVERIFY(!config.has_value());
+    QVERIFY2(config.error().contains(QStringLiteral("/dev/zero")) &&
+                 config.error().contains(QStringLiteral("not a regular file")),
+             why(config).constData());
+}
+
+void TestNodeGroup::loadRefusesADirectory()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("groups.json"));
+    QVERIFY(QDir().mkdir(path));
+    const auto config = GroupConfig::load(path);
+    QVERIFY(!config.has_value());
+    QVERIFY2(config.error().contains(path) && config.error().contains(QStringLiteral("not a regular file")) &&
+                 config.error().contains(QStringLiteral("directory")),
+             why(config).constData());
+}
+
+void TestNodeGroup::loadRefusesAFileOverTheCap()
+{
+    QTemporaryDir dir;
+    QFile file(dir.filePath(QStringLiteral("groups.json")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    QVERIFY(file.resize(GroupConfig::kMaxFileSize + 1)); // sparse: no disk, no memory
+    file.close();
+    const auto config = GroupConfig::load(file.fileName());
+    QVERIFY(!config.has_value());
+    QVERIFY2(config.error().contains(file.fileName()) && config.error().contains(QStringLiteral("16 MiB")) &&
+                 config.error().contains(QString::number(GroupConfig::kMaxFileSize + 1)),
+             why(config).constData());
+
+    // At the cap it is read (and judged as JSON).
+    QVERIFY(file.resize(GroupConfig::kMaxFileSize));
+    const auto atCap = GroupConfig::load(file.fileName());
+    QVERIFY(!atCap.has_value());
+    QVERIFY2(atCap.error().contains(QStringLiteral("JSON")), why(atCap).constData());
+}
+
+void TestNodeGroup::saveRefusesAFifo()
+{
+    // save() reads the file it edits: a FIFO there is an error, not a hang, and stays a FIFO.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("groups.json"));
+    QVERIFY(::mkfifo(QFile::encodeName(path).constData(), 0600) == 0);
+    auto config = GroupConfig::fromJson(kSample);
+    QVERIFY(config);
+    const auto saved = config->save(path);
+    QVERIFY(!saved.has_value());
+    QVERIFY2(saved.error().contains(path) && saved.error().contains(QStringLiteral("not a regular file")),
+             why(saved).constData());
+    QVERIFY(!QFileInfo(path).isFile());
+}
+
+void TestNodeGroup::loadsTenThousandNodes()
+{
+    // 100 groups of 100 nodes on distinct hosts, ports and dbs: every node reads back.
+    QJsonArray groups;
+    for (int g = 0; g < 100; ++g) {
+        QJsonArray nodes;
+        for (int n = 0; n < 100; ++n)
+            nodes.append(QJsonObject{
+                {QStringLiteral("url"),
+                 QStringLiteral("redis://node-%1.example.com:%2/%3").arg(n).arg(7000 + g).arg(n % 16)}});
+        groups.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("group-%1").arg(g)},
+                                  {QStringLiteral("nodes"), nodes}});
+    }
+    QTemporaryDir dir;
+    QFile file(dir.filePath(QStringLiteral("groups.json")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QJsonDocument(QJsonObject{{QStringLiteral("version"), 1}, {QStringLiteral("groups"), groups}})
+                   .toJson());
+    file.close();
+
+    const auto config = GroupConfig::load(file.fileName());
+    QVERIFY2(config.has_value(), why(config).constData());
+    QCOMPARE(config->groups.size(), size_t(100));
+    size_t total = 0;
+    for (const NodeGroup &group : config->groups)
+        total += group.nodes.size();
+    QCOMPARE(total, size_t(10'000));
+    QCOMPARE(config->groups[99].nodes[99].config.host, QStringLiteral("node-99.example.com"));
+    QCOMPARE(config->groups[99].nodes[99].config.port, quint16(7099));
+
+    // One more node that repeats an early one under a loopback alias is still caught.
+    QJsonObject last = groups[99].toObject();
+    QJsonArray lastNodes = last[QStringLiteral("nodes")].toArray();
+    lastNodes[5] = QJsonObject{{QStringLiteral("url"), QStringLiteral("redis://localhost:7099/5")}};
+    lastNodes.append(QJsonObject{{QStringLiteral("url"), QStringLiteral("redis://127.0.0.1:7099/5")}});
+    last[QStringLiteral("nodes")] = lastNodes;
+    groups[99] = last;
+    const auto duplicate = GroupConfig::fromJson(
+        QJsonDocument(QJsonObject{{QStringLiteral("version"), 1}, {QStringLiteral("groups"), groups}})
+            .toJson());
+    QVERIFY(!duplicate.has_value());
+    QVERIFY2(duplicate.error().contains(QStringLiteral("node 101: 127.0.0.1:7099 (db 5)")) &&
+                 duplicate.error().contains(QStringLiteral("as node 6 (localhost:7099)")),
+             why(duplicate).constData());
 }
 
 QTEST_GUILESS_MAIN(TestNodeGroup)

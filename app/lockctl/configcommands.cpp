@@ -220,7 +220,17 @@ int runConfig(Invocation &invocation)
             out.error(QStringLiteral("config import: %1: %2").arg(file.fileName(), file.errorString()));
             return exitcode::Usage;
         }
-        auto incoming = GroupConfig::fromJson(file.readAll());
+        // FILE may be a pipe (/dev/stdin, <(...)), so any kind of file is read, but never more
+        // than a groups file may hold: /dev/zero must not take all memory.
+        const QByteArray json = file.read(GroupConfig::kMaxFileSize + 1);
+        if (json.size() > GroupConfig::kMaxFileSize) {
+            out.error(QStringLiteral("config import: %1: more than a groups file may hold (%2 MiB; nothing "
+                                     "imported)")
+                          .arg(file.fileName())
+                          .arg(GroupConfig::kMaxFileSize / (1024 * 1024)));
+            return exitcode::Usage;
+        }
+        auto incoming = GroupConfig::fromJson(json);
         if (!incoming) {
             out.error(QStringLiteral("config import: %1: %2 (nothing imported)")
                           .arg(file.fileName(), incoming.error()));

@@ -8,10 +8,16 @@
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QSet>
 #include <QStandardPaths>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <functional>
 #include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace lockscope::inspect {
 
@@ -60,13 +66,17 @@ std::optional<QString> duplicateNodeProblem(const NodeGroup &group)
     if (!duplicate)
         return std::nullopt;
     const auto &[first, second] = *duplicate;
-    const redis::NodeConfig &c = configs[static_cast<size_t>(second)];
-    return QStringLiteral(", node %1: %2 (db %3) is already in the group as node %4: a Redlock set needs "
-                          "distinct servers")
+    const redis::NodeConfig &a = configs[static_cast<size_t>(first)];
+    const redis::NodeConfig &b = configs[static_cast<size_t>(second)];
+    // Both entries by their address, as spelled: "localhost:7000" and "127.0.0.1:7000" are
+    // one server, and the operator must see which two lines say so.
+    return QStringLiteral(", node %1: %2 (db %3) is already in the group as node %4%5: a Redlock set "
+                          "needs distinct servers")
         .arg(second + 1)
-        .arg(c.address())
-        .arg(c.db)
-        .arg(first + 1);
+        .arg(b.address())
+        .arg(b.db)
+        .arg(first + 1)
+        .arg(a.address() == b.address() ? QString() : QStringLiteral(" (%1)").arg(a.address()));
 }
 
 } // namespace
@@ -98,6 +108,7 @@ std::expected<GroupConfig, QString> GroupConfig::fromJson(const QByteArray &json
         return failure(QStringLiteral("\"groups\" must be an array"));
 
     GroupConfig config;
+    QSet<QString> names; // group() per group would make a file of many groups quadratic
     const QJsonArray groupArray = groups.toArray();
     for (qsizetype g = 0; g < groupArray.size(); ++g) {
         if (!groupArray[g].isObject())
@@ -109,8 +120,9 @@ std::expected<GroupConfig, QString> GroupConfig::fromJson(const QByteArray &json
                                                    : QStringLiteral("group \"%1\"").arg(group.name);
         if (group.name.isEmpty())
             return failure(where + QStringLiteral(": \"name\" is missing or empty"));
-        if (config.group(group.name))
+        if (names.contains(group.name))
             return failure(where + QStringLiteral(": the name is used twice"));
+        names.insert(group.name);
         for (auto it = groupObject.begin(); it != groupObject.end(); ++it) {
             if (it.key() != u"name" && it.key() != u"nodes" && it.key() != u"match")
                 return failure(where + QStringLiteral(": unknown key \"%1\"").arg(it.key()));
@@ -764,14 +776,80 @@ QString GroupConfig::defaultPath()
            QStringLiteral("/lockscope/groups.json");
 }
 
+namespace {
+
+QString fileKind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return QStringLiteral("a directory");
+    if (S_ISFIFO(mode))
+        return QStringLiteral("a FIFO");
+    if (S_ISCHR(mode))
+        return QStringLiteral("a character device");
+    if (S_ISBLK(mode))
+        return QStringLiteral("a block device");
+    if (S_ISSOCK(mode))
+        return QStringLiteral("a socket");
+    return QStringLiteral("an unknown kind of file");
+}
+
+/// A groups file's bytes; nullopt (and no error) when there is no file at `path`.
+std::expected<std::optional<QByteArray>, QString> readGroupsFile(const QString &path)
+{
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever. The type
+    // and size come from the descriptor (fstat), so that nothing can be swapped in between.
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return std::nullopt;
+        return failure(QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+    }
+    QFile file;
+    if (!file.open(fd, QIODevice::ReadOnly, QFileDevice::AutoCloseHandle)) {
+        ::close(fd);
+        return failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
+    }
+    struct stat info = {};
+    if (::fstat(fd, &info) != 0)
+        return failure(QStringLiteral("%1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+    if (!S_ISREG(info.st_mode))
+        return failure(QStringLiteral("%1: not a regular file (%2); the groups file must be a regular file")
+                           .arg(path, fileKind(info.st_mode)));
+    const auto tooLarge = [&](qint64 size) {
+        return failure(QStringLiteral("%1: %2 bytes is more than a groups file may hold (%3 MiB)")
+                           .arg(path)
+                           .arg(size)
+                           .arg(GroupConfig::kMaxFileSize / (1024 * 1024)));
+    };
+    if (info.st_size > GroupConfig::kMaxFileSize)
+        return tooLarge(info.st_size);
+    // Read up to one byte past the cap, in bounded chunks, in case the file grows meanwhile.
+    QByteArray bytes;
+    bytes.reserve(static_cast<qsizetype>(info.st_size));
+    while (bytes.size() <= GroupConfig::kMaxFileSize) {
+        const QByteArray chunk =
+            file.read(std::min<qint64>(GroupConfig::kMaxFileSize + 1 - bytes.size(), 1 << 20));
+        if (chunk.isEmpty())
+            break;
+        bytes += chunk;
+    }
+    if (file.error() != QFileDevice::NoError)
+        return failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
+    if (bytes.size() > GroupConfig::kMaxFileSize)
+        return tooLarge(bytes.size());
+    return bytes;
+}
+
+} // namespace
+
 std::expected<GroupConfig, QString> GroupConfig::load(const QString &path)
 {
-    QFile file(path);
-    if (!file.exists())
+    auto bytes = readGroupsFile(path);
+    if (!bytes)
+        return failure(bytes.error());
+    if (!*bytes)
         return GroupConfig{};
-    if (!file.open(QIODevice::ReadOnly))
-        return failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
-    auto config = fromJson(file.readAll());
+    auto config = fromJson(**bytes);
     if (!config)
         return failure(QStringLiteral("%1: %2").arg(path, config.error()));
     return config;
@@ -779,16 +857,17 @@ std::expected<GroupConfig, QString> GroupConfig::load(const QString &path)
 
 std::expected<void, QString> GroupConfig::save(const QString &path) const
 {
+    // The file as it was (hand-written, perhaps), so that only what changed is rewritten; a path
+    // that is not a regular file is refused rather than replaced.
+    auto previous = readGroupsFile(path);
+    if (!previous)
+        return failure(previous.error());
     if (!QDir().mkpath(QFileInfo(path).absolutePath()))
         return failure(QStringLiteral("%1: cannot create the directory").arg(path));
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
-    // The file as it was (hand-written, perhaps), so that only what changed is rewritten.
-    QByteArray previous;
-    if (QFile old(path); old.open(QIODevice::ReadOnly))
-        previous = old.readAll();
-    file.write(updatedJson(previous, false));
+    file.write(updatedJson(previous->value_or(QByteArray()), false));
     if (!file.commit())
         return failure(QStringLiteral("%1: %2").arg(path, file.errorString()));
     return {};

@@ -59,6 +59,10 @@ struct NodeGroup
 struct GroupConfig
 {
     static constexpr int kVersion = 1;
+    /// The largest groups file load() and save() read: 16 MiB, room for well over 100,000 nodes. A bigger
+    /// file is refused before anything is read, so that a path to a device (/dev/zero) or a
+    /// runaway file cannot exhaust memory.
+    static constexpr qint64 kMaxFileSize = 16 * 1024 * 1024;
     std::vector<NodeGroup> groups;
 
     /// Parses and validates; errors name the group, the node and the cause.
@@ -76,10 +80,14 @@ struct GroupConfig
     /// $LOCKSCOPE_CONFIG, else <GenericConfigLocation>/lockscope/groups.json (shared by the
     /// app and lockctl).
     static QString defaultPath();
-    /// Reads `path`; a missing file is an empty configuration, not an error.
+    /// Reads `path`; a missing file is an empty configuration, not an error. Only a regular file
+    /// of at most kMaxFileSize bytes is read: a FIFO, a device, a directory or a socket is an
+    /// error naming the path (checked on the open descriptor; a FIFO is opened without waiting
+    /// for a writer, so this never blocks on one). Errors name the path and the cause.
     static std::expected<GroupConfig, QString> load(const QString &path);
     /// Writes atomically (temporary file, then rename), without secrets, as updatedJson() of
-    /// the file already at `path`.
+    /// the file already at `path`. A `path` that load() could not read (a FIFO, a device, too
+    /// large) is an error, not replaced.
     std::expected<void, QString> save(const QString &path) const;
 
     const NodeGroup *group(const QString &name) const;

@@ -3,10 +3,14 @@
 #include "util/duration.h"
 
 #include <QDir>
+#include <QHash>
 #include <QJsonValue>
 #include <QRegularExpression>
 #include <QUrl>
 #include <QUrlQuery>
+#include <arpa/inet.h>
+#include <cstring>
+#include <netinet/in.h>
 
 namespace lockscope::redis {
 
@@ -448,26 +452,75 @@ QJsonObject NodeConfig::toJson(bool includeSecrets) const
     return json;
 }
 
+namespace {
+
+/// A host as sameServer() compares it: lower case, without the brackets of an IPv6 literal or the
+/// trailing dot of a fully qualified name, IP literals in their canonical form, and localhost,
+/// 127.0.0.1 and ::1 (in any spelling, IPv4-mapped included) as one loopback name. inet_pton only
+/// parses text: nothing is looked up.
+QString normalisedHost(const QString &host)
+{
+    QString h = host.trimmed().toLower();
+    if (h.size() >= 2 && h.startsWith(QLatin1Char('[')) && h.endsWith(QLatin1Char(']')))
+        h = h.mid(1, h.size() - 2);
+    if (h.size() > 1 && h.endsWith(QLatin1Char('.')))
+        h.chop(1);
+    if (h == u"localhost")
+        return h;
+    const QByteArray latin = h.toLatin1();
+    in_addr v4{};
+    if (inet_pton(AF_INET, latin.constData(), &v4) == 1)
+        return ntohl(v4.s_addr) == INADDR_LOOPBACK ? QStringLiteral("localhost") : h;
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, latin.constData(), &v6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&v6))
+            return QStringLiteral("localhost");
+        char text[INET6_ADDRSTRLEN] = {};
+        if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+            // ::ffff:a.b.c.d is a.b.c.d on a dual-stack socket.
+            std::memcpy(&v4, &v6.s6_addr[12], sizeof v4);
+            if (ntohl(v4.s_addr) == INADDR_LOOPBACK)
+                return QStringLiteral("localhost");
+            inet_ntop(AF_INET, &v4, text, sizeof text);
+        } else {
+            inet_ntop(AF_INET6, &v6, text, sizeof text);
+        }
+        return QString::fromLatin1(text);
+    }
+    return h;
+}
+
+/// Equal for two configs exactly when sameServer() holds.
+QString serverKey(const NodeConfig &c)
+{
+    if (c.transport == NodeConfig::Transport::Unix)
+        // cleanPath is lexical ("/run//redis.sock", "/run/./redis.sock"): no symlink is followed.
+        return QStringLiteral("unix %1 %2").arg(c.db).arg(QDir::cleanPath(c.unixPath));
+    // TLS or not, one host:port is one server: Redis never serves both on one port.
+    return QStringLiteral("tcp %1 %2 %3").arg(c.db).arg(c.port).arg(normalisedHost(c.host));
+}
+
+} // namespace
+
 bool sameServer(const NodeConfig &a, const NodeConfig &b)
 {
     if (a.transport != b.transport || a.db != b.db)
         return false;
-    if (a.transport == NodeConfig::Transport::Unix)
-        // cleanPath is lexical ("/run//redis.sock", "/run/./redis.sock"): no symlink is followed.
-        return QDir::cleanPath(a.unixPath) == QDir::cleanPath(b.unixPath);
-    // TLS or not, one host:port is one server: Redis never serves both on one port.
-    return a.port == b.port && a.host.compare(b.host, Qt::CaseInsensitive) == 0;
+    if (a.transport == NodeConfig::Transport::Tcp && a.port != b.port)
+        return false;
+    return serverKey(a) == serverKey(b);
 }
 
 std::optional<std::pair<int, int>> findDuplicateNodes(const std::vector<NodeConfig> &nodes)
 {
-    // Quadratic, and fine: a Redlock set has a handful of nodes.
-    const int n = static_cast<int>(nodes.size());
-    for (int second = 1; second < n; ++second) {
-        for (int first = 0; first < second; ++first) {
-            if (sameServer(nodes[static_cast<size_t>(first)], nodes[static_cast<size_t>(second)]))
-                return std::pair{first, second};
-        }
+    // One hash lookup per node: groups files and --nodes lists may hold thousands of nodes.
+    QHash<QString, int> seen;
+    seen.reserve(static_cast<qsizetype>(nodes.size()));
+    for (int second = 0; second < static_cast<int>(nodes.size()); ++second) {
+        const QString key = serverKey(nodes[static_cast<size_t>(second)]);
+        if (const auto it = seen.constFind(key); it != seen.cend())
+            return std::pair{it.value(), second};
+        seen.insert(key, second);
     }
     return std::nullopt;
 }

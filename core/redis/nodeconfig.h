@@ -87,19 +87,27 @@ struct NodeConfig
     bool operator==(const NodeConfig &) const = default;
 };
 
-/// True when both configs address the same server and database: the same host (compared
-/// case-insensitively, resolving nothing) and port and db for TCP/TLS, or the same unix socket
-/// path (and db). Credentials, names, TLS settings and timeouts do not matter: they change how
-/// a client talks to the server, not which server it is.
+/// True when both configs address the same server and database: the same host and port and db
+/// for TCP/TLS, or the same unix socket path (compared lexically, after QDir::cleanPath) and db.
+/// Credentials, names, TLS settings and timeouts do not matter: they change how a client talks
+/// to the server, not which server it is.
+///
+/// Hosts are compared by spelling, resolving nothing (no DNS, no network): case-insensitively,
+/// without IPv6 brackets or a trailing dot, IP literals in canonical form (`2001:DB8:0::1` is
+/// `2001:db8::1`, `::ffff:10.0.0.5` is `10.0.0.5`). The loopback names `localhost`, `127.0.0.1`
+/// and `::1` count as one host: Redis binds `127.0.0.1 -::1` by default and `localhost` may
+/// resolve to either, so one server answers on all three and would otherwise vote twice. Other
+/// 127.x.y.z addresses are their own hosts (distinct servers may bind 127.0.0.1 and 127.0.0.2 on
+/// one port), and a host name and its address still count as different: catching those needs the
+/// servers themselves (their run_id, compared at connect).
 bool sameServer(const NodeConfig &a, const NodeConfig &b);
 
-/// The first pair of configs that address the same server: same host (case-insensitive, after resolving
-/// nothing) and port and db for TCP/TLS, or the same unix socket path (and db). nullopt when all differ.
+/// The first pair of configs that address the same server (sameServer()); nullopt when all
+/// differ. Indices are 0-based, first < second: the first entry that repeats an earlier one, and
+/// the earliest entry it repeats. A Redlock set that lists a server twice lets that one server
+/// cast two votes, so its quorum can rest on a single failure domain.
 ///
-/// Indices are 0-based, first < second. A Redlock set that lists a server twice lets that one
-/// server cast two votes, so its quorum can rest on a single failure domain. Only the spelling
-/// is compared: `localhost` and `127.0.0.1`, or a host name and its address, count as different
-/// here; catching those needs the servers themselves (their run_id, compared at connect).
+/// Linear in the number of nodes (one hash lookup each).
 std::optional<std::pair<int, int>> findDuplicateNodes(const std::vector<NodeConfig> &nodes);
 
 } // namespace lockscope::redis
