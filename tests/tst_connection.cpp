@@ -38,6 +38,10 @@ private slots:
     void binarySafeKeysAndValues();
     void unixSocket();
     void serverErrorReply();
+    void aclSetUserWithoutCommandIsNoPerm();
+    void writeToReplicaIsReadOnlyReplica();
+    void writeAtMaxmemoryIsOutOfMemory();
+    void wrongTypeIsWrongType();
 };
 
 void TestConnection::noAuth()
@@ -493,6 +497,80 @@ void TestConnection::serverErrorReply()
     LS_VERIFY_OK(get);
     QCOMPARE(get->bytes(), QByteArray("abc"));
     QCOMPARE(connection.reconnectCount(), quint64(0));
+}
+
+void TestConnection::aclSetUserWithoutCommandIsNoPerm()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    Connection admin(clientConfig(*server, ServerKind::Plain));
+    LS_VERIFY_OK(admin.command({"ACL", "SETUSER", "nowriter", "on", ">nowriter-pw", "~*", "+@all", "-set"}));
+    NodeConfig config = clientConfig(*server, ServerKind::Plain);
+    config.username = QStringLiteral("nowriter");
+    config.password = QStringLiteral("nowriter-pw");
+    Connection connection(config);
+    const auto set = connection.command({"SET", "k", "v"});
+    LS_VERIFY_ERROR(set, ErrorKind::NoPerm);
+    QVERIFY2(set.error().toString().contains(QStringLiteral("permission denied: NOPERM")),
+             qPrintable(set.error().toString()));
+    // Also when a script's redis.call() is refused.
+    const auto scripted = connection.command({"EVAL", "return redis.call('SET', KEYS[1], 'v')", "1", "k"});
+    LS_VERIFY_ERROR(scripted, ErrorKind::NoPerm);
+    const auto get = admin.command({"EXISTS", "k"});
+    LS_VERIFY_OK(get);
+    QCOMPARE(get->integer(), 0);
+}
+
+void TestConnection::writeToReplicaIsReadOnlyReplica()
+{
+    LS_START_SERVER(master, ServerKind::Plain);
+    LS_START_SERVER(replica, ServerKind::Plain);
+    Connection connection(clientConfig(*replica, ServerKind::Plain));
+    LS_VERIFY_OK(connection.command({"CONFIG", "SET", "replica-read-only", "yes"}));
+    LS_VERIFY_OK(connection.command(
+        {QByteArrayView("REPLICAOF"), QByteArrayView("127.0.0.1"), QByteArray::number(master->port())}));
+    const auto set = connection.command({"SET", "k", "v"});
+    LS_VERIFY_ERROR(set, ErrorKind::ReadOnlyReplica);
+    QVERIFY2(set.error().toString().contains(QStringLiteral("read-only replica: READONLY")),
+             qPrintable(set.error().toString()));
+    const auto scripted = connection.command({"EVAL", "return redis.call('SET', KEYS[1], 'v')", "1", "k"});
+    LS_VERIFY_ERROR(scripted, ErrorKind::ReadOnlyReplica);
+    // Reads still work on the replica.
+    LS_VERIFY_OK(connection.command({"GET", "k"}));
+    LS_VERIFY_OK(connection.command({"REPLICAOF", "NO", "ONE"}));
+}
+
+void TestConnection::writeAtMaxmemoryIsOutOfMemory()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    Connection connection(clientConfig(*server, ServerKind::Plain));
+    LS_VERIFY_OK(connection.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}));
+    LS_VERIFY_OK(connection.command({"CONFIG", "SET", "maxmemory", "1"}));
+    const auto set = connection.command({"SET", "k", "v"});
+    LS_VERIFY_ERROR(set, ErrorKind::OutOfMemory);
+    QVERIFY2(set.error().toString().contains(QStringLiteral("out of memory: OOM")),
+             qPrintable(set.error().toString()));
+    const auto scripted = connection.command({"EVAL", "return redis.call('SET', KEYS[1], 'v')", "1", "k"});
+    LS_VERIFY_ERROR(scripted, ErrorKind::OutOfMemory);
+    LS_VERIFY_OK(connection.command({"CONFIG", "SET", "maxmemory", "0"}));
+    const auto exists = connection.command({"EXISTS", "k"});
+    LS_VERIFY_OK(exists);
+    QCOMPARE(exists->integer(), 0);
+}
+
+void TestConnection::wrongTypeIsWrongType()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    Connection connection(clientConfig(*server, ServerKind::Plain));
+    LS_VERIFY_OK(connection.command({"RPUSH", "list", "a"}));
+    const auto get = connection.command({"GET", "list"});
+    LS_VERIFY_ERROR(get, ErrorKind::WrongType);
+    QVERIFY2(get.error().toString().contains(QStringLiteral("wrong type: WRONGTYPE")),
+             qPrintable(get.error().toString()));
+    const auto scripted = connection.command({"EVAL", "return redis.call('GET', KEYS[1])", "1", "list"});
+    LS_VERIFY_ERROR(scripted, ErrorKind::WrongType);
+    const auto length = connection.command({"LLEN", "list"});
+    LS_VERIFY_OK(length);
+    QCOMPARE(length->integer(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestConnection)

@@ -2,11 +2,13 @@
 #include "redis/connection.h"
 #include "redisfixture.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 #include <chrono>
 
@@ -72,6 +74,7 @@ private slots:
     void benchPingJson();
     void benchPingPipelineTable();
     void benchPingDownNode();
+    void productionRefusalNamesWhatIsNeeded();
 
 private:
     std::unique_ptr<redis::LocalRedisServer> m_server;
@@ -375,6 +378,64 @@ void TestLockctl::benchPingDownNode()
                                          QStringLiteral("-n"), QStringLiteral("10")});
     QCOMPARE(result.exitCode, 1);
     QCOMPARE(result.errLines().size(), 1);
+}
+
+void TestLockctl::productionRefusalNamesWhatIsNeeded()
+{
+    QTemporaryDir dir;
+    const QString config = dir.filePath(QStringLiteral("groups.json"));
+    const auto writeGroup = [&](bool readOnly) {
+        const QJsonObject node{{QStringLiteral("url"), m_url},
+                               {QStringLiteral("read_only"), readOnly},
+                               {QStringLiteral("production"), true}};
+        const QJsonObject root{{QStringLiteral("version"), 1},
+                               {QStringLiteral("groups"),
+                                QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("prod")},
+                                                       {QStringLiteral("nodes"), QJsonArray{node}}}}}};
+        QFile file(config);
+        return file.open(QIODevice::WriteOnly | QIODevice::Truncate) &&
+               file.write(QJsonDocument(root).toJson()) > 0;
+    };
+    const auto acquire = [&](bool yes) {
+        QStringList args{QStringLiteral("acquire"), QStringLiteral("lockctl-test:production"),
+                         QStringLiteral("--ttl"),   QStringLiteral("10s"),
+                         QStringLiteral("--group"), QStringLiteral("prod")};
+        if (yes)
+            args << QStringLiteral("--yes");
+        return test::runLockctl(args, {{QStringLiteral("LOCKSCOPE_CONFIG"), config}});
+    };
+    redis::Connection admin(m_server->nodeConfig());
+    const auto exists = [&] {
+        const auto reply = admin.command({"EXISTS", "lockctl-test:production"});
+        return reply && reply->integer() == 1;
+    };
+
+    // Production only: --yes is what is missing, and it is enough.
+    QVERIFY(writeGroup(false));
+    const RunResult refused = acquire(false);
+    QVERIFY2(refused.exitCode == 2, describe(refused).constData());
+    QVERIFY2(refused.err.contains(QStringLiteral("marked production: taking a lock needs --yes")),
+             describe(refused).constData());
+    QVERIFY(!exists());
+    const RunResult confirmed = acquire(true);
+    QVERIFY2(confirmed.exitCode == 0, describe(confirmed).constData());
+    QVERIFY(exists());
+    LS_VERIFY_OK(admin.command({"DEL", "lockctl-test:production"}));
+
+    // Production and read-only: --yes would not be enough, so the refusal does not ask for it.
+    QVERIFY(writeGroup(true));
+    const RunResult readOnly = acquire(false);
+    QVERIFY2(readOnly.exitCode == 2, describe(readOnly).constData());
+    QVERIFY2(
+        readOnly.err.contains(QStringLiteral("marked read-only: taking a lock is refused there even with "
+                                             "--yes")),
+        describe(readOnly).constData());
+    QVERIFY2(!readOnly.err.contains(QStringLiteral("needs --yes")), describe(readOnly).constData());
+    const RunResult readOnlyYes = acquire(true);
+    QVERIFY2(readOnlyYes.exitCode == 2, describe(readOnlyYes).constData());
+    QVERIFY2(readOnlyYes.err.contains(QStringLiteral("read-only")), describe(readOnlyYes).constData());
+    QVERIFY2(!readOnlyYes.err.contains(QStringLiteral("--yes")), describe(readOnlyYes).constData());
+    QVERIFY(!exists());
 }
 
 QTEST_GUILESS_MAIN(TestLockctl)

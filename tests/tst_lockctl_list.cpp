@@ -515,6 +515,34 @@ private slots:
         QCOMPARE(flags->elements().at(1).bytes(), QByteArray());
     }
 
+    void watchFailsWhenTheLastRefreshFailed()
+    {
+        LS_START_SERVERS(set, 3);
+        const QString nodes = urls(*set);
+        set->server(2).kill();
+        // One node down the whole time: every refresh lists the others, and the run fails.
+        const RunResult partly =
+            runLockctl({QStringLiteral("watch"), QStringLiteral("--nodes"), nodes,
+                        QStringLiteral("--iterations"), QStringLiteral("2"), QStringLiteral("--interval"),
+                        QStringLiteral("100ms"), QStringLiteral("--timeout"), QStringLiteral("500ms")});
+        QVERIFY2(partly.exitCode == 1, describe(partly).constData());
+        QCOMPARE(partly.out.count(QStringLiteral("nodes up 2/3")), 2);
+        QVERIFY2(partly.err.contains(QStringLiteral("watch: the last refresh could not read 1 of 3 nodes")),
+                 describe(partly).constData());
+
+        // Every node down: no refresh read anything.
+        set->server(0).kill();
+        set->server(1).kill();
+        const RunResult down =
+            runLockctl({QStringLiteral("watch"), QStringLiteral("--nodes"), nodes,
+                        QStringLiteral("--iterations"), QStringLiteral("2"), QStringLiteral("--interval"),
+                        QStringLiteral("100ms"), QStringLiteral("--timeout"), QStringLiteral("500ms")});
+        QVERIFY2(down.exitCode == 1, describe(down).constData());
+        QCOMPARE(down.out.count(QStringLiteral("nodes up 0/3")), 2);
+        QVERIFY2(down.err.contains(QStringLiteral("watch: the last refresh could not read 3 of 3 nodes")),
+                 describe(down).constData());
+    }
+
     void watchIsLiveWithNotifications()
     {
         redis::LocalServerOptions options;

@@ -96,6 +96,12 @@ private slots:
     void acquireWithOwnToken();
     void acquireWithoutFencing();
     void downNodeIsError();
+    void acquireDeniedByAclIsPermission();
+    void acquireOnReplicaIsReadOnlyReplica();
+    void acquireAtMaxmemoryIsOutOfMemory();
+    void acquireOfListKeyIsWrongType();
+    void ttlOfNonStringKeyIsNotALock();
+    void duplicatedTokenFieldIsNotDecoded();
     void malformedUrlIsUsageError();
     void nodeListedTwiceIsUsageError();
     void durationWithoutUnitIsUsageError();
@@ -677,6 +683,184 @@ void TestLockctlLock::downNodeIsError()
     QVERIFY(ok);
     QCOMPARE(votes[2][QStringLiteral("outcome")].toString(), QStringLiteral("error"));
     QCOMPARE(votes[2][QStringLiteral("error_kind")].toString(), QStringLiteral("refused"));
+}
+
+namespace {
+
+/// A single-node lock command the node refused: exit 1, the cause in the message and the vote.
+void verifyRefusal(const RunResult &result, const QString &kind, const QString &cause)
+{
+    QVERIFY2(result.exitCode == 1, describe(result).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(result, ok);
+    QVERIFY2(ok, describe(result).constData());
+    const QJsonArray votes = object.value(QStringLiteral("votes")).toArray();
+    QCOMPARE(votes.size(), 1);
+    QCOMPARE(votes[0][QStringLiteral("outcome")].toString(), QStringLiteral("error"));
+    QVERIFY2(votes[0][QStringLiteral("error")].toString().contains(cause), describe(result).constData());
+    QVERIFY2(result.err.contains(cause), describe(result).constData());
+    QCOMPARE(object.value(QStringLiteral("kind")).toString(), kind);
+}
+
+QStringList acquireJsonArgs(const QString &key, const QString &url)
+{
+    return {QStringLiteral("acquire"), key, QStringLiteral("--ttl"),  QStringLiteral("10s"),
+            QStringLiteral("--nodes"), url, QStringLiteral("--json"), QStringLiteral("--timeout"),
+            QStringLiteral("2s")};
+}
+
+qint64 integerReply(redis::Connection &connection, std::initializer_list<QByteArrayView> command)
+{
+    const auto reply = connection.command(command);
+    return reply && reply->isInteger() ? reply->integer() : -1;
+}
+
+} // namespace
+
+void TestLockctlLock::acquireDeniedByAclIsPermission()
+{
+    auto server = test::startServer(ServerKind::Plain);
+    QVERIFY2(server.has_value(), test::describe(server).constData());
+    redis::Connection admin((*server)->nodeConfig());
+    LS_VERIFY_OK(
+        admin.command({"ACL", "SETUSER", "noscripts", "on", ">noscripts-pw", "~*", "+@all", "-@scripting"}));
+    const QString url = QStringLiteral("redis://noscripts:noscripts-pw@127.0.0.1:%1").arg((*server)->port());
+
+    const RunResult result = runLockctl(acquireJsonArgs(testKey(), url));
+    verifyRefusal(result, QStringLiteral("permission"), QStringLiteral("permission denied: NOPERM"));
+    QCOMPARE(integerReply(admin, {"EXISTS", testKey().toUtf8()}), 0);
+}
+
+void TestLockctlLock::acquireOnReplicaIsReadOnlyReplica()
+{
+    auto master = test::startServer(ServerKind::Plain);
+    QVERIFY2(master.has_value(), test::describe(master).constData());
+    auto replica = test::startServer(ServerKind::Plain);
+    QVERIFY2(replica.has_value(), test::describe(replica).constData());
+    redis::Connection admin((*replica)->nodeConfig());
+    LS_VERIFY_OK(admin.command({"CONFIG", "SET", "replica-read-only", "yes"}));
+    LS_VERIFY_OK(admin.command(
+        {QByteArrayView("REPLICAOF"), QByteArrayView("127.0.0.1"), QByteArray::number((*master)->port())}));
+    // Past the initial sync, so that nothing but READONLY can refuse the write.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const auto info = admin.command({"INFO", "replication"});
+            return info && info->bytes().contains("master_link_status:up");
+        }(),
+        10000);
+
+    const RunResult result = runLockctl(acquireJsonArgs(testKey(), (*replica)->url()));
+    verifyRefusal(result, QStringLiteral("read_only_replica"), QStringLiteral("read-only replica: READONLY"));
+    QCOMPARE(integerReply(admin, {"EXISTS", testKey().toUtf8()}), 0);
+    redis::Connection onMaster((*master)->nodeConfig());
+    QCOMPARE(integerReply(onMaster, {"EXISTS", testKey().toUtf8()}), 0);
+}
+
+void TestLockctlLock::acquireAtMaxmemoryIsOutOfMemory()
+{
+    auto server = test::startServer(ServerKind::Plain);
+    QVERIFY2(server.has_value(), test::describe(server).constData());
+    redis::Connection admin((*server)->nodeConfig());
+    LS_VERIFY_OK(admin.command({"CONFIG", "SET", "maxmemory-policy", "noeviction"}));
+    LS_VERIFY_OK(admin.command({"CONFIG", "SET", "maxmemory", "1"}));
+
+    const RunResult result = runLockctl(acquireJsonArgs(testKey(), (*server)->url()));
+    verifyRefusal(result, QStringLiteral("out_of_memory"), QStringLiteral("out of memory: OOM"));
+    LS_VERIFY_OK(admin.command({"CONFIG", "SET", "maxmemory", "0"}));
+    QCOMPARE(integerReply(admin, {"EXISTS", testKey().toUtf8()}), 0);
+}
+
+void TestLockctlLock::acquireOfListKeyIsWrongType()
+{
+    const QByteArray key = testKey().toUtf8();
+    QCOMPARE(integerReply(admin(0), {"RPUSH", key, "job-1"}), 1);
+
+    const RunResult result = runLockctl(acquireJsonArgs(testKey(), nodes(1)));
+    verifyRefusal(result, QStringLiteral("wrong_type"), QStringLiteral("wrong type: WRONGTYPE"));
+    QCOMPARE(integerReply(admin(0), {"LLEN", key}), 1); // the list is left as it was
+    LS_VERIFY_OK(admin(0).command({"DEL", key}));
+}
+
+void TestLockctlLock::ttlOfNonStringKeyIsNotALock()
+{
+    const QByteArray key = testKey().toUtf8();
+    QCOMPARE(integerReply(admin(0), {"RPUSH", key, "job-1"}), 1);
+
+    const RunResult list =
+        runLockctl({QStringLiteral("ttl"), testKey(), QStringLiteral("--nodes"), nodes(1)});
+    QVERIFY2(list.exitCode == 4, describe(list).constData());
+    QVERIFY2(list.out.contains(QStringLiteral("the key holds a list, not a lock")),
+             describe(list).constData());
+    QVERIFY2(list.err.contains(QStringLiteral("the key holds a list, not a lock")),
+             describe(list).constData());
+    QVERIFY2(!list.out.contains(QStringLiteral("WRONGTYPE")), describe(list).constData());
+
+    const RunResult json = runLockctl(
+        {QStringLiteral("ttl"), testKey(), QStringLiteral("--nodes"), nodes(1), QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 4, describe(json).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(json, ok);
+    QVERIFY2(ok, describe(json).constData());
+    QCOMPARE(object.value(QStringLiteral("held")).toBool(), false);
+    const QJsonObject node = object.value(QStringLiteral("nodes")).toArray().at(0).toObject();
+    QCOMPARE(node.value(QStringLiteral("type")).toString(), QStringLiteral("list"));
+    QCOMPARE(node.value(QStringLiteral("value_error")).toString(),
+             QStringLiteral("the key holds a list, not a lock"));
+    QVERIFY(node.value(QStringLiteral("owner")).isNull());
+    QCOMPARE(integerReply(admin(0), {"LLEN", key}), 1);
+
+    // A hash, on one node of three; the other two hold nothing: no quorum either way.
+    LS_VERIFY_OK(admin(0).command({"DEL", key}));
+    QCOMPARE(integerReply(admin(1), {"HSET", key, "owner", "x"}), 1);
+    const RunResult hash =
+        runLockctl({QStringLiteral("ttl"), testKey(), QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(hash.exitCode == 4, describe(hash).constData());
+    QVERIFY2(hash.out.contains(QStringLiteral("the key holds a hash, not a lock")),
+             describe(hash).constData());
+    LS_VERIFY_OK(admin(1).command({"DEL", key}));
+}
+
+void TestLockctlLock::duplicatedTokenFieldIsNotDecoded()
+{
+    const QByteArray key = testKey().toUtf8();
+    const QByteArray value = "ls1 tok=abc tok=def fence=1 host=web-1";
+    LS_VERIFY_OK(admin(0).command({QByteArrayView("SET"), key, value, QByteArrayView("PX"), "60000"}));
+
+    // ttl: shown raw, no token claimed.
+    const RunResult ttl = runLockctl(
+        {QStringLiteral("ttl"), testKey(), QStringLiteral("--nodes"), nodes(1), QStringLiteral("--json")});
+    QVERIFY2(ttl.exitCode == 0, describe(ttl).constData()); // the key is there, just not decoded
+    bool ok = false;
+    const QJsonObject node = parseObject(ttl, ok).value(QStringLiteral("nodes")).toArray().at(0).toObject();
+    QVERIFY2(ok, describe(ttl).constData());
+    QCOMPARE(node.value(QStringLiteral("lockscope")).toBool(), false);
+    QVERIFY(node.value(QStringLiteral("owner")).isNull());
+    QCOMPARE(node.value(QStringLiteral("value")).toString(), QString::fromUtf8(value));
+    const RunResult table =
+        runLockctl({QStringLiteral("ttl"), testKey(), QStringLiteral("--nodes"), nodes(1)});
+    QVERIFY2(table.exitCode == 0, describe(table).constData());
+    QVERIFY2(table.out.contains(QStringLiteral("foreign: ls1 tok=abc tok=def")), describe(table).constData());
+
+    // show: whatever schema reads it, the token is not def.
+    const RunResult show = runLockctl(
+        {QStringLiteral("show"), testKey(), QStringLiteral("--nodes"), nodes(1), QStringLiteral("--json")});
+    QVERIFY2(show.exitCode == 0, describe(show).constData());
+    const QJsonObject record = parseObject(show, ok);
+    QVERIFY2(ok, describe(show).constData());
+    QVERIFY2(record.value(QStringLiteral("token")).toString() != QStringLiteral("def"),
+             describe(show).constData());
+    QVERIFY2(record.value(QStringLiteral("schema")).toString() != QStringLiteral("lockscope"),
+             describe(show).constData());
+
+    // What the release script compares is the first token: def releases nothing, abc releases.
+    const RunResult wrong = runLockctl({QStringLiteral("release"), testKey(), QStringLiteral("--token"),
+                                        QStringLiteral("def"), QStringLiteral("--nodes"), nodes(1)});
+    QVERIFY2(wrong.exitCode == 4, describe(wrong).constData());
+    QCOMPARE(integerReply(admin(0), {"EXISTS", key}), 1);
+    const RunResult right = runLockctl({QStringLiteral("release"), testKey(), QStringLiteral("--token"),
+                                        QStringLiteral("abc"), QStringLiteral("--nodes"), nodes(1)});
+    QVERIFY2(right.exitCode == 0, describe(right).constData());
+    QCOMPARE(integerReply(admin(0), {"EXISTS", key}), 0);
 }
 
 void TestLockctlLock::malformedUrlIsUsageError()

@@ -1094,7 +1094,8 @@ void TestLocker::nonStringKeyIsAnErrorVote()
     QVERIFY2(vote.error->message.contains(QStringLiteral("WRONGTYPE")), qPrintable(vote.error->toString()));
     QCOMPARE(vote.error->node, ServerSet::nodeName(hashNode));
     if (nodes == 1) {
-        LS_VERIFY_LOCK_ERROR(result, LockErrorKind::Connection);
+        // The node's cause, not a generic connection failure.
+        LS_VERIFY_LOCK_ERROR(result, LockErrorKind::WrongType);
         QVERIFY2(result.error().toString().contains(ServerSet::nodeName(hashNode)),
                  qPrintable(result.error().toString()));
     } else {

@@ -25,6 +25,9 @@ private slots:
     void unknownFieldsAreIgnored();
     void parseRejectsForeignValues_data();
     void parseRejectsForeignValues();
+    void parseRejectsDuplicateFields_data();
+    void parseRejectsDuplicateFields();
+    void repeatedUnknownFieldIsIgnored();
     void fenceKeyFor_data();
     void fenceKeyFor();
     void randomTokenShapeAndUniqueness();
@@ -278,6 +281,45 @@ void TestLockValue::parseRejectsForeignValues()
 {
     QFETCH(QByteArray, value);
     QVERIFY2(!LockValue::parse(value).has_value(), value.constData());
+}
+
+void TestLockValue::parseRejectsDuplicateFields_data()
+{
+    QTest::addColumn<QByteArray>("value");
+
+    // The release script's owner check matches "ls1 tok=abc " (the first token): a reader
+    // taking the last one would show an owner whose token releases nothing.
+    QTest::newRow("tok twice") << QByteArray("ls1 tok=abc tok=def fence=1");
+    QTest::newRow("tok twice, escaped") << QByteArray("ls1 tok=abc fence=1 tok=d%65f");
+    QTest::newRow("fence twice") << QByteArray("ls1 tok=abc fence=1 fence=9");
+    QTest::newRow("host twice") << QByteArray("ls1 tok=abc fence=1 host=a host=b");
+    QTest::newRow("pid twice") << QByteArray("ls1 tok=abc fence=1 pid=1 pid=2");
+    QTest::newRow("thr twice") << QByteArray("ls1 tok=abc fence=1 thr=a thr=b");
+    QTest::newRow("at twice") << QByteArray(
+        "ls1 tok=abc fence=1 at=2026-11-23T06:00:00.123Z at=2026-11-23T06:00:01.123Z");
+    QTest::newRow("label twice") << QByteArray("ls1 tok=abc fence=1 label=a label=b");
+    QTest::newRow("call twice") << QByteArray("ls1 tok=abc fence=1 call=a call=b");
+    QTest::newRow("metadata twice") << QByteArray("ls1 tok=abc fence=1 m.job=1 m.job=2");
+    QTest::newRow("metadata twice, escaped name") << QByteArray("ls1 tok=abc fence=1 m.a%20b=1 m.a%20b=2");
+}
+
+void TestLockValue::parseRejectsDuplicateFields()
+{
+    QFETCH(QByteArray, value);
+    QVERIFY2(!LockValue::parse(value).has_value(), value.constData());
+    // What the scripts compare is still the first token: abc would release it, def would not.
+    QVERIFY(value.startsWith(LockValue::ownerPrefix("abc")));
+    QVERIFY(!value.startsWith(LockValue::ownerPrefix("def")));
+}
+
+void TestLockValue::repeatedUnknownFieldIsIgnored()
+{
+    // Unknown fields belong to a newer format and are ignored, repeated or not.
+    const auto parsed = LockValue::parse("ls1 tok=abc fence=3 future=1 future=2 m.a=1 m.b=2");
+    QVERIFY(parsed.has_value());
+    QCOMPARE(parsed->token, QByteArray("abc"));
+    QCOMPARE(parsed->fence, 3);
+    QCOMPARE(parsed->metadata.size(), 2);
 }
 
 void TestLockValue::fenceKeyFor_data()

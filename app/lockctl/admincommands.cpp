@@ -210,11 +210,15 @@ void printPreview(const LockRecord &record, const QStringList &readOnly, bool un
 
 /// Asks for the key to be typed (as lockctl shows keys: \xNN for bytes that are not text).
 /// Returns the exit code to stop with (and `why`, for the audit log), or nullopt when confirmed.
-std::optional<int> confirm(const QByteArray &key, bool json, Output &out, QString &why)
+std::optional<int> confirm(const QByteArray &key, bool json, bool yesGiven, Output &out, QString &why)
 {
     if (!isatty(STDIN_FILENO)) {
-        out.error(QStringLiteral("force-release: refusing to delete without confirmation: stdin is not a "
-                                 "terminal (pass --yes to confirm); nothing deleted"));
+        // With --yes this is a production node, where the key must be typed all the same.
+        out.error(yesGiven
+                      ? QStringLiteral("force-release: the key is on a production node, where it must be "
+                                       "typed even with --yes, and stdin is not a terminal; nothing deleted")
+                      : QStringLiteral("force-release: refusing to delete without confirmation: stdin is not "
+                                       "a terminal (pass --yes to confirm); nothing deleted"));
         why = QStringLiteral("refused: not confirmed (stdin is not a terminal)");
         return exitcode::Usage;
     }
@@ -383,7 +387,7 @@ int runForceRelease(Invocation &invocation)
                 out.line(QStringLiteral("The key is on a production node (%1): --yes is not enough.")
                              .arg(displayText(productionLabels.join(QStringLiteral(", ")))));
             QString why;
-            if (auto stop = confirm(key, json, out, why)) {
+            if (auto stop = confirm(key, json, parser.isSet(YesOption), out, why)) {
                 admin.auditStopped(acted, action, why);
                 return *stop;
             }

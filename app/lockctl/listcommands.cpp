@@ -546,7 +546,10 @@ QString watchHelp()
             "by lockctl: when they are off it says so and prints the command an administrator can run).\n"
             "On a terminal the screen is redrawn; otherwise every refresh is printed after a header line."),
         watchOptions(),
-        nodesFooter() + QStringLiteral("\nExit codes: 0 done (--iterations reached), 2 usage error."));
+        nodesFooter() +
+            QStringLiteral("\nExit codes: 0 done (--iterations reached, every node read by the last\n"
+                           "refresh), 1 a node could not be read by the last refresh (as 'list'),\n"
+                           "2 usage error."));
 }
 
 /// Wakes the refresh loop early when a node reports a change to a watched key.
@@ -651,6 +654,9 @@ int runWatch(Invocation &invocation)
 
     const bool terminal = isatty(STDOUT_FILENO) == 1;
     const Scanner scanner(std::move(*nodes), std::move(registry));
+    // The last refresh decides, as `list` would have: a node down until the end is a failure,
+    // one that came back is not.
+    qsizetype failedLast = 0, nodeCount = 0;
     for (quint64 generation = 1;; ++generation) {
         const auto started = std::chrono::steady_clock::now();
         const Snapshot snapshot = scanner.scan(options, generation);
@@ -659,6 +665,8 @@ int runWatch(Invocation &invocation)
             anomalies += record.anomalies.isEmpty() ? 0 : 1;
         for (const auto &node : snapshot.nodes)
             nodesUp += node.ok ? 1 : 0;
+        nodeCount = static_cast<qsizetype>(snapshot.nodes.size());
+        failedLast = nodeCount - nodesUp;
         QString text;
         if (terminal)
             text += QStringLiteral("\x1b[H\x1b[2J");
@@ -686,6 +694,12 @@ int runWatch(Invocation &invocation)
         const auto earliest = started + std::chrono::milliseconds(100);
         refresh.waitUntil(started + interval);
         std::this_thread::sleep_until(earliest);
+    }
+    if (failedLast > 0) {
+        out.error(QStringLiteral("watch: the last refresh could not read %1 of %2 nodes")
+                      .arg(failedLast)
+                      .arg(nodeCount));
+        return exitcode::NodeFailure;
     }
     return exitcode::Ok;
 }

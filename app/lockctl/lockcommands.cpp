@@ -90,8 +90,9 @@ QString exitCodesText()
     return QStringLiteral(
         "Nodes: --nodes URL[,URL...] (repeatable), else $LOCKSCOPE_NODES; see 'lockctl --help' for URLs.\n"
         "Exit codes: 0 success; 1 error (node down, quorum not reached, validity expired, --wait\n"
-        "deadline passed); 2 usage error or malformed URL (nothing contacted); 3 held by another\n"
-        "owner; 4 not held by this token (expired, released or taken over).");
+        "deadline passed, a node refused: permission, read-only replica, out of memory, wrong type);\n"
+        "2 usage error or malformed URL (nothing contacted); 3 held by another owner; 4 not held by\n"
+        "this token (expired, released or taken over).");
 }
 
 // --- identifiers for machine output -----------------------------------------------------------
@@ -117,6 +118,14 @@ QString kindId(LockErrorKind kind)
         return QStringLiteral("read_only");
     case LockErrorKind::Connection:
         return QStringLiteral("connection");
+    case LockErrorKind::Permission:
+        return QStringLiteral("permission");
+    case LockErrorKind::ReadOnlyReplica:
+        return QStringLiteral("read_only_replica");
+    case LockErrorKind::OutOfMemory:
+        return QStringLiteral("out_of_memory");
+    case LockErrorKind::WrongType:
+        return QStringLiteral("wrong_type");
     }
     return QStringLiteral("unknown");
 }
@@ -153,6 +162,10 @@ int exitCodeFor(LockErrorKind kind)
     case LockErrorKind::Timeout:
     case LockErrorKind::Cancelled:
     case LockErrorKind::Connection:
+    case LockErrorKind::Permission:
+    case LockErrorKind::ReadOnlyReplica:
+    case LockErrorKind::OutOfMemory:
+    case LockErrorKind::WrongType:
         break;
     }
     return exitcode::NodeFailure;
@@ -279,6 +292,7 @@ struct KeyState
     qint64 pttl = -2;   ///< -1: no TTL, -2: no key
     QByteArray value;   ///< raw value (GET)
     QString valueError; ///< GET failed on an existing key (not a string, ...)
+    QString otherType;  ///< the key holds this type instead of a string ("list", "hash", ...)
     std::optional<LockValue> decoded;
     std::optional<qint64> fenceCounter;
 };
@@ -318,9 +332,16 @@ std::vector<KeyState> readKeyStates(const std::vector<NodeConfig> &nodes, const 
             }
             state.pttl = pttl.integer();
             state.exists = state.pttl != -2;
-            if (get.isError())
+            if (get.isError() && get.bytes().startsWith("WRONGTYPE ")) {
+                // Rare, so TYPE is asked only then: a reader's ACL may lack +type.
+                const auto type = connection.command({QByteArrayView("TYPE"), key});
+                state.otherType = type && (type->isStatus() || type->isString())
+                                      ? QString::fromUtf8(type->bytes())
+                                      : QStringLiteral("non-string value");
+                state.valueError = QStringLiteral("the key holds a %1, not a lock").arg(state.otherType);
+            } else if (get.isError()) {
                 state.valueError = QString::fromUtf8(get.bytes());
-            else if (get.isString()) {
+            } else if (get.isString()) {
                 state.value = get.bytes();
                 state.decoded = LockValue::parse(state.value);
             }
@@ -675,11 +696,14 @@ QString ttlHelp()
 {
     return formatHelp(
         QStringLiteral("lockctl ttl KEY [--token T] [--nodes URL,...] [--json]"),
-        QStringLiteral("With --token: the owner-checked remaining TTL, i.e. how long a quorum of nodes\n"
-                       "still holds KEY for token T (exit 4 when it does not).\n"
-                       "Without: every node's PTTL and value, decoded when it is a LockScope value\n"
-                       "(token, fence, host, pid, thread, acquired-at, label); exit 0 when a quorum of\n"
-                       "nodes has the key, 4 when it has not, 1 when a node failed and it cannot tell."),
+        QStringLiteral(
+            "With --token: the owner-checked remaining TTL, i.e. how long a quorum of nodes\n"
+            "still holds KEY for token T (exit 4 when it does not).\n"
+            "Without: every node's PTTL and value, decoded when it is a LockScope value\n"
+            "(token, fence, host, pid, thread, acquired-at, label); exit 0 when a quorum of\n"
+            "nodes has the key, 4 when it has not, 1 when a node failed and it cannot tell.\n"
+            "A key of another type (a list, a hash, ...) is not a lock: the node's row says\n"
+            "\"the key holds a list, not a lock\" and does not count (exit 4 when no quorum is left)."),
         ttlOptions(), exitCodesText());
 }
 
@@ -698,8 +722,9 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
 {
     const std::vector<KeyState> states = readKeyStates(nodes, key);
     const int quorum = static_cast<int>(nodes.size()) / 2 + 1;
-    const auto present =
-        std::ranges::count_if(states, [](const KeyState &s) { return !s.error && s.exists; });
+    // A key of another type (a list, a hash, ...) is there, but it is not a lock.
+    const auto present = std::ranges::count_if(
+        states, [](const KeyState &s) { return !s.error && s.exists && s.otherType.isEmpty(); });
     const auto failed = std::ranges::count_if(states, [](const KeyState &s) { return s.error.has_value(); });
     const bool held = present >= quorum;
 
@@ -715,6 +740,7 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
                                               ? QJsonValue(QString::fromUtf8(state.value))
                                               : QJsonValue()},
                 {QStringLiteral("value_error"), orNull(state.valueError)},
+                {QStringLiteral("type"), orNull(state.otherType)},
                 {QStringLiteral("lockscope"), state.decoded.has_value()},
                 {QStringLiteral("owner"),
                  state.decoded ? QJsonValue(ownerJson(*state.decoded)) : QJsonValue()},
@@ -757,6 +783,9 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
                                           : displayTextPrefix(v.label.toUtf8(), MaxCellChars))
                     << (v.acquiredAt.isValid() ? v.acquiredAt.toString(Qt::ISODateWithMs)
                                                : QStringLiteral("-"));
+            } else if (!state.otherType.isEmpty()) {
+                row << QStringLiteral("-") << QStringLiteral("-") << state.valueError << QStringLiteral("-")
+                    << QStringLiteral("-");
             } else if (state.error || !state.exists) {
                 row << QStringLiteral("-") << QStringLiteral("-")
                     << (state.error ? QStringLiteral("-") : QStringLiteral("(no key)")) << QStringLiteral("-")
@@ -774,9 +803,12 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
         }
         out.write(table.render());
     }
-    for (const KeyState &state : states)
+    for (const KeyState &state : states) {
         if (state.error)
             out.error(state.error->toString());
+        else if (!state.otherType.isEmpty())
+            out.error(QStringLiteral("%1: %2").arg(displayText(state.node), state.valueError));
+    }
     if (held)
         return exitcode::Ok;
     return failed > 0 ? exitcode::NodeFailure : exitcode::NotHeld;

@@ -60,11 +60,26 @@ bool productionConfirmed(const QCommandLineParser &parser, const std::vector<Nod
                          const QString &command, const QString &what, Output &out)
 {
     QStringList production;
-    for (const NodeConfig &node : nodes)
+    QStringList readOnly;
+    for (const NodeConfig &node : nodes) {
         if (node.production)
             production << node.label();
+        if (node.readOnly)
+            readOnly << node.label();
+    }
     if (production.isEmpty() || parser.isSet(QStringLiteral("yes")))
         return true;
+    if (!readOnly.isEmpty()) {
+        // --yes would not be enough: a read-only node is never written, confirmed or not.
+        out.error(QStringLiteral("%1: %2 marked read-only: %3 is refused there even with --yes (clear "
+                                 "read_only in the group to allow writes); nothing was sent")
+                      .arg(command,
+                           readOnly.size() == 1
+                               ? QStringLiteral("node %1 is").arg(readOnly.front())
+                               : QStringLiteral("nodes %1 are").arg(readOnly.join(QStringLiteral(", "))),
+                           what));
+        return false;
+    }
     out.error(QStringLiteral("%1: %2 marked production: %3 needs --yes; nothing was sent")
                   .arg(command,
                        production.size() == 1

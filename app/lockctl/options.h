@@ -28,6 +28,8 @@ QCommandLineOption confirmProductionOption();
 
 /// True when none of `nodes` is marked production, or --yes was given; otherwise prints one
 /// error line naming the production nodes and `what` would be done to them (nothing is sent).
+/// When a node is also marked read-only, --yes would not be enough: the line names the
+/// read-only nodes instead of asking for --yes.
 bool productionConfirmed(const QCommandLineParser &parser,
                          const std::vector<lockscope::redis::NodeConfig> &nodes, const QString &command,
                          const QString &what, Output &out);

@@ -109,6 +109,12 @@ QString errorKindId(lockscope::redis::ErrorKind kind)
         return QStringLiteral("auth_failed");
     case ErrorKind::NoPerm:
         return QStringLiteral("no_perm");
+    case ErrorKind::ReadOnlyReplica:
+        return QStringLiteral("read_only_replica");
+    case ErrorKind::OutOfMemory:
+        return QStringLiteral("out_of_memory");
+    case ErrorKind::WrongType:
+        return QStringLiteral("wrong_type");
     case ErrorKind::Tls:
         return QStringLiteral("tls");
     case ErrorKind::Protocol:

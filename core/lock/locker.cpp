@@ -241,15 +241,18 @@ struct Locker::Private
         return votes;
     }
 
-    /// Node failures decided the outcome: Connection (with the node's error) on one node,
+    /// Node failures decided the outcome: the cause the nodes named (nodeErrorKind: NOPERM,
+    /// READONLY, OOM, WRONGTYPE), else Connection (with the node's error) on one node,
     /// QuorumNotReached with `message` on a Redlock set.
     LockError nodeFailure(const QByteArray &key, const QString &message, std::vector<NodeVote> votes)
     {
+        const std::optional<LockErrorKind> cause = nodeErrorKind(votes);
         if (pools.size() == 1 && votes.front().error) {
             QString nodeError = votes.front().error->toString(); // before `votes` is moved from
-            return makeError(LockErrorKind::Connection, key, std::move(nodeError), std::move(votes));
+            return makeError(cause.value_or(LockErrorKind::Connection), key, std::move(nodeError),
+                             std::move(votes));
         }
-        return makeError(LockErrorKind::QuorumNotReached, key, message, std::move(votes));
+        return makeError(cause.value_or(LockErrorKind::QuorumNotReached), key, message, std::move(votes));
     }
 
     LockError makeError(LockErrorKind kind, const QByteArray &key, QString message,

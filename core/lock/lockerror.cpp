@@ -42,8 +42,44 @@ QString LockError::kindName(LockErrorKind kind)
         return QStringLiteral("read-only");
     case LockErrorKind::Connection:
         return QStringLiteral("connection error");
+    case LockErrorKind::Permission:
+        return QStringLiteral("permission denied");
+    case LockErrorKind::ReadOnlyReplica:
+        return QStringLiteral("read-only replica");
+    case LockErrorKind::OutOfMemory:
+        return QStringLiteral("out of memory");
+    case LockErrorKind::WrongType:
+        return QStringLiteral("wrong type");
     }
     return {};
+}
+
+std::optional<LockErrorKind> nodeErrorKind(const std::vector<NodeVote> &votes)
+{
+    const auto causeOf = [](redis::ErrorKind kind) -> std::optional<LockErrorKind> {
+        switch (kind) {
+        case redis::ErrorKind::NoPerm:
+            return LockErrorKind::Permission;
+        case redis::ErrorKind::ReadOnlyReplica:
+            return LockErrorKind::ReadOnlyReplica;
+        case redis::ErrorKind::OutOfMemory:
+            return LockErrorKind::OutOfMemory;
+        case redis::ErrorKind::WrongType:
+            return LockErrorKind::WrongType;
+        default:
+            return std::nullopt;
+        }
+    };
+    std::optional<LockErrorKind> common;
+    for (const NodeVote &vote : votes) {
+        if (!vote.error)
+            continue;
+        const auto cause = causeOf(vote.error->kind);
+        if (!cause || (common && *common != *cause))
+            return std::nullopt;
+        common = cause;
+    }
+    return common;
 }
 
 QString LockError::toString() const

@@ -41,6 +41,11 @@ enum class LockErrorKind
     InvalidArgument,  ///< bad key, TTL, options; nothing was sent
     ReadOnly,         ///< a write to a node marked read-only (NodeConfig::readOnly); nothing was sent
     Connection,       ///< single node: the node failed (see votes for the cause)
+    // The node answered, and its answer names the cause (see nodeErrorKind):
+    Permission,      ///< an ACL denied a command the operation sends (NOPERM)
+    ReadOnlyReplica, ///< a write reached a replica (READONLY): name the master, not a replica
+    OutOfMemory,     ///< the node is at maxmemory and refused the write (OOM)
+    WrongType,       ///< the key holds another data type (a list, a hash, ...): it is not a lock
 };
 
 struct LockError
@@ -61,6 +66,13 @@ struct LockError
     QString toString() const;
     static QString kindName(LockErrorKind kind);
 };
+
+/// The kind of a failure that node errors decided, when the nodes named its cause: Permission,
+/// ReadOnlyReplica, OutOfMemory or WrongType when every vote that failed failed with that one
+/// error (NOPERM, READONLY, OOM, WRONGTYPE). nullopt otherwise (no failed vote, a node down or
+/// timed out, different causes): then it is Connection on one node, QuorumNotReached on a
+/// Redlock set.
+std::optional<LockErrorKind> nodeErrorKind(const std::vector<NodeVote> &votes);
 
 template <typename T>
 using LockResult = std::expected<T, LockError>;

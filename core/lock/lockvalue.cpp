@@ -190,6 +190,26 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
     if (!all.startsWith("ls1 tok="))
         return std::nullopt;
     LockValue v;
+    // A field named twice is ambiguous: the scripts' owner check compares the value's start
+    // ("ls1 tok=<first token> "), a reader taking the last would show another owner. Such a
+    // value is not one LockScope wrote (encode() names every field once): not decoded at all.
+    enum Seen : unsigned
+    {
+        Tok = 1,
+        Fence = 2,
+        Host = 4,
+        Pid = 8,
+        Thr = 16,
+        At = 32,
+        Label = 64,
+        Call = 128
+    };
+    unsigned seen = 0;
+    const auto first = [&seen](unsigned bit) {
+        const bool repeated = (seen & bit) != 0;
+        seen |= bit;
+        return !repeated;
+    };
     for (qsizetype from = kVersion.size() + 1; from <= all.size();) {
         const auto space = std::find(all.begin() + from, all.end(), ' ');
         const qsizetype end = space - all.begin();
@@ -205,26 +225,45 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
         const std::string_view field(name.data(), std::size_t(name.size()));
         const QByteArrayView raw = part.sliced(eq + 1);
         if (field == "tok") {
+            if (!first(Tok))
+                return std::nullopt;
             v.token = unescaped(raw);
         } else if (field == "fence") {
+            if (!first(Fence))
+                return std::nullopt;
             bool ok = false;
             v.fence = raw.contains('%') ? unescaped(raw).toLongLong(&ok) : raw.toLongLong(&ok);
             if (!ok)
                 return std::nullopt;
         } else if (field == "host") {
+            if (!first(Host))
+                return std::nullopt;
             v.host = internedText(raw);
         } else if (field == "pid") {
+            if (!first(Pid))
+                return std::nullopt;
             v.pid = raw.contains('%') ? unescaped(raw).toLongLong() : raw.toLongLong();
         } else if (field == "thr") {
+            if (!first(Thr))
+                return std::nullopt;
             v.thread = internedText(raw);
         } else if (field == "at") {
+            if (!first(At))
+                return std::nullopt;
             v.acquiredAt = raw.contains('%') ? parseTimestamp(unescaped(raw)) : parseTimestamp(raw);
         } else if (field == "label") {
+            if (!first(Label))
+                return std::nullopt;
             v.label = unescapedText(raw);
         } else if (field == "call") {
+            if (!first(Call))
+                return std::nullopt;
             v.call = unescaped(raw);
         } else if (field.starts_with("m.")) {
-            v.metadata.insert(unescapedText(name.sliced(2)), unescapedText(raw));
+            const QString metaName = unescapedText(name.sliced(2));
+            if (v.metadata.contains(metaName))
+                return std::nullopt;
+            v.metadata.insert(metaName, unescapedText(raw));
         }
         // Unknown fields belong to a newer minor format: ignored, not an error.
     }

@@ -46,7 +46,9 @@ struct LockValue
     /// The part after the fence number: " host=... label=... m.x=y".
     QByteArray encodeTail() const;
 
-    /// Parses a LockScope value; nullopt for anything else (other libraries' values).
+    /// Parses a LockScope value; nullopt for anything else (other libraries' values), and for a
+    /// value that names a known field (tok, fence, host, pid, thr, at, label, call, one m.<name>)
+    /// twice: which of the two would be the owner is ambiguous.
     static std::optional<LockValue> parse(const QByteArray &value);
 
     /// Percent-encoding used for tokens and fields.

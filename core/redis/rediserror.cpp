@@ -19,6 +19,12 @@ QString RedisError::kindName(ErrorKind kind)
         return QStringLiteral("authentication failed");
     case ErrorKind::NoPerm:
         return QStringLiteral("permission denied");
+    case ErrorKind::ReadOnlyReplica:
+        return QStringLiteral("read-only replica");
+    case ErrorKind::OutOfMemory:
+        return QStringLiteral("out of memory");
+    case ErrorKind::WrongType:
+        return QStringLiteral("wrong type");
     case ErrorKind::Tls:
         return QStringLiteral("TLS failure");
     case ErrorKind::Protocol:
@@ -52,13 +58,20 @@ RedisError RedisError::fromServerReply(const QString &node, const QByteArray &er
         return errorText.startsWith(prefix);
     };
     ErrorKind kind = ErrorKind::Server;
-    if (startsWith("NOPERM"))
+    // Redis 7.0 reports an ACL denial inside a script without the NOPERM code (7.2 has it).
+    if (startsWith("NOPERM") || startsWith("ERR The user executing the script can't"))
         kind = ErrorKind::NoPerm;
     else if (startsWith("WRONGPASS") || startsWith("NOAUTH") || startsWith("ERR invalid password") ||
              startsWith("ERR invalid username-password") || startsWith("ERR AUTH"))
         kind = ErrorKind::AuthFailed;
     else if (startsWith("NOSCRIPT"))
         kind = ErrorKind::NoScript;
+    else if (startsWith("READONLY "))
+        kind = ErrorKind::ReadOnlyReplica;
+    else if (startsWith("OOM "))
+        kind = ErrorKind::OutOfMemory;
+    else if (startsWith("WRONGTYPE "))
+        kind = ErrorKind::WrongType;
     return RedisError{kind, node, text};
 }
 

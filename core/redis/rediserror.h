@@ -17,6 +17,9 @@ enum class ErrorKind
     Timeout,          ///< connect, handshake or command did not complete in time
     AuthFailed,       ///< AUTH rejected (wrong password / user) or NOAUTH
     NoPerm,           ///< ACL denied a command (NOPERM)
+    ReadOnlyReplica,  ///< a write sent to a replica (READONLY): the node is not the master
+    OutOfMemory,      ///< maxmemory reached and the command would add data (OOM)
+    WrongType,        ///< the key holds another data type than the command works on (WRONGTYPE)
     Tls,              ///< TLS handshake or certificate verification failed
     Protocol,         ///< the peer sent bytes that are not RESP
     Server,           ///< the server answered with an error reply
@@ -36,7 +39,9 @@ struct RedisError
     QString toString() const;
     static QString kindName(ErrorKind kind);
 
-    /// Classifies a server error reply ("NOPERM ...", "WRONGPASS ...", "NOSCRIPT ...").
+    /// Classifies a server error reply by its error code ("NOPERM ...", "WRONGPASS ...", "READONLY
+    /// ...", "OOM ...", "WRONGTYPE ...", "NOSCRIPT ..."); a reply without a known code is Server.
+    /// Errors a script's redis.call() raised carry the same codes (Redis 7 passes them through).
     static RedisError fromServerReply(const QString &node, const QByteArray &errorText);
 };
 
