@@ -200,6 +200,11 @@ void TestNodeConfig::malformed_data()
     QTest::newRow("no scheme") << QStringLiteral("%1host:6379").arg(pw) << QStringList{"scheme", "malformed"};
     QTest::newRow("port not a number") << QStringLiteral("redis://%1host:abc").arg(pw) << QStringList{"port"};
     QTest::newRow("port 0") << QStringLiteral("redis://%1host:0").arg(pw) << QStringList{"port"};
+    // "host:" with nothing after it used to contact 6379 silently.
+    QTest::newRow("empty port") << QStringLiteral("redis://%1localhost:").arg(pw)
+                                << QStringList{"empty port"};
+    QTest::newRow("empty port, db") << QStringLiteral("redis://%1host:/2").arg(pw)
+                                    << QStringList{"empty port"};
     QTest::newRow("port too large") << QStringLiteral("redis://%1host:70000").arg(pw) << QStringList{"port"};
     QTest::newRow("db not a number") << QStringLiteral("redis://%1host:6379/abc").arg(pw)
                                      << QStringList{"database", "db"};

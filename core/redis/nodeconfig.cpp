@@ -90,7 +90,20 @@ Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
             return invalid(url, QStringLiteral("no host given"));
         if (parsed.port() == 0)
             return invalid(url, QStringLiteral("port 0 is not a valid port"));
-        // QUrl accepts "host:" as no port, and rejects ports above 65535 itself.
+        // QUrl accepts "host:" as no port: that is a typo, not a wish for 6379 (which the
+        // operator may not mean at all). QUrl rejects ports above 65535 itself.
+        if (parsed.port() < 0) {
+            // QUrl drops the empty port from authority(): look at the text itself.
+            const qsizetype start = trimmed.indexOf(QLatin1String("://"));
+            QStringView authority = start < 0 ? QStringView() : QStringView(trimmed).sliced(start + 3);
+            for (const QChar end : {QLatin1Char('/'), QLatin1Char('?'), QLatin1Char('#')}) {
+                if (const qsizetype at = authority.indexOf(end); at >= 0)
+                    authority = authority.first(at);
+            }
+            if (authority.endsWith(QLatin1Char(':')))
+                return invalid(
+                    url, QStringLiteral("empty port after ':' (leave out the ':' for the default 6379)"));
+        }
         config.port = static_cast<quint16>(parsed.port(6379));
         const QString path = parsed.path(QUrl::FullyDecoded);
         if (!path.isEmpty() && path != u"/") {
