@@ -3,6 +3,8 @@
 #   ./build       all tests (core, ui, app), RelWithDebInfo
 #   ./build-asan  the core tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #                 (GUI off); any sanitizer finding aborts the test and fails this script.
+#   ./build-tsan  the threaded core tests (lock library, watchdog, wake-up, safety, pool,
+#                 scanner, simulator) under ThreadSanitizer; any report fails them.
 # Exits non-zero if installing, building or any test fails. Used as is by .ci/run.
 set -euo pipefail
 
@@ -49,8 +51,21 @@ if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     failed+=("core tests under sanitizers in ./build-asan")
 fi
 
+# ThreadSanitizer: the tests whose code runs threads of its own. Suppressions (third-party
+# code only, each explained) are in tests/tsan.supp. Forking redis-server from a threaded test
+# process is fine (the child execs at once): die_after_fork=0.
+tsan_tests=(tst_pool tst_scanner tst_locker tst_lockwatchdog tst_locksafety tst_lockwakeup tst_lockretry
+    tst_simulation)
+configure_and_build build-tsan -DLOCKSCOPE_TSAN=ON -DLOCKSCOPE_BUILD_GUI=OFF -- "${tsan_tests[@]}"
+log "running the threaded core tests under ThreadSanitizer (build-tsan)"
+tsan_regex="^($(IFS='|'; echo "${tsan_tests[*]}"))\$"
+if ! TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:die_after_fork=0:second_deadlock_stack=1:suppressions=$LOCKSCOPE_ROOT/tests/tsan.supp" \
+    ctest --test-dir build-tsan -R "$tsan_regex" --output-on-failure -j2 --timeout 900; then
+    failed+=("threaded core tests under ThreadSanitizer in ./build-tsan")
+fi
+
 if ((${#failed[@]} > 0)); then
     printf '\ntest.sh: FAILED: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-printf '\ntest.sh: all tests passed (./build and ./build-asan)\n'
+printf '\ntest.sh: all tests passed (./build, ./build-asan and ./build-tsan)\n'
