@@ -1090,12 +1090,31 @@ void MainWindow::onNotice(const QString &group, const QString &node, const QStri
 
 void MainWindow::flushNotices()
 {
+    constexpr int NoticeKeyRole = Qt::UserRole + 1;
     for (const Notice &notice : std::as_const(m_noticesPending)) {
-        const QString where =
-            notice.nodes.size() == 1 ? notice.nodes.front() : tr("%1 nodes").arg(notice.nodes.size());
-        logEvent(EventKind::Info, notice.group, tr("%1 (%2)").arg(notice.text, where), {},
-                 notice.nodes.join(QStringLiteral(", ")) + QStringLiteral(":\n") + notice.text +
-                     QStringLiteral("\n") + notice.detail);
+        // Every node said so far for this group and text: one line per group, updated in place
+        // when a slower node says the same later.
+        const QString key = notice.group + QLatin1Char('\n') + notice.text;
+        const QStringList nodes = m_noticesSaid.value(key);
+        const QString where = nodes.size() == 1 ? nodes.front() : tr("%1 nodes").arg(nodes.size());
+        const QString text = tr("%1 (%2)").arg(notice.text, where);
+        const QString tip = text + QStringLiteral("\n\n") + nodes.join(QStringLiteral(", ")) +
+                            QStringLiteral(":\n") + notice.detail;
+        QTreeWidgetItem *line = nullptr;
+        for (int i = m_eventLog->topLevelItemCount() - 1; i >= 0 && !line; --i) {
+            if (m_eventLog->topLevelItem(i)->data(LogEventColumn, NoticeKeyRole).toString() == key)
+                line = m_eventLog->topLevelItem(i);
+        }
+        if (line) {
+            line->setText(LogEventColumn, text);
+            line->setToolTip(LogEventColumn, tip);
+            continue;
+        }
+        logEvent(EventKind::Info, notice.group, text, {},
+                 nodes.join(QStringLiteral(", ")) + QStringLiteral(":\n") + notice.detail);
+        if (m_eventLog->topLevelItemCount() > 0)
+            m_eventLog->topLevelItem(m_eventLog->topLevelItemCount() - 1)
+                ->setData(LogEventColumn, NoticeKeyRole, key);
     }
     m_noticesPending.clear();
 }
