@@ -374,7 +374,9 @@ void TestLockDetailsWidget::ttlCountsDownAndSaysWhenRead()
                                               QStringLiteral("HH:mm:ss"));
     const QString first = text(widget, QStringLiteral("ttl"));
     QVERIFY2(first.contains(QStringLiteral(" left, until ") + expiry), qPrintable(first));
-    QVERIFY2(first.startsWith(QStringLiteral("6.")), qPrintable(first)); // 9.5 s read 3 s ago
+    // 9.5 s read 3 s ago (a little less on a slow machine)
+    QVERIFY2(first.startsWith(QStringLiteral("6.")) || first.startsWith(QStringLiteral("5.")),
+             qPrintable(first));
     // A second later the text moved on its own.
     QTRY_VERIFY_WITH_TIMEOUT(text(widget, QStringLiteral("ttl")) != first, 3000);
 
