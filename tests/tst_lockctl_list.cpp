@@ -450,6 +450,22 @@ private slots:
         QVERIFY(json.out.size() > label.size());
     }
 
+    // No lock hidden: a key whose name says lock is listed raw even when no format reads it
+    // (as in the app); other undecoded keys are not.
+    void lockLikeUndecodedKeysAreListedRaw()
+    {
+        LS_START_SERVERS(set, 1);
+        QVERIFY(set->set(0, "acme:lock:report", "held-by: reporting #7", 60000));
+        QVERIFY(set->set(0, "cache:user:1", "hello", 60000));
+        const RunResult result = runLockctl({QStringLiteral("list"), QStringLiteral("--json")}, urls(*set));
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        const QJsonArray records = QJsonDocument::fromJson(result.out.toUtf8()).array();
+        QCOMPARE(records.size(), 1);
+        const QJsonObject raw = recordFor(records, QStringLiteral("acme:lock:report"));
+        QVERIFY(raw.value(QStringLiteral("schema")).isNull());
+        QVERIFY(raw.value(QStringLiteral("anomalies")).toArray().contains(QStringLiteral("undecoded")));
+    }
+
     void downNodeAndUsage()
     {
         LS_START_SERVERS(set, 3);

@@ -341,6 +341,8 @@ int runList(Invocation &invocation)
     ScanOptions options;
     options.match = matchPatterns(parser, command, out);
     options.schema = schema;
+    // As in the app: a key whose name says lock is listed (raw) even when no format reads it.
+    options.lockLikeRaw = true;
     options.count = static_cast<int>(*count);
     const Scanner scanner(std::move(*nodes), std::move(registry));
     const Snapshot snapshot = scanner.scan(options, 1);
@@ -618,6 +620,8 @@ int runWatch(Invocation &invocation)
     ScanOptions options;
     options.match = matchPatterns(parser, command, out);
     options.schema = schema;
+    // As in the app: a key whose name says lock is listed (raw) even when no format reads it.
+    options.lockLikeRaw = true;
     options.count = static_cast<int>(*count);
 
     // Live updates where every node already publishes keyspace events; polling otherwise.
