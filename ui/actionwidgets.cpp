@@ -109,10 +109,7 @@ QString ttlText(qint64 pttlMs)
 QString boundedText(const QByteArray &bytes)
 {
     // Only the start is escaped and laid out: a 50 MB value must not freeze the dialog.
-    if (bytes.size() <= MaxValueChars)
-        return lockscope::displayText(bytes);
-    return lockscope::displayText(QByteArrayView(bytes).first(MaxValueChars)) +
-           QObject::tr("… (%1 in all)").arg(QLocale().formattedDataSize(bytes.size()));
+    return lockscope::displayTextPrefix(bytes, MaxValueChars);
 }
 
 QString valueText(const RawEntry &raw)

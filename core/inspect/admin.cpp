@@ -170,11 +170,13 @@ void appendComparison(std::vector<QByteArray> &args, const RawEntry &raw, bool u
     args.push_back(raw.value);
 }
 
-/// TYPE, PTTL, GET and HGETALL in one pipeline (the wrong-type reply is ignored). A failure
-/// reads as Missing: the caller only uses this to name a holder.
-RawEntry readEntry(Connection &connection, const QByteArray &key)
+/// What one node holds under `key`, read now: TYPE, PTTL, GET and HGETALL in one pipeline (the
+/// wrong-type reply of GET or HGETALL is ignored). A node that cannot be read is unreachable,
+/// with the error; decoding is the caller's.
+NodeEntry readNodeEntry(Connection &connection, const QByteArray &key)
 {
-    RawEntry raw;
+    NodeEntry entry;
+    entry.node = connection.node();
     const std::vector<std::vector<QByteArray>> commands{
         {QByteArrayLiteral("TYPE"), key},
         {QByteArrayLiteral("PTTL"), key},
@@ -182,11 +184,25 @@ RawEntry readEntry(Connection &connection, const QByteArray &key)
         {QByteArrayLiteral("HGETALL"), key},
     };
     auto replies = connection.pipeline(commands);
-    if (!replies || (*replies)[0].isError() || (*replies)[1].isError())
-        return raw;
-    raw.typeName = QString::fromUtf8((*replies)[0].bytes());
-    raw.pttlMs = (*replies)[1].integer();
-    if (raw.typeName == QLatin1String("string")) {
+    if (!replies) {
+        entry.reachable = false;
+        entry.error = replies.error().toString();
+        return entry;
+    }
+    const RedisReply &type = (*replies)[0];
+    const RedisReply &pttl = (*replies)[1];
+    if (type.isError() || pttl.isError()) {
+        entry.reachable = false;
+        entry.error =
+            redis::RedisError::fromServerReply(entry.node, (type.isError() ? type : pttl).bytes()).toString();
+        return entry;
+    }
+    RawEntry &raw = entry.raw;
+    raw.typeName = QString::fromUtf8(type.bytes());
+    raw.pttlMs = pttl.integer();
+    if (raw.typeName == QLatin1String("none")) {
+        raw = RawEntry{};
+    } else if (raw.typeName == QLatin1String("string")) {
         raw.type = RawEntry::Type::String;
         raw.value = (*replies)[2].bytes();
     } else if (raw.typeName == QLatin1String("hash")) {
@@ -194,10 +210,16 @@ RawEntry readEntry(Connection &connection, const QByteArray &key)
         const auto &elements = (*replies)[3].elements();
         for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
             raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
-    } else if (raw.typeName != QLatin1String("none")) {
+    } else {
         raw.type = RawEntry::Type::Other;
     }
-    return raw;
+    return entry;
+}
+
+/// readNodeEntry()'s value only: a failure reads as Missing (the caller only names a holder).
+RawEntry readEntry(Connection &connection, const QByteArray &key)
+{
+    return readNodeEntry(connection, key).raw;
 }
 
 /// The holder for people: the decoded owner and schema, else the raw value (shortened).
@@ -664,9 +686,6 @@ bool Admin::audit(const QString &node, const QByteArray &key, const QString &act
     entry.valueBefore = valueBefore;
     entry.ttlBeforeMs = ttlBeforeMs;
     entry.result = result;
-    entry.valueAfter = after.valueAfter;
-    entry.tokenAfter = after.tokenAfter;
-    entry.ttlAfterMs = after.ttlAfterMs;
     return m_audit->append(entry);
 }
 
@@ -682,47 +701,11 @@ LockRecord readRecord(const std::vector<redis::NodeConfig> &nodes, const QByteAr
         for (std::size_t i = 0; i < nodes.size(); ++i) {
             threads.emplace_back([&, i] {
                 NodeEntry &entry = entries[i];
-                entry.node = nodes[i].label();
                 Connection connection(nodes[i]);
-                const std::vector<std::vector<QByteArray>> commands{
-                    {QByteArrayLiteral("TYPE"), key},
-                    {QByteArrayLiteral("PTTL"), key},
-                    {QByteArrayLiteral("GET"), key},
-                    {QByteArrayLiteral("HGETALL"), key},
-                };
-                auto replies = connection.pipeline(commands);
-                if (!replies) {
-                    entry.reachable = false;
-                    entry.error = replies.error().toString();
-                    return;
-                }
-                const RedisReply &type = (*replies)[0];
-                const RedisReply &pttl = (*replies)[1];
-                if (type.isError() || pttl.isError()) {
-                    entry.reachable = false;
-                    entry.error =
-                        redis::RedisError::fromServerReply(entry.node, (type.isError() ? type : pttl).bytes())
-                            .toString();
-                    return;
-                }
-                RawEntry &raw = entry.raw;
-                raw.typeName = QString::fromUtf8(type.bytes());
-                raw.pttlMs = pttl.integer();
-                if (raw.typeName == QLatin1String("none")) {
-                    raw = RawEntry{};
-                } else if (raw.typeName == QLatin1String("string")) {
-                    raw.type = RawEntry::Type::String;
-                    raw.value = (*replies)[2].bytes();
-                } else if (raw.typeName == QLatin1String("hash")) {
-                    raw.type = RawEntry::Type::Hash;
-                    const auto &elements = (*replies)[3].elements();
-                    for (std::size_t f = 0; f + 1 < elements.size(); f += 2)
-                        raw.fields.emplace_back(elements[f].bytes(), elements[f + 1].bytes());
-                } else {
-                    raw.type = RawEntry::Type::Other;
-                }
+                entry = readNodeEntry(connection, key);
+                entry.node = nodes[i].label();
                 if (entry.present())
-                    entry.decoded = registry.decode(key, raw);
+                    entry.decoded = registry.decode(key, entry.raw);
             });
         }
     }
