@@ -11,8 +11,8 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-charts-dev qtkeychain-qt6-dev
     # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-charts-dev does not pull in
     libqt6opengl6-dev
-    # Redis protocol (hiredis) and TLS
-    libhiredis-dev libssl-dev openssl
+    # Redis protocol (hiredis) and TLS; RapidJSON (header-only) for lockctl's streamed JSON
+    libhiredis-dev libssl-dev openssl rapidjson-dev
     # real servers for tests, demo mode and benchmarks (redis-benchmark is in redis-tools)
     redis-server redis-tools
     # a real lock library for the inspector's schema tests (redis-py's Lock)

@@ -495,6 +495,100 @@ private slots:
         QCOMPARE(runLockctl({QStringLiteral("show")}, nodes).exitCode, 2);
     }
 
+    // list writes JSON as it reads: compact with one record per line inside the array by
+    // default, indented with --pretty, JSON Lines with --jsonl; all three the same records in
+    // key order, also when they span many batches. Non-UTF-8 keys keep their bytes.
+    void jsonIsStreamedCompactPrettyOrLines()
+    {
+        LS_START_SERVERS(set, 3);
+        constexpr int Locks = 5000; // more than one batch of the streamed scan
+        for (int i = 0; i < 3; ++i) {
+            for (int k = 0; k < Locks; ++k)
+                set->admin(i).append({QByteArrayView("SET"),
+                                      "lock:" + QByteArray::number(k).rightJustified(5, '0'),
+                                      lockValue("token" + QByteArray::number(k).rightJustified(17, 'x'), k),
+                                      QByteArrayView("PX"), QByteArrayView("600000")});
+            LS_VERIFY_OK(set->admin(i).flush());
+            for (int k = 0; k < Locks; ++k)
+                LS_VERIFY_OK(set->admin(i).readReply());
+        }
+        QVERIFY(set->set(0,
+                         QByteArray("lock:\xff\x01"
+                                    "bin"),
+                         lockValue("tokenbinaryxxxxxxxxxxx", 7), 60000));
+        const QString nodes = urls(*set);
+
+        const RunResult compact = runLockctl({QStringLiteral("list"), QStringLiteral("--json")}, nodes);
+        QVERIFY2(compact.exitCode == 0, describe(compact).constData());
+        const QStringList lines = compact.out.split(QLatin1Char('\n'));
+        QCOMPARE(lines.size(), Locks + 1 + 3); // "[", a record per line, "]", and the final newline
+        QCOMPARE(lines.front(), QStringLiteral("["));
+        QCOMPARE(lines[lines.size() - 2], QStringLiteral("]"));
+        QVERIFY(lines.back().isEmpty());
+        QJsonParseError error;
+        const QJsonArray records = QJsonDocument::fromJson(compact.out.toUtf8(), &error).array();
+        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+        QCOMPARE(records.size(), Locks + 1);
+        QStringList keys;
+        for (const QJsonValue &record : records)
+            keys << record.toObject().value(QStringLiteral("key")).toString();
+        QVERIFY(std::ranges::is_sorted(keys));
+        QCOMPARE(keys.front(), QStringLiteral("lock:00000"));
+        const QJsonObject binary = records.last().toObject(); // 0xff sorts after every digit
+        QCOMPARE(QByteArray::fromBase64(binary.value(QStringLiteral("key_base64")).toString().toLatin1()),
+                 QByteArray("lock:\xff\x01"
+                            "bin"));
+        QCOMPARE(binary.value(QStringLiteral("key")).toString(), QStringLiteral("lock:\\xff\\x01bin"));
+        QCOMPARE(records[42].toObject().value(QStringLiteral("fence")).toInteger(), 42);
+        QCOMPARE(records[42].toObject().value(QStringLiteral("held")).toInt(), 3);
+
+        const RunResult pretty =
+            runLockctl({QStringLiteral("list"), QStringLiteral("--json"), QStringLiteral("--pretty")}, nodes);
+        QVERIFY2(pretty.exitCode == 0, describe(pretty).constData());
+        QVERIFY(pretty.out.contains(QStringLiteral("\n        \"key\": \"lock:00000\"")));
+        const QJsonArray prettyRecords = QJsonDocument::fromJson(pretty.out.toUtf8()).array();
+        QCOMPARE(prettyRecords.size(), records.size());
+        QCOMPARE(prettyRecords[Locks - 1].toObject().value(QStringLiteral("key")),
+                 records[Locks - 1].toObject().value(QStringLiteral("key")));
+
+        const RunResult jsonl = runLockctl({QStringLiteral("list"), QStringLiteral("--jsonl")}, nodes);
+        QVERIFY2(jsonl.exitCode == 0, describe(jsonl).constData());
+        QStringList jsonLines = jsonl.out.split(QLatin1Char('\n'));
+        QVERIFY(jsonLines.back().isEmpty());
+        jsonLines.removeLast();
+        QCOMPARE(jsonLines.size(), Locks + 1);
+        for (qsizetype i = 0; i < jsonLines.size(); i += 997) {
+            const QJsonDocument line = QJsonDocument::fromJson(jsonLines[i].toUtf8(), &error);
+            QVERIFY2(line.isObject(), qPrintable(jsonLines[i].left(200)));
+            QCOMPARE(line.object().value(QStringLiteral("key")).toString(), keys[i]);
+        }
+
+        // Nothing matches: an empty array, and nothing at all as JSON Lines.
+        const RunResult none = runLockctl({QStringLiteral("list"), QStringLiteral("--json"),
+                                           QStringLiteral("--match"), QStringLiteral("nope*")},
+                                          nodes);
+        QCOMPARE(none.exitCode, 0);
+        QCOMPARE(none.out, QStringLiteral("[]\n"));
+        const RunResult noLines = runLockctl({QStringLiteral("list"), QStringLiteral("--jsonl"),
+                                              QStringLiteral("--match"), QStringLiteral("nope*")},
+                                             nodes);
+        QCOMPARE(noLines.exitCode, 0);
+        QCOMPARE(noLines.out, QString());
+
+        // Usage: --pretty goes with --json; one output format at a time.
+        const RunResult prettyAlone = runLockctl({QStringLiteral("list"), QStringLiteral("--pretty")}, nodes);
+        QCOMPARE(prettyAlone.exitCode, 2);
+        QVERIFY(prettyAlone.err.contains(QStringLiteral("--pretty goes with --json")));
+        QCOMPARE(
+            runLockctl({QStringLiteral("list"), QStringLiteral("--json"), QStringLiteral("--jsonl")}, nodes)
+                .exitCode,
+            2);
+        QCOMPARE(
+            runLockctl({QStringLiteral("list"), QStringLiteral("--jsonl"), QStringLiteral("--csv")}, nodes)
+                .exitCode,
+            2);
+    }
+
     void benchSnapshotRuns()
     {
         LS_START_SERVERS(set, 3);

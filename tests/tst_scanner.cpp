@@ -10,6 +10,7 @@
 #include <QTest>
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <set>
 
@@ -78,6 +79,88 @@ qint64 commandCalls(redis::Connection &connection, const QByteArray &command)
     return info->bytes().mid(from, info->bytes().indexOf(',', from) - from).toLongLong();
 }
 
+/// Everything of a record but the TTL figures, which move between two reads (their sign stays).
+QString recordText(const LockRecord &record)
+{
+    QStringList parts{QString::fromUtf8(record.key.toHex()),
+                      record.schema,
+                      record.owner,
+                      QString::fromUtf8(record.token),
+                      QString::number(record.fence),
+                      QString::number(record.held),
+                      QString::number(record.of),
+                      QString::number(record.quorum),
+                      QString::number(record.minPttlMs >= 0),
+                      record.anomalies.join(QLatin1Char(','))};
+    for (const NodeEntry &entry : record.nodes) {
+        parts << entry.node << QString::number(entry.reachable) << QString::number(entry.present())
+              << entry.error << QString::number(int(entry.raw.type))
+              << QString::fromUtf8(entry.raw.value.toHex()) << QString::number(entry.raw.fields.size())
+              << QString::number(entry.raw.pttlMs >= 0)
+              << (entry.decoded ? entry.decoded->schema : QStringLiteral("-"));
+    }
+    return parts.join(QLatin1Char('|'));
+}
+
+struct Streamed
+{
+    std::vector<LockRecord> records;
+    std::size_t sinkCalls = 0;
+    StreamSummary summary;
+};
+
+Streamed streamAll(const Scanner &scanner, const ScanOptions &options, std::size_t streamBatch,
+                   const std::function<void(std::size_t)> &afterBatch = {})
+{
+    Streamed streamed;
+    streamed.summary = scanner.stream(
+        options,
+        [&](std::vector<LockRecord> &&records) {
+            for (LockRecord &record : records)
+                streamed.records.push_back(std::move(record));
+            if (afterBatch)
+                afterBatch(++streamed.sinkCalls);
+        },
+        {}, nullptr, streamBatch);
+    return streamed;
+}
+
+/// Scanner::stream() hands over the records scan() returns (same order, same contents) and says
+/// the same of every node, whatever the batch size.
+bool streamMatches(const Scanner &scanner, const ScanOptions &options, const Snapshot &snapshot)
+{
+    for (const std::size_t streamBatch : {std::size_t(1), std::size_t(3), std::size_t(4096)}) {
+        const Streamed streamed = streamAll(scanner, options, streamBatch);
+        QStringList expected;
+        QStringList got;
+        for (const LockRecord &record : snapshot.records)
+            expected << recordText(record);
+        for (const LockRecord &record : streamed.records)
+            got << recordText(record);
+        if (got != expected || streamed.summary.records != snapshot.records.size() ||
+            streamed.summary.unlistedCount != snapshot.unlistedCount || streamed.summary.cancelled ||
+            streamed.summary.nodes.size() != snapshot.nodes.size()) {
+            qWarning("stream (batch %zu) differs from scan:\n  scan:   %s\n  stream: %s", streamBatch,
+                     qPrintable(expected.join(QStringLiteral("\n          "))),
+                     qPrintable(got.join(QStringLiteral("\n          "))));
+            return false;
+        }
+        for (std::size_t i = 0; i < snapshot.nodes.size(); ++i) {
+            const NodeScanResult &a = snapshot.nodes[i];
+            const NodeScanResult &b = streamed.summary.nodes[i];
+            if (a.node != b.node || a.ok != b.ok || a.note != b.note || a.keysScanned != b.keysScanned ||
+                a.keysNotPermitted != b.keysNotPermitted || a.error.isEmpty() != b.error.isEmpty()) {
+                qWarning("stream (batch %zu): node %zu differs: scan %s ok=%d note=%s scanned=%llu; stream "
+                         "%s ok=%d note=%s scanned=%llu",
+                         streamBatch, i, qPrintable(a.node), a.ok, qPrintable(a.note), a.keysScanned,
+                         qPrintable(b.node), b.ok, qPrintable(b.note), b.keysScanned);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 class TestScanner : public QObject
@@ -107,6 +190,7 @@ private slots:
         ScanOptions plain;
         plain.keepUnlisted = 100;
         const Snapshot before = scanner.scan(plain, 1);
+        QVERIFY(streamMatches(scanner, plain, before));
         QVERIFY(!keysOf(before).contains("acme:lock:report"));
         QCOMPARE(before.unlistedCount, quint64(5));
         QCOMPARE(before.unlisted.size(), std::size_t(5));
@@ -114,6 +198,7 @@ private slots:
         ScanOptions lockLike = plain;
         lockLike.lockLikeRaw = true;
         const Snapshot after = scanner.scan(lockLike, 2);
+        QVERIFY(streamMatches(scanner, lockLike, after));
         QCOMPARE(keysOf(after), (QList<QByteArray>{"acme:lock:report", "orderMutex"}));
         for (const LockRecord &record : after.records) {
             QVERIFY(record.schema.isEmpty());
@@ -170,6 +255,7 @@ private slots:
             const std::scoped_lock guard(mutex);
             progress.push_back(p);
         });
+        QVERIFY(streamMatches(scanner, {}, snapshot));
         QCOMPARE(snapshot.generation, quint64(17));
         QVERIFY(!snapshot.cancelled);
         QCOMPARE(snapshot.nodes.size(), std::size_t(3));
@@ -234,6 +320,7 @@ private slots:
         ScanOptions options;
         options.match = {QStringLiteral("user:*")};
         const Snapshot snapshot = scanner.scan(options, 1);
+        QVERIFY(streamMatches(scanner, options, snapshot));
         QCOMPARE(keysOf(snapshot),
                  QStringList({QStringLiteral("user:1"), QStringLiteral("user:2"), QStringLiteral("user:3")}));
         const LockRecord *u1 = findRecord(snapshot, "user:1");
@@ -255,6 +342,7 @@ private slots:
         // Two overlapping patterns: every key once.
         options.match = {QStringLiteral("user:*"), QStringLiteral("user:1*")};
         QCOMPARE(keysOf(scanner.scan(options, 2)).size(), 3);
+        QVERIFY(streamMatches(scanner, options, scanner.scan(options, 3)));
     }
 
     void schemaSpecificPatternListsUndecoded()
@@ -266,6 +354,7 @@ private slots:
         const Scanner scanner(set->configs(), SchemaRegistry::builtins());
         const Snapshot snapshot = scanner.scan({}, 1);
         QCOMPARE(keysOf(snapshot), QStringList{QStringLiteral("job-lock:prod:nightly")});
+        QVERIFY(streamMatches(scanner, {}, snapshot));
         QVERIFY(snapshot.records[0].anomalies.contains(QLatin1String(anomaly::Undecoded)));
     }
 
@@ -279,6 +368,7 @@ private slots:
         set->server(1).kill();
         const Scanner scanner(set->configs(), SchemaRegistry::builtins());
         const Snapshot snapshot = scanner.scan({}, 1);
+        QVERIFY(streamMatches(scanner, {}, snapshot));
         QVERIFY(!snapshot.cancelled);
         QVERIFY(snapshot.nodes[0].ok);
         QVERIFY(!snapshot.nodes[1].ok);
@@ -325,6 +415,7 @@ private slots:
         QCOMPARE(snapshot.nodes[0].keysScanned, quint64(3500));
         QCOMPARE(snapshot.nodes[1].keysScanned, quint64(3000));
         QVERIFY(std::ranges::is_sorted(snapshot.records, {}, &LockRecord::key));
+        QVERIFY(streamMatches(scanner, options, snapshot));
         for (const LockRecord &record : snapshot.records) {
             QCOMPARE(record.held, 3);
             QCOMPARE(record.schema, QStringLiteral("lockscope"));
@@ -354,6 +445,11 @@ private slots:
         options.batch = 16;
         const Snapshot snapshot = scanner.scan(options, 1);
         QCOMPARE(commandCalls(set->admin(0), "pttl") - before, qint64(51));
+        // The streamed scan asks for the same TTLs, no more.
+        const qint64 beforeStream = commandCalls(set->admin(0), "pttl");
+        QCOMPARE(streamAll(scanner, options, 4096).records.size(), std::size_t(51));
+        QCOMPARE(commandCalls(set->admin(0), "pttl") - beforeStream, qint64(51));
+        QVERIFY(streamMatches(scanner, options, snapshot));
         QCOMPARE(snapshot.records.size(), std::size_t(51));
         QCOMPARE(snapshot.nodes[0].keysScanned, quint64(251));
         for (const LockRecord &record : snapshot.records) {
@@ -375,6 +471,7 @@ private slots:
         const Snapshot raw = scanner.scan(options, 2);
         QCOMPARE(raw.records.size(), std::size_t(111)); // 1, 10-19, 100-199
         QCOMPARE(commandCalls(set->admin(0), "pttl") - beforeRaw, qint64(111));
+        QVERIFY(streamMatches(scanner, options, raw));
         QCOMPARE(findRecord(raw, "cache:item:1")->nodes[0].raw.pttlMs, qint64(-1));
     }
 
@@ -404,6 +501,61 @@ private slots:
         std::atomic<bool> early{true};
         const Snapshot none = scanner.scan(options, 10, {}, &early);
         QVERIFY(none.cancelled);
+
+        // The streamed scan stops at the next batch: nothing more reaches the sink.
+        std::atomic<bool> stop{false};
+        std::size_t handed = 0;
+        std::size_t calls = 0;
+        const StreamSummary summary = scanner.stream(
+            options,
+            [&](std::vector<LockRecord> &&records) {
+                handed += records.size();
+                ++calls;
+                stop = true;
+            },
+            {}, &stop, 100);
+        QVERIFY(summary.cancelled);
+        QCOMPARE(calls, std::size_t(1));
+        QCOMPARE(handed, std::size_t(100));
+        QCOMPARE(summary.records, quint64(100));
+        const StreamSummary nothing = scanner.stream(
+            options, [&](std::vector<LockRecord> &&) { QFAIL("a cancelled stream handed records over"); }, {},
+            &early);
+        QVERIFY(nothing.cancelled);
+        QCOMPARE(nothing.records, quint64(0));
+    }
+
+    // A node that dies while the records stream: what was read before stays as read, every
+    // later record shows the node unreachable with its error, and the summary says it failed.
+    // No record is lost: the other two nodes still make a quorum for each.
+    void nodeKilledWhileStreaming()
+    {
+        LS_START_SERVERS(set, 3);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(pipelineSet(set->admin(i), "lock:s:", 2000));
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        const Streamed streamed = streamAll(scanner, {}, 50, [&](std::size_t calls) {
+            if (calls == 1)
+                set->server(1).kill();
+        });
+        QCOMPARE(streamed.records.size(), std::size_t(2000));
+        QVERIFY(std::ranges::is_sorted(streamed.records, {}, &LockRecord::key));
+        QVERIFY(streamed.summary.nodes[0].ok);
+        QVERIFY(!streamed.summary.nodes[1].ok);
+        QVERIFY(!streamed.summary.nodes[1].error.isEmpty());
+        QVERIFY(streamed.summary.nodes[2].ok);
+        QVERIFY(streamed.records.front().nodes[1].reachable); // read before the kill
+        QVERIFY(!streamed.records.back().nodes[1].reachable);
+        for (const LockRecord &record : streamed.records) {
+            QVERIFY(record.quorum);
+            if (record.nodes[1].reachable) {
+                QCOMPARE(record.held, 3);
+                continue;
+            }
+            QCOMPARE(record.held, 2);
+            QCOMPARE(record.nodes[1].error, streamed.summary.nodes[1].error);
+            QCOMPARE(record.anomalies, QStringList{QLatin1String(anomaly::NodeUnreachable)});
+        }
     }
 
     // A user limited to some keys (~jobs:*) sees those and is told how many it may not read:
@@ -430,6 +582,7 @@ private slots:
             options.batch = batch;
             const Snapshot snapshot = scanner.scan(options, 1);
             QCOMPARE(snapshot.nodes.size(), std::size_t(1));
+            QVERIFY(streamMatches(scanner, options, snapshot));
             QVERIFY2(snapshot.nodes[0].ok, qPrintable(snapshot.nodes[0].error));
             QCOMPARE(snapshot.nodes[0].keysNotPermitted, quint64(2));
             QVERIFY2(snapshot.nodes[0].note.contains(QLatin1String("2 scanned keys are not readable")),
@@ -473,6 +626,7 @@ private slots:
         ScanOptions options;
         options.match = {QStringLiteral("lock:*")};
         const Snapshot snapshot = scanner.scan(options, 1);
+        QVERIFY(streamMatches(scanner, options, snapshot));
         for (const NodeScanResult &node : snapshot.nodes) {
             QVERIFY2(node.ok, qPrintable(node.error));
             QCOMPARE(!node.note.isEmpty(), noted);

@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTime>
+#include <QUtf8StringView>
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -14,6 +15,9 @@
 #include <inspect/lockrecord.h>
 #include <inspect/scanner.h>
 #include <mutex>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <redis/connection.h>
 #include <thread>
 #include <unistd.h>
@@ -33,6 +37,7 @@ using lockscope::inspect::Scanner;
 using lockscope::inspect::ScanOptions;
 using lockscope::inspect::SchemaRegistry;
 using lockscope::inspect::Snapshot;
+using lockscope::inspect::StreamSummary;
 using lockscope::redis::Connection;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::RedisReply;
@@ -52,6 +57,9 @@ const QCommandLineOption SchemaOption(QStringLiteral("schema"),
 const QCommandLineOption CountOption(QStringLiteral("count"), QStringLiteral("SCAN COUNT hint per call."),
                                      QStringLiteral("N"), QStringLiteral("1000"));
 const QCommandLineOption CsvOption(QStringLiteral("csv"), QStringLiteral("Print CSV instead of a table."));
+const QCommandLineOption JsonLinesOption(QStringLiteral("jsonl"),
+                                         QStringLiteral("Print JSON Lines: one record per line, no array."));
+const QCommandLineOption PrettyOption(QStringLiteral("pretty"), QStringLiteral("Indent the --json output."));
 
 /// --match, else the "match" globs of the --group's saved entry, else none (the schemas' own).
 QStringList matchPatterns(const QCommandLineParser &parser, const QString &command, Output &out)
@@ -76,15 +84,15 @@ QString nodesFooter()
 
 QList<QCommandLineOption> listOptions()
 {
-    return {nodesOption(), groupOption(), MatchOption,     SchemaOption, CountOption,
-            jsonOption(),  CsvOption,     timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(),   MatchOption, SchemaOption,    CountOption, jsonOption(),
+            PrettyOption,  JsonLinesOption, CsvOption,   timeoutOption(), helpOption()};
 }
 
 QString listHelp()
 {
     return formatHelp(
         QStringLiteral("lockctl list [--nodes URL,...] [--match PATTERN]... [--schema S] [--count N] "
-                       "[--json|--csv]"),
+                       "[--json [--pretty]|--jsonl|--csv]"),
         QStringLiteral("Lists the locks of a node group: one SCAN cursor per node, all nodes in parallel,\n"
                        "TTLs and values fetched in pipelined batches, decoded by the lock schemas\n"
                        "(LockScope, Redisson, ShedLock, redis-py, node-redlock, go-redsync, ...), then one\n"
@@ -94,7 +102,10 @@ QString listHelp()
                        "that does not name a lock (it may be application data, such as a cache entry).\n"
                        "--json prints an array of records (key, schema, confidence (certain, likely, guess;\n"
                        "null when undecoded), confidence_reason, owner, token, fence, held, of, quorum,\n"
-                       "ttl_ms (-1: no TTL), nodes [{node, present, pttl_ms, value, error}], anomalies)."),
+                       "ttl_ms (-1: no TTL), nodes [{node, present, pttl_ms, value, error}], anomalies),\n"
+                       "compact, one record per line (--pretty indents it); --jsonl prints the same records\n"
+                       "as JSON Lines. JSON and CSV are written as the records are read, in key order, so a\n"
+                       "list of any length starts at once and is never held in memory as a whole."),
         listOptions(),
         nodesFooter() + QStringLiteral("\nExit codes: 0 done, 1 a node could not be read (the others are "
                                        "still listed), 2 usage error."));
@@ -121,17 +132,6 @@ QString showHelp()
 
 // --- rendering --------------------------------------------------------------------------------
 
-QJsonValue orNull(const QString &text)
-{
-    return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
-}
-
-QJsonValue confidenceJson(const std::optional<Confidence> &confidence)
-{
-    return confidence ? QJsonValue(lockscope::inspect::confidenceText(*confidence)) : QJsonValue();
-}
-
-/// The schema id as the tables show it: "node-redlock?" when the reading is only a guess.
 QString schemaText(const QString &schema, const std::optional<Confidence> &confidence)
 {
     if (schema.isEmpty())
@@ -146,24 +146,6 @@ QString typeName(const NodeEntry &entry)
     if (entry.raw.type == RawEntry::Type::Missing)
         return QStringLiteral("none");
     return entry.raw.typeName;
-}
-
-QJsonValue valueJson(const RawEntry &raw)
-{
-    switch (raw.type) {
-    case RawEntry::Type::String:
-        return QString::fromUtf8(raw.value);
-    case RawEntry::Type::Hash: {
-        QJsonObject fields;
-        for (const auto &[field, value] : raw.fields)
-            fields.insert(QString::fromUtf8(field), QString::fromUtf8(value));
-        return fields;
-    }
-    case RawEntry::Type::Other:
-    case RawEntry::Type::Missing:
-        break;
-    }
-    return QJsonValue(QJsonValue::Null);
 }
 
 QString valueText(const RawEntry &raw)
@@ -193,50 +175,261 @@ QString valueText(const RawEntry &raw)
     return QStringLiteral("-");
 }
 
-QJsonObject recordJson(const LockRecord &record)
+// --- JSON -----------------------------------------------------------------------------------
+// Records are written with RapidJSON's writers straight into a byte buffer: no QJsonObject per
+// record, and no document holding them all (list writes them as they are read).
+
+using JsonBuffer = rapidjson::StringBuffer;
+using CompactJson = rapidjson::Writer<JsonBuffer>;
+using PrettyJson = rapidjson::PrettyWriter<JsonBuffer>;
+
+template <typename Writer>
+void jsonText(Writer &json, QByteArrayView utf8)
 {
-    QJsonArray nodes;
-    for (const NodeEntry &entry : record.nodes) {
-        QJsonObject node{
-            {QStringLiteral("node"), entry.node},
-            {QStringLiteral("reachable"), entry.reachable},
-            {QStringLiteral("present"), entry.present()},
-            {QStringLiteral("type"), entry.reachable ? QJsonValue(typeName(entry)) : QJsonValue()},
-            {QStringLiteral("pttl_ms"), entry.present() ? QJsonValue(entry.raw.pttlMs) : QJsonValue()},
-            {QStringLiteral("value"), entry.present() ? valueJson(entry.raw) : QJsonValue()},
-            {QStringLiteral("schema"), entry.decoded ? orNull(entry.decoded->schema) : QJsonValue()},
-            {QStringLiteral("confidence"),
-             entry.decoded ? confidenceJson(entry.decoded->confidence) : QJsonValue()},
-            {QStringLiteral("token"),
-             entry.decoded ? QJsonValue(QString::fromUtf8(entry.decoded->token)) : QJsonValue()},
-            {QStringLiteral("error"), orNull(entry.error)},
-        };
-        nodes.append(node);
-    }
-    return withBytes(
-        QJsonObject{
-            {QStringLiteral("key"), QString::fromUtf8(record.key)},
-            {QStringLiteral("schema"), orNull(record.schema)},
-            {QStringLiteral("confidence"), confidenceJson(record.confidence)},
-            {QStringLiteral("confidence_reason"),
-             record.confidence ? orNull(record.confidenceReason) : QJsonValue()},
-            {QStringLiteral("owner"), orNull(record.owner)},
-            {QStringLiteral("token"),
-             record.held > 0 ? QJsonValue(QString::fromUtf8(record.token)) : QJsonValue()},
-            {QStringLiteral("fence"), record.fence >= 0 ? QJsonValue(record.fence) : QJsonValue()},
-            {QStringLiteral("hold_count"),
-             record.holdCount >= 0 ? QJsonValue(record.holdCount) : QJsonValue()},
-            {QStringLiteral("mode"), orNull(record.mode)},
-            {QStringLiteral("held"), record.held},
-            {QStringLiteral("of"), record.of},
-            {QStringLiteral("quorum"), record.quorum},
-            {QStringLiteral("ttl_ms"), record.minPttlMs},
-            {QStringLiteral("read_at"), record.readAt.toString(Qt::ISODateWithMs)},
-            {QStringLiteral("nodes"), nodes},
-            {QStringLiteral("anomalies"), QJsonArray::fromStringList(record.anomalies)},
-        },
-        QStringLiteral("key"), record.key);
+    json.String(utf8.data(), rapidjson::SizeType(utf8.size()));
 }
+
+template <typename Writer>
+void jsonText(Writer &json, const QString &text)
+{
+    jsonText(json, QByteArrayView(text.toUtf8()));
+}
+
+/// Text that is null when empty.
+template <typename Writer>
+void jsonTextOrNull(Writer &json, const QString &text)
+{
+    if (text.isEmpty())
+        json.Null();
+    else
+        jsonText(json, text);
+}
+
+/// A value's bytes as JSON text: as they are when they are UTF-8, else decoded with U+FFFD for
+/// what is not (a value's text is for reading; keys, which are for typing, use jsonBytesField).
+template <typename Writer>
+void jsonLossyText(Writer &json, const QByteArray &bytes)
+{
+    if (QUtf8StringView(bytes).isValidUtf8())
+        jsonText(json, QByteArrayView(bytes));
+    else
+        jsonText(json, QString::fromUtf8(bytes));
+}
+
+/// `name`: the bytes as text when they are UTF-8 (exact), else in their displayed form (`\xNN`,
+/// which the KEY arguments accept) plus `<name>_base64` with the bytes (as putBytes()).
+template <typename Writer>
+void jsonBytesField(Writer &json, const char *name, const QByteArray &bytes)
+{
+    json.Key(name);
+    if (QUtf8StringView(bytes).isValidUtf8()) {
+        jsonText(json, QByteArrayView(bytes));
+        return;
+    }
+    jsonText(json, displayText(bytes));
+    json.Key((QByteArray(name) + "_base64").constData());
+    jsonText(json, QByteArrayView(bytes.toBase64()));
+}
+
+template <typename Writer>
+void jsonConfidence(Writer &json, const std::optional<Confidence> &confidence)
+{
+    if (confidence)
+        jsonText(json, lockscope::inspect::confidenceText(*confidence));
+    else
+        json.Null();
+}
+
+template <typename Writer>
+void jsonValue(Writer &json, const RawEntry &raw)
+{
+    switch (raw.type) {
+    case RawEntry::Type::String:
+        jsonLossyText(json, raw.value);
+        return;
+    case RawEntry::Type::Hash:
+        json.StartObject();
+        for (const auto &[field, value] : raw.fields) {
+            const QByteArray name =
+                QUtf8StringView(field).isValidUtf8() ? field : QString::fromUtf8(field).toUtf8();
+            json.Key(name.constData(), rapidjson::SizeType(name.size()));
+            jsonLossyText(json, value);
+        }
+        json.EndObject();
+        return;
+    case RawEntry::Type::Other:
+    case RawEntry::Type::Missing:
+        break;
+    }
+    json.Null();
+}
+
+/// One record: key, schema, confidence, confidence_reason, owner, token, fence, hold_count,
+/// mode, held, of, quorum, ttl_ms, read_at, nodes [...], anomalies.
+template <typename Writer>
+void jsonRecord(Writer &json, const LockRecord &record)
+{
+    json.StartObject();
+    jsonBytesField(json, "key", record.key);
+    json.Key("schema");
+    jsonTextOrNull(json, record.schema);
+    json.Key("confidence");
+    jsonConfidence(json, record.confidence);
+    json.Key("confidence_reason");
+    if (record.confidence)
+        jsonTextOrNull(json, record.confidenceReason);
+    else
+        json.Null();
+    json.Key("owner");
+    jsonTextOrNull(json, record.owner);
+    json.Key("token");
+    if (record.held > 0)
+        jsonLossyText(json, record.token);
+    else
+        json.Null();
+    json.Key("fence");
+    if (record.fence >= 0)
+        json.Int64(record.fence);
+    else
+        json.Null();
+    json.Key("hold_count");
+    if (record.holdCount >= 0)
+        json.Int64(record.holdCount);
+    else
+        json.Null();
+    json.Key("mode");
+    jsonTextOrNull(json, record.mode);
+    json.Key("held");
+    json.Int(record.held);
+    json.Key("of");
+    json.Int(record.of);
+    json.Key("quorum");
+    json.Bool(record.quorum);
+    json.Key("ttl_ms");
+    json.Int64(record.minPttlMs);
+    json.Key("read_at");
+    jsonText(json, record.readAt.toString(Qt::ISODateWithMs));
+    json.Key("nodes");
+    json.StartArray();
+    for (const NodeEntry &entry : record.nodes) {
+        json.StartObject();
+        json.Key("node");
+        jsonText(json, entry.node);
+        json.Key("reachable");
+        json.Bool(entry.reachable);
+        json.Key("present");
+        json.Bool(entry.present());
+        json.Key("type");
+        if (entry.reachable)
+            jsonText(json, typeName(entry));
+        else
+            json.Null();
+        json.Key("pttl_ms");
+        if (entry.present())
+            json.Int64(entry.raw.pttlMs);
+        else
+            json.Null();
+        json.Key("value");
+        if (entry.present())
+            jsonValue(json, entry.raw);
+        else
+            json.Null();
+        json.Key("schema");
+        if (entry.decoded)
+            jsonTextOrNull(json, entry.decoded->schema);
+        else
+            json.Null();
+        json.Key("confidence");
+        if (entry.decoded)
+            jsonConfidence(json, entry.decoded->confidence);
+        else
+            json.Null();
+        json.Key("token");
+        if (entry.decoded)
+            jsonLossyText(json, entry.decoded->token);
+        else
+            json.Null();
+        json.Key("error");
+        jsonTextOrNull(json, entry.error);
+        json.EndObject();
+    }
+    json.EndArray();
+    json.Key("anomalies");
+    json.StartArray();
+    for (const QString &anomaly : record.anomalies)
+        jsonText(json, anomaly);
+    json.EndArray();
+    json.EndObject();
+}
+
+/// list's JSON output, written a record at a time: compact, one record per line inside the
+/// array (`[` and `]` on lines of their own: valid JSON, and friendly to grep and diff),
+/// indented (--pretty), or JSON Lines (--jsonl: one record per line, no array).
+class RecordJsonStream
+{
+public:
+    enum class Style
+    {
+        Compact,
+        Pretty,
+        Lines
+    };
+
+    RecordJsonStream(Output &out, Style style) : m_out(out), m_style(style)
+    {
+        if (m_style == Style::Pretty) {
+            m_pretty.SetIndent(' ', 4);
+            m_pretty.StartArray();
+        } else if (m_style == Style::Compact) {
+            m_buffer.Put('[');
+        }
+    }
+
+    void add(const LockRecord &record)
+    {
+        if (m_style == Style::Pretty) {
+            jsonRecord(m_pretty, record);
+        } else {
+            if (m_style == Style::Compact && m_count > 0)
+                m_buffer.Put(',');
+            if (m_style == Style::Compact || m_count > 0)
+                m_buffer.Put('\n');
+            m_compact.Reset(m_buffer); // one JSON text per record
+            jsonRecord(m_compact, record);
+        }
+        ++m_count;
+        if (m_buffer.GetSize() >= 64 * 1024)
+            flush();
+    }
+
+    /// Closes the array (an empty one is "[]") and writes what is left.
+    void finish()
+    {
+        if (m_style == Style::Pretty)
+            m_pretty.EndArray();
+        else if (m_style == Style::Compact && m_count > 0)
+            m_buffer.Put('\n');
+        if (m_style == Style::Compact)
+            m_buffer.Put(']');
+        if (m_style != Style::Lines || m_count > 0)
+            m_buffer.Put('\n');
+        flush();
+    }
+
+private:
+    void flush()
+    {
+        m_out.writeUtf8(m_buffer.GetString(), m_buffer.GetSize());
+        m_buffer.Clear();
+    }
+
+    Output &m_out;
+    Style m_style;
+    JsonBuffer m_buffer;
+    CompactJson m_compact{m_buffer};
+    PrettyJson m_pretty{m_buffer};
+    qint64 m_count = 0;
+};
 
 QString ttlText(const LockRecord &record)
 {
@@ -281,13 +474,20 @@ const QStringList &recordHeaders()
     return headers;
 }
 
-/// The records as the `list` / `watch` table (TTL, HELD and FENCE right-aligned).
-QString recordTable(const std::vector<LockRecord> &records)
+/// The `list` / `watch` table with no rows yet (TTL, HELD and FENCE right-aligned).
+Table emptyRecordTable()
 {
     Table table(recordHeaders());
     table.setAlignment(3, Table::Align::Right);
     table.setAlignment(4, Table::Align::Right);
     table.setAlignment(5, Table::Align::Right);
+    return table;
+}
+
+/// The records as the `list` / `watch` table.
+QString recordTable(const std::vector<LockRecord> &records)
+{
+    Table table = emptyRecordTable();
     for (const LockRecord &record : records)
         table.addRow(recordRow(record, false));
     return table.render();
@@ -315,8 +515,13 @@ int runList(Invocation &invocation)
                       .arg(parser.positionalArguments().front()));
         return exitcode::Usage;
     }
-    if (parser.isSet(jsonOption()) && parser.isSet(CsvOption)) {
-        out.error(QStringLiteral("list: --json and --csv exclude each other"));
+    if (int(parser.isSet(jsonOption())) + int(parser.isSet(JsonLinesOption)) + int(parser.isSet(CsvOption)) >
+        1) {
+        out.error(QStringLiteral("list: --json, --jsonl and --csv exclude each other"));
+        return exitcode::Usage;
+    }
+    if (parser.isSet(PrettyOption) && !parser.isSet(jsonOption())) {
+        out.error(QStringLiteral("list: --pretty goes with --json"));
         return exitcode::Usage;
     }
     const auto count = parsePositive(parser.value(CountOption));
@@ -345,29 +550,48 @@ int runList(Invocation &invocation)
     options.lockLikeRaw = true;
     options.count = static_cast<int>(*count);
     const Scanner scanner(std::move(*nodes), std::move(registry));
-    const Snapshot snapshot = scanner.scan(options, 1);
+
+    // JSON and CSV go out batch by batch as the scanner reads them; the table needs every row
+    // for its column widths, so it keeps the rows (text only, not the records).
+    std::optional<RecordJsonStream> json;
+    if (parser.isSet(jsonOption()) || parser.isSet(JsonLinesOption))
+        json.emplace(out, parser.isSet(JsonLinesOption) ? RecordJsonStream::Style::Lines
+                          : parser.isSet(PrettyOption)  ? RecordJsonStream::Style::Pretty
+                                                        : RecordJsonStream::Style::Compact);
+    const bool csv = parser.isSet(CsvOption);
+    if (csv)
+        out.write(csvLine(recordHeaders()));
+    std::optional<Table> table;
+    if (!json && !csv)
+        table.emplace(emptyRecordTable());
+    const StreamSummary summary = scanner.stream(options, [&](std::vector<LockRecord> &&records) {
+        if (json) {
+            for (const LockRecord &record : records)
+                json->add(record);
+        } else if (csv) {
+            QString text;
+            for (const LockRecord &record : records)
+                text += csvLine(recordRow(record, true));
+            out.write(text);
+        } else {
+            for (const LockRecord &record : records)
+                table->addRow(recordRow(record, false));
+        }
+    });
+    if (json)
+        json->finish();
+    else if (table)
+        out.write(table->render());
+    out.flush();
 
     int code = exitcode::Ok;
-    for (const auto &node : snapshot.nodes) {
+    for (const auto &node : summary.nodes) {
         if (!node.ok) {
             out.error(node.error);
             code = exitcode::NodeFailure;
         } else if (!node.note.isEmpty()) {
             out.error(QStringLiteral("note: %1: %2").arg(node.node, node.note));
         }
-    }
-    if (parser.isSet(jsonOption())) {
-        QJsonArray records;
-        for (const LockRecord &record : snapshot.records)
-            records.append(recordJson(record));
-        out.json(records);
-    } else if (parser.isSet(CsvOption)) {
-        QString text = csvLine(recordHeaders());
-        for (const LockRecord &record : snapshot.records)
-            text += csvLine(recordRow(record, true));
-        out.write(text);
-    } else {
-        out.write(recordTable(snapshot.records));
     }
     return code;
 }
@@ -471,7 +695,12 @@ int runShow(Invocation &invocation)
         code = exitcode::NotHeld;
 
     if (parser.isSet(jsonOption())) {
-        out.json(recordJson(record));
+        JsonBuffer buffer;
+        PrettyJson json(buffer);
+        json.SetIndent(' ', 4);
+        jsonRecord(json, record);
+        buffer.Put('\n');
+        out.writeUtf8(buffer.GetString(), buffer.GetSize());
         return code;
     }
     QList<std::pair<QString, QString>> rows{

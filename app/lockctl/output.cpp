@@ -42,6 +42,12 @@ void Output::json(const QJsonValue &value)
     m_out << QString::fromUtf8(document.toJson(QJsonDocument::Indented));
 }
 
+void Output::writeUtf8(const char *data, std::size_t size)
+{
+    m_out.flush();
+    std::fwrite(data, 1, size, stdout);
+}
+
 void Output::flush()
 {
     m_out.flush();

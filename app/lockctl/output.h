@@ -31,6 +31,8 @@ public:
     void error(const QString &message);
     /// Writes an array or object as indented JSON to stdout.
     void json(const QJsonValue &value);
+    /// Writes UTF-8 bytes as they are to stdout (after whatever text is buffered).
+    void writeUtf8(const char *data, std::size_t size);
     void flush();
 
 private:

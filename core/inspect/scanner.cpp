@@ -8,8 +8,12 @@
 #include <QSet>
 #include <QtEndian>
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <utility>
 
@@ -84,9 +88,8 @@ public:
     /// reads values, and a page costs one round trip instead of two or more.
     NodeHarvest run()
     {
-        m_harvest.result.node = m_label;
-        if (auto connected = m_connection.connect(); !connected)
-            return failed(connected.error().toString());
+        if (!connect())
+            return failed(m_harvest.result.error);
         QSet<QByteArray> seen;
         const bool dedupe = m_plan.patterns.size() > 1;
         const std::size_t batch = std::size_t(std::max(1, m_options.batch));
@@ -145,6 +148,108 @@ public:
                 pendingHead = 0;
             }
         }
+        noteNotPermitted();
+        report(true);
+        return std::move(m_harvest);
+    }
+
+    /// Connects (false: the node failed, result() says why).
+    bool connect()
+    {
+        m_harvest.result.node = m_label;
+        if (auto connected = m_connection.connect(); !connected)
+            return fail(connected.error().toString());
+        return true;
+    }
+
+    const NodeScanResult &result() const { return m_harvest.result; }
+
+    /// The streamed scan, second step: every key the patterns match, nothing read yet (SCAN
+    /// only, one round trip per page). False when the node failed or the scan was cancelled
+    /// (finish() then says which).
+    bool scanKeys(std::vector<QByteArray> &keys)
+    {
+        QSet<QByteArray> seen;
+        const bool dedupe = m_plan.patterns.size() > 1;
+        const QByteArray count = QByteArray::number(std::max(1, m_options.count));
+        for (const QByteArray &pattern : m_plan.patterns) {
+            QByteArray cursor("0");
+            do {
+                if (isCancelled()) {
+                    m_harvest.cancelled = true;
+                    return false;
+                }
+                auto reply = m_connection.command({QByteArrayView("SCAN"), cursor, QByteArrayView("MATCH"),
+                                                   pattern, QByteArrayView("COUNT"), count});
+                if (!reply)
+                    return fail(reply.error().toString());
+                if (!reply->isArray() || reply->elements().size() != 2 || !reply->elements()[1].isArray())
+                    return fail(QStringLiteral("unexpected reply to SCAN: %1").arg(reply->toDisplayString()));
+                cursor = reply->elements()[0].bytes();
+                const auto &page = reply->elements()[1].elements();
+                m_harvest.result.keysScanned += page.size();
+                for (const RedisReply &key : page) {
+                    if (dedupe) {
+                        if (seen.contains(key.bytes()))
+                            continue;
+                        seen.insert(key.bytes());
+                    }
+                    keys.push_back(key.bytes());
+                }
+                report(false);
+            } while (cursor != "0");
+        }
+        return true;
+    }
+
+    /// The streamed scan, third step, once per batch: reads `keys` (values, TTLs where they
+    /// matter, hashes) in one pipelined round, MGETs of ScanOptions::batch keys. The harvest
+    /// holds the keys still there, in the order given; its result the node's running totals.
+    NodeHarvest fetch(std::vector<QByteArray> keys)
+    {
+        m_harvest.keys.clear();
+        m_harvest.raws.clear();
+        m_harvest.sentAt.clear();
+        const std::size_t batch = std::size_t(std::max(1, m_options.batch));
+        std::vector<std::pair<std::size_t, std::size_t>> chunks;
+        for (std::size_t from = 0; from < keys.size(); from += batch) {
+            const std::size_t to = std::min(from + batch, keys.size());
+            appendFetch(keys, from, to);
+            chunks.emplace_back(from, to);
+        }
+        if (!chunks.empty()) {
+            const Clock::time_point sent = Clock::now();
+            if (auto flushed = m_connection.flush(); !flushed)
+                return failed(flushed.error().toString());
+            if (auto error = readFetches(keys, chunks, sent))
+                return failed(*error);
+        }
+        NodeHarvest harvest;
+        harvest.keys = std::move(m_harvest.keys);
+        harvest.raws = std::move(m_harvest.raws);
+        harvest.sentAt = std::move(m_harvest.sentAt);
+        harvest.result = m_harvest.result;
+        return harvest;
+    }
+
+    /// The node's result once the streamed scan is over (or failed, or was cancelled).
+    NodeScanResult finish()
+    {
+        noteNotPermitted();
+        report(true);
+        return m_harvest.result;
+    }
+
+private:
+    bool fail(const QString &error)
+    {
+        m_harvest.result.ok = false;
+        m_harvest.result.error = error;
+        return false;
+    }
+
+    void noteNotPermitted()
+    {
         if (const quint64 hidden = m_harvest.result.keysNotPermitted; hidden > 0) {
             const QString said =
                 QStringLiteral("%1 not readable by this ACL user (outside its key patterns): "
@@ -154,11 +259,8 @@ public:
             m_harvest.result.note =
                 m_harvest.result.note.isEmpty() ? said : m_harvest.result.note + QStringLiteral("; ") + said;
         }
-        report(true);
-        return std::move(m_harvest);
     }
 
-private:
     bool isCancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
 
     void report(bool finished)
@@ -169,10 +271,9 @@ private:
 
     NodeHarvest failed(const QString &error)
     {
+        fail(error);
         NodeHarvest harvest;
         harvest.result = m_harvest.result;
-        harvest.result.ok = false;
-        harvest.result.error = error;
         report(true);
         return harvest;
     }
@@ -536,7 +637,7 @@ ScanPlan makePlan(const SchemaRegistry &registry, const ScanOptions &options)
 
 /// The PTTLs the node threads skipped for keys that are listed after all (see the call).
 void readSkippedPttls(const std::vector<redis::NodeConfig> &group, std::vector<NodeHarvest> &harvests,
-                      const std::vector<QByteArray> &groupKeys, const std::vector<qint32> &groupIndex)
+                      std::span<const QByteArray> groupKeys, const std::vector<qint32> &groupIndex)
 {
     const std::size_t n = harvests.size();
     std::vector<std::vector<std::size_t>> skipped(n); // per node: entry indices
@@ -587,6 +688,80 @@ void readSkippedPttls(const std::vector<redis::NodeConfig> &group, std::vector<N
         }
     }
 }
+
+/// Decodes one key's entries and aggregates them into its record: each value once per key
+/// when the nodes agree (the usual case). Used from several threads at once (const, and each
+/// call moves only its own key's entries out of the harvests).
+struct RecordBuilder
+{
+    const SchemaRegistry &registry;
+    const ScanPlan &plan;
+    Clock::time_point start;
+    QDateTime readAt;
+
+    /// `index`: the key's entry index in each harvest (-1 where that node does not hold it).
+    /// Nullopt when the key is not listed (no schema decodes it and it is not listed raw).
+    std::optional<LockRecord> build(std::vector<NodeHarvest> &harvests, const QByteArray &key,
+                                    const qint32 *index) const
+    {
+        const std::size_t n = harvests.size();
+        std::vector<NodeEntry> entries(n);
+        bool decodedAny = false;
+        bool schemaMatched = false;
+        for (std::size_t i = 0; i < n; ++i) {
+            NodeEntry &entry = entries[i];
+            NodeHarvest &h = harvests[i];
+            entry.node = h.result.node;
+            if (!h.result.ok) {
+                entry.reachable = false;
+                entry.error = h.result.error;
+                continue;
+            }
+            if (index[i] < 0)
+                continue;
+            entry.raw = std::move(h.raws[std::size_t(index[i])]);
+            if (entry.raw.pttlMs == RawEntry::PttlNotRead) {
+                // No schema decodes it (SchemaRegistry::mayDecode said so on the node thread),
+                // and no other node holds something that may be a lock.
+                continue;
+            }
+            const auto same = std::find_if(
+                entries.begin(), entries.begin() + std::ptrdiff_t(i), [&](const NodeEntry &other) {
+                    return other.present() && other.raw.type == entry.raw.type &&
+                           other.raw.value == entry.raw.value && other.raw.fields == entry.raw.fields;
+                });
+            if (same != entries.begin() + std::ptrdiff_t(i)) {
+                // The same value as an earlier node's: share its bytes (one copy per record
+                // instead of one per node) and its decoding.
+                entry.raw.value = same->raw.value;
+                entry.raw.fields = same->raw.fields;
+                entry.decoded = same->decoded;
+            } else {
+                entry.decoded = registry.decode(key, entry.raw);
+            }
+            if (entry.decoded) {
+                decodedAny = true;
+                schemaMatched |= entry.decoded->schema == plan.schema;
+            }
+        }
+        const bool listed = plan.schema.isEmpty() ? decodedAny || listRaw(plan, key) : schemaMatched;
+        if (!listed)
+            return std::nullopt;
+        // Read at the earliest of its nodes' rounds: the countdown errs towards expiry.
+        Clock::time_point readSteady = Clock::time_point::max();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (index[i] >= 0)
+                readSteady = std::min(readSteady, sentAtOf(harvests[i], std::size_t(index[i]), start));
+        }
+        if (readSteady == Clock::time_point::max())
+            readSteady = start;
+        LockRecord record = aggregate(key, std::move(entries));
+        record.readAt = readAt.addMSecs(
+            std::chrono::duration_cast<std::chrono::milliseconds>(readSteady - start).count());
+        record.readAtSteady = readSteady;
+        return record;
+    }
+};
 
 } // namespace
 
@@ -662,6 +837,7 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
 
     // Decode and aggregate the groups on every core: each value once per key when the nodes
     // agree (the usual case), then the record.
+    const RecordBuilder builder{m_registry, plan, start, readAt};
     std::vector<std::optional<LockRecord>> built(groupKeys.size());
     std::atomic<std::size_t> next{0};
     constexpr std::size_t Chunk = 256;
@@ -669,66 +845,8 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         for (std::size_t from = next.fetch_add(Chunk); from < groupKeys.size();
              from = next.fetch_add(Chunk)) {
             const std::size_t to = std::min(from + Chunk, groupKeys.size());
-            for (std::size_t g = from; g < to; ++g) {
-                const QByteArray &key = groupKeys[g];
-                std::vector<NodeEntry> entries(n);
-                bool decodedAny = false;
-                bool schemaMatched = false;
-                for (std::size_t i = 0; i < n; ++i) {
-                    NodeEntry &entry = entries[i];
-                    NodeHarvest &h = harvests[i];
-                    entry.node = h.result.node;
-                    if (!h.result.ok) {
-                        entry.reachable = false;
-                        entry.error = h.result.error;
-                        continue;
-                    }
-                    const qint32 index = groupIndex[g * n + i];
-                    if (index < 0)
-                        continue;
-                    entry.raw = std::move(h.raws[std::size_t(index)]);
-                    if (entry.raw.pttlMs == RawEntry::PttlNotRead) {
-                        // No schema decodes it (SchemaRegistry::mayDecode said so on the node
-                        // thread), and no other node holds something that may be a lock.
-                        continue;
-                    }
-                    const auto same = std::find_if(
-                        entries.begin(), entries.begin() + std::ptrdiff_t(i), [&](const NodeEntry &other) {
-                            return other.present() && other.raw.type == entry.raw.type &&
-                                   other.raw.value == entry.raw.value && other.raw.fields == entry.raw.fields;
-                        });
-                    if (same != entries.begin() + std::ptrdiff_t(i)) {
-                        // The same value as an earlier node's: share its bytes (one copy per
-                        // record instead of one per node) and its decoding.
-                        entry.raw.value = same->raw.value;
-                        entry.raw.fields = same->raw.fields;
-                        entry.decoded = same->decoded;
-                    } else {
-                        entry.decoded = m_registry.decode(key, entry.raw);
-                    }
-                    if (entry.decoded) {
-                        decodedAny = true;
-                        schemaMatched |= entry.decoded->schema == plan.schema;
-                    }
-                }
-                const bool listed = plan.schema.isEmpty() ? decodedAny || listRaw(plan, key) : schemaMatched;
-                if (!listed)
-                    continue;
-                // Read at the earliest of its nodes' rounds: the countdown errs towards expiry.
-                Clock::time_point readSteady = Clock::time_point::max();
-                for (std::size_t i = 0; i < n; ++i) {
-                    const qint32 index = groupIndex[g * n + i];
-                    if (index >= 0)
-                        readSteady = std::min(readSteady, sentAtOf(harvests[i], std::size_t(index), start));
-                }
-                if (readSteady == Clock::time_point::max())
-                    readSteady = start;
-                LockRecord record = aggregate(key, std::move(entries));
-                record.readAt = readAt.addMSecs(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(readSteady - start).count());
-                record.readAtSteady = readSteady;
-                built[g] = std::move(record);
-            }
+            for (std::size_t g = from; g < to; ++g)
+                built[g] = builder.build(harvests, groupKeys[g], &groupIndex[g * n]);
         }
     };
     // The key order does not depend on the decoding: every key is sorted on a thread of its own
@@ -763,6 +881,188 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
     }
     snapshot.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     return snapshot;
+}
+
+StreamSummary Scanner::stream(const ScanOptions &options,
+                              const std::function<void(std::vector<LockRecord> &&)> &sink,
+                              const std::function<void(const ScanProgress &)> &progress,
+                              const std::atomic<bool> *cancel, std::size_t streamBatch) const
+{
+    const Clock::time_point start = Clock::now();
+    const QDateTime readAt = QDateTime::currentDateTimeUtc();
+    const ScanPlan plan = makePlan(m_registry, options);
+    const std::size_t n = m_group.size();
+    const std::size_t batchSize = std::max<std::size_t>(1, streamBatch);
+    const auto isCancelled = [cancel] {
+        return cancel && cancel->load(std::memory_order_relaxed);
+    };
+    StreamSummary summary;
+
+    // One NodeScan (one connection) per node for the whole stream. First every node's keys.
+    std::vector<std::unique_ptr<NodeScan>> scans;
+    for (std::size_t i = 0; i < n; ++i)
+        scans.push_back(std::make_unique<NodeScan>(m_group[i], plan, m_registry, options, static_cast<int>(i),
+                                                   progress, cancel));
+    std::vector<std::vector<QByteArray>> nodeKeys(n);
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t i = 0; i < n; ++i)
+            threads.emplace_back([&, i] {
+                if (scans[i]->connect())
+                    scans[i]->scanKeys(nodeKeys[i]);
+            });
+    }
+
+    // Every key once, in byte order, with the nodes that listed it (holds: n flags per key).
+    std::vector<QByteArray> keys;
+    std::vector<char> holds;
+    {
+        QHash<QByteArray, quint32> index;
+        for (std::size_t i = 0; i < n; ++i) {
+            for (QByteArray &key : nodeKeys[i]) {
+                auto found = index.find(key);
+                if (found == index.end()) {
+                    found = index.insert(key, quint32(keys.size()));
+                    keys.push_back(std::move(key));
+                    holds.resize(holds.size() + n, 0);
+                }
+                holds[std::size_t(*found) * n + i] = 1;
+            }
+            std::vector<QByteArray>().swap(nodeKeys[i]);
+        }
+    }
+    std::vector<SortKey> order(keys.size());
+    for (std::size_t k = 0; k < keys.size(); ++k)
+        order[k] = SortKey{keys[k].constData(), std::size_t(keys[k].size()), quint32(k)};
+    std::ranges::sort(order, keyLess);
+    {
+        std::vector<QByteArray> sortedKeys;
+        std::vector<char> sortedHolds;
+        sortedKeys.reserve(keys.size());
+        sortedHolds.reserve(holds.size());
+        for (const SortKey &sorted : order) {
+            sortedKeys.push_back(std::move(keys[sorted.group]));
+            sortedHolds.insert(sortedHolds.end(), holds.begin() + std::ptrdiff_t(sorted.group * n),
+                               holds.begin() + std::ptrdiff_t((sorted.group + 1) * n));
+        }
+        keys = std::move(sortedKeys);
+        holds = std::move(sortedHolds);
+        std::vector<SortKey>().swap(order);
+    }
+
+    // Then the values, batch by batch: the node threads read up to `Ahead` batches ahead of
+    // the sink; ready[b % Ahead] holds batch b's harvests until the sink's turn.
+    constexpr std::size_t Ahead = 3;
+    const std::size_t batches = (keys.size() + batchSize - 1) / batchSize;
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::size_t consumed = 0;
+    bool stop = isCancelled();
+    std::vector<std::vector<std::optional<NodeHarvest>>> ready(Ahead,
+                                                               std::vector<std::optional<NodeHarvest>>(n));
+    const RecordBuilder builder{m_registry, plan, start, readAt};
+    std::vector<QString> lateErrors(n); // a node that failed re-reading skipped TTLs
+    {
+        std::vector<std::jthread> threads;
+        for (std::size_t i = 0; i < n; ++i) {
+            threads.emplace_back([&, i] {
+                NodeScan &scan = *scans[i];
+                for (std::size_t b = 0; b < batches; ++b) {
+                    {
+                        std::unique_lock lock(mutex);
+                        changed.wait(lock, [&] { return stop || b < consumed + Ahead; });
+                        if (stop)
+                            return;
+                    }
+                    NodeHarvest harvest;
+                    if (scan.result().ok) {
+                        std::vector<QByteArray> held;
+                        for (std::size_t k = b * batchSize; k < std::min(keys.size(), (b + 1) * batchSize);
+                             ++k) {
+                            if (holds[k * n + i])
+                                held.push_back(keys[k]);
+                        }
+                        harvest = scan.fetch(std::move(held));
+                    } else {
+                        harvest.result = scan.result(); // failed: unreachable in every record from here
+                    }
+                    {
+                        const std::lock_guard lock(mutex);
+                        ready[b % Ahead][i] = std::move(harvest);
+                    }
+                    changed.notify_all();
+                }
+            });
+        }
+
+        for (std::size_t b = 0; b < batches; ++b) {
+            std::vector<NodeHarvest> harvests(n);
+            {
+                std::unique_lock lock(mutex);
+                auto &slot = ready[b % Ahead];
+                changed.wait(lock, [&] {
+                    return stop || std::ranges::all_of(slot, [](const auto &h) { return h.has_value(); });
+                });
+                if (stop)
+                    break;
+                for (std::size_t i = 0; i < n; ++i) {
+                    harvests[i] = std::move(*slot[i]);
+                    slot[i].reset();
+                }
+                ++consumed;
+                stop = isCancelled();
+            }
+            changed.notify_all();
+            if (stop)
+                break;
+            // The harvests hold the batch's keys in its order, less those gone since SCAN.
+            const std::size_t from = b * batchSize;
+            const std::size_t to = std::min(keys.size(), from + batchSize);
+            std::vector<qint32> groupIndex((to - from) * n, -1);
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::vector<QByteArray> &got = harvests[i].keys;
+                std::size_t next = 0;
+                for (std::size_t k = from; k < to && next < got.size(); ++k) {
+                    if (got[next] == keys[k])
+                        groupIndex[(k - from) * n + i] = qint32(next++);
+                }
+            }
+            const std::span<const QByteArray> batchKeys(keys.data() + from, to - from);
+            readSkippedPttls(m_group, harvests, batchKeys, groupIndex);
+            std::vector<LockRecord> records;
+            for (std::size_t k = 0; k < batchKeys.size(); ++k) {
+                const qint32 *index = &groupIndex[k * n];
+                if (std::all_of(index, index + n, [](qint32 i) { return i < 0; }))
+                    continue; // gone since SCAN, or hidden by the ACL, on every node
+                if (auto record = builder.build(harvests, batchKeys[k], index))
+                    records.push_back(std::move(*record));
+                else
+                    ++summary.unlistedCount;
+            }
+            for (std::size_t i = 0; i < n; ++i) {
+                if (!harvests[i].result.ok && scans[i]->result().ok && lateErrors[i].isEmpty())
+                    lateErrors[i] = harvests[i].result.error;
+            }
+            summary.records += records.size();
+            if (!records.empty())
+                sink(std::move(records));
+        }
+        {
+            const std::lock_guard lock(mutex);
+            stop = true;
+        }
+        changed.notify_all();
+    } // joins the node threads
+    for (std::size_t i = 0; i < n; ++i) {
+        summary.nodes.push_back(scans[i]->finish());
+        if (!lateErrors[i].isEmpty() && summary.nodes[i].ok) {
+            summary.nodes[i].ok = false;
+            summary.nodes[i].error = lateErrors[i];
+        }
+    }
+    summary.cancelled = isCancelled();
+    summary.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    return summary;
 }
 
 } // namespace lockscope::inspect

@@ -61,6 +61,16 @@ struct Snapshot
     bool cancelled = false;
 };
 
+/// What Scanner::stream() says once it has handed every record over.
+struct StreamSummary
+{
+    std::vector<NodeScanResult> nodes;
+    quint64 records = 0;       ///< records handed over
+    quint64 unlistedCount = 0; ///< keys read but not listed (no schema decodes them)
+    std::chrono::milliseconds elapsed{0};
+    bool cancelled = false;
+};
+
 /// Reads every lock of a node group: one SCAN cursor per node, all nodes in parallel (a
 /// thread each, with its own connection), values and TTLs fetched in pipelined batches, then
 /// one record per key aggregated across the nodes. Read-only: it sends SCAN, MGET, PTTL, TYPE,
@@ -76,6 +86,17 @@ public:
     Snapshot scan(const ScanOptions &options, quint64 generation,
                   const std::function<void(const ScanProgress &)> &progress = {},
                   const std::atomic<bool> *cancel = nullptr) const;
+
+    /// The same records as scan(), in the same (key) order, handed to `sink` a batch at a time
+    /// as they are read, on the calling thread, without ever holding them all: for output of
+    /// any size (`lockctl list`). Every node's keys are listed first (SCAN only), then read in
+    /// sorted batches of `streamBatch` keys, every node in parallel, a few batches ahead of the
+    /// sink. Memory: the key names, plus those few batches. A node that fails midway is
+    /// unreachable in the records after that point. `cancel` stops at the next batch.
+    StreamSummary stream(const ScanOptions &options,
+                         const std::function<void(std::vector<LockRecord> &&)> &sink,
+                         const std::function<void(const ScanProgress &)> &progress = {},
+                         const std::atomic<bool> *cancel = nullptr, std::size_t streamBatch = 4096) const;
 
     const std::vector<redis::NodeConfig> &group() const { return m_group; }
     const SchemaRegistry &registry() const { return m_registry; }
