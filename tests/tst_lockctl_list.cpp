@@ -5,6 +5,7 @@
 #include "lockfixture.h"
 #include "redis/localserver.h"
 
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -13,6 +14,7 @@
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <QTest>
+#include <thread>
 #include <utility>
 
 using namespace lockscope;
@@ -636,7 +638,7 @@ private slots:
                         QStringLiteral("--iterations"), QStringLiteral("2"), QStringLiteral("--interval"),
                         QStringLiteral("100ms"), QStringLiteral("--timeout"), QStringLiteral("500ms")});
         QVERIFY2(partly.exitCode == 1, describe(partly).constData());
-        QCOMPARE(partly.out.count(QStringLiteral("nodes up 2/3")), 2);
+        QCOMPARE(partly.out.count(QStringLiteral("nodes read 2/3")), 2);
         QVERIFY2(partly.err.contains(QStringLiteral("watch: the last refresh could not read 1 of 3 nodes")),
                  describe(partly).constData());
 
@@ -648,7 +650,7 @@ private slots:
                         QStringLiteral("--iterations"), QStringLiteral("2"), QStringLiteral("--interval"),
                         QStringLiteral("100ms"), QStringLiteral("--timeout"), QStringLiteral("500ms")});
         QVERIFY2(down.exitCode == 1, describe(down).constData());
-        QCOMPARE(down.out.count(QStringLiteral("nodes up 0/3")), 2);
+        QCOMPARE(down.out.count(QStringLiteral("nodes read 0/3")), 2);
         QVERIFY2(down.err.contains(QStringLiteral("watch: the last refresh could not read 3 of 3 nodes")),
                  describe(down).constData());
     }
@@ -665,6 +667,91 @@ private slots:
         QVERIFY2(result.exitCode == 0, describe(result).constData());
         QVERIFY2(result.out.contains(QStringLiteral(", live (")), describe(result).constData());
         QVERIFY2(!result.err.contains(QStringLiteral("live updates off")), describe(result).constData());
+    }
+
+    // A restart brings the node back with its configured notify-keyspace-events (off here: they
+    // had been switched on at run time): watch says so and polls, instead of claiming "live".
+    void watchIsNotLiveAfterARestartTurnedEventsOff()
+    {
+        auto server = redis::LocalRedisServer::start();
+        LS_VERIFY_OK(server);
+        redis::Connection admin((*server)->nodeConfig());
+        LS_VERIFY_OK(admin.command({"CONFIG", "SET", "notify-keyspace-events", "KA"}));
+        QProcess watch;
+        watch.setProcessEnvironment(QProcessEnvironment::systemEnvironment());
+        watch.start(QStringLiteral(LOCKCTL_PATH),
+                    {QStringLiteral("watch"), QStringLiteral("--nodes"), (*server)->url(),
+                     QStringLiteral("--interval"), QStringLiteral("200ms")});
+        QVERIFY(watch.waitForStarted(10000));
+        QString out;
+        const auto readUntil = [&](const QString &text) {
+            QDeadlineTimer deadline(20000);
+            while (!out.contains(text) && !deadline.hasExpired()) {
+                watch.waitForReadyRead(200);
+                out += QString::fromUtf8(watch.readAllStandardOutput());
+            }
+            return out.contains(text);
+        };
+        QVERIFY2(readUntil(QStringLiteral(", live (")), qPrintable(out));
+        LS_VERIFY_OK((*server)->restart()); // the config file's defaults: no keyspace events
+        out.clear();
+        QVERIFY2(readUntil(QStringLiteral("note: live updates off: ")), qPrintable(out));
+        QVERIFY2(readUntil(QStringLiteral("CONFIG SET notify-keyspace-events")), qPrintable(out));
+        // From then on, every header says it polls.
+        out.clear();
+        QVERIFY2(readUntil(QStringLiteral("\n-- ")), qPrintable(out));
+        QVERIFY2(readUntil(QStringLiteral("every 200ms")), qPrintable(out));
+        const QString last = out.mid(out.lastIndexOf(QStringLiteral("-- ")));
+        QVERIFY2(!last.contains(QStringLiteral(", live (")), qPrintable(out));
+        watch.terminate();
+        QVERIFY(watch.waitForFinished(10000));
+    }
+
+    // A user the ACL does not allow SCAN: watch says so (node named, what to add), counts the
+    // node as not read (it is up), and exits 1.
+    void watchWithoutScanSaysWhy()
+    {
+        LS_START_SERVERS(set, 1);
+        LS_VERIFY_OK(set->admin(0).command(
+            {QByteArrayView("ACL"), QByteArrayView("SETUSER"), QByteArrayView("noscan"), QByteArrayView("on"),
+             QByteArrayView(">pw"), QByteArrayView("+@all"), QByteArrayView("-scan"), QByteArrayView("~*")}));
+        const QString url = QStringLiteral("redis://noscan:pw@127.0.0.1:%1").arg(set->server(0).port());
+        const RunResult result = runLockctl({QStringLiteral("watch"), QStringLiteral("--nodes"), url,
+                                             QStringLiteral("--iterations"), QStringLiteral("1")});
+        QCOMPARE(result.exitCode, 1);
+        QVERIFY2(result.out.contains(QStringLiteral("nodes read 0/1")), describe(result).constData());
+        QVERIFY2(result.out.contains(QStringLiteral("this ACL user may not run SCAN")) &&
+                     result.out.contains(QStringLiteral("+scan")) &&
+                     result.out.contains(QStringLiteral("127.0.0.1:%1").arg(set->server(0).port())),
+                 describe(result).constData());
+        const RunResult list = runLockctl({QStringLiteral("list"), QStringLiteral("--nodes"), url});
+        QCOMPARE(list.exitCode, 1);
+        QVERIFY2(list.err.contains(QStringLiteral("this ACL user may not run SCAN")),
+                 describe(list).constData());
+    }
+
+    // A node that stalls while the connection is set up answers the PING after it at once: ping
+    // shows the slow connect beside the round trip instead of a healthy-looking 0.04 ms.
+    void pingShowsASlowConnect()
+    {
+        LS_START_SERVERS(set, 1);
+        QVERIFY(set->server(0).pause());
+        std::jthread resume([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+            set->server(0).resume();
+        });
+        const RunResult result =
+            runLockctl({QStringLiteral("ping"), set->server(0).url(), QStringLiteral("--json"),
+                        QStringLiteral("--timeout"), QStringLiteral("10s")});
+        resume.join();
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        const QJsonObject node = QJsonDocument::fromJson(result.out.toUtf8()).array().at(0).toObject();
+        QVERIFY2(node.value(QStringLiteral("connect_ms")).toDouble() >= 1000, describe(result).constData());
+        QVERIFY(node.value(QStringLiteral("latency_ms")).isDouble());
+
+        const RunResult table = runLockctl({QStringLiteral("ping"), set->server(0).url()});
+        QCOMPARE(table.exitCode, 0);
+        QVERIFY2(!table.out.contains(QStringLiteral("(connect")), describe(table).constData()); // fast now
     }
 };
 

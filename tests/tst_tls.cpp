@@ -24,6 +24,8 @@ private slots:
     void clientCertificateMissing();
     void clientCertificateFromOtherCa();
     void plaintextClientOnTlsPort();
+    void tlsClientOnPlainPort_data();
+    void tlsClientOnPlainPort();
     void tlsAndPassword();
 
 private:
@@ -191,6 +193,40 @@ void TestTls::plaintextClientOnTlsPort()
     auto result = connection.command({"PING"});
     QVERIFY(!result.has_value());
     QVERIFY2(elapsedMs(start) < 2000 + 2000, qPrintable(result.error().toString()));
+}
+
+void TestTls::tlsClientOnPlainPort_data()
+{
+    QTest::addColumn<int>("kind");
+    QTest::newRow("plain server (PING answers +PONG)") << int(ServerKind::Plain);
+    QTest::newRow("password server (PING answers -NOAUTH)") << int(ServerKind::Password);
+}
+
+// rediss:// to a port that speaks plain RESP: the server reads the ClientHello as the start of an
+// inline command and waits, so the handshake only times out. The error says what is wrong (not
+// a TLS port; use redis://) with its own kind, instead of "handshake timeout".
+void TestTls::tlsClientOnPlainPort()
+{
+    QFETCH(int, kind);
+    LS_START_SERVER(server, ServerKind(kind));
+    NodeConfig config = clientConfig(*server, ServerKind(kind));
+    config.tls.enabled = true;
+    config.tls.caFile = m_certs.caFile;
+    config.connectTimeout = 500ms;
+    Connection connection(config);
+    auto result = connection.command({"SET", "written", "1"});
+    QVERIFY(!result.has_value());
+    QCOMPARE(result.error().kind, ErrorKind::NotTls);
+    QVERIFY2(result.error().message.contains(QLatin1String("does not speak TLS")) &&
+                 result.error().message.contains(QLatin1String("redis://")),
+             qPrintable(result.error().toString()));
+    QCOMPARE(result.error().node, config.label());
+    // Nothing was written: the probe sends PING only.
+    NodeConfig plain = clientConfig(*server, ServerKind(kind));
+    Connection admin(plain);
+    const auto size = admin.command({"DBSIZE"});
+    LS_VERIFY_OK(size);
+    QCOMPARE(size->integer(), 0);
 }
 
 void TestTls::tlsAndPassword()

@@ -806,6 +806,87 @@ struct RefreshSignal
     }
 };
 
+/// Whether each node of a `watch` delivers keyspace events right now, and why not: a listener
+/// thread per node keeps it current (a restart that turned notifications off, a lost
+/// subscription), so the header never says "live" when it is not.
+class LiveState
+{
+public:
+    explicit LiveState(std::size_t nodes) : m_why(nodes) {}
+
+    void set(std::size_t node, const QString &whyNot)
+    {
+        {
+            const std::lock_guard lock(m_mutex);
+            m_why[node] = whyNot;
+        }
+        m_checked.notify_all();
+    }
+    /// Until every node has been checked once, or `deadline`.
+    void waitChecked(std::chrono::steady_clock::time_point deadline)
+    {
+        std::unique_lock lock(m_mutex);
+        m_checked.wait_until(lock, deadline, [this] {
+            return std::ranges::all_of(m_why, [](const auto &why) { return why.has_value(); });
+        });
+    }
+    /// Empty when every node is live, else the first node's reason.
+    QString whyNot() const
+    {
+        const std::lock_guard lock(m_mutex);
+        for (const auto &why : m_why) {
+            if (!why)
+                return QStringLiteral("not checked yet");
+            if (!why->isEmpty())
+                return *why;
+        }
+        return {};
+    }
+
+private:
+    mutable std::mutex m_mutex;
+    std::condition_variable m_checked;
+    std::vector<std::optional<QString>> m_why; ///< nullopt: not checked yet; empty: live
+};
+
+/// One node's listener for `watch`: checks that the node publishes the events (CONFIG GET),
+/// subscribes, and on a lost connection or a restart checks again; while it cannot listen, it
+/// says why in `state` and looks again every `retry`.
+void listenForWatch(const NodeConfig &node, std::size_t index, const QStringList &patterns,
+                    std::chrono::milliseconds retry, RefreshSignal &refresh, LiveState &state,
+                    const std::atomic<bool> &stop)
+{
+    const auto pause = [&] {
+        const auto until = std::chrono::steady_clock::now() + retry;
+        while (!stop && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    };
+    while (!stop) {
+        Connection connection(node);
+        auto support = lockscope::inspect::readNotificationSupport(connection);
+        if (!support || !support->usable) {
+            state.set(index, support ? QStringLiteral("%1: %2").arg(node.label(), support->advice)
+                                     : support.error().toString());
+            refresh.raise();
+            pause();
+            continue;
+        }
+        state.set(index, {});
+        refresh.raise(); // what changed while it was not listening
+        lockscope::inspect::KeyspaceListener listener(node);
+        auto listened = listener.run(
+            patterns, [&refresh](const QByteArray &, const QByteArray &) { refresh.raise(); }, stop);
+        if (stop)
+            return;
+        state.set(index, QStringLiteral("%1: keyspace events lost (%2); listening again when the node "
+                                        "answers")
+                             .arg(node.label(), listened ? QStringLiteral("subscription ended")
+                                                         : listened.error().toString()));
+        refresh.raise();
+        pause();
+    }
+}
+
 int runWatch(Invocation &invocation)
 {
     Output &out = invocation.out;
@@ -853,37 +934,28 @@ int runWatch(Invocation &invocation)
     options.lockLikeRaw = true;
     options.count = static_cast<int>(*count);
 
-    // Live updates where every node already publishes keyspace events; polling otherwise.
+    // Live updates where every node publishes keyspace events; polling otherwise. Whether it is
+    // live is checked again after a lost connection or a restart (which may have turned the
+    // events off), so the header says what is true now.
     RefreshSignal refresh;
     std::atomic<bool> stopListeners{false};
-    std::vector<std::jthread> listeners;
-    QString liveNote;
-    bool allUsable = true;
-    for (const NodeConfig &node : *nodes) {
-        Connection connection(node);
-        auto support = lockscope::inspect::readNotificationSupport(connection);
-        if (!support || !support->usable) {
-            allUsable = false;
-            liveNote = support ? QStringLiteral("%1: %2").arg(node.label(), support->advice)
-                               : support.error().toString();
-            break;
-        }
-    }
+    LiveState live(nodes->size());
     const QStringList patterns = options.match.isEmpty() ? QStringList{QStringLiteral("*")} : options.match;
-    if (allUsable) {
-        for (const NodeConfig &node : *nodes) {
-            listeners.emplace_back([&refresh, &stopListeners, node, patterns] {
-                lockscope::inspect::KeyspaceListener listener(node);
-                (void)listener.run(
-                    patterns, [&refresh](const QByteArray &, const QByteArray &) { refresh.raise(); },
-                    stopListeners);
-            });
-        }
-    } else {
-        out.error(QStringLiteral("watch: live updates off, refreshing every %1 (%2)")
-                      .arg(lockscope::formatDuration(interval), liveNote));
-    }
+    const auto retry = std::max<std::chrono::milliseconds>(interval, std::chrono::seconds(1));
+    std::vector<std::jthread> listeners;
+    for (std::size_t i = 0; i < nodes->size(); ++i)
+        listeners.emplace_back(listenForWatch, (*nodes)[i], i, patterns, retry, std::ref(refresh),
+                               std::ref(live), std::cref(stopListeners));
     auto stopAll = qScopeGuard([&] { stopListeners = true; });
+    // The first header says whether it is live: every node checked once (CONFIG GET), and if
+    // not, said once on stderr too, with the command an administrator can run.
+    std::chrono::milliseconds connectTimeout{0};
+    for (const NodeConfig &node : *nodes)
+        connectTimeout = std::max(connectTimeout, node.connectTimeout + node.commandTimeout);
+    live.waitChecked(std::chrono::steady_clock::now() + connectTimeout);
+    if (const QString whyNot = live.whyNot(); !whyNot.isEmpty())
+        out.error(QStringLiteral("watch: live updates off, refreshing every %1 (%2)")
+                      .arg(lockscope::formatDuration(interval), whyNot));
 
     const bool terminal = isatty(STDOUT_FILENO) == 1;
     const Scanner scanner(std::move(*nodes), std::move(registry));
@@ -903,16 +975,20 @@ int runWatch(Invocation &invocation)
         QString text;
         if (terminal)
             text += QStringLiteral("\x1b[H\x1b[2J");
-        text += QStringLiteral("-- %1  %2 locks, %3 with anomalies, nodes up %4/%5, %6 (%7 ms)\n")
-                    .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")))
-                    .arg(snapshot.records.size())
-                    .arg(anomalies)
-                    .arg(nodesUp)
-                    .arg(snapshot.nodes.size())
-                    .arg(allUsable ? QStringLiteral("live")
-                                   : QStringLiteral("every ") + lockscope::formatDuration(interval))
-                    .arg(snapshot.elapsed.count());
+        const QString whyNotLive = live.whyNot();
+        text +=
+            QStringLiteral("-- %1  %2 locks, %3 with anomalies, nodes read %4/%5, %6 (%7 ms)\n")
+                .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")))
+                .arg(snapshot.records.size())
+                .arg(anomalies)
+                .arg(nodesUp)
+                .arg(snapshot.nodes.size())
+                .arg(whyNotLive.isEmpty() ? QStringLiteral("live")
+                                          : QStringLiteral("every ") + lockscope::formatDuration(interval))
+                .arg(snapshot.elapsed.count());
         text += recordTable(snapshot.records);
+        if (!whyNotLive.isEmpty())
+            text += QStringLiteral("note: live updates off: %1\n").arg(displayText(whyNotLive));
         for (const auto &node : snapshot.nodes) {
             if (!node.ok)
                 text += QStringLiteral("! %1\n").arg(displayText(node.error));

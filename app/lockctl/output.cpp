@@ -123,6 +123,8 @@ QString errorKindId(lockscope::redis::ErrorKind kind)
         return QStringLiteral("wrong_type");
     case ErrorKind::Tls:
         return QStringLiteral("tls");
+    case ErrorKind::NotTls:
+        return QStringLiteral("not_tls");
     case ErrorKind::Protocol:
         return QStringLiteral("protocol");
     case ErrorKind::Server:

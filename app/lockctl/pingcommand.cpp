@@ -11,6 +11,7 @@
 #include <redis/connection.h>
 #include <redis/nodeprobe.h>
 #include <thread>
+#include <util/duration.h>
 #include <vector>
 
 namespace lockctl {
@@ -72,6 +73,18 @@ QString formatLatency(std::chrono::microseconds latency)
     return QStringLiteral("%1 ms").arg(double(latency.count()) / 1000.0, 0, 'f', 2);
 }
 
+/// The PING round trip, and the connect time beside it when that was slow (100 ms or more): a
+/// node that stalled answers the handshake late and the PING after it at once.
+QString latencyCell(const NodeStatus &status)
+{
+    QString text = formatLatency(status.latency);
+    if (status.connectTime && *status.connectTime >= std::chrono::milliseconds(100))
+        text += QStringLiteral(" (connect %1)")
+                    .arg(lockscope::formatDuration(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(*status.connectTime)));
+    return text;
+}
+
 QString orDash(const QString &text)
 {
     return text.isEmpty() ? QStringLiteral("-") : text;
@@ -112,7 +125,7 @@ void printTable(const std::vector<NodeConfig> &nodes, const std::vector<NodeStat
         if (showAddress)
             row << nodes[i].address();
         if (status.reachable)
-            row << QStringLiteral("up") << formatLatency(status.latency) << orDash(status.version)
+            row << QStringLiteral("up") << latencyCell(status) << orDash(status.version)
                 << orDash(status.role);
         else
             row << QStringLiteral("down") << QStringLiteral("-") << QStringLiteral("-")
@@ -136,6 +149,9 @@ void printJson(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatu
             {QStringLiteral("up"), status.reachable},
             {QStringLiteral("latency_ms"),
              status.reachable ? QJsonValue(double(status.latency.count()) / 1000.0) : QJsonValue()},
+            {QStringLiteral("connect_ms"), status.reachable && status.connectTime
+                                               ? QJsonValue(double(status.connectTime->count()) / 1000.0)
+                                               : QJsonValue()},
             {QStringLiteral("version"), orNull(status.version)},
             {QStringLiteral("role"), orNull(status.role)},
             {QStringLiteral("mode"), orNull(status.mode)},

@@ -124,9 +124,8 @@ public:
                 auto reply = m_connection.readReply();
                 if (!reply)
                     return failed(reply.error().toString());
-                if (!reply->isArray() || reply->elements().size() != 2 || !reply->elements()[1].isArray())
-                    return failed(
-                        QStringLiteral("unexpected reply to SCAN: %1").arg(reply->toDisplayString()));
+                if (auto error = scanPageError(*reply))
+                    return failed(*error);
                 cursor = reply->elements()[0].bytes();
                 const auto &keys = reply->elements()[1].elements();
                 m_harvest.result.keysScanned += keys.size();
@@ -179,12 +178,15 @@ public:
                     m_harvest.cancelled = true;
                     return false;
                 }
-                auto reply = m_connection.command({QByteArrayView("SCAN"), cursor, QByteArrayView("MATCH"),
-                                                   pattern, QByteArrayView("COUNT"), count});
+                m_connection.append({QByteArrayView("SCAN"), cursor, QByteArrayView("MATCH"), pattern,
+                                     QByteArrayView("COUNT"), count});
+                if (auto flushed = m_connection.flush(); !flushed)
+                    return fail(flushed.error().toString());
+                auto reply = m_connection.readReply();
                 if (!reply)
                     return fail(reply.error().toString());
-                if (!reply->isArray() || reply->elements().size() != 2 || !reply->elements()[1].isArray())
-                    return fail(QStringLiteral("unexpected reply to SCAN: %1").arg(reply->toDisplayString()));
+                if (auto error = scanPageError(*reply))
+                    return fail(*error);
                 cursor = reply->elements()[0].bytes();
                 const auto &page = reply->elements()[1].elements();
                 m_harvest.result.keysScanned += page.size();
@@ -241,6 +243,21 @@ public:
     }
 
 private:
+    /// Why a reply is not a SCAN page, naming the node; nullopt when it is one. A user the ACL
+    /// does not allow SCAN is told what to add, not shown a protocol error.
+    std::optional<QString> scanPageError(const RedisReply &reply) const
+    {
+        if (reply.isError() && reply.bytes().startsWith("NOPERM"))
+            return QStringLiteral("%1: this ACL user may not run SCAN (%2): listing locks needs +scan "
+                                  "(the inspector's ACL: +scan +mget +get +pttl +type +hgetall ~*)")
+                .arg(m_label, QString::fromUtf8(reply.bytes()));
+        if (reply.isError())
+            return QStringLiteral("%1: SCAN: %2").arg(m_label, QString::fromUtf8(reply.bytes()));
+        if (!reply.isArray() || reply.elements().size() != 2 || !reply.elements()[1].isArray())
+            return QStringLiteral("%1: unexpected reply to SCAN: %2").arg(m_label, reply.toDisplayString());
+        return std::nullopt;
+    }
+
     bool fail(const QString &error)
     {
         m_harvest.result.ok = false;

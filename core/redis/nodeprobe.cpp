@@ -81,10 +81,13 @@ NodeStatus probeNode(Connection &connection)
     status.node = connection.node();
     status.checkedAt = QDateTime::currentDateTime();
     if (!connection.isConnected()) {
+        const auto connecting = std::chrono::steady_clock::now();
         if (auto connected = connection.connect(); !connected) {
             status.error = connected.error();
             return status;
         }
+        status.connectTime = std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - connecting);
     }
     const auto started = std::chrono::steady_clock::now();
     auto pong = connection.command({"PING"});

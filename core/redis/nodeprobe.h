@@ -15,9 +15,13 @@ struct NodeStatus
     QString node;                         ///< node label
     bool reachable = false;               ///< connected and answered PING
     std::chrono::microseconds latency{0}; ///< PING round trip
-    QString version;                      ///< server version, empty when not permitted
-    QString role;                         ///< master / replica / sentinel, empty when unknown
-    QString mode;                         ///< standalone / cluster / sentinel, empty when unknown
+    /// Connecting (TCP, TLS, AUTH / HELLO handshake) when this probe opened the connection:
+    /// a server that stalls answers the handshake late and the PING after it at once, so the
+    /// PING alone would show a stalled node as fast.
+    std::optional<std::chrono::microseconds> connectTime;
+    QString version; ///< server version, empty when not permitted
+    QString role;    ///< master / replica / sentinel, empty when unknown
+    QString mode;    ///< standalone / cluster / sentinel, empty when unknown
     /// INFO memory's maxmemory_policy ("noeviction", "allkeys-lru", ...); empty when the user may
     /// not run INFO or the server does not report it.
     QString maxmemoryPolicy;

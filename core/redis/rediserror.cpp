@@ -27,6 +27,8 @@ QString RedisError::kindName(ErrorKind kind)
         return QStringLiteral("wrong type");
     case ErrorKind::Tls:
         return QStringLiteral("TLS failure");
+    case ErrorKind::NotTls:
+        return QStringLiteral("not a TLS port");
     case ErrorKind::Protocol:
         return QStringLiteral("protocol error");
     case ErrorKind::Server:

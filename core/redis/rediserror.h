@@ -21,6 +21,7 @@ enum class ErrorKind
     OutOfMemory,      ///< maxmemory reached and the command would add data (OOM)
     WrongType,        ///< the key holds another data type than the command works on (WRONGTYPE)
     Tls,              ///< TLS handshake or certificate verification failed
+    NotTls,           ///< a rediss:// URL, and the server answers plain RESP on that port
     Protocol,         ///< the peer sent bytes that are not RESP
     Server,           ///< the server answered with an error reply
     ConnectionClosed, ///< the peer closed the connection or it was reset

@@ -9,7 +9,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <tuple>
+#include <unistd.h>
 
 namespace lockscope::redis::detail {
 
@@ -121,6 +123,46 @@ QString verifyFailure(SSL *ssl)
         .arg(QString::fromLatin1(X509_verify_cert_error_string(result)));
 }
 
+/// Whether the server behind `fd` speaks plain RESP: a second, plain connection to the same
+/// address sends "PING" and gets a RESP answer (+PONG, or an error such as -NOAUTH) within
+/// `budget`. Asked only once a TLS handshake has failed, to say why in plain words.
+bool answersPlainResp(int fd, std::chrono::milliseconds budget)
+{
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+        return false;
+    const int probe = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (probe < 0)
+        return false;
+    const Clock::time_point deadline = Clock::now() + budget;
+    bool plain = false;
+    if (::connect(probe, reinterpret_cast<sockaddr *>(&address), length) == 0 || errno == EINPROGRESS) {
+        int error = 0;
+        socklen_t size = sizeof error;
+        static constexpr char Ping[] = "PING\r\n";
+        char first = 0;
+        plain = waitFd(probe, POLLOUT, deadline) > 0 &&
+                ::getsockopt(probe, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0 &&
+                ::send(probe, Ping, sizeof Ping - 1, MSG_NOSIGNAL) == ssize_t(sizeof Ping - 1) &&
+                waitFd(probe, POLLIN, deadline) > 0 && ::recv(probe, &first, 1, 0) == 1 &&
+                (first == '+' || first == '-');
+    }
+    ::close(probe);
+    return plain;
+}
+
+/// The error of a failed handshake with a server that answers plain RESP instead.
+std::unexpected<RedisError> notTls(const QString &node)
+{
+    return fail(ErrorKind::NotTls, node,
+                QStringLiteral("the server does not speak TLS on this port (it answers plain Redis): use "
+                               "redis:// instead of rediss://, or the server's TLS port (tls-port)"));
+}
+
+/// How long a failed handshake may spend finding out whether the server speaks plain RESP.
+constexpr std::chrono::milliseconds PlainProbeBudget{1000};
+
 } // namespace
 
 Result<std::unique_ptr<TlsSession>> TlsSession::handshake(int fd, const NodeConfig &config,
@@ -166,9 +208,14 @@ Result<std::unique_ptr<TlsSession>> TlsSession::handshake(int fd, const NodeConf
             events = POLLOUT;
         if (events != 0) {
             const int ready = waitFd(fd, events, deadline);
-            if (ready == 0)
+            if (ready == 0) {
+                // A plain server reads the ClientHello as the start of an inline command and
+                // waits for its end: no answer, no error, just the timeout.
+                if (answersPlainResp(fd, PlainProbeBudget))
+                    return notTls(node);
                 return fail(ErrorKind::Timeout, node,
                             QStringLiteral("the TLS handshake did not complete in time"));
+            }
             if (ready < 0)
                 return fail(ErrorKind::Io, node, QString::fromLocal8Bit(std::strerror(errno)));
             continue;
@@ -180,8 +227,13 @@ Result<std::unique_ptr<TlsSession>> TlsSession::handshake(int fd, const NodeConf
             reason = errno ? QString::fromLocal8Bit(std::strerror(errno))
                            : QStringLiteral("the server closed the connection during the TLS handshake");
         if (reason.contains(QLatin1String("wrong version number")) ||
-            reason.contains(QLatin1String("packet length")))
+            reason.contains(QLatin1String("packet length"))) {
+            // The server answered the ClientHello with something that is not TLS, such as a
+            // RESP error for the "command" it read.
+            if (answersPlainResp(fd, PlainProbeBudget))
+                return notTls(node);
             reason += QStringLiteral(" (is this a TLS port?)");
+        }
         return fail(ErrorKind::Tls, node, QStringLiteral("handshake failed: %1").arg(reason));
     }
 }
