@@ -7,6 +7,9 @@ set -euo pipefail
 packages=(
     # toolchain
     build-essential cmake ninja-build pkg-config
+    # libFuzzer and its sanitizer runtimes for scripts/fuzz.sh (clang 16: the oldest Debian clang
+    # that compiles libstdc++ 12's <expected>)
+    clang-16 libclang-rt-16-dev
     # Qt 6 (Core, Network, Test, Gui, Widgets, Svg, Charts) and the secrets store
     qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-charts-dev qtkeychain-qt6-dev
     # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-charts-dev does not pull in

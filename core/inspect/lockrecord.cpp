@@ -57,7 +57,9 @@ bool LockRecord::expiredAt(std::chrono::steady_clock::time_point now) const
     }
     if (longest < 0)
         return false;
-    return now >= readAtSteady + std::chrono::milliseconds(longest);
+    // Compared in milliseconds: a server may hold a PTTL of millennia (PEXPIREAT far ahead), which
+    // as a steady_clock duration (nanoseconds) would overflow.
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now - readAtSteady).count() >= longest;
 }
 
 LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)

@@ -17,6 +17,20 @@ bool needsEscape(unsigned char c)
     return c <= 0x20 || c == 0x7f || c == '%' || c == '=';
 }
 
+// The instants the "at" field can carry: ISO 8601's four-digit years, 0001-01-01T00:00:00.000Z to
+// 9999-12-31T23:59:59.999Z. Qt writes no ISO text for a year outside them (a parsed time with an
+// offset, "9999-12-31T23:59:59-01:00", is one), so such a time is neither written nor read.
+constexpr qint64 kFirstIsoMs = -62135596800000;
+constexpr qint64 kLastIsoMs = 253402300799999;
+
+bool isIsoYear(const QDateTime &time)
+{
+    if (!time.isValid())
+        return false;
+    const qint64 ms = time.toMSecsSinceEpoch();
+    return ms >= kFirstIsoMs && ms <= kLastIsoMs;
+}
+
 // ISO 8601 UTC with milliseconds. QDateTime::toString costs microseconds per call (it goes
 // through printf-style formatting); this runs on every acquire, so the part up to the second
 // is cached per thread.
@@ -91,7 +105,7 @@ QByteArray LockValue::encodeTail() const
         field(out, "pid", QByteArray::number(pid));
     if (!thread.isEmpty())
         field(out, "thr", thread.toUtf8());
-    if (acquiredAt.isValid())
+    if (isIsoYear(acquiredAt))
         field(out, "at", isoTimestamp(acquiredAt));
     if (!call.isEmpty())
         field(out, "call", call);
@@ -178,7 +192,8 @@ QDateTime parseTimestamp(QByteArrayView t)
         if (digits && date.isValid() && time.isValid())
             return QDateTime(date, time, Qt::UTC);
     }
-    return QDateTime::fromString(QString::fromLatin1(t), Qt::ISODateWithMs);
+    const QDateTime parsed = QDateTime::fromString(QString::fromLatin1(t), Qt::ISODateWithMs);
+    return isIsoYear(parsed) ? parsed : QDateTime();
 }
 
 } // namespace

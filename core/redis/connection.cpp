@@ -1,5 +1,6 @@
 #include "connection.h"
 
+#include "replyreader.h"
 #include "script.h"
 #include "tlscontext.h"
 #include "util/cpus.h"
@@ -12,7 +13,6 @@
 #include <charconv>
 #include <cstring>
 #include <fcntl.h>
-#include <hiredis.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -90,68 +90,6 @@ struct ArgVector
 
 } // namespace
 
-namespace detail {
-
-/// hiredis parses the protocol; these callbacks build the RedisReply tree in place, instead of
-/// hiredis' own redisReply objects that would then be copied and freed (twice the allocations
-/// for every reply of a pipelined scan). The root is the connection's reply slot (the reader's
-/// privdata), so a reply costs no allocation beyond its bytes. Arrays are sized when they are
-/// announced, so an element's address stays valid while its children are parsed.
-struct ReplyBuilder
-{
-    static void *place(const redisReadTask *task, RedisReply &&value)
-    {
-        if (task->parent) {
-            auto *parent = static_cast<RedisReply *>(task->parent->obj);
-            RedisReply &slot = parent->m_elements[std::size_t(task->idx)];
-            slot = std::move(value);
-            return &slot;
-        }
-        auto *root = static_cast<RedisReply *>(task->privdata);
-        *root = std::move(value);
-        return root;
-    }
-
-    static void *createString(const redisReadTask *task, char *str, size_t len)
-    {
-        RedisReply reply;
-        reply.m_type = task->type == REDIS_REPLY_ERROR    ? RedisReply::Type::Error
-                       : task->type == REDIS_REPLY_STATUS ? RedisReply::Type::Status
-                                                          : RedisReply::Type::String;
-        reply.m_bytes = QByteArray(str, qsizetype(len));
-        return place(task, std::move(reply));
-    }
-
-    static void *createArray(const redisReadTask *task, int elements)
-    {
-        RedisReply reply;
-        reply.m_type = RedisReply::Type::Array;
-        reply.m_elements.resize(std::size_t(std::max(0, elements)));
-        return place(task, std::move(reply));
-    }
-
-    static void *createInteger(const redisReadTask *task, long long value)
-    {
-        RedisReply reply;
-        reply.m_type = RedisReply::Type::Integer;
-        reply.m_integer = value;
-        return place(task, std::move(reply));
-    }
-
-    static void *createNil(const redisReadTask *task) { return place(task, RedisReply()); }
-
-    /// hiredis frees only the root of a reply (an error mid-reply, or the reader's end).
-    static void freeObject(void *reply) { *static_cast<RedisReply *>(reply) = RedisReply(); }
-
-    static redisReplyObjectFunctions *functions()
-    {
-        static redisReplyObjectFunctions fn{createString, createArray, createInteger, createNil, freeObject};
-        return &fn;
-    }
-};
-
-} // namespace detail
-
 struct Connection::Private
 {
     explicit Private(NodeConfig c) : config(std::move(c)), node(config.label()) {}
@@ -160,8 +98,7 @@ struct Connection::Private
     QString node;
     int fd = -1;
     std::unique_ptr<TlsSession> tls;
-    redisReader *reader = nullptr;
-    RedisReply parsed; // where the reader builds each reply (see ReplyBuilder)
+    std::unique_ptr<ReplyReader> reader;
     // Bytes received but not yet fed to the reader. hiredis moves its unparsed rest to the front
     // of its buffer whenever 1 KB has been parsed, so feeding it a whole 16 KB read at once
     // costs a memmove of up to 15 KB per kilobyte of replies; small slices keep that move short.
@@ -195,9 +132,7 @@ struct Connection::Private
         if (fd >= 0)
             ::close(fd);
         fd = -1;
-        if (reader)
-            redisReaderFree(reader);
-        reader = nullptr;
+        reader.reset();
         inputPos = inputLen = 0;
         out.clear();
         queued = 0;
@@ -455,10 +390,9 @@ Result<void> Connection::Private::openSocket(Clock::time_point deadline)
         }
         tls = std::move(*session);
     }
-    reader = redisReaderCreateWithFunctions(detail::ReplyBuilder::functions());
+    reader = ReplyReader::create();
     if (!reader)
         return broken(ErrorKind::Io, QStringLiteral("out of memory for the reply reader"));
-    reader->privdata = &parsed;
     if (!tls) {
         const int flags = ::fcntl(fd, F_GETFL);
         blockingReads = flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
@@ -649,22 +583,19 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
                 0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - started).count()));
     };
     for (;;) {
-        void *raw = nullptr;
-        if (redisReaderGetReply(reader, &raw) != REDIS_OK)
-            return broken(ErrorKind::Protocol, QString::fromLocal8Bit(reader->errstr));
-        if (raw) {
-            Q_ASSERT(raw == &parsed);
-            RedisReply reply = std::move(parsed);
-            parsed = RedisReply();
+        auto next = reader->next();
+        if (!next)
+            return broken(ErrorKind::Protocol, next.error());
+        if (*next) {
             if (inflight > 0)
                 --inflight;
             lastReply = Clock::now();
-            return reply;
+            return std::move(**next);
         }
         if (inputPos < inputLen) {
             const std::size_t slice = std::min(kFeedSlice, inputLen - inputPos);
-            if (redisReaderFeed(reader, input.get() + inputPos, slice) != REDIS_OK)
-                return broken(ErrorKind::Protocol, QString::fromLocal8Bit(reader->errstr));
+            if (auto fed = reader->feed(input.get() + inputPos, slice); !fed)
+                return broken(ErrorKind::Protocol, fed.error());
             inputPos += slice;
             continue;
         }

@@ -10,6 +10,7 @@
 #include <QUrlQuery>
 #include <arpa/inet.h>
 #include <cstring>
+#include <limits>
 #include <netinet/in.h>
 
 namespace lockscope::redis {
@@ -42,6 +43,10 @@ QString redactUrl(const QString &url)
     return out;
 }
 
+/// The longest connect or command timeout, in the URL as in JSON (connect_timeout_ms,
+/// command_timeout_ms): so that every node one form reads, the other reads too.
+constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(1);
+
 std::unexpected<RedisError> invalid(const QString &url, const QString &why)
 {
     return fail(ErrorKind::InvalidConfig, redactUrl(url), why);
@@ -60,6 +65,15 @@ std::optional<bool> parseBool(const QString &value)
 QString boolText(bool value)
 {
     return value ? QStringLiteral("1") : QStringLiteral("0");
+}
+
+/// A timeout option as fromUrl() reads it back exactly: formatDuration()'s compact form where it
+/// is one ("2s", "1.5s"), else milliseconds. Its other forms ("1m31s") are for people: they round
+/// and do not parse.
+QString durationOption(std::chrono::milliseconds value)
+{
+    const QString compact = formatDuration(value);
+    return parseDuration(compact) == value ? compact : QStringLiteral("%1ms").arg(value.count());
 }
 
 } // namespace
@@ -146,11 +160,13 @@ Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
         const QString &value = rawValue;
         auto duration = [&](std::chrono::milliseconds &target) -> std::optional<RedisError> {
             const auto d = parseDuration(value);
-            if (!d || d->count() <= 0)
+            if (!d || d->count() <= 0 || *d > kMaxTimeout)
                 return RedisError{ErrorKind::InvalidConfig, redactUrl(url),
                                   QStringLiteral("option %1: %2")
-                                      .arg(rawKey, d ? QStringLiteral("must be longer than zero")
-                                                     : durationProblem(value))};
+                                      .arg(rawKey, !d ? durationProblem(value)
+                                                   : d->count() <= 0
+                                                       ? QStringLiteral("must be longer than zero")
+                                                       : QStringLiteral("must be 1h or less"))};
             target = *d;
             return std::nullopt;
         };
@@ -283,6 +299,14 @@ Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
         if (!str(key, *target))
             return bad(QStringLiteral("\"%1\" must be a string").arg(k));
     }
+    // A host a URL cannot carry (spaces, an empty label as in "10..0.1", a leading '-') is no
+    // name a resolver finds either: refused here rather than written as a URL without a host.
+    if (json.contains(QStringLiteral("host")) && !config.host.isEmpty()) {
+        QUrl probe;
+        probe.setHost(config.host);
+        if (probe.host().isEmpty())
+            return bad(QStringLiteral("\"host\" is not a host name or IP address: \"%1\"").arg(config.host));
+    }
     if (json.contains(QStringLiteral("unix_path"))) {
         if (json.contains(QStringLiteral("host")) || json.contains(QStringLiteral("port")))
             return bad(QStringLiteral("give either \"unix_path\" or \"host\" / \"port\", not both"));
@@ -295,11 +319,11 @@ Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
            commandMs = config.commandTimeout.count();
     if (!integer(json, "port", 1, 65535, port))
         return bad(QStringLiteral("\"port\" must be an integer between 1 and 65535"));
-    if (!integer(json, "db", 0, 1 << 20, db))
+    if (!integer(json, "db", 0, std::numeric_limits<int>::max(), db)) // as in a URL
         return bad(QStringLiteral("\"db\" must be a non-negative integer"));
-    if (!integer(json, "connect_timeout_ms", 1, 3'600'000, connectMs))
+    if (!integer(json, "connect_timeout_ms", 1, kMaxTimeout.count(), connectMs))
         return bad(QStringLiteral("\"connect_timeout_ms\" must be a positive integer"));
-    if (!integer(json, "command_timeout_ms", 1, 3'600'000, commandMs))
+    if (!integer(json, "command_timeout_ms", 1, kMaxTimeout.count(), commandMs))
         return bad(QStringLiteral("\"command_timeout_ms\" must be a positive integer"));
     qint64 spinUs = config.spin.count();
     if (!integer(json, "spin_us", 0, 1'000'000, spinUs))
@@ -371,16 +395,26 @@ QString NodeConfig::label() const
 QString NodeConfig::toUrl(bool includeSecrets) const
 {
     QUrlQuery query;
+    // QUrlQuery takes a value as already encoded: a '%' in it would be read back as the start of
+    // an escape ("%40/c.pem" as "@/c.pem"), so it is encoded first.
+    const auto addOption = [&query](const QString &key, QString value) {
+        query.addQueryItem(key, value.replace(QLatin1Char('%'), QLatin1String("%25")));
+    };
     QUrl url;
     if (transport == Transport::Unix) {
         url.setScheme(QStringLiteral("unix"));
+        // An absolute path with an empty authority, "unix:///path" as documented above: without
+        // one, QUrl cannot write a path that starts with "//" (it would read as an authority) and
+        // gives "". A relative path (from unix_path, or "unix:run/r.sock") cannot have one.
+        if (unixPath.startsWith(QLatin1Char('/')))
+            url.setAuthority(QStringLiteral(""));
         url.setPath(unixPath);
         if (db != 0)
-            query.addQueryItem(QStringLiteral("db"), QString::number(db));
+            addOption(QStringLiteral("db"), QString::number(db));
         if (!username.isEmpty())
-            query.addQueryItem(QStringLiteral("user"), username);
+            addOption(QStringLiteral("user"), username);
         if (!password.isEmpty())
-            query.addQueryItem(QStringLiteral("password"), includeSecrets ? password : QStringLiteral("***"));
+            addOption(QStringLiteral("password"), includeSecrets ? password : QStringLiteral("***"));
     } else {
         url.setScheme(tls.enabled ? QStringLiteral("rediss") : QStringLiteral("redis"));
         url.setHost(host);
@@ -388,7 +422,7 @@ QString NodeConfig::toUrl(bool includeSecrets) const
         // "redis://user@host" reads back as the password-only form, so a user without a
         // password goes in the query.
         if (!username.isEmpty() && password.isEmpty())
-            query.addQueryItem(QStringLiteral("user"), username);
+            addOption(QStringLiteral("user"), username);
         else if (!username.isEmpty())
             url.setUserName(username);
         if (!password.isEmpty())
@@ -397,30 +431,30 @@ QString NodeConfig::toUrl(bool includeSecrets) const
             url.setPath(QLatin1Char('/') + QString::number(db));
         if (tls.enabled) {
             if (!tls.caFile.isEmpty())
-                query.addQueryItem(QStringLiteral("ca"), tls.caFile);
+                addOption(QStringLiteral("ca"), tls.caFile);
             if (!tls.caDir.isEmpty())
-                query.addQueryItem(QStringLiteral("capath"), tls.caDir);
+                addOption(QStringLiteral("capath"), tls.caDir);
             if (!tls.certFile.isEmpty())
-                query.addQueryItem(QStringLiteral("cert"), tls.certFile);
+                addOption(QStringLiteral("cert"), tls.certFile);
             if (!tls.keyFile.isEmpty())
-                query.addQueryItem(QStringLiteral("key"), tls.keyFile);
+                addOption(QStringLiteral("key"), tls.keyFile);
             if (!tls.serverName.isEmpty())
-                query.addQueryItem(QStringLiteral("sni"), tls.serverName);
+                addOption(QStringLiteral("sni"), tls.serverName);
             if (!tls.verifyPeer)
-                query.addQueryItem(QStringLiteral("verify"), boolText(false));
+                addOption(QStringLiteral("verify"), boolText(false));
         }
     }
     if (!name.isEmpty())
-        query.addQueryItem(QStringLiteral("name"), name);
+        addOption(QStringLiteral("name"), name);
     const NodeConfig defaults;
     if (clientName != defaults.clientName)
-        query.addQueryItem(QStringLiteral("client_name"), clientName);
+        addOption(QStringLiteral("client_name"), clientName);
     if (connectTimeout != defaults.connectTimeout)
-        query.addQueryItem(QStringLiteral("connect_timeout"), formatDuration(connectTimeout));
+        addOption(QStringLiteral("connect_timeout"), durationOption(connectTimeout));
     if (commandTimeout != defaults.commandTimeout)
-        query.addQueryItem(QStringLiteral("timeout"), formatDuration(commandTimeout));
+        addOption(QStringLiteral("timeout"), durationOption(commandTimeout));
     if (spin != defaults.spin)
-        query.addQueryItem(QStringLiteral("spin_us"), QString::number(spin.count()));
+        addOption(QStringLiteral("spin_us"), QString::number(spin.count()));
     if (!query.isEmpty())
         url.setQuery(query);
     return url.toString(QUrl::FullyEncoded);

@@ -56,7 +56,7 @@ public:
     bool operator==(const RedisReply &other) const = default;
 
 private:
-    friend struct detail::ReplyBuilder; // the connection's parser builds replies in place
+    friend struct detail::ReplyBuilder; // ReplyReader builds replies in place
 
     Type m_type = Type::Nil;
     qint64 m_integer = 0;
