@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite twice:
+# Installs what is missing, builds, runs the whole test suite, then again under sanitizers, and fuzzes:
 #   ./build       all tests (core, ui, app), RelWithDebInfo
 #   ./build-asan  the core tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #                 (GUI off); any sanitizer finding aborts the test and fails this script.
 #   ./build-tsan  the threaded core tests (lock library, watchdog, wake-up, safety, pool,
 #                 scanner, simulator) under ThreadSanitizer; any report fails them.
+#   ./build-fuzz  the libFuzzer targets (scripts/fuzz.sh), 30 s each after their regression inputs.
 # Exits non-zero if installing, building or any test fails. Used as is by .ci/run.
 set -euo pipefail
 
@@ -55,7 +56,7 @@ fi
 # code only, each explained) are in tests/tsan.supp. Forking redis-server from a threaded test
 # process is fine (the child execs at once): die_after_fork=0.
 tsan_tests=(tst_pool tst_scanner tst_locker tst_lockwatchdog tst_locksafety tst_lockwakeup tst_lockretry
-    tst_simulation)
+    tst_simulation tst_soak)
 configure_and_build build-tsan -DLOCKSCOPE_TSAN=ON -DLOCKSCOPE_BUILD_GUI=OFF -- "${tsan_tests[@]}"
 log "running the threaded core tests under ThreadSanitizer (build-tsan)"
 tsan_regex="^($(IFS='|'; echo "${tsan_tests[*]}"))\$"
@@ -64,8 +65,15 @@ if ! TSAN_OPTIONS="halt_on_error=1:abort_on_error=1:die_after_fork=0:second_dead
     failed+=("threaded core tests under ThreadSanitizer in ./build-tsan")
 fi
 
+# libFuzzer: every target replays its regression inputs, then fuzzes for a bounded time from its
+# seed corpus (scripts/fuzz.sh: clang 16, ASan + UBSan, a fixed seed).
+log "fuzzing (build-fuzz, ${LOCKSCOPE_FUZZ_SECONDS:-30} s per target)"
+if ! bash scripts/fuzz.sh; then
+    failed+=("fuzz targets in ./build-fuzz")
+fi
+
 if ((${#failed[@]} > 0)); then
     printf '\ntest.sh: FAILED: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-printf '\ntest.sh: all tests passed (./build, ./build-asan and ./build-tsan)\n'
+printf '\ntest.sh: all tests passed (./build, ./build-asan, ./build-tsan) and the fuzz targets found nothing (./build-fuzz)\n'

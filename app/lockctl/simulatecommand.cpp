@@ -5,10 +5,13 @@
 #include "output.h"
 
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonObject>
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <redis/connection.h>
 #include <redis/localserver.h>
 #include <sim/simreport.h>
@@ -16,6 +19,7 @@
 #include <thread>
 #include <unistd.h>
 #include <util/duration.h>
+#include <vector>
 
 namespace lockctl {
 
@@ -111,6 +115,158 @@ const QCommandLineOption QuietOption(QStringLiteral("quiet"),
 
 /// The CSV keeps this many sections (the most recent); without --csv the ring is smaller.
 constexpr int kCsvEvents = 200'000;
+/// A node notices a closed connection on its next turn of its event loop: the leak check looks
+/// again for this long before it calls a connection left over.
+constexpr milliseconds kConnectionSettle{3000};
+
+/// What the run left behind. The process figures come from /proc/self/status before the run
+/// and after it, once the Simulation is gone (all of its threads joined); the node figures
+/// only from nodes this command started (--local), whose keyspace and clients are the run's
+/// alone: a SCAN of a shared node could be long, and its other clients are not ours.
+struct LeakCheck
+{
+    qint64 rssStartKib = -1;
+    qint64 rssEndKib = -1;
+    qint64 rssPeakKib = -1; ///< VmHWM: the high-water mark over the process's life
+    qint64 threadsStart = -1;
+    qint64 threadsEnd = -1;
+
+    struct Node
+    {
+        QString label;
+        int connections = -1; ///< clients other than the check's own connection
+        int keys = -1;        ///< keys whose name contains the run's prefix (fence counters too)
+        QString error;
+    };
+    std::vector<Node> nodes;
+
+    int connectionsLeft() const
+    {
+        int sum = 0;
+        for (const Node &n : nodes)
+            sum += std::max(0, n.connections);
+        return sum;
+    }
+    int keysLeft() const
+    {
+        int sum = 0;
+        for (const Node &n : nodes)
+            sum += std::max(0, n.keys);
+        return sum;
+    }
+};
+
+/// A field of /proc/self/status ("VmRSS" in kB, "Threads"); -1 when it cannot be read.
+qint64 procStatus(const QByteArray &field)
+{
+    QFile file(QStringLiteral("/proc/self/status"));
+    if (!file.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray prefix = field + ':';
+    // readAll, not atEnd(): a /proc file has size 0.
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        if (!line.startsWith(prefix))
+            continue;
+        bool ok = false;
+        const qint64 value = line.mid(prefix.size()).trimmed().split(' ').front().toLongLong(&ok);
+        return ok ? value : -1;
+    }
+    return -1;
+}
+
+/// Glob pattern that matches `text` literally (SCAN MATCH).
+QByteArray globEscaped(const QByteArray &text)
+{
+    QByteArray escaped;
+    for (const char c : text) {
+        if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+            escaped += '\\';
+        escaped += c;
+    }
+    return escaped;
+}
+
+/// The connections still open on `node` (CLIENT LIST, the check's own left out) and the keys
+/// containing `prefix` (SCAN, also those inside a hash tag: "{<prefix>k0}.fence").
+LeakCheck::Node nodeLeftovers(const NodeConfig &node, const QByteArray &prefix)
+{
+    LeakCheck::Node result;
+    result.label = node.label();
+    NodeConfig config = node;
+    config.clientName = QStringLiteral("lockctl-leak-check");
+    Connection connection(config);
+    auto id = connection.command({QByteArrayView("CLIENT"), QByteArrayView("ID")});
+    if (!id) {
+        result.error = id.error().toString();
+        return result;
+    }
+    const QByteArray own = "id=" + QByteArray::number(id->integer());
+    const auto settled = std::chrono::steady_clock::now() + kConnectionSettle;
+    for (;;) {
+        auto list = connection.command({QByteArrayView("CLIENT"), QByteArrayView("LIST")});
+        if (!list) {
+            result.error = list.error().toString();
+            return result;
+        }
+        int others = 0;
+        for (const QByteArray &line : list->bytes().split('\n')) {
+            const QByteArray trimmed = line.trimmed();
+            if (!trimmed.isEmpty() && trimmed.split(' ').front() != own)
+                ++others;
+        }
+        result.connections = others;
+        if (others == 0 || std::chrono::steady_clock::now() >= settled)
+            break;
+        std::this_thread::sleep_for(milliseconds(100));
+    }
+    const QByteArray pattern = '*' + globEscaped(prefix) + '*';
+    QByteArray cursor = "0";
+    int keys = 0;
+    do {
+        auto reply =
+            connection.command({QByteArrayView("SCAN"), QByteArrayView(cursor), QByteArrayView("MATCH"),
+                                QByteArrayView(pattern), QByteArrayView("COUNT"), QByteArrayView("1000")});
+        if (!reply || reply->elements().size() != 2) {
+            result.error = reply ? QStringLiteral("unexpected SCAN reply") : reply.error().toString();
+            return result;
+        }
+        cursor = reply->elements()[0].bytes();
+        keys += static_cast<int>(reply->elements()[1].elements().size());
+    } while (cursor != "0");
+    result.keys = keys;
+    return result;
+}
+
+QJsonObject leakCheckJson(const LeakCheck &leaks)
+{
+    QJsonObject json{
+        {QStringLiteral("rss_start_kib"), leaks.rssStartKib},
+        {QStringLiteral("rss_end_kib"), leaks.rssEndKib},
+        {QStringLiteral("rss_peak_kib"), leaks.rssPeakKib},
+        {QStringLiteral("threads_start"), leaks.threadsStart},
+        {QStringLiteral("threads_end"), leaks.threadsEnd},
+    };
+    if (leaks.nodes.empty())
+        return json;
+    QJsonArray nodes;
+    bool complete = true;
+    for (const LeakCheck::Node &n : leaks.nodes) {
+        QJsonObject node{{QStringLiteral("node"), n.label},
+                         {QStringLiteral("connections"), n.connections},
+                         {QStringLiteral("keys"), n.keys}};
+        if (!n.error.isEmpty()) {
+            node.insert(QStringLiteral("error"), n.error);
+            complete = false;
+        }
+        nodes.append(node);
+    }
+    json.insert(QStringLiteral("nodes"), nodes);
+    // null when a node could not be checked: unknown is not zero.
+    json.insert(QStringLiteral("connections_left"),
+                complete ? QJsonValue(leaks.connectionsLeft()) : QJsonValue());
+    json.insert(QStringLiteral("run_keys_left"), complete ? QJsonValue(leaks.keysLeft()) : QJsonValue());
+    return json;
+}
 
 QList<QCommandLineOption> simulateOptions()
 {
@@ -173,7 +329,11 @@ QString simulateHelp()
             "A live status line goes to stderr (redrawn on a terminal, once a second otherwise); the report\n"
             "goes to stdout. Ctrl-C ends the run early and cleanly: faults are reverted, held locks\n"
             "released, the report covers the time run. Lock keys are lockscope:sim:<run id>:k<i>; the run's\n"
-            "fence counters are deleted at the end, so a run leaves no key behind."),
+            "fence counters are deleted at the end, so a run leaves no key behind.\n"
+            "Leak check: the report gives this process's RSS and thread count before and after the run\n"
+            "(/proc/self/status; after: once every thread of the run has ended) and, with --local, the\n"
+            "connections still open on each node and the keys of the run still there (SCAN) after it\n"
+            "(JSON: leak_check). For long runs see scripts/soak.sh and the soak scenario."),
         simulateOptions(),
         scenariosText() +
             QStringLiteral(
@@ -303,7 +463,14 @@ QString statusLine(const SimStats &s)
         .arg(s.fairness, 0, 'f', 3);
 }
 
-void writeTextReport(const SimReport &report, Output &out)
+QString kib(qint64 value)
+{
+    if (value < 0)
+        return QStringLiteral("?");
+    return QStringLiteral("%1 MiB").arg(static_cast<double>(value) / 1024.0, 0, 'f', 1);
+}
+
+void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &out)
 {
     const SimStats &s = report.stats;
     const SimConfig &c = report.config;
@@ -351,6 +518,25 @@ void writeTextReport(const SimReport &report, Output &out)
         row(QStringLiteral("pub/sub wake-ups"), QString::number(s.wakeups));
     row(QStringLiteral("fairness (Jain)"), QString::number(s.fairness, 'f', 3));
     row(QStringLiteral("keys left"), QString::number(s.keysLeft));
+    row(QStringLiteral("RSS start / end (peak)"),
+        QStringLiteral("%1 / %2 (%3)")
+            .arg(kib(leaks.rssStartKib), kib(leaks.rssEndKib), kib(leaks.rssPeakKib)));
+    row(QStringLiteral("threads start / end"),
+        QStringLiteral("%1 / %2").arg(leaks.threadsStart).arg(leaks.threadsEnd));
+    if (!leaks.nodes.empty()) {
+        QStringList connections, keys;
+        for (const LeakCheck::Node &n : leaks.nodes) {
+            const QString error = n.error.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(n.error);
+            connections << QStringLiteral("%1 %2%3").arg(n.label).arg(n.connections).arg(error);
+            keys << QStringLiteral("%1 %2%3").arg(n.label).arg(n.keys).arg(error);
+        }
+        row(QStringLiteral("connections left after the run"),
+            QStringLiteral("%1 (%2)")
+                .arg(leaks.connectionsLeft())
+                .arg(connections.join(QStringLiteral(", "))));
+        row(QStringLiteral("run keys left (SCAN)"),
+            QStringLiteral("%1 (%2)").arg(leaks.keysLeft()).arg(keys.join(QStringLiteral(", "))));
+    }
     out.write(table.render());
     out.line();
 
@@ -594,9 +780,10 @@ int runSimulate(Invocation &invocation)
         }
     }
     if (!productionConfirmed(parser, config.nodes, command,
-                             config.faults.empty() ? QStringLiteral("a simulation (it writes lock keys)")
-                                                   : QStringLiteral("a simulation with faults (pauses every "
-                                                                    "client of a node, writes lock keys)"),
+                             config.faults.empty() && !config.randomFaults
+                                 ? QStringLiteral("a simulation (it writes lock keys)")
+                                 : QStringLiteral("a simulation with faults (pauses every "
+                                                  "client of a node, writes lock keys)"),
                              out))
         return exitcode::Usage;
     // Every node must answer before any worker starts.
@@ -608,8 +795,11 @@ int runSimulate(Invocation &invocation)
         }
     }
 
-    Simulation simulation(config, localServers);
-    if (auto started = simulation.start(); !started) {
+    LeakCheck leaks;
+    leaks.rssStartKib = procStatus("VmRSS");
+    leaks.threadsStart = procStatus("Threads");
+    auto simulation = std::make_unique<Simulation>(config, localServers);
+    if (auto started = simulation->start(); !started) {
         for (const QString &problem : started.error().split(QLatin1Char('\n')))
             out.error(QStringLiteral("simulate: ") + problem);
         return exitcode::Usage;
@@ -636,15 +826,15 @@ int runSimulate(Invocation &invocation)
     auto lastStatus = std::chrono::steady_clock::now();
     bool stopAsked = false;
     out.flush();
-    while (!simulation.waitFinished(milliseconds(100))) {
+    while (!simulation->waitFinished(milliseconds(100))) {
         if (g_interrupted && !stopAsked) {
             stopAsked = true;
-            simulation.requestStop();
+            simulation->requestStop();
         }
         const auto now = std::chrono::steady_clock::now();
         if (live && now - lastStatus >= (terminal ? milliseconds(250) : milliseconds(1000))) {
             lastStatus = now;
-            const QByteArray line = statusLine(simulation.stats()).toUtf8();
+            const QByteArray line = statusLine(simulation->stats()).toUtf8();
             if (terminal)
                 std::fprintf(stderr, "\r\x1b[2K%s", line.constData());
             else
@@ -660,19 +850,32 @@ int runSimulate(Invocation &invocation)
         std::fflush(stderr);
     }
 
-    const SimReport report = simulation.report();
+    const SimReport report = simulation->report();
     if (parser.isSet(CsvOption)) {
         QFile file(parser.value(CsvOption));
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
-            file.write(eventsToCsv(simulation.events())) < 0) {
+            file.write(eventsToCsv(simulation->events())) < 0) {
             out.error(
                 QStringLiteral("simulate: cannot write %1: %2").arg(file.fileName(), file.errorString()));
         }
     }
-    if (parser.isSet(QStringLiteral("json")))
-        out.json(reportToJson(report));
-    else
-        writeTextReport(report, out);
+    // Before the Simulation goes: nodes it restarted are children of its fault thread and end
+    // with it (PR_SET_PDEATHSIG).
+    if (local > 0) {
+        for (const NodeConfig &node : config.nodes)
+            leaks.nodes.push_back(nodeLeftovers(node, report.keyPrefix));
+    }
+    simulation.reset(); // joins the fault thread, the last one of the run
+    leaks.rssEndKib = procStatus("VmRSS");
+    leaks.rssPeakKib = procStatus("VmHWM");
+    leaks.threadsEnd = procStatus("Threads");
+    if (parser.isSet(QStringLiteral("json"))) {
+        QJsonObject json = reportToJson(report);
+        json.insert(QStringLiteral("leak_check"), leakCheckJson(leaks));
+        out.json(json);
+    } else {
+        writeTextReport(report, leaks, out);
+    }
     if (stopAsked)
         out.error(QStringLiteral("simulate: interrupted; the report covers %1 s")
                       .arg(report.stats.elapsedSeconds, 0, 'f', 1));
@@ -680,6 +883,11 @@ int runSimulate(Invocation &invocation)
         out.error(QStringLiteral(
                       "simulate: %1 lock key(s) were still on a node at the end (they expire by their TTL)")
                       .arg(report.stats.keysLeft));
+    if (leaks.connectionsLeft() > 0 || leaks.keysLeft() > 0)
+        out.error(QStringLiteral("simulate: after the run the local nodes still had %1 connection(s) and %2 "
+                                 "key(s) of the run")
+                      .arg(leaks.connectionsLeft())
+                      .arg(leaks.keysLeft()));
     return report.stats.violations > 0 ? exitcode::Violations : exitcode::Ok;
 }
 

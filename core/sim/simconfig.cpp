@@ -3,6 +3,8 @@
 #include "util/duration.h"
 
 #include <algorithm>
+#include <cmath>
+#include <random>
 
 namespace lockscope::sim {
 
@@ -152,7 +154,72 @@ QStringList SimConfig::validate(const std::vector<bool> &localNodes) const
         if (f.kind == SimFault::Kind::StallHolder && f.length.count() <= 0)
             problems << QStringLiteral("fault '%1': a stall needs a length").arg(f.describe());
     }
+    if (randomFaults) {
+        const RandomFaults &r = *randomFaults;
+        if (!(r.killShare >= 0.0 && r.killShare <= 1.0))
+            problems << QStringLiteral("random faults: kill share %1 (0 to 1)").arg(r.killShare);
+        const auto range = [&](const char *name, double min, double max) {
+            if (!(min > 0.0 && min <= max && max <= 1000.0))
+                problems << QStringLiteral("random faults: %1 %2 to %3 (x TTL; above 0, min <= max)")
+                                .arg(QLatin1String(name))
+                                .arg(min)
+                                .arg(max);
+        };
+        range("pause", r.pauseMin, r.pauseMax);
+        range("down time", r.downMin, r.downMax);
+        range("gap", r.gapMin, r.gapMax);
+        if (r.endMargin.count() < 0 || r.horizon.count() <= 0)
+            problems << QStringLiteral("random faults: end margin negative or horizon not positive");
+        if (r.killShare > 0.0) {
+            QStringList remote;
+            for (size_t i = 0; i < nodes.size(); ++i)
+                if (i >= localNodes.size() || !localNodes[i])
+                    remote << nodes[i].label();
+            if (!remote.isEmpty())
+                problems << QStringLiteral(
+                                "random faults kill and restart nodes, and %1 %2 not started by the "
+                                "simulator; only local nodes can be killed and restarted")
+                                .arg(remote.join(QStringLiteral(", ")),
+                                     remote.size() == 1 ? QStringLiteral("was") : QStringLiteral("were"));
+        }
+    }
     return problems;
+}
+
+std::vector<SimFault> randomFaultSchedule(const SimConfig &config)
+{
+    std::vector<SimFault> schedule;
+    if (!config.randomFaults || config.nodes.empty())
+        return schedule;
+    const RandomFaults &r = *config.randomFaults;
+    const milliseconds span = config.duration.count() > 0 ? config.duration : r.horizon;
+    const milliseconds end = span - r.endMargin;
+    const auto ttl = static_cast<double>(std::max<qint64>(1, config.ttl.count()));
+    // A stream of its own: the workers' generators derive theirs from the seed differently.
+    std::mt19937_64 rng(config.seed ^ 0x50a4'f4a1'75c4'ed01ULL);
+    // Never 0: a pause or kill of length 0 would last until the end of the run.
+    const auto draw = [&](double min, double max) {
+        const double x = std::uniform_real_distribution<double>(min, std::max(min, max))(rng);
+        return milliseconds(std::max<qint64>(1, std::llround(x * ttl)));
+    };
+    std::uniform_int_distribution<int> pickNode(0, static_cast<int>(config.nodes.size()) - 1);
+    std::bernoulli_distribution killDraw(std::clamp(r.killShare, 0.0, 1.0));
+    milliseconds at{0};
+    for (int i = 0;; ++i) {
+        at += draw(r.gapMin, r.gapMax);
+        bool kill = killDraw(rng);
+        if (i == 0)
+            kill = r.killShare >= 1.0;
+        else if (i == 1)
+            kill = r.killShare > 0.0;
+        const milliseconds length = kill ? draw(r.downMin, r.downMax) : draw(r.pauseMin, r.pauseMax);
+        if (at + length > end)
+            break;
+        schedule.push_back(
+            fault(kill ? SimFault::Kind::KillNode : SimFault::Kind::PauseNode, pickNode(rng), at, length));
+        at += length;
+    }
+    return schedule;
 }
 
 const std::vector<Scenario> &scenarios()
@@ -182,6 +249,17 @@ const std::vector<Scenario> &scenarios()
          0, false},
         {QStringLiteral("herd-pubsub"), QStringLiteral("Thundering herd: pub/sub wake-up"),
          QStringLiteral("The same herd; releases are published and waiters retry on the message."), 0, false},
+        {QStringLiteral("soak"), QStringLiteral("Soak: random pauses, kills and restarts"),
+         QStringLiteral(
+             "3 local nodes, 8 workers, 2 keys, holds of 0-2 ms, TTL 2 s, no fencing (the register alone "
+             "must see no lost update), 5 minutes. Faults drawn from the seed (--seed N draws them again) "
+             "for the run's duration, one at a time on a random node, each after 0.5-3 s of quiet: a pause"
+             " (SIGSTOP) of 0.2-1.5 s, or (4 in 10) a kill, restarted empty after 2.5-4 s (lengths scale "
+             "with the TTL). TTL 2 s > longest hold + longest pause; a killed node comes back only once "
+             "the TTL has passed, so the locks it lost had expired anyway (a restart before that can grant"
+             " a second holder: redlock-restart). One node down or paused at a time: a quorum of 2 of 3 "
+             "keeps working. Zero violations expected, and no key or connection left behind."),
+         3, true},
     };
     return list;
 }
@@ -239,6 +317,19 @@ bool applyScenario(const QString &name, SimConfig &config)
         next.hold = 1ms;
         next.ttl = 5s;
         next.wakeup = name == QLatin1String("herd-pubsub") ? Wakeup::PubSub : Wakeup::Poll;
+    } else if (name == QLatin1String("soak")) {
+        // Safety must hold: TTL 2 s > longest hold (2 ms) + longest pause (0.75 x TTL = 1.5 s),
+        // kills restart after 1.25-2 x TTL. Fencing off: a stale write then shows as a
+        // violation instead of a rejection, and fence counters, which a restart without
+        // persistence resets, cannot make a legitimate write look stale.
+        next.workers = 8;
+        next.keys = 2;
+        next.hold = 1ms;
+        next.holdDistribution = HoldDistribution::Uniform;
+        next.ttl = 2s;
+        next.fencing = false;
+        next.duration = 5min;
+        next.randomFaults = RandomFaults{};
     }
     config = std::move(next);
     return true;

@@ -65,6 +65,34 @@ struct SimFault
     QString describe() const;
 };
 
+/// A random node-fault schedule, drawn when the run starts (Simulation::start) because only
+/// then the duration, the node count, the TTL and the seed are final: a scenario can ask for
+/// one before the operator has chosen them, and the same seed draws the same schedule again.
+///
+/// One fault at a time, on a node drawn at random: a pause (SIGSTOP, CLIENT PAUSE WRITE
+/// elsewhere) or a kill (SIGKILL, local nodes only) followed by a restart of the node, empty.
+/// Lengths are fractions of the TTL, so that the safety arithmetic holds whatever TTL is
+/// chosen: a killed node comes back only after `downMin` x TTL. Every key it lost would have
+/// expired by then and every holder's validity (at most the TTL from its acquire) has run out,
+/// so a restart without persistence cannot hand a lock to a second holder (the Redlock paper's
+/// delayed restart; below 1 it can). With one fault at a time, a set of three or more nodes
+/// keeps a quorum; on one or two nodes a fault makes the lock unavailable while it lasts. A run
+/// stopped early while a node is down restarts it at once (every shutdown reverts faults), in
+/// the last moments of the run: the schedule itself never needs that (endMargin).
+struct RandomFaults
+{
+    double killShare = 0.4;                 ///< share of the faults that are kills (the rest: pauses)
+    double pauseMin = 0.1, pauseMax = 0.75; ///< pause length, x TTL
+    double downMin = 1.25, downMax = 2.0;   ///< kill to restart, x TTL
+    double gapMin = 0.25, gapMax = 1.5;     ///< quiet time before each fault, x TTL
+    /// Every fault is over this long before the end of the run, so that the shutdown (which
+    /// restarts a node that is still down at once) never brings a node back early.
+    milliseconds endMargin{1000};
+    /// How far ahead to draw when the run has no duration (a limit of acquisitions, or until
+    /// stopped); faults past it are not drawn.
+    milliseconds horizon{3'600'000};
+};
+
 /// Everything a simulation run needs. Nodes: one = a single-instance lock, N = Redlock.
 struct SimConfig
 {
@@ -95,7 +123,9 @@ struct SimConfig
     int eventCapacity = 10'000;       ///< critical-section events kept (the most recent)
     milliseconds sampleInterval{250}; ///< throughput series resolution
     std::vector<SimFault> faults;     ///< the fault schedule
-    QString scenario;                 ///< name of the scenario this came from, if any
+    /// Drawn by Simulation::start() and appended to `faults` (then reset): see RandomFaults.
+    std::optional<RandomFaults> randomFaults;
+    QString scenario; ///< name of the scenario this came from, if any
 
     /// Problems, each naming the parameter; empty when the configuration can run. `localNodes`:
     /// which nodes the simulator may kill and restart (same order as nodes; may be shorter).
@@ -111,6 +141,13 @@ struct Scenario
     int nodes = 0;           ///< node count it is meant for (0: any)
     bool needsLocal = false; ///< kills and restarts nodes: they must be started by the simulator
 };
+
+/// The faults `config.randomFaults` asks for, drawn from config.seed over config.duration (or
+/// the horizon) for config.nodes.size() nodes and config.ttl: the same inputs, the same
+/// schedule. The first fault is a pause and the second a kill (when killShare > 0), so that a
+/// run long enough for two faults has both; after that the kind is drawn. Empty without
+/// randomFaults or nodes.
+std::vector<SimFault> randomFaultSchedule(const SimConfig &config);
 
 const std::vector<Scenario> &scenarios();
 std::optional<Scenario> findScenario(const QString &name);

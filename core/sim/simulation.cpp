@@ -14,6 +14,7 @@
 #include <bit>
 #include <condition_variable>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -926,6 +927,12 @@ struct Simulation::Private
         }
         takeSample();
         cleanUp();
+        // A finished run holds no connection to the nodes: the fault thread's admin connections
+        // go too (a fault applied by hand later opens them again).
+        onFaultThread([this] {
+            for (auto &connection : admins)
+                connection.reset();
+        });
         // The controller thread only returns from here on.
         controllerAlive = false;
         {
@@ -1022,6 +1029,12 @@ std::expected<void, QString> Simulation::start()
         localNodes.push_back(d->isLocal(static_cast<int>(i)));
     if (const QStringList problems = d->config.validate(localNodes); !problems.isEmpty())
         return std::unexpected(problems.join(QLatin1Char('\n')));
+    // Only now are the duration, the nodes and the seed final (a scenario is applied before
+    // the operator's options override it).
+    if (d->config.randomFaults) {
+        std::ranges::move(randomFaultSchedule(d->config), std::back_inserter(d->config.faults));
+        d->config.randomFaults.reset();
+    }
 
     d->startedAt = QDateTime::currentDateTimeUtc();
     d->origin = SteadyClock::now();

@@ -161,7 +161,8 @@ struct SimReport
 /// nodes resumed, killed local nodes restarted), then blocking acquires and stalls are
 /// cancelled, every held lock is released, the threads are joined and the lock keys are
 /// checked (SimStats::keysLeft). With the default key prefix the run's fence counters are
-/// deleted too, so the run leaves no key behind.
+/// deleted too, so the run leaves no key behind; and once finished, the run has closed every
+/// connection it opened to the nodes (the workers' and the fault thread's).
 ///
 /// Local nodes: a killed node is restarted on the fault thread, which lives until the
 /// Simulation is destroyed; the restarted redis-server is a child of that thread and stops
@@ -185,7 +186,8 @@ public:
     void setFinishedCallback(std::function<void()> callback);
 
     /// Validates the configuration and starts the threads; the problems, one per line, when
-    /// it cannot run. Once per Simulation.
+    /// it cannot run. Once per Simulation. Draws the random fault schedule (randomFaults), if
+    /// any: config() then lists it in `faults`.
     std::expected<void, QString> start();
     void pause();
     void resume();
