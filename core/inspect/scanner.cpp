@@ -1045,6 +1045,9 @@ StreamSummary Scanner::stream(const ScanOptions &options,
                 }
             }
             const std::span<const QByteArray> batchKeys(keys.data() + from, to - from);
+            std::vector<char> fetched(n); // nodes whose batch read worked
+            for (std::size_t i = 0; i < n; ++i)
+                fetched[i] = harvests[i].result.ok;
             readSkippedPttls(m_group, harvests, batchKeys, groupIndex);
             std::vector<LockRecord> records;
             for (std::size_t k = 0; k < batchKeys.size(); ++k) {
@@ -1057,7 +1060,7 @@ StreamSummary Scanner::stream(const ScanOptions &options,
                     ++summary.unlistedCount;
             }
             for (std::size_t i = 0; i < n; ++i) {
-                if (!harvests[i].result.ok && scans[i]->result().ok && lateErrors[i].isEmpty())
+                if (fetched[i] && !harvests[i].result.ok && lateErrors[i].isEmpty())
                     lateErrors[i] = harvests[i].result.error;
             }
             summary.records += records.size();
