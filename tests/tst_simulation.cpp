@@ -7,7 +7,6 @@
 #include "sim/simreport.h"
 #include "sim/simulation.h"
 
-#include <QDir>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTest>
@@ -20,13 +19,6 @@ using namespace lockscope::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// Threads of this process (/proc/self/task).
-int threadCount()
-{
-    return static_cast<int>(
-        QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size());
-}
 
 SimConfig baseConfig(ServerSet &servers)
 {

@@ -20,13 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Threads of this process (/proc/self/task).
-int threadCount()
-{
-    return static_cast<int>(
-        QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size());
-}
-
 /// Processes whose parent is this one (/proc/<pid>/stat), zombies included.
 int childProcesses()
 {

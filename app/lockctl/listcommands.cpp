@@ -4,8 +4,6 @@
 #include "options.h"
 #include "output.h"
 
-#include <QJsonArray>
-#include <QJsonObject>
 #include <QTime>
 #include <QUtf8StringView>
 #include <algorithm>

@@ -126,17 +126,7 @@ public:
                     return failed(reply.error().toString());
                 if (auto error = scanPageError(*reply))
                     return failed(*error);
-                cursor = reply->elements()[0].bytes();
-                const auto &keys = reply->elements()[1].elements();
-                m_harvest.result.keysScanned += keys.size();
-                for (const RedisReply &key : keys) {
-                    if (dedupe) {
-                        if (seen.contains(key.bytes()))
-                            continue;
-                        seen.insert(key.bytes());
-                    }
-                    pending.push_back(key.bytes());
-                }
+                cursor = takePage(*reply, dedupe ? &seen : nullptr, pending);
                 if (cursor == "0") // this pattern is done: the next one starts at cursor 0
                     scanDone = ++pattern >= m_plan.patterns.size();
             }
@@ -187,17 +177,7 @@ public:
                     return fail(reply.error().toString());
                 if (auto error = scanPageError(*reply))
                     return fail(*error);
-                cursor = reply->elements()[0].bytes();
-                const auto &page = reply->elements()[1].elements();
-                m_harvest.result.keysScanned += page.size();
-                for (const RedisReply &key : page) {
-                    if (dedupe) {
-                        if (seen.contains(key.bytes()))
-                            continue;
-                        seen.insert(key.bytes());
-                    }
-                    keys.push_back(key.bytes());
-                }
+                cursor = takePage(*reply, dedupe ? &seen : nullptr, keys);
                 report(false);
             } while (cursor != "0");
         }
@@ -256,6 +236,23 @@ private:
         if (!reply.isArray() || reply.elements().size() != 2 || !reply.elements()[1].isArray())
             return QStringLiteral("%1: unexpected reply to SCAN: %2").arg(m_label, reply.toDisplayString());
         return std::nullopt;
+    }
+
+    /// Counts a SCAN page's keys and adds them to `into`, each once across the patterns when
+    /// `seen` is given; returns the next cursor.
+    QByteArray takePage(const RedisReply &page, QSet<QByteArray> *seen, std::vector<QByteArray> &into)
+    {
+        const auto &keys = page.elements()[1].elements();
+        m_harvest.result.keysScanned += keys.size();
+        for (const RedisReply &key : keys) {
+            if (seen) {
+                if (seen->contains(key.bytes()))
+                    continue;
+                seen->insert(key.bytes());
+            }
+            into.push_back(key.bytes());
+        }
+        return page.elements()[0].bytes();
     }
 
     bool fail(const QString &error)

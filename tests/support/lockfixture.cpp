@@ -3,6 +3,7 @@
 #include "lock/lockvalue.h"
 
 #include <QDebug>
+#include <QDir>
 #include <QStringList>
 
 namespace lockscope::test {
@@ -149,6 +150,12 @@ lock::AcquireOptions withTtl(std::chrono::milliseconds ttl, const QByteArray &to
     options.token = token;
     options.retry = lock::RetryStrategy::none();
     return options;
+}
+
+int threadCount()
+{
+    return static_cast<int>(
+        QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size());
 }
 
 QString outcomes(const std::vector<lock::NodeVote> &votes)

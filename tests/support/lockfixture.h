@@ -76,6 +76,10 @@ QString outcomes(const std::vector<lock::NodeVote> &votes);
 /// Position of the vote of node `name` in `votes`, -1 if none.
 int voteIndex(const std::vector<lock::NodeVote> &votes, const QString &name);
 
+/// Threads of this process (/proc/self/task): a run that joined its threads is back to where it
+/// started.
+int threadCount();
+
 /// Resumes a paused server when the scope ends, however the test function returns.
 class ResumeOnExit
 {
