@@ -31,14 +31,6 @@ SimConfig baseConfig(ServerSet &servers)
     return config;
 }
 
-std::vector<redis::LocalRedisServer *> localServers(ServerSet &servers)
-{
-    std::vector<redis::LocalRedisServer *> list;
-    for (int i = 0; i < servers.size(); ++i)
-        list.push_back(&servers.server(i));
-    return list;
-}
-
 /// Runs to the end (generous bound: it must not hang).
 bool runToEnd(Simulation &simulation)
 {
@@ -304,7 +296,7 @@ void TestSimulation::pauseAndKillAreAppliedAndReverted()
     config.workers = 2;
     config.hold = 1ms;
     config.ttl = 1s;
-    Simulation simulation(config, localServers(*servers));
+    Simulation simulation(config, servers->servers());
     QVERIFY(simulation.start());
 
     SimFault pause;
@@ -405,7 +397,7 @@ void TestSimulation::scheduledFaultsRunAndRevert()
     kill.afterAcquisitions = 100;
     kill.length = 200ms;
     config.faults = {pause, kill};
-    Simulation simulation(config, localServers(*servers));
+    Simulation simulation(config, servers->servers());
     QVERIFY(runToEnd(simulation));
     const auto log = simulation.faultLog();
     QStringList kinds;
@@ -466,7 +458,7 @@ void TestSimulation::stopMidRunLeavesNothing()
         config.hold = 20ms; // most of the time someone holds the lock
         config.watchdog = true;
         config.ttl = 30s; // a lock left behind would still be there when we look
-        Simulation simulation(config, localServers(*servers));
+        Simulation simulation(config, servers->servers());
         QVERIFY(simulation.start());
         QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().acquisitions > 10, 20000);
         simulation.pause();

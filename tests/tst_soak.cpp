@@ -61,14 +61,6 @@ SimConfig soakConfig(int nodes, milliseconds duration)
     return config;
 }
 
-std::vector<redis::LocalRedisServer *> localServers(ServerSet &servers)
-{
-    std::vector<redis::LocalRedisServer *> list;
-    for (int i = 0; i < servers.size(); ++i)
-        list.push_back(&servers.server(i));
-    return list;
-}
-
 /// Keys on node i whose name contains `prefix`, inside a hash tag too (SCAN, never KEYS).
 int keysWithPrefix(ServerSet &servers, int i, const QByteArray &prefix)
 {
@@ -208,7 +200,7 @@ void TestSoak::shortSoakLeavesNothing()
         SimConfig config = soakConfig(nodes, milliseconds(durationMs));
         config.nodes = servers->configs();
         {
-            Simulation simulation(config, localServers(*servers));
+            Simulation simulation(config, servers->servers());
             auto started = simulation.start();
             QVERIFY2(started, qPrintable(started ? QString() : started.error()));
             // The drawn schedule is the one the seed gives, and it is in the run's config.

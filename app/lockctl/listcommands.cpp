@@ -203,6 +203,17 @@ void jsonTextOrNull(Writer &json, const QString &text)
         jsonText(json, text);
 }
 
+/// `name`: what `write` writes when `present`, else null.
+template <typename Writer, typename Write>
+void jsonFieldOrNull(Writer &json, const char *name, bool present, Write write)
+{
+    json.Key(name);
+    if (present)
+        write();
+    else
+        json.Null();
+}
+
 /// A value's bytes as JSON text: as they are when they are UTF-8, else decoded with U+FFFD for
 /// what is not (a value's text is for reading; keys, which are for typing, use jsonBytesField).
 template <typename Writer>
@@ -273,28 +284,13 @@ void jsonRecord(Writer &json, const LockRecord &record)
     jsonTextOrNull(json, record.schema);
     json.Key("confidence");
     jsonConfidence(json, record.confidence);
-    json.Key("confidence_reason");
-    if (record.confidence)
-        jsonTextOrNull(json, record.confidenceReason);
-    else
-        json.Null();
+    jsonFieldOrNull(json, "confidence_reason", record.confidence.has_value(),
+                    [&] { jsonTextOrNull(json, record.confidenceReason); });
     json.Key("owner");
     jsonTextOrNull(json, record.owner);
-    json.Key("token");
-    if (record.held > 0)
-        jsonLossyText(json, record.token);
-    else
-        json.Null();
-    json.Key("fence");
-    if (record.fence >= 0)
-        json.Int64(record.fence);
-    else
-        json.Null();
-    json.Key("hold_count");
-    if (record.holdCount >= 0)
-        json.Int64(record.holdCount);
-    else
-        json.Null();
+    jsonFieldOrNull(json, "token", record.held > 0, [&] { jsonLossyText(json, record.token); });
+    jsonFieldOrNull(json, "fence", record.fence >= 0, [&] { json.Int64(record.fence); });
+    jsonFieldOrNull(json, "hold_count", record.holdCount >= 0, [&] { json.Int64(record.holdCount); });
     json.Key("mode");
     jsonTextOrNull(json, record.mode);
     json.Key("held");
@@ -317,36 +313,15 @@ void jsonRecord(Writer &json, const LockRecord &record)
         json.Bool(entry.reachable);
         json.Key("present");
         json.Bool(entry.present());
-        json.Key("type");
-        if (entry.reachable)
-            jsonText(json, typeName(entry));
-        else
-            json.Null();
-        json.Key("pttl_ms");
-        if (entry.present())
-            json.Int64(entry.raw.pttlMs);
-        else
-            json.Null();
-        json.Key("value");
-        if (entry.present())
-            jsonValue(json, entry.raw);
-        else
-            json.Null();
-        json.Key("schema");
-        if (entry.decoded)
-            jsonTextOrNull(json, entry.decoded->schema);
-        else
-            json.Null();
-        json.Key("confidence");
-        if (entry.decoded)
-            jsonConfidence(json, entry.decoded->confidence);
-        else
-            json.Null();
-        json.Key("token");
-        if (entry.decoded)
-            jsonLossyText(json, entry.decoded->token);
-        else
-            json.Null();
+        jsonFieldOrNull(json, "type", entry.reachable, [&] { jsonText(json, typeName(entry)); });
+        jsonFieldOrNull(json, "pttl_ms", entry.present(), [&] { json.Int64(entry.raw.pttlMs); });
+        jsonFieldOrNull(json, "value", entry.present(), [&] { jsonValue(json, entry.raw); });
+        jsonFieldOrNull(json, "schema", bool(entry.decoded),
+                        [&] { jsonTextOrNull(json, entry.decoded->schema); });
+        jsonFieldOrNull(json, "confidence", bool(entry.decoded),
+                        [&] { jsonConfidence(json, entry.decoded->confidence); });
+        jsonFieldOrNull(json, "token", bool(entry.decoded),
+                        [&] { jsonLossyText(json, entry.decoded->token); });
         json.Key("error");
         jsonTextOrNull(json, entry.error);
         json.EndObject();

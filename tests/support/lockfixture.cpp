@@ -152,6 +152,14 @@ lock::AcquireOptions withTtl(std::chrono::milliseconds ttl, const QByteArray &to
     return options;
 }
 
+std::vector<redis::LocalRedisServer *> ServerSet::servers() const
+{
+    std::vector<redis::LocalRedisServer *> list;
+    for (const auto &server : m_servers)
+        list.push_back(server.get());
+    return list;
+}
+
 int threadCount()
 {
     return static_cast<int>(

@@ -29,6 +29,8 @@ public:
     redis::LocalRedisServer &server(int i) { return *m_servers.at(static_cast<size_t>(i)); }
     /// Client configurations for a Locker: names "node<i>", short test timeouts.
     std::vector<redis::NodeConfig> configs() const;
+    /// The servers themselves, in node order (for a simulation allowed to pause and kill them).
+    std::vector<redis::LocalRedisServer *> servers() const;
     static QString nodeName(int i) { return QStringLiteral("node%1").arg(i); }
 
     /// The admin connection to server i. After a restart call reconnect(i).
