@@ -47,6 +47,12 @@ QString redactUrl(const QString &url)
 /// command_timeout_ms): so that every node one form reads, the other reads too.
 constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(1);
 
+/// A unix socket path that names no socket: empty, or the root directory ("unix:///").
+bool noSocketPath(const QString &path)
+{
+    return path.isEmpty() || path == u"/";
+}
+
 std::unexpected<RedisError> invalid(const QString &url, const QString &why)
 {
     return fail(ErrorKind::InvalidConfig, redactUrl(url), why);
@@ -142,7 +148,7 @@ Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
         config.unixPath = parsed.path(QUrl::FullyDecoded);
         if (!parsed.host().isEmpty())
             return invalid(url, QStringLiteral("unix socket URLs have no host: use unix:///path/to/socket"));
-        if (config.unixPath.isEmpty() || config.unixPath == u"/")
+        if (noSocketPath(config.unixPath))
             return invalid(url, QStringLiteral("no socket path given"));
     } else if (scheme.isEmpty()) {
         return invalid(url, QStringLiteral("no scheme: expected redis://, rediss:// or unix://"));
@@ -307,9 +313,11 @@ Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
         if (probe.host().isEmpty())
             return bad(QStringLiteral("\"host\" is not a host name or IP address: \"%1\"").arg(config.host));
     }
-    if (json.contains(QStringLiteral("unix_path"))) {
+    // A unix socket, from "unix_path" or a unix:// "url", has no host or port.
+    if (json.contains(QStringLiteral("unix_path")) || config.transport == Transport::Unix) {
         if (json.contains(QStringLiteral("host")) || json.contains(QStringLiteral("port")))
-            return bad(QStringLiteral("give either \"unix_path\" or \"host\" / \"port\", not both"));
+            return bad(QStringLiteral("give either a unix socket (\"unix_path\" or a unix:// \"url\") or "
+                                      "\"host\" / \"port\", not both"));
         // The same shape fromUrl gives a unix:// URL, so that both forms compare equal.
         config.transport = Transport::Unix;
         config.host.clear();
@@ -371,7 +379,7 @@ Result<NodeConfig> NodeConfig::fromJson(const QJsonObject &json)
     }
     if (config.transport == Transport::Tcp && config.host.isEmpty())
         return bad(QStringLiteral("no host given"));
-    if (config.transport == Transport::Unix && config.unixPath.isEmpty())
+    if (config.transport == Transport::Unix && noSocketPath(config.unixPath))
         return bad(QStringLiteral("no socket path given"));
     if (config.tls.certFile.isEmpty() != config.tls.keyFile.isEmpty())
         return bad(QStringLiteral("a client certificate needs both cert_file and key_file"));
