@@ -2,20 +2,20 @@
 // confirmation and validation rules offscreen, then the lockctl commands they build, run for
 // real against redis-server nodes this test starts.
 
-#include "acquiredialog.h"
+#include "dialogs/acquiredialog.h"
 #include "actionwidgets.h"
-#include "extenddialog.h"
-#include "forcereleasedialog.h"
+#include "dialogs/extenddialog.h"
+#include "dialogs/forcereleasedialog.h"
 #include "inspect/lockrecord.h"
 #include "inspect/lockschema.h"
 #include "inspect/nodegroup.h"
 #include "lock/lockvalue.h"
 #include "lockctlcommand.h"
-#include "lockctlcommanddialog.h"
+#include "dialogs/lockctlcommanddialog.h"
 #include "lockctlrunner.h"
 #include "lockdetailswidget.h"
 #include "lockfixture.h"
-#include "locktablemodel.h"
+#include "models/locktablemodel.h"
 #include "locktext.h"
 #include "widgettest.h"
 

@@ -2,8 +2,8 @@
 // sync, inline validation, passwords only in the store, connection test against a real server,
 // import / export.
 
-#include "connectionsdialog.h"
-#include "passwordprompt.h"
+#include "dialogs/connectionsdialog.h"
+#include "dialogs/passwordprompt.h"
 #include "redis/connection.h"
 #include "redisfixture.h"
 #include "widgettest.h"

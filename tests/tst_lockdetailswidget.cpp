@@ -3,8 +3,8 @@
 // LOCKSCOPE_SCREENSHOT_DIR is set). Pure widget tests: records from real lock values.
 
 #include "lockdetailswidget.h"
-#include "lockfilterproxy.h"
-#include "locktablemodel.h"
+#include "models/lockfilterproxy.h"
+#include "models/locktablemodel.h"
 #include "samplelocks.h"
 
 #include <QApplication>

@@ -2,9 +2,9 @@
 // namespace tree, every model under QAbstractItemModelTester. Pure model tests (no Redis): the
 // records are real lock values decoded by the built-in schemas and aggregated by core.
 
-#include "lockfilterproxy.h"
-#include "locktablemodel.h"
-#include "namespacemodel.h"
+#include "models/lockfilterproxy.h"
+#include "models/locktablemodel.h"
+#include "models/namespacemodel.h"
 #include "samplelocks.h"
 
 #include <QAbstractItemModelTester>

@@ -2,17 +2,17 @@
 // the operator's workflow driven through the window's own actions and dialogs (add a group in
 // the Connections dialog, refresh, select a lock, extend, force-release), checked in Redis.
 #include "actionwidgets.h"
-#include "connectionsdialog.h"
-#include "extenddialog.h"
-#include "forcereleasedialog.h"
+#include "dialogs/connectionsdialog.h"
+#include "dialogs/extenddialog.h"
+#include "dialogs/forcereleasedialog.h"
+#include "dialogs/lockctlcommanddialog.h"
+#include "dialogs/passwordprompt.h"
 #include "inspect/secretstore.h"
-#include "lockctlcommanddialog.h"
 #include "lockdetailswidget.h"
-#include "lockfilterproxy.h"
-#include "locktablemodel.h"
 #include "mainwindow.h"
-#include "nodelistmodel.h"
-#include "passwordprompt.h"
+#include "models/lockfilterproxy.h"
+#include "models/locktablemodel.h"
+#include "models/nodelistmodel.h"
 #include "redis/connection.h"
 #include "redis/localserver.h"
 #include "widgettest.h"
@@ -399,23 +399,29 @@ void TestMainWindow::nodeGoesUpDownAndUpAgain()
     NodeListModel *model = m_window->nodeModel();
     QCOMPARE(model->rowCount(), 1);
     QCOMPARE(model->node(0).label(), QStringLiteral("test-node"));
-    auto *tree = child<QTreeWidget>(m_window.get(), "nodeTree");
+    auto *tree = child<QTreeView>(m_window.get(), "nodeTree");
     // "All groups", then the group with its node.
-    QCOMPARE(tree->topLevelItemCount(), 2);
-    QTreeWidgetItem *nodeItem = tree->topLevelItem(1)->child(0);
-    QVERIFY(nodeItem->text(0).startsWith(QStringLiteral("test-node")));
+    QCOMPARE(tree->model()->rowCount(), 2);
+    const QModelIndex nodeItem = tree->model()->index(0, 0, tree->model()->index(1, 0));
+    const auto text = [&](int column) {
+        return nodeItem.siblingAtColumn(column).data().toString();
+    };
+    const auto toolTip = [&] {
+        return nodeItem.data(Qt::ToolTipRole).toString();
+    };
+    QVERIFY(text(0).startsWith(QStringLiteral("test-node")));
 
     QTRY_VERIFY_WITH_TIMEOUT(model->state(0) == NodeListModel::State::Up, ProbeTimeoutMs);
-    QVERIFY(nodeItem->text(1).endsWith(QStringLiteral(" ms")));
-    QVERIFY2(nodeItem->toolTip(0).contains(QStringLiteral("Redis 7")), qPrintable(nodeItem->toolTip(0)));
+    QVERIFY(text(1).endsWith(QStringLiteral(" ms")));
+    QVERIFY2(toolTip().contains(QStringLiteral("Redis 7")), qPrintable(toolTip()));
     QVERIFY2(m_summary->text().startsWith(QStringLiteral("1 of 1 node up · last check ")),
              qPrintable(m_summary->text()));
     QVERIFY(logHas(m_log, QStringLiteral("test-node"), QStringLiteral("Up")));
 
     m_servers.back()->kill();
     QTRY_VERIFY_WITH_TIMEOUT(model->state(0) == NodeListModel::State::Down, ProbeTimeoutMs);
-    QCOMPARE(nodeItem->text(1), QStringLiteral("down"));
-    QVERIFY2(nodeItem->toolTip(0).contains(QStringLiteral("Down: ")), qPrintable(nodeItem->toolTip(0)));
+    QCOMPARE(text(1), QStringLiteral("down"));
+    QVERIFY2(toolTip().contains(QStringLiteral("Down: ")), qPrintable(toolTip()));
     QVERIFY2(m_summary->text().startsWith(QStringLiteral("0 of 1 node up")), qPrintable(m_summary->text()));
     QTRY_VERIFY(logHas(m_log, QStringLiteral("test-node"), QStringLiteral("Went down: ")));
 

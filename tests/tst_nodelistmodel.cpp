@@ -1,4 +1,4 @@
-#include "nodelistmodel.h"
+#include "models/nodelistmodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QColor>

@@ -5,8 +5,8 @@
 #include "redis/connection.h"
 #include "redis/localserver.h"
 #include "sim/simconfig.h"
-#include "simtimeline.h"
-#include "simulatorpanel.h"
+#include "simulator/simtimeline.h"
+#include "simulator/simulatorpanel.h"
 #include "widgettest.h"
 
 #include <QAction>

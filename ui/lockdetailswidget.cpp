@@ -1,6 +1,6 @@
 #include "lockdetailswidget.h"
 
-#include "locktablemodel.h"
+#include "models/locktablemodel.h"
 #include "locktext.h"
 #include "themecolors.h"
 #include "util/displaytext.h"

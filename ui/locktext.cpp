@@ -1,6 +1,6 @@
 #include "locktext.h"
 
-#include "locktablemodel.h"
+#include "models/locktablemodel.h"
 #include "util/displaytext.h"
 
 #include <QCoreApplication>

@@ -1,23 +1,27 @@
 #include "mainwindow.h"
 
-#include "acquiredialog.h"
-#include "connectionsdialog.h"
-#include "extenddialog.h"
-#include "forcereleasedialog.h"
+#include "appsettings.h"
+#include "dialogs/acquiredialog.h"
+#include "dialogs/connectionsdialog.h"
+#include "dialogs/extenddialog.h"
+#include "dialogs/forcereleasedialog.h"
+#include "dialogs/lockctlcommanddialog.h"
+#include "dialogs/passwordprompt.h"
+#include "eventlogwidget.h"
 #include "inspect/secretstore.h"
 #include "lockctlcommand.h"
-#include "lockctlcommanddialog.h"
 #include "lockdetailswidget.h"
-#include "lockfilterproxy.h"
+#include "lockheaderview.h"
 #include "lockmonitor.h"
-#include "locktablemodel.h"
 #include "locktext.h"
-#include "namespacemodel.h"
-#include "nodelistmodel.h"
+#include "models/lockfilterproxy.h"
+#include "models/locktablemodel.h"
+#include "models/namespacemodel.h"
+#include "models/nodelistmodel.h"
+#include "models/nodetreemodel.h"
 #include "nodemonitor.h"
-#include "passwordprompt.h"
-#include "simulatorpanel.h"
-#include "statusdotdelegate.h"
+#include "simulator/simulatorpanel.h"
+#include "statusdots.h"
 #include "threadowner.h"
 #include "uilogging.h"
 #include "util/displaytext.h"
@@ -50,7 +54,6 @@
 #include <QScopedValueRollback>
 #include <QScreen>
 #include <QScrollBar>
-#include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -80,33 +83,6 @@ using lockscope::redis::NodeStatus;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The event log keeps the most recent entries only; an unattended window must not grow
-// without bound while a flapping node logs every transition.
-constexpr int MaxLogEntries = 2000;
-
-const QColor InfoColor(0x3b, 0x7d, 0xd8);
-const QColor AuditColor(0x8e, 0x5c, 0xd8);
-
-enum LogColumn
-{
-    LogTimeColumn,
-    LogNodeColumn,
-    LogEventColumn
-};
-
-enum TreeColumn
-{
-    TreeNameColumn,
-    TreeLatencyColumn
-};
-
-/// Data roles of the group tree's items.
-enum TreeRole
-{
-    GroupNameRole = Qt::UserRole + 1, ///< on group and node items: the group's name
-    NodeRowRole,                      ///< on node items: the row in the NodeListModel
-};
 
 /// Wider text margins in table cells: with the styles' 3 px, a right-aligned number runs into
 /// the left-aligned text of the next column ("0.10 ms7.0.15").
@@ -163,58 +139,12 @@ void useCellMargins(QAbstractItemView *view, QHeaderView *header)
     header->setStyle(style);
 }
 
-QString serverDescription(const NodeStatus &status)
-{
-    QStringList parts;
-    if (!status.version.isEmpty())
-        parts << QStringLiteral("Redis ") + status.version;
-    if (!status.role.isEmpty())
-        parts << status.role;
-    if (!status.mode.isEmpty() && status.mode != QLatin1String("standalone") && status.mode != status.role)
-        parts << status.mode;
-    return parts.join(QStringLiteral(", "));
-}
-
-QString errorOf(const NodeStatus &status)
-{
-    return status.error ? NodeListModel::errorText(*status.error) : QObject::tr("no answer");
-}
-
-/// The status dot with the node's colour tag as a bar on its left.
-QIcon nodeIcon(int state, const QString &colorTag)
-{
-    // Always the same size, so that nodes with and without a colour tag line up.
-    QIcon icon;
-    const QIcon dot = StatusDotDelegate::stateIcon(state);
-    for (const qreal dpr : {1.0, 2.0}) {
-        QPixmap pixmap(QSize(22, 16) * dpr);
-        pixmap.setDevicePixelRatio(dpr);
-        pixmap.fill(Qt::transparent);
-        QPainter painter(&pixmap);
-        painter.setRenderHint(QPainter::Antialiasing);
-        painter.setPen(Qt::NoPen);
-        if (!colorTag.isEmpty()) {
-            painter.setBrush(QColor(colorTag));
-            painter.drawRoundedRect(QRectF(1, 2, 4, 12), 1.5, 1.5);
-        }
-        dot.paint(&painter, QRect(6, 0, 16, 16));
-        painter.end();
-        icon.addPixmap(pixmap);
-    }
-    return icon;
-}
-
-QString nodeKey(const NodeConfig &config)
-{
-    return config.address() + QLatin1Char('/') + QString::number(config.db);
-}
-
 } // namespace
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_registry(SchemaRegistry::builtins()), m_auditPath(AuditLog::defaultPath()),
-      m_nodeModel(new NodeListModel(this)), m_lockModel(new LockTableModel(this)),
-      m_lockProxy(new LockFilterProxy(this)),
+      m_nodeModel(new NodeListModel(this)), m_nodeTreeModel(new NodeTreeModel(m_nodeModel, this)),
+      m_lockModel(new LockTableModel(this)), m_lockProxy(new LockFilterProxy(this)),
       m_monitorThread(std::make_unique<ThreadOwner>(QStringLiteral("NodeMonitor"))),
       m_scanThread(std::make_unique<ThreadOwner>(QStringLiteral("LockMonitor"))),
       m_adminThread(std::make_unique<ThreadOwner>(QStringLiteral("Admin"))),
@@ -262,14 +192,13 @@ MainWindow::~MainWindow()
 
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    QSettings settings;
-    settings.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
-    settings.setValue(QStringLiteral("mainWindow/state"), saveState());
-    settings.setValue(QStringLiteral("mainWindow/lockTable"), m_lockTable->horizontalHeader()->saveState());
-    settings.setValue(QStringLiteral("mainWindow/lockColumnsSized"), m_columnsUserSized);
-    settings.setValue(QStringLiteral("mainWindow/autoRefresh"), m_autoRefreshAction->isChecked());
-    settings.setValue(QStringLiteral("mainWindow/autoRefreshSeconds"), m_intervalSpin->value());
-    settings.setValue(QStringLiteral("simulator/geometry"), m_simulatorWindow->saveGeometry());
+    settings::windowGeometry.set(saveGeometry());
+    settings::windowState.set(saveState());
+    settings::lockTableHeader.set(m_lockHeader->saveState());
+    settings::lockColumnsSized.set(m_lockHeader->userSized());
+    settings::autoRefresh.set(m_autoRefreshAction->isChecked());
+    settings::autoRefreshSeconds.set(m_intervalSpin->value());
+    settings::simulatorGeometry.set(m_simulatorWindow->saveGeometry());
     // A run under way stops cleanly (faults reverted, locks released, keys checked) before the
     // window goes: this waits for its threads and its local nodes.
     m_simulator->shutdown();
@@ -281,28 +210,27 @@ void MainWindow::restoreWindowState()
 {
     // The first-start layout, for View > Reset Layout.
     m_defaultState = saveState();
-    m_defaultHeader = m_lockTable->horizontalHeader()->saveState();
+    m_defaultHeader = m_lockHeader->saveState();
     // The panels never take the lock table's room: docks give way below this width.
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
     centralWidget()->setMinimumWidth(40 * em);
 
-    QSettings settings;
-    restoreGeometry(settings.value(QStringLiteral("mainWindow/geometry")).toByteArray());
-    restoreState(settings.value(QStringLiteral("mainWindow/state")).toByteArray());
-    m_simulatorWindow->restoreGeometry(settings.value(QStringLiteral("simulator/geometry")).toByteArray());
-    const QByteArray header = settings.value(QStringLiteral("mainWindow/lockTable")).toByteArray();
+    restoreGeometry(settings::windowGeometry.get());
+    restoreState(settings::windowState.get());
+    m_simulatorWindow->restoreGeometry(settings::simulatorGeometry.get());
+    const QByteArray header = settings::lockTableHeader.get();
     // Order, hidden columns and sorting come back; the widths count only when the operator
     // had sized a column, else they are fitted to the table again (a saved fit is stale).
-    if (!header.isEmpty() && m_lockTable->horizontalHeader()->restoreState(header))
-        m_columnsUserSized = settings.value(QStringLiteral("mainWindow/lockColumnsSized"), false).toBool();
+    if (!header.isEmpty() && m_lockHeader->restoreState(header))
+        m_lockHeader->setUserSized(settings::lockColumnsSized.get());
     // Never a layout in which the key cannot be read: such widths are fitted again.
     if (m_lockTable->isColumnHidden(LockTableModel::Key) ||
         m_lockTable->columnWidth(LockTableModel::Key) < 8 * em) {
         m_lockTable->setColumnHidden(LockTableModel::Key, false);
-        m_columnsUserSized = false;
+        m_lockHeader->setUserSized(false);
     }
-    m_autoRefreshAction->setChecked(settings.value(QStringLiteral("mainWindow/autoRefresh"), true).toBool());
-    const int secondsSaved = settings.value(QStringLiteral("mainWindow/autoRefreshSeconds"), 5).toInt();
+    m_autoRefreshAction->setChecked(settings::autoRefresh.get());
+    const int secondsSaved = settings::autoRefreshSeconds.get();
     m_intervalSpin->setValue(std::clamp(secondsSaved, 1, 3600));
     m_autoRefreshInterval = m_autoRefreshAction->isChecked() ? std::chrono::seconds(m_intervalSpin->value())
                                                              : std::chrono::milliseconds(0);
@@ -357,7 +285,8 @@ void MainWindow::createLockView()
     m_lockTable->setTextElideMode(Qt::ElideMiddle);
     m_lockTable->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_lockTable->setContextMenuPolicy(Qt::CustomContextMenu);
-    useCellMargins(m_lockTable, m_lockTable->horizontalHeader());
+    m_lockHeader = new LockHeaderView(m_lockTable);
+    useCellMargins(m_lockTable, m_lockHeader);
     // Names read from their start (a group, a schema, the owner's label); keys keep the middle
     // elision (they share prefixes; their ends tell them apart).
     for (const int column : {LockTableModel::Group, LockTableModel::Schema, LockTableModel::Owner})
@@ -365,48 +294,10 @@ void MainWindow::createLockView()
     m_lockTable->verticalHeader()->hide();
     m_lockTable->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_lockTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
-    QHeaderView *header = m_lockTable->horizontalHeader();
-    header->setHighlightSections(false);
-    header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    header->setSectionResizeMode(QHeaderView::Interactive);
-    header->setStretchLastSection(true);
-    header->setSortIndicatorClearable(true);
-    // Fitting a column to its contents (ours, or a double-click on a header handle) looks at the
-    // rows on screen, not at a thousand of them: with 100,000 locks that took tens of ms.
-    header->setResizeContentsPrecision(0);
     // The token is in Details and in the tooltip of every key; as a column it takes the room
     // the key and the owner need at 1280x800. The column menu shows it.
     m_lockTable->setColumnHidden(LockTableModel::Token, true);
-    // Until the operator sizes a column, the columns follow the table's width (a dock shown or
-    // hidden, the window resized), once the resizing settles.
-    m_refitTimer = new QTimer(this);
-    m_refitTimer->setSingleShot(true);
-    m_refitTimer->setInterval(100);
-    connect(m_refitTimer, &QTimer::timeout, this, [this] {
-        if (!m_columnsUserSized && !m_fittedGroups.isEmpty())
-            fitLockColumns();
-    });
     m_lockTable->viewport()->installEventFilter(this);
-    header->viewport()->installEventFilter(this);
-    connect(header, &QHeaderView::sectionResized, this, [this] {
-        // The operator's own widths win over fitting: a section resized while a mouse button is
-        // down on the header is theirs (a dragged handle, a double-click). The style, the window,
-        // a dragged dock and fitting resize sections too, and say nothing about what they want.
-        if (!m_fittingColumns && m_headerPressed)
-            m_columnsUserSized = true;
-    });
-    header->setContextMenuPolicy(Qt::CustomContextMenu);
-    connect(header, &QWidget::customContextMenuRequested, this, [this, header](const QPoint &pos) {
-        QMenu menu(this);
-        for (int column = 0; column < LockTableModel::ColumnCount; ++column) {
-            QAction *toggle = menu.addAction(m_lockModel->headerData(column, Qt::Horizontal).toString());
-            toggle->setCheckable(true);
-            toggle->setChecked(!header->isSectionHidden(column));
-            connect(toggle, &QAction::toggled, this,
-                    [this, column](bool shown) { m_lockTable->setColumnHidden(column, !shown); });
-        }
-        menu.exec(header->mapToGlobal(pos));
-    });
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
     m_lockTable->setColumnWidth(LockTableModel::Group, em * 7);
     m_lockTable->setColumnWidth(LockTableModel::Key, em * 12);
@@ -417,7 +308,7 @@ void MainWindow::createLockView()
     m_lockTable->setColumnWidth(LockTableModel::Fence, em * 4);
     m_lockTable->setColumnWidth(LockTableModel::Token, em * 6);
     m_lockTable->setSortingEnabled(true);
-    header->setSortIndicator(LockTableModel::Key, Qt::AscendingOrder);
+    m_lockHeader->setSortIndicator(LockTableModel::Key, Qt::AscendingOrder);
     // A mouse press makes the row current before it selects it: on currentRowChanged alone the
     // clicked lock was not selected yet, and every action stayed disabled. A model reset clears
     // the selection without a signal.
@@ -499,21 +390,26 @@ void MainWindow::createLockView()
 
 void MainWindow::createNodePanel()
 {
-    m_groupTree = new QTreeWidget;
-    m_groupTree->setObjectName(QStringLiteral("nodeTree"));
-    m_groupTree->setColumnCount(2);
-    m_groupTree->setHeaderLabels({tr("Group / Node"), tr("Latency")});
-    m_groupTree->setUniformRowHeights(true);
-    m_groupTree->setRootIsDecorated(true);
-    m_groupTree->setIconSize(QSize(22, 16));
-    m_groupTree->setIndentation(14);
-    m_groupTree->header()->setStretchLastSection(false);
-    m_groupTree->header()->setSectionResizeMode(TreeNameColumn, QHeaderView::Stretch);
-    m_groupTree->header()->setSectionResizeMode(TreeLatencyColumn, QHeaderView::ResizeToContents);
-    useCellMargins(m_groupTree, m_groupTree->header());
-    connect(m_groupTree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        m_lockProxy->setGroupFilter(item ? item->data(TreeNameColumn, GroupNameRole).toString() : QString());
-        updateLockCounts();
+    m_nodeTree = new QTreeView;
+    m_nodeTree->setObjectName(QStringLiteral("nodeTree"));
+    m_nodeTree->setModel(m_nodeTreeModel);
+    m_nodeTree->setUniformRowHeights(true);
+    m_nodeTree->setRootIsDecorated(true);
+    m_nodeTree->setIconSize(QSize(22, 16));
+    m_nodeTree->setIndentation(14);
+    m_nodeTree->header()->setStretchLastSection(false);
+    m_nodeTree->header()->setSectionResizeMode(NodeTreeModel::NameColumn, QHeaderView::Stretch);
+    m_nodeTree->header()->setSectionResizeMode(NodeTreeModel::LatencyColumn, QHeaderView::ResizeToContents);
+    useCellMargins(m_nodeTree, m_nodeTree->header());
+    connect(m_nodeTree->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex &current) {
+                m_lockProxy->setGroupFilter(current.data(NodeTreeModel::GroupNameRole).toString());
+                updateLockCounts();
+            });
+    // A new set of groups: all of them open, and the lock table shows every group's locks.
+    connect(m_nodeTreeModel, &QAbstractItemModel::modelReset, this, [this] {
+        m_nodeTree->expandAll();
+        m_nodeTree->setCurrentIndex(m_nodeTreeModel->allGroupsIndex());
     });
 
     m_namespaceModel = new NamespaceModel(this);
@@ -539,7 +435,7 @@ void MainWindow::createNodePanel()
             });
 
     auto *splitter = new QSplitter(Qt::Vertical);
-    splitter->addWidget(m_groupTree);
+    splitter->addWidget(m_nodeTree);
     splitter->addWidget(m_namespaceView);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
@@ -565,21 +461,8 @@ void MainWindow::createDetailsPanel()
 
 void MainWindow::createEventLog()
 {
-    m_eventLog = new QTreeWidget;
-    m_eventLog->setObjectName(QStringLiteral("eventLog"));
-    m_eventLog->setColumnCount(3);
-    m_eventLog->setHeaderLabels({tr("Time"), tr("Node"), tr("Event")});
-    m_eventLog->setRootIsDecorated(false);
-    m_eventLog->setUniformRowHeights(true);
-    m_eventLog->setAlternatingRowColors(true);
-    m_eventLog->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_eventLog->setWordWrap(false);
-    m_eventLog->setTextElideMode(Qt::ElideRight);
-    m_eventLog->header()->setStretchLastSection(true);
+    m_eventLog = new EventLogWidget;
     useCellMargins(m_eventLog, m_eventLog->header());
-    const int digitWidth = fontMetrics().horizontalAdvance(QStringLiteral("00:00:00"));
-    m_eventLog->setColumnWidth(LogTimeColumn, digitWidth + 48);
-    m_eventLog->setColumnWidth(LogNodeColumn, fontMetrics().horizontalAdvance(QLatin1Char('m')) * 12);
 
     auto *dock = new QDockWidget(tr("Event Log"), this);
     dock->setObjectName(QStringLiteral("eventLogDock"));
@@ -613,18 +496,13 @@ void MainWindow::resetLayout()
     restoreState(m_defaultState);
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         dock->setFloating(false);
-    m_lockTable->horizontalHeader()->restoreState(m_defaultHeader);
+    m_lockHeader->restoreState(m_defaultHeader);
     m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
-    m_columnsUserSized = false;
-    m_fittedGroups.clear();
     if (isMaximized() || isFullScreen())
         showNormal();
     resize(defaultSize());
-    fitLockColumns();
-    QSettings settings;
-    for (const char *key : {"mainWindow/geometry", "mainWindow/state", "mainWindow/lockTable",
-                            "mainWindow/lockColumnsSized", "simulator/geometry"})
-        settings.remove(QLatin1String(key));
+    m_lockHeader->resetToFitted();
+    settings::forgetLayout();
     logEvent(EventKind::Info, QString(), tr("Layout reset to the first-start layout"));
 }
 
@@ -897,41 +775,14 @@ void MainWindow::applyGroups(const GroupConfig &config)
     QStringList keys;
     for (const NodeGroup &group : m_config.groups) {
         for (const auto &node : group.nodes) {
-            if (!keys.contains(nodeKey(node.config))) {
-                keys << nodeKey(node.config);
+            if (!keys.contains(NodeListModel::nodeKey(node.config))) {
+                keys << NodeListModel::nodeKey(node.config);
                 nodes << node.config;
             }
         }
     }
     m_nodeModel->setNodes(nodes);
-
-    m_groupTree->clear();
-    auto *all = new QTreeWidgetItem(m_groupTree, {tr("All groups")});
-    all->setData(TreeNameColumn, GroupNameRole, QString());
-    QFont bold = all->font(TreeNameColumn);
-    bold.setBold(true);
-    for (const NodeGroup &group : m_config.groups) {
-        auto *groupItem = new QTreeWidgetItem(m_groupTree);
-        groupItem->setText(TreeNameColumn, group.name);
-        groupItem->setFont(TreeNameColumn, bold);
-        groupItem->setData(TreeNameColumn, GroupNameRole, group.name);
-        QString kind =
-            group.isRedlockSet()
-                ? tr("Redlock set of %1 nodes, quorum %2").arg(group.nodes.size()).arg(group.quorum())
-                : tr("Single node");
-        if (!group.match.isEmpty())
-            kind += QLatin1Char('\n') + tr("Keys: %1").arg(group.match.join(QStringLiteral(", ")));
-        groupItem->setToolTip(TreeNameColumn, group.name + QLatin1Char('\n') + kind); // the name in full
-        for (const auto &node : group.nodes) {
-            auto *item = new QTreeWidgetItem(groupItem);
-            item->setData(TreeNameColumn, GroupNameRole, group.name);
-            item->setData(TreeNameColumn, NodeRowRole, keys.indexOf(nodeKey(node.config)));
-        }
-        groupItem->setExpanded(true);
-    }
-    m_groupTree->setCurrentItem(all);
-    for (int row = 0; row < m_nodeModel->rowCount(); ++row)
-        updateNodeItems(row);
+    m_nodeTreeModel->setGroups(m_config);
 
     // Rows of groups that are gone disappear; the others are merged at the next scan.
     QStringList shown;
@@ -948,7 +799,7 @@ void MainWindow::applyGroups(const GroupConfig &config)
     m_centralStack->setCurrentWidget(m_config.groups.empty() ? static_cast<QWidget *>(m_emptyLabel)
                                                              : m_lockPage);
     m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
-    m_fittedGroups.clear();
+    m_lockHeader->forgetFittedGroups();
     updateSummary();
     updateActions();
     if (m_config.groups.empty())
@@ -1090,31 +941,14 @@ void MainWindow::onNotice(const QString &group, const QString &node, const QStri
 
 void MainWindow::flushNotices()
 {
-    constexpr int NoticeKeyRole = Qt::UserRole + 1;
     for (const Notice &notice : std::as_const(m_noticesPending)) {
         // Every node said so far for this group and text: one line per group, updated in place
         // when a slower node says the same later.
         const QString key = notice.group + QLatin1Char('\n') + notice.text;
         const QStringList nodes = m_noticesSaid.value(key);
         const QString where = nodes.size() == 1 ? nodes.front() : tr("%1 nodes").arg(nodes.size());
-        const QString text = tr("%1 (%2)").arg(notice.text, where);
-        const QString tip = text + QStringLiteral("\n\n") + nodes.join(QStringLiteral(", ")) +
-                            QStringLiteral(":\n") + notice.detail;
-        QTreeWidgetItem *line = nullptr;
-        for (int i = m_eventLog->topLevelItemCount() - 1; i >= 0 && !line; --i) {
-            if (m_eventLog->topLevelItem(i)->data(LogEventColumn, NoticeKeyRole).toString() == key)
-                line = m_eventLog->topLevelItem(i);
-        }
-        if (line) {
-            line->setText(LogEventColumn, text);
-            line->setToolTip(LogEventColumn, tip);
-            continue;
-        }
-        logEvent(EventKind::Info, notice.group, text, {},
-                 nodes.join(QStringLiteral(", ")) + QStringLiteral(":\n") + notice.detail);
-        if (m_eventLog->topLevelItemCount() > 0)
-            m_eventLog->topLevelItem(m_eventLog->topLevelItemCount() - 1)
-                ->setData(LogEventColumn, NoticeKeyRole, key);
+        m_eventLog->logOrUpdate(key, EventKind::Info, notice.group, tr("%1 (%2)").arg(notice.text, where),
+                                nodes.join(QStringLiteral(", ")) + QStringLiteral(":\n") + notice.detail);
     }
     m_noticesPending.clear();
 }
@@ -1160,12 +994,10 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     LockTableModel::GroupRead read{snapshot->readAt, std::move(snapshot->stale), snapshot->staleReason};
     m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
                             std::move(snapshot->removed), !snapshot->delta, std::move(read));
-    if (!m_columnsUserSized && !m_fittedGroups.contains(snapshot->group) && m_lockModel->rowCount() > 0) {
-        // With the first locks of each group, unless the operator sized a column (now or in
-        // an earlier session).
-        m_fittedGroups.insert(snapshot->group);
-        fitLockColumns();
-    }
+    // With the first locks of each group, unless the operator sized a column (now or in an
+    // earlier session).
+    if (m_lockModel->rowCount() > 0)
+        m_lockHeader->fitForGroup(snapshot->group);
     updateLockCounts();
     updateSummary();
 }
@@ -1174,93 +1006,10 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched == m_simulatorWindow && m_simulatorAction)
         eventFilterSimulator(event);
-    if (watched == m_lockTable->horizontalHeader()->viewport()) {
-        // The left button only: a right click opens the column menu, which takes the release.
-        const auto type = event->type();
-        if ((type == QEvent::MouseButtonPress || type == QEvent::MouseButtonDblClick ||
-             type == QEvent::MouseButtonRelease) &&
-            static_cast<QMouseEvent *>(event)->button() == Qt::LeftButton)
-            m_headerPressed = type != QEvent::MouseButtonRelease;
-    }
     if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize && m_tableHint &&
         m_tableHint->isVisible())
         QTimer::singleShot(0, this, [this] { updateTableHint(); });
-    if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize) {
-        const auto *resize = static_cast<QResizeEvent *>(event);
-        if (resize->size().width() != resize->oldSize().width() && !m_columnsUserSized &&
-            !m_fittedGroups.isEmpty())
-            m_refitTimer->start();
-    }
     return QMainWindow::eventFilter(watched, event);
-}
-
-void MainWindow::fitLockColumns()
-{
-    // Every column as wide as its content. When the row is wider than the table, the text
-    // columns share what the short ones (TTL, held, fence, age) leave, max-min fair: a column
-    // narrower than its share keeps its content width, the wider ones are cut to a common
-    // width, the key's twice the others' (it is what the operator reads first). Below 5 em a
-    // column says nothing, so at that point the table scrolls sideways instead.
-    const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
-    const QHeaderView *header = m_lockTable->horizontalHeader();
-    // Group, schema and the abbreviated token are short names: they keep their content width
-    // (up to a cap), so that "payments-redlock" is never cut to "paym…lock"; the key and the
-    // owner share the rest.
-    const auto weight = [](int column) {
-        switch (column) {
-        case LockTableModel::Key:
-            return 2;
-        case LockTableModel::Owner:
-            return 1;
-        default:
-            return 0; // keeps its content width
-        }
-    };
-    const auto cap = [em](int column) {
-        switch (column) {
-        case LockTableModel::Group:
-            return 16 * em;
-        case LockTableModel::Schema:
-            return 14 * em;
-        default:
-            return 40 * em;
-        }
-    };
-    const QScopedValueRollback fitting(m_fittingColumns, true);
-    int budget = m_lockTable->viewport()->width();
-    int weights = 0;
-    std::vector<std::pair<int, int>> shared; // content width, column
-    for (int column = 0; column < LockTableModel::ColumnCount; ++column) {
-        if (m_lockTable->isColumnHidden(column))
-            continue;
-        // The cells' widest text and the header's text; not the header's own size hint, which
-        // reserves room for a sort arrow in every column. The cell hint leaves out the wider
-        // margins of CellMarginStyle: one em more.
-        const QString title = m_lockModel->headerData(column, Qt::Horizontal).toString();
-        const int content = std::max(static_cast<QAbstractItemView *>(m_lockTable)->sizeHintForColumn(column),
-                                     header->fontMetrics().horizontalAdvance(title) + em);
-        const int width = std::min(content + em, cap(column));
-        if (weight(column) > 0) {
-            shared.emplace_back(width, column);
-            weights += weight(column);
-        } else {
-            budget -= width;
-            m_lockTable->setColumnWidth(column, width);
-        }
-    }
-    // Narrowest first, relative to its weight: what one column leaves goes to the rest.
-    std::ranges::sort(shared, [&](const auto &a, const auto &b) {
-        return a.first * weight(b.second) < b.first * weight(a.second);
-    });
-    for (const auto &[width, column] : shared) {
-        // The key gets room for a typical key even when that makes the table scroll sideways.
-        const int least = column == LockTableModel::Key ? std::min(width, 14 * em) : 5 * em;
-        const int share = std::max(least, budget * weight(column) / std::max(1, weights));
-        const int fitted = std::min(width, share);
-        m_lockTable->setColumnWidth(column, fitted);
-        budget -= fitted;
-        weights -= weight(column);
-    }
 }
 
 const NodeGroup *MainWindow::groupNamed(const QString &name) const
@@ -1347,68 +1096,18 @@ void MainWindow::onStatusChanged(int row, const NodeStatus &status)
         return;
     const std::optional<NodeStatus> previous = m_nodeModel->status(row);
     m_nodeModel->updateStatus(row, status);
-    updateNodeItems(row);
     if (status.error && lockscope::inspect::needsPassword(*status.error)) {
         // Asked at connect: the node refused us; every group that has it may ask once.
         const NodeConfig node = m_nodeModel->node(row);
         for (const NodeGroup &group : m_config.groups) {
             for (int i = 0; i < int(group.nodes.size()); ++i) {
-                if (nodeKey(group.nodes[size_t(i)].config) == nodeKey(node))
+                if (NodeListModel::nodeKey(group.nodes[size_t(i)].config) == NodeListModel::nodeKey(node))
                     askPassword(group.name, i, NodeListModel::errorText(*status.error));
             }
         }
     }
     logTransition(row, status, previous);
     updateSummary();
-}
-
-void MainWindow::updateNodeItems(int row)
-{
-    const NodeConfig config = m_nodeModel->node(row);
-    const std::optional<NodeStatus> status = m_nodeModel->status(row);
-    const int state = int(m_nodeModel->state(row));
-    for (int g = 0; g < m_groupTree->topLevelItemCount(); ++g) {
-        QTreeWidgetItem *groupItem = m_groupTree->topLevelItem(g);
-        const NodeGroup *group = groupNamed(groupItem->data(TreeNameColumn, GroupNameRole).toString());
-        for (int n = 0; n < groupItem->childCount(); ++n) {
-            QTreeWidgetItem *item = groupItem->child(n);
-            if (item->data(TreeNameColumn, NodeRowRole).toInt() != row || !group)
-                continue;
-            const auto &node = group->nodes[size_t(n)];
-            QStringList badges;
-            if (node.production)
-                badges << tr("PROD");
-            if (node.readOnly)
-                badges << tr("RO");
-            item->setText(TreeNameColumn, badges.isEmpty()
-                                              ? config.label()
-                                              : config.label() + QStringLiteral("  [") +
-                                                    badges.join(QStringLiteral("] [")) + QLatin1Char(']'));
-            item->setIcon(TreeNameColumn, nodeIcon(state, node.color));
-            QStringList tip{config.label(), config.address()};
-            if (status && status->reachable) {
-                item->setText(TreeLatencyColumn, NodeListModel::formatLatency(status->latency));
-                tip << serverDescription(*status);
-                if (status->fenceCountersEvictable())
-                    tip << NodeListModel::fenceWarningText(*status);
-            } else if (status) {
-                item->setText(TreeLatencyColumn, tr("down"));
-                tip << tr("Down: %1").arg(errorOf(*status));
-            } else {
-                item->setText(TreeLatencyColumn, QString());
-                tip << tr("Checking…");
-            }
-            if (node.production)
-                tip << tr("Production: force-release needs the key typed");
-            if (node.readOnly)
-                tip << tr("Read-only: LockScope sends no writes to this node");
-            item->setToolTip(TreeNameColumn, tip.join(QLatin1Char('\n')));
-            item->setToolTip(TreeLatencyColumn, tip.join(QLatin1Char('\n')));
-            item->setForeground(TreeLatencyColumn, state == int(NodeListModel::State::Down)
-                                                       ? StatusDotDelegate::colorFor(state)
-                                                       : palette().color(QPalette::Text));
-        }
-    }
 }
 
 void MainWindow::logTransition(int row, const NodeStatus &status, const std::optional<NodeStatus> &previous)
@@ -1418,7 +1117,7 @@ void MainWindow::logTransition(int row, const NodeStatus &status, const std::opt
         logEvent(kind, node, text, status.checkedAt);
     };
     if (status.reachable) {
-        const QString server = serverDescription(status);
+        const QString server = NodeListModel::serverDescription(status);
         if (!previous) {
             log(EventKind::Up, server.isEmpty() ? tr("Up") : tr("Up (%1)").arg(server));
         } else if (!previous->reachable) {
@@ -1434,51 +1133,20 @@ void MainWindow::logTransition(int row, const NodeStatus &status, const std::opt
         return;
     }
     if (!previous) {
-        log(EventKind::Down, tr("Down: %1").arg(errorOf(status)));
+        log(EventKind::Down, tr("Down: %1").arg(NodeListModel::failureText(status)));
     } else if (previous->reachable) {
-        log(EventKind::Down, tr("Went down: %1").arg(errorOf(status)));
+        log(EventKind::Down, tr("Went down: %1").arg(NodeListModel::failureText(status)));
     } else if (previous->error && status.error && previous->error->kind != status.error->kind) {
         // Still down, for another reason (refused after a restart began, or a timeout once
         // the host stopped answering): worth a line, unlike a repeat of the same error.
-        log(EventKind::Down, tr("Still down: %1").arg(errorOf(status)));
+        log(EventKind::Down, tr("Still down: %1").arg(NodeListModel::failureText(status)));
     }
 }
 
 void MainWindow::logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at,
                           const QString &detail)
 {
-    const QDateTime time = at.isValid() ? at.toLocalTime() : QDateTime::currentDateTime();
-    auto *item = new QTreeWidgetItem;
-    item->setText(LogTimeColumn, time.toString(QStringLiteral("HH:mm:ss")));
-    item->setToolTip(LogTimeColumn, QLocale().toString(time, QLocale::LongFormat));
-    item->setText(LogNodeColumn, node);
-    item->setText(LogEventColumn, text);
-    item->setToolTip(LogEventColumn, detail.isEmpty() ? text : text + QStringLiteral("\n\n") + detail);
-    item->setData(LogTimeColumn, Qt::UserRole, int(kind));
-    switch (kind) {
-    case EventKind::Up:
-        item->setIcon(LogTimeColumn, StatusDotDelegate::stateIcon(int(NodeListModel::State::Up)));
-        break;
-    case EventKind::Down:
-    case EventKind::Error:
-        item->setIcon(LogTimeColumn, StatusDotDelegate::stateIcon(int(NodeListModel::State::Down)));
-        break;
-    case EventKind::Info:
-        item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(InfoColor));
-        break;
-    case EventKind::Audit:
-        item->setIcon(LogTimeColumn, StatusDotDelegate::dotIcon(AuditColor));
-        break;
-    }
-    const bool atBottom = [this] {
-        const QScrollBar *bar = m_eventLog->verticalScrollBar();
-        return bar->value() == bar->maximum();
-    }();
-    m_eventLog->addTopLevelItem(item);
-    while (m_eventLog->topLevelItemCount() > MaxLogEntries)
-        delete m_eventLog->takeTopLevelItem(0);
-    if (atBottom)
-        m_eventLog->scrollToItem(item);
+    m_eventLog->log(kind, node, text, at, detail);
 }
 
 void MainWindow::updateSummary()
@@ -1675,15 +1343,16 @@ void MainWindow::runAdmin(const QString &action, const QString &group, const QBy
     std::vector<AdminNode> nodes;
     for (const auto &node : g->nodes)
         nodes.push_back(AdminNode{node.config, node.readOnly, node.production});
-    if (!m_audit || m_audit->path() != m_auditPath)
-        m_audit = std::make_unique<AuditLog>(m_auditPath);
-    AuditLog *audit = m_audit.get();
+    // A value: the admin thread appends to the file named when the action started, whatever
+    // setAuditLogPath() does meanwhile.
+    const AuditLog audit(m_auditPath);
     ++m_actionsRunning;
     logEvent(EventKind::Audit, group, tr("%1 %2 …").arg(action, QString::fromUtf8(key)));
     QMetaObject::invokeMethod(
         m_adminContext,
         [this, action, group, key, nodes, audit, operation = std::move(operation)] {
-            Admin admin(group, nodes, Operator::current(), audit);
+            AuditLog actionAudit = audit;
+            Admin admin(group, nodes, Operator::current(), &actionAudit);
             const AdminResult result = operation(admin);
             QMetaObject::invokeMethod(
                 this,
@@ -1709,8 +1378,8 @@ void MainWindow::acquireLock()
     QString preferred;
     if (const auto selected = selectedLock())
         preferred = selected->first;
-    else if (QTreeWidgetItem *item = m_groupTree->currentItem())
-        preferred = item->data(TreeNameColumn, GroupNameRole).toString();
+    else if (const QModelIndex current = m_nodeTree->currentIndex(); current.isValid())
+        preferred = current.data(NodeTreeModel::GroupNameRole).toString();
     AcquireDialog dialog(m_config.groups, preferred, this);
     if (dialog.exec() != QDialog::Accepted)
         return;

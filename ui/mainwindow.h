@@ -1,5 +1,6 @@
 #pragma once
 
+#include "eventlogwidget.h"
 #include "inspect/admin.h"
 #include "inspect/lockschema.h"
 #include "inspect/nodegroup.h"
@@ -17,11 +18,13 @@
 
 class LockDetailsWidget;
 class LockFilterProxy;
+class LockHeaderView;
 class LockMonitor;
 class LockTableModel;
 class NamespaceModel;
 class NodeListModel;
 class NodeMonitor;
+class NodeTreeModel;
 class QAction;
 class QCheckBox;
 class QComboBox;
@@ -33,8 +36,6 @@ class QSpinBox;
 class QStackedWidget;
 class QTableView;
 class QTreeView;
-class QTreeWidget;
-class QTreeWidgetItem;
 class SimulatorPanel;
 class ThreadOwner;
 struct GroupSnapshot;
@@ -57,14 +58,7 @@ class MainWindow : public QMainWindow
     Q_OBJECT
 
 public:
-    enum class EventKind
-    {
-        Info,
-        Up,
-        Down,
-        Error,
-        Audit
-    };
+    using EventKind = EventLogWidget::Kind;
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -141,14 +135,12 @@ private:
     void onStatusChanged(int row, const lockscope::redis::NodeStatus &status);
     void logTransition(int row, const lockscope::redis::NodeStatus &status,
                        const std::optional<lockscope::redis::NodeStatus> &previous);
-    void updateNodeItems(int row);
     void onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot);
     void onSelectionChanged();
     void updateActions();
     void updateSummary();
     void updateLockCounts();
 
-    void fitLockColumns();
     const lockscope::inspect::NodeGroup *groupNamed(const QString &name) const;
     /// Why writes are refused on this group (a read-only node), or empty.
     QString readOnlyReason(const QString &group) const;
@@ -174,11 +166,11 @@ private:
     lockscope::inspect::SchemaRegistry m_registry;
     lockscope::inspect::SecretStore *m_secrets = nullptr;
     QString m_auditPath;
-    std::unique_ptr<lockscope::inspect::AuditLog> m_audit;
 
     // Node status: one NodeListModel row per distinct node; the tree shows them per group.
     NodeListModel *m_nodeModel = nullptr;
-    QTreeWidget *m_groupTree = nullptr;
+    NodeTreeModel *m_nodeTreeModel = nullptr; ///< groups -> nodes, over m_nodeModel
+    QTreeView *m_nodeTree = nullptr;
     QTreeView *m_namespaceView = nullptr;
     NamespaceModel *m_namespaceModel = nullptr;
 
@@ -188,11 +180,12 @@ private:
     QWidget *m_lockPage = nullptr;
     QLabel *m_emptyLabel = nullptr;
     QTableView *m_lockTable = nullptr;
+    LockHeaderView *m_lockHeader = nullptr;
     QLineEdit *m_filterEdit = nullptr;
     QComboBox *m_schemaFilter = nullptr;
     QCheckBox *m_anomaliesOnly = nullptr;
     LockDetailsWidget *m_details = nullptr;
-    QTreeWidget *m_eventLog = nullptr;
+    EventLogWidget *m_eventLog = nullptr;
     SimulatorPanel *m_simulator = nullptr;
     QWidget *m_simulatorWindow = nullptr; ///< the simulator's own window (not a dock: it crushed the table)
     QAction *m_simulatorAction = nullptr;
@@ -244,14 +237,7 @@ private:
     QList<PendingPrompt> m_prompts;
     QStringList m_askedKeys;
     bool m_prompting = false;
-    /// The lock table's columns were sized (to the first locks, or from the saved state).
-    bool m_columnsUserSized = false; ///< the operator sized a column, or widths were restored
-    bool m_fittingColumns = false;
-    bool m_headerPressed = false; ///< a mouse button is down on the lock table's header
-    QTimer *m_refitTimer =
-        nullptr; ///< refits the lock columns once a resize settles   ///< fitLockColumns() is resizing
-    QSet<QString> m_fittedGroups; ///< groups whose first locks the columns were fitted to
-    QTimer m_detailsTimer;        ///< coalesces details updates during a refresh
+    QTimer m_detailsTimer; ///< coalesces details updates during a refresh
     /// Notices of the lock monitor, said once per group: (group, text) -> nodes said so far;
     /// the nodes of one group arriving within a moment of each other share one line.
     struct Notice

@@ -2,11 +2,11 @@
 #include "demotraffic.h"
 #include "inspect/nodegroup.h"
 #include "inspect/secretstore.h"
-#include "lockfilterproxy.h"
-#include "locktablemodel.h"
 #include "mainwindow.h"
+#include "models/lockfilterproxy.h"
+#include "models/locktablemodel.h"
 #include "redis/nodeconfig.h"
-#include "simulatorpanel.h"
+#include "simulator/simulatorpanel.h"
 #include "stallmeter.h"
 
 #include <QApplication>

@@ -60,6 +60,14 @@ public:
     /// Time of the most recent probe of any node; null before the first one.
     QDateTime lastChecked() const;
 
+    /// The row of the node `config` names (same address and database), or -1.
+    int rowOf(const lockscope::redis::NodeConfig &config) const;
+    /// What makes two configured nodes the same node: address and database.
+    static QString nodeKey(const lockscope::redis::NodeConfig &config);
+    /// "Redis 7.2.4, master" (the mode too when it says more than the role).
+    static QString serverDescription(const lockscope::redis::NodeStatus &status);
+    /// Why a probe failed ("no answer" when it did not say).
+    static QString failureText(const lockscope::redis::NodeStatus &status);
     /// "0.21 ms", "3.4 ms", "120 ms".
     static QString formatLatency(std::chrono::microseconds latency);
     /// The cause of a failed probe without the node label (the row already names it).

@@ -1,7 +1,7 @@
 #include "extenddialog.h"
 
 #include "actionwidgets.h"
-#include "locktablemodel.h"
+#include "models/locktablemodel.h"
 #include "locktext.h"
 #include "util/displaytext.h"
 #include "util/duration.h"

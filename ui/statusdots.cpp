@@ -1,9 +1,8 @@
-#include "statusdotdelegate.h"
+#include "statusdots.h"
 
-#include "nodelistmodel.h"
+#include "models/nodelistmodel.h"
 
 #include <QHash>
-#include <QIcon>
 #include <QPainter>
 #include <QPixmap>
 
@@ -26,7 +25,9 @@ QPixmap renderDot(const QColor &color, int size, qreal dpr)
 
 } // namespace
 
-QColor StatusDotDelegate::colorFor(int state)
+namespace statusdots {
+
+QColor colorFor(int state)
 {
     switch (NodeListModel::State(state)) {
     case NodeListModel::State::Up:
@@ -39,14 +40,14 @@ QColor StatusDotDelegate::colorFor(int state)
     return QColor(0x9a, 0x9a, 0x9a);
 }
 
-QIcon StatusDotDelegate::stateIcon(int state)
+QIcon stateIcon(int state)
 {
     return dotIcon(colorFor(state));
 }
 
-QIcon StatusDotDelegate::dotIcon(const QColor &color)
+QIcon dotIcon(const QColor &color)
 {
-    // Only used on the GUI thread; a handful of colours.
+    // A handful of colours.
     static QHash<QRgb, QIcon> cache;
     auto it = cache.constFind(color.rgba());
     if (it != cache.cend())
@@ -59,13 +60,33 @@ QIcon StatusDotDelegate::dotIcon(const QColor &color)
     return icon;
 }
 
-void StatusDotDelegate::initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const
+QIcon nodeIcon(int state, const QString &colorTag)
 {
-    QStyledItemDelegate::initStyleOption(option, index);
-    const QVariant state = index.data(NodeListModel::StateRole);
-    if (!state.isValid())
-        return;
-    option->icon = stateIcon(state.toInt());
-    option->features |= QStyleOptionViewItem::HasDecoration;
-    option->decorationSize = QSize(16, 16);
+    // Asked for at every repaint of the node tree: three states times a few tags.
+    static QHash<QString, QIcon> cache;
+    const QString key = QString::number(state) + QLatin1Char('/') + colorTag;
+    auto it = cache.constFind(key);
+    if (it != cache.cend())
+        return *it;
+    QIcon icon;
+    const QIcon dot = stateIcon(state);
+    for (const qreal dpr : {1.0, 2.0}) {
+        QPixmap pixmap(QSize(22, 16) * dpr);
+        pixmap.setDevicePixelRatio(dpr);
+        pixmap.fill(Qt::transparent);
+        QPainter painter(&pixmap);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setPen(Qt::NoPen);
+        if (!colorTag.isEmpty()) {
+            painter.setBrush(QColor(colorTag));
+            painter.drawRoundedRect(QRectF(1, 2, 4, 12), 1.5, 1.5);
+        }
+        dot.paint(&painter, QRect(6, 0, 16, 16));
+        painter.end();
+        icon.addPixmap(pixmap);
+    }
+    cache.insert(key, icon);
+    return icon;
 }
+
+} // namespace statusdots

@@ -64,6 +64,38 @@ void NodeListModel::setNodes(const QList<NodeConfig> &nodes)
     endResetModel();
 }
 
+int NodeListModel::rowOf(const NodeConfig &config) const
+{
+    const QString key = nodeKey(config);
+    for (int row = 0; row < int(m_rows.size()); ++row) {
+        if (nodeKey(m_rows.at(row).config) == key)
+            return row;
+    }
+    return -1;
+}
+
+QString NodeListModel::nodeKey(const NodeConfig &config)
+{
+    return config.address() + QLatin1Char('/') + QString::number(config.db);
+}
+
+QString NodeListModel::serverDescription(const NodeStatus &status)
+{
+    QStringList parts;
+    if (!status.version.isEmpty())
+        parts << QStringLiteral("Redis ") + status.version;
+    if (!status.role.isEmpty())
+        parts << status.role;
+    if (!status.mode.isEmpty() && status.mode != QLatin1String("standalone") && status.mode != status.role)
+        parts << status.mode;
+    return parts.join(QStringLiteral(", "));
+}
+
+QString NodeListModel::failureText(const NodeStatus &status)
+{
+    return status.error ? errorText(*status.error) : tr("no answer");
+}
+
 QList<NodeConfig> NodeListModel::nodes() const
 {
     QList<NodeConfig> result;
