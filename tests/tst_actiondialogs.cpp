@@ -2,21 +2,22 @@
 // confirmation and validation rules offscreen, then the lockctl commands they build, run for
 // real against redis-server nodes this test starts.
 
-#include "dialogs/acquiredialog.h"
 #include "actionwidgets.h"
+#include "dialogs/acquiredialog.h"
 #include "dialogs/extenddialog.h"
 #include "dialogs/forcereleasedialog.h"
+#include "dialogs/lockctlcommanddialog.h"
 #include "inspect/lockrecord.h"
 #include "inspect/lockschema.h"
 #include "inspect/nodegroup.h"
 #include "lock/lockvalue.h"
 #include "lockctlcommand.h"
-#include "dialogs/lockctlcommanddialog.h"
 #include "lockctlrunner.h"
 #include "lockdetailswidget.h"
 #include "lockfixture.h"
-#include "models/locktablemodel.h"
 #include "locktext.h"
+#include "models/locktablemodel.h"
+#include "util/duration.h"
 #include "widgettest.h"
 
 #include <QApplication>
@@ -521,11 +522,13 @@ private slots:
         QCOMPARE(shellQuote(QStringLiteral("redis://h:1?name=a&db=2")),
                  QStringLiteral("'redis://h:1?name=a&db=2'"));
 
-        QCOMPARE(lockctlDuration(milliseconds(30'000)), QStringLiteral("30s"));
-        QCOMPARE(lockctlDuration(milliseconds(300'000)), QStringLiteral("5m"));
-        QCOMPARE(lockctlDuration(milliseconds(7'200'000)), QStringLiteral("2h"));
-        QCOMPARE(lockctlDuration(milliseconds(90'500)), QStringLiteral("90500ms"));
-        QCOMPARE(lockctlDuration(milliseconds(90'000)), QStringLiteral("90s"));
+        // Durations in a command are formatDuration()'s, which lockctl reads back exactly.
+        for (const auto &[ms, text] :
+             {std::pair{30'000, "30s"}, std::pair{300'000, "5m"}, std::pair{7'200'000, "2h"},
+              std::pair{90'500, "1m30.5s"}, std::pair{90'000, "1m30s"}}) {
+            QCOMPARE(lockscope::formatDuration(milliseconds(ms)), QLatin1String(text));
+            QCOMPARE(lockscope::parseDuration(QString::fromLatin1(text)), milliseconds(ms));
+        }
 
         QCOMPARE(escapeGlob(QStringLiteral("a*b?c[d]e\\f")), QStringLiteral("a\\*b\\?c\\[d\\]e\\\\f"));
     }

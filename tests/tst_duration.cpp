@@ -20,6 +20,7 @@ private slots:
     void format();
     void roundTrip_data();
     void roundTrip();
+    void roundTripEveryValue();
 };
 
 void TestDuration::parseValid_data()
@@ -34,6 +35,12 @@ void TestDuration::parseValid_data()
     QTest::newRow("zero") << QStringLiteral("0") << qint64(0);
     QTest::newRow("zero seconds") << QStringLiteral("0s") << qint64(0);
     QTest::newRow("large") << QStringLiteral("86400s") << qint64(86400000);
+    QTest::newRow("hours and minutes") << QStringLiteral("1h2m") << qint64(3720000);
+    QTest::newRow("minutes and seconds") << QStringLiteral("1m30s") << qint64(90000);
+    QTest::newRow("minutes and fractional seconds") << QStringLiteral("1m30.5s") << qint64(90500);
+    QTest::newRow("hours, minutes, seconds") << QStringLiteral("2h30m15s") << qint64(9015000);
+    QTest::newRow("seconds and milliseconds") << QStringLiteral("1s250ms") << qint64(1250);
+    QTest::newRow("space before the unit") << QStringLiteral("5 s") << qint64(5000);
 }
 
 void TestDuration::parseValid()
@@ -59,6 +66,10 @@ void TestDuration::parseInvalid_data()
     QTest::newRow("seconds unit only") << QStringLiteral("s");
     QTest::newRow("trailing garbage") << QStringLiteral("5s5");
     QTest::newRow("double dot") << QStringLiteral("1.2.3s");
+    QTest::newRow("units out of order") << QStringLiteral("1m1h");
+    QTest::newRow("unit twice") << QStringLiteral("1s1s");
+    QTest::newRow("space between parts") << QStringLiteral("1h 2m");
+    QTest::newRow("part without unit") << QStringLiteral("1m30");
 }
 
 void TestDuration::parseInvalid()
@@ -87,6 +98,10 @@ void TestDuration::format_data()
     QTest::newRow("fractional seconds") << qint64(1500) << QStringLiteral("1.5s");
     QTest::newRow("minutes") << qint64(180000) << QStringLiteral("3m");
     QTest::newRow("hours and minutes") << qint64(3720000) << QStringLiteral("1h2m");
+    QTest::newRow("minutes and seconds") << qint64(91000) << QStringLiteral("1m31s");
+    QTest::newRow("nothing rounded") << qint64(90500) << QStringLiteral("1m30.5s");
+    QTest::newRow("milliseconds kept") << qint64(12345) << QStringLiteral("12.345s");
+    QTest::newRow("hours and a fraction") << qint64(3600250) << QStringLiteral("1h0.25s");
 }
 
 void TestDuration::format()
@@ -105,6 +120,9 @@ void TestDuration::roundTrip_data()
     QTest::newRow("2s") << qint64(2000);
     QTest::newRow("3m") << qint64(180000);
     QTest::newRow("1h") << qint64(3600000);
+    QTest::newRow("1h2m") << qint64(3720000);
+    QTest::newRow("1m30s") << qint64(90000);
+    QTest::newRow("1m31s") << qint64(91000);
 }
 
 void TestDuration::roundTrip()
@@ -114,6 +132,29 @@ void TestDuration::roundTrip()
     const auto parsed = parseDuration(text);
     QVERIFY2(parsed.has_value(), qPrintable(text));
     QCOMPARE(parsed->count(), ms);
+}
+
+void TestDuration::roundTripEveryValue()
+{
+    // Every millisecond up to two minutes, then a prime stride through four days (it lands on
+    // every mix of h, m, s and ms), then the largest values.
+    std::vector<qint64> values;
+    for (qint64 ms = 0; ms <= 120'000; ++ms)
+        values.push_back(ms);
+    for (qint64 ms = 120'000; ms <= 4 * 86'400'000LL; ms += 7919)
+        values.push_back(ms);
+    for (const qint64 ms : {qint64(86'400'000) * 365, qint64(999'999'999'999), qint64(1'000'000'000'000'000)})
+        values.push_back(ms);
+    for (const qint64 ms : values) {
+        const QString text = formatDuration(std::chrono::milliseconds(ms));
+        const auto parsed = parseDuration(text);
+        if (!parsed || parsed->count() != ms)
+            QFAIL(
+                qPrintable(QStringLiteral("%1 ms -> \"%2\" -> %3")
+                               .arg(ms)
+                               .arg(text)
+                               .arg(parsed ? QString::number(parsed->count()) : QStringLiteral("rejected"))));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDuration)

@@ -9,7 +9,6 @@
 #include <QLabel>
 #include <QLayout>
 #include <QLocale>
-#include <QRegularExpression>
 #include <QStyle>
 
 using lockscope::inspect::GroupNode;
@@ -233,15 +232,6 @@ std::optional<std::chrono::milliseconds> DurationEdit::duration() const
     const QString trimmed = text().trimmed();
     if (trimmed.isEmpty())
         return m_optional ? std::optional(std::chrono::milliseconds(0)) : std::nullopt;
-    // formatDuration writes "1m30s" and "1h2m": read those back too.
-    static const QRegularExpression compound(QStringLiteral("^(\\d+)h(\\d+)m$|^(\\d+)m(\\d+)s$"));
-    if (const auto match = compound.match(trimmed); match.hasMatch()) {
-        if (!match.captured(1).isEmpty())
-            return std::chrono::hours(match.captured(1).toLongLong()) +
-                   std::chrono::minutes(match.captured(2).toLongLong());
-        return std::chrono::minutes(match.captured(3).toLongLong()) +
-               std::chrono::seconds(match.captured(4).toLongLong());
-    }
     bool bare = false;
     trimmed.toDouble(&bare);
     if (bare)

@@ -1,5 +1,7 @@
 #include "lockctlcommand.h"
 
+#include "util/duration.h"
+
 #include <QRegularExpression>
 #include <algorithm>
 
@@ -148,18 +150,6 @@ QString shellQuote(const QString &argument)
     return QLatin1Char('\'') + quoted + QLatin1Char('\'');
 }
 
-QString lockctlDuration(std::chrono::milliseconds value)
-{
-    const qint64 ms = value.count();
-    if (ms > 0 && ms % 3'600'000 == 0)
-        return QStringLiteral("%1h").arg(ms / 3'600'000);
-    if (ms > 0 && ms % 60'000 == 0)
-        return QStringLiteral("%1m").arg(ms / 60'000);
-    if (ms > 0 && ms % 1000 == 0)
-        return QStringLiteral("%1s").arg(ms / 1000);
-    return QStringLiteral("%1ms").arg(ms);
-}
-
 QString escapeGlob(const QString &key)
 {
     QString escaped;
@@ -185,9 +175,9 @@ LockctlCommand lockctlAcquireCommand(const LockctlTarget &target, const QByteArr
         builder.result.error = QStringLiteral("the TTL must be positive");
         return builder.result;
     }
-    builder.words << QStringLiteral("--ttl") << lockctlDuration(ttl);
+    builder.words << QStringLiteral("--ttl") << lockscope::formatDuration(ttl);
     if (wait.count() > 0)
-        builder.words << QStringLiteral("--wait") << lockctlDuration(wait);
+        builder.words << QStringLiteral("--wait") << lockscope::formatDuration(wait);
     if (!label.isEmpty())
         builder.words << QStringLiteral("--label") << label;
     noteProduction(builder, target);
@@ -219,7 +209,7 @@ LockctlCommand lockctlExtendCommand(const LockctlTarget &target, const LockRecor
         return builder.result;
     }
     builder.words << QStringLiteral("--token") << QString::fromUtf8(record.token) << QStringLiteral("--ttl")
-                  << lockctlDuration(ttl);
+                  << lockscope::formatDuration(ttl);
     if (mode == lockscope::lock::ExtendMode::Add)
         builder.words << QStringLiteral("--add");
     noteProduction(builder, target);

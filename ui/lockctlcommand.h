@@ -35,9 +35,6 @@ struct LockctlCommand
 /// single quotes (a ' inside becomes '\'').
 QString shellQuote(const QString &argument);
 
-/// A duration lockctl parses back exactly: "5m", "30s", "1500ms".
-QString lockctlDuration(std::chrono::milliseconds value);
-
 /// `lockctl acquire KEY --ttl D [--wait D] [--label L]`: `label` is the full owner label
 /// (Operator::label(note) for what the app's acquire writes). lockctl acquire and extend do not
 /// honour read-only marks, so a group with a read-only node gets an error, not a command.

@@ -1,7 +1,7 @@
 #include "lockdetailswidget.h"
 
-#include "models/locktablemodel.h"
 #include "locktext.h"
+#include "models/locktablemodel.h"
 #include "themecolors.h"
 #include "util/displaytext.h"
 

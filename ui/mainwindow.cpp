@@ -5,6 +5,7 @@
 #include "dialogs/connectionsdialog.h"
 #include "dialogs/extenddialog.h"
 #include "dialogs/forcereleasedialog.h"
+#include "dialogs/helpdialogs.h"
 #include "dialogs/lockctlcommanddialog.h"
 #include "dialogs/passwordprompt.h"
 #include "eventlogwidget.h"
@@ -1539,106 +1540,20 @@ void MainWindow::editConnections()
 
 void MainWindow::showGettingStarted()
 {
-    auto *dialog = findChild<QDialog *>(QStringLiteral("gettingStartedDialog"));
-    if (!dialog) {
-        dialog = new QDialog(this);
-        dialog->setObjectName(QStringLiteral("gettingStartedDialog"));
-        dialog->setWindowTitle(tr("Getting Started with LockScope"));
-        auto *layout = new QVBoxLayout(dialog);
-        auto *text = new QTextBrowser(dialog);
-        text->setObjectName(QStringLiteral("gettingStartedText"));
-        text->setOpenExternalLinks(false);
-        text->setHtml(
-            tr("<h3>Getting started</h3>"
-               "<ol>"
-               "<li><b>Connect.</b> File &gt; Connections (%1) lists your node groups: one node, or the N "
-               "independent nodes of a Redlock set. Mark production nodes (writes ask for the key to be "
-               "typed) "
-               "and read-only nodes (no write of any kind is sent). Passwords go to the keychain.</li>"
-               "<li><b>Read the table.</b> Every lock key of every group, whichever library wrote it: owner, "
-               "TTL counting down (hover it for the time it expires), nodes holding it and its fencing "
-               "token. "
-               "A warning sign marks anomalies; hover the key to read them. A <i>?</i> after the schema "
-               "means "
-               "the format is only a guess; a <i>?</i> after the TTL and grey italics mean the last refresh "
-               "could not read the lock (a node is unreachable): it is shown as last read.</li>"
-               "<li><b>Filter.</b> Type a glob (<code>jobs:*</code>) or words; pick a namespace on the left, "
-               "or "
-               "a schema. Undecoded lock-like keys appear under <i>Unrecognised keys</i>.</li>"
-               "<li><b>Act.</b> Click a lock, then Extend (%2) or Force Release (%3). Both act only where "
-               "the "
-               "key still holds the value you saw, and every write goes to the audit log.</li>"
-               "<li><b>Simulate.</b> Lock &gt; Simulator (%4) runs workers against a group or local nodes, "
-               "injects faults and checks that no two workers ever held the lock at once.</li>"
-               "<li><b>Script it.</b> Open in lockctl (%5) shows the same operation as a command.</li>"
-               "</ol>"
-               "<p>Help &gt; Keyboard Shortcuts lists every shortcut. View &gt; Reset Layout puts the panels "
-               "back.</p>")
-                .arg(m_connectionsAction->shortcut().toString(QKeySequence::NativeText),
-                     m_extendAction->shortcut().toString(QKeySequence::NativeText),
-                     m_forceReleaseAction->shortcut().toString(QKeySequence::NativeText),
-                     m_simulatorAction->shortcut().toString(QKeySequence::NativeText),
-                     m_lockctlAction->shortcut().toString(QKeySequence::NativeText)));
-        layout->addWidget(text);
-        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
-        connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
-        layout->addWidget(buttons);
-        const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
-        dialog->resize(44 * em, 30 * fontMetrics().lineSpacing());
-    }
-    dialog->show();
-    dialog->raise();
+    const auto keys = [](const QAction *action) {
+        return action->shortcut().toString(QKeySequence::NativeText);
+    };
+    helpdialogs::showGettingStarted(this, {keys(m_connectionsAction), keys(m_extendAction),
+                                           keys(m_forceReleaseAction), keys(m_simulatorAction),
+                                           keys(m_lockctlAction)});
 }
 
 void MainWindow::showShortcuts()
 {
-    auto *dialog = findChild<QDialog *>(QStringLiteral("shortcutsDialog"));
-    if (!dialog) {
-        dialog = new QDialog(this);
-        dialog->setObjectName(QStringLiteral("shortcutsDialog"));
-        dialog->setWindowTitle(tr("Keyboard Shortcuts"));
-        auto *layout = new QVBoxLayout(dialog);
-        auto *list = new QTreeWidget(dialog);
-        list->setObjectName(QStringLiteral("shortcutList"));
-        list->setHeaderLabels({tr("Action"), tr("Shortcut")});
-        list->setRootIsDecorated(false);
-        // From the actions themselves, so the list never disagrees with the keys.
-        for (QAction *action : findChildren<QAction *>()) {
-            if (action->shortcut().isEmpty() || action->text().isEmpty())
-                continue;
-            auto *item = new QTreeWidgetItem(list);
-            item->setText(0, action->text().remove(QLatin1Char('&')).remove(QStringLiteral("…")));
-            item->setText(1, action->shortcut().toString(QKeySequence::NativeText));
-        }
-        for (const auto &[what, keys] :
-             {std::pair{tr("Lock context menu"), tr("Right click, or the Menu key")},
-              std::pair{tr("Select the next / previous lock"), tr("Down / Up")}}) {
-            auto *item = new QTreeWidgetItem(list);
-            item->setText(0, what);
-            item->setText(1, keys);
-        }
-        list->sortItems(0, Qt::AscendingOrder);
-        list->resizeColumnToContents(0);
-        layout->addWidget(list);
-        auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
-        connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
-        layout->addWidget(buttons);
-        dialog->resize(fontMetrics().horizontalAdvance(QLatin1Char('m')) * 32,
-                       22 * fontMetrics().lineSpacing());
-    }
-    dialog->show();
-    dialog->raise();
+    helpdialogs::showShortcuts(this, findChildren<QAction *>());
 }
 
 void MainWindow::showAbout()
 {
-    QMessageBox::about(this, tr("About LockScope"),
-                       tr("<h3>LockScope %1</h3>"
-                          "<p>Inspect, operate and simulate distributed locks on Redis: LockScope's own, "
-                          "and those of redis-py, node-redlock, go-redsync, bsm/redislock, Redisson, "
-                          "ShedLock and python-redis-lock.</p>"
-                          "<p>Audit log: <code>%2</code></p>"
-                          "<p>Built with Qt %3, running on Qt %4.</p>")
-                           .arg(QApplication::applicationVersion(), m_auditPath.toHtmlEscaped(),
-                                QStringLiteral(QT_VERSION_STR), QString::fromLatin1(qVersion())));
+    helpdialogs::showAbout(this, m_auditPath);
 }

@@ -73,15 +73,6 @@ QString boolText(bool value)
     return value ? QStringLiteral("1") : QStringLiteral("0");
 }
 
-/// A timeout option as fromUrl() reads it back exactly: formatDuration()'s compact form where it
-/// is one ("2s", "1.5s"), else milliseconds. Its other forms ("1m31s") are for people: they round
-/// and do not parse.
-QString durationOption(std::chrono::milliseconds value)
-{
-    const QString compact = formatDuration(value);
-    return parseDuration(compact) == value ? compact : QStringLiteral("%1ms").arg(value.count());
-}
-
 } // namespace
 
 Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
@@ -458,9 +449,9 @@ QString NodeConfig::toUrl(bool includeSecrets) const
     if (clientName != defaults.clientName)
         addOption(QStringLiteral("client_name"), clientName);
     if (connectTimeout != defaults.connectTimeout)
-        addOption(QStringLiteral("connect_timeout"), durationOption(connectTimeout));
+        addOption(QStringLiteral("connect_timeout"), formatDuration(connectTimeout));
     if (commandTimeout != defaults.commandTimeout)
-        addOption(QStringLiteral("timeout"), durationOption(commandTimeout));
+        addOption(QStringLiteral("timeout"), formatDuration(commandTimeout));
     if (spin != defaults.spin)
         addOption(QStringLiteral("spin_us"), QString::number(spin.count()));
     if (!query.isEmpty())

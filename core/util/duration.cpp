@@ -4,37 +4,62 @@
 
 namespace lockscope {
 
+namespace {
+
+/// Milliseconds per unit; 0 for an unknown unit.
+double unitFactor(QStringView unit)
+{
+    if (unit == u"ms")
+        return 1;
+    if (unit == u"s")
+        return 1000;
+    if (unit == u"m" || unit == u"min")
+        return 60'000;
+    if (unit == u"h")
+        return 3'600'000;
+    return 0;
+}
+
+} // namespace
+
 std::optional<std::chrono::milliseconds> parseDuration(QStringView text)
 {
     text = text.trimmed();
     if (text.isEmpty())
         return std::nullopt;
-    qsizetype split = 0;
-    while (split < text.size() && (text[split].isDigit() || text[split] == QLatin1Char('.')))
-        ++split;
-    const QStringView number = text.left(split);
-    const QStringView unit = text.mid(split).trimmed();
-    bool ok = false;
-    const double value = number.toDouble(&ok);
-    if (!ok || number.isEmpty() || !std::isfinite(value) || value < 0)
+    bool bare = false;
+    if (text.toDouble(&bare) == 0 && bare)
+        return std::chrono::milliseconds(0); // zero is zero in any unit
+    // One or more parts, each a number and a unit, the units from large to small with none
+    // twice: "1.5s", "1h2m", "1m30.25s" (what formatDuration() writes).
+    double total = 0;
+    double previousFactor = 0;
+    qsizetype at = 0;
+    while (at < text.size()) {
+        qsizetype split = at;
+        while (split < text.size() && (text[split].isDigit() || text[split] == QLatin1Char('.')))
+            ++split;
+        qsizetype unitStart = split;
+        while (unitStart < text.size() && text[unitStart].isSpace()) // "5 s" reads as "5s"
+            ++unitStart;
+        qsizetype unitEnd = unitStart;
+        while (unitEnd < text.size() && text[unitEnd].isLetter())
+            ++unitEnd;
+        const QStringView number = text.sliced(at, split - at);
+        bool ok = false;
+        const double value = number.toDouble(&ok);
+        const double factor = unitFactor(text.sliced(unitStart, unitEnd - unitStart));
+        if (!ok || number.isEmpty() || !std::isfinite(value) || value < 0 || factor == 0)
+            return std::nullopt;
+        if (previousFactor != 0 && factor >= previousFactor)
+            return std::nullopt;
+        previousFactor = factor;
+        total += value * factor;
+        at = unitEnd; // a space between parts ("1h 2m") is an error: one syntax to document
+    }
+    if (total > 1e15)
         return std::nullopt;
-    double factor = 0;
-    if (unit.isEmpty() && value == 0)
-        factor = 1; // zero is zero in any unit
-    else if (unit == u"ms")
-        factor = 1;
-    else if (unit == u"s")
-        factor = 1000;
-    else if (unit == u"m" || unit == u"min")
-        factor = 60'000;
-    else if (unit == u"h")
-        factor = 3'600'000;
-    else
-        return std::nullopt;
-    const double ms = value * factor;
-    if (ms > 1e15)
-        return std::nullopt;
-    return std::chrono::milliseconds(static_cast<qint64>(std::llround(ms)));
+    return std::chrono::milliseconds(static_cast<qint64>(std::llround(total)));
 }
 
 QString durationProblem(QStringView text)
@@ -54,23 +79,31 @@ QString durationProblem(QStringView text)
 
 QString formatDuration(std::chrono::milliseconds value)
 {
+    // Exact, so that parseDuration() reads back every value: the largest units first, and
+    // seconds with up to three decimals ("1m30.5s", "1h0.25s").
     const qint64 ms = value.count();
     if (ms < 1000)
         return QStringLiteral("%1ms").arg(ms);
-    if (ms < 60'000) {
-        if (ms % 1000 == 0)
-            return QStringLiteral("%1s").arg(ms / 1000);
-        return QStringLiteral("%1s").arg(static_cast<double>(ms) / 1000.0, 0, 'g', 4);
-    }
-    if (ms < 3'600'000) {
-        const qint64 minutes = ms / 60'000;
-        const qint64 seconds = (ms % 60'000) / 1000;
-        return seconds ? QStringLiteral("%1m%2s").arg(minutes).arg(seconds)
-                       : QStringLiteral("%1m").arg(minutes);
-    }
     const qint64 hours = ms / 3'600'000;
     const qint64 minutes = (ms % 3'600'000) / 60'000;
-    return minutes ? QStringLiteral("%1h%2m").arg(hours).arg(minutes) : QStringLiteral("%1h").arg(hours);
+    const qint64 seconds = (ms % 60'000) / 1000;
+    const qint64 millis = ms % 1000;
+    QString text;
+    if (hours)
+        text += QStringLiteral("%1h").arg(hours);
+    if (minutes)
+        text += QStringLiteral("%1m").arg(minutes);
+    if (seconds || millis) {
+        text += QString::number(seconds);
+        if (millis) {
+            QString fraction = QStringLiteral("%1").arg(millis, 3, 10, QLatin1Char('0'));
+            while (fraction.endsWith(QLatin1Char('0')))
+                fraction.chop(1);
+            text += QLatin1Char('.') + fraction;
+        }
+        text += QLatin1Char('s');
+    }
+    return text;
 }
 
 } // namespace lockscope

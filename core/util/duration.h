@@ -6,7 +6,8 @@
 
 namespace lockscope {
 
-/// Parses "250ms", "2s", "1.5s", "3m", "1h". A unit is required: a bare number ("30") is
+/// Parses "250ms", "2s", "1.5s", "3m", "1h", and compounds with the units from large to small
+/// ("1h2m", "1m30.5s": what formatDuration() writes). A unit is required: a bare number ("30") is
 /// rejected, since "--ttl 30" meaning 30 ms (not 30 s) is a trap; only "0" may go without. Returns nullopt
 /// for anything else, including negative values.
 std::optional<std::chrono::milliseconds> parseDuration(QStringView text);
@@ -15,7 +16,8 @@ std::optional<std::chrono::milliseconds> parseDuration(QStringView text);
 /// "not a duration: ..."); empty when it parses.
 QString durationProblem(QStringView text);
 
-/// Formats a duration compactly: "850ms", "2s", "1.5s", "3m", "1h2m".
+/// Formats a duration compactly and exactly: "850ms", "2s", "1.5s", "3m", "1h2m", "1m30.25s".
+/// parseDuration() reads every value it writes back to the same number of milliseconds.
 QString formatDuration(std::chrono::milliseconds value);
 
 } // namespace lockscope

@@ -1,8 +1,8 @@
 #include "extenddialog.h"
 
 #include "actionwidgets.h"
-#include "models/locktablemodel.h"
 #include "locktext.h"
+#include "models/locktablemodel.h"
 #include "util/displaytext.h"
 #include "util/duration.h"
 
