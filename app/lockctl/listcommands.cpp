@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <util/displaytext.h>
 #include <util/duration.h>
+#include <util/fanout.h>
 #include <vector>
 
 namespace lockctl {
@@ -648,13 +649,11 @@ int runShow(Invocation &invocation)
         return exitcode::Usage;
     const SchemaRegistry registry = SchemaRegistry::builtins();
 
+    // Every node at once: the total time is the slowest node's, not the sum.
     std::vector<NodeEntry> entries(nodes->size());
-    {
-        std::vector<std::jthread> threads;
-        threads.reserve(nodes->size());
-        for (std::size_t i = 0; i < nodes->size(); ++i)
-            threads.emplace_back([&, i] { entries[i] = readKey((*nodes)[i], key, registry); });
-    }
+    lockscope::util::forEachParallel(nodes->size(), nodes->size(), [&](std::size_t i) {
+        entries[i] = readKey((*nodes)[i], key, registry);
+    });
     int code = exitcode::Ok;
     for (const NodeEntry &entry : entries) {
         if (!entry.reachable) {

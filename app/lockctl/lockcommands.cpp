@@ -7,14 +7,13 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <algorithm>
-#include <atomic>
 #include <lock/locker.h>
 #include <lock/lockerror.h>
 #include <lock/lockvalue.h>
 #include <optional>
 #include <redis/connection.h>
-#include <thread>
 #include <util/displaytext.h>
+#include <util/fanout.h>
 #include <utility>
 #include <vector>
 
@@ -303,63 +302,53 @@ std::vector<KeyState> readKeyStates(const std::vector<NodeConfig> &nodes, const 
 {
     std::vector<KeyState> states(nodes.size());
     const QByteArray fenceKey = lockscope::lock::fenceKeyFor(key);
-    std::atomic<std::size_t> next{0};
-    const auto worker = [&] {
-        for (std::size_t i = next++; i < nodes.size(); i = next++) {
-            KeyState &state = states[i];
-            Connection connection(nodes[i]);
-            state.node = connection.node();
-            if (auto connected = connection.connect(); !connected) {
-                state.error = connected.error();
-                continue;
-            }
-            const std::vector<std::vector<QByteArray>> commands{
-                {QByteArrayLiteral("GET"), key},
-                {QByteArrayLiteral("PTTL"), key},
-                {QByteArrayLiteral("GET"), fenceKey},
-            };
-            auto replies = connection.pipeline(commands);
-            if (!replies) {
-                state.error = replies.error();
-                continue;
-            }
-            const RedisReply &get = (*replies)[0];
-            const RedisReply &pttl = (*replies)[1];
-            const RedisReply &fence = (*replies)[2];
-            if (pttl.isError()) {
-                state.error = RedisError::fromServerReply(state.node, pttl.bytes());
-                continue;
-            }
-            state.pttl = pttl.integer();
-            state.exists = state.pttl != -2;
-            if (get.isError() && get.bytes().startsWith("WRONGTYPE ")) {
-                // Rare, so TYPE is asked only then: a reader's ACL may lack +type.
-                const auto type = connection.command({QByteArrayView("TYPE"), key});
-                state.otherType = type && (type->isStatus() || type->isString())
-                                      ? QString::fromUtf8(type->bytes())
-                                      : QStringLiteral("non-string value");
-                state.valueError = QStringLiteral("the key holds a %1, not a lock").arg(state.otherType);
-            } else if (get.isError()) {
-                state.valueError = QString::fromUtf8(get.bytes());
-            } else if (get.isString()) {
-                state.value = get.bytes();
-                state.decoded = LockValue::parse(state.value);
-            }
-            if (fence.isString()) {
-                bool ok = false;
-                const qint64 counter = fence.bytes().toLongLong(&ok);
-                if (ok)
-                    state.fenceCounter = counter;
-            }
+    lockscope::util::forEachParallel(nodes.size(), MaxReadThreads, [&](std::size_t i) {
+        KeyState &state = states[i];
+        Connection connection(nodes[i]);
+        state.node = connection.node();
+        if (auto connected = connection.connect(); !connected) {
+            state.error = connected.error();
+            return;
         }
-    };
-    {
-        std::vector<std::jthread> threads;
-        const std::size_t count = std::min(nodes.size(), MaxReadThreads);
-        threads.reserve(count);
-        for (std::size_t t = 0; t < count; ++t)
-            threads.emplace_back(worker);
-    }
+        const std::vector<std::vector<QByteArray>> commands{
+            {QByteArrayLiteral("GET"), key},
+            {QByteArrayLiteral("PTTL"), key},
+            {QByteArrayLiteral("GET"), fenceKey},
+        };
+        auto replies = connection.pipeline(commands);
+        if (!replies) {
+            state.error = replies.error();
+            return;
+        }
+        const RedisReply &get = (*replies)[0];
+        const RedisReply &pttl = (*replies)[1];
+        const RedisReply &fence = (*replies)[2];
+        if (pttl.isError()) {
+            state.error = RedisError::fromServerReply(state.node, pttl.bytes());
+            return;
+        }
+        state.pttl = pttl.integer();
+        state.exists = state.pttl != -2;
+        if (get.isError() && get.bytes().startsWith("WRONGTYPE ")) {
+            // Rare, so TYPE is asked only then: a reader's ACL may lack +type.
+            const auto type = connection.command({QByteArrayView("TYPE"), key});
+            state.otherType = type && (type->isStatus() || type->isString())
+                                  ? QString::fromUtf8(type->bytes())
+                                  : QStringLiteral("non-string value");
+            state.valueError = QStringLiteral("the key holds a %1, not a lock").arg(state.otherType);
+        } else if (get.isError()) {
+            state.valueError = QString::fromUtf8(get.bytes());
+        } else if (get.isString()) {
+            state.value = get.bytes();
+            state.decoded = LockValue::parse(state.value);
+        }
+        if (fence.isString()) {
+            bool ok = false;
+            const qint64 counter = fence.bytes().toLongLong(&ok);
+            if (ok)
+                state.fenceCounter = counter;
+        }
+    });
     return states;
 }
 

@@ -7,11 +7,10 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <algorithm>
-#include <atomic>
 #include <redis/connection.h>
 #include <redis/nodeprobe.h>
-#include <thread>
 #include <util/duration.h>
+#include <util/fanout.h>
 #include <vector>
 
 namespace lockctl {
@@ -49,22 +48,12 @@ QString pingHelp()
 std::vector<NodeStatus> probeAll(const std::vector<NodeConfig> &nodes)
 {
     std::vector<NodeStatus> statuses(nodes.size());
-    std::atomic<std::size_t> next{0};
-    const auto worker = [&] {
-        for (std::size_t i = next++; i < nodes.size(); i = next++) {
-            Connection connection(nodes[i]);
-            statuses[i] = lockscope::redis::probeNode(connection);
-            if (statuses[i].node.isEmpty())
-                statuses[i].node = nodes[i].label();
-        }
-    };
-    {
-        std::vector<std::jthread> threads;
-        const std::size_t count = std::min(nodes.size(), MaxProbeThreads);
-        threads.reserve(count);
-        for (std::size_t t = 0; t < count; ++t)
-            threads.emplace_back(worker);
-    }
+    lockscope::util::forEachParallel(nodes.size(), MaxProbeThreads, [&](std::size_t i) {
+        Connection connection(nodes[i]);
+        statuses[i] = lockscope::redis::probeNode(connection);
+        if (statuses[i].node.isEmpty())
+            statuses[i].node = nodes[i].label();
+    });
     return statuses;
 }
 

@@ -2,6 +2,7 @@
 
 #include "redis/connection.h"
 #include "util/cpus.h"
+#include "util/fanout.h"
 #include "util/glob.h"
 
 #include <QHash>
@@ -793,17 +794,12 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
     snapshot.generation = generation;
     const ScanPlan plan = makePlan(m_registry, options);
 
+    // Every node on a thread of its own; each NodeScan watches `cancel` itself.
     std::vector<NodeHarvest> harvests(m_group.size());
-    {
-        std::vector<std::jthread> threads;
-        threads.reserve(m_group.size());
-        for (std::size_t i = 0; i < m_group.size(); ++i) {
-            threads.emplace_back([&, i] {
-                NodeScan scan(m_group[i], plan, m_registry, options, static_cast<int>(i), progress, cancel);
-                harvests[i] = scan.run();
-            });
-        }
-    }
+    util::forEachParallel(m_group.size(), m_group.size(), [&](std::size_t i) {
+        NodeScan scan(m_group[i], plan, m_registry, options, static_cast<int>(i), progress, cancel);
+        harvests[i] = scan.run();
+    });
 
     for (NodeHarvest &harvest : harvests) {
         snapshot.nodes.push_back(harvest.result);
@@ -853,16 +849,8 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
     // agree (the usual case), then the record.
     const RecordBuilder builder{m_registry, plan, start, readAt};
     std::vector<std::optional<LockRecord>> built(groupKeys.size());
-    std::atomic<std::size_t> next{0};
     constexpr std::size_t Chunk = 256;
-    const auto worker = [&] {
-        for (std::size_t from = next.fetch_add(Chunk); from < groupKeys.size();
-             from = next.fetch_add(Chunk)) {
-            const std::size_t to = std::min(from + Chunk, groupKeys.size());
-            for (std::size_t g = from; g < to; ++g)
-                built[g] = builder.build(harvests, groupKeys[g], &groupIndex[g * n]);
-        }
-    };
+    const std::size_t chunks = (groupKeys.size() + Chunk - 1) / Chunk;
     // The key order does not depend on the decoding: every key is sorted on a thread of its own
     // while the workers decode, instead of the listed ones alone after them on one core.
     std::vector<SortKey> order(groupKeys.size());
@@ -873,10 +861,11 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
         const std::size_t threads =
             std::clamp<std::size_t>(static_cast<std::size_t>(util::usableCpuCount()), 1,
                                     std::max<std::size_t>(1, groupKeys.size() / Chunk));
-        std::vector<std::jthread> pool;
-        for (std::size_t t = 1; t < threads; ++t)
-            pool.emplace_back(worker);
-        worker();
+        util::forEachParallel(chunks, threads, [&](std::size_t chunk) {
+            const std::size_t to = std::min((chunk + 1) * Chunk, groupKeys.size());
+            for (std::size_t g = chunk * Chunk; g < to; ++g)
+                built[g] = builder.build(harvests, groupKeys[g], &groupIndex[g * n]);
+        });
     }
     std::size_t listed = 0;
     for (std::size_t g = 0; g < built.size(); ++g) {
@@ -918,14 +907,10 @@ StreamSummary Scanner::stream(const ScanOptions &options,
         scans.push_back(std::make_unique<NodeScan>(m_group[i], plan, m_registry, options, static_cast<int>(i),
                                                    progress, cancel));
     std::vector<std::vector<QByteArray>> nodeKeys(n);
-    {
-        std::vector<std::jthread> threads;
-        for (std::size_t i = 0; i < n; ++i)
-            threads.emplace_back([&, i] {
-                if (scans[i]->connect())
-                    scans[i]->scanKeys(nodeKeys[i]);
-            });
-    }
+    util::forEachParallel(n, n, [&](std::size_t i) {
+        if (scans[i]->connect())
+            scans[i]->scanKeys(nodeKeys[i]);
+    });
 
     // Every key once, in byte order, with the nodes that listed it (holds: n flags per key).
     std::vector<QByteArray> keys;

@@ -81,7 +81,7 @@ class Scanner
 public:
     Scanner(std::vector<redis::NodeConfig> group, SchemaRegistry registry);
 
-    /// Blocking; call it from a worker thread. `progress` is called from the node threads.
+    /// Blocking; call it from a worker thread. `progress` is called from the node threads (the calling thread among them).
     /// `cancel` set to true stops every node at its next batch (the snapshot says cancelled).
     Snapshot scan(const ScanOptions &options, quint64 generation,
                   const std::function<void(const ScanProgress &)> &progress = {},

@@ -1,5 +1,7 @@
 #include "secretstore.h"
 
+#include "util/logging.h"
+
 #include <QCoreApplication>
 #include <QLoggingCategory>
 #include <QMutexLocker>
@@ -7,9 +9,6 @@
 #include <condition_variable>
 #include <mutex>
 #include <qt6keychain/keychain.h>
-
-// Quiet by default: a missing keychain is normal on servers and callers report it themselves.
-Q_LOGGING_CATEGORY(lcSecrets, "lockscope.secrets", QtWarningMsg)
 
 namespace lockscope::inspect {
 
