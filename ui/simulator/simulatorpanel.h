@@ -7,23 +7,21 @@
 #include <QStringList>
 #include <QTimer>
 #include <QWidget>
+#include <expected>
 #include <memory>
 #include <optional>
 #include <vector>
 
-class QAction;
-class QCheckBox;
-class QComboBox;
-class QDoubleSpinBox;
-class QGroupBox;
 class QLabel;
+class QLayout;
 class QPushButton;
-class QSpinBox;
 class QTabWidget;
-class QTableWidget;
-class QToolButton;
 class SimCharts;
+class SimExportButton;
+class SimFaultsPanel;
+class SimParameterForm;
 class SimRunner;
+class SimStatsView;
 class SimTimeline;
 class ThreadOwner;
 
@@ -31,6 +29,10 @@ class ThreadOwner;
 /// group, or redis-server nodes the simulator starts itself), Start / Pause / Stop, faults
 /// injected while it runs, live figures, charts (throughput, wait times, who held the lock
 /// when) and JSON / CSV export. The GUI twin of `lockctl simulate`.
+///
+/// The panel runs the runs and wires its parts: the Setup form (SimParameterForm), the
+/// Faults page (SimFaultsPanel), the Statistics page (SimStatsView) and the charts
+/// (SimCharts).
 ///
 /// Threads: the Simulation runs its own threads; its live queries (stats, events, samples,
 /// fault log) and its non-blocking controls (pause, resume, requestStop, inject) are called
@@ -104,27 +106,8 @@ signals:
     void runStarted();
     void runFinished();
 
-protected:
-    void changeEvent(QEvent *event) override;
-
 private:
-    struct Target
-    {
-        bool local = true;
-        QString group;
-    };
-
-    QWidget *createParameters();
-    QWidget *createFaults();
-    QWidget *createStatistics();
-    QWidget *createWorkersTable();
-
-    Target currentTarget() const;
-    const lockscope::inspect::NodeGroup *targetGroup() const;
-    void onTargetChanged();
-    void onScenarioChanged();
-    void fillForm(const lockscope::sim::SimConfig &config);
-    bool confirmProduction(const lockscope::inspect::NodeGroup &group);
+    QLayout *createControls();
 
     void onRunStarted(quint64 run, lockscope::sim::Simulation *simulation,
                       const std::vector<lockscope::redis::NodeConfig> &nodes);
@@ -132,88 +115,31 @@ private:
     void onRunFinished(quint64 run);
     void disposeRun();
     void refresh();
-    void showStats(const lockscope::sim::SimStats &stats);
-    void updateWorkers(const lockscope::sim::SimStats &stats);
+    void readEvents(lockscope::sim::Simulation &simulation);
     void appendSamples(const std::vector<lockscope::sim::ThroughputSample> &samples);
-    void logFaults(const std::vector<lockscope::sim::FaultRecord> &faults);
+    void showStats(const lockscope::sim::SimStats &stats);
     void inject(const lockscope::sim::SimFault &fault);
     void setPhase(Phase phase);
     void updateControls();
+    QString statusText() const;
     void showError(const QString &text);
+    /// Shows and logs why an export failed, or logs `done`.
+    bool exported(const std::expected<void, QString> &written, const QString &done);
     void resetView(const lockscope::sim::SimConfig &config);
-
-    lockscope::inspect::GroupConfig m_config;
-
-    // Parameters.
-    QComboBox *m_target = nullptr;
-    QSpinBox *m_localNodes = nullptr;
-    QLabel *m_targetNote = nullptr;
-    QComboBox *m_scenario = nullptr;
-    QLabel *m_scenarioNote = nullptr;
-    QSpinBox *m_workers = nullptr;
-    QSpinBox *m_keys = nullptr;
-    QDoubleSpinBox *m_hold = nullptr;
-    QComboBox *m_holdDistribution = nullptr;
-    QSpinBox *m_ttl = nullptr;
-    QSpinBox *m_wait = nullptr;
-    QComboBox *m_retryKind = nullptr;
-    QSpinBox *m_retryBase = nullptr;
-    QSpinBox *m_retryMax = nullptr;
-    QDoubleSpinBox *m_duration = nullptr;
-    QSpinBox *m_maxAcquisitions = nullptr;
-    QSpinBox *m_stall = nullptr;
-    QSpinBox *m_stallEvery = nullptr;
-    QCheckBox *m_fencing = nullptr;
-    QCheckBox *m_watchdog = nullptr;
-    QCheckBox *m_checkValidity = nullptr;
-    QComboBox *m_wakeup = nullptr;
-    QWidget *m_parameters = nullptr;
-    /// The scenario's fault schedule (and name), kept while the form overrides its parameters.
-    lockscope::sim::SimConfig m_scenarioConfig;
-    bool m_filling = false;
 
     // Controls.
     QPushButton *m_startButton = nullptr;
     QPushButton *m_pauseButton = nullptr;
     QPushButton *m_stopButton = nullptr;
-    QToolButton *m_exportButton = nullptr;
-    QAction *m_exportJsonAction = nullptr;
-    QAction *m_exportCsvAction = nullptr;
+    SimExportButton *m_exportButton = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_error = nullptr;
+
+    // The parts.
     QTabWidget *m_sections = nullptr;
-
-    // Faults.
-    QGroupBox *m_nodeFaults = nullptr;
-    QGroupBox *m_workerFaults = nullptr;
-    QComboBox *m_faultNode = nullptr;
-    QSpinBox *m_pauseLength = nullptr;
-    QPushButton *m_pauseNodeButton = nullptr;
-    QPushButton *m_resumeNodeButton = nullptr;
-    QPushButton *m_killNodeButton = nullptr;
-    QPushButton *m_restartNodeButton = nullptr;
-    QLabel *m_nodeStates = nullptr;
-    QComboBox *m_faultWorker = nullptr;
-    QPushButton *m_dropButton = nullptr;
-    QDoubleSpinBox *m_driftRate = nullptr;
-    QPushButton *m_driftButton = nullptr;
-    QSpinBox *m_stallLength = nullptr;
-    QPushButton *m_stallButton = nullptr;
-
-    // Figures.
-    QLabel *m_acquisitions = nullptr;
-    QLabel *m_acquisitionRate = nullptr;
-    QLabel *m_failedRate = nullptr;
-    QLabel *m_waitTimes = nullptr;
-    QLabel *m_holdTimes = nullptr;
-    QLabel *m_violations = nullptr;
-    QLabel *m_rejections = nullptr;
-    QLabel *m_overlaps = nullptr;
-    QLabel *m_lostLocks = nullptr;
-    QLabel *m_fairness = nullptr;
-    QLabel *m_keysLeft = nullptr;
-    QTableWidget *m_workerTable = nullptr;
-
+    SimParameterForm *m_form = nullptr;
+    SimFaultsPanel *m_faults = nullptr;
+    SimStatsView *m_statsView = nullptr;
     SimCharts *m_charts = nullptr;
 
     // The run.
@@ -227,12 +153,9 @@ private:
     bool m_runLocal = false;
     bool m_runProduction = false; ///< the run's group has a production node: no node faults
     bool m_shutDown = false;
-    int m_runWorkers = 0;
-    std::vector<lockscope::redis::NodeConfig> m_runNodes;
     lockscope::sim::SimStats m_stats;
     quint64 m_lastSeq = 0;
     size_t m_sampleCount = 0;
-    size_t m_faultsLogged = 0;
     QElapsedTimer m_runClock;
     QTimer m_refreshTimer;
     /// What a finished run left for export.

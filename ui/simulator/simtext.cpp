@@ -1,0 +1,36 @@
+#include "simtext.h"
+
+#include <QLocale>
+
+namespace simtext {
+
+QString formatUs(quint64 value)
+{
+    if (value >= 1'000'000)
+        return QStringLiteral("%1 s").arg(static_cast<double>(value) / 1e6, 0, 'f', 2);
+    if (value >= 1000)
+        return QStringLiteral("%1 ms").arg(static_cast<double>(value) / 1e3, 0, 'f', 1);
+    return QStringLiteral("%1 µs").arg(value);
+}
+
+QString formatRate(double perSecond)
+{
+    const QLocale locale;
+    if (perSecond <= 0)
+        return QStringLiteral("0/s");
+    if (perSecond < 0.1)
+        return locale.toString(perSecond, 'g', 2) + QStringLiteral("/s");
+    return locale.toString(perSecond, 'f', perSecond < 100 ? 1 : 0) + QStringLiteral("/s");
+}
+
+double perSecond(quint64 count, double seconds)
+{
+    return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
+}
+
+QString counted(quint64 n, const QString &one, const QString &many)
+{
+    return (n == 1 ? one : many).arg(QLocale().toString(n));
+}
+
+} // namespace simtext

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <QString>
+
+/// The simulator's figures in words, the same in the status line, the event log and the
+/// statistics (and as lockctl simulate prints them).
+namespace simtext {
+
+/// "850 µs", "1.2 ms", "2.35 s".
+QString formatUs(quint64 value);
+
+/// "0.7/s", "12.5/s", "1,234/s": a slow run's rate must not round to 0.
+QString formatRate(double perSecond);
+
+/// Per second over the running time (pauses excluded), as the run's summary gives it.
+double perSecond(quint64 count, double seconds);
+
+/// "1 violation", "2 violations": `one` and `many` hold %1 for the number. English has no
+/// translation file here, so %n with "(s)" would show as it is written.
+QString counted(quint64 n, const QString &one, const QString &many);
+
+} // namespace simtext
