@@ -14,6 +14,11 @@ QColor danger(const QPalette &palette)
     return isDark(palette) ? QColor(0xff, 0x6b, 0x63) : QColor(0xc0, 0x30, 0x2a);
 }
 
+QColor success(const QPalette &palette)
+{
+    return isDark(palette) ? QColor(0x5c, 0xcf, 0x74) : QColor(0x1f, 0x7a, 0x35);
+}
+
 QColor warning(const QPalette &palette)
 {
     return isDark(palette) ? QColor(0xf0, 0xb4, 0x3c) : QColor(0x9a, 0x60, 0x00);

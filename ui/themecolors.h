@@ -16,6 +16,8 @@ bool isDark(const QPalette &palette = QGuiApplication::palette());
 /// Text that must stand out (quorum lost, violations): a darker red on light palettes, a
 /// lighter one on dark.
 QColor danger(const QPalette &palette = QGuiApplication::palette());
+/// Text that says something worked (a connection test that passed).
+QColor success(const QPalette &palette = QGuiApplication::palette());
 /// Text that warns (anomalies, a TTL about to run out).
 QColor warning(const QPalette &palette = QGuiApplication::palette());
 

@@ -54,8 +54,7 @@ QLabel *errorLabel(const QString &objectName)
     auto *label = new QLabel;
     label->setObjectName(objectName);
     label->setWordWrap(true);
-    // Red that reads on light and dark palettes alike.
-    label->setStyleSheet(QStringLiteral("color: #e04343;"));
+    theme::setTextColor(label, theme::danger(label->palette()));
     label->setVisible(false);
     return label;
 }
@@ -725,7 +724,7 @@ void ConnectionsDialog::loadNode()
     const QString label = c.label();
     if (m_testedNode != label) {
         m_testResult->clear();
-        m_testResult->setStyleSheet(QString());
+        theme::setTextColor(m_testResult, QColor());
     }
     m_loading = false;
     refreshSecretWidgets();
@@ -1134,7 +1133,7 @@ void ConnectionsDialog::testConnection()
     NodeConfig target = entry->node.config;
     target.password = !entry->password.isEmpty() ? entry->password : entry->stored.value_or(QString());
     m_testedNode = target.label();
-    m_testResult->setStyleSheet(QString());
+    theme::setTextColor(m_testResult, QColor());
     m_testResult->setText(tr("Connecting to %1…").arg(m_testedNode));
     // The probe blocks for up to the connect timeout: never on the GUI thread. It holds only
     // copies, so closing the dialog meanwhile is safe.
@@ -1162,14 +1161,14 @@ void ConnectionsDialog::onTestFinished()
             parts << status.role;
         parts << tr("%1 round trip").arg(formatLatency(status.latency));
         text = tr("✔ %1: %2").arg(m_testedNode, parts.join(QStringLiteral(", ")));
-        m_testResult->setStyleSheet(QStringLiteral("color: #2e9d48;"));
+        theme::setTextColor(m_testResult, theme::success(palette()));
     } else {
         const QString cause =
             status.error ? status.error->toString() : tr("%1: not reachable").arg(m_testedNode);
         text = tr("✘ %1").arg(cause);
         if (status.error && lockscope::inspect::needsPassword(*status.error))
             text += tr(" — check the user and password.");
-        m_testResult->setStyleSheet(QStringLiteral("color: #e04343;"));
+        theme::setTextColor(m_testResult, theme::danger(palette()));
     }
     m_testResult->setText(text);
     qCInfo(lcUi) << "connection test:" << text;

@@ -1,5 +1,7 @@
 #include "passwordprompt.h"
 
+#include "themecolors.h"
+
 #include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -28,7 +30,6 @@ PasswordPrompt::PasswordPrompt(const QString &group, const QString &node, bool p
     m_error = new QLabel;
     m_error->setObjectName(QStringLiteral("promptError"));
     m_error->setWordWrap(true);
-    m_error->setStyleSheet(QStringLiteral("color: #e04343;"));
     m_error->setVisible(false);
     layout->addWidget(m_error);
     m_remember = new QCheckBox(tr("Remember in keychain"));
@@ -71,14 +72,15 @@ void PasswordPrompt::setReason(const QString &message, const QString &detail)
 {
     m_error->setText(message);
     m_error->setToolTip(detail);
-    m_error->setStyleSheet(QString());
+    theme::setTextColor(m_error, QColor());
     m_error->setForegroundRole(QPalette::PlaceholderText);
     m_error->setVisible(!message.isEmpty());
 }
 
 void PasswordPrompt::setError(const QString &message)
 {
-    m_error->setStyleSheet(QStringLiteral("color: #e04343;"));
+    m_error->setForegroundRole(QPalette::WindowText);
+    theme::setTextColor(m_error, theme::danger(palette()));
     m_error->setText(message);
     m_error->setVisible(!message.isEmpty());
     m_password->selectAll();
