@@ -1,6 +1,7 @@
 // aggregate(): majority token, k of N, quorum, TTL and anomalies of one key across a group. Pure.
 
 #include "inspect/lockrecord.h"
+#include "util/quorum.h"
 
 #include <QTest>
 
@@ -60,6 +61,18 @@ class TestLockRecord : public QObject
     Q_OBJECT
 
 private slots:
+    void quorumIsAStrictMajority()
+    {
+        const std::pair<int, int> expected[] = {{1, 1}, {2, 2}, {3, 2}, {4, 3}, {5, 3}, {7, 4}};
+        for (const auto &[nodes, quorum] : expected)
+            QCOMPARE(lockscope::quorumOf(nodes), quorum);
+        // A record's "quorum reached" is the same rule.
+        for (int of = 1; of <= 7; ++of) {
+            for (int held = 0; held <= of; ++held)
+                QCOMPARE(held >= lockscope::quorumOf(of), 2 * held > of);
+        }
+    }
+
     void heldOnAll()
     {
         const LockRecord r =

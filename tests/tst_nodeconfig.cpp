@@ -42,6 +42,8 @@ private slots:
     void loopbackNamesAreOneHost_data();
     void loopbackNamesAreOneHost();
     void duplicatesAmongManyNodes();
+    void redactUrlHidesEveryPassword_data();
+    void redactUrlHidesEveryPassword();
 
 private:
     static NodeConfig fullConfig();
@@ -563,6 +565,34 @@ void TestNodeConfig::duplicatesAmongManyNodes()
     alias.host = QStringLiteral("localhost");
     nodes.push_back(alias);
     QCOMPARE(pairText(lockscope::redis::findDuplicateNodes(nodes)), QStringLiteral("3 and 10000"));
+}
+
+void TestNodeConfig::redactUrlHidesEveryPassword_data()
+{
+    // One rule for lockctl's errors, the app's start-up errors and core's messages (there were
+    // three, and only this one caught the password-only form and a '@' inside the password).
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<QString>("shown");
+    QTest::newRow("user and password")
+        << QStringLiteral("redis://app:s3cret@h:6379/2") << QStringLiteral("redis://app:***@h:6379/2");
+    QTest::newRow("password only") << QStringLiteral("redis://:s3cret@h") << QStringLiteral("redis://:***@h");
+    QTest::newRow("password-only form")
+        << QStringLiteral("redis://s3cret@h") << QStringLiteral("redis://***@h");
+    QTest::newRow("@ in the password")
+        << QStringLiteral("rediss://app:p@ss@h/0") << QStringLiteral("rediss://app:***@h/0");
+    QTest::newRow("query option") << QStringLiteral("unix:///run/r.sock?db=1&password=s3cret&name=a")
+                                  << QStringLiteral("unix:///run/r.sock?db=1&password=***&name=a");
+    QTest::newRow("no scheme") << QStringLiteral("app:s3cret@h:6379") << QStringLiteral("app:***@h:6379");
+    QTest::newRow("nothing secret") << QStringLiteral("redis://h:6379/0")
+                                    << QStringLiteral("redis://h:6379/0");
+}
+
+void TestNodeConfig::redactUrlHidesEveryPassword()
+{
+    QFETCH(QString, url);
+    QFETCH(QString, shown);
+    QCOMPARE(lockscope::redis::redactUrl(url), shown);
+    QVERIFY(!lockscope::redis::redactUrl(url).contains(QStringLiteral("s3cret")));
 }
 
 QTEST_GUILESS_MAIN(TestNodeConfig)

@@ -4,6 +4,7 @@
 #include "models/locktablemodel.h"
 #include "themecolors.h"
 #include "util/displaytext.h"
+#include "util/quorum.h"
 
 #include <QFontDatabase>
 #include <QFormLayout>
@@ -465,8 +466,8 @@ void LockDetailsWidget::showRecord()
 
     QString held = tr("%1 of %2 nodes").arg(r.held).arg(r.of);
     if (r.of > 1)
-        held += r.quorum ? tr(", quorum (%1) reached").arg(r.of / 2 + 1)
-                         : tr(", quorum (%1) lost").arg(r.of / 2 + 1);
+        held += r.quorum ? tr(", quorum (%1) reached").arg(lockscope::quorumOf(r.of))
+                         : tr(", quorum (%1) lost").arg(lockscope::quorumOf(r.of));
     m_held->setText(held);
     theme::setTextColor(m_held, r.of > 1 && !r.quorum ? theme::danger() : QColor());
 

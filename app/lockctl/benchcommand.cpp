@@ -3,6 +3,7 @@
 #include "exitcode.h"
 #include "options.h"
 #include "output.h"
+#include "util/quorum.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -433,7 +434,7 @@ int runBenchLock(Invocation &invocation)
         QJsonObject object = benchFigures(lsRate, lsP50, lsP99);
         object.insert(QStringLiteral("benchmark"), QStringLiteral("lock"));
         object.insert(QStringLiteral("nodes"), nodeNames);
-        object.insert(QStringLiteral("quorum"), int(nodes->size() / 2 + 1));
+        object.insert(QStringLiteral("quorum"), lockscope::quorumOf(int(nodes->size())));
         object.insert(QStringLiteral("clients"), options.clients);
         object.insert(QStringLiteral("duration_ms"), qint64(options.duration.count()));
         object.insert(QStringLiteral("ttl_ms"), qint64(options.ttl.count()));
@@ -455,7 +456,7 @@ int runBenchLock(Invocation &invocation)
                             "fencing %10")
                  .arg(nodes->size())
                  .arg(nodes->size() == 1 ? QString() : QStringLiteral("s"))
-                 .arg(nodes->size() / 2 + 1)
+                 .arg(lockscope::quorumOf(int(nodes->size())))
                  .arg(options.clients)
                  .arg(options.clients == 1 ? QString() : QStringLiteral("s"))
                  .arg(lockscope::formatDuration(options.duration), lockscope::formatDuration(options.ttl))

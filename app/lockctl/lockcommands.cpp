@@ -3,6 +3,7 @@
 #include "exitcode.h"
 #include "options.h"
 #include "output.h"
+#include "util/quorum.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -710,7 +711,7 @@ QString ttlCell(const KeyState &state)
 int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, bool json, Output &out)
 {
     const std::vector<KeyState> states = readKeyStates(nodes, key);
-    const int quorum = static_cast<int>(nodes.size()) / 2 + 1;
+    const int quorum = lockscope::quorumOf(static_cast<int>(nodes.size()));
     // A key of another type (a list, a hash, ...) is there, but it is not a lock.
     const auto present = std::ranges::count_if(
         states, [](const KeyState &s) { return !s.error && s.exists && s.otherType.isEmpty(); });

@@ -4,7 +4,6 @@
 #include "output.h"
 #include "util/displaytext.h"
 
-#include <QRegularExpression>
 #include <QTextStream>
 #include <future>
 #include <inspect/secretstore.h>
@@ -183,8 +182,9 @@ std::optional<std::vector<NodeConfig>> parseNodeUrls(const QStringList &urls, co
         if (!config) {
             // The parser's message may quote the URL (QUrl does); never echo a password.
             QString message = config.error().message;
-            message.replace(url, redactUrl(url));
-            out.error(QStringLiteral("%1: invalid node URL '%2': %3").arg(command, redactUrl(url), message));
+            message.replace(url, lockscope::redis::redactUrl(url));
+            out.error(QStringLiteral("%1: invalid node URL '%2': %3")
+                          .arg(command, lockscope::redis::redactUrl(url), message));
             ok = false;
             continue;
         }
@@ -341,8 +341,8 @@ bool distinctNodes(const std::vector<NodeConfig> &nodes, const QStringList &spel
     if (!duplicate)
         return true;
     const auto &[first, second] = *duplicate;
-    const QString a = redactUrl(spelled.value(first));
-    const QString b = redactUrl(spelled.value(second));
+    const QString a = lockscope::redis::redactUrl(spelled.value(first));
+    const QString b = lockscope::redis::redactUrl(spelled.value(second));
     const QString what = a == b ? QStringLiteral("%1 is listed twice").arg(a)
                                 : QStringLiteral("%1 and %2 are the same server").arg(a, b);
     out.error(QStringLiteral("%1: %2: %3 (entries %4 and %5): a Redlock set needs distinct servers")
@@ -436,18 +436,6 @@ std::optional<qint64> parsePositive(const QString &text)
     if (!ok || value <= 0)
         return std::nullopt;
     return value;
-}
-
-QString redactUrl(const QString &url)
-{
-    // scheme://user:password@... -> scheme://user:***@...; also ?password=... in the query.
-    static const QRegularExpression userInfo(
-        QStringLiteral(R"(^([A-Za-z][A-Za-z0-9+.-]*://[^/@:]*:)[^/@]*@)"));
-    static const QRegularExpression queryPassword(QStringLiteral(R"(([?&]password=)[^&]*)"));
-    QString redacted = url;
-    redacted.replace(userInfo, QStringLiteral("\\1***@"));
-    redacted.replace(queryPassword, QStringLiteral("\\1***"));
-    return redacted;
 }
 
 std::optional<QByteArray> keyArgument(const QString &argument, const QString &command, const QString &what,

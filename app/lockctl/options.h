@@ -99,7 +99,4 @@ std::optional<qint64> parsePositive(const QString &text);
 std::optional<QByteArray> keyArgument(const QString &argument, const QString &command, const QString &what,
                                       Output &out);
 
-/// The URL with the password of its user-info part replaced by "***", for error messages.
-QString redactUrl(const QString &url);
-
 } // namespace lockctl

@@ -18,7 +18,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPalette>
-#include <QRegularExpression>
 #include <QStyle>
 #include <QTimer>
 #include <cstdio>
@@ -36,19 +35,6 @@ constexpr int ExitUsage = 2;
 void printError(const QString &message)
 {
     std::fprintf(stderr, "lockscope: %s\n", qPrintable(message));
-}
-
-/// The URL as typed, minus "user:password@" and password options: a URL that failed to parse
-/// may still carry a secret.
-QString redactedUrl(const QString &url)
-{
-    QString text = url;
-    text.replace(QRegularExpression(QStringLiteral("([?&]password=)[^&]*")), QStringLiteral("\\1***"));
-    const qsizetype schemeEnd = text.indexOf(QLatin1String("://"));
-    const qsizetype at = text.lastIndexOf(QLatin1Char('@'));
-    if (schemeEnd < 0 || at < schemeEnd)
-        return text;
-    return text.left(schemeEnd + 3) + QStringLiteral("***@") + text.mid(at + 1);
 }
 
 /// Fusion's colours for a dark desktop, for --color-scheme dark where the platform theme
@@ -164,8 +150,8 @@ int main(int argc, char *argv[])
     for (const QString &url : parser.positionalArguments()) {
         auto node = NodeConfig::fromUrl(url);
         if (!node) {
-            printError(
-                QStringLiteral("invalid node URL \"%1\": %2").arg(redactedUrl(url), node.error().message));
+            printError(QStringLiteral("invalid node URL \"%1\": %2")
+                           .arg(lockscope::redis::redactUrl(url), node.error().message));
             return ExitUsage;
         }
         config.groups.push_back(NodeGroup{

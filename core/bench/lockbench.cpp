@@ -3,6 +3,7 @@
 #include "lock/locker.h"
 #include "lock/lockvalue.h"
 #include "util/histogram.h"
+#include "util/quorum.h"
 
 #include <QCryptographicHash>
 #include <atomic>
@@ -234,7 +235,7 @@ LockBenchResult runBareHiredis(const LockBenchOptions &options)
             }
             return yes;
         };
-        const int quorum = static_cast<int>(contexts.size()) / 2 + 1;
+        const int quorum = quorumOf(static_cast<int>(contexts.size()));
         while (Clock::now() < end) {
             const auto t0 = Clock::now();
             const QByteArray token = lock::randomToken();

@@ -1,5 +1,7 @@
 #include "lockrecord.h"
 
+#include "util/quorum.h"
+
 #include <algorithm>
 
 namespace lockscope::inspect {
@@ -128,7 +130,7 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
             }
         }
     }
-    record.quorum = record.held >= record.of / 2 + 1;
+    record.quorum = record.held >= quorumOf(record.of);
 
     const bool unreachable =
         std::ranges::any_of(nodes, [](const NodeEntry &entry) { return !entry.reachable; });

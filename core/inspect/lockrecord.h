@@ -81,7 +81,7 @@ struct LockRecord
     std::vector<NodeEntry> nodes; ///< one per node of the group, in group order
     int held = 0;                 ///< nodes holding the majority token
     int of = 0;                   ///< nodes in the group
-    bool quorum = false;          ///< held >= of / 2 + 1
+    bool quorum = false;          ///< held >= quorumOf(of)
     qint64 minPttlMs = -1;        ///< smallest TTL among the holders; -1 = none has a TTL
     QStringList anomalies;        ///< identifiers from `anomaly`
     QDateTime readAt;             ///< when the snapshot read it (wall clock, for display)

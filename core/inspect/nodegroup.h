@@ -1,6 +1,7 @@
 #pragma once
 
 #include "redis/nodeconfig.h"
+#include "util/quorum.h"
 
 #include <QByteArray>
 #include <QString>
@@ -41,7 +42,7 @@ struct NodeGroup
     QStringList match;
 
     bool isRedlockSet() const { return nodes.size() > 1; }
-    int quorum() const { return static_cast<int>(nodes.size()) / 2 + 1; }
+    int quorum() const { return quorumOf(static_cast<int>(nodes.size())); }
     bool operator==(const NodeGroup &) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include "lockscripts.h"
 #include "redis/connectionpool.h"
 #include "redis/script.h"
+#include "util/quorum.h"
 
 #include <QSysInfo>
 #include <QThread>
@@ -74,7 +75,7 @@ struct Locker::Private
     QString host = QSysInfo::machineHostName();
     qint64 pid = ::getpid();
 
-    int quorum() const { return static_cast<int>(pools.size()) / 2 + 1; }
+    int quorum() const { return quorumOf(static_cast<int>(pools.size())); }
 
     milliseconds nodeTimeout(milliseconds ttl, const redis::NodeConfig &config) const
     {

@@ -17,32 +17,6 @@ namespace lockscope::redis {
 
 namespace {
 
-/// The URL as typed, with any password replaced, so that errors never echo secrets.
-QString redactUrl(const QString &url)
-{
-    QString out = url;
-    // The user-info part runs from after "scheme://" (or from the start when there is no
-    // "://", as in a forgotten scheme) to the last '@' before the path. Its password, or
-    // all of it in the password-only form "secret@host", is hidden.
-    const qsizetype schemeEnd = out.indexOf(QLatin1String("://"));
-    const qsizetype start = schemeEnd >= 0 ? schemeEnd + 3 : 0;
-    qsizetype end = out.size();
-    for (const QChar stop : {QLatin1Char('/'), QLatin1Char('?'), QLatin1Char('#')}) {
-        const qsizetype at = out.indexOf(stop, start);
-        if (at >= 0)
-            end = std::min(end, at);
-    }
-    const qsizetype at = out.lastIndexOf(QLatin1Char('@'), end - 1);
-    if (at >= start) {
-        const qsizetype colon = out.indexOf(QLatin1Char(':'), start);
-        const qsizetype from = (colon >= 0 && colon < at) ? colon + 1 : start;
-        out.replace(from, at - from, QStringLiteral("***"));
-    }
-    static const QRegularExpression passwordParam(QStringLiteral("([?&]password=)[^&#]*"));
-    out.replace(passwordParam, QStringLiteral("\\1***"));
-    return out;
-}
-
 /// The longest connect or command timeout, in the URL as in JSON (connect_timeout_ms,
 /// command_timeout_ms): so that every node one form reads, the other reads too.
 constexpr std::chrono::milliseconds kMaxTimeout = std::chrono::hours(1);
@@ -74,6 +48,31 @@ QString boolText(bool value)
 }
 
 } // namespace
+
+QString redactUrl(const QString &url)
+{
+    QString out = url;
+    // The user-info part runs from after "scheme://" (or from the start when there is no
+    // "://", as in a forgotten scheme) to the last '@' before the path. Its password, or
+    // all of it in the password-only form "secret@host", is hidden.
+    const qsizetype schemeEnd = out.indexOf(QLatin1String("://"));
+    const qsizetype start = schemeEnd >= 0 ? schemeEnd + 3 : 0;
+    qsizetype end = out.size();
+    for (const QChar stop : {QLatin1Char('/'), QLatin1Char('?'), QLatin1Char('#')}) {
+        const qsizetype at = out.indexOf(stop, start);
+        if (at >= 0)
+            end = std::min(end, at);
+    }
+    const qsizetype at = out.lastIndexOf(QLatin1Char('@'), end - 1);
+    if (at >= start) {
+        const qsizetype colon = out.indexOf(QLatin1Char(':'), start);
+        const qsizetype from = (colon >= 0 && colon < at) ? colon + 1 : start;
+        out.replace(from, at - from, QStringLiteral("***"));
+    }
+    static const QRegularExpression passwordParam(QStringLiteral("([?&]password=)[^&#]*"));
+    out.replace(passwordParam, QStringLiteral("\\1***"));
+    return out;
+}
 
 Result<NodeConfig> NodeConfig::fromUrl(const QString &url)
 {

@@ -12,6 +12,10 @@
 
 namespace lockscope::redis {
 
+/// The URL as typed with every password hidden ("redis://user:***@host", "redis://***@host",
+/// "?password=***"), also when it does not parse: what errors, logs and the GUI show of a URL.
+QString redactUrl(const QString &url);
+
 struct TlsOptions
 {
     bool enabled = false;

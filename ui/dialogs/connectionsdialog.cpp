@@ -3,6 +3,7 @@
 #include "locktext.h"
 #include "themecolors.h"
 #include "uilogging.h"
+#include "util/quorum.h"
 
 #include <QCheckBox>
 #include <QColorDialog>
@@ -569,9 +570,10 @@ void ConnectionsDialog::updateTreeItem(int group, int node)
     QTreeWidgetItem *item = m_tree->topLevelItem(group);
     const GroupEntry &g = m_groups[static_cast<std::size_t>(group)];
     if (node < 0) {
-        const QString kind = g.nodes.size() > 1
-                                 ? tr("Redlock %1 of %2").arg(g.nodes.size() / 2 + 1).arg(g.nodes.size())
-                                 : QString();
+        const QString kind =
+            g.nodes.size() > 1
+                ? tr("Redlock %1 of %2").arg(lockscope::quorumOf(int(g.nodes.size()))).arg(g.nodes.size())
+                : QString();
         const QString name = g.name.isEmpty() ? tr("(unnamed group)") : g.name;
         item->setText(0, kind.isEmpty() ? name : QStringLiteral("%1   —  %2").arg(name, kind));
         QFont font = item->font(0);
@@ -667,7 +669,7 @@ void ConnectionsDialog::loadGroup()
         m_groupSummary->setText(
             tr("A Redlock set of %1 independent nodes: a lock is held when %2 of them agree.")
                 .arg(n)
-                .arg(n / 2 + 1));
+                .arg(lockscope::quorumOf(int(n))));
     m_loading = false;
 }
 

@@ -3,6 +3,7 @@
 #include "locktext.h"
 #include "themecolors.h"
 #include "util/displaytext.h"
+#include "util/quorum.h"
 
 #include <QElapsedTimer>
 #include <QGuiApplication>
@@ -1061,8 +1062,8 @@ QVariant LockTableModel::toolTip(const Row &row, int column) const
     case Held: {
         QString text = tr("Held on %1 of %2 nodes").arg(r.held).arg(r.of);
         if (r.of > 1)
-            text += r.quorum ? tr("; quorum (%1) reached").arg(r.of / 2 + 1)
-                             : tr("; quorum (%1) lost").arg(r.of / 2 + 1);
+            text += r.quorum ? tr("; quorum (%1) reached").arg(lockscope::quorumOf(r.of))
+                             : tr("; quorum (%1) lost").arg(lockscope::quorumOf(r.of));
         QStringList others;
         for (const NodeEntry &entry : r.nodes) {
             if (!entry.reachable)
