@@ -11,19 +11,24 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QDialogButtonBox>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QGroupBox>
 #include <QHelpEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLoggingCategory>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QSemaphore>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThreadPool>
 #include <QToolTip>
 #include <QTreeWidget>
+#include <atomic>
 
 using lockscope::inspect::GroupConfig;
 using lockscope::inspect::GroupNode;
@@ -64,6 +69,73 @@ public:
         return {};
     }
 };
+
+/// A keychain whose writes wait until the test lets them through: a keychain behind an unlock
+/// prompt.
+class SlowKeychain final : public SecretStore
+{
+public:
+    FakeKeychain inner;
+    QSemaphore unlock;
+    std::atomic<int> writes = 0;
+    bool available() override { return true; }
+    QString unavailableReason() override { return {}; }
+    bool persistent() const override { return true; }
+    QString description() const override { return QStringLiteral("slow keychain"); }
+    std::expected<std::optional<QString>, QString> read(const QString &key) override
+    {
+        return inner.read(key);
+    }
+    std::expected<void, QString> write(const QString &key, const QString &password) override
+    {
+        unlock.acquire();
+        auto done = inner.write(key, password);
+        ++writes;
+        return done;
+    }
+    std::expected<void, QString> remove(const QString &key) override { return inner.remove(key); }
+};
+
+/// Collects the "connection test:" lines the dialog logs when it shows a test result.
+class TestResultLog
+{
+public:
+    TestResultLog()
+    {
+        QLoggingCategory::setFilterRules(QStringLiteral("lockscope.ui.info=true"));
+        s_lines.clear();
+        s_previous = qInstallMessageHandler(&TestResultLog::handle);
+    }
+    ~TestResultLog()
+    {
+        qInstallMessageHandler(s_previous);
+        QLoggingCategory::setFilterRules(QString());
+    }
+    QStringList lines() const { return s_lines; }
+
+private:
+    static void handle(QtMsgType type, const QMessageLogContext &context, const QString &message)
+    {
+        if (message.contains(QLatin1String("connection test:")))
+            s_lines << message;
+        else if (s_previous)
+            s_previous(type, context, message);
+    }
+    static inline QStringList s_lines;
+    static inline QtMessageHandler s_previous = nullptr;
+};
+
+GroupConfig singleNode(const NodeConfig &config)
+{
+    GroupConfig groups;
+    NodeGroup group;
+    group.name = QStringLiteral("local");
+    GroupNode n;
+    n.config = config;
+    group.nodes.push_back(n);
+    groups.groups.push_back(group);
+    return groups;
+}
 
 void click(const QWidget &dialog, const char *button)
 {
@@ -134,6 +206,11 @@ private slots:
     void testConnectionShowsTheVersion();
     void testConnectionUsesTheStoredPassword();
     void closingWhileATestRunsIsSafe();
+    void closingWhileATestRunsReturnsAtOnce();
+    void staleTestResultsAreDropped();
+    void okWaitsForTheStoreWithoutBlocking();
+    void closedDialogStillStoresThePasswords();
+    void spellingsOfOneServerAreDuplicates();
     void importExportRoundTrip();
     void passwordPromptNamesTheNode();
     void nodeMarkersAreExplained();
@@ -519,6 +596,170 @@ void TestConnectionsDialog::closingWhileATestRunsIsSafe()
     delete dialog; // while the probe still runs
     // Let the probe finish in the pool and make sure nothing reports to the deleted dialog.
     QTest::qWait(2500);
+}
+
+void TestConnectionsDialog::closingWhileATestRunsReturnsAtOnce()
+{
+    // A real server stopped with SIGSTOP: it accepts the connection and answers nothing, so the
+    // test is surely still running when the dialog goes.
+    LS_START_SERVER(server, test::ServerKind::Plain);
+    NodeConfig target = test::clientConfig(*server, test::ServerKind::Plain);
+    target.name = QStringLiteral("frozen");
+    TestResultLog log;
+    QVERIFY(server->pause());
+    auto *dialog = new ConnectionsDialog(singleNode(target), nullptr);
+    dialog->show();
+    QVERIFY(QTest::qWaitForWindowExposed(dialog));
+    select(*dialog, 0, 0);
+    click(*dialog, "testButton");
+    QVERIFY(child<QLabel>(*dialog, "testResult")->text().contains(QLatin1String("Connecting to frozen")));
+    QElapsedTimer closing;
+    closing.start();
+    dialog->close();
+    delete dialog;
+    QVERIFY2(closing.elapsed() < 500, qPrintable(QString::number(closing.elapsed())));
+
+    // The server answers now; the result has nowhere to go.
+    QVERIFY(server->resume());
+    QVERIFY(QThreadPool::globalInstance()->waitForDone(30000));
+    QTest::qWait(100); // a queued continuation would run now
+    QVERIFY2(log.lines().isEmpty(), qPrintable(log.lines().join(QLatin1Char('\n'))));
+
+    // The same test with the dialog still open does report (the log above could see it).
+    ConnectionsDialog open(singleNode(target), nullptr);
+    open.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&open));
+    select(open, 0, 0);
+    click(open, "testButton");
+    QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(open, "testResult")->text().startsWith(QStringLiteral("✔")),
+                             30000);
+    QCOMPARE(log.lines().size(), 1);
+}
+
+void TestConnectionsDialog::staleTestResultsAreDropped()
+{
+    LS_START_SERVER(slow, test::ServerKind::Plain);
+    LS_START_SERVER(fast, test::ServerKind::Plain);
+    NodeConfig target = test::clientConfig(*slow, test::ServerKind::Plain);
+    target.name = QStringLiteral("old-node");
+    QVERIFY(slow->pause());
+    ConnectionsDialog dialog(singleNode(target), nullptr);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 0, 0);
+    QLabel *result = child<QLabel>(dialog, "testResult");
+    click(dialog, "testButton");
+    QVERIFY(result->text().contains(QLatin1String("old-node")));
+
+    // The URL is edited while the test runs: its line goes, and a new test reports the new URL.
+    type(child<QLineEdit>(dialog, "urlEdit"),
+         QStringLiteral("redis://127.0.0.1:%1?name=new-node").arg(fast->port()));
+    QVERIFY2(!result->text().contains(QLatin1String("old-node")), qPrintable(result->text()));
+    click(dialog, "testButton");
+    QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✔")), 30000);
+    QVERIFY2(result->text().contains(QLatin1String("new-node")), qPrintable(result->text()));
+
+    // The old test answers at last, and is not shown.
+    QVERIFY(slow->resume());
+    QVERIFY(QThreadPool::globalInstance()->waitForDone(30000));
+    QTest::qWait(100);
+    QVERIFY2(result->text().startsWith(QStringLiteral("✔")) &&
+                 result->text().contains(QLatin1String("new-node")),
+             qPrintable(result->text()));
+
+    // Two tests of one node: only the second one's answer counts (both say the same here, but
+    // the first one's must not land after the second one's).
+    QVERIFY(slow->pause());
+    type(child<QLineEdit>(dialog, "urlEdit"),
+         QStringLiteral("redis://127.0.0.1:%1?name=old-node&timeout=20000ms").arg(slow->port()));
+    click(dialog, "testButton");
+    click(dialog, "testButton");
+    QVERIFY(slow->resume());
+    QTRY_VERIFY_WITH_TIMEOUT(result->text().startsWith(QStringLiteral("✔")), 30000);
+    QVERIFY(QThreadPool::globalInstance()->waitForDone(30000));
+    QTest::qWait(100);
+    QVERIFY2(result->text().contains(QLatin1String("old-node")), qPrintable(result->text()));
+}
+
+void TestConnectionsDialog::okWaitsForTheStoreWithoutBlocking()
+{
+    SlowKeychain keychain;
+    ConnectionsDialog dialog(sampleConfig(), &keychain);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    select(dialog, 0, 0);
+    QTRY_VERIFY(child<QCheckBox>(dialog, "rememberCheck")->isEnabled());
+    type(child<QLineEdit>(dialog, "passwordEdit"), QStringLiteral("pay-secret"));
+    QDialogButtonBox *buttons = child<QDialogButtonBox>(dialog, "buttonBox");
+    QElapsedTimer pressing;
+    pressing.start();
+    QTest::mouseClick(buttons->button(QDialogButtonBox::Ok), Qt::LeftButton);
+    QVERIFY(pressing.elapsed() < 500); // the GUI thread does not wait for the keychain
+    // Not accepted before the store has the password; no Cancel meanwhile (the store would be
+    // ahead of the groups file).
+    QVERIFY(dialog.isVisible());
+    QCOMPARE(dialog.result(), 0);
+    QVERIFY(!buttons->isEnabled());
+    QVERIFY(child<QLabel>(dialog, "statusLabel")->text().contains(QLatin1String("Saving")));
+    dialog.reject();
+    QVERIFY(dialog.isVisible());
+    keychain.unlock.release();
+    QTRY_COMPARE(dialog.result(), int(QDialog::Accepted));
+    const QString payKey =
+        lockscope::inspect::secretKey(QStringLiteral("payments"), dialog.config().groups[0].nodes[0].config);
+    QCOMPARE(keychain.inner.stored.value(payKey), QStringLiteral("pay-secret"));
+}
+
+void TestConnectionsDialog::closedDialogStillStoresThePasswords()
+{
+    SlowKeychain keychain;
+    const GroupConfig config = sampleConfig();
+    {
+        auto dialog = std::make_unique<ConnectionsDialog>(config, &keychain);
+        dialog->show();
+        QVERIFY(QTest::qWaitForWindowExposed(dialog.get()));
+        select(*dialog, 0, 0);
+        QTRY_VERIFY(child<QCheckBox>(*dialog, "rememberCheck")->isEnabled());
+        type(child<QLineEdit>(*dialog, "passwordEdit"), QStringLiteral("pay-secret"));
+        dialog->accept();
+        QElapsedTimer closing;
+        closing.start();
+        dialog.reset(); // the window goes away (its owner quit) while the keychain waits
+        QVERIFY(closing.elapsed() < 500);
+    }
+    keychain.unlock.release();
+    QTRY_COMPARE(keychain.writes.load(), 1);
+    const QString payKey =
+        lockscope::inspect::secretKey(QStringLiteral("payments"), config.groups[0].nodes[0].config);
+    QCOMPARE(keychain.inner.stored.value(payKey), QStringLiteral("pay-secret"));
+    QVERIFY(QThreadPool::globalInstance()->waitForDone(5000));
+}
+
+void TestConnectionsDialog::spellingsOfOneServerAreDuplicates()
+{
+    // One server under two spellings would vote twice: flagged as the groups file's own check
+    // does (else the file saved here would not load).
+    GroupConfig config;
+    NodeGroup group;
+    group.name = QStringLiteral("local");
+    group.nodes = {node(QStringLiteral("redis://localhost:7000")),
+                   node(QStringLiteral("redis://10.0.0.1:7000")),
+                   node(QStringLiteral("redis://10.0.0.2:7000"))};
+    config.groups.push_back(group);
+    ConnectionsDialog dialog(config, nullptr);
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QVERIFY(okEnabled(dialog));
+    select(dialog, 0, 2);
+    type(child<QLineEdit>(dialog, "urlEdit"), QStringLiteral("redis://127.0.0.1:7000"));
+    QVERIFY(child<QLabel>(dialog, "hostError")->isVisible());
+    QVERIFY(!okEnabled(dialog));
+    // Both entries are marked, the first one too.
+    select(dialog, 0, 0);
+    QVERIFY(child<QLabel>(dialog, "hostError")->isVisible());
+    select(dialog, 0, 2);
+    type(child<QLineEdit>(dialog, "urlEdit"), QStringLiteral("redis://127.0.0.1:7000/1"));
+    QVERIFY(okEnabled(dialog)); // another database is another key space
 }
 
 void TestConnectionsDialog::importExportRoundTrip()

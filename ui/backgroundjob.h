@@ -3,6 +3,7 @@
 #include <QObject>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentRun>
+#include <type_traits>
 #include <utility>
 
 // The GUI's threading, in two forms:
@@ -19,7 +20,14 @@
 template <typename Job, typename Done>
 void runInBackground(QThreadPool *pool, QObject *context, Job &&job, Done &&done)
 {
-    QtConcurrent::run(pool, std::forward<Job>(job)).then(context, std::forward<Done>(done));
+    using Result = std::invoke_result_t<std::decay_t<Job>>;
+    auto future = QtConcurrent::run(pool, std::forward<Job>(job));
+    // A continuation of a stated type: QFuture::then() would hand a generic `done` the future.
+    if constexpr (std::is_void_v<Result>)
+        future.then(context, [done = std::forward<Done>(done)]() mutable { done(); });
+    else
+        future.then(context,
+                    [done = std::forward<Done>(done)](Result result) mutable { done(std::move(result)); });
 }
 
 /// Drops stale results, as KDAB hotspot's JobTracker: every start() begins a new generation, and
