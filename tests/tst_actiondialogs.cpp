@@ -17,6 +17,7 @@
 #include "lockfixture.h"
 #include "locktext.h"
 #include "models/locktablemodel.h"
+#include "samplelocks.h"
 #include "util/duration.h"
 #include "widgettest.h"
 
@@ -32,6 +33,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QScopeGuard>
+#include <QSet>
 #include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -884,11 +886,43 @@ private slots:
         details.setRecord(group.name, &record);
         QCOMPARE(details.findChild<QLabel *>(QStringLiteral("owner"))->text(), owner);
         LockTableModel model;
-        model.setRecords(group.name, {record});
+        model.applyDelta(group.name, {record}, {}, /*replaceAll=*/true);
+        model.finishApplying();
         QCOMPARE(model.index(0, LockTableModel::Owner).data().toString(), owner);
         // A decoded lock whose format names no owner, and an undecoded value, say so the same way.
         const LockRecord raw = makeRecord("jobs:raw", {"hello"});
         QCOMPARE(locktext::ownerText(raw), QStringLiteral("unknown: the value is not decoded"));
+    }
+
+    // The table and the force-release dialog name the same owner for the same lock, whatever
+    // wrote it: LockScope (label, host, pid), Redisson, ShedLock, redis-py (no owner recorded), an
+    // undecoded value.
+    void tableAndForceReleaseNameTheSameOwner()
+    {
+        const QStringList three{QStringLiteral("node0"), QStringLiteral("node1"), QStringLiteral("node2")};
+        const std::vector<std::pair<NodeGroup, std::vector<LockRecord>>> groups{
+            {makeGroup(QStringLiteral("payments"), 3), samplelocks::redlockGroup(three)},
+            {makeGroup(QStringLiteral("cache"), 1), samplelocks::singleNode(QStringLiteral("node0"))}};
+        LockTableModel model;
+        QSet<QString> schemas;
+        for (const auto &[group, records] : groups) {
+            model.applyDelta(group.name, records, {}, /*replaceAll=*/true);
+            model.finishApplying();
+            for (const LockRecord &record : records) {
+                const QString owner = ownerText(record);
+                const QString key = QString::fromUtf8(record.key);
+                QCOMPARE(model.indexFor(group.name, record.key, LockTableModel::Owner).data().toString(),
+                         owner);
+                ForceReleaseDialog dialog(group.name, record, group);
+                auto *shown = child<QLabel>(dialog, "ownerLabel");
+                QVERIFY2(
+                    (shown->toolTip().isEmpty() ? shown->text() : shown->toolTip()) == owner,
+                    qPrintable(key + QStringLiteral(": ") + shown->text() + QStringLiteral(" != ") + owner));
+                schemas.insert(record.schema);
+            }
+        }
+        for (const char *schema : {"lockscope", "redisson-rlock", "shedlock", "redis-py", ""})
+            QVERIFY2(schemas.contains(QLatin1String(schema)), schema);
     }
 
     // --- screenshots (only when asked for) ------------------------------------------------------

@@ -22,6 +22,14 @@ using namespace lockscope;
 using namespace lockscope::inspect;
 using lockscope::test::ServerSet;
 
+namespace lockscope::inspect {
+// QCOMPARE prints a differing outcome by its word.
+char *toString(AdminOutcome outcome)
+{
+    return qstrdup(outcomeName(outcome).toUtf8().constData());
+}
+} // namespace lockscope::inspect
+
 namespace {
 
 /// Options for a 30 s lock.
@@ -137,6 +145,16 @@ private slots:
         QVERIFY(!who.host.isEmpty());
     }
 
+    // The words lockctl prints and puts in its JSON "outcome": stable.
+    void outcomeNames()
+    {
+        QCOMPARE(outcomeName(AdminOutcome::Done), QStringLiteral("done"));
+        QCOMPARE(outcomeName(AdminOutcome::Changed), QStringLiteral("changed"));
+        QCOMPARE(outcomeName(AdminOutcome::Missing), QStringLiteral("missing"));
+        QCOMPARE(outcomeName(AdminOutcome::Refused), QStringLiteral("refused"));
+        QCOMPARE(outcomeName(AdminOutcome::Error), QStringLiteral("error"));
+    }
+
     void auditDefaultPath()
     {
         const QString path = AuditLog::defaultPath();
@@ -192,7 +210,7 @@ private slots:
         QVERIFY2(result.ok, qPrintable(result.message));
         QCOMPARE(result.nodes.size(), std::size_t(3));
         for (int i = 0; i < 3; ++i) {
-            QCOMPARE(result.nodes[i].outcome, QStringLiteral("done"));
+            QCOMPARE(result.nodes[i].outcome, AdminOutcome::Done);
             QVERIFY(set->get(i, key).isNull());
             QCOMPARE(set->get(i, fenceKey), QByteArray("2")); // bumped: the stale holder is fenced out
         }
@@ -236,7 +254,7 @@ private slots:
                  qPrintable(result.message));
         const QByteArray fenceKey = lock::fenceKeyFor(key);
         for (int i = 0; i < 3; ++i) {
-            QCOMPARE(result.nodes[i].outcome, QStringLiteral("changed"));
+            QCOMPARE(result.nodes[i].outcome, AdminOutcome::Changed);
             QVERIFY(result.nodes[i].detail.contains(QLatin1String("nothing deleted")));
             QCOMPARE(set->get(i, key), second->value); // the new holder's lock stays
             QCOMPARE(set->get(i, fenceKey), QByteArray("2"));
@@ -261,9 +279,9 @@ private slots:
         Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), nullptr);
         const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
         QVERIFY(!result.ok);
-        QCOMPARE(result.nodes[0].outcome, QStringLiteral("done"));
-        QCOMPARE(result.nodes[1].outcome, QStringLiteral("changed"));
-        QCOMPARE(result.nodes[2].outcome, QStringLiteral("done"));
+        QCOMPARE(result.nodes[0].outcome, AdminOutcome::Done);
+        QCOMPARE(result.nodes[1].outcome, AdminOutcome::Changed);
+        QCOMPARE(result.nodes[2].outcome, AdminOutcome::Done);
         QVERIFY(set->get(0, key).isNull());
         QCOMPARE(set->get(1, key), QByteArray("someone else"));
         QVERIFY(set->get(2, key).isNull());
@@ -300,7 +318,7 @@ private slots:
         LS_VERIFY_OK(set->admin(0).command({"HINCRBY", key, field, "1"}));
         Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
         AdminResult result = admin.forceRelease(record, registry);
-        QCOMPARE(result.nodes.at(0).outcome, QStringLiteral("changed"));
+        QCOMPARE(result.nodes.at(0).outcome, AdminOutcome::Changed);
         QCOMPARE(set->admin(0).command({"HGET", key, field})->bytes(), QByteArray("2"));
 
         // Shown again, unchanged: deleted, and the waiters are told.
@@ -342,8 +360,8 @@ private slots:
         Admin admin(QStringLiteral("prod"), adminNodes(*set, {1}), testOperator(), &log);
         AdminResult result = admin.forceRelease(record, SchemaRegistry{});
         QVERIFY(!result.ok);
-        QCOMPARE(resultFor(result, ServerSet::nodeName(1))->outcome, QStringLiteral("refused"));
-        QCOMPARE(resultFor(result, ServerSet::nodeName(0))->outcome, QStringLiteral("done"));
+        QCOMPARE(resultFor(result, ServerSet::nodeName(1))->outcome, AdminOutcome::Refused);
+        QCOMPARE(resultFor(result, ServerSet::nodeName(0))->outcome, AdminOutcome::Done);
         QCOMPARE(set->get(1, key), held->value);
         QCOMPARE(set->get(1, fenceKey), QByteArray("1"));
 
@@ -351,10 +369,10 @@ private slots:
         result =
             admin.forceRelease(showRecord(*set, key, QStringLiteral("lockscope")), SchemaRegistry{}, true);
         QCOMPARE(result.nodes.size(), std::size_t(1));
-        QCOMPARE(result.nodes[0].outcome, QStringLiteral("refused"));
+        QCOMPARE(result.nodes[0].outcome, AdminOutcome::Refused);
         const qint64 pttlBefore = set->pttl(1, key);
         result = admin.extend(showRecord(*set, key, QStringLiteral("lockscope")), std::chrono::minutes(10));
-        QCOMPARE(result.nodes[0].outcome, QStringLiteral("refused"));
+        QCOMPARE(result.nodes[0].outcome, AdminOutcome::Refused);
         QVERIFY(set->pttl(1, key) <= pttlBefore);
         QCOMPARE(set->get(1, key), held->value);
         QCOMPARE(set->get(1, fenceKey), QByteArray("1"));
@@ -405,7 +423,7 @@ private slots:
         Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), nullptr);
         const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
         QVERIFY(!result.ok);
-        QCOMPARE(result.nodes.at(0).outcome, QStringLiteral("missing"));
+        QCOMPARE(result.nodes.at(0).outcome, AdminOutcome::Missing);
     }
 
     void unreachableNodeIsAnErrorAndAudited()
@@ -422,8 +440,8 @@ private slots:
         Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
         const AdminResult result = admin.forceRelease(record, SchemaRegistry{});
         QVERIFY(!result.ok);
-        QCOMPARE(result.nodes[0].outcome, QStringLiteral("done"));
-        QCOMPARE(result.nodes[1].outcome, QStringLiteral("error"));
+        QCOMPARE(result.nodes[0].outcome, AdminOutcome::Done);
+        QCOMPARE(result.nodes[1].outcome, AdminOutcome::Error);
         QVERIFY2(result.message.contains(QLatin1String("failed on node1")), qPrintable(result.message));
         QVERIFY(set->get(0, key).isNull());
         const auto lines = auditLines(log.path());
@@ -505,8 +523,8 @@ private slots:
         Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
         const AdminResult result = admin.extend(record, std::chrono::minutes(10));
         QVERIFY(!result.ok);
-        QCOMPARE(result.nodes[0].outcome, QStringLiteral("done"));
-        QCOMPARE(result.nodes[1].outcome, QStringLiteral("changed"));
+        QCOMPARE(result.nodes[0].outcome, AdminOutcome::Done);
+        QCOMPARE(result.nodes[1].outcome, AdminOutcome::Changed);
         QVERIFY(set->pttl(0, key) > 60'000);  // extended to 10 minutes
         QVERIFY(set->pttl(1, key) <= 30'000); // untouched
         const auto lines = auditLines(log.path());
@@ -593,7 +611,7 @@ private slots:
         Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
         const AdminResult result = admin.extend(record, std::chrono::minutes(10), lock::ExtendMode::Add);
         QVERIFY(!result.ok);
-        QCOMPARE(result.nodes[0].outcome, QStringLiteral("changed"));
+        QCOMPARE(result.nodes[0].outcome, AdminOutcome::Changed);
         QVERIFY(set->pttl(0, key) <= 30'000);
         QCOMPARE(set->get(0, key), QByteArray("another owner"));
         const auto lines = auditLines(log.path());
@@ -655,11 +673,14 @@ private slots:
             admin.acquire(key, std::chrono::seconds(30), {}, std::chrono::milliseconds(300));
         QVERIFY(!result.ok);
         QVERIFY2(result.heldBy.contains(QLatin1String("batch-worker")), qPrintable(result.heldBy));
-        QVERIFY2(result.heldBy.contains(QLatin1String("\"nightly batch\"")), qPrintable(result.heldBy));
+        QVERIFY2(result.heldBy.contains(QStringLiteral("“nightly batch”")), qPrintable(result.heldBy));
+        // The holder named as the lock table names it (one owner text), then the schema.
+        const LockRecord shown = readRecord(set->configs(), key, SchemaRegistry::builtins());
+        QCOMPARE(result.heldBy, ownerText(shown) + QStringLiteral(" (lockscope)"));
         QVERIFY2(result.message.contains(result.heldBy), qPrintable(result.message));
         QCOMPARE(result.nodes.size(), std::size_t(3));
         for (const AdminNodeResult &node : result.nodes) {
-            QCOMPARE(node.outcome, QStringLiteral("changed"));
+            QCOMPARE(node.outcome, AdminOutcome::Changed);
             QVERIFY2(node.detail.contains(QLatin1String("batch-worker")), qPrintable(node.detail));
         }
         // The holder's lock is untouched on every node.
@@ -683,7 +704,7 @@ private slots:
         QVERIFY(!result.ok);
         QVERIFY2(result.message.contains(QLatin1String("read-only")), qPrintable(result.message));
         for (int i = 0; i < 3; ++i) {
-            QCOMPARE(result.nodes[i].outcome, QStringLiteral("refused"));
+            QCOMPARE(result.nodes[i].outcome, AdminOutcome::Refused);
             QVERIFY(set->get(i, key).isNull());
             QVERIFY(set->get(i, lock::fenceKeyFor(key)).isNull());
         }

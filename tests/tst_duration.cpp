@@ -21,6 +21,7 @@ private slots:
     void roundTrip_data();
     void roundTrip();
     void roundTripEveryValue();
+    void formatMicros();
 };
 
 void TestDuration::parseValid_data()
@@ -155,6 +156,14 @@ void TestDuration::roundTripEveryValue()
                                .arg(text)
                                .arg(parsed ? QString::number(parsed->count()) : QStringLiteral("rejected"))));
     }
+}
+
+void TestDuration::formatMicros()
+{
+    QCOMPARE(lockscope::formatMicros(0), QStringLiteral("0 µs"));
+    QCOMPARE(lockscope::formatMicros(850), QStringLiteral("850 µs"));
+    QCOMPARE(lockscope::formatMicros(3400), QStringLiteral("3.4 ms"));
+    QCOMPARE(lockscope::formatMicros(1'250'000), QStringLiteral("1.25 s"));
 }
 
 QTEST_GUILESS_MAIN(TestDuration)

@@ -283,8 +283,9 @@ void TestLockDetailsWidget::hexDump()
 void TestLockDetailsWidget::layoutAt1280x800()
 {
     LockTableModel model;
-    model.setRecords(QStringLiteral("payments"), samplelocks::redlockGroup(kNodes));
-    model.setRecords(QStringLiteral("cache"), samplelocks::singleNode(QStringLiteral("cache-1")));
+    model.applyDelta(QStringLiteral("payments"), samplelocks::redlockGroup(kNodes), {}, /*replaceAll=*/true);
+    model.applyDelta(QStringLiteral("cache"), samplelocks::singleNode(QStringLiteral("cache-1")), {}, true);
+    model.finishApplying();
     LockFilterProxy proxy;
     proxy.setSourceModel(&model);
 

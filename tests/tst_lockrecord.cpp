@@ -1,12 +1,16 @@
-// aggregate(): majority token, k of N, quorum, TTL and anomalies of one key across a group. Pure.
+// aggregate(): majority token, k of N, quorum, TTL and anomalies of one key across a group; and
+// ownerText(), the one owner text every view shows, over the values of several schemas. Pure.
 
 #include "inspect/lockrecord.h"
+#include "samplelocks.h"
 #include "util/quorum.h"
 
 #include <QTest>
 
 using namespace lockscope::inspect;
 using Clock = std::chrono::steady_clock;
+
+Q_DECLARE_METATYPE(RawEntry)
 
 namespace {
 
@@ -189,6 +193,106 @@ private slots:
         const LockRecord empty = aggregate("k", {missing("a"), missing("b")});
         QCOMPARE(empty.held, 0);
         QVERIFY(!empty.expiredAt(t0 + std::chrono::hours(1)));
+    }
+
+    // The owner text across the schemas' own values (decoded by the built-in schemas): the label
+    // first when there is one, the owner fields as the schema reads them, and what is missing said.
+    void ownerTextAcrossSchemas_data()
+    {
+        QTest::addColumn<QByteArray>("key");
+        QTest::addColumn<RawEntry>("value");
+        QTest::addColumn<QString>("schema");
+        QTest::addColumn<QString>("owner");
+
+        const QDateTime at(QDate(2025, 1, 1), QTime(10, 0), Qt::UTC);
+        const auto lockscope = [&](const QString &host, qint64 pid, const QString &thread,
+                                   const QString &label) {
+            return samplelocks::stringRaw(
+                samplelocks::lockscopeValue(samplelocks::token("t"), 7, host, pid, thread, label, at),
+                30'000);
+        };
+        QTest::newRow("lockscope, label, host, pid, thread")
+            << QByteArray("jobs:lock:export")
+            << lockscope(QStringLiteral("alice-box"), 12, QStringLiteral("main"),
+                         QStringLiteral("nightly export"))
+            << QStringLiteral("lockscope") << QStringLiteral("“nightly export” — alice-box pid 12 main");
+        QTest::newRow("lockscope, no label")
+            << QByteArray("jobs:lock:export") << lockscope(QStringLiteral("alice-box"), 12, {}, {})
+            << QStringLiteral("lockscope") << QStringLiteral("alice-box pid 12");
+        QTest::newRow("lockscope, label only")
+            << QByteArray("jobs:lock:export") << lockscope({}, 0, {}, QStringLiteral("nightly export"))
+            << QStringLiteral("lockscope") << QStringLiteral("“nightly export”");
+        QTest::newRow("lockscope, nothing recorded")
+            << QByteArray("jobs:lock:export") << lockscope({}, 0, {}, {}) << QStringLiteral("lockscope")
+            << QStringLiteral("not recorded by lockscope");
+        QTest::newRow("redisson") << QByteArray("inventory:sku:88123")
+                                  << samplelocks::hashRaw({{"71c403c7-376a-40a4-80e5-119306f775da:57", "2"}},
+                                                          30'000)
+                                  << QStringLiteral("redisson-rlock")
+                                  << QStringLiteral("71c403c7-376a-40a4-80e5-119306f775da thread 57");
+        QTest::newRow("shedlock") << QByteArray("job-lock:default:sendNewsletter")
+                                  << samplelocks::stringRaw("ADDED:2025-01-01T10:00:00.000Z@batch-host-2",
+                                                            540'000)
+                                  << QStringLiteral("shedlock") << QStringLiteral("batch-host-2");
+        QTest::newRow("redis-py: a bare token names no owner")
+            << QByteArray("orders:lock:checkout-5521")
+            << samplelocks::stringRaw("ba629320e71811f190ad0242ac120002", 10'000)
+            << QStringLiteral("redis-py") << QStringLiteral("not recorded by redis-py");
+        QTest::newRow("unknown value")
+            << QByteArray("legacy:mutex:report") << samplelocks::stringRaw("locked-by-cron", 300'000)
+            << QString() << QStringLiteral("unknown: the value is not decoded");
+        QTest::newRow("control characters escaped")
+            << QByteArray("jobs:lock:export")
+            << lockscope(QStringLiteral("box"), 1, {}, QStringLiteral("two\nlines\x1b[2J"))
+            << QStringLiteral("lockscope") << QStringLiteral("“two\\nlines\\x1b[2J” — box pid 1");
+    }
+
+    void ownerTextAcrossSchemas()
+    {
+        QFETCH(QByteArray, key);
+        QFETCH(RawEntry, value);
+        QFETCH(QString, schema);
+        QFETCH(QString, owner);
+        const LockRecord record = samplelocks::heldOn(key, value, {QStringLiteral("a"), QStringLiteral("b")});
+        QCOMPARE(record.schema, schema);
+        QCOMPARE(ownerText(record), owner);
+    }
+
+    // A 50 MB label must not be laid out: the owner text keeps the start and says the size.
+    void ownerTextCutsALongLabel()
+    {
+        const QString label(400, QLatin1Char('x'));
+        const LockRecord record = samplelocks::heldOn(
+            "jobs:lock:long",
+            samplelocks::stringRaw(samplelocks::lockscopeValue(samplelocks::token("l"), 1,
+                                                               QStringLiteral("box"), 9, {}, label, {}),
+                                   30'000),
+            {QStringLiteral("a")});
+        QCOMPARE(
+            ownerText(record),
+            QStringLiteral("“%1… (400 characters in all)” — box pid 9").arg(QString(300, QLatin1Char('x'))));
+    }
+
+    // The label and owner are the majority holder's, not a minority node's.
+    void ownerTextIsTheMajorityHolders()
+    {
+        const QDateTime at(QDate(2025, 1, 1), QTime(10, 0), Qt::UTC);
+        const auto value = [&](const QByteArray &token, const QString &host, const QString &label) {
+            return samplelocks::stringRaw(
+                samplelocks::lockscopeValue(samplelocks::token(token), 3, host, 5, {}, label, at), 9'000);
+        };
+        const QByteArray key = "jobs:lock:split";
+        const LockRecord record = aggregate(
+            key, {samplelocks::held(QStringLiteral("a"), key,
+                                    value("old", QStringLiteral("stale-box"), QStringLiteral("old run"))),
+                  samplelocks::held(QStringLiteral("b"), key,
+                                    value("new", QStringLiteral("new-box"), QStringLiteral("new run"))),
+                  samplelocks::held(QStringLiteral("c"), key,
+                                    value("new", QStringLiteral("new-box"), QStringLiteral("new run")))});
+        QCOMPARE(record.held, 2);
+        QCOMPARE(majorityEntry(record), &record.nodes[1]);
+        QCOMPARE(labelOf(record), QStringLiteral("new run"));
+        QCOMPARE(ownerText(record), QStringLiteral("“new run” — new-box pid 5"));
     }
 };
 

@@ -71,6 +71,14 @@ LockRecord lockscopeRecord(const QByteArray &key, qint64 ttl, Clock::time_point 
     return record;
 }
 
+/// A group's full snapshot, loaded as the app loads one (MainWindow::onGroupScanned: applyDelta
+/// with replaceAll), with every slice applied before the test goes on.
+void load(LockTableModel &model, const QString &group, std::vector<LockRecord> records)
+{
+    model.applyDelta(group, std::move(records), {}, /*replaceAll=*/true);
+    model.finishApplying();
+}
+
 int rowOf(const LockTableModel &model, const QByteArray &key, const QString &group = kRedlock)
 {
     return model.indexFor(group, key).row();
@@ -164,10 +172,10 @@ void TestLockTableModel::modelsPassTesterThroughMerges()
     QAbstractItemModelTester namespaceTester(&namespaces,
                                              QAbstractItemModelTester::FailureReportingMode::Fatal);
 
-    model.setRecords(kRedlock, redlockAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
     namespaces.rebuild();
     QVERIFY(namespaceCountsAgree(model));
-    model.setRecords(kSingle, singleAt(clock.now));
+    load(model, kSingle, singleAt(clock.now));
     namespaces.rebuild();
     QVERIFY(namespaceCountsAgree(model));
     proxy.setFilterText(QStringLiteral("jobs"));
@@ -184,7 +192,7 @@ void TestLockTableModel::modelsPassTesterThroughMerges()
     next.push_back(lockscopeRecord("zzz:ns:deep:last", 9'000, clock.now));
     next[0].owner = QStringLiteral("changed owner");
     next[1].anomalies.append(QLatin1String(anomaly::NoTtl));
-    model.setRecords(kRedlock, next);
+    load(model, kRedlock, next);
     namespaces.rebuild();
     QVERIFY(namespaceCountsAgree(model));
 
@@ -202,7 +210,7 @@ void TestLockTableModel::modelsPassTesterThroughMerges()
     proxy.setNamespaceFilter(QString());
     proxy.sort(LockTableModel::Key, Qt::DescendingOrder);
 
-    model.setRecords(kRedlock, {});
+    load(model, kRedlock, {});
     namespaces.rebuild();
     QVERIFY(namespaceCountsAgree(model));
     model.removeGroup(kSingle);
@@ -210,7 +218,7 @@ void TestLockTableModel::modelsPassTesterThroughMerges()
     QVERIFY(namespaceCountsAgree(model));
     QCOMPARE(model.rowCount(), 0);
     QCOMPARE(namespaces.rowCount(namespaces.allIndex()), 0);
-    model.setRecords(kSingle, singleAt(clock.now));
+    load(model, kSingle, singleAt(clock.now));
     namespaces.rebuild();
     QVERIFY(namespaceCountsAgree(model));
     model.clear();
@@ -224,8 +232,8 @@ void TestLockTableModel::showsColumns()
     FakeClock clock;
     LockTableModel model;
     model.setClock(clock.fn());
-    model.setRecords(kRedlock, redlockAt(clock.now));
-    model.setRecords(kSingle, singleAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
+    load(model, kSingle, singleAt(clock.now));
     QCOMPARE(model.columnCount(), int(LockTableModel::ColumnCount));
     QCOMPARE(model.headerData(LockTableModel::Ttl, Qt::Horizontal).toString(), QStringLiteral("TTL"));
     QVERIFY(!model.headerData(LockTableModel::Held, Qt::Horizontal, Qt::ToolTipRole).toString().isEmpty());
@@ -283,9 +291,9 @@ void TestLockTableModel::rolesAndCounts()
     LockTableModel model;
     model.setClock(clock.fn());
     QSignalSpy counts(&model, &LockTableModel::countsChanged);
-    model.setRecords(kRedlock, redlockAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
     QCOMPARE(counts.size(), 1);
-    model.setRecords(kSingle, singleAt(clock.now));
+    load(model, kSingle, singleAt(clock.now));
 
     const int redlockRows = int(samplelocks::redlockGroup(kNodes).size());
     const int singleRows = int(samplelocks::singleNode(QStringLiteral("cache-1")).size());
@@ -333,7 +341,7 @@ void TestLockTableModel::tickChangesOnlyTtlColumn()
     FakeClock clock;
     LockTableModel model;
     model.setClock(clock.fn());
-    model.setRecords(kRedlock, redlockAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
     QVERIFY(model.isTicking());
     const QByteArray key = "jobs:lock:nightly-report"; // 9.5 s
     QCOMPARE(cell(model, key, LockTableModel::Ttl), QStringLiteral("9.5 s"));
@@ -371,7 +379,7 @@ void TestLockTableModel::tickChangesOnlyTtlColumn()
     LockRecord raw = lockscopeRecord("no:ttl", -1, clock.now);
     for (lockscope::inspect::NodeEntry &node : raw.nodes)
         node.decoded.reset();
-    model.setRecords(kRedlock, {raw});
+    load(model, kRedlock, {raw});
     QVERIFY(!model.isTicking());
 }
 
@@ -383,7 +391,7 @@ void TestLockTableModel::tickDoesNotRefilterOrResort()
     CountingProxy proxy;
     proxy.setSourceModel(&model);
     proxy.sort(LockTableModel::Ttl);
-    model.setRecords(kRedlock, redlockAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
     proxy.setFilterText(QStringLiteral("lock"));
     QStringList before;
     for (int row = 0; row < proxy.rowCount(); ++row)
@@ -412,8 +420,8 @@ void TestLockTableModel::ttlColours()
     FakeClock clock;
     LockTableModel model;
     model.setClock(clock.fn());
-    model.setRecords(kRedlock, {lockscopeRecord("a:countdown", 6'000, clock.now),
-                                lockscopeRecord("a:no-ttl", -1, clock.now)});
+    load(model, kRedlock,
+         {lockscopeRecord("a:countdown", 6'000, clock.now), lockscopeRecord("a:no-ttl", -1, clock.now)});
     const QModelIndex ttl = model.indexFor(kRedlock, "a:countdown", LockTableModel::Ttl);
     QVERIFY(ttl.data(Qt::ForegroundRole).isNull());
     clock.now += 2s; // 4 s left
@@ -437,7 +445,7 @@ void TestLockTableModel::expiredWhileShown()
     LockFilterProxy proxy;
     proxy.setSourceModel(&model);
     proxy.setAnomaliesOnly(true);
-    model.setRecords(kRedlock, redlockAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
     const int anomaliesBefore = model.anomalyCount();
     QCOMPARE(proxy.rowCount(), anomaliesBefore);
     const QByteArray key = "jobs:lock:reindex"; // 4.2 s, no anomaly
@@ -504,12 +512,12 @@ void TestLockTableModel::refreshClearsExpired()
     FakeClock clock;
     LockTableModel model;
     model.setClock(clock.fn());
-    model.setRecords(kRedlock, {lockscopeRecord("a:short", 1'000, clock.now)});
+    load(model, kRedlock, {lockscopeRecord("a:short", 1'000, clock.now)});
     clock.now += 2s;
     model.tick();
     QCOMPARE(model.anomalyCount(), 1);
     // The next snapshot still finds it (re-acquired with a fresh TTL): no longer expired.
-    model.setRecords(kRedlock, {lockscopeRecord("a:short", 5'000, clock.now)});
+    load(model, kRedlock, {lockscopeRecord("a:short", 5'000, clock.now)});
     QCOMPARE(model.anomalyCount(), 0);
     QCOMPARE(cell(model, "a:short", LockTableModel::Ttl), QStringLiteral("5.0 s"));
     QVERIFY(model.isTicking());
@@ -524,7 +532,7 @@ void TestLockTableModel::mergeKeepsSelectionWithoutReset()
     proxy.setSourceModel(&model);
     proxy.sort(LockTableModel::Key);
     QItemSelectionModel selection(&proxy);
-    model.setRecords(kRedlock, redlockAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
 
     const QByteArray selectedKey = "jobs:lock:nightly-report";
     const QModelIndex source = model.indexFor(kRedlock, selectedKey);
@@ -546,7 +554,7 @@ void TestLockTableModel::mergeKeepsSelectionWithoutReset()
     });
     for (const QByteArray key : {"aaa:one", "aaa:two", "jobs:lock:a-new"})
         next.push_back(lockscopeRecord(key, 10'000, clock.now));
-    model.setRecords(kRedlock, next);
+    load(model, kRedlock, next);
 
     QCOMPARE(reset.size(), 0);
     QCOMPARE(proxyReset.size(), 0);
@@ -568,23 +576,24 @@ void TestLockTableModel::mergeSignalsOnlyChangedCells()
     LockTableModel model;
     model.setClock(clock.fn());
     // No TTL and a fixed acquired-at: only what changes signals.
-    model.setRecords(kRedlock,
-                     {lockscopeRecord("a:one", -1, clock.now), lockscopeRecord("a:two", -1, clock.now),
-                      lockscopeRecord("a:three", -1, clock.now)});
+    load(model, kRedlock,
+         {lockscopeRecord("a:one", -1, clock.now), lockscopeRecord("a:two", -1, clock.now),
+          lockscopeRecord("a:three", -1, clock.now)});
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
     QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
-    model.setRecords(kRedlock,
-                     {lockscopeRecord("a:one", -1, clock.now), lockscopeRecord("a:two", -1, clock.now),
-                      lockscopeRecord("a:three", -1, clock.now)});
+    load(model, kRedlock,
+         {lockscopeRecord("a:one", -1, clock.now), lockscopeRecord("a:two", -1, clock.now),
+          lockscopeRecord("a:three", -1, clock.now)});
     QCOMPARE(changed.size(), 0);
     QCOMPARE(inserted.size(), 0);
     QCOMPARE(removed.size(), 0);
 
     // A new holder of a:two (other host: owner and token change) with a new fence.
-    model.setRecords(kRedlock, {lockscopeRecord("a:one", -1, clock.now),
-                                lockscopeRecord("a:two", -1, clock.now, QStringLiteral("web-9")),
-                                lockscopeRecord("a:three", -1, clock.now)});
+    load(model, kRedlock,
+         {lockscopeRecord("a:one", -1, clock.now),
+          lockscopeRecord("a:two", -1, clock.now, QStringLiteral("web-9")),
+          lockscopeRecord("a:three", -1, clock.now)});
     const int row = rowOf(model, "a:two");
     QSet<int> columns;
     for (const auto &signal : changed) {
@@ -598,9 +607,9 @@ void TestLockTableModel::mergeSignalsOnlyChangedCells()
     QCOMPARE(columns, (QSet<int>{LockTableModel::Owner, LockTableModel::Token}));
 
     // A key listed twice keeps one row (the first record).
-    model.setRecords(QStringLiteral("other"),
-                     {lockscopeRecord("d:dup", 1'000, clock.now, QStringLiteral("first")),
-                      lockscopeRecord("d:dup", 2'000, clock.now, QStringLiteral("second"))});
+    load(model, QStringLiteral("other"),
+         {lockscopeRecord("d:dup", 1'000, clock.now, QStringLiteral("first")),
+          lockscopeRecord("d:dup", 2'000, clock.now, QStringLiteral("second"))});
     QCOMPARE(model.lockCount(QStringLiteral("other")), 1);
     QVERIFY(cell(model, "d:dup", LockTableModel::Owner, QStringLiteral("other"))
                 .startsWith(QStringLiteral("first")));
@@ -615,8 +624,9 @@ void TestLockTableModel::mergeSignalsOnlyChangedCells()
         lockscope::inspect::aggregate("a:one", {partial.nodes[0], partial.nodes[1], missing(kNodes[2])});
     partial.readAt = readAt;
     partial.readAtSteady = clock.now;
-    model.setRecords(kRedlock, {partial, lockscopeRecord("a:two", -1, clock.now, QStringLiteral("web-9")),
-                                lockscopeRecord("a:three", -1, clock.now)});
+    load(model, kRedlock,
+         {partial, lockscopeRecord("a:two", -1, clock.now, QStringLiteral("web-9")),
+          lockscopeRecord("a:three", -1, clock.now)});
     QCOMPARE(changed.size(), 1);
     QCOMPARE(changed.at(0).at(0).value<QModelIndex>().column(), int(LockTableModel::Held));
     QCOMPARE(changed.at(0).at(1).value<QModelIndex>().column(), int(LockTableModel::Held));
@@ -628,8 +638,8 @@ void TestLockTableModel::removeGroup()
     FakeClock clock;
     LockTableModel model;
     model.setClock(clock.fn());
-    model.setRecords(kRedlock, redlockAt(clock.now));
-    model.setRecords(kSingle, singleAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
+    load(model, kSingle, singleAt(clock.now));
     const int singleRows = model.lockCount(kSingle);
     const int anomalies = model.anomalyCount();
     QSignalSpy reset(&model, &QAbstractItemModel::modelAboutToBeReset);
@@ -651,8 +661,8 @@ void TestLockTableModel::proxyFilters()
     model.setClock(clock.fn());
     LockFilterProxy proxy;
     proxy.setSourceModel(&model);
-    model.setRecords(kRedlock, redlockAt(clock.now));
-    model.setRecords(kSingle, singleAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
+    load(model, kSingle, singleAt(clock.now));
     const int all = model.rowCount();
     QCOMPARE(proxy.rowCount(), all);
 
@@ -705,7 +715,7 @@ void TestLockTableModel::proxyFilters()
         if (record.key == "mailer:lock:bounces")
             record.anomalies.append(QLatin1String(anomaly::NodeUnreachable));
     }
-    model.setRecords(kRedlock, next);
+    load(model, kRedlock, next);
     QVERIFY(proxyKeys(proxy).contains(QStringLiteral("mailer:lock:bounces")));
     proxy.setAnomaliesOnly(false);
 
@@ -736,10 +746,9 @@ void TestLockTableModel::proxySortsByRawValues()
     model.setClock(clock.fn());
     LockFilterProxy proxy;
     proxy.setSourceModel(&model);
-    model.setRecords(kRedlock,
-                     {lockscopeRecord("t:long", 120'000, clock.now), lockscopeRecord("t:none", -1, clock.now),
-                      lockscopeRecord("t:short", 9'000, clock.now),
-                      lockscopeRecord("t:mid", 30'000, clock.now)});
+    load(model, kRedlock,
+         {lockscopeRecord("t:long", 120'000, clock.now), lockscopeRecord("t:none", -1, clock.now),
+          lockscopeRecord("t:short", 9'000, clock.now), lockscopeRecord("t:mid", 30'000, clock.now)});
     proxy.sort(LockTableModel::Ttl, Qt::AscendingOrder);
     QStringList order;
     for (int row = 0; row < proxy.rowCount(); ++row)
@@ -754,8 +763,8 @@ void TestLockTableModel::namespaceTree()
     FakeClock clock;
     LockTableModel model;
     model.setClock(clock.fn());
-    model.setRecords(kRedlock, redlockAt(clock.now));
-    model.setRecords(kSingle, singleAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
+    load(model, kSingle, singleAt(clock.now));
     NamespaceModel namespaces;
     QAbstractItemModelTester tester(&namespaces, QAbstractItemModelTester::FailureReportingMode::Fatal);
     namespaces.setSourceModel(&model);
@@ -812,7 +821,7 @@ void TestLockTableModel::namespaceMergeKeepsIndexes()
     NamespaceModel namespaces;
     QAbstractItemModelTester tester(&namespaces, QAbstractItemModelTester::FailureReportingMode::Fatal);
     namespaces.setSourceModel(&model);
-    model.setRecords(kRedlock, redlockAt(clock.now));
+    load(model, kRedlock, redlockAt(clock.now));
     namespaces.rebuild();
     const QPersistentModelIndex jobsLock = namespaces.indexForPath(QStringLiteral("jobs:lock"));
     QVERIFY(jobsLock.isValid());
@@ -824,7 +833,7 @@ void TestLockTableModel::namespaceMergeKeepsIndexes()
     });
     next.push_back(lockscopeRecord("alpha:beta:gamma", 1'000, clock.now));
     next.push_back(lockscopeRecord("zeta:x", 1'000, clock.now));
-    model.setRecords(kRedlock, next);
+    load(model, kRedlock, next);
     namespaces.rebuild();
     QCOMPARE(reset.size(), 0);
     QVERIFY(jobsLock.isValid());
@@ -874,9 +883,9 @@ void TestLockTableModel::deltasApplyInSlicesAndInOrder()
     QTRY_VERIFY(!model.isApplying());
     QCOMPARE(model.rowCount(), 5);
     QCOMPARE(proxy.rowCount(), 5);
-    // setRecords() (synchronous) first finishes what is queued.
+    // finishApplying() applies what is queued, in order: the snapshot after the delta.
     model.applyDelta(kSingle, first, {});
-    model.setRecords(kSingle, {lockscopeRecord("jobs:only", 5'000, clock.now)});
+    load(model, kSingle, {lockscopeRecord("jobs:only", 5'000, clock.now)});
     QVERIFY(!model.isApplying());
     QCOMPARE(model.rowCount(), 1);
 }
@@ -917,12 +926,12 @@ void TestLockTableModel::largeMerge()
 
     QElapsedTimer timer;
     timer.start();
-    model.setRecords(kRedlock, std::move(first));
+    load(model, kRedlock, std::move(first));
     const qint64 initial = timer.restart();
     namespaces.rebuild();
     const qint64 namespaceBuild = timer.restart();
     clock.now += 1s;
-    model.setRecords(kRedlock, std::move(second));
+    load(model, kRedlock, std::move(second));
     const qint64 merge = timer.restart();
     namespaces.rebuild();
     const qint64 namespaceMerge = timer.restart();
@@ -947,10 +956,10 @@ void TestLockTableModel::ageCountsOn()
     LockTableModel model;
     model.setClock(clock.fn());
     LockRecord record = lockscopeRecord("jobs:age", 600'000, clock.now);
-    const QDateTime acquired = LockTableModel::majorityEntry(record)->decoded->acquiredAt;
+    const QDateTime acquired = lockscope::inspect::majorityEntry(record)->decoded->acquiredAt;
     QVERIFY(acquired.isValid());
     const qint64 atRead = acquired.msecsTo(record.readAt);
-    model.setRecords(kRedlock, {record});
+    load(model, kRedlock, {record});
     const int row = rowOf(model, "jobs:age");
     QCOMPARE(model.ageMs(row), std::max<qint64>(0, atRead));
     const qint64 sortBefore =
@@ -972,7 +981,7 @@ void TestLockTableModel::ttlTooltipSaysUntilWhen()
     model.setClock(clock.fn());
     LockRecord record = lockscopeRecord("jobs:until", 300'000, clock.now);
     record.readAt = QDateTime::currentDateTimeUtc(); // today: the expiry is a time of day
-    model.setRecords(kRedlock, {record});
+    load(model, kRedlock, {record});
     const QModelIndex ttl = model.indexFor(kRedlock, "jobs:until", LockTableModel::Ttl);
     const QString expiry =
         QLocale().toString(record.readAt.addMSecs(300'000).toLocalTime().time(), QStringLiteral("HH:mm:ss"));
@@ -1040,8 +1049,7 @@ void TestLockTableModel::binaryKeysAreEscaped()
     model.setClock(clock.fn());
     const QByteArray a("bin:\xff:lock");
     const QByteArray b("bin:\xfe:lock");
-    model.setRecords(kRedlock,
-                     {lockscopeRecord(a, 10'000, clock.now), lockscopeRecord(b, 10'000, clock.now)});
+    load(model, kRedlock, {lockscopeRecord(a, 10'000, clock.now), lockscopeRecord(b, 10'000, clock.now)});
     QCOMPARE(cell(model, a, LockTableModel::Key), QStringLiteral("bin:\\xff:lock"));
     QCOMPARE(cell(model, b, LockTableModel::Key), QStringLiteral("bin:\\xfe:lock"));
     QCOMPARE(model.index(rowOf(model, a), 0).data(LockTableModel::KeyRole).toByteArray(), a);

@@ -142,7 +142,6 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     m_groupLabel = valueLabel(QStringLiteral("group"), true);
     m_schema = valueLabel(QStringLiteral("schema"), true);
     m_owner = valueLabel(QStringLiteral("owner"), true);
-    m_label = valueLabel(QStringLiteral("label"), true);
     m_token = selectableLine(QStringLiteral("token"));
     m_token->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_fence = valueLabel(QStringLiteral("fence"), true);
@@ -155,7 +154,6 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     m_form->addRow(tr("Group:"), m_groupLabel);
     m_form->addRow(tr("Schema:"), m_schema);
     m_form->addRow(tr("Owner:"), m_owner);
-    m_form->addRow(tr("Label:"), m_label);
     m_form->addRow(tr("Token:"), m_token);
     m_form->addRow(tr("Fencing:"), m_fence);
     m_form->addRow(tr("Holds:"), m_holds);
@@ -308,7 +306,7 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
             node = int(i);
     }
     if (node < 0) {
-        const NodeEntry *majority = LockTableModel::majorityEntry(*m_record);
+        const NodeEntry *majority = lockscope::inspect::majorityEntry(*m_record);
         node = majority ? int(majority - m_record->nodes.data()) : (m_record->nodes.empty() ? -1 : 0);
     }
     showRecord();
@@ -339,7 +337,7 @@ void LockDetailsWidget::updateClockTexts()
     if (!m_record)
         return;
     const LockRecord &r = *m_record;
-    const NodeEntry *majority = LockTableModel::majorityEntry(r);
+    const NodeEntry *majority = lockscope::inspect::majorityEntry(r);
     const QDateTime acquired = majority && majority->decoded ? majority->decoded->acquiredAt : QDateTime();
     const auto now = std::chrono::steady_clock::now();
     QString read = locktext::readAt(m_stale ? r.readAt : m_lastRead);
@@ -433,7 +431,7 @@ int LockDetailsWidget::bytesPerLine() const
 void LockDetailsWidget::showRecord()
 {
     const LockRecord &r = *m_record;
-    const NodeEntry *majority = LockTableModel::majorityEntry(r);
+    const NodeEntry *majority = lockscope::inspect::majorityEntry(r);
     const auto &decoded = majority && majority->decoded ? majority->decoded : std::nullopt;
     const QString none = tr("—");
 
@@ -449,7 +447,6 @@ void LockDetailsWidget::showRecord()
     m_schema->setToolTip(r.confidenceReason);
     // One owner text everywhere (the table, the dialogs): the label and the owner both.
     m_owner->setText(locktext::ownerText(r));
-    m_form->setRowVisible(m_label, false);
     m_token->setText(locktext::shortText(r.token, 4096));
     m_token->setCursorPosition(0);
     m_token->setToolTip(locktext::shortText(r.token, 1024));

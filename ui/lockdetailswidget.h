@@ -109,7 +109,6 @@ private:
     QLabel *m_groupLabel = nullptr;
     QLabel *m_schema = nullptr;
     QLabel *m_owner = nullptr;
-    QLabel *m_label = nullptr;
     QLineEdit *m_token = nullptr;
     QLabel *m_fence = nullptr;
     QLabel *m_holds = nullptr;

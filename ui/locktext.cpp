@@ -7,7 +7,6 @@
 #include <QLocale>
 
 using lockscope::inspect::LockRecord;
-using lockscope::inspect::NodeEntry;
 
 namespace locktext {
 
@@ -81,31 +80,6 @@ QString shortText(const QString &text, qsizetype maxChars)
     shown.truncate(maxChars);
     return shown + QCoreApplication::translate("locktext", "… (%1 characters in all)")
                        .arg(QLocale().toString(text.size()));
-}
-
-QString labelOf(const LockRecord &record)
-{
-    if (const NodeEntry *entry = LockTableModel::majorityEntry(record); entry && entry->decoded)
-        return entry->decoded->label;
-    return {};
-}
-
-QString ownerText(const LockRecord &record)
-{
-    const QString owner = shortText(record.owner);
-    const QString label = shortText(labelOf(record));
-    if (owner.isEmpty() && label.isEmpty()) {
-        if (record.schema.isEmpty())
-            return tr("unknown: the value is not decoded");
-        return tr("not recorded by %1").arg(record.schema);
-    }
-    if (label.isEmpty())
-        return owner;
-    if (owner.isEmpty())
-        return QStringLiteral("\u201c%1\u201d").arg(label);
-    // The label first: it names the service ("nightly export"), which an operator recognises
-    // sooner than a host and pid.
-    return QStringLiteral("\u201c%1\u201d \u2014 %2").arg(label, owner);
 }
 
 } // namespace locktext

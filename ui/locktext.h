@@ -33,11 +33,9 @@ QString ttlNow(const lockscope::inspect::LockRecord &record, SteadyClock::time_p
 /// "read at 14:03:22" (clockTime of `at`).
 QString readAt(const QDateTime &at, const QDateTime &now = QDateTime::currentDateTime());
 
-/// Who holds the lock, the same text everywhere: the decoded owner (host/pid, client id, ...)
-/// and the holder's label, both when both exist ("“nightly export” — alice@box pid 12");
-/// "not recorded by <schema>" when the format names no owner; "unknown: the value is not
-/// decoded" when no schema reads it. Control characters escaped.
-QString ownerText(const lockscope::inspect::LockRecord &record);
+/// Who holds the lock, the same text everywhere (the table, Details, the dialogs, lockctl and
+/// the admin messages): core's, so that no view writes its own.
+using lockscope::inspect::ownerText;
 
 /// "1 byte", "32 bytes", "1,024 bytes": a count with its noun in the right number (the app
 /// loads no translations, so Qt's "%n byte(s)" would show its parentheses).
@@ -59,6 +57,6 @@ inline QString shortText(const QByteArray &bytes, qsizetype maxChars = ShortText
 QString shortText(const QString &text, qsizetype maxChars = ShortTextChars);
 
 /// The label the majority holder attached (empty when none).
-QString labelOf(const lockscope::inspect::LockRecord &record);
+using lockscope::inspect::labelOf;
 
 } // namespace locktext

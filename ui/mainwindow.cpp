@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "appsettings.h"
+#include "backgroundjob.h"
 #include "dialogs/acquiredialog.h"
 #include "dialogs/connectionsdialog.h"
 #include "dialogs/extenddialog.h"
@@ -15,6 +16,7 @@
 #include "lockheaderview.h"
 #include "lockmonitor.h"
 #include "locktext.h"
+#include "lockview.h"
 #include "models/lockfilterproxy.h"
 #include "models/locktablemodel.h"
 #include "models/namespacemodel.h"
@@ -27,6 +29,7 @@
 #include "uilogging.h"
 #include "util/displaytext.h"
 #include "util/glob.h"
+#include "viewstyle.h"
 
 #include <QAction>
 #include <QApplication>
@@ -83,64 +86,7 @@ using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
 using namespace std::chrono_literals;
 
-namespace {
-
-/// Wider text margins in table cells: with the styles' 3 px, a right-aligned number runs into
-/// the left-aligned text of the next column ("0.10 ms7.0.15").
-class CellMarginStyle : public QProxyStyle
-{
-public:
-    int pixelMetric(PixelMetric metric, const QStyleOption *option, const QWidget *widget) const override
-    {
-        // The header gets the same extra margin, so that titles line up with the cells.
-        if (metric == PM_FocusFrameHMargin || metric == PM_HeaderMargin)
-            return QProxyStyle::pixelMetric(metric, option, widget) + 4;
-        return QProxyStyle::pixelMetric(metric, option, widget);
-    }
-};
-
-/// Elides on the right: for text whose start says the most (the owner column leads with the
-/// service's label), where the table's middle elision would cut the name itself.
-class ElideRightDelegate : public QStyledItemDelegate
-{
-public:
-    using QStyledItemDelegate::QStyledItemDelegate;
-
-protected:
-    void initStyleOption(QStyleOptionViewItem *option, const QModelIndex &index) const override
-    {
-        QStyledItemDelegate::initStyleOption(option, index);
-        option->textElideMode = Qt::ElideRight;
-    }
-};
-
-/// The lock table. A selected lock that leaves it (released, expired, filtered out) leaves
-/// nothing selected: in single-selection mode QAbstractItemView selects the next row instead,
-/// and Del would then act on a lock the operator never chose.
-class LockTableView : public QTableView
-{
-public:
-    using QTableView::QTableView;
-
-protected:
-    void rowsAboutToBeRemoved(const QModelIndex &parent, int start, int end) override
-    {
-        const QModelIndex current = currentIndex();
-        if (current.isValid() && current.parent() == parent && start <= current.row() && current.row() <= end)
-            selectionModel()->clear();
-        QTableView::rowsAboutToBeRemoved(parent, start, end);
-    }
-};
-
-void useCellMargins(QAbstractItemView *view, QHeaderView *header)
-{
-    auto *style = new CellMarginStyle;
-    style->setParent(view);
-    view->setStyle(style);
-    header->setStyle(style);
-}
-
-} // namespace
+namespace {} // namespace
 
 MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_registry(SchemaRegistry::builtins()), m_auditPath(AuditLog::defaultPath()),
@@ -148,7 +94,6 @@ MainWindow::MainWindow(QWidget *parent)
       m_lockModel(new LockTableModel(this)), m_lockProxy(new LockFilterProxy(this)),
       m_monitorThread(std::make_unique<ThreadOwner>(QStringLiteral("NodeMonitor"))),
       m_scanThread(std::make_unique<ThreadOwner>(QStringLiteral("LockMonitor"))),
-      m_adminThread(std::make_unique<ThreadOwner>(QStringLiteral("Admin"))),
       m_refreshInterval(NodeMonitor::DefaultInterval), m_autoRefreshInterval(LockMonitor::DefaultInterval)
 {
     setObjectName(QStringLiteral("mainWindow"));
@@ -170,11 +115,10 @@ MainWindow::MainWindow(QWidget *parent)
     createStatusBar();
     restoreWindowState();
 
-    m_adminContext = new QObject;
-    m_adminThread->adopt(m_adminContext);
+    // Operator actions and keychain reads and writes, one at a time and in order.
+    m_adminPool.setMaxThreadCount(1);
     m_monitorThread->start();
     m_scanThread->start();
-    m_adminThread->start();
     updateActions();
     updateSummary();
     updateLockCounts();
@@ -188,7 +132,7 @@ MainWindow::~MainWindow()
         m_lockMonitor->cancelScan();
     m_monitorThread.reset();
     m_scanThread.reset();
-    m_adminThread.reset();
+    m_adminPool.waitForDone();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -241,75 +185,9 @@ void MainWindow::restoreWindowState()
 
 void MainWindow::createLockView()
 {
-    m_filterEdit = new QLineEdit;
-    m_filterEdit->setObjectName(QStringLiteral("lockFilter"));
-    m_filterEdit->setPlaceholderText(tr("Filter keys, owners and tokens (glob: jobs:*)"));
-    m_filterEdit->setClearButtonEnabled(true);
-    connect(m_filterEdit, &QLineEdit::textChanged, m_lockProxy, &LockFilterProxy::setFilterText);
-    connect(m_filterEdit, &QLineEdit::textChanged, this, [this] { updateTableHint(); });
-
-    m_schemaFilter = new QComboBox;
-    m_schemaFilter->setObjectName(QStringLiteral("schemaFilter"));
-    m_schemaFilter->addItem(tr("All schemas"), QString());
-    for (const auto &schema : m_registry.schemas())
-        m_schemaFilter->addItem(schema->displayName(), schema->id());
-    m_schemaFilter->addItem(tr("Unrecognised keys (raw)"),
-                            QString::fromLatin1(LockFilterProxy::UnrecognisedSchema));
-    m_schemaFilter->setItemData(
-        m_schemaFilter->count() - 1,
-        tr("Keys whose name says lock but whose value no lock format reads: locks of a "
-           "library LockScope does not know, shown raw"),
-        Qt::ToolTipRole);
-    m_schemaFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    connect(m_schemaFilter, &QComboBox::currentIndexChanged, this,
-            [this] { m_lockProxy->setSchemaFilter(m_schemaFilter->currentData().toString()); });
-
-    m_anomaliesOnly = new QCheckBox(tr("Anomalies only"));
-    m_anomaliesOnly->setObjectName(QStringLiteral("anomaliesOnly"));
-    connect(m_anomaliesOnly, &QCheckBox::toggled, m_lockProxy, &LockFilterProxy::setAnomaliesOnly);
-
-    auto *filterBar = new QHBoxLayout;
-    filterBar->setContentsMargins(0, 0, 0, 0);
-    filterBar->addWidget(m_filterEdit, 1);
-    filterBar->addWidget(m_schemaFilter);
-    filterBar->addWidget(m_anomaliesOnly);
-
-    m_lockTable = new LockTableView;
-    m_lockTable->setObjectName(QStringLiteral("lockTable"));
-    m_lockTable->setModel(m_lockProxy);
-    m_lockTable->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_lockTable->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_lockTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_lockTable->setAlternatingRowColors(true);
-    m_lockTable->setShowGrid(false);
-    m_lockTable->setWordWrap(false);
-    m_lockTable->setTextElideMode(Qt::ElideMiddle);
-    m_lockTable->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
-    m_lockTable->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_lockHeader = new LockHeaderView(m_lockTable);
-    useCellMargins(m_lockTable, m_lockHeader);
-    // Names read from their start (a group, a schema, the owner's label); keys keep the middle
-    // elision (they share prefixes; their ends tell them apart).
-    for (const int column : {LockTableModel::Group, LockTableModel::Schema, LockTableModel::Owner})
-        m_lockTable->setItemDelegateForColumn(column, new ElideRightDelegate(m_lockTable));
-    m_lockTable->verticalHeader()->hide();
-    m_lockTable->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    m_lockTable->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
-    // The token is in Details and in the tooltip of every key; as a column it takes the room
-    // the key and the owner need at 1280x800. The column menu shows it.
-    m_lockTable->setColumnHidden(LockTableModel::Token, true);
-    m_lockTable->viewport()->installEventFilter(this);
-    const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
-    m_lockTable->setColumnWidth(LockTableModel::Group, em * 7);
-    m_lockTable->setColumnWidth(LockTableModel::Key, em * 12);
-    m_lockTable->setColumnWidth(LockTableModel::Schema, em * 7);
-    m_lockTable->setColumnWidth(LockTableModel::Owner, em * 11);
-    m_lockTable->setColumnWidth(LockTableModel::Ttl, em * 5);
-    m_lockTable->setColumnWidth(LockTableModel::Held, em * 4);
-    m_lockTable->setColumnWidth(LockTableModel::Fence, em * 4);
-    m_lockTable->setColumnWidth(LockTableModel::Token, em * 6);
-    m_lockTable->setSortingEnabled(true);
-    m_lockHeader->setSortIndicator(LockTableModel::Key, Qt::AscendingOrder);
+    m_lockView = new LockView(m_lockModel, m_lockProxy, m_registry);
+    m_lockTable = m_lockView->table();
+    m_lockHeader = m_lockView->header();
     // A mouse press makes the row current before it selects it: on currentRowChanged alone the
     // clicked lock was not selected yet, and every action stayed disabled. A model reset clears
     // the selection without a signal.
@@ -350,27 +228,11 @@ void MainWindow::createLockView()
             });
     // Rows leave the table on a refresh and on a filter change.
     connect(m_lockProxy, &QAbstractItemModel::rowsRemoved, this, [this] { m_detailsTimer.start(); });
-    // The countdown changes the TTL and age texts only: repaint those columns (no model signal
-    // per row).
-    connect(m_lockModel, &LockTableModel::countdownTicked, this, [this] {
-        for (const int column : {LockTableModel::Ttl, LockTableModel::Age}) {
-            const int x = m_lockTable->columnViewportPosition(column);
-            if (x >= 0 && !m_lockTable->isColumnHidden(column))
-                m_lockTable->viewport()->update(x, 0, m_lockTable->columnWidth(column),
-                                                m_lockTable->viewport()->height());
-        }
-    });
     connect(m_lockModel, &LockTableModel::countsChanged, this, &MainWindow::updateLockCounts);
     connect(m_lockProxy, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLockCounts);
     connect(m_lockProxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateLockCounts);
     connect(m_lockProxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateLockCounts);
     connect(m_lockProxy, &QAbstractItemModel::layoutChanged, this, &MainWindow::updateLockCounts);
-
-    m_lockPage = new QWidget;
-    auto *pageLayout = new QVBoxLayout(m_lockPage);
-    pageLayout->setContentsMargins(6, 6, 6, 0);
-    pageLayout->addLayout(filterBar);
-    pageLayout->addWidget(m_lockTable, 1);
 
     m_emptyLabel = new QLabel;
     m_emptyLabel->setObjectName(QStringLiteral("emptyStateLabel"));
@@ -385,7 +247,7 @@ void MainWindow::createLockView()
 
     m_centralStack = new QStackedWidget;
     m_centralStack->addWidget(m_emptyLabel);
-    m_centralStack->addWidget(m_lockPage);
+    m_centralStack->addWidget(m_lockView);
     setCentralWidget(m_centralStack);
 }
 
@@ -722,11 +584,17 @@ void MainWindow::setGroups(const GroupConfig &config, const QString &configPath)
     }
     // Passwords not in the configuration come from the store (keychain, else this session's
     // answers). A keychain may take a while to answer: read it on the admin thread.
-    const quint64 generation = ++m_generation;
+    const quint64 generation = m_groupsJobs.start();
     lockscope::inspect::SecretStore *store = m_secrets;
-    QMetaObject::invokeMethod(
-        m_adminContext,
-        [this, generation, config, store] {
+    struct Resolved
+    {
+        GroupConfig config;
+        QList<PendingPrompt> missing;
+        QStringList errors;
+    };
+    runInBackground(
+        &m_adminPool, this,
+        [config, store] {
             GroupConfig resolved;
             QList<PendingPrompt> missing;
             QStringList errors;
@@ -737,25 +605,20 @@ void MainWindow::setGroups(const GroupConfig &config, const QString &configPath)
                 errors << resolution.storeErrors;
                 resolved.groups.push_back(std::move(resolution.group));
             }
-            QMetaObject::invokeMethod(
-                this,
-                [this, generation, resolved, missing, errors] {
-                    if (generation != m_generation)
-                        return;
-                    for (const QString &error : errors)
-                        logEvent(EventKind::Info, QString(), tr("Password store: %1").arg(error));
-                    applyGroups(resolved);
-                    for (const PendingPrompt &prompt : missing)
-                        askPassword(prompt.group, prompt.node, prompt.why);
-                },
-                Qt::QueuedConnection);
+            return Resolved{std::move(resolved), std::move(missing), std::move(errors)};
         },
-        Qt::QueuedConnection);
+        m_groupsJobs.ifCurrent(generation, [this](const Resolved &resolved) {
+            for (const QString &error : resolved.errors)
+                logEvent(EventKind::Info, QString(), tr("Password store: %1").arg(error));
+            applyGroups(resolved.config);
+            for (const PendingPrompt &prompt : resolved.missing)
+                askPassword(prompt.group, prompt.node, prompt.why);
+        }));
 }
 
 void MainWindow::applyGroups(const GroupConfig &config)
 {
-    ++m_generation;
+    m_groupsJobs.start();
     m_config = config;
     m_simulator->setGroups(m_config);
 
@@ -797,8 +660,9 @@ void MainWindow::applyGroups(const GroupConfig &config)
             m_lockModel->removeGroup(group);
     }
 
+    m_lockView->setHasGroups(!m_config.groups.empty());
     m_centralStack->setCurrentWidget(m_config.groups.empty() ? static_cast<QWidget *>(m_emptyLabel)
-                                                             : m_lockPage);
+                                                             : m_lockView);
     m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
     m_lockHeader->forgetFittedGroups();
     updateSummary();
@@ -814,70 +678,54 @@ void MainWindow::applyGroups(const GroupConfig &config)
 
 void MainWindow::startMonitors()
 {
-    const quint64 generation = m_generation;
+    // What the monitors of an older configuration still report is dropped.
+    const quint64 generation = m_groupsJobs.current();
+    const auto current = [this, generation](auto slot) {
+        return m_groupsJobs.ifCurrent(generation, slot);
+    };
 
     m_monitor = new NodeMonitor(m_nodeModel->nodes(), m_refreshInterval);
     m_monitorThread->adopt(m_monitor);
-    connect(
-        m_monitor, &NodeMonitor::statusChanged, this,
-        [this, generation](int row, const NodeStatus &status) {
-            if (generation == m_generation)
-                onStatusChanged(row, status);
-        },
-        Qt::QueuedConnection);
+    connect(m_monitor, &NodeMonitor::statusChanged, this,
+            current([this](int row, const NodeStatus &status) { onStatusChanged(row, status); }),
+            Qt::QueuedConnection);
     NodeMonitor *monitor = m_monitor;
     QMetaObject::invokeMethod(
         monitor, [monitor] { monitor->start(); }, Qt::QueuedConnection);
 
     m_lockMonitor = new LockMonitor(m_config, m_registry);
     m_scanThread->adopt(m_lockMonitor);
-    connect(
-        m_lockMonitor, &LockMonitor::refreshStarted, this,
-        [this, generation] {
-            if (generation != m_generation)
-                return;
-            m_progress->setRange(0, 0);
-            m_progress->setFormat(tr("Scanning…"));
-            m_progress->show();
-        },
-        Qt::QueuedConnection);
-    connect(
-        m_lockMonitor, &LockMonitor::progress, this,
-        [this, generation](quint64, quint64 keys) {
-            if (generation == m_generation)
+    connect(m_lockMonitor, &LockMonitor::refreshStarted, this, current([this](quint64) {
+                m_progress->setRange(0, 0);
+                m_progress->setFormat(tr("Scanning…"));
+                m_progress->show();
+            }),
+            Qt::QueuedConnection);
+    connect(m_lockMonitor, &LockMonitor::progress, this, current([this](quint64, quint64 keys) {
                 m_progress->setFormat(tr("%L1 keys scanned").arg(keys));
-        },
-        Qt::QueuedConnection);
-    connect(
-        m_lockMonitor, &LockMonitor::groupScanned, this,
-        [this, generation](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) {
-            if (generation == m_generation)
+            }),
+            Qt::QueuedConnection);
+    connect(m_lockMonitor, &LockMonitor::groupScanned, this,
+            current([this](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) {
                 onGroupScanned(snapshot);
-        },
-        Qt::QueuedConnection);
-    connect(
-        m_lockMonitor, &LockMonitor::refreshFinished, this,
-        [this, generation](quint64 scan, std::chrono::milliseconds elapsed, bool cancelled) {
-            if (generation != m_generation)
-                return;
-            m_progress->hide();
-            if (!cancelled) {
-                m_lastRefresh = QDateTime::currentDateTime();
-                m_refreshLabel->setText(tr("Refreshed %1 (%L2 ms)")
-                                            .arg(m_lastRefresh.toString(QStringLiteral("HH:mm:ss")))
-                                            .arg(elapsed.count()));
-            }
-            emit locksRefreshed(scan, elapsed);
-        },
-        Qt::QueuedConnection);
-    connect(
-        m_lockMonitor, &LockMonitor::notice, this,
-        [this, generation](const QString &group, const QString &node, const QString &text,
-                           const QString &detail) {
-            if (generation == m_generation)
-                onNotice(group, node, text, detail);
-        },
-        Qt::QueuedConnection);
+            }),
+            Qt::QueuedConnection);
+    connect(m_lockMonitor, &LockMonitor::refreshFinished, this,
+            current([this](quint64 scan, std::chrono::milliseconds elapsed, bool cancelled) {
+                m_progress->hide();
+                if (!cancelled) {
+                    m_lastRefresh = QDateTime::currentDateTime();
+                    m_refreshLabel->setText(tr("Refreshed %1 (%L2 ms)")
+                                                .arg(m_lastRefresh.toString(QStringLiteral("HH:mm:ss")))
+                                                .arg(elapsed.count()));
+                }
+                emit locksRefreshed(scan, elapsed);
+            }),
+            Qt::QueuedConnection);
+    connect(m_lockMonitor, &LockMonitor::notice, this,
+            current([this](const QString &group, const QString &node, const QString &text,
+                           const QString &detail) { onNotice(group, node, text, detail); }),
+            Qt::QueuedConnection);
     LockMonitor *lockMonitor = m_lockMonitor;
     const auto interval = m_autoRefreshInterval;
     QMetaObject::invokeMethod(
@@ -991,7 +839,7 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     }
     // Only what changed since the monitor's previous scan (all of it the first time), applied
     // in slices so that the GUI thread never stalls on a big refresh.
-    m_unlisted.insert(snapshot->group, Unlisted{std::move(snapshot->unlisted), snapshot->unlistedCount});
+    m_lockView->setUnlisted(snapshot->group, std::move(snapshot->unlisted), snapshot->unlistedCount);
     LockTableModel::GroupRead read{snapshot->readAt, std::move(snapshot->stale), snapshot->staleReason};
     m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
                             std::move(snapshot->removed), !snapshot->delta, std::move(read));
@@ -1007,9 +855,6 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched == m_simulatorWindow && m_simulatorAction)
         eventFilterSimulator(event);
-    if (watched == m_lockTable->viewport() && event->type() == QEvent::Resize && m_tableHint &&
-        m_tableHint->isVisible())
-        QTimer::singleShot(0, this, [this] { updateTableHint(); });
     return QMainWindow::eventFilter(watched, event);
 }
 
@@ -1064,22 +909,18 @@ void MainWindow::askNextPassword()
             const QString password = prompt->password();
             const bool remember = prompt->remember();
             lockscope::inspect::SecretStore *store = m_secrets;
-            QMetaObject::invokeMethod(
-                m_adminContext,
-                [this, store, key, password, remember, node] {
-                    const auto stored = PasswordPrompt::storeAnswer(*store, key, password, remember);
-                    QMetaObject::invokeMethod(
-                        this,
-                        [this, stored, node] {
-                            if (!stored)
-                                logEvent(EventKind::Error, node.label(),
-                                         tr("The password could not be stored: %1").arg(stored.error()));
-                            // Connect again with it (the store now answers for this node).
-                            setGroups(m_plainConfig, m_configPath);
-                        },
-                        Qt::QueuedConnection);
+            runInBackground(
+                &m_adminPool, this,
+                [store, key, password, remember] {
+                    return PasswordPrompt::storeAnswer(*store, key, password, remember);
                 },
-                Qt::QueuedConnection);
+                [this, node](const auto &stored) {
+                    if (!stored)
+                        logEvent(EventKind::Error, node.label(),
+                                 tr("The password could not be stored: %1").arg(stored.error()));
+                    // Connect again with it (the store now answers for this node).
+                    setGroups(m_plainConfig, m_configPath);
+                });
         } else {
             logEvent(EventKind::Info, node.label(),
                      tr("No password given; the node stays unreachable until you add one in Connections"));
@@ -1177,79 +1018,7 @@ void MainWindow::updateLockCounts()
                        : tr("%L1 of %2").arg(shown).arg(locktext::counted(total, tr("lock"), tr("locks")));
     text += QStringLiteral(" · ") + tr("%L1 with anomalies").arg(anomalies);
     m_countsLabel->setText(text);
-    updateTableHint();
-}
-
-void MainWindow::updateTableHint()
-{
-    if (!m_tableHint) {
-        m_tableHint = new QLabel(m_lockTable->viewport());
-        m_tableHint->setObjectName(QStringLiteral("tableHint"));
-        m_tableHint->setWordWrap(true);
-        m_tableHint->setAlignment(Qt::AlignCenter);
-        m_tableHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
-        m_tableHint->setForegroundRole(QPalette::PlaceholderText);
-    }
-    const bool empty = m_lockProxy->rowCount() == 0 && !m_config.groups.empty() && !m_lockModel->isApplying();
-    if (!empty || m_unlisted.isEmpty()) { // nothing scanned yet: no verdict
-        m_tableHint->hide();
-        return;
-    }
-    const QString filter = m_filterEdit->text().trimmed();
-    QString text;
-    if (m_lockModel->rowCount() == 0)
-        text = tr("No locks in the configured groups.");
-    else
-        text =
-            filter.isEmpty() ? tr("No lock matches the filters.") : tr("No lock matches “%1”.").arg(filter);
-    // Keys the scans read but did not list: say so when they match, so that "no lock" is not
-    // mistaken for "no such key".
-    quint64 scannedUnlisted = 0;
-    qsizetype matching = 0;
-    QStringList examples;
-    const bool glob = filter.contains(QLatin1Char('*')) || filter.contains(QLatin1Char('?')) ||
-                      filter.contains(QLatin1Char('['));
-    const QByteArray pattern = filter.toUtf8();
-    for (auto it = m_unlisted.cbegin(); it != m_unlisted.cend(); ++it) {
-        if (!m_lockProxy->groupFilter().isEmpty() && it.key() != m_lockProxy->groupFilter())
-            continue;
-        scannedUnlisted += it->count;
-        if (filter.isEmpty())
-            continue;
-        for (const QByteArray &key : it->keys) {
-            const bool hit = glob ? lockscope::globMatch(pattern, key)
-                                  : lockscope::displayText(key).contains(filter, Qt::CaseInsensitive);
-            if (!hit)
-                continue;
-            ++matching;
-            if (examples.size() < 3)
-                examples << lockscope::displayText(key);
-        }
-    }
-    if (matching > 0) {
-        text +=
-            QStringLiteral("<br><br>") +
-            (matching == 1 ? tr("1 scanned key matches it, but no lock format recognises it, so it is not "
-                                "listed (%1).")
-                                 .arg(examples.join(QStringLiteral(", ")).toHtmlEscaped())
-                           : tr("%1 scanned keys match it, but no lock format recognises them, so they are "
-                                "not listed (%2).")
-                                 .arg(QLocale().toString(matching),
-                                      examples.join(QStringLiteral(", ")).toHtmlEscaped())) +
-            QStringLiteral("<br>") +
-            tr("To see them raw: <code>lockctl list --match '%1'</code>")
-                .arg((glob ? filter : QStringLiteral("*%1*").arg(filter)).toHtmlEscaped());
-    } else if (scannedUnlisted > 0 && m_lockModel->rowCount() == 0) {
-        text += QStringLiteral("<br><br>") +
-                tr("%1 other keys were scanned; none is a lock a known format (or a lock-like key name) "
-                   "identifies.")
-                    .arg(QLocale().toString(scannedUnlisted));
-    }
-    m_tableHint->setText(text);
-    const QRect area = m_lockTable->viewport()->rect().adjusted(24, 24, -24, -24);
-    m_tableHint->setGeometry(area.x(), area.y(), area.width(),
-                             std::min(area.height(), 10 * fontMetrics().lineSpacing()));
-    m_tableHint->show();
+    m_lockView->updateHint();
 }
 
 // --- selection and actions -----------------------------------------------------------------
@@ -1349,29 +1118,25 @@ void MainWindow::runAdmin(const QString &action, const QString &group, const QBy
     const AuditLog audit(m_auditPath);
     ++m_actionsRunning;
     logEvent(EventKind::Audit, group, tr("%1 %2 …").arg(action, QString::fromUtf8(key)));
-    QMetaObject::invokeMethod(
-        m_adminContext,
-        [this, action, group, key, nodes, audit, operation = std::move(operation)] {
+    runInBackground(
+        &m_adminPool, this,
+        [group, nodes, audit, operation = std::move(operation)] {
             AuditLog actionAudit = audit;
             Admin admin(group, nodes, Operator::current(), &actionAudit);
-            const AdminResult result = operation(admin);
-            QMetaObject::invokeMethod(
-                this,
-                [this, action, group, key, result] {
-                    --m_actionsRunning;
-                    logEvent(result.ok ? EventKind::Audit : EventKind::Error, group,
-                             tr("%1 %2: %3").arg(action, QString::fromUtf8(key), result.message));
-                    for (const auto &node : result.nodes) {
-                        if (node.outcome != QLatin1String("done"))
-                            logEvent(result.ok ? EventKind::Info : EventKind::Error, node.node,
-                                     tr("%1: %2").arg(node.outcome, node.detail));
-                    }
-                    emit actionFinished(action, result.ok);
-                    refreshLocks();
-                },
-                Qt::QueuedConnection);
+            return operation(admin);
         },
-        Qt::QueuedConnection);
+        [this, action, group, key](const AdminResult &result) {
+            --m_actionsRunning;
+            logEvent(result.ok ? EventKind::Audit : EventKind::Error, group,
+                     tr("%1 %2: %3").arg(action, QString::fromUtf8(key), result.message));
+            for (const auto &node : result.nodes) {
+                if (node.outcome != lockscope::inspect::AdminOutcome::Done)
+                    logEvent(result.ok ? EventKind::Info : EventKind::Error, node.node,
+                             tr("%1: %2").arg(outcomeName(node.outcome), node.detail));
+            }
+            emit actionFinished(action, result.ok);
+            refreshLocks();
+        });
 }
 
 void MainWindow::acquireLock()
@@ -1524,6 +1289,8 @@ bool MainWindow::startWithoutUnreadableGroups(QWidget *parent, const QString &pa
 void MainWindow::editConnections()
 {
     ConnectionsDialog dialog(m_plainConfig, m_secrets, this);
+    // Keychain jobs in order with the window's own, on a pool drained before the store goes.
+    dialog.setStorePool(&m_adminPool);
     if (dialog.exec() != QDialog::Accepted)
         return;
     const GroupConfig config = dialog.config();

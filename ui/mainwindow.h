@@ -1,5 +1,6 @@
 #pragma once
 
+#include "backgroundjob.h"
 #include "eventlogwidget.h"
 #include "inspect/admin.h"
 #include "inspect/lockschema.h"
@@ -19,6 +20,7 @@
 class LockDetailsWidget;
 class LockFilterProxy;
 class LockHeaderView;
+class LockView;
 class LockMonitor;
 class LockTableModel;
 class NamespaceModel;
@@ -177,13 +179,10 @@ private:
     LockTableModel *m_lockModel = nullptr;
     LockFilterProxy *m_lockProxy = nullptr;
     QStackedWidget *m_centralStack = nullptr;
-    QWidget *m_lockPage = nullptr;
     QLabel *m_emptyLabel = nullptr;
+    LockView *m_lockView = nullptr; ///< filter bar and lock table
     QTableView *m_lockTable = nullptr;
     LockHeaderView *m_lockHeader = nullptr;
-    QLineEdit *m_filterEdit = nullptr;
-    QComboBox *m_schemaFilter = nullptr;
-    QCheckBox *m_anomaliesOnly = nullptr;
     LockDetailsWidget *m_details = nullptr;
     EventLogWidget *m_eventLog = nullptr;
     SimulatorPanel *m_simulator = nullptr;
@@ -215,13 +214,14 @@ private:
 
     std::unique_ptr<ThreadOwner> m_monitorThread;
     std::unique_ptr<ThreadOwner> m_scanThread;
-    std::unique_ptr<ThreadOwner> m_adminThread;
     /// Live on their threads; only deleted through deleteLater() from here.
     NodeMonitor *m_monitor = nullptr;
     LockMonitor *m_lockMonitor = nullptr;
-    QObject *m_adminContext = nullptr;
-    /// Bumped on every setGroups(); results for an older configuration are dropped.
-    quint64 m_generation = 0;
+    /// Operator actions and keychain reads and writes (one thread: in order).
+    QThreadPool m_adminPool;
+    /// A generation per configuration (setGroups()); what monitors and jobs report for an older
+    /// one is dropped.
+    JobTracker m_groupsJobs;
     std::chrono::milliseconds m_refreshInterval;
     std::chrono::milliseconds m_autoRefreshInterval;
     QDateTime m_lastRefresh;
@@ -252,15 +252,6 @@ private:
     QTimer m_noticeTimer;
     void onNotice(const QString &group, const QString &node, const QString &text, const QString &detail);
     void flushNotices();
-    /// Per group, the keys its last scan read but did not list (no lock format recognises them).
-    struct Unlisted
-    {
-        std::vector<QByteArray> keys; ///< up to LockMonitor::KeptUnlisted
-        quint64 count = 0;
-    };
-    QHash<QString, Unlisted> m_unlisted;
-    QLabel *m_tableHint = nullptr; ///< over the empty table: why it is empty
-    void updateTableHint();
     /// The last scan problem logged per group ("" = complete): logged again only when it changes.
     QHash<QString, QString> m_scanProblems;
 };

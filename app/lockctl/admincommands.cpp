@@ -25,6 +25,7 @@ using lockscope::displayText;
 using lockscope::inspect::Admin;
 using lockscope::inspect::AdminNode;
 using lockscope::inspect::AdminNodeResult;
+using lockscope::inspect::AdminOutcome;
 using lockscope::inspect::AdminResult;
 using lockscope::inspect::AuditLog;
 using lockscope::inspect::Confidence;
@@ -245,10 +246,10 @@ int exitCodeFor(const std::vector<AdminNodeResult> &results)
 {
     bool error = false, changed = false, refused = false, done = false;
     for (const AdminNodeResult &result : results) {
-        error |= result.outcome == QLatin1String("error");
-        changed |= result.outcome == QLatin1String("changed");
-        refused |= result.outcome == QLatin1String("refused");
-        done |= result.outcome == QLatin1String("done");
+        error |= result.outcome == AdminOutcome::Error;
+        changed |= result.outcome == AdminOutcome::Changed;
+        refused |= result.outcome == AdminOutcome::Refused;
+        done |= result.outcome == AdminOutcome::Done;
     }
     if (error)
         return exitcode::NodeFailure;
@@ -335,7 +336,7 @@ int runForceRelease(Invocation &invocation)
                 continue;
             if (entry.raw.type == RawEntry::Type::String && entry.raw.value == *expected)
                 continue;
-            skipped.push_back({entry.node, QStringLiteral("changed"),
+            skipped.push_back({entry.node, AdminOutcome::Changed,
                                QStringLiteral("the value differs from --expect-value: nothing deleted")});
             entry.raw = RawEntry{}; // not acted on
         }
@@ -398,7 +399,7 @@ int runForceRelease(Invocation &invocation)
     outcomes.insert(outcomes.end(), skipped.begin(), skipped.end());
     for (const NodeEntry &entry : record.nodes)
         if (!entry.reachable)
-            outcomes.push_back({entry.node, QStringLiteral("error"), entry.error});
+            outcomes.push_back({entry.node, AdminOutcome::Error, entry.error});
 
     int code = exitCodeFor(outcomes);
     QString message = result.message;
@@ -429,7 +430,7 @@ int runForceRelease(Invocation &invocation)
             };
             for (const AdminNodeResult &outcome : outcomes)
                 if (outcome.node == entry.node) {
-                    object.insert(QStringLiteral("outcome"), outcome.outcome);
+                    object.insert(QStringLiteral("outcome"), outcomeName(outcome.outcome));
                     object.insert(QStringLiteral("detail"), outcome.detail);
                 }
             array.append(object);
@@ -453,7 +454,7 @@ int runForceRelease(Invocation &invocation)
         if (!outcomes.empty()) {
             Table table({QStringLiteral("NODE"), QStringLiteral("OUTCOME"), QStringLiteral("DETAIL")});
             for (const AdminNodeResult &outcome : outcomes)
-                table.addRow({displayText(outcome.node), displayText(outcome.outcome),
+                table.addRow({displayText(outcome.node), outcomeName(outcome.outcome),
                               outcome.detail.isEmpty() ? QStringLiteral("-") : displayText(outcome.detail)});
             out.line();
             out.write(table.render());

@@ -3,6 +3,7 @@
 #include "exitcode.h"
 #include "options.h"
 #include "output.h"
+#include "util/duration.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -436,15 +437,6 @@ extern "C" void onInterrupt(int)
     g_interrupted.store(true);
 }
 
-QString us(quint64 value)
-{
-    if (value >= 1'000'000)
-        return QStringLiteral("%1 s").arg(static_cast<double>(value) / 1e6, 0, 'f', 2);
-    if (value >= 1000)
-        return QStringLiteral("%1 ms").arg(static_cast<double>(value) / 1e3, 0, 'f', 1);
-    return QStringLiteral("%1 µs").arg(value);
-}
-
 QString statusLine(const SimStats &s)
 {
     return QStringLiteral(
@@ -455,7 +447,7 @@ QString statusLine(const SimStats &s)
         .arg(s.acquisitions)
         .arg(s.acquisitionsPerSec, 0, 'f', 0)
         .arg(s.failedAttemptsPerSec, 0, 'f', 0)
-        .arg(us(s.waitP50Us), us(s.waitP99Us))
+        .arg(lockscope::formatMicros(s.waitP50Us), lockscope::formatMicros(s.waitP99Us))
         .arg(s.violations)
         .arg(s.fencingRejections)
         .arg(s.overlaps)
@@ -488,8 +480,8 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
     row(QStringLiteral("workers / keys"), QStringLiteral("%1 / %2").arg(c.workers).arg(c.keys));
     row(QStringLiteral("hold / ttl"),
         QStringLiteral("%1 %2 / %3")
-            .arg(us(static_cast<quint64>(c.hold.count())), holdDistributionName(c.holdDistribution),
-                 lockscope::formatDuration(c.ttl)));
+            .arg(lockscope::formatMicros(static_cast<quint64>(c.hold.count())),
+                 holdDistributionName(c.holdDistribution), lockscope::formatDuration(c.ttl)));
     row(QStringLiteral("fencing / watchdog / wakeup"),
         QStringLiteral("%1 / %2 / %3")
             .arg(c.fencing ? QStringLiteral("on") : QStringLiteral("off"),
@@ -501,11 +493,14 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
     row(QStringLiteral("acquires given up"), QString::number(s.acquireFailures));
     row(QStringLiteral("wait p50 / p95 / p99 / max"),
         QStringLiteral("%1 / %2 / %3 / %4")
-            .arg(us(s.waitP50Us), us(s.waitP95Us), us(s.waitP99Us), us(s.waitMaxUs)));
+            .arg(lockscope::formatMicros(s.waitP50Us), lockscope::formatMicros(s.waitP95Us),
+                 lockscope::formatMicros(s.waitP99Us), lockscope::formatMicros(s.waitMaxUs)));
     if (s.censoredWaits > 0)
         row(QStringLiteral("waits cut short (run end, given up)"), QString::number(s.censoredWaits));
     row(QStringLiteral("hold p50 / p99 / max"),
-        QStringLiteral("%1 / %2 / %3").arg(us(s.holdP50Us), us(s.holdP99Us), us(s.holdMaxUs)));
+        QStringLiteral("%1 / %2 / %3")
+            .arg(lockscope::formatMicros(s.holdP50Us), lockscope::formatMicros(s.holdP99Us),
+                 lockscope::formatMicros(s.holdMaxUs)));
     row(QStringLiteral("violations (lost updates)"), QString::number(s.violations));
     row(QStringLiteral("fencing rejections"), QString::number(s.fencingRejections));
     row(QStringLiteral("overlapping sections"), QString::number(s.overlaps));
@@ -547,8 +542,8 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
         workers.setAlignment(col, Table::Align::Right);
     for (const WorkerStats &w : s.workers)
         workers.addRow({QString::number(w.worker), QString::number(w.acquisitions),
-                        QString::number(w.failedAttempts), us(w.waitMaxUs), QString::number(w.violations),
-                        QString::number(w.fencingRejections),
+                        QString::number(w.failedAttempts), lockscope::formatMicros(w.waitMaxUs),
+                        QString::number(w.violations), QString::number(w.fencingRejections),
                         QString::number(w.lostLocks + w.expiredBeforeRelease), QString::number(w.stalls)});
     out.write(workers.render());
     if (!report.faults.empty()) {

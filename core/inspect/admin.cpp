@@ -123,7 +123,7 @@ QString typeName(const RawEntry &raw)
 
 struct ScriptOutcome
 {
-    QString outcome; ///< "done", "changed", "missing", "error"
+    AdminOutcome outcome; ///< Done, Changed, Missing or Error
     QString detail;
     qint64 fence = 0;
     std::optional<qint64> pttlBefore; ///< what the script read before acting; none on an error
@@ -134,19 +134,19 @@ ScriptOutcome runScript(Connection &connection, const QByteArray &key, std::vect
     const std::vector<QByteArray> keys{key, lock::fenceKeyFor(key)};
     auto reply = connection.eval(adminScript(), keys, args);
     if (!reply)
-        return {QStringLiteral("error"), reply.error().toString(), 0, std::nullopt};
+        return {AdminOutcome::Error, reply.error().toString(), 0, std::nullopt};
     if (!reply->isArray() || reply->elements().size() != 3 || !reply->elements()[0].isInteger())
-        return {QStringLiteral("error"),
+        return {AdminOutcome::Error,
                 QStringLiteral("%1: unexpected reply %2").arg(connection.node(), reply->toDisplayString()), 0,
                 std::nullopt};
     const qint64 status = reply->elements()[0].integer();
     const qint64 before = reply->elements()[2].integer();
     if (status == 1)
-        return {QStringLiteral("done"), {}, reply->elements()[1].integer(), before};
+        return {AdminOutcome::Done, {}, reply->elements()[1].integer(), before};
     if (status == 0)
-        return {QStringLiteral("changed"),
-                QStringLiteral("the lock changed since it was shown: nothing done"), 0, before};
-    return {QStringLiteral("missing"), QStringLiteral("the key is gone"), 0, before};
+        return {AdminOutcome::Changed, QStringLiteral("the lock changed since it was shown: nothing done"), 0,
+                before};
+    return {AdminOutcome::Missing, QStringLiteral("the key is gone"), 0, before};
 }
 
 /// The script arguments after the action and its parameter: comparison, value, hash fields.
@@ -222,36 +222,60 @@ RawEntry readEntry(Connection &connection, const QByteArray &key)
     return readNodeEntry(connection, key).raw;
 }
 
-/// The holder for people: the decoded owner and schema, else the raw value (shortened).
-QString describeHolder(const RawEntry &raw, const std::optional<DecodedLock> &decoded)
+/// The holder one node shows, for people: the owner text every view shows for that value
+/// (ownerText), then the schema that read it, or, when none could, the value itself (escaped,
+/// shortened).
+QString describeHolder(const QString &node, const QByteArray &key, const RawEntry &raw,
+                       const SchemaRegistry &registry)
 {
-    if (decoded && (!decoded->owner.isEmpty() || !decoded->label.isEmpty())) {
-        QStringList parts;
-        if (!decoded->owner.isEmpty())
-            parts << decoded->owner;
-        if (!decoded->label.isEmpty())
-            parts << QStringLiteral("\"%1\"").arg(decoded->label);
-        return QStringLiteral("%1 (%2)").arg(parts.join(QLatin1Char(' ')), decoded->schema);
-    }
-    if (raw.type == RawEntry::Type::String) {
-        QString text = QString::fromUtf8(raw.value);
-        if (text.size() > 80)
-            text = text.left(77) + QStringLiteral("...");
-        return QStringLiteral("value \"%1\"").arg(text);
-    }
-    return QStringLiteral("a %1 value").arg(typeName(raw));
+    NodeEntry entry;
+    entry.node = node;
+    entry.raw = raw;
+    entry.decoded = registry.decode(key, raw);
+    std::vector<NodeEntry> entries;
+    entries.push_back(std::move(entry));
+    const LockRecord record = aggregate(key, std::move(entries));
+    if (!record.schema.isEmpty())
+        return QStringLiteral("%1 (%2)").arg(ownerText(record), record.schema);
+    const QString value = raw.type == RawEntry::Type::String
+                              ? QStringLiteral("value \"%1\"").arg(displayTextPrefix(raw.value, 80))
+                              : QStringLiteral("a %1 value").arg(typeName(raw));
+    return QStringLiteral("%1 (%2)").arg(ownerText(record), value);
 }
 
 QString auditResult(const AdminNodeResult &result)
 {
-    if (result.outcome == QLatin1String("done"))
+    switch (result.outcome) {
+    case AdminOutcome::Done:
         return QStringLiteral("ok");
-    if (result.outcome == QLatin1String("changed") || result.outcome == QLatin1String("missing"))
-        return result.outcome;
-    return result.outcome + QStringLiteral(": ") + result.detail;
+    case AdminOutcome::Changed:
+    case AdminOutcome::Missing:
+        return outcomeName(result.outcome);
+    case AdminOutcome::Refused:
+    case AdminOutcome::Error:
+        break;
+    }
+    return outcomeName(result.outcome) + QStringLiteral(": ") + result.detail;
 }
 
 } // namespace
+
+QString outcomeName(AdminOutcome outcome)
+{
+    switch (outcome) {
+    case AdminOutcome::Done:
+        return QStringLiteral("done");
+    case AdminOutcome::Changed:
+        return QStringLiteral("changed");
+    case AdminOutcome::Missing:
+        return QStringLiteral("missing");
+    case AdminOutcome::Refused:
+        return QStringLiteral("refused");
+    case AdminOutcome::Error:
+        break;
+    }
+    return QStringLiteral("error");
+}
 
 // --- Operator, audit --------------------------------------------------------------------------
 
@@ -361,16 +385,23 @@ void summarize(AdminResult &result, const QString &done, bool auditFailed, const
     int doneCount = 0;
     QStringList changed, refused, failed, missing;
     for (const AdminNodeResult &node : result.nodes) {
-        if (node.outcome == QLatin1String("done"))
+        switch (node.outcome) {
+        case AdminOutcome::Done:
             ++doneCount;
-        else if (node.outcome == QLatin1String("changed"))
+            break;
+        case AdminOutcome::Changed:
             changed << node.node;
-        else if (node.outcome == QLatin1String("refused"))
+            break;
+        case AdminOutcome::Refused:
             refused << node.node;
-        else if (node.outcome == QLatin1String("missing"))
+            break;
+        case AdminOutcome::Missing:
             missing << node.node;
-        else
+            break;
+        case AdminOutcome::Error:
             failed << node.node;
+            break;
+        }
     }
     result.ok = !result.nodes.empty() && doneCount == static_cast<int>(result.nodes.size());
     QStringList parts;
@@ -406,19 +437,19 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
         const NodeEntry &entry = record.nodes[i];
         if (!entry.present())
             continue;
-        AdminNodeResult nodeResult{entry.node, {}, {}};
+        AdminNodeResult nodeResult{entry.node, AdminOutcome::Error, {}};
         // The TTL shown, unless the script read the one it replaced.
         qint64 ttlBefore = entry.raw.pttlMs;
         const AdminNode *node = nodeFor(m_nodes, record, i);
         if (!node) {
-            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.outcome = AdminOutcome::Error;
             nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
         } else if (node->readOnly) {
-            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.outcome = AdminOutcome::Refused;
             nodeResult.detail = QStringLiteral("read-only");
         } else if (!unconditional && entry.raw.type != RawEntry::Type::String &&
                    entry.raw.type != RawEntry::Type::Hash) {
-            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.outcome = AdminOutcome::Refused;
             nodeResult.detail =
                 QStringLiteral("a %1 value cannot be compared; only an unconditional delete removes it")
                     .arg(typeName(entry.raw));
@@ -431,9 +462,9 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
             nodeResult.outcome = outcome.outcome;
             nodeResult.detail = outcome.detail;
             ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
-            if (outcome.outcome == QLatin1String("changed"))
+            if (outcome.outcome == AdminOutcome::Changed)
                 nodeResult.detail = QStringLiteral("the lock changed since it was shown: nothing deleted");
-            if (outcome.outcome == QLatin1String("done")) {
+            if (outcome.outcome == AdminOutcome::Done) {
                 nodeResult.detail = bumpFence
                                         ? QStringLiteral("deleted; fence counter now %1").arg(outcome.fence)
                                         : QStringLiteral("deleted");
@@ -476,21 +507,21 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
         const NodeEntry &entry = record.nodes[i];
         if (!entry.present())
             continue;
-        AdminNodeResult nodeResult{entry.node, {}, {}};
+        AdminNodeResult nodeResult{entry.node, AdminOutcome::Error, {}};
         qint64 ttlBefore = entry.raw.pttlMs;
         AuditEntry after;
         const AdminNode *node = nodeFor(m_nodes, record, i);
         if (!node) {
-            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.outcome = AdminOutcome::Error;
             nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
         } else if (node->readOnly) {
-            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.outcome = AdminOutcome::Refused;
             nodeResult.detail = QStringLiteral("read-only");
         } else if (ttl.count() <= 0) {
-            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.outcome = AdminOutcome::Refused;
             nodeResult.detail = QStringLiteral("the TTL must be positive");
         } else if (entry.raw.type != RawEntry::Type::String && entry.raw.type != RawEntry::Type::Hash) {
-            nodeResult.outcome = QStringLiteral("refused");
+            nodeResult.outcome = AdminOutcome::Refused;
             nodeResult.detail = QStringLiteral("a %1 value cannot be compared").arg(typeName(entry.raw));
         } else {
             Connection connection(node->config);
@@ -501,16 +532,16 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
             const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
             nodeResult.outcome = outcome.outcome;
             ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
-            if (outcome.outcome == QLatin1String("done"))
+            if (outcome.outcome == AdminOutcome::Done)
                 after.ttlAfterMs = outcome.fence;
-            if (outcome.outcome != QLatin1String("done"))
+            if (outcome.outcome != AdminOutcome::Done)
                 nodeResult.detail = outcome.detail;
             else if (add)
                 nodeResult.detail =
                     QStringLiteral("TTL now %1 ms (%2 ms added)").arg(outcome.fence).arg(ttl.count());
             else
                 nodeResult.detail = QStringLiteral("TTL set to %1 ms").arg(ttl.count());
-            if (outcome.outcome == QLatin1String("changed"))
+            if (outcome.outcome == AdminOutcome::Changed)
                 nodeResult.detail = QStringLiteral("the lock changed since it was shown: not extended");
         }
         auditFailed |=
@@ -550,7 +581,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             why = QStringLiteral("the TTL must be positive");
         for (const AdminNode &node : m_nodes) {
             const QString detail = node.readOnly ? QStringLiteral("read-only") : why;
-            result.nodes.push_back({node.config.label(), QStringLiteral("refused"), detail});
+            result.nodes.push_back({node.config.label(), AdminOutcome::Refused, detail});
             auditAcquire(node.config.label(), {}, -2, QStringLiteral("refused: ") + detail);
         }
         result.ok = false;
@@ -593,7 +624,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
                 Connection connection(node.config);
                 Holder holder{readEntry(connection, key), {}};
                 if (holder.raw.type != RawEntry::Type::Missing)
-                    holder.who = describeHolder(holder.raw, registry.decode(key, holder.raw));
+                    holder.who = describeHolder(vote.node, key, holder.raw, registry);
                 if (result.heldBy.isEmpty())
                     result.heldBy = holder.who;
                 holders.emplace(vote.node, std::move(holder));
@@ -602,14 +633,14 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
         }
     }
     for (const lock::NodeVote &vote : votes) {
-        AdminNodeResult nodeResult{vote.node, {}, {}};
+        AdminNodeResult nodeResult{vote.node, AdminOutcome::Error, {}};
         qint64 ttlBefore = -2;
         QByteArray valueBefore;
         QString auditText;
         AuditEntry after;
         switch (vote.outcome) {
         case lock::NodeVote::Outcome::Granted:
-            nodeResult.outcome = QStringLiteral("done");
+            nodeResult.outcome = AdminOutcome::Done;
             nodeResult.detail = QStringLiteral("fence %1").arg(vote.fence);
             auditText = QStringLiteral("ok");
             if (acquired) {
@@ -620,7 +651,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             }
             break;
         case lock::NodeVote::Outcome::Held: {
-            nodeResult.outcome = QStringLiteral("changed");
+            nodeResult.outcome = AdminOutcome::Changed;
             nodeResult.detail = QStringLiteral("held by another owner (TTL %1 ms)").arg(vote.pttl);
             ttlBefore = vote.pttl;
             auditText = QStringLiteral("held");
@@ -636,13 +667,13 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             break;
         }
         case lock::NodeVote::Outcome::Released:
-            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.outcome = AdminOutcome::Error;
             nodeResult.detail = QStringLiteral("granted, then released again: no quorum");
             auditText = QStringLiteral("error: released again (no quorum)");
             break;
         case lock::NodeVote::Outcome::NotHeld:
         case lock::NodeVote::Outcome::Error:
-            nodeResult.outcome = QStringLiteral("error");
+            nodeResult.outcome = AdminOutcome::Error;
             nodeResult.detail =
                 vote.error ? vote.error->toString() : lock::NodeVote::outcomeName(vote.outcome);
             auditText = QStringLiteral("error: ") + nodeResult.detail;

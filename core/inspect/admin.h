@@ -69,11 +69,25 @@ private:
     QString m_path;
 };
 
+/// What an admin action did on one node.
+enum class AdminOutcome
+{
+    Done,    ///< written as asked (deleted, extended, acquired)
+    Changed, ///< the value differed from the one shown (or another owner holds it): nothing written
+    Missing, ///< the key was already gone
+    Refused, ///< not sent: a read-only node, a value that cannot be compared, a bad argument
+    Error,   ///< the node failed, or is not in the group
+};
+
+/// "done", "changed", "missing", "refused", "error": the stable word lockctl prints, in its text
+/// and its JSON ("outcome"), and the audit log records.
+QString outcomeName(AdminOutcome outcome);
+
 /// Per-node outcome of an admin action.
 struct AdminNodeResult
 {
     QString node;
-    QString outcome; ///< "done", "changed", "missing", "refused", "error"
+    AdminOutcome outcome = AdminOutcome::Error;
     QString detail;
 };
 
@@ -83,7 +97,8 @@ struct AdminResult
     QString message;
     std::vector<AdminNodeResult> nodes;
     /// acquire only, when another owner holds the key: who, as read from the value after the
-    /// failed attempt ("alice@box pid 12 (lockscope)"); empty when unknown or not applicable.
+    /// failed attempt: ownerText() of it and the schema ("“nightly batch” — alice-box pid 12 main
+    /// (lockscope)"), or the value when no schema reads it; empty when unknown or not applicable.
     QString heldBy;
 };
 

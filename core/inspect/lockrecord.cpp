@@ -1,7 +1,9 @@
 #include "lockrecord.h"
 
+#include "util/displaytext.h"
 #include "util/quorum.h"
 
+#include <QLocale>
 #include <algorithm>
 
 namespace lockscope::inspect {
@@ -42,7 +44,58 @@ bool sameBytes(const QByteArray &a, const QByteArray &b)
     return a.size() == b.size() && (a.constData() == b.constData() || a == b);
 }
 
+/// Characters of an owner or a label in the owner text; the rest is cut.
+constexpr qsizetype OwnerTextChars = 300;
+
+/// `text` escaped (displayText), at most OwnerTextChars characters of it, then "… (N characters
+/// in all)": only the start is escaped.
+QString bounded(const QString &text)
+{
+    if (text.size() <= OwnerTextChars)
+        return displayText(text);
+    QString shown = displayText(QStringView(text).first(OwnerTextChars).toString());
+    shown.truncate(OwnerTextChars);
+    return shown + QStringLiteral("… (%1 characters in all)").arg(QLocale().toString(text.size()));
+}
+
 } // namespace
+
+const NodeEntry *majorityEntry(const LockRecord &record)
+{
+    const NodeEntry *fallback = nullptr;
+    for (const NodeEntry &entry : record.nodes) {
+        if (!entry.present())
+            continue;
+        if (entry.decoded && entry.decoded->token == record.token)
+            return &entry;
+        if (!fallback)
+            fallback = &entry;
+    }
+    return fallback;
+}
+
+QString labelOf(const LockRecord &record)
+{
+    if (const NodeEntry *entry = majorityEntry(record); entry && entry->decoded)
+        return entry->decoded->label;
+    return {};
+}
+
+QString ownerText(const LockRecord &record)
+{
+    const QString owner = bounded(record.owner);
+    const QString label = bounded(labelOf(record));
+    if (owner.isEmpty() && label.isEmpty()) {
+        if (record.schema.isEmpty())
+            return QStringLiteral("unknown: the value is not decoded");
+        return QStringLiteral("not recorded by %1").arg(record.schema);
+    }
+    if (label.isEmpty())
+        return owner;
+    if (owner.isEmpty())
+        return QStringLiteral("“%1”").arg(label);
+    return QStringLiteral("“%1” — %2").arg(label, owner);
+}
 
 bool LockRecord::expiredAt(std::chrono::steady_clock::time_point now) const
 {

@@ -91,6 +91,24 @@ struct LockRecord
     bool expiredAt(std::chrono::steady_clock::time_point now) const;
 };
 
+/// The node entry the record's owner, schema and fence come from: the first present node whose
+/// decoded token is the majority token, else the first present node; nullptr when no node holds
+/// the key.
+const NodeEntry *majorityEntry(const LockRecord &record);
+
+/// The label the majority holder attached (empty when none).
+QString labelOf(const LockRecord &record);
+
+/// Who holds the lock, for people: the one text the table, Details, the action dialogs and the
+/// admin messages all show, so that they never name different owners for the same lock.
+/// The holder's label and the decoded owner (host/pid/thread, client id, ...) both when both
+/// exist ("“nightly export” — alice@box pid 12 main"), the label first: it names the service,
+/// which an operator recognises sooner than a host; "not recorded by <schema>" when the format
+/// names no owner; "unknown: the value is not decoded" when no schema reads it. Control
+/// characters escaped (lockscope::displayText); an owner or label longer than 300 characters is
+/// cut, with its whole length said (a 50 MB label must not be laid out). Pure, thread-safe.
+QString ownerText(const LockRecord &record);
+
 /// Builds a record from every node's entry for one key: the majority token (ties: the first
 /// node's), k of N, quorum, the smallest TTL and the anomalies. Pure: no I/O.
 LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes);

@@ -106,4 +106,13 @@ QString formatDuration(std::chrono::milliseconds value)
     return text;
 }
 
+QString formatMicros(quint64 us)
+{
+    if (us >= 1'000'000)
+        return QStringLiteral("%1 s").arg(static_cast<double>(us) / 1e6, 0, 'f', 2);
+    if (us >= 1000)
+        return QStringLiteral("%1 ms").arg(static_cast<double>(us) / 1e3, 0, 'f', 1);
+    return QStringLiteral("%1 µs").arg(us);
+}
+
 } // namespace lockscope

@@ -20,4 +20,8 @@ QString durationProblem(QStringView text);
 /// parseDuration() reads every value it writes back to the same number of milliseconds.
 QString formatDuration(std::chrono::milliseconds value);
 
+/// A measured time in microseconds, for people: "850 µs", "3.4 ms", "1.25 s" (wait and hold
+/// percentiles of the simulator, in lockctl and the app alike).
+QString formatMicros(quint64 us);
+
 } // namespace lockscope

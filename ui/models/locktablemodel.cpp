@@ -5,7 +5,6 @@
 #include "util/displaytext.h"
 #include "util/quorum.h"
 
-#include <QElapsedTimer>
 #include <QGuiApplication>
 #include <QIcon>
 #include <QLocale>
@@ -49,7 +48,7 @@ struct LockTableModel::Row
         label = locktext::labelOf(record);
         owner = locktext::ownerText(record);
         acquiredAt = {};
-        if (const NodeEntry *entry = LockTableModel::majorityEntry(record); entry && entry->decoded)
+        if (const NodeEntry *entry = lockscope::inspect::majorityEntry(record); entry && entry->decoded)
             acquiredAt = entry->decoded->acquiredAt;
         ageAtReadMs = acquiredAt.isValid() && record.readAt.isValid()
                           ? std::max<qint64>(0, acquiredAt.msecsTo(record.readAt))
@@ -140,89 +139,6 @@ LockTableModel::~LockTableModel() = default;
 
 // --- merge ------------------------------------------------------------------------------------
 
-void LockTableModel::setRecords(const QString &group, std::vector<LockRecord> records)
-{
-    // In order: whatever applyDelta() queued comes first.
-    applyPending(std::numeric_limits<std::size_t>::max());
-    renumber();
-    QHash<QByteArray, Row *> &keys = m_index[group];
-
-    // Which new records match an existing row, and which rows vanished.
-    QHash<QByteArray, qsizetype> incoming;
-    incoming.reserve(qsizetype(records.size()));
-    for (std::size_t i = 0; i < records.size(); ++i) {
-        if (!incoming.contains(records[i].key))
-            incoming.insert(records[i].key, qsizetype(i));
-    }
-
-    std::vector<int> vanished;
-    for (auto it = keys.cbegin(); it != keys.cend(); ++it) {
-        if (!incoming.contains(it.key()))
-            vanished.push_back(it.value()->row);
-    }
-    std::sort(vanished.begin(), vanished.end());
-    removeRowList(vanished);
-    renumber();
-
-    // Update the rows that stay: collect (row, first..last changed column) and the TTL / age
-    // ranges, then signal them in as few dataChanged as the layout allows.
-    std::vector<bool> matched(records.size(), false);
-    std::vector<std::pair<int, int>> changed; // row -> column bit mask (as int)
-    int countingFirst = -1;
-    int countingLast = -1;
-    int ageFirst = -1;
-    int ageLast = -1;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-        Row *row = keys.value(records[i].key);
-        if (!row || incoming.value(records[i].key) != qsizetype(i))
-            continue;
-        matched[i] = true;
-        int mask = 0;
-        for (int column : changedColumns(*row, records[i]))
-            mask |= 1 << column;
-        const bool hadAnomaly = !row->record.anomalies.isEmpty();
-        const qint64 oldAge = row->ageAtReadMs;
-        const bool ttlMatters = row->hasTtl() || row->expired || records[i].minPttlMs >= 0 ||
-                                row->record.minPttlMs != records[i].minPttlMs;
-        row->assign(std::move(records[i]));
-        const bool hasAnomaly = !row->record.anomalies.isEmpty();
-        m_anomalyRows += int(hasAnomaly) - int(hadAnomaly);
-        if (mask)
-            changed.emplace_back(row->row, mask);
-        if (ttlMatters) {
-            countingFirst = countingFirst < 0 ? row->row : std::min(countingFirst, row->row);
-            countingLast = std::max(countingLast, row->row);
-        }
-        if (row->ageAtReadMs != oldAge) {
-            ageFirst = ageFirst < 0 ? row->row : std::min(ageFirst, row->row);
-            ageLast = std::max(ageLast, row->row);
-        }
-    }
-    std::sort(changed.begin(), changed.end());
-    emitRangesChanged(std::move(changed));
-    // The countdown re-synced from the server: one signal for the TTL column, one for the age.
-    if (countingFirst >= 0)
-        emit dataChanged(index(countingFirst, Ttl), index(countingLast, Ttl));
-    if (ageFirst >= 0)
-        emit dataChanged(index(ageFirst, Age), index(ageLast, Age));
-
-    // New keys: appended in one block (the proxy sorts them into place).
-    std::vector<std::size_t> fresh;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-        // A key listed twice (never from a snapshot) keeps its first record.
-        if (!matched[i] && incoming.value(records[i].key) == qsizetype(i) && !keys.contains(records[i].key))
-            fresh.push_back(i);
-    }
-    std::sort(fresh.begin(), fresh.end(),
-              [&](std::size_t a, std::size_t b) { return records[a].key < records[b].key; });
-    appendRows(group, keys, records, fresh);
-    if (keys.isEmpty())
-        m_index.remove(group);
-    updateTimer();
-    emit countsChanged();
-    emit recordsChanged();
-}
-
 std::vector<int> LockTableModel::changedColumns(const Row &row, const LockRecord &next)
 {
     const LockRecord &old = row.record;
@@ -231,9 +147,7 @@ std::vector<int> LockTableModel::changedColumns(const Row &row, const LockRecord
     std::vector<int> columns;
     if (old.schema != next.schema)
         columns.push_back(Schema);
-    const NodeEntry *entry = majorityEntry(next);
-    const QString nextLabel = entry && entry->decoded ? entry->decoded->label : QString();
-    if (old.owner != next.owner || row.label != nextLabel || old.schema != next.schema)
+    if (old.owner != next.owner || row.label != locktext::labelOf(next) || old.schema != next.schema)
         columns.push_back(Owner);
     if (old.held != next.held || old.of != next.of || old.quorum != next.quorum)
         columns.push_back(Held);
@@ -300,6 +214,11 @@ void LockTableModel::applyDelta(const QString &group, std::vector<LockRecord> up
     applyPending(std::size_t(m_chunkRows));
 }
 
+void LockTableModel::finishApplying()
+{
+    applyPending(std::numeric_limits<std::size_t>::max(), false);
+}
+
 void LockTableModel::finishGroupRead(const QString &group, GroupRead &read)
 {
     if (read.at.isValid())
@@ -332,17 +251,21 @@ void LockTableModel::finishGroupRead(const QString &group, GroupRead &read)
     emitRangesChanged(std::move(changed));
 }
 
-void LockTableModel::applyPending(std::size_t budget)
+void LockTableModel::applyPending(std::size_t budget, bool timed)
 {
     // At most `budget` rows, and no more once a turn has taken kTurnBudget: in a big table a
     // row costs more (a sorting proxy places every new row, and the view follows), so a
-    // fixed row count alone would stall the GUI longer the more rows there are.
-    constexpr qint64 kTurnBudgetMs = 8;
+    // fixed row count alone would stall the GUI longer the more rows there are. Timed by the
+    // model's clock, so that a test's clock that stands still makes the slices depend on rows
+    // alone, as its assertions on signals need.
+    constexpr auto kTurnBudget = std::chrono::milliseconds(8);
     constexpr std::size_t kStep = 16;
-    QElapsedTimer turn;
-    turn.start();
+    const Clock::time_point turnStart = now();
+    const auto outOfTime = [&] {
+        return timed && now() - turnStart >= kTurnBudget;
+    };
     bool changed = false;
-    while (!m_pending.empty() && budget > 0 && !(changed && turn.elapsed() >= kTurnBudgetMs)) {
+    while (!m_pending.empty() && budget > 0 && !(changed && outOfTime())) {
         Pending &pending = m_pending.front();
         if (pending.replaceAll && !m_index.contains(pending.group)) {
             pending.replaceAll = false; // nothing of the group shown yet: nothing to remove
@@ -758,20 +681,6 @@ QString LockTableModel::formatAge(qint64 ms)
     if (ms < 1000)
         return QStringLiteral("%1 ms").arg(ms);
     return wholeSeconds(ms / 1000);
-}
-
-const NodeEntry *LockTableModel::majorityEntry(const LockRecord &record)
-{
-    const NodeEntry *fallback = nullptr;
-    for (const NodeEntry &entry : record.nodes) {
-        if (!entry.present())
-            continue;
-        if (entry.decoded && entry.decoded->token == record.token)
-            return &entry;
-        if (!fallback)
-            fallback = &entry;
-    }
-    return fallback;
 }
 
 QString LockTableModel::keyNamespace(const QByteArray &key)

@@ -15,9 +15,9 @@
 
 /// The locks of every scanned node group, one row per (group, key).
 ///
-/// setRecords() merges a group's new snapshot into the rows: unchanged rows stay, changed
-/// cells signal dataChanged, vanished rows are removed and new rows appended, so that the
-/// selection, the sort and the scroll position survive a refresh. The TTL column is a live
+/// applyDelta() merges a group's changes into the rows: unchanged rows stay, changed cells signal
+/// dataChanged, vanished rows are removed and new rows appended, so that the selection, the sort
+/// and the scroll position survive a refresh. The TTL column is a live
 /// countdown from the snapshot's PTTL: one timer signals dataChanged for that column only, and
 /// a row whose countdown runs out before the next refresh gets the `expired` anomaly.
 class LockTableModel : public QAbstractTableModel
@@ -72,20 +72,22 @@ public:
     explicit LockTableModel(QObject *parent = nullptr);
     ~LockTableModel() override;
 
-    /// Replaces the rows of `group` with `records` by merging, matched by key: vanished rows
-    /// are removed (contiguous ranges), changed cells signal dataChanged (per row run and column
-    /// run; one bounding range past 64 changed rows), the TTL and age columns one range each
-    /// (re-synced from the snapshot), new keys are appended in one block. No model reset.
-    void setRecords(const QString &group, std::vector<lockscope::inspect::LockRecord> records);
     void removeGroup(const QString &group);
     /// Applies a change computed on a worker thread (LockMonitor): `upserts` are new or changed
     /// records of `group` (merged by key), `removed` the keys that vanished; with `replaceAll`,
-    /// every row of the group not in `upserts` is removed too (a group's first snapshot). Large
-    /// changes go in slices of at most chunkRows() rows, and about 8 ms, per event-loop turn,
-    /// so that the GUI thread never stalls on a big refresh; calls are applied in order.
-    /// `read` (applied after the records) marks rows stale and dates the group's rows.
+    /// every row of the group not in `upserts` is removed too (a full snapshot). The one way rows
+    /// come in, by merging, matched by key: vanished rows are removed (contiguous ranges),
+    /// changed cells signal dataChanged (per row run and column run; one bounding range past 64
+    /// changed rows), new keys are appended in one block; a key listed twice keeps its first
+    /// record. No model reset. Large changes go in slices of at most chunkRows() rows, and about
+    /// 8 ms by now(), per event-loop turn, so that the GUI thread never stalls on a big refresh;
+    /// calls are applied in order. `read` (applied after the records) marks rows stale and dates
+    /// the group's rows.
     void applyDelta(const QString &group, std::vector<lockscope::inspect::LockRecord> upserts,
                     std::vector<QByteArray> removed, bool replaceAll = false, GroupRead read = {});
+    /// Applies every queued applyDelta() slice now, whatever their size: for a caller that needs
+    /// the rows at once (tests).
+    void finishApplying();
     /// Rows applied per event-loop turn by applyDelta() (default 500).
     void setChunkRows(int rows) { m_chunkRows = std::max(1, rows); }
     /// True while applyDelta() slices are still waiting.
@@ -103,7 +105,8 @@ public:
     int lockCount() const { return int(m_rows.size()); }
     int lockCount(const QString &group) const;
 
-    /// The clock the countdown reads (default steady_clock::now); tests inject a fake one.
+    /// The clock the countdown and applyDelta()'s time slices read (default steady_clock::now);
+    /// tests inject a fake one (a clock that stands still slices by chunkRows() alone).
     void setClock(std::function<Clock::time_point()> clock);
     Clock::time_point now() const { return m_clock(); }
     /// Countdown interval (default 250 ms).
@@ -140,8 +143,6 @@ public:
     static QString formatCountdown(qint64 ms);
     /// "850 ms", "12 s", "3m 12s", "2h 05m", "3d 4h"; empty for a negative (unknown) age
     static QString formatAge(qint64 ms);
-    /// The node entry the record's owner, schema and fence come from (first majority holder).
-    static const lockscope::inspect::NodeEntry *majorityEntry(const lockscope::inspect::LockRecord &record);
     /// The namespace of a key: everything before its last ':' (empty when it has none).
     static QString keyNamespace(const QByteArray &key);
 
@@ -199,8 +200,9 @@ private:
     /// After a group's delta: its read time, and its stale rows marked.
     void finishGroupRead(const QString &group, GroupRead &read);
     QDateTime lastReadOf(const Row &row) const;
-    /// Applies queued deltas for at most `budget` rows; re-arms m_applyTimer when some remain.
-    void applyPending(std::size_t budget);
+    /// Applies queued deltas for at most `budget` rows (and, when `timed`, about 8 ms); re-arms
+    /// m_applyTimer when some remain.
+    void applyPending(std::size_t budget, bool timed = true);
     void removeKeys(const QString &group, const std::vector<QByteArray> &keys);
     /// Merges records[begin, end) of `group`: changed rows signal their cells, new rows are
     /// appended in one block.

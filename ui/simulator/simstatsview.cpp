@@ -2,6 +2,7 @@
 
 #include "simtext.h"
 #include "themecolors.h"
+#include "util/duration.h"
 
 #include <QEvent>
 #include <QGridLayout>
@@ -169,14 +170,17 @@ void SimStatsView::showStats(const SimStats &stats, bool started)
     m_lostLocks->setText(number(stats.lostLocks));
     m_fairness->setText(started && stats.acquisitions > 0 ? locale.toString(stats.fairness, 'f', 3)
                                                           : QStringLiteral("–"));
-    m_waitTimes->setText(
-        started && stats.acquisitions > 0
-            ? tr("p50 %1 · p95 %2 · p99 %3")
-                  .arg(formatUs(stats.waitP50Us), formatUs(stats.waitP95Us), formatUs(stats.waitP99Us))
-            : QStringLiteral("–"));
-    m_holdTimes->setText(started && stats.acquisitions > 0
-                             ? tr("p50 %1 · p99 %2").arg(formatUs(stats.holdP50Us), formatUs(stats.holdP99Us))
+    m_waitTimes->setText(started && stats.acquisitions > 0
+                             ? tr("p50 %1 · p95 %2 · p99 %3")
+                                   .arg(lockscope::formatMicros(stats.waitP50Us),
+                                        lockscope::formatMicros(stats.waitP95Us),
+                                        lockscope::formatMicros(stats.waitP99Us))
                              : QStringLiteral("–"));
+    m_holdTimes->setText(
+        started && stats.acquisitions > 0
+            ? tr("p50 %1 · p99 %2")
+                  .arg(lockscope::formatMicros(stats.holdP50Us), lockscope::formatMicros(stats.holdP99Us))
+            : QStringLiteral("–"));
     m_keysLeft->setText(stats.state == SimState::Finished ? locale.toString(stats.keysLeft)
                                                           : QStringLiteral("–"));
     const QPalette pal = palette();

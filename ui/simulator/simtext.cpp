@@ -4,15 +4,6 @@
 
 namespace simtext {
 
-QString formatUs(quint64 value)
-{
-    if (value >= 1'000'000)
-        return QStringLiteral("%1 s").arg(static_cast<double>(value) / 1e6, 0, 'f', 2);
-    if (value >= 1000)
-        return QStringLiteral("%1 ms").arg(static_cast<double>(value) / 1e3, 0, 'f', 1);
-    return QStringLiteral("%1 µs").arg(value);
-}
-
 QString formatRate(double perSecond)
 {
     const QLocale locale;

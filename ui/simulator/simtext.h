@@ -6,8 +6,7 @@
 /// statistics (and as lockctl simulate prints them).
 namespace simtext {
 
-/// "850 µs", "1.2 ms", "2.35 s".
-QString formatUs(quint64 value);
+// Times in µs: lockscope::formatMicros() (core/util/duration.h), shared with lockctl.
 
 /// "0.7/s", "12.5/s", "1,234/s": a slow run's rate must not round to 0.
 QString formatRate(double perSecond);

@@ -9,6 +9,7 @@
 #include "simtext.h"
 #include "themecolors.h"
 #include "threadowner.h"
+#include "util/duration.h"
 
 #include <QHBoxLayout>
 #include <QLabel>
@@ -313,7 +314,8 @@ void SimulatorPanel::onRunFinished(quint64 run)
         tr("Simulation finished after %1 s: %2 (%3), wait p99 %4, %5, %6, %7, %8, fairness %9")
             .arg(stats.elapsedSeconds, 0, 'f', 1)
             .arg(counted(stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
-                 formatRate(perSecond(stats.acquisitions, stats.elapsedSeconds)), formatUs(stats.waitP99Us),
+                 formatRate(perSecond(stats.acquisitions, stats.elapsedSeconds)),
+                 lockscope::formatMicros(stats.waitP99Us),
                  counted(stats.violations, tr("%1 violation"), tr("%1 violations")),
                  counted(stats.fencingRejections, tr("%1 fencing rejection"), tr("%1 fencing rejections")),
                  counted(stats.overlaps, tr("%1 overlap"), tr("%1 overlaps")),
