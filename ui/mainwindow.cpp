@@ -23,6 +23,7 @@
 #include "models/nodelistmodel.h"
 #include "models/nodetreemodel.h"
 #include "nodemonitor.h"
+#include "passwordasker.h"
 #include "simulator/simulatorpanel.h"
 #include "statusdots.h"
 #include "threadowner.h"
@@ -117,6 +118,10 @@ MainWindow::MainWindow(QWidget *parent)
 
     // Operator actions and keychain reads and writes, one at a time and in order.
     m_adminPool.setMaxThreadCount(1);
+    m_passwords = new PasswordAsker(this, &m_adminPool);
+    connect(m_passwords, &PasswordAsker::answered, this, [this] { setGroups(m_plainConfig, m_configPath); });
+    connect(m_passwords, &PasswordAsker::message, this,
+            [this](EventKind kind, const QString &node, const QString &text) { logEvent(kind, node, text); });
     m_monitorThread->start();
     m_scanThread->start();
     updateActions();
@@ -574,6 +579,12 @@ void MainWindow::createStatusBar()
 
 // --- groups and monitors -------------------------------------------------------------------
 
+void MainWindow::setSecretStore(lockscope::inspect::SecretStore *store)
+{
+    m_secrets = store;
+    m_passwords->setStore(store);
+}
+
 void MainWindow::setGroups(const GroupConfig &config, const QString &configPath)
 {
     m_plainConfig = config;
@@ -589,14 +600,14 @@ void MainWindow::setGroups(const GroupConfig &config, const QString &configPath)
     struct Resolved
     {
         GroupConfig config;
-        QList<PendingPrompt> missing;
+        QList<PasswordAsker::Request> missing;
         QStringList errors;
     };
     runInBackground(
         &m_adminPool, this,
         [config, store] {
             GroupConfig resolved;
-            QList<PendingPrompt> missing;
+            QList<PasswordAsker::Request> missing;
             QStringList errors;
             for (const NodeGroup &group : config.groups) {
                 auto resolution = lockscope::inspect::resolveCredentials(group, store);
@@ -611,8 +622,8 @@ void MainWindow::setGroups(const GroupConfig &config, const QString &configPath)
             for (const QString &error : resolved.errors)
                 logEvent(EventKind::Info, QString(), tr("Password store: %1").arg(error));
             applyGroups(resolved.config);
-            for (const PendingPrompt &prompt : resolved.missing)
-                askPassword(prompt.group, prompt.node, prompt.why);
+            for (const PasswordAsker::Request &prompt : resolved.missing)
+                m_passwords->ask(prompt.group, prompt.node, prompt.why);
         }));
 }
 
@@ -620,6 +631,7 @@ void MainWindow::applyGroups(const GroupConfig &config)
 {
     m_groupsJobs.start();
     m_config = config;
+    m_passwords->setGroups(m_plainConfig, m_config);
     m_simulator->setGroups(m_config);
 
     if (m_monitor) {
@@ -863,73 +875,6 @@ const NodeGroup *MainWindow::groupNamed(const QString &name) const
     return m_config.group(name);
 }
 
-void MainWindow::askPassword(const QString &group, int node, const QString &why)
-{
-    const NodeGroup *g = m_plainConfig.group(group);
-    if (!g || !m_secrets || node < 0 || node >= int(g->nodes.size()))
-        return;
-    const QString key = lockscope::inspect::secretKey(group, g->nodes[size_t(node)].config);
-    if (m_askedKeys.contains(key))
-        return;
-    m_askedKeys << key;
-    m_prompts.append({group, node, why});
-    askNextPassword();
-}
-
-void MainWindow::askNextPassword()
-{
-    if (m_prompting || m_prompts.isEmpty())
-        return;
-    const PendingPrompt next = m_prompts.takeFirst();
-    const NodeGroup *g = m_plainConfig.group(next.group);
-    if (!g || next.node >= int(g->nodes.size())) {
-        askNextPassword();
-        return;
-    }
-    const NodeConfig node = g->nodes[size_t(next.node)].config;
-    m_prompting = true;
-    auto *prompt = new PasswordPrompt(next.group, node.label(), m_secrets->persistent(), this);
-    prompt->setAttribute(Qt::WA_DeleteOnClose);
-    // Red only when a password was sent and refused; a node that asks for one before anything
-    // was typed is no error of the operator's.
-    bool sent = false;
-    if (const NodeGroup *resolved = m_config.group(next.group);
-        resolved && next.node < int(resolved->nodes.size()))
-        sent = !resolved->nodes[size_t(next.node)].config.password.isEmpty();
-    if (!next.why.isEmpty()) {
-        if (sent)
-            prompt->setError(tr("The password was refused: %1").arg(next.why));
-        else
-            prompt->setReason(tr("The node asks for a password."), next.why);
-    }
-    connect(prompt, &QDialog::finished, this, [this, prompt, next, node](int result) {
-        m_prompting = false;
-        if (result == QDialog::Accepted) {
-            const QString key = lockscope::inspect::secretKey(next.group, node);
-            const QString password = prompt->password();
-            const bool remember = prompt->remember();
-            lockscope::inspect::SecretStore *store = m_secrets;
-            runInBackground(
-                &m_adminPool, this,
-                [store, key, password, remember] {
-                    return PasswordPrompt::storeAnswer(*store, key, password, remember);
-                },
-                [this, node](const auto &stored) {
-                    if (!stored)
-                        logEvent(EventKind::Error, node.label(),
-                                 tr("The password could not be stored: %1").arg(stored.error()));
-                    // Connect again with it (the store now answers for this node).
-                    setGroups(m_plainConfig, m_configPath);
-                });
-        } else {
-            logEvent(EventKind::Info, node.label(),
-                     tr("No password given; the node stays unreachable until you add one in Connections"));
-        }
-        askNextPassword();
-    });
-    prompt->open();
-}
-
 // --- node status ---------------------------------------------------------------------------
 
 void MainWindow::onStatusChanged(int row, const NodeStatus &status)
@@ -944,7 +889,7 @@ void MainWindow::onStatusChanged(int row, const NodeStatus &status)
         for (const NodeGroup &group : m_config.groups) {
             for (int i = 0; i < int(group.nodes.size()); ++i) {
                 if (NodeListModel::nodeKey(group.nodes[size_t(i)].config) == NodeListModel::nodeKey(node))
-                    askPassword(group.name, i, NodeListModel::errorText(*status.error));
+                    m_passwords->ask(group.name, i, NodeListModel::errorText(*status.error));
             }
         }
     }
@@ -1294,7 +1239,7 @@ void MainWindow::editConnections()
     if (dialog.exec() != QDialog::Accepted)
         return;
     const GroupConfig config = dialog.config();
-    m_askedKeys.clear(); // the operator may have fixed a password: ask again where it fails
+    m_passwords->forgetAsked(); // the operator may have fixed a password: ask again where it fails
     if (!m_configPath.isEmpty()) {
         saveGroups(config);
     } else {

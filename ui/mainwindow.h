@@ -26,6 +26,7 @@ class LockTableModel;
 class NamespaceModel;
 class NodeListModel;
 class NodeMonitor;
+class PasswordAsker;
 class NodeTreeModel;
 class QAction;
 class QCheckBox;
@@ -72,7 +73,7 @@ public:
     /// The groups as configured (passwords from the store are not in here).
     const lockscope::inspect::GroupConfig &groups() const { return m_plainConfig; }
     /// Where passwords come from and go to (keychain, else asked at connect). Not owned.
-    void setSecretStore(lockscope::inspect::SecretStore *store) { m_secrets = store; }
+    void setSecretStore(lockscope::inspect::SecretStore *store);
     /// Text shown in place of the lock table while there are no groups.
     void setEmptyMessage(const QString &text);
     /// How often node probes run (for tests; the default is a second).
@@ -132,8 +133,6 @@ private:
     void startMonitors();
     /// Asks for the password of node `node` of `group` ("asked at connect"), once per session
     /// and one prompt at a time; on an answer, the groups are connected again.
-    void askPassword(const QString &group, int node, const QString &why = {});
-    void askNextPassword();
     void onStatusChanged(int row, const lockscope::redis::NodeStatus &status);
     void logTransition(int row, const lockscope::redis::NodeStatus &status,
                        const std::optional<lockscope::redis::NodeStatus> &previous);
@@ -167,6 +166,7 @@ private:
     QString m_configPath;
     lockscope::inspect::SchemaRegistry m_registry;
     lockscope::inspect::SecretStore *m_secrets = nullptr;
+    PasswordAsker *m_passwords = nullptr; ///< asks for the passwords nodes refuse us
     QString m_auditPath;
 
     // Node status: one NodeListModel row per distinct node; the tree shows them per group.
@@ -226,17 +226,6 @@ private:
     std::chrono::milliseconds m_autoRefreshInterval;
     QDateTime m_lastRefresh;
     int m_actionsRunning = 0;
-    /// Password prompts waiting (group, node index, reason), and the secret keys already asked
-    /// for in this session (asked once; a cancelled prompt is not repeated).
-    struct PendingPrompt
-    {
-        QString group;
-        int node = 0;
-        QString why;
-    };
-    QList<PendingPrompt> m_prompts;
-    QStringList m_askedKeys;
-    bool m_prompting = false;
     QTimer m_detailsTimer; ///< coalesces details updates during a refresh
     /// Notices of the lock monitor, said once per group: (group, text) -> nodes said so far;
     /// the nodes of one group arriving within a moment of each other share one line.
