@@ -6,6 +6,7 @@
 #include <QHeaderView>
 #include <QLocale>
 #include <QScrollBar>
+#include <algorithm>
 
 namespace {
 
@@ -53,6 +54,9 @@ EventLogWidget::EventLogWidget(QWidget *parent) : QTreeWidget(parent)
     const int digitWidth = fontMetrics().horizontalAdvance(QStringLiteral("00:00:00"));
     setColumnWidth(TimeColumn, digitWidth + 48);
     setColumnWidth(NodeColumn, fontMetrics().horizontalAdvance(QLatin1Char('m')) * 12);
+    m_noticeTimer.setSingleShot(true);
+    m_noticeTimer.setInterval(500);
+    connect(&m_noticeTimer, &QTimer::timeout, this, &EventLogWidget::flushNotices);
 }
 
 void EventLogWidget::log(Kind kind, const QString &node, const QString &text, const QDateTime &at,
@@ -89,4 +93,32 @@ void EventLogWidget::logOrUpdate(const QString &key, Kind kind, const QString &n
     }
     log(kind, node, text, {}, detail);
     topLevelItem(topLevelItemCount() - 1)->setData(EventColumn, LineKeyRole, key);
+}
+
+void EventLogWidget::notice(const QString &group, const QString &node, const QString &text,
+                            const QString &detail)
+{
+    const QString key = group + QLatin1Char('\n') + text;
+    if (m_noticesSaid.value(key).contains(node))
+        return; // said already (a reconnect asks every node again)
+    m_noticesSaid[key].append(node);
+    const bool pending = std::any_of(m_noticesPending.cbegin(), m_noticesPending.cend(),
+                                     [&](const Notice &n) { return n.group == group && n.text == text; });
+    if (!pending)
+        m_noticesPending.append(Notice{group, text, detail});
+    m_noticeTimer.start();
+}
+
+void EventLogWidget::flushNotices()
+{
+    for (const Notice &notice : std::as_const(m_noticesPending)) {
+        // Every node said so far for this group and text: one line per group, updated in place
+        // when a slower node says the same later.
+        const QString key = notice.group + QLatin1Char('\n') + notice.text;
+        const QStringList nodes = m_noticesSaid.value(key);
+        const QString where = nodes.size() == 1 ? nodes.front() : tr("%1 nodes").arg(nodes.size());
+        logOrUpdate(key, Kind::Info, notice.group, tr("%1 (%2)").arg(notice.text, where),
+                    nodes.join(QStringLiteral(", ")) + QStringLiteral(":\n") + notice.detail);
+    }
+    m_noticesPending.clear();
 }

@@ -218,9 +218,6 @@ void MainWindow::createLockView()
     });
     // The details follow the selected lock through refreshes: at most once per event-loop turn
     // (a refresh applies thousands of changes), and only when its row was touched.
-    m_noticeTimer.setSingleShot(true);
-    m_noticeTimer.setInterval(500);
-    connect(&m_noticeTimer, &QTimer::timeout, this, &MainWindow::flushNotices);
     m_detailsTimer.setSingleShot(true);
     m_detailsTimer.setInterval(0);
     connect(&m_detailsTimer, &QTimer::timeout, this, &MainWindow::onSelectionChanged);
@@ -736,7 +733,7 @@ void MainWindow::startMonitors()
             Qt::QueuedConnection);
     connect(m_lockMonitor, &LockMonitor::notice, this,
             current([this](const QString &group, const QString &node, const QString &text,
-                           const QString &detail) { onNotice(group, node, text, detail); }),
+                           const QString &detail) { m_eventLog->notice(group, node, text, detail); }),
             Qt::QueuedConnection);
     LockMonitor *lockMonitor = m_lockMonitor;
     const auto interval = m_autoRefreshInterval;
@@ -784,36 +781,6 @@ void MainWindow::setAuditLogPath(const QString &path)
     m_auditPath = path;
 }
 
-void MainWindow::onNotice(const QString &group, const QString &node, const QString &text,
-                          const QString &detail)
-{
-    const QString key = group + QLatin1Char('\n') + text;
-    if (m_noticesSaid.value(key).contains(node))
-        return; // said already (a reconnect asks every node again)
-    m_noticesSaid[key].append(node);
-    auto pending = std::find_if(m_noticesPending.begin(), m_noticesPending.end(),
-                                [&](const Notice &n) { return n.group == group && n.text == text; });
-    if (pending == m_noticesPending.end())
-        m_noticesPending.append(Notice{group, text, detail, {node}});
-    else
-        pending->nodes.append(node);
-    m_noticeTimer.start();
-}
-
-void MainWindow::flushNotices()
-{
-    for (const Notice &notice : std::as_const(m_noticesPending)) {
-        // Every node said so far for this group and text: one line per group, updated in place
-        // when a slower node says the same later.
-        const QString key = notice.group + QLatin1Char('\n') + notice.text;
-        const QStringList nodes = m_noticesSaid.value(key);
-        const QString where = nodes.size() == 1 ? nodes.front() : tr("%1 nodes").arg(nodes.size());
-        m_eventLog->logOrUpdate(key, EventKind::Info, notice.group, tr("%1 (%2)").arg(notice.text, where),
-                                nodes.join(QStringLiteral(", ")) + QStringLiteral(":\n") + notice.detail);
-    }
-    m_noticesPending.clear();
-}
-
 void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
 {
     // Said when it changes, not at every refresh; a scan that read some nodes is partial.
@@ -826,7 +793,7 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
             errors << node.error;
         } else if (!node.note.isEmpty()) {
             // What the ACL user may not do or read: said once per group and note.
-            onNotice(snapshot->group, node.node, node.note, {});
+            m_eventLog->notice(snapshot->group, node.node, node.note, {});
         }
     }
     QString problem;

@@ -227,20 +227,6 @@ private:
     QDateTime m_lastRefresh;
     int m_actionsRunning = 0;
     QTimer m_detailsTimer; ///< coalesces details updates during a refresh
-    /// Notices of the lock monitor, said once per group: (group, text) -> nodes said so far;
-    /// the nodes of one group arriving within a moment of each other share one line.
-    struct Notice
-    {
-        QString group;
-        QString text;
-        QString detail;
-        QStringList nodes;
-    };
-    QHash<QString, QStringList> m_noticesSaid; ///< group + text -> nodes already in the log
-    QList<Notice> m_noticesPending;
-    QTimer m_noticeTimer;
-    void onNotice(const QString &group, const QString &node, const QString &text, const QString &detail);
-    void flushNotices();
     /// The last scan problem logged per group ("" = complete): logged again only when it changes.
     QHash<QString, QString> m_scanProblems;
 };
