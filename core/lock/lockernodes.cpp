@@ -1,0 +1,252 @@
+// Locker::Private's per-node I/O: one command or script sent to every node at once (with
+// NOSCRIPT fallback and undo-on-timeout), the checks made before anything is sent, and the
+// multi-node follow-ups (fence raise, release, undo, value recovery) built on it.
+
+#include "lockerprivate.h"
+#include "lockscripts.h"
+#include "redis/script.h"
+
+namespace lockscope::lock {
+
+std::vector<Result<RedisReply>>
+Locker::Private::runOnAll(const redis::Script &script, const std::vector<QByteArray> &keys,
+                          const std::vector<QByteArray> &args, milliseconds ttlForTimeout,
+                          const std::vector<bool> &only, const std::vector<QByteArray> *undo,
+                          std::vector<Delivery> *delivery, const std::vector<QByteArray> *lastArgPerNode)
+{
+    std::vector<QByteArray> argv;
+    argv.reserve(3 + keys.size() + args.size());
+    argv.emplace_back(QByteArrayLiteral("EVALSHA"));
+    argv.push_back(script.sha1());
+    argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    return sendToAll(argv, &script, ttlForTimeout, only, undo, delivery, lastArgPerNode);
+}
+
+std::vector<Result<RedisReply>>
+Locker::Private::sendToAll(const std::vector<QByteArray> &argv, const redis::Script *script,
+                           milliseconds ttlForTimeout, const std::vector<bool> &only,
+                           const std::vector<QByteArray> *undo, std::vector<Delivery> *delivery,
+                           const std::vector<QByteArray> *lastArgPerNode)
+{
+    const size_t n = pools.size();
+    std::vector<Result<RedisReply>> results(n, RedisReply());
+    std::vector<ConnectionPool::Lease> leases(n);
+    std::vector<Delivery> state(n, Delivery::NotAsked);
+    auto asked = [&only](size_t i) {
+        return only.empty() || only[i];
+    };
+    auto argvFor = [&](size_t i) {
+        std::vector<QByteArray> own = argv;
+        own.back() = (*lastArgPerNode)[i];
+        return own;
+    };
+    auto send = [&](size_t i) {
+        if (lastArgPerNode)
+            leases[i]->append(std::span<const QByteArray>(argvFor(i)));
+        else
+            leases[i]->append(std::span<const QByteArray>(argv));
+        state[i] = Delivery::Sent; // a failed flush may still have written part or all of it
+        if (auto flushed = leases[i]->flush(); !flushed)
+            results[i] = std::unexpected(flushed.error());
+    };
+    // Slots are taken in node order, so threads that wait for a busy pool never hold a
+    // lease another waiter needs (no lock-order cycle). Ready connections are written at
+    // once; connecting (a new connection, or one the server closed while idle) comes
+    // after, within the node timeout rather than the connect timeout: a stalled node
+    // (accepts TCP, never answers the handshake) must neither eat the lock's validity nor
+    // hold back the healthy nodes' commands.
+    std::vector<size_t> toConnect;
+    for (size_t i = 0; i < n; ++i) {
+        if (!asked(i))
+            continue;
+        state[i] = Delivery::NotSent;
+        leases[i] = pools[i]->takeIdle();
+        if (!leases[i]) {
+            auto lease = pools[i]->reserve(configs[i].connectTimeout);
+            if (!lease) {
+                results[i] = std::unexpected(lease.error());
+                continue;
+            }
+            leases[i] = std::move(*lease);
+        }
+        if (leases[i]->needsConnect())
+            toConnect.push_back(i);
+        else
+            send(i);
+    }
+    for (const size_t i : toConnect) {
+        const milliseconds bound = std::min(configs[i].connectTimeout,
+                                            std::max(nodeTimeout(ttlForTimeout, configs[i]), kMinConnect));
+        if (auto connected = leases[i]->connect(bound); !connected) {
+            results[i] = std::unexpected(connected.error());
+            leases[i].discard();
+            continue;
+        }
+        send(i);
+    }
+    const auto start = SteadyClock::now();
+    for (size_t i = 0; i < n; ++i) {
+        if (!asked(i) || !results[i])
+            continue;
+        const auto deadline = start + nodeTimeout(ttlForTimeout, configs[i]);
+        if (undo)
+            leases[i]->armUndoOnTimeout(*undo);
+        auto reply = leases[i]->readReply(deadline);
+        if (script && reply && reply->isError() && reply->bytes().startsWith("NOSCRIPT")) {
+            // The node lost its script cache (restart, SCRIPT FLUSH): send the source once.
+            std::vector<QByteArray> evalArgv = lastArgPerNode ? argvFor(i) : argv;
+            evalArgv[0] = QByteArrayLiteral("EVAL");
+            evalArgv[1] = script->source();
+            leases[i]->append(std::span<const QByteArray>(evalArgv));
+            if (undo)
+                leases[i]->armUndoOnTimeout(*undo);
+            reply = leases[i]->readReply(SteadyClock::now() + nodeTimeout(ttlForTimeout, configs[i]));
+        }
+        if (leases[i]->undoWritten())
+            state[i] = Delivery::Undone;
+        if (reply && reply->isError())
+            results[i] = std::unexpected(RedisError::fromServerReply(leases[i]->node(), reply->bytes()));
+        else
+            results[i] = std::move(reply);
+    }
+    if (delivery)
+        *delivery = std::move(state);
+    return results;
+}
+
+LockError Locker::Private::nodeFailure(const QByteArray &key, const QString &message,
+                                       std::vector<NodeVote> votes)
+{
+    const std::optional<LockErrorKind> cause = nodeErrorKind(votes);
+    if (pools.size() == 1 && votes.front().error) {
+        QString nodeError = votes.front().error->toString(); // before `votes` is moved from
+        return makeError(cause.value_or(LockErrorKind::Connection), key, std::move(nodeError),
+                         std::move(votes));
+    }
+    return makeError(cause.value_or(LockErrorKind::QuorumNotReached), key, message, std::move(votes));
+}
+
+LockError Locker::Private::makeError(LockErrorKind kind, const QByteArray &key, QString message,
+                                     std::vector<NodeVote> votes)
+{
+    LockError error;
+    error.kind = kind;
+    error.key = QString::fromUtf8(key);
+    error.message = std::move(message);
+    error.votes = std::move(votes);
+    return error;
+}
+
+std::optional<LockError> Locker::Private::validate(const QByteArray &key, milliseconds ttl, bool write) const
+{
+    if (!duplicateNodes.isEmpty()) {
+        LockError error;
+        error.kind = LockErrorKind::InvalidArgument;
+        error.key = QString::fromUtf8(key);
+        error.message = duplicateNodes;
+        return error;
+    }
+    if (write && !readOnlyNodes.isEmpty()) {
+        LockError error;
+        error.kind = LockErrorKind::ReadOnly;
+        error.key = QString::fromUtf8(key);
+        error.message =
+            QStringLiteral("%1 marked read-only: LockScope writes nothing to %2; nothing was sent")
+                .arg(readOnlyNodes.size() == 1
+                         ? QStringLiteral("node %1 is").arg(readOnlyNodes.front())
+                         : QStringLiteral("nodes %1 are").arg(readOnlyNodes.join(QStringLiteral(", "))),
+                     readOnlyNodes.size() == 1 ? QStringLiteral("it") : QStringLiteral("them"));
+        return error;
+    }
+    if (key.isEmpty() || ttl.count() <= 0) {
+        LockError error;
+        error.kind = LockErrorKind::InvalidArgument;
+        error.key = QString::fromUtf8(key);
+        error.message = key.isEmpty() ? QStringLiteral("empty key") : QStringLiteral("TTL must be positive");
+        return error;
+    }
+    return std::nullopt;
+}
+
+void Locker::Private::recoverValue(Lock &lock, const QByteArray &prefix)
+{
+    bool found = false;
+    for (auto &result : sendToAll({QByteArrayLiteral("GET"), lock.key}, nullptr, milliseconds(1000))) {
+        if (!result || !result->isString() || !result->bytes().startsWith(prefix))
+            continue;
+        const auto parsed = LockValue::parse(result->bytes());
+        const qint64 fence = parsed ? parsed->fence : 0;
+        if (!found || fence > lock.fence) {
+            found = true;
+            lock.value = result->bytes();
+            lock.fence = fence;
+        }
+    }
+}
+
+int Locker::Private::raiseFences(const QByteArray &key, const QByteArray &prefix, qint64 fence,
+                                 std::vector<NodeVote> &votes, milliseconds ttl)
+{
+    std::vector<bool> behind(votes.size(), false);
+    int confirmed = 0;
+    bool any = false;
+    for (size_t i = 0; i < votes.size(); ++i) {
+        if (votes[i].outcome != Outcome::Granted)
+            continue;
+        if (votes[i].fence >= fence) {
+            ++confirmed;
+        } else {
+            behind[i] = true;
+            any = true;
+        }
+    }
+    if (!any)
+        return confirmed; // the usual case: the counters agree, no extra round trip
+    const auto results = runOnAll(scripts::raiseFence(), {key, fenceKey(key)},
+                                  {prefix, QByteArray::number(fence)}, ttl, behind);
+    for (size_t i = 0; i < votes.size(); ++i) {
+        if (!behind[i])
+            continue;
+        if (!results[i]) {
+            votes[i].outcome = Outcome::Error;
+            votes[i].error = results[i].error();
+        } else if (results[i]->isInteger() && results[i]->integer() == 1) {
+            ++confirmed;
+        } else {
+            votes[i].outcome = Outcome::NotHeld;
+        }
+    }
+    return confirmed;
+}
+
+std::vector<Result<RedisReply>> Locker::Private::runRelease(const QByteArray &key, const QByteArray &token)
+{
+    const QByteArray prefix = LockValue::ownerPrefix(token);
+    if (options.publishOnRelease)
+        return runOnAll(scripts::releaseAndPublish(), {key}, {prefix, token, releaseChannelFor(key)},
+                        milliseconds(1000));
+    return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
+}
+
+std::vector<QByteArray> Locker::Private::undoCommand(const QByteArray &key, const QByteArray &prefix,
+                                                     const QByteArray &mark)
+{
+    return {QByteArrayLiteral("EVAL"),
+            scripts::undoAcquire().source(),
+            QByteArrayLiteral("1"),
+            key,
+            prefix,
+            mark};
+}
+
+void Locker::Private::runUndo(const QByteArray &key, const QByteArray &prefix, const QByteArray &mark,
+                              const std::vector<bool> &on)
+{
+    if (std::ranges::find(on, true) == on.end())
+        return;
+    runOnAll(scripts::undoAcquire(), {key}, {prefix, mark}, milliseconds(1000), on);
+}
+
+} // namespace lockscope::lock

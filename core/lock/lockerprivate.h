@@ -1,0 +1,206 @@
+#pragma once
+
+// Private to lockscope_core: the state a Locker shares between its source files
+// (locker.cpp: construction and acquire; lockernodes.cpp: the per-node I/O declared here;
+// lockerextend.cpp: release, extend and ttl), and the small helpers they all use.
+
+#include "locker.h"
+#include "redis/connectionpool.h"
+#include "util/quorum.h"
+
+#include <QSysInfo>
+#include <algorithm>
+#include <optional>
+#include <unistd.h>
+
+namespace lockscope::redis {
+class Script;
+}
+
+namespace lockscope::lock {
+
+using redis::ConnectionPool;
+using redis::ErrorKind;
+using redis::RedisError;
+using redis::RedisReply;
+using redis::Result;
+using Outcome = NodeVote::Outcome;
+
+namespace detail {
+
+// A new connection gets at least this long, even when the per-node timeout is shorter:
+// connecting (TLS, AUTH) costs more than one command on a busy machine.
+inline constexpr milliseconds kMinConnect{250};
+
+inline qint64 integerAt(const RedisReply &reply, size_t index)
+{
+    const auto &e = reply.elements();
+    return index < e.size() ? e[index].integer() : 0;
+}
+
+inline int countOf(const std::vector<NodeVote> &votes, Outcome outcome)
+{
+    return static_cast<int>(std::ranges::count(votes, outcome, &NodeVote::outcome));
+}
+
+inline NodeVote errorVote(const QString &node, RedisError error)
+{
+    NodeVote vote;
+    vote.node = node;
+    vote.outcome = Outcome::Error;
+    vote.error = std::move(error);
+    return vote;
+}
+
+} // namespace detail
+
+using detail::countOf;
+using detail::errorVote;
+using detail::integerAt;
+using detail::kMinConnect;
+
+struct Locker::Private
+{
+    std::vector<redis::NodeConfig> configs;
+    std::vector<std::unique_ptr<ConnectionPool>> pools;
+    /// wakeOnRelease: connections that SUBSCRIBE (a subscribed connection runs no commands).
+    std::vector<std::unique_ptr<ConnectionPool>> subscriberPools;
+    LockerOptions options;
+    QString host = QSysInfo::machineHostName();
+    qint64 pid = ::getpid();
+
+    int quorum() const { return quorumOf(static_cast<int>(pools.size())); }
+
+    milliseconds nodeTimeout(milliseconds ttl, const redis::NodeConfig &config) const
+    {
+        if (options.nodeTimeout.count() > 0)
+            return options.nodeTimeout;
+        return std::clamp(ttl / 10, milliseconds(10), std::max(milliseconds(10), config.commandTimeout));
+    }
+
+    milliseconds drift(milliseconds ttl) const
+    {
+        return milliseconds(static_cast<qint64>(static_cast<double>(ttl.count()) * options.driftFactor)) +
+               options.driftBuffer;
+    }
+
+    /// What became of one node's command in sendToAll.
+    enum class Delivery
+    {
+        NotAsked, ///< not in `only`
+        NotSent,  ///< no connection: the node cannot have run it
+        Sent,     ///< written (and answered, or failed after the write: outcome unknown)
+        Undone,   ///< timed out, and the undo was written behind it on the same connection
+    };
+
+    /// Runs `script` on every node (EVALSHA; a node that answers NOSCRIPT gets the source,
+    /// EVAL, in a second round trip of its own).
+    /// `only`: when not empty, just the nodes marked true are asked; the others' results stay
+    /// a nil reply.
+    std::vector<Result<RedisReply>> runOnAll(const redis::Script &script, const std::vector<QByteArray> &keys,
+                                             const std::vector<QByteArray> &args, milliseconds ttlForTimeout,
+                                             const std::vector<bool> &only = {},
+                                             const std::vector<QByteArray> *undo = nullptr,
+                                             std::vector<Delivery> *delivery = nullptr,
+                                             const std::vector<QByteArray> *lastArgPerNode = nullptr);
+
+    /// Sends one command to every node: writes to all nodes first, then reads each reply, so
+    /// an attempt costs the slowest node's round trip rather than the sum.
+    ///
+    /// `undo`: written behind the command on the same connection when a node's reply times
+    /// out (Connection::armUndoOnTimeout), so that a stalled node that runs the command late
+    /// runs the undo right after it. `delivery` receives what happened per node.
+    /// `lastArgPerNode`: node i gets (*lastArgPerNode)[i] as the command's last argument.
+    std::vector<Result<RedisReply>> sendToAll(const std::vector<QByteArray> &argv,
+                                              const redis::Script *script, milliseconds ttlForTimeout,
+                                              const std::vector<bool> &only = {},
+                                              const std::vector<QByteArray> *undo = nullptr,
+                                              std::vector<Delivery> *delivery = nullptr,
+                                              const std::vector<QByteArray> *lastArgPerNode = nullptr);
+
+    /// One vote per node, in node order: Error for a node that failed, otherwise what
+    /// `classify` reads from the node's reply.
+    template <typename Classify>
+    std::vector<NodeVote> collectVotes(const std::vector<Result<RedisReply>> &results,
+                                       Classify classify) const
+    {
+        std::vector<NodeVote> votes;
+        votes.reserve(results.size());
+        for (size_t i = 0; i < results.size(); ++i) {
+            const QString &node = configs[i].label();
+            if (!results[i]) {
+                votes.push_back(errorVote(node, results[i].error()));
+                continue;
+            }
+            NodeVote vote;
+            vote.node = node;
+            classify(vote, *results[i]);
+            votes.push_back(std::move(vote));
+        }
+        return votes;
+    }
+
+    /// Node failures decided the outcome: the cause the nodes named (nodeErrorKind: NOPERM,
+    /// READONLY, OOM, WRONGTYPE), else Connection (with the node's error) on one node,
+    /// QuorumNotReached with `message` on a Redlock set.
+    LockError nodeFailure(const QByteArray &key, const QString &message, std::vector<NodeVote> votes);
+
+    LockError makeError(LockErrorKind kind, const QByteArray &key, QString message,
+                        std::vector<NodeVote> votes);
+
+    /// Set when the node list names one server twice: every operation fails with it.
+    QString duplicateNodes;
+    /// Labels of the nodes marked read-only (NodeConfig::readOnly): every write is refused.
+    QStringList readOnlyNodes;
+
+    /// Checks before anything is sent. `write`: the operation changes data on the nodes.
+    std::optional<LockError> validate(const QByteArray &key, milliseconds ttl, bool write = true) const;
+
+    /// Fills lock.value and lock.fence from the node that still holds our token with the
+    /// highest fence (a node that missed the Redlock fence raise stores a lower one).
+    void recoverValue(Lock &lock, const QByteArray &prefix);
+
+    /// Redlock fencing, after a quorum granted: every granting node whose own fence is below
+    /// the lock's `fence` (the highest among them) gets its counter raised to `fence` and our
+    /// value's fence= field rewritten to it (scripts::raiseFence), all such nodes at once (one
+    /// round trip, only when the granting nodes' fences differ). Returns how many granting
+    /// nodes now carry the fence: those that already did plus those whose raise found the key
+    /// still ours. A node whose raise failed becomes an Error vote, one that lost the key a
+    /// NotHeld vote; their vote.fence stays what the node's acquire returned.
+    ///
+    /// Why the fences of a Redlock set then only increase: let A be a holder with fence F,
+    /// and B a later holder (granted after A's lock was released or expired). Two quorums
+    /// intersect, and A only returns the lock when a quorum of its granting nodes confirmed
+    /// the raise, so B's quorum contains a node m whose counter was >= F while A's key was
+    /// still on m (the raise checks ownership in the same script; a node that already had
+    /// fence F got it from its own INCR, in the script that set A's key). B can only be granted
+    /// on m once A's key is gone there, so B's INCR on m comes later and yields > F, and B's
+    /// fence, the highest among its granting nodes, is > F. Without the raise, failed partial
+    /// attempts leave the counters apart: A could get 100 from node m, B's quorum could
+    /// exclude m, and B's highest could be 50.
+    int raiseFences(const QByteArray &key, const QByteArray &prefix, qint64 fence,
+                    std::vector<NodeVote> &votes, milliseconds ttl);
+
+    /// The owner-checked delete on every node; with publishOnRelease the script also
+    /// announces the release on the key's channel.
+    std::vector<Result<RedisReply>> runRelease(const QByteArray &key, const QByteArray &token);
+
+    QByteArray fenceKey(const QByteArray &key) const
+    {
+        return options.fenceKey ? options.fenceKey(key) : fenceKeyFor(key);
+    }
+
+    /// scripts::undoAcquire as a command for Connection::armUndoOnTimeout: EVAL with the
+    /// source, because the node may never have loaded it (it runs on failure paths only) and
+    /// an EVALSHA answered NOSCRIPT there would undo nothing.
+    static std::vector<QByteArray> undoCommand(const QByteArray &key, const QByteArray &prefix,
+                                               const QByteArray &mark);
+
+    /// Undoes a failed call on the nodes marked in `on`: deletes the key where it holds our
+    /// token (and, with a mark, carries it). Not a release: it never publishes, so waiters are
+    /// not woken by an attempt that took nothing from them.
+    void runUndo(const QByteArray &key, const QByteArray &prefix, const QByteArray &mark,
+                 const std::vector<bool> &on);
+};
+
+} // namespace lockscope::lock
