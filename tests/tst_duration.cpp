@@ -22,6 +22,7 @@ private slots:
     void roundTrip();
     void roundTripEveryValue();
     void formatMicros();
+    void formatLatency();
 };
 
 void TestDuration::parseValid_data()
@@ -164,6 +165,24 @@ void TestDuration::formatMicros()
     QCOMPARE(lockscope::formatMicros(850), QStringLiteral("850 µs"));
     QCOMPARE(lockscope::formatMicros(3400), QStringLiteral("3.4 ms"));
     QCOMPARE(lockscope::formatMicros(1'250'000), QStringLiteral("1.25 s"));
+}
+
+void TestDuration::formatLatency()
+{
+    using std::chrono::microseconds;
+    // Three significant digits, whatever the size; the boundaries round up into the next form.
+    QCOMPARE(lockscope::formatLatency(microseconds(0)), QStringLiteral("0.00 ms"));
+    QCOMPARE(lockscope::formatLatency(microseconds(210)), QStringLiteral("0.21 ms"));
+    QCOMPARE(lockscope::formatLatency(microseconds(3'404)), QStringLiteral("3.40 ms"));
+    QCOMPARE(lockscope::formatLatency(microseconds(9'994)), QStringLiteral("9.99 ms"));
+    QCOMPARE(lockscope::formatLatency(microseconds(9'996)), QStringLiteral("10.0 ms"));
+    QCOMPARE(lockscope::formatLatency(microseconds(50'000)), QStringLiteral("50.0 ms"));
+    QCOMPARE(lockscope::formatLatency(microseconds(99'960)), QStringLiteral("100 ms"));
+    QCOMPARE(lockscope::formatLatency(microseconds(1'234'567)), QStringLiteral("1235 ms"));
+    // The app passes the user's locale: its decimal separator, and group separators off.
+    QLocale german(QLocale::German);
+    german.setNumberOptions(QLocale::OmitGroupSeparator);
+    QCOMPARE(lockscope::formatLatency(microseconds(3'404), german), QStringLiteral("3,40 ms"));
 }
 
 QTEST_GUILESS_MAIN(TestDuration)

@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTest>
+#include <util/duration.h>
 
 using namespace std::chrono_literals;
 using lockscope::redis::ErrorKind;
@@ -144,7 +145,7 @@ void TestNodeListModel::upStatusFillsRow()
     model.updateStatus(1, cluster);
     QCOMPARE(cell(NodeListModel::RoleColumn).toString(), QStringLiteral("master (cluster)"));
     QCOMPARE(cell(NodeListModel::LatencyColumn).toString(), QStringLiteral("50.0 ms"));
-    QCOMPARE(NodeListModel::formatLatency(250ms), QStringLiteral("250 ms"));
+    QCOMPARE(lockscope::formatLatency(250ms, QLocale()), QStringLiteral("250 ms"));
 }
 
 void TestNodeListModel::downStatusShowsError()

@@ -57,16 +57,11 @@ std::vector<NodeStatus> probeAll(const std::vector<NodeConfig> &nodes)
     return statuses;
 }
 
-QString formatLatency(std::chrono::microseconds latency)
-{
-    return QStringLiteral("%1 ms").arg(double(latency.count()) / 1000.0, 0, 'f', 2);
-}
-
 /// The PING round trip, and the connect time beside it when that was slow (100 ms or more): a
 /// node that stalled answers the handshake late and the PING after it at once.
 QString latencyCell(const NodeStatus &status)
 {
-    QString text = formatLatency(status.latency);
+    QString text = lockscope::formatLatency(status.latency);
     if (status.connectTime && *status.connectTime >= std::chrono::milliseconds(100))
         text += QStringLiteral(" (connect %1)")
                     .arg(lockscope::formatDuration(

@@ -115,4 +115,15 @@ QString formatMicros(quint64 us)
     return QStringLiteral("%1 µs").arg(us);
 }
 
+QString formatLatency(std::chrono::microseconds latency, const QLocale &locale)
+{
+    const double ms = double(latency.count()) / 1000.0;
+    const QString unit = QStringLiteral(" ms");
+    if (ms < 9.995) // rounds to at most 9.99
+        return locale.toString(ms, 'f', 2) + unit;
+    if (ms < 99.95)
+        return locale.toString(ms, 'f', 1) + unit;
+    return locale.toString(qRound64(ms)) + unit;
+}
+
 } // namespace lockscope

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QLocale>
 #include <QString>
 #include <chrono>
 #include <optional>
@@ -23,5 +24,10 @@ QString formatDuration(std::chrono::milliseconds value);
 /// A measured time in microseconds, for people: "850 µs", "3.4 ms", "1.25 s" (wait and hold
 /// percentiles of the simulator, in lockctl and the app alike).
 QString formatMicros(quint64 us);
+
+/// A round trip in milliseconds with three significant digits: "0.42 ms", "12.3 ms", "250 ms"
+/// (a node's PING in lockctl ping, the app's node list and the connection test). `locale` sets
+/// the decimal separator: the C locale for lockctl's output, the user's in the app.
+QString formatLatency(std::chrono::microseconds latency, const QLocale &locale = QLocale::c());
 
 } // namespace lockscope

@@ -6,9 +6,11 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QPushButton>
 #include <inspect/secretstore.h>
 #include <redis/connection.h>
+#include <util/duration.h>
 
 using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
@@ -78,7 +80,7 @@ QString ConnectionTester::resultText(const NodeStatus &status, const QString &no
                                            : tr("Redis %1").arg(status.version));
         if (!status.role.isEmpty())
             parts << status.role;
-        parts << tr("%1 round trip").arg(NodeListModel::formatLatency(status.latency));
+        parts << tr("%1 round trip").arg(lockscope::formatLatency(status.latency, QLocale()));
         return tr("✔ %1: %2").arg(node, parts.join(QStringLiteral(", ")));
     }
     QString text =

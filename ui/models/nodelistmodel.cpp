@@ -3,6 +3,7 @@
 #include <QColor>
 #include <QLocale>
 #include <QVersionNumber>
+#include <util/duration.h>
 
 using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
@@ -149,17 +150,6 @@ QDateTime NodeListModel::lastChecked() const
     return latest;
 }
 
-QString NodeListModel::formatLatency(std::chrono::microseconds latency)
-{
-    const double ms = double(latency.count()) / 1000.0;
-    const QLocale locale;
-    if (ms < 10.0)
-        return locale.toString(ms, 'f', 2) + QStringLiteral(" ms");
-    if (ms < 100.0)
-        return locale.toString(ms, 'f', 1) + QStringLiteral(" ms");
-    return locale.toString(qRound64(ms)) + QStringLiteral(" ms");
-}
-
 QString NodeListModel::errorText(const RedisError &error)
 {
     const QString kind = RedisError::kindName(error.kind);
@@ -242,7 +232,7 @@ QVariant NodeListModel::displayData(const Row &row, int column) const
             return tr("Up");
         return status->error ? errorText(*status->error) : tr("Down");
     case LatencyColumn:
-        return up ? formatLatency(status->latency) : QString();
+        return up ? lockscope::formatLatency(status->latency, QLocale()) : QString();
     case VersionColumn:
         return up ? status->version : QString();
     case RoleColumn:

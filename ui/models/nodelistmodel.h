@@ -68,8 +68,6 @@ public:
     static QString serverDescription(const lockscope::redis::NodeStatus &status);
     /// Why a probe failed ("no answer" when it did not say).
     static QString failureText(const lockscope::redis::NodeStatus &status);
-    /// "0.21 ms", "3.4 ms", "120 ms".
-    static QString formatLatency(std::chrono::microseconds latency);
     /// The cause of a failed probe without the node label (the row already names it).
     static QString errorText(const lockscope::redis::RedisError &error);
     /// "Warning: Fence counters can be evicted (maxmemory-policy allkeys-lru)" for a node whose

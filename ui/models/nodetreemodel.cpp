@@ -4,6 +4,8 @@
 #include "statusdots.h"
 
 #include <QFont>
+#include <QLocale>
+#include <util/duration.h>
 
 using lockscope::inspect::GroupConfig;
 using lockscope::inspect::NodeGroup;
@@ -183,7 +185,7 @@ QVariant NodeTreeModel::nodeData(const Group &group, size_t n, int column, int r
                                           badges.join(QStringLiteral("] [")) + QLatin1Char(']');
         }
         if (status && status->reachable)
-            return NodeListModel::formatLatency(status->latency);
+            return lockscope::formatLatency(status->latency, QLocale());
         return status ? tr("down") : QString();
     case Qt::DecorationRole:
         return column == NameColumn ? QVariant(statusdots::nodeIcon(state, node.color)) : QVariant();
