@@ -455,7 +455,7 @@ void LockDetailsWidget::showRecord()
 
     QStringList holds;
     if (r.holdCount >= 0)
-        holds << tr("held %1 (reentrant)").arg(locktext::counted(r.holdCount, tr("time"), tr("times")));
+        holds << tr("held %1 (reentrant)").arg(locktext::counted(r.holdCount, tr("%1 time"), tr("%1 times")));
     if (!r.mode.isEmpty())
         holds << tr("%1 mode").arg(r.mode);
     m_holds->setText(holds.join(QStringLiteral(", ")));
@@ -635,7 +635,7 @@ void LockDetailsWidget::showRawValue()
     case RawEntry::Type::String: {
         m_rawTitle->setText(
             tr("Raw value on %1 (string, %2)")
-                .arg(entry.node, locktext::counted(entry.raw.value.size(), tr("byte"), tr("bytes"))));
+                .arg(entry.node, locktext::counted(entry.raw.value.size(), tr("%1 byte"), tr("%1 bytes"))));
         // The first RawViewBytes only, unless the operator asked for all: laying out megabytes
         // on the GUI thread froze the window.
         const bool cut = !m_showAll && entry.raw.value.size() > RawViewBytes;
@@ -647,7 +647,7 @@ void LockDetailsWidget::showRawValue()
     case RawEntry::Type::Hash: {
         m_rawTitle->setText(tr("Raw value on %1 (hash, %2)")
                                 .arg(entry.node, locktext::counted(qint64(entry.raw.fields.size()),
-                                                                   tr("field"), tr("fields"))));
+                                                                   tr("%1 field"), tr("%1 fields"))));
         QString text;
         qsizetype budget = m_showAll ? std::numeric_limits<qsizetype>::max() : RawViewBytes;
         qsizetype total = 0;
@@ -662,7 +662,8 @@ void LockDetailsWidget::showRawValue()
             cut |= shown.size() < value.size();
             budget -= field.size() + shown.size();
             text += tr("field %1 (%2):")
-                        .arg(printable(field, 120), locktext::counted(value.size(), tr("byte"), tr("bytes")));
+                        .arg(printable(field, 120),
+                             locktext::counted(value.size(), tr("%1 byte"), tr("%1 bytes")));
             text += QLatin1Char('\n') + (showsHex() ? hexDump(shown, m_bytesPerLine) : escapedText(shown)) +
                     QLatin1Char('\n');
         }

@@ -64,7 +64,7 @@ QString readAt(const QDateTime &at, const QDateTime &now)
 
 QString counted(qint64 n, const QString &one, const QString &many)
 {
-    return QLocale().toString(n) + QLatin1Char(' ') + (n == 1 ? one : many);
+    return (n == 1 ? one : many).arg(QLocale().toString(n));
 }
 
 QString shortText(QByteArrayView bytes, qsizetype maxChars)

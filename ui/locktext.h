@@ -37,8 +37,9 @@ QString readAt(const QDateTime &at, const QDateTime &now = QDateTime::currentDat
 /// the admin messages): core's, so that no view writes its own.
 using lockscope::inspect::ownerText;
 
-/// "1 byte", "32 bytes", "1,024 bytes": a count with its noun in the right number (the app
-/// loads no translations, so Qt's "%n byte(s)" would show its parentheses).
+/// "1 byte", "32 bytes", "1,024 bytes": `one` or `many` by the number, each holding %1 for it
+/// in the user's locale (tr("%1 byte"), tr("%1 bytes")). The app loads no translations, so Qt's
+/// "%n byte(s)" would show its parentheses. The one count-with-noun helper of the app.
 QString counted(qint64 n, const QString &one, const QString &many);
 
 /// Characters of a key, owner, label or token laid out in a one-line view; the rest is cut,

@@ -2,16 +2,10 @@
 
 #include "appsettings.h"
 #include "backgroundjob.h"
-#include "dialogs/acquiredialog.h"
 #include "dialogs/connectionsdialog.h"
-#include "dialogs/extenddialog.h"
-#include "dialogs/forcereleasedialog.h"
 #include "dialogs/helpdialogs.h"
-#include "dialogs/lockctlcommanddialog.h"
-#include "dialogs/passwordprompt.h"
 #include "eventlogwidget.h"
 #include "inspect/secretstore.h"
-#include "lockctlcommand.h"
 #include "lockdetailswidget.h"
 #include "lockheaderview.h"
 #include "lockmonitor.h"
@@ -22,68 +16,50 @@
 #include "models/namespacemodel.h"
 #include "models/nodelistmodel.h"
 #include "models/nodetreemodel.h"
+#include "nodeevents.h"
 #include "nodemonitor.h"
+#include "operatoractions.h"
 #include "passwordasker.h"
 #include "simulator/simulatorpanel.h"
-#include "statusdots.h"
 #include "threadowner.h"
-#include "uilogging.h"
-#include "util/displaytext.h"
-#include "util/glob.h"
 #include "viewstyle.h"
+#include "windowstatusbar.h"
 
 #include <QAction>
 #include <QApplication>
-#include <QCheckBox>
-#include <QClipboard>
 #include <QCloseEvent>
-#include <QComboBox>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
-#include <QHBoxLayout>
-#include <QHeaderView>
 #include <QLabel>
-#include <QLineEdit>
-#include <QLocale>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
-#include <QStatusBar>
 #include <QTableView>
 #include <QToolBar>
 #include <QTreeView>
-#include <QTreeWidget>
 #include <QVBoxLayout>
-#include <QWidgetAction>
 #include <algorithm>
 #include <vector>
 
-using lockscope::inspect::Admin;
-using lockscope::inspect::AdminNode;
-using lockscope::inspect::AdminResult;
 using lockscope::inspect::AuditLog;
 using lockscope::inspect::GroupConfig;
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeGroup;
-using lockscope::inspect::Operator;
 using lockscope::inspect::SchemaRegistry;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
 using namespace std::chrono_literals;
 
-namespace {} // namespace
-
 MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent), m_registry(SchemaRegistry::builtins()), m_auditPath(AuditLog::defaultPath()),
-      m_nodeModel(new NodeListModel(this)), m_nodeTreeModel(new NodeTreeModel(m_nodeModel, this)),
-      m_lockModel(new LockTableModel(this)), m_lockProxy(new LockFilterProxy(this)),
+    : QMainWindow(parent), m_registry(SchemaRegistry::builtins()), m_nodeModel(new NodeListModel(this)),
+      m_nodeTreeModel(new NodeTreeModel(m_nodeModel, this)), m_lockModel(new LockTableModel(this)),
+      m_lockProxy(new LockFilterProxy(this)),
       m_monitorThread(std::make_unique<ThreadOwner>(QStringLiteral("NodeMonitor"))),
       m_scanThread(std::make_unique<ThreadOwner>(QStringLiteral("LockMonitor"))),
       m_refreshInterval(NodeMonitor::DefaultInterval), m_autoRefreshInterval(LockMonitor::DefaultInterval)
@@ -135,8 +111,8 @@ void MainWindow::closeEvent(QCloseEvent *event)
 {
     settings::windowGeometry.set(saveGeometry());
     settings::windowState.set(saveState());
-    settings::lockTableHeader.set(m_lockHeader->saveState());
-    settings::lockColumnsSized.set(m_lockHeader->userSized());
+    settings::lockTableHeader.set(m_lockView->header()->saveState());
+    settings::lockColumnsSized.set(m_lockView->header()->userSized());
     settings::autoRefresh.set(m_autoRefreshAction->isChecked());
     settings::autoRefreshSeconds.set(m_intervalSpin->value());
     settings::simulatorGeometry.set(m_simulatorWindow->saveGeometry());
@@ -151,7 +127,7 @@ void MainWindow::restoreWindowState()
 {
     // The first-start layout, for View > Reset Layout.
     m_defaultState = saveState();
-    m_defaultHeader = m_lockHeader->saveState();
+    m_defaultHeader = m_lockView->header()->saveState();
     // The panels never take the lock table's room: docks give way below this width.
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
     centralWidget()->setMinimumWidth(40 * em);
@@ -162,13 +138,13 @@ void MainWindow::restoreWindowState()
     const QByteArray header = settings::lockTableHeader.get();
     // Order, hidden columns and sorting come back; the widths count only when the operator
     // had sized a column, else they are fitted to the table again (a saved fit is stale).
-    if (!header.isEmpty() && m_lockHeader->restoreState(header))
-        m_lockHeader->setUserSized(settings::lockColumnsSized.get());
+    if (!header.isEmpty() && m_lockView->header()->restoreState(header))
+        m_lockView->header()->setUserSized(settings::lockColumnsSized.get());
     // Never a layout in which the key cannot be read: such widths are fitted again.
-    if (m_lockTable->isColumnHidden(LockTableModel::Key) ||
-        m_lockTable->columnWidth(LockTableModel::Key) < 8 * em) {
-        m_lockTable->setColumnHidden(LockTableModel::Key, false);
-        m_lockHeader->setUserSized(false);
+    if (m_lockView->table()->isColumnHidden(LockTableModel::Key) ||
+        m_lockView->table()->columnWidth(LockTableModel::Key) < 8 * em) {
+        m_lockView->table()->setColumnHidden(LockTableModel::Key, false);
+        m_lockView->header()->setUserSized(false);
     }
     m_autoRefreshAction->setChecked(settings::autoRefresh.get());
     const int secondsSaved = settings::autoRefreshSeconds.get();
@@ -182,30 +158,23 @@ void MainWindow::restoreWindowState()
 void MainWindow::createLockView()
 {
     m_lockView = new LockView(m_lockModel, m_lockProxy, m_registry);
-    m_lockTable = m_lockView->table();
-    m_lockHeader = m_lockView->header();
     // A mouse press makes the row current before it selects it: on currentRowChanged alone the
     // clicked lock was not selected yet, and every action stayed disabled. A model reset clears
     // the selection without a signal.
-    QItemSelectionModel *selection = m_lockTable->selectionModel();
+    QItemSelectionModel *selection = m_lockView->table()->selectionModel();
     connect(selection, &QItemSelectionModel::currentRowChanged, this, &MainWindow::onSelectionChanged);
     connect(selection, &QItemSelectionModel::selectionChanged, this, &MainWindow::onSelectionChanged);
     connect(m_lockProxy, &QAbstractItemModel::modelReset, this, &MainWindow::onSelectionChanged);
-    connect(m_lockTable, &QTableView::doubleClicked, this, [this] {
+    connect(m_lockView->table(), &QTableView::doubleClicked, this, [this] {
         m_details->parentWidget()->show();
         m_details->parentWidget()->raise();
     });
-    connect(m_lockTable, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
-        if (!m_lockTable->indexAt(pos).isValid())
+    connect(m_lockView->table(), &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        if (!m_lockView->table()->indexAt(pos).isValid())
             return;
         QMenu menu(this);
-        menu.addAction(m_extendAction);
-        menu.addAction(m_forceReleaseAction);
-        menu.addSeparator();
-        menu.addAction(m_copyKeyAction);
-        menu.addAction(m_copyValueAction);
-        menu.addAction(m_lockctlAction);
-        menu.exec(m_lockTable->viewport()->mapToGlobal(pos));
+        addLockActions(&menu);
+        menu.exec(m_lockView->table()->viewport()->mapToGlobal(pos));
     });
     // The details follow the selected lock through refreshes: at most once per event-loop turn
     // (a refresh applies thousands of changes), and only when its row was touched.
@@ -215,7 +184,7 @@ void MainWindow::createLockView()
     connect(m_lockModel, &QAbstractItemModel::dataChanged, this,
             [this](const QModelIndex &topLeft, const QModelIndex &bottomRight) {
                 const QModelIndex current =
-                    m_lockProxy->mapToSource(m_lockTable->selectionModel()->currentIndex());
+                    m_lockProxy->mapToSource(m_lockView->table()->selectionModel()->currentIndex());
                 if (current.isValid() && topLeft.row() <= current.row() && current.row() <= bottomRight.row())
                     m_detailsTimer.start();
             });
@@ -352,12 +321,12 @@ void MainWindow::resetLayout()
     restoreState(m_defaultState);
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         dock->setFloating(false);
-    m_lockHeader->restoreState(m_defaultHeader);
-    m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
+    m_lockView->header()->restoreState(m_defaultHeader);
+    m_lockView->table()->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
     if (isMaximized() || isFullScreen())
         showNormal();
     resize(defaultSize());
-    m_lockHeader->resetToFitted();
+    m_lockView->header()->resetToFitted();
     settings::forgetLayout();
     logEvent(EventKind::Info, QString(), tr("Layout reset to the first-start layout"));
 }
@@ -415,38 +384,22 @@ void MainWindow::createActions()
     connect(m_autoRefreshAction, &QAction::toggled, this, applyInterval);
     connect(m_intervalSpin, &QSpinBox::valueChanged, this, applyInterval);
 
-    m_acquireAction = new QAction(icon("acquire"), tr("&Acquire Lock…"), this);
-    m_acquireAction->setObjectName(QStringLiteral("acquireAction"));
-    m_acquireAction->setShortcut(QKeySequence::New);
-    connect(m_acquireAction, &QAction::triggered, this, &MainWindow::acquireLock);
-
-    m_extendAction = new QAction(icon("extend"), tr("&Extend…"), this);
-    m_extendAction->setObjectName(QStringLiteral("extendAction"));
-    m_extendAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    connect(m_extendAction, &QAction::triggered, this, &MainWindow::extendLock);
-
-    m_forceReleaseAction = new QAction(icon("force-release"), tr("&Force Release…"), this);
-    m_forceReleaseAction->setObjectName(QStringLiteral("forceReleaseAction"));
-    m_forceReleaseAction->setShortcut(QKeySequence::Delete);
-    connect(m_forceReleaseAction, &QAction::triggered, this, &MainWindow::forceReleaseLock);
-
-    m_copyKeyAction = new QAction(icon("copy"), tr("&Copy Key"), this);
-    m_copyKeyAction->setObjectName(QStringLiteral("copyKeyAction"));
-    m_copyKeyAction->setShortcut(QKeySequence::Copy);
-    m_copyKeyAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
-    m_lockTable->addAction(m_copyKeyAction);
-    connect(m_copyKeyAction, &QAction::triggered, this, &MainWindow::copyKey);
-
-    m_copyValueAction = new QAction(tr("Copy &Value"), this);
-    m_copyValueAction->setObjectName(QStringLiteral("copyValueAction"));
-    m_copyValueAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
-    connect(m_copyValueAction, &QAction::triggered, this, &MainWindow::copyValue);
-
-    m_lockctlAction = new QAction(icon("terminal"), tr("Open in &lockctl…"), this);
-    m_lockctlAction->setObjectName(QStringLiteral("lockctlAction"));
-    m_lockctlAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
-    m_lockctlAction->setToolTip(tr("Show the equivalent lockctl commands"));
-    connect(m_lockctlAction, &QAction::triggered, this, &MainWindow::showLockctlCommand);
+    m_operatorActions = new OperatorActions(
+        this, &m_adminPool,
+        {
+            .selectedLock = [this] { return selectedLock(); },
+            .currentGroup =
+                [this] { return m_nodeTree->currentIndex().data(NodeTreeModel::GroupNameRole).toString(); },
+            .selectedNodeValue = [this] { return m_details->selectedNodeValue(); },
+            .clearSelection = [this] { m_lockView->table()->selectionModel()->clear(); },
+        });
+    connect(m_operatorActions, &OperatorActions::event, this,
+            [this](EventKind kind, const QString &node, const QString &text) { logEvent(kind, node, text); });
+    connect(m_operatorActions, &OperatorActions::finished, this, [this](const QString &action, bool ok) {
+        emit actionFinished(action, ok);
+        refreshLocks();
+    });
+    m_lockView->table()->addAction(m_operatorActions->copyKeyAction());
 
     m_simulatorAction = new QAction(icon("simulator"), tr("&Simulator"), this);
     QAction *simulatorAction = m_simulatorAction;
@@ -479,13 +432,8 @@ void MainWindow::createActions()
     lockMenu->addAction(m_refreshAction);
     lockMenu->addAction(m_autoRefreshAction);
     lockMenu->addSeparator();
-    lockMenu->addAction(m_acquireAction);
-    lockMenu->addAction(m_extendAction);
-    lockMenu->addAction(m_forceReleaseAction);
-    lockMenu->addSeparator();
-    lockMenu->addAction(m_copyKeyAction);
-    lockMenu->addAction(m_copyValueAction);
-    lockMenu->addAction(m_lockctlAction);
+    lockMenu->addAction(m_operatorActions->acquireAction());
+    addLockActions(lockMenu);
 
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
     for (const char *name : {"nodesDock", "detailsDock", "eventLogDock"}) {
@@ -520,49 +468,19 @@ void MainWindow::createActions()
     toolbar->addAction(m_autoRefreshAction);
     toolbar->addWidget(m_intervalSpin);
     toolbar->addSeparator();
-    toolbar->addAction(m_acquireAction);
-    toolbar->addAction(m_extendAction);
-    toolbar->addAction(m_forceReleaseAction);
+    toolbar->addAction(m_operatorActions->acquireAction());
+    toolbar->addAction(m_operatorActions->extendAction());
+    toolbar->addAction(m_operatorActions->forceReleaseAction());
     toolbar->addSeparator();
-    toolbar->addAction(m_lockctlAction);
+    toolbar->addAction(m_operatorActions->lockctlAction());
     toolbar->addAction(simulatorAction);
     toolbar->addAction(m_connectionsAction);
 }
 
 void MainWindow::createStatusBar()
 {
-    m_summaryLabel = new QLabel;
-    m_summaryLabel->setObjectName(QStringLiteral("statusSummary"));
-    m_countsLabel = new QLabel;
-    m_countsLabel->setObjectName(QStringLiteral("lockCounts"));
-    m_refreshLabel = new QLabel;
-    m_refreshLabel->setObjectName(QStringLiteral("lastRefresh"));
-    m_progress = new QProgressBar;
-    m_progress->setObjectName(QStringLiteral("scanProgress"));
-    m_progress->setRange(0, 0);
-    m_progress->setFixedWidth(fontMetrics().horizontalAdvance(QLatin1Char('m')) * 14);
-    m_progress->setTextVisible(true);
-    m_progress->hide();
-    // Fixed sizes: a label whose text changes then costs a repaint, not a relayout of the whole
-    // window (with a 100,000-row table, a relayout takes tens of milliseconds).
-    const QFontMetrics metrics = fontMetrics();
-    const int height = std::max(metrics.height() + 4, m_progress->sizeHint().height());
-    auto fixWidth = [&](QWidget *widget, const QString &sample) {
-        widget->setFixedSize(metrics.horizontalAdvance(sample) + metrics.horizontalAdvance(QLatin1Char('m')),
-                             height);
-    };
-    fixWidth(m_summaryLabel, tr("%1 of %2 nodes up").arg(999).arg(999) + QStringLiteral(" · ") +
-                                 tr("last check %1").arg(QStringLiteral("00:00:00")));
-    fixWidth(m_countsLabel, tr("%L1 of %L2 locks").arg(999999).arg(999999) + QStringLiteral(" · ") +
-                                tr("%L1 with anomalies").arg(999999));
-    fixWidth(m_refreshLabel, tr("Refreshed %1 (%L2 ms)").arg(QStringLiteral("00:00:00")).arg(99999));
-    m_countsLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    m_refreshLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    m_progress->setFixedHeight(height);
-    statusBar()->addWidget(m_summaryLabel);
-    statusBar()->addPermanentWidget(m_progress);
-    statusBar()->addPermanentWidget(m_countsLabel);
-    statusBar()->addPermanentWidget(m_refreshLabel);
+    m_statusBar = new WindowStatusBar;
+    setStatusBar(m_statusBar);
 }
 
 // --- groups and monitors -------------------------------------------------------------------
@@ -621,6 +539,7 @@ void MainWindow::applyGroups(const GroupConfig &config)
     m_config = config;
     m_passwords->setGroups(m_plainConfig, m_config);
     m_simulator->setGroups(m_config);
+    m_operatorActions->setGroups(m_config, m_configPath);
 
     if (m_monitor) {
         // The old monitors may be blocked on a node; they are deleted on their threads once
@@ -656,24 +575,25 @@ void MainWindow::applyGroups(const GroupConfig &config)
             shown << group;
     }
     for (const QString &group : shown) {
-        if (!groupNamed(group))
+        if (!m_config.group(group))
             m_lockModel->removeGroup(group);
     }
 
     m_lockView->setHasGroups(!m_config.groups.empty());
     m_centralStack->setCurrentWidget(m_config.groups.empty() ? static_cast<QWidget *>(m_emptyLabel)
                                                              : m_lockView);
-    m_lockTable->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
-    m_lockHeader->forgetFittedGroups();
+    m_lockView->table()->setColumnHidden(LockTableModel::Group, m_config.groups.size() < 2);
+    m_lockView->header()->forgetFittedGroups();
     updateSummary();
     updateActions();
     if (m_config.groups.empty())
         return;
     startMonitors();
-    logEvent(EventKind::Info, QString(),
-             tr("Monitoring %1")
-                     .arg(locktext::counted(qint64(m_config.groups.size()), tr("group"), tr("groups"))) +
-                 QStringLiteral(", ") + locktext::counted(qint64(nodes.size()), tr("node"), tr("nodes")));
+    logEvent(
+        EventKind::Info, QString(),
+        tr("Monitoring %1")
+                .arg(locktext::counted(qint64(m_config.groups.size()), tr("%1 group"), tr("%1 groups"))) +
+            QStringLiteral(", ") + locktext::counted(qint64(nodes.size()), tr("%1 node"), tr("%1 nodes")));
 }
 
 void MainWindow::startMonitors()
@@ -695,15 +615,10 @@ void MainWindow::startMonitors()
 
     m_lockMonitor = new LockMonitor(m_config, m_registry);
     m_scanThread->adopt(m_lockMonitor);
-    connect(m_lockMonitor, &LockMonitor::refreshStarted, this, current([this](quint64) {
-                m_progress->setRange(0, 0);
-                m_progress->setFormat(tr("Scanning…"));
-                m_progress->show();
-            }),
-            Qt::QueuedConnection);
-    connect(m_lockMonitor, &LockMonitor::progress, this, current([this](quint64, quint64 keys) {
-                m_progress->setFormat(tr("%L1 keys scanned").arg(keys));
-            }),
+    connect(m_lockMonitor, &LockMonitor::refreshStarted, this,
+            current([this](quint64) { m_statusBar->scanStarted(); }), Qt::QueuedConnection);
+    connect(m_lockMonitor, &LockMonitor::progress, this,
+            current([this](quint64, quint64 keys) { m_statusBar->scanProgress(keys); }),
             Qt::QueuedConnection);
     connect(m_lockMonitor, &LockMonitor::groupScanned, this,
             current([this](quint64, const std::shared_ptr<GroupSnapshot> &snapshot) {
@@ -712,13 +627,7 @@ void MainWindow::startMonitors()
             Qt::QueuedConnection);
     connect(m_lockMonitor, &LockMonitor::refreshFinished, this,
             current([this](quint64 scan, std::chrono::milliseconds elapsed, bool cancelled) {
-                m_progress->hide();
-                if (!cancelled) {
-                    m_lastRefresh = QDateTime::currentDateTime();
-                    m_refreshLabel->setText(tr("Refreshed %1 (%L2 ms)")
-                                                .arg(m_lastRefresh.toString(QStringLiteral("HH:mm:ss")))
-                                                .arg(elapsed.count()));
-                }
+                m_statusBar->scanFinished(elapsed, cancelled);
                 emit locksRefreshed(scan, elapsed);
             }),
             Qt::QueuedConnection);
@@ -769,7 +678,7 @@ void MainWindow::setEmptyMessage(const QString &text)
 
 void MainWindow::setAuditLogPath(const QString &path)
 {
-    m_auditPath = path;
+    m_operatorActions->setAuditLogPath(path);
 }
 
 void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
@@ -816,7 +725,7 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     // With the first locks of each group, unless the operator sized a column (now or in an
     // earlier session).
     if (m_lockModel->rowCount() > 0)
-        m_lockHeader->fitForGroup(snapshot->group);
+        m_lockView->header()->fitForGroup(snapshot->group);
     updateLockCounts();
     updateSummary();
 }
@@ -826,11 +735,6 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
     if (watched == m_simulatorWindow && m_simulatorAction)
         eventFilterSimulator(event);
     return QMainWindow::eventFilter(watched, event);
-}
-
-const NodeGroup *MainWindow::groupNamed(const QString &name) const
-{
-    return m_config.group(name);
 }
 
 // --- node status ---------------------------------------------------------------------------
@@ -851,41 +755,9 @@ void MainWindow::onStatusChanged(int row, const NodeStatus &status)
             }
         }
     }
-    logTransition(row, status, previous);
+    if (const auto event = nodeTransition(previous, status))
+        logEvent(event->kind, m_nodeModel->node(row).label(), event->text, status.checkedAt);
     updateSummary();
-}
-
-void MainWindow::logTransition(int row, const NodeStatus &status, const std::optional<NodeStatus> &previous)
-{
-    const QString node = m_nodeModel->node(row).label();
-    auto log = [&](EventKind kind, const QString &text) {
-        logEvent(kind, node, text, status.checkedAt);
-    };
-    if (status.reachable) {
-        const QString server = NodeListModel::serverDescription(status);
-        if (!previous) {
-            log(EventKind::Up, server.isEmpty() ? tr("Up") : tr("Up (%1)").arg(server));
-        } else if (!previous->reachable) {
-            log(EventKind::Up, server.isEmpty() ? tr("Came back up") : tr("Came back up (%1)").arg(server));
-        } else if (previous->role != status.role && !previous->role.isEmpty() && !status.role.isEmpty()) {
-            // A failover or a REPLICAOF changes who may hold locks; the operator must see it.
-            log(EventKind::Info, tr("Role changed from %1 to %2").arg(previous->role, status.role));
-        } else if (previous->version != status.version && !previous->version.isEmpty() &&
-                   !status.version.isEmpty()) {
-            log(EventKind::Info,
-                tr("Server version changed from %1 to %2").arg(previous->version, status.version));
-        }
-        return;
-    }
-    if (!previous) {
-        log(EventKind::Down, tr("Down: %1").arg(NodeListModel::failureText(status)));
-    } else if (previous->reachable) {
-        log(EventKind::Down, tr("Went down: %1").arg(NodeListModel::failureText(status)));
-    } else if (previous->error && status.error && previous->error->kind != status.error->kind) {
-        // Still down, for another reason (refused after a restart began, or a timeout once
-        // the host stopped answering): worth a line, unlike a repeat of the same error.
-        log(EventKind::Down, tr("Still down: %1").arg(NodeListModel::failureText(status)));
-    }
 }
 
 void MainWindow::logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at,
@@ -896,31 +768,12 @@ void MainWindow::logEvent(EventKind kind, const QString &node, const QString &te
 
 void MainWindow::updateSummary()
 {
-    const int total = m_nodeModel->rowCount();
-    if (total == 0) {
-        m_summaryLabel->setText(tr("No nodes"));
-        return;
-    }
-    const QString nodes = total == 1 ? tr("%1 of 1 node up").arg(m_nodeModel->upCount())
-                                     : tr("%1 of %2 nodes up").arg(m_nodeModel->upCount()).arg(total);
-    const QDateTime checked = m_nodeModel->lastChecked();
-    m_summaryLabel->setText(
-        checked.isNull()
-            ? nodes + QStringLiteral(" · ") + tr("checking…")
-            : nodes + QStringLiteral(" · ") +
-                  tr("last check %1").arg(checked.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
+    m_statusBar->setNodes(m_nodeModel->upCount(), m_nodeModel->rowCount(), m_nodeModel->lastChecked());
 }
 
 void MainWindow::updateLockCounts()
 {
-    const int total = m_lockModel->rowCount();
-    const int shown = m_lockProxy->rowCount();
-    const int anomalies = m_lockModel->anomalyCount();
-    QString text = shown == total
-                       ? locktext::counted(total, tr("lock"), tr("locks"))
-                       : tr("%L1 of %2").arg(shown).arg(locktext::counted(total, tr("lock"), tr("locks")));
-    text += QStringLiteral(" · ") + tr("%L1 with anomalies").arg(anomalies);
-    m_countsLabel->setText(text);
+    m_statusBar->setLocks(m_lockProxy->rowCount(), m_lockModel->rowCount(), m_lockModel->anomalyCount());
     m_lockView->updateHint();
 }
 
@@ -928,8 +781,9 @@ void MainWindow::updateLockCounts()
 
 std::optional<std::pair<QString, LockRecord>> MainWindow::selectedLock() const
 {
-    const QModelIndex current = m_lockTable->selectionModel()->currentIndex();
-    if (!current.isValid() || !m_lockTable->selectionModel()->isRowSelected(current.row(), current.parent()))
+    const QModelIndex current = m_lockView->table()->selectionModel()->currentIndex();
+    if (!current.isValid() ||
+        !m_lockView->table()->selectionModel()->isRowSelected(current.row(), current.parent()))
         return std::nullopt;
     const QModelIndex source = m_lockProxy->mapToSource(current);
     const LockRecord *record = m_lockModel->record(source.row());
@@ -944,9 +798,9 @@ bool MainWindow::selectLock(const QString &group, const QByteArray &key)
     const QModelIndex index = m_lockProxy->mapFromSource(source);
     if (!index.isValid())
         return false;
-    m_lockTable->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
-                                                              QItemSelectionModel::Rows);
-    m_lockTable->scrollTo(index);
+    m_lockView->table()->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                                      QItemSelectionModel::Rows);
+    m_lockView->table()->scrollTo(index);
     return true;
 }
 
@@ -954,9 +808,9 @@ void MainWindow::onSelectionChanged()
 {
     // Details shows the lock the actions act on: the current row when it is selected (a row
     // that only has the keyboard focus, after Tab, is not a choice yet).
-    const QModelIndex current = m_lockTable->selectionModel()->currentIndex();
+    const QModelIndex current = m_lockView->table()->selectionModel()->currentIndex();
     if (!current.isValid() ||
-        !m_lockTable->selectionModel()->isRowSelected(current.row(), current.parent())) {
+        !m_lockView->table()->selectionModel()->isRowSelected(current.row(), current.parent())) {
         m_details->setRecord(QString(), nullptr);
     } else {
         const int row = m_lockProxy->mapToSource(current).row();
@@ -967,185 +821,20 @@ void MainWindow::onSelectionChanged()
     updateActions();
 }
 
-QString MainWindow::readOnlyReason(const QString &group) const
-{
-    const NodeGroup *g = groupNamed(group);
-    if (!g)
-        return tr("The group %1 is no longer configured").arg(group);
-    for (const auto &node : g->nodes) {
-        if (node.readOnly)
-            return tr("%1 is read-only: LockScope sends it no writes").arg(node.config.label());
-    }
-    return {};
-}
-
 void MainWindow::updateActions()
 {
-    const auto selected = selectedLock();
-    const bool anyGroup = !m_config.groups.empty();
-    m_refreshAction->setEnabled(anyGroup);
-    bool anyWritable = false;
-    for (const NodeGroup &group : m_config.groups)
-        anyWritable = anyWritable || readOnlyReason(group.name).isEmpty();
-    m_acquireAction->setEnabled(anyWritable);
-    m_acquireAction->setToolTip(anyWritable ? tr("Take a lock as the operator (Ctrl+N)")
-                                            : tr("No group accepts writes (all are read-only)"));
-
-    const QString reason = selected ? readOnlyReason(selected->first) : QString();
-    const bool writable = selected && reason.isEmpty();
-    m_extendAction->setEnabled(writable);
-    m_forceReleaseAction->setEnabled(writable);
-    const QString none = tr("Select a lock first");
-    m_extendAction->setToolTip(!selected  ? none
-                               : writable ? tr("Extend the selected lock; owner-checked (Ctrl+E)")
-                                          : reason);
-    m_forceReleaseAction->setToolTip(!selected  ? none
-                                     : writable ? tr("Delete the selected lock as shown, on every node (Del)")
-                                                : reason);
-    m_copyKeyAction->setEnabled(selected.has_value());
-    m_copyValueAction->setEnabled(selected.has_value());
-    m_lockctlAction->setEnabled(selected.has_value());
+    m_refreshAction->setEnabled(!m_config.groups.empty());
+    m_operatorActions->update();
 }
 
-void MainWindow::runAdmin(const QString &action, const QString &group, const QByteArray &key,
-                          std::function<AdminResult(Admin &)> operation)
+void MainWindow::addLockActions(QMenu *menu) const
 {
-    const NodeGroup *g = groupNamed(group);
-    if (!g)
-        return;
-    std::vector<AdminNode> nodes;
-    for (const auto &node : g->nodes)
-        nodes.push_back(AdminNode{node.config, node.readOnly, node.production});
-    // A value: the admin thread appends to the file named when the action started, whatever
-    // setAuditLogPath() does meanwhile.
-    const AuditLog audit(m_auditPath);
-    ++m_actionsRunning;
-    logEvent(EventKind::Audit, group, tr("%1 %2 …").arg(action, QString::fromUtf8(key)));
-    runInBackground(
-        &m_adminPool, this,
-        [group, nodes, audit, operation = std::move(operation)] {
-            AuditLog actionAudit = audit;
-            Admin admin(group, nodes, Operator::current(), &actionAudit);
-            return operation(admin);
-        },
-        [this, action, group, key](const AdminResult &result) {
-            --m_actionsRunning;
-            logEvent(result.ok ? EventKind::Audit : EventKind::Error, group,
-                     tr("%1 %2: %3").arg(action, QString::fromUtf8(key), result.message));
-            for (const auto &node : result.nodes) {
-                if (node.outcome != lockscope::inspect::AdminOutcome::Done)
-                    logEvent(result.ok ? EventKind::Info : EventKind::Error, node.node,
-                             tr("%1: %2").arg(outcomeName(node.outcome), node.detail));
-            }
-            emit actionFinished(action, result.ok);
-            refreshLocks();
-        });
-}
-
-void MainWindow::acquireLock()
-{
-    QString preferred;
-    if (const auto selected = selectedLock())
-        preferred = selected->first;
-    else if (const QModelIndex current = m_nodeTree->currentIndex(); current.isValid())
-        preferred = current.data(NodeTreeModel::GroupNameRole).toString();
-    AcquireDialog dialog(m_config.groups, preferred, this);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    const QByteArray key = dialog.key();
-    const auto ttl = dialog.ttl();
-    const QString note = dialog.note();
-    const auto wait = dialog.wait();
-    runAdmin(tr("Acquire"), dialog.group(), key,
-             [key, ttl, note, wait](Admin &admin) { return admin.acquire(key, ttl, note, wait); });
-}
-
-const NodeGroup *MainWindow::writableGroup(const QString &name)
-{
-    const NodeGroup *group = groupNamed(name);
-    if (!group)
-        return nullptr;
-    if (const QString reason = readOnlyReason(name); !reason.isEmpty()) {
-        // A shortcut that raced the action's state: refuse here too (core refuses as well).
-        logEvent(EventKind::Error, name, reason);
-        return nullptr;
+    for (QAction *action : m_operatorActions->lockMenuActions()) {
+        if (action)
+            menu->addAction(action);
+        else
+            menu->addSeparator();
     }
-    return group;
-}
-
-void MainWindow::extendLock()
-{
-    const auto selected = selectedLock();
-    const NodeGroup *group = selected ? writableGroup(selected->first) : nullptr;
-    if (!group)
-        return;
-    ExtendDialog dialog(selected->first, selected->second, *group, this);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    const LockRecord record = selected->second;
-    const auto ttl = dialog.ttl();
-    const auto mode = dialog.mode();
-    runAdmin(tr("Extend"), selected->first, record.key,
-             [record, ttl, mode](Admin &admin) { return admin.extend(record, ttl, mode); });
-}
-
-void MainWindow::forceReleaseLock()
-{
-    const auto selected = selectedLock();
-    const NodeGroup *group = selected ? writableGroup(selected->first) : nullptr;
-    if (!group)
-        return;
-    ForceReleaseDialog dialog(selected->first, selected->second, *group, this);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    // The operator is done with this lock: nothing stays selected, so that a second Del does
-    // nothing until they pick the next lock themselves.
-    m_lockTable->selectionModel()->clear();
-    const LockRecord record = selected->second;
-    const bool unconditional = dialog.unconditional();
-    const SchemaRegistry registry = m_registry;
-    runAdmin(unconditional ? tr("Force delete") : tr("Force release"), selected->first, record.key,
-             [record, unconditional, registry](Admin &admin) {
-                 return admin.forceRelease(record, registry, unconditional);
-             });
-}
-
-void MainWindow::copyKey()
-{
-    if (const auto selected = selectedLock())
-        QApplication::clipboard()->setText(QString::fromUtf8(selected->second.key));
-}
-
-void MainWindow::copyValue()
-{
-    const auto selected = selectedLock();
-    if (!selected)
-        return;
-    QByteArray value = m_details->selectedNodeValue();
-    if (value.isEmpty()) {
-        for (const auto &node : selected->second.nodes) {
-            if (node.present()) {
-                value = node.raw.value;
-                break;
-            }
-        }
-    }
-    QApplication::clipboard()->setText(QString::fromUtf8(value));
-}
-
-void MainWindow::showLockctlCommand()
-{
-    const auto selected = selectedLock();
-    const NodeGroup *group = selected ? groupNamed(selected->first) : nullptr;
-    if (!group)
-        return;
-    LockctlTarget target;
-    target.group = *group;
-    target.saved = !m_configPath.isEmpty();
-    if (target.saved && m_configPath != GroupConfig::defaultPath())
-        target.configPath = m_configPath;
-    LockctlCommandDialog::showCommands(this, tr("lockctl: %1").arg(QString::fromUtf8(selected->second.key)),
-                                       LockctlCommandDialog::commandsForRecord(target, selected->second));
 }
 
 bool MainWindow::saveGroups(const GroupConfig &config)
@@ -1213,9 +902,10 @@ void MainWindow::showGettingStarted()
     const auto keys = [](const QAction *action) {
         return action->shortcut().toString(QKeySequence::NativeText);
     };
-    helpdialogs::showGettingStarted(this, {keys(m_connectionsAction), keys(m_extendAction),
-                                           keys(m_forceReleaseAction), keys(m_simulatorAction),
-                                           keys(m_lockctlAction)});
+    helpdialogs::showGettingStarted(this,
+                                    {keys(m_connectionsAction), keys(m_operatorActions->extendAction()),
+                                     keys(m_operatorActions->forceReleaseAction()), keys(m_simulatorAction),
+                                     keys(m_operatorActions->lockctlAction())});
 }
 
 void MainWindow::showShortcuts()
@@ -1225,5 +915,5 @@ void MainWindow::showShortcuts()
 
 void MainWindow::showAbout()
 {
-    helpdialogs::showAbout(this, m_auditPath);
+    helpdialogs::showAbout(this, m_operatorActions->auditLogPath());
 }

@@ -19,28 +19,24 @@
 
 class LockDetailsWidget;
 class LockFilterProxy;
-class LockHeaderView;
 class LockView;
 class LockMonitor;
 class LockTableModel;
 class NamespaceModel;
 class NodeListModel;
 class NodeMonitor;
+class OperatorActions;
 class PasswordAsker;
 class NodeTreeModel;
 class QAction;
-class QCheckBox;
-class QComboBox;
-class QDockWidget;
 class QLabel;
-class QLineEdit;
-class QProgressBar;
+class QMenu;
 class QSpinBox;
 class QStackedWidget;
-class QTableView;
 class QTreeView;
 class SimulatorPanel;
 class ThreadOwner;
+class WindowStatusBar;
 struct GroupSnapshot;
 
 namespace lockscope::inspect {
@@ -131,33 +127,17 @@ private:
     /// Shows `config` (passwords already filled in) and starts the monitors.
     void applyGroups(const lockscope::inspect::GroupConfig &config);
     void startMonitors();
-    /// Asks for the password of node `node` of `group` ("asked at connect"), once per session
-    /// and one prompt at a time; on an answer, the groups are connected again.
+    /// A node's new status: shown, logged when it is worth a line (nodeTransition()), and a
+    /// refused password asked for ("asked at connect").
     void onStatusChanged(int row, const lockscope::redis::NodeStatus &status);
-    void logTransition(int row, const lockscope::redis::NodeStatus &status,
-                       const std::optional<lockscope::redis::NodeStatus> &previous);
     void onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot);
     void onSelectionChanged();
     void updateActions();
     void updateSummary();
     void updateLockCounts();
 
-    const lockscope::inspect::NodeGroup *groupNamed(const QString &name) const;
-    /// Why writes are refused on this group (a read-only node), or empty.
-    QString readOnlyReason(const QString &group) const;
-    /// The group an extend or force-release may write to; null (and logged) when it is gone or
-    /// has a read-only node.
-    const lockscope::inspect::NodeGroup *writableGroup(const QString &name);
-    /// Runs an admin operation on the admin thread and reports it in the log.
-    void runAdmin(const QString &action, const QString &group, const QByteArray &key,
-                  std::function<lockscope::inspect::AdminResult(lockscope::inspect::Admin &)> operation);
-
-    void acquireLock();
-    void extendLock();
-    void forceReleaseLock();
-    void copyKey();
-    void copyValue();
-    void showLockctlCommand();
+    /// The operator's actions on the selected lock, in order, into a menu.
+    void addLockActions(QMenu *menu) const;
     void editConnections();
     void showAbout();
 
@@ -166,8 +146,8 @@ private:
     QString m_configPath;
     lockscope::inspect::SchemaRegistry m_registry;
     lockscope::inspect::SecretStore *m_secrets = nullptr;
-    PasswordAsker *m_passwords = nullptr; ///< asks for the passwords nodes refuse us
-    QString m_auditPath;
+    PasswordAsker *m_passwords = nullptr;         ///< asks for the passwords nodes refuse us
+    OperatorActions *m_operatorActions = nullptr; ///< acquire, extend, force-release, copy, lockctl
 
     // Node status: one NodeListModel row per distinct node; the tree shows them per group.
     NodeListModel *m_nodeModel = nullptr;
@@ -180,9 +160,7 @@ private:
     LockFilterProxy *m_lockProxy = nullptr;
     QStackedWidget *m_centralStack = nullptr;
     QLabel *m_emptyLabel = nullptr;
-    LockView *m_lockView = nullptr; ///< filter bar and lock table
-    QTableView *m_lockTable = nullptr;
-    LockHeaderView *m_lockHeader = nullptr;
+    LockView *m_lockView = nullptr; ///< filter bar, lock table and its header
     LockDetailsWidget *m_details = nullptr;
     EventLogWidget *m_eventLog = nullptr;
     SimulatorPanel *m_simulator = nullptr;
@@ -196,20 +174,11 @@ private:
     void showGettingStarted();
     void showShortcuts();
 
-    QLabel *m_summaryLabel = nullptr;
-    QLabel *m_countsLabel = nullptr;
-    QLabel *m_refreshLabel = nullptr;
-    QProgressBar *m_progress = nullptr;
+    WindowStatusBar *m_statusBar = nullptr;
 
     QAction *m_refreshAction = nullptr;
     QAction *m_autoRefreshAction = nullptr;
     QSpinBox *m_intervalSpin = nullptr;
-    QAction *m_acquireAction = nullptr;
-    QAction *m_extendAction = nullptr;
-    QAction *m_forceReleaseAction = nullptr;
-    QAction *m_copyKeyAction = nullptr;
-    QAction *m_copyValueAction = nullptr;
-    QAction *m_lockctlAction = nullptr;
     QAction *m_connectionsAction = nullptr;
 
     std::unique_ptr<ThreadOwner> m_monitorThread;
@@ -224,8 +193,6 @@ private:
     JobTracker m_groupsJobs;
     std::chrono::milliseconds m_refreshInterval;
     std::chrono::milliseconds m_autoRefreshInterval;
-    QDateTime m_lastRefresh;
-    int m_actionsRunning = 0;
     QTimer m_detailsTimer; ///< coalesces details updates during a refresh
     /// The last scan problem logged per group ("" = complete): logged again only when it changes.
     QHash<QString, QString> m_scanProblems;

@@ -509,15 +509,16 @@ bool ConnectionsDialog::importFrom(const QString &path)
     }
     const ConnectionsDraft::Imported imported = m_draft.merge(*incoming, persistentStore());
     rebuildTree(m_draft.groupCount() - 1, -1);
-    QString message = tr("Imported %1 from %2")
-                          .arg(locktext::counted(qint64(incoming->groups.size()), tr("group"), tr("groups")),
-                               QFileInfo(path).fileName());
+    QString message =
+        tr("Imported %1 from %2")
+            .arg(locktext::counted(qint64(incoming->groups.size()), tr("%1 group"), tr("%1 groups")),
+                 QFileInfo(path).fileName());
     if (!imported.replaced.isEmpty())
         message += tr(" (replaced: %1)").arg(imported.replaced.join(QStringLiteral(", ")));
     if (imported.withPasswords > 0)
         message += tr(". The file held %1: they go to the keychain (or this session) when you "
                       "press OK, never to the groups file.")
-                       .arg(locktext::counted(imported.withPasswords, tr("password"), tr("passwords")));
+                       .arg(locktext::counted(imported.withPasswords, tr("%1 password"), tr("%1 passwords")));
     m_status->setText(message + QLatin1Char('.'));
     return true;
 }
@@ -534,8 +535,9 @@ bool ConnectionsDialog::exportTo(const QString &path)
         inlineerror::show(m_problems, tr("Export: %1: %2").arg(path, file.errorString()));
         return false;
     }
-    m_status->setText(tr("Exported %1 to %2, without passwords.")
-                          .arg(locktext::counted(qint64(m_draft.groupCount()), tr("group"), tr("groups")),
-                               QFileInfo(path).fileName()));
+    m_status->setText(
+        tr("Exported %1 to %2, without passwords.")
+            .arg(locktext::counted(qint64(m_draft.groupCount()), tr("%1 group"), tr("%1 groups")),
+                 QFileInfo(path).fileName()));
     return true;
 }

@@ -255,8 +255,9 @@ QVariant NamespaceModel::data(const QModelIndex &index, int role) const
         return node->name.isEmpty() ? tr("(empty)") : node->name;
     case Qt::ToolTipRole:
         if (all)
-            return tr("%1 in all groups").arg(locktext::counted(node->count, tr("lock"), tr("locks")));
-        return tr("%1 under %2:*").arg(locktext::counted(node->count, tr("lock"), tr("locks")), node->path);
+            return tr("%1 in all groups").arg(locktext::counted(node->count, tr("%1 lock"), tr("%1 locks")));
+        return tr("%1 under %2:*")
+            .arg(locktext::counted(node->count, tr("%1 lock"), tr("%1 locks")), node->path);
     case Qt::TextAlignmentRole:
         if (index.column() == CountColumn)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);

@@ -19,9 +19,4 @@ double perSecond(quint64 count, double seconds)
     return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
 }
 
-QString counted(quint64 n, const QString &one, const QString &many)
-{
-    return (n == 1 ? one : many).arg(QLocale().toString(n));
-}
-
 } // namespace simtext

@@ -14,8 +14,4 @@ QString formatRate(double perSecond);
 /// Per second over the running time (pauses excluded), as the run's summary gives it.
 double perSecond(quint64 count, double seconds);
 
-/// "1 violation", "2 violations": `one` and `many` hold %1 for the number. English has no
-/// translation file here, so %n with "(s)" would show as it is written.
-QString counted(quint64 n, const QString &one, const QString &many);
-
 } // namespace simtext

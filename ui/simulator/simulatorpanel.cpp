@@ -1,5 +1,6 @@
 #include "simulatorpanel.h"
 
+#include "locktext.h"
 #include "simcharts.h"
 #include "simexport.h"
 #include "simfaultspanel.h"
@@ -205,8 +206,8 @@ void SimulatorPanel::start()
     m_stopPending = false;
     resetView(config);
     setPhase(Phase::Starting);
-    emit logMessage(local ? counted(localNodes, tr("Simulator: starting %1 local node…"),
-                                    tr("Simulator: starting %1 local nodes…"))
+    emit logMessage(local ? locktext::counted(localNodes, tr("Simulator: starting %1 local node…"),
+                                              tr("Simulator: starting %1 local nodes…"))
                           : tr("Simulator: starting on %1…").arg(m_form->targetGroupName()));
 
     // The callbacks come from the runner and controller threads; the panel outlives both (its
@@ -269,8 +270,8 @@ void SimulatorPanel::onRunStarted(quint64 run, Simulation *simulation, const std
     emit logMessage(
         tr("Simulation started%1: %2, %3, %4; keys %5*")
             .arg(config.scenario.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(config.scenario),
-                 counted(quint64(config.workers), tr("%1 worker"), tr("%1 workers")),
-                 counted(quint64(config.keys), tr("%1 key"), tr("%1 keys")), kind, prefix));
+                 locktext::counted(quint64(config.workers), tr("%1 worker"), tr("%1 workers")),
+                 locktext::counted(quint64(config.keys), tr("%1 key"), tr("%1 keys")), kind, prefix));
     setPhase(Phase::Running);
     // The form is read-only during the run: show the figures instead.
     if (m_sections->currentIndex() == SetupSection)
@@ -313,21 +314,23 @@ void SimulatorPanel::onRunFinished(quint64 run)
     emit logMessage(
         tr("Simulation finished after %1 s: %2 (%3), wait p99 %4, %5, %6, %7, %8, fairness %9")
             .arg(stats.elapsedSeconds, 0, 'f', 1)
-            .arg(counted(stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
+            .arg(locktext::counted(stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
                  formatRate(perSecond(stats.acquisitions, stats.elapsedSeconds)),
                  lockscope::formatMicros(stats.waitP99Us),
-                 counted(stats.violations, tr("%1 violation"), tr("%1 violations")),
-                 counted(stats.fencingRejections, tr("%1 fencing rejection"), tr("%1 fencing rejections")),
-                 counted(stats.overlaps, tr("%1 overlap"), tr("%1 overlaps")),
-                 counted(stats.lostLocks, tr("%1 lost lock"), tr("%1 lost locks")))
+                 locktext::counted(stats.violations, tr("%1 violation"), tr("%1 violations")),
+                 locktext::counted(stats.fencingRejections, tr("%1 fencing rejection"),
+                                   tr("%1 fencing rejections")),
+                 locktext::counted(stats.overlaps, tr("%1 overlap"), tr("%1 overlaps")),
+                 locktext::counted(stats.lostLocks, tr("%1 lost lock"), tr("%1 lost locks")))
             .arg(stats.fairness, 0, 'f', 3),
         stats.violations > 0);
     if (stats.keysLeft > 0)
         emit logMessage(
-            counted(stats.keysLeft,
-                    tr("Simulation: %1 lock key was still on a node at the end (it expires by its TTL)"),
-                    tr("Simulation: %1 lock keys were still on a node at the end (they expire by "
-                       "their TTL)")),
+            locktext::counted(
+                stats.keysLeft,
+                tr("Simulation: %1 lock key was still on a node at the end (it expires by its TTL)"),
+                tr("Simulation: %1 lock keys were still on a node at the end (they expire by "
+                   "their TTL)")),
             true);
     setPhase(Phase::Finished);
     emit runFinished();
@@ -491,8 +494,8 @@ QString SimulatorPanel::statusText() const
         return QStringLiteral("%1 · %2 · %3 · %4")
             .arg(m_phase == Phase::Paused ? tr("Paused") : tr("Running"),
                  tr("%1 s").arg(m_stats.elapsedSeconds, 0, 'f', 1),
-                 counted(m_stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
-                 counted(m_stats.violations, tr("%1 violation"), tr("%1 violations")));
+                 locktext::counted(m_stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
+                 locktext::counted(m_stats.violations, tr("%1 violation"), tr("%1 violations")));
     case Phase::Stopping:
         return tr("Stopping: reverting faults, releasing locks…");
     case Phase::Finished:
@@ -500,9 +503,10 @@ QString SimulatorPanel::statusText() const
                    ? tr("Stopped.")
                    : QStringLiteral("%1 · %2 · %3 · %4")
                          .arg(tr("Finished after %1 s").arg(m_stats.elapsedSeconds, 0, 'f', 1),
-                              counted(m_stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
-                              counted(m_stats.violations, tr("%1 violation"), tr("%1 violations")),
-                              counted(m_stats.keysLeft, tr("%1 key left"), tr("%1 keys left")));
+                              locktext::counted(m_stats.acquisitions, tr("%1 acquisition"),
+                                                tr("%1 acquisitions")),
+                              locktext::counted(m_stats.violations, tr("%1 violation"), tr("%1 violations")),
+                              locktext::counted(m_stats.keysLeft, tr("%1 key left"), tr("%1 keys left")));
     }
     return {};
 }

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "eventlogwidget.h"
+#include "redis/nodeprobe.h"
+
+#include <QString>
+#include <optional>
+
+/// A line for the event log about one node.
+struct NodeEvent
+{
+    EventLogWidget::Kind kind;
+    QString text;
+
+    bool operator==(const NodeEvent &) const = default;
+};
+
+/// What a node's new status is worth saying, given the one before (none: its first probe).
+/// Up, down, back up and gone down always; a node that stays up only when its role or server
+/// version changed (a failover changes who may hold locks); a node that stays down only when
+/// the reason changed (refused after a restart began, then timing out), never for a repeat of
+/// the same error. Nothing (nullopt) for a probe that changed nothing an operator acts on.
+std::optional<NodeEvent> nodeTransition(const std::optional<lockscope::redis::NodeStatus> &previous,
+                                        const lockscope::redis::NodeStatus &status);
