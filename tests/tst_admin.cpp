@@ -3,6 +3,7 @@
 // read-only nodes and the audit log.
 
 #include "inspect/admin.h"
+#include "inspect/keyread.h"
 #include "lock/locker.h"
 #include "lock/lockvalue.h"
 #include "lockfixture.h"

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <inspect/admin.h>
+#include <inspect/keyread.h>
 #include <inspect/lockrecord.h>
 #include <inspect/lockschema.h>
 #include <lock/lockvalue.h>
@@ -35,10 +36,8 @@ using lockscope::inspect::Operator;
 using lockscope::inspect::RawEntry;
 using lockscope::inspect::SchemaRegistry;
 using lockscope::lock::LockValue;
-using lockscope::redis::Connection;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::RedisError;
-using lockscope::redis::RedisReply;
 
 namespace {
 

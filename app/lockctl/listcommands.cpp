@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <inspect/keyread.h>
 #include <inspect/keyspace.h>
 #include <inspect/lockrecord.h>
 #include <inspect/scanner.h>
@@ -39,7 +40,6 @@ using lockscope::inspect::Snapshot;
 using lockscope::inspect::StreamSummary;
 using lockscope::redis::Connection;
 using lockscope::redis::NodeConfig;
-using lockscope::redis::RedisReply;
 
 namespace {
 
@@ -572,62 +572,6 @@ int runList(Invocation &invocation)
 
 // --- show -------------------------------------------------------------------------------------
 
-/// TYPE + PTTL in one round trip, then GET or HGETALL.
-NodeEntry readKey(const NodeConfig &config, const QByteArray &key, const SchemaRegistry &registry)
-{
-    NodeEntry entry;
-    entry.node = config.label();
-    const auto fail = [&](const QString &error) {
-        entry.reachable = false;
-        entry.error = error;
-        entry.raw = RawEntry{};
-        return entry;
-    };
-    Connection connection(config);
-    connection.append({QByteArrayView("TYPE"), key});
-    connection.append({QByteArrayView("PTTL"), key});
-    if (auto flushed = connection.flush(); !flushed)
-        return fail(flushed.error().toString());
-    auto type = connection.readReply();
-    if (!type)
-        return fail(type.error().toString());
-    auto pttl = connection.readReply();
-    if (!pttl)
-        return fail(pttl.error().toString());
-    if (type->isError() || pttl->isError())
-        return fail(QStringLiteral("%1: %2").arg(
-            entry.node, QString::fromUtf8(type->isError() ? type->bytes() : pttl->bytes())));
-    RawEntry &raw = entry.raw;
-    raw.typeName = QString::fromUtf8(type->bytes());
-    raw.pttlMs = pttl->integer();
-    if (raw.typeName == QLatin1String("none")) {
-        raw = RawEntry{};
-        return entry;
-    }
-    const bool hash = raw.typeName == QLatin1String("hash");
-    if (raw.typeName == QLatin1String("string") || hash) {
-        auto value = connection.command({QByteArrayView(hash ? "HGETALL" : "GET"), key});
-        if (!value)
-            return fail(value.error().toString());
-        if (hash) {
-            raw.type = RawEntry::Type::Hash;
-            const auto &elements = value->elements();
-            for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
-                raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
-        } else if (value->isNil()) {
-            raw = RawEntry{};
-            return entry;
-        } else {
-            raw.type = RawEntry::Type::String;
-            raw.value = value->bytes();
-        }
-    } else {
-        raw.type = RawEntry::Type::Other;
-    }
-    entry.decoded = registry.decode(key, raw);
-    return entry;
-}
-
 int runShow(Invocation &invocation)
 {
     Output &out = invocation.out;
@@ -649,19 +593,16 @@ int runShow(Invocation &invocation)
         return exitcode::Usage;
     const SchemaRegistry registry = SchemaRegistry::builtins();
 
-    // Every node at once: the total time is the slowest node's, not the sum.
-    std::vector<NodeEntry> entries(nodes->size());
-    lockscope::util::forEachParallel(nodes->size(), nodes->size(), [&](std::size_t i) {
-        entries[i] = readKey((*nodes)[i], key, registry);
-    });
+    // Every node at once (core's readRecord, as the app re-reads a lock before an action): the
+    // total time is the slowest node's, not the sum.
+    const LockRecord record = lockscope::inspect::readRecord(*nodes, key, registry);
     int code = exitcode::Ok;
-    for (const NodeEntry &entry : entries) {
+    for (const NodeEntry &entry : record.nodes) {
         if (!entry.reachable) {
             out.error(entry.error);
             code = exitcode::NodeFailure;
         }
     }
-    const LockRecord record = lockscope::inspect::aggregate(key, std::move(entries));
     const bool anywhere = std::ranges::any_of(record.nodes, &NodeEntry::present);
     if (code == exitcode::Ok && !anywhere)
         code = exitcode::NotHeld;

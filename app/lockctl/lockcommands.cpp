@@ -8,13 +8,12 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <algorithm>
+#include <inspect/keyread.h>
 #include <lock/locker.h>
 #include <lock/lockerror.h>
 #include <lock/lockvalue.h>
 #include <optional>
-#include <redis/connection.h>
 #include <util/displaytext.h>
-#include <util/fanout.h>
 #include <utility>
 #include <vector>
 
@@ -22,6 +21,7 @@ namespace lockctl {
 
 using lockscope::displayText;
 using lockscope::displayTextPrefix;
+using lockscope::inspect::RawEntry;
 using lockscope::lock::AcquireOptions;
 using lockscope::lock::ExtendMode;
 using lockscope::lock::Lock;
@@ -31,16 +31,11 @@ using lockscope::lock::LockError;
 using lockscope::lock::LockErrorKind;
 using lockscope::lock::LockValue;
 using lockscope::lock::NodeVote;
-using lockscope::redis::Connection;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::RedisError;
-using lockscope::redis::RedisReply;
 using std::chrono::milliseconds;
 
 namespace {
-
-// Enough to read a large node group at once while keeping the thread count sane.
-constexpr std::size_t MaxReadThreads = 64;
 
 const QCommandLineOption TtlOption(QStringLiteral("ttl"),
                                    QStringLiteral("Time to live of the lock, e.g. 30s, 500ms, 2m."),
@@ -297,59 +292,29 @@ struct KeyState
     std::optional<qint64> fenceCounter;
 };
 
-/// GET, PTTL and the fence counter on every node, each with a plain connection of its own and
-/// in parallel: the total time is the slowest node's.
+/// What every node holds under the key, with its fence counter: core's readKeyOnNodes (one
+/// pipeline per node, every node at once), seen as a LockScope lock.
 std::vector<KeyState> readKeyStates(const std::vector<NodeConfig> &nodes, const QByteArray &key)
 {
-    std::vector<KeyState> states(nodes.size());
-    const QByteArray fenceKey = lockscope::lock::fenceKeyFor(key);
-    lockscope::util::forEachParallel(nodes.size(), MaxReadThreads, [&](std::size_t i) {
-        KeyState &state = states[i];
-        Connection connection(nodes[i]);
-        state.node = connection.node();
-        if (auto connected = connection.connect(); !connected) {
-            state.error = connected.error();
-            return;
-        }
-        const std::vector<std::vector<QByteArray>> commands{
-            {QByteArrayLiteral("GET"), key},
-            {QByteArrayLiteral("PTTL"), key},
-            {QByteArrayLiteral("GET"), fenceKey},
-        };
-        auto replies = connection.pipeline(commands);
-        if (!replies) {
-            state.error = replies.error();
-            return;
-        }
-        const RedisReply &get = (*replies)[0];
-        const RedisReply &pttl = (*replies)[1];
-        const RedisReply &fence = (*replies)[2];
-        if (pttl.isError()) {
-            state.error = RedisError::fromServerReply(state.node, pttl.bytes());
-            return;
-        }
-        state.pttl = pttl.integer();
-        state.exists = state.pttl != -2;
-        if (get.isError() && get.bytes().startsWith("WRONGTYPE ")) {
-            // Rare, so TYPE is asked only then: a reader's ACL may lack +type.
-            const auto type = connection.command({QByteArrayView("TYPE"), key});
-            state.otherType = type && (type->isStatus() || type->isString())
-                                  ? QString::fromUtf8(type->bytes())
-                                  : QStringLiteral("non-string value");
-            state.valueError = QStringLiteral("the key holds a %1, not a lock").arg(state.otherType);
-        } else if (get.isError()) {
-            state.valueError = QString::fromUtf8(get.bytes());
-        } else if (get.isString()) {
-            state.value = get.bytes();
+    std::vector<KeyState> states;
+    for (lockscope::inspect::KeyRead &read :
+         lockscope::inspect::readKeyOnNodes(nodes, key, {.fenceCounter = true})) {
+        KeyState state;
+        state.node = read.node;
+        state.error = read.error;
+        state.exists = read.exists();
+        state.pttl = read.exists() ? read.raw.pttlMs : -2;
+        state.fenceCounter = read.fenceCounter;
+        state.valueError = read.valueError;
+        if (read.raw.type == RawEntry::Type::String) {
+            state.value = std::move(read.raw.value);
             state.decoded = LockValue::parse(state.value);
+        } else if (read.raw.type != RawEntry::Type::Missing && read.valueError.isEmpty()) {
+            state.otherType = read.raw.typeName;
+            state.valueError = QStringLiteral("the key holds a %1, not a lock").arg(state.otherType);
         }
-        if (fence.isString()) {
-            bool ok = false;
-            const qint64 counter = fence.bytes().toLongLong(&ok);
-            if (ok)
-                state.fenceCounter = counter;
-        }
-    });
+        states.push_back(std::move(state));
+    }
     return states;
 }
 

@@ -1,5 +1,6 @@
 #include "admin.h"
 
+#include "keyread.h"
 #include "lock/locker.h"
 #include "lock/lockvalue.h"
 #include "redis/connection.h"
@@ -8,12 +9,10 @@
 
 #include <QJsonDocument>
 #include <map>
-#include <thread>
 
 namespace lockscope::inspect {
 
 using redis::Connection;
-using redis::RedisReply;
 
 namespace {
 
@@ -140,58 +139,6 @@ void appendComparison(std::vector<QByteArray> &args, const RawEntry &raw, bool u
     }
     args.insert(args.begin() + 1, QByteArrayLiteral("string"));
     args.push_back(raw.value);
-}
-
-/// What one node holds under `key`, read now: TYPE, PTTL, GET and HGETALL in one pipeline (the
-/// wrong-type reply of GET or HGETALL is ignored). A node that cannot be read is unreachable,
-/// with the error; decoding is the caller's.
-NodeEntry readNodeEntry(Connection &connection, const QByteArray &key)
-{
-    NodeEntry entry;
-    entry.node = connection.node();
-    const std::vector<std::vector<QByteArray>> commands{
-        {QByteArrayLiteral("TYPE"), key},
-        {QByteArrayLiteral("PTTL"), key},
-        {QByteArrayLiteral("GET"), key},
-        {QByteArrayLiteral("HGETALL"), key},
-    };
-    auto replies = connection.pipeline(commands);
-    if (!replies) {
-        entry.reachable = false;
-        entry.error = replies.error().toString();
-        return entry;
-    }
-    const RedisReply &type = (*replies)[0];
-    const RedisReply &pttl = (*replies)[1];
-    if (type.isError() || pttl.isError()) {
-        entry.reachable = false;
-        entry.error =
-            redis::RedisError::fromServerReply(entry.node, (type.isError() ? type : pttl).bytes()).toString();
-        return entry;
-    }
-    RawEntry &raw = entry.raw;
-    raw.typeName = QString::fromUtf8(type.bytes());
-    raw.pttlMs = pttl.integer();
-    if (raw.typeName == QLatin1String("none")) {
-        raw = RawEntry{};
-    } else if (raw.typeName == QLatin1String("string")) {
-        raw.type = RawEntry::Type::String;
-        raw.value = (*replies)[2].bytes();
-    } else if (raw.typeName == QLatin1String("hash")) {
-        raw.type = RawEntry::Type::Hash;
-        const auto &elements = (*replies)[3].elements();
-        for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
-            raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
-    } else {
-        raw.type = RawEntry::Type::Other;
-    }
-    return entry;
-}
-
-/// readNodeEntry()'s value only: a failure reads as Missing (the caller only names a holder).
-RawEntry readEntry(Connection &connection, const QByteArray &key)
-{
-    return readNodeEntry(connection, key).raw;
 }
 
 /// The holder one node shows, for people: the owner text every view shows for that value
@@ -518,7 +465,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
                 if (node.config.label() != vote.node)
                     continue;
                 Connection connection(node.config);
-                Holder holder{readEntry(connection, key), {}};
+                Holder holder{readKey(connection, key).raw, {}};
                 if (holder.raw.type != RawEntry::Type::Missing)
                     holder.who = describeHolder(vote.node, key, holder.raw, registry);
                 if (result.heldBy.isEmpty())
@@ -614,32 +561,6 @@ bool Admin::audit(const QString &node, const QByteArray &key, const QString &act
     entry.ttlBeforeMs = ttlBeforeMs;
     entry.result = result;
     return m_audit->append(entry);
-}
-
-LockRecord readRecord(const std::vector<redis::NodeConfig> &nodes, const QByteArray &key,
-                      const SchemaRegistry &registry)
-{
-    const QDateTime readAt = QDateTime::currentDateTimeUtc();
-    const auto readAtSteady = std::chrono::steady_clock::now();
-    std::vector<NodeEntry> entries(nodes.size());
-    {
-        std::vector<std::jthread> threads;
-        threads.reserve(nodes.size());
-        for (std::size_t i = 0; i < nodes.size(); ++i) {
-            threads.emplace_back([&, i] {
-                NodeEntry &entry = entries[i];
-                Connection connection(nodes[i]);
-                entry = readNodeEntry(connection, key);
-                entry.node = nodes[i].label();
-                if (entry.present())
-                    entry.decoded = registry.decode(key, entry.raw);
-            });
-        }
-    }
-    LockRecord record = aggregate(key, std::move(entries));
-    record.readAt = readAt;
-    record.readAtSteady = readAtSteady;
-    return record;
 }
 
 } // namespace lockscope::inspect

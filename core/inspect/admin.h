@@ -99,12 +99,4 @@ private:
     AuditLog *m_audit;
 };
 
-/// Reads `key` on every node of a group now, in parallel (TYPE, PTTL, GET, HGETALL in one
-/// pipeline per node: read-only), decodes it and aggregates one record, as a scan would show
-/// it; a node that cannot be read is unreachable in the record. The record's readAt is the
-/// moment before the reads were sent, so a countdown from it never shows more time than was
-/// left. Blocking: call it off the GUI thread. Used to re-read a lock before an operator acts.
-LockRecord readRecord(const std::vector<redis::NodeConfig> &nodes, const QByteArray &key,
-                      const SchemaRegistry &registry);
-
 } // namespace lockscope::inspect
