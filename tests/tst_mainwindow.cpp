@@ -7,6 +7,7 @@
 #include "dialogs/forcereleasedialog.h"
 #include "dialogs/lockctlcommanddialog.h"
 #include "dialogs/passwordprompt.h"
+#include "groupsfile.h"
 #include "inspect/secretstore.h"
 #include "lockdetailswidget.h"
 #include "mainwindow.h"
@@ -1297,10 +1298,10 @@ void TestMainWindow::unreadableGroupsFileIsAskedAboutAndKept()
         QVERIFY(box->informativeText().contains(QStringLiteral("groups.json")));
         QTest::mouseClick(child<QPushButton>(box, "startWithoutGroups"), Qt::LeftButton);
     });
-    QVERIFY(MainWindow::startWithoutUnreadableGroups(nullptr, path, loaded.error()));
+    QVERIFY(groupsfile::askStartWithoutGroups(nullptr, path, loaded.error()));
     whenModal<QMessageBox>(
         [](QMessageBox *box) { QTest::mouseClick(child<QPushButton>(box, "quit"), Qt::LeftButton); });
-    QVERIFY(!MainWindow::startWithoutUnreadableGroups(nullptr, path, loaded.error()));
+    QVERIFY(!groupsfile::askStartWithoutGroups(nullptr, path, loaded.error()));
 
     // Started without groups; the operator adds one and it is saved; the broken file is kept.
     m_window->setGroups(GroupConfig{}, path);

@@ -90,6 +90,30 @@ private slots:
         QCOMPARE(nodeTransition(up(QStringLiteral("7.0.15")), up(QStringLiteral("7.2.4"))),
                  (NodeEvent{Kind::Info, QStringLiteral("Server version changed from 7.0.15 to 7.2.4")}));
     }
+
+    void scanProblemsSayWhichNodesFailed()
+    {
+        using lockscope::inspect::NodeScanResult;
+        auto node = [](const char *name, bool ok, const char *error = "") {
+            NodeScanResult result;
+            result.node = QLatin1String(name);
+            result.ok = ok;
+            result.error = QLatin1String(error);
+            return result;
+        };
+        QString detail = QStringLiteral("unchanged");
+        QCOMPARE(scanProblem(QStringLiteral("g"), {node("a", true), node("b", true)}, &detail), QString());
+        QCOMPARE(detail, QString());
+        QCOMPARE(scanProblem(QStringLiteral("g"), {node("a", true), node("b", false, "b: refused")}, &detail),
+                 QStringLiteral("Partial scan of group g: 1 of 2 nodes read; b could not be read"));
+        QCOMPARE(detail, QStringLiteral("b: refused"));
+        QCOMPARE(
+            scanProblem(QStringLiteral("g"), {node("a", false, "a: timeout"), node("b", false, "b: refused")},
+                        &detail),
+            QStringLiteral("Scan of group g failed: a, b could not be read; its locks stay as last read, "
+                           "marked stale"));
+        QCOMPARE(detail, QStringLiteral("a: timeout\nb: refused"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestNodeEvents)

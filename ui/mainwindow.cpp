@@ -5,6 +5,7 @@
 #include "dialogs/connectionsdialog.h"
 #include "dialogs/helpdialogs.h"
 #include "eventlogwidget.h"
+#include "groupsfile.h"
 #include "inspect/secretstore.h"
 #include "lockdetailswidget.h"
 #include "lockheaderview.h"
@@ -13,11 +14,11 @@
 #include "lockview.h"
 #include "models/lockfilterproxy.h"
 #include "models/locktablemodel.h"
-#include "models/namespacemodel.h"
 #include "models/nodelistmodel.h"
 #include "models/nodetreemodel.h"
 #include "nodeevents.h"
 #include "nodemonitor.h"
+#include "nodepanel.h"
 #include "operatoractions.h"
 #include "passwordasker.h"
 #include "simulator/simulatorpanel.h"
@@ -38,11 +39,9 @@
 #include <QPushButton>
 #include <QScreen>
 #include <QSpinBox>
-#include <QSplitter>
 #include <QStackedWidget>
 #include <QTableView>
 #include <QToolBar>
-#include <QTreeView>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <vector>
@@ -215,59 +214,18 @@ void MainWindow::createLockView()
 
 void MainWindow::createNodePanel()
 {
-    m_nodeTree = new QTreeView;
-    m_nodeTree->setObjectName(QStringLiteral("nodeTree"));
-    m_nodeTree->setModel(m_nodeTreeModel);
-    m_nodeTree->setUniformRowHeights(true);
-    m_nodeTree->setRootIsDecorated(true);
-    m_nodeTree->setIconSize(QSize(22, 16));
-    m_nodeTree->setIndentation(14);
-    m_nodeTree->header()->setStretchLastSection(false);
-    m_nodeTree->header()->setSectionResizeMode(NodeTreeModel::NameColumn, QHeaderView::Stretch);
-    m_nodeTree->header()->setSectionResizeMode(NodeTreeModel::LatencyColumn, QHeaderView::ResizeToContents);
-    useCellMargins(m_nodeTree, m_nodeTree->header());
-    connect(m_nodeTree->selectionModel(), &QItemSelectionModel::currentChanged, this,
-            [this](const QModelIndex &current) {
-                m_lockProxy->setGroupFilter(current.data(NodeTreeModel::GroupNameRole).toString());
-                updateLockCounts();
-            });
-    // A new set of groups: all of them open, and the lock table shows every group's locks.
-    connect(m_nodeTreeModel, &QAbstractItemModel::modelReset, this, [this] {
-        m_nodeTree->expandAll();
-        m_nodeTree->setCurrentIndex(m_nodeTreeModel->allGroupsIndex());
+    m_nodePanel = new NodePanel(m_nodeTreeModel, m_lockModel);
+    connect(m_nodePanel, &NodePanel::groupChosen, this, [this](const QString &group) {
+        m_lockProxy->setGroupFilter(group);
+        updateLockCounts();
     });
-
-    m_namespaceModel = new NamespaceModel(this);
-    m_namespaceModel->setSourceModel(m_lockModel);
-    m_namespaceView = new QTreeView;
-    m_namespaceView->setObjectName(QStringLiteral("namespaceView"));
-    m_namespaceView->setModel(m_namespaceModel);
-    m_namespaceView->setUniformRowHeights(true);
-    m_namespaceView->header()->setStretchLastSection(false);
-    m_namespaceView->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-    if (m_namespaceModel->columnCount() > 1)
-        m_namespaceView->header()->setSectionResizeMode(1, QHeaderView::ResizeToContents);
-    // The "All locks" level stays open, so that the first namespaces show without a click.
-    auto expandAll = [this] {
-        m_namespaceView->expand(m_namespaceModel->allIndex());
-    };
-    connect(m_namespaceModel, &QAbstractItemModel::rowsInserted, this, expandAll);
-    connect(m_namespaceModel, &QAbstractItemModel::modelReset, this, expandAll);
-    connect(m_namespaceView->selectionModel(), &QItemSelectionModel::currentChanged, this,
-            [this](const QModelIndex &current) {
-                m_lockProxy->setNamespaceFilter(m_namespaceModel->path(current));
-                updateLockCounts();
-            });
-
-    auto *splitter = new QSplitter(Qt::Vertical);
-    splitter->addWidget(m_nodeTree);
-    splitter->addWidget(m_namespaceView);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-
+    connect(m_nodePanel, &NodePanel::namespaceChosen, this, [this](const QString &path) {
+        m_lockProxy->setNamespaceFilter(path);
+        updateLockCounts();
+    });
     auto *dock = new QDockWidget(tr("Nodes"), this);
     dock->setObjectName(QStringLiteral("nodesDock"));
-    dock->setWidget(splitter);
+    dock->setWidget(m_nodePanel);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
     resizeDocks({dock}, {fontMetrics().horizontalAdvance(QLatin1Char('m')) * 18}, Qt::Horizontal);
 }
@@ -384,15 +342,14 @@ void MainWindow::createActions()
     connect(m_autoRefreshAction, &QAction::toggled, this, applyInterval);
     connect(m_intervalSpin, &QSpinBox::valueChanged, this, applyInterval);
 
-    m_operatorActions = new OperatorActions(
-        this, &m_adminPool,
-        {
-            .selectedLock = [this] { return selectedLock(); },
-            .currentGroup =
-                [this] { return m_nodeTree->currentIndex().data(NodeTreeModel::GroupNameRole).toString(); },
-            .selectedNodeValue = [this] { return m_details->selectedNodeValue(); },
-            .clearSelection = [this] { m_lockView->table()->selectionModel()->clear(); },
-        });
+    m_operatorActions =
+        new OperatorActions(this, &m_adminPool,
+                            {
+                                .selectedLock = [this] { return selectedLock(); },
+                                .currentGroup = [this] { return m_nodePanel->currentGroup(); },
+                                .selectedNodeValue = [this] { return m_details->selectedNodeValue(); },
+                                .clearSelection = [this] { m_lockView->table()->selectionModel()->clear(); },
+                            });
     connect(m_operatorActions, &OperatorActions::event, this,
             [this](EventKind kind, const QString &node, const QString &text) { logEvent(kind, node, text); });
     connect(m_operatorActions, &OperatorActions::finished, this, [this](const QString &action, bool ok) {
@@ -684,33 +641,17 @@ void MainWindow::setAuditLogPath(const QString &path)
 void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
 {
     // Said when it changes, not at every refresh; a scan that read some nodes is partial.
-    QStringList failed;
-    QStringList errors;
-    const auto &nodes = snapshot->snapshot.nodes;
-    for (const auto &node : nodes) {
-        if (!node.ok) {
-            failed << node.node;
-            errors << node.error;
-        } else if (!node.note.isEmpty()) {
-            // What the ACL user may not do or read: said once per group and note.
+    for (const auto &node : snapshot->snapshot.nodes) {
+        // What the ACL user may not do or read: said once per group and note.
+        if (node.ok && !node.note.isEmpty())
             m_eventLog->notice(snapshot->group, node.node, node.note, {});
-        }
     }
-    QString problem;
-    if (!failed.isEmpty() && int(failed.size()) == int(nodes.size()))
-        problem = tr("Scan of group %1 failed: %2 could not be read; its locks stay as last read, "
-                     "marked stale")
-                      .arg(snapshot->group, failed.join(QStringLiteral(", ")));
-    else if (!failed.isEmpty())
-        problem = tr("Partial scan of group %1: %2 of %3 nodes read; %4 could not be read")
-                      .arg(snapshot->group)
-                      .arg(nodes.size() - failed.size())
-                      .arg(nodes.size())
-                      .arg(failed.join(QStringLiteral(", ")));
+    QString errors;
+    const QString problem = scanProblem(snapshot->group, snapshot->snapshot.nodes, &errors);
     const auto said = m_scanProblems.constFind(snapshot->group);
     if (problem != (said == m_scanProblems.cend() ? QString() : *said)) {
         if (!problem.isEmpty())
-            logEvent(EventKind::Error, snapshot->group, problem, {}, errors.join(QLatin1Char('\n')));
+            logEvent(EventKind::Error, snapshot->group, problem, {}, errors);
         else if (said != m_scanProblems.cend())
             logEvent(EventKind::Info, snapshot->group,
                      tr("Scan of group %1 complete again").arg(snapshot->group));
@@ -839,43 +780,10 @@ void MainWindow::addLockActions(QMenu *menu) const
 
 bool MainWindow::saveGroups(const GroupConfig &config)
 {
-    // A file that could not be read (LockScope started without groups after saying so) is
-    // kept beside, never overwritten: it may be a hand-written file with one typo.
-    if (QFileInfo::exists(m_configPath) && !GroupConfig::load(m_configPath)) {
-        const QString kept = m_configPath + QStringLiteral(".unreadable-") +
-                             QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-        if (!QFile::rename(m_configPath, kept)) {
-            logEvent(EventKind::Error, QString(),
-                     tr("Could not save the groups: the unreadable %1 could not be set aside as %2")
-                         .arg(m_configPath, kept));
-            return false;
-        }
-        logEvent(EventKind::Info, QString(), tr("The unreadable groups file was kept as %1").arg(kept));
-    }
-    if (auto saved = config.save(m_configPath); !saved) {
-        logEvent(EventKind::Error, QString(), tr("Could not save the groups: %1").arg(saved.error()));
-        return false;
-    }
-    logEvent(EventKind::Info, QString(), tr("Saved the groups to %1").arg(m_configPath));
-    return true;
-}
-
-bool MainWindow::startWithoutUnreadableGroups(QWidget *parent, const QString &path, const QString &error)
-{
-    QMessageBox box(QMessageBox::Critical, tr("LockScope"), tr("The groups file could not be read."),
-                    QMessageBox::NoButton, parent);
-    box.setObjectName(QStringLiteral("unreadableGroupsBox"));
-    box.setInformativeText(tr("%1\n\nLockScope can start without groups. The file stays as it is; if you "
-                              "save groups from Connections, it is first kept beside as "
-                              "%2.unreadable-<time>.")
-                               .arg(error, QFileInfo(path).fileName()));
-    QPushButton *start = box.addButton(tr("Start without groups"), QMessageBox::AcceptRole);
-    start->setObjectName(QStringLiteral("startWithoutGroups"));
-    QPushButton *quit = box.addButton(tr("Quit"), QMessageBox::RejectRole);
-    quit->setObjectName(QStringLiteral("quit"));
-    box.setDefaultButton(start);
-    box.exec();
-    return box.clickedButton() == start;
+    const groupsfile::SaveReport report = groupsfile::save(config, m_configPath);
+    for (const auto &line : report.lines)
+        logEvent(line.kind, QString(), line.text);
+    return report.ok;
 }
 
 void MainWindow::editConnections()

@@ -22,9 +22,9 @@ class LockFilterProxy;
 class LockView;
 class LockMonitor;
 class LockTableModel;
-class NamespaceModel;
 class NodeListModel;
 class NodeMonitor;
+class NodePanel;
 class OperatorActions;
 class PasswordAsker;
 class NodeTreeModel;
@@ -33,7 +33,6 @@ class QLabel;
 class QMenu;
 class QSpinBox;
 class QStackedWidget;
-class QTreeView;
 class SimulatorPanel;
 class ThreadOwner;
 class WindowStatusBar;
@@ -79,9 +78,6 @@ public:
     /// Saves `config` to the groups file (when there is one); a file there that cannot be read
     /// is first set aside as <file>.unreadable-<time>, never overwritten. False on failure (logged).
     bool saveGroups(const lockscope::inspect::GroupConfig &config);
-    /// Asks, when the groups file could not be read at start, whether to start without groups
-    /// (true) or quit. A GUI user started from a menu sees no stderr line.
-    static bool startWithoutUnreadableGroups(QWidget *parent, const QString &path, const QString &error);
     /// Appends a line to the event log. `node` may be empty; `at` defaults to now; `detail` (the
     /// whole story: what to do, every node's error) goes in the line's tooltip.
     void logEvent(EventKind kind, const QString &node, const QString &text, const QDateTime &at = {},
@@ -152,9 +148,7 @@ private:
     // Node status: one NodeListModel row per distinct node; the tree shows them per group.
     NodeListModel *m_nodeModel = nullptr;
     NodeTreeModel *m_nodeTreeModel = nullptr; ///< groups -> nodes, over m_nodeModel
-    QTreeView *m_nodeTree = nullptr;
-    QTreeView *m_namespaceView = nullptr;
-    NamespaceModel *m_namespaceModel = nullptr;
+    NodePanel *m_nodePanel = nullptr;         ///< node tree and key namespaces
 
     LockTableModel *m_lockModel = nullptr;
     LockFilterProxy *m_lockProxy = nullptr;

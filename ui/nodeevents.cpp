@@ -42,3 +42,28 @@ std::optional<NodeEvent> nodeTransition(const std::optional<NodeStatus> &previou
         return NodeEvent{Kind::Down, tr("Still down: %1").arg(failure)};
     return std::nullopt;
 }
+
+QString scanProblem(const QString &group, const std::vector<lockscope::inspect::NodeScanResult> &nodes,
+                    QString *detail)
+{
+    QStringList failed;
+    QStringList errors;
+    for (const auto &node : nodes) {
+        if (!node.ok) {
+            failed << node.node;
+            errors << node.error;
+        }
+    }
+    if (detail)
+        *detail = errors.join(QLatin1Char('\n'));
+    if (failed.isEmpty())
+        return {};
+    if (failed.size() == qsizetype(nodes.size()))
+        return tr("Scan of group %1 failed: %2 could not be read; its locks stay as last read, marked stale")
+            .arg(group, failed.join(QStringLiteral(", ")));
+    return tr("Partial scan of group %1: %2 of %3 nodes read; %4 could not be read")
+        .arg(group)
+        .arg(qsizetype(nodes.size()) - failed.size())
+        .arg(nodes.size())
+        .arg(failed.join(QStringLiteral(", ")));
+}

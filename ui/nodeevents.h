@@ -1,6 +1,7 @@
 #pragma once
 
 #include "eventlogwidget.h"
+#include "inspect/scanner.h"
 #include "redis/nodeprobe.h"
 
 #include <QString>
@@ -22,3 +23,10 @@ struct NodeEvent
 /// the same error. Nothing (nullopt) for a probe that changed nothing an operator acts on.
 std::optional<NodeEvent> nodeTransition(const std::optional<lockscope::redis::NodeStatus> &previous,
                                         const lockscope::redis::NodeStatus &status);
+
+/// What a scan of `group` that read `nodes` leaves unsaid: "" when every node was read, else
+/// "Scan of group g failed: ..." (no node read: its locks stay as last read, marked stale) or
+/// "Partial scan of group g: 1 of 2 nodes read; b could not be read". `detail` gets every failed
+/// node's error, one per line (the log line's tooltip).
+QString scanProblem(const QString &group, const std::vector<lockscope::inspect::NodeScanResult> &nodes,
+                    QString *detail = nullptr);

@@ -1,5 +1,6 @@
 #include "demonodes.h"
 #include "demotraffic.h"
+#include "groupsfile.h"
 #include "inspect/nodegroup.h"
 #include "inspect/secretstore.h"
 #include "mainwindow.h"
@@ -213,7 +214,7 @@ int main(int argc, char *argv[])
     lockscope::inspect::SessionSecretStore secrets(
         std::make_unique<lockscope::inspect::KeychainSecretStore>());
 
-    if (!configError.isEmpty() && !MainWindow::startWithoutUnreadableGroups(nullptr, configPath, configError))
+    if (!configError.isEmpty() && !groupsfile::askStartWithoutGroups(nullptr, configPath, configError))
         return ExitUsage;
 
     MainWindow window;
