@@ -22,6 +22,7 @@
 #include "operatoractions.h"
 #include "passwordasker.h"
 #include "simulator/simulatorpanel.h"
+#include "simulator/simulatorwindow.h"
 #include "threadowner.h"
 #include "viewstyle.h"
 #include "windowstatusbar.h"
@@ -42,7 +43,6 @@
 #include <QStackedWidget>
 #include <QTableView>
 #include <QToolBar>
-#include <QVBoxLayout>
 #include <algorithm>
 #include <vector>
 
@@ -257,21 +257,11 @@ void MainWindow::createEventLog()
 
 void MainWindow::createSimulatorPanel()
 {
-    m_simulator = new SimulatorPanel;
-    m_simulator->setObjectName(QStringLiteral("simulatorPanel"));
+    m_simulatorWindow = new SimulatorWindow(this);
+    m_simulator = m_simulatorWindow->panel();
     connect(m_simulator, &SimulatorPanel::logMessage, this, [this](const QString &text, bool error) {
         logEvent(error ? EventKind::Error : EventKind::Info, tr("Simulator"), text);
     });
-    // A window of its own: beside the table, its form and charts crushed the lock columns.
-    m_simulatorWindow = new QWidget(this, Qt::Window);
-    m_simulatorWindow->setObjectName(QStringLiteral("simulatorWindow"));
-    m_simulatorWindow->setWindowTitle(tr("LockScope Simulator"));
-    auto *layout = new QVBoxLayout(m_simulatorWindow);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_simulator);
-    const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(0, 0, 1280, 800);
-    m_simulatorWindow->resize(std::min(1100, screen.width() - 40), std::min(760, screen.height() - 60));
-    m_simulatorWindow->installEventFilter(this);
 }
 
 void MainWindow::resetLayout()
@@ -296,18 +286,9 @@ QSize MainWindow::defaultSize() const
     return {std::min(1280, screen.width() - 16), std::min(800, screen.height() - 40)};
 }
 
-bool MainWindow::eventFilterSimulator(QEvent *event)
-{
-    if (event->type() == QEvent::Show || event->type() == QEvent::Hide)
-        m_simulatorAction->setChecked(m_simulatorWindow->isVisible());
-    return false;
-}
-
 void MainWindow::showSimulator()
 {
-    m_simulatorWindow->show();
-    m_simulatorWindow->raise();
-    m_simulatorWindow->activateWindow();
+    m_simulatorWindow->showAndRaise();
 }
 
 void MainWindow::createActions()
@@ -372,6 +353,7 @@ void MainWindow::createActions()
         else
             m_simulatorWindow->hide();
     });
+    connect(m_simulatorWindow, &SimulatorWindow::visibilityChanged, simulatorAction, &QAction::setChecked);
 
     m_connectionsAction = new QAction(icon("connections"), tr("&Connections…"), this);
     m_connectionsAction->setObjectName(QStringLiteral("connectionsAction"));
@@ -452,42 +434,8 @@ void MainWindow::setGroups(const GroupConfig &config, const QString &configPath)
 {
     m_plainConfig = config;
     m_configPath = configPath;
-    if (!m_secrets) {
-        applyGroups(config);
-        return;
-    }
-    // Passwords not in the configuration come from the store (keychain, else this session's
-    // answers). A keychain may take a while to answer: read it on the admin thread.
-    const quint64 generation = m_groupsJobs.start();
-    lockscope::inspect::SecretStore *store = m_secrets;
-    struct Resolved
-    {
-        GroupConfig config;
-        QList<PasswordAsker::Request> missing;
-        QStringList errors;
-    };
-    runInBackground(
-        &m_adminPool, this,
-        [config, store] {
-            GroupConfig resolved;
-            QList<PasswordAsker::Request> missing;
-            QStringList errors;
-            for (const NodeGroup &group : config.groups) {
-                auto resolution = lockscope::inspect::resolveCredentials(group, store);
-                for (const int node : resolution.missing)
-                    missing.append({group.name, node, tr("This node has an ACL user but no password")});
-                errors << resolution.storeErrors;
-                resolved.groups.push_back(std::move(resolution.group));
-            }
-            return Resolved{std::move(resolved), std::move(missing), std::move(errors)};
-        },
-        m_groupsJobs.ifCurrent(generation, [this](const Resolved &resolved) {
-            for (const QString &error : resolved.errors)
-                logEvent(EventKind::Info, QString(), tr("Password store: %1").arg(error));
-            applyGroups(resolved.config);
-            for (const PasswordAsker::Request &prompt : resolved.missing)
-                m_passwords->ask(prompt.group, prompt.node, prompt.why);
-        }));
+    // Passwords not in the configuration come from the store, read off the GUI thread.
+    m_passwords->resolve(config, [this](const GroupConfig &resolved) { applyGroups(resolved); });
 }
 
 void MainWindow::applyGroups(const GroupConfig &config)
@@ -669,13 +617,6 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
         m_lockView->header()->fitForGroup(snapshot->group);
     updateLockCounts();
     updateSummary();
-}
-
-bool MainWindow::eventFilter(QObject *watched, QEvent *event)
-{
-    if (watched == m_simulatorWindow && m_simulatorAction)
-        eventFilterSimulator(event);
-    return QMainWindow::eventFilter(watched, event);
 }
 
 // --- node status ---------------------------------------------------------------------------

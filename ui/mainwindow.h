@@ -34,6 +34,7 @@ class QMenu;
 class QSpinBox;
 class QStackedWidget;
 class SimulatorPanel;
+class SimulatorWindow;
 class ThreadOwner;
 class WindowStatusBar;
 struct GroupSnapshot;
@@ -108,7 +109,6 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
-    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void createActions();
@@ -158,13 +158,12 @@ private:
     LockDetailsWidget *m_details = nullptr;
     EventLogWidget *m_eventLog = nullptr;
     SimulatorPanel *m_simulator = nullptr;
-    QWidget *m_simulatorWindow = nullptr; ///< the simulator's own window (not a dock: it crushed the table)
+    SimulatorWindow *m_simulatorWindow = nullptr;
     QAction *m_simulatorAction = nullptr;
     QByteArray m_defaultState;  ///< the docks at first start, for Reset Layout
     QByteArray m_defaultHeader; ///< the lock table's header at first start
     void resetLayout();
     QSize defaultSize() const;
-    bool eventFilterSimulator(QEvent *event);
     void showGettingStarted();
     void showShortcuts();
 

@@ -8,6 +8,18 @@ using lockscope::inspect::GroupConfig;
 using lockscope::inspect::NodeGroup;
 using lockscope::redis::NodeConfig;
 
+namespace {
+
+/// What the store gave for a configuration.
+struct Resolved
+{
+    GroupConfig config;
+    QList<PasswordAsker::Request> missing;
+    QStringList errors;
+};
+
+} // namespace
+
 PasswordAsker::PasswordAsker(QWidget *window, QThreadPool *pool)
     : QObject(window), m_window(window), m_pool(pool)
 {}
@@ -89,4 +101,35 @@ void PasswordAsker::askNext()
         askNext();
     });
     prompt->open();
+}
+
+void PasswordAsker::resolve(const GroupConfig &config, std::function<void(const GroupConfig &)> apply)
+{
+    const quint64 generation = m_resolves.start();
+    if (!m_secrets) {
+        apply(config);
+        return;
+    }
+    lockscope::inspect::SecretStore *store = m_secrets;
+    runInBackground(
+        m_pool, this,
+        [config, store] {
+            Resolved resolved;
+            for (const NodeGroup &group : config.groups) {
+                auto resolution = lockscope::inspect::resolveCredentials(group, store);
+                for (const int node : resolution.missing)
+                    resolved.missing.append(
+                        {group.name, node, tr("This node has an ACL user but no password")});
+                resolved.errors << resolution.storeErrors;
+                resolved.config.groups.push_back(std::move(resolution.group));
+            }
+            return resolved;
+        },
+        m_resolves.ifCurrent(generation, [this, apply = std::move(apply)](const Resolved &resolved) {
+            for (const QString &error : resolved.errors)
+                emit message(EventLogWidget::Kind::Info, QString(), tr("Password store: %1").arg(error));
+            apply(resolved.config);
+            for (const Request &prompt : resolved.missing)
+                ask(prompt.group, prompt.node, prompt.why);
+        }));
 }

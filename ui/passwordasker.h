@@ -1,11 +1,13 @@
 #pragma once
 
+#include "backgroundjob.h"
 #include "eventlogwidget.h"
 #include "inspect/nodegroup.h"
 
 #include <QList>
 #include <QObject>
 #include <QStringList>
+#include <functional>
 
 class QThreadPool;
 class QWidget;
@@ -40,6 +42,13 @@ public:
     /// a password was sent says so in red, a first request does not.
     void setGroups(const lockscope::inspect::GroupConfig &plain,
                    const lockscope::inspect::GroupConfig &resolved);
+    /// Fills in the passwords `config` lacks from the store (keychain, else this session's
+    /// answers) on the pool, since a keychain may take a while; then, on this object's thread:
+    /// says what the store reported, calls `apply` with the groups as they will run, and asks
+    /// for the passwords still missing. A later resolve() makes an earlier one's result stale:
+    /// it is dropped, `apply` is not called. Without a store, `apply(config)` at once.
+    void resolve(const lockscope::inspect::GroupConfig &config,
+                 std::function<void(const lockscope::inspect::GroupConfig &)> apply);
     /// Asks for node `node` of `group` unless it was asked already in this session.
     void ask(const QString &group, int node, const QString &why = {});
     /// Asks again where a password fails (the operator edited the connections).
@@ -62,4 +71,5 @@ private:
     QList<Request> m_prompts;
     QStringList m_askedKeys; ///< secret keys asked for in this session
     bool m_prompting = false;
+    JobTracker m_resolves; ///< drops the result of a resolve() that a later one replaced
 };
