@@ -15,6 +15,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QMenu>
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QTimer>
@@ -144,6 +145,82 @@ LockView::LockView(LockTableModel *model, LockFilterProxy *proxy,
     pageLayout->setContentsMargins(6, 6, 6, 0);
     pageLayout->addLayout(filterBar);
     pageLayout->addWidget(m_table, 1);
+
+    // A mouse press makes the row current before it selects it: on currentRowChanged alone the
+    // clicked lock was not selected yet, and every action stayed disabled. A model reset clears
+    // the selection without a signal.
+    QItemSelectionModel *selection = m_table->selectionModel();
+    connect(selection, &QItemSelectionModel::currentRowChanged, this, &LockView::selectedLockChanged);
+    connect(selection, &QItemSelectionModel::selectionChanged, this, &LockView::selectedLockChanged);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &LockView::selectedLockChanged);
+    // The selected lock is followed through refreshes: at most once per event-loop turn (a
+    // refresh applies thousands of changes), and only when its row was touched or rows left
+    // (on a refresh and on a filter change).
+    m_selectionTouched.setSingleShot(true);
+    m_selectionTouched.setInterval(0);
+    connect(&m_selectionTouched, &QTimer::timeout, this, &LockView::selectedLockChanged);
+    connect(m_model, &QAbstractItemModel::dataChanged, this,
+            [this](const QModelIndex &topLeft, const QModelIndex &bottomRight) {
+                const int row = selectedRow();
+                if (row >= 0 && topLeft.row() <= row && row <= bottomRight.row())
+                    m_selectionTouched.start();
+            });
+    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, [this] { m_selectionTouched.start(); });
+    // What the counts below the table say.
+    connect(m_model, &LockTableModel::countsChanged, this, &LockView::countsChanged);
+    for (const auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_proxy, signal, this, &LockView::countsChanged);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &LockView::countsChanged);
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &LockView::countsChanged);
+
+    connect(m_table, &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
+        if (!m_table->indexAt(pos).isValid() || m_contextActions.isEmpty())
+            return;
+        QMenu menu(this);
+        for (QAction *action : std::as_const(m_contextActions)) {
+            if (action)
+                menu.addAction(action);
+            else
+                menu.addSeparator();
+        }
+        menu.exec(m_table->viewport()->mapToGlobal(pos));
+    });
+    connect(m_table, &QTableView::doubleClicked, this, &LockView::lockActivated);
+}
+
+int LockView::selectedRow() const
+{
+    // The current row when it is selected: a row that only has the keyboard focus, after Tab,
+    // is not a choice yet.
+    const QModelIndex current = m_table->selectionModel()->currentIndex();
+    if (!current.isValid() || !m_table->selectionModel()->isRowSelected(current.row(), current.parent()))
+        return -1;
+    return m_proxy->mapToSource(current).row();
+}
+
+std::optional<std::pair<QString, lockscope::inspect::LockRecord>> LockView::selectedLock() const
+{
+    const int row = selectedRow();
+    const lockscope::inspect::LockRecord *record = row >= 0 ? m_model->record(row) : nullptr;
+    if (!record)
+        return std::nullopt;
+    return std::make_pair(m_model->group(row), *record);
+}
+
+bool LockView::selectLock(const QString &group, const QByteArray &key)
+{
+    const QModelIndex index = m_proxy->mapFromSource(m_model->indexFor(group, key));
+    if (!index.isValid())
+        return false;
+    m_table->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                          QItemSelectionModel::Rows);
+    m_table->scrollTo(index);
+    return true;
+}
+
+void LockView::clearSelection()
+{
+    m_table->selectionModel()->clear();
 }
 
 void LockView::setUnlisted(const QString &group, std::vector<QByteArray> keys, quint64 count)

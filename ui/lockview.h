@@ -1,14 +1,20 @@
 #pragma once
 
+#include "inspect/lockrecord.h"
 #include "inspect/lockschema.h"
 
 #include <QHash>
+#include <QList>
+#include <QTimer>
 #include <QWidget>
+#include <optional>
+#include <utility>
 #include <vector>
 
 class LockFilterProxy;
 class LockHeaderView;
 class LockTableModel;
+class QAction;
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -39,6 +45,25 @@ public:
     /// Shows the empty table's hint, or hides it when the table has rows.
     void updateHint();
 
+    /// The lock the operator chose: the current row when it is selected (group, record as shown).
+    std::optional<std::pair<QString, lockscope::inspect::LockRecord>> selectedLock() const;
+    /// Selects the row of `key` in `group`; false when it is not shown.
+    bool selectLock(const QString &group, const QByteArray &key);
+    void clearSelection();
+    /// The model row of selectedLock(), or -1.
+    int selectedRow() const;
+    /// The table's context menu on a lock, in order (a null entry is a separator).
+    void setContextActions(const QList<QAction *> &actions) { m_contextActions = actions; }
+
+signals:
+    /// Another lock was chosen, none is, or the chosen one's row changed (at most once per
+    /// event-loop turn during a refresh).
+    void selectedLockChanged();
+    /// Rows came or went, or the model's counts changed: the counts shown may be stale.
+    void countsChanged();
+    /// A lock row was double-clicked.
+    void lockActivated();
+
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
@@ -59,4 +84,6 @@ private:
     QLabel *m_hint = nullptr; ///< made on first need, over the table's viewport
     QHash<QString, Unlisted> m_unlisted;
     bool m_hasGroups = false;
+    QList<QAction *> m_contextActions;
+    QTimer m_selectionTouched; ///< coalesces selectedLockChanged() during a refresh
 };

@@ -31,13 +31,9 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDockWidget>
-#include <QFile>
-#include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
-#include <QMessageBox>
-#include <QPushButton>
 #include <QScreen>
 #include <QSpinBox>
 #include <QStackedWidget>
@@ -157,43 +153,12 @@ void MainWindow::restoreWindowState()
 void MainWindow::createLockView()
 {
     m_lockView = new LockView(m_lockModel, m_lockProxy, m_registry);
-    // A mouse press makes the row current before it selects it: on currentRowChanged alone the
-    // clicked lock was not selected yet, and every action stayed disabled. A model reset clears
-    // the selection without a signal.
-    QItemSelectionModel *selection = m_lockView->table()->selectionModel();
-    connect(selection, &QItemSelectionModel::currentRowChanged, this, &MainWindow::onSelectionChanged);
-    connect(selection, &QItemSelectionModel::selectionChanged, this, &MainWindow::onSelectionChanged);
-    connect(m_lockProxy, &QAbstractItemModel::modelReset, this, &MainWindow::onSelectionChanged);
-    connect(m_lockView->table(), &QTableView::doubleClicked, this, [this] {
+    connect(m_lockView, &LockView::selectedLockChanged, this, &MainWindow::onSelectionChanged);
+    connect(m_lockView, &LockView::countsChanged, this, &MainWindow::updateLockCounts);
+    connect(m_lockView, &LockView::lockActivated, this, [this] {
         m_details->parentWidget()->show();
         m_details->parentWidget()->raise();
     });
-    connect(m_lockView->table(), &QWidget::customContextMenuRequested, this, [this](const QPoint &pos) {
-        if (!m_lockView->table()->indexAt(pos).isValid())
-            return;
-        QMenu menu(this);
-        addLockActions(&menu);
-        menu.exec(m_lockView->table()->viewport()->mapToGlobal(pos));
-    });
-    // The details follow the selected lock through refreshes: at most once per event-loop turn
-    // (a refresh applies thousands of changes), and only when its row was touched.
-    m_detailsTimer.setSingleShot(true);
-    m_detailsTimer.setInterval(0);
-    connect(&m_detailsTimer, &QTimer::timeout, this, &MainWindow::onSelectionChanged);
-    connect(m_lockModel, &QAbstractItemModel::dataChanged, this,
-            [this](const QModelIndex &topLeft, const QModelIndex &bottomRight) {
-                const QModelIndex current =
-                    m_lockProxy->mapToSource(m_lockView->table()->selectionModel()->currentIndex());
-                if (current.isValid() && topLeft.row() <= current.row() && current.row() <= bottomRight.row())
-                    m_detailsTimer.start();
-            });
-    // Rows leave the table on a refresh and on a filter change.
-    connect(m_lockProxy, &QAbstractItemModel::rowsRemoved, this, [this] { m_detailsTimer.start(); });
-    connect(m_lockModel, &LockTableModel::countsChanged, this, &MainWindow::updateLockCounts);
-    connect(m_lockProxy, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLockCounts);
-    connect(m_lockProxy, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateLockCounts);
-    connect(m_lockProxy, &QAbstractItemModel::modelReset, this, &MainWindow::updateLockCounts);
-    connect(m_lockProxy, &QAbstractItemModel::layoutChanged, this, &MainWindow::updateLockCounts);
 
     m_emptyLabel = new QLabel;
     m_emptyLabel->setObjectName(QStringLiteral("emptyStateLabel"));
@@ -329,7 +294,7 @@ void MainWindow::createActions()
                                 .selectedLock = [this] { return selectedLock(); },
                                 .currentGroup = [this] { return m_nodePanel->currentGroup(); },
                                 .selectedNodeValue = [this] { return m_details->selectedNodeValue(); },
-                                .clearSelection = [this] { m_lockView->table()->selectionModel()->clear(); },
+                                .clearSelection = [this] { m_lockView->clearSelection(); },
                             });
     connect(m_operatorActions, &OperatorActions::event, this,
             [this](EventKind kind, const QString &node, const QString &text) { logEvent(kind, node, text); });
@@ -338,6 +303,7 @@ void MainWindow::createActions()
         refreshLocks();
     });
     m_lockView->table()->addAction(m_operatorActions->copyKeyAction());
+    m_lockView->setContextActions(m_operatorActions->lockMenuActions());
 
     m_simulatorAction = new QAction(icon("simulator"), tr("&Simulator"), this);
     QAction *simulatorAction = m_simulatorAction;
@@ -372,7 +338,12 @@ void MainWindow::createActions()
     lockMenu->addAction(m_autoRefreshAction);
     lockMenu->addSeparator();
     lockMenu->addAction(m_operatorActions->acquireAction());
-    addLockActions(lockMenu);
+    for (QAction *action : m_operatorActions->lockMenuActions()) {
+        if (action)
+            lockMenu->addAction(action);
+        else
+            lockMenu->addSeparator();
+    }
 
     QMenu *viewMenu = menuBar()->addMenu(tr("&View"));
     for (const char *name : {"nodesDock", "detailsDock", "eventLogDock"}) {
@@ -663,39 +634,20 @@ void MainWindow::updateLockCounts()
 
 std::optional<std::pair<QString, LockRecord>> MainWindow::selectedLock() const
 {
-    const QModelIndex current = m_lockView->table()->selectionModel()->currentIndex();
-    if (!current.isValid() ||
-        !m_lockView->table()->selectionModel()->isRowSelected(current.row(), current.parent()))
-        return std::nullopt;
-    const QModelIndex source = m_lockProxy->mapToSource(current);
-    const LockRecord *record = m_lockModel->record(source.row());
-    if (!record)
-        return std::nullopt;
-    return std::make_pair(m_lockModel->group(source.row()), *record);
+    return m_lockView->selectedLock();
 }
 
 bool MainWindow::selectLock(const QString &group, const QByteArray &key)
 {
-    const QModelIndex source = m_lockModel->indexFor(group, key);
-    const QModelIndex index = m_lockProxy->mapFromSource(source);
-    if (!index.isValid())
-        return false;
-    m_lockView->table()->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
-                                                                      QItemSelectionModel::Rows);
-    m_lockView->table()->scrollTo(index);
-    return true;
+    return m_lockView->selectLock(group, key);
 }
 
 void MainWindow::onSelectionChanged()
 {
-    // Details shows the lock the actions act on: the current row when it is selected (a row
-    // that only has the keyboard focus, after Tab, is not a choice yet).
-    const QModelIndex current = m_lockView->table()->selectionModel()->currentIndex();
-    if (!current.isValid() ||
-        !m_lockView->table()->selectionModel()->isRowSelected(current.row(), current.parent())) {
+    // Details shows the lock the actions act on.
+    if (const int row = m_lockView->selectedRow(); row < 0) {
         m_details->setRecord(QString(), nullptr);
     } else {
-        const int row = m_lockProxy->mapToSource(current).row();
         m_details->setRecord(m_lockModel->group(row), m_lockModel->record(row));
         m_details->setReadState(m_lockModel->lastReadAt(row), m_lockModel->isStale(row),
                                 m_lockModel->staleReason(row));
@@ -707,16 +659,6 @@ void MainWindow::updateActions()
 {
     m_refreshAction->setEnabled(!m_config.groups.empty());
     m_operatorActions->update();
-}
-
-void MainWindow::addLockActions(QMenu *menu) const
-{
-    for (QAction *action : m_operatorActions->lockMenuActions()) {
-        if (action)
-            menu->addAction(action);
-        else
-            menu->addSeparator();
-    }
 }
 
 bool MainWindow::saveGroups(const GroupConfig &config)

@@ -132,8 +132,6 @@ private:
     void updateSummary();
     void updateLockCounts();
 
-    /// The operator's actions on the selected lock, in order, into a menu.
-    void addLockActions(QMenu *menu) const;
     void editConnections();
     void showAbout();
 
@@ -186,7 +184,6 @@ private:
     JobTracker m_groupsJobs;
     std::chrono::milliseconds m_refreshInterval;
     std::chrono::milliseconds m_autoRefreshInterval;
-    QTimer m_detailsTimer; ///< coalesces details updates during a refresh
     /// The last scan problem logged per group ("" = complete): logged again only when it changes.
     QHash<QString, QString> m_scanProblems;
 };
