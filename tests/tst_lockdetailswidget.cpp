@@ -5,6 +5,7 @@
 #include "lockdetailswidget.h"
 #include "models/lockfilterproxy.h"
 #include "models/locktablemodel.h"
+#include "rawvalueview.h"
 #include "samplelocks.h"
 
 #include <QApplication>
@@ -190,11 +191,11 @@ void TestLockDetailsWidget::rawValueOfSelectedNode()
     QVERIFY(raw->isReadOnly());
     // Text first; the Hex button switches to a dump of the same bytes.
     QVERIFY(!widget.showsHex());
-    QCOMPARE(raw->toPlainText(), LockDetailsWidget::escapedText(differ.nodes[0].raw.value));
+    QCOMPARE(raw->toPlainText(), RawValueView::escapedText(differ.nodes[0].raw.value));
     QCOMPARE(raw->toPlainText(), QString::fromUtf8(differ.nodes[0].raw.value));
     widget.findChild<QToolButton *>(QStringLiteral("rawHex"))->click();
     QVERIFY(widget.showsHex());
-    QCOMPARE(raw->toPlainText(), LockDetailsWidget::hexDump(differ.nodes[0].raw.value));
+    QCOMPARE(raw->toPlainText(), RawValueView::hexDump(differ.nodes[0].raw.value));
     QVERIFY(raw->toPlainText().startsWith(QStringLiteral("0000  6c 73 31 20 74 6f 6b 3d  ")));
     QVERIFY(text(widget, QStringLiteral("rawTitle")).contains(QStringLiteral("demo-1")));
 
@@ -204,7 +205,7 @@ void TestLockDetailsWidget::rawValueOfSelectedNode()
     QCOMPARE(widget.selectedNode(), 2);
     QCOMPARE(selected.constLast().at(0).toInt(), 2);
     QCOMPARE(widget.selectedNodeValue(), differ.nodes[2].raw.value);
-    QCOMPARE(raw->toPlainText(), LockDetailsWidget::hexDump(differ.nodes[2].raw.value));
+    QCOMPARE(raw->toPlainText(), RawValueView::hexDump(differ.nodes[2].raw.value));
     QVERIFY(differ.nodes[2].raw.value != differ.nodes[0].raw.value);
 
     // Missing and unreachable nodes say so.
@@ -257,22 +258,22 @@ void TestLockDetailsWidget::refreshKeepsSelectedNode()
 
 void TestLockDetailsWidget::escapedText()
 {
-    QCOMPARE(LockDetailsWidget::escapedText(QByteArray()), QString());
-    QCOMPARE(LockDetailsWidget::escapedText("ls1 tok=abc fence=1"), QStringLiteral("ls1 tok=abc fence=1"));
+    QCOMPARE(RawValueView::escapedText(QByteArray()), QString());
+    QCOMPARE(RawValueView::escapedText("ls1 tok=abc fence=1"), QStringLiteral("ls1 tok=abc fence=1"));
     // Control characters, backslashes and invalid UTF-8 are escaped; valid UTF-8 stays text.
-    QCOMPARE(LockDetailsWidget::escapedText(QByteArray("a\nb\t\\\x01\x7f", 7)),
+    QCOMPARE(RawValueView::escapedText(QByteArray("a\nb\t\\\x01\x7f", 7)),
              QStringLiteral("a\\nb\\t\\\\\\x01\\x7f"));
-    QCOMPARE(LockDetailsWidget::escapedText("caf\xc3\xa9"), QStringLiteral("caf\u00e9"));
-    QCOMPARE(LockDetailsWidget::escapedText(QByteArray("\xff\xc3", 2)), QStringLiteral("\\xff\\xc3"));
-    QCOMPARE(LockDetailsWidget::escapedText(QByteArray("\0z", 2)), QStringLiteral("\\x00z"));
+    QCOMPARE(RawValueView::escapedText("caf\xc3\xa9"), QStringLiteral("caf\u00e9"));
+    QCOMPARE(RawValueView::escapedText(QByteArray("\xff\xc3", 2)), QStringLiteral("\\xff\\xc3"));
+    QCOMPARE(RawValueView::escapedText(QByteArray("\0z", 2)), QStringLiteral("\\x00z"));
 }
 
 void TestLockDetailsWidget::hexDump()
 {
-    QCOMPARE(LockDetailsWidget::hexDump(QByteArray()), QString());
-    QCOMPARE(LockDetailsWidget::hexDump(QByteArray("ab\x01", 3)),
+    QCOMPARE(RawValueView::hexDump(QByteArray()), QString());
+    QCOMPARE(RawValueView::hexDump(QByteArray("ab\x01", 3)),
              QStringLiteral("0000  61 62 01                                          ab."));
-    const QString twoLines = LockDetailsWidget::hexDump(QByteArray("0123456789abcdefXYZ"));
+    const QString twoLines = RawValueView::hexDump(QByteArray("0123456789abcdefXYZ"));
     QCOMPARE(twoLines.split(QLatin1Char('\n')).size(), 2);
     QVERIFY(twoLines.startsWith(
         QStringLiteral("0000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  0123456789abcdef\n")));

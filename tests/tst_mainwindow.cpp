@@ -14,6 +14,7 @@
 #include "models/lockfilterproxy.h"
 #include "models/locktablemodel.h"
 #include "models/nodelistmodel.h"
+#include "rawvalueview.h"
 #include "redis/connection.h"
 #include "redis/localserver.h"
 #include "themecolors.h"
@@ -1269,7 +1270,7 @@ void TestMainWindow::largeValueIsShownBounded()
     QVERIFY(details->text().size() < 500);
     auto *raw = child<QPlainTextEdit>(m_window.get(), "raw");
     QTRY_VERIFY(!raw->toPlainText().isEmpty());
-    QVERIFY2(raw->toPlainText().size() <= LockDetailsWidget::RawViewBytes + 16,
+    QVERIFY2(raw->toPlainText().size() <= RawValueView::RawViewBytes + 16,
              qPrintable(QString::number(raw->toPlainText().size())));
     auto *cut = child<QWidget>(m_window.get(), "rawCut");
     QVERIFY(cut->isVisible());

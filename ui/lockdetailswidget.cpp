@@ -2,27 +2,23 @@
 
 #include "locktext.h"
 #include "models/locktablemodel.h"
+#include "rawvalueview.h"
 #include "themecolors.h"
-#include "util/displaytext.h"
 #include "util/quorum.h"
 
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGuiApplication>
-#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
-#include <QPlainTextEdit>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QTimer>
-#include <QToolButton>
 #include <QVBoxLayout>
-#include <limits>
 
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeEntry;
@@ -204,57 +200,7 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     });
 
     // The selected node's value, byte for byte.
-    auto *rawBox = new QWidget;
-    auto *rawLayout = new QVBoxLayout(rawBox);
-    rawLayout->setContentsMargins(8, 4, 8, 8);
-    rawLayout->setSpacing(4);
-    auto *rawHeader = new QHBoxLayout;
-    rawHeader->setContentsMargins(0, 0, 0, 0);
-    m_rawTitle = sectionTitle(tr("Raw value"), QStringLiteral("rawTitle"));
-    m_rawTitle->setMinimumWidth(40);
-    m_rawTitle->setWordWrap(true);
-    rawHeader->addWidget(m_rawTitle, 1);
-    // Text by default (most lock values are text); hex for a byte-exact look.
-    m_hexButton = new QToolButton;
-    m_hexButton->setObjectName(QStringLiteral("rawHex"));
-    m_hexButton->setText(tr("Hex"));
-    m_hexButton->setCheckable(true);
-    m_hexButton->setAutoRaise(true);
-    m_hexButton->setToolTip(tr("Show the bytes as a hex dump instead of text"));
-    rawHeader->addWidget(m_hexButton);
-    rawLayout->addLayout(rawHeader);
-    m_raw = new QPlainTextEdit;
-    m_raw->setObjectName(QStringLiteral("raw"));
-    m_raw->setReadOnly(true);
-    m_raw->setLineWrapMode(QPlainTextEdit::WidgetWidth);
-    m_raw->setWordWrapMode(QTextOption::WrapAnywhere);
-    connect(m_hexButton, &QToolButton::toggled, this, [this](bool hex) {
-        m_raw->setLineWrapMode(hex ? QPlainTextEdit::NoWrap : QPlainTextEdit::WidgetWidth);
-        showRawValue();
-    });
-    m_raw->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_raw->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    rawLayout->addWidget(m_raw);
-    // Shown when the value is longer than the raw view shows at first.
-    m_rawCut = new QWidget;
-    m_rawCut->setObjectName(QStringLiteral("rawCut"));
-    auto *cutLayout = new QHBoxLayout(m_rawCut);
-    cutLayout->setContentsMargins(0, 0, 0, 0);
-    m_rawCutText = new QLabel;
-    m_rawCutText->setObjectName(QStringLiteral("rawCutText"));
-    m_rawCutText->setWordWrap(true);
-    cutLayout->addWidget(m_rawCutText, 1);
-    auto *showAll = new QToolButton;
-    showAll->setObjectName(QStringLiteral("rawShowAll"));
-    showAll->setText(tr("Show all"));
-    showAll->setToolTip(tr("Lay out the whole value: for megabytes this takes a while"));
-    cutLayout->addWidget(showAll);
-    connect(showAll, &QToolButton::clicked, this, [this] {
-        m_showAll = true;
-        showRawValue();
-    });
-    m_rawCut->hide();
-    rawLayout->addWidget(m_rawCut);
+    m_rawView = new RawValueView;
 
     // The summary and the node table take what they need; the raw bytes get the rest.
     auto *content = new QWidget;
@@ -264,9 +210,8 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     contentLayout->setSpacing(0);
     contentLayout->addWidget(summaryScroll, 0);
     contentLayout->addWidget(nodesBox, 0);
-    contentLayout->addWidget(rawBox, 1);
+    contentLayout->addWidget(m_rawView, 1);
     m_summaryScroll = summaryScroll;
-    m_raw->setMinimumHeight(m_raw->fontMetrics().lineSpacing() * 4);
     m_stack->addWidget(content);
     m_stack->setCurrentWidget(m_placeholder);
 }
@@ -293,7 +238,7 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
     const QString keptNode =
         m_record && m_group == group && m_record->key == record->key ? selectedNodeName() : QString();
     if (!m_record || m_record->key != record->key || m_group != group)
-        m_showAll = false; // "show all" was for that value
+        m_rawView->forgetShowAll(); // "show all" was for that value
     // Until setReadState() says more: read when the record was.
     m_lastRead = record->readAt;
     m_stale = false;
@@ -405,27 +350,8 @@ void LockDetailsWidget::changeEvent(QEvent *event)
 void LockDetailsWidget::resizeEvent(QResizeEvent *event)
 {
     QWidget::resizeEvent(event);
-    if (m_record) {
+    if (m_record)
         fitHeights();
-        // A narrow pane gets 8 or 4 bytes per line instead of a horizontal scroll bar.
-        if (showsHex() && bytesPerLine() != m_bytesPerLine)
-            showRawValue();
-    }
-}
-
-int LockDetailsWidget::bytesPerLine() const
-{
-    // From the pane's width: the raw view may not be laid out yet when a record arrives.
-    const int charWidth = m_raw->fontMetrics().horizontalAdvance(QLatin1Char('0'));
-    const int available = width() - 16 - 2 * m_raw->frameWidth() -
-                          m_raw->verticalScrollBar()->sizeHint().width() -
-                          2 * int(m_raw->document()->documentMargin());
-    // The widest of 16, 8 or 4 bytes per line that fits (offset, hex, gap, text).
-    for (const int bytes : {16, 8}) {
-        if (available >= (6 + bytes * 3 + 2 + bytes + 1) * charWidth)
-            return bytes;
-    }
-    return 4;
 }
 
 void LockDetailsWidget::showRecord()
@@ -603,119 +529,18 @@ QByteArray LockDetailsWidget::selectedNodeValue() const
     return entry.raw.value;
 }
 
-void LockDetailsWidget::showCut(bool cut, qint64 total)
-{
-    m_rawCut->setVisible(cut);
-    if (cut)
-        m_rawCutText->setText(
-            tr("Showing the first %1 of %2.")
-                .arg(QLocale().formattedDataSize(RawViewBytes, 0), QLocale().formattedDataSize(total, 1)));
-}
-
 void LockDetailsWidget::showRawValue()
 {
-    m_bytesPerLine = bytesPerLine();
-    if (!m_record || m_selectedNode < 0) {
-        m_rawTitle->setText(tr("Raw value"));
-        m_raw->clear();
-        return;
-    }
-    const NodeEntry &entry = m_record->nodes[std::size_t(m_selectedNode)];
-    showCut(false, 0);
-    if (!entry.reachable) {
-        m_rawTitle->setText(tr("Raw value on %1").arg(entry.node));
-        m_raw->setPlainText(tr("%1 could not be read: %2").arg(entry.node, entry.error));
-        return;
-    }
-    switch (entry.raw.type) {
-    case RawEntry::Type::Missing:
-        m_rawTitle->setText(tr("Raw value on %1").arg(entry.node));
-        m_raw->setPlainText(tr("The key does not exist on %1.").arg(entry.node));
-        return;
-    case RawEntry::Type::String: {
-        m_rawTitle->setText(
-            tr("Raw value on %1 (string, %2)")
-                .arg(entry.node, locktext::counted(entry.raw.value.size(), tr("%1 byte"), tr("%1 bytes"))));
-        // The first RawViewBytes only, unless the operator asked for all: laying out megabytes
-        // on the GUI thread froze the window.
-        const bool cut = !m_showAll && entry.raw.value.size() > RawViewBytes;
-        const QByteArray shown = cut ? entry.raw.value.first(RawViewBytes) : entry.raw.value;
-        m_raw->setPlainText(showsHex() ? hexDump(shown, m_bytesPerLine) : escapedText(shown));
-        showCut(cut, entry.raw.value.size());
-        return;
-    }
-    case RawEntry::Type::Hash: {
-        m_rawTitle->setText(tr("Raw value on %1 (hash, %2)")
-                                .arg(entry.node, locktext::counted(qint64(entry.raw.fields.size()),
-                                                                   tr("%1 field"), tr("%1 fields"))));
-        QString text;
-        qsizetype budget = m_showAll ? std::numeric_limits<qsizetype>::max() : RawViewBytes;
-        qsizetype total = 0;
-        bool cut = false;
-        for (const auto &[field, value] : entry.raw.fields) {
-            total += field.size() + value.size();
-            if (budget <= 0) {
-                cut = true;
-                continue;
-            }
-            const QByteArray shown = value.size() > budget ? value.first(budget) : value;
-            cut |= shown.size() < value.size();
-            budget -= field.size() + shown.size();
-            text += tr("field %1 (%2):")
-                        .arg(printable(field, 120),
-                             locktext::counted(value.size(), tr("%1 byte"), tr("%1 bytes")));
-            text += QLatin1Char('\n') + (showsHex() ? hexDump(shown, m_bytesPerLine) : escapedText(shown)) +
-                    QLatin1Char('\n');
-        }
-        m_raw->setPlainText(text.trimmed());
-        showCut(cut, total);
-        return;
-    }
-    case RawEntry::Type::Other:
-        m_rawTitle->setText(tr("Raw value on %1 (%2)").arg(entry.node, entry.raw.typeName));
-        m_raw->setPlainText(tr("A %1 is not shown byte for byte.").arg(entry.raw.typeName));
-        return;
-    }
+    m_rawView->showEntry(m_record && m_selectedNode >= 0 ? &m_record->nodes[std::size_t(m_selectedNode)]
+                                                         : nullptr);
 }
 
 bool LockDetailsWidget::showsHex() const
 {
-    return m_hexButton->isChecked();
+    return m_rawView->showsHex();
 }
 
 void LockDetailsWidget::setShowsHex(bool hex)
 {
-    m_hexButton->setChecked(hex);
-}
-
-QString LockDetailsWidget::escapedText(const QByteArray &bytes)
-{
-    return lockscope::displayText(bytes);
-}
-
-QString LockDetailsWidget::hexDump(const QByteArray &bytes, int bytesPerLine)
-{
-    QString out;
-    const int offsetWidth = bytes.size() > 0xffff ? 8 : 4;
-    for (qsizetype offset = 0; offset < bytes.size(); offset += bytesPerLine) {
-        const QByteArray line = bytes.mid(offset, bytesPerLine);
-        out += QStringLiteral("%1  ").arg(offset, offsetWidth, 16, QLatin1Char('0'));
-        for (int i = 0; i < bytesPerLine; ++i) {
-            if (i == 8)
-                out += QLatin1Char(' ');
-            if (i < line.size())
-                out += QStringLiteral("%1 ").arg(quint8(line[i]), 2, 16, QLatin1Char('0'));
-            else
-                out += QStringLiteral("   ");
-        }
-        out += QLatin1Char(' ');
-        for (const char c : line) {
-            const auto u = static_cast<unsigned char>(c);
-            out += u >= 0x20 && u < 0x7f ? QLatin1Char(c) : QLatin1Char('.');
-        }
-        out += QLatin1Char('\n');
-    }
-    if (out.endsWith(QLatin1Char('\n')))
-        out.chop(1);
-    return out;
+    m_rawView->setShowsHex(hex);
 }

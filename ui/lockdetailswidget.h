@@ -7,10 +7,9 @@
 #include <optional>
 
 class QFormLayout;
+class RawValueView;
 class QLabel;
 class QLineEdit;
-class QPlainTextEdit;
-class QToolButton;
 class QScrollArea;
 class QStackedWidget;
 class QTableWidget;
@@ -60,16 +59,6 @@ public:
     /// the node does not hold the key).
     QByteArray selectedNodeValue() const;
 
-    /// Offset, `bytesPerLine` bytes in hex (a gap after 8), and the printable ASCII ('.' for
-    /// the rest), one line each.
-    static QString hexDump(const QByteArray &bytes, int bytesPerLine = 16);
-    /// The bytes as text: valid UTF-8 as is, except control characters and invalid bytes,
-    /// which are escaped (\n, \r, \t, \\, \xNN): lockscope::displayText(). One line per value.
-    static QString escapedText(const QByteArray &bytes);
-
-    /// Bytes of a value the raw view lays out until the operator asks for all of it.
-    static constexpr qsizetype RawViewBytes = 64 * 1024;
-
     /// True while the raw view shows a hex dump instead of the text.
     bool showsHex() const;
     void setShowsHex(bool hex);
@@ -85,17 +74,13 @@ private:
     void showRecord();
     /// The TTL and age lines as they stand now (a timer calls it every second).
     void updateClockTexts();
-    /// Says whether the raw view shows only the start of a value of `total` bytes.
-    void showCut(bool cut, qint64 total);
     void fitHeights();
-    int bytesPerLine() const;
     void fillNodes();
     void showRawValue();
 
     QString m_group;
     std::optional<lockscope::inspect::LockRecord> m_record;
     int m_selectedNode = -1;
-    int m_bytesPerLine = 16;
     QDateTime m_lastRead;
     bool m_stale = false;
     QString m_staleReason;
@@ -118,10 +103,5 @@ private:
     QLabel *m_anomalies = nullptr;
     QLabel *m_details = nullptr;
     QTableWidget *m_nodes = nullptr;
-    QLabel *m_rawTitle = nullptr;
-    QToolButton *m_hexButton = nullptr;
-    QPlainTextEdit *m_raw = nullptr;
-    QWidget *m_rawCut = nullptr;
-    QLabel *m_rawCutText = nullptr;
-    bool m_showAll = false;
+    RawValueView *m_rawView = nullptr; ///< the selected node's value, byte for byte
 };
