@@ -14,13 +14,7 @@ Locker::Private::runOnAll(const redis::Script &script, const std::vector<QByteAr
                           const std::vector<bool> &only, const std::vector<QByteArray> *undo,
                           std::vector<Delivery> *delivery, const std::vector<QByteArray> *lastArgPerNode)
 {
-    std::vector<QByteArray> argv;
-    argv.reserve(3 + keys.size() + args.size());
-    argv.emplace_back(QByteArrayLiteral("EVALSHA"));
-    argv.push_back(script.sha1());
-    argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
-    argv.insert(argv.end(), keys.begin(), keys.end());
-    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<QByteArray> argv = script.evalshaCommand(keys, args);
     return sendToAll(argv, &script, ttlForTimeout, only, undo, delivery, lastArgPerNode);
 }
 

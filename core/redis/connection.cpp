@@ -433,13 +433,7 @@ Result<RedisReply> Connection::command(std::span<const QByteArray> args)
 Result<RedisReply> Connection::eval(const Script &script, std::span<const QByteArray> keys,
                                     std::span<const QByteArray> args)
 {
-    std::vector<QByteArray> argv;
-    argv.reserve(3 + keys.size() + args.size());
-    argv.emplace_back(QByteArrayLiteral("EVALSHA"));
-    argv.push_back(script.sha1());
-    argv.push_back(QByteArray::number(static_cast<qulonglong>(keys.size())));
-    argv.insert(argv.end(), keys.begin(), keys.end());
-    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<QByteArray> argv = script.evalshaCommand(keys, args);
     auto reply = command(std::span<const QByteArray>(argv));
     if (reply || reply.error().kind != ErrorKind::NoScript)
         return reply;

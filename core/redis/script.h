@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QByteArray>
+#include <span>
+#include <vector>
 
 namespace lockscope::redis {
 
@@ -15,6 +17,9 @@ public:
     const QByteArray &source() const { return m_source; }
     /// Lower-case hex SHA1 of the source, as Redis computes it.
     const QByteArray &sha1() const { return m_sha1; }
+    /// EVALSHA <sha1> <number of keys> <keys...> <args...>: the command that runs this script.
+    std::vector<QByteArray> evalshaCommand(std::span<const QByteArray> keys,
+                                           std::span<const QByteArray> args) const;
 
 private:
     QByteArray m_source;
