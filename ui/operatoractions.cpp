@@ -6,11 +6,13 @@
 #include "dialogs/forcereleasedialog.h"
 #include "dialogs/lockctlcommanddialog.h"
 #include "lockctlcommand.h"
+#include "util/displaytext.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QClipboard>
 #include <QIcon>
+#include <QMimeData>
 #include <QThreadPool>
 
 using lockscope::inspect::Admin;
@@ -130,7 +132,7 @@ void OperatorActions::run(const QString &action, const QString &group, const QBy
     // A value: the admin thread appends to the file named when the action started, whatever
     // setAuditLogPath() does meanwhile.
     const AuditLog audit(m_auditPath);
-    emit event(Kind::Audit, group, tr("%1 %2 …").arg(action, QString::fromUtf8(key)));
+    emit event(Kind::Audit, group, tr("%1 %2 …").arg(action, lockscope::displayText(key)));
     runInBackground(
         m_adminPool, this,
         [group, nodes, audit, operation = std::move(operation)] {
@@ -140,7 +142,7 @@ void OperatorActions::run(const QString &action, const QString &group, const QBy
         },
         [this, action, group, key](const AdminResult &result) {
             emit event(result.ok ? Kind::Audit : Kind::Error, group,
-                       tr("%1 %2: %3").arg(action, QString::fromUtf8(key), result.message));
+                       tr("%1 %2: %3").arg(action, lockscope::displayText(key), result.message));
             for (const auto &node : result.nodes) {
                 if (node.outcome != lockscope::inspect::AdminOutcome::Done)
                     emit event(result.ok ? Kind::Info : Kind::Error, node.node,
@@ -216,10 +218,25 @@ void OperatorActions::forceRelease()
         });
 }
 
+namespace {
+
+/// Puts `bytes` on the clipboard losslessly: as text in LockScope's display form (valid UTF-8 as
+/// is, other bytes and control characters escaped as \xNN, which lockctl reads back to the same
+/// bytes), and as the bytes themselves (application/octet-stream) for programs that take them.
+void copyBytes(const QByteArray &bytes)
+{
+    auto *data = new QMimeData;
+    data->setText(lockscope::displayText(bytes));
+    data->setData(QStringLiteral("application/octet-stream"), bytes);
+    QApplication::clipboard()->setMimeData(data);
+}
+
+} // namespace
+
 void OperatorActions::copyKey()
 {
     if (const auto selected = m_context.selectedLock())
-        QApplication::clipboard()->setText(QString::fromUtf8(selected->second.key));
+        copyBytes(selected->second.key);
 }
 
 void OperatorActions::copyValue()
@@ -236,7 +253,7 @@ void OperatorActions::copyValue()
             }
         }
     }
-    QApplication::clipboard()->setText(QString::fromUtf8(value));
+    copyBytes(value);
 }
 
 void OperatorActions::showLockctlCommand()
@@ -251,6 +268,6 @@ void OperatorActions::showLockctlCommand()
     if (target.saved && m_configPath != GroupConfig::defaultPath())
         target.configPath = m_configPath;
     LockctlCommandDialog::showCommands(m_window,
-                                       tr("lockctl: %1").arg(QString::fromUtf8(selected->second.key)),
+                                       tr("lockctl: %1").arg(lockscope::displayText(selected->second.key)),
                                        LockctlCommandDialog::commandsForRecord(target, selected->second));
 }
