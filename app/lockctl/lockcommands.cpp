@@ -29,6 +29,8 @@ using lockscope::lock::Locker;
 using lockscope::lock::LockerOptions;
 using lockscope::lock::LockError;
 using lockscope::lock::LockErrorKind;
+using lockscope::lock::LockKind;
+using lockscope::lock::lockKindName;
 using lockscope::lock::LockValue;
 using lockscope::lock::NodeVote;
 using lockscope::redis::NodeConfig;
@@ -72,6 +74,19 @@ const QCommandLineOption
     NoFencingOption(QStringLiteral("no-fencing"),
                     QStringLiteral("Take the lock with a plain SET NX PX: no fencing counter is incremented "
                                    "and no fence is stored (fence 0 / null)."));
+const QCommandLineOption ReadOption(
+    QStringLiteral("read"),
+    QStringLiteral("Take a reader's share of the read/write lock KEY: shared with other readers, never "
+                   "with a writer (a sorted set of holders, each with its own expiry)."));
+const QCommandLineOption
+    WriteOption(QStringLiteral("write"),
+                QStringLiteral("Take the read/write lock KEY as its writer: alone, no readers. With --wait, "
+                               "new readers are turned away while it waits (writer preference)."));
+const QCommandLineOption SemaphoreOption(
+    QStringLiteral("semaphore"),
+    QStringLiteral("Take one of N permits of the counting semaphore KEY (each holder with its "
+                   "own expiry); every holder must name the same N."),
+    QStringLiteral("N"));
 const QCommandLineOption
     AddOption(QStringLiteral("add"),
               QStringLiteral("Add the duration to the remaining TTL instead of replacing it."));
@@ -86,8 +101,9 @@ QString exitCodesText()
         "Nodes: --nodes URL[,URL...] (repeatable), else $LOCKSCOPE_NODES; see 'lockctl --help' for URLs.\n"
         "Exit codes: 0 success; 1 error (node down, quorum not reached, validity expired, --wait\n"
         "deadline passed, a node refused: permission, read-only replica, out of memory, wrong type);\n"
-        "2 usage error or malformed URL (nothing contacted); 3 held by another owner; 4 not held by\n"
-        "this token (expired, released or taken over).");
+        "2 usage error, malformed URL or kind mismatch (nothing taken); 3 held by another owner (a\n"
+        "writer, readers, all permits taken); 4 not held by this token (expired, released or taken\n"
+        "over).");
 }
 
 // --- identifiers for machine output -----------------------------------------------------------
@@ -121,6 +137,14 @@ QString kindId(LockErrorKind kind)
         return QStringLiteral("out_of_memory");
     case LockErrorKind::WrongType:
         return QStringLiteral("wrong_type");
+    case LockErrorKind::WriteLockHeld:
+        return QStringLiteral("write_lock_held");
+    case LockErrorKind::ReadersTimeout:
+        return QStringLiteral("readers_timeout");
+    case LockErrorKind::WriteLockTimeout:
+        return QStringLiteral("write_lock_timeout");
+    case LockErrorKind::KindMismatch:
+        return QStringLiteral("kind_mismatch");
     }
     return QStringLiteral("unknown");
 }
@@ -146,11 +170,13 @@ int exitCodeFor(LockErrorKind kind)
 {
     switch (kind) {
     case LockErrorKind::NotObtained:
+    case LockErrorKind::WriteLockHeld:
         return exitcode::Held;
     case LockErrorKind::NotHeld:
         return exitcode::NotHeld;
     case LockErrorKind::InvalidArgument:
     case LockErrorKind::ReadOnly:
+    case LockErrorKind::KindMismatch:
         return exitcode::Usage;
     case LockErrorKind::ValidityExpired:
     case LockErrorKind::QuorumNotReached:
@@ -161,6 +187,8 @@ int exitCodeFor(LockErrorKind kind)
     case LockErrorKind::ReadOnlyReplica:
     case LockErrorKind::OutOfMemory:
     case LockErrorKind::WrongType:
+    case LockErrorKind::ReadersTimeout:
+    case LockErrorKind::WriteLockTimeout:
         break;
     }
     return exitcode::NodeFailure;
@@ -405,17 +433,13 @@ bool isJson(const QCommandLineParser &parser)
 
 QList<QCommandLineOption> acquireOptions()
 {
-    return {nodesOption(),
-            groupOption(),
-            TtlOption,
-            WaitOption,
-            AcquireTokenOption,
-            LabelOption,
-            MetaOption,
-            NoFencingOption,
-            jsonOption(),
-            timeoutOption(),
-            confirmProductionOption(),
+    return {nodesOption(),      groupOption(),
+            TtlOption,          WaitOption,
+            AcquireTokenOption, LabelOption,
+            MetaOption,         NoFencingOption,
+            ReadOption,         WriteOption,
+            SemaphoreOption,    jsonOption(),
+            timeoutOption(),    confirmProductionOption(),
             helpOption()};
 }
 
@@ -423,11 +447,14 @@ QString acquireHelp()
 {
     return formatHelp(
         QStringLiteral(
-            "lockctl acquire KEY --ttl D [--nodes URL,...] [--wait D] [--token T] [--label L] [--json]"),
-        QStringLiteral("Takes the lock KEY for D and prints its token (needed to extend and release it),\n"
-                       "its fencing value and how long it is valid. On several nodes it is a Redlock: the\n"
-                       "lock needs a quorum of N/2+1 nodes and a positive validity (TTL - elapsed - drift),\n"
-                       "and whatever a failed attempt took is released again."),
+            "lockctl acquire KEY --ttl D [--read | --write | --semaphore N] [--nodes URL,...] [--wait D] "
+            "[--token T] [--label L] [--json]"),
+        QStringLiteral(
+            "Takes the lock KEY for D and prints its token (needed to extend and release it),\n"
+            "its fencing value and how long it is valid. On several nodes it is a Redlock: the\n"
+            "lock needs a quorum of N/2+1 nodes and a positive validity (TTL - elapsed - drift),\n"
+            "and whatever a failed attempt took is released again. Without --read, --write or\n"
+            "--semaphore it is a mutex; extend, release and ttl work on every kind with the token."),
         acquireOptions(),
         exitCodesText() +
             QStringLiteral("\nExample: lockctl acquire jobs:nightly --ttl 30s --nodes redis://10.0.0.5:6379 "
@@ -462,8 +489,28 @@ int runAcquire(Invocation &invocation)
         out.error(QStringLiteral("%1: --ttl is required (e.g. --ttl 30s)").arg(command));
         ok = false;
     }
+    if (ok &&
+        int(parser.isSet(ReadOption)) + int(parser.isSet(WriteOption)) + int(parser.isSet(SemaphoreOption)) >
+            1) {
+        out.error(QStringLiteral("%1: --read, --write and --semaphore exclude each other").arg(command));
+        ok = false;
+    }
+    if (ok && parser.isSet(SemaphoreOption)) {
+        bool number = false;
+        options.permits = parser.value(SemaphoreOption).toInt(&number);
+        options.kind = LockKind::Semaphore;
+        if (!number || options.permits < 1) {
+            out.error(QStringLiteral("%1: --semaphore needs a positive number of permits, not '%2'")
+                          .arg(command, parser.value(SemaphoreOption)));
+            ok = false;
+        }
+    }
     if (!ok)
         return exitcode::Usage;
+    if (parser.isSet(ReadOption))
+        options.kind = LockKind::Read;
+    else if (parser.isSet(WriteOption))
+        options.kind = LockKind::Write;
     options.ttl = *ttl;
     options.token = token.value_or(QByteArray());
     options.label = parser.value(LabelOption);
@@ -487,6 +534,8 @@ int runAcquire(Invocation &invocation)
         out.json(withBytes(
             QJsonObject{
                 {QStringLiteral("key"), QString::fromUtf8(lock.key)},
+                {QStringLiteral("kind"), lockKindName(lock.kind)},
+                {QStringLiteral("permits"), lock.permits > 0 ? QJsonValue(lock.permits) : QJsonValue()},
                 {QStringLiteral("token"), QString::fromUtf8(lock.token)},
                 {QStringLiteral("fence"), fencing ? QJsonValue(lock.fence) : QJsonValue()},
                 {QStringLiteral("fencing"), fencing},
@@ -499,8 +548,12 @@ int runAcquire(Invocation &invocation)
             QStringLiteral("key"), lock.key));
         return exitcode::Ok;
     }
+    QString kind = lockKindName(lock.kind);
+    if (lock.kind == LockKind::Semaphore)
+        kind += QStringLiteral(" (%1 permits)").arg(lock.permits);
     out.write(fields({
         {QStringLiteral("key"), displayText(lock.key)},
+        {QStringLiteral("kind"), kind},
         {QStringLiteral("token"), displayText(lock.token)},
         {QStringLiteral("fence"), fencing ? QString::number(lock.fence) : QStringLiteral("- (fencing off)")},
         {QStringLiteral("ttl"), msText(lock.ttl.count())},

@@ -185,7 +185,107 @@ milliseconds soonestExpiry(const std::vector<NodeVote> &votes)
     return milliseconds(soonest);
 }
 
+/// A holder-kind acquire's refusal because the key is another kind ({-2, why, n[, type]}).
+QString mismatchText(const RedisReply &reply, const AcquireOptions &options)
+{
+    const qint64 why = integerAt(reply, 1);
+    const qint64 n = integerAt(reply, 2);
+    const QString asked = options.kind == LockKind::Semaphore
+                              ? QStringLiteral("a semaphore of %1 permits").arg(options.permits)
+                              : QStringLiteral("a read/write lock");
+    switch (why) {
+    case 1:
+        return QStringLiteral("the key is a read/write lock, not %1").arg(asked);
+    case 2:
+        return QStringLiteral("the key is a semaphore of %1 permits, not %2").arg(n).arg(asked);
+    case 3:
+        return n > 0 ? QStringLiteral("the key is a semaphore of %1 permits, not %2").arg(n).arg(asked)
+                     : QStringLiteral("the key's holders are not read/write lock holders");
+    case 4:
+        return QStringLiteral("this token already holds the lock in the other mode (%1)")
+            .arg(options.kind == LockKind::Read ? QStringLiteral("as writer") : QStringLiteral("as reader"));
+    default: {
+        const auto &e = reply.elements();
+        const QString type = e.size() > 3 ? QString::fromUtf8(e[3].bytes()) : QStringLiteral("another type");
+        return QStringLiteral("the key holds a %1, not %2 (a sorted set)").arg(type, asked);
+    }
+    }
+}
+
+/// Why a holder-kind acquire was refused, from the nodes that refused it: a writer (holding or
+/// waiting) outranks readers and taken permits.
+std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes)
+{
+    using Blocker = NodeVote::Blocker;
+    int holders = 0;
+    bool writer = false, waiting = false, readers = false, permits = false;
+    for (const NodeVote &vote : votes) {
+        if (vote.outcome != Outcome::Held)
+            continue;
+        holders = std::max(holders, vote.holders);
+        writer |= vote.blocker == Blocker::Writer;
+        waiting |= vote.blocker == Blocker::WriterWaiting;
+        readers |= vote.blocker == Blocker::Readers;
+        permits |= vote.blocker == Blocker::Permits;
+    }
+    if (writer)
+        return {LockErrorKind::WriteLockHeld, QStringLiteral("a writer holds it")};
+    if (waiting)
+        return {LockErrorKind::WriteLockHeld,
+                QStringLiteral("a writer is waiting for it (writer preference: no new readers)")};
+    if (readers)
+        return {LockErrorKind::NotObtained, holders == 1 ? QStringLiteral("held by 1 reader")
+                                                         : QStringLiteral("held by %1 readers").arg(holders)};
+    if (permits)
+        return {LockErrorKind::NotObtained, QStringLiteral("all %1 permits are taken").arg(holders)};
+    return {LockErrorKind::NotObtained, QStringLiteral("held by another owner")};
+}
+
+/// The kind of a blocking read/write acquire's timeout: what it was waiting for.
+LockErrorKind timeoutKind(LockKind kind, const LockError &last)
+{
+    if (kind != LockKind::Read && kind != LockKind::Write)
+        return LockErrorKind::Timeout;
+    if (last.kind == LockErrorKind::WriteLockHeld)
+        return LockErrorKind::WriteLockTimeout;
+    const bool readers = std::ranges::any_of(last.votes, [](const NodeVote &vote) {
+        return vote.outcome == Outcome::Held && vote.blocker == NodeVote::Blocker::Readers;
+    });
+    return readers ? LockErrorKind::ReadersTimeout : LockErrorKind::Timeout;
+}
+
+NodeVote::Blocker blockerOf(qint64 code)
+{
+    switch (code) {
+    case 1:
+        return NodeVote::Blocker::Writer;
+    case 2:
+        return NodeVote::Blocker::Readers;
+    case 3:
+        return NodeVote::Blocker::WriterWaiting;
+    case 4:
+        return NodeVote::Blocker::Permits;
+    default:
+        return NodeVote::Blocker::Owner;
+    }
+}
+
 } // namespace
+
+QString lockKindName(LockKind kind)
+{
+    switch (kind) {
+    case LockKind::Mutex:
+        return QStringLiteral("mutex");
+    case LockKind::Read:
+        return QStringLiteral("read");
+    case LockKind::Write:
+        return QStringLiteral("write");
+    case LockKind::Semaphore:
+        return QStringLiteral("semaphore");
+    }
+    return {};
+}
 
 Locker::Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options) : d(std::make_unique<Private>())
 {
@@ -222,6 +322,11 @@ int Locker::nodeCount() const
 int Locker::quorum() const
 {
     return d->quorum();
+}
+
+int Locker::quorumFor(LockKind kind, int permits) const
+{
+    return d->quorumFor(kind, permits);
 }
 
 const std::vector<redis::NodeConfig> &Locker::nodes() const
@@ -261,7 +366,8 @@ LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptio
 }
 
 LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions &options,
-                                 const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId)
+                                 const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
+                                 milliseconds writerIntent)
 {
     const QByteArray key = d->options.keyPrefix + rawKey;
     if (auto invalid = d->validate(rawKey, options.ttl))
@@ -269,6 +375,14 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     if (d->pools.empty())
         return std::unexpected(
             d->makeError(LockErrorKind::InvalidArgument, key, QStringLiteral("no nodes"), {}));
+    if ((options.kind == LockKind::Semaphore) != (options.permits != 0) || options.permits < 0)
+        return std::unexpected(
+            d->makeError(LockErrorKind::InvalidArgument, key,
+                         options.kind == LockKind::Semaphore
+                             ? QStringLiteral("a semaphore needs a positive number of permits, not %1")
+                                   .arg(options.permits)
+                             : QStringLiteral("permits apply to semaphores only; nothing was sent"),
+                         {}));
 
     LockValue value;
     value.token = token;
@@ -279,6 +393,8 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     value.label = options.label;
     value.metadata = options.metadata;
     value.call = callId;
+    value.mode = options.kind == LockKind::Read ? 'r' : options.kind == LockKind::Write ? 'w' : 0;
+    value.permits = options.kind == LockKind::Semaphore ? options.permits : 0;
     const QByteArray prefix = LockValue::ownerPrefix(value.token);
     const QByteArray ttlText = QByteArray::number(static_cast<qint64>(options.ttl.count()));
     // What a failure of this call may delete: any key with our token when the token is this
@@ -292,7 +408,17 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     const auto start = d->options.clock->now();
     std::vector<Result<RedisReply>> results;
     std::vector<Private::Delivery> delivery;
-    if (!fencing && !mayAlreadyHold) {
+    if (options.kind != LockKind::Mutex) {
+        const QByteArray kind = options.kind == LockKind::Read    ? QByteArrayLiteral("r")
+                                : options.kind == LockKind::Write ? QByteArrayLiteral("w")
+                                                                  : QByteArrayLiteral("s");
+        results =
+            d->runOnAll(scripts::acquireHolder(), {key, d->fenceKey(key), writerIntentKeyFor(key)},
+                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+                         kind, QByteArray::number(options.permits),
+                         QByteArray::number(static_cast<qint64>(writerIntent.count()))},
+                        options.ttl, {}, &undo, &delivery);
+    } else if (!fencing && !mayAlreadyHold) {
         // A fresh random token cannot be on any node yet: a plain SET NX PX does it, without
         // the cost of a Lua call on the server.
         value.fence = 0;
@@ -314,7 +440,8 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
                         options.ttl, {}, &undo, &delivery);
     }
 
-    std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
+    std::optional<QString> mismatch; // the key is another kind (on some node)
+    std::vector<NodeVote> votes = d->collectVotes(results, [&](NodeVote &vote, const RedisReply &reply) {
         if (!reply.isArray() || reply.elements().empty()) {
             vote.outcome = Outcome::Error;
             vote.error = RedisError{ErrorKind::Protocol, vote.node,
@@ -323,9 +450,16 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
             vote.outcome = Outcome::Granted;
             vote.fence = integerAt(reply, 1);
             vote.pttl = integerAt(reply, 2);
+        } else if (integerAt(reply, 0) == -2) {
+            vote.outcome = Outcome::Error;
+            vote.error = RedisError{ErrorKind::Server, vote.node, mismatchText(reply, options)};
+            if (!mismatch)
+                mismatch = vote.node + QStringLiteral(": ") + vote.error->message;
         } else {
             vote.outcome = Outcome::Held;
             vote.pttl = integerAt(reply, 1);
+            vote.blocker = blockerOf(integerAt(reply, 2));
+            vote.holders = static_cast<int>(integerAt(reply, 3));
         }
     });
     const int granted = countOf(votes, Outcome::Granted);
@@ -334,19 +468,22 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     for (const NodeVote &vote : votes)
         fence = std::max(fence, vote.fence);
 
+    const int need = d->quorumFor(options.kind, options.permits);
     auto now = d->options.clock->now();
     const auto validUntil = start + options.ttl - d->drift(options.ttl);
     const int n = nodeCount();
     // Redlock with fencing: the granting nodes' counters must all reach the lock's fence before
     // it is handed out (see raiseFences); one node, or no fencing, needs nothing more.
     int fenced = granted;
-    if (fencing && n > 1 && granted >= d->quorum() && now < validUntil) {
+    if (fencing && n > 1 && granted >= need && now < validUntil) {
         fenced = d->raiseFences(key, prefix, fence, votes, options.ttl);
         now = d->options.clock->now();
     }
-    if (granted >= d->quorum() && fenced >= d->quorum() && now < validUntil) {
+    if (granted >= need && fenced >= need && now < validUntil) {
         Lock lock;
         lock.key = key;
+        lock.kind = options.kind;
+        lock.permits = value.permits;
         lock.token = value.token;
         value.fence = fence;
         lock.value = value.encode();
@@ -378,7 +515,7 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
             votes[i].outcome = Outcome::Released;
     }
 
-    if (granted >= d->quorum() && fenced < d->quorum()) {
+    if (granted >= need && fenced < need) {
         return std::unexpected(d->makeError(
             LockErrorKind::QuorumNotReached, key,
             QStringLiteral("granted on %1 of %2 nodes, but the fence %3 reached only %4 of them (%5 needed); "
@@ -387,10 +524,10 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
                 .arg(n)
                 .arg(fence)
                 .arg(fenced)
-                .arg(d->quorum()),
+                .arg(need),
             std::move(votes)));
     }
-    if (granted >= d->quorum()) {
+    if (granted >= need) {
         return std::unexpected(d->makeError(
             LockErrorKind::ValidityExpired, key,
             QStringLiteral("quorum reached after %1 ms, past the validity of the %2 ms TTL; released")
@@ -398,17 +535,18 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
                 .arg(options.ttl.count()),
             std::move(votes)));
     }
-    if (held > n - d->quorum()) {
-        const QString message = n == 1 ? QStringLiteral("held by another owner")
-                                       : QStringLiteral("held by another owner on %1 of %2 nodes (quorum %3)")
-                                             .arg(held)
-                                             .arg(n)
-                                             .arg(d->quorum());
-        return std::unexpected(d->makeError(LockErrorKind::NotObtained, key, message, std::move(votes)));
+    if (mismatch)
+        return std::unexpected(d->makeError(LockErrorKind::KindMismatch, key,
+                                            *mismatch + QStringLiteral("; nothing taken"), std::move(votes)));
+    if (held > n - need) {
+        auto [kind, message] = refusal(votes);
+        if (n > 1)
+            message += QStringLiteral(" on %1 of %2 nodes (quorum %3)").arg(held).arg(n).arg(need);
+        return std::unexpected(d->makeError(kind, key, message, std::move(votes)));
     }
-    return std::unexpected(d->nodeFailure(
-        key, QStringLiteral("%1 of %2 nodes granted, %3 needed").arg(granted).arg(n).arg(d->quorum()),
-        std::move(votes)));
+    return std::unexpected(
+        d->nodeFailure(key, QStringLiteral("%1 of %2 nodes granted, %3 needed").arg(granted).arg(n).arg(need),
+                       std::move(votes)));
 }
 
 LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &options)
@@ -427,20 +565,52 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
     const QByteArray callId = callerToken ? randomCallId() : QByteArray();
     int attempts = 0;
     int wakeups = 0;
+    // A waiting writer keeps an intent key that turns new readers away (writer preference),
+    // for a few retry delays at a time, renewed by each attempt; it goes when this call ends.
+    milliseconds intent{0};
+    if (options.kind == LockKind::Write) {
+        const milliseconds longest = options.retry.kind == RetryStrategy::Kind::Exponential
+                                         ? std::max(options.retry.maxDelay, options.retry.delay)
+                                         : options.retry.delay;
+        intent = std::max(4 * longest, milliseconds(100)) + operationBudget(options.ttl);
+    }
+    // The nodes where an attempt of this call may have left our intent: those that refused a
+    // writer (a late run on a node that timed out leaves one that expires by itself).
+    struct IntentCleanup
+    {
+        Locker::Private &d;
+        QByteArray key;
+        QByteArray prefix;
+        std::vector<bool> on;
+        void note(const std::vector<NodeVote> &votes)
+        {
+            for (size_t i = 0; i < votes.size() && i < on.size(); ++i) {
+                if (votes[i].outcome == Outcome::Held)
+                    on[i] = true;
+                else if (votes[i].outcome == Outcome::Granted)
+                    on[i] = false; // the acquire script deleted our intent there
+            }
+        }
+        ~IntentCleanup() { d.runUndo(key, prefix, QByteArray(), on); }
+    } cleanup{*d, writerIntentKeyFor(d->options.keyPrefix + key), LockValue::ownerPrefix(token),
+              std::vector<bool>(intent.count() > 0 ? d->pools.size() : 0, false)};
     ReleaseSubscription subscription;
     bool subscribeTried = false;
     bool justWoken = false;
     std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
         ++attempts;
-        auto result = this->attempt(key, options, token, attempts > 1 || callerToken, callId);
+        auto result = this->attempt(key, options, token, attempts > 1 || callerToken, callId, intent);
         if (result) {
             result->attempts = attempts;
             result->wakeups = wakeups;
+            cleanup.note(result->votes);
             return result;
         }
+        cleanup.note(result.error().votes);
         if (result.error().kind == LockErrorKind::InvalidArgument ||
-            result.error().kind == LockErrorKind::ReadOnly)
+            result.error().kind == LockErrorKind::ReadOnly ||
+            result.error().kind == LockErrorKind::KindMismatch)
             return result;
         LockError last = std::move(result.error());
         last.attempts = attempts;
@@ -463,11 +633,12 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
         }
         const auto now = clock.now();
         if (now >= deadline)
-            return finish(LockErrorKind::Timeout,
+            return finish(timeoutKind(options.kind, last),
                           QStringLiteral("not obtained within %1 ms after %2 attempts")
                               .arg(std::chrono::duration_cast<milliseconds>(deadline - start).count())
                               .arg(attempts));
-        if (d->options.wakeOnRelease && last.kind == LockErrorKind::NotObtained) {
+        if (d->options.wakeOnRelease &&
+            (last.kind == LockErrorKind::NotObtained || last.kind == LockErrorKind::WriteLockHeld)) {
             if (!subscribeTried) {
                 subscribeTried = true;
                 subscription.open(d->subscriberPools, releaseChannelFor(d->options.keyPrefix + key),
@@ -522,7 +693,15 @@ LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)
     AcquireOptions options;
     options.ttl = ttl;
     options.token = lock.token;
+    options.kind = lock.kind;
+    options.permits = lock.permits;
     if (auto parsed = LockValue::parse(lock.value)) {
+        if (parsed->mode != 0)
+            options.kind = parsed->mode == 'r' ? LockKind::Read : LockKind::Write;
+        if (parsed->permits > 0) {
+            options.kind = LockKind::Semaphore;
+            options.permits = parsed->permits;
+        }
         options.label = parsed->label;
         options.thread = parsed->thread;
         options.metadata = parsed->metadata;

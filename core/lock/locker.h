@@ -72,8 +72,31 @@ struct LockerOptions
     bool wakeOnRelease = false;
 };
 
+/// What a lock key holds, and so who may hold it at once.
+enum class LockKind
+{
+    Mutex,     ///< one owner (a string key)
+    Read,      ///< a reader of a read/write lock: shares it with other readers, never a writer
+    Write,     ///< the writer of a read/write lock: alone, no readers
+    Semaphore, ///< one of AcquireOptions::permits holders of a counting semaphore
+};
+
+/// "mutex", "read", "write", "semaphore": the stable identifier (lockctl, JSON).
+QString lockKindName(LockKind kind);
+
 struct AcquireOptions
 {
+    /// Mutex: a string key, one owner. Read / Write: a read/write lock (a sorted set of
+    /// holders, each with its own expiry; many readers or one writer, writer preference: a
+    /// writer that waits in a blocking acquire leaves an intent key that turns new readers
+    /// away). Semaphore: at most `permits` holders, each with its own expiry. The kinds do not
+    /// mix on one key: a read/write lock is refused by a semaphore's key and the other way
+    /// round (KindMismatch), and a mutex acquire on either answers WrongType.
+    LockKind kind = LockKind::Mutex;
+    /// Semaphore: the number of permits, part of the semaphore's definition: every holder
+    /// records it, and an acquire that names another number is refused (KindMismatch) while
+    /// holders of the other definition remain.
+    int permits = 0;
     milliseconds ttl{10'000};
     /// Caller-chosen token: acquiring again with it succeeds and refreshes the TTL (the same
     /// owner re-acquiring, or a handoff to another process that was given the token).
@@ -93,6 +116,8 @@ struct AcquireOptions
 struct Lock
 {
     QByteArray key; ///< full key, prefix included
+    LockKind kind = LockKind::Mutex;
+    int permits = 0; ///< Semaphore: the number of permits
     QByteArray token;
     QByteArray value; ///< the value written (with the fence below)
     /// Fencing token, strictly increasing across the lock's holders. On a Redlock set: the
@@ -137,22 +162,35 @@ public:
 
     int nodeCount() const;
     int quorum() const;
+    /// The nodes a lock of this kind needs: quorum() (N/2+1), except for a semaphore of
+    /// `permits` > 1 on several nodes: floor(n * permits / (permits + 1)) + 1. A majority is
+    /// not enough there: with 3 nodes, 4 holders of a 3-permit semaphore could each find 2
+    /// nodes with a free permit (8 entries fit in 3 nodes x 3 permits). With this quorum,
+    /// permits + 1 holders would need more entries than the nodes can hold, so at most
+    /// `permits` hold it at once. The price is availability: on 3 nodes, a semaphore of 2 or
+    /// more permits needs all 3 nodes.
+    int quorumFor(LockKind kind, int permits) const;
     const std::vector<redis::NodeConfig> &nodes() const;
     const LockerOptions &options() const;
     /// How long one operation on a lock with this TTL waits for a node's reply
     /// (LockerOptions::nodeTimeout, or TTL / 10 within [10 ms, command timeout]).
     milliseconds operationBudget(milliseconds ttl) const;
 
-    /// One attempt, no retry.
+    /// One attempt, no retry. A refused read/write lock answers WriteLockHeld when a writer
+    /// holds it or waits for it, NotObtained when readers keep a writer out; a semaphore
+    /// with all permits taken answers NotObtained.
     LockResult<Lock> tryAcquire(const QByteArray &key, const AcquireOptions &options = {});
     /// Attempts until obtained, the retry strategy gives up, the wait deadline passes
-    /// (Timeout, carrying the last cause) or options.cancel is cancelled (Cancelled).
+    /// (Timeout, carrying the last cause; for a read/write lock ReadersTimeout when a writer
+    /// waited for readers, WriteLockTimeout when it waited for a writer) or options.cancel is
+    /// cancelled (Cancelled). A writer's intent key is deleted when its acquire gives up.
     LockResult<Lock> acquire(const QByteArray &key, const AcquireOptions &options = {});
     /// Acquire with the lock's own token: extends (replaces the TTL) where we still hold it and
     /// takes it where it is free, but never where another owner holds it.
     LockResult<Lock> acquireOrExtend(const Lock &lock, milliseconds ttl);
 
-    /// Owner-checked delete on every node. NotHeld when we no longer hold it on a quorum
+    /// Owner-checked delete on every node (a reader or a permit: only this holder's entry).
+    /// NotHeld when we no longer hold it on a quorum
     /// (expired, or taken over); other owners' keys are never touched.
     LockResult<void> release(const Lock &lock);
     /// Owner-checked TTL change on every node. With `heal`, a node that lost the key (restart
@@ -165,6 +203,8 @@ public:
     LockResult<milliseconds> ttl(const Lock &lock);
 
     /// A Lock handle for a token obtained elsewhere (handoff): release/extend/ttl work on it.
+    /// It says Mutex: for a semaphore permit on several nodes, set its kind and permits so that
+    /// extend and ttl count the semaphore's quorum.
     Lock handleFor(const QByteArray &key, const QByteArray &token) const;
 
 private:
@@ -172,8 +212,9 @@ private:
     /// (caller's token, or an earlier attempt of a blocking acquire), so the owner-checking
     /// script runs. `callId`: empty when the token is this call's own; otherwise the id written
     /// into the keys this call creates, so that a failure undoes only those.
+    /// `writerIntent`: a blocking write acquire's intent lifetime (0: leave none).
     LockResult<Lock> attempt(const QByteArray &rawKey, const AcquireOptions &options, const QByteArray &token,
-                             bool mayAlreadyHold, const QByteArray &callId);
+                             bool mayAlreadyHold, const QByteArray &callId, milliseconds writerIntent = {});
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -13,16 +13,17 @@ LockResult<void> Locker::release(const Lock &lock)
     if (auto invalid = d->validate(lock.key, milliseconds(1)))
         return std::unexpected(*invalid);
     auto results = d->runRelease(lock.key, lock.token);
+    const int need = d->quorumFor(lock.kind, lock.permits);
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 r = reply.integer();
         vote.outcome = r == 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
     });
     const int granted = countOf(votes, Outcome::Granted);
     const int errors = countOf(votes, Outcome::Error);
-    if (granted >= d->quorum())
+    if (granted >= need)
         return {};
     const int n = nodeCount();
-    if (errors > n - d->quorum() && granted + errors >= d->quorum())
+    if (errors > n - need && granted + errors >= need)
         return std::unexpected(d->nodeFailure(
             lock.key, QStringLiteral("released on %1 of %2 nodes; the others failed").arg(granted).arg(n),
             std::move(votes)));
@@ -36,6 +37,7 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     if (auto invalid = d->validate(lock.key, ttl))
         return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
+    const int need = d->quorumFor(lock.kind, lock.permits);
     Lock source = lock;
     if (heal && source.value.isEmpty())
         d->recoverValue(source, prefix); // a handle made from a token: heal with the owner's real value
@@ -121,7 +123,7 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     const auto now = d->options.clock->now();
     // Healed nodes do not count towards the quorum: the lock must still be ours where it
     // survived, or healing would resurrect a lock that expired everywhere.
-    if (granted >= d->quorum()) {
+    if (granted >= need) {
         const milliseconds effective(minTtl);
         const auto validUntil = start + effective - d->drift(effective);
         if (now < validUntil) {
@@ -144,10 +146,9 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
                 votes[i].outcome = Outcome::Released;
         }
     }
-    if (errors > 0 && notHeld < d->quorum() && granted + errors >= d->quorum())
+    if (errors > 0 && notHeld < need && granted + errors >= need)
         return std::unexpected(d->nodeFailure(
-            lock.key,
-            QStringLiteral("extended on %1 of %2 nodes, %3 needed").arg(granted).arg(n).arg(d->quorum()),
+            lock.key, QStringLiteral("extended on %1 of %2 nodes, %3 needed").arg(granted).arg(n).arg(need),
             std::move(votes)));
     return std::unexpected(d->makeError(LockErrorKind::NotHeld, lock.key,
                                         QStringLiteral("not held by this token (expired or taken over)"),
@@ -159,6 +160,7 @@ LockResult<milliseconds> Locker::ttl(const Lock &lock)
     if (auto invalid = d->validate(lock.key, milliseconds(1), false))
         return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
+    const int need = d->quorumFor(lock.kind, lock.permits);
     const auto start = d->options.clock->now();
     auto results = d->runOnAll(scripts::pttl(), {lock.key}, {prefix}, milliseconds(1000));
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
@@ -172,7 +174,7 @@ LockResult<milliseconds> Locker::ttl(const Lock &lock)
         if (vote.outcome == Outcome::Granted)
             owned.push_back(vote.pttl < 0 ? std::numeric_limits<qint64>::max() : vote.pttl);
     }
-    const auto q = static_cast<size_t>(d->quorum());
+    const auto q = static_cast<size_t>(need);
     if (owned.size() >= q) {
         // Held while at least a quorum of nodes still has the key: the q-th longest TTL, less
         // what may have passed since the node read it (this call's duration) and the clock

@@ -167,7 +167,7 @@ std::optional<LockError> Locker::Private::validate(const QByteArray &key, millis
 void Locker::Private::recoverValue(Lock &lock, const QByteArray &prefix)
 {
     bool found = false;
-    for (auto &result : sendToAll({QByteArrayLiteral("GET"), lock.key}, nullptr, milliseconds(1000))) {
+    for (auto &result : runOnAll(scripts::ownValue(), {lock.key}, {prefix}, milliseconds(1000))) {
         if (!result || !result->isString() || !result->bytes().startsWith(prefix))
             continue;
         const auto parsed = LockValue::parse(result->bytes());

@@ -71,6 +71,15 @@ struct Locker::Private
 
     int quorum() const { return quorumOf(static_cast<int>(pools.size())); }
 
+    /// See Locker::quorumFor.
+    int quorumFor(LockKind kind, int permits) const
+    {
+        const auto n = static_cast<qint64>(pools.size());
+        if (kind != LockKind::Semaphore || permits <= 1)
+            return quorum();
+        return static_cast<int>(std::min(n, n * permits / (permits + 1) + 1));
+    }
+
     milliseconds nodeTimeout(milliseconds ttl, const redis::NodeConfig &config) const
     {
         if (options.nodeTimeout.count() > 0)

@@ -50,6 +50,14 @@ QString LockError::kindName(LockErrorKind kind)
         return QStringLiteral("out of memory");
     case LockErrorKind::WrongType:
         return QStringLiteral("wrong type");
+    case LockErrorKind::WriteLockHeld:
+        return QStringLiteral("write lock held");
+    case LockErrorKind::ReadersTimeout:
+        return QStringLiteral("readers timeout");
+    case LockErrorKind::WriteLockTimeout:
+        return QStringLiteral("write lock timeout");
+    case LockErrorKind::KindMismatch:
+        return QStringLiteral("kind mismatch");
     }
     return {};
 }

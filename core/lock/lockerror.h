@@ -21,10 +21,22 @@ struct NodeVote
         Error,    ///< the node failed: see error
         Released, ///< granted, then released again because the attempt as a whole failed
     };
+    /// What kept a Held vote from being granted (read/write locks and semaphores say more than
+    /// "another owner").
+    enum class Blocker
+    {
+        Owner,         ///< another owner holds the key (a mutex)
+        Writer,        ///< a writer holds the read/write lock
+        Readers,       ///< readers hold the read/write lock (a writer asked)
+        WriterWaiting, ///< a writer waits for the readers: no new readers (writer preference)
+        Permits,       ///< every permit of the semaphore is taken
+    };
     QString node;
     Outcome outcome = Outcome::Error;
-    qint64 fence = 0; ///< fencing value this node assigned (acquire)
-    qint64 pttl = 0;  ///< remaining TTL of the foreign holder (Held) or of our key, in ms
+    Blocker blocker = Blocker::Owner; ///< Held votes
+    int holders = 0;                  ///< Held votes of a read/write lock or semaphore: its holders
+    qint64 fence = 0;                 ///< fencing value this node assigned (acquire)
+    qint64 pttl = 0;                  ///< remaining TTL of the foreign holder (Held) or of our key, in ms
     std::optional<redis::RedisError> error;
 
     static QString outcomeName(Outcome outcome);
@@ -46,6 +58,11 @@ enum class LockErrorKind
     ReadOnlyReplica, ///< a write reached a replica (READONLY): name the master, not a replica
     OutOfMemory,     ///< the node is at maxmemory and refused the write (OOM)
     WrongType,       ///< the key holds another data type (a list, a hash, ...): it is not a lock
+    // Read/write locks and semaphores:
+    WriteLockHeld,    ///< a writer holds the lock, or waits for it (no new readers meanwhile)
+    ReadersTimeout,   ///< a writer's wait deadline passed while readers still held the lock
+    WriteLockTimeout, ///< the wait deadline passed while a writer held (or waited for) the lock
+    KindMismatch,     ///< the key is a lock of another kind, or a semaphore of another permit count
 };
 
 struct LockError

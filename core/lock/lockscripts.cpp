@@ -2,6 +2,62 @@
 
 namespace lockscope::lock::scripts {
 
+namespace {
+
+// Lua helpers for the kinds whose holders live in a sorted set (read/write lock, counting
+// semaphore): members are holder values ("ls1 tok=<token> fence=.. rw=r ..."), each scored
+// with its holder's deadline in the server's Unix milliseconds; the key itself expires with
+// its latest holder. Prepended to every script that may meet such a key.
+constexpr const char *kHolderLua = R"lua(
+local function ls_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function ls_score(s)
+  return tonumber(s) or math.huge
+end
+local function ls_find(k, prefix)
+  local all = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, #prefix) == prefix then return all[i], ls_score(all[i + 1]) end
+  end
+  return nil
+end
+local function ls_expire(k, now)
+  local last = redis.call('ZRANGE', k, -1, -1, 'WITHSCORES')
+  if #last == 0 then return end
+  local s = ls_score(last[2])
+  if s == math.huge then redis.call('PERSIST', k) else redis.call('PEXPIRE', k, math.max(1, s - now)) end
+end
+local function ls_soonest(k, now)
+  local first = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+  if #first == 0 then return -2 end
+  local s = ls_score(first[2])
+  if s == math.huge then return -1 end
+  return math.max(0, s - now)
+end
+local function ls_holder(v)
+  return string.find(v, ' rw=[rw]') ~= nil or string.find(v, ' permits=%d') ~= nil
+end
+local function ls_fits(k, v)
+  local all = redis.call('ZRANGE', k, 0, -1)
+  local limit = tonumber(string.match(v, ' permits=(%d+)'))
+  if limit then return #all < limit end
+  if string.find(v, ' rw=w', 1, true) then return #all == 0 end
+  for _, m in ipairs(all) do
+    if string.find(m, ' rw=w', 1, true) then return false end
+  end
+  return true
+end
+)lua";
+
+QByteArray withHolders(const char *body)
+{
+    return QByteArray(kHolderLua) + body;
+}
+
+} // namespace
+
 const redis::Script &acquire()
 {
     static const redis::Script script(QByteArrayLiteral(R"lua(
@@ -29,10 +85,22 @@ const redis::Script &raiseFence()
     // The key keeps its own expiry: in its last millisecond GET still returns the value while
     // PTTL says 0, and a SET without an expiry would have made the lock permanent. Such a key
     // counts as expired (0).
-    static const redis::Script script(QByteArrayLiteral(R"lua(
+    static const redis::Script script(withHolders(R"lua(
 local f = tonumber(ARGV[2])
 if (tonumber(redis.call('GET', KEYS[2]) or '0') or 0) < f then redis.call('SET', KEYS[2], ARGV[2]) end
-local v = redis.call('GET', KEYS[1])
+local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'table' then
+  local now = ls_now()
+  local m, s = ls_find(KEYS[1], ARGV[1])
+  if not m or s <= now then return 0 end
+  local n, tail = string.match(string.sub(m, #ARGV[1] + 1), '^fence=(%d+)(.*)$')
+  if n and tonumber(n) < f then
+    redis.call('ZREM', KEYS[1], m)
+    redis.call('ZADD', KEYS[1], s, ARGV[1] .. 'fence=' .. ARGV[2] .. tail)
+    ls_expire(KEYS[1], now)
+  end
+  return 1
+end
 if not v or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
 local p = redis.call('PTTL', KEYS[1])
 if p == 0 or p == -2 then return 0 end
@@ -51,8 +119,16 @@ return 1
 
 const redis::Script &undoAcquire()
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
-local v = redis.call('GET', KEYS[1])
+    static const redis::Script script(withHolders(R"lua(
+local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'table' then
+  local m = ls_find(KEYS[1], ARGV[1])
+  if not m then return 0 end
+  if ARGV[2] ~= '' and not string.find(m .. ' ', ARGV[2] .. ' ', 1, true) then return 0 end
+  redis.call('ZREM', KEYS[1], m)
+  ls_expire(KEYS[1], ls_now())
+  return 1
+end
 if not v or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '' and not string.find(v .. ' ', ARGV[2] .. ' ', 1, true) then return 0 end
 redis.call('DEL', KEYS[1])
@@ -61,36 +137,76 @@ return 1
     return script;
 }
 
-const redis::Script &release()
+namespace {
+// The owner-checked delete, for a string (mutex) or a holder in a sorted set; `publish`
+// appends the announcement on the release channel.
+QByteArray releaseSource(bool publish)
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
-local v = redis.call('GET', KEYS[1])
+    const char *announce = publish ? "redis.call('PUBLISH', ARGV[3], ARGV[2])\n" : "";
+    return withHolders(R"lua(
+local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'table' then
+  local m, s = ls_find(KEYS[1], ARGV[1])
+  if not m then
+    if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+    return -1
+  end
+  local now = ls_now()
+  redis.call('ZREM', KEYS[1], m)
+  ls_expire(KEYS[1], now)
+  if s <= now then return -1 end
+)lua") + announce +
+           R"lua(  return 1
+end
 if not v then return -1 end
 if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
-return 1
-)lua"));
+)lua" + announce +
+           "return 1\n";
+}
+} // namespace
+
+const redis::Script &release()
+{
+    static const redis::Script script(releaseSource(false));
     return script;
 }
 
 const redis::Script &releaseAndPublish()
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
-local v = redis.call('GET', KEYS[1])
-if not v then return -1 end
-if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[3], ARGV[2])
-return 1
-)lua"));
+    static const redis::Script script(releaseSource(true));
     return script;
 }
 
 const redis::Script &extend()
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
-local v = redis.call('GET', KEYS[1])
+    static const redis::Script script(withHolders(R"lua(
+local v = redis.pcall('GET', KEYS[1])
 local ms = tonumber(ARGV[2])
+if type(v) == 'table' or (not v and ARGV[4] ~= '' and ls_holder(ARGV[4])) then
+  local k, now = KEYS[1], ls_now()
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+  local m, s = ls_find(k, ARGV[1])
+  if m then
+    local p = -1
+    if s ~= math.huge then p = s - now end
+    if p >= 0 and p < (tonumber(ARGV[6]) or 0) then return {3, p} end
+    if ARGV[3] == 'add' and p > 0 then ms = ms + p end
+    redis.call('ZADD', k, 'XX', now + ms, m)
+    ls_expire(k, now)
+    return {1, ms}
+  end
+  if ARGV[4] ~= '' and ls_fits(k, ARGV[4]) then
+    redis.call('ZADD', k, now + ms, ARGV[4])
+    ls_expire(k, now)
+    local c = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+    if c < tonumber(ARGV[5]) then redis.call('SET', KEYS[2], ARGV[5]) end
+    return {2, ms}
+  end
+  local w = ls_soonest(k, now)
+  if w == -2 then return {-1, 0} end
+  return {0, w}
+end
 if not v then
   if ARGV[4] ~= '' then
     redis.call('SET', KEYS[1], ARGV[4], 'PX', ms)
@@ -112,11 +228,108 @@ return {1, ms}
 
 const redis::Script &pttl()
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
-local v = redis.call('GET', KEYS[1])
+    static const redis::Script script(withHolders(R"lua(
+local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'table' then
+  local now = ls_now()
+  local m, s = ls_find(KEYS[1], ARGV[1])
+  if m and s > now then
+    if s == math.huge then return {1, -1} end
+    return {1, s - now}
+  end
+  local w = ls_soonest(KEYS[1], now)
+  if w == -2 then return {-1, -2} end
+  return {0, w}
+end
 if not v then return {-1, -2} end
 if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
 return {1, redis.call('PTTL', KEYS[1])}
+)lua"));
+    return script;
+}
+
+const redis::Script &ownValue()
+{
+    static const redis::Script script(withHolders(R"lua(
+local v = redis.pcall('GET', KEYS[1])
+if type(v) == 'table' then return ls_find(KEYS[1], ARGV[1]) or false end
+if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then return v end
+return false
+)lua"));
+    return script;
+}
+
+const redis::Script &acquireHolder()
+{
+    static const redis::Script script(withHolders(R"lua(
+local k, prefix, ttl, kind = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[5]
+local t = redis.call('TYPE', k)['ok']
+if t ~= 'zset' and t ~= 'none' then
+  return {-2, 5, 0, t}
+end
+local now = ls_now()
+redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+local all = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+local mine, writer, others, soonest = nil, false, 0, nil
+for i = 1, #all, 2 do
+  local m, s = all[i], ls_score(all[i + 1])
+  local p = string.match(m, ' permits=(%d+)')
+  local rw = string.match(m, ' rw=([rw])')
+  if kind == 's' then
+    if not p then return {-2, 1, 0} end
+    if p ~= ARGV[6] then return {-2, 2, tonumber(p)} end
+  elseif not rw then
+    return {-2, 3, tonumber(p) or 0}
+  end
+  if string.sub(m, 1, #prefix) == prefix then
+    if kind ~= 's' and rw ~= kind then return {-2, 4, 0} end
+    mine = m
+  else
+    others = others + 1
+    if rw == 'w' then writer = true end
+    if not soonest or s < soonest then soonest = s end
+  end
+end
+if mine then
+  redis.call('ZADD', k, 'XX', now + ttl, mine)
+  ls_expire(k, now)
+  return {1, tonumber(string.match(mine, ' fence=(%d+)')) or 0, ttl, 0}
+end
+local wait = 0
+if soonest then
+  if soonest == math.huge then wait = -1 else wait = soonest - now end
+end
+if kind == 'r' then
+  if writer then return {0, wait, 1, others} end
+  if redis.call('EXISTS', KEYS[3]) == 1 then return {0, redis.call('PTTL', KEYS[3]), 3, others} end
+elseif kind == 'w' then
+  if others > 0 then
+    if ARGV[7] ~= '0' then
+      local intent = redis.call('GET', KEYS[3])
+      if not intent or string.sub(intent, 1, #prefix) == prefix then
+        redis.call('SET', KEYS[3], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[7])
+      end
+    end
+    if writer then return {0, wait, 1, others} end
+    return {0, wait, 2, others}
+  end
+elseif others >= tonumber(ARGV[6]) then
+  return {0, wait, 4, others}
+end
+local f, member = 0, nil
+if ARGV[4] == '1' then
+  f = redis.call('INCR', KEYS[2])
+  member = prefix .. 'fence=' .. f .. ARGV[3]
+else
+  member = prefix .. string.sub(ARGV[3], 2)
+end
+redis.call('ZADD', k, now + ttl, member)
+ls_expire(k, now)
+if kind == 'w' then
+  local intent = redis.call('GET', KEYS[3])
+  if intent and string.sub(intent, 1, #prefix) == prefix then redis.call('DEL', KEYS[3]) end
+end
+return {1, f, ttl, 1}
 )lua"));
     return script;
 }

@@ -6,6 +6,14 @@ namespace lockscope::lock::scripts {
 
 // Every owner check compares the value's prefix "ls1 tok=<token> " (ARGV[1]), so that a
 // handoff needs only the token, and a value written by another owner or library never matches.
+//
+// A mutex is a string key holding the owner's value. A read/write lock or a counting semaphore
+// is a sorted set: one member per holder (its value, with "rw=r", "rw=w" or "permits=N"),
+// scored with the holder's deadline in the server's Unix milliseconds (TIME), so that each
+// holder expires on its own; the key's own TTL follows its latest holder. Expired members are
+// dropped by the next write. Release, undo, extend, pttl and the fence raise work on either
+// shape (a GET that fails with WRONGTYPE takes the sorted-set path), so a handle made from a
+// token needs no kind.
 
 /// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail, fencing "1"|"0".
 /// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl, 1 (created)}
@@ -25,7 +33,8 @@ const redis::Script &raiseFence();
 /// with a mark, only when the value carries it (a key this call created, not one the same
 /// token held before the call) -> 1; otherwise 0. Never publishes: an undo is no release.
 const redis::Script &undoAcquire();
-/// KEYS: lock. ARGV: owner prefix. Ours: DEL -> 1. Foreign: 0. Absent: -1.
+/// KEYS: lock. ARGV: owner prefix. Ours: DEL (our member: ZREM) -> 1. Foreign: 0. Absent
+/// (or our member already past its deadline): -1.
 const redis::Script &release();
 /// Same as release, and when it deleted the key also PUBLISHes ARGV[2] (the token) on the
 /// channel ARGV[3] (releaseChannelFor), so that waiters subscribed to it retry at once.
@@ -39,6 +48,21 @@ const redis::Script &releaseAndPublish();
 /// otherwise {-1, 0}.
 const redis::Script &extend();
 /// KEYS: lock. ARGV: owner prefix. Ours: {1, pttl}. Foreign: {0, pttl}. Absent: {-1, -2}.
+/// (A sorted set: our holder's remaining ms; foreign = another holder's, the soonest.)
 const redis::Script &pttl();
+/// KEYS: lock. ARGV: owner prefix. Our value (the string, or our member of a sorted set), or nil.
+const redis::Script &ownValue();
+/// KEYS: lock, fence counter, writer intent. ARGV: owner prefix, ttl ms, value tail, fencing
+/// "1"|"0", kind "r"|"w"|"s", permits, writer intent ms ("0" = none).
+/// The acquire of a read/write lock holder or a semaphore permit; expired holders are dropped
+/// first. Ours already: refresh -> {1, fence, ttl, 0}. Granted: add our member (fence from the
+/// counter) -> {1, fence, ttl, 1}; a writer deletes its own intent. Refused -> {0, pttl of the
+/// soonest blocker, blocker, other holders}, blocker 1 = a writer holds it, 2 = readers hold
+/// it, 3 = a writer waits (its intent key exists: no new readers), 4 = all permits taken; a
+/// refused writer with intent ms > 0 sets (or refreshes) its intent, unless another writer's
+/// is there. The key is another kind -> {-2, why, n[, type]}: 1 = not a semaphore, 2 = a
+/// semaphore of n permits, 3 = not a read/write lock (a semaphore of n permits when n > 0),
+/// 4 = this token holds it in the other mode, 5 = another data type.
+const redis::Script &acquireHolder();
 
 } // namespace lockscope::lock::scripts

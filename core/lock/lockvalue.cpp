@@ -99,6 +99,10 @@ QByteArray LockValue::ownerPrefix(const QByteArray &token)
 QByteArray LockValue::encodeTail() const
 {
     QByteArray out;
+    if (mode != 0)
+        field(out, "rw", QByteArray(1, mode));
+    if (permits > 0)
+        field(out, "permits", QByteArray::number(permits));
     if (!host.isEmpty())
         field(out, "host", host.toUtf8());
     if (pid != 0)
@@ -217,7 +221,9 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
         Thr = 16,
         At = 32,
         Label = 64,
-        Call = 128
+        Call = 128,
+        Rw = 256,
+        Permits = 512
     };
     unsigned seen = 0;
     const auto first = [&seen](unsigned bit) {
@@ -249,6 +255,15 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
             bool ok = false;
             v.fence = raw.contains('%') ? unescaped(raw).toLongLong(&ok) : raw.toLongLong(&ok);
             if (!ok)
+                return std::nullopt;
+        } else if (field == "rw") {
+            if (!first(Rw) || raw.size() != 1 || (raw[0] != 'r' && raw[0] != 'w'))
+                return std::nullopt;
+            v.mode = raw[0];
+        } else if (field == "permits") {
+            bool ok = false;
+            v.permits = raw.toInt(&ok);
+            if (!first(Permits) || !ok || v.permits <= 0)
                 return std::nullopt;
         } else if (field == "host") {
             if (!first(Host))
@@ -309,6 +324,11 @@ QByteArray fenceKeyFor(const QByteArray &lockKey)
 QByteArray releaseChannelFor(const QByteArray &lockKey)
 {
     return sameSlotName(lockKey, ".released");
+}
+
+QByteArray writerIntentKeyFor(const QByteArray &lockKey)
+{
+    return sameSlotName(lockKey, ".wwait");
 }
 
 namespace {

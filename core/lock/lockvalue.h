@@ -22,7 +22,8 @@ namespace lockscope::lock {
 /// Locker rewrites it to the lock's fence (the highest among the granting nodes) on every
 /// granting node that was behind, before the acquire returns; a node that raise did not reach
 /// keeps a lower one, so the lock's fence is the highest `fence` among the nodes holding the
-/// token. Owner checks never look at it. `m.<name>` fields carry caller metadata.
+/// token. Owner checks never look at it. `m.<name>` fields carry caller metadata. `rw` and
+/// `permits` say which lock kind a holder belongs to (read/write lock, counting semaphore).
 /// Readers ignore unknown fields, so later versions can add fields without breaking older tools.
 struct LockValue
 {
@@ -34,6 +35,12 @@ struct LockValue
     QDateTime acquiredAt; ///< UTC, millisecond precision
     QString label;
     QMap<QString, QString> metadata;
+    /// Read/write lock holders: 'r' (a reader, "rw=r") or 'w' (the writer, "rw=w"); 0 for
+    /// every other kind. See LockKind.
+    char mode = 0;
+    /// Counting semaphore holders: the semaphore's number of permits ("permits=N"); 0 for
+    /// every other kind. Every holder of one semaphore carries the same N.
+    int permits = 0;
     /// Written only by an acquire with a caller-chosen token (refresh, handoff,
     /// acquireOrExtend): a random id of that call, so that undoing a failed call can tell the
     /// keys it created from keys the same token already held before ("call=<id>").
@@ -47,7 +54,8 @@ struct LockValue
     QByteArray encodeTail() const;
 
     /// Parses a LockScope value; nullopt for anything else (other libraries' values), and for a
-    /// value that names a known field (tok, fence, host, pid, thr, at, label, call, one m.<name>)
+    /// value that names a known field (tok, fence, rw, permits, host, pid, thr, at, label, call,
+    /// one m.<name>)
     /// twice: which of the two would be the owner is ambiguous.
     static std::optional<LockValue> parse(const QByteArray &value);
 
@@ -74,6 +82,13 @@ QByteArray fenceKeyFor(const QByteArray &lockKey);
 /// "{<key>}.released" (same slot as the key, like the fence counter). The message is the
 /// released lock's token.
 QByteArray releaseChannelFor(const QByteArray &lockKey);
+
+/// Writer-intent key of a read/write lock key: "<key>.wwait" when the key has a hash tag,
+/// otherwise "{<key>}.wwait" (same slot as the key). A writer that waits for the lock in a
+/// blocking acquire keeps its value there with a short expiry (refreshed on each attempt),
+/// and new readers are refused while it exists (writer preference); the writer deletes it when
+/// it gets the lock or gives up, and a crashed writer's intent expires by itself.
+QByteArray writerIntentKeyFor(const QByteArray &lockKey);
 
 /// A new random call id (LockValue::call): 8 bytes, base64url without padding (11 chars).
 QByteArray randomCallId();

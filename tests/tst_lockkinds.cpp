@@ -1,0 +1,580 @@
+// Read/write locks and counting semaphores against real servers, on one node and on a 3-node
+// Redlock set: who may hold them at once, writer preference, per-holder expiry, the typed
+// errors, kind mismatches, and what failed calls leave behind (asserted on the servers' data).
+
+#include "lock/locker.h"
+#include "lock/lockvalue.h"
+#include "lockfixture.h"
+
+#include <QTest>
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using namespace lockscope::lock;
+using namespace lockscope::redis;
+using namespace lockscope::test;
+using namespace std::chrono_literals;
+using Outcome = NodeVote::Outcome;
+
+namespace {
+
+bool inRange(qint64 value, qint64 low, qint64 high)
+{
+    return value > low && value <= high;
+}
+
+void addNodeCounts()
+{
+    QTest::addColumn<int>("nodes");
+    QTest::addRow("1 node") << 1;
+    QTest::addRow("3 nodes") << 3;
+}
+
+AcquireOptions kindOptions(LockKind kind, std::chrono::milliseconds ttl, int permits = 0)
+{
+    AcquireOptions options = withTtl(ttl);
+    options.kind = kind;
+    options.permits = permits;
+    return options;
+}
+
+/// The members of the sorted set `key` on node i (empty when absent or on failure).
+std::vector<QByteArray> members(ServerSet &servers, int i, const QByteArray &key)
+{
+    std::vector<QByteArray> out;
+    auto reply = servers.admin(i).command({"ZRANGE", key, "0", "-1"});
+    if (reply && reply->isArray()) {
+        for (const auto &element : reply->elements())
+            out.push_back(element.bytes());
+    }
+    return out;
+}
+
+/// How many nodes carry a holder entry of `token` under `key`.
+int nodesWithMember(ServerSet &servers, const QByteArray &key, const QByteArray &token)
+{
+    int count = 0;
+    for (int i = 0; i < servers.size(); ++i) {
+        const auto all = members(servers, i, key);
+        count += std::ranges::any_of(
+            all, [&](const QByteArray &member) { return member.startsWith(LockValue::ownerPrefix(token)); });
+    }
+    return count;
+}
+
+/// The holder's deadline on node i less the server's time now: its remaining ms (-100 if absent).
+qint64 memberPttl(ServerSet &servers, int i, const QByteArray &key, const QByteArray &token)
+{
+    auto all = servers.admin(i).command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    auto time = servers.admin(i).command({"TIME"});
+    if (!all || !time || !all->isArray() || !time->isArray() || time->elements().size() < 2)
+        return -100;
+    const qint64 now =
+        time->elements()[0].bytes().toLongLong() * 1000 + time->elements()[1].bytes().toLongLong() / 1000;
+    const auto &e = all->elements();
+    for (size_t j = 0; j + 1 < e.size(); j += 2) {
+        if (e[j].bytes().startsWith(LockValue::ownerPrefix(token)))
+            return static_cast<qint64>(e[j + 1].bytes().toDouble()) - now;
+    }
+    return -100;
+}
+
+} // namespace
+
+class TestLockKinds : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void readersShareWriterExcludes_data() { addNodeCounts(); }
+    void readersShareWriterExcludes();
+    void waitingWriterBlocksNewReaders_data() { addNodeCounts(); }
+    void waitingWriterBlocksNewReaders();
+    void crashedReaderExpiresWriterProceeds_data() { addNodeCounts(); }
+    void crashedReaderExpiresWriterProceeds();
+    void timeoutKindsAndIntentCleanup();
+    void extendTtlReleasePerHolder_data() { addNodeCounts(); }
+    void extendTtlReleasePerHolder();
+    void writerFencesIncrease_data() { addNodeCounts(); }
+    void writerFencesIncrease();
+    void semaphoreNeverExceedsPermits_data() { addNodeCounts(); }
+    void semaphoreNeverExceedsPermits();
+    void crashedPermitReturnsAtItsTtl_data() { addNodeCounts(); }
+    void crashedPermitReturnsAtItsTtl();
+    void semaphoreQuorum();
+    void semaphoreWithNodeDown();
+    void kindsDoNotMix();
+    void invalidPermits();
+    void pausedNodeLeavesNoEntry();
+    void failedRefreshKeepsEarlierEntry();
+    void readOnlyNodeRefusesEveryKind();
+};
+
+void TestLockKinds::readersShareWriterExcludes()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    auto r1 = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    auto r2 = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(r1);
+    LS_VERIFY_OK(r2);
+    QCOMPARE(r1->kind, LockKind::Read);
+    for (int i = 0; i < nodes; ++i) {
+        QCOMPARE(members(*servers, i, "doc").size(), size_t(2));
+        QVERIFY(inRange(servers->pttl(i, "doc"), 9000, 10000));
+    }
+
+    const auto writer = locker.tryAcquire("doc", kindOptions(LockKind::Write, 10s));
+    LS_VERIFY_LOCK_ERROR(writer, LockErrorKind::NotObtained);
+    QVERIFY2(writer.error().message.contains(QLatin1String("held by 2 readers")),
+             qPrintable(writer.error().toString()));
+    QCOMPARE(nodesWithMember(*servers, "doc", writer.error().token), 0);
+
+    LS_VERIFY_OK(locker.release(*r1));
+    QCOMPARE(nodesWithMember(*servers, "doc", r1->token), 0);
+    QCOMPARE(nodesWithMember(*servers, "doc", r2->token), nodes);
+    LS_VERIFY_OK(locker.release(*r2));
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->pttl(i, "doc"), qint64(-2)); // the last holder's release removes the key
+
+    auto w = locker.tryAcquire("doc", kindOptions(LockKind::Write, 10s));
+    LS_VERIFY_OK(w);
+    QCOMPARE(nodesWithMember(*servers, "doc", w->token), nodes);
+    QVERIFY(LockValue::parse(w->value)->mode == 'w');
+    const auto reader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_LOCK_ERROR(reader, LockErrorKind::WriteLockHeld);
+    const auto writer2 = locker.tryAcquire("doc", kindOptions(LockKind::Write, 10s));
+    LS_VERIFY_LOCK_ERROR(writer2, LockErrorKind::WriteLockHeld);
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(members(*servers, i, "doc").size(), size_t(1));
+    LS_VERIFY_OK(locker.release(*w));
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->pttl(i, "doc"), qint64(-2));
+}
+
+void TestLockKinds::waitingWriterBlocksNewReaders()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    auto reader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(reader);
+
+    std::optional<LockResult<Lock>> writer;
+    std::thread waiting([&] {
+        AcquireOptions options = kindOptions(LockKind::Write, 10s);
+        options.retry = RetryStrategy::linear(20ms);
+        options.wait = 10s;
+        writer = locker.acquire("doc", options);
+    });
+    const QByteArray intent = writerIntentKeyFor("doc");
+    QTRY_VERIFY_WITH_TIMEOUT(servers->pttl(0, intent) > 0, 5000);
+    // A new reader is turned away while the writer waits (writer preference)...
+    const auto late = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_LOCK_ERROR(late, LockErrorKind::WriteLockHeld);
+    QVERIFY2(late.error().message.contains(QLatin1String("writer is waiting")),
+             qPrintable(late.error().toString()));
+    QCOMPARE(nodesWithMember(*servers, "doc", late.error().token), 0);
+    // ...but the reader already in refreshes its entry.
+    LS_VERIFY_OK(locker.acquireOrExtend(*reader, 10s));
+
+    LS_VERIFY_OK(locker.release(*reader));
+    waiting.join();
+    QVERIFY(writer.has_value());
+    LS_VERIFY_OK(*writer);
+    QCOMPARE(nodesWithMember(*servers, "doc", (*writer)->token), nodes);
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->pttl(i, intent), qint64(-2)); // the writer took its intent away
+    LS_VERIFY_OK(locker.release(**writer));
+}
+
+void TestLockKinds::crashedReaderExpiresWriterProceeds()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    auto longReader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    auto crashed = locker.tryAcquire("doc", kindOptions(LockKind::Read, 300ms)); // never released
+    LS_VERIFY_OK(longReader);
+    LS_VERIFY_OK(crashed);
+    // Each entry expires on its own: once the crashed reader's deadline passed, one reader is left.
+    QTRY_VERIFY_WITH_TIMEOUT(memberPttl(*servers, 0, "doc", crashed->token) < 0, 5000);
+    QTest::qWait(50);
+    const auto writer = locker.tryAcquire("doc", kindOptions(LockKind::Write, 10s));
+    LS_VERIFY_LOCK_ERROR(writer, LockErrorKind::NotObtained);
+    QVERIFY2(writer.error().message.contains(QLatin1String("held by 1 reader")),
+             qPrintable(writer.error().toString()));
+    QCOMPARE(nodesWithMember(*servers, "doc", crashed->token), 0); // dropped by that write
+    QCOMPARE(nodesWithMember(*servers, "doc", longReader->token), nodes);
+
+    LS_VERIFY_OK(locker.release(*longReader));
+    auto crashed2 = locker.tryAcquire("doc", kindOptions(LockKind::Read, 300ms)); // crashes too
+    LS_VERIFY_OK(crashed2);
+    AcquireOptions options = kindOptions(LockKind::Write, 10s);
+    options.retry = RetryStrategy::linear(20ms);
+    options.wait = 5s;
+    const auto proceeds = locker.acquire("doc", options);
+    LS_VERIFY_OK(proceeds);
+    QVERIFY(proceeds->attempts > 1);
+    for (int i = 0; i < nodes; ++i) {
+        const auto all = members(*servers, i, "doc");
+        QCOMPARE(all.size(), size_t(1));
+        QVERIFY(all.front().startsWith(LockValue::ownerPrefix(proceeds->token)));
+        QVERIFY(inRange(servers->pttl(i, "doc"), 9000, 10000));
+    }
+    LS_VERIFY_OK(locker.release(*proceeds));
+}
+
+void TestLockKinds::timeoutKindsAndIntentCleanup()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    const QByteArray intent = writerIntentKeyFor("doc");
+    auto reader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(reader);
+    AcquireOptions options = kindOptions(LockKind::Write, 10s);
+    options.retry = RetryStrategy::linear(20ms);
+    options.wait = 300ms;
+    const auto writer = locker.acquire("doc", options);
+    LS_VERIFY_LOCK_ERROR(writer, LockErrorKind::ReadersTimeout);
+    QVERIFY(writer.error().lastCause == LockErrorKind::NotObtained);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(servers->pttl(i, intent), qint64(-2)); // the writer that gave up left no intent
+    QCOMPARE(nodesWithMember(*servers, "doc", writer.error().token), 0);
+    // So readers are welcome again.
+    auto reader2 = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(reader2);
+
+    // A cancelled writer cleans up the same way.
+    auto cancel = std::make_shared<CancellationToken>();
+    options.cancel = cancel;
+    options.wait = 10s;
+    std::optional<LockResult<Lock>> cancelled;
+    std::thread waiting([&] { cancelled = locker.acquire("doc", options); });
+    QTRY_VERIFY_WITH_TIMEOUT(servers->pttl(0, intent) > 0, 5000);
+    cancel->cancel();
+    waiting.join();
+    LS_VERIFY_LOCK_ERROR(*cancelled, LockErrorKind::Cancelled);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(servers->pttl(i, intent), qint64(-2));
+    LS_VERIFY_OK(locker.release(*reader));
+    LS_VERIFY_OK(locker.release(*reader2));
+
+    // Waiting for a writer ends in WriteLockTimeout, for readers and writers alike.
+    auto w = locker.tryAcquire("doc", kindOptions(LockKind::Write, 10s));
+    LS_VERIFY_OK(w);
+    for (const LockKind kind : {LockKind::Read, LockKind::Write}) {
+        AcquireOptions waitOptions = kindOptions(kind, 10s);
+        waitOptions.retry = RetryStrategy::linear(20ms);
+        waitOptions.wait = 200ms;
+        LS_VERIFY_LOCK_ERROR(locker.acquire("doc", waitOptions), LockErrorKind::WriteLockTimeout);
+    }
+    for (int i = 0; i < 3; ++i) {
+        QCOMPARE(members(*servers, i, "doc").size(), size_t(1));
+        QCOMPARE(servers->pttl(i, intent), qint64(-2));
+    }
+    LS_VERIFY_OK(locker.release(*w));
+}
+
+void TestLockKinds::extendTtlReleasePerHolder()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    auto a = locker.tryAcquire("sem", kindOptions(LockKind::Semaphore, 2s, 3));
+    auto b = locker.tryAcquire("sem", kindOptions(LockKind::Semaphore, 2s, 3));
+    LS_VERIFY_OK(a);
+    LS_VERIFY_OK(b);
+    auto extended = locker.extend(*a, 20s);
+    LS_VERIFY_OK(extended);
+    for (int i = 0; i < nodes; ++i) {
+        QVERIFY(inRange(memberPttl(*servers, i, "sem", a->token), 19000, 20000));
+        QVERIFY(inRange(memberPttl(*servers, i, "sem", b->token), 0, 2000)); // untouched
+        QVERIFY(inRange(servers->pttl(i, "sem"), 19000, 20000)); // the key lives as long as its latest holder
+    }
+    const auto left = locker.ttl(*extended);
+    LS_VERIFY_OK(left);
+    QVERIFY(inRange(left->count(), 18000, 20000));
+    auto added = locker.extend(*b, 1s, ExtendMode::Add);
+    LS_VERIFY_OK(added);
+    QVERIFY(inRange(memberPttl(*servers, 0, "sem", b->token), 2000, 3000));
+
+    // Release takes one holder's entry only; a second release of it is NotHeld.
+    LS_VERIFY_OK(locker.release(*b));
+    LS_VERIFY_LOCK_ERROR(locker.release(*b), LockErrorKind::NotHeld);
+    LS_VERIFY_LOCK_ERROR(locker.extend(*b, 5s), LockErrorKind::NotHeld);
+    LS_VERIFY_LOCK_ERROR(locker.ttl(*b), LockErrorKind::NotHeld);
+    QCOMPARE(nodesWithMember(*servers, "sem", a->token), nodes);
+    QCOMPARE(nodesWithMember(*servers, "sem", b->token), 0);
+    // A handle made from the token alone works on a holder entry too.
+    LS_VERIFY_OK(locker.release(locker.handleFor("sem", a->token)));
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->pttl(i, "sem"), qint64(-2));
+}
+
+void TestLockKinds::writerFencesIncrease()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    qint64 last = 0;
+    for (int round = 0; round < 5; ++round) {
+        auto reader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+        LS_VERIFY_OK(reader);
+        QVERIFY(reader->fence > last);
+        last = reader->fence;
+        LS_VERIFY_OK(locker.release(*reader));
+        auto writer = locker.tryAcquire("doc", kindOptions(LockKind::Write, 10s));
+        LS_VERIFY_OK(writer);
+        QVERIFY(writer->fence > last);
+        last = writer->fence;
+        QCOMPARE(LockValue::parse(writer->value)->fence, writer->fence);
+        LS_VERIFY_OK(locker.release(*writer));
+    }
+}
+
+void TestLockKinds::semaphoreNeverExceedsPermits()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    constexpr int kPermits = 3;
+    constexpr int kThreads = 16;
+    constexpr int kRounds = 12;
+    LockerOptions lockerOptions;
+    lockerOptions.poolSize = kThreads;
+    Locker locker(servers->configs(), lockerOptions);
+    std::atomic<int> inside{0};
+    std::atomic<int> most{0};
+    std::atomic<int> done{0};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            for (int round = 0; round < kRounds; ++round) {
+                AcquireOptions options = kindOptions(LockKind::Semaphore, 10s, kPermits);
+                options.retry = RetryStrategy::exponential(2ms, 20ms, 0, 0.5);
+                options.wait = 30s;
+                auto permit = locker.acquire("pool", options);
+                if (!permit) {
+                    ++failures;
+                    continue;
+                }
+                const int now = ++inside;
+                int seen = most.load();
+                while (now > seen && !most.compare_exchange_weak(seen, now)) {
+                }
+                std::this_thread::sleep_for(1ms);
+                --inside;
+                if (!locker.release(*permit))
+                    ++failures;
+                ++done;
+            }
+        });
+    }
+    for (auto &thread : threads)
+        thread.join();
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(done.load(), kThreads * kRounds);
+    QVERIFY2(most.load() <= kPermits, QByteArray::number(most.load()));
+    QVERIFY(most.load() >= 2); // they did overlap: a semaphore, not a mutex
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->pttl(i, "pool"), qint64(-2));
+}
+
+void TestLockKinds::crashedPermitReturnsAtItsTtl()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    auto crashed = locker.tryAcquire("pool", kindOptions(LockKind::Semaphore, 300ms, 2)); // never released
+    auto holder = locker.tryAcquire("pool", kindOptions(LockKind::Semaphore, 10s, 2));
+    LS_VERIFY_OK(crashed);
+    LS_VERIFY_OK(holder);
+    const auto full = locker.tryAcquire("pool", kindOptions(LockKind::Semaphore, 10s, 2));
+    LS_VERIFY_LOCK_ERROR(full, LockErrorKind::NotObtained);
+    QVERIFY2(full.error().message.contains(QLatin1String("all 2 permits")),
+             qPrintable(full.error().toString()));
+    QVERIFY(std::ranges::all_of(full.error().votes, [](const NodeVote &vote) {
+        return vote.blocker == NodeVote::Blocker::Permits && vote.pttl > 0 && vote.pttl <= 300;
+    }));
+
+    AcquireOptions options = kindOptions(LockKind::Semaphore, 10s, 2);
+    options.retry = RetryStrategy::linear(20ms);
+    options.wait = 5s;
+    auto returned = locker.acquire("pool", options);
+    LS_VERIFY_OK(returned);
+    QCOMPARE(nodesWithMember(*servers, "pool", crashed->token), 0);
+    QCOMPARE(nodesWithMember(*servers, "pool", holder->token), nodes);
+    QCOMPARE(nodesWithMember(*servers, "pool", returned->token), nodes);
+    for (int i = 0; i < nodes; ++i) {
+        for (const QByteArray &member : members(*servers, i, "pool"))
+            QCOMPARE(LockValue::parse(member)->permits, 2);
+    }
+    LS_VERIFY_OK(locker.release(*returned));
+    LS_VERIFY_OK(locker.release(*holder));
+}
+
+void TestLockKinds::semaphoreQuorum()
+{
+    LS_START_SERVERS(servers, 5);
+    auto configs = servers->configs();
+    Locker five(configs);
+    configs.resize(3);
+    Locker three(configs);
+    configs.resize(1);
+    Locker one(configs);
+    // floor(n * N / (N + 1)) + 1: N + 1 holders would need more entries than n nodes of N fit.
+    QCOMPARE(one.quorumFor(LockKind::Semaphore, 5), 1);
+    QCOMPARE(three.quorumFor(LockKind::Semaphore, 1), 2);
+    QCOMPARE(three.quorumFor(LockKind::Semaphore, 2), 3);
+    QCOMPARE(three.quorumFor(LockKind::Semaphore, 100), 3);
+    QCOMPARE(five.quorumFor(LockKind::Semaphore, 1), 3);
+    QCOMPARE(five.quorumFor(LockKind::Semaphore, 2), 4);
+    QCOMPARE(five.quorumFor(LockKind::Semaphore, 4), 5);
+    QCOMPARE(five.quorumFor(LockKind::Read, 0), 3);
+    QCOMPARE(five.quorumFor(LockKind::Write, 0), 3);
+}
+
+void TestLockKinds::semaphoreWithNodeDown()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    servers->server(2).kill();
+    // One permit: a majority is enough, as for a mutex.
+    auto single = locker.tryAcquire("one", kindOptions(LockKind::Semaphore, 10s, 1));
+    LS_VERIFY_OK(single);
+    QCOMPARE(nodesWithMember(*servers, "one", single->token), 2);
+    // Two permits need every node: refused, and nothing is left on the nodes that granted.
+    const auto two = locker.tryAcquire("two", kindOptions(LockKind::Semaphore, 10s, 2));
+    LS_VERIFY_LOCK_ERROR(two, LockErrorKind::QuorumNotReached);
+    QVERIFY2(two.error().message.contains(QLatin1String("3 needed")), qPrintable(two.error().toString()));
+    for (const int i : {0, 1})
+        QCOMPARE(servers->pttl(i, "two"), qint64(-2));
+    LS_VERIFY_OK(locker.release(*single));
+}
+
+void TestLockKinds::kindsDoNotMix()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    auto permit = locker.tryAcquire("pool", kindOptions(LockKind::Semaphore, 10s, 3));
+    LS_VERIFY_OK(permit);
+    const auto before = members(*servers, 0, "pool");
+
+    const auto otherCount = locker.tryAcquire("pool", kindOptions(LockKind::Semaphore, 10s, 2));
+    LS_VERIFY_LOCK_ERROR(otherCount, LockErrorKind::KindMismatch);
+    QVERIFY2(otherCount.error().message.contains(QLatin1String("semaphore of 3 permits")),
+             qPrintable(otherCount.error().toString()));
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("pool", kindOptions(LockKind::Read, 10s)),
+                         LockErrorKind::KindMismatch);
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("pool", kindOptions(LockKind::Mutex, 10s)),
+                         LockErrorKind::WrongType);
+    // A blocking acquire does not retry a mismatch.
+    AcquireOptions blocking = kindOptions(LockKind::Semaphore, 10s, 5);
+    blocking.wait = 5s;
+    const qint64 scripts = servers->scriptCalls(0);
+    LS_VERIFY_LOCK_ERROR(locker.acquire("pool", blocking), LockErrorKind::KindMismatch);
+    QCOMPARE(servers->scriptCalls(0), scripts + 1);
+    QCOMPARE(members(*servers, 0, "pool"), before);
+
+    auto reader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(reader);
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("doc", kindOptions(LockKind::Semaphore, 10s, 3)),
+                         LockErrorKind::KindMismatch);
+    // The same token cannot hold both modes.
+    AcquireOptions upgrade = kindOptions(LockKind::Write, 10s);
+    upgrade.token = reader->token;
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("doc", upgrade), LockErrorKind::KindMismatch);
+    QCOMPARE(nodesWithMember(*servers, "doc", reader->token), 1);
+
+    QVERIFY(servers->set(0, "plain", "not a lock"));
+    const auto onString = locker.tryAcquire("plain", kindOptions(LockKind::Write, 10s));
+    LS_VERIFY_LOCK_ERROR(onString, LockErrorKind::KindMismatch);
+    QVERIFY2(onString.error().message.contains(QLatin1String("holds a string")),
+             qPrintable(onString.error().toString()));
+    QCOMPARE(servers->get(0, "plain"), QByteArray("not a lock"));
+}
+
+void TestLockKinds::invalidPermits()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    const qint64 before = servers->scriptCalls(0);
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("pool", kindOptions(LockKind::Semaphore, 10s, 0)),
+                         LockErrorKind::InvalidArgument);
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("pool", kindOptions(LockKind::Semaphore, 10s, -1)),
+                         LockErrorKind::InvalidArgument);
+    LS_VERIFY_LOCK_ERROR(locker.acquire("doc", kindOptions(LockKind::Read, 10s, 2)),
+                         LockErrorKind::InvalidArgument);
+    QCOMPARE(servers->scriptCalls(0), before);
+}
+
+void TestLockKinds::pausedNodeLeavesNoEntry()
+{
+    LS_START_SERVERS(servers, 3);
+    LockerOptions options;
+    options.nodeTimeout = 500ms;
+    Locker locker(servers->configs(), options);
+    auto warm = locker.tryAcquire("warm", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(warm);
+    LS_VERIFY_OK(locker.release(*warm));
+
+    QVERIFY(servers->server(0).pause());
+    ResumeOnExit resume(servers->server(0));
+    for (const LockKind kind : {LockKind::Read, LockKind::Semaphore}) {
+        AcquireOptions slow = kindOptions(kind, 300ms, kind == LockKind::Semaphore ? 2 : 0);
+        slow.token = kind == LockKind::Read ? "paused-reader" : "paused-permit";
+        const auto result = locker.tryAcquire("slow", slow);
+        // A reader has a majority but too late; a 2-permit semaphore on 3 nodes needs all 3.
+        LS_VERIFY_LOCK_ERROR(result, kind == LockKind::Read ? LockErrorKind::ValidityExpired
+                                                            : LockErrorKind::QuorumNotReached);
+        const auto &votes = result.error().votes;
+        QVERIFY2(votes[0].outcome == Outcome::Error && votes[1].outcome == Outcome::Released &&
+                     votes[2].outcome == Outcome::Released,
+                 qPrintable(outcomes(votes)));
+        for (const int i : {1, 2})
+            QVERIFY(members(*servers, i, "slow").empty());
+    }
+    QVERIFY(servers->server(0).resume());
+    // The paused node runs the late acquires, then the undo queued behind them.
+    QTRY_VERIFY_WITH_TIMEOUT(members(*servers, 0, "slow").empty(), 5000);
+    QCOMPARE(servers->pttl(0, "slow"), qint64(-2));
+}
+
+void TestLockKinds::failedRefreshKeepsEarlierEntry()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    auto reader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(reader);
+    servers->server(1).kill();
+    servers->server(2).kill();
+    AcquireOptions again = kindOptions(LockKind::Read, 10s);
+    again.token = reader->token;
+    const auto refreshed = locker.tryAcquire("doc", again);
+    LS_VERIFY_LOCK_ERROR(refreshed, LockErrorKind::QuorumNotReached);
+    // The entry the token held before the call stays, with its TTL.
+    QVERIFY(inRange(memberPttl(*servers, 0, "doc", reader->token), 5000, 10000));
+}
+
+void TestLockKinds::readOnlyNodeRefusesEveryKind()
+{
+    LS_START_SERVERS(servers, 1);
+    auto configs = servers->configs();
+    configs.front().readOnly = true;
+    Locker locker(configs);
+    const qint64 before = servers->commandCalls(0, {"evalsha", "eval", "zadd", "set"});
+    for (const LockKind kind : {LockKind::Read, LockKind::Write, LockKind::Semaphore}) {
+        LS_VERIFY_LOCK_ERROR(
+            locker.tryAcquire("doc", kindOptions(kind, 10s, kind == LockKind::Semaphore ? 2 : 0)),
+            LockErrorKind::ReadOnly);
+    }
+    QCOMPARE(servers->commandCalls(0, {"evalsha", "eval", "zadd", "set"}), before);
+    QCOMPARE(servers->pttl(0, "doc"), qint64(-2));
+}
+
+QTEST_GUILESS_MAIN(TestLockKinds)
+#include "tst_lockkinds.moc"
