@@ -93,6 +93,8 @@ private slots:
     void redlockJsonHasThreeVotes();
     void redlockMinorityHeldStillAcquires();
     void redlockMajorityHeldIsHeld();
+    void acquireReadWriteAndSemaphore();
+    void acquireKindUsageErrors();
     void acquireWithOwnToken();
     void acquireWithoutFencing();
     void downNodeIsError();
@@ -611,6 +613,94 @@ void TestLockctlLock::redlockMajorityHeldIsHeld()
     QCOMPARE(votes.size(), 3);
     QCOMPARE(votes[0][QStringLiteral("outcome")].toString(), QStringLiteral("released"));
     QCOMPARE(votes[1][QStringLiteral("outcome")].toString(), QStringLiteral("held"));
+}
+
+void TestLockctlLock::acquireReadWriteAndSemaphore()
+{
+    const QString key = testKey();
+    const QString all = nodes(3);
+    const auto acquire = [&](const QString &target, const QStringList &kind) {
+        QStringList args{QStringLiteral("acquire"), target, QStringLiteral("--ttl"), QStringLiteral("30s"),
+                         QStringLiteral("--nodes"), all,    QStringLiteral("--json")};
+        return runLockctl(args + kind);
+    };
+    const auto zcard = [&](int i, const QString &target) {
+        auto reply = admin(i).command({QByteArrayView("ZCARD"), target.toUtf8()});
+        return reply ? reply->integer() : -1;
+    };
+    QStringList readers;
+    for (int r = 0; r < 2; ++r) {
+        const RunResult result = acquire(key, {QStringLiteral("--read")});
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        bool ok = false;
+        const QJsonObject object = parseObject(result, ok);
+        QCOMPARE(object.value(QStringLiteral("kind")).toString(), QStringLiteral("read"));
+        QVERIFY(object.value(QStringLiteral("permits")).isNull());
+        readers << object.value(QStringLiteral("token")).toString();
+    }
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(zcard(i, key), 2);
+    const RunResult writer = acquire(key, {QStringLiteral("--write")});
+    QVERIFY2(writer.exitCode == 3, describe(writer).constData());
+    bool ok = false;
+    QCOMPARE(parseObject(writer, ok).value(QStringLiteral("kind")).toString(),
+             QStringLiteral("not_obtained"));
+    QVERIFY2(writer.err.contains(QStringLiteral("held by 2 readers")), describe(writer).constData());
+    // release works on a reader's token, and takes only that reader's entry.
+    for (const QString &token : readers) {
+        const RunResult released = runLockctl({QStringLiteral("release"), key, QStringLiteral("--token"),
+                                               token, QStringLiteral("--nodes"), all});
+        QVERIFY2(released.exitCode == 0, describe(released).constData());
+    }
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(zcard(i, key), 0);
+    const RunResult written = acquire(key, {QStringLiteral("--write")});
+    QVERIFY2(written.exitCode == 0, describe(written).constData());
+    QCOMPARE(parseObject(written, ok).value(QStringLiteral("kind")).toString(), QStringLiteral("write"));
+    const RunResult lateReader = acquire(key, {QStringLiteral("--read")});
+    QVERIFY2(lateReader.exitCode == 3, describe(lateReader).constData());
+    QCOMPARE(parseObject(lateReader, ok).value(QStringLiteral("kind")).toString(),
+             QStringLiteral("write_lock_held"));
+
+    const QString pool = testKey() + QStringLiteral(":pool");
+    for (int p = 0; p < 2; ++p) {
+        const RunResult permit = acquire(pool, {QStringLiteral("--semaphore"), QStringLiteral("2")});
+        QVERIFY2(permit.exitCode == 0, describe(permit).constData());
+        const QJsonObject object = parseObject(permit, ok);
+        QCOMPARE(object.value(QStringLiteral("kind")).toString(), QStringLiteral("semaphore"));
+        QCOMPARE(object.value(QStringLiteral("permits")).toInt(), 2);
+        QCOMPARE(object.value(QStringLiteral("quorum")).toInt(), 3); // 2 permits on 3 nodes: all of them
+    }
+    const RunResult full = acquire(pool, {QStringLiteral("--semaphore"), QStringLiteral("2")});
+    QVERIFY2(full.exitCode == 3, describe(full).constData());
+    QVERIFY2(full.err.contains(QStringLiteral("all 2 permits are taken")), describe(full).constData());
+    const RunResult other = acquire(pool, {QStringLiteral("--semaphore"), QStringLiteral("5")});
+    QVERIFY2(other.exitCode == 2, describe(other).constData());
+    QCOMPARE(parseObject(other, ok).value(QStringLiteral("kind")).toString(),
+             QStringLiteral("kind_mismatch"));
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(zcard(i, pool), 2);
+}
+
+void TestLockctlLock::acquireKindUsageErrors()
+{
+    const QString key = testKey();
+    const QList<QStringList> bad{
+        {QStringLiteral("--read"), QStringLiteral("--write")},
+        {QStringLiteral("--read"), QStringLiteral("--semaphore"), QStringLiteral("2")},
+        {QStringLiteral("--semaphore"), QStringLiteral("0")},
+        {QStringLiteral("--semaphore"), QStringLiteral("many")}};
+    for (const QStringList &kind : bad) {
+        const RunResult result =
+            runLockctl(QStringList{QStringLiteral("acquire"), key, QStringLiteral("--ttl"),
+                                   QStringLiteral("30s"), QStringLiteral("--nodes"), nodes(1)} +
+                       kind);
+        QVERIFY2(result.exitCode == 2, describe(result).constData());
+        QVERIFY2(!result.err.isEmpty(), describe(result).constData());
+    }
+    auto exists = admin(0).command({QByteArrayView("EXISTS"), key.toUtf8()});
+    LS_VERIFY_OK(exists);
+    QCOMPARE(exists->integer(), 0);
 }
 
 void TestLockctlLock::acquireWithOwnToken()

@@ -542,7 +542,7 @@ int runAcquire(Invocation &invocation)
                 {QStringLiteral("ttl_ms"), qint64(lock.ttl.count())},
                 {QStringLiteral("validity_ms"), validity},
                 {QStringLiteral("value"), QString::fromUtf8(lock.value)},
-                {QStringLiteral("quorum"), locker.quorum()},
+                {QStringLiteral("quorum"), locker.quorumFor(lock.kind, lock.permits)},
                 {QStringLiteral("nodes"), votesJson(lock.votes, true)},
             },
             QStringLiteral("key"), lock.key));
@@ -558,7 +558,7 @@ int runAcquire(Invocation &invocation)
         {QStringLiteral("fence"), fencing ? QString::number(lock.fence) : QStringLiteral("- (fencing off)")},
         {QStringLiteral("ttl"), msText(lock.ttl.count())},
         {QStringLiteral("validity"), msText(validity)},
-        {QStringLiteral("nodes"), nodesSummary(lock.votes, locker.quorum())},
+        {QStringLiteral("nodes"), nodesSummary(lock.votes, locker.quorumFor(lock.kind, lock.permits))},
     }));
     printVotes(lock.votes, fencing, out);
     return exitcode::Ok;
