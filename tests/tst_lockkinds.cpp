@@ -103,6 +103,11 @@ private slots:
     void semaphoreNeverExceedsPermits();
     void crashedPermitReturnsAtItsTtl_data() { addNodeCounts(); }
     void crashedPermitReturnsAtItsTtl();
+    void reentrantHoldsCount_data() { addNodeCounts(); }
+    void reentrantHoldsCount();
+    void reentrantOwnerIsThreadByDefault();
+    void reentrantFailedReentryUndoesItsHold();
+    void reentrantPausedNodeUndoesLateHold();
     void semaphoreQuorum();
     void semaphoreWithNodeDown();
     void kindsDoNotMix();
@@ -415,6 +420,126 @@ void TestLockKinds::crashedPermitReturnsAtItsTtl()
     }
     LS_VERIFY_OK(locker.release(*returned));
     LS_VERIFY_OK(locker.release(*holder));
+}
+
+void TestLockKinds::reentrantHoldsCount()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    AcquireOptions options = kindOptions(LockKind::Reentrant, 2s);
+    options.token = "worker-7";
+    auto first = locker.tryAcquire("job", options);
+    LS_VERIFY_OK(first);
+    QCOMPARE(first->holds, 1);
+    QCOMPARE(first->token, QByteArray("worker-7"));
+    options.ttl = 20s; // each re-entry sets the TTL
+    auto second = locker.tryAcquire("job", options);
+    LS_VERIFY_OK(second);
+    QCOMPARE(second->holds, 2);
+    QCOMPARE(second->fence, first->fence); // the same holding: the same fence
+    for (int i = 0; i < nodes; ++i) {
+        const auto value = LockValue::parse(servers->get(i, "job"));
+        QVERIFY(value.has_value());
+        QCOMPARE(value->holds, 2);
+        QCOMPARE(value->token, QByteArray("worker-7"));
+        QVERIFY(inRange(servers->pttl(i, "job"), 19000, 20000));
+    }
+    AcquireOptions other = kindOptions(LockKind::Reentrant, 20s);
+    other.token = "worker-8";
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("job", other), LockErrorKind::NotObtained);
+
+    LS_VERIFY_OK(locker.release(*second)); // one hold less: still held, TTL kept
+    for (int i = 0; i < nodes; ++i) {
+        QCOMPARE(LockValue::parse(servers->get(i, "job"))->holds, 1);
+        QVERIFY(inRange(servers->pttl(i, "job"), 15000, 20000));
+    }
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("job", other), LockErrorKind::NotObtained);
+    // Keeping it alive adds no hold.
+    LS_VERIFY_OK(locker.acquireOrExtend(*first, 30s));
+    QCOMPARE(LockValue::parse(servers->get(0, "job"))->holds, 1);
+    LS_VERIFY_OK(locker.release(*first));
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->pttl(i, "job"), qint64(-2));
+    LS_VERIFY_LOCK_ERROR(locker.release(*first), LockErrorKind::NotHeld);
+    LS_VERIFY_OK(locker.tryAcquire("job", other));
+}
+
+void TestLockKinds::reentrantOwnerIsThreadByDefault()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    auto first = locker.tryAcquire("job", kindOptions(LockKind::Reentrant, 10s));
+    LS_VERIFY_OK(first);
+    auto again = locker.tryAcquire("job", kindOptions(LockKind::Reentrant, 10s));
+    LS_VERIFY_OK(again);
+    QCOMPARE(again->holds, 2);
+    QCOMPARE(again->token, first->token);
+    std::optional<LockResult<Lock>> fromOtherThread;
+    std::thread other(
+        [&] { fromOtherThread = locker.tryAcquire("job", kindOptions(LockKind::Reentrant, 10s)); });
+    other.join();
+    LS_VERIFY_LOCK_ERROR(*fromOtherThread, LockErrorKind::NotObtained);
+    // Another Locker in the same thread is another owner too.
+    Locker second(servers->configs());
+    LS_VERIFY_LOCK_ERROR(second.tryAcquire("job", kindOptions(LockKind::Reentrant, 10s)),
+                         LockErrorKind::NotObtained);
+    // A plain mutex of the same token is not silently counted.
+    AcquireOptions plain = withTtl(10s, "plain-owner");
+    LS_VERIFY_OK(locker.tryAcquire("plain", plain));
+    AcquireOptions reenter = kindOptions(LockKind::Reentrant, 10s);
+    reenter.token = "plain-owner";
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire("plain", reenter), LockErrorKind::KindMismatch);
+    QCOMPARE(LockValue::parse(servers->get(0, "plain"))->holds, 0);
+}
+
+void TestLockKinds::reentrantFailedReentryUndoesItsHold()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    AcquireOptions options = kindOptions(LockKind::Reentrant, 10s);
+    options.token = "owner";
+    auto held = locker.tryAcquire("job", options);
+    LS_VERIFY_OK(held);
+    // Another owner took node 2 meanwhile (the key expired there and was taken), node 1 is down:
+    // the re-entry gets node 0 only and fails; node 0 must be back to one hold, node 2 untouched.
+    QVERIFY(servers->set(2, "job", "someone else", 10000));
+    servers->server(1).kill();
+    const auto reentry = locker.tryAcquire("job", options);
+    LS_VERIFY_LOCK_ERROR(reentry, LockErrorKind::QuorumNotReached);
+    QCOMPARE(reentry.error().votes[0].outcome, Outcome::Released);
+    const auto value = LockValue::parse(servers->get(0, "job"));
+    QVERIFY(value.has_value());
+    QCOMPARE(value->holds, 1);
+    QVERIFY(value->call.isEmpty() || held->value.contains(" call=" + value->call));
+    QVERIFY(servers->pttl(0, "job") > 0);
+    QCOMPARE(servers->get(2, "job"), QByteArray("someone else"));
+}
+
+void TestLockKinds::reentrantPausedNodeUndoesLateHold()
+{
+    LS_START_SERVERS(servers, 3);
+    LockerOptions lockerOptions;
+    lockerOptions.nodeTimeout = 300ms;
+    Locker locker(servers->configs(), lockerOptions);
+    AcquireOptions options = kindOptions(LockKind::Reentrant, 10s);
+    options.token = "owner";
+    auto held = locker.tryAcquire("job", options);
+    LS_VERIFY_OK(held);
+    servers->server(2).kill();
+    QVERIFY(servers->server(0).pause());
+    ResumeOnExit resume(servers->server(0));
+    // Node 1 grants the re-entry, node 0 is stalled, node 2 is down: no quorum.
+    const auto reentry = locker.tryAcquire("job", options);
+    LS_VERIFY_LOCK_ERROR(reentry, LockErrorKind::QuorumNotReached);
+    QCOMPARE(LockValue::parse(servers->get(1, "job"))->holds, 1);
+    QVERIFY(servers->server(0).resume());
+    // The stalled node runs the late re-entry and then the undo queued behind it: one hold.
+    QTRY_COMPARE_WITH_TIMEOUT(servers->commandCalls(0, {"eval", "evalsha"}, true) >= 3, true, 5000);
+    const auto value = LockValue::parse(servers->get(0, "job"));
+    QVERIFY(value.has_value());
+    QCOMPARE(value->holds, 1);
+    QVERIFY(servers->pttl(0, "job") > 0);
 }
 
 void TestLockKinds::semaphoreQuorum()

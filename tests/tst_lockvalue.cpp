@@ -31,6 +31,10 @@ private slots:
     void fenceKeyFor_data();
     void fenceKeyFor();
     void randomTokenShapeAndUniqueness();
+    void kindFieldsRoundTrip();
+    void kindFieldsRejectBadValues_data();
+    void kindFieldsRejectBadValues();
+    void writerIntentKeySharesSlot();
 };
 
 namespace {
@@ -366,6 +370,56 @@ void TestLockValue::randomTokenShapeAndUniqueness()
         seen.insert(token);
     }
     QCOMPARE(seen.size(), draws);
+}
+
+void TestLockValue::kindFieldsRoundTrip()
+{
+    LockValue reader = fullValue();
+    reader.mode = 'r';
+    const QByteArray encoded = reader.encode();
+    QVERIFY2(encoded.startsWith("ls1 tok=3q2-7wEVQm6dVY4bhv1ZBg fence=42 rw=r host="), encoded.constData());
+    QCOMPARE(LockValue::parse(encoded)->mode, 'r');
+    QCOMPARE(LockValue::parse(encoded)->encode(), encoded);
+
+    LockValue permit = fullValue();
+    permit.permits = 5;
+    QCOMPARE(LockValue::parse(permit.encode())->permits, 5);
+    QCOMPARE(LockValue::parse(permit.encode())->mode, '\0');
+
+    LockValue reentrant = fullValue();
+    reentrant.holds = 3;
+    QVERIFY(reentrant.encode().contains(" cnt=3 "));
+    QCOMPARE(LockValue::parse(reentrant.encode())->holds, 3);
+    // A mutex value carries none of them.
+    const auto mutex = LockValue::parse(fullValue().encode());
+    QCOMPARE(mutex->mode, '\0');
+    QCOMPARE(mutex->permits, 0);
+    QCOMPARE(mutex->holds, 0);
+}
+
+void TestLockValue::kindFieldsRejectBadValues_data()
+{
+    QTest::addColumn<QByteArray>("value");
+    QTest::newRow("rw twice") << QByteArray("ls1 tok=a rw=r rw=w");
+    QTest::newRow("rw other letter") << QByteArray("ls1 tok=a rw=x");
+    QTest::newRow("rw long") << QByteArray("ls1 tok=a rw=rw");
+    QTest::newRow("permits zero") << QByteArray("ls1 tok=a permits=0");
+    QTest::newRow("permits text") << QByteArray("ls1 tok=a permits=many");
+    QTest::newRow("permits twice") << QByteArray("ls1 tok=a permits=2 permits=3");
+    QTest::newRow("cnt negative") << QByteArray("ls1 tok=a cnt=-1");
+    QTest::newRow("cnt twice") << QByteArray("ls1 tok=a cnt=1 cnt=2");
+}
+
+void TestLockValue::kindFieldsRejectBadValues()
+{
+    QFETCH(QByteArray, value);
+    QVERIFY(!LockValue::parse(value).has_value());
+}
+
+void TestLockValue::writerIntentKeySharesSlot()
+{
+    QCOMPARE(lockscope::lock::writerIntentKeyFor("doc"), QByteArray("{doc}.wwait"));
+    QCOMPARE(lockscope::lock::writerIntentKeyFor("{orders}:doc"), QByteArray("{orders}:doc.wwait"));
 }
 
 QTEST_GUILESS_MAIN(TestLockValue)

@@ -201,6 +201,9 @@ QString mismatchText(const RedisReply &reply, const AcquireOptions &options)
     case 3:
         return n > 0 ? QStringLiteral("the key is a semaphore of %1 permits, not %2").arg(n).arg(asked)
                      : QStringLiteral("the key's holders are not read/write lock holders");
+    case 6:
+        return QStringLiteral(
+            "this owner holds the key as a plain mutex (no hold count), not a reentrant lock");
     case 4:
         return QStringLiteral("this token already holds the lock in the other mode (%1)")
             .arg(options.kind == LockKind::Read ? QStringLiteral("as writer") : QStringLiteral("as reader"));
@@ -283,6 +286,8 @@ QString lockKindName(LockKind kind)
         return QStringLiteral("write");
     case LockKind::Semaphore:
         return QStringLiteral("semaphore");
+    case LockKind::Reentrant:
+        return QStringLiteral("reentrant");
     }
     return {};
 }
@@ -357,9 +362,8 @@ Lock Locker::handleFor(const QByteArray &key, const QByteArray &token) const
 
 LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptions &options)
 {
-    const bool callerToken = !options.token.isEmpty();
-    const QByteArray token = callerToken ? options.token : randomToken();
-    auto result = attempt(rawKey, options, token, callerToken, callerToken ? randomCallId() : QByteArray());
+    const auto [token, callId] = d->tokenFor(options);
+    auto result = attempt(rawKey, options, token, !callId.isEmpty(), callId);
     if (!result)
         result.error().token = token;
     return result;
@@ -395,6 +399,7 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     value.call = callId;
     value.mode = options.kind == LockKind::Read ? 'r' : options.kind == LockKind::Write ? 'w' : 0;
     value.permits = options.kind == LockKind::Semaphore ? options.permits : 0;
+    value.holds = options.kind == LockKind::Reentrant ? 1 : 0;
     const QByteArray prefix = LockValue::ownerPrefix(value.token);
     const QByteArray ttlText = QByteArray::number(static_cast<qint64>(options.ttl.count()));
     // What a failure of this call may delete: any key with our token when the token is this
@@ -408,7 +413,12 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     const auto start = d->options.clock->now();
     std::vector<Result<RedisReply>> results;
     std::vector<Private::Delivery> delivery;
-    if (options.kind != LockKind::Mutex) {
+    if (options.kind == LockKind::Reentrant) {
+        results = d->runOnAll(
+            scripts::acquireReentrant(), {key, d->fenceKey(key)},
+            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), mark},
+            options.ttl, {}, &undo, &delivery);
+    } else if (options.kind != LockKind::Mutex) {
         const QByteArray kind = options.kind == LockKind::Read    ? QByteArrayLiteral("r")
                                 : options.kind == LockKind::Write ? QByteArrayLiteral("w")
                                                                   : QByteArrayLiteral("s");
@@ -441,6 +451,7 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     }
 
     std::optional<QString> mismatch; // the key is another kind (on some node)
+    int holds = 0;                   // reentrant: the hold count the granting nodes report
     std::vector<NodeVote> votes = d->collectVotes(results, [&](NodeVote &vote, const RedisReply &reply) {
         if (!reply.isArray() || reply.elements().empty()) {
             vote.outcome = Outcome::Error;
@@ -450,6 +461,7 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
             vote.outcome = Outcome::Granted;
             vote.fence = integerAt(reply, 1);
             vote.pttl = integerAt(reply, 2);
+            holds = std::max(holds, static_cast<int>(integerAt(reply, 4)));
         } else if (integerAt(reply, 0) == -2) {
             vote.outcome = Outcome::Error;
             vote.error = RedisError{ErrorKind::Server, vote.node, mismatchText(reply, options)};
@@ -484,6 +496,7 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
         lock.key = key;
         lock.kind = options.kind;
         lock.permits = value.permits;
+        lock.holds = holds;
         lock.token = value.token;
         value.fence = fence;
         lock.value = value.encode();
@@ -505,8 +518,11 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
         if (!results[i]) {
             undoOn[i] = true;
         } else if (integerAt(*results[i], 0) == 1) {
-            const bool created = integerAt(*results[i], 3) == 1;
-            undoOn[i] = created || mark.isEmpty(); // refreshed with a fresh token: an earlier attempt's grant
+            // Created, or re-entered (a reentrant hold this call added); a refresh of what the
+            // token held before is left alone, unless the token is this call's own (then it was
+            // an earlier attempt's grant).
+            const qint64 change = integerAt(*results[i], 3);
+            undoOn[i] = change == 1 || change == 2 || mark.isEmpty();
         }
     }
     d->runUndo(key, prefix, mark, undoOn);
@@ -560,9 +576,7 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
     const auto deadline = start + (options.wait.count() > 0 ? options.wait : options.ttl);
     // One token for all attempts: a late reply can only refresh our own key. A caller's token
     // may already hold the lock; then one call id marks what this call creates.
-    const bool callerToken = !options.token.isEmpty();
-    const QByteArray token = callerToken ? options.token : randomToken();
-    const QByteArray callId = callerToken ? randomCallId() : QByteArray();
+    const auto [token, callId] = d->tokenFor(options);
     int attempts = 0;
     int wakeups = 0;
     // A waiting writer keeps an intent key that turns new readers away (writer preference),
@@ -600,7 +614,7 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
     std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
         ++attempts;
-        auto result = this->attempt(key, options, token, attempts > 1 || callerToken, callId, intent);
+        auto result = this->attempt(key, options, token, attempts > 1 || !callId.isEmpty(), callId, intent);
         if (result) {
             result->attempts = attempts;
             result->wakeups = wakeups;
@@ -702,9 +716,17 @@ LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)
             options.kind = LockKind::Semaphore;
             options.permits = parsed->permits;
         }
+        if (parsed->holds > 0)
+            options.kind = LockKind::Reentrant;
         options.label = parsed->label;
         options.thread = parsed->thread;
         options.metadata = parsed->metadata;
+    }
+    if (options.kind == LockKind::Reentrant) {
+        // Keeping a reentrant lock alive must not add a hold: extend where it is held.
+        auto extended = extend(lock, ttl);
+        if (extended || extended.error().kind != LockErrorKind::NotHeld)
+            return extended;
     }
     QByteArray key = lock.key;
     if (key.startsWith(d->options.keyPrefix))

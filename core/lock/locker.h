@@ -79,9 +79,13 @@ enum class LockKind
     Read,      ///< a reader of a read/write lock: shares it with other readers, never a writer
     Write,     ///< the writer of a read/write lock: alone, no readers
     Semaphore, ///< one of AcquireOptions::permits holders of a counting semaphore
+    /// One owner (AcquireOptions::token is the owner id; empty = this Locker and thread) that
+    /// may acquire again: each acquire adds a hold and sets the TTL, each release removes one,
+    /// the last deletes the key. A string key with a hold count ("cnt=N").
+    Reentrant,
 };
 
-/// "mutex", "read", "write", "semaphore": the stable identifier (lockctl, JSON).
+/// "mutex", "read", "write", "semaphore", "reentrant": the stable identifier (lockctl, JSON).
 QString lockKindName(LockKind kind);
 
 struct AcquireOptions
@@ -100,7 +104,8 @@ struct AcquireOptions
     milliseconds ttl{10'000};
     /// Caller-chosen token: acquiring again with it succeeds and refreshes the TTL (the same
     /// owner re-acquiring, or a handoff to another process that was given the token).
-    /// Empty = a new random token.
+    /// Empty = a new random token. Reentrant: the owner id (empty = one id per Locker and
+    /// thread, so a thread re-entering through the same Locker is the same owner).
     QByteArray token;
     QString label;
     QString thread; ///< worker or thread name shown to operators; empty = the OS thread name
@@ -118,6 +123,7 @@ struct Lock
     QByteArray key; ///< full key, prefix included
     LockKind kind = LockKind::Mutex;
     int permits = 0; ///< Semaphore: the number of permits
+    int holds = 0;   ///< Reentrant: the hold count after this acquire
     QByteArray token;
     QByteArray value; ///< the value written (with the fence below)
     /// Fencing token, strictly increasing across the lock's holders. On a Redlock set: the
@@ -186,7 +192,8 @@ public:
     /// cancelled (Cancelled). A writer's intent key is deleted when its acquire gives up.
     LockResult<Lock> acquire(const QByteArray &key, const AcquireOptions &options = {});
     /// Acquire with the lock's own token: extends (replaces the TTL) where we still hold it and
-    /// takes it where it is free, but never where another owner holds it.
+    /// takes it where it is free, but never where another owner holds it. A reentrant lock
+    /// still held is only extended (no hold is added).
     LockResult<Lock> acquireOrExtend(const Lock &lock, milliseconds ttl);
 
     /// Owner-checked delete on every node (a reader or a permit: only this holder's entry).

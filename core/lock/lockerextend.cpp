@@ -16,7 +16,7 @@ LockResult<void> Locker::release(const Lock &lock)
     const int need = d->quorumFor(lock.kind, lock.permits);
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 r = reply.integer();
-        vote.outcome = r == 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
+        vote.outcome = r >= 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
     });
     const int granted = countOf(votes, Outcome::Granted);
     const int errors = countOf(votes, Outcome::Error);

@@ -67,9 +67,24 @@ struct Locker::Private
     std::vector<std::unique_ptr<ConnectionPool>> subscriberPools;
     LockerOptions options;
     QString host = QSysInfo::machineHostName();
+    /// The default owner id of reentrant locks is this plus the thread id.
+    QByteArray ownerBase = randomToken();
     qint64 pid = ::getpid();
 
     int quorum() const { return quorumOf(static_cast<int>(pools.size())); }
+
+    /// The token an acquire uses, and the call id that marks what it creates (empty when the
+    /// token is new: everything with it is this call's).
+    std::pair<QByteArray, QByteArray> tokenFor(const AcquireOptions &options) const
+    {
+        if (options.kind == LockKind::Reentrant) // every acquire may re-enter: always a call id
+            return {options.token.isEmpty() ? ownerBase + ':' + QByteArray::number(::gettid())
+                                            : options.token,
+                    randomCallId()};
+        if (!options.token.isEmpty())
+            return {options.token, randomCallId()};
+        return {randomToken(), QByteArray()};
+    }
 
     /// See Locker::quorumFor.
     int quorumFor(LockKind kind, int permits) const

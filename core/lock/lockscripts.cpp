@@ -80,6 +80,29 @@ return {1, f, tonumber(ARGV[2]), 1}
     return script;
 }
 
+const redis::Script &acquireReentrant()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local v = redis.call('GET', KEYS[1])
+if v then
+  if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
+  local n = tonumber(string.match(v, ' cnt=(%d+)'))
+  if not n then return {-2, 6, 0} end
+  local nv = string.gsub(string.gsub(v, ' cnt=%d+', ' cnt=' .. (n + 1), 1), ' call=[^ ]*', '', 1)
+  redis.call('SET', KEYS[1], nv .. ARGV[5], 'PX', ARGV[2])
+  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 2, n + 1}
+end
+if ARGV[4] == '0' then
+  redis.call('SET', KEYS[1], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
+  return {1, 0, tonumber(ARGV[2]), 1, 1}
+end
+local f = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
+return {1, f, tonumber(ARGV[2]), 1, 1}
+)lua"));
+    return script;
+}
+
 const redis::Script &raiseFence()
 {
     // The key keeps its own expiry: in its last millisecond GET still returns the value while
@@ -131,6 +154,12 @@ if type(v) == 'table' then
 end
 if not v or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] ~= '' and not string.find(v .. ' ', ARGV[2] .. ' ', 1, true) then return 0 end
+local n = tonumber(string.match(v, ' cnt=(%d+)'))
+if n and n > 1 then
+  local nv = string.gsub(string.gsub(v, ' cnt=%d+', ' cnt=' .. (n - 1), 1), ' call=[^ ]*', '', 1)
+  redis.call('SET', KEYS[1], nv, 'KEEPTTL')
+  return 1
+end
 redis.call('DEL', KEYS[1])
 return 1
 )lua"));
@@ -160,6 +189,12 @@ if type(v) == 'table' then
 end
 if not v then return -1 end
 if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+local n = tonumber(string.match(v, ' cnt=(%d+)'))
+if n and n > 1 then
+  local nv = string.gsub(string.gsub(v, ' cnt=%d+', ' cnt=' .. (n - 1), 1), ' call=[^ ]*', '', 1)
+  redis.call('SET', KEYS[1], nv, 'KEEPTTL')
+  return 2
+end
 redis.call('DEL', KEYS[1])
 )lua" + announce +
            "return 1\n";

@@ -21,6 +21,12 @@ namespace lockscope::lock::scripts {
 /// Ours already (same token): PEXPIRE ttl -> {1, stored fence, ttl, 0 (refreshed)}.
 /// Foreign: {0, pttl}.
 const redis::Script &acquire();
+/// KEYS: lock, fence counter. ARGV: owner prefix (of the owner id), ttl ms, value tail (with
+/// " cnt=1" and the call mark), fencing "1"|"0", call mark " call=<id>". A reentrant lock: a
+/// string value with a hold count "cnt=N". Free: as acquire -> {1, fence, ttl, 1, 1}. Ours:
+/// cnt + 1, the call mark replaced by this call's, TTL set to ttl -> {1, fence, ttl, 2, holds}.
+/// Ours without a count (a plain mutex of the same token) -> {-2, 6, 0}. Foreign: {0, pttl}.
+const redis::Script &acquireReentrant();
 /// KEYS: lock, fence counter. ARGV: owner prefix, fence. Redlock fencing, after a quorum:
 /// raises the counter to at least the lock's fence (never lowers it), and when the key is
 /// still ours rewrites the value's fence= field to the lock's fence if it is lower (same
@@ -32,9 +38,12 @@ const redis::Script &raiseFence();
 /// The undo of a failed or timed-out acquire: deletes the key when it holds our token and,
 /// with a mark, only when the value carries it (a key this call created, not one the same
 /// token held before the call) -> 1; otherwise 0. Never publishes: an undo is no release.
+/// A reentrant value held more than once is decremented instead (the re-entry this call
+/// made), keeping its TTL; a sorted set loses our member.
 const redis::Script &undoAcquire();
-/// KEYS: lock. ARGV: owner prefix. Ours: DEL (our member: ZREM) -> 1. Foreign: 0. Absent
-/// (or our member already past its deadline): -1.
+/// KEYS: lock. ARGV: owner prefix. Ours: DEL (our member: ZREM) -> 1; a reentrant value held
+/// more than once: its count decremented, TTL kept -> 2 (still held). Foreign: 0. Absent (or
+/// our member already past its deadline): -1.
 const redis::Script &release();
 /// Same as release, and when it deleted the key also PUBLISHes ARGV[2] (the token) on the
 /// channel ARGV[3] (releaseChannelFor), so that waiters subscribed to it retry at once.

@@ -103,6 +103,8 @@ QByteArray LockValue::encodeTail() const
         field(out, "rw", QByteArray(1, mode));
     if (permits > 0)
         field(out, "permits", QByteArray::number(permits));
+    if (holds > 0)
+        field(out, "cnt", QByteArray::number(holds));
     if (!host.isEmpty())
         field(out, "host", host.toUtf8());
     if (pid != 0)
@@ -223,7 +225,8 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
         Label = 64,
         Call = 128,
         Rw = 256,
-        Permits = 512
+        Permits = 512,
+        Cnt = 1024
     };
     unsigned seen = 0;
     const auto first = [&seen](unsigned bit) {
@@ -264,6 +267,11 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
             bool ok = false;
             v.permits = raw.toInt(&ok);
             if (!first(Permits) || !ok || v.permits <= 0)
+                return std::nullopt;
+        } else if (field == "cnt") {
+            bool ok = false;
+            v.holds = raw.toInt(&ok);
+            if (!first(Cnt) || !ok || v.holds <= 0)
                 return std::nullopt;
         } else if (field == "host") {
             if (!first(Host))
