@@ -8,6 +8,7 @@
 
 #include <QTest>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -108,6 +109,11 @@ private slots:
     void reentrantOwnerIsThreadByDefault();
     void reentrantFailedReentryUndoesItsHold();
     void reentrantPausedNodeUndoesLateHold();
+    void multiKeyAllOrNone_data() { addNodeCounts(); }
+    void multiKeyAllOrNone();
+    void multiKeyOverlappingSetsFromThreads();
+    void multiKeyPausedNodeLeavesNoKeys();
+    void multiKeyExtendTtlRelease();
     void semaphoreQuorum();
     void semaphoreWithNodeDown();
     void kindsDoNotMix();
@@ -527,6 +533,7 @@ void TestLockKinds::reentrantPausedNodeUndoesLateHold()
     auto held = locker.tryAcquire("job", options);
     LS_VERIFY_OK(held);
     servers->server(2).kill();
+    const qint64 scriptsBefore = servers->scriptCalls(0, true);
     QVERIFY(servers->server(0).pause());
     ResumeOnExit resume(servers->server(0));
     // Node 1 grants the re-entry, node 0 is stalled, node 2 is down: no quorum.
@@ -535,11 +542,172 @@ void TestLockKinds::reentrantPausedNodeUndoesLateHold()
     QCOMPARE(LockValue::parse(servers->get(1, "job"))->holds, 1);
     QVERIFY(servers->server(0).resume());
     // The stalled node runs the late re-entry and then the undo queued behind it: one hold.
-    QTRY_COMPARE_WITH_TIMEOUT(servers->commandCalls(0, {"eval", "evalsha"}, true) >= 3, true, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(servers->scriptCalls(0, true) >= scriptsBefore + 2, 5000);
     const auto value = LockValue::parse(servers->get(0, "job"));
     QVERIFY(value.has_value());
     QCOMPARE(value->holds, 1);
     QVERIFY(servers->pttl(0, "job") > 0);
+}
+
+void TestLockKinds::multiKeyAllOrNone()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    auto a = locker.tryAcquire(std::vector<QByteArray>{"c", "a", "b", "a"}, withTtl(10s));
+    LS_VERIFY_OK(a);
+    QCOMPARE(a->keys, (std::vector<QByteArray>{"a", "b", "c"})); // sorted, each once
+    QCOMPARE(a->key, QByteArray("a"));
+    QCOMPARE(a->fences.size(), size_t(3));
+    QCOMPARE(a->fence, a->fences.front());
+    for (int i = 0; i < nodes; ++i) {
+        for (const QByteArray key : {"a", "b", "c"}) {
+            const auto value = LockValue::parse(servers->get(i, key));
+            QVERIFY(value.has_value());
+            QCOMPARE(value->token, a->token);
+            QVERIFY(inRange(servers->pttl(i, key), 9000, 10000));
+        }
+    }
+    const auto b = locker.tryAcquire(std::vector<QByteArray>{"d", "c"}, withTtl(10s));
+    LS_VERIFY_LOCK_ERROR(b, LockErrorKind::NotObtained);
+    QVERIFY2(b.error().message.contains(QLatin1String("key 1 of 2 (c)")), qPrintable(b.error().toString()));
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(servers->pttl(i, "d"), qint64(-2)); // none of the set was taken
+
+    LS_VERIFY_OK(locker.release(*a));
+    for (int i = 0; i < nodes; ++i) {
+        for (const QByteArray key : {"a", "b", "c"})
+            QCOMPARE(servers->pttl(i, key), qint64(-2));
+    }
+    auto b2 = locker.tryAcquire(std::vector<QByteArray>{"d", "c"}, withTtl(10s));
+    LS_VERIFY_OK(b2);
+    // A multi-key lock is a mutex set: other kinds take one key.
+    LS_VERIFY_LOCK_ERROR(
+        locker.tryAcquire(std::vector<QByteArray>{"x", "y"}, kindOptions(LockKind::Read, 10s)),
+        LockErrorKind::InvalidArgument);
+    LS_VERIFY_LOCK_ERROR(locker.tryAcquire(std::vector<QByteArray>{"x", ""}, withTtl(10s)),
+                         LockErrorKind::InvalidArgument);
+    QCOMPARE(servers->pttl(0, "x"), qint64(-2));
+    LS_VERIFY_OK(locker.release(*b2));
+}
+
+void TestLockKinds::multiKeyOverlappingSetsFromThreads()
+{
+    LS_START_SERVERS(servers, 3);
+    constexpr int kThreads = 8;
+    constexpr int kRounds = 15;
+    constexpr int kKeys = 5;
+    LockerOptions lockerOptions;
+    lockerOptions.poolSize = kThreads;
+    Locker locker(servers->configs(), lockerOptions);
+    std::array<std::atomic<int>, kKeys> inside{};
+    std::atomic<int> overlaps{0};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < kRounds; ++round) {
+                // Overlapping sets in opposite orders: {k(t), k(t+1), k(t+2)} listed backwards half the time.
+                std::vector<int> picked{(t + round) % kKeys, (t + round + 1) % kKeys,
+                                        (t + round + 3) % kKeys};
+                if (t % 2 == 1)
+                    std::ranges::reverse(picked);
+                std::vector<QByteArray> keys;
+                for (const int k : picked)
+                    keys.push_back("k" + QByteArray::number(k));
+                AcquireOptions options = withTtl(10s);
+                options.retry = RetryStrategy::exponential(2ms, 20ms, 0, 0.5);
+                options.wait = 30s;
+                auto lock = locker.acquire(keys, options);
+                if (!lock) {
+                    ++failures;
+                    continue;
+                }
+                for (const int k : picked)
+                    overlaps += ++inside[size_t(k)] > 1;
+                std::this_thread::sleep_for(1ms);
+                for (const int k : picked)
+                    --inside[size_t(k)];
+                if (!locker.release(*lock))
+                    ++failures;
+            }
+        });
+    }
+    for (auto &thread : threads)
+        thread.join();
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(overlaps.load(), 0);
+    for (int i = 0; i < 3; ++i) {
+        for (int k = 0; k < kKeys; ++k)
+            QCOMPARE(servers->pttl(i, "k" + QByteArray::number(k)), qint64(-2));
+    }
+}
+
+void TestLockKinds::multiKeyPausedNodeLeavesNoKeys()
+{
+    LS_START_SERVERS(servers, 3);
+    LockerOptions options;
+    options.nodeTimeout = 500ms;
+    Locker locker(servers->configs(), options);
+    auto warm = locker.tryAcquire(std::vector<QByteArray>{"w1", "w2"}, withTtl(10s));
+    LS_VERIFY_OK(warm);
+    LS_VERIFY_OK(locker.release(*warm));
+    // The caller's token already holds "x" on every node: a failed call must not touch it.
+    AcquireOptions mine = withTtl(10s, "multi-token");
+    LS_VERIFY_OK(locker.tryAcquire("x", mine));
+
+    // Node 0 stalls, node 2 is down: node 1 alone grants, no quorum.
+    servers->server(2).kill();
+    const qint64 scriptsBefore = servers->scriptCalls(0, true);
+    QVERIFY(servers->server(0).pause());
+    ResumeOnExit resume(servers->server(0));
+    const auto result = locker.tryAcquire(std::vector<QByteArray>{"x", "y", "z"}, mine);
+    LS_VERIFY_LOCK_ERROR(result, LockErrorKind::QuorumNotReached);
+    QCOMPARE(result.error().votes[1].outcome, Outcome::Released);
+    QCOMPARE(servers->pttl(1, "y"), qint64(-2));
+    QCOMPARE(servers->pttl(1, "z"), qint64(-2));
+    QCOMPARE(LockValue::parse(servers->get(1, "x"))->token, QByteArray("multi-token"));
+    QVERIFY(servers->pttl(1, "x") > 0);
+    QVERIFY(servers->server(0).resume());
+    // The stalled node runs the late acquire and the undo queued behind it: y and z go, x stays.
+    QTRY_VERIFY_WITH_TIMEOUT(servers->scriptCalls(0, true) >= scriptsBefore + 2, 5000);
+    QCOMPARE(servers->pttl(0, "y"), qint64(-2));
+    QCOMPARE(servers->pttl(0, "z"), qint64(-2));
+    const auto x = LockValue::parse(servers->get(0, "x"));
+    QVERIFY(x.has_value());
+    QCOMPARE(x->token, QByteArray("multi-token"));
+    QVERIFY(servers->pttl(0, "x") > 0);
+}
+
+void TestLockKinds::multiKeyExtendTtlRelease()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    auto lock = locker.tryAcquire(std::vector<QByteArray>{"m1", "m2"}, withTtl(2s));
+    LS_VERIFY_OK(lock);
+    auto extended = locker.extend(*lock, 20s);
+    LS_VERIFY_OK(extended);
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(inRange(servers->pttl(i, "m1"), 19000, 20000));
+        QVERIFY(inRange(servers->pttl(i, "m2"), 19000, 20000));
+    }
+    auto left = locker.ttl(*extended);
+    LS_VERIFY_OK(left);
+    QVERIFY(inRange(left->count(), 18000, 20000));
+    // m2 lost on two nodes (expired and taken): the set is no longer held on a quorum.
+    for (const int i : {0, 1})
+        QVERIFY(servers->set(i, "m2", "someone else", 30000));
+    LS_VERIFY_LOCK_ERROR(locker.extend(*extended, 30s), LockErrorKind::NotHeld);
+    LS_VERIFY_LOCK_ERROR(locker.ttl(*extended), LockErrorKind::NotHeld);
+    QVERIFY(inRange(servers->pttl(0, "m1"), 15000, 20000)); // a refused extend changed nothing
+    LS_VERIFY_LOCK_ERROR(locker.release(*extended), LockErrorKind::NotHeld);
+    // Release deleted only what was ours.
+    for (const int i : {0, 1}) {
+        QCOMPARE(servers->pttl(i, "m1"), qint64(-2));
+        QCOMPARE(servers->get(i, "m2"), QByteArray("someone else"));
+    }
+    QCOMPARE(servers->pttl(2, "m1"), qint64(-2));
+    QCOMPARE(servers->pttl(2, "m2"), qint64(-2));
 }
 
 void TestLockKinds::semaphoreQuorum()

@@ -4,6 +4,7 @@
 
 #include "lockerprivate.h"
 #include "lockscripts.h"
+#include "util/displaytext.h"
 
 #include <QThread>
 #include <random>
@@ -362,20 +363,42 @@ Lock Locker::handleFor(const QByteArray &key, const QByteArray &token) const
 
 LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptions &options)
 {
+    return tryAcquire(std::vector<QByteArray>{rawKey}, options);
+}
+
+LockResult<Lock> Locker::tryAcquire(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options)
+{
     const auto [token, callId] = d->tokenFor(options);
-    auto result = attempt(rawKey, options, token, !callId.isEmpty(), callId);
+    auto result = attempt(rawKeys, options, token, !callId.isEmpty(), callId);
     if (!result)
         result.error().token = token;
     return result;
 }
 
-LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions &options,
+LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options,
                                  const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
                                  milliseconds writerIntent)
 {
-    const QByteArray key = d->options.keyPrefix + rawKey;
-    if (auto invalid = d->validate(rawKey, options.ttl))
-        return std::unexpected(*invalid);
+    // A multi-key lock takes its keys in one order (sorted, each once), all or none.
+    std::vector<QByteArray> keys;
+    for (const QByteArray &rawKey : rawKeys) {
+        if (auto invalid = d->validate(rawKey, options.ttl))
+            return std::unexpected(*invalid);
+        keys.push_back(d->options.keyPrefix + rawKey);
+    }
+    std::ranges::sort(keys);
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    if (keys.empty())
+        return std::unexpected(
+            d->makeError(LockErrorKind::InvalidArgument, {}, QStringLiteral("no key"), {}));
+    const QByteArray key = keys.front();
+    const bool many = keys.size() > 1;
+    if (many && options.kind != LockKind::Mutex)
+        return std::unexpected(
+            d->makeError(LockErrorKind::InvalidArgument, key,
+                         QStringLiteral("several keys make a multi-key mutex; a %1 takes one key")
+                             .arg(lockKindName(options.kind)),
+                         {}));
     if (d->pools.empty())
         return std::unexpected(
             d->makeError(LockErrorKind::InvalidArgument, key, QStringLiteral("no nodes"), {}));
@@ -406,14 +429,22 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     // call's own, otherwise only keys this call created (they carry its call id), never a key
     // the caller's token held before the call.
     const QByteArray mark = callId.isEmpty() ? QByteArray() : QByteArrayLiteral(" call=") + callId;
-    const std::vector<QByteArray> undo = d->undoCommand(key, prefix, mark);
+    const std::vector<QByteArray> undo = d->undoCommand(keys, prefix, mark);
 
     const QByteArray tail = value.encodeTail();
     const bool fencing = d->options.fencing;
     const auto start = d->options.clock->now();
     std::vector<Result<RedisReply>> results;
     std::vector<Private::Delivery> delivery;
-    if (options.kind == LockKind::Reentrant) {
+    if (many) {
+        std::vector<QByteArray> scriptKeys = keys;
+        for (const QByteArray &k : keys)
+            scriptKeys.push_back(d->fenceKey(k));
+        results =
+            d->runOnAll(scripts::acquireMany(), scriptKeys,
+                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")},
+                        options.ttl, {}, &undo, &delivery);
+    } else if (options.kind == LockKind::Reentrant) {
         results = d->runOnAll(
             scripts::acquireReentrant(), {key, d->fenceKey(key)},
             {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), mark},
@@ -452,6 +483,9 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
 
     std::optional<QString> mismatch; // the key is another kind (on some node)
     int holds = 0;                   // reentrant: the hold count the granting nodes report
+    qint64 heldKey = 0;              // multi-key: the (1-based) key another owner holds
+    // Multi-key: each granting node's fence of every key.
+    std::vector<std::vector<qint64>> keyFences(results.size());
     std::vector<NodeVote> votes = d->collectVotes(results, [&](NodeVote &vote, const RedisReply &reply) {
         if (!reply.isArray() || reply.elements().empty()) {
             vote.outcome = Outcome::Error;
@@ -470,10 +504,18 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
         } else {
             vote.outcome = Outcome::Held;
             vote.pttl = integerAt(reply, 1);
-            vote.blocker = blockerOf(integerAt(reply, 2));
-            vote.holders = static_cast<int>(integerAt(reply, 3));
+            vote.blocker = many ? NodeVote::Blocker::Owner : blockerOf(integerAt(reply, 2));
+            vote.holders = many ? 0 : static_cast<int>(integerAt(reply, 3));
+            if (many)
+                heldKey = integerAt(reply, 2);
         }
     });
+    for (size_t i = 0; many && i < results.size(); ++i) {
+        if (votes[i].outcome == Outcome::Granted) {
+            for (size_t j = 0; j < keys.size(); ++j)
+                keyFences[i].push_back(integerAt(*results[i], 5 + j));
+        }
+    }
     const int granted = countOf(votes, Outcome::Granted);
     const int held = countOf(votes, Outcome::Held);
     qint64 fence = 0;
@@ -487,13 +529,43 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
     // Redlock with fencing: the granting nodes' counters must all reach the lock's fence before
     // it is handed out (see raiseFences); one node, or no fencing, needs nothing more.
     int fenced = granted;
+    std::vector<qint64> fences; // multi-key: each key's fence (the highest among the granting nodes)
+    if (many) {
+        fences.assign(keys.size(), 0);
+        for (const auto &nodeFences : keyFences) {
+            for (size_t j = 0; j < nodeFences.size(); ++j)
+                fences[j] = std::max(fences[j], nodeFences[j]);
+        }
+        fence = fences.front();
+    }
     if (fencing && n > 1 && granted >= need && now < validUntil) {
-        fenced = d->raiseFences(key, prefix, fence, votes, options.ttl);
+        if (!many) {
+            fenced = d->raiseFences(key, prefix, fence, votes, options.ttl);
+        } else {
+            // Each key has its own counter: raised key by key (a round trip only for the keys
+            // whose nodes disagree); a node that fails any raise no longer counts.
+            for (size_t j = 0; j < keys.size(); ++j) {
+                std::vector<NodeVote> keyVotes = votes;
+                for (size_t i = 0; i < keyVotes.size(); ++i)
+                    keyVotes[i].fence = j < keyFences[i].size() ? keyFences[i][j] : 0;
+                fenced = std::min(fenced, d->raiseFences(keys[j], prefix, fences[j], keyVotes, options.ttl));
+                for (size_t i = 0; i < votes.size(); ++i) {
+                    if (keyVotes[i].outcome != Outcome::Granted && votes[i].outcome == Outcome::Granted) {
+                        votes[i].outcome = keyVotes[i].outcome;
+                        votes[i].error = keyVotes[i].error;
+                    }
+                }
+            }
+        }
         now = d->options.clock->now();
     }
     if (granted >= need && fenced >= need && now < validUntil) {
         Lock lock;
         lock.key = key;
+        if (many) {
+            lock.keys = keys;
+            lock.fences = fences;
+        }
         lock.kind = options.kind;
         lock.permits = value.permits;
         lock.holds = holds;
@@ -525,7 +597,7 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
             undoOn[i] = change == 1 || change == 2 || mark.isEmpty();
         }
     }
-    d->runUndo(key, prefix, mark, undoOn);
+    d->runUndo(keys, prefix, mark, undoOn);
     for (size_t i = 0; i < votes.size(); ++i) {
         if (votes[i].outcome == Outcome::Granted && undoOn[i])
             votes[i].outcome = Outcome::Released;
@@ -556,6 +628,11 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
                                             *mismatch + QStringLiteral("; nothing taken"), std::move(votes)));
     if (held > n - need) {
         auto [kind, message] = refusal(votes);
+        if (many && heldKey > 0 && heldKey <= qint64(keys.size()))
+            message = QStringLiteral("key %1 of %2 (%3) is held by another owner")
+                          .arg(heldKey)
+                          .arg(keys.size())
+                          .arg(displayText(keys[size_t(heldKey - 1)]));
         if (n > 1)
             message += QStringLiteral(" on %1 of %2 nodes (quorum %3)").arg(held).arg(n).arg(need);
         return std::unexpected(d->makeError(kind, key, message, std::move(votes)));
@@ -567,6 +644,12 @@ LockResult<Lock> Locker::attempt(const QByteArray &rawKey, const AcquireOptions 
 
 LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &options)
 {
+    return acquire(std::vector<QByteArray>{key}, options);
+}
+
+LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const AcquireOptions &options)
+{
+    const QByteArray key = keys.empty() ? QByteArray() : *std::ranges::min_element(keys);
     if (auto invalid = d->validate(key, options.ttl))
         return std::unexpected(*invalid);
     LockClock &clock = *d->options.clock;
@@ -605,7 +688,7 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
                     on[i] = false; // the acquire script deleted our intent there
             }
         }
-        ~IntentCleanup() { d.runUndo(key, prefix, QByteArray(), on); }
+        ~IntentCleanup() { d.runUndo({key}, prefix, QByteArray(), on); }
     } cleanup{*d, writerIntentKeyFor(d->options.keyPrefix + key), LockValue::ownerPrefix(token),
               std::vector<bool>(intent.count() > 0 ? d->pools.size() : 0, false)};
     ReleaseSubscription subscription;
@@ -614,7 +697,7 @@ LockResult<Lock> Locker::acquire(const QByteArray &key, const AcquireOptions &op
     std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
         ++attempts;
-        auto result = this->attempt(key, options, token, attempts > 1 || !callId.isEmpty(), callId, intent);
+        auto result = this->attempt(keys, options, token, attempts > 1 || !callId.isEmpty(), callId, intent);
         if (result) {
             result->attempts = attempts;
             result->wakeups = wakeups;
@@ -728,10 +811,12 @@ LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)
         if (extended || extended.error().kind != LockErrorKind::NotHeld)
             return extended;
     }
-    QByteArray key = lock.key;
-    if (key.startsWith(d->options.keyPrefix))
-        key = key.mid(d->options.keyPrefix.size());
-    return tryAcquire(key, options);
+    std::vector<QByteArray> keys = lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key};
+    for (QByteArray &key : keys) {
+        if (key.startsWith(d->options.keyPrefix))
+            key = key.mid(d->options.keyPrefix.size());
+    }
+    return tryAcquire(keys, options);
 }
 
 } // namespace lockscope::lock

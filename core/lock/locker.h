@@ -124,6 +124,10 @@ struct Lock
     LockKind kind = LockKind::Mutex;
     int permits = 0; ///< Semaphore: the number of permits
     int holds = 0;   ///< Reentrant: the hold count after this acquire
+    /// Multi-key lock: all its keys (full, sorted, each once; `key` is the first) and each
+    /// key's fence (`fence` is the first key's). Empty for a lock on one key.
+    std::vector<QByteArray> keys;
+    std::vector<qint64> fences;
     QByteArray token;
     QByteArray value; ///< the value written (with the fence below)
     /// Fencing token, strictly increasing across the lock's holders. On a Redlock set: the
@@ -186,6 +190,14 @@ public:
     /// holds it or waits for it, NotObtained when readers keep a writer out; a semaphore
     /// with all permits taken answers NotObtained.
     LockResult<Lock> tryAcquire(const QByteArray &key, const AcquireOptions &options = {});
+    /// A multi-key mutex: all of `keys` or none, for one owner. The keys are taken in one script
+    /// per node (sorted, each once; atomic on that node), so overlapping sets cannot deadlock
+    /// and a refused or failed call leaves none of them behind. Release, extend and ttl work on
+    /// the returned Lock as a whole. Mutex kind only (InvalidArgument otherwise). On Redis
+    /// Cluster the keys must share a hash tag. One key: the same as tryAcquire(key).
+    LockResult<Lock> tryAcquire(const std::vector<QByteArray> &keys, const AcquireOptions &options = {});
+    /// Blocking form of the multi-key tryAcquire (see acquire(key)).
+    LockResult<Lock> acquire(const std::vector<QByteArray> &keys, const AcquireOptions &options = {});
     /// Attempts until obtained, the retry strategy gives up, the wait deadline passes
     /// (Timeout, carrying the last cause; for a read/write lock ReadersTimeout when a writer
     /// waited for readers, WriteLockTimeout when it waited for a writer) or options.cancel is
@@ -220,8 +232,9 @@ private:
     /// script runs. `callId`: empty when the token is this call's own; otherwise the id written
     /// into the keys this call creates, so that a failure undoes only those.
     /// `writerIntent`: a blocking write acquire's intent lifetime (0: leave none).
-    LockResult<Lock> attempt(const QByteArray &rawKey, const AcquireOptions &options, const QByteArray &token,
-                             bool mayAlreadyHold, const QByteArray &callId, milliseconds writerIntent = {});
+    LockResult<Lock> attempt(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options,
+                             const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
+                             milliseconds writerIntent = {});
 
     struct Private;
     std::unique_ptr<Private> d;

@@ -12,7 +12,8 @@ LockResult<void> Locker::release(const Lock &lock)
 {
     if (auto invalid = d->validate(lock.key, milliseconds(1)))
         return std::unexpected(*invalid);
-    auto results = d->runRelease(lock.key, lock.token);
+    auto results =
+        d->runRelease(lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key}, lock.token);
     const int need = d->quorumFor(lock.kind, lock.permits);
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 r = reply.integer();
@@ -38,6 +39,8 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
         return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
     const int need = d->quorumFor(lock.kind, lock.permits);
+    const bool many = lock.keys.size() > 1;
+    heal = heal && !many; // a multi-key lock is extended where all its keys survived, never healed
     Lock source = lock;
     if (heal && source.value.isEmpty())
         d->recoverValue(source, prefix); // a handle made from a token: heal with the owner's real value
@@ -67,17 +70,18 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     // same connection after a timeout) can never delete a key that survived.
     const QByteArray healMark = heal && !source.value.isEmpty() ? " call=" + randomCallId() : QByteArray();
     const QByteArray healValue = healMark.isEmpty() ? QByteArray() : source.value + healMark;
-    const std::vector<QByteArray> undoHeal = d->undoCommand(lock.key, prefix, healMark);
-    const std::vector<QByteArray> keys{lock.key, d->fenceKey(lock.key)};
-    const std::vector<QByteArray> args{prefix,
-                                       QByteArray::number(static_cast<qint64>(ttl.count())),
-                                       mode == ExtendMode::Add ? QByteArrayLiteral("add")
-                                                               : QByteArrayLiteral("set"),
-                                       healValue,
-                                       QByteArray::number(source.fence),
+    const std::vector<QByteArray> undoHeal = d->undoCommand({lock.key}, prefix, healMark);
+    const QByteArray ms = QByteArray::number(static_cast<qint64>(ttl.count()));
+    const QByteArray modeText = mode == ExtendMode::Add ? QByteArrayLiteral("add") : QByteArrayLiteral("set");
+    const redis::Script &script = many ? scripts::extendMany() : scripts::extend();
+    const std::vector<QByteArray> keys =
+        many ? lock.keys : std::vector<QByteArray>{lock.key, d->fenceKey(lock.key)};
+    const std::vector<QByteArray> args =
+        many ? std::vector<QByteArray>{prefix, ms, modeText, QByteArray()}
+             : std::vector<QByteArray>{prefix,      ms, modeText, healValue, QByteArray::number(source.fence),
                                        QByteArray()};
     const std::vector<QByteArray> *undo = healMark.isEmpty() ? nullptr : &undoHeal;
-    auto results = d->runOnAll(scripts::extend(), keys, args, ttl, {}, undo, nullptr, &minPttl);
+    auto results = d->runOnAll(script, keys, args, ttl, {}, undo, nullptr, &minPttl);
     // A refusal that came back in time was no late run: the node's TTL is shorter than the
     // last grant implies for another reason (someone shortened it, the server's clock
     // stepped). Those nodes are asked once more without the check.
@@ -86,7 +90,7 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
         refused[i] = results[i] && integerAt(*results[i], 0) == 3;
     if (std::ranges::find(refused, true) != refused.end()) {
         const std::vector<QByteArray> noCheck(n, QByteArrayLiteral("0"));
-        auto again = d->runOnAll(scripts::extend(), keys, args, ttl, refused, undo, nullptr, &noCheck);
+        auto again = d->runOnAll(script, keys, args, ttl, refused, undo, nullptr, &noCheck);
         for (size_t i = 0; i < n; ++i) {
             if (refused[i])
                 results[i] = std::move(again[i]);
@@ -140,7 +144,7 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     if (healed > 0) {
         // Undo the heal, and only the heal: the lock was not ours on a quorum, so the keys this
         // call re-created must go; where the lock survived it stays as it was.
-        d->runUndo(lock.key, prefix, healMark, healedOn);
+        d->runUndo({lock.key}, prefix, healMark, healedOn);
         for (size_t i = 0; i < votes.size(); ++i) {
             if (healedOn[i])
                 votes[i].outcome = Outcome::Released;
@@ -162,7 +166,9 @@ LockResult<milliseconds> Locker::ttl(const Lock &lock)
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
     const int need = d->quorumFor(lock.kind, lock.permits);
     const auto start = d->options.clock->now();
-    auto results = d->runOnAll(scripts::pttl(), {lock.key}, {prefix}, milliseconds(1000));
+    auto results = lock.keys.size() > 1
+                       ? d->runOnAll(scripts::pttlMany(), lock.keys, {prefix}, milliseconds(1000))
+                       : d->runOnAll(scripts::pttl(), {lock.key}, {prefix}, milliseconds(1000));
     std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
         const qint64 status = integerAt(reply, 0);
         vote.pttl = integerAt(reply, 1);

@@ -215,32 +215,42 @@ int Locker::Private::raiseFences(const QByteArray &key, const QByteArray &prefix
     return confirmed;
 }
 
-std::vector<Result<RedisReply>> Locker::Private::runRelease(const QByteArray &key, const QByteArray &token)
+std::vector<Result<RedisReply>> Locker::Private::runRelease(const std::vector<QByteArray> &keys,
+                                                            const QByteArray &token)
 {
     const QByteArray prefix = LockValue::ownerPrefix(token);
+    if (keys.size() > 1) {
+        std::vector<QByteArray> args{prefix, token, QByteArray()};
+        for (const QByteArray &key : keys) {
+            if (options.publishOnRelease)
+                args.push_back(releaseChannelFor(key));
+        }
+        return runOnAll(scripts::releaseMany(), keys, args, milliseconds(1000));
+    }
+    const QByteArray &key = keys.front();
     if (options.publishOnRelease)
         return runOnAll(scripts::releaseAndPublish(), {key}, {prefix, token, releaseChannelFor(key)},
                         milliseconds(1000));
     return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
 }
 
-std::vector<QByteArray> Locker::Private::undoCommand(const QByteArray &key, const QByteArray &prefix,
-                                                     const QByteArray &mark)
+std::vector<QByteArray> Locker::Private::undoCommand(const std::vector<QByteArray> &keys,
+                                                     const QByteArray &prefix, const QByteArray &mark)
 {
-    return {QByteArrayLiteral("EVAL"),
-            scripts::undoAcquire().source(),
-            QByteArrayLiteral("1"),
-            key,
-            prefix,
-            mark};
+    std::vector<QByteArray> command{QByteArrayLiteral("EVAL"), scripts::undoAcquire().source(),
+                                    QByteArray::number(static_cast<qsizetype>(keys.size()))};
+    command.insert(command.end(), keys.begin(), keys.end());
+    command.push_back(prefix);
+    command.push_back(mark);
+    return command;
 }
 
-void Locker::Private::runUndo(const QByteArray &key, const QByteArray &prefix, const QByteArray &mark,
-                              const std::vector<bool> &on)
+void Locker::Private::runUndo(const std::vector<QByteArray> &keys, const QByteArray &prefix,
+                              const QByteArray &mark, const std::vector<bool> &on)
 {
     if (std::ranges::find(on, true) == on.end())
         return;
-    runOnAll(scripts::undoAcquire(), {key}, {prefix, mark}, milliseconds(1000), on);
+    runOnAll(scripts::undoAcquire(), keys, {prefix, mark}, milliseconds(1000), on);
 }
 
 } // namespace lockscope::lock

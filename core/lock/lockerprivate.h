@@ -207,7 +207,8 @@ struct Locker::Private
 
     /// The owner-checked delete on every node; with publishOnRelease the script also
     /// announces the release on the key's channel.
-    std::vector<Result<RedisReply>> runRelease(const QByteArray &key, const QByteArray &token);
+    /// Several keys: a multi-key lock's (all deleted where ours, each announced on its channel).
+    std::vector<Result<RedisReply>> runRelease(const std::vector<QByteArray> &keys, const QByteArray &token);
 
     QByteArray fenceKey(const QByteArray &key) const
     {
@@ -217,13 +218,13 @@ struct Locker::Private
     /// scripts::undoAcquire as a command for Connection::armUndoOnTimeout: EVAL with the
     /// source, because the node may never have loaded it (it runs on failure paths only) and
     /// an EVALSHA answered NOSCRIPT there would undo nothing.
-    static std::vector<QByteArray> undoCommand(const QByteArray &key, const QByteArray &prefix,
+    static std::vector<QByteArray> undoCommand(const std::vector<QByteArray> &keys, const QByteArray &prefix,
                                                const QByteArray &mark);
 
     /// Undoes a failed call on the nodes marked in `on`: deletes the key where it holds our
     /// token (and, with a mark, carries it). Not a release: it never publishes, so waiters are
     /// not woken by an attempt that took nothing from them.
-    void runUndo(const QByteArray &key, const QByteArray &prefix, const QByteArray &mark,
+    void runUndo(const std::vector<QByteArray> &keys, const QByteArray &prefix, const QByteArray &mark,
                  const std::vector<bool> &on);
 };
 

@@ -143,25 +143,29 @@ return 1
 const redis::Script &undoAcquire()
 {
     static const redis::Script script(withHolders(R"lua(
-local v = redis.pcall('GET', KEYS[1])
-if type(v) == 'table' then
-  local m = ls_find(KEYS[1], ARGV[1])
-  if not m then return 0 end
-  if ARGV[2] ~= '' and not string.find(m .. ' ', ARGV[2] .. ' ', 1, true) then return 0 end
-  redis.call('ZREM', KEYS[1], m)
-  ls_expire(KEYS[1], ls_now())
-  return 1
+local done = 0
+for _, k in ipairs(KEYS) do
+  local v = redis.pcall('GET', k)
+  if type(v) == 'table' then
+    local m = ls_find(k, ARGV[1])
+    if m and (ARGV[2] == '' or string.find(m .. ' ', ARGV[2] .. ' ', 1, true)) then
+      redis.call('ZREM', k, m)
+      ls_expire(k, ls_now())
+      done = done + 1
+    end
+  elseif v and string.sub(v, 1, #ARGV[1]) == ARGV[1] and
+         (ARGV[2] == '' or string.find(v .. ' ', ARGV[2] .. ' ', 1, true)) then
+    local n = tonumber(string.match(v, ' cnt=(%d+)'))
+    if n and n > 1 then
+      local nv = string.gsub(string.gsub(v, ' cnt=%d+', ' cnt=' .. (n - 1), 1), ' call=[^ ]*', '', 1)
+      redis.call('SET', k, nv, 'KEEPTTL')
+    else
+      redis.call('DEL', k)
+    end
+    done = done + 1
+  end
 end
-if not v or string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] ~= '' and not string.find(v .. ' ', ARGV[2] .. ' ', 1, true) then return 0 end
-local n = tonumber(string.match(v, ' cnt=(%d+)'))
-if n and n > 1 then
-  local nv = string.gsub(string.gsub(v, ' cnt=%d+', ' cnt=' .. (n - 1), 1), ' call=[^ ]*', '', 1)
-  redis.call('SET', KEYS[1], nv, 'KEEPTTL')
-  return 1
-end
-redis.call('DEL', KEYS[1])
-return 1
+return done
 )lua"));
     return script;
 }
@@ -365,6 +369,98 @@ if kind == 'w' then
   if intent and string.sub(intent, 1, #prefix) == prefix then redis.call('DEL', KEYS[3]) end
 end
 return {1, f, ttl, 1}
+)lua"));
+    return script;
+}
+
+const redis::Script &acquireMany()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local n = #KEYS / 2
+local ours = {}
+for i = 1, n do
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[i]), i} end
+    ours[i] = v
+  end
+end
+local reply = {1, 0, tonumber(ARGV[2]), 0, 0}
+for i = 1, n do
+  local f = 0
+  if ours[i] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    f = tonumber(string.match(ours[i], ' fence=(%d+)')) or 0
+  else
+    reply[4] = 1
+    if ARGV[4] == '0' then
+      redis.call('SET', KEYS[i], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
+    else
+      f = redis.call('INCR', KEYS[n + i])
+      redis.call('SET', KEYS[i], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
+    end
+  end
+  reply[5 + i] = f
+end
+reply[2] = reply[6]
+return reply
+)lua"));
+    return script;
+}
+
+const redis::Script &releaseMany()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local all, any = true, false
+for i, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if v and string.sub(v, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('DEL', k)
+    if ARGV[3 + i] then redis.call('PUBLISH', ARGV[3 + i], ARGV[2]) end
+  else
+    all = false
+    if v then any = true end
+  end
+end
+if all then return 1 end
+if any then return 0 end
+return -1
+)lua"));
+    return script;
+}
+
+const redis::Script &extendMany()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local ms, least = tonumber(ARGV[2]), tonumber(ARGV[4]) or 0
+local shortest = nil
+for _, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if not v then return {-1, 0} end
+  if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', k)} end
+  local p = redis.call('PTTL', k)
+  if p >= 0 and p < least then return {3, p} end
+  if not shortest or p < shortest then shortest = p end
+end
+if ARGV[3] == 'add' and shortest and shortest > 0 then ms = ms + shortest end
+for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ms) end
+return {1, ms}
+)lua"));
+    return script;
+}
+
+const redis::Script &pttlMany()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local shortest = nil
+for _, k in ipairs(KEYS) do
+  local v = redis.call('GET', k)
+  if not v then return {-1, -2} end
+  if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', k)} end
+  local p = redis.call('PTTL', k)
+  if not shortest or (p >= 0 and (shortest < 0 or p < shortest)) then shortest = p end
+end
+return {1, shortest}
 )lua"));
     return script;
 }

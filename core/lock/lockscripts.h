@@ -34,7 +34,8 @@ const redis::Script &acquireReentrant();
 /// fence); not ours any more (expired, expiring this millisecond, taken over) -> 0 (the
 /// counter is raised all the same). Never leaves a key without the expiry it had.
 const redis::Script &raiseFence();
-/// KEYS: lock. ARGV: owner prefix, call mark ("" or " call=<id>", or a whole value).
+/// KEYS: lock (or the keys of a multi-key lock). ARGV: owner prefix, call mark ("" or
+/// " call=<id>", or a whole value). Returns how many keys it undid.
 /// The undo of a failed or timed-out acquire: deletes the key when it holds our token and,
 /// with a mark, only when the value carries it (a key this call created, not one the same
 /// token held before the call) -> 1; otherwise 0. Never publishes: an undo is no release.
@@ -73,5 +74,27 @@ const redis::Script &ownValue();
 /// semaphore of n permits, 3 = not a read/write lock (a semaphore of n permits when n > 0),
 /// 4 = this token holds it in the other mode, 5 = another data type.
 const redis::Script &acquireHolder();
+
+// Multi-key locks: one owner takes several mutex keys at once, all or none, in one script per
+// node (atomic there, so two overlapping sets can never each hold part of the other's keys).
+
+/// KEYS: k1..kn, then their fence counters f1..fn. ARGV: owner prefix, ttl ms, value tail,
+/// fencing "1"|"0". Any key held by another owner -> {0, its pttl, its index}, nothing changed.
+/// Otherwise every key is ours: new ones SET (fence from their own counter), ones we held
+/// already get the TTL -> {1, fence of k1, ttl, 1 if any key was created else 0, 0, fence of
+/// k1, ..., fence of kn}.
+const redis::Script &acquireMany();
+/// KEYS: the lock's keys. ARGV: owner prefix, token, unused, then one release channel per key
+/// (none: no PUBLISH). Deletes every key that is ours -> 1 when all were ours, 0 when some
+/// other owner holds one, -1 when none is there.
+const redis::Script &releaseMany();
+/// KEYS: the lock's keys. ARGV: owner prefix, ms, "add"|"set", minimum PTTL. Every key ours
+/// and none below the minimum: each gets the TTL (ms, or the shortest PTTL + ms) -> {1, ms}.
+/// A key below the minimum (a late extend) -> {3, pttl}; a foreign key -> {0, pttl}; a missing
+/// key -> {-1, 0}; nothing changed in those cases.
+const redis::Script &extendMany();
+/// KEYS: the lock's keys. ARGV: owner prefix. All ours -> {1, shortest pttl}; a foreign key ->
+/// {0, pttl}; a missing key -> {-1, -2}.
+const redis::Script &pttlMany();
 
 } // namespace lockscope::lock::scripts
