@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -114,6 +115,10 @@ private slots:
     void multiKeyOverlappingSetsFromThreads();
     void multiKeyPausedNodeLeavesNoKeys();
     void multiKeyExtendTtlRelease();
+    void fairServesInArrivalOrder_data() { addNodeCounts(); }
+    void fairServesInArrivalOrder();
+    void fairSkipsVanishedWaiter();
+    void fairCancelledWaiterLeavesQueue();
     void semaphoreQuorum();
     void semaphoreWithNodeDown();
     void kindsDoNotMix();
@@ -708,6 +713,128 @@ void TestLockKinds::multiKeyExtendTtlRelease()
     }
     QCOMPARE(servers->pttl(2, "m1"), qint64(-2));
     QCOMPARE(servers->pttl(2, "m2"), qint64(-2));
+}
+
+void TestLockKinds::fairServesInArrivalOrder()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    LockerOptions lockerOptions;
+    lockerOptions.poolSize = 8;
+    Locker locker(servers->configs(), lockerOptions);
+    const auto [queue, deadlines] = fairQueueKeysFor("fair");
+    auto holder = locker.tryAcquire("fair", kindOptions(LockKind::Fair, 10s));
+    LS_VERIFY_OK(holder);
+
+    constexpr int kWaiters = 4;
+    std::mutex orderMutex;
+    std::vector<int> order;
+    std::vector<std::thread> waiters;
+    for (int w = 0; w < kWaiters; ++w) {
+        waiters.emplace_back([&, w] {
+            AcquireOptions options = kindOptions(LockKind::Fair, 10s);
+            options.retry = RetryStrategy::linear(10ms);
+            options.wait = 20s;
+            auto lock = locker.acquire("fair", options);
+            if (!lock)
+                return;
+            {
+                std::lock_guard guard(orderMutex);
+                order.push_back(w);
+            }
+            std::this_thread::sleep_for(5ms);
+            (void)locker.release(*lock);
+        });
+        // The next waiter arrives after this one is in the queue (on every node).
+        QTRY_VERIFY_WITH_TIMEOUT(members(*servers, nodes - 1, queue).size() == size_t(w + 1), 5000);
+    }
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(members(*servers, i, queue).size(), size_t(kWaiters));
+    // A newcomer's try is refused while others wait, and does not queue.
+    const auto newcomer = locker.tryAcquire("fair", kindOptions(LockKind::Fair, 10s));
+    LS_VERIFY_LOCK_ERROR(newcomer, LockErrorKind::NotObtained);
+    QCOMPARE(members(*servers, 0, queue).size(), size_t(kWaiters));
+
+    LS_VERIFY_OK(locker.release(*holder));
+    for (auto &thread : waiters)
+        thread.join();
+    QCOMPARE(order, (std::vector<int>{0, 1, 2, 3}));
+    for (int i = 0; i < nodes; ++i) {
+        QCOMPARE(servers->pttl(i, "fair"), qint64(-2));
+        QVERIFY(members(*servers, i, queue).empty());
+        QVERIFY(members(*servers, i, deadlines).empty());
+    }
+}
+
+void TestLockKinds::fairSkipsVanishedWaiter()
+{
+    LS_START_SERVERS(servers, 1);
+    Locker locker(servers->configs());
+    const auto [queue, deadlines] = fairQueueKeysFor("fair");
+    auto holder = locker.tryAcquire("fair", kindOptions(LockKind::Fair, 10s));
+    LS_VERIFY_OK(holder);
+    // A waiter that queued first and then vanished (its process died): its place has a
+    // deadline 500 ms ahead that nobody renews. Written as the acquire script writes it.
+    auto time = servers->admin(0).command({"TIME"});
+    LS_VERIFY_OK(time);
+    const qint64 seconds = time->elements()[0].bytes().toLongLong();
+    const qint64 micros = time->elements()[1].bytes().toLongLong();
+    const QByteArray ghost = LockValue::ownerPrefix("ghost") + "host=gone pid=1";
+    LS_VERIFY_OK(servers->admin(0).command(
+        {"ZADD", queue, QByteArray::number(seconds * 1000000 + micros - 1000), ghost}));
+    LS_VERIFY_OK(servers->admin(0).command(
+        {"ZADD", deadlines, QByteArray::number(seconds * 1000 + micros / 1000 + 500), ghost}));
+
+    std::optional<LockResult<Lock>> waiter;
+    std::thread thread([&] {
+        AcquireOptions options = kindOptions(LockKind::Fair, 10s);
+        options.retry = RetryStrategy::linear(20ms);
+        options.wait = 10s;
+        waiter = locker.acquire("fair", options);
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(members(*servers, 0, queue).size() == 2, 5000);
+    QVERIFY(members(*servers, 0, queue).front() == ghost); // it arrived first
+    LS_VERIFY_OK(locker.release(*holder));
+    thread.join();
+    LS_VERIFY_OK(*waiter);
+    QCOMPARE(LockValue::parse(servers->get(0, "fair"))->token, (*waiter)->token);
+    QVERIFY(members(*servers, 0, queue).empty()); // the ghost was dropped at its deadline
+    LS_VERIFY_OK(locker.release(**waiter));
+}
+
+void TestLockKinds::fairCancelledWaiterLeavesQueue()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    const auto [queue, deadlines] = fairQueueKeysFor("fair");
+    auto holder = locker.tryAcquire("fair", kindOptions(LockKind::Fair, 10s));
+    LS_VERIFY_OK(holder);
+    auto cancel = std::make_shared<CancellationToken>();
+    std::optional<LockResult<Lock>> waiter;
+    std::thread thread([&] {
+        AcquireOptions options = kindOptions(LockKind::Fair, 10s);
+        options.retry = RetryStrategy::linear(20ms);
+        options.wait = 10s;
+        options.cancel = cancel;
+        waiter = locker.acquire("fair", options);
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(members(*servers, 2, queue).size() == 1, 5000);
+    cancel->cancel();
+    thread.join();
+    LS_VERIFY_LOCK_ERROR(*waiter, LockErrorKind::Cancelled);
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(members(*servers, i, queue).empty());
+        QVERIFY(members(*servers, i, deadlines).empty());
+        QCOMPARE(LockValue::parse(servers->get(i, "fair"))->token, holder->token); // the holder untouched
+    }
+    // A waiter whose wait runs out leaves the queue too.
+    AcquireOptions options = kindOptions(LockKind::Fair, 10s);
+    options.retry = RetryStrategy::linear(20ms);
+    options.wait = 200ms;
+    LS_VERIFY_LOCK_ERROR(locker.acquire("fair", options), LockErrorKind::Timeout);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(members(*servers, i, queue).empty());
+    LS_VERIFY_OK(locker.release(*holder));
 }
 
 void TestLockKinds::semaphoreQuorum()

@@ -222,7 +222,7 @@ std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes)
 {
     using Blocker = NodeVote::Blocker;
     int holders = 0;
-    bool writer = false, waiting = false, readers = false, permits = false;
+    bool writer = false, waiting = false, readers = false, permits = false, queue = false;
     for (const NodeVote &vote : votes) {
         if (vote.outcome != Outcome::Held)
             continue;
@@ -231,6 +231,7 @@ std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes)
         waiting |= vote.blocker == Blocker::WriterWaiting;
         readers |= vote.blocker == Blocker::Readers;
         permits |= vote.blocker == Blocker::Permits;
+        queue |= vote.blocker == Blocker::Queue;
     }
     if (writer)
         return {LockErrorKind::WriteLockHeld, QStringLiteral("a writer holds it")};
@@ -242,6 +243,12 @@ std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes)
                                                          : QStringLiteral("held by %1 readers").arg(holders)};
     if (permits)
         return {LockErrorKind::NotObtained, QStringLiteral("all %1 permits are taken").arg(holders)};
+    if (queue)
+        return {LockErrorKind::NotObtained,
+                holders == 0 ? QStringLiteral("held by another owner (fair lock: first in the queue)")
+                             : QStringLiteral("%1 waiter%2 ahead in the fair queue")
+                                   .arg(holders)
+                                   .arg(holders == 1 ? QString() : QStringLiteral("s"))};
     return {LockErrorKind::NotObtained, QStringLiteral("held by another owner")};
 }
 
@@ -269,6 +276,8 @@ NodeVote::Blocker blockerOf(qint64 code)
         return NodeVote::Blocker::WriterWaiting;
     case 4:
         return NodeVote::Blocker::Permits;
+    case 5:
+        return NodeVote::Blocker::Queue;
     default:
         return NodeVote::Blocker::Owner;
     }
@@ -289,6 +298,8 @@ QString lockKindName(LockKind kind)
         return QStringLiteral("semaphore");
     case LockKind::Reentrant:
         return QStringLiteral("reentrant");
+    case LockKind::Fair:
+        return QStringLiteral("fair");
     }
     return {};
 }
@@ -377,7 +388,7 @@ LockResult<Lock> Locker::tryAcquire(const std::vector<QByteArray> &rawKeys, cons
 
 LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options,
                                  const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
-                                 milliseconds writerIntent)
+                                 milliseconds waitMark)
 {
     // A multi-key lock takes its keys in one order (sorted, each once), all or none.
     std::vector<QByteArray> keys;
@@ -444,6 +455,13 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
             d->runOnAll(scripts::acquireMany(), scriptKeys,
                         {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")},
                         options.ttl, {}, &undo, &delivery);
+    } else if (options.kind == LockKind::Fair) {
+        const auto [queue, deadlines] = fairQueueKeysFor(key);
+        results =
+            d->runOnAll(scripts::acquireFair(), {key, d->fenceKey(key), queue, deadlines},
+                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+                         QByteArray::number(static_cast<qint64>(waitMark.count()))},
+                        options.ttl, {}, &undo, &delivery);
     } else if (options.kind == LockKind::Reentrant) {
         results = d->runOnAll(
             scripts::acquireReentrant(), {key, d->fenceKey(key)},
@@ -453,12 +471,11 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
         const QByteArray kind = options.kind == LockKind::Read    ? QByteArrayLiteral("r")
                                 : options.kind == LockKind::Write ? QByteArrayLiteral("w")
                                                                   : QByteArrayLiteral("s");
-        results =
-            d->runOnAll(scripts::acquireHolder(), {key, d->fenceKey(key), writerIntentKeyFor(key)},
-                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
-                         kind, QByteArray::number(options.permits),
-                         QByteArray::number(static_cast<qint64>(writerIntent.count()))},
-                        options.ttl, {}, &undo, &delivery);
+        results = d->runOnAll(
+            scripts::acquireHolder(), {key, d->fenceKey(key), writerIntentKeyFor(key)},
+            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), kind,
+             QByteArray::number(options.permits), QByteArray::number(static_cast<qint64>(waitMark.count()))},
+            options.ttl, {}, &undo, &delivery);
     } else if (!fencing && !mayAlreadyHold) {
         // A fresh random token cannot be on any node yet: a plain SET NX PX does it, without
         // the cost of a Lua call on the server.
@@ -662,20 +679,22 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
     const auto [token, callId] = d->tokenFor(options);
     int attempts = 0;
     int wakeups = 0;
-    // A waiting writer keeps an intent key that turns new readers away (writer preference),
-    // for a few retry delays at a time, renewed by each attempt; it goes when this call ends.
-    milliseconds intent{0};
-    if (options.kind == LockKind::Write) {
+    // A waiting writer keeps an intent key that turns new readers away (writer preference), a
+    // fair lock's waiter its place in the queue: for a few retry delays at a time, renewed by
+    // each attempt, and taken away when this call ends.
+    milliseconds waitMark{0};
+    if (options.kind == LockKind::Write || options.kind == LockKind::Fair) {
         const milliseconds longest = options.retry.kind == RetryStrategy::Kind::Exponential
                                          ? std::max(options.retry.maxDelay, options.retry.delay)
                                          : options.retry.delay;
-        intent = std::max(4 * longest, milliseconds(100)) + operationBudget(options.ttl);
+        waitMark = std::max(4 * longest, milliseconds(100)) + operationBudget(options.ttl);
     }
-    // The nodes where an attempt of this call may have left our intent: those that refused a
-    // writer (a late run on a node that timed out leaves one that expires by itself).
-    struct IntentCleanup
+    // The nodes where an attempt of this call may have left its mark: those that refused it (a
+    // late run on a node that timed out leaves one that expires by itself).
+    struct WaitMarkCleanup
     {
         Locker::Private &d;
+        LockKind kind;
         QByteArray key;
         QByteArray prefix;
         std::vector<bool> on;
@@ -685,19 +704,30 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
                 if (votes[i].outcome == Outcome::Held)
                     on[i] = true;
                 else if (votes[i].outcome == Outcome::Granted)
-                    on[i] = false; // the acquire script deleted our intent there
+                    on[i] = false; // the acquire script took our mark away there
             }
         }
-        ~IntentCleanup() { d.runUndo({key}, prefix, QByteArray(), on); }
-    } cleanup{*d, writerIntentKeyFor(d->options.keyPrefix + key), LockValue::ownerPrefix(token),
-              std::vector<bool>(intent.count() > 0 ? d->pools.size() : 0, false)};
+        ~WaitMarkCleanup()
+        {
+            if (std::ranges::find(on, true) == on.end())
+                return;
+            if (kind == LockKind::Fair) {
+                const auto [queue, deadlines] = fairQueueKeysFor(key);
+                d.runOnAll(scripts::leaveQueue(), {queue, deadlines}, {prefix}, milliseconds(1000), on);
+            } else {
+                d.runUndo({writerIntentKeyFor(key)}, prefix, QByteArray(), on);
+            }
+        }
+    } cleanup{*d, options.kind, d->options.keyPrefix + key, LockValue::ownerPrefix(token),
+              std::vector<bool>(waitMark.count() > 0 ? d->pools.size() : 0, false)};
     ReleaseSubscription subscription;
     bool subscribeTried = false;
     bool justWoken = false;
     std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
         ++attempts;
-        auto result = this->attempt(keys, options, token, attempts > 1 || !callId.isEmpty(), callId, intent);
+        auto result =
+            this->attempt(keys, options, token, attempts > 1 || !callId.isEmpty(), callId, waitMark);
         if (result) {
             result->attempts = attempts;
             result->wakeups = wakeups;

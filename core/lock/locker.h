@@ -83,9 +83,14 @@ enum class LockKind
     /// may acquire again: each acquire adds a hold and sets the TTL, each release removes one,
     /// the last deletes the key. A string key with a hold count ("cnt=N").
     Reentrant,
+    /// A mutex whose waiters are served in arrival order (Redisson's fair lock): a blocking
+    /// acquire that finds it held queues up (a sorted set by arrival, each place with its own
+    /// deadline, renewed by every attempt, so a vanished waiter drops out) and only the first in
+    /// line may take it. A plain mutex acquire on the same key ignores the queue.
+    Fair,
 };
 
-/// "mutex", "read", "write", "semaphore", "reentrant": the stable identifier (lockctl, JSON).
+/// "mutex", "read", "write", "semaphore", "reentrant", "fair": the stable identifier (lockctl, JSON).
 QString lockKindName(LockKind kind);
 
 struct AcquireOptions
@@ -231,7 +236,8 @@ private:
     /// (caller's token, or an earlier attempt of a blocking acquire), so the owner-checking
     /// script runs. `callId`: empty when the token is this call's own; otherwise the id written
     /// into the keys this call creates, so that a failure undoes only those.
-    /// `writerIntent`: a blocking write acquire's intent lifetime (0: leave none).
+    /// `waitMark`: how long a blocking acquire's mark lives (a writer's intent, a fair lock
+    /// waiter's place in the queue); 0: leave none.
     LockResult<Lock> attempt(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options,
                              const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
                              milliseconds writerIntent = {});

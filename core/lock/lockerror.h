@@ -30,13 +30,16 @@ struct NodeVote
         Readers,       ///< readers hold the read/write lock (a writer asked)
         WriterWaiting, ///< a writer waits for the readers: no new readers (writer preference)
         Permits,       ///< every permit of the semaphore is taken
+        Queue,         ///< a fair lock: held, or others wait ahead of us (holders: how many)
     };
     QString node;
     Outcome outcome = Outcome::Error;
     Blocker blocker = Blocker::Owner; ///< Held votes
-    int holders = 0;                  ///< Held votes of a read/write lock or semaphore: its holders
-    qint64 fence = 0;                 ///< fencing value this node assigned (acquire)
-    qint64 pttl = 0;                  ///< remaining TTL of the foreign holder (Held) or of our key, in ms
+    /// Held votes of a read/write lock or semaphore: its holders; of a fair lock: the waiters
+    /// queued ahead of us.
+    int holders = 0;
+    qint64 fence = 0; ///< fencing value this node assigned (acquire)
+    qint64 pttl = 0;  ///< remaining TTL of the foreign holder (Held) or of our key, in ms
     std::optional<redis::RedisError> error;
 
     static QString outcomeName(Outcome outcome);

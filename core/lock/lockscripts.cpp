@@ -373,6 +373,79 @@ return {1, f, ttl, 1}
     return script;
 }
 
+const redis::Script &acquireFair()
+{
+    static const redis::Script script(withHolders(R"lua(
+local prefix = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local arrival = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do redis.call('ZREM', KEYS[3], m) end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local queued, position = nil, -1
+local queue = redis.call('ZRANGE', KEYS[3], 0, -1)
+for i, m in ipairs(queue) do
+  if string.sub(m, 1, #prefix) == prefix then queued, position = m, i - 1 break end
+end
+local function leave()
+  if queued then
+    redis.call('ZREM', KEYS[3], queued)
+    redis.call('ZREM', KEYS[4], queued)
+  end
+end
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #prefix) == prefix then
+  leave()
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0}
+end
+if not v and (#queue == 0 or position == 0) then
+  leave()
+  local f = 0
+  if ARGV[4] == '1' then
+    f = redis.call('INCR', KEYS[2])
+    redis.call('SET', KEYS[1], prefix .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
+  else
+    redis.call('SET', KEYS[1], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
+  end
+  return {1, f, tonumber(ARGV[2]), 1}
+end
+if ARGV[5] ~= '0' then
+  if not queued then
+    queued = prefix .. string.sub(ARGV[3], 2)
+    redis.call('ZADD', KEYS[3], arrival, queued)
+    position = #queue
+  end
+  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), queued)
+  ls_expire(KEYS[4], now)
+  local qp = redis.call('PTTL', KEYS[4])
+  if qp > 0 then redis.call('PEXPIRE', KEYS[3], qp) end
+end
+local p = 0
+if v then p = redis.call('PTTL', KEYS[1]) end
+local ahead = position
+if position < 0 then ahead = #queue end
+return {0, p, 5, ahead}
+)lua"));
+    return script;
+}
+
+const redis::Script &leaveQueue()
+{
+    static const redis::Script script(QByteArrayLiteral(R"lua(
+local gone = 0
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(m, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('ZREM', KEYS[1], m)
+    redis.call('ZREM', KEYS[2], m)
+    gone = gone + 1
+  end
+end
+return gone
+)lua"));
+    return script;
+}
+
 const redis::Script &acquireMany()
 {
     static const redis::Script script(QByteArrayLiteral(R"lua(

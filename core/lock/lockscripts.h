@@ -75,6 +75,19 @@ const redis::Script &ownValue();
 /// 4 = this token holds it in the other mode, 5 = another data type.
 const redis::Script &acquireHolder();
 
+/// KEYS: lock, fence counter, queue, queue deadlines. ARGV: owner prefix, ttl ms, value tail,
+/// fencing "1"|"0", waiter ms ("0" = do not queue). A fair lock: the lock is a mutex string;
+/// waiters queue in a sorted set scored by arrival (server time in microseconds), each with its
+/// own deadline in the second sorted set (a waiter that stops asking drops out when it passes).
+/// Expired waiters are dropped first. Ours: refresh -> {1, fence, ttl, 0}. Free and nobody
+/// queued ahead of us: take it, leave the queue -> {1, fence, ttl, 1}. Otherwise, with waiter
+/// ms > 0, join the queue (or renew our place's deadline) -> {0, holder's pttl (0 when free),
+/// 5, waiters ahead of us}.
+const redis::Script &acquireFair();
+/// KEYS: queue, queue deadlines. ARGV: owner prefix. Removes our place in a fair lock's queue
+/// -> how many entries it removed.
+const redis::Script &leaveQueue();
+
 // Multi-key locks: one owner takes several mutex keys at once, all or none, in one script per
 // node (atomic there, so two overlapping sets can never each hold part of the other's keys).
 

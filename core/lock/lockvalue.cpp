@@ -339,6 +339,11 @@ QByteArray writerIntentKeyFor(const QByteArray &lockKey)
     return sameSlotName(lockKey, ".wwait");
 }
 
+std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey)
+{
+    return {sameSlotName(lockKey, ".queue"), sameSlotName(lockKey, ".qexp")};
+}
+
 namespace {
 QByteArray randomId(int size)
 {

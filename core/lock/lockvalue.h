@@ -5,6 +5,7 @@
 #include <QMap>
 #include <QString>
 #include <optional>
+#include <utility>
 
 namespace lockscope::lock {
 
@@ -92,6 +93,11 @@ QByteArray releaseChannelFor(const QByteArray &lockKey);
 /// and new readers are refused while it exists (writer preference); the writer deletes it when
 /// it gets the lock or gives up, and a crashed writer's intent expires by itself.
 QByteArray writerIntentKeyFor(const QByteArray &lockKey);
+
+/// The queue keys of a fair lock key: the waiters in arrival order ("<key>.queue", a sorted set
+/// scored by server time in microseconds) and their deadlines ("<key>.qexp", same members,
+/// scored in Unix ms), each "{<key>}..." when the key has no hash tag (same slot as the key).
+std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey);
 
 /// A new random call id (LockValue::call): 8 bytes, base64url without padding (11 chars).
 QByteArray randomCallId();
