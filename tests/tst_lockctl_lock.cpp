@@ -95,6 +95,8 @@ private slots:
     void redlockMajorityHeldIsHeld();
     void acquireReadWriteAndSemaphore();
     void acquireKindUsageErrors();
+    void acquireReentrantAndFair();
+    void multiKeyAcquireReleaseTtl();
     void acquireWithOwnToken();
     void acquireWithoutFencing();
     void downNodeIsError();
@@ -701,6 +703,99 @@ void TestLockctlLock::acquireKindUsageErrors()
     auto exists = admin(0).command({QByteArrayView("EXISTS"), key.toUtf8()});
     LS_VERIFY_OK(exists);
     QCOMPARE(exists->integer(), 0);
+}
+
+void TestLockctlLock::acquireReentrantAndFair()
+{
+    const QString key = testKey();
+    const QStringList base{
+        QStringLiteral("acquire"), key,      QStringLiteral("--ttl"), QStringLiteral("30s"),
+        QStringLiteral("--nodes"), nodes(3), QStringLiteral("--json")};
+    const QStringList reentrant{QStringLiteral("--reentrant"), QStringLiteral("--owner"),
+                                QStringLiteral("job-7")};
+    bool ok = false;
+    for (int hold = 1; hold <= 2; ++hold) {
+        const RunResult result = runLockctl(base + reentrant);
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        const QJsonObject object = parseObject(result, ok);
+        QCOMPARE(object.value(QStringLiteral("kind")).toString(), QStringLiteral("reentrant"));
+        QCOMPARE(object.value(QStringLiteral("holds")).toInt(), hold);
+        QCOMPARE(object.value(QStringLiteral("token")).toString(), QStringLiteral("job-7"));
+    }
+    const RunResult other =
+        runLockctl(base + QStringList{QStringLiteral("--reentrant"), QStringLiteral("--owner"),
+                                      QStringLiteral("job-8")});
+    QVERIFY2(other.exitCode == 3, describe(other).constData());
+    const QStringList release{QStringLiteral("release"), key,
+                              QStringLiteral("--token"), QStringLiteral("job-7"),
+                              QStringLiteral("--nodes"), nodes(3)};
+    QVERIFY(runLockctl(release).exitCode == 0); // one hold less
+    for (int i = 0; i < 3; ++i) {
+        auto value = admin(i).command({QByteArrayView("GET"), key.toUtf8()});
+        LS_VERIFY_OK(value);
+        QCOMPARE(lock::LockValue::parse(value->bytes())->holds, 1);
+    }
+    QVERIFY(runLockctl(release).exitCode == 0);
+    auto gone = admin(0).command({QByteArrayView("EXISTS"), key.toUtf8()});
+    LS_VERIFY_OK(gone);
+    QCOMPARE(gone->integer(), 0);
+    // --owner only with --reentrant.
+    QVERIFY(runLockctl(base + QStringList{QStringLiteral("--owner"), QStringLiteral("x")}).exitCode == 2);
+
+    const QString fairKey = testKey() + QStringLiteral(":fair");
+    QStringList fair = base;
+    fair[1] = fairKey;
+    const RunResult taken = runLockctl(fair + QStringList{QStringLiteral("--fair")});
+    QVERIFY2(taken.exitCode == 0, describe(taken).constData());
+    QCOMPARE(parseObject(taken, ok).value(QStringLiteral("kind")).toString(), QStringLiteral("fair"));
+    const RunResult queued = runLockctl(
+        fair + QStringList{QStringLiteral("--fair"), QStringLiteral("--wait"), QStringLiteral("200ms")});
+    QVERIFY2(queued.exitCode == 1, describe(queued).constData()); // timed out waiting in the queue
+    // The waiter that gave up left the queue.
+    auto queue = admin(0).command({QByteArrayView("EXISTS"), lock::fairQueueKeysFor(fairKey.toUtf8()).first});
+    LS_VERIFY_OK(queue);
+    QCOMPARE(queue->integer(), 0);
+}
+
+void TestLockctlLock::multiKeyAcquireReleaseTtl()
+{
+    const QString a = testKey() + QStringLiteral(":a");
+    const QString b = testKey() + QStringLiteral(":b");
+    const QString c = testKey() + QStringLiteral(":c");
+    const RunResult taken =
+        runLockctl({QStringLiteral("acquire"), b, a, QStringLiteral("--ttl"), QStringLiteral("30s"),
+                    QStringLiteral("--nodes"), nodes(3), QStringLiteral("--json")});
+    QVERIFY2(taken.exitCode == 0, describe(taken).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(taken, ok);
+    QCOMPARE(object.value(QStringLiteral("keys")).toArray(), (QJsonArray{a, b}));
+    QCOMPARE(object.value(QStringLiteral("fences")).toArray().size(), 2);
+    const QString token = object.value(QStringLiteral("token")).toString();
+    const RunResult overlap = runLockctl({QStringLiteral("acquire"), c, b, QStringLiteral("--ttl"),
+                                          QStringLiteral("30s"), QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(overlap.exitCode == 3, describe(overlap).constData());
+    for (int i = 0; i < 3; ++i) {
+        auto exists = admin(i).command({QByteArrayView("EXISTS"), c.toUtf8()});
+        LS_VERIFY_OK(exists);
+        QCOMPARE(exists->integer(), 0); // all or none
+    }
+    const RunResult left = runLockctl({QStringLiteral("ttl"), a, b, QStringLiteral("--token"), token,
+                                       QStringLiteral("--nodes"), nodes(3), QStringLiteral("--json")});
+    QVERIFY2(left.exitCode == 0, describe(left).constData());
+    QVERIFY2(runLockctl({QStringLiteral("ttl"), a, b, QStringLiteral("--nodes"), nodes(3)}).exitCode == 2,
+             "several keys without --token");
+    const RunResult released = runLockctl({QStringLiteral("release"), a, b, QStringLiteral("--token"), token,
+                                           QStringLiteral("--nodes"), nodes(3)});
+    QVERIFY2(released.exitCode == 0, describe(released).constData());
+    for (int i = 0; i < 3; ++i) {
+        auto exists = admin(i).command({QByteArrayView("EXISTS"), a.toUtf8(), b.toUtf8()});
+        LS_VERIFY_OK(exists);
+        QCOMPARE(exists->integer(), 0);
+    }
+    // A kind flag takes one key.
+    QVERIFY(runLockctl({QStringLiteral("acquire"), a, b, QStringLiteral("--ttl"), QStringLiteral("30s"),
+                        QStringLiteral("--read"), QStringLiteral("--nodes"), nodes(1)})
+                .exitCode == 2);
 }
 
 void TestLockctlLock::acquireWithOwnToken()

@@ -390,6 +390,10 @@ void TestLockValue::kindFieldsRoundTrip()
     reentrant.holds = 3;
     QVERIFY(reentrant.encode().contains(" cnt=3 "));
     QCOMPARE(LockValue::parse(reentrant.encode())->holds, 3);
+    LockValue fair = fullValue();
+    fair.fair = true;
+    QVERIFY(fair.encode().contains(" fair=1 "));
+    QVERIFY(LockValue::parse(fair.encode())->fair);
     // A mutex value carries none of them.
     const auto mutex = LockValue::parse(fullValue().encode());
     QCOMPARE(mutex->mode, '\0');
@@ -408,6 +412,7 @@ void TestLockValue::kindFieldsRejectBadValues_data()
     QTest::newRow("permits twice") << QByteArray("ls1 tok=a permits=2 permits=3");
     QTest::newRow("cnt negative") << QByteArray("ls1 tok=a cnt=-1");
     QTest::newRow("cnt twice") << QByteArray("ls1 tok=a cnt=1 cnt=2");
+    QTest::newRow("fair not 1") << QByteArray("ls1 tok=a fair=yes");
 }
 
 void TestLockValue::kindFieldsRejectBadValues()

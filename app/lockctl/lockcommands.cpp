@@ -87,6 +87,18 @@ const QCommandLineOption SemaphoreOption(
     QStringLiteral("Take one of N permits of the counting semaphore KEY (each holder with its "
                    "own expiry); every holder must name the same N."),
     QStringLiteral("N"));
+const QCommandLineOption ReentrantOption(
+    QStringLiteral("reentrant"),
+    QStringLiteral("Take KEY as a reentrant lock: the same owner (--owner) may take it again and gets a hold "
+                   "count; each release removes one hold."));
+const QCommandLineOption
+    OwnerOption(QStringLiteral("owner"),
+                QStringLiteral("With --reentrant: the owner id (its token); taking the lock "
+                               "again with the same id adds a hold."),
+                QStringLiteral("ID"));
+const QCommandLineOption FairOption(
+    QStringLiteral("fair"),
+    QStringLiteral("Take KEY as a fair lock: with --wait, queue up and be served in arrival order."));
 const QCommandLineOption
     AddOption(QStringLiteral("add"),
               QStringLiteral("Add the duration to the remaining TTL instead of replacing it."));
@@ -222,6 +234,27 @@ QJsonArray votesJson(const std::vector<NodeVote> &votes, bool withFence)
     QJsonArray array;
     for (const NodeVote &vote : votes)
         array.append(voteJson(vote, withFence));
+    return array;
+}
+
+/// A multi-key lock's keys (null for a lock on one key).
+QJsonValue keysJson(const Lock &lock)
+{
+    if (lock.keys.size() < 2)
+        return QJsonValue();
+    QJsonArray array;
+    for (const QByteArray &key : lock.keys)
+        array.append(QString::fromUtf8(key));
+    return array;
+}
+
+QJsonValue fencesJson(const Lock &lock)
+{
+    if (lock.fences.size() < 2)
+        return QJsonValue();
+    QJsonArray array;
+    for (const qint64 fence : lock.fences)
+        array.append(fence);
     return array;
 }
 
@@ -379,21 +412,29 @@ LockerOptions lockerOptions(bool fencing = true)
 /// stop with, or nullopt to go on.
 std::optional<int> prepare(QCommandLineParser &parser, const Invocation &invocation,
                            const QList<QCommandLineOption> &options, const QString &command,
-                           const QString &help, QByteArray &key, std::vector<NodeConfig> &nodes,
-                           const QString &writes = {})
+                           const QString &help, std::vector<QByteArray> &keys, std::vector<NodeConfig> &nodes,
+                           const QString &writes = {}, bool several = false)
 {
     Output &out = invocation.out;
     if (auto stop = parseArguments(parser, invocation.args, options, command, help, out))
         return stop;
     const QStringList positional = parser.positionalArguments();
-    if (positional.size() != 1 || positional.front().isEmpty()) {
-        out.error(QStringLiteral("%1: expected exactly one KEY (see 'lockctl help %1')").arg(command));
+    if (positional.isEmpty() || (!several && positional.size() != 1)) {
+        out.error(several
+                      ? QStringLiteral("%1: expected one or more KEYs (see 'lockctl help %1')").arg(command)
+                      : QStringLiteral("%1: expected exactly one KEY (see 'lockctl help %1')").arg(command));
         return exitcode::Usage;
     }
-    const auto parsedKey = keyArgument(positional.front(), command, QStringLiteral("KEY"), out);
-    if (!parsedKey)
-        return exitcode::Usage;
-    key = *parsedKey;
+    for (const QString &argument : positional) {
+        if (argument.isEmpty()) {
+            out.error(QStringLiteral("%1: a KEY must not be empty").arg(command));
+            return exitcode::Usage;
+        }
+        const auto parsedKey = keyArgument(argument, command, QStringLiteral("KEY"), out);
+        if (!parsedKey)
+            return exitcode::Usage;
+        keys.push_back(*parsedKey);
+    }
     auto resolved = resolveNodes(parser, command, out);
     if (!resolved || !applyTimeoutOption(parser, *resolved, command, out))
         return exitcode::Usage;
@@ -433,22 +474,32 @@ bool isJson(const QCommandLineParser &parser)
 
 QList<QCommandLineOption> acquireOptions()
 {
-    return {nodesOption(),      groupOption(),
-            TtlOption,          WaitOption,
-            AcquireTokenOption, LabelOption,
-            MetaOption,         NoFencingOption,
-            ReadOption,         WriteOption,
-            SemaphoreOption,    jsonOption(),
-            timeoutOption(),    confirmProductionOption(),
+    return {nodesOption(),
+            groupOption(),
+            TtlOption,
+            WaitOption,
+            AcquireTokenOption,
+            LabelOption,
+            MetaOption,
+            NoFencingOption,
+            ReadOption,
+            WriteOption,
+            SemaphoreOption,
+            ReentrantOption,
+            OwnerOption,
+            FairOption,
+            jsonOption(),
+            timeoutOption(),
+            confirmProductionOption(),
             helpOption()};
 }
 
 QString acquireHelp()
 {
     return formatHelp(
-        QStringLiteral(
-            "lockctl acquire KEY --ttl D [--read | --write | --semaphore N] [--nodes URL,...] [--wait D] "
-            "[--token T] [--label L] [--json]"),
+        QStringLiteral("lockctl acquire KEY [KEY...] --ttl D [--read | --write | --semaphore N | --reentrant "
+                       "[--owner ID] | "
+                       "--fair] [--nodes URL,...] [--wait D] [--token T] [--label L] [--json]"),
         QStringLiteral(
             "Takes the lock KEY for D and prints its token (needed to extend and release it),\n"
             "its fencing value and how long it is valid. On several nodes it is a Redlock: the\n"
@@ -466,10 +517,10 @@ int runAcquire(Invocation &invocation)
     Output &out = invocation.out;
     const QString command = QStringLiteral("acquire");
     QCommandLineParser parser;
-    QByteArray key;
+    std::vector<QByteArray> keys;
     std::vector<NodeConfig> nodes;
-    if (auto stop = prepare(parser, invocation, acquireOptions(), command, acquireHelp(), key, nodes,
-                            QStringLiteral("taking a lock")))
+    if (auto stop = prepare(parser, invocation, acquireOptions(), command, acquireHelp(), keys, nodes,
+                            QStringLiteral("taking a lock"), true))
         return *stop;
     bool ok = true;
     const auto ttl = durationValue(parser, TtlOption, command, out, ok);
@@ -489,10 +540,28 @@ int runAcquire(Invocation &invocation)
         out.error(QStringLiteral("%1: --ttl is required (e.g. --ttl 30s)").arg(command));
         ok = false;
     }
-    if (ok &&
-        int(parser.isSet(ReadOption)) + int(parser.isSet(WriteOption)) + int(parser.isSet(SemaphoreOption)) >
-            1) {
-        out.error(QStringLiteral("%1: --read, --write and --semaphore exclude each other").arg(command));
+    const int kinds = int(parser.isSet(ReadOption)) + int(parser.isSet(WriteOption)) +
+                      int(parser.isSet(SemaphoreOption)) + int(parser.isSet(ReentrantOption)) +
+                      int(parser.isSet(FairOption));
+    if (ok && kinds > 1) {
+        out.error(
+            QStringLiteral("%1: --read, --write, --semaphore, --reentrant and --fair exclude each other")
+                .arg(command));
+        ok = false;
+    }
+    if (ok && kinds > 0 && keys.size() > 1) {
+        out.error(QStringLiteral("%1: several KEYs make a multi-key mutex; --read, --write, --semaphore, "
+                                 "--reentrant and --fair take one KEY")
+                      .arg(command));
+        ok = false;
+    }
+    if (ok && parser.isSet(OwnerOption) &&
+        (!parser.isSet(ReentrantOption) || parser.isSet(AcquireTokenOption))) {
+        out.error(QStringLiteral("%1: --owner goes with --reentrant (and instead of --token)").arg(command));
+        ok = false;
+    }
+    if (ok && parser.isSet(OwnerOption) && parser.value(OwnerOption).isEmpty()) {
+        out.error(QStringLiteral("%1: --owner must not be empty").arg(command));
         ok = false;
     }
     if (ok && parser.isSet(SemaphoreOption)) {
@@ -511,8 +580,13 @@ int runAcquire(Invocation &invocation)
         options.kind = LockKind::Read;
     else if (parser.isSet(WriteOption))
         options.kind = LockKind::Write;
+    else if (parser.isSet(ReentrantOption))
+        options.kind = LockKind::Reentrant;
+    else if (parser.isSet(FairOption))
+        options.kind = LockKind::Fair;
     options.ttl = *ttl;
-    options.token = token.value_or(QByteArray());
+    options.token =
+        parser.isSet(OwnerOption) ? parser.value(OwnerOption).toUtf8() : token.value_or(QByteArray());
     options.label = parser.value(LabelOption);
     options.thread = QStringLiteral("lockctl");
 
@@ -520,9 +594,9 @@ int runAcquire(Invocation &invocation)
     Locker locker(std::move(nodes), lockerOptions(fencing));
     auto result = [&] {
         if (!wait)
-            return locker.tryAcquire(key, options);
+            return locker.tryAcquire(keys, options);
         options.wait = *wait;
-        return locker.acquire(key, options);
+        return locker.acquire(keys, options);
     }();
     const bool json = isJson(parser);
     if (!result)
@@ -535,7 +609,10 @@ int runAcquire(Invocation &invocation)
             QJsonObject{
                 {QStringLiteral("key"), QString::fromUtf8(lock.key)},
                 {QStringLiteral("kind"), lockKindName(lock.kind)},
+                {QStringLiteral("keys"), keysJson(lock)},
+                {QStringLiteral("fences"), fencesJson(lock)},
                 {QStringLiteral("permits"), lock.permits > 0 ? QJsonValue(lock.permits) : QJsonValue()},
+                {QStringLiteral("holds"), lock.holds > 0 ? QJsonValue(lock.holds) : QJsonValue()},
                 {QStringLiteral("token"), QString::fromUtf8(lock.token)},
                 {QStringLiteral("fence"), fencing ? QJsonValue(lock.fence) : QJsonValue()},
                 {QStringLiteral("fencing"), fencing},
@@ -551,6 +628,14 @@ int runAcquire(Invocation &invocation)
     QString kind = lockKindName(lock.kind);
     if (lock.kind == LockKind::Semaphore)
         kind += QStringLiteral(" (%1 permits)").arg(lock.permits);
+    if (lock.kind == LockKind::Reentrant)
+        kind += QStringLiteral(" (held %1 time%2)").arg(lock.holds).arg(lock.holds == 1 ? "" : "s");
+    if (lock.keys.size() > 1) {
+        QStringList shown;
+        for (size_t j = 0; j < lock.keys.size(); ++j)
+            shown << QStringLiteral("%1 (fence %2)").arg(displayText(lock.keys[j])).arg(lock.fences[j]);
+        kind += QStringLiteral(", %1 keys: %2").arg(lock.keys.size()).arg(shown.join(QStringLiteral(", ")));
+    }
     out.write(fields({
         {QStringLiteral("key"), displayText(lock.key)},
         {QStringLiteral("kind"), kind},
@@ -575,7 +660,8 @@ QList<QCommandLineOption> extendOptions()
 QString extendHelp()
 {
     return formatHelp(
-        QStringLiteral("lockctl extend KEY --token T --ttl D [--add] [--heal] [--nodes URL,...] [--json]"),
+        QStringLiteral(
+            "lockctl extend KEY [KEY...] --token T --ttl D [--add] [--heal] [--nodes URL,...] [--json]"),
         QStringLiteral("Owner-checked TTL change on every node, in one Lua script per node: the TTL\n"
                        "becomes D (or D is added to what is left, with --add) where the key still\n"
                        "holds token T. Needs a quorum of nodes still holding it; nothing changes\n"
@@ -588,10 +674,10 @@ int runExtend(Invocation &invocation)
     Output &out = invocation.out;
     const QString command = QStringLiteral("extend");
     QCommandLineParser parser;
-    QByteArray key;
+    std::vector<QByteArray> keys;
     std::vector<NodeConfig> nodes;
-    if (auto stop = prepare(parser, invocation, extendOptions(), command, extendHelp(), key, nodes,
-                            QStringLiteral("extending a lock")))
+    if (auto stop = prepare(parser, invocation, extendOptions(), command, extendHelp(), keys, nodes,
+                            QStringLiteral("extending a lock"), true))
         return *stop;
     bool ok = true;
     const auto token = tokenValue(parser, command, true, out, ok);
@@ -607,7 +693,7 @@ int runExtend(Invocation &invocation)
 
     Locker locker(std::move(nodes), lockerOptions());
     // Locker::extend recovers the owner's full value for healing from a node that still has it.
-    auto result = locker.extend(locker.handleFor(key, *token), *ttl, mode, heal);
+    auto result = locker.extend(locker.handleFor(keys, *token), *ttl, mode, heal);
     const bool json = isJson(parser);
     if (!result)
         return reportError(result.error(), json, out);
@@ -651,7 +737,7 @@ QList<QCommandLineOption> releaseOptions()
 QString releaseHelp()
 {
     return formatHelp(
-        QStringLiteral("lockctl release KEY --token T [--nodes URL,...] [--json]"),
+        QStringLiteral("lockctl release KEY [KEY...] --token T [--nodes URL,...] [--json]"),
         QStringLiteral("Owner-checked delete on every node (compare-and-delete in Lua): the key goes\n"
                        "where it still holds token T; another owner's key is never touched."),
         releaseOptions(), exitCodesText());
@@ -662,10 +748,10 @@ int runRelease(Invocation &invocation)
     Output &out = invocation.out;
     const QString command = QStringLiteral("release");
     QCommandLineParser parser;
-    QByteArray key;
+    std::vector<QByteArray> keys;
     std::vector<NodeConfig> nodes;
-    if (auto stop = prepare(parser, invocation, releaseOptions(), command, releaseHelp(), key, nodes,
-                            QStringLiteral("releasing a lock")))
+    if (auto stop = prepare(parser, invocation, releaseOptions(), command, releaseHelp(), keys, nodes,
+                            QStringLiteral("releasing a lock"), true))
         return *stop;
     bool ok = true;
     const auto token = tokenValue(parser, command, true, out, ok);
@@ -673,7 +759,7 @@ int runRelease(Invocation &invocation)
         return exitcode::Usage;
 
     Locker locker(std::move(nodes), lockerOptions());
-    const Lock lock = locker.handleFor(key, *token);
+    const Lock lock = locker.handleFor(keys, *token);
     auto result = locker.release(lock);
     const bool json = isJson(parser);
     if (!result)
@@ -703,7 +789,7 @@ QList<QCommandLineOption> ttlOptions()
 QString ttlHelp()
 {
     return formatHelp(
-        QStringLiteral("lockctl ttl KEY [--token T] [--nodes URL,...] [--json]"),
+        QStringLiteral("lockctl ttl KEY [KEY...] [--token T] [--nodes URL,...] [--json]"),
         QStringLiteral(
             "With --token: the owner-checked remaining TTL, i.e. how long a quorum of nodes\n"
             "still holds KEY for token T (exit 4 when it does not).\n"
@@ -827,20 +913,25 @@ int runTtl(Invocation &invocation)
     Output &out = invocation.out;
     const QString command = QStringLiteral("ttl");
     QCommandLineParser parser;
-    QByteArray key;
+    std::vector<QByteArray> keys;
     std::vector<NodeConfig> nodes;
-    if (auto stop = prepare(parser, invocation, ttlOptions(), command, ttlHelp(), key, nodes))
+    if (auto stop = prepare(parser, invocation, ttlOptions(), command, ttlHelp(), keys, nodes, {}, true))
         return *stop;
     bool ok = true;
     const auto token = tokenValue(parser, command, false, out, ok);
+    if (ok && !token && keys.size() > 1) {
+        out.error(QStringLiteral("%1: several KEYs need --token (a multi-key lock's remaining validity)")
+                      .arg(command));
+        ok = false;
+    }
     if (!ok)
         return exitcode::Usage;
     const bool json = isJson(parser);
     if (!token)
-        return runTtlOfKey(key, nodes, json, out);
+        return runTtlOfKey(keys.front(), nodes, json, out);
 
     Locker locker(std::move(nodes), lockerOptions());
-    const Lock lock = locker.handleFor(key, *token);
+    const Lock lock = locker.handleFor(keys, *token);
     auto result = locker.ttl(lock);
     if (!result)
         return reportError(result.error(), json, out);

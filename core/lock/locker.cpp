@@ -372,6 +372,21 @@ Lock Locker::handleFor(const QByteArray &key, const QByteArray &token) const
     return lock;
 }
 
+Lock Locker::handleFor(const std::vector<QByteArray> &keys, const QByteArray &token) const
+{
+    std::vector<QByteArray> full;
+    for (const QByteArray &key : keys)
+        full.push_back(d->options.keyPrefix + key);
+    std::ranges::sort(full);
+    full.erase(std::unique(full.begin(), full.end()), full.end());
+    Lock lock;
+    lock.key = full.empty() ? QByteArray() : full.front();
+    lock.token = token;
+    if (full.size() > 1)
+        lock.keys = std::move(full);
+    return lock;
+}
+
 LockResult<Lock> Locker::tryAcquire(const QByteArray &rawKey, const AcquireOptions &options)
 {
     return tryAcquire(std::vector<QByteArray>{rawKey}, options);
@@ -434,6 +449,7 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
     value.mode = options.kind == LockKind::Read ? 'r' : options.kind == LockKind::Write ? 'w' : 0;
     value.permits = options.kind == LockKind::Semaphore ? options.permits : 0;
     value.holds = options.kind == LockKind::Reentrant ? 1 : 0;
+    value.fair = options.kind == LockKind::Fair;
     const QByteArray prefix = LockValue::ownerPrefix(value.token);
     const QByteArray ttlText = QByteArray::number(static_cast<qint64>(options.ttl.count()));
     // What a failure of this call may delete: any key with our token when the token is this
@@ -831,6 +847,8 @@ LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)
         }
         if (parsed->holds > 0)
             options.kind = LockKind::Reentrant;
+        if (parsed->fair)
+            options.kind = LockKind::Fair;
         options.label = parsed->label;
         options.thread = parsed->thread;
         options.metadata = parsed->metadata;

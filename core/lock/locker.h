@@ -230,6 +230,8 @@ public:
     /// It says Mutex: for a semaphore permit on several nodes, set its kind and permits so that
     /// extend and ttl count the semaphore's quorum.
     Lock handleFor(const QByteArray &key, const QByteArray &token) const;
+    /// The handle of a multi-key lock (the keys sorted, each once; one key: as above).
+    Lock handleFor(const std::vector<QByteArray> &keys, const QByteArray &token) const;
 
 private:
     /// One acquire attempt with `token`. `mayAlreadyHold`: the token may already be on a node

@@ -75,14 +75,14 @@ struct Locker::Private
 
     /// The token an acquire uses, and the call id that marks what it creates (empty when the
     /// token is new: everything with it is this call's).
-    std::pair<QByteArray, QByteArray> tokenFor(const AcquireOptions &options) const
+    std::pair<QByteArray, QByteArray> tokenFor(const AcquireOptions &acquire) const
     {
-        if (options.kind == LockKind::Reentrant) // every acquire may re-enter: always a call id
-            return {options.token.isEmpty() ? ownerBase + ':' + QByteArray::number(::gettid())
-                                            : options.token,
+        if (acquire.kind == LockKind::Reentrant) // every acquire may re-enter: always a call id
+            return {acquire.token.isEmpty() ? ownerBase + ':' + QByteArray::number(::gettid())
+                                            : acquire.token,
                     randomCallId()};
-        if (!options.token.isEmpty())
-            return {options.token, randomCallId()};
+        if (!acquire.token.isEmpty())
+            return {acquire.token, randomCallId()};
         return {randomToken(), QByteArray()};
     }
 

@@ -105,6 +105,8 @@ QByteArray LockValue::encodeTail() const
         field(out, "permits", QByteArray::number(permits));
     if (holds > 0)
         field(out, "cnt", QByteArray::number(holds));
+    if (fair)
+        field(out, "fair", QByteArrayLiteral("1"));
     if (!host.isEmpty())
         field(out, "host", host.toUtf8());
     if (pid != 0)
@@ -226,7 +228,8 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
         Call = 128,
         Rw = 256,
         Permits = 512,
-        Cnt = 1024
+        Cnt = 1024,
+        Fair = 2048
     };
     unsigned seen = 0;
     const auto first = [&seen](unsigned bit) {
@@ -273,6 +276,10 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
             v.holds = raw.toInt(&ok);
             if (!first(Cnt) || !ok || v.holds <= 0)
                 return std::nullopt;
+        } else if (field == "fair") {
+            if (!first(Fair) || raw != "1")
+                return std::nullopt;
+            v.fair = true;
         } else if (field == "host") {
             if (!first(Host))
                 return std::nullopt;

@@ -25,7 +25,7 @@ namespace lockscope::lock {
 /// keeps a lower one, so the lock's fence is the highest `fence` among the nodes holding the
 /// token. Owner checks never look at it. `m.<name>` fields carry caller metadata. `rw` and
 /// `permits` say which lock kind a holder belongs to (read/write lock, counting semaphore);
-/// `cnt` is a reentrant lock's hold count.
+/// `cnt` is a reentrant lock's hold count, `fair=1` marks a fair lock's holder.
 /// Readers ignore unknown fields, so later versions can add fields without breaking older tools.
 struct LockValue
 {
@@ -45,6 +45,9 @@ struct LockValue
     int permits = 0;
     /// Reentrant locks: how many times the owner holds it ("cnt=N"); 0 for every other kind.
     int holds = 0;
+    /// Fair locks: the holder's value says so ("fair=1"), so that a reader knows to look at the
+    /// lock's queue (fairQueueKeysFor).
+    bool fair = false;
     /// Written only by an acquire with a caller-chosen token (refresh, handoff,
     /// acquireOrExtend): a random id of that call, so that undoing a failed call can tell the
     /// keys it created from keys the same token already held before ("call=<id>").
@@ -58,8 +61,8 @@ struct LockValue
     QByteArray encodeTail() const;
 
     /// Parses a LockScope value; nullopt for anything else (other libraries' values), and for a
-    /// value that names a known field (tok, fence, rw, permits, cnt, host, pid, thr, at, label,
-    /// call, one m.<name>)
+    /// value that names a known field (tok, fence, rw, permits, cnt, fair, host, pid, thr, at,
+    /// label, call, one m.<name>)
     /// twice: which of the two would be the owner is ambiguous.
     static std::optional<LockValue> parse(const QByteArray &value);
 
