@@ -192,6 +192,90 @@ private slots:
         QVERIFY(lines[0].contains(QStringLiteral("time")));
     }
 
+    /// One reader of three is force-released: only its member goes, on every node; the fence
+    /// counter is bumped; the key keeps living with the others; audited per node.
+    void forceReleaseOneReader()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        lock::Locker locker(set->configs());
+        lock::AcquireOptions read = held30s();
+        read.kind = lock::LockKind::Read;
+        std::vector<lock::Lock> readers;
+        for (int r = 0; r < 3; ++r) {
+            auto reader = locker.tryAcquire("docs", read);
+            LS_VERIFY_OK(reader);
+            readers.push_back(*reader);
+        }
+        const LockRecord record = readRecord(set->configs(), "docs", SchemaRegistry::builtins());
+        QCOMPARE(record.kind, QStringLiteral("read"));
+        Admin admin(QStringLiteral("prod"), adminNodes(*set), testOperator(), &log);
+        const AdminResult result = admin.forceReleaseHolder(record, readers[1].token);
+        QVERIFY2(result.ok, qPrintable(result.message));
+        for (int i = 0; i < 3; ++i) {
+            const auto members = set->admin(i).command({"ZRANGE", "docs", "0", "-1"});
+            LS_VERIFY_OK(members);
+            QCOMPARE(members->elements().size(), std::size_t(2));
+            for (const auto &member : members->elements())
+                QVERIFY(!member.bytes().startsWith(lock::LockValue::ownerPrefix(readers[1].token)));
+            QVERIFY(set->pttl(i, "docs") > 20000);
+            QCOMPARE(set->get(i, lock::fenceKeyFor("docs")), QByteArray("4")); // 3 readers + the bump
+            QCOMPARE(resultFor(result, ServerSet::nodeName(i))->outcome, AdminOutcome::Done);
+        }
+        // The released reader's own release now finds nothing; the others still hold.
+        QVERIFY(!locker.release(readers[1]).has_value());
+        LS_VERIFY_OK(locker.release(readers[0]));
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("force-release-holder"));
+
+        // The same record again: that holder is gone, nothing else is touched.
+        const AdminResult again = admin.forceReleaseHolder(record, readers[1].token);
+        QVERIFY(!again.ok);
+        QCOMPARE(resultFor(again, ServerSet::nodeName(0))->outcome, AdminOutcome::Changed);
+        const auto left = set->admin(0).command({"ZCARD", "docs"});
+        QCOMPARE(left->integer(), 1);
+    }
+
+    /// Extend one permit: its deadline moves, the other permit's does not; a mutex is refused.
+    void extendOnePermitRefuseOthers()
+    {
+        LS_START_SERVERS(set, 1);
+        lock::Locker locker(set->configs());
+        lock::AcquireOptions permit = held30s();
+        permit.kind = lock::LockKind::Semaphore;
+        permit.permits = 2;
+        permit.ttl = std::chrono::seconds(5);
+        auto a = locker.tryAcquire("pool", permit);
+        auto b = locker.tryAcquire("pool", permit);
+        LS_VERIFY_OK(a);
+        LS_VERIFY_OK(b);
+        const LockRecord record = readRecord(set->configs(), "pool", SchemaRegistry::builtins());
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), nullptr);
+        const AdminResult result = admin.extendHolder(record, a->token, std::chrono::seconds(60));
+        QVERIFY2(result.ok, qPrintable(result.message));
+        const LockRecord after = readRecord(set->configs(), "pool", SchemaRegistry::builtins());
+        const DecodedLock &decoded = *after.nodes[0].decoded;
+        for (const LockHolder &holder : decoded.holders) {
+            if (holder.token == a->token)
+                QVERIFY2(holder.pttlMs > 55000, QByteArray::number(holder.pttlMs));
+            else
+                QVERIFY2(holder.pttlMs <= 5000, QByteArray::number(holder.pttlMs));
+        }
+        QVERIFY(set->pttl(0, "pool") > 55000); // the key lives as long as its latest holder
+
+        // A read-only node gets nothing; a mutex has no holders to change one by one.
+        Admin readOnly(QStringLiteral("g"), adminNodes(*set, {0}), testOperator(), nullptr);
+        QCOMPARE(readOnly.forceReleaseHolder(record, b->token).nodes[0].outcome, AdminOutcome::Refused);
+        auto mutex = locker.tryAcquire("plain", held30s());
+        LS_VERIFY_OK(mutex);
+        const LockRecord plain = readRecord(set->configs(), "plain", SchemaRegistry::builtins());
+        QCOMPARE(admin.forceReleaseHolder(plain, mutex->token).nodes[0].outcome, AdminOutcome::Refused);
+        QCOMPARE(set->admin(0).command({"ZCARD", "pool"})->integer(), 2);
+        QVERIFY(set->pttl(0, "plain") > 0);
+    }
+
     void forceReleaseUnchangedLockScopeLock()
     {
         LS_START_SERVERS(set, 3);

@@ -6,6 +6,8 @@
 #include "support/lockfixture.h"
 
 #include <QTest>
+#include <cmath>
+#include <span>
 
 using namespace lockscope;
 using inspect::KeyRead;
@@ -91,6 +93,64 @@ private slots:
         const auto size = set->admin(0).command({"DBSIZE"});
         LS_VERIFY_OK(size);
         QCOMPARE(size->integer(), 4);
+    }
+
+    void readsSortedSetsAndListsBounded()
+    {
+        LS_START_SERVERS(set, 1);
+        redis::Connection &admin = set->admin(0);
+        LS_VERIFY_OK(admin.command({"ZADD", "sem", "2", QByteArray("b\xff", 2), "1", "a", "+inf", "c"}));
+        LS_VERIFY_OK(admin.command({"PEXPIRE", "sem", "60000"}));
+        // One element more than read: the entry says it was cut.
+        std::vector<QByteArray> rpush{"RPUSH", "big"};
+        for (int i = 0; i <= RawEntry::MaxElements; ++i)
+            rpush.push_back(QByteArray::number(i));
+        LS_VERIFY_OK(admin.command(std::span<const QByteArray>(rpush)));
+        redis::Connection connection(set->configs()[0]);
+
+        const KeyRead zset = inspect::readKey(connection, "sem");
+        QVERIFY(!zset.error);
+        QVERIFY(zset.raw.isSortedSet());
+        QCOMPARE(zset.raw.members.size(), std::size_t(3));
+        QCOMPARE(zset.raw.members[0], std::make_pair(QByteArray("a"), 1.0));
+        QCOMPARE(zset.raw.members[1], std::make_pair(QByteArray("b\xff", 2), 2.0));
+        QCOMPARE(zset.raw.members[2].first, QByteArray("c"));
+        QVERIFY(std::isinf(zset.raw.members[2].second));
+        QVERIFY(!zset.raw.truncated);
+        QVERIFY(zset.raw.pttlMs > 0 && zset.raw.pttlMs <= 60000);
+        QVERIFY(zset.raw.serverTimeMs > 1'600'000'000'000);
+
+        const KeyRead list = inspect::readKey(connection, "big");
+        QVERIFY(list.raw.isList());
+        QCOMPARE(list.raw.elements.size(), std::size_t(RawEntry::MaxElements));
+        QCOMPARE(list.raw.elements.front(), QByteArray("0"));
+        QVERIFY(list.raw.truncated);
+    }
+
+    void readsCompanionKeysWhenAsked()
+    {
+        LS_START_SERVERS(set, 1);
+        lock::LockValue reader;
+        reader.token = "readerAAAAAAAAAAAAAAAAA";
+        lock::LockValue writer;
+        writer.token = "writerBBBBBBBBBBBBBBBBB";
+        LS_VERIFY_OK(set->admin(0).command({"ZADD", "docs:rw", "+inf", reader.encode() + " rw=r"}));
+        QVERIFY(set->set(0, "{docs:rw}.wwait", writer.encode() + " rw=w", 60000));
+        redis::Connection connection(set->configs()[0]);
+        const SchemaRegistry registry = SchemaRegistry::builtins();
+
+        QVERIFY(inspect::readKey(connection, "docs:rw").raw.companions.empty()); // not asked for
+        const KeyRead read = inspect::readKey(connection, "docs:rw", {.companionsOf = &registry});
+        QVERIFY(!read.error);
+        QCOMPARE(read.raw.companions.size(), std::size_t(1));
+        QCOMPARE(read.raw.companions[0].first, QByteArray("{docs:rw}.wwait"));
+        QCOMPARE(read.raw.companions[0].second.type, RawEntry::Type::String);
+        QCOMPARE(read.raw.companions[0].second.value, writer.encode() + " rw=w");
+        QVERIFY(read.raw.companions[0].second.pttlMs > 0);
+        const auto decoded = registry.decode("docs:rw", read.raw);
+        QVERIFY(decoded);
+        QCOMPARE(decoded->kind, QStringLiteral("read"));
+        QCOMPARE(decoded->queue.size(), std::size_t(1));
     }
 
     void readsTheFenceCounterWhenAsked()

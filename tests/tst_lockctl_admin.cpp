@@ -72,6 +72,48 @@ class TestLockctlAdmin : public QObject
 private slots:
     void initTestCase() { QVERIFY2(QFile::exists(QStringLiteral(LOCKCTL_PATH)), LOCKCTL_PATH); }
 
+    void forceReleaseOnePermit()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        lock::Locker locker(set->configs());
+        lock::AcquireOptions permit = held30s();
+        permit.kind = lock::LockKind::Semaphore;
+        permit.permits = 2;
+        auto a = locker.tryAcquire("cli:pool", permit);
+        auto b = locker.tryAcquire("cli:pool", permit);
+        LS_VERIFY_OK(a);
+        LS_VERIFY_OK(b);
+        const QString audit = dir.filePath(QStringLiteral("audit.jsonl"));
+        const QStringList base{QStringLiteral("force-release"),
+                               QStringLiteral("cli:pool"),
+                               QStringLiteral("--nodes"),
+                               nodeUrls(*set),
+                               QStringLiteral("--yes"),
+                               QStringLiteral("--audit-log"),
+                               audit};
+        const RunResult result = runLockctl(
+            base + QStringList{QStringLiteral("--holder"), QString::fromUtf8(a->token)}, dir.path());
+        QVERIFY2(result.exitCode == 0, describe(result));
+        for (int i = 0; i < 3; ++i) {
+            const auto members = set->admin(i).command({"ZRANGE", "cli:pool", "0", "-1"});
+            LS_VERIFY_OK(members);
+            QCOMPARE(members->elements().size(), std::size_t(1));
+            QVERIFY(members->elements()[0].bytes().startsWith(lock::LockValue::ownerPrefix(b->token)));
+        }
+        const auto lines = auditLines(audit);
+        QCOMPARE(lines.size(), std::size_t(3));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("force-release-holder"));
+        // The freed permit can be taken again; --holder with --unconditional is a usage error.
+        LS_VERIFY_OK(locker.tryAcquire("cli:pool", permit));
+        const RunResult bad =
+            runLockctl(base + QStringList{QStringLiteral("--holder"), QString::fromUtf8(b->token),
+                                          QStringLiteral("--unconditional")},
+                       dir.path());
+        QVERIFY2(bad.exitCode == 2, describe(bad));
+        QCOMPARE(set->admin(0).command({"ZCARD", "cli:pool"})->integer(), 2);
+    }
+
     void forceReleaseWithYes()
     {
         LS_START_SERVERS(set, 3);

@@ -127,6 +127,9 @@ private slots:
     void customSchemaIsLikely();
 
     void decodeFromManyThreads();
+
+    void singleHolderKindsHaveOneHolder();
+    void redissonReadLockHasEveryReader();
 };
 
 void TestLockSchema::builtinOrder()
@@ -135,7 +138,9 @@ void TestLockSchema::builtinOrder()
     QStringList ids;
     for (const auto &schema : registry.schemas())
         ids << schema->id();
-    QCOMPARE(ids, (QStringList{"lockscope", "redisson-rwlock", "redisson-rlock", "shedlock",
+    QCOMPARE(ids, (QStringList{"lockscope-kinds", "lockscope", "redisson-rwlock", "redisson-fairlock",
+                               "redisson-rlock", "redisson-fairqueue", "redisson-semaphore",
+                               "redisson-permits", "redis-semaphore", "shedlock", "redis-semaphore-mutex",
                                "python-redis-lock", "redsync", "redis-py", "node-redlock", "bsm-redislock"}));
     QCOMPARE(registry.find("shedlock")->keyPatterns(), QStringList{"job-lock:*"});
     QCOMPARE(registry.find("python-redis-lock")->keyPatterns(), QStringList{"lock:*"});
@@ -1043,8 +1048,11 @@ void TestLockSchema::customSchemaWinsOverGenericFormats()
     QStringList ids;
     for (const auto &schema : registry.schemas())
         ids << schema->id();
-    QCOMPARE(ids, (QStringList{"billing", "hex", "lockscope", "redisson-rwlock", "redisson-rlock", "shedlock",
-                               "python-redis-lock", "redsync", "redis-py", "node-redlock", "bsm-redislock"}));
+    QCOMPARE(ids,
+             (QStringList{"billing", "hex", "lockscope-kinds", "lockscope", "redisson-rwlock",
+                          "redisson-fairlock", "redisson-rlock", "redisson-fairqueue", "redisson-semaphore",
+                          "redisson-permits", "redis-semaphore", "shedlock", "redis-semaphore-mutex",
+                          "python-redis-lock", "redsync", "redis-py", "node-redlock", "bsm-redislock"}));
     const auto lock = registry.decode("billing:lock", stringEntry("billing-worker-2"));
     QVERIFY(lock);
     QCOMPARE(lock->schema, QStringLiteral("billing"));
@@ -1103,6 +1111,63 @@ void TestLockSchema::decodeFromManyThreads()
     for (auto &thread : threads)
         QVERIFY(thread->wait(60000));
     QCOMPARE(mismatches.load(), 0);
+}
+
+// Every reading through the registry has a kind, and a held single-holder lock its one holder:
+// what a compare-and-delete of that holder alone matches (the whole value, the hash field).
+void TestLockSchema::singleHolderKindsHaveOneHolder()
+{
+    const SchemaRegistry registry = SchemaRegistry::builtins();
+    const QByteArray value = "ls1 tok=Zz9_kQ3-xL0pWmN7aB4cdg fence=4 host=h pid=9";
+    const auto lockscope = registry.decode("k", stringEntry(value, 5000));
+    QVERIFY(lockscope);
+    QCOMPARE(lockscope->kind, QStringLiteral("mutex"));
+    QCOMPARE(lockscope->holders.size(), std::size_t(1));
+    QCOMPARE(lockscope->holders[0].raw, value);
+    QCOMPARE(lockscope->holders[0].token, QByteArray("Zz9_kQ3-xL0pWmN7aB4cdg"));
+    QCOMPARE(lockscope->holders[0].owner, QStringLiteral("h pid 9"));
+    QCOMPARE(lockscope->holders[0].fence, 4);
+    QCOMPARE(lockscope->holders[0].pttlMs, 5000);
+
+    const auto redlock = registry.decode("orders:lock", stringEntry(kNodeRedlockToken, -1));
+    QVERIFY(redlock);
+    QCOMPARE(redlock->kind, QStringLiteral("mutex"));
+    QCOMPARE(redlock->holders.size(), std::size_t(1));
+    QCOMPARE(redlock->holders[0].raw, QByteArray(kNodeRedlockToken));
+    QCOMPARE(redlock->holders[0].pttlMs, -1);
+
+    const QByteArray field = QByteArray(kRedissonClient) + ":57";
+    const auto rlock = registry.decode("orders:lock", hashEntry({{field, "2"}}));
+    QVERIFY(rlock);
+    QCOMPARE(rlock->kind, QStringLiteral("reentrant"));
+    QCOMPARE(rlock->holders.size(), std::size_t(1));
+    QCOMPARE(rlock->holders[0].raw, field);
+    QCOMPARE(rlock->holders[0].count, 2);
+    QCOMPARE(rlock->holders[0].pttlMs, 30000);
+}
+
+void TestLockSchema::redissonReadLockHasEveryReader()
+{
+    // RedissonReadLock: HSET name mode read, HINCRBY name "<uuid>:<threadId>" 1 per reader.
+    const QByteArray a = QByteArray(kRedissonClient) + ":1";
+    const QByteArray b = QByteArray(kRedissonClient2) + ":2";
+    const auto read =
+        SchemaRegistry::builtins().decode("doc", hashEntry({{"mode", "read"}, {a, "1"}, {b, "3"}}));
+    QVERIFY(read);
+    QCOMPARE(read->kind, QStringLiteral("read"));
+    QCOMPARE(read->holders.size(), std::size_t(2)); // in field order
+    QCOMPARE(read->holders[0].raw, b);
+    QCOMPARE(read->holders[0].count, 3);
+    QCOMPARE(read->holders[0].mode, QStringLiteral("read"));
+    QCOMPARE(read->holders[1].raw, a);
+
+    const QByteArray w = QByteArray(kRedissonClient) + ":1:write";
+    const auto write = SchemaRegistry::builtins().decode("doc", hashEntry({{"mode", "write"}, {w, "1"}}));
+    QVERIFY(write);
+    QCOMPARE(write->kind, QStringLiteral("write"));
+    QCOMPARE(write->holders.size(), std::size_t(1));
+    QCOMPARE(write->holders[0].raw, w);
+    QCOMPARE(write->holders[0].mode, QStringLiteral("write"));
 }
 
 QTEST_GUILESS_MAIN(TestLockSchema)

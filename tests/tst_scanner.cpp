@@ -640,6 +640,65 @@ private slots:
         QVERIFY(snapshot.records[0].nodes[1].raw.pttlMs > 0);
         QCOMPARE(snapshot.records[1].nodes[2].raw.type, RawEntry::Type::Hash);
     }
+
+    /// Locks spread over several keys: a LockScope read-write lock (sorted set) with its writer's
+    /// intent, a Redisson fair lock with its queue and timeout set, and a fair queue whose lock is
+    /// free. Each lock is one record, its companions in it, none listed on its own or twice.
+    void sortedSetLockAndCompanionsListedOnce()
+    {
+        LS_START_SERVERS(set, 2);
+        const QByteArray client = "8743c9c0-0795-4907-87fd-6c719a6b4586";
+        lock::LockValue reader;
+        reader.token = "readerAAAAAAAAAAAAAAAAA";
+        reader.host = QStringLiteral("web-1");
+        lock::LockValue writer;
+        writer.token = "writerBBBBBBBBBBBBBBBBB";
+        writer.host = QStringLiteral("batch");
+        for (int i = 0; i < set->size(); ++i) {
+            redis::Connection &admin = set->admin(i);
+            LS_VERIFY_OK(admin.command({"ZADD", "docs:rw", "+inf", reader.encode() + " rw=r"}));
+            QVERIFY(set->set(i, "{docs:rw}.wwait", writer.encode() + " rw=w", 60000));
+            LS_VERIFY_OK(admin.command({"HSET", "fair", client + ":1", "1"}));
+            LS_VERIFY_OK(admin.command({"RPUSH", "redisson_lock_queue:{fair}", client + ":2"}));
+            LS_VERIFY_OK(admin.command({"ZADD", "redisson_lock_timeout:{fair}", "+inf", client + ":2"}));
+            LS_VERIFY_OK(admin.command({"RPUSH", "redisson_lock_queue:{idle}", client + ":3"}));
+            LS_VERIFY_OK(admin.command({"ZADD", "redisson_lock_timeout:{idle}", "+inf", client + ":3"}));
+        }
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        const Snapshot snapshot = scanner.scan(ScanOptions{}, 1);
+        QVERIFY(streamMatches(scanner, ScanOptions{}, snapshot));
+        QCOMPARE(keysOf(snapshot), QStringList({QStringLiteral("docs:rw"), QStringLiteral("fair"),
+                                                QStringLiteral("redisson_lock_queue:{idle}")}));
+        QCOMPARE(snapshot.unlistedCount, quint64(0));
+
+        const LockRecord &rw = snapshot.records[0];
+        QCOMPARE(rw.kind, QStringLiteral("read"));
+        QCOMPARE(rw.held, 2);
+        for (const NodeEntry &entry : rw.nodes) {
+            QVERIFY(entry.raw.isSortedSet());
+            QCOMPARE(entry.raw.members.size(), std::size_t(1));
+            QVERIFY(entry.raw.serverTimeMs > 0);
+            QVERIFY(entry.decoded);
+            QCOMPARE(entry.decoded->holders.size(), std::size_t(1));
+            QCOMPARE(entry.decoded->holders[0].token, reader.token);
+            QCOMPARE(entry.decoded->queue.size(), std::size_t(1));
+            QCOMPARE(entry.decoded->queue[0].token, writer.token);
+            QVERIFY(entry.decoded->anomalies.contains(QStringLiteral("reader entry without expiry (web-1)")));
+        }
+        QVERIFY(rw.anomalies.contains(QLatin1String(anomaly::LockState)));
+
+        const LockRecord &fair = snapshot.records[1];
+        QCOMPARE(fair.schema, QStringLiteral("redisson-fairlock"));
+        QCOMPARE(fair.kind, QStringLiteral("fair"));
+        QCOMPARE(fair.nodes[0].decoded->queue.size(), std::size_t(1));
+        QCOMPARE(fair.nodes[0].decoded->queue[0].raw, client + ":2");
+        QCOMPARE(fair.nodes[0].raw.companions.size(), std::size_t(2));
+
+        const LockRecord &idle = snapshot.records[2];
+        QCOMPARE(idle.schema, QStringLiteral("redisson-fairqueue"));
+        QCOMPARE(idle.nodes[1].decoded->queue.size(), std::size_t(1));
+        QCOMPARE(idle.nodes[1].decoded->details.value(QStringLiteral("lock")), QStringLiteral("idle"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestScanner)

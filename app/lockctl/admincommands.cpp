@@ -53,6 +53,11 @@ const QCommandLineOption UnconditionalOption(
     QStringLiteral("unconditional"),
     QStringLiteral("Delete whatever the key holds at the moment of the delete, even if it changed since "
                    "it was shown (audited as force-delete)."));
+const QCommandLineOption HolderOption(
+    QStringLiteral("holder"),
+    QStringLiteral("Release only the holder with token T of a lock of several holders (one reader of a "
+                   "read/write lock, one semaphore permit), as shown; the others keep it."),
+    QStringLiteral("T"));
 const QCommandLineOption ReadOnlyNodesOption(
     QStringLiteral("read-only-nodes"),
     QStringLiteral("Nodes (name or host:port) that must not be written: they are shown, never changed."),
@@ -65,14 +70,15 @@ const QCommandLineOption
 
 QList<QCommandLineOption> forceReleaseOptions()
 {
-    return {nodesOption(),       groupOption(),  ExpectValueOption, YesOption,       UnconditionalOption,
-            ReadOnlyNodesOption, AuditLogOption, jsonOption(),      timeoutOption(), helpOption()};
+    return {nodesOption(), groupOption(),       ExpectValueOption,   YesOption,
+            HolderOption,  UnconditionalOption, ReadOnlyNodesOption, AuditLogOption,
+            jsonOption(),  timeoutOption(),     helpOption()};
 }
 
 QString forceReleaseHelp()
 {
     return formatHelp(
-        QStringLiteral("lockctl force-release KEY [--nodes URL,...] [--expect-value V] [--yes] "
+        QStringLiteral("lockctl force-release KEY [--nodes URL,...] [--expect-value V | --holder T] [--yes] "
                        "[--unconditional] [--read-only-nodes N,...] [--json]"),
         QStringLiteral(
             "Releases a lock for its owner: reads KEY on every node, prints what would be deleted\n"
@@ -82,7 +88,9 @@ QString forceReleaseHelp()
             "stale holder is fenced out; Redisson waiters are woken up. Every attempt is written\n"
             "to the audit log (JSON lines). A key whose lock format is only a guess (a random-\n"
             "looking token on a key that does not name a lock: maybe application data) needs --yes\n"
-            "even on a terminal: typing the key confirms the key, not that it is a lock."),
+            "even on a terminal: typing the key confirms the key, not that it is a lock. With\n"
+            "--holder, only that holder of a read/write lock or semaphore is removed (its entry as\n"
+            "shown); the other holders keep the lock."),
         forceReleaseOptions(),
         QStringLiteral(
             "Exit codes: 0 released; 1 error (a node failed); 2 usage error, not confirmed, or refused\n"
@@ -291,6 +299,17 @@ int runForceRelease(Invocation &invocation)
         out.error(QStringLiteral("%1: --unconditional and --expect-value exclude each other").arg(command));
         return exitcode::Usage;
     }
+    const std::optional<QByteArray> holder =
+        parser.isSet(HolderOption)
+            ? keyArgument(parser.value(HolderOption), command, QStringLiteral("--holder"), out)
+            : std::nullopt;
+    if (parser.isSet(HolderOption) && (!holder || holder->isEmpty() || unconditional || expected)) {
+        if (holder)
+            out.error(QStringLiteral("%1: --holder takes a non-empty token and excludes --unconditional and "
+                                     "--expect-value")
+                          .arg(command));
+        return exitcode::Usage;
+    }
 
     // A saved group carries the guards of its nodes: read-only (never written) and production
     // (the key must be typed even with --yes).
@@ -352,7 +371,9 @@ int runForceRelease(Invocation &invocation)
     AuditLog audit(auditPath);
     Admin admin(group ? group->name : QStringLiteral("cli"), std::move(adminNodes), Operator::current(),
                 &audit);
-    const QString action = unconditional ? QStringLiteral("force-delete") : QStringLiteral("force-release");
+    const QString action = holder          ? QStringLiteral("force-release-holder")
+                           : unconditional ? QStringLiteral("force-delete")
+                                           : QStringLiteral("force-release");
     // Every attempt is audited, refused ones included: the nodes --expect-value left alone, and
     // a stop before anything was sent.
     if (!skipped.empty()) {
@@ -392,7 +413,8 @@ int runForceRelease(Invocation &invocation)
                 return *stop;
             }
         }
-        result = admin.forceRelease(acted, registry, unconditional);
+        result = holder ? admin.forceReleaseHolder(acted, *holder)
+                        : admin.forceRelease(acted, registry, unconditional);
     }
     std::vector<AdminNodeResult> outcomes = result.nodes;
     outcomes.insert(outcomes.end(), skipped.begin(), skipped.end());

@@ -274,8 +274,37 @@ void jsonValue(Writer &json, const RawEntry &raw)
     json.Null();
 }
 
-/// One record: key, schema, confidence, confidence_reason, owner, token, fence, hold_count,
-/// mode, held, of, quorum, ttl_ms, read_at, nodes [...], anomalies.
+/// Holders or waiters: [{owner, token, pttl_ms, count, fence, mode}, ...].
+template <typename Writer>
+void jsonHolders(Writer &json, const std::vector<lockscope::inspect::LockHolder> &holders)
+{
+    json.StartArray();
+    for (const auto &holder : holders) {
+        json.StartObject();
+        json.Key("owner");
+        jsonTextOrNull(json, holder.owner);
+        json.Key("token");
+        jsonLossyText(json, holder.token);
+        jsonFieldOrNull(json, "pttl_ms", holder.pttlMs >= 0, [&] { json.Int64(holder.pttlMs); });
+        jsonFieldOrNull(json, "count", holder.count >= 0, [&] { json.Int(holder.count); });
+        jsonFieldOrNull(json, "fence", holder.fence >= 0, [&] { json.Int64(holder.fence); });
+        json.Key("mode");
+        jsonTextOrNull(json, holder.mode);
+        json.EndObject();
+    }
+    json.EndArray();
+}
+
+/// The majority node's decoding of a record (holders, permits, queue), or nullptr.
+const lockscope::inspect::DecodedLock *majorityDecoding(const LockRecord &record)
+{
+    const NodeEntry *entry = lockscope::inspect::majorityEntry(record);
+    return entry && entry->decoded ? &*entry->decoded : nullptr;
+}
+
+/// One record: key, schema, kind, confidence, confidence_reason, owner, token, fence,
+/// hold_count, mode, holders [...], permits, queue [...], held, of, quorum, ttl_ms, read_at,
+/// nodes [...], anomalies.
 template <typename Writer>
 void jsonRecord(Writer &json, const LockRecord &record)
 {
@@ -294,6 +323,14 @@ void jsonRecord(Writer &json, const LockRecord &record)
     jsonFieldOrNull(json, "hold_count", record.holdCount >= 0, [&] { json.Int64(record.holdCount); });
     json.Key("mode");
     jsonTextOrNull(json, record.mode);
+    json.Key("kind");
+    jsonTextOrNull(json, record.kind);
+    const auto *decoded = majorityDecoding(record);
+    json.Key("holders");
+    jsonHolders(json, decoded ? decoded->holders : std::vector<lockscope::inspect::LockHolder>{});
+    jsonFieldOrNull(json, "permits", decoded && decoded->permits >= 0, [&] { json.Int(decoded->permits); });
+    json.Key("queue");
+    jsonHolders(json, decoded ? decoded->queue : std::vector<lockscope::inspect::LockHolder>{});
     json.Key("held");
     json.Int(record.held);
     json.Key("of");
@@ -423,6 +460,27 @@ QString abbreviate(const QByteArray &token)
 QString orDash(const QString &text)
 {
     return text.isEmpty() ? QStringLiteral("-") : text;
+}
+
+/// show's table of a lock's holders and waiters (read locks, semaphores, fair queues), as the
+/// majority node has them.
+QString holdersTable(const lockscope::inspect::DecodedLock &decoded)
+{
+    Table table({QStringLiteral("ROLE"), QStringLiteral("OWNER"), QStringLiteral("TOKEN"),
+                 QStringLiteral("PTTL"), QStringLiteral("FENCE")});
+    table.setAlignment(3, Table::Align::Right);
+    table.setAlignment(4, Table::Align::Right);
+    const auto add = [&table](const QString &role, const lockscope::inspect::LockHolder &holder) {
+        table.addRow({role, orDash(displayTextPrefix(holder.owner.toUtf8(), MaxKeyChars)),
+                      displayTextPrefix(holder.token, MaxKeyChars),
+                      holder.pttlMs >= 0 ? QString::number(holder.pttlMs) : QStringLiteral("-"),
+                      holder.fence >= 0 ? QString::number(holder.fence) : QStringLiteral("-")});
+    };
+    for (const auto &holder : decoded.holders)
+        add(holder.mode.isEmpty() ? QStringLiteral("holder") : holder.mode, holder);
+    for (size_t i = 0; i < decoded.queue.size(); ++i)
+        add(QStringLiteral("waiting #%1").arg(i + 1), decoded.queue[i]);
+    return QStringLiteral("\n") + table.render();
 }
 
 /// One row of the `list` table and CSV, every cell display text (see displayText()).
@@ -636,10 +694,16 @@ int runShow(Invocation &invocation)
                                           ? QStringLiteral("-")
                                           : displayText(record.anomalies.join(QLatin1Char(',')))},
     };
+    if (!record.kind.isEmpty())
+        rows.append({QStringLiteral("kind"), displayText(record.kind)});
     if (record.holdCount >= 0)
         rows.append({QStringLiteral("hold count"), QString::number(record.holdCount)});
     if (!record.mode.isEmpty())
         rows.append({QStringLiteral("mode"), displayText(record.mode)});
+    const auto *decoded = majorityDecoding(record);
+    if (decoded && decoded->permits >= 0)
+        rows.append({QStringLiteral("permits"),
+                     QStringLiteral("%1 used of %2").arg(decoded->holders.size()).arg(decoded->permits)});
     qsizetype width = 0;
     for (const auto &row : rows)
         width = std::max(width, row.first.size());
@@ -660,6 +724,8 @@ int runShow(Invocation &invocation)
              entry.reachable ? valueText(entry.raw) : QStringLiteral("error: ") + displayText(entry.error)});
     }
     out.write(table.render());
+    if (decoded && (decoded->holders.size() > 1 || !decoded->queue.empty()))
+        out.write(holdersTable(*decoded));
     return code;
 }
 

@@ -23,7 +23,11 @@ namespace {
 /// ARGV[1]: "del" | "pexpire" (the TTL becomes ARGV[3]) | "pexpire-add" (ARGV[3] is added to
 ///          the TTL left; a key without a TTL gets ARGV[3])
 /// ARGV[2]: what must still be there: "string" (GET == ARGV[4]), "hash" (HGETALL has exactly
-///          the field/value pairs ARGV[5..]), "any" (whatever is there: unconditional)
+///          the field/value pairs ARGV[5..]), "any" (whatever is there: unconditional),
+///          "member" (the sorted set has the member ARGV[4]: one holder of a lock of several;
+///          the actions are then "zrem" (ARGV[3] as for del) and "zextend" (ARGV[3]: ms, the
+///          member's deadline becomes the server's now + ms), the PTTL before is the member's
+///          time left, and ARGV[5] "1" makes the key expire with its latest deadline again)
 /// ARGV[3]: del: "1" to INCR the fencing counter after the delete, "0" not to;
 ///          pexpire, pexpire-add: milliseconds
 /// Returns {1, new fence or 0, PTTL before} deleted, {1, new TTL in ms, PTTL before} extended,
@@ -47,6 +51,28 @@ elseif compare == 'hash' then
   for i = 1, #all, 2 do
     if want[all[i]] ~= all[i + 1] then return {0, 0, before} end
   end
+elseif compare == 'member' then
+  if t ~= 'zset' then return {0, 0, before} end
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[4])
+  if not score then return {0, 0, before} end
+  local tm = redis.call('TIME')
+  local now = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+  local deadline = tonumber(score) or math.huge
+  if deadline == math.huge then before = -1 else before = deadline - now end
+  local result = 0
+  if ARGV[1] == 'zrem' then
+    redis.call('ZREM', KEYS[1], ARGV[4])
+    if ARGV[3] == '1' then result = redis.call('INCR', KEYS[2]) end
+  else
+    result = tonumber(ARGV[3])
+    redis.call('ZADD', KEYS[1], 'XX', now + result, ARGV[4])
+  end
+  if ARGV[5] == '1' then
+    local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+    local latest = #last > 0 and tonumber(last[2])
+    if latest and latest ~= math.huge then redis.call('PEXPIRE', KEYS[1], math.max(1, latest - now)) end
+  end
+  return {1, result, before}
 elseif compare ~= 'any' then
   return redis.error_reply('unknown comparison ' .. compare)
 end
@@ -290,6 +316,14 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
         } else if (node->readOnly) {
             nodeResult.outcome = AdminOutcome::Refused;
             nodeResult.detail = QStringLiteral("read-only");
+        } else if (!unconditional && record.kind == QLatin1String(lockKind::Semaphore) &&
+                   entry.raw.type == RawEntry::Type::String) {
+            // Redisson keeps a semaphore's available permits in this string: without it every
+            // acquire fails until someone sets the permits again.
+            nodeResult.outcome = AdminOutcome::Refused;
+            nodeResult.detail =
+                QStringLiteral("the value is a semaphore's permit counter: deleting it would leave "
+                               "the semaphore without permits");
         } else if (!unconditional && entry.raw.type != RawEntry::Type::String &&
                    entry.raw.type != RawEntry::Type::Hash) {
             nodeResult.outcome = AdminOutcome::Refused;
@@ -327,6 +361,111 @@ AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &
         result.nodes.push_back(std::move(nodeResult));
     }
     summarize(result, unconditional ? QStringLiteral("deleted") : QStringLiteral("released"), auditFailed,
+              m_audit ? m_audit->path() : QString());
+    return result;
+}
+
+namespace {
+/// The schemas whose holders are sorted-set members an operator may remove one by one, and
+/// whether a member's score is its deadline (then extendHolder applies, and the key's expiry
+/// follows its latest holder). Redisson's permit sets are left out: removing a permit id
+/// without returning the permit to the counter would lose the permit.
+enum class HolderScores
+{
+    Unsupported, ///< holders LockScope does not change one by one
+    Deadlines,   ///< LockScope's kinds: a member's score is its deadline
+    Other,       ///< redis-semaphore: scores are acquire times (release only)
+};
+
+HolderScores holderScores(const QString &schema)
+{
+    if (schema == QLatin1String("lockscope-kinds"))
+        return HolderScores::Deadlines;
+    if (schema == QLatin1String("redis-semaphore"))
+        return HolderScores::Other;
+    return HolderScores::Unsupported;
+}
+} // namespace
+
+AdminResult Admin::forceReleaseHolder(const LockRecord &record, const QByteArray &token)
+{
+    return holderAction(record, token, QByteArrayLiteral("zrem"), {});
+}
+
+AdminResult Admin::extendHolder(const LockRecord &record, const QByteArray &token,
+                                std::chrono::milliseconds ttl)
+{
+    return holderAction(record, token, QByteArrayLiteral("zextend"), ttl);
+}
+
+AdminResult Admin::holderAction(const LockRecord &record, const QByteArray &token, const QByteArray &action,
+                                std::chrono::milliseconds ttl)
+{
+    const bool release = action == "zrem";
+    const QString name = release ? QStringLiteral("force-release-holder") : QStringLiteral("extend-holder");
+    AdminResult result;
+    bool auditFailed = false;
+    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
+        const NodeEntry &entry = record.nodes[i];
+        if (!entry.present())
+            continue;
+        AdminNodeResult nodeResult{entry.node, AdminOutcome::Refused, {}};
+        const AdminNode *node = nodeFor(m_nodes, record, i);
+        const LockHolder *holder = nullptr;
+        if (entry.decoded) {
+            for (const LockHolder &candidate : entry.decoded->holders) {
+                if (candidate.token == token)
+                    holder = &candidate;
+            }
+        }
+        const HolderScores scores =
+            entry.decoded ? holderScores(entry.decoded->schema) : HolderScores::Unsupported;
+        const bool deadlines = scores == HolderScores::Deadlines;
+        QByteArray shown = holder ? holder->raw : QByteArray();
+        qint64 ttlBefore = holder ? holder->pttlMs : entry.raw.pttlMs;
+        if (!node) {
+            nodeResult.outcome = AdminOutcome::Error;
+            nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
+        } else if (node->readOnly) {
+            nodeResult.detail = QStringLiteral("read-only");
+        } else if (scores == HolderScores::Unsupported) {
+            nodeResult.detail =
+                QStringLiteral("not a lock of several holders LockScope can change one by one (%1)")
+                    .arg(entry.decoded ? entry.decoded->schema : QStringLiteral("undecoded"));
+        } else if (!release && !deadlines) {
+            nodeResult.detail =
+                QStringLiteral("its holders' scores are not deadlines: only a release applies");
+        } else if (!release && ttl.count() <= 0) {
+            nodeResult.detail = QStringLiteral("the TTL must be positive");
+        } else if (!holder || !entry.raw.isSortedSet()) {
+            nodeResult.outcome = AdminOutcome::Missing;
+            nodeResult.detail = QStringLiteral("no such holder on this node");
+        } else {
+            Connection connection(node->config);
+            const bool bump = release && entry.decoded->schema == QLatin1String("lockscope-kinds");
+            std::vector<QByteArray> args{action, QByteArrayLiteral("member"),
+                                         release ? (bump ? QByteArrayLiteral("1") : QByteArrayLiteral("0"))
+                                                 : QByteArray::number(qint64(ttl.count())),
+                                         holder->raw,
+                                         deadlines ? QByteArrayLiteral("1") : QByteArrayLiteral("0")};
+            const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
+            nodeResult.outcome = outcome.outcome;
+            ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
+            if (outcome.outcome == AdminOutcome::Changed)
+                nodeResult.detail = QStringLiteral("the holder changed since it was shown: nothing done");
+            else if (outcome.outcome != AdminOutcome::Done)
+                nodeResult.detail = outcome.detail;
+            else if (release)
+                nodeResult.detail =
+                    bump ? QStringLiteral("holder removed; fence counter now %1").arg(outcome.fence)
+                         : QStringLiteral("holder removed");
+            else
+                nodeResult.detail = QStringLiteral("holder's TTL set to %1 ms").arg(outcome.fence);
+        }
+        auditFailed |= !audit(entry.node, record.key, name, shown, ttlBefore, auditResult(nodeResult));
+        result.nodes.push_back(std::move(nodeResult));
+    }
+    summarize(result, release ? QStringLiteral("released") : QStringLiteral("extended"), auditFailed,
               m_audit ? m_audit->path() : QString());
     return result;
 }

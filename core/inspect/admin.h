@@ -74,6 +74,18 @@ public:
     /// TTL left at that moment on that node (a key without a TTL gets exactly `ttl`).
     AdminResult extend(const LockRecord &record, std::chrono::milliseconds ttl,
                        lock::ExtendMode mode = lock::ExtendMode::Replace);
+    /// Force-releases one holder of a lock of several (a reader, one semaphore permit): per node,
+    /// removes only the member the record showed for the holder with `token` (compare-and-remove
+    /// in Lua; a holder that changed or left is not touched), and for LockScope's kinds bumps the
+    /// fencing counter and lets the key expire with its latest remaining holder. LockScope's
+    /// read/write locks and semaphores and redis-semaphore's sets; Refused for the others (a
+    /// Redisson permit removed without returning it to the counter would be lost). Audited.
+    AdminResult forceReleaseHolder(const LockRecord &record, const QByteArray &token);
+    /// Sets one holder's remaining time to `ttl` (its deadline becomes the node's now + ttl), only
+    /// where the member is as shown. LockScope's read/write locks and semaphores only (their
+    /// scores are deadlines). Audited.
+    AdminResult extendHolder(const LockRecord &record, const QByteArray &token,
+                             std::chrono::milliseconds ttl);
     /// Audits an attempt that stopped before anything was sent (not confirmed, refused by the
     /// caller's own check): one line per node that holds the key, with the value and TTL shown
     /// and `result` ("refused: not confirmed (stdin is not a terminal)", "changed: ..."). The
@@ -88,6 +100,8 @@ public:
                         std::chrono::milliseconds wait = std::chrono::milliseconds(0));
 
 private:
+    AdminResult holderAction(const LockRecord &record, const QByteArray &token, const QByteArray &action,
+                             std::chrono::milliseconds ttl);
     /// Appends one audit line (when there is a log); false when it could not be written.
     bool audit(const QString &node, const QByteArray &key, const QString &action,
                const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result,

@@ -2,6 +2,7 @@
 // the JSON-lines file it is appended to (AuditLog).
 
 #include "auditlog.h"
+
 #include "util/displaytext.h"
 
 #include <QDir>

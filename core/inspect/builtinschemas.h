@@ -1,7 +1,8 @@
 #pragma once
 
 // Internal to core/inspect: the built-in schemas, whose classes live in the files of their
-// library family (schemas_redisson.cpp, schemas_tokens.cpp), for SchemaRegistry::builtins() in
+// library family (schemas_redisson.cpp, schemas_tokens.cpp, schemas_kinds.cpp), for
+// SchemaRegistry::builtins() in
 // lockschema.cpp, and the small value checks they share.
 
 #include "inspect/lockschema.h"
@@ -9,6 +10,7 @@
 #include <QByteArrayView>
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 namespace lockscope::inspect::detail {
 
@@ -58,6 +60,50 @@ inline DecodedLock makeLock(const QString &schema, const QByteArray &token)
     lock.token = token;
     return lock;
 }
+
+/// The value of field `name` in a LockScope value ("ls1 tok=... name=value ..."), unescaped;
+/// nullopt when the value has no such field. For the fields LockValue does not know.
+std::optional<QByteArray> lsField(const QByteArray &value, QByteArrayView name);
+
+/// lsField() as a non-negative decimal number; nullopt when absent or not one.
+std::optional<qint64> lsNumber(const QByteArray &value, QByteArrayView name);
+
+/// What SchemaRegistry::decode adds to every reading: kind "mutex" when the schema set none, and
+/// for a held single-holder lock (mutex, reentrant, write) without holders its one holder, from
+/// the single-holder fields and the entry (its value or hash field, its PTTL).
+void completeKind(DecodedLock &lock, const RawEntry &entry);
+
+// schemas_kinds.cpp: lock kinds beyond the mutex (see the comment on top of lockschema.cpp).
+std::shared_ptr<const LockSchema> makeLockScopeKindsSchema();
+std::shared_ptr<const LockSchema> makeRedissonFairLockSchema();
+std::shared_ptr<const LockSchema> makeRedissonFairQueueSchema();
+std::shared_ptr<const LockSchema> makeRedissonSemaphoreSchema();
+std::shared_ptr<const LockSchema> makeRedissonPermitTimeoutsSchema();
+std::shared_ptr<const LockSchema> makeRedisSemaphoreSchema();
+std::shared_ptr<const LockSchema> makeRedisSemaphoreMutexSchema();
+
+/// One Redisson holder field "<uuid>:<threadId>[:write]" -> count (schemas_redisson.cpp).
+struct RedissonHolder
+{
+    QByteArray field;  ///< "<uuid>:<threadId>[:write]"
+    QByteArray client; ///< the Redisson instance's UUID
+    QByteArray thread; ///< the Java thread id
+    bool writer = false;
+    qint64 count = 0;
+};
+
+/// One Redisson holder field -> count, or nullopt when it is not one.
+std::optional<RedissonHolder> parseRedissonHolder(const QByteArray &field, const QByteArray &value);
+
+/// "<uuid> thread <id>", for people.
+QString redissonOwner(const RedissonHolder &holder);
+
+/// Redisson's naming of an object's auxiliary keys and channels (RedissonObject.prefixName):
+/// "<prefix>:{<name>}", or "<prefix>:<name>" when the name already holds a '{'.
+QByteArray redissonPrefixName(const QByteArray &prefix, const QByteArray &name);
+
+/// RedissonObject.suffixName: "{<name>}:<suffix>", or "<name>:<suffix>" when the name holds a '{'.
+QByteArray redissonSuffixName(const QByteArray &name, const QByteArray &suffix);
 
 // schemas_redisson.cpp: Redisson's hash layouts.
 std::shared_ptr<const LockSchema> makeRedissonRwLockSchema();

@@ -1,6 +1,7 @@
 #include "keyread.h"
 
 #include "lock/lockvalue.h"
+#include "rawread.h"
 #include "redis/connection.h"
 #include "util/fanout.h"
 
@@ -19,19 +20,64 @@ bool isWrongType(const RedisReply &reply)
     return reply.isError() && reply.bytes().startsWith("WRONGTYPE");
 }
 
-/// The key's type when TYPE was refused (NOPERM): told from what GET and HGETALL answered.
-/// Empty when neither could read it (the value is unreadable too).
-QString typeFromValues(const RedisReply &get, const RedisReply &hgetall, qint64 pttl)
+/// What readKey sends, in this order (the fence counter's GET last, when asked).
+enum Reply : std::size_t
 {
+    TypeReply,
+    PttlReply,
+    GetReply,
+    HgetallReply,
+    ZrangeReply,
+    LrangeReply,
+    TimeReply,
+    FenceReply
+};
+
+/// The key's type when TYPE was refused (NOPERM): told from what GET, HGETALL, ZRANGE and LRANGE
+/// answered. Empty when none could read it (the value is unreadable too).
+QString typeFromValues(const std::vector<RedisReply> &replies, qint64 pttl)
+{
+    const RedisReply &get = replies[GetReply];
     if (pttl == -2)
         return QStringLiteral("none");
     if (get.isString())
         return QStringLiteral("string");
-    if (isWrongType(get) && !hgetall.isError())
+    if (!isWrongType(get))
+        return {};
+    if (!replies[HgetallReply].isError())
         return QStringLiteral("hash");
-    if (isWrongType(get) && isWrongType(hgetall))
-        return QStringLiteral("non-string value"); // a list, set, stream...: not a lock's type
+    if (!replies[ZrangeReply].isError())
+        return QStringLiteral("zset");
+    if (!replies[LrangeReply].isError())
+        return QStringLiteral("list");
+    if (isWrongType(replies[HgetallReply]) && isWrongType(replies[ZrangeReply]) &&
+        isWrongType(replies[LrangeReply]))
+        return QStringLiteral("non-string value"); // a set, stream...: not a lock's type
     return {};
+}
+
+/// The companion keys the registry's schemas name for `raw`, read whole on `connection` in one
+/// more round trip (with the first round's server time).
+std::optional<RedisError> readCompanions(Connection &connection, const QByteArray &key,
+                                         const SchemaRegistry &registry, RawEntry &raw)
+{
+    const std::vector<QByteArray> keys = registry.companionKeys(key, raw);
+    if (keys.empty())
+        return std::nullopt;
+    std::vector<std::vector<QByteArray>> commands;
+    for (const QByteArray &companion : keys) {
+        for (auto &command : detail::readAnyCommands(companion))
+            commands.push_back(std::move(command));
+    }
+    auto replies = connection.pipeline(commands);
+    if (!replies)
+        return replies.error();
+    for (std::size_t c = 0; c < keys.size(); ++c) {
+        const std::span<const RedisReply> part(replies->data() + c * detail::ReadAnyReplies,
+                                               detail::ReadAnyReplies);
+        raw.companions.emplace_back(keys[c], detail::rawFromReplies(part, raw.serverTimeMs));
+    }
+    return std::nullopt;
 }
 
 } // namespace
@@ -49,15 +95,59 @@ NodeEntry KeyRead::entry() const
     return entry;
 }
 
+namespace {
+
+/// The value of the type `read.raw.typeName` names, from the replies readKey sent; a value that
+/// could not be read (an ACL without its command) is never taken for one: Other, valueError set.
+void takeValue(KeyRead &read, const std::vector<RedisReply> &replies)
+{
+    RawEntry &raw = read.raw;
+    const QString &typeName = raw.typeName;
+    const std::pair<const char *, Reply> readers[] = {
+        {"string", GetReply}, {"hash", HgetallReply}, {"zset", ZrangeReply}, {"list", LrangeReply}};
+    const auto reader =
+        std::ranges::find_if(readers, [&](const auto &r) { return typeName == QLatin1String(r.first); });
+    raw.type = RawEntry::Type::Other;
+    if (reader == std::end(readers)) {
+        if (typeName.isEmpty())
+            read.valueError = RedisError::fromServerReply(read.node, replies[GetReply].bytes()).toString();
+        return;
+    }
+    const RedisReply &value = replies[reader->second];
+    if (value.isError()) {
+        read.valueError = RedisError::fromServerReply(read.node, value.bytes()).toString();
+        return;
+    }
+    switch (reader->second) {
+    case GetReply:
+        raw.type = RawEntry::Type::String;
+        raw.value = value.bytes();
+        break;
+    case HgetallReply:
+        raw.type = RawEntry::Type::Hash;
+        for (std::size_t i = 0; i + 1 < value.elements().size(); i += 2)
+            raw.fields.emplace_back(value.elements()[i].bytes(), value.elements()[i + 1].bytes());
+        break;
+    case ZrangeReply:
+        detail::takeMembers(raw, value);
+        break;
+    default:
+        detail::takeElements(raw, value);
+        break;
+    }
+}
+
+} // namespace
+
 KeyRead readKey(Connection &connection, const QByteArray &key, const KeyReadOptions &options)
 {
     KeyRead read;
     read.node = connection.node();
     std::vector<std::vector<QByteArray>> commands{
-        {QByteArrayLiteral("TYPE"), key},
-        {QByteArrayLiteral("PTTL"), key},
-        {QByteArrayLiteral("GET"), key},
-        {QByteArrayLiteral("HGETALL"), key},
+        {QByteArrayLiteral("TYPE"), key}, {QByteArrayLiteral("PTTL"), key},
+        {QByteArrayLiteral("GET"), key},  {QByteArrayLiteral("HGETALL"), key},
+        detail::zrangeCommand(key),       detail::lrangeCommand(key),
+        {QByteArrayLiteral("TIME")},
     };
     if (options.fenceCounter)
         commands.push_back({QByteArrayLiteral("GET"), lock::fenceKeyFor(key)});
@@ -66,10 +156,9 @@ KeyRead readKey(Connection &connection, const QByteArray &key, const KeyReadOpti
         read.error = replies.error();
         return read;
     }
-    const RedisReply &type = (*replies)[0];
-    const RedisReply &pttl = (*replies)[1];
-    const RedisReply &get = (*replies)[2];
-    const RedisReply &hgetall = (*replies)[3];
+    const RedisReply &type = (*replies)[TypeReply];
+    const RedisReply &pttl = (*replies)[PttlReply];
+    const RedisReply &get = (*replies)[GetReply];
     if (pttl.isError()) {
         read.error = RedisError::fromServerReply(read.node, pttl.bytes());
         return read;
@@ -78,14 +167,14 @@ KeyRead readKey(Connection &connection, const QByteArray &key, const KeyReadOpti
     if (!type.isError()) {
         typeName = QString::fromUtf8(type.bytes());
     } else if (RedisError::fromServerReply(read.node, type.bytes()).kind == redis::ErrorKind::NoPerm) {
-        typeName = typeFromValues(get, hgetall, pttl.integer());
+        typeName = typeFromValues(*replies, pttl.integer());
     } else {
         read.error = RedisError::fromServerReply(read.node, type.bytes());
         return read;
     }
-    if (options.fenceCounter && (*replies)[4].isString()) {
+    if (options.fenceCounter && (*replies)[FenceReply].isString()) {
         bool ok = false;
-        const qint64 counter = (*replies)[4].bytes().toLongLong(&ok);
+        const qint64 counter = (*replies)[FenceReply].bytes().toLongLong(&ok);
         if (ok)
             read.fenceCounter = counter;
     }
@@ -95,25 +184,11 @@ KeyRead readKey(Connection &connection, const QByteArray &key, const KeyReadOpti
         return read; // missing (or gone between TYPE and GET)
     raw.typeName = typeName;
     raw.pttlMs = pttl.integer();
-    const bool string = typeName == QLatin1String("string");
-    const bool hash = typeName == QLatin1String("hash");
-    const RedisReply &value = hash ? hgetall : get;
-    if ((string || hash) && value.isError()) {
-        // There, but its value may not be read: never taken for a value.
-        read.valueError = RedisError::fromServerReply(read.node, value.bytes()).toString();
-        raw.type = RawEntry::Type::Other;
-    } else if (string) {
-        raw.type = RawEntry::Type::String;
-        raw.value = get.bytes();
-    } else if (hash) {
-        raw.type = RawEntry::Type::Hash;
-        const auto &elements = hgetall.elements();
-        for (std::size_t i = 0; i + 1 < elements.size(); i += 2)
-            raw.fields.emplace_back(elements[i].bytes(), elements[i + 1].bytes());
-    } else {
-        raw.type = RawEntry::Type::Other;
-        if (typeName.isEmpty())
-            read.valueError = RedisError::fromServerReply(read.node, get.bytes()).toString();
+    raw.serverTimeMs = detail::serverTimeMs((*replies)[TimeReply]);
+    takeValue(read, *replies);
+    if (options.companionsOf) {
+        if (auto error = readCompanions(connection, key, *options.companionsOf, raw))
+            read.error = std::move(error);
     }
     return read;
 }
@@ -137,7 +212,7 @@ LockRecord readRecord(const std::vector<redis::NodeConfig> &nodes, const QByteAr
     const auto readAtSteady = std::chrono::steady_clock::now();
     std::vector<NodeEntry> entries;
     entries.reserve(nodes.size());
-    for (const KeyRead &read : readKeyOnNodes(nodes, key)) {
+    for (const KeyRead &read : readKeyOnNodes(nodes, key, {.companionsOf = &registry})) {
         NodeEntry entry = read.entry();
         if (entry.present())
             entry.decoded = registry.decode(key, entry.raw);

@@ -18,8 +18,9 @@ namespace lockscope::inspect {
 
 // Reading one key now, on one node or on every node of a group: the one place that does it (the
 // admin layer before a write, lockctl show / ttl / extend --heal, the app's re-read before an
-// action). Read-only: TYPE, PTTL, GET, HGETALL (and GET of the fence counter when asked), one
-// pipeline per node.
+// action). Read-only: TYPE, PTTL, GET, HGETALL, ZRANGE ... WITHSCORES and LRANGE (at most
+// RawEntry::MaxElements), TIME (and GET of the fence counter when asked), one pipeline per node;
+// with KeyReadOptions::companionsOf a second one reads the companion keys the same way.
 
 /// What one node holds under a key, read now.
 struct KeyRead
@@ -27,10 +28,11 @@ struct KeyRead
     QString node;                           ///< node label
     std::optional<redis::RedisError> error; ///< the node could not be read; `raw` is Missing then
     /// Missing: no key. String / Hash: the value. Other: another type (typeName says which, or is
-    /// empty when the user may not run TYPE and the value could not be read either).
+    /// empty when the user may not run TYPE and the value could not be read either); a sorted
+    /// set's members and a list's elements are read (RawEntry::isSortedSet(), isList()).
     RawEntry raw;
-    /// The key is there but its value could not be read (an ACL without +get or +hgetall): the
-    /// server's error; `raw` is then Other.
+    /// The key is there but its value could not be read (an ACL without +get, +hgetall, +zrange
+    /// or +lrange): the server's error; `raw` is then Other.
     QString valueError;
     /// With KeyReadOptions::fenceCounter: LockScope's fence counter of the key (fenceKeyFor()),
     /// when the node has one.
@@ -45,6 +47,10 @@ struct KeyRead
 struct KeyReadOptions
 {
     bool fenceCounter = false; ///< also read LockScope's fence counter of the key
+    /// Also read the companion keys this registry's schemas name for the key (a fair lock's
+    /// queue, a writer's intent) into RawEntry::companions, in one more round trip. Held by
+    /// pointer for the call only.
+    const SchemaRegistry *companionsOf = nullptr;
 };
 
 /// Reads `key` on `connection` (connecting when needed). A user whose ACL lacks +type still

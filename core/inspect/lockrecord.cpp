@@ -10,6 +10,26 @@ namespace lockscope::inspect {
 
 namespace {
 
+/// An undecoded set or list by its members (compared across nodes like a raw value), another
+/// type by its name.
+QByteArray otherToken(const RawEntry &raw)
+{
+    if (!raw.isSortedSet() && !raw.isList())
+        return raw.typeName.toUtf8();
+    QByteArray joined = raw.typeName.toUtf8() + '\0';
+    for (const auto &[member, score] : raw.members) {
+        joined += member;
+        joined += '\0';
+        joined += QByteArray::number(score, 'g', 17);
+        joined += '\0';
+    }
+    for (const QByteArray &element : raw.elements) {
+        joined += element;
+        joined += '\0';
+    }
+    return joined;
+}
+
 /// What identifies the holder on one node: the decoded token, else the raw value (shown raw,
 /// but still compared across nodes so that differing raw values are flagged).
 QByteArray holderToken(const NodeEntry &entry)
@@ -30,7 +50,7 @@ QByteArray holderToken(const NodeEntry &entry)
         return joined;
     }
     case RawEntry::Type::Other:
-        return entry.raw.typeName.toUtf8();
+        return otherToken(entry.raw);
     case RawEntry::Type::Missing:
         break;
     }
@@ -81,7 +101,35 @@ QString labelOf(const LockRecord &record)
     return {};
 }
 
+namespace {
+/// "3 readers", "2 of 5 permits", "" for a lock of one holder: how many hold a lock of several.
+QString holdersCount(const DecodedLock &decoded)
+{
+    const auto n = qsizetype(decoded.holders.size());
+    if (decoded.kind == QLatin1String(lockKind::Read))
+        return n == 1 ? QStringLiteral("1 reader") : QStringLiteral("%1 readers").arg(n);
+    if (decoded.kind == QLatin1String(lockKind::Semaphore))
+        return decoded.permits >= 0 ? QStringLiteral("%1 of %2 permits").arg(n).arg(decoded.permits)
+                                    : QStringLiteral("%1 permit%2").arg(n).arg(n == 1 ? "" : "s");
+    return n > 1 ? QStringLiteral("%1 holders").arg(n) : QString();
+}
+} // namespace
+
 QString ownerText(const LockRecord &record)
+{
+    QString text = singleOwnerText(record);
+    const NodeEntry *entry = majorityEntry(record);
+    if (!entry || !entry->decoded)
+        return text;
+    const DecodedLock &decoded = *entry->decoded;
+    if (const QString count = holdersCount(decoded); !count.isEmpty())
+        text = decoded.holders.empty() ? count : count + QStringLiteral(": ") + text;
+    if (!decoded.queue.empty())
+        text += QStringLiteral(" (%1 waiting)").arg(decoded.queue.size());
+    return text;
+}
+
+QString singleOwnerText(const LockRecord &record)
 {
     const QString owner = bounded(record.owner);
     const QString label = bounded(labelOf(record));
@@ -154,6 +202,7 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
 
     bool noTtl = false;
     bool anyDecoded = false;
+    bool lockState = false;
     if (bestIndex < nodes.size()) {
         record.token = tokens[bestIndex];
         record.held = bestCount;
@@ -177,6 +226,8 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
                 record.fence = entry.decoded->fence;
                 record.holdCount = entry.decoded->holdCount;
                 record.mode = entry.decoded->mode;
+                record.kind = entry.decoded->kind;
+                lockState = !entry.decoded->anomalies.isEmpty();
             } else if (entry.decoded) {
                 // A Redlock node the fence raise missed stores a lower fence: the lock's is the highest.
                 record.fence = std::max(record.fence, entry.decoded->fence);
@@ -197,6 +248,8 @@ LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes)
         record.anomalies.append(QLatin1String(anomaly::NodeUnreachable));
     if (record.held > 0 && !anyDecoded)
         record.anomalies.append(QLatin1String(anomaly::Undecoded));
+    if (lockState)
+        record.anomalies.append(QLatin1String(anomaly::LockState));
 
     record.nodes = std::move(nodes);
     return record;

@@ -61,6 +61,9 @@ inline constexpr char QuorumLost[] = "quorum-lost";     ///< on a Redlock set, f
 inline constexpr char NodeUnreachable[] = "node-unreachable"; ///< a node of the group could not be read
 inline constexpr char Expired[] = "expired";                  ///< the TTL ran out since the snapshot
 inline constexpr char Undecoded[] = "undecoded";              ///< no schema could read the value (shown raw)
+/// The lock's own state is wrong (a reader without expiry, more holders than permits, a queued
+/// waiter that is gone): the majority decoding's DecodedLock::anomalies say what.
+inline constexpr char LockState[] = "lock-state";
 } // namespace anomaly
 
 /// A lock key aggregated across the nodes of a group.
@@ -78,6 +81,7 @@ struct LockRecord
     qint64 fence = -1;
     int holdCount = -1;
     QString mode;
+    QString kind; ///< the majority decoding's DecodedLock::kind ("mutex", "read", "semaphore", ...)
     std::vector<NodeEntry> nodes; ///< one per node of the group, in group order
     int held = 0;                 ///< nodes holding the majority token
     int of = 0;                   ///< nodes in the group
@@ -106,8 +110,13 @@ QString labelOf(const LockRecord &record);
 /// which an operator recognises sooner than a host; "not recorded by <schema>" when the format
 /// names no owner; "unknown: the value is not decoded" when no schema reads it. Control
 /// characters escaped (lockscope::displayText); an owner or label longer than 300 characters is
-/// cut, with its whole length said (a 50 MB label must not be laid out). Pure, thread-safe.
+/// cut, with its whole length said (a 50 MB label must not be laid out). A lock of several
+/// holders says how many first ("3 readers: web-1 pid 12 main, web-2 pid 3 w1", "2 of 5
+/// permits: ..."), a fair lock with waiters how many wait (" (2 waiting)"). Pure, thread-safe.
 QString ownerText(const LockRecord &record);
+/// ownerText() without the holder count and queue a lock of several holders adds ("3 readers: ",
+/// " (2 waiting)").
+QString singleOwnerText(const LockRecord &record);
 
 /// Builds a record from every node's entry for one key: the majority token (ties: the first
 /// node's), k of N, quorum, the smallest TTL and the anomalies. Pure: no I/O.

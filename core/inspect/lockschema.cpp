@@ -7,6 +7,7 @@
 #include <QHash>
 #include <algorithm>
 #include <array>
+#include <climits>
 
 // How the built-in schemas tell formats apart
 // ============================================
@@ -82,6 +83,25 @@
 // A PTTL that was not read (mayDecode) neither raises nor drops a reading, so mayDecode stays a
 // superset of what decode accepts once the PTTL is known.
 //
+// Lock kinds beyond the mutex (schemas_kinds.cpp), tried where their structure is unmistakable:
+//  0. lockscope-kinds   LockScope's read-write lock and semaphore (a sorted set of "ls1 tok=..."
+//                       holder values scored by deadline, "rw=r|w" or "permits=N") and a writer's
+//                       intent "<K>.wwait"; first, so that the intent is not read as a mutex.
+//     redisson-fairlock an RLock hash whose queue list / timeout set ("redisson_lock_queue:{K}",
+//                       "redisson_lock_timeout:{K}") was read with it; before RLock.
+//     redisson-fairqueue a fair lock's queue met without its lock (the lock is free).
+//     redisson-semaphore RSemaphore / RPermitExpirableSemaphore: a counter of available permits
+//                       under a key that names a semaphore, with its "{K}:timeout" set of permit
+//                       ids when there is one; Likely with the set, a Guess without.
+//     redisson-permits  such a timeout set met without its counter.
+//     redis-semaphore   npm redis-semaphore's Semaphore / MultiSemaphore: "semaphore:<key>", a
+//                       sorted set of uuids ("<uuid>_<i>" for several permits) scored by acquire
+//                       time; its Mutex ("mutex:<key>" holding a uuid v4) before the token
+//                       formats, which would read the uuid as nothing or a guess.
+// A kind's own trouble (a reader without expiry, more holders than permits, a waiter that is
+// gone) is in DecodedLock::anomalies; SchemaRegistry::decode gives every reading a kind and, for
+// a held single-holder lock, its one holder (detail::completeKind).
+//
 // A value that several formats could read goes to the most likely one by this order; a value
 // none of them reads is not a lock as far as the built-ins can tell (decode returns nullopt and
 // the caller shows it raw). Caller-chosen tokens (redis-py's acquire(token=...), bsm's
@@ -89,7 +109,8 @@
 // user-defined schema (key glob + regex) covers them, and its readings are Likely.
 //
 // Where the schemas are: LockScope's and the user-defined ones here, Redisson's in
-// schemas_redisson.cpp, ShedLock and the random-token formats in schemas_tokens.cpp.
+// schemas_redisson.cpp, ShedLock and the random-token formats in schemas_tokens.cpp, the lock
+// kinds (read-write locks, semaphores, fair locks) in schemas_kinds.cpp.
 
 namespace lockscope::inspect {
 
@@ -213,6 +234,11 @@ public:
         lock.label = v->label;
         for (auto it = v->metadata.cbegin(); it != v->metadata.cend(); ++it)
             lock.details.insert(QStringLiteral("m.") + it.key(), it.value());
+        // A reentrant lock's value carries its hold count (LockValue leaves the field to us).
+        if (const auto count = detail::lsNumber(entry.value, "cnt"); count && *count > 0) {
+            lock.kind = QLatin1String(lockKind::Reentrant);
+            lock.holdCount = int(std::min<qint64>(*count, INT_MAX));
+        }
         return lock;
     }
 
@@ -333,14 +359,31 @@ QString confidenceText(Confidence confidence)
     }
     return QStringLiteral("certain");
 }
+const RawEntry *RawEntry::companion(const QByteArray &key) const
+{
+    const auto found = std::ranges::find(companions, key, &std::pair<QByteArray, RawEntry>::first);
+    return found == companions.end() ? nullptr : &found->second;
+}
+
 SchemaRegistry SchemaRegistry::builtins()
 {
     SchemaRegistry registry;
     registry.m_schemas = {
-        std::make_shared<LockScopeSchema>(), detail::makeRedissonRwLockSchema(),
-        detail::makeRedissonRLockSchema(),   detail::makeShedLockSchema(),
-        detail::makePythonRedisLockSchema(), detail::makeRedsyncSchema(),
-        detail::makeRedisPySchema(),         detail::makeNodeRedlockSchema(),
+        detail::makeLockScopeKindsSchema(),
+        std::make_shared<LockScopeSchema>(),
+        detail::makeRedissonRwLockSchema(),
+        detail::makeRedissonFairLockSchema(),
+        detail::makeRedissonRLockSchema(),
+        detail::makeRedissonFairQueueSchema(),
+        detail::makeRedissonSemaphoreSchema(),
+        detail::makeRedissonPermitTimeoutsSchema(),
+        detail::makeRedisSemaphoreSchema(),
+        detail::makeShedLockSchema(),
+        detail::makeRedisSemaphoreMutexSchema(),
+        detail::makePythonRedisLockSchema(),
+        detail::makeRedsyncSchema(),
+        detail::makeRedisPySchema(),
+        detail::makeNodeRedlockSchema(),
         detail::makeBsmRedislockSchema(),
     };
     return registry;
@@ -393,10 +436,36 @@ std::shared_ptr<const LockSchema> SchemaRegistry::find(const QString &id) const
 std::optional<DecodedLock> SchemaRegistry::decode(const QByteArray &key, const RawEntry &entry) const
 {
     for (const auto &schema : m_schemas) {
-        if (auto lock = schema->decode(key, entry))
+        if (auto lock = schema->decode(key, entry)) {
+            detail::completeKind(*lock, entry);
             return lock;
+        }
     }
     return std::nullopt;
+}
+
+std::vector<QByteArray> SchemaRegistry::companionKeys(const QByteArray &key, const RawEntry &entry) const
+{
+    std::vector<QByteArray> keys;
+    for (const auto &schema : m_schemas) {
+        for (QByteArray &companion : schema->companionKeys(key, entry)) {
+            if (companion != key && std::ranges::find(keys, companion) == keys.end())
+                keys.push_back(std::move(companion));
+        }
+    }
+    return keys;
+}
+
+std::vector<QByteArray> SchemaRegistry::companionOwners(const QByteArray &key) const
+{
+    std::vector<QByteArray> owners;
+    for (const auto &schema : m_schemas) {
+        for (QByteArray &owner : schema->companionOwners(key)) {
+            if (owner != key && std::ranges::find(owners, owner) == owners.end())
+                owners.push_back(std::move(owner));
+        }
+    }
+    return owners;
 }
 
 bool SchemaRegistry::mayDecode(const QByteArray &key, const RawEntry &entry) const

@@ -3,6 +3,8 @@
 
 #include "nodescan.h"
 
+#include "rawread.h"
+
 #include <span>
 
 namespace lockscope::inspect::detail {
@@ -156,7 +158,8 @@ std::optional<QString> NodeScan::scanPageError(const RedisReply &reply) const
 {
     if (reply.isError() && reply.bytes().startsWith("NOPERM"))
         return QStringLiteral("%1: this ACL user may not run SCAN (%2): listing locks needs +scan "
-                              "(the inspector's ACL: +scan +mget +get +pttl +type +hgetall ~*)")
+                              "(the inspector's ACL: +scan +mget +get +pttl +type +hgetall +zrange +lrange "
+                              "+time ~*)")
             .arg(m_label, QString::fromUtf8(reply.bytes()));
     if (reply.isError())
         return QStringLiteral("%1: SCAN: %2").arg(m_label, QString::fromUtf8(reply.bytes()));
@@ -347,7 +350,11 @@ std::optional<QString> NodeScan::readFetches(const std::vector<QByteArray> &keys
     if (!others.empty()) {
         if (auto error = readOthers(others))
             return error;
+        if (auto error = readCollections(others))
+            return error;
     }
+    if (auto error = readCompanions(base))
+        return error;
     // Keys that went away between SCAN and the reads are not kept. Decoding waits for the
     // merge: a Redlock group holds the same value on every node, so it is decoded once per
     // key there instead of once per node here.
@@ -465,6 +472,87 @@ std::optional<QString> NodeScan::readOthers(const std::vector<std::size_t> &othe
             raw.pttlMs = -2;
         } else {
             raw.type = RawEntry::Type::Other;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<QString> NodeScan::readCollections(const std::vector<std::size_t> &others)
+{
+    std::vector<std::size_t> collections;
+    for (std::size_t i : others) {
+        const RawEntry &raw = m_harvest.raws[i];
+        if (raw.isSortedSet() || raw.isList())
+            collections.push_back(i);
+    }
+    if (collections.empty())
+        return std::nullopt;
+    // One TIME for the round: deadline scores are the server's (or a client's) Unix ms.
+    m_connection.append({QByteArrayView("TIME")});
+    for (std::size_t i : collections) {
+        const RawEntry &raw = m_harvest.raws[i];
+        const QByteArray &key = m_harvest.keys[i];
+        m_connection.append(raw.isSortedSet() ? zrangeCommand(key) : lrangeCommand(key));
+    }
+    if (auto flushed = m_connection.flush(); !flushed)
+        return flushed.error().toString();
+    auto time = m_connection.readReply();
+    if (!time)
+        return time.error().toString();
+    const qint64 timeMs = serverTimeMs(*time);
+    for (std::size_t i : collections) {
+        auto reply = m_connection.readReply();
+        if (!reply)
+            return reply.error().toString();
+        RawEntry &raw = m_harvest.raws[i];
+        raw.serverTimeMs = timeMs;
+        // Refused (NOPERM) or changed type since TYPE: no members, so no schema decodes it.
+        if (raw.isSortedSet())
+            takeMembers(raw, *reply);
+        else
+            takeElements(raw, *reply);
+    }
+    return std::nullopt;
+}
+
+std::optional<QString> NodeScan::readCompanions(std::size_t from)
+{
+    std::vector<std::pair<std::size_t, std::vector<QByteArray>>> wanted;
+    for (std::size_t i = from; i < m_harvest.raws.size(); ++i) {
+        const RawEntry &raw = m_harvest.raws[i];
+        if (raw.type == RawEntry::Type::Missing)
+            continue;
+        if (auto keys = m_registry.companionKeys(m_harvest.keys[i], raw); !keys.empty())
+            wanted.emplace_back(i, std::move(keys));
+    }
+    if (wanted.empty())
+        return std::nullopt;
+    m_connection.append({QByteArrayView("TIME")});
+    for (const auto &[index, keys] : wanted) {
+        for (const QByteArray &key : keys) {
+            for (const auto &command : readAnyCommands(key))
+                m_connection.append(std::span<const QByteArray>(command));
+        }
+    }
+    if (auto flushed = m_connection.flush(); !flushed)
+        return flushed.error().toString();
+    auto time = m_connection.readReply();
+    if (!time)
+        return time.error().toString();
+    const qint64 timeMs = serverTimeMs(*time);
+    std::vector<redis::RedisReply> replies(ReadAnyReplies);
+    for (const auto &[index, keys] : wanted) {
+        RawEntry &raw = m_harvest.raws[index];
+        if (raw.serverTimeMs == 0)
+            raw.serverTimeMs = timeMs;
+        for (const QByteArray &key : keys) {
+            for (redis::RedisReply &reply : replies) {
+                auto read = m_connection.readReply();
+                if (!read)
+                    return read.error().toString();
+                reply = std::move(*read);
+            }
+            raw.companions.emplace_back(key, rawFromReplies(replies, timeMs));
         }
     }
     return std::nullopt;

@@ -1,8 +1,8 @@
 #pragma once
 
 // Internal to core/inspect: one node's part of a scan (Scanner, scanner.cpp), run on a thread of
-// its own with its own connection: the pipelined SCAN pages and the value, TTL and hash reads of
-// the keys they return.
+// its own with its own connection: the pipelined SCAN pages and the value, TTL, hash, sorted-set,
+// list and companion-key reads of the keys they return.
 
 #include "redis/connection.h"
 #include "scanner.h"
@@ -154,6 +154,15 @@ private:
 
     /// TYPE + HGETALL for what was not a string.
     std::optional<QString> readOthers(const std::vector<std::size_t> &others);
+
+    /// ZRANGE ... WITHSCORES / LRANGE (at most RawEntry::MaxElements) for the sorted sets and
+    /// lists among `others`, and one TIME for their serverTimeMs, in one more round trip.
+    std::optional<QString> readCollections(const std::vector<std::size_t> &others);
+
+    /// The companion keys the schemas name for the entries from index `from` on
+    /// (SchemaRegistry::companionKeys), each read whole (rawread.h), and one TIME: one more
+    /// round trip when any entry has some.
+    std::optional<QString> readCompanions(std::size_t from);
 
     redis::Connection m_connection;
     QString m_label;

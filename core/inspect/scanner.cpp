@@ -97,6 +97,21 @@ ScanPlan makePlan(const SchemaRegistry &registry, const ScanOptions &options)
     return plan;
 }
 
+/// Which of `keys` are companions of another key in `present` (SchemaRegistry::companionOwners):
+/// those are read with that key and shown in its record, so they are not listed on their own.
+template <typename KeySet>
+std::vector<char> companionFlags(const SchemaRegistry &registry, const std::vector<QByteArray> &keys,
+                                 const KeySet &present)
+{
+    std::vector<char> flags(keys.size(), 0);
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+        const auto owners = registry.companionOwners(keys[k]);
+        flags[k] =
+            std::ranges::any_of(owners, [&](const QByteArray &owner) { return present.contains(owner); });
+    }
+    return flags;
+}
+
 /// The PTTLs the node threads skipped for keys that are listed after all (see the call).
 void readSkippedPttls(const std::vector<redis::NodeConfig> &group, std::vector<NodeHarvest> &harvests,
                       std::span<const QByteArray> groupKeys, const std::vector<qint32> &groupIndex)
@@ -187,10 +202,16 @@ struct RecordBuilder
                 // and no other node holds something that may be a lock.
                 continue;
             }
+            // Sets, lists and companions are decoded per node: their holders' remaining time
+            // depends on the node's own clock (serverTimeMs).
+            const bool shareable =
+                entry.raw.members.empty() && entry.raw.elements.empty() && entry.raw.companions.empty();
             const auto same = std::find_if(
                 entries.begin(), entries.begin() + std::ptrdiff_t(i), [&](const NodeEntry &other) {
-                    return other.present() && other.raw.type == entry.raw.type &&
-                           other.raw.value == entry.raw.value && other.raw.fields == entry.raw.fields;
+                    return shareable && other.present() && other.raw.type == entry.raw.type &&
+                           other.raw.typeName == entry.raw.typeName && other.raw.value == entry.raw.value &&
+                           other.raw.fields == entry.raw.fields && other.raw.members.empty() &&
+                           other.raw.elements.empty() && other.raw.companions.empty();
                 });
             if (same != entries.begin() + std::ptrdiff_t(i)) {
                 // The same value as an earlier node's: share its bytes (one copy per record
@@ -263,6 +284,7 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
     const std::size_t n = m_group.size();
     std::vector<QByteArray> groupKeys;
     std::vector<qint32> groupIndex; // n per group
+    std::vector<char> companion;    // per group: shown in its lock's record instead
     {
         std::size_t largest = 0;
         for (const NodeHarvest &harvest : harvests)
@@ -283,6 +305,7 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
                 groupIndex[std::size_t(*found) * n + i] = qint32(k);
             }
         }
+        companion = companionFlags(m_registry, groupKeys, groups);
     }
 
     // A key that may be a lock on one node and is something else on another (a lock's key
@@ -310,15 +333,17 @@ Snapshot Scanner::scan(const ScanOptions &options, quint64 generation,
                                     std::max<std::size_t>(1, groupKeys.size() / Chunk));
         util::forEachParallel(chunks, threads, [&](std::size_t chunk) {
             const std::size_t to = std::min((chunk + 1) * Chunk, groupKeys.size());
-            for (std::size_t g = chunk * Chunk; g < to; ++g)
-                built[g] = builder.build(harvests, groupKeys[g], &groupIndex[g * n]);
+            for (std::size_t g = chunk * Chunk; g < to; ++g) {
+                if (!companion[g])
+                    built[g] = builder.build(harvests, groupKeys[g], &groupIndex[g * n]);
+            }
         });
     }
     std::size_t listed = 0;
     for (std::size_t g = 0; g < built.size(); ++g) {
         if (built[g]) {
             ++listed;
-        } else {
+        } else if (!companion[g]) {
             ++snapshot.unlistedCount;
             if (snapshot.unlisted.size() < options.keepUnlisted)
                 snapshot.unlisted.push_back(groupKeys[g]);
@@ -376,6 +401,21 @@ StreamSummary Scanner::stream(const ScanOptions &options,
             }
             std::vector<QByteArray>().swap(nodeKeys[i]);
         }
+        // Companions of a listed key are read with it and shown in its record.
+        const std::vector<char> companion = companionFlags(m_registry, keys, index);
+        std::size_t kept = 0;
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            if (companion[k])
+                continue;
+            if (kept != k) {
+                keys[kept] = std::move(keys[k]);
+                std::copy_n(holds.begin() + std::ptrdiff_t(k * n), n,
+                            holds.begin() + std::ptrdiff_t(kept * n));
+            }
+            ++kept;
+        }
+        keys.resize(kept);
+        holds.resize(kept * n);
     }
     std::vector<SortKey> order(keys.size());
     for (std::size_t k = 0; k < keys.size(); ++k)

@@ -74,15 +74,24 @@ struct StreamSummary
 /// Reads every lock of a node group: one SCAN cursor per node, all nodes in parallel (a
 /// thread each, with its own connection), values and TTLs fetched in pipelined batches, then
 /// one record per key aggregated across the nodes. Read-only: it sends SCAN, MGET, PTTL, TYPE,
-/// HGETALL (and GET when MGET is not permitted) and nothing else (never KEYS), so a
-/// least-privilege ACL user (`+scan +mget +pttl +type +hgetall ~*`) can run it.
+/// HGETALL (and GET when MGET is not permitted), ZRANGE ... WITHSCORES and LRANGE (at most
+/// RawEntry::MaxElements per key) for sorted sets and lists, TIME once per round that reads
+/// those, and the same reads for the companion keys a schema names (LockSchema::companionKeys),
+/// and nothing else (never KEYS), so a least-privilege ACL user
+/// (`+scan +mget +pttl +type +hgetall +zrange +lrange +time ~*`) can run it. A user without
+/// +zrange, +lrange or +time still scans: those sets and lists are not decoded (or their
+/// holders' remaining time is unknown).
+///
+/// A companion key (a fair lock's queue, a writer's intent) is listed in its lock's record, not
+/// on its own, whenever the scan also lists a key it may belong to
+/// (SchemaRegistry::companionOwners); met without its lock it is decoded on its own.
 class Scanner
 {
 public:
     Scanner(std::vector<redis::NodeConfig> group, SchemaRegistry registry);
 
-    /// Blocking; call it from a worker thread. `progress` is called from the node threads (the calling thread among them).
-    /// `cancel` set to true stops every node at its next batch (the snapshot says cancelled).
+    /// Blocking; call it from a worker thread. `progress` is called from the node threads (the calling thread
+    /// among them). `cancel` set to true stops every node at its next batch (the snapshot says cancelled).
     Snapshot scan(const ScanOptions &options, quint64 generation,
                   const std::function<void(const ScanProgress &)> &progress = {},
                   const std::atomic<bool> *cancel = nullptr) const;

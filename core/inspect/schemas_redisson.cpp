@@ -22,25 +22,40 @@ std::optional<qint64> parseCount(QByteArrayView v)
     return n;
 }
 
-/// Redisson's channel naming (RedissonObject.prefixName): "<prefix>:{<name>}", or
-/// "<prefix>:<name>" when the name already carries a hash tag.
 QByteArray redissonChannel(const QByteArray &prefix, const QByteArray &key)
 {
-    if (key.contains('{'))
-        return prefix + ':' + key;
-    return prefix + ":{" + key + '}';
+    return redissonPrefixName(prefix, key);
 }
 
-struct RedissonHolder
+/// A holder of a Redisson lock, as LockHolder: the field is what a compare-and-delete matches.
+LockHolder redissonLockHolder(const RedissonHolder &h, qint64 pttlMs)
 {
-    QByteArray field;  ///< "<uuid>:<threadId>[:write]"
-    QByteArray client; ///< the Redisson instance's UUID
-    QByteArray thread; ///< the Java thread id
-    bool writer = false;
-    qint64 count = 0;
-};
+    LockHolder holder;
+    holder.owner = redissonOwner(h);
+    holder.token = h.field;
+    holder.raw = h.field;
+    holder.pttlMs = pttlMs >= 0 ? pttlMs : -1;
+    holder.count = static_cast<int>(std::min<qint64>(h.count, INT_MAX));
+    holder.mode = h.writer ? QStringLiteral("write") : QStringLiteral("read");
+    return holder;
+}
 
-/// One Redisson holder field -> count, or nullopt when it is not one.
+} // namespace
+
+QByteArray redissonPrefixName(const QByteArray &prefix, const QByteArray &name)
+{
+    if (name.contains('{'))
+        return prefix + ':' + name;
+    return prefix + ":{" + name + '}';
+}
+
+QByteArray redissonSuffixName(const QByteArray &name, const QByteArray &suffix)
+{
+    if (name.contains('{'))
+        return name + ':' + suffix;
+    return '{' + name + "}:" + suffix;
+}
+
 std::optional<RedissonHolder> parseRedissonHolder(const QByteArray &field, const QByteArray &value)
 {
     RedissonHolder h;
@@ -66,6 +81,8 @@ QString redissonOwner(const RedissonHolder &h)
 {
     return QStringLiteral("%1 thread %2").arg(QString::fromLatin1(h.client), QString::fromLatin1(h.thread));
 }
+
+namespace {
 
 // --- Redisson RReadWriteLock ------------------------------------------------------------------
 
@@ -112,6 +129,8 @@ public:
             // The writer may also hold read locks (downgrade): those are its own fields.
             if (!writer)
                 return std::nullopt;
+            lock.kind = QStringLiteral("write");
+            lock.holders.push_back(redissonLockHolder(*writer, entry.pttlMs));
             lock.owner = redissonOwner(*writer) + QStringLiteral(" (write)");
             lock.token = writer->field;
             lock.holdCount = static_cast<int>(std::min<qint64>(writer->count, INT_MAX));
@@ -127,10 +146,14 @@ public:
             QStringList owners;
             QList<QByteArray> fields;
             qint64 total = 0;
+            lock.kind = QStringLiteral("read");
             for (const auto &r : readers) {
                 owners << redissonOwner(r);
                 fields << r.field;
                 total += r.count;
+                // Each read hold also has its own timeout key ("{name}:<field>:rwlock_timeout:<n>"),
+                // not read here: the hash's PTTL is the latest of them.
+                lock.holders.push_back(redissonLockHolder(r, entry.pttlMs));
             }
             lock.owner = owners.join(QStringLiteral(", "));
             lock.token = fields.join(',');
@@ -169,6 +192,7 @@ public:
             return std::nullopt;
         DecodedLock lock = makeLock(id(), holder->field);
         lock.confidenceReason = QStringLiteral("a Redisson hash: \"<uuid>:<threadId>\" -> hold count");
+        lock.kind = QStringLiteral("reentrant");
         lock.owner = redissonOwner(*holder);
         lock.holdCount = static_cast<int>(std::min<qint64>(holder->count, INT_MAX));
         lock.details.insert(QStringLiteral("client"), QString::fromLatin1(holder->client));
