@@ -76,9 +76,10 @@ QString nodesFooter()
 {
     return QStringLiteral(
         "Nodes: --nodes URL[,URL...] (repeatable), else $LOCKSCOPE_NODES; see 'lockctl --help' for URLs.\n"
-        "Read-only: sends SCAN, MGET, PTTL, TYPE, GET and HGETALL only (never KEYS, never a write), so a\n"
-        "user with '+scan +mget +get +pttl +type +hgetall ~*' can run it (without +mget, list and watch\n"
-        "read values with GET, one command per key: slower).");
+        "Read-only: sends SCAN, MGET, PTTL, TYPE, GET, HGETALL, ZRANGE, LRANGE and TIME only (never KEYS,\n"
+        "never a write), so a user with '+scan +mget +get +pttl +type +hgetall +zrange +lrange +time ~*'\n"
+        "can run it (without +mget, list and watch read values with GET, one command per key: slower;\n"
+        "without +zrange, +lrange or +time, sorted-set and list locks show undecoded).");
 }
 
 QList<QCommandLineOption> listOptions()
