@@ -66,6 +66,7 @@ private slots:
     void showsEveryNode();
     void rawValueOfSelectedNode();
     void hashValue();
+    void sortedSetValue();
     void refreshKeepsSelectedNode();
     void escapedText();
     void hexDump();
@@ -236,6 +237,37 @@ void TestLockDetailsWidget::hashValue()
              QByteArray("mode write\n258ee31d-c759-4aca-b536-4c95b3e9c80a:88:write 1\n"));
     const QString raw = widget.findChild<QPlainTextEdit *>(QStringLiteral("raw"))->toPlainText();
     QVERIFY2(raw.contains(QStringLiteral("field mode (5 bytes):\n0000  77 72 69 74 65")), qPrintable(raw));
+}
+
+void TestLockDetailsWidget::sortedSetValue()
+{
+    using lockscope::inspect::NodeEntry;
+    using lockscope::inspect::RawEntry;
+    LockDetailsWidget widget;
+    LockRecord record;
+    record.key = "catalog:prices";
+    record.of = 1;
+    NodeEntry entry;
+    entry.node = QStringLiteral("demo-1");
+    entry.reachable = true;
+    entry.raw.type = RawEntry::Type::Other;
+    entry.raw.typeName = QStringLiteral("zset");
+    entry.raw.serverTimeMs = 1'800'000'000'000;
+    entry.raw.members = {{"ls1 tok=a fence=1 rw=r host=web-1", 1'800'000'004'000.0},
+                         {"ls1 tok=b fence=2 rw=r host=web-2", 1'800'000'009'500.0}};
+    entry.raw.pttlMs = 9500;
+    record.nodes.push_back(entry);
+    record.held = 1;
+    widget.setRecord(QStringLiteral("cache"), &record);
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeTypeColumn), QStringLiteral("zset"));
+    QCOMPARE(nodeCell(widget, 0, LockDetailsWidget::NodeValueColumn), QStringLiteral("2 members"));
+    const QString raw = widget.findChild<QPlainTextEdit *>(QStringLiteral("raw"))->toPlainText();
+    QVERIFY2(
+        raw.contains(QStringLiteral("ls1 tok=a fence=1 rw=r host=web-1\n  score 1800000004000 (4000 ms from "
+                                    "the server's time when read)")),
+        qPrintable(raw));
+    QVERIFY2(raw.contains(QStringLiteral("(9500 ms from")), qPrintable(raw));
+    QVERIFY(text(widget, QStringLiteral("rawTitle")).contains(QStringLiteral("zset, 2 members")));
 }
 
 void TestLockDetailsWidget::refreshKeepsSelectedNode()

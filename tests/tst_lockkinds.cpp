@@ -4,6 +4,7 @@
 
 #include "lock/locker.h"
 #include "lock/lockvalue.h"
+#include "lock/watchdog.h"
 #include "lockfixture.h"
 
 #include <QTest>
@@ -97,6 +98,8 @@ private slots:
     void crashedReaderExpiresWriterProceeds_data() { addNodeCounts(); }
     void crashedReaderExpiresWriterProceeds();
     void timeoutKindsAndIntentCleanup();
+    void watchdogKeepsReaderAndWriter_data() { addNodeCounts(); }
+    void watchdogKeepsReaderAndWriter();
     void extendTtlReleasePerHolder_data() { addNodeCounts(); }
     void extendTtlReleasePerHolder();
     void writerFencesIncrease_data() { addNodeCounts(); }
@@ -293,6 +296,25 @@ void TestLockKinds::timeoutKindsAndIntentCleanup()
         QCOMPARE(servers->pttl(i, intent), qint64(-2));
     }
     LS_VERIFY_OK(locker.release(*w));
+}
+
+void TestLockKinds::watchdogKeepsReaderAndWriter()
+{
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker locker(servers->configs());
+    for (const LockKind kind : {LockKind::Read, LockKind::Write}) {
+        const QByteArray key = kind == LockKind::Read ? "watched-read" : "watched-write";
+        auto guard = LockGuard::acquire(locker, key, kindOptions(kind, 300ms), /*watchdog=*/true);
+        LS_VERIFY_OK(guard);
+        const QByteArray token = guard->lock().token;
+        QTest::qWait(1000); // three TTLs: only the watchdog's extends keep the entry
+        QVERIFY(!guard->lost());
+        for (int i = 0; i < nodes; ++i)
+            QVERIFY2(memberPttl(*servers, i, key, token) > 0, key.constData());
+        LS_VERIFY_OK(guard->release());
+        QCOMPARE(nodesWithMember(*servers, key, token), 0);
+    }
 }
 
 void TestLockKinds::extendTtlReleasePerHolder()

@@ -457,6 +457,13 @@ void LockDetailsWidget::fillNodes()
             value = hashText(entry.raw);
             break;
         case RawEntry::Type::Other:
+            if (entry.raw.isSortedSet())
+                value =
+                    locktext::counted(qint64(entry.raw.members.size()), tr("%1 member"), tr("%1 members"));
+            else if (entry.raw.isList())
+                value =
+                    locktext::counted(qint64(entry.raw.elements.size()), tr("%1 element"), tr("%1 elements"));
+            break;
         case RawEntry::Type::Missing:
             break;
         }

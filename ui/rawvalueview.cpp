@@ -11,6 +11,7 @@
 #include <QScrollBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <cmath>
 #include <limits>
 
 using lockscope::inspect::NodeEntry;
@@ -184,10 +185,43 @@ void RawValueView::render()
         return;
     }
     case RawEntry::Type::Other:
+        if (entry.raw.isSortedSet() || entry.raw.isList()) {
+            showMembers(entry);
+            return;
+        }
         m_title->setText(tr("Raw value on %1 (%2)").arg(entry.node, entry.raw.typeName));
         m_text->setPlainText(tr("A %1 is not shown byte for byte.").arg(entry.raw.typeName));
         return;
     }
+}
+
+void RawValueView::showMembers(const NodeEntry &entry)
+{
+    const RawEntry &raw = entry.raw;
+    const bool zset = raw.isSortedSet();
+    const qsizetype count = zset ? qsizetype(raw.members.size()) : qsizetype(raw.elements.size());
+    m_title->setText(tr("Raw value on %1 (%2, %3%4)")
+                         .arg(entry.node, raw.typeName,
+                              locktext::counted(count, zset ? tr("%1 member") : tr("%1 element"),
+                                                zset ? tr("%1 members") : tr("%1 elements")),
+                              raw.truncated ? tr(", more not read") : QString()));
+    QString text;
+    for (qsizetype i = 0; i < count; ++i) {
+        const QByteArray &item = zset ? raw.members[size_t(i)].first : raw.elements[size_t(i)];
+        QString line = showsHex() ? hexDump(item, m_bytesPerLine) : escapedText(item);
+        if (zset) {
+            const double score = raw.members[size_t(i)].second;
+            // LockScope's kinds score a holder with its deadline (server Unix ms).
+            const bool deadline = std::isfinite(score) && raw.serverTimeMs > 0 && score > 1e12;
+            line += deadline ? tr("\n  score %1 (%2 ms from the server's time when read)")
+                                   .arg(QString::number(score, 'f', 0))
+                                   .arg(qint64(score) - raw.serverTimeMs)
+                             : tr("\n  score %1")
+                                   .arg(std::isinf(score) ? tr("+inf") : QString::number(score, 'g', 17));
+        }
+        text += line + QLatin1Char('\n');
+    }
+    m_text->setPlainText(text.trimmed());
 }
 
 QString RawValueView::escapedText(const QByteArray &bytes)

@@ -45,6 +45,9 @@ protected:
 
 private:
     void render();
+    /// A sorted set's members with their scores (a deadline also as ms from the server's time
+    /// when read), or a list's elements, as the scanner read them (at most RawEntry::MaxElements).
+    void showMembers(const lockscope::inspect::NodeEntry &entry);
     /// Says whether the view shows only the start of a value of `total` bytes.
     void showCut(bool cut, qint64 total);
     /// 16, 8 or 4: the widest hex dump line that fits the view's width.

@@ -243,6 +243,64 @@ void DemoTraffic::start()
         }
     });
 
+    // catalog readers and a price writer: a read/write lock, several readers at a time, the
+    // writer now and then (it waits for the readers; new readers wait for it).
+    auto catalog = std::make_shared<Locker>(std::vector<NodeConfig>{first}, pooled(4));
+    for (int reader = 1; reader <= 3; ++reader) {
+        m_threads.emplace_back([this, catalog, reader, s = seed()] {
+            Service service(m_stop, s);
+            while (!service.stopping()) {
+                AcquireOptions options;
+                options.kind = lockscope::lock::LockKind::Read;
+                options.ttl = 15s;
+                options.label = QStringLiteral("catalog-api");
+                options.thread = QStringLiteral("reader-%1").arg(reader);
+                if (auto lock = catalog->tryAcquire("catalog:prices", options)) {
+                    service.sleepBetween(4s, 10s);
+                    (void)catalog->release(*lock);
+                }
+                service.sleepBetween(500ms, 2s);
+            }
+        });
+    }
+    m_threads.emplace_back([this, catalog, s = seed()] {
+        Service service(m_stop, s);
+        while (!service.stopping()) {
+            service.sleepBetween(20s, 40s);
+            AcquireOptions options;
+            options.kind = lockscope::lock::LockKind::Write;
+            options.ttl = 10s;
+            options.wait = 10s;
+            options.label = QStringLiteral("price-import");
+            options.thread = QStringLiteral("writer");
+            if (auto lock = catalog->acquire("catalog:prices", options)) {
+                service.sleepBetween(2s, 4s);
+                (void)catalog->release(*lock);
+            }
+        }
+    });
+
+    // render farm: 4 workers share a semaphore of 3 GPU permits.
+    auto gpus = std::make_shared<Locker>(std::vector<NodeConfig>{first}, pooled(4));
+    for (int worker = 1; worker <= 4; ++worker) {
+        m_threads.emplace_back([this, gpus, worker, s = seed()] {
+            Service service(m_stop, s);
+            while (!service.stopping()) {
+                AcquireOptions options;
+                options.kind = lockscope::lock::LockKind::Semaphore;
+                options.permits = 3;
+                options.ttl = 20s;
+                options.label = QStringLiteral("render-farm");
+                options.thread = QStringLiteral("render-%1").arg(worker);
+                if (auto lock = gpus->tryAcquire("render:gpu-pool", options)) {
+                    service.sleepBetween(5s, 15s);
+                    (void)gpus->release(*lock);
+                }
+                service.sleepBetween(1s, 3s);
+            }
+        });
+    }
+
     // legacy-cron and the other libraries' layouts, on the single node.
     m_threads.emplace_back([this, first, s = seed()] {
         Service service(m_stop, s);
