@@ -24,6 +24,27 @@ double defaultRandom()
     return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
 }
 
+/// Now on the wall clock in Unix microseconds: a fair lock waiter's arrival. Waiters of one
+/// host are ordered as they came; across hosts, as far as their clocks agree.
+qint64 arrivalNowUs()
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// A fair lock waiter's place: how many waiters are ahead of it (the fewest any node reports);
+/// -1 when no node reported a place.
+int waitersAhead(const std::vector<NodeVote> &votes)
+{
+    int ahead = -1;
+    for (const NodeVote &vote : votes) {
+        if (vote.outcome == Outcome::Held && vote.blocker == NodeVote::Blocker::Queue)
+            ahead = ahead < 0 ? vote.holders : std::min(ahead, vote.holders);
+    }
+    return ahead;
+}
+
 QString currentThreadName()
 {
     const QString name = QThread::currentThread()->objectName();
@@ -403,7 +424,7 @@ LockResult<Lock> Locker::tryAcquire(const std::vector<QByteArray> &rawKeys, cons
 
 LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options,
                                  const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
-                                 milliseconds waitMark)
+                                 detail::WaitMark waitMark)
 {
     // A multi-key lock takes its keys in one order (sorted, each once), all or none.
     std::vector<QByteArray> keys;
@@ -476,7 +497,8 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
         results =
             d->runOnAll(scripts::acquireFair(), {key, d->fenceKey(key), queue, deadlines},
                         {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
-                         QByteArray::number(static_cast<qint64>(waitMark.count()))},
+                         QByteArray::number(static_cast<qint64>(waitMark.ttl.count())),
+                         QByteArray::number(waitMark.arrivalUs)},
                         options.ttl, {}, &undo, &delivery);
     } else if (options.kind == LockKind::Reentrant) {
         results = d->runOnAll(
@@ -487,11 +509,12 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
         const QByteArray kind = options.kind == LockKind::Read    ? QByteArrayLiteral("r")
                                 : options.kind == LockKind::Write ? QByteArrayLiteral("w")
                                                                   : QByteArrayLiteral("s");
-        results = d->runOnAll(
-            scripts::acquireHolder(), {key, d->fenceKey(key), writerIntentKeyFor(key)},
-            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), kind,
-             QByteArray::number(options.permits), QByteArray::number(static_cast<qint64>(waitMark.count()))},
-            options.ttl, {}, &undo, &delivery);
+        results =
+            d->runOnAll(scripts::acquireHolder(), {key, d->fenceKey(key), writerIntentKeyFor(key)},
+                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+                         kind, QByteArray::number(options.permits),
+                         QByteArray::number(static_cast<qint64>(waitMark.ttl.count()))},
+                        options.ttl, {}, &undo, &delivery);
     } else if (!fencing && !mayAlreadyHold) {
         // A fresh random token cannot be on any node yet: a plain SET NX PX does it, without
         // the cost of a Lua call on the server.
@@ -698,12 +721,13 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
     // A waiting writer keeps an intent key that turns new readers away (writer preference), a
     // fair lock's waiter its place in the queue: for a few retry delays at a time, renewed by
     // each attempt, and taken away when this call ends.
-    milliseconds waitMark{0};
+    detail::WaitMark waitMark;
+    waitMark.arrivalUs = arrivalNowUs();
     if (options.kind == LockKind::Write || options.kind == LockKind::Fair) {
         const milliseconds longest = options.retry.kind == RetryStrategy::Kind::Exponential
                                          ? std::max(options.retry.maxDelay, options.retry.delay)
                                          : options.retry.delay;
-        waitMark = std::max(4 * longest, milliseconds(100)) + operationBudget(options.ttl);
+        waitMark.ttl = std::max(4 * longest, milliseconds(100)) + operationBudget(options.ttl);
     }
     // The nodes where an attempt of this call may have left its mark: those that refused it (a
     // late run on a node that timed out leaves one that expires by itself).
@@ -719,8 +743,10 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
             for (size_t i = 0; i < votes.size() && i < on.size(); ++i) {
                 if (votes[i].outcome == Outcome::Held)
                     on[i] = true;
-                else if (votes[i].outcome == Outcome::Granted)
-                    on[i] = false; // the acquire script took our mark away there
+                else if (votes[i].outcome == Outcome::Granted && kind == LockKind::Write)
+                    on[i] = false; // the acquire script took our intent away there
+                // A fair lock keeps our place in the queue through a grant (a grant on too few
+                // nodes is undone, and the place must survive it): it is left here, at the end.
             }
         }
         ~WaitMarkCleanup()
@@ -735,7 +761,7 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
             }
         }
     } cleanup{*d, options.kind, d->options.keyPrefix + key, LockValue::ownerPrefix(token),
-              std::vector<bool>(waitMark.count() > 0 ? d->pools.size() : 0, false)};
+              std::vector<bool>(waitMark.ttl.count() > 0 ? d->pools.size() : 0, false)};
     ReleaseSubscription subscription;
     bool subscribeTried = false;
     bool justWoken = false;
@@ -824,7 +850,14 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
                 }
             }
         }
-        const auto wake = std::min(deadline, now + options.retry.delayBefore(attempts, d->options.random()));
+        milliseconds delay = options.retry.delayBefore(attempts, d->options.random());
+        // Only the first in a fair lock's line may take it when it comes free, and everyone
+        // behind waits for it: a waiter looks again after the base delay times its place (the
+        // first after one base delay, the next after two, ...), so the line moves on as soon as
+        // its head is done, at a polling load that grows with the line's length only slowly.
+        if (const int ahead = waitersAhead(last.votes); options.kind == LockKind::Fair && ahead >= 0)
+            delay = std::min(delay, std::max(options.retry.delay, milliseconds(1)) * (ahead + 1));
+        const auto wake = std::min(deadline, now + delay);
         if (!clock.sleepUntil(wake, options.cancel.get()))
             return finish(LockErrorKind::Cancelled,
                           QStringLiteral("cancelled after %1 attempts").arg(attempts));

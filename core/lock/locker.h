@@ -157,6 +157,17 @@ enum class ExtendMode
     Add,     ///< the given duration is added to the remaining TTL (redis-py extend)
 };
 
+namespace detail {
+/// A blocking acquire's mark (a writer's intent, a fair lock waiter's place in the queue): how
+/// long it lives (0: leave none), and the arrival time (client Unix µs, taken once per call)
+/// that orders a fair lock's waiters the same way on every node of a Redlock set.
+struct WaitMark
+{
+    milliseconds ttl{0};
+    qint64 arrivalUs = 0;
+};
+} // namespace detail
+
 /// Distributed locks over one Redis node or a Redlock set of N independent nodes.
 ///
 /// With one node it is a single-instance lock (SET-if-absent with a TTL, owner-checked
@@ -238,11 +249,10 @@ private:
     /// (caller's token, or an earlier attempt of a blocking acquire), so the owner-checking
     /// script runs. `callId`: empty when the token is this call's own; otherwise the id written
     /// into the keys this call creates, so that a failure undoes only those.
-    /// `waitMark`: how long a blocking acquire's mark lives (a writer's intent, a fair lock
-    /// waiter's place in the queue); 0: leave none.
+    /// `waitMark`: see detail::WaitMark.
     LockResult<Lock> attempt(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options,
                              const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
-                             milliseconds writerIntent = {});
+                             detail::WaitMark waitMark = {});
 
     struct Private;
     std::unique_ptr<Private> d;

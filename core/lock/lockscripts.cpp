@@ -379,7 +379,6 @@ const redis::Script &acquireFair()
 local prefix = ARGV[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local arrival = tonumber(t[1]) * 1000000 + tonumber(t[2])
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do redis.call('ZREM', KEYS[3], m) end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 local queued, position = nil, -1
@@ -400,7 +399,6 @@ if v and string.sub(v, 1, #prefix) == prefix then
   return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0}
 end
 if not v and (#queue == 0 or position == 0) then
-  leave()
   local f = 0
   if ARGV[4] == '1' then
     f = redis.call('INCR', KEYS[2])
@@ -413,8 +411,8 @@ end
 if ARGV[5] ~= '0' then
   if not queued then
     queued = prefix .. string.sub(ARGV[3], 2)
-    redis.call('ZADD', KEYS[3], arrival, queued)
-    position = #queue
+    redis.call('ZADD', KEYS[3], ARGV[6], queued)
+    position = redis.call('ZRANK', KEYS[3], queued)
   end
   redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), queued)
   ls_expire(KEYS[4], now)

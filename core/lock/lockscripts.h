@@ -76,13 +76,16 @@ const redis::Script &ownValue();
 const redis::Script &acquireHolder();
 
 /// KEYS: lock, fence counter, queue, queue deadlines. ARGV: owner prefix, ttl ms, value tail,
-/// fencing "1"|"0", waiter ms ("0" = do not queue). A fair lock: the lock is a mutex string;
-/// waiters queue in a sorted set scored by arrival (server time in microseconds), each with its
-/// own deadline in the second sorted set (a waiter that stops asking drops out when it passes).
-/// Expired waiters are dropped first. Ours: refresh -> {1, fence, ttl, 0}. Free and nobody
-/// queued ahead of us: take it, leave the queue -> {1, fence, ttl, 1}. Otherwise, with waiter
-/// ms > 0, join the queue (or renew our place's deadline) -> {0, holder's pttl (0 when free),
-/// 5, waiters ahead of us}.
+/// fencing "1"|"0", waiter ms ("0" = do not queue), arrival (client Unix µs). A fair lock: the
+/// lock is a mutex string; waiters queue in a sorted set scored by their arrival (the client's
+/// time, taken once per blocking acquire, so that every node of a Redlock set orders the same
+/// waiters the same way), each with its own deadline in the second sorted set (a waiter that
+/// stops asking drops out when it passes). Expired waiters are dropped first. Ours: refresh,
+/// leave the queue -> {1, fence, ttl, 0}. Free and nobody queued ahead of us: take it ->
+/// {1, fence, ttl, 1}; our place in the queue stays (a grant on too few nodes is undone, and
+/// the place must survive that): the caller leaves the queue when its acquire ends (leaveQueue).
+/// Otherwise, with waiter ms > 0, join the queue (or renew our place's deadline) -> {0,
+/// holder's pttl (0 when free), 5, waiters ahead of us}.
 const redis::Script &acquireFair();
 /// KEYS: queue, queue deadlines. ARGV: owner prefix. Removes our place in a fair lock's queue
 /// -> how many entries it removed.
