@@ -57,6 +57,8 @@ private slots:
     void healthyJsonReport();
     void stalledHolderExitsWithViolations();
     void localNodesAndCsv();
+    void lockKindsInJsonReport();
+    void badLockKindInputIsUsageError();
     void badInputChangesNothing();
     void interruptStopsCleanly_data();
     void interruptStopsCleanly();
@@ -154,6 +156,110 @@ void TestLockctlSimulate::localNodesAndCsv()
     const QList<QByteArray> lines = file.readAll().trimmed().split('\n');
     QCOMPARE(lines.size(), 301);
     QVERIFY(lines.front().startsWith("seq,worker,key,"));
+}
+
+void TestLockctlSimulate::lockKindsInJsonReport()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    const QStringList common{QStringLiteral("simulate"),
+                             QStringLiteral("--nodes"),
+                             server->url(),
+                             QStringLiteral("--workers"),
+                             QStringLiteral("8"),
+                             QStringLiteral("--hold"),
+                             QStringLiteral("500us"),
+                             QStringLiteral("--hold-distribution"),
+                             QStringLiteral("uniform"),
+                             QStringLiteral("--acquisitions"),
+                             QStringLiteral("300"),
+                             QStringLiteral("--json"),
+                             QStringLiteral("--quiet")};
+    const RunResult rw =
+        runLockctl(common + QStringList{QStringLiteral("--kind"), QStringLiteral("rw"),
+                                        QStringLiteral("--read-ratio"), QStringLiteral("0.8")});
+    QVERIFY2(rw.exitCode == 0, describe(rw).constData());
+    bool ok = false;
+    QJsonObject report = parseObject(rw.out, ok);
+    QVERIFY2(ok, describe(rw).constData());
+    QCOMPARE(report.value(QStringLiteral("kind")).toString(), QStringLiteral("rw"));
+    QJsonObject config = report.value(QStringLiteral("config")).toObject();
+    QCOMPARE(config.value(QStringLiteral("kind")).toString(), QStringLiteral("rw"));
+    QCOMPARE(config.value(QStringLiteral("read_ratio")).toDouble(), 0.8);
+    QCOMPARE(report.value(QStringLiteral("acquisitions")).toInteger(), 300);
+    const qint64 reads = report.value(QStringLiteral("reads")).toInteger();
+    QVERIFY2(reads > 0 && reads < 300, qPrintable(QString::number(reads)));
+    QVERIFY(report.value(QStringLiteral("reader_overlaps")).toInteger() > 0);
+    QCOMPARE(report.value(QStringLiteral("violations")).toInteger(), 0);
+    QCOMPARE(report.value(QStringLiteral("overlaps")).toInteger(), 0);
+    QCOMPARE(report.value(QStringLiteral("accepted_writes")).toInteger() + reads, 300);
+    QCOMPARE(report.value(QStringLiteral("keys_left")).toInteger(), 0);
+
+    const RunResult semaphore =
+        runLockctl(common + QStringList{QStringLiteral("--kind"), QStringLiteral("semaphore"),
+                                        QStringLiteral("--permits"), QStringLiteral("3")});
+    QVERIFY2(semaphore.exitCode == 0, describe(semaphore).constData());
+    report = parseObject(semaphore.out, ok);
+    QVERIFY2(ok, describe(semaphore).constData());
+    QCOMPARE(report.value(QStringLiteral("kind")).toString(), QStringLiteral("semaphore"));
+    config = report.value(QStringLiteral("config")).toObject();
+    QCOMPARE(config.value(QStringLiteral("permits")).toInt(), 3);
+    QVERIFY(!config.contains(QStringLiteral("read_ratio")));
+    const int maxHolders = report.value(QStringLiteral("max_holders")).toInt();
+    QVERIFY2(maxHolders >= 2 && maxHolders <= 3, qPrintable(QString::number(maxHolders)));
+    QCOMPARE(report.value(QStringLiteral("violations")).toInteger(), 0);
+    QCOMPARE(report.value(QStringLiteral("overlaps")).toInteger(), 0);
+    QCOMPARE(report.value(QStringLiteral("acquisitions")).toInteger(), 300);
+    QCOMPARE(simKeys(*server), 0);
+
+    // The text report names the kind and its counts.
+    const RunResult fair = runLockctl(
+        {QStringLiteral("simulate"), QStringLiteral("--nodes"), server->url(), QStringLiteral("--kind"),
+         QStringLiteral("fair"), QStringLiteral("--hold"), QStringLiteral("0"),
+         QStringLiteral("--acquisitions"), QStringLiteral("100"), QStringLiteral("--quiet")});
+    QVERIFY2(fair.exitCode == 0, describe(fair).constData());
+    QVERIFY2(fair.out.contains(QStringLiteral("lock kind")) && fair.out.contains(QStringLiteral("fair")),
+             describe(fair).constData());
+    QVERIFY2(fair.out.contains(QStringLiteral("order violations (FIFO)")), describe(fair).constData());
+}
+
+void TestLockctlSimulate::badLockKindInputIsUsageError()
+{
+    LS_START_SERVER(server, ServerKind::Plain);
+    const QString url = server->url();
+    struct Case
+    {
+        QStringList args;
+        QString flag; ///< the flag the error names
+    };
+    const QList<Case> cases{
+        {{QStringLiteral("--kind"), QStringLiteral("semaphore"), QStringLiteral("--permits"),
+          QStringLiteral("0")},
+         QStringLiteral("--permits")},
+        {{QStringLiteral("--kind"), QStringLiteral("semaphore")}, QStringLiteral("--permits")},
+        {{QStringLiteral("--permits"), QStringLiteral("3")}, QStringLiteral("--permits")},
+        {{QStringLiteral("--kind"), QStringLiteral("read")}, QStringLiteral("--kind")},
+        {{QStringLiteral("--kind"), QStringLiteral("rw"), QStringLiteral("--read-ratio"),
+          QStringLiteral("1.5")},
+         QStringLiteral("--read-ratio")},
+        {{QStringLiteral("--kind"), QStringLiteral("rw"), QStringLiteral("--read-ratio"),
+          QStringLiteral("most")},
+         QStringLiteral("--read-ratio")},
+        {{QStringLiteral("--kind"), QStringLiteral("fair"), QStringLiteral("--read-ratio"),
+          QStringLiteral("0.5")},
+         QStringLiteral("--read-ratio")},
+    };
+    for (const Case &c : cases) {
+        const RunResult run =
+            runLockctl(QStringList{QStringLiteral("simulate"), QStringLiteral("--nodes"), url} + c.args);
+        QVERIFY2(run.exitCode == 2, describe(run).constData());
+        QVERIFY2(run.err.contains(c.flag), describe(run).constData());
+        QVERIFY(run.out.isEmpty());
+    }
+    const RunResult help = runLockctl({QStringLiteral("simulate"), QStringLiteral("--help")});
+    QCOMPARE(help.exitCode, 0);
+    for (const char *flag : {"--kind", "--read-ratio", "--permits"})
+        QVERIFY2(help.out.contains(QLatin1String(flag)), flag);
+    QCOMPARE(simKeys(*server), 0);
 }
 
 void TestLockctlSimulate::badInputChangesNothing()

@@ -11,12 +11,15 @@
 #include <QJsonObject>
 #include <QTest>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 using namespace lockscope;
 using namespace lockscope::sim;
 using namespace lockscope::test;
 using namespace std::chrono_literals;
+
+Q_DECLARE_METATYPE(lockscope::sim::SimLockKind)
 
 namespace {
 
@@ -83,8 +86,14 @@ private slots:
     void registerAcceptsSequentialWrites();
     void registerReportsLostUpdate();
     void registerRejectsStaleFence();
+    void registerReadersShareWritersExclude();
+    void registerPermitsAllowUpToN();
+    void registerCountsOrderViolations();
     void scenariosFillTheConfig();
     void invalidConfigRefused();
+    void lockKindParametersValidated();
+    void lockKindRunIsSafe_data();
+    void lockKindRunIsSafe();
     void healthyRunHasNoViolations_data();
     void healthyRunHasNoViolations();
     void stalledHolder_data();
@@ -152,6 +161,102 @@ void TestSimulation::registerRejectsStaleFence()
     QCOMPARE(state.highestFence, 7);
 }
 
+void TestSimulation::registerReadersShareWritersExclude()
+{
+    using Access = ProtectedResource::Access;
+    ProtectedResource resource(1, true, ProtectedResource::Clock::now());
+    auto r1 = resource.begin(0, 0, 1, Access::Read);
+    auto r2 = resource.begin(0, 1, 2, Access::Read);
+    QVERIFY(!r2.overlapped);
+    QCOMPARE(resource.commit(r1),
+             ProtectedResource::WriteOutcome::Accepted); // fence 1 < 2: a reader is not fenced
+    QCOMPARE(resource.commit(r2), ProtectedResource::WriteOutcome::Accepted);
+    auto state = resource.state(0);
+    QCOMPARE(state.readerOverlaps, 1u);
+    QCOMPARE(state.overlaps, 0u);
+    QCOMPARE(state.reads, 2u);
+    QCOMPARE(state.value, 0); // readers write nothing
+    QCOMPARE(state.maxHolders, 2);
+
+    // A writer among readers is an overlap; the read during which it wrote is a violation.
+    auto reader = resource.begin(0, 0, 3, Access::Read);
+    auto writer = resource.begin(0, 1, 4, Access::Exclusive);
+    QVERIFY(writer.overlapped);
+    QCOMPARE(resource.commit(writer), ProtectedResource::WriteOutcome::Accepted);
+    QCOMPARE(resource.commit(reader), ProtectedResource::WriteOutcome::Violation);
+    QVERIFY(reader.overlapped);
+    // A writer whose fence is below a reader's is stale.
+    auto late = resource.begin(0, 2, 2, Access::Exclusive);
+    QCOMPARE(resource.commit(late), ProtectedResource::WriteOutcome::FencingRejected);
+    state = resource.state(0);
+    QCOMPARE(state.overlaps, 1u);
+    QCOMPARE(state.readerOverlaps, 1u);
+    QCOMPARE(state.violations, 1u);
+    QCOMPARE(state.fencingRejections, 1u);
+    QCOMPARE(state.value, 1);
+}
+
+void TestSimulation::registerPermitsAllowUpToN()
+{
+    using Access = ProtectedResource::Access;
+    ProtectedResource resource(1, true, ProtectedResource::Clock::now(), 2);
+    auto a = resource.begin(0, 0, 7, Access::Permit);
+    auto b = resource.begin(0, 1, 6, Access::Permit);
+    QVERIFY(!a.overlapped && !b.overlapped);
+    auto c = resource.begin(0, 2, 8, Access::Permit); // the third of two permits
+    QVERIFY(c.excess);
+    QVERIFY(c.overlapped);
+    QCOMPARE(resource.commit(b), ProtectedResource::WriteOutcome::Accepted); // fence 6 < 7: no fence check
+    QCOMPARE(resource.commit(a), ProtectedResource::WriteOutcome::Accepted);
+    QCOMPARE(resource.commit(c), ProtectedResource::WriteOutcome::Violation);
+    QVERIFY(a.overlapped && b.overlapped);
+    auto d = resource.begin(0, 0, 9, Access::Permit); // alone again
+    QVERIFY(!d.excess);
+    QCOMPARE(resource.commit(d), ProtectedResource::WriteOutcome::Accepted);
+    const auto state = resource.state(0);
+    QCOMPARE(state.maxHolders, 3);
+    QCOMPARE(state.overlaps, 1u); // one per excess holder
+    QCOMPARE(state.violations, 1u);
+    QCOMPARE(state.fencingRejections, 0u);
+    QCOMPARE(state.value, 4); // concurrent permit writes lose nothing
+    QCOMPARE(state.acceptedWrites, 4u);
+}
+
+void TestSimulation::registerCountsOrderViolations()
+{
+    const auto t0 = ProtectedResource::Clock::now();
+    ProtectedResource resource(1, false, t0);
+    const auto at = [&](int us) {
+        return t0 + std::chrono::microseconds(us);
+    };
+    // Worker 0 waits from 10 µs, its first attempt refused by 20 µs; worker 1 starts at 30 µs
+    // and gets the lock first: it overtook worker 0.
+    resource.waitStarted(0, 0, at(10));
+    resource.waitConfirmed(0, 0, at(20));
+    resource.waitStarted(0, 1, at(30));
+    auto first = resource.begin(0, 1, 0);
+    QVERIFY(first.overtook);
+    QCOMPARE(resource.commit(first), ProtectedResource::WriteOutcome::Accepted);
+    auto second = resource.begin(0, 0, 0);
+    QVERIFY(!second.overtook);
+    QCOMPARE(resource.commit(second), ProtectedResource::WriteOutcome::Accepted);
+    QCOMPARE(resource.state(0).orderViolations, 1u);
+
+    // Started earlier but not yet refused when the other began: the server may have seen
+    // either first, so no violation. Nor for a waiter that gave up.
+    resource.waitStarted(0, 0, at(100));
+    resource.waitStarted(0, 1, at(110));
+    resource.waitConfirmed(0, 0, at(120));
+    resource.waitStarted(0, 2, at(130));
+    resource.waitConfirmed(0, 2, at(140));
+    resource.waitEnded(0, 2);
+    auto early = resource.begin(0, 1, 0);
+    QVERIFY(!early.overtook);
+    resource.abandon(early);
+    QCOMPARE(resource.state(0).orderViolations, 1u);
+    QCOMPARE(resource.state(0).violations, 0u);
+}
+
 void TestSimulation::scenariosFillTheConfig()
 {
     for (const Scenario &scenario : scenarios()) {
@@ -189,6 +294,122 @@ void TestSimulation::invalidConfigRefused()
     QVERIFY2(started.error().contains(QStringLiteral("workers")), qPrintable(started.error()));
     QVERIFY2(started.error().contains(QStringLiteral("node0")), qPrintable(started.error()));
     QCOMPARE(simulation.state(), SimState::Idle);
+}
+
+void TestSimulation::lockKindParametersValidated()
+{
+    SimConfig config;
+    config.nodes.resize(1);
+    QVERIFY(config.validate().isEmpty());
+    QCOMPARE(config.effectiveReadRatio(), 0.0);
+    const auto problems = [](SimLockKind kind, int permits, std::optional<double> readRatio) {
+        SimConfig c;
+        c.nodes.resize(1);
+        c.lockKind = kind;
+        c.permits = permits;
+        c.readRatio = readRatio;
+        return c.validate().join(QLatin1Char('\n'));
+    };
+    QVERIFY(problems(SimLockKind::Semaphore, 3, std::nullopt).isEmpty());
+    QVERIFY(problems(SimLockKind::ReadWrite, 0, 0.0).isEmpty());
+    QVERIFY(problems(SimLockKind::ReadWrite, 0, 1.0).isEmpty());
+    const QString noPermits = problems(SimLockKind::Semaphore, 0, std::nullopt);
+    QVERIFY2(noPermits.startsWith(QStringLiteral("permits: 0")), qPrintable(noPermits));
+    const QString permitsOnMutex = problems(SimLockKind::Mutex, 2, std::nullopt);
+    QVERIFY2(permitsOnMutex.startsWith(QStringLiteral("permits: 2 given for a mutex")),
+             qPrintable(permitsOnMutex));
+    const QString ratioTooHigh = problems(SimLockKind::ReadWrite, 0, 1.5);
+    QVERIFY2(ratioTooHigh.startsWith(QStringLiteral("read ratio: 1.5")), qPrintable(ratioTooHigh));
+    QVERIFY(problems(SimLockKind::ReadWrite, 0, -0.1).startsWith(QStringLiteral("read ratio:")));
+    const QString ratioOnSemaphore = problems(SimLockKind::Semaphore, 2, 0.5);
+    QVERIFY2(ratioOnSemaphore.startsWith(QStringLiteral("read ratio: given for a semaphore")),
+             qPrintable(ratioOnSemaphore));
+
+    SimConfig rw;
+    rw.lockKind = SimLockKind::ReadWrite;
+    QCOMPARE(rw.effectiveReadRatio(), SimConfig::kDefaultReadRatio);
+    for (const SimLockKind kind : {SimLockKind::Mutex, SimLockKind::ReadWrite, SimLockKind::Semaphore,
+                                   SimLockKind::Fair, SimLockKind::Reentrant})
+        QCOMPARE(simLockKindFromName(simLockKindName(kind)), std::optional<SimLockKind>(kind));
+    QVERIFY(!simLockKindFromName(QStringLiteral("read")));
+}
+
+void TestSimulation::lockKindRunIsSafe_data()
+{
+    QTest::addColumn<int>("nodes");
+    QTest::addColumn<SimLockKind>("kind");
+    for (const int nodes : {1, 3}) {
+        for (const SimLockKind kind : {SimLockKind::Mutex, SimLockKind::ReadWrite, SimLockKind::Semaphore,
+                                       SimLockKind::Fair, SimLockKind::Reentrant})
+            QTest::addRow("%s, %d node(s)", qPrintable(simLockKindName(kind)), nodes) << nodes << kind;
+    }
+}
+
+void TestSimulation::lockKindRunIsSafe()
+{
+    QFETCH(int, nodes);
+    QFETCH(SimLockKind, kind);
+    constexpr int kPermits = 3;
+    LS_START_SERVERS(servers, nodes);
+    SimConfig config = baseConfig(*servers);
+    config.hold = 500us;
+    config.holdDistribution = HoldDistribution::Uniform; // 0 to 1 ms
+    config.maxAcquisitions = 200;
+    config.lockKind = kind;
+    if (kind == SimLockKind::ReadWrite)
+        config.readRatio = 0.8;
+    if (kind == SimLockKind::Semaphore)
+        config.permits = kPermits;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.acquisitions, 200u);
+    QCOMPARE(sumOfWorkers(stats), 200u);
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.overlaps, 0u);
+    QCOMPARE(stats.fencingRejections, 0u);
+    QCOMPARE(stats.abandonedWrites, 0u);
+    QCOMPARE(stats.acceptedWrites + stats.reads, stats.acquisitions);
+    QCOMPARE(stats.releases, stats.acquisitions);
+    QCOMPARE(stats.keysLeft, 0u);
+    switch (kind) {
+    case SimLockKind::ReadWrite:
+        QVERIFY(stats.reads > 0 && stats.reads < stats.acquisitions);
+        QVERIFY2(stats.readerOverlaps > 0, "readers never held the lock together");
+        QVERIFY(stats.maxHolders >= 2);
+        break;
+    case SimLockKind::Semaphore:
+        QVERIFY2(stats.maxHolders >= 2 && stats.maxHolders <= kPermits,
+                 qPrintable(QString::number(stats.maxHolders)));
+        QCOMPARE(stats.readerOverlaps, 0u);
+        break;
+    case SimLockKind::Fair:
+        // Strict FIFO on a Redlock set too: the waiters' arrival times come from the clients (the
+        // same order on every node) and a grant keeps the waiter's place until its acquire ends.
+        QCOMPARE(stats.orderViolations, 0u);
+        QCOMPARE(stats.maxHolders, 1);
+        break;
+    case SimLockKind::Reentrant:
+        QCOMPARE(stats.reentries, stats.acquisitions);
+        QCOMPARE(stats.maxHolders, 1);
+        break;
+    case SimLockKind::Mutex:
+        QCOMPARE(stats.maxHolders, 1);
+        QCOMPARE(stats.reads, 0u);
+        break;
+    }
+    const QJsonObject json = reportToJson(simulation.report());
+    QCOMPARE(json.value(QStringLiteral("kind")).toString(), simLockKindName(kind));
+    const QJsonObject jsonConfig = json.value(QStringLiteral("config")).toObject();
+    QCOMPARE(jsonConfig.value(QStringLiteral("kind")).toString(), simLockKindName(kind));
+    QCOMPARE(jsonConfig.contains(QStringLiteral("permits")), kind == SimLockKind::Semaphore);
+    QCOMPARE(jsonConfig.contains(QStringLiteral("read_ratio")), kind == SimLockKind::ReadWrite);
+    QCOMPARE(json.value(QStringLiteral("max_holders")).toInt(), stats.maxHolders);
+    QCOMPARE(json.value(QStringLiteral("order_violations")).toInteger(), qint64(stats.orderViolations));
+    // Lock keys, fence counters and every auxiliary key (hash-tagged: "{<prefix>k0}.fence").
+    const QByteArray prefix = simulation.report().keyPrefix;
+    for (int i = 0; i < nodes; ++i)
+        QCOMPARE(keysWithPrefix(*servers, i, '*' + prefix), 0);
 }
 
 void TestSimulation::healthyRunHasNoViolations_data()

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <redis/connection.h>
 #include <redis/localserver.h>
@@ -90,6 +91,20 @@ const QCommandLineOption
                  QStringLiteral("How waiters wait: poll (sleep out the retry delay, default) or "
                                 "pubsub (releases are published, waiters subscribe)."),
                  QStringLiteral("poll|pubsub"));
+const QCommandLineOption
+    KindOption(QStringLiteral("kind"),
+               QStringLiteral("Lock kind: mutex (default), rw (read/write: each section reads with "
+                              "probability --read-ratio, else writes), semaphore (--permits N holders), "
+                              "fair (waiters served in arrival order), reentrant (each holder takes its "
+                              "lock again inside the section and releases twice)."),
+               QStringLiteral("mutex|rw|semaphore|fair|reentrant"));
+const QCommandLineOption ReadRatioOption(QStringLiteral("read-ratio"),
+                                         QStringLiteral("--kind rw: share of sections that read, 0 to 1 "
+                                                        "(default 0.8)."),
+                                         QStringLiteral("R"));
+const QCommandLineOption PermitsOption(QStringLiteral("permits"),
+                                       QStringLiteral("--kind semaphore: the number of permits (required)."),
+                                       QStringLiteral("N"));
 const QCommandLineOption
     ScenarioOption(QStringLiteral("scenario"),
                    QStringLiteral("A ready-made scenario (below); other options override it."),
@@ -289,6 +304,9 @@ QList<QCommandLineOption> simulateOptions()
             NoFencingOption,
             WatchdogOption,
             WakeupOption,
+            KindOption,
+            ReadRatioOption,
+            PermitsOption,
             ScenarioOption,
             DriftOption,
             FaultOption,
@@ -315,8 +333,9 @@ QString simulateHelp()
         QStringLiteral(
             "lockctl simulate [--nodes URL,... | --group G | --local N] [--workers N] [--keys K] "
             "[--hold 1ms] [--ttl 5s] [--duration 10s | --acquisitions N] [--stall D --stall-every K] "
-            "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub] [--scenario NAME] [--json] "
-            "[--csv FILE]"),
+            "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub] "
+            "[--kind mutex|rw|semaphore|fair|reentrant [--read-ratio R] [--permits N]] [--scenario NAME] "
+            "[--json] [--csv FILE]"),
         QStringLiteral(
             "Contention simulator: worker threads, each with its own connections, take a lock (one node:\n"
             "single-instance lock; several: Redlock), then read a shared register, hold, check that the "
@@ -327,6 +346,14 @@ QString simulateHelp()
             "node (SIGSTOP on --local nodes, CLIENT PAUSE WRITE elsewhere), kill and restart a --local "
             "node,\n"
             "stall a holder, drift a worker's clock, drop a worker's connections.\n"
+            "Lock kinds (--kind) and what the register checks: mutex, fair and reentrant: one holder at a\n"
+            "time; rw: a writer alone, readers together (reader overlaps: allowed, counted apart; a read\n"
+            "during which a write landed is a violation; fencing applies to writers); semaphore: at most\n"
+            "--permits holders (the permits + 1-th at once is a violation; no fence check, fences of\n"
+            "concurrent holders are unordered). Max holders is the most sections on a key at once. For\n"
+            "mutex, fair and reentrant, order violations count sections that began while a worker that\n"
+            "had been waiting longer (its first attempt refused before the other began) still waited: a\n"
+            "fair lock should have none; not a safety failure (not counted with --wakeup pubsub).\n"
             "A live status line goes to stderr (redrawn on a terminal, once a second otherwise); the report\n"
             "goes to stdout. Ctrl-C ends the run early and cleanly: faults are reverted, held locks\n"
             "released, the report covers the time run. Lock keys are lockscope:sim:<run id>:k<i>; the run's\n"
@@ -342,7 +369,8 @@ QString simulateHelp()
                 "register saw violations (lost updates: a result, not an error, distinct so that\n"
                 "scripts can assert a configuration is safe); 1 a node could not be reached at the\n"
                 "start or local nodes could not be started; 2 usage error.\n"
-                "Example: lockctl simulate --local 3 --workers 8 --hold 0 --duration 10s --json"));
+                "Example: lockctl simulate --local 3 --workers 8 --hold 0 --duration 10s --json\n"
+                "         lockctl simulate --local 1 --kind semaphore --permits 3 --acquisitions 2000"));
 }
 
 /// "0", "500us", "1ms", "2s"...: a non-negative duration in microseconds.
@@ -462,6 +490,47 @@ QString kib(qint64 value)
     return QStringLiteral("%1 MiB").arg(static_cast<double>(value) / 1024.0, 0, 'f', 1);
 }
 
+/// "mutex", "rw (read ratio 0.8)", "semaphore (3 permits)"...
+QString lockKindText(const SimConfig &c)
+{
+    const QString name = simLockKindName(c.lockKind);
+    if (c.lockKind == SimLockKind::ReadWrite)
+        return QStringLiteral("%1 (read ratio %2)").arg(name).arg(c.effectiveReadRatio());
+    if (c.lockKind == SimLockKind::Semaphore)
+        return QStringLiteral("%1 (%2 permits)").arg(name).arg(c.permits);
+    return name;
+}
+
+/// The counts that belong to the run's lock kind.
+void addKindRows(const SimReport &report, const std::function<void(const QString &, const QString &)> &row)
+{
+    const SimStats &s = report.stats;
+    const SimConfig &c = report.config;
+    switch (c.lockKind) {
+    case SimLockKind::ReadWrite:
+        row(QStringLiteral("reads / writes"),
+            QStringLiteral("%1 / %2").arg(s.reads).arg(s.acquisitions - s.reads));
+        row(QStringLiteral("reader overlaps (allowed)"), QString::number(s.readerOverlaps));
+        row(QStringLiteral("max holders at once"), QString::number(s.maxHolders));
+        return;
+    case SimLockKind::Semaphore:
+        row(QStringLiteral("max holders at once"),
+            QStringLiteral("%1 (of %2 permits)").arg(s.maxHolders).arg(c.permits));
+        return;
+    case SimLockKind::Reentrant:
+        row(QStringLiteral("re-entries"), QString::number(s.reentries));
+        break;
+    case SimLockKind::Mutex:
+    case SimLockKind::Fair:
+        break;
+    }
+    row(QStringLiteral("max holders at once"), QString::number(s.maxHolders));
+    row(c.lockKind == SimLockKind::Fair ? QStringLiteral("order violations (FIFO)")
+                                        : QStringLiteral("order violations (FIFO; no promise of this kind)"),
+        c.wakeup == Wakeup::PubSub ? QStringLiteral("not counted with pub/sub wake-up")
+                                   : QString::number(s.orderViolations));
+}
+
 void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &out)
 {
     const SimStats &s = report.stats;
@@ -482,6 +551,7 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
         QStringLiteral("%1 %2 / %3")
             .arg(lockscope::formatMicros(static_cast<quint64>(c.hold.count())),
                  holdDistributionName(c.holdDistribution), lockscope::formatDuration(c.ttl)));
+    row(QStringLiteral("lock kind"), lockKindText(c));
     row(QStringLiteral("fencing / watchdog / wakeup"),
         QStringLiteral("%1 / %2 / %3")
             .arg(c.fencing ? QStringLiteral("on") : QStringLiteral("off"),
@@ -501,9 +571,13 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
         QStringLiteral("%1 / %2 / %3")
             .arg(lockscope::formatMicros(s.holdP50Us), lockscope::formatMicros(s.holdP99Us),
                  lockscope::formatMicros(s.holdMaxUs)));
-    row(QStringLiteral("violations (lost updates)"), QString::number(s.violations));
+    row(c.lockKind == SimLockKind::ReadWrite ? QStringLiteral("violations (lost updates, reads a write hit)")
+        : c.lockKind == SimLockKind::Semaphore ? QStringLiteral("violations (holders beyond the permits)")
+                                               : QStringLiteral("violations (lost updates)"),
+        QString::number(s.violations));
     row(QStringLiteral("fencing rejections"), QString::number(s.fencingRejections));
     row(QStringLiteral("overlapping sections"), QString::number(s.overlaps));
+    addKindRows(report, row);
     row(QStringLiteral("lost locks (watchdog)"), QString::number(s.lostLocks));
     row(QStringLiteral("expired before release"), QString::number(s.expiredBeforeRelease));
     row(QStringLiteral("abandoned writes"), QString::number(s.abandonedWrites));
@@ -567,6 +641,46 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
                          .arg(o.secondStartUs)
                          .arg(o.secondFence));
         }
+    }
+}
+
+/// --kind, --read-ratio and --permits into `config`; every problem names its flag.
+void parseLockKind(const QCommandLineParser &parser, SimConfig &config,
+                   const std::function<void(const QString &)> &fail)
+{
+    if (parser.isSet(KindOption)) {
+        const auto kind = simLockKindFromName(parser.value(KindOption));
+        if (!kind) {
+            fail(QStringLiteral("--kind takes mutex, rw, semaphore, fair or reentrant, not '%1'")
+                     .arg(parser.value(KindOption)));
+            return;
+        }
+        config.lockKind = *kind;
+    }
+    if (parser.isSet(ReadRatioOption)) {
+        bool ok = false;
+        const double ratio = parser.value(ReadRatioOption).toDouble(&ok);
+        if (config.lockKind != SimLockKind::ReadWrite)
+            fail(QStringLiteral("--read-ratio applies to --kind rw only"));
+        else if (!ok || !(ratio >= 0.0 && ratio <= 1.0))
+            fail(QStringLiteral("--read-ratio takes a number from 0 to 1, not '%1'")
+                     .arg(parser.value(ReadRatioOption)));
+        else
+            config.readRatio = ratio;
+    }
+    constexpr qint64 kMaxPermits = 10'000;
+    if (parser.isSet(PermitsOption)) {
+        const auto permits = parsePositive(parser.value(PermitsOption));
+        if (config.lockKind != SimLockKind::Semaphore)
+            fail(QStringLiteral("--permits applies to --kind semaphore only"));
+        else if (!permits || *permits > kMaxPermits)
+            fail(QStringLiteral("--permits takes an integer from 1 to %1, not '%2'")
+                     .arg(kMaxPermits)
+                     .arg(parser.value(PermitsOption)));
+        else
+            config.permits = static_cast<int>(*permits);
+    } else if (config.lockKind == SimLockKind::Semaphore) {
+        fail(QStringLiteral("--kind semaphore needs --permits N"));
     }
 }
 
@@ -704,6 +818,7 @@ int runSimulate(Invocation &invocation)
     }
     if (parser.isSet(CsvOption))
         config.eventCapacity = kCsvEvents;
+    parseLockKind(parser, config, fail);
 
     int local = 0;
     if (parser.isSet(LocalOption)) {

@@ -2,6 +2,7 @@
 
 #include "lock/retry.h"
 
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -20,6 +21,8 @@ public:
 
     bool sleepUntil(lock::SteadyClock::time_point until, const lock::CancellationToken *cancel) override
     {
+        if (m_sleepObserver)
+            m_sleepObserver();
         lock::SteadyClock::time_point realUntil;
         {
             std::lock_guard lock(m_mutex);
@@ -43,6 +46,11 @@ public:
         m_rate = rate;
     }
 
+    /// Called on the sleeping thread as every sleepUntil() begins. A Locker sleeps on its clock
+    /// only between the attempts of a blocking acquire: a call says that an attempt was refused
+    /// and the acquire waits on. Set before the clock is used.
+    void setSleepObserver(std::function<void()> observer) { m_sleepObserver = std::move(observer); }
+
     double rate() const
     {
         std::lock_guard lock(m_mutex);
@@ -60,6 +68,7 @@ private:
     lock::SteadyClock::time_point m_baseReal = lock::SteadyClock::now();
     lock::SteadyClock::time_point m_baseVirtual = m_baseReal;
     double m_rate = 1.0;
+    std::function<void()> m_sleepObserver;
 };
 
 } // namespace lockscope::sim

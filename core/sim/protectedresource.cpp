@@ -4,8 +4,10 @@
 
 namespace lockscope::sim {
 
-ProtectedResource::ProtectedResource(int keys, bool fencing, Clock::time_point origin, int overlapLog)
-    : m_fencing(fencing), m_origin(origin), m_overlapLog(static_cast<size_t>(std::max(0, overlapLog)))
+ProtectedResource::ProtectedResource(int keys, bool fencing, Clock::time_point origin, int permits,
+                                     int overlapLog)
+    : m_fencing(fencing), m_origin(origin), m_permits(std::max(1, permits)),
+      m_overlapLog(static_cast<size_t>(std::max(0, overlapLog)))
 {
     for (int i = 0; i < std::max(1, keys); ++i)
         m_keys.push_back(std::make_unique<Slot>());
@@ -18,11 +20,12 @@ qint64 ProtectedResource::sinceOriginUs(Clock::time_point t) const
     return std::chrono::duration_cast<std::chrono::microseconds>(t - m_origin).count();
 }
 
-ProtectedResource::Ticket ProtectedResource::begin(int key, int worker, qint64 fence)
+ProtectedResource::Ticket ProtectedResource::begin(int key, int worker, qint64 fence, Access access)
 {
     Slot &slot = *m_keys.at(static_cast<size_t>(key));
     Ticket ticket;
     ticket.key = key;
+    ticket.access = access;
     ticket.worker = worker;
     ticket.fence = fence;
     ticket.id = m_nextId.fetch_add(1, std::memory_order_relaxed);
@@ -33,17 +36,17 @@ ProtectedResource::Ticket ProtectedResource::begin(int key, int worker, qint64 f
         ticket.readValue = slot.state.value;
         ticket.readVersion = slot.version;
         // The read carries the token too: a holder that has read with token n has made every
-        // later write with a lower token stale, even before it writes itself.
-        if (m_fencing)
+        // later write with a lower token stale, even before it writes itself. Not a permit's:
+        // the fences of concurrent permit holders are unordered.
+        if (m_fencing && access != Access::Permit)
             slot.state.highestFence = std::max(slot.state.highestFence, fence);
-        for (Active &other : slot.active) {
-            found.push_back(
-                Overlap{key, other.worker, worker, other.startUs, ticket.startUs, other.fence, fence});
-            other.overlapped = true;
-            ++slot.state.overlaps;
+        if (overtakesLocked(slot, worker)) {
+            ticket.overtook = true;
+            ++slot.state.orderViolations;
         }
-        ticket.overlapped = !found.empty();
-        slot.active.push_back(Active{ticket.id, worker, ticket.startUs, fence, ticket.overlapped});
+        checkSharingLocked(slot, ticket, found);
+        slot.active.push_back(Active{ticket.id, worker, ticket.startUs, fence, access, ticket.overlapped});
+        slot.state.maxHolders = std::max(slot.state.maxHolders, static_cast<int>(slot.active.size()));
     }
     if (!found.empty()) {
         std::lock_guard lock(m_overlapMutex);
@@ -54,6 +57,70 @@ ProtectedResource::Ticket ProtectedResource::begin(int key, int worker, qint64 f
         }
     }
     return ticket;
+}
+
+void ProtectedResource::checkSharingLocked(Slot &slot, Ticket &ticket, std::vector<Overlap> &found) const
+{
+    const auto overlap = [&](Active &other) {
+        found.push_back(Overlap{ticket.key, other.worker, ticket.worker, other.startUs, ticket.startUs,
+                                other.fence, ticket.fence});
+        other.overlapped = true;
+        ticket.overlapped = true;
+        ++slot.state.overlaps;
+    };
+    if (ticket.access == Access::Permit) {
+        // permits + 1 at once: one overlap, with the longest-running holder, and every holder marked.
+        if (static_cast<int>(slot.active.size()) < m_permits) // m_permits >= 1: active is not empty below
+            return;
+        ticket.excess = true;
+        overlap(slot.active.front());
+        for (Active &other : slot.active)
+            other.overlapped = true;
+        return;
+    }
+    for (Active &other : slot.active) {
+        if (ticket.access == Access::Read && other.access == Access::Read)
+            ++slot.state.readerOverlaps;
+        else
+            overlap(other);
+    }
+}
+
+bool ProtectedResource::overtakesLocked(Slot &slot, int worker)
+{
+    const auto mine = std::ranges::find(slot.waiting, worker, &Waiter::worker);
+    if (mine == slot.waiting.end())
+        return false;
+    const qint64 startUs = mine->startUs;
+    slot.waiting.erase(mine);
+    // Only a waiter surely queued before this worker started counts (see waitConfirmed).
+    return std::ranges::any_of(slot.waiting, [&](const Waiter &other) {
+        return other.confirmedUs >= 0 && other.confirmedUs < startUs;
+    });
+}
+
+void ProtectedResource::waitStarted(int key, int worker, Clock::time_point at)
+{
+    Slot &slot = *m_keys.at(static_cast<size_t>(key));
+    std::lock_guard lock(slot.mutex);
+    std::erase_if(slot.waiting, [&](const Waiter &w) { return w.worker == worker; });
+    slot.waiting.push_back(Waiter{worker, sinceOriginUs(at), -1});
+}
+
+void ProtectedResource::waitConfirmed(int key, int worker, Clock::time_point at)
+{
+    Slot &slot = *m_keys.at(static_cast<size_t>(key));
+    std::lock_guard lock(slot.mutex);
+    const auto mine = std::ranges::find(slot.waiting, worker, &Waiter::worker);
+    if (mine != slot.waiting.end() && mine->confirmedUs < 0)
+        mine->confirmedUs = sinceOriginUs(at);
+}
+
+void ProtectedResource::waitEnded(int key, int worker)
+{
+    Slot &slot = *m_keys.at(static_cast<size_t>(key));
+    std::lock_guard lock(slot.mutex);
+    std::erase_if(slot.waiting, [&](const Waiter &w) { return w.worker == worker; });
 }
 
 bool ProtectedResource::end(Slot &slot, quint64 id)
@@ -71,7 +138,32 @@ ProtectedResource::WriteOutcome ProtectedResource::commit(Ticket &ticket)
     Slot &slot = *m_keys.at(static_cast<size_t>(ticket.key));
     std::lock_guard lock(slot.mutex);
     ticket.overlapped = end(slot, ticket.id) || ticket.overlapped;
-    if (m_fencing && ticket.fence < slot.state.highestFence) {
+    switch (ticket.access) {
+    case Access::Read:
+        if (slot.version == ticket.readVersion) {
+            ++slot.state.reads;
+            return WriteOutcome::Accepted;
+        }
+        ++slot.state.violations; // a write landed while it read
+        return WriteOutcome::Violation;
+    case Access::Permit:
+        ++slot.state.value;
+        ++slot.version;
+        ++slot.state.acceptedWrites;
+        if (!ticket.excess)
+            return WriteOutcome::Accepted;
+        ++slot.state.violations;
+        return WriteOutcome::Violation;
+    case Access::Exclusive:
+        break;
+    }
+    return commitWriteLocked(slot, ticket, m_fencing);
+}
+
+ProtectedResource::WriteOutcome ProtectedResource::commitWriteLocked(Slot &slot, const Ticket &ticket,
+                                                                     bool fencing)
+{
+    if (fencing && ticket.fence < slot.state.highestFence) {
         ++slot.state.fencingRejections;
         return WriteOutcome::FencingRejected;
     }
@@ -79,7 +171,7 @@ ProtectedResource::WriteOutcome ProtectedResource::commit(Ticket &ticket)
     slot.state.value = ticket.readValue + 1;
     ++slot.version;
     ++slot.state.acceptedWrites;
-    if (m_fencing)
+    if (fencing)
         slot.state.highestFence = std::max(slot.state.highestFence, ticket.fence);
     if (stale) {
         ++slot.state.violations;
@@ -112,6 +204,10 @@ ProtectedResource::KeyState ProtectedResource::total() const
         sum.violations += slot->state.violations;
         sum.fencingRejections += slot->state.fencingRejections;
         sum.overlaps += slot->state.overlaps;
+        sum.readerOverlaps += slot->state.readerOverlaps;
+        sum.reads += slot->state.reads;
+        sum.orderViolations += slot->state.orderViolations;
+        sum.maxHolders = std::max(sum.maxHolders, slot->state.maxHolders);
         sum.highestFence = std::max(sum.highestFence, slot->state.highestFence);
     }
     return sum;

@@ -26,6 +26,18 @@ constexpr KindName kKindNames[] = {
     {SimFault::Kind::StallHolder, "stall"},
 };
 
+struct LockKindName
+{
+    SimLockKind kind;
+    const char *name;
+};
+
+constexpr LockKindName kLockKindNames[] = {
+    {SimLockKind::Mutex, "mutex"},         {SimLockKind::ReadWrite, "rw"},
+    {SimLockKind::Semaphore, "semaphore"}, {SimLockKind::Fair, "fair"},
+    {SimLockKind::Reentrant, "reentrant"},
+};
+
 bool isNodeFault(SimFault::Kind kind)
 {
     return kind == SimFault::Kind::PauseNode || kind == SimFault::Kind::ResumeNode ||
@@ -40,6 +52,30 @@ SimFault fault(SimFault::Kind kind, int target, milliseconds at, milliseconds le
     f.at = at;
     f.length = length;
     return f;
+}
+
+constexpr int kMaxPermits = 10'000;
+
+/// The lock kind's own parameters: permits for a semaphore only, a read ratio for read/write only.
+QStringList validateLockKind(const SimConfig &c)
+{
+    QStringList problems;
+    const QString kind = simLockKindName(c.lockKind);
+    if (c.lockKind == SimLockKind::Semaphore) {
+        if (c.permits < 1 || c.permits > kMaxPermits)
+            problems
+                << QStringLiteral("permits: %1 (a semaphore needs 1 to %2)").arg(c.permits).arg(kMaxPermits);
+    } else if (c.permits != 0) {
+        problems
+            << QStringLiteral("permits: %1 given for a %2 lock (semaphore only)").arg(c.permits).arg(kind);
+    }
+    if (c.readRatio) {
+        if (c.lockKind != SimLockKind::ReadWrite)
+            problems << QStringLiteral("read ratio: given for a %1 lock (rw only)").arg(kind);
+        else if (!(*c.readRatio >= 0.0 && *c.readRatio <= 1.0))
+            problems << QStringLiteral("read ratio: %1 (0 to 1)").arg(*c.readRatio);
+    }
+    return problems;
 }
 
 } // namespace
@@ -82,6 +118,13 @@ QString SimFault::describe() const
     return text;
 }
 
+double SimConfig::effectiveReadRatio() const
+{
+    if (lockKind != SimLockKind::ReadWrite)
+        return 0.0;
+    return readRatio.value_or(kDefaultReadRatio);
+}
+
 QStringList SimConfig::validate(const std::vector<bool> &localNodes) const
 {
     QStringList problems;
@@ -118,6 +161,7 @@ QStringList SimConfig::validate(const std::vector<bool> &localNodes) const
         problems << QStringLiteral("event capacity: negative");
     if (sampleInterval.count() <= 0)
         problems << QStringLiteral("sample interval: must be positive");
+    problems << validateLockKind(*this);
     for (const auto &[worker, rate] : clockRate) {
         if (worker < 0 || worker >= workers)
             problems << QStringLiteral("clock drift: no worker %1 (0 to %2)").arg(worker).arg(workers - 1);
@@ -361,6 +405,24 @@ std::optional<HoldDistribution> holdDistributionFromName(const QString &name)
 QString wakeupName(Wakeup wakeup)
 {
     return wakeup == Wakeup::PubSub ? QStringLiteral("pubsub") : QStringLiteral("poll");
+}
+
+QString simLockKindName(SimLockKind kind)
+{
+    for (const LockKindName &entry : kLockKindNames) {
+        if (entry.kind == kind)
+            return QString::fromLatin1(entry.name);
+    }
+    return QStringLiteral("mutex");
+}
+
+std::optional<SimLockKind> simLockKindFromName(const QString &name)
+{
+    for (const LockKindName &entry : kLockKindNames) {
+        if (name == QLatin1String(entry.name))
+            return entry.kind;
+    }
+    return std::nullopt;
 }
 
 } // namespace lockscope::sim

@@ -30,6 +30,19 @@ enum class Wakeup
     PubSub, ///< releases are published, waiters subscribe and retry on the message
 };
 
+/// The lock the workers take. Read/write is one kind here: each critical section is a read or
+/// a write (SimConfig::readRatio), so readers and writers contend for the same key.
+enum class SimLockKind
+{
+    Mutex,     ///< lock::LockKind::Mutex: one holder
+    ReadWrite, ///< lock::LockKind::Read or Write: many readers or one writer
+    Semaphore, ///< lock::LockKind::Semaphore: at most SimConfig::permits holders
+    Fair,      ///< lock::LockKind::Fair: one holder, waiters served in arrival order
+    /// lock::LockKind::Reentrant: one holder, who takes the lock a second time inside its
+    /// critical section and releases it twice
+    Reentrant,
+};
+
 /// A fault the simulation applies: scheduled in SimConfig::faults, or injected by hand while it
 /// runs (Simulation::inject).
 struct SimFault
@@ -126,6 +139,18 @@ struct SimConfig
     /// Drawn by Simulation::start() and appended to `faults` (then reset): see RandomFaults.
     std::optional<RandomFaults> randomFaults;
     QString scenario; ///< name of the scenario this came from, if any
+    /// The lock kind, and so the rule the ProtectedResource checks (see SimLockKind).
+    SimLockKind lockKind = SimLockKind::Mutex;
+    /// ReadWrite only: the probability that a critical section is a read (0 to 1); unset =
+    /// kDefaultReadRatio. Set for another kind, validate() refuses it.
+    std::optional<double> readRatio;
+    /// Semaphore only: the number of permits (1 or more); 0 for every other kind, as for
+    /// lock::AcquireOptions::permits.
+    int permits = 0;
+
+    static constexpr double kDefaultReadRatio = 0.8;
+    /// readRatio, or its default for a read/write run; 0 for the other kinds (every section writes).
+    double effectiveReadRatio() const;
 
     /// Problems, each naming the parameter; empty when the configuration can run. `localNodes`:
     /// which nodes the simulator may kill and restart (same order as nodes; may be shorter).
@@ -158,5 +183,8 @@ bool applyScenario(const QString &name, SimConfig &config);
 QString holdDistributionName(HoldDistribution distribution);
 std::optional<HoldDistribution> holdDistributionFromName(const QString &name);
 QString wakeupName(Wakeup wakeup);
+/// "mutex", "rw", "semaphore", "fair", "reentrant" (lockctl --kind, JSON).
+QString simLockKindName(SimLockKind kind);
+std::optional<SimLockKind> simLockKindFromName(const QString &name);
 
 } // namespace lockscope::sim

@@ -32,7 +32,7 @@ QJsonObject configJson(const SimReport &report)
     QJsonObject drift;
     for (const auto &[worker, rate] : c.clockRate)
         drift.insert(QString::number(worker), rate);
-    return QJsonObject{
+    QJsonObject json{
         {QStringLiteral("scenario"), c.scenario},
         {QStringLiteral("nodes"), nodes},
         {QStringLiteral("algorithm"),
@@ -55,7 +55,13 @@ QJsonObject configJson(const SimReport &report)
         {QStringLiteral("stall_every"), c.stallEvery},
         {QStringLiteral("clock_drift"), drift},
         {QStringLiteral("seed"), QString::number(c.seed)},
+        {QStringLiteral("kind"), simLockKindName(c.lockKind)},
     };
+    if (c.lockKind == SimLockKind::ReadWrite)
+        json.insert(QStringLiteral("read_ratio"), c.effectiveReadRatio());
+    if (c.lockKind == SimLockKind::Semaphore)
+        json.insert(QStringLiteral("permits"), c.permits);
+    return json;
 }
 
 } // namespace
@@ -115,6 +121,10 @@ QJsonObject reportToJson(const SimReport &report)
             {QStringLiteral("violations"), n(r.violations)},
             {QStringLiteral("fencing_rejections"), n(r.fencingRejections)},
             {QStringLiteral("overlaps"), n(r.overlaps)},
+            {QStringLiteral("reader_overlaps"), n(r.readerOverlaps)},
+            {QStringLiteral("reads"), n(r.reads)},
+            {QStringLiteral("max_holders"), r.maxHolders},
+            {QStringLiteral("order_violations"), n(r.orderViolations)},
             {QStringLiteral("highest_fence"), r.highestFence},
         });
     }
@@ -134,6 +144,7 @@ QJsonObject reportToJson(const SimReport &report)
         waitHistogram.append(n(count));
     return QJsonObject{
         {QStringLiteral("state"), simStateName(s.state)},
+        {QStringLiteral("kind"), simLockKindName(report.config.lockKind)},
         {QStringLiteral("started_at"), report.startedAt.toString(Qt::ISODateWithMs)},
         {QStringLiteral("seconds"), s.elapsedSeconds},
         {QStringLiteral("acquisitions"), n(s.acquisitions)},
@@ -145,6 +156,11 @@ QJsonObject reportToJson(const SimReport &report)
         {QStringLiteral("violations"), n(s.violations)},
         {QStringLiteral("fencing_rejections"), n(s.fencingRejections)},
         {QStringLiteral("overlaps"), n(s.overlaps)},
+        {QStringLiteral("reader_overlaps"), n(s.readerOverlaps)},
+        {QStringLiteral("reads"), n(s.reads)},
+        {QStringLiteral("max_holders"), s.maxHolders},
+        {QStringLiteral("order_violations"), n(s.orderViolations)},
+        {QStringLiteral("reentries"), n(s.reentries)},
         {QStringLiteral("lost_locks"), n(s.lostLocks)},
         {QStringLiteral("expired_before_release"), n(s.expiredBeforeRelease)},
         {QStringLiteral("release_errors"), n(s.releaseErrors)},
@@ -179,7 +195,8 @@ QJsonObject reportToJson(const SimReport &report)
 QByteArray eventsToCsv(const std::vector<SectionEvent> &events)
 {
     QByteArray csv =
-        "seq,worker,key,request_us,start_us,end_us,wait_us,hold_us,fence,outcome,overlapped,stalled,lost\n";
+        "seq,worker,key,request_us,start_us,end_us,wait_us,hold_us,fence,outcome,overlapped,stalled,lost,"
+        "read\n";
     csv.reserve(csv.size() + static_cast<qsizetype>(events.size()) * 64);
     for (const SectionEvent &e : events) {
         csv += QByteArray::number(e.seq) + ',' + QByteArray::number(e.worker) + ',' +
@@ -188,7 +205,7 @@ QByteArray eventsToCsv(const std::vector<SectionEvent> &events)
                QByteArray::number(e.startUs - e.requestUs) + ',' + QByteArray::number(e.endUs - e.startUs) +
                ',' + QByteArray::number(e.fence) + ',' + SectionEvent::outcomeName(e.outcome).toLatin1() +
                ',' + (e.overlapped ? "1" : "0") + ',' + (e.stalled ? "1" : "0") + ',' + (e.lost ? "1" : "0") +
-               '\n';
+               ',' + (e.read ? "1" : "0") + '\n';
     }
     return csv;
 }

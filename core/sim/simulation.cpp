@@ -256,7 +256,8 @@ std::expected<void, QString> Simulation::start()
 
     d->startedAt = QDateTime::currentDateTimeUtc();
     d->run.setOrigin(SteadyClock::now());
-    d->resource = std::make_unique<ProtectedResource>(d->config.keys, d->config.fencing, d->run.origin());
+    d->resource = std::make_unique<ProtectedResource>(d->config.keys, d->config.fencing, d->run.origin(),
+                                                      std::max(1, d->config.permits));
     d->workers.create(*d->resource);
     d->run.setState(SimState::Running);
     d->faults.start();
@@ -308,6 +309,9 @@ SimStats Simulation::stats() const
         s.fencingRejections = total.fencingRejections;
         s.overlaps = total.overlaps;
         s.acceptedWrites = total.acceptedWrites;
+        s.readerOverlaps = total.readerOverlaps;
+        s.maxHolders = total.maxHolders;
+        s.orderViolations = total.orderViolations;
     }
     s.fairness = jain(s.workers);
     s.meanAcquisitionsPerSec =

@@ -37,8 +37,10 @@ struct WorkerStats
     /// Blocking acquires that ended without the lock: given up, or cancelled by the end of the
     /// run. Their wait counts up to that moment, a lower bound of the real one.
     quint64 censoredWaits = 0;
-    quint64 waitMaxUs = 0;  ///< longest wait, censored ones included: a starved worker's is the run
-    quint64 violations = 0; ///< writes accepted on a stale value
+    quint64 waitMaxUs = 0; ///< longest wait, censored ones included: a starved worker's is the run
+    /// Safety failures: writes accepted on a stale value, reads during which a write landed,
+    /// a semaphore's permits + 1-th holder at once.
+    quint64 violations = 0;
     quint64 fencingRejections = 0;
     quint64 abandonedWrites = 0;      ///< validity over or lock lost before the write: no write
     quint64 lostLocks = 0;            ///< the watchdog reported the lock lost
@@ -68,6 +70,21 @@ struct SimStats
     quint64 abandonedWrites = 0;
     quint64 stalls = 0;
     quint64 wakeups = 0;
+    /// Read/write: two readers on a key at once, counted per pair (allowed concurrency; a
+    /// writer with anyone at once is an overlap).
+    quint64 readerOverlaps = 0;
+    quint64 reads = 0; ///< read/write: the acquisitions that were reads (the others wrote)
+    /// Most critical sections on one key at once: 1 for a kind with one holder unless
+    /// something broke; for a semaphore at most its permits.
+    int maxHolders = 0;
+    /// Sections that began while a worker that had been waiting longer for the key still
+    /// waited (FIFO order; kinds with one holder). A fair lock promises none; a plain mutex or
+    /// reentrant lock makes no such promise, and its count shows what the fair lock changes.
+    /// Not a safety failure. A waiter counts as waiting longer once its first attempt was
+    /// refused before the other's began: with pub/sub wake-up a waiter never sleeps on its
+    /// clock, so none is counted there.
+    quint64 orderViolations = 0;
+    quint64 reentries = 0;           ///< reentrant: second holds taken inside critical sections
     double acquisitionsPerSec = 0;   ///< over the last sample interval
     double failedAttemptsPerSec = 0; ///< over the last sample interval
     double meanAcquisitionsPerSec = 0;
@@ -110,6 +127,7 @@ struct SectionEvent
     bool overlapped = false;
     bool stalled = false;
     bool lost = false; ///< the watchdog lost it, or the release found it gone
+    bool read = false; ///< a read section of a read/write lock (writes nothing)
 
     static QString outcomeName(Outcome outcome);
 };

@@ -13,6 +13,7 @@ using lock::Locker;
 using lock::LockerOptions;
 using lock::LockErrorKind;
 using lock::LockGuard;
+using lock::LockKind;
 using std::chrono::duration_cast;
 
 namespace {
@@ -40,11 +41,18 @@ void remember(WorkerSlot &slot, Lock lock)
     slot.unreleased.push_back(std::move(lock));
 }
 
+QString workerThreadName(int worker)
+{
+    return QStringLiteral("sim-w%1").arg(worker);
+}
+
 } // namespace
 
 SimWorkers::SimWorkers(const SimConfig &config, QByteArray keyPrefix, QByteArray runId, RunState &run,
                        const NodeStates &nodes)
     : m_config(config), m_prefix(std::move(keyPrefix)), m_runId(std::move(runId)), m_run(run), m_nodes(nodes),
+      m_tracksOrder(config.lockKind == SimLockKind::Mutex || config.lockKind == SimLockKind::Fair ||
+                    config.lockKind == SimLockKind::Reentrant),
       m_waitLog2(kLog2Buckets, 0)
 {}
 
@@ -68,6 +76,10 @@ void SimWorkers::create(ProtectedResource &resource)
         slot->index = i;
         if (const auto rate = m_config.clockRate.find(i); rate != m_config.clockRate.end())
             slot->clock->setRate(rate->second);
+        if (m_tracksOrder) {
+            WorkerSlot *s = slot.get();
+            s->clock->setSleepObserver([this, s] { onRetrySleep(*s); });
+        }
         m_slots.push_back(std::move(slot));
     }
 }
@@ -156,6 +168,8 @@ void SimWorkers::addTo(SimStats &s) const
         s.expiredBeforeRelease += w.expiredBeforeRelease;
         s.stalls += w.stalls;
         s.wakeups += w.wakeups;
+        s.reads += slot->reads;
+        s.reentries += slot->reentries;
         s.releases += slot->releases;
         s.releaseErrors += slot->releaseErrors;
         s.workers.push_back(w);
@@ -276,7 +290,7 @@ bool SimWorkers::sleepFor(microseconds length) const
     return m_cancel->sleepUntil(SteadyClock::now() + length);
 }
 
-void SimWorkers::run(WorkerSlot &slot)
+std::unique_ptr<Locker> SimWorkers::makeLocker(const WorkerSlot &slot) const
 {
     std::vector<redis::NodeConfig> nodeConfigs = m_config.nodes;
     for (auto &node : nodeConfigs)
@@ -287,52 +301,149 @@ void SimWorkers::run(WorkerSlot &slot)
     options.poolSize = 2; // the worker and its watchdog
     options.publishOnRelease = m_config.wakeup == Wakeup::PubSub;
     options.wakeOnRelease = m_config.wakeup == Wakeup::PubSub;
-    Locker locker(std::move(nodeConfigs), options);
+    return std::make_unique<Locker>(std::move(nodeConfigs), options);
+}
+
+SimWorkers::Access SimWorkers::drawAccess(std::mt19937_64 &rng) const
+{
+    switch (m_config.lockKind) {
+    case SimLockKind::ReadWrite:
+        return std::bernoulli_distribution(m_config.effectiveReadRatio())(rng) ? Access::Read
+                                                                               : Access::Exclusive;
+    case SimLockKind::Semaphore:
+        return Access::Permit;
+    case SimLockKind::Mutex:
+    case SimLockKind::Fair:
+    case SimLockKind::Reentrant:
+        break;
+    }
+    return Access::Exclusive;
+}
+
+AcquireOptions SimWorkers::acquireOptions(Access access, const QString &threadName) const
+{
+    AcquireOptions acquire;
+    switch (m_config.lockKind) {
+    case SimLockKind::Mutex:
+        acquire.kind = LockKind::Mutex;
+        break;
+    case SimLockKind::ReadWrite:
+        acquire.kind = access == Access::Read ? LockKind::Read : LockKind::Write;
+        break;
+    case SimLockKind::Semaphore:
+        acquire.kind = LockKind::Semaphore;
+        acquire.permits = m_config.permits;
+        break;
+    case SimLockKind::Fair:
+        acquire.kind = LockKind::Fair;
+        break;
+    case SimLockKind::Reentrant:
+        // The owner is this worker's Locker and thread (empty token), so that the second
+        // acquire inside the section is the same owner re-entering.
+        acquire.kind = LockKind::Reentrant;
+        break;
+    }
+    acquire.ttl = m_config.ttl;
+    acquire.retry = m_config.retry;
+    acquire.wait = m_config.wait;
+    acquire.cancel = m_cancel;
+    acquire.thread = threadName;
+    acquire.label = QStringLiteral("lockscope simulate");
+    return acquire;
+}
+
+void SimWorkers::startWait(WorkerSlot &slot, int key, SteadyClock::time_point at)
+{
+    if (!m_tracksOrder)
+        return;
+    slot.waitKey = key;
+    slot.waitConfirmed = false;
+    m_resource->waitStarted(key, slot.index, at);
+}
+
+/// On the worker's thread, from its clock: the acquire's attempt was refused and it sleeps
+/// before the next one. The first such sleep confirms the wait.
+void SimWorkers::onRetrySleep(WorkerSlot &slot)
+{
+    if (slot.waitKey < 0 || slot.waitConfirmed)
+        return;
+    slot.waitConfirmed = true;
+    m_resource->waitConfirmed(slot.waitKey, slot.index, SteadyClock::now());
+}
+
+void SimWorkers::endWait(WorkerSlot &slot, bool obtained)
+{
+    if (slot.waitKey < 0)
+        return;
+    // An obtained lock ends the wait in ProtectedResource::begin, which checks the order.
+    if (!obtained)
+        m_resource->waitEnded(slot.waitKey, slot.index);
+    slot.waitKey = -1;
+}
+
+bool SimWorkers::handleAcquireFailure(WorkerSlot &slot, Locker &locker, int key, const lock::LockError &error,
+                                      SteadyClock::time_point requested)
+{
+    giveBackTicket();
+    if (hadNodeErrors(error.votes) && !error.token.isEmpty()) {
+        // A timed-out node may still run the attempt later: release it in the end.
+        Lock handle = locker.handleFor(keyName(key), error.token);
+        if (m_config.lockKind == SimLockKind::Semaphore) {
+            handle.kind = LockKind::Semaphore; // the semaphore's quorum
+            handle.permits = m_config.permits;
+        }
+        handle.ttl = m_config.ttl;
+        handle.validUntil = slot.clock->now() + m_config.ttl;
+        remember(slot, std::move(handle));
+    }
+    // Cancelled too: the attempts of a waiter the run ended on failed all the same.
+    slot.failedAttempts += static_cast<quint64>(std::max(1, error.attempts));
+    recordCensoredWait(slot, duration_cast<microseconds>(SteadyClock::now() - requested));
+    if (error.kind == LockErrorKind::Cancelled)
+        return false;
+    ++slot.acquireFailures;
+    return true;
+}
+
+void SimWorkers::run(WorkerSlot &slot)
+{
+    const std::unique_ptr<Locker> locker = makeLocker(slot);
     std::mt19937_64 rng(m_config.seed * 1'000'003ULL + static_cast<quint64>(slot.index));
     std::uniform_int_distribution<int> pickKey(0, m_config.keys - 1);
-    const QString threadName = QStringLiteral("sim-w%1").arg(slot.index);
+    const QString threadName = workerThreadName(slot.index);
 
     while (m_run.waitWhilePaused()) {
-        retryReleases(slot, locker);
+        retryReleases(slot, *locker);
         if (!reserveTicket())
             break;
-        const int key = pickKey(rng);
-        AcquireOptions acquire;
-        acquire.ttl = m_config.ttl;
-        acquire.retry = m_config.retry;
-        acquire.wait = m_config.wait;
-        acquire.cancel = m_cancel;
-        acquire.thread = threadName;
-        acquire.label = QStringLiteral("lockscope simulate");
-        const auto requested = SteadyClock::now();
-        auto obtained = locker.acquire(keyName(key), acquire);
+        Grant grant;
+        grant.key = pickKey(rng);
+        grant.access = drawAccess(rng);
+        const AcquireOptions acquire = acquireOptions(grant.access, threadName);
+        // The wait starts here, just before the first attempt: not at the pause gate, nor
+        // before the retried releases above.
+        grant.requested = SteadyClock::now();
+        startWait(slot, grant.key, grant.requested);
+        auto obtained = locker->acquire(keyName(grant.key), acquire);
+        endWait(slot, obtained.has_value());
         if (!obtained) {
-            giveBackTicket();
-            if (hadNodeErrors(obtained.error().votes) && !obtained.error().token.isEmpty()) {
-                // A timed-out node may still run the attempt later: release it in the end.
-                Lock handle = locker.handleFor(keyName(key), obtained.error().token);
-                handle.ttl = m_config.ttl;
-                handle.validUntil = slot.clock->now() + m_config.ttl;
-                remember(slot, std::move(handle));
-            }
-            // Cancelled too: the attempts of a waiter the run ended on failed all the same.
-            slot.failedAttempts += static_cast<quint64>(std::max(1, obtained.error().attempts));
-            recordCensoredWait(slot, duration_cast<microseconds>(SteadyClock::now() - requested));
-            if (obtained.error().kind == LockErrorKind::Cancelled)
+            if (!handleAcquireFailure(slot, *locker, grant.key, obtained.error(), grant.requested))
                 break;
-            ++slot.acquireFailures;
             continue;
         }
-        const auto granted = SteadyClock::now();
+        grant.granted = SteadyClock::now();
         slot.failedAttempts += static_cast<quint64>(std::max(0, obtained->attempts - 1));
         slot.wakeups += static_cast<quint64>(obtained->wakeups);
         ++slot.acquisitions;
+        if (grant.access == Access::Read)
+            ++slot.reads;
+        grant.lock = std::move(*obtained);
         slot.holding = true;
-        runSection(slot, locker, std::move(*obtained), key, requested, granted, rng);
+        runSection(slot, *locker, std::move(grant), rng);
         slot.holding = false;
     }
     // Faults are reverted by now (shutdown does that first): the last chance to leave no key.
-    retryReleases(slot, locker, true);
+    retryReleases(slot, *locker, true);
 }
 
 /// Releases again what a node failure kept from being released. The owner check makes it
@@ -355,15 +466,8 @@ void SimWorkers::retryReleases(WorkerSlot &slot, Locker &locker, bool final)
     });
 }
 
-void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Lock lock, int key,
-                            SteadyClock::time_point requested, SteadyClock::time_point granted,
-                            std::mt19937_64 &rng)
+microseconds SimWorkers::takeStall(WorkerSlot &slot)
 {
-    WorkerSlot *counters = &slot;
-    LockGuard guard(locker, lock, m_config.watchdog,
-                    [counters](const lock::LockError &) { ++counters->lostLocks; });
-    ProtectedResource::Ticket ticket = m_resource->begin(key, slot.index, lock.fence);
-
     microseconds stall{0};
     const quint64 n = m_sections.fetch_add(1) + 1;
     if (m_config.stallEvery > 0 && m_config.stall.count() > 0 &&
@@ -373,19 +477,63 @@ void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Lock lock, int key
         stall = milliseconds(mine);
     else if (const qint64 any = m_anyStallMs.exchange(0); any > 0)
         stall = milliseconds(any);
+    return stall;
+}
+
+std::optional<Lock> SimWorkers::reenter(WorkerSlot &slot, Locker &locker, const Grant &grant)
+{
+    auto again =
+        locker.tryAcquire(keyName(grant.key), acquireOptions(grant.access, workerThreadName(slot.index)));
+    if (!again)
+        return std::nullopt;
+    // One hold: the key was gone and this took it afresh, so the first hold had been lost.
+    // Give it back at the end all the same.
+    if (again->holds == 2)
+        ++slot.reentries;
+    return std::move(*again);
+}
+
+void SimWorkers::releaseInner(WorkerSlot &slot, Locker &locker, const Lock &inner, SectionEvent &event)
+{
+    auto released = locker.release(inner);
+    if (released)
+        return;
+    if (released.error().kind == LockErrorKind::NotHeld)
+        event.lost = true;
+    else
+        ++slot.releaseErrors;
+    if (hadNodeErrors(released.error().votes))
+        remember(slot, inner);
+}
+
+void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Grant grant, std::mt19937_64 &rng)
+{
+    const Lock &lock = grant.lock;
+    WorkerSlot *counters = &slot;
+    LockGuard guard(locker, lock, m_config.watchdog,
+                    [counters](const lock::LockError &) { ++counters->lostLocks; });
+    ProtectedResource::Ticket ticket = m_resource->begin(grant.key, slot.index, lock.fence, grant.access);
+    const microseconds stall = takeStall(slot);
 
     SectionEvent event;
     event.worker = slot.index;
-    event.key = key;
-    event.requestUs = m_run.sinceStartUs(requested);
-    event.startUs = m_run.sinceStartUs(granted);
+    event.key = grant.key;
+    event.requestUs = m_run.sinceStartUs(grant.requested);
+    event.startUs = m_run.sinceStartUs(grant.granted);
     event.fence = lock.fence;
     event.stalled = stall.count() > 0;
+    event.read = grant.access == Access::Read;
+
+    // Reentrant: the holder takes its lock again inside the section, as nested code would.
+    std::optional<Lock> inner;
+    if (m_config.lockKind == SimLockKind::Reentrant)
+        inner = reenter(slot, locker, grant);
+    const bool reentryLost = m_config.lockKind == SimLockKind::Reentrant && (!inner || inner->holds != 2);
 
     bool interrupted = !sleepFor(sampleHold(rng));
     // A careful client: give up when the watchdog says the lock is gone, or when the
     // validity (on this worker's clock, drift included) has run out.
-    const bool lost = guard.lost();
+    const bool lost = guard.lost() || reentryLost;
     const bool expired = m_config.checkValidity && guard.lock().validityLeft(slot.clock->now()).count() <= 0;
     if (!interrupted && event.stalled) {
         ++slot.stalls;
@@ -400,24 +548,14 @@ void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Lock lock, int key
         ++slot.abandonedWrites;
         event.outcome = SectionEvent::Outcome::Abandoned;
     } else {
-        switch (m_resource->commit(ticket)) {
-        case ProtectedResource::WriteOutcome::Accepted:
-            event.outcome = SectionEvent::Outcome::Accepted;
-            break;
-        case ProtectedResource::WriteOutcome::Violation:
-            ++slot.violations;
-            event.outcome = SectionEvent::Outcome::Violation;
-            break;
-        case ProtectedResource::WriteOutcome::FencingRejected:
-            ++slot.fencingRejections;
-            event.outcome = SectionEvent::Outcome::FencingRejected;
-            break;
-        }
+        event.outcome = commit(slot, ticket);
     }
     const auto ended = SteadyClock::now();
     event.endUs = m_run.sinceStartUs(ended);
     event.overlapped = ticket.overlapped;
-    event.lost = guard.lost();
+    event.lost = guard.lost() || reentryLost;
+    if (inner)
+        releaseInner(slot, locker, *inner, event);
     const Lock held = guard.lock();
     auto released = guard.release();
     if (released) {
@@ -432,8 +570,23 @@ void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Lock lock, int key
     // a queued command: release again once the nodes are back.
     if (!released || hadNodeErrors(lock.votes) || m_nodes.anyFaulted())
         remember(slot, held);
-    recordEvent(slot, event, duration_cast<microseconds>(granted - requested),
-                duration_cast<microseconds>(ended - granted));
+    recordEvent(slot, event, duration_cast<microseconds>(grant.granted - grant.requested),
+                duration_cast<microseconds>(ended - grant.granted));
+}
+
+SectionEvent::Outcome SimWorkers::commit(WorkerSlot &slot, ProtectedResource::Ticket &ticket)
+{
+    switch (m_resource->commit(ticket)) {
+    case ProtectedResource::WriteOutcome::Accepted:
+        return SectionEvent::Outcome::Accepted;
+    case ProtectedResource::WriteOutcome::Violation:
+        ++slot.violations;
+        return SectionEvent::Outcome::Violation;
+    case ProtectedResource::WriteOutcome::FencingRejected:
+        ++slot.fencingRejections;
+        return SectionEvent::Outcome::FencingRejected;
+    }
+    return SectionEvent::Outcome::Accepted;
 }
 
 } // namespace lockscope::sim

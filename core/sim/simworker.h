@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <vector>
@@ -38,6 +39,8 @@ struct WorkerSlot
     std::atomic<quint64> releaseErrors{0};
     std::atomic<quint64> stalls{0};
     std::atomic<quint64> wakeups{0};
+    std::atomic<quint64> reads{0};     ///< read/write: acquisitions that were reads
+    std::atomic<quint64> reentries{0}; ///< reentrant: second holds taken inside a section
     std::atomic<qint64> pendingStallMs{0};
     std::atomic<bool> holding{false};
     std::thread thread;
@@ -46,6 +49,10 @@ struct WorkerSlot
     /// faulted (at most once a second) and when the worker ends.
     std::vector<lock::Lock> unreleased;
     SteadyClock::time_point lastReleaseRetry;
+    /// The key the worker's blocking acquire waits for (-1: none), and whether its wait was
+    /// confirmed to the resource (the first retry sleep): the waiting order.
+    int waitKey = -1;
+    bool waitConfirmed = false;
 };
 
 /// The worker threads of a run. Each has a Locker (and so connections) of its own and loops:
@@ -99,10 +106,38 @@ public:
     quint64 eventsDropped() const;
 
 private:
+    using Access = ProtectedResource::Access;
+
+    /// A lock obtained for a critical section.
+    struct Grant
+    {
+        lock::Lock lock;
+        int key = 0;
+        Access access = Access::Exclusive;
+        SteadyClock::time_point requested; ///< just before the acquire's first attempt
+        SteadyClock::time_point granted;
+    };
+
     void run(WorkerSlot &slot);
+    std::unique_ptr<lock::Locker> makeLocker(const WorkerSlot &slot) const;
+    /// Read or write (read/write: drawn with the read ratio), permit, or exclusive.
+    Access drawAccess(std::mt19937_64 &rng) const;
+    lock::AcquireOptions acquireOptions(Access access, const QString &threadName) const;
+    /// Counts a blocking acquire that ended without the lock; false when it was cancelled (the
+    /// run ends).
+    bool handleAcquireFailure(WorkerSlot &slot, lock::Locker &locker, int key, const lock::LockError &error,
+                              SteadyClock::time_point requested);
+    void startWait(WorkerSlot &slot, int key, SteadyClock::time_point at);
+    void endWait(WorkerSlot &slot, bool obtained);
+    void onRetrySleep(WorkerSlot &slot);
     void retryReleases(WorkerSlot &slot, lock::Locker &locker, bool final = false);
-    void runSection(WorkerSlot &slot, lock::Locker &locker, lock::Lock lock, int key,
-                    SteadyClock::time_point requested, SteadyClock::time_point granted, std::mt19937_64 &rng);
+    void runSection(WorkerSlot &slot, lock::Locker &locker, Grant grant, std::mt19937_64 &rng);
+    microseconds takeStall(WorkerSlot &slot);
+    /// Reentrant: takes the held lock a second time; nothing when that fails (the lock is gone).
+    std::optional<lock::Lock> reenter(WorkerSlot &slot, lock::Locker &locker, const Grant &grant);
+    void releaseInner(WorkerSlot &slot, lock::Locker &locker, const lock::Lock &inner, SectionEvent &event);
+    /// Ends the section with its write (a reader: its check) and counts the outcome.
+    SectionEvent::Outcome commit(WorkerSlot &slot, ProtectedResource::Ticket &ticket);
     void recordWaitLocked(WorkerSlot &slot, microseconds wait);
     void recordCensoredWait(WorkerSlot &slot, microseconds wait);
     void recordEvent(WorkerSlot &slot, SectionEvent event, microseconds wait, microseconds hold);
@@ -116,6 +151,9 @@ private:
     const QByteArray m_runId;
     RunState &m_run;
     const NodeStates &m_nodes;
+    /// The waiting order is tracked for the kinds with one holder (a fair lock promises it,
+    /// the others show what they do without the promise).
+    const bool m_tracksOrder;
     ProtectedResource *m_resource = nullptr;
     std::vector<std::unique_ptr<WorkerSlot>> m_slots;
     std::shared_ptr<lock::CancellationToken> m_cancel = std::make_shared<lock::CancellationToken>();
