@@ -255,7 +255,7 @@ void DemoTraffic::start()
                 options.ttl = 15s;
                 options.label = QStringLiteral("catalog-api");
                 options.thread = QStringLiteral("reader-%1").arg(reader);
-                if (auto lock = catalog->tryAcquire("catalog:prices", options)) {
+                if (auto lock = catalog->tryAcquire("jobs:catalog:prices", options)) {
                     service.sleepBetween(4s, 10s);
                     (void)catalog->release(*lock);
                 }
@@ -273,7 +273,7 @@ void DemoTraffic::start()
             options.wait = 10s;
             options.label = QStringLiteral("price-import");
             options.thread = QStringLiteral("writer");
-            if (auto lock = catalog->acquire("catalog:prices", options)) {
+            if (auto lock = catalog->acquire("jobs:catalog:prices", options)) {
                 service.sleepBetween(2s, 4s);
                 (void)catalog->release(*lock);
             }
@@ -292,7 +292,7 @@ void DemoTraffic::start()
                 options.ttl = 20s;
                 options.label = QStringLiteral("render-farm");
                 options.thread = QStringLiteral("render-%1").arg(worker);
-                if (auto lock = gpus->tryAcquire("render:gpu-pool", options)) {
+                if (auto lock = gpus->tryAcquire("jobs:render:gpu-pool", options)) {
                     service.sleepBetween(5s, 15s);
                     (void)gpus->release(*lock);
                 }
