@@ -8,6 +8,7 @@
 #include "inspect/admin.h"
 #include "inspect/scanner.h"
 #include "lockfixture.h"
+#include "nodepeer.h"
 
 #include <QDeadlineTimer>
 #include <QDir>
@@ -29,8 +30,6 @@ using lockscope::test::ServerSet;
 
 namespace {
 
-constexpr int kReplyTimeoutMs = 60000; // generous: node starts slowly on a busy machine
-
 QString installHint()
 {
     return QStringLiteral("install them with scripts/test.sh, or by hand: mkdir -p build/peers/node && "
@@ -45,84 +44,6 @@ QString nodeModulesDir()
     return fromEnv.isEmpty() ? QStringLiteral(LOCKSCOPE_NODE_MODULES) : fromEnv;
 }
 
-/// The node-redlock peer (tests/peers/node/redlock-peer.js): one JSON line per command.
-class NodePeer
-{
-public:
-    ~NodePeer()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.write("quit\n");
-        m_process.closeWriteChannel();
-        if (!m_process.waitForFinished(10000)) {
-            m_process.kill();
-            m_process.waitForFinished();
-        }
-    }
-
-    /// Starts the peer against the given ports and waits for its "ready" line.
-    std::optional<QString> start(const QString &node, const QList<quint16> &ports)
-    {
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("NODE_PATH"), nodeModulesDir());
-        m_process.setProcessEnvironment(environment);
-        QStringList arguments{QStringLiteral(LOCKSCOPE_NODE_PEER_SCRIPT)};
-        for (quint16 port : ports)
-            arguments << QString::number(port);
-        m_process.start(node, arguments);
-        if (!m_process.waitForStarted(kReplyTimeoutMs))
-            return QStringLiteral("node did not start: %1").arg(m_process.errorString());
-        const auto ready = readAnswer();
-        if (!ready)
-            return QStringLiteral("the peer did not get ready: %1").arg(ready.error());
-        if (!ready->value(QStringLiteral("ready")).toBool())
-            return QStringLiteral("the peer did not get ready: %1")
-                .arg(QString::fromUtf8(QJsonDocument(*ready).toJson(QJsonDocument::Compact)));
-        m_versions = QStringLiteral("redlock %1, ioredis %2")
-                         .arg(ready->value(QStringLiteral("redlock")).toString(),
-                              ready->value(QStringLiteral("ioredis")).toString());
-        return std::nullopt;
-    }
-
-    /// Sends one command; its answer, or why there is none.
-    std::expected<QJsonObject, QString> request(const QByteArray &command)
-    {
-        m_process.write(command + '\n');
-        return readAnswer();
-    }
-
-    const QString &versions() const { return m_versions; }
-
-private:
-    std::expected<QJsonObject, QString> readAnswer()
-    {
-        const QDeadlineTimer deadline(kReplyTimeoutMs);
-        while (!m_process.canReadLine()) {
-            if (m_process.state() == QProcess::NotRunning || deadline.hasExpired() ||
-                !m_process.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())))) {
-                if (m_process.canReadLine())
-                    break;
-                return std::unexpected(QStringLiteral("no answer from the node peer (%1); its stderr: %2")
-                                           .arg(m_process.state() == QProcess::NotRunning
-                                                    ? QStringLiteral("it exited")
-                                                    : QStringLiteral("timed out"),
-                                                QString::fromUtf8(m_process.readAllStandardError())));
-            }
-        }
-        const QByteArray line = m_process.readLine();
-        QJsonParseError error;
-        const QJsonDocument document = QJsonDocument::fromJson(line, &error);
-        if (error.error != QJsonParseError::NoError || !document.isObject())
-            return std::unexpected(
-                QStringLiteral("not a JSON object from the peer: %1").arg(QString::fromUtf8(line)));
-        return document.object();
-    }
-
-    QProcess m_process;
-    QString m_versions;
-};
-
 const LockRecord *findRecord(const Snapshot &snapshot, const QByteArray &key)
 {
     const auto found = std::ranges::find(snapshot.records, key, &LockRecord::key);
@@ -131,9 +52,7 @@ const LockRecord *findRecord(const Snapshot &snapshot, const QByteArray &key)
 
 QString describe(const std::expected<QJsonObject, QString> &answer)
 {
-    if (!answer)
-        return answer.error();
-    return QString::fromUtf8(QJsonDocument(*answer).toJson(QJsonDocument::Compact));
+    return lockscope::test::describeAnswer(answer);
 }
 
 } // namespace
@@ -165,10 +84,16 @@ private slots:
         QList<quint16> ports;
         for (int i = 0; i < set->size(); ++i)
             ports << set->server(i).port();
-        NodePeer peer;
-        if (auto error = peer.start(m_node, ports))
+        lockscope::test::NodePeer peer;
+        QStringList arguments;
+        for (quint16 port : ports)
+            arguments << QString::number(port);
+        if (auto error =
+                peer.start(m_node, QStringLiteral(LOCKSCOPE_NODE_PEER_SCRIPT), arguments, nodeModulesDir()))
             QFAIL(qPrintable(*error));
-        qInfo("node peer: %s", qPrintable(peer.versions()));
+        qInfo("node peer: redlock %s, ioredis %s",
+              qPrintable(peer.ready().value(QStringLiteral("redlock")).toString()),
+              qPrintable(peer.ready().value(QStringLiteral("ioredis")).toString()));
 
         // A lock on the first node alone, one on the three nodes as a Redlock set, and one that
         // the library took and released again.

@@ -7,6 +7,7 @@
 #include "inspect/keyread.h"
 #include "inspect/scanner.h"
 #include "lockfixture.h"
+#include "nodepeer.h"
 
 #include <QDeadlineTimer>
 #include <QDir>
@@ -26,79 +27,21 @@ using namespace lockscope::inspect;
 
 namespace {
 
-constexpr int kReplyTimeoutMs = 60000; // generous: node starts slowly on a busy machine
-
 QString nodeModulesDir()
 {
     const QString fromEnv = qEnvironmentVariable("LOCKSCOPE_NODE_MODULES");
     return fromEnv.isEmpty() ? QStringLiteral(LOCKSCOPE_NODE_MODULES) : fromEnv;
 }
 
-/// The redis-semaphore peer (tests/peers/node/semaphore-peer.js): one JSON line per command.
-class SemaphorePeer
+/// Sends one acquire to the redis-semaphore peer (tests/peers/node/semaphore-peer.js); the
+/// identifier the library drew, or why there is none.
+std::expected<QByteArray, QString> acquire(lockscope::test::NodePeer &peer, const QByteArray &command)
 {
-public:
-    ~SemaphorePeer()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.write("quit\n");
-        m_process.closeWriteChannel();
-        if (!m_process.waitForFinished(10000)) {
-            m_process.kill();
-            m_process.waitForFinished();
-        }
-    }
-
-    std::optional<QString> start(const QString &node, quint16 port)
-    {
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        environment.insert(QStringLiteral("NODE_PATH"), nodeModulesDir());
-        m_process.setProcessEnvironment(environment);
-        m_process.start(node, {QStringLiteral(LOCKSCOPE_SEMAPHORE_PEER_SCRIPT), QString::number(port)});
-        if (!m_process.waitForStarted(kReplyTimeoutMs))
-            return QStringLiteral("node did not start: %1").arg(m_process.errorString());
-        const auto ready = readAnswer();
-        if (!ready || !ready->value(QStringLiteral("ready")).toBool())
-            return QStringLiteral("the peer did not get ready: %1")
-                .arg(ready ? QString::fromUtf8(QJsonDocument(*ready).toJson(QJsonDocument::Compact))
-                           : ready.error());
-        return std::nullopt;
-    }
-
-    /// Sends one acquire; the identifier the library drew, or why there is none.
-    std::expected<QByteArray, QString> acquire(const QByteArray &command)
-    {
-        m_process.write(command + '\n');
-        const auto answer = readAnswer();
-        if (!answer)
-            return std::unexpected(answer.error());
-        if (!answer->value(QStringLiteral("ok")).toBool())
-            return std::unexpected(QString::fromUtf8(QJsonDocument(*answer).toJson(QJsonDocument::Compact)));
-        return answer->value(QStringLiteral("identifier")).toString().toLatin1();
-    }
-
-private:
-    std::expected<QJsonObject, QString> readAnswer()
-    {
-        const QDeadlineTimer deadline(kReplyTimeoutMs);
-        while (!m_process.canReadLine()) {
-            if (m_process.state() == QProcess::NotRunning || deadline.hasExpired() ||
-                !m_process.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())))) {
-                if (m_process.canReadLine())
-                    break;
-                return std::unexpected(QStringLiteral("no answer from the node peer; its stderr: %1")
-                                           .arg(QString::fromUtf8(m_process.readAllStandardError())));
-            }
-        }
-        const QJsonDocument document = QJsonDocument::fromJson(m_process.readLine());
-        if (!document.isObject())
-            return std::unexpected(QStringLiteral("not a JSON object from the peer"));
-        return document.object();
-    }
-
-    QProcess m_process;
-};
+    const auto answer = peer.request(command);
+    if (!answer || !answer->value(QStringLiteral("ok")).toBool())
+        return std::unexpected(lockscope::test::describeAnswer(answer));
+    return answer->value(QStringLiteral("identifier")).toString().toLatin1();
+}
 
 const LockRecord *findRecord(const Snapshot &snapshot, const QByteArray &key)
 {
@@ -141,17 +84,18 @@ private slots:
     void mutexSemaphoreAndMultiSemaphore()
     {
         LS_START_SERVERS(set, 1);
-        SemaphorePeer peer;
-        if (auto error = peer.start(m_node, set->server(0).port()))
+        lockscope::test::NodePeer peer;
+        if (auto error = peer.start(m_node, QStringLiteral(LOCKSCOPE_SEMAPHORE_PEER_SCRIPT),
+                                    {QString::number(set->server(0).port())}, nodeModulesDir()))
             QFAIL(qPrintable(*error));
 
-        const auto mutex = peer.acquire("mutex jobs 60000");
+        const auto mutex = acquire(peer, "mutex jobs 60000");
         QVERIFY2(mutex, qPrintable(mutex.error()));
-        const auto first = peer.acquire("semaphore pool 3 60000");
+        const auto first = acquire(peer, "semaphore pool 3 60000");
         QVERIFY2(first, qPrintable(first.error()));
-        const auto second = peer.acquire("semaphore pool 3 60000");
+        const auto second = acquire(peer, "semaphore pool 3 60000");
         QVERIFY2(second, qPrintable(second.error()));
-        const auto multi = peer.acquire("multi batch 5 2 60000");
+        const auto multi = acquire(peer, "multi batch 5 2 60000");
         QVERIFY2(multi, qPrintable(multi.error()));
 
         const SchemaRegistry registry = SchemaRegistry::builtins();

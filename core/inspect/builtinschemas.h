@@ -35,6 +35,35 @@ inline bool isAlnum(char c)
     return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/// Whether `test` holds for a word of the key: the runs of ASCII letters and digits
+/// ("jobs:orderLock-2" has the words "jobs", "orderLock" and "2").
+template <typename Test>
+bool anyKeyWord(QByteArrayView key, Test test)
+{
+    qsizetype i = 0;
+    while (i < key.size()) {
+        while (i < key.size() && !isAlnum(key[i]))
+            ++i;
+        const qsizetype start = i;
+        while (i < key.size() && isAlnum(key[i]))
+            ++i;
+        if (i > start && test(key.sliced(start, i - start)))
+            return true;
+    }
+    return false;
+}
+
+/// Whether `word` starts (ends) with `part`, compared without case.
+inline bool startsWithWord(QByteArrayView word, QByteArrayView part)
+{
+    return word.size() >= part.size() && word.first(part.size()).compare(part, Qt::CaseInsensitive) == 0;
+}
+
+inline bool endsWithWord(QByteArrayView word, QByteArrayView part)
+{
+    return word.size() >= part.size() && word.last(part.size()).compare(part, Qt::CaseInsensitive) == 0;
+}
+
 inline bool allDigits(QByteArrayView v)
 {
     return !v.isEmpty() && std::all_of(v.begin(), v.end(), isDigit);

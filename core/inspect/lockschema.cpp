@@ -321,30 +321,19 @@ private:
 /// "orders:lock", "{redlock}:a", "orderLock", "job-locks"), but is not "block" or "clock".
 bool keyNamesLock(QByteArrayView key)
 {
-    const auto namesLock = [](QByteArrayView w) {
+    return detail::anyKeyWord(key, [](QByteArrayView w) {
         const auto starts = [&w](QByteArrayView p) {
-            return w.size() >= p.size() && w.first(p.size()).compare(p, Qt::CaseInsensitive) == 0;
+            return detail::startsWithWord(w, p);
         };
         const auto ends = [&w](QByteArrayView p) {
-            return w.size() >= p.size() && w.last(p.size()).compare(p, Qt::CaseInsensitive) == 0;
+            return detail::endsWithWord(w, p);
         };
         if (starts("lock") || starts("mutex") || ends("mutex") || ends("mutexes"))
             return true;
         if (ends("locks"))
             w.chop(1);
         return ends("lock") && !ends("block") && !ends("clock");
-    };
-    qsizetype i = 0;
-    while (i < key.size()) {
-        while (i < key.size() && !isAlnum(key[i]))
-            ++i;
-        const qsizetype start = i;
-        while (i < key.size() && isAlnum(key[i]))
-            ++i;
-        if (i > start && namesLock(key.sliced(start, i - start)))
-            return true;
-    }
-    return false;
+    });
 }
 
 QString confidenceText(Confidence confidence)

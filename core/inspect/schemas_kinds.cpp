@@ -128,29 +128,13 @@ qint64 maxFence(const std::vector<LockHolder> &holders)
 /// only such a key tells from a counter.
 bool keyNamesSemaphore(QByteArrayView key)
 {
-    const auto names = [](QByteArrayView w) {
+    return anyKeyWord(key, [](QByteArrayView w) {
         const auto is = [&w](QByteArrayView p) {
             return w.compare(p, Qt::CaseInsensitive) == 0;
         };
-        const auto starts = [&w](QByteArrayView p) {
-            return w.size() >= p.size() && w.first(p.size()).compare(p, Qt::CaseInsensitive) == 0;
-        };
-        const auto ends = [&w](QByteArrayView p) {
-            return w.size() >= p.size() && w.last(p.size()).compare(p, Qt::CaseInsensitive) == 0;
-        };
-        return starts("semaphore") || ends("semaphore") || ends("semaphores") || is("sem") || is("permits");
-    };
-    qsizetype i = 0;
-    while (i < key.size()) {
-        while (i < key.size() && !isAlnum(key[i]))
-            ++i;
-        const qsizetype start = i;
-        while (i < key.size() && isAlnum(key[i]))
-            ++i;
-        if (i > start && names(key.sliced(start, i - start)))
-            return true;
-    }
-    return false;
+        return startsWithWord(w, "semaphore") || endsWithWord(w, "semaphore") ||
+               endsWithWord(w, "semaphores") || is("sem") || is("permits");
+    });
 }
 
 /// The keys `key` may have been made from by `make` (the candidates `make` maps back to `key`).
