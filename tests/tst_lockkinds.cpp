@@ -102,6 +102,7 @@ private slots:
     void watchdogKeepsReaderAndWriter();
     void extendTtlReleasePerHolder_data() { addNodeCounts(); }
     void extendTtlReleasePerHolder();
+    void extendHealsLostHolderEntry();
     void writerFencesIncrease_data() { addNodeCounts(); }
     void writerFencesIncrease();
     void semaphoreNeverExceedsPermits_data() { addNodeCounts(); }
@@ -351,6 +352,34 @@ void TestLockKinds::extendTtlReleasePerHolder()
     LS_VERIFY_OK(locker.release(locker.handleFor("sem", a->token)));
     for (int i = 0; i < nodes; ++i)
         QCOMPARE(servers->pttl(i, "sem"), qint64(-2));
+}
+
+void TestLockKinds::extendHealsLostHolderEntry()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    auto reader = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    auto other = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
+    LS_VERIFY_OK(reader);
+    LS_VERIFY_OK(other);
+    // Node 2 lost everything (a restart without persistence): the reader survives on a quorum.
+    QVERIFY(servers->del(2, "doc"));
+    auto healed = locker.extend(*reader, 20s, ExtendMode::Replace, /*heal=*/true);
+    LS_VERIFY_OK(healed);
+    QCOMPARE(nodesWithMember(*servers, "doc", reader->token), 3);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(inRange(memberPttl(*servers, i, "doc", reader->token), 15000, 20000));
+    // The healed entry is the reader's own value (its fence kept); the other reader stays lost there.
+    QCOMPARE(members(*servers, 2, "doc").size(), size_t(1));
+    QCOMPARE(LockValue::parse(members(*servers, 2, "doc").front())->fence, reader->fence);
+    QCOMPARE(nodesWithMember(*servers, "doc", other->token), 2);
+
+    // Lost on two nodes: no quorum survives, so nothing is healed (the heals are undone).
+    for (const int i : {1, 2})
+        LS_VERIFY_OK(servers->admin(i).command({"ZREM", "doc", members(*servers, i, "doc").front()}));
+    QCOMPARE(nodesWithMember(*servers, "doc", other->token), 1);
+    LS_VERIFY_LOCK_ERROR(locker.extend(*other, 20s, ExtendMode::Replace, true), LockErrorKind::NotHeld);
+    QCOMPARE(nodesWithMember(*servers, "doc", other->token), 1);
 }
 
 void TestLockKinds::writerFencesIncrease()
