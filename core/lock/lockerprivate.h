@@ -2,7 +2,8 @@
 
 // Private to lockscope_core: the state a Locker shares between its source files
 // (locker.cpp: construction and acquire; lockernodes.cpp: the per-node I/O declared here;
-// lockerextend.cpp: release, extend and ttl), and the small helpers they all use.
+// lockerextend.cpp: release, extend and ttl; lockerkinds.cpp: what the kinds' refusals mean),
+// and the small helpers they all use.
 
 #include "locker.h"
 #include "redis/connectionpool.h"
@@ -52,12 +53,35 @@ inline NodeVote errorVote(const QString &node, RedisError error)
     return vote;
 }
 
+// Lock kinds (lockerkinds.cpp).
+
+/// A holder-kind acquire's refusal because the key is another kind ({-2, why, n[, type]}).
+QString mismatchText(const RedisReply &reply, const AcquireOptions &options);
+/// Why a holder-kind acquire was refused, from the nodes that refused it: a writer (holding or
+/// waiting) outranks readers, taken permits and a fair lock's queue.
+std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes);
+/// The kind of a blocking read/write acquire's timeout: what it was waiting for.
+LockErrorKind timeoutKind(LockKind kind, const LockError &last);
+/// The blocker code of a holder-kind script's refusal.
+NodeVote::Blocker blockerOf(qint64 code);
+/// Now on the wall clock in Unix microseconds: a fair lock waiter's arrival.
+qint64 arrivalNowUs();
+/// A fair lock waiter's place: how many waiters are ahead of it (the fewest any node
+/// reports); -1 when no node reported a place.
+int waitersAhead(const std::vector<NodeVote> &votes);
+
 } // namespace detail
 
+using detail::arrivalNowUs;
+using detail::blockerOf;
 using detail::countOf;
 using detail::errorVote;
 using detail::integerAt;
 using detail::kMinConnect;
+using detail::mismatchText;
+using detail::refusal;
+using detail::timeoutKind;
+using detail::waitersAhead;
 
 struct Locker::Private
 {
