@@ -105,6 +105,7 @@ private slots:
     void acquireAtMaxmemoryIsOutOfMemory();
     void acquireOfListKeyIsWrongType();
     void ttlOfNonStringKeyIsNotALock();
+    void ttlWithoutTokenListsReadersAndPermits();
     void duplicatedTokenFieldIsNotDecoded();
     void malformedUrlIsUsageError();
     void nodeListedTwiceIsUsageError();
@@ -1003,6 +1004,79 @@ void TestLockctlLock::ttlOfNonStringKeyIsNotALock()
     QVERIFY2(hash.out.contains(QStringLiteral("the key holds a hash, not a lock")),
              describe(hash).constData());
     LS_VERIFY_OK(admin(1).command({"DEL", key}));
+}
+
+void TestLockctlLock::ttlWithoutTokenListsReadersAndPermits()
+{
+    // A read lock held by two readers on 3 nodes is a lock (not "a zset, not a lock"): every
+    // node lists both holders with their own TTLs.
+    const QString key = testKey();
+    const QString all = nodes(3);
+    QStringList readers;
+    for (int r = 0; r < 2; ++r) {
+        const RunResult result =
+            runLockctl({QStringLiteral("acquire"), key, QStringLiteral("--ttl"), QStringLiteral("30s"),
+                        QStringLiteral("--nodes"), all, QStringLiteral("--read"), QStringLiteral("--json")});
+        QVERIFY2(result.exitCode == 0, describe(result).constData());
+        bool ok = false;
+        readers << parseObject(result, ok).value(QStringLiteral("token")).toString();
+    }
+    const RunResult json =
+        runLockctl({QStringLiteral("ttl"), key, QStringLiteral("--nodes"), all, QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 0, describe(json).constData());
+    bool ok = false;
+    const QJsonObject object = parseObject(json, ok);
+    QVERIFY2(ok, describe(json).constData());
+    QCOMPARE(object.value(QStringLiteral("held")).toBool(), true);
+    const QJsonArray nodeStates = object.value(QStringLiteral("nodes")).toArray();
+    QCOMPARE(nodeStates.size(), 3);
+    for (const QJsonValue &entry : nodeStates) {
+        const QJsonObject node = entry.toObject();
+        QCOMPARE(node.value(QStringLiteral("kind")).toString(), QStringLiteral("read"));
+        QCOMPARE(node.value(QStringLiteral("lockscope")).toBool(), true);
+        QVERIFY(node.value(QStringLiteral("type")).isNull());
+        QStringList tokens;
+        for (const QJsonValue &holder : node.value(QStringLiteral("holders")).toArray()) {
+            tokens << holder.toObject().value(QStringLiteral("token")).toString();
+            const qint64 left = holder.toObject().value(QStringLiteral("pttl_ms")).toInteger();
+            QVERIFY2(left > 0 && left <= 30000, QByteArray::number(left));
+            QCOMPARE(holder.toObject().value(QStringLiteral("mode")).toString(), QStringLiteral("r"));
+        }
+        tokens.sort();
+        QStringList expected = readers;
+        expected.sort();
+        QCOMPARE(tokens, expected);
+    }
+    const RunResult human = runLockctl({QStringLiteral("ttl"), key, QStringLiteral("--nodes"), all});
+    QVERIFY2(human.exitCode == 0, describe(human).constData());
+    QVERIFY2(human.out.contains(QStringLiteral("2 readers")), describe(human).constData());
+    QVERIFY2(!human.out.contains(QStringLiteral("not a lock")), describe(human).constData());
+
+    // A semaphore on one node: "1 of 2 permits".
+    const QString pool = testKey() + QStringLiteral(":pool");
+    const RunResult permit =
+        runLockctl({QStringLiteral("acquire"), pool, QStringLiteral("--ttl"), QStringLiteral("30s"),
+                    QStringLiteral("--nodes"), nodes(1), QStringLiteral("--semaphore"), QStringLiteral("2")});
+    QVERIFY2(permit.exitCode == 0, describe(permit).constData());
+    const RunResult permits = runLockctl({QStringLiteral("ttl"), pool, QStringLiteral("--nodes"), nodes(1)});
+    QVERIFY2(permits.exitCode == 0, describe(permits).constData());
+    QVERIFY2(permits.out.contains(QStringLiteral("1 of 2 permits")), describe(permits).constData());
+
+    // A sorted set that is not ours stays "not a lock".
+    const QByteArray other = (testKey() + QStringLiteral(":scores")).toUtf8();
+    QCOMPARE(integerReply(admin(0), {"ZADD", other, "1", "alice"}), 1);
+    const RunResult scores =
+        runLockctl({QStringLiteral("ttl"), QString::fromUtf8(other), QStringLiteral("--nodes"), nodes(1)});
+    QVERIFY2(scores.exitCode == 4, describe(scores).constData());
+    QVERIFY2(scores.out.contains(QStringLiteral("the key holds a zset, not a lock")),
+             describe(scores).constData());
+    // Reading changed nothing.
+    for (int i = 0; i < 3; ++i) {
+        auto card = admin(i).command({QByteArrayView("ZCARD"), key.toUtf8()});
+        LS_VERIFY_OK(card);
+        QCOMPARE(card->integer(), 2);
+    }
+    QCOMPARE(integerReply(admin(0), {"ZCARD", other}), 1);
 }
 
 void TestLockctlLock::duplicatedTokenFieldIsNotDecoded()

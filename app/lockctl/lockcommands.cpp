@@ -351,7 +351,43 @@ struct KeyState
     QString otherType;  ///< the key holds this type instead of a string ("list", "hash", ...)
     std::optional<LockValue> decoded;
     std::optional<qint64> fenceCounter;
+    /// A read/write lock's or a semaphore's holders (the key is a sorted set of LockScope values
+    /// scored by their deadlines): each value with its own remaining ms (-1: no deadline).
+    std::vector<std::pair<LockValue, qint64>> holders;
+    QString kind; ///< "read", "write" or "semaphore" for such a key; empty otherwise
 };
+
+/// Takes a sorted set's members as LockScope holders when every member is a LockScope
+/// read/write or semaphore value (expired members, which the next write prunes, left out).
+/// False for any other sorted set: it is not a lock of ours.
+bool takeHolders(const RawEntry &raw, KeyState &state)
+{
+    std::vector<std::pair<LockValue, qint64>> holders;
+    QString kind;
+    for (const auto &[member, score] : raw.members) {
+        std::optional<LockValue> value = LockValue::parse(member);
+        if (!value || (value->mode == 0 && value->permits == 0))
+            return false;
+        const QString memberKind = value->permits > 0   ? QStringLiteral("semaphore")
+                                   : value->mode == 'w' ? QStringLiteral("write")
+                                                        : QStringLiteral("read");
+        const qint64 left = raw.serverTimeMs > 0 ? qint64(score) - raw.serverTimeMs : -1;
+        if (raw.serverTimeMs > 0 && left <= 0)
+            continue;
+        // A writer among readers (a lock being handed over) names the lock a write lock.
+        if (kind.isEmpty() || memberKind == QLatin1String("write"))
+            kind = memberKind;
+        holders.emplace_back(std::move(*value), left);
+    }
+    if (raw.members.empty())
+        return false;
+    state.holders = std::move(holders);
+    state.kind = kind;
+    state.exists = !state.holders.empty();
+    if (!state.exists)
+        state.pttl = -2;
+    return true;
+}
 
 /// What every node holds under the key, with its fence counter: core's readKeyOnNodes (one
 /// pipeline per node, every node at once), seen as a LockScope lock.
@@ -370,6 +406,8 @@ std::vector<KeyState> readKeyStates(const std::vector<NodeConfig> &nodes, const 
         if (read.raw.type == RawEntry::Type::String) {
             state.value = std::move(read.raw.value);
             state.decoded = LockValue::parse(state.value);
+        } else if (read.raw.isSortedSet() && read.valueError.isEmpty() && takeHolders(read.raw, state)) {
+            // A LockScope read/write lock or semaphore: a lock, with several holders.
         } else if (read.raw.type != RawEntry::Type::Missing && read.valueError.isEmpty()) {
             state.otherType = read.raw.typeName;
             state.valueError = QStringLiteral("the key holds a %1, not a lock").arg(state.otherType);
@@ -812,6 +850,40 @@ QString ttlCell(const KeyState &state)
     return msText(state.pttl);
 }
 
+/// A read/write lock's or semaphore's holders for --json: each owner with its own pttl_ms.
+QJsonValue holdersJson(const KeyState &state)
+{
+    if (state.kind.isEmpty())
+        return {};
+    QJsonArray holders;
+    for (const auto &[value, left] : state.holders) {
+        QJsonObject holder = ownerJson(value);
+        holder.insert(QStringLiteral("pttl_ms"), left);
+        holder.insert(QStringLiteral("mode"),
+                      value.permits > 0 ? QJsonValue() : QJsonValue(QString(QChar::fromLatin1(value.mode))));
+        holders.append(holder);
+    }
+    return holders;
+}
+
+/// The TOKEN cell of such a lock: "3 readers (first: TOKEN)", "2 of 3 permits (first: TOKEN)".
+QString holdersCell(const KeyState &state)
+{
+    if (state.holders.empty())
+        return QStringLiteral("-");
+    const qsizetype n = qsizetype(state.holders.size());
+    const LockValue &first = state.holders.front().first;
+    QString what;
+    if (state.kind == QLatin1String("semaphore"))
+        what = QStringLiteral("%1 of %2 permits").arg(n).arg(first.permits);
+    else if (state.kind == QLatin1String("write"))
+        what = QStringLiteral("writer");
+    else
+        what = n == 1 ? QStringLiteral("1 reader") : QStringLiteral("%1 readers").arg(n);
+    return n == 1 ? QStringLiteral("%1 %2").arg(what, displayTextPrefix(first.token, MaxKeyChars))
+                  : QStringLiteral("%1 (first %2)").arg(what, displayTextPrefix(first.token, MaxKeyChars));
+}
+
 int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, bool json, Output &out)
 {
     const std::vector<KeyState> states = readKeyStates(nodes, key);
@@ -835,11 +907,13 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
                                               : QJsonValue()},
                 {QStringLiteral("value_error"), orNull(state.valueError)},
                 {QStringLiteral("type"), orNull(state.otherType)},
-                {QStringLiteral("lockscope"), state.decoded.has_value()},
+                {QStringLiteral("lockscope"), state.decoded.has_value() || !state.kind.isEmpty()},
                 {QStringLiteral("owner"),
                  state.decoded ? QJsonValue(ownerJson(*state.decoded)) : QJsonValue()},
                 {QStringLiteral("fence_counter"),
                  state.fenceCounter ? QJsonValue(*state.fenceCounter) : QJsonValue()},
+                {QStringLiteral("kind"), orNull(state.kind)},
+                {QStringLiteral("holders"), holdersJson(state)},
                 {QStringLiteral("error"), state.error ? QJsonValue(state.error->toString()) : QJsonValue()},
                 {QStringLiteral("error_kind"),
                  state.error ? QJsonValue(errorKindId(state.error->kind)) : QJsonValue()},
@@ -877,6 +951,17 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
                                           : displayTextPrefix(v.label.toUtf8(), MaxCellChars))
                     << (v.acquiredAt.isValid() ? v.acquiredAt.toString(Qt::ISODateWithMs)
                                                : QStringLiteral("-"));
+            } else if (!state.kind.isEmpty()) {
+                row << QStringLiteral("-") << holdersCell(state)
+                    << (state.holders.empty() ? QStringLiteral("(no holder left: every entry expired)")
+                                              : displayTextPrefix(QStringLiteral("%1 pid %2 %3")
+                                                                      .arg(state.holders.front().first.host)
+                                                                      .arg(state.holders.front().first.pid)
+                                                                      .arg(state.holders.front().first.thread)
+                                                                      .trimmed()
+                                                                      .toUtf8(),
+                                                                  MaxCellChars))
+                    << QStringLiteral("-") << QStringLiteral("-");
             } else if (!state.otherType.isEmpty()) {
                 row << QStringLiteral("-") << QStringLiteral("-") << state.valueError << QStringLiteral("-")
                     << QStringLiteral("-");
