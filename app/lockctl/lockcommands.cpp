@@ -371,12 +371,12 @@ bool takeHolders(const RawEntry &raw, KeyState &state)
         const QString memberKind = value->permits > 0   ? QStringLiteral("semaphore")
                                    : value->mode == 'w' ? QStringLiteral("write")
                                                         : QStringLiteral("read");
-        const qint64 left = raw.serverTimeMs > 0 ? qint64(score) - raw.serverTimeMs : -1;
-        if (raw.serverTimeMs > 0 && left <= 0)
-            continue;
         // A writer among readers (a lock being handed over) names the lock a write lock.
         if (kind.isEmpty() || memberKind == QLatin1String("write"))
             kind = memberKind;
+        const qint64 left = raw.serverTimeMs > 0 ? qint64(score) - raw.serverTimeMs : -1;
+        if (raw.serverTimeMs > 0 && left <= 0)
+            continue;
         holders.emplace_back(std::move(*value), left);
     }
     if (raw.members.empty())
@@ -866,7 +866,7 @@ QJsonValue holdersJson(const KeyState &state)
     return holders;
 }
 
-/// The TOKEN cell of such a lock: "3 readers (first: TOKEN)", "2 of 3 permits (first: TOKEN)".
+/// The TOKEN cell of such a lock: "3 readers (first TOKEN)", "1 of 3 permits TOKEN".
 QString holdersCell(const KeyState &state)
 {
     if (state.holders.empty())
