@@ -16,7 +16,8 @@ private slots:
     void init()
     {
         m_model = std::make_unique<QStandardItemModel>(3, LockTableModel::ColumnCount);
-        const QStringList titles{"Group", "Key", "Schema", "Owner", "TTL", "Held", "Fence", "Token", "Age"};
+        const QStringList titles{"Group", "Key",  "Schema", "Kind",  "Owner",
+                                 "TTL",   "Held", "Fence",  "Token", "Age"};
         m_model->setHorizontalHeaderLabels(titles);
         for (int row = 0; row < 3; ++row) {
             m_model->setItem(row, LockTableModel::Group,

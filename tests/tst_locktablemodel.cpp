@@ -135,6 +135,7 @@ private slots:
     void refreshClearsExpired();
     void mergeKeepsSelectionWithoutReset();
     void mergeSignalsOnlyChangedCells();
+    void kindColumnCountsHolders();
     void removeGroup();
     void proxyFilters();
     void proxySortsByRawValues();
@@ -631,6 +632,77 @@ void TestLockTableModel::mergeSignalsOnlyChangedCells()
     QCOMPARE(changed.at(0).at(0).value<QModelIndex>().column(), int(LockTableModel::Held));
     QCOMPARE(changed.at(0).at(1).value<QModelIndex>().column(), int(LockTableModel::Held));
     QCOMPARE(cell(model, "a:one", LockTableModel::Held), QStringLiteral("2/3 ✓"));
+}
+
+void TestLockTableModel::kindColumnCountsHolders()
+{
+    using samplelocks::KindHolder;
+    FakeClock clock;
+    LockTableModel model;
+    model.setClock(clock.fn());
+    const auto readers = [&](int n) {
+        std::vector<KindHolder> holders;
+        for (int i = 0; i < n; ++i)
+            holders.push_back(
+                {"reader" + QByteArray::number(i), QStringLiteral("web-%1").arg(i), 30'000 - i * 1000});
+        LockRecord record = heldOn("catalog:rw", samplelocks::kindRaw(holders), {QStringLiteral("cache-1")});
+        record.readAtSteady = clock.now;
+        return record;
+    };
+    const auto pool = [&](int used) {
+        std::vector<KindHolder> holders;
+        for (int i = 0; i < used; ++i)
+            holders.push_back({"permit" + QByteArray::number(i), QStringLiteral("gpu-%1").arg(i)});
+        LockRecord record =
+            heldOn("render:pool", samplelocks::kindRaw(holders, 5), {QStringLiteral("cache-1")});
+        record.readAtSteady = clock.now;
+        return record;
+    };
+    LockRecord mutex = lockscopeRecord("jobs:nightly", 20'000, clock.now);
+    load(model, kSingle, {readers(3), pool(2), mutex});
+
+    // One row per lock, whatever the number of holders; the Kind cell counts them.
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.headerData(LockTableModel::Kind, Qt::Horizontal).toString(), QStringLiteral("Kind"));
+    QCOMPARE(cell(model, "catalog:rw", LockTableModel::Kind, kSingle), QStringLiteral("read ×3"));
+    QVERIFY2(
+        cell(model, "catalog:rw", LockTableModel::Owner, kSingle).startsWith(QStringLiteral("3 readers: ")),
+        qPrintable(cell(model, "catalog:rw", LockTableModel::Owner, kSingle)));
+    QCOMPARE(cell(model, "render:pool", LockTableModel::Kind, kSingle), QStringLiteral("semaphore 2/5"));
+    QCOMPARE(cell(model, "jobs:nightly", LockTableModel::Kind, kSingle), QStringLiteral("mutex"));
+    const QString tip = model.index(rowOf(model, "catalog:rw", kSingle), LockTableModel::Kind)
+                            .data(Qt::ToolTipRole)
+                            .toString();
+    QVERIFY2(tip.contains(QStringLiteral("3 readers")) && tip.contains(QStringLiteral("Details")),
+             qPrintable(tip));
+
+    // A fourth reader: the row's Kind and Owner cells change, and say so (the TTL column
+    // re-syncs on every row at a refresh).
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    load(model, kSingle, {readers(4), pool(2), mutex});
+    QCOMPARE(cell(model, "catalog:rw", LockTableModel::Kind, kSingle), QStringLiteral("read ×4"));
+    const int rw = rowOf(model, "catalog:rw", kSingle);
+    QSet<int> columns;
+    for (const auto &signal : changed) {
+        const auto topLeft = signal.at(0).value<QModelIndex>();
+        const auto bottomRight = signal.at(1).value<QModelIndex>();
+        if (topLeft.row() > rw || bottomRight.row() < rw)
+            continue;
+        for (int c = topLeft.column(); c <= bottomRight.column(); ++c)
+            columns.insert(c);
+    }
+    QVERIFY(columns.contains(LockTableModel::Kind));
+    QVERIFY(columns.contains(LockTableModel::Owner));
+
+    // Sorted by kind: the mutex, the read lock, the semaphore.
+    LockFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    proxy.sort(LockTableModel::Kind, Qt::AscendingOrder);
+    QStringList kinds;
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        kinds << proxy.index(row, LockTableModel::Kind).data().toString();
+    QCOMPARE(kinds, (QStringList{QStringLiteral("mutex"), QStringLiteral("read ×4"),
+                                 QStringLiteral("semaphore 2/5")}));
 }
 
 void TestLockTableModel::removeGroup()

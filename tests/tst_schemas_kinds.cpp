@@ -129,6 +129,7 @@ private slots:
         QCOMPARE(rw.lock->holders.size(), std::size_t(2));
         QVERIFY2(ownerText(rw.record).startsWith(QStringLiteral("2 readers: ")),
                  qPrintable(ownerText(rw.record)));
+        QCOMPARE(kindText(rw.record), QStringLiteral("read ×2"));
         for (const LockHolder &holder : rw.lock->holders) {
             QVERIFY2(holder.pttlMs > 5000 && holder.pttlMs <= 10000, QByteArray::number(holder.pttlMs));
             QCOMPARE(holder.mode, QStringLiteral("read"));
@@ -140,12 +141,14 @@ private slots:
         QCOMPARE(pool.lock->permits, 3);
         QVERIFY2(ownerText(pool.record).startsWith(QStringLiteral("2 of 3 permits: ")),
                  qPrintable(ownerText(pool.record)));
+        QCOMPARE(kindText(pool.record), QStringLiteral("semaphore 2/3"));
         QCOMPARE(pool.lock->holders.size(), std::size_t(2));
         QVERIFY2(pool.lock->anomalies.isEmpty(), qPrintable(joined(pool.lock->anomalies)));
         const Read job = readOne(*set, "job");
         QVERIFY(job.lock);
         QCOMPARE(job.lock->kind, QStringLiteral("reentrant"));
         QCOMPARE(job.lock->holdCount, 2);
+        QCOMPARE(kindText(job.record), QStringLiteral("reentrant ×2"));
         const Read fair = readOne(*set, "fair");
         QVERIFY(fair.lock);
         QCOMPARE(fair.lock->kind, QStringLiteral("fair"));
@@ -154,6 +157,7 @@ private slots:
         QCOMPARE(fair.lock->queue.size(), std::size_t(1));
         QVERIFY2(ownerText(fair.record).endsWith(QStringLiteral(" (1 waiting)")),
                  qPrintable(ownerText(fair.record)));
+        QCOMPARE(kindText(fair.record), QStringLiteral("fair, 1 waiting"));
         QVERIFY2(fair.lock->queue[0].pttlMs > 0, QByteArray::number(fair.lock->queue[0].pttlMs));
         QVERIFY2(fair.lock->anomalies.isEmpty(), qPrintable(joined(fair.lock->anomalies)));
     }

@@ -31,7 +31,11 @@ namespace settings {
 inline const SettingValue<QByteArray> windowGeometry{"mainWindow/geometry"};
 inline const SettingValue<QByteArray> windowState{"mainWindow/state"};
 /// The lock table header's state: order, hidden columns, sorting, widths.
-inline const SettingValue<QByteArray> lockTableHeader{"mainWindow/lockTable"};
+/// (Version 2: the Kind column came in after Schema, which moved every later column's index; a
+/// version-1 state would put the owner's width on the kind, and so on, and is not read.)
+inline const SettingValue<QByteArray> lockTableHeader{"mainWindow/lockTable2"};
+/// The version-1 header state, removed at start-up (see lockTableHeader).
+inline const SettingValue<QByteArray> lockTableHeaderV1{"mainWindow/lockTable"};
 /// The widths in lockTableHeader were the operator's (else they are fitted again).
 inline const SettingValue<bool> lockColumnsSized{"mainWindow/lockColumnsSized", false};
 inline const SettingValue<QByteArray> simulatorGeometry{"simulator/geometry"};
@@ -43,7 +47,8 @@ inline const SettingValue<int> autoRefreshSeconds{"mainWindow/autoRefreshSeconds
 /// Forgets the layout settings above (not the preferences).
 inline void forgetLayout()
 {
-    for (const auto *setting : {&windowGeometry, &windowState, &lockTableHeader, &simulatorGeometry})
+    for (const auto *setting :
+         {&windowGeometry, &windowState, &lockTableHeader, &lockTableHeaderV1, &simulatorGeometry})
         setting->remove();
     lockColumnsSized.remove();
 }

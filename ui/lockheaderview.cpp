@@ -48,7 +48,7 @@ void LockHeaderView::fitColumns()
     // owner's (it is what the operator reads first). Below 5 em a column says nothing, so at
     // that point the table scrolls sideways instead.
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
-    // Group, schema and the abbreviated token are short names: they keep their content width
+    // Group, schema, kind and the abbreviated token are short names: they keep their content width
     // (up to a cap), so that "payments-redlock" is never cut to "paym…lock".
     const auto weight = [](int column) {
         switch (column) {
@@ -66,6 +66,8 @@ void LockHeaderView::fitColumns()
             return 16 * em;
         case LockTableModel::Schema:
             return 14 * em;
+        case LockTableModel::Kind:
+            return 12 * em;
         default:
             return 40 * em;
         }

@@ -124,6 +124,7 @@ LockView::LockView(LockTableModel *model, LockFilterProxy *proxy,
     m_table->setColumnWidth(LockTableModel::Group, em * 7);
     m_table->setColumnWidth(LockTableModel::Key, em * 12);
     m_table->setColumnWidth(LockTableModel::Schema, em * 7);
+    m_table->setColumnWidth(LockTableModel::Kind, em * 6);
     m_table->setColumnWidth(LockTableModel::Owner, em * 11);
     m_table->setColumnWidth(LockTableModel::Ttl, em * 5);
     m_table->setColumnWidth(LockTableModel::Held, em * 4);

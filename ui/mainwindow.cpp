@@ -130,6 +130,7 @@ void MainWindow::restoreWindowState()
     restoreGeometry(settings::windowGeometry.get());
     restoreState(settings::windowState.get());
     m_simulatorWindow->restoreGeometry(settings::simulatorGeometry.get());
+    settings::lockTableHeaderV1.remove(); // its column indexes are from before the Kind column
     const QByteArray header = settings::lockTableHeader.get();
     // Order, hidden columns and sorting come back; the widths count only when the operator
     // had sized a column, else they are fitted to the table again (a saved fit is stale).

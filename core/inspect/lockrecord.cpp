@@ -129,6 +129,25 @@ QString ownerText(const LockRecord &record)
     return text;
 }
 
+QString kindText(const LockRecord &record)
+{
+    const NodeEntry *entry = majorityEntry(record);
+    if (!entry || !entry->decoded || entry->decoded->kind.isEmpty())
+        return {};
+    const DecodedLock &decoded = *entry->decoded;
+    const auto n = qsizetype(decoded.holders.size());
+    if (decoded.kind == QLatin1String(lockKind::Read))
+        return n > 1 ? QStringLiteral("read ×%1").arg(n) : decoded.kind;
+    if (decoded.kind == QLatin1String(lockKind::Semaphore))
+        return decoded.permits >= 0 ? QStringLiteral("semaphore %1/%2").arg(n).arg(decoded.permits)
+                                    : QStringLiteral("semaphore %1").arg(n);
+    if (decoded.kind == QLatin1String(lockKind::Reentrant) && record.holdCount > 1)
+        return QStringLiteral("reentrant ×%1").arg(record.holdCount);
+    if (decoded.kind == QLatin1String(lockKind::Fair) && !decoded.queue.empty())
+        return QStringLiteral("fair, %1 waiting").arg(decoded.queue.size());
+    return decoded.kind;
+}
+
 QString singleOwnerText(const LockRecord &record)
 {
     const QString owner = bounded(record.owner);

@@ -118,6 +118,11 @@ QString ownerText(const LockRecord &record);
 /// " (2 waiting)").
 QString singleOwnerText(const LockRecord &record);
 
+/// The lock's kind in a few characters, for a table cell: "mutex", "write", "read ×3" (three
+/// readers), "semaphore 2/5" (permits used of N; "semaphore 2" when N is not recorded),
+/// "reentrant ×2" (hold count), "fair, 2 waiting"; empty when the value is not decoded.
+QString kindText(const LockRecord &record);
+
 /// Builds a record from every node's entry for one key: the majority token (ties: the first
 /// node's), k of N, quorum, the smallest TTL and the anomalies. Pure: no I/O.
 LockRecord aggregate(const QByteArray &key, std::vector<NodeEntry> nodes);

@@ -4,6 +4,7 @@
 #include "lock/lockvalue.h"
 
 #include <QCryptographicHash>
+#include <algorithm>
 
 namespace samplelocks {
 
@@ -90,6 +91,32 @@ QByteArray lockscopeValue(const QByteArray &token, qint64 fence, const QString &
     value.label = label;
     value.acquiredAt = acquiredAt;
     return value.encode();
+}
+
+RawEntry kindRaw(const std::vector<KindHolder> &holders, int permits, qint64 serverMs)
+{
+    RawEntry raw;
+    raw.type = RawEntry::Type::Other;
+    raw.typeName = QStringLiteral("zset");
+    raw.serverTimeMs = serverMs;
+    raw.pttlMs = 0;
+    for (const KindHolder &holder : holders) {
+        lockscope::lock::LockValue value;
+        value.token = token(holder.seed);
+        value.fence = qint64(raw.members.size()) + 1;
+        value.host = holder.host;
+        value.pid = 4000 + qint64(raw.members.size());
+        value.thread = QStringLiteral("main");
+        if (permits > 0)
+            value.permits = permits;
+        else
+            value.mode = holder.mode;
+        raw.members.emplace_back(value.encode(), double(serverMs + holder.ttlMs));
+        raw.pttlMs = std::max(raw.pttlMs, holder.ttlMs);
+    }
+    std::sort(raw.members.begin(), raw.members.end(),
+              [](const auto &a, const auto &b) { return a.second < b.second; });
+    return raw;
 }
 
 QByteArray token(const QByteArray &seed)

@@ -35,6 +35,20 @@ QByteArray lockscopeValue(const QByteArray &token, qint64 fence, const QString &
 /// A 22-character token derived from `seed` (stable across runs).
 QByteArray token(const QByteArray &seed);
 
+/// One holder of a LockScope read/write lock or semaphore: the member LockScope's scripts write.
+struct KindHolder
+{
+    QByteArray seed; ///< token(seed) is its token
+    QString host;
+    qint64 ttlMs = 30'000; ///< its own deadline: the server time plus this
+    char mode = 'r';       ///< 'r' reader, 'w' writer; ignored for a semaphore
+};
+/// A sorted set as LockScope's read/write locks (`permits` 0) and semaphores (`permits` N) keep
+/// their holders: member = the holder's value, score = its deadline in server-time ms, read at
+/// server time `serverMs`; the key's PTTL is the longest holder's.
+RawEntry kindRaw(const std::vector<KindHolder> &holders, int permits = 0,
+                 qint64 serverMs = 1'764'000'000'000);
+
 /// About 25 locks of a 3-node Redlock group (`nodes`), several schemas, with every anomaly
 /// aggregate() finds: quorum lost, tokens differ, node unreachable, no TTL, undecoded.
 std::vector<LockRecord> redlockGroup(const QStringList &nodes);

@@ -39,11 +39,14 @@ std::vector<int> LockTableModel::changedColumns(const Row &row, const LockRecord
 {
     const LockRecord &old = row.record;
     if (old.anomalies != next.anomalies || row.expired)
-        return {Group, Key, Schema, Owner, Ttl, Held, Fence, Token, Age};
+        return {Group, Key, Schema, Kind, Owner, Ttl, Held, Fence, Token, Age};
     std::vector<int> columns;
     if (old.schema != next.schema)
         columns.push_back(Schema);
-    if (old.owner != next.owner || row.label != locktext::labelOf(next) || old.schema != next.schema)
+    if (row.kind != lockscope::inspect::kindText(next))
+        columns.push_back(Kind);
+    // The owner text counts holders and waiters ("3 readers: ..."), which change under one token.
+    if (row.owner != locktext::ownerText(next))
         columns.push_back(Owner);
     if (old.held != next.held || old.of != next.of || old.quorum != next.quorum)
         columns.push_back(Held);

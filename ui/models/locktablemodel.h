@@ -30,6 +30,7 @@ public:
         Group,
         Key,
         Schema,
+        Kind, ///< mutex, read ×3, semaphore 2/5, ... (lockscope::inspect::kindText)
         Owner,
         Ttl,
         Held,

@@ -54,6 +54,43 @@ QPixmap renderWarning(const QColor &color, int size, qreal dpr)
     return pixmap;
 }
 
+/// The Kind cell's tooltip: the kind in a sentence, with who holds it and who waits.
+QString kindToolTip(const LockRecord &record)
+{
+    const NodeEntry *entry = lockscope::inspect::majorityEntry(record);
+    if (!entry || !entry->decoded)
+        return LockTableModel::tr("Not decoded: the kind of lock is unknown");
+    const lockscope::inspect::DecodedLock &decoded = *entry->decoded;
+    namespace kind = lockscope::inspect::lockKind;
+    const auto n = qint64(decoded.holders.size());
+    QString text;
+    if (decoded.kind == QLatin1String(kind::Read))
+        text = locktext::counted(n, LockTableModel::tr("Read/write lock held by %1 reader"),
+                                 LockTableModel::tr("Read/write lock held by %1 readers")) +
+               LockTableModel::tr(", each with its own TTL; a writer waits until all are gone");
+    else if (decoded.kind == QLatin1String(kind::Write))
+        text = LockTableModel::tr("Read/write lock held by a writer: readers and other writers wait");
+    else if (decoded.kind == QLatin1String(kind::Semaphore))
+        text = decoded.permits >= 0
+                   ? LockTableModel::tr("Counting semaphore: %1 of %2 permits in use, each with its own TTL")
+                         .arg(n)
+                         .arg(decoded.permits)
+                   : LockTableModel::tr("Counting semaphore: %1 permits in use (the limit is not recorded)")
+                         .arg(n);
+    else if (decoded.kind == QLatin1String(kind::Reentrant))
+        text = LockTableModel::tr("Reentrant lock: its owner may take it again; hold count %1")
+                   .arg(record.holdCount >= 0 ? QString::number(record.holdCount) : QStringLiteral("?"));
+    else if (decoded.kind == QLatin1String(kind::Fair))
+        text = locktext::counted(qint64(decoded.queue.size()),
+                                 LockTableModel::tr("Fair lock: served in arrival order; %1 waiter queued"),
+                                 LockTableModel::tr("Fair lock: served in arrival order; %1 waiters queued"));
+    else
+        text = LockTableModel::tr("Mutex: one holder at a time");
+    if (n > 1 || !decoded.queue.empty())
+        text += QLatin1Char('\n') + LockTableModel::tr("Details lists every holder and waiter");
+    return text;
+}
+
 } // namespace
 
 // --- presentation -----------------------------------------------------------------------------
@@ -204,6 +241,8 @@ QVariant LockTableModel::displayData(const Row &row, int column) const
             return tr("raw");
         // A format that is only a guess says so (as lockctl list does).
         return r.confidence == lockscope::inspect::Confidence::Guess ? r.schema + QLatin1Char('?') : r.schema;
+    case Kind:
+        return row.kind;
     case Owner:
         return row.owner;
     case Ttl:
@@ -242,6 +281,8 @@ QVariant LockTableModel::sortData(const Row &row, int column) const
         return row.keyText;
     case Schema:
         return row.record.schema;
+    case Kind:
+        return row.kind;
     case Owner:
         return row.owner;
     case Token:
@@ -293,6 +334,8 @@ int LockTableModel::compareRows(int left, int right, int column) const
         return a.keyText.compare(b.keyText, Qt::CaseInsensitive);
     case Schema:
         return a.record.schema.compare(b.record.schema, Qt::CaseInsensitive);
+    case Kind:
+        return a.kind.compare(b.kind, Qt::CaseInsensitive);
     case Owner:
         return a.owner.compare(b.owner, Qt::CaseInsensitive);
     case Token:
@@ -389,6 +432,8 @@ QVariant LockTableModel::toolTip(const Row &row, int column) const
             text += QLatin1Char('\n') + tr("Force Release and Extend ask you to confirm that it is a lock.");
         return text;
     }
+    case Kind:
+        return kindToolTip(r);
     case Owner:
         return row.owner;
     case Ttl: {
@@ -490,6 +535,8 @@ QVariant LockTableModel::headerData(int section, Qt::Orientation orientation, in
             return tr("Key");
         case Schema:
             return tr("Schema");
+        case Kind:
+            return tr("Kind");
         case Owner:
             return tr("Owner");
         case Ttl:
@@ -514,6 +561,9 @@ QVariant LockTableModel::headerData(int section, Qt::Orientation orientation, in
             return tr("The lock's Redis key; a warning sign marks anomalies");
         case Schema:
             return tr("The lock library whose format the value matches (raw: none does)");
+        case Kind:
+            return tr("The kind of lock: mutex, read ×N (N readers share it), write, semaphore used/N "
+                      "permits, reentrant ×holds, fair (and how many wait). Details lists every holder");
         case Owner:
             return tr("Who holds the lock, as the value records it, and the holder's label");
         case Ttl:

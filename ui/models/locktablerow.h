@@ -18,6 +18,7 @@ struct LockTableModel::Row
     QString ns;
     QString label;           ///< the majority holder's label
     QString owner;           ///< locktext::ownerText() (cached: sorted and filtered on)
+    QString kind;            ///< lockscope::inspect::kindText() (cached: sorted on)
     QDateTime acquiredAt;    ///< the majority holder's, when the format records it
     qint64 ageAtReadMs = -1; ///< acquiredAt to the snapshot's read time; the Age column counts on
     QString tokenText;
@@ -38,6 +39,7 @@ struct LockTableModel::Row
         ns = LockTableModel::keyNamespace(record.key);
         label = locktext::labelOf(record);
         owner = locktext::ownerText(record);
+        kind = lockscope::inspect::kindText(record);
         acquiredAt = {};
         if (const lockscope::inspect::NodeEntry *entry = lockscope::inspect::majorityEntry(record);
             entry && entry->decoded)
