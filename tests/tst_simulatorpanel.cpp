@@ -9,6 +9,7 @@
 #include "simulator/simulatorpanel.h"
 #include "widgettest.h"
 
+#include <QAbstractItemView>
 #include <QAction>
 #include <QApplication>
 #include <QChart>
@@ -79,6 +80,26 @@ void typeValue(QWidget *panel, const char *name, const QString &text)
     QTest::keyClick(spin, Qt::Key_Enter);
 }
 
+/// Chooses `text` in a combo box as an operator does: a click opens the popup, the arrow keys
+/// move to the item, Enter takes it.
+void choose(QWidget *panel, const char *name, const QString &text)
+{
+    auto *combo = child<QComboBox>(panel, name);
+    const int index = combo->findText(text);
+    QVERIFY2(index >= 0, qPrintable(text));
+    QTest::mouseClick(combo, Qt::LeftButton);
+    QAbstractItemView *popup = combo->view();
+    QTRY_VERIFY(popup->isVisible());
+    const int from = popup->currentIndex().row();
+    for (int i = from; i < index; ++i)
+        QTest::keyClick(popup, Qt::Key_Down);
+    for (int i = from; i > index; --i)
+        QTest::keyClick(popup, Qt::Key_Up);
+    QTest::keyClick(popup, Qt::Key_Enter);
+    QTRY_VERIFY(!popup->isVisible());
+    QCOMPARE(combo->currentText(), text);
+}
+
 void untick(QWidget *panel, const char *name)
 {
     auto *box = child<QCheckBox>(panel, name);
@@ -136,6 +157,9 @@ private slots:
     void timelinePaintsOutcomes();
     void slowRunWithAViolationReadsRight();
     void longRunTimelineShowsTheFirstViolation();
+    void lockKindEnablesItsParameters();
+    void readWriteRatioAndBackToMutex();
+    void semaphoreRunKeepsToItsPermits();
 
 private:
     NodeConfig startServer();
@@ -732,6 +756,126 @@ void TestSimulatorPanel::longRunTimelineShowsTheFirstViolation()
     QVERIFY(timeline.leftUs() <= 0); // ...the finished run does not
     QVERIFY(timeline.rightUs() >= 10'000'000);
     QVERIFY(redBars(timeline) > 50);
+}
+
+void TestSimulatorPanel::lockKindEnablesItsParameters()
+{
+    using lockscope::sim::SimLockKind;
+    QWidget *panel = m_panel.get();
+    auto *readRatio = child<QSpinBox>(panel, "simReadRatio");
+    auto *permits = child<QSpinBox>(panel, "simPermits");
+    // A mutex by default, which takes neither.
+    QCOMPARE(child<QComboBox>(panel, "simLockKind")->currentText(), QStringLiteral("Mutex"));
+    QVERIFY(!readRatio->isEnabled());
+    QVERIFY(!permits->isEnabled());
+    QCOMPARE(m_panel->formConfig().lockKind, SimLockKind::Mutex);
+
+    choose(panel, "simLockKind", QStringLiteral("Semaphore"));
+    QVERIFY(permits->isEnabled());
+    QVERIFY(child<QLabel>(panel, "simPermitsLabel")->isEnabled());
+    QVERIFY(!readRatio->isEnabled());
+    QVERIFY(!child<QLabel>(panel, "simReadRatioLabel")->isEnabled());
+    typeValue(panel, "simPermits", QStringLiteral("7"));
+    QCOMPARE(permits->value(), 7);
+    const SimConfig config = m_panel->formConfig();
+    QCOMPARE(config.lockKind, SimLockKind::Semaphore);
+    QCOMPARE(config.permits, 7);
+    QVERIFY(!config.readRatio);
+    QVERIFY2(m_panel->formProblems().isEmpty(), qPrintable(m_panel->formProblems().join(QLatin1Char('\n'))));
+
+    // A fair lock with pub/sub wake-up runs (SimConfig::validate takes it), but its FIFO order
+    // is not counted there: the form says so.
+    choose(panel, "simLockKind", QStringLiteral("Fair"));
+    QVERIFY(!permits->isEnabled());
+    QVERIFY(!readRatio->isEnabled());
+    auto *note = child<QLabel>(panel, "simLockKindNote");
+    QVERIFY2(!note->text().contains(QStringLiteral("pub/sub")), qPrintable(note->text()));
+    auto *wakeup = child<QComboBox>(panel, "simWakeup");
+    wakeup->setCurrentIndex(wakeup->findData(int(lockscope::sim::Wakeup::PubSub)));
+    QVERIFY2(note->text().contains(QStringLiteral("pub/sub")), qPrintable(note->text()));
+    QCOMPARE(m_panel->formConfig().lockKind, SimLockKind::Fair);
+    QCOMPARE(m_panel->formConfig().permits, 0);
+    QVERIFY(m_panel->formProblems().isEmpty());
+}
+
+void TestSimulatorPanel::readWriteRatioAndBackToMutex()
+{
+    using lockscope::sim::SimLockKind;
+    QWidget *panel = m_panel.get();
+    choose(panel, "simLockKind", QStringLiteral("Read/write"));
+    QVERIFY(child<QSpinBox>(panel, "simReadRatio")->isEnabled());
+    QVERIFY(!child<QSpinBox>(panel, "simPermits")->isEnabled());
+    // The default ratio, until the operator types another.
+    QVERIFY(m_panel->formConfig().readRatio);
+    QCOMPARE(*m_panel->formConfig().readRatio, SimConfig::kDefaultReadRatio);
+    typeValue(panel, "simReadRatio", QStringLiteral("65"));
+    SimConfig config = m_panel->formConfig();
+    QCOMPARE(config.lockKind, SimLockKind::ReadWrite);
+    QVERIFY(config.readRatio);
+    QCOMPARE(*config.readRatio, 0.65);
+    QCOMPARE(config.permits, 0);
+    QVERIFY(m_panel->formProblems().isEmpty());
+
+    choose(panel, "simLockKind", QStringLiteral("Semaphore"));
+    typeValue(panel, "simPermits", QStringLiteral("3"));
+    QCOMPARE(m_panel->formConfig().permits, 3);
+    QVERIFY(!m_panel->formConfig().readRatio);
+
+    // Back to a mutex: neither parameter goes with it, and the form can run.
+    choose(panel, "simLockKind", QStringLiteral("Mutex"));
+    QVERIFY(!child<QSpinBox>(panel, "simReadRatio")->isEnabled());
+    QVERIFY(!child<QSpinBox>(panel, "simPermits")->isEnabled());
+    config = m_panel->formConfig();
+    QCOMPARE(config.lockKind, SimLockKind::Mutex);
+    QCOMPARE(config.permits, 0);
+    QVERIFY(!config.readRatio);
+    QVERIFY2(m_panel->formProblems().isEmpty(), qPrintable(m_panel->formProblems().join(QLatin1Char('\n'))));
+    QVERIFY(config.validate(std::vector<bool>(config.nodes.size(), true)).isEmpty());
+}
+
+void TestSimulatorPanel::semaphoreRunKeepsToItsPermits()
+{
+    QWidget *panel = m_panel.get();
+    QVERIFY(m_panel->localTarget());
+    child<QSpinBox>(panel, "simLocalNodes")->setValue(1);
+    setSmallRun(4, 300);
+    choose(panel, "simLockKind", QStringLiteral("Semaphore"));
+    typeValue(panel, "simPermits", QStringLiteral("2"));
+    QCOMPARE(m_panel->formConfig().permits, 2);
+    clickStart();
+    QVERIFY(waitFinished());
+
+    // The report: every acquisition, never more than the 2 permits on the key at once.
+    const lockscope::sim::SimStats stats = m_panel->lastStats();
+    QCOMPARE(stats.acquisitions, quint64(300));
+    QVERIFY2(stats.maxHolders >= 1 && stats.maxHolders <= 2, qPrintable(QString::number(stats.maxHolders)));
+    QCOMPARE(stats.overlaps, quint64(0));
+    QCOMPARE(stats.violations, quint64(0));
+    const QString json = m_dir->filePath(QStringLiteral("semaphore.json"));
+    QVERIFY(m_panel->exportJson(json));
+    QFile file(json);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("kind")).toString(), QStringLiteral("semaphore"));
+    QCOMPARE(report.value(QStringLiteral("config")).toObject().value(QStringLiteral("permits")).toInt(), 2);
+    QCOMPARE(report.value(QStringLiteral("max_holders")).toInt(), stats.maxHolders);
+
+    // The panel names the kind and shows its figure, labelled.
+    QCOMPARE(child<QLabel>(panel, "simLockKind")->text(), QStringLiteral("Semaphore of 2 permits"));
+    QCOMPARE(child<QLabel>(panel, "simKindFigureName")->text(), QStringLiteral("Most holders"));
+    QCOMPARE(child<QLabel>(panel, "simKindFigure")->text(),
+             QStringLiteral("%1 of 2 permits").arg(stats.maxHolders));
+    bool started = false;
+    bool finished = false;
+    for (const QList<QVariant> &entry : *m_log) {
+        const QString line = entry.at(0).toString();
+        if (line.startsWith(QStringLiteral("Simulation started")))
+            started = line.contains(QStringLiteral("semaphore of 2 permits"));
+        if (line.startsWith(QStringLiteral("Simulation finished")))
+            finished = line.contains(QStringLiteral("most holders %1 of 2 permits").arg(stats.maxHolders));
+    }
+    QVERIFY(started);
+    QVERIFY(finished);
 }
 
 QTEST_MAIN(TestSimulatorPanel)

@@ -46,6 +46,14 @@ SimParameterForm::SimParameterForm(QWidget *parent)
     connect(scenario, &QComboBox::currentIndexChanged, this, &SimParameterForm::onScenarioChanged);
     m_ui->simScenarioNote->setText(tr("Your own parameters, no scheduled faults."));
 
+    m_ui->simLockKindNote->setForegroundRole(QPalette::PlaceholderText);
+    m_ui->simLockKind->addItem(tr("Mutex"), int(SimLockKind::Mutex));
+    m_ui->simLockKind->addItem(tr("Read/write"), int(SimLockKind::ReadWrite));
+    m_ui->simLockKind->addItem(tr("Semaphore"), int(SimLockKind::Semaphore));
+    m_ui->simLockKind->addItem(tr("Fair"), int(SimLockKind::Fair));
+    m_ui->simLockKind->addItem(tr("Reentrant"), int(SimLockKind::Reentrant));
+    connect(m_ui->simLockKind, &QComboBox::currentIndexChanged, this, &SimParameterForm::onLockKindChanged);
+
     m_ui->simHoldDistribution->addItem(tr("Fixed"), int(HoldDistribution::Fixed));
     m_ui->simHoldDistribution->addItem(tr("Uniform"), int(HoldDistribution::Uniform));
     m_ui->simHoldDistribution->addItem(tr("Exponential"), int(HoldDistribution::Exponential));
@@ -61,6 +69,8 @@ SimParameterForm::SimParameterForm(QWidget *parent)
 
     m_ui->simWakeup->addItem(tr("Poll (sleep out the retry delay)"), int(Wakeup::Poll));
     m_ui->simWakeup->addItem(tr("Pub/sub (woken by releases)"), int(Wakeup::PubSub));
+    // The fair lock's note depends on the wake-up.
+    connect(m_ui->simWakeup, &QComboBox::currentIndexChanged, this, &SimParameterForm::onLockKindChanged);
 
     // The spin boxes would be as wide as their largest value ("2000000000 acq."); let them
     // shrink with a narrow dock instead.
@@ -68,13 +78,14 @@ SimParameterForm::SimParameterForm(QWidget *parent)
     for (QAbstractSpinBox *spin : std::initializer_list<QAbstractSpinBox *>{
              m_ui->simWorkers, m_ui->simKeys, m_ui->simHold, m_ui->simTtl, m_ui->simWait, m_ui->simRetryBase,
              m_ui->simRetryMax, m_ui->simDuration, m_ui->simMaxAcquisitions, m_ui->simStall,
-             m_ui->simStallEvery, m_ui->simLocalNodes})
+             m_ui->simStallEvery, m_ui->simLocalNodes, m_ui->simReadRatio, m_ui->simPermits})
         spin->setMinimumWidth(em * 5);
 
     // The engine's defaults, with lockctl simulate's 10 s.
     SimConfig defaults;
     defaults.duration = 10s;
     fillForm(defaults);
+    onLockKindChanged();
     setGroups({});
 }
 
@@ -240,8 +251,51 @@ void SimParameterForm::onScenarioChanged()
     }
 }
 
+void SimParameterForm::onLockKindChanged()
+{
+    const auto kind = static_cast<SimLockKind>(m_ui->simLockKind->currentData().toInt());
+    const bool readWrite = kind == SimLockKind::ReadWrite;
+    const bool semaphore = kind == SimLockKind::Semaphore;
+    m_ui->simReadRatioLabel->setEnabled(readWrite);
+    m_ui->simReadRatio->setEnabled(readWrite);
+    m_ui->simPermitsLabel->setEnabled(semaphore);
+    m_ui->simPermits->setEnabled(semaphore);
+    QString note;
+    switch (kind) {
+    case SimLockKind::Mutex:
+        note = tr("One holder at a time.");
+        break;
+    case SimLockKind::ReadWrite:
+        note = tr("Each critical section reads or writes: readers share a key, a writer holds it alone.");
+        break;
+    case SimLockKind::Semaphore:
+        note = tr("Up to the permits hold a key at once; one more at once is a violation. Fencing does not "
+                  "order the holders of a semaphore.");
+        break;
+    case SimLockKind::Fair:
+        note = tr("One holder; waiters are served in the order they arrived.");
+        // SimStats::orderViolations: with pub/sub no waiter sleeps on its clock, so the
+        // resource never sees one waiting ahead of another.
+        if (static_cast<Wakeup>(m_ui->simWakeup->currentData().toInt()) == Wakeup::PubSub)
+            note += QLatin1Char(' ') + tr("With pub/sub wake-up that order is not counted.");
+        else
+            note += QLatin1Char(' ') + tr("The statistics count the sections that jumped the queue.");
+        break;
+    case SimLockKind::Reentrant:
+        note = tr("One holder, who takes the lock again inside its critical section and releases it twice.");
+        break;
+    }
+    m_ui->simLockKindNote->setText(note);
+}
+
 void SimParameterForm::fillForm(const SimConfig &config)
 {
+    m_ui->simLockKind->setCurrentIndex(m_ui->simLockKind->findData(int(config.lockKind)));
+    // The fields of the other kinds keep what the operator chose, for when they come back.
+    if (config.lockKind == SimLockKind::ReadWrite)
+        m_ui->simReadRatio->setValue(static_cast<int>(std::lround(config.effectiveReadRatio() * 100.0)));
+    if (config.lockKind == SimLockKind::Semaphore)
+        m_ui->simPermits->setValue(config.permits);
     m_ui->simWorkers->setValue(config.workers);
     m_ui->simKeys->setValue(config.keys);
     m_ui->simHold->setValue(static_cast<double>(config.hold.count()) / 1000.0);
@@ -295,6 +349,12 @@ SimConfig SimParameterForm::config() const
     config.watchdog = m_ui->simWatchdog->isChecked();
     config.checkValidity = m_ui->simCheckValidity->isChecked();
     config.wakeup = static_cast<Wakeup>(m_ui->simWakeup->currentData().toInt());
+    // The other kinds take neither (SimConfig::validate refuses them there).
+    config.lockKind = static_cast<SimLockKind>(m_ui->simLockKind->currentData().toInt());
+    config.readRatio = config.lockKind == SimLockKind::ReadWrite
+                           ? std::optional<double>(m_ui->simReadRatio->value() / 100.0)
+                           : std::nullopt;
+    config.permits = config.lockKind == SimLockKind::Semaphore ? m_ui->simPermits->value() : 0;
     config.eventCapacity = EventCapacity;
     config.nodes.clear();
     if (localTarget()) {

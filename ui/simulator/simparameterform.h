@@ -54,6 +54,8 @@ private:
     Target currentTarget() const;
     void onTargetChanged();
     void onScenarioChanged();
+    /// Enables the parameters the chosen lock kind takes and says what it does.
+    void onLockKindChanged();
     void fillForm(const lockscope::sim::SimConfig &config);
 
     std::unique_ptr<Ui::SimParameterForm> m_ui;

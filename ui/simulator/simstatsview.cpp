@@ -46,6 +46,9 @@ QLabel *valueLabel(const QString &objectName)
 
 SimStatsView::SimStatsView(QWidget *parent) : QWidget(parent)
 {
+    m_lockKind = valueLabel(QStringLiteral("simLockKind"));
+    m_kindFigure = valueLabel(QStringLiteral("simKindFigure"));
+    m_kindFigure->setWordWrap(true);
     m_acquisitions = valueLabel(QStringLiteral("simAcquisitions"));
     m_acquisitionRate = valueLabel(QStringLiteral("simAcquisitionRate"));
     m_failedRate = valueLabel(QStringLiteral("simFailedRate"));
@@ -78,6 +81,13 @@ SimStatsView::SimStatsView(QWidget *parent) : QWidget(parent)
         grid->addWidget(value, row, 1, 1, 3);
         ++row;
     };
+    wide(tr("Lock"), m_lockKind, tr("The lock kind of the run"));
+    // Named by the kind (setRunConfig): "Most holders", "Writer overlaps", "Order violations".
+    m_kindFigureName = new QLabel(tr("Most holders"));
+    m_kindFigureName->setObjectName(QStringLiteral("simKindFigureName"));
+    grid->addWidget(m_kindFigureName, row, 0);
+    grid->addWidget(m_kindFigure, row, 1, 1, 3);
+    ++row;
     pair(0, tr("Acquisitions"), m_acquisitions, tr("Locks obtained"));
     pair(1, tr("Per second"), m_acquisitionRate,
          tr("Acquisitions per second over the running time so far (pauses excluded); the throughput "
@@ -92,7 +102,9 @@ SimStatsView::SimStatsView(QWidget *parent) : QWidget(parent)
     pair(0, tr("Violations"), m_violations, tr("Writes accepted on a stale value: lost updates"));
     pair(1, tr("Rejected"), m_rejections, tr("Stale writes the resource refused thanks to fencing tokens"));
     ++row;
-    pair(0, tr("Overlaps"), m_overlaps, tr("Critical sections on the same key that overlapped in time"));
+    pair(0, tr("Overlaps"), m_overlaps,
+         tr("Critical sections on the same key that overlapped in time against the lock kind's rule "
+            "(readers together and a semaphore's holders up to its permits do not count)"));
     pair(1, tr("Lost locks"), m_lostLocks, tr("Locks the watchdog reported lost"));
     ++row;
     wide(tr("Wait"), m_waitTimes,
@@ -150,11 +162,26 @@ void SimStatsView::changeEvent(QEvent *event)
         showStats(m_stats, m_started);
 }
 
+void SimStatsView::setRunConfig(const SimConfig &config)
+{
+    m_config = config;
+    m_configured = true;
+    showStats(m_stats, m_started);
+}
+
 void SimStatsView::showStats(const SimStats &stats, bool started)
 {
     m_stats = stats;
     m_started = started;
     const QLocale locale;
+    QString kind = m_configured ? lockKindText(m_config) : QStringLiteral("–");
+    kind[0] = kind[0].toUpper(); // a value of its own here, not part of a sentence
+    m_lockKind->setText(kind);
+    const KindFigure figure = kindFigure(m_config, stats);
+    m_kindFigureName->setText(figure.name);
+    m_kindFigureName->setToolTip(figure.toolTip);
+    m_kindFigure->setToolTip(figure.toolTip);
+    m_kindFigure->setText(started && m_configured ? figure.value : QStringLiteral("–"));
     const auto number = [&](quint64 value) {
         return started ? locale.toString(value) : QStringLiteral("–");
     };
@@ -187,6 +214,10 @@ void SimStatsView::showStats(const SimStats &stats, bool started)
     theme::setTextColor(m_violations, stats.violations > 0 ? theme::danger(pal) : QColor());
     theme::setTextColor(m_rejections, stats.fencingRejections > 0 ? theme::warning(pal) : QColor());
     theme::setTextColor(m_overlaps, stats.overlaps > 0 ? theme::danger(pal) : QColor());
+    // A fair lock out of order loses no update: a warning, not a safety failure.
+    theme::setTextColor(m_kindFigure, !started || !figure.broken               ? QColor()
+                                      : m_config.lockKind == SimLockKind::Fair ? theme::warning(pal)
+                                                                               : theme::danger(pal));
     theme::setTextColor(
         m_keysLeft, stats.state == SimState::Finished && stats.keysLeft > 0 ? theme::danger(pal) : QColor());
     updateWorkers(stats);

@@ -264,14 +264,16 @@ void SimulatorPanel::onRunStarted(quint64 run, Simulation *simulation, const std
     m_runClock.start();
     m_faults->setRunNodes(nodes);
     const SimConfig &config = simulation->config();
-    QString kind = nodes.size() > 1 ? tr("Redlock over %1 nodes").arg(nodes.size()) : tr("a single node");
+    const QString topology =
+        nodes.size() > 1 ? tr("Redlock over %1 nodes").arg(nodes.size()) : tr("a single node");
     QString prefix = QString::fromUtf8(simulation->lockKey(0));
     prefix.chop(2); // "k0"
     emit logMessage(
-        tr("Simulation started%1: %2, %3, %4; keys %5*")
+        tr("Simulation started%1: %2, %3, %4, %5; keys %6*")
             .arg(config.scenario.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(config.scenario),
+                 lockKindText(config),
                  locktext::counted(quint64(config.workers), tr("%1 worker"), tr("%1 workers")),
-                 locktext::counted(quint64(config.keys), tr("%1 key"), tr("%1 keys")), kind, prefix));
+                 locktext::counted(quint64(config.keys), tr("%1 key"), tr("%1 keys")), topology, prefix));
     setPhase(Phase::Running);
     // The form is read-only during the run: show the figures instead.
     if (m_sections->currentIndex() == SetupSection)
@@ -311,8 +313,9 @@ void SimulatorPanel::onRunFinished(quint64 run)
     m_faults->logFaults(m_finalReport->faults);
     disposeRun();
 
+    const KindFigure figure = kindFigure(m_finalReport->config, stats);
     emit logMessage(
-        tr("Simulation finished after %1 s: %2 (%3), wait p99 %4, %5, %6, %7, %8, fairness %9")
+        tr("Simulation finished after %1 s: %2 (%3), wait p99 %4, %5, %6, %7, %8, fairness %9; %10: %11")
             .arg(stats.elapsedSeconds, 0, 'f', 1)
             .arg(locktext::counted(stats.acquisitions, tr("%1 acquisition"), tr("%1 acquisitions")),
                  formatRate(perSecond(stats.acquisitions, stats.elapsedSeconds)),
@@ -322,7 +325,9 @@ void SimulatorPanel::onRunFinished(quint64 run)
                                    tr("%1 fencing rejections")),
                  locktext::counted(stats.overlaps, tr("%1 overlap"), tr("%1 overlaps")),
                  locktext::counted(stats.lostLocks, tr("%1 lost lock"), tr("%1 lost locks")))
-            .arg(stats.fairness, 0, 'f', 3),
+            .arg(stats.fairness, 0, 'f', 3)
+            .arg(lockKindText(m_finalReport->config),
+                 QStringLiteral("%1 %2").arg(figure.name.toLower(), figure.value)),
         stats.violations > 0);
     if (stats.keysLeft > 0)
         emit logMessage(
@@ -412,6 +417,7 @@ void SimulatorPanel::resetView(const SimConfig &config)
     m_finalEvents.clear();
     m_charts->reset(config.workers);
     m_faults->reset(config.nodes, config.workers);
+    m_statsView->setRunConfig(config);
     showStats(m_stats);
 }
 
