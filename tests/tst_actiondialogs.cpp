@@ -34,6 +34,7 @@
 #include <QRadioButton>
 #include <QScopeGuard>
 #include <QSet>
+#include <QSpinBox>
 #include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -463,6 +464,91 @@ private slots:
         child<QComboBox>(dialog, "group")->setCurrentIndex(0);
         QVERIFY(child<QPushButton>(dialog, "acquireButton")->isEnabled());
         QVERIFY(!message->isVisibleTo(&dialog));
+    }
+
+    /// The lock kind, chosen as a person does: the Permits box is there for a semaphore only
+    /// (OK waits for a valid number), the Owner id field for a reentrant lock only.
+    void acquireKindChosenWithMouseAndKeyboard()
+    {
+        const std::vector<NodeGroup> groups{makeGroup(QStringLiteral("staging"), 1)};
+        AcquireDialog dialog(groups, QStringLiteral("staging"));
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        auto *ok = child<QPushButton>(dialog, "acquireButton");
+        auto *kind = child<QComboBox>(dialog, "kind");
+        auto *permits = child<QSpinBox>(dialog, "permits");
+        auto *owner = child<QLineEdit>(dialog, "owner");
+        auto *summary = child<QLabel>(dialog, "kindSummary");
+        type(child<QLineEdit>(dialog, "key"), QStringLiteral("maint:pool"));
+        QVERIFY(ok->isEnabled());
+        QCOMPARE(dialog.kind(), lock::LockKind::Mutex);
+        QVERIFY(!permits->isVisibleTo(&dialog));
+        QVERIFY(!owner->isVisibleTo(&dialog));
+
+        // Click the box, then arrows and Enter in its list: "index" rows below the current one.
+        const auto choose = [&](int rows, Qt::Key key) {
+            QTest::mouseClick(kind, Qt::LeftButton);
+            QTRY_VERIFY(kind->view()->isVisible());
+            for (int i = 0; i < rows; ++i)
+                QTest::keyClick(kind->view(), key);
+            QTest::keyClick(kind->view(), Qt::Key_Return);
+            QTRY_VERIFY(!kind->view()->isVisible());
+        };
+        choose(3, Qt::Key_Down); // Mutex -> Read, Write, Semaphore
+        QCOMPARE(kind->currentText(), QStringLiteral("Semaphore"));
+        QCOMPARE(dialog.kind(), lock::LockKind::Semaphore);
+        QVERIFY(permits->isVisibleTo(&dialog));
+        QVERIFY(permits->isEnabled());
+        QVERIFY(!owner->isVisibleTo(&dialog));
+
+        permits->setFocus();
+        permits->selectAll();
+        QTest::keyClicks(permits, QStringLiteral("3"));
+        QCOMPARE(dialog.permits(), 3);
+        QVERIFY(ok->isEnabled());
+        QVERIFY2(summary->text().contains(QLatin1String("1 of 3 permits")), qPrintable(summary->text()));
+
+        // Emptied: no number of permits, OK waits, and says why.
+        permits->selectAll();
+        QTest::keyClick(permits, Qt::Key_Backspace);
+        QCOMPARE(dialog.permits(), 0);
+        QVERIFY(!ok->isEnabled());
+        auto *message = child<InlineMessage>(dialog, "permitsMessage");
+        QVERIFY(message->isVisibleTo(&dialog));
+        QVERIFY2(message->text().contains(QLatin1String("permits")), qPrintable(message->text()));
+        QTest::keyClicks(permits, QStringLiteral("2"));
+        QCOMPARE(dialog.permits(), 2);
+        QVERIFY(ok->isEnabled());
+        QVERIFY(message->text().isEmpty());
+
+        choose(3, Qt::Key_Up); // back to Mutex
+        QCOMPARE(dialog.kind(), lock::LockKind::Mutex);
+        QVERIFY(!permits->isVisibleTo(&dialog));
+        QCOMPARE(dialog.permits(), 0); // a mutex takes no permits
+        QVERIFY(ok->isEnabled());
+        QVERIFY(!message->isVisibleTo(&dialog));
+
+        choose(4, Qt::Key_Down); // Read, Write, Semaphore, Reentrant
+        QCOMPARE(dialog.kind(), lock::LockKind::Reentrant);
+        QVERIFY(owner->isVisibleTo(&dialog));
+        QVERIFY(owner->isEnabled());
+        QVERIFY(!permits->isVisibleTo(&dialog));
+        QCOMPARE(owner->placeholderText(), QStringLiteral("default: a new owner id"));
+        QCOMPARE(dialog.owner(), QByteArray()); // a new owner id
+        type(owner, QStringLiteral("ops-owner-7"));
+        QCOMPARE(dialog.owner(), QByteArray("ops-owner-7"));
+        QVERIFY(ok->isEnabled());
+        QVERIFY2(summary->text().contains(QLatin1String("ops-owner-7")), qPrintable(summary->text()));
+
+        // The setters choose the same way.
+        dialog.setKind(lock::LockKind::Semaphore);
+        dialog.setPermits(5);
+        QCOMPARE(dialog.permits(), 5);
+        QCOMPARE(dialog.owner(), QByteArray()); // the owner id is a reentrant lock's only
+        QVERIFY(!owner->isVisibleTo(&dialog));
+        dialog.setKind(lock::LockKind::Fair);
+        QCOMPARE(kind->currentText(), QStringLiteral("Fair"));
+        QCOMPARE(dialog.permits(), 0);
     }
 
     // --- extend -------------------------------------------------------------------------------

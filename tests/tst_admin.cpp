@@ -1,6 +1,7 @@
 // Admin actions against real redis-server nodes: force-release (compare-and-delete of the value
-// shown, fencing bump, schema wake-up), unconditional delete, extend, acquire as operator,
-// read-only nodes and the audit log.
+// shown, fencing bump, schema wake-up), unconditional delete, extend, acquire as operator (each
+// lock kind: read/write, semaphore, reentrant; refused combinations), read-only nodes and the
+// audit log.
 
 #include "inspect/admin.h"
 #include "inspect/keyread.h"
@@ -128,6 +129,55 @@ const AdminNodeResult *resultFor(const AdminResult &result, const QString &node)
         if (entry.node == node)
             return &entry;
     return nullptr;
+}
+
+/// ZCARD on node i; -100 on failure.
+qint64 zcard(ServerSet &set, int i, const QByteArray &key)
+{
+    auto reply = set.admin(i).command({"ZCARD", key});
+    return reply ? reply->integer() : -100;
+}
+
+/// The scores of a sorted set's members on node i, and the node's clock (TIME) in Unix ms.
+struct ZsetScores
+{
+    std::vector<double> scores;
+    qint64 nowMs = 0;
+};
+
+ZsetScores zsetScores(ServerSet &set, int i, const QByteArray &key)
+{
+    ZsetScores result;
+    auto range = set.admin(i).command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    auto time = set.admin(i).command({"TIME"});
+    if (!range || !time || time->elements().size() != 2)
+        return result;
+    for (std::size_t m = 0; m + 1 < range->elements().size(); m += 2)
+        result.scores.push_back(range->elements()[m + 1].bytes().toDouble());
+    result.nowMs =
+        time->elements()[0].bytes().toLongLong() * 1000 + time->elements()[1].bytes().toLongLong() / 1000;
+    return result;
+}
+
+/// EXISTS on node i: 1, 0, or -100 on failure.
+qint64 exists(ServerSet &set, int i, const QByteArray &key)
+{
+    auto reply = set.admin(i).command({"EXISTS", key});
+    return reply ? reply->integer() : -100;
+}
+
+/// An operator's acquire of `kind` (permits, owner as given).
+AdminAcquireKind kindOf(lock::LockKind kind, int permits = 0, const QByteArray &owner = {})
+{
+    return AdminAcquireKind{kind, permits, owner};
+}
+
+/// Rows "one node" and "three nodes" of a column "nodes".
+void addNodeCountRows()
+{
+    QTest::addColumn<int>("nodes");
+    QTest::newRow("one node") << 1;
+    QTest::newRow("three nodes") << 3;
 }
 
 } // namespace
@@ -795,6 +845,283 @@ private slots:
         }
         const auto lines = auditLines(log.path());
         QCOMPARE(lines.size(), std::size_t(3));
+        for (const QJsonObject &line : lines)
+            QVERIFY(line.value(QStringLiteral("result")).toString().startsWith(QLatin1String("refused")));
+    }
+
+    // --- acquire of the lock kinds ---------------------------------------------------------------
+
+    /// Two operators' read locks share the key; a writer, and a mutex, are refused while they
+    /// hold it, naming them, and add nothing.
+    void acquireReadersShareAndKeepWriterOut_data() { addNodeCountRows(); }
+    void acquireReadersShareAndKeepWriterOut()
+    {
+        QFETCH(int, nodes);
+        LS_START_SERVERS(set, nodes);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const QByteArray key = "maint:rw";
+        const auto read = kindOf(lock::LockKind::Read);
+
+        const AdminResult first =
+            admin.acquire(key, std::chrono::seconds(30), QStringLiteral("reader one"), {}, read);
+        QVERIFY2(first.ok, qPrintable(first.message));
+        QVERIFY2(first.message.contains(QLatin1String("(read lock, 1 reader)")), qPrintable(first.message));
+        const AdminResult second =
+            admin.acquire(key, std::chrono::seconds(30), QStringLiteral("reader two"), {}, read);
+        QVERIFY2(second.ok, qPrintable(second.message));
+        QVERIFY2(second.message.contains(QLatin1String("(read lock, 2 readers)")),
+                 qPrintable(second.message));
+        for (int i = 0; i < nodes; ++i) {
+            QCOMPARE(set->admin(i).command({"TYPE", key})->bytes(), QByteArray("zset"));
+            const ZsetScores zset = zsetScores(*set, i, key);
+            QCOMPARE(zset.scores.size(), std::size_t(2));
+            QVERIFY(zset.nowMs > 0);
+            for (const double score : zset.scores) // each reader's own deadline, ahead of the node's clock
+                QVERIFY2(score > double(zset.nowMs),
+                         qPrintable(QStringLiteral("%1 <= %2").arg(score).arg(zset.nowMs)));
+        }
+
+        const AdminResult writer = admin.acquire(key, std::chrono::seconds(30), QStringLiteral("writer"), {},
+                                                 kindOf(lock::LockKind::Write));
+        QVERIFY(!writer.ok);
+        QVERIFY2(writer.message.contains(QLatin1String("held by 2 readers")), qPrintable(writer.message));
+        QVERIFY2(writer.heldBy.contains(QLatin1String("2 readers")), qPrintable(writer.heldBy));
+        QVERIFY2(writer.heldBy.contains(QStringLiteral("“operator alice@ops-box: reader one”")) &&
+                     writer.heldBy.contains(QStringLiteral("“operator alice@ops-box: reader two”")),
+                 qPrintable(writer.heldBy));
+        QCOMPARE(writer.nodes.size(), std::size_t(nodes));
+        for (const AdminNodeResult &node : writer.nodes)
+            QCOMPARE(node.outcome, AdminOutcome::Changed);
+        // A plain mutex on the readers' key: refused (another data type), naming them too.
+        const AdminResult mutex = admin.acquire(key, std::chrono::seconds(30));
+        QVERIFY(!mutex.ok);
+        QVERIFY2(mutex.heldBy.contains(QLatin1String("2 readers")), qPrintable(mutex.heldBy));
+        for (const AdminNodeResult &node : mutex.nodes)
+            QCOMPARE(node.outcome, AdminOutcome::Changed);
+        for (int i = 0; i < nodes; ++i) {
+            QCOMPARE(zcard(*set, i, key), 2);                            // nothing added
+            QCOMPARE(exists(*set, i, lock::writerIntentKeyFor(key)), 0); // one attempt leaves no intent
+        }
+
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(4 * nodes));
+        for (int i = 0; i < 2 * nodes; ++i) {
+            QCOMPARE(lines[std::size_t(i)].value(QStringLiteral("action")).toString(),
+                     QStringLiteral("acquire (read)"));
+            QCOMPARE(lines[std::size_t(i)].value(QStringLiteral("result")).toString(), QStringLiteral("ok"));
+        }
+        for (int i = 2 * nodes; i < 3 * nodes; ++i) {
+            QCOMPARE(lines[std::size_t(i)].value(QStringLiteral("action")).toString(),
+                     QStringLiteral("acquire (write)"));
+            QCOMPARE(lines[std::size_t(i)].value(QStringLiteral("result")).toString(),
+                     QStringLiteral("held"));
+        }
+        for (int i = 3 * nodes; i < 4 * nodes; ++i) {
+            QCOMPARE(lines[std::size_t(i)].value(QStringLiteral("action")).toString(),
+                     QStringLiteral("acquire"));
+            QVERIFY(lines[std::size_t(i)]
+                        .value(QStringLiteral("result"))
+                        .toString()
+                        .startsWith(QLatin1String("held: ")));
+        }
+    }
+
+    /// A semaphore of 2: two permits, the third acquire refused naming the holders; another
+    /// number of permits, or a read lock, on its key: refused with the mismatch, nothing written.
+    void acquireSemaphorePermits_data() { addNodeCountRows(); }
+    void acquireSemaphorePermits()
+    {
+        QFETCH(int, nodes);
+        LS_START_SERVERS(set, nodes);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const QByteArray key = "maint:pool";
+        const auto semaphore = kindOf(lock::LockKind::Semaphore, 2);
+
+        const AdminResult first =
+            admin.acquire(key, std::chrono::seconds(30), QStringLiteral("first"), {}, semaphore);
+        QVERIFY2(first.ok, qPrintable(first.message));
+        QVERIFY2(first.message.contains(QLatin1String("(1 of 2 permits taken)")), qPrintable(first.message));
+        const AdminResult second =
+            admin.acquire(key, std::chrono::seconds(30), QStringLiteral("second"), {}, semaphore);
+        QVERIFY2(second.ok, qPrintable(second.message));
+        QVERIFY2(second.message.contains(QLatin1String("(2 of 2 permits taken)")),
+                 qPrintable(second.message));
+
+        const AdminResult third =
+            admin.acquire(key, std::chrono::seconds(30), QStringLiteral("third"), {}, semaphore);
+        QVERIFY(!third.ok);
+        QVERIFY2(third.message.contains(QLatin1String("all 2 permits are taken")), qPrintable(third.message));
+        QVERIFY2(third.heldBy.contains(QLatin1String("2 of 2 permits")) &&
+                     third.heldBy.contains(QStringLiteral("“operator alice@ops-box: first”")) &&
+                     third.heldBy.contains(QStringLiteral("“operator alice@ops-box: second”")),
+                 qPrintable(third.heldBy));
+        for (int i = 0; i < nodes; ++i)
+            QCOMPARE(zcard(*set, i, key), 2);
+
+        const AdminResult other = admin.acquire(key, std::chrono::seconds(30), QStringLiteral("other"), {},
+                                                kindOf(lock::LockKind::Semaphore, 3));
+        QVERIFY(!other.ok);
+        QVERIFY2(other.message.contains(
+                     QLatin1String("the key is a semaphore of 2 permits, not a semaphore of 3 permits")),
+                 qPrintable(other.message));
+        QVERIFY2(other.heldBy.contains(QLatin1String("2 of 2 permits")), qPrintable(other.heldBy));
+        for (const AdminNodeResult &node : other.nodes) {
+            QCOMPARE(node.outcome, AdminOutcome::Changed);
+            QVERIFY2(node.detail.contains(QLatin1String("semaphore of 2 permits")), qPrintable(node.detail));
+        }
+        const AdminResult reader =
+            admin.acquire(key, std::chrono::seconds(30), {}, {}, kindOf(lock::LockKind::Read));
+        QVERIFY(!reader.ok);
+        QVERIFY2(reader.message.contains(QLatin1String("not a read/write lock")), qPrintable(reader.message));
+        QVERIFY2(reader.heldBy.contains(QLatin1String("2 of 2 permits")), qPrintable(reader.heldBy));
+        for (int i = 0; i < nodes; ++i)
+            QCOMPARE(zcard(*set, i, key), 2); // nothing written by the refused ones
+
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(5 * nodes));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(),
+                 QStringLiteral("acquire (semaphore of 2 permits)"));
+        const QJsonObject &mismatch = lines[std::size_t(3 * nodes)];
+        QCOMPARE(mismatch.value(QStringLiteral("action")).toString(),
+                 QStringLiteral("acquire (semaphore of 3 permits)"));
+        QVERIFY2(mismatch.value(QStringLiteral("result"))
+                     .toString()
+                     .startsWith(QLatin1String("held: the key is a semaphore of 2 permits")),
+                 qPrintable(mismatch.value(QStringLiteral("result")).toString()));
+    }
+
+    /// A reentrant lock taken twice with the same owner id: one key, hold count 2.
+    void acquireReentrantTwice_data() { addNodeCountRows(); }
+    void acquireReentrantTwice()
+    {
+        QFETCH(int, nodes);
+        LS_START_SERVERS(set, nodes);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const QByteArray key = "maint:reentrant";
+        const auto reentrant = kindOf(lock::LockKind::Reentrant, 0, "ops-owner-7");
+
+        const AdminResult first = admin.acquire(key, std::chrono::seconds(30), {}, {}, reentrant);
+        QVERIFY2(first.ok, qPrintable(first.message));
+        QVERIFY2(first.message.contains(QLatin1String("(reentrant, hold count 1)")),
+                 qPrintable(first.message));
+        const AdminResult second = admin.acquire(key, std::chrono::seconds(30), {}, {}, reentrant);
+        QVERIFY2(second.ok, qPrintable(second.message));
+        QVERIFY2(second.message.contains(QLatin1String("(reentrant, hold count 2)")),
+                 qPrintable(second.message));
+        for (int i = 0; i < nodes; ++i) {
+            const auto value = lock::LockValue::parse(set->get(i, key));
+            QVERIFY(value.has_value());
+            QCOMPARE(value->token, QByteArray("ops-owner-7"));
+            QCOMPARE(value->holds, 2);
+        }
+        // Another owner: held.
+        const AdminResult other = admin.acquire(key, std::chrono::seconds(30), {}, {},
+                                                kindOf(lock::LockKind::Reentrant, 0, "someone-else"));
+        QVERIFY(!other.ok);
+        QVERIFY(!other.heldBy.isEmpty());
+        for (int i = 0; i < nodes; ++i)
+            QCOMPARE(lock::LockValue::parse(set->get(i, key))->holds, 2);
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3 * nodes));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("acquire (reentrant)"));
+        QCOMPARE(lines[0].value(QStringLiteral("token")).toString(), QStringLiteral("ops-owner-7"));
+    }
+
+    /// Kinds that do not go together are refused before anything is sent, and audited.
+    void acquireBadKindRefusedBeforeSending_data()
+    {
+        QTest::addColumn<int>("nodes");
+        QTest::addColumn<int>("kind");
+        QTest::addColumn<int>("permits");
+        QTest::addColumn<QByteArray>("owner");
+        QTest::addColumn<QString>("cause");
+        QTest::addColumn<QString>("action");
+        QTest::newRow("semaphore without permits")
+            << 1 << int(lock::LockKind::Semaphore) << 0 << QByteArray()
+            << QStringLiteral("a semaphore needs 1 or more permits, not 0")
+            << QStringLiteral("acquire (semaphore of 0 permits)");
+        QTest::newRow("semaphore without permits, 3 nodes")
+            << 3 << int(lock::LockKind::Semaphore) << 0 << QByteArray()
+            << QStringLiteral("a semaphore needs 1 or more permits, not 0")
+            << QStringLiteral("acquire (semaphore of 0 permits)");
+        QTest::newRow("negative permits")
+            << 1 << int(lock::LockKind::Semaphore) << -2 << QByteArray() << QStringLiteral("not -2")
+            << QStringLiteral("acquire (semaphore of -2 permits)");
+        QTest::newRow("permits for a read lock")
+            << 1 << int(lock::LockKind::Read) << 3 << QByteArray()
+            << QStringLiteral("permits apply to a semaphore, not to a read lock")
+            << QStringLiteral("acquire (read)");
+        QTest::newRow("owner for a mutex")
+            << 3 << int(lock::LockKind::Mutex) << 0 << QByteArray("me")
+            << QStringLiteral("an owner id applies to a reentrant lock, not to a mutex")
+            << QStringLiteral("acquire");
+    }
+    void acquireBadKindRefusedBeforeSending()
+    {
+        QFETCH(int, nodes);
+        QFETCH(int, kind);
+        QFETCH(int, permits);
+        QFETCH(QByteArray, owner);
+        QFETCH(QString, cause);
+        QFETCH(QString, action);
+        LS_START_SERVERS(set, nodes);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("g"), adminNodes(*set), testOperator(), &log);
+        const QByteArray key = "maint:bad";
+        const AdminResult result = admin.acquire(key, std::chrono::seconds(30), {}, {},
+                                                 kindOf(static_cast<lock::LockKind>(kind), permits, owner));
+        QVERIFY(!result.ok);
+        QVERIFY2(result.message.startsWith(QLatin1String("acquire refused: ")) &&
+                     result.message.contains(cause),
+                 qPrintable(result.message));
+        QCOMPARE(result.nodes.size(), std::size_t(nodes));
+        for (int i = 0; i < nodes; ++i) {
+            QCOMPARE(result.nodes[std::size_t(i)].outcome, AdminOutcome::Refused);
+            QCOMPARE(exists(*set, i, key), 0);
+            QCOMPARE(exists(*set, i, lock::fenceKeyFor(key)), 0);
+            QCOMPARE(set->scriptCalls(i), 0); // nothing was sent
+        }
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(nodes));
+        for (const QJsonObject &line : lines) {
+            QCOMPARE(line.value(QStringLiteral("action")).toString(), action);
+            const QString text = line.value(QStringLiteral("result")).toString();
+            QVERIFY2(text.startsWith(QLatin1String("refused: ")) && text.contains(cause), qPrintable(text));
+        }
+    }
+
+    /// A group with a read-only node: every kind refused, nothing written anywhere.
+    void acquireKindsRefusedWithReadOnlyNode()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("g"), adminNodes(*set, {1}), testOperator(), &log);
+        const QByteArray key = "maint:ro-kinds";
+        const AdminAcquireKind kinds[] = {
+            kindOf(lock::LockKind::Read), kindOf(lock::LockKind::Write), kindOf(lock::LockKind::Semaphore, 2),
+            kindOf(lock::LockKind::Reentrant, 0, "ops"), kindOf(lock::LockKind::Fair)};
+        for (const AdminAcquireKind &kind : kinds) {
+            const AdminResult result = admin.acquire(key, std::chrono::seconds(30), {}, {}, kind);
+            QVERIFY(!result.ok);
+            QVERIFY2(result.message.contains(QLatin1String("read-only")), qPrintable(result.message));
+            for (const AdminNodeResult &node : result.nodes)
+                QCOMPARE(node.outcome, AdminOutcome::Refused);
+        }
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(exists(*set, i, key), 0);
+            QCOMPARE(set->scriptCalls(i), 0);
+        }
+        const auto lines = auditLines(log.path());
+        QCOMPARE(lines.size(), std::size_t(3 * 5));
+        QCOMPARE(lines[0].value(QStringLiteral("action")).toString(), QStringLiteral("acquire (read)"));
         for (const QJsonObject &line : lines)
             QVERIFY(line.value(QStringLiteral("result")).toString().startsWith(QLatin1String("refused")));
     }

@@ -8,6 +8,7 @@
 #include "util/displaytext.h"
 
 #include <QJsonDocument>
+#include <algorithm>
 #include <map>
 
 namespace lockscope::inspect {
@@ -167,6 +168,30 @@ void appendComparison(std::vector<QByteArray> &args, const RawEntry &raw, bool u
     args.push_back(raw.value);
 }
 
+/// The labels of a lock's holders (" — “nightly report”, “operator alice@box”"), at most five:
+/// the owner text of a lock of several holders names their hosts, and one host often runs
+/// many; the label names the service or the operator.
+QString holderLabels(const std::vector<LockHolder> &holders)
+{
+    constexpr qsizetype MaxLabels = 5;
+    QStringList labels;
+    qsizetype more = 0;
+    for (const LockHolder &holder : holders) {
+        const auto value = lock::LockValue::parse(holder.raw);
+        if (!value || value->label.isEmpty())
+            continue;
+        if (labels.size() == MaxLabels)
+            ++more;
+        else
+            labels << QStringLiteral("“%1”").arg(displayTextPrefix(value->label.toUtf8(), 80));
+    }
+    if (labels.isEmpty())
+        return {};
+    if (more > 0)
+        labels << QStringLiteral("%1 more").arg(more);
+    return QStringLiteral(" — ") + labels.join(QStringLiteral(", "));
+}
+
 /// The holder one node shows, for people: the owner text every view shows for that value
 /// (ownerText), then the schema that read it, or, when none could, the value itself (escaped,
 /// shortened).
@@ -180,8 +205,13 @@ QString describeHolder(const QString &node, const QByteArray &key, const RawEntr
     std::vector<NodeEntry> entries;
     entries.push_back(std::move(entry));
     const LockRecord record = aggregate(key, std::move(entries));
-    if (!record.schema.isEmpty())
-        return QStringLiteral("%1 (%2)").arg(ownerText(record), record.schema);
+    if (!record.schema.isEmpty()) {
+        QString who = ownerText(record);
+        if (const NodeEntry *majority = majorityEntry(record);
+            majority && majority->decoded && raw.isSortedSet())
+            who += holderLabels(majority->decoded->holders);
+        return QStringLiteral("%1 (%2)").arg(who, record.schema);
+    }
     const QString value = raw.type == RawEntry::Type::String
                               ? QStringLiteral("value \"%1\"").arg(displayTextPrefix(raw.value, 80))
                               : QStringLiteral("a %1 value").arg(typeName(raw));
@@ -387,6 +417,21 @@ HolderScores holderScores(const QString &schema)
 }
 } // namespace
 
+QString Admin::holderActionRefusal(const QString &schema, bool release)
+{
+    switch (holderScores(schema)) {
+    case HolderScores::Unsupported:
+        return QStringLiteral("not a lock of several holders LockScope can change one by one (%1)")
+            .arg(schema.isEmpty() ? QStringLiteral("undecoded") : schema);
+    case HolderScores::Other:
+        return release ? QString()
+                       : QStringLiteral("its holders' scores are not deadlines: only a release applies");
+    case HolderScores::Deadlines:
+        return {};
+    }
+    return {};
+}
+
 AdminResult Admin::forceReleaseHolder(const LockRecord &record, const QByteArray &token)
 {
     return holderAction(record, token, QByteArrayLiteral("zrem"), {});
@@ -428,13 +473,10 @@ AdminResult Admin::holderAction(const LockRecord &record, const QByteArray &toke
             nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
         } else if (node->readOnly) {
             nodeResult.detail = QStringLiteral("read-only");
-        } else if (scores == HolderScores::Unsupported) {
-            nodeResult.detail =
-                QStringLiteral("not a lock of several holders LockScope can change one by one (%1)")
-                    .arg(entry.decoded ? entry.decoded->schema : QStringLiteral("undecoded"));
-        } else if (!release && !deadlines) {
-            nodeResult.detail =
-                QStringLiteral("its holders' scores are not deadlines: only a release applies");
+        } else if (const QString refusal =
+                       holderActionRefusal(entry.decoded ? entry.decoded->schema : QString(), release);
+                   !refusal.isEmpty()) {
+            nodeResult.detail = refusal;
         } else if (!release && ttl.count() <= 0) {
             nodeResult.detail = QStringLiteral("the TTL must be positive");
         } else if (!holder || !entry.raw.isSortedSet()) {
@@ -535,21 +577,99 @@ AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds tt
     return result;
 }
 
-AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note,
-                           std::chrono::milliseconds wait)
+namespace {
+
+/// The kind as a noun: "mutex", "read lock", "semaphore", ...
+QString kindNoun(lock::LockKind kind)
 {
+    switch (kind) {
+    case lock::LockKind::Mutex:
+    case lock::LockKind::Semaphore:
+        return lock::lockKindName(kind);
+    case lock::LockKind::Read:
+    case lock::LockKind::Write:
+    case lock::LockKind::Reentrant:
+    case lock::LockKind::Fair:
+        break;
+    }
+    return lock::lockKindName(kind) + QStringLiteral(" lock");
+}
+
+/// The holders of a read/write lock or semaphore whose deadline has not passed on the node's
+/// clock (the acquire script drops the others only when it runs); -1 when not a sorted set.
+int liveHolders(const RawEntry &raw)
+{
+    if (!raw.isSortedSet())
+        return -1;
+    return static_cast<int>(std::ranges::count_if(raw.members, [&](const auto &member) {
+        return raw.serverTimeMs <= 0 || member.second > double(raw.serverTimeMs);
+    }));
+}
+
+/// Why a node refused because the key is a lock of another kind or another data type (the
+/// Locker's words), empty for any other vote.
+QString mismatchCause(const lock::NodeVote &vote, lock::LockErrorKind errorKind, lock::LockKind kind)
+{
+    if (vote.outcome != lock::NodeVote::Outcome::Error || !vote.error)
+        return {};
+    // A mutex, reentrant or fair lock is a string: on a sorted set (a read/write lock, a
+    // semaphore) or a list its script fails with WRONGTYPE.
+    if (vote.error->kind == redis::ErrorKind::WrongType)
+        return QStringLiteral("a %1 is a string key; this key is another type (another kind of lock, "
+                              "or not a lock)")
+            .arg(kindNoun(kind));
+    // A read/write lock or semaphore on another kind: the script's refusal, in the Locker's words.
+    if (errorKind == lock::LockErrorKind::KindMismatch && vote.error->kind == redis::ErrorKind::Server)
+        return vote.error->message;
+    return {};
+}
+
+} // namespace
+
+QString AdminAcquireKind::refusal() const
+{
+    using lock::LockKind;
+    if (lock::lockKindName(kind).isEmpty())
+        return QStringLiteral("unknown lock kind %1").arg(static_cast<int>(kind));
+    if (kind == LockKind::Semaphore && permits < 1)
+        return QStringLiteral("a semaphore needs 1 or more permits, not %1").arg(permits);
+    if (kind != LockKind::Semaphore && permits != 0)
+        return QStringLiteral("permits apply to a semaphore, not to a %1").arg(kindNoun(kind));
+    if (kind != LockKind::Reentrant && !owner.isEmpty())
+        return QStringLiteral("an owner id applies to a reentrant lock, not to a %1").arg(kindNoun(kind));
+    return {};
+}
+
+QString AdminAcquireKind::name() const
+{
+    if (kind == lock::LockKind::Semaphore)
+        return permits == 1 ? QStringLiteral("semaphore of 1 permit")
+                            : QStringLiteral("semaphore of %1 permits").arg(permits);
+    const QString name = lock::lockKindName(kind);
+    return name.isEmpty() ? QStringLiteral("unknown kind %1").arg(static_cast<int>(kind)) : name;
+}
+
+AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note,
+                           std::chrono::milliseconds wait, const AdminAcquireKind &kind)
+{
+    using lock::LockKind;
     AdminResult result;
     bool auditFailed = false;
+    // A mutex keeps the action its audit lines always had.
+    const QString action = kind.kind == LockKind::Mutex ? QStringLiteral("acquire")
+                                                        : QStringLiteral("acquire (%1)").arg(kind.name());
     const auto auditAcquire = [&](const QString &node, const QByteArray &valueBefore, qint64 ttlBefore,
                                   const QString &outcome, const AuditEntry &after = {}) {
-        auditFailed |= !audit(node, key, QStringLiteral("acquire"), valueBefore, ttlBefore, outcome, after);
+        auditFailed |= !audit(node, key, action, valueBefore, ttlBefore, outcome, after);
     };
 
     QStringList readOnly;
     for (const AdminNode &node : m_nodes)
         if (node.readOnly)
             readOnly << node.config.label();
-    if (!readOnly.isEmpty() || m_nodes.empty() || key.isEmpty() || ttl.count() <= 0) {
+    const QString kindRefusal = kind.refusal();
+    if (!readOnly.isEmpty() || m_nodes.empty() || key.isEmpty() || ttl.count() <= 0 ||
+        !kindRefusal.isEmpty()) {
         // Refused outright: nothing is sent to any node.
         QString why;
         if (!readOnly.isEmpty())
@@ -559,8 +679,10 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             why = QStringLiteral("the group has no nodes");
         else if (key.isEmpty())
             why = QStringLiteral("empty key");
-        else
+        else if (ttl.count() <= 0)
             why = QStringLiteral("the TTL must be positive");
+        else
+            why = kindRefusal;
         for (const AdminNode &node : m_nodes) {
             const QString detail = node.readOnly ? QStringLiteral("read-only") : why;
             result.nodes.push_back({node.config.label(), AdminOutcome::Refused, detail});
@@ -579,8 +701,11 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
         configs.push_back(node.config);
     lock::LockerOptions lockerOptions;
     lockerOptions.poolSize = 1;
-    lock::Locker locker(std::move(configs), lockerOptions);
+    lock::Locker locker(configs, lockerOptions);
     lock::AcquireOptions options;
+    options.kind = kind.kind;
+    options.permits = kind.permits;
+    options.token = kind.owner;
     options.ttl = ttl;
     options.label = m_operator.label(note);
     options.thread = QStringLiteral("lockscope-admin");
@@ -588,6 +713,9 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
     auto acquired = wait.count() > 0 ? locker.acquire(key, options) : locker.tryAcquire(key, options);
 
     const std::vector<lock::NodeVote> &votes = acquired ? acquired->votes : acquired.error().votes;
+    const auto causeOf = [&](const lock::NodeVote &vote) {
+        return acquired ? QString() : mismatchCause(vote, acquired.error().kind, kind.kind);
+    };
     // Who holds it, read once after the attempt (it may have changed hands since the vote).
     struct Holder
     {
@@ -598,7 +726,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
     if (!acquired) {
         const SchemaRegistry registry = SchemaRegistry::builtins();
         for (const lock::NodeVote &vote : votes) {
-            if (vote.outcome != lock::NodeVote::Outcome::Held)
+            if (vote.outcome != lock::NodeVote::Outcome::Held && causeOf(vote).isEmpty())
                 continue;
             for (const AdminNode &node : m_nodes) {
                 if (node.config.label() != vote.node)
@@ -620,6 +748,7 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
         QByteArray valueBefore;
         QString auditText;
         AuditEntry after;
+        const QString mismatch = causeOf(vote);
         switch (vote.outcome) {
         case lock::NodeVote::Outcome::Granted:
             nodeResult.outcome = AdminOutcome::Done;
@@ -655,6 +784,21 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
             break;
         case lock::NodeVote::Outcome::NotHeld:
         case lock::NodeVote::Outcome::Error:
+            if (!mismatch.isEmpty()) {
+                // Held as another kind: nothing was written, as for a lock another owner holds.
+                nodeResult.outcome = AdminOutcome::Changed;
+                nodeResult.detail = mismatch;
+                auditText = QStringLiteral("held: ") + mismatch;
+                if (const auto holder = holders.find(vote.node); holder != holders.end()) {
+                    valueBefore = shownValue(holder->second.raw);
+                    ttlBefore = holder->second.raw.pttlMs;
+                    if (!holder->second.who.isEmpty())
+                        nodeResult.detail += QStringLiteral("; held by %1 (TTL %2 ms)")
+                                                 .arg(holder->second.who)
+                                                 .arg(holder->second.raw.pttlMs);
+                }
+                break;
+            }
             nodeResult.outcome = AdminOutcome::Error;
             nodeResult.detail =
                 vote.error ? vote.error->toString() : lock::NodeVote::outcomeName(vote.outcome);
@@ -666,11 +810,49 @@ AdminResult Admin::acquire(const QByteArray &key, std::chrono::milliseconds ttl,
     }
     if (acquired) {
         result.ok = true;
-        result.message =
-            QStringLiteral("acquired %1 as %2: token %3, fence %4, TTL %5 ms")
-                .arg(QString::fromUtf8(acquired->key), options.label, QString::fromUtf8(acquired->token))
-                .arg(acquired->fence)
-                .arg(acquired->ttl.count());
+        // What was taken, beyond a mutex: how many share it now, read from the granting nodes.
+        int sharing = -1;
+        if (kind.kind == LockKind::Read || kind.kind == LockKind::Semaphore) {
+            std::vector<redis::NodeConfig> granting;
+            for (const lock::NodeVote &vote : votes)
+                for (const redis::NodeConfig &config : configs)
+                    if (vote.outcome == lock::NodeVote::Outcome::Granted && config.label() == vote.node)
+                        granting.push_back(config);
+            for (const KeyRead &read : readKeyOnNodes(granting, key))
+                if (!read.error)
+                    sharing = std::max(sharing, liveHolders(read.raw));
+        }
+        QString taken;
+        switch (kind.kind) {
+        case LockKind::Mutex:
+            break;
+        case LockKind::Read:
+            taken = sharing < 1    ? QStringLiteral("read lock")
+                    : sharing == 1 ? QStringLiteral("read lock, 1 reader")
+                                   : QStringLiteral("read lock, %1 readers").arg(sharing);
+            break;
+        case LockKind::Write:
+            taken = QStringLiteral("write lock");
+            break;
+        case LockKind::Semaphore:
+            taken = sharing < 1
+                        ? QStringLiteral("a permit of %1").arg(acquired->permits)
+                        : QStringLiteral("%1 of %2 permits taken").arg(sharing).arg(acquired->permits);
+            break;
+        case LockKind::Reentrant:
+            taken = QStringLiteral("reentrant, hold count %1").arg(acquired->holds);
+            break;
+        case LockKind::Fair:
+            taken = QStringLiteral("fair lock");
+            break;
+        }
+        const QString what = taken.isEmpty()
+                                 ? QString::fromUtf8(acquired->key)
+                                 : QStringLiteral("%1 (%2)").arg(QString::fromUtf8(acquired->key), taken);
+        result.message = QStringLiteral("acquired %1 as %2: token %3, fence %4, TTL %5 ms")
+                             .arg(what, options.label, QString::fromUtf8(acquired->token))
+                             .arg(acquired->fence)
+                             .arg(acquired->ttl.count());
     } else {
         result.ok = false;
         result.message = QStringLiteral("not acquired: %1").arg(acquired.error().toString());

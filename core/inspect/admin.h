@@ -36,6 +36,26 @@ enum class AdminOutcome
 /// and its JSON ("outcome"), and the audit log records.
 QString outcomeName(AdminOutcome outcome);
 
+/// What an operator's acquire takes (Admin::acquire); by default a mutex. A plain value.
+struct AdminAcquireKind
+{
+    lock::LockKind kind = lock::LockKind::Mutex;
+    /// Semaphore: its number of permits, 1 or more. Part of the semaphore's definition: a key
+    /// whose holders name another number refuses the acquire. 0 for every other kind.
+    int permits = 0;
+    /// Reentrant: the owner id; an acquire with an id that holds the lock adds a hold. Empty: a
+    /// new owner id for this call. Empty for every other kind.
+    QByteArray owner;
+
+    /// Why this combination cannot be acquired (a semaphore without permits, permits or an owner
+    /// id for a kind that takes none); empty when it can. Admin::acquire refuses it before
+    /// sending anything; a dialog can say it while the operator types.
+    QString refusal() const;
+    /// How the audit log and the messages name it: "mutex", "read", "write", "semaphore of 3
+    /// permits", "reentrant", "fair".
+    QString name() const;
+};
+
 /// Per-node outcome of an admin action.
 struct AdminNodeResult
 {
@@ -51,7 +71,9 @@ struct AdminResult
     std::vector<AdminNodeResult> nodes;
     /// acquire only, when another owner holds the key: who, as read from the value after the
     /// failed attempt: ownerText() of it and the schema ("“nightly batch” — alice-box pid 12 main
-    /// (lockscope)"), or the value when no schema reads it; empty when unknown or not applicable.
+    /// (lockscope)"; a lock of several holders adds their labels: "2 readers: box pid 12 main —
+    /// “report”, “export” (lockscope-kinds)"), or the value when no schema reads it; empty when
+    /// unknown or not applicable.
     QString heldBy;
 };
 
@@ -86,18 +108,30 @@ public:
     /// scores are deadlines). Audited.
     AdminResult extendHolder(const LockRecord &record, const QByteArray &token,
                              std::chrono::milliseconds ttl);
+    /// Whether forceReleaseHolder() (`release`) or extendHolder() can change one holder of a lock
+    /// that `schema` decoded; empty when it can, else why not (for a disabled action's tooltip).
+    static QString holderActionRefusal(const QString &schema, bool release);
     /// Audits an attempt that stopped before anything was sent (not confirmed, refused by the
     /// caller's own check): one line per node that holds the key, with the value and TTL shown
     /// and `result` ("refused: not confirmed (stdin is not a terminal)", "changed: ..."). The
     /// README's promise: every attempt is audited, refused ones included. False when the log
     /// could not be written.
     bool auditStopped(const LockRecord &record, const QString &action, const QString &result);
-    /// Acquires a LockScope lock on the group as the operator (label "operator <name>@<host>",
-    /// then ": note"). With `wait` > 0 the Locker's blocking acquire retries until the wait has
-    /// passed; otherwise one attempt. When the key is held, the result's heldBy names the
-    /// holder (read from the value after the attempt).
+    /// Acquires a LockScope lock of `kind` (a mutex by default) on the group as the operator
+    /// (label "operator <name>@<host>", then ": note"). With `wait` > 0 the Locker's blocking
+    /// acquire retries until the wait has passed; otherwise one attempt. Refused before anything
+    /// is sent (outcome Refused on every node, audited) for a group with a read-only node, an
+    /// empty key, a TTL that is not positive and a bad kind (AdminAcquireKind::refusal). On
+    /// success the message says what was taken ("read lock, 2 readers", "2 of 3 permits taken",
+    /// "reentrant, hold count 2"). When the key is held, or is a lock of another kind (a
+    /// semaphore asked as a read/write lock, another number of permits, a read/write lock asked
+    /// as a mutex), nothing is written (outcome Changed on those nodes) and the result's heldBy
+    /// names the holders (read from the value after the attempt); the message says the cause. The audit
+    /// action names the kind
+    /// ("acquire (read)"; a mutex stays "acquire").
     AdminResult acquire(const QByteArray &key, std::chrono::milliseconds ttl, const QString &note = {},
-                        std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+                        std::chrono::milliseconds wait = std::chrono::milliseconds(0),
+                        const AdminAcquireKind &kind = {});
 
 private:
     AdminResult holderAction(const LockRecord &record, const QByteArray &token, const QByteArray &action,

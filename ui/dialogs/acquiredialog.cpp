@@ -9,12 +9,15 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QStandardItemModel>
 #include <QTimer>
 #include <QVBoxLayout>
 
+using lockscope::inspect::AdminAcquireKind;
 using lockscope::inspect::NodeGroup;
 using lockscope::inspect::Operator;
+using lockscope::lock::LockKind;
 
 namespace {
 
@@ -34,6 +37,33 @@ QString groupSummary(const NodeGroup &group)
     if (production)
         text += QStringLiteral(" \u00b7 ") + QObject::tr("production");
     return text;
+}
+
+/// What the chosen kind takes, in one line under the Kind box.
+QString kindSummary(LockKind kind, int permits, const QByteArray &owner)
+{
+    switch (kind) {
+    case LockKind::Mutex:
+        return QObject::tr("One owner at a time.");
+    case LockKind::Read:
+        return QObject::tr("A reader: shares the lock with other readers, never with a writer.");
+    case LockKind::Write:
+        return QObject::tr("The writer: alone, once no reader holds the lock.");
+    case LockKind::Semaphore:
+        if (permits < 1)
+            return QObject::tr("One permit of a counting semaphore.");
+        if (permits == 1)
+            return QObject::tr("The only permit of a semaphore of 1.");
+        return QObject::tr("1 of %1 permits; every holder of the key names the same number.").arg(permits);
+    case LockKind::Reentrant:
+        if (owner.isEmpty())
+            return QObject::tr("A new owner; acquiring again with its id (the token) adds a hold.");
+        return QObject::tr("Owner %1: adds a hold when it holds the lock already.")
+            .arg(lockscope::displayTextPrefix(owner, 40));
+    case LockKind::Fair:
+        return QObject::tr("A mutex whose waiters are served in arrival order.");
+    }
+    return {};
 }
 
 } // namespace
@@ -100,6 +130,36 @@ AcquireDialog::AcquireDialog(const std::vector<NodeGroup> &groups, const QString
     m_keyMessage->reserveLines(1);
     form->addRow(QString(), m_keyMessage);
 
+    m_kind = new QComboBox(this);
+    m_kind->setObjectName(QStringLiteral("kind"));
+    const std::pair<LockKind, QString> kinds[] = {
+        {LockKind::Mutex, tr("Mutex")},         {LockKind::Read, tr("Read")},
+        {LockKind::Write, tr("Write")},         {LockKind::Semaphore, tr("Semaphore")},
+        {LockKind::Reentrant, tr("Reentrant")}, {LockKind::Fair, tr("Fair")},
+    };
+    for (const auto &[kind, text] : kinds)
+        m_kind->addItem(text, static_cast<int>(kind));
+    form->addRow(tr("Kin&d:"), m_kind);
+    m_kindSummary = new QLabel(this);
+    m_kindSummary->setObjectName(QStringLiteral("kindSummary"));
+    m_kindSummary->setTextFormat(Qt::PlainText);
+    form->addRow(QString(), m_kindSummary);
+    m_permits = new QSpinBox(this);
+    m_permits->setObjectName(QStringLiteral("permits"));
+    m_permits->setRange(1, 1'000'000);
+    m_permits->setToolTip(tr("The semaphore's number of permits: every holder of the key names the same "
+                             "number (another number is refused while they hold it)."));
+    form->addRow(tr("&Permits:"), m_permits);
+    m_permitsMessage = new InlineMessage(this);
+    m_permitsMessage->setObjectName(QStringLiteral("permitsMessage"));
+    form->addRow(QString(), m_permitsMessage);
+    m_owner = new QLineEdit(this);
+    m_owner->setObjectName(QStringLiteral("owner"));
+    m_owner->setFont(mono);
+    m_owner->setPlaceholderText(tr("default: a new owner id"));
+    m_owner->setToolTip(tr("Acquiring with the id of an owner that holds the lock adds a hold."));
+    form->addRow(tr("O&wner id:"), m_owner);
+
     m_ttl = new DurationEdit(this);
     m_ttl->setObjectName(QStringLiteral("ttl"));
     m_ttl->setText(QStringLiteral("5m"));
@@ -129,6 +189,7 @@ AcquireDialog::AcquireDialog(const std::vector<NodeGroup> &groups, const QString
     m_waitMessage->reserveLines(2);
     form->addRow(QString(), m_waitMessage);
     layout->addLayout(form);
+    m_form = form;
     layout->addStretch(1);
     layout->addSpacing(fontMetrics().height() / 2);
 
@@ -145,6 +206,13 @@ AcquireDialog::AcquireDialog(const std::vector<NodeGroup> &groups, const QString
     connect(m_ttl, &DurationEdit::durationChanged, this, &AcquireDialog::updateState);
     connect(m_wait, &DurationEdit::durationChanged, this, &AcquireDialog::updateState);
     connect(m_note, &QLineEdit::textChanged, this, &AcquireDialog::updateState);
+    connect(m_kind, &QComboBox::currentIndexChanged, this, &AcquireDialog::updateState);
+    // The box's own textChanged comes only with a valid number: its editor's says when it is
+    // emptied too (and OK must wait then).
+    if (auto *permitsEdit = m_permits->findChild<QLineEdit *>())
+        connect(permitsEdit, &QLineEdit::textChanged, this, &AcquireDialog::updateState);
+    connect(m_permits, &QSpinBox::valueChanged, this, &AcquireDialog::updateState);
+    connect(m_owner, &QLineEdit::textChanged, this, &AcquireDialog::updateState);
     connect(m_group, &QComboBox::currentIndexChanged, this, &AcquireDialog::updateState);
     setMinimumWidth(fontMetrics().averageCharWidth() * 80);
     resize(minimumWidth(), height());
@@ -179,6 +247,22 @@ std::chrono::milliseconds AcquireDialog::wait() const
     return m_wait->duration().value_or(std::chrono::milliseconds(0));
 }
 
+LockKind AcquireDialog::kind() const
+{
+    return static_cast<LockKind>(m_kind->currentData().toInt());
+}
+
+int AcquireDialog::permits() const
+{
+    // While the box is being edited (emptied, or below 1) its value() is the last valid one.
+    return kind() == LockKind::Semaphore && m_permits->hasAcceptableInput() ? m_permits->value() : 0;
+}
+
+QByteArray AcquireDialog::owner() const
+{
+    return kind() == LockKind::Reentrant ? m_owner->text().trimmed().toUtf8() : QByteArray();
+}
+
 void AcquireDialog::setKey(const QByteArray &key)
 {
     m_key->setText(QString::fromUtf8(key));
@@ -197,6 +281,22 @@ void AcquireDialog::setWait(std::chrono::milliseconds wait)
 void AcquireDialog::setNote(const QString &note)
 {
     m_note->setText(note);
+}
+
+void AcquireDialog::setKind(LockKind kind)
+{
+    if (const int index = m_kind->findData(static_cast<int>(kind)); index >= 0)
+        m_kind->setCurrentIndex(index);
+}
+
+void AcquireDialog::setPermits(int permits)
+{
+    m_permits->setValue(permits);
+}
+
+void AcquireDialog::setOwner(const QByteArray &owner)
+{
+    m_owner->setText(QString::fromUtf8(owner));
 }
 
 void AcquireDialog::setOperator(const Operator &who)
@@ -250,6 +350,24 @@ void AcquireDialog::updateState()
 
     m_ttlMessage->setMessage(m_ttl->errorText(), InlineMessage::Kind::Error);
     m_waitMessage->setMessage(m_wait->errorText(), InlineMessage::Kind::Error);
+
+    // Only the chosen kind's own field is there: permits for a semaphore, an owner id for a
+    // reentrant lock. The rule itself is core's (AdminAcquireKind::refusal).
+    const LockKind kind = this->kind();
+    const bool semaphore = kind == LockKind::Semaphore;
+    const bool reentrant = kind == LockKind::Reentrant;
+    m_form->setRowVisible(m_permits, semaphore);
+    m_permits->setEnabled(semaphore);
+    m_form->setRowVisible(m_owner, reentrant);
+    m_owner->setEnabled(reentrant);
+    m_kindSummary->setText(kindSummary(kind, permits(), owner()));
+    const QString kindRefusal = AdminAcquireKind{kind, permits(), owner()}.refusal();
+    // Room for the message while a semaphore is chosen: OK stays under the cursor while typing.
+    m_permitsMessage->reserveLines(semaphore ? 1 : 0);
+    m_permitsMessage->setMessage(semaphore && !kindRefusal.isEmpty()
+                                     ? tr("Enter the semaphore's number of permits: 1 or more.")
+                                     : QString(),
+                                 InlineMessage::Kind::Error);
     const QString label = m_operator.label(note());
     const QString elided = m_ownerPreview->fontMetrics().elidedText(label, Qt::ElideRight,
                                                                     fontMetrics().averageCharWidth() * 60);
@@ -257,7 +375,8 @@ void AcquireDialog::updateState()
     m_ownerPreview->setToolTip(elided == label ? QString() : label);
 
     const bool valid = groupReason.isEmpty() && !keyText.isEmpty() && keyParses &&
-                       m_ttl->duration().has_value() && m_wait->duration().has_value();
+                       m_ttl->duration().has_value() && m_wait->duration().has_value() &&
+                       kindRefusal.isEmpty();
     m_okButton->setEnabled(valid);
     m_okButton->setToolTip(!groupReason.isEmpty() ? groupReason : QString());
     QTimer::singleShot(0, this, [this] { actionwidgets::fitHeight(this); });

@@ -10,14 +10,17 @@
 class DurationEdit;
 class InlineMessage;
 class QComboBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QSpinBox;
 
-/// Collects what an operator's acquire needs: key, TTL, a note for the owner label, the group
-/// and an optional wait. Groups with a read-only node are listed but cannot be chosen (the
-/// reason is in the tooltip and, if one is preselected, under the combo box). The caller runs
-/// Admin::acquire(key(), ttl(), note(), wait()) on a worker thread.
+/// Collects what an operator's acquire needs: key, lock kind (with a semaphore's permits or a
+/// reentrant lock's owner id), TTL, a note for the owner label, the group and an optional wait.
+/// Groups with a read-only node are listed but cannot be chosen (the reason is in the tooltip
+/// and, if one is preselected, under the combo box). The caller runs Admin::acquire(key(),
+/// ttl(), note(), wait(), {kind(), permits(), owner()}) on a worker thread.
 class AcquireDialog : public QDialog
 {
     Q_OBJECT
@@ -35,11 +38,20 @@ public:
     QString group() const;
     /// 0 = one attempt; otherwise keep trying this long. 0 while the field is not valid.
     std::chrono::milliseconds wait() const;
+    lockscope::lock::LockKind kind() const;
+    /// Semaphore: the number of permits; 0 while the field is not valid, and for other kinds.
+    int permits() const;
+    /// Reentrant: the owner id as typed (without surrounding spaces); empty = a new owner id,
+    /// and for other kinds.
+    QByteArray owner() const;
 
     void setKey(const QByteArray &key);
     void setTtl(std::chrono::milliseconds ttl);
     void setWait(std::chrono::milliseconds wait);
     void setNote(const QString &note);
+    void setKind(lockscope::lock::LockKind kind);
+    void setPermits(int permits);
+    void setOwner(const QByteArray &owner);
     /// Who acts (Operator::current() by default), for the owner label preview.
     void setOperator(const lockscope::inspect::Operator &who);
 
@@ -58,6 +70,12 @@ private:
     InlineMessage *m_ttlMessage = nullptr;
     QLineEdit *m_note = nullptr;
     QLabel *m_ownerPreview = nullptr;
+    QFormLayout *m_form = nullptr;
+    QComboBox *m_kind = nullptr;
+    QLabel *m_kindSummary = nullptr;
+    QSpinBox *m_permits = nullptr;
+    InlineMessage *m_permitsMessage = nullptr;
+    QLineEdit *m_owner = nullptr;
     QComboBox *m_group = nullptr;
     QLabel *m_groupSummary = nullptr;
     InlineMessage *m_groupMessage = nullptr;
