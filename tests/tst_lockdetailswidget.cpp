@@ -67,6 +67,8 @@ private slots:
     void rawValueOfSelectedNode();
     void hashValue();
     void sortedSetValue();
+    void holdersOfAReadLockArePickedWithTheMouse();
+    void waitersAreListedButNotPicked();
     void refreshKeepsSelectedNode();
     void escapedText();
     void hexDump();
@@ -268,6 +270,128 @@ void TestLockDetailsWidget::sortedSetValue()
         qPrintable(raw));
     QVERIFY2(raw.contains(QStringLiteral("(9500 ms from")), qPrintable(raw));
     QVERIFY(text(widget, QStringLiteral("rawTitle")).contains(QStringLiteral("zset, 2 members")));
+}
+
+void TestLockDetailsWidget::holdersOfAReadLockArePickedWithTheMouse()
+{
+    using samplelocks::KindHolder;
+    const auto readers = [](int n) {
+        std::vector<KindHolder> holders;
+        for (int i = 0; i < n; ++i)
+            holders.push_back(
+                {"reader" + QByteArray::number(i), QStringLiteral("web-%1").arg(i), 30'000 - i * 1000});
+        return samplelocks::heldOn("catalog:rw", samplelocks::kindRaw(holders), {QStringLiteral("cache-1")});
+    };
+    LockDetailsWidget widget;
+    widget.resize(420, 760);
+    widget.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&widget));
+    auto *holders = widget.findChild<QTableWidget *>(QStringLiteral("holders"));
+    QVERIFY(holders);
+    QSignalSpy picked(&widget, &LockDetailsWidget::selectedHolderChanged);
+
+    const LockRecord three = readers(3);
+    widget.setRecord(QStringLiteral("cache"), &three);
+    QVERIFY(widget.showsHolders());
+    QVERIFY(holders->isVisible());
+    QCOMPARE(holders->rowCount(), 3);
+    QCOMPARE(text(widget, QStringLiteral("holdersTitle")), QStringLiteral("Holders: 3"));
+    QVERIFY(!widget.selectedHolder());
+    // Its own TTL per reader, counted from the read.
+    for (int row = 0; row < 3; ++row) {
+        QCOMPARE(holders->item(row, LockDetailsWidget::HolderWhoColumn)->text(), QStringLiteral("reader"));
+        QVERIFY2(
+            holders->item(row, LockDetailsWidget::HolderTtlColumn)->text().endsWith(QStringLiteral(" s")),
+            qPrintable(holders->item(row, LockDetailsWidget::HolderTtlColumn)->text()));
+    }
+    // The Holders list sits between the summary and the nodes, without covering either.
+    const QWidget *box = widget.findChild<QWidget *>(QStringLiteral("holdersBox"));
+    const QWidget *summary = widget.findChild<QWidget *>(QStringLiteral("summaryScroll"));
+    QTRY_VERIFY2(box->geometry().top() > summary->geometry().bottom(),
+                 qPrintable(QStringLiteral("summary %1..%2, holders from %3")
+                                .arg(summary->geometry().top())
+                                .arg(summary->geometry().bottom())
+                                .arg(box->geometry().top())));
+
+    // A click on the second reader picks it.
+    picked.clear();
+    QTest::mouseClick(
+        holders->viewport(), Qt::LeftButton, {},
+        holders->visualItemRect(holders->item(1, LockDetailsWidget::HolderOwnerColumn)).center());
+    QVERIFY(!picked.isEmpty());
+    const auto holder = widget.selectedHolder();
+    QVERIFY(holder.has_value());
+    const QByteArray token = holder->token;
+    QCOMPARE(token, three.nodes[0].decoded->holders[1].token);
+
+    // A refresh with a fourth reader keeps the pick (by token, wherever its row went).
+    const LockRecord four = readers(4);
+    widget.setRecord(QStringLiteral("cache"), &four);
+    QCOMPARE(holders->rowCount(), 4);
+    QVERIFY(widget.selectedHolder().has_value());
+    QCOMPARE(widget.selectedHolder()->token, token);
+
+    // A semaphore says its permits.
+    const LockRecord pool = samplelocks::heldOn(
+        "render:pool",
+        samplelocks::kindRaw({{"p1", QStringLiteral("gpu-1")}, {"p2", QStringLiteral("gpu-2")}}, 5),
+        {QStringLiteral("cache-1")});
+    widget.setRecord(QStringLiteral("cache"), &pool);
+    QCOMPARE(text(widget, QStringLiteral("holdersTitle")), QStringLiteral("Holders: 2 of 5 permits"));
+    QCOMPARE(holders->item(1, LockDetailsWidget::HolderWhoColumn)->text(), QStringLiteral("permit 2"));
+    QVERIFY(!widget.selectedHolder()); // another lock: nothing picked
+
+    // A mutex has one holder: no list.
+    const LockRecord mutex = samplelocks::heldOn(
+        "jobs:nightly",
+        samplelocks::stringRaw(samplelocks::lockscopeValue(samplelocks::token("nightly"), 4,
+                                                           QStringLiteral("web-1"), 12,
+                                                           QStringLiteral("main"), {}, {}),
+                               20'000),
+        {QStringLiteral("cache-1")});
+    widget.setRecord(QStringLiteral("cache"), &mutex);
+    QVERIFY(!widget.showsHolders());
+    QVERIFY(!holders->isVisible());
+    QVERIFY(!widget.selectedHolder());
+}
+
+void TestLockDetailsWidget::waitersAreListedButNotPicked()
+{
+    using lockscope::inspect::LockHolder;
+    lockscope::inspect::NodeEntry entry =
+        samplelocks::held(QStringLiteral("cache-1"), "jobs:fair",
+                          samplelocks::stringRaw(samplelocks::lockscopeValue(samplelocks::token("holder"), 3,
+                                                                             QStringLiteral("web-1"), 12,
+                                                                             QStringLiteral("main"), {}, {}),
+                                                 20'000));
+    QVERIFY(entry.decoded);
+    lockscope::inspect::DecodedLock decoded = *entry.decoded;
+    decoded.kind = QStringLiteral("fair");
+    decoded.queue = {LockHolder{QStringLiteral("web-2 pid 7 w1"), "waiterA", "waiterA", 9'000, -1, -1, {}},
+                     LockHolder{QStringLiteral("web-3 pid 8 w2"), "waiterB", "waiterB", 9'500, -1, -1, {}}};
+    entry.decoded = decoded;
+    const LockRecord record = lockscope::inspect::aggregate("jobs:fair", {entry});
+    LockDetailsWidget widget;
+    widget.resize(420, 760);
+    widget.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&widget));
+    widget.setRecord(QStringLiteral("cache"), &record);
+    auto *holders = widget.findChild<QTableWidget *>(QStringLiteral("holders"));
+    QVERIFY(widget.showsHolders());
+    QCOMPARE(holders->rowCount(), 3);
+    QCOMPARE(text(widget, QStringLiteral("holdersTitle")), QStringLiteral("Holders: 1, 2 waiting"));
+    QCOMPARE(holders->item(1, LockDetailsWidget::HolderWhoColumn)->text(), QStringLiteral("waiting 1"));
+    QCOMPARE(holders->item(2, LockDetailsWidget::HolderWhoColumn)->text(), QStringLiteral("waiting 2"));
+    // A click on a waiter picks nothing (it holds nothing to release); on the holder, it does.
+    QTest::mouseClick(
+        holders->viewport(), Qt::LeftButton, {},
+        holders->visualItemRect(holders->item(2, LockDetailsWidget::HolderOwnerColumn)).center());
+    QVERIFY(!widget.selectedHolder());
+    QTest::mouseClick(
+        holders->viewport(), Qt::LeftButton, {},
+        holders->visualItemRect(holders->item(0, LockDetailsWidget::HolderOwnerColumn)).center());
+    QVERIFY(widget.selectedHolder().has_value());
+    QCOMPARE(widget.selectedHolder()->token, samplelocks::token("holder"));
 }
 
 void TestLockDetailsWidget::refreshKeepsSelectedNode()

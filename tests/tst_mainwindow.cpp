@@ -5,10 +5,12 @@
 #include "dialogs/connectionsdialog.h"
 #include "dialogs/extenddialog.h"
 #include "dialogs/forcereleasedialog.h"
+#include "dialogs/holderdialog.h"
 #include "dialogs/lockctlcommanddialog.h"
 #include "dialogs/passwordprompt.h"
 #include "groupsfile.h"
 #include "inspect/secretstore.h"
+#include "lock/locker.h"
 #include "lockdetailswidget.h"
 #include "mainwindow.h"
 #include "models/lockfilterproxy.h"
@@ -47,6 +49,7 @@
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
@@ -179,6 +182,7 @@ private slots:
     void pausedNodeNeverBlocksTheGui();
     void operatorWorkflowThroughTheWindow();
     void forceReleaseOfAChangedValueDeletesNothing();
+    void readersAreListedAndReleasedOneByOne();
     void readOnlyGroupDisablesWrites();
     void clickedLockEnablesItsActions();
     void keyboardSelectionMovesTheActions();
@@ -635,6 +639,112 @@ void TestMainWindow::forceReleaseOfAChangedValueDeletesNothing()
     QVERIFY(!finished.at(0).at(1).toBool());
     QCOMPARE(value(node, key), QByteArray("ls1 tok=second fence=2 label=b"));
     QVERIFY2(logText(m_log).contains(QStringLiteral("changed")), qPrintable(logText(m_log)));
+}
+
+void TestMainWindow::readersAreListedAndReleasedOneByOne()
+{
+    const NodeConfig node = startServer();
+    const QByteArray key = "catalog:prices";
+    lockscope::lock::Locker locker({node});
+    std::vector<QByteArray> tokens;
+    for (int i = 0; i < 3; ++i) {
+        lockscope::lock::AcquireOptions options;
+        options.kind = lockscope::lock::LockKind::Read;
+        options.ttl = 60s;
+        options.thread = QStringLiteral("reader-%1").arg(i);
+        const auto lock = locker.tryAcquire(key, options);
+        QVERIFY(lock.has_value());
+        tokens.push_back(lock->token);
+    }
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("catalog"), {node}));
+    showGroups(groups);
+    QVERIFY(activateWindow());
+    QVERIFY(waitForLocks(QStringLiteral("catalog"), {{key, QByteArray()}}));
+
+    // One row for the lock, whatever the number of readers; its kind counts them.
+    QCOMPARE(m_window->lockModel()->rowCount(), 1);
+    QCOMPARE(cellOf(QStringLiteral("catalog"), key, LockTableModel::Kind).data().toString(),
+             QStringLiteral("read ×3"));
+    QVERIFY(clickLock(QStringLiteral("catalog"), key));
+    auto *holders = child<QTableWidget>(m_window.get(), "holders");
+    QTRY_VERIFY(holders->isVisible());
+    QCOMPARE(holders->rowCount(), 3);
+    for (int row = 0; row < 3; ++row)
+        QCOMPARE(holders->item(row, LockDetailsWidget::HolderWhoColumn)->text(), QStringLiteral("reader"));
+
+    // Nothing picked in Details: the holder actions say what to do.
+    auto *releaseHolder = child<QAction>(m_window.get(), "releaseHolderAction");
+    auto *extendHolder = child<QAction>(m_window.get(), "extendHolderAction");
+    QVERIFY(!releaseHolder->isEnabled());
+    QVERIFY2(releaseHolder->toolTip().contains(QStringLiteral("Pick a holder")),
+             qPrintable(releaseHolder->toolTip()));
+
+    // The operator clicks the second reader, then its Release button.
+    const auto clickHolder = [&](int row) {
+        QTest::mouseClick(
+            holders->viewport(), Qt::LeftButton, {},
+            holders->visualItemRect(holders->item(row, LockDetailsWidget::HolderOwnerColumn)).center());
+    };
+    clickHolder(1);
+    const auto picked = m_window->details()->selectedHolder();
+    QVERIFY(picked.has_value());
+    QVERIFY(releaseHolder->isEnabled());
+    QVERIFY(extendHolder->isEnabled());
+    QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+    QString shownToken;
+    whenModal<HolderDialog>([&](HolderDialog *dialog) {
+        shownToken = child<QLabel>(dialog, "tokenLabel")->text();
+        QTest::mouseClick(child<QPushButton>(dialog, "okButton"), Qt::LeftButton);
+    });
+    QTest::mouseClick(child<QToolButton>(m_window.get(), "releaseHolderActionButton"), Qt::LeftButton);
+    QCOMPARE(shownToken, QString::fromLatin1(picked->token));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10'000);
+    QVERIFY2(finished.at(0).at(1).toBool(), qPrintable(logText(m_log)));
+    // Redis: that reader alone is gone; the two others keep their entries and deadlines.
+    Connection connection(node);
+    const auto members = connection.command({"ZRANGE", key, "0", "-1"});
+    QVERIFY(members.has_value());
+    QCOMPARE(members->elements().size(), std::size_t(2));
+    for (std::size_t i = 0; i < members->elements().size(); ++i)
+        QVERIFY(!members->elements()[i].bytes().contains("tok=" + picked->token + ' '));
+    QVERIFY(connection.command({"PTTL", key})->integer() > 30'000);
+
+    // Extend the first remaining reader to 5 minutes, picked with the mouse after the refresh.
+    QTRY_VERIFY_WITH_TIMEOUT(holders->rowCount() == 2, 10'000);
+    QVERIFY(activateWindow());
+    clickHolder(0);
+    const auto second = m_window->details()->selectedHolder();
+    QVERIFY(second.has_value());
+    whenModal<HolderDialog>([](HolderDialog *dialog) {
+        type(child<DurationEdit>(dialog, "duration"), QStringLiteral("5m"));
+        QTest::mouseClick(child<QPushButton>(dialog, "okButton"), Qt::LeftButton);
+    });
+    QTest::mouseClick(child<QToolButton>(m_window.get(), "extendHolderActionButton"), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 10'000);
+    QVERIFY2(finished.at(1).at(1).toBool(), qPrintable(logText(m_log)));
+    const auto time = connection.command({"TIME"});
+    QVERIFY(time.has_value());
+    const qint64 nowMs =
+        time->elements()[0].bytes().toLongLong() * 1000 + time->elements()[1].bytes().toLongLong() / 1000;
+    const auto after = connection.command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    QVERIFY(after.has_value());
+    QCOMPARE(after->elements().size(), std::size_t(4));
+    for (std::size_t i = 0; i < after->elements().size(); i += 2) {
+        const qint64 left = qint64(after->elements()[i + 1].bytes().toDouble()) - nowMs;
+        if (after->elements()[i].bytes().contains("tok=" + second->token + ' '))
+            QVERIFY2(left > 4 * 60'000 && left <= 5 * 60'000, QByteArray::number(left));
+        else
+            QVERIFY2(left <= 60'000, QByteArray::number(left)); // the other reader: untouched
+    }
+    QVERIFY(connection.command({"PTTL", key})->integer() > 4 * 60'000); // the key outlives it
+
+    // Both writes were audited.
+    QFile audit(m_dir->filePath(QStringLiteral("audit.jsonl")));
+    QVERIFY(audit.open(QIODevice::ReadOnly));
+    const QByteArray lines = audit.readAll();
+    QVERIFY(lines.contains("\"force-release-holder\""));
+    QVERIFY(lines.contains("\"extend-holder\""));
 }
 
 void TestMainWindow::readOnlyGroupDisablesWrites()

@@ -9,6 +9,7 @@
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGuiApplication>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -18,8 +19,10 @@
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QTimer>
+#include <QToolButton>
 #include <QVBoxLayout>
 
+using lockscope::inspect::LockHolder;
 using lockscope::inspect::LockRecord;
 using lockscope::inspect::NodeEntry;
 using lockscope::inspect::RawEntry;
@@ -167,6 +170,43 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     summaryScroll->setFrameShape(QFrame::NoFrame);
     summaryScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
 
+    // A lock of several holders: each holder and waiter, with its own TTL, and the per-holder
+    // actions under them.
+    m_holdersBox = new QWidget;
+    m_holdersBox->setObjectName(QStringLiteral("holdersBox"));
+    auto *holdersLayout = new QVBoxLayout(m_holdersBox);
+    holdersLayout->setContentsMargins(8, 4, 8, 4);
+    holdersLayout->setSpacing(4);
+    m_holdersTitle = sectionTitle(tr("Holders"), QStringLiteral("holdersTitle"));
+    holdersLayout->addWidget(m_holdersTitle);
+    m_holders = new QTableWidget(0, HolderColumnCount);
+    m_holders->setObjectName(QStringLiteral("holders"));
+    m_holders->setHorizontalHeaderLabels({tr("Holder"), tr("Owner"), tr("TTL"), tr("Token")});
+    m_holders->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_holders->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_holders->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_holders->setAlternatingRowColors(true);
+    m_holders->setWordWrap(false);
+    m_holders->setTextElideMode(Qt::ElideRight);
+    m_holders->verticalHeader()->hide();
+    m_holders->horizontalHeader()->setHighlightSections(false);
+    m_holders->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    m_holders->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_holders->horizontalHeader()->setSectionResizeMode(HolderWhoColumn, QHeaderView::ResizeToContents);
+    m_holders->horizontalHeader()->setSectionResizeMode(HolderOwnerColumn, QHeaderView::Stretch);
+    m_holders->horizontalHeader()->setSectionResizeMode(HolderTtlColumn, QHeaderView::ResizeToContents);
+    m_holders->horizontalHeader()->setSectionResizeMode(HolderTokenColumn, QHeaderView::ResizeToContents);
+    m_holders->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    holdersLayout->addWidget(m_holders);
+    connect(m_holders, &QTableWidget::itemSelectionChanged, this, &LockDetailsWidget::selectedHolderChanged);
+    m_holderButtons = new QWidget;
+    m_holderButtons->setObjectName(QStringLiteral("holderButtons"));
+    auto *buttonsLayout = new QHBoxLayout(m_holderButtons);
+    buttonsLayout->setContentsMargins(0, 0, 0, 0);
+    buttonsLayout->addStretch(1);
+    holdersLayout->addWidget(m_holderButtons);
+    m_holdersBox->hide();
+
     // Per node: what each node of the group holds.
     auto *nodesBox = new QWidget;
     auto *nodesLayout = new QVBoxLayout(nodesBox);
@@ -209,6 +249,7 @@ LockDetailsWidget::LockDetailsWidget(QWidget *parent) : QWidget(parent)
     contentLayout->setContentsMargins(0, 0, 0, 0);
     contentLayout->setSpacing(0);
     contentLayout->addWidget(summaryScroll, 0);
+    contentLayout->addWidget(m_holdersBox, 0);
     contentLayout->addWidget(nodesBox, 0);
     contentLayout->addWidget(m_rawView, 1);
     m_summaryScroll = summaryScroll;
@@ -230,8 +271,13 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
         m_group.clear();
         m_clock->stop();
         m_selectedNode = -1;
+        m_holderRows.clear();
+        m_holderCount = 0;
+        m_holders->setRowCount(0);
+        m_holdersBox->hide();
         m_stack->setCurrentWidget(m_placeholder);
         emit selectedNodeChanged(-1);
+        emit selectedHolderChanged();
         return;
     }
     // A refresh of the lock shown keeps the node the operator picked.
@@ -256,7 +302,7 @@ void LockDetailsWidget::setRecord(const QString &group, const LockRecord *record
     }
     showRecord();
     fillNodes();
-    m_selectedNode = -2; // force the update below
+    m_selectedNode = -2; // force the update below (which fills the holders of that node)
     selectNode(node);
     m_stack->setCurrentIndex(1);
     fitHeights();
@@ -296,6 +342,7 @@ void LockDetailsWidget::updateClockTexts()
         ttl += QStringLiteral(" \u00b7 ") + read;
     m_ttl->setText(ttl);
     theme::setTextColor(m_ttl, m_stale ? palette().color(QPalette::PlaceholderText) : QColor());
+    updateHolderTtls();
     if (acquired.isValid()) {
         const qint64 held =
             std::max<qint64>(0, acquired.msecsTo(r.readAt)) +
@@ -324,12 +371,26 @@ void LockDetailsWidget::fitHeights()
     m_nodes->setFixedHeight(
         m_nodes->horizontalHeader()->sizeHint().height() + rows * rowHeight + 2 * m_nodes->frameWidth() +
         (m_nodes->horizontalScrollBar()->isVisible() ? m_nodes->horizontalScrollBar()->height() : 0));
+    if (m_holdersBox->isVisibleTo(this)) {
+        const int holderRows = std::min(m_holders->rowCount(), 6);
+        const int holderHeight =
+            m_holders->rowCount() > 0 ? m_holders->rowHeight(0) : m_holders->fontMetrics().height() + 8;
+        m_holders->setFixedHeight(m_holders->horizontalHeader()->sizeHint().height() +
+                                  holderRows * holderHeight + 2 * m_holders->frameWidth());
+    }
     // The summary is as tall as its rows, but leaves the raw view room on short screens.
     QWidget *summary = m_summaryScroll->widget();
-    const int width = std::max(m_summaryScroll->viewport()->width(), summary->minimumSizeHint().width());
+    // Measured at the width left beside a vertical scroll bar: measured at the viewport's width,
+    // a bar that comes (the summary was cut) narrows it, wrapped lines grow, the bar goes, and the
+    // height flips between the two on every fit, cutting the last row each other time.
+    const int width = std::max(m_summaryScroll->width() - 2 * m_summaryScroll->frameWidth() -
+                                   m_summaryScroll->verticalScrollBar()->sizeHint().width(),
+                               summary->minimumSizeHint().width());
     const int wanted =
         summary->hasHeightForWidth() ? summary->heightForWidth(width) : summary->sizeHint().height();
-    const int limit = std::max(160, height() * 3 / 5);
+    // The Holders list, when shown, comes out of the summary's share, not the raw view's.
+    const int holders = m_holdersBox->isVisibleTo(this) ? m_holdersBox->sizeHint().height() : 0;
+    const int limit = std::max(120, (height() - holders) * 3 / 5);
     m_summaryScroll->setFixedHeight(std::min(wanted, limit));
 }
 
@@ -510,6 +571,7 @@ void LockDetailsWidget::selectNode(int node)
             m_nodes->clearSelection();
     }
     showRawValue();
+    fillHolders();
     emit selectedNodeChanged(node);
 }
 
@@ -550,4 +612,144 @@ bool LockDetailsWidget::showsHex() const
 void LockDetailsWidget::setShowsHex(bool hex)
 {
     m_rawView->setShowsHex(hex);
+}
+
+bool LockDetailsWidget::showsHolders() const
+{
+    return m_record && !m_holdersBox->isHidden();
+}
+
+void LockDetailsWidget::fillHolders()
+{
+    std::optional<QByteArray> picked;
+    if (const auto holder = selectedHolder())
+        picked = holder->token;
+    m_holderRows.clear();
+    m_holderCount = 0;
+    const NodeEntry *entry = m_record && m_selectedNode >= 0 ? &m_record->nodes[std::size_t(m_selectedNode)]
+                                                             : lockscope::inspect::majorityEntry(*m_record);
+    if (!entry || !entry->present() || !entry->decoded)
+        entry = lockscope::inspect::majorityEntry(*m_record);
+    const auto *decoded = entry && entry->decoded ? &*entry->decoded : nullptr;
+    namespace lockKind = lockscope::inspect::lockKind;
+    // Several holders, a queue, or a kind whose holders come and go one by one (a single reader
+    // or permit is still one of several).
+    const bool several = decoded && (decoded->holders.size() > 1 || !decoded->queue.empty() ||
+                                     decoded->kind == QLatin1String(lockKind::Read) ||
+                                     decoded->kind == QLatin1String(lockKind::Write) ||
+                                     decoded->kind == QLatin1String(lockKind::Semaphore));
+    {
+        const QSignalBlocker blocker(m_holders);
+        m_holders->clearContents();
+        m_holders->setRowCount(0);
+        if (several) {
+            m_holderRows = decoded->holders;
+            m_holderCount = int(m_holderRows.size());
+            m_holderRows.insert(m_holderRows.end(), decoded->queue.begin(), decoded->queue.end());
+        }
+        m_holders->setRowCount(int(m_holderRows.size()));
+        const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+        for (int row = 0; row < int(m_holderRows.size()); ++row) {
+            const LockHolder &holder = m_holderRows[std::size_t(row)];
+            const bool waiting = row >= m_holderCount;
+            QString who = waiting ? tr("waiting %1").arg(row - m_holderCount + 1)
+                                  : locktext::holderNoun(*m_record, holder);
+            if (!waiting && decoded->kind == QLatin1String(lockKind::Semaphore))
+                who += QStringLiteral(" %1").arg(row + 1);
+            const QString owner =
+                holder.owner.isEmpty() ? tr("not recorded") : locktext::shortText(holder.owner);
+            const QString token = locktext::shortText(holder.token, 64);
+            // As the lock table abbreviates it; the tooltip and the raw view have it whole.
+            const QStringList cells{who, owner, QString(),
+                                    token.size() > 9 ? token.left(8) + QStringLiteral("…") : token};
+            for (int column = 0; column < HolderColumnCount; ++column) {
+                auto *item = new QTableWidgetItem(cells[column]);
+                item->setToolTip(column == HolderTokenColumn ? token : cells[column]);
+                if (column == HolderTokenColumn)
+                    item->setFont(mono);
+                if (column == HolderTtlColumn)
+                    item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+                if (waiting) {
+                    // A waiter holds nothing: shown, not picked for the holder actions.
+                    item->setFlags(Qt::ItemIsEnabled);
+                    item->setForeground(palette().color(QPalette::PlaceholderText));
+                }
+                m_holders->setItem(row, column, item);
+            }
+            if (picked && !waiting && holder.token == *picked)
+                m_holders->selectRow(row);
+        }
+        updateHolderTtls();
+    }
+    if (several) {
+        QString title = decoded->kind == QLatin1String(lockKind::Semaphore) && decoded->permits >= 0
+                            ? tr("Holders: %1 of %2 permits").arg(m_holderCount).arg(decoded->permits)
+                            : tr("Holders: %1").arg(m_holderCount);
+        if (m_holderCount < int(m_holderRows.size()))
+            title += tr(", %1 waiting").arg(int(m_holderRows.size()) - m_holderCount);
+        if (m_record->of > 1)
+            title += tr(" (on %1)").arg(entry->node);
+        m_holdersTitle->setText(title);
+    }
+    m_holdersBox->setVisible(several);
+    fitHeights();
+    emit selectedHolderChanged();
+}
+
+void LockDetailsWidget::updateHolderTtls()
+{
+    if (!m_record)
+        return;
+    const auto now = std::chrono::steady_clock::now();
+    for (int row = 0; row < int(m_holderRows.size()) && row < m_holders->rowCount(); ++row) {
+        QTableWidgetItem *item = m_holders->item(row, HolderTtlColumn);
+        if (!item)
+            continue;
+        const LockHolder &holder = m_holderRows[std::size_t(row)];
+        const QString full = locktext::holderTtlNow(*m_record, holder, now);
+        const qint64 left = holder.pttlMs < 0
+                                ? -1
+                                : holder.pttlMs - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      now - m_record->readAtSteady)
+                                                      .count();
+        item->setText(holder.pttlMs < 0 ? tr("no TTL")
+                      : left <= 0       ? tr("ran out")
+                                        : LockTableModel::formatCountdown(left));
+        item->setToolTip(full + QStringLiteral(" \u00b7 ") + locktext::readAt(m_record->readAt));
+        if (holder.pttlMs < 0 || left < 1000)
+            item->setForeground(theme::danger());
+    }
+}
+
+std::optional<LockHolder> LockDetailsWidget::selectedHolder() const
+{
+    if (!m_record || m_holdersBox->isHidden())
+        return std::nullopt;
+    const QList<QTableWidgetItem *> items = m_holders->selectedItems();
+    if (items.isEmpty())
+        return std::nullopt;
+    const int row = items.first()->row();
+    if (row < 0 || row >= m_holderCount)
+        return std::nullopt;
+    return m_holderRows[std::size_t(row)];
+}
+
+void LockDetailsWidget::setHolderActions(const QList<QAction *> &actions)
+{
+    auto *layout = static_cast<QHBoxLayout *>(m_holderButtons->layout());
+    for (QAction *action : actions) {
+        auto *button = new QToolButton(m_holderButtons);
+        button->setDefaultAction(action);
+        button->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        button->setObjectName(action->objectName() + QStringLiteral("Button"));
+        layout->addWidget(button);
+    }
+}
+
+bool LockDetailsWidget::selectHolder(int row)
+{
+    if (!showsHolders() || row < 0 || row >= m_holderCount)
+        return false;
+    m_holders->selectRow(row);
+    return true;
 }

@@ -3,9 +3,11 @@
 #include "inspect/lockrecord.h"
 
 #include <QDateTime>
+#include <QList>
 #include <QWidget>
 #include <optional>
 
+class QAction;
 class QFormLayout;
 class RawValueView;
 class QLabel;
@@ -16,8 +18,10 @@ class QTableWidget;
 class QTimer;
 
 /// The details of one lock: key, schema, owner, token, fencing, holds, acquired-at and
-/// anomalies; what every node of the group holds (present / missing / unreachable, PTTL, type,
-/// value); and the raw bytes of the selected node's value as a hex dump.
+/// anomalies; for a lock of several holders (a read/write lock, a semaphore, a fair lock's
+/// queue) every holder and waiter with its own TTL, as the selected node holds them, with the
+/// per-holder actions under them; what every node of the group holds (present / missing /
+/// unreachable, PTTL, type, value); and the raw bytes of the selected node's value as a hex dump.
 ///
 /// The widget keeps a copy of the record, so the caller may refresh its model freely. Setting
 /// the same group and key again (a refresh) keeps the selected node.
@@ -34,6 +38,14 @@ public:
         NodeTypeColumn,
         NodeValueColumn,
         NodeColumnCount
+    };
+    enum HolderColumn
+    {
+        HolderWhoColumn, ///< "reader", "writer", "permit", "waiting 1"
+        HolderOwnerColumn,
+        HolderTtlColumn,
+        HolderTokenColumn,
+        HolderColumnCount
     };
 
     explicit LockDetailsWidget(QWidget *parent = nullptr);
@@ -59,12 +71,24 @@ public:
     /// the node does not hold the key).
     QByteArray selectedNodeValue() const;
 
+    /// True when the lock has several holders or a queue, and the Holders list shows them.
+    bool showsHolders() const;
+    /// The holder picked in the Holders list (not a waiter); nullopt when none is.
+    std::optional<lockscope::inspect::LockHolder> selectedHolder() const;
+    /// Picks the holder in row `row` of the Holders list (a holder, not a waiter); false when
+    /// there is none.
+    bool selectHolder(int row);
+    /// Buttons for these actions under the Holders list (release, extend one holder).
+    void setHolderActions(const QList<QAction *> &actions);
+
     /// True while the raw view shows a hex dump instead of the text.
     bool showsHex() const;
     void setShowsHex(bool hex);
 
 signals:
     void selectedNodeChanged(int node);
+    /// The holder picked in the Holders list changed (or the list did, after a refresh).
+    void selectedHolderChanged();
 
 protected:
     void resizeEvent(QResizeEvent *event) override;
@@ -76,6 +100,10 @@ private:
     void updateClockTexts();
     void fitHeights();
     void fillNodes();
+    /// The Holders list for the selected node, keeping the picked holder by its token.
+    void fillHolders();
+    /// The holders' TTL cells, counted down from the read.
+    void updateHolderTtls();
     void showRawValue();
 
     QString m_group;
@@ -103,5 +131,12 @@ private:
     QLabel *m_anomalies = nullptr;
     QLabel *m_details = nullptr;
     QTableWidget *m_nodes = nullptr;
+    QWidget *m_holdersBox = nullptr;
+    QLabel *m_holdersTitle = nullptr;
+    QTableWidget *m_holders = nullptr;
+    QWidget *m_holderButtons = nullptr;
+    /// What the Holders list shows: the holders, then the waiters (fair locks), in order.
+    std::vector<lockscope::inspect::LockHolder> m_holderRows;
+    int m_holderCount = 0;             ///< rows of m_holderRows that hold (the rest wait)
     RawValueView *m_rawView = nullptr; ///< the selected node's value, byte for byte
 };

@@ -57,6 +57,33 @@ QString ttlNow(const LockRecord &record, SteadyClock::time_point now, const QDat
     return tr("%1 left, until %2").arg(LockTableModel::formatCountdown(left), until);
 }
 
+QString holderTtlNow(const LockRecord &record, const lockscope::inspect::LockHolder &holder,
+                     SteadyClock::time_point now, const QDateTime &wallNow)
+{
+    if (holder.pttlMs < 0)
+        return tr("no TTL");
+    const qint64 left =
+        holder.pttlMs -
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - record.readAtSteady).count();
+    const QString until = clockTime(record.readAt.addMSecs(holder.pttlMs), wallNow);
+    if (left <= 0)
+        return tr("ran out at %1").arg(until);
+    return tr("%1 left, until %2").arg(LockTableModel::formatCountdown(left), until);
+}
+
+QString holderNoun(const LockRecord &record, const lockscope::inspect::LockHolder &holder)
+{
+    namespace lockKind = lockscope::inspect::lockKind;
+    const QString &mode = holder.mode.isEmpty() ? record.kind : holder.mode;
+    if (mode == QLatin1String(lockKind::Read))
+        return tr("reader");
+    if (mode == QLatin1String(lockKind::Write))
+        return tr("writer");
+    if (record.kind == QLatin1String(lockKind::Semaphore))
+        return tr("permit");
+    return tr("holder");
+}
+
 QString readAt(const QDateTime &at, const QDateTime &now)
 {
     return tr("read at %1").arg(clockTime(at, now));

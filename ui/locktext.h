@@ -30,6 +30,17 @@ qint64 remainingMs(const lockscope::inspect::LockRecord &record,
 QString ttlNow(const lockscope::inspect::LockRecord &record, SteadyClock::time_point now = SteadyClock::now(),
                const QDateTime &wallNow = QDateTime::currentDateTime());
 
+/// One holder's TTL as it stands now (a reader, a permit: each has its own deadline), counted
+/// down from the record's read: "12.4 s left, until 14:08:47", "ran out at 14:08:47", "no TTL".
+QString holderTtlNow(const lockscope::inspect::LockRecord &record,
+                     const lockscope::inspect::LockHolder &holder,
+                     SteadyClock::time_point now = SteadyClock::now(),
+                     const QDateTime &wallNow = QDateTime::currentDateTime());
+
+/// What one holder of a lock of several is, for people: "reader", "writer", "permit", "holder".
+QString holderNoun(const lockscope::inspect::LockRecord &record,
+                   const lockscope::inspect::LockHolder &holder);
+
 /// "read at 14:03:22" (clockTime of `at`).
 QString readAt(const QDateTime &at, const QDateTime &now = QDateTime::currentDateTime());
 

@@ -116,9 +116,11 @@ LockView::LockView(LockTableModel *model, LockFilterProxy *proxy,
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
-    // The token is in Details and in the tooltip of every key; as a column it takes the room
-    // the key and the owner need at 1280x800. The column menu shows it.
+    // The token is in Details and in the tooltip of every key, the fence in Details; as columns
+    // they take the room the key, the kind and the owner need at 1280x800. The column menu shows
+    // them.
     m_table->setColumnHidden(LockTableModel::Token, true);
+    m_table->setColumnHidden(LockTableModel::Fence, true);
     m_table->viewport()->installEventFilter(this);
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
     m_table->setColumnWidth(LockTableModel::Group, em * 7);

@@ -296,7 +296,11 @@ void MainWindow::createActions()
                                 .currentGroup = [this] { return m_nodePanel->currentGroup(); },
                                 .selectedNodeValue = [this] { return m_details->selectedNodeValue(); },
                                 .clearSelection = [this] { m_lockView->clearSelection(); },
+                                .selectedHolder = [this] { return m_details->selectedHolder(); },
                             });
+    m_details->setHolderActions(m_operatorActions->holderActions());
+    connect(m_details, &LockDetailsWidget::selectedHolderChanged, m_operatorActions,
+            &OperatorActions::update);
     connect(m_operatorActions, &OperatorActions::event, this,
             [this](EventKind kind, const QString &node, const QString &text) { logEvent(kind, node, text); });
     connect(m_operatorActions, &OperatorActions::finished, this, [this](const QString &action, bool ok) {

@@ -93,6 +93,8 @@ public:
     std::optional<std::pair<QString, lockscope::inspect::LockRecord>> selectedLock() const;
     /// Selects the row of `key` in `group`; false when it is not shown.
     bool selectLock(const QString &group, const QByteArray &key);
+    /// The details pane of the selected lock.
+    LockDetailsWidget *details() const { return m_details; }
     /// The contention simulator, docked ("Simulator"; hidden until asked for).
     SimulatorPanel *simulator() const { return m_simulator; }
     /// Shows the simulator's dock and brings it to the front.

@@ -4,6 +4,7 @@
 #include "dialogs/acquiredialog.h"
 #include "dialogs/extenddialog.h"
 #include "dialogs/forcereleasedialog.h"
+#include "dialogs/holderdialog.h"
 #include "dialogs/lockctlcommanddialog.h"
 #include "lockctlcommand.h"
 #include "util/displaytext.h"
@@ -68,6 +69,11 @@ OperatorActions::OperatorActions(QWidget *window, QThreadPool *adminPool, Contex
                            QKeySequence(Qt::CTRL | Qt::Key_L));
     m_lockctl->setToolTip(tr("Show the equivalent lockctl commands"));
     connect(m_lockctl, &QAction::triggered, this, &OperatorActions::showLockctlCommand);
+
+    m_releaseHolder = makeAction(this, "force-release", tr("&Release Holder…"), "releaseHolderAction", {});
+    connect(m_releaseHolder, &QAction::triggered, this, [this] { holderAction(true); });
+    m_extendHolder = makeAction(this, "extend", tr("E&xtend Holder…"), "extendHolderAction", {});
+    connect(m_extendHolder, &QAction::triggered, this, [this] { holderAction(false); });
 }
 
 void OperatorActions::setGroups(const GroupConfig &config, const QString &configPath)
@@ -115,6 +121,20 @@ void OperatorActions::update()
     m_forceRelease->setToolTip(!selected  ? none
                                : writable ? tr("Delete the selected lock as shown, on every node (Del)")
                                           : reason);
+    // One holder of a lock of several: picked in the details pane, of a format whose holders
+    // core can change one by one.
+    const auto holder = selected && m_context.selectedHolder ? m_context.selectedHolder() : std::nullopt;
+    for (const bool release : {true, false}) {
+        QString why = !selected   ? none
+                      : !holder   ? tr("Pick a holder in the Holders list of Details first")
+                      : !writable ? reason
+                                  : Admin::holderActionRefusal(selected->second.schema, release);
+        QAction *action = release ? m_releaseHolder : m_extendHolder;
+        action->setEnabled(why.isEmpty());
+        action->setToolTip(!why.isEmpty() ? why
+                           : release ? tr("Remove the picked holder only, as shown; the others keep the lock")
+                                     : tr("Set the picked holder's remaining time; owner-checked"));
+    }
     m_copyKey->setEnabled(selected.has_value());
     m_copyValue->setEnabled(selected.has_value());
     m_lockctl->setEnabled(selected.has_value());
@@ -166,8 +186,9 @@ void OperatorActions::acquire()
     const auto ttl = dialog.ttl();
     const QString note = dialog.note();
     const auto wait = dialog.wait();
+    const lockscope::inspect::AdminAcquireKind kind{dialog.kind(), dialog.permits(), dialog.owner()};
     run(tr("Acquire"), dialog.group(), key,
-        [key, ttl, note, wait](Admin &admin) { return admin.acquire(key, ttl, note, wait); });
+        [key, ttl, note, wait, kind](Admin &admin) { return admin.acquire(key, ttl, note, wait, kind); });
 }
 
 const NodeGroup *OperatorActions::writableGroup(const QString &name)
@@ -215,6 +236,26 @@ void OperatorActions::forceRelease()
     run(unconditional ? tr("Force delete") : tr("Force release"), selected->first, record.key,
         [record, unconditional, registry](Admin &admin) {
             return admin.forceRelease(record, registry, unconditional);
+        });
+}
+
+void OperatorActions::holderAction(bool release)
+{
+    const auto selected = m_context.selectedLock();
+    const auto holder = selected && m_context.selectedHolder ? m_context.selectedHolder() : std::nullopt;
+    const NodeGroup *group = holder ? writableGroup(selected->first) : nullptr;
+    if (!group)
+        return;
+    HolderDialog dialog(release ? HolderDialog::Action::Release : HolderDialog::Action::Extend,
+                        selected->first, selected->second, *holder, *group, m_window);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const LockRecord record = selected->second;
+    const QByteArray token = holder->token;
+    const auto ttl = dialog.ttl();
+    run(release ? tr("Release holder") : tr("Extend holder"), selected->first, record.key,
+        [record, token, ttl, release](Admin &admin) {
+            return release ? admin.forceReleaseHolder(record, token) : admin.extendHolder(record, token, ttl);
         });
 }
 

@@ -15,10 +15,11 @@ class QAction;
 class QThreadPool;
 class QWidget;
 
-/// The operator's actions on locks: Acquire, Extend, Force Release, Copy Key, Copy Value and
-/// Open in lockctl. Owns their QActions and keeps them enabled only when they can run (a lock
-/// selected, a group that takes writes), with a tooltip saying why not; opens their dialogs; and
-/// runs the writes through core's Admin on the admin pool, never on the GUI thread.
+/// The operator's actions on locks: Acquire, Extend, Force Release, Release Holder and Extend
+/// Holder (one reader or permit of a lock of several), Copy Key, Copy Value and Open in lockctl. Owns their
+/// QActions and keeps them enabled only when they can run (a lock selected, a group that takes writes), with
+/// a tooltip saying why not; opens their dialogs; and runs the writes through core's Admin on the admin pool,
+/// never on the GUI thread.
 ///
 /// What it needs from the window comes in as a Context of callbacks, so that it knows nothing of
 /// the table, the tree or the details pane.
@@ -39,6 +40,8 @@ public:
         /// Called when a force-release is confirmed: nothing stays selected, so that a second Del
         /// does nothing until the operator picks the next lock.
         std::function<void()> clearSelection;
+        /// The holder picked in the details pane (a reader, a permit) of the selected lock, if any.
+        std::function<std::optional<lockscope::inspect::LockHolder>()> selectedHolder;
     };
 
     /// `window` parents the dialogs; `adminPool` (one thread: actions in order) runs the writes and
@@ -58,6 +61,10 @@ public:
     QAction *copyKeyAction() const { return m_copyKey; }
     QAction *copyValueAction() const { return m_copyValue; }
     QAction *lockctlAction() const { return m_lockctl; }
+    QAction *releaseHolderAction() const { return m_releaseHolder; }
+    QAction *extendHolderAction() const { return m_extendHolder; }
+    /// The actions on the holder picked in the details pane.
+    QList<QAction *> holderActions() const { return {m_releaseHolder, m_extendHolder}; }
     /// The actions on the selected lock, in menu order (a null entry is a separator).
     QList<QAction *> lockMenuActions() const;
 
@@ -79,6 +86,8 @@ private:
     void acquire();
     void extend();
     void forceRelease();
+    /// Force-release (`release`) or extend the picked holder alone, after its dialog.
+    void holderAction(bool release);
     void copyKey();
     void copyValue();
     void showLockctlCommand();
@@ -103,4 +112,6 @@ private:
     QAction *m_copyKey = nullptr;
     QAction *m_copyValue = nullptr;
     QAction *m_lockctl = nullptr;
+    QAction *m_releaseHolder = nullptr;
+    QAction *m_extendHolder = nullptr;
 };

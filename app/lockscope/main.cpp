@@ -3,6 +3,7 @@
 #include "groupsfile.h"
 #include "inspect/nodegroup.h"
 #include "inspect/secretstore.h"
+#include "lockdetailswidget.h"
 #include "mainwindow.h"
 #include "models/lockfilterproxy.h"
 #include "models/locktablemodel.h"
@@ -100,6 +101,13 @@ int main(int argc, char *argv[])
                        "<file>-simulator.png) after the screenshot delay (with the first lock "
                        "selected when none is), then quit."),
         QStringLiteral("file"));
+    const QCommandLineOption selectOption(
+        QStringLiteral("select"),
+        QStringLiteral(
+            "With --screenshot: the lock whose key is <key> (LockScope's display form: bytes that are "
+            "not text as \\xNN) is selected, instead of the first one, and the first holder of a "
+            "lock of several is picked in Details."),
+        QStringLiteral("key"));
     const QCommandLineOption delayOption(
         QStringLiteral("screenshot-delay"),
         QStringLiteral("Milliseconds to wait before --screenshot (default 3000)."), QStringLiteral("ms"),
@@ -122,8 +130,8 @@ int main(int argc, char *argv[])
         QStringLiteral("simulate"),
         QStringLiteral("Open the Simulator panel and start a run with its default parameters on local nodes "
                        "(for demos and screenshots)."));
-    parser.addOptions({demoOption, configOption, schemeOption, screenshotOption, delayOption, stallOption,
-                       refreshesOption, showSimulatorOption, simulateOption});
+    parser.addOptions({demoOption, configOption, schemeOption, screenshotOption, selectOption, delayOption,
+                       stallOption, refreshesOption, showSimulatorOption, simulateOption});
     parser.addPositionalArgument(
         QStringLiteral("URL"),
         QStringLiteral("Nodes to show, each as its own group: redis://, rediss:// or "
@@ -257,7 +265,21 @@ int main(int argc, char *argv[])
 
     if (parser.isSet(screenshotOption)) {
         const QString file = parser.value(screenshotOption);
-        QTimer::singleShot(screenshotDelay, &window, [&window, file] {
+        const QString wanted = parser.value(selectOption);
+        QTimer::singleShot(screenshotDelay, &window, [&window, file, wanted] {
+            if (!wanted.isEmpty()) {
+                bool found = false;
+                for (int row = 0; row < window.lockModel()->rowCount() && !found; ++row) {
+                    if (window.lockModel()->keyText(row) == wanted) {
+                        window.selectLock(window.lockModel()->group(row),
+                                          window.lockModel()->record(row)->key);
+                        window.details()->selectHolder(0);
+                        found = true;
+                    }
+                }
+                if (!found)
+                    printError(QStringLiteral("--select: no lock \"%1\" in the table").arg(wanted));
+            }
             // A selected lock, so that the details pane shows something.
             if (!window.selectedLock() && window.lockProxy()->rowCount() > 0) {
                 const QModelIndex first = window.lockProxy()->index(0, 0);
