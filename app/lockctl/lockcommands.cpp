@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <algorithm>
 #include <inspect/keyread.h>
+#include <inspect/lockschema.h>
 #include <lock/locker.h>
 #include <lock/lockerror.h>
 #include <lock/lockvalue.h>
@@ -357,36 +358,41 @@ struct KeyState
     QString kind; ///< "read", "write" or "semaphore" for such a key; empty otherwise
 };
 
-/// Takes a sorted set's members as LockScope holders when every member is a LockScope
-/// read/write or semaphore value (expired members, which the next write prunes, left out).
-/// False for any other sorted set: it is not a lock of ours.
-bool takeHolders(const RawEntry &raw, KeyState &state)
+/// Takes a sorted set as a LockScope read/write lock or semaphore when the inspector's decoder
+/// of LockScope's kinds reads it as one (the same reading as `lockctl show` and the app): every
+/// live holder's value with its remaining ms (expired members, which the next write prunes, left
+/// out). False for any other sorted set: it is not a lock of ours.
+bool takeHolders(const QByteArray &key, const RawEntry &raw, KeyState &state)
 {
-    std::vector<std::pair<LockValue, qint64>> holders;
-    QString kind;
-    for (const auto &[member, score] : raw.members) {
-        std::optional<LockValue> value = LockValue::parse(member);
-        if (!value || (value->mode == 0 && value->permits == 0))
-            return false;
-        const QString memberKind = value->permits > 0   ? QStringLiteral("semaphore")
-                                   : value->mode == 'w' ? QStringLiteral("write")
-                                                        : QStringLiteral("read");
-        // A writer among readers (a lock being handed over) names the lock a write lock.
-        if (kind.isEmpty() || memberKind == QLatin1String("write"))
-            kind = memberKind;
-        const qint64 left = raw.serverTimeMs > 0 ? qint64(score) - raw.serverTimeMs : -1;
-        if (raw.serverTimeMs > 0 && left <= 0)
-            continue;
-        holders.emplace_back(std::move(*value), left);
-    }
-    if (raw.members.empty())
+    namespace lockKind = lockscope::inspect::lockKind;
+    static const std::shared_ptr<const lockscope::inspect::LockSchema> kinds =
+        lockscope::inspect::SchemaRegistry::builtins().find(QStringLiteral("lockscope-kinds"));
+    const std::optional<lockscope::inspect::DecodedLock> lock =
+        kinds ? kinds->decode(key, raw) : std::nullopt;
+    if (!lock ||
+        (lock->kind != QLatin1String(lockKind::Read) && lock->kind != QLatin1String(lockKind::Write) &&
+         lock->kind != QLatin1String(lockKind::Semaphore)))
         return false;
-    state.holders = std::move(holders);
-    state.kind = kind;
+    state.holders.clear();
+    for (const lockscope::inspect::LockHolder &holder : lock->holders) {
+        if (holder.pttlMs == 0)
+            continue; // its deadline passed
+        if (std::optional<LockValue> value = LockValue::parse(holder.raw))
+            state.holders.emplace_back(std::move(*value), holder.pttlMs);
+    }
+    state.kind = lock->kind;
     state.exists = !state.holders.empty();
     if (!state.exists)
         state.pttl = -2;
     return true;
+}
+
+/// Who a LockScope value names, for a table cell: "host pid N thread", bounded and escaped.
+QString ownerCell(const LockValue &value)
+{
+    return displayTextPrefix(
+        QStringLiteral("%1 pid %2 %3").arg(value.host).arg(value.pid).arg(value.thread).trimmed().toUtf8(),
+        MaxCellChars);
 }
 
 /// What every node holds under the key, with its fence counter: core's readKeyOnNodes (one
@@ -406,7 +412,7 @@ std::vector<KeyState> readKeyStates(const std::vector<NodeConfig> &nodes, const 
         if (read.raw.type == RawEntry::Type::String) {
             state.value = std::move(read.raw.value);
             state.decoded = LockValue::parse(state.value);
-        } else if (read.raw.isSortedSet() && read.valueError.isEmpty() && takeHolders(read.raw, state)) {
+        } else if (read.raw.isSortedSet() && read.valueError.isEmpty() && takeHolders(key, read.raw, state)) {
             // A LockScope read/write lock or semaphore: a lock, with several holders.
         } else if (read.raw.type != RawEntry::Type::Missing && read.valueError.isEmpty()) {
             state.otherType = read.raw.typeName;
@@ -939,14 +945,7 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
             if (state.decoded) {
                 const LockValue &v = *state.decoded;
                 // The start of each (a value may carry megabytes; --json prints it all).
-                row << QString::number(v.fence) << displayTextPrefix(v.token, MaxKeyChars)
-                    << displayTextPrefix(QStringLiteral("%1 pid %2 %3")
-                                             .arg(v.host)
-                                             .arg(v.pid)
-                                             .arg(v.thread)
-                                             .trimmed()
-                                             .toUtf8(),
-                                         MaxCellChars)
+                row << QString::number(v.fence) << displayTextPrefix(v.token, MaxKeyChars) << ownerCell(v)
                     << (v.label.isEmpty() ? QStringLiteral("-")
                                           : displayTextPrefix(v.label.toUtf8(), MaxCellChars))
                     << (v.acquiredAt.isValid() ? v.acquiredAt.toString(Qt::ISODateWithMs)
@@ -954,13 +953,7 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
             } else if (!state.kind.isEmpty()) {
                 row << QStringLiteral("-") << holdersCell(state)
                     << (state.holders.empty() ? QStringLiteral("(no holder left: every entry expired)")
-                                              : displayTextPrefix(QStringLiteral("%1 pid %2 %3")
-                                                                      .arg(state.holders.front().first.host)
-                                                                      .arg(state.holders.front().first.pid)
-                                                                      .arg(state.holders.front().first.thread)
-                                                                      .trimmed()
-                                                                      .toUtf8(),
-                                                                  MaxCellChars))
+                                              : ownerCell(state.holders.front().first))
                     << QStringLiteral("-") << QStringLiteral("-");
             } else if (!state.otherType.isEmpty()) {
                 row << QStringLiteral("-") << QStringLiteral("-") << state.valueError << QStringLiteral("-")
