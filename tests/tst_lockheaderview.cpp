@@ -72,6 +72,29 @@ private slots:
         QVERIFY(m_header->sectionSize(LockTableModel::Owner) >= 5 * m_em);
     }
 
+    void schemaGivesWayToTheOwner()
+    {
+        // A long schema name on a narrow table: it is cut (to 7 em at least) before the owner
+        // falls below 10 em; the group and the kind keep their text.
+        for (int row = 0; row < 3; ++row) {
+            m_model->setItem(row, LockTableModel::Schema, new QStandardItem(QString(40, u's')));
+            m_model->setItem(row, LockTableModel::Kind, new QStandardItem(QStringLiteral("semaphore 2/3")));
+        }
+        m_table->resize(1000, 400);
+        m_header->fitColumns();
+        QVERIFY2(m_header->sectionSize(LockTableModel::Owner) >= 10 * m_em,
+                 qPrintable(QString::number(m_header->sectionSize(LockTableModel::Owner))));
+        QVERIFY(m_header->sectionSize(LockTableModel::Schema) < contentWidth(LockTableModel::Schema));
+        QVERIFY(m_header->sectionSize(LockTableModel::Schema) >= 7 * m_em);
+        QVERIFY(m_header->sectionSize(LockTableModel::Kind) >= contentWidth(LockTableModel::Kind));
+        QVERIFY(m_header->sectionSize(LockTableModel::Group) >= contentWidth(LockTableModel::Group));
+        // With room enough, they keep their content width again.
+        m_table->resize(2400, 400);
+        m_header->fitColumns();
+        QVERIFY(m_header->sectionSize(LockTableModel::Schema) >=
+                std::min(contentWidth(LockTableModel::Schema), 14 * m_em));
+    }
+
     void columnsFollowTheTableUntilTheOperatorSizesOne()
     {
         m_table->resize(900, 400);

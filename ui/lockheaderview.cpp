@@ -48,8 +48,9 @@ void LockHeaderView::fitColumns()
     // owner's (it is what the operator reads first). Below 5 em a column says nothing, so at
     // that point the table scrolls sideways instead.
     const int em = fontMetrics().horizontalAdvance(QLatin1Char('m'));
-    // Group, schema, kind and the abbreviated token are short names: they keep their content width
-    // (up to a cap), so that "payments-redlock" is never cut to "paym…lock".
+    // Group, schema, kind and the abbreviated token are short names: they keep their content
+    // width (up to a cap), so that "payments-redlock" is never cut to "paym…lock"; only the
+    // schema gives way, below, when the owner would be left too little to be read.
     const auto weight = [](int column) {
         switch (column) {
         case LockTableModel::Key:
@@ -78,6 +79,7 @@ void LockHeaderView::fitColumns()
     int budget = m_table->viewport()->width();
     int weights = 0;
     std::vector<std::pair<int, int>> shared; // content width, column
+    std::vector<std::pair<int, int>> fixed;  // width, column
     for (int column = 0; column < count(); ++column) {
         if (isSectionHidden(column))
             continue;
@@ -92,10 +94,26 @@ void LockHeaderView::fitColumns()
             shared.emplace_back(width, column);
             weights += weight(column);
         } else {
+            fixed.emplace_back(width, column);
             budget -= width;
-            resizeSection(column, width);
         }
     }
+    // When the key and the owner would be left less than they need to be read (the owner 10 em,
+    // and the key twice that, as they share by weight), the schema gives way first, down to 7 em
+    // (cut at the end; its tooltip and Details have it whole): "lockscope-kinds" says less than
+    // the owner's name. The kind is short and stays whole.
+    int need = 0;
+    for (const auto &[width, column] : shared)
+        need += std::min(width, column == LockTableModel::Key ? 20 * em : 10 * em);
+    for (auto &[width, column] : fixed) {
+        if (column == LockTableModel::Schema && need > budget && width > 7 * em) {
+            const int give = std::min(need - budget, width - 7 * em);
+            width -= give;
+            budget += give;
+        }
+    }
+    for (const auto &[width, column] : fixed)
+        resizeSection(column, width);
     // Narrowest first, relative to its weight: what one column leaves goes to the rest.
     std::ranges::sort(shared, [&](const auto &a, const auto &b) {
         return a.first * weight(b.second) < b.first * weight(a.second);

@@ -109,9 +109,10 @@ LockView::LockView(LockTableModel *model, LockFilterProxy *proxy,
     m_table->setContextMenuPolicy(Qt::CustomContextMenu);
     m_header = new LockHeaderView(m_table);
     useCellMargins(m_table, m_header);
-    // Names read from their start (a group, a schema, the owner's label); keys keep the middle
+    // Names read from their start (a group, a schema, a kind, the owner's label); keys keep the middle
     // elision (they share prefixes; their ends tell them apart).
-    for (const int column : {LockTableModel::Group, LockTableModel::Schema, LockTableModel::Owner})
+    for (const int column :
+         {LockTableModel::Group, LockTableModel::Schema, LockTableModel::Kind, LockTableModel::Owner})
         m_table->setItemDelegateForColumn(column, new ElideRightDelegate(m_table));
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);

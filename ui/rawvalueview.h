@@ -20,6 +20,12 @@ class RawValueView : public QWidget
 public:
     explicit RawValueView(QWidget *parent = nullptr);
 
+    /// False, although the title wraps: the view takes the room the details pane leaves it and
+    /// scrolls. A height-for-width child makes its parent's box layout count the whole text's
+    /// height as the view's minimum, and the items above it (the summary, the Holders list) are
+    /// then squeezed below their fixed heights, drawn over each other.
+    bool hasHeightForWidth() const override { return false; }
+
     /// Shows `entry` (null: nothing chosen). "Show all" stays as the operator left it until
     /// forgetShowAll(): a refresh of the same value, or another node's, keeps it.
     void showEntry(const lockscope::inspect::NodeEntry *entry);
