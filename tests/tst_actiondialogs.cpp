@@ -7,9 +7,11 @@
 #include "dialogs/extenddialog.h"
 #include "dialogs/forcereleasedialog.h"
 #include "dialogs/lockctlcommanddialog.h"
+#include "inspect/keyread.h"
 #include "inspect/lockrecord.h"
 #include "inspect/lockschema.h"
 #include "inspect/nodegroup.h"
+#include "lock/locker.h"
 #include "lock/lockvalue.h"
 #include "lockctlcommand.h"
 #include "lockctlrunner.h"
@@ -693,6 +695,94 @@ private slots:
         const LockctlCommand splitRelease = lockctlForceReleaseCommand(target, split, false);
         QVERIFY(!splitRelease.text.contains(QLatin1String("--expect-value")));
         QVERIFY(splitRelease.notes.join(u' ').contains(QLatin1String("different values")));
+    }
+
+    /// With a reader picked in Details: set its TTL, then release it alone, by the commands the
+    /// dialog offers, run against a real 3-node group; the other reader is never touched.
+    void holderCommandsRunAgainstRealNodes()
+    {
+        LS_START_SERVERS(set, 3);
+        QTemporaryDir dir;
+        const NodeGroup group = groupOf(*set, QStringLiteral("live"));
+        const LockctlTarget target{group, false, {}, QStringLiteral(LOCKCTL_PATH)};
+        const QByteArray key = "catalog:prices";
+        lock::Locker locker(set->configs());
+        std::vector<QByteArray> tokens;
+        for (int i = 0; i < 2; ++i) {
+            lock::AcquireOptions options;
+            options.kind = lock::LockKind::Read;
+            options.ttl = std::chrono::seconds(30);
+            const auto reader = locker.tryAcquire(key, options);
+            QVERIFY(reader.has_value());
+            tokens.push_back(reader->token);
+        }
+        const LockRecord record =
+            lockscope::inspect::readRecord(set->configs(), key, SchemaRegistry::builtins());
+        QCOMPARE(record.schema, QStringLiteral("lockscope-kinds"));
+        const NodeEntry *entry = majorityEntry(record);
+        QVERIFY(entry && entry->decoded && entry->decoded->holders.size() == 2);
+        const LockHolder picked = entry->decoded->holders.front();
+        const QByteArray other = picked.token == tokens[0] ? tokens[1] : tokens[0];
+
+        const QList<LockctlCommandDialog::Entry> entries =
+            LockctlCommandDialog::commandsForRecord(target, record, picked);
+        QCOMPARE(entries.size(), 5);
+        const LockctlCommand extend = entries[2].second;
+        const LockctlCommand release = entries[3].second;
+        QVERIFY2(extend.text.contains(QStringLiteral("--token ") + QString::fromUtf8(picked.token) +
+                                      QStringLiteral(" --ttl 1m")),
+                 qPrintable(extend.text));
+        QVERIFY2(release.text.contains(QStringLiteral("--holder ") + QString::fromUtf8(picked.token)),
+                 qPrintable(release.text));
+        // The whole-lock extend is not offered while a holder is picked.
+        for (const auto &offered : entries)
+            QVERIFY(!offered.second.text.contains(QLatin1String("--add")));
+
+        // The picked reader's deadline: a minute from now on every node; the other's unchanged.
+        const auto scoreOf = [&](int node, const QByteArray &token) -> qint64 {
+            const auto members = set->admin(node).command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+            for (std::size_t i = 0; members && i + 1 < members->elements().size(); i += 2) {
+                if (members->elements()[i].bytes().contains("tok=" + token + ' '))
+                    return qint64(members->elements()[i + 1].bytes().toDouble());
+            }
+            return -1;
+        };
+        const auto nowOn = [&](int node) {
+            const auto time = set->admin(node).command({"TIME"});
+            return time->elements()[0].bytes().toLongLong() * 1000 +
+                   time->elements()[1].bytes().toLongLong() / 1000;
+        };
+        std::vector<qint64> otherBefore;
+        for (int i = 0; i < 3; ++i)
+            otherBefore.push_back(scoreOf(i, other));
+        const RunResult extended = runShell(extend.text, dir.path());
+        QVERIFY2(extended.exitCode == 0, lockscope::test::describe(extended));
+        for (int i = 0; i < 3; ++i) {
+            const qint64 left = scoreOf(i, picked.token) - nowOn(i);
+            QVERIFY2(left > 50'000 && left <= 60'000, QByteArray::number(left));
+            QCOMPARE(scoreOf(i, other), otherBefore[std::size_t(i)]);
+        }
+
+        const QString script = QStandardPaths::findExecutable(QStringLiteral("script"));
+        if (script.isEmpty())
+            QSKIP("util-linux 'script' is not installed: no pseudo-terminal for the force-release prompt");
+        const LockRecord shown =
+            lockscope::inspect::readRecord(set->configs(), key, SchemaRegistry::builtins());
+        const LockctlCommand releaseShown = lockctlForceReleaseHolderCommand(target, shown, picked.token);
+        const RunResult released = runOnTerminal(script, releaseShown.text, key, dir.path());
+        QVERIFY2(released.exitCode == 0, lockscope::test::describe(released));
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(scoreOf(i, picked.token), qint64(-1));
+            QCOMPARE(scoreOf(i, other), otherBefore[std::size_t(i)]);
+        }
+
+        // Another library's lock: no holder command, the reason instead.
+        LockRecord foreign = makeRecord("jobs:py", {QByteArray("5f0c-uuid-like")});
+        foreign.schema = QStringLiteral("redis-py");
+        const LockctlCommand foreignExtend =
+            lockctlExtendHolderCommand(target, foreign, "5f0c-uuid-like", std::chrono::minutes(1));
+        QVERIFY(!foreignExtend.isValid());
+        QVERIFY(foreignExtend.error.contains(QLatin1String("redis-py")));
     }
 
     void commandDialogCopies()

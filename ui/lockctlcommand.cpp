@@ -126,6 +126,20 @@ bool refuseReadOnly(Builder &builder, const LockctlTarget &target, const QString
     return true;
 }
 
+/// Without --group lockctl does not know the group's guards: the read-only nodes of an unsaved
+/// group are named (--read-only-nodes), so that a force-release leaves them alone.
+void passReadOnlyNodes(Builder &builder, const LockctlTarget &target)
+{
+    if (target.saved)
+        return;
+    QStringList readOnly;
+    for (const auto &node : target.group.nodes)
+        if (node.readOnly)
+            readOnly << node.config.label();
+    if (!readOnly.isEmpty())
+        builder.words << QStringLiteral("--read-only-nodes") << readOnly.join(QLatin1Char(','));
+}
+
 /// lockctl asks for --yes before it writes to a production node of a saved group; the command
 /// offered leaves that confirmation to the operator.
 void noteProduction(Builder &builder, const LockctlTarget &target)
@@ -254,18 +268,63 @@ LockctlCommand lockctlForceReleaseCommand(const LockctlTarget &target, const Loc
                                                    "exactly what it shows you before you confirm.")
                                         .arg(why);
     }
-    if (!target.saved) {
-        // Without --group lockctl does not know the group's guards: read-only nodes are named.
-        QStringList readOnly;
-        for (const auto &node : target.group.nodes)
-            if (node.readOnly)
-                readOnly << node.config.label();
-        if (!readOnly.isEmpty())
-            builder.words << QStringLiteral("--read-only-nodes") << readOnly.join(QLatin1Char(','));
-    }
+    passReadOnlyNodes(builder, target);
     builder.result.notes << QStringLiteral(
         "lockctl shows what it would delete on each node and asks you to "
         "type the key before it deletes anything (the command has no --yes).");
+    return builder.finish();
+}
+
+LockctlCommand lockctlForceReleaseHolderCommand(const LockctlTarget &target, const LockRecord &record,
+                                                const QByteArray &holderToken)
+{
+    Builder builder;
+    if (holderToken.isEmpty() || !validUtf8(holderToken) || holderToken.contains('\0')) {
+        builder.result.error = holderToken.isEmpty()
+                                   ? QStringLiteral("no holder picked")
+                                   : QStringLiteral("the holder's token is not valid UTF-8 text: a shell "
+                                                    "command cannot name it exactly");
+        return builder.result;
+    }
+    if (!start(builder, target, QStringLiteral("force-release"), &record.key) || !addNodes(builder, target))
+        return builder.result;
+    builder.words << QStringLiteral("--holder") << QString::fromUtf8(holderToken);
+    passReadOnlyNodes(builder, target);
+    builder.result.notes << QStringLiteral(
+        "lockctl removes only this holder's entry, as it shows it, after you type the key; the other "
+        "holders keep the lock.");
+    return builder.finish();
+}
+
+LockctlCommand lockctlExtendHolderCommand(const LockctlTarget &target, const LockRecord &record,
+                                          const QByteArray &holderToken, std::chrono::milliseconds ttl)
+{
+    Builder builder;
+    if (record.schema != QLatin1String("lockscope-kinds")) {
+        builder.result.error =
+            QStringLiteral("lockctl extends one holder of LockScope's read/write locks and semaphores only; "
+                           "this lock is %1")
+                .arg(record.schema.isEmpty() ? QStringLiteral("not decoded")
+                                             : QStringLiteral("a %1 lock").arg(record.schema));
+        return builder.result;
+    }
+    if (holderToken.isEmpty() || !validUtf8(holderToken)) {
+        builder.result.error = holderToken.isEmpty() ? QStringLiteral("no holder picked")
+                                                     : QStringLiteral("the token is not valid UTF-8 text");
+        return builder.result;
+    }
+    if (refuseReadOnly(builder, target, QStringLiteral("extend")) ||
+        !start(builder, target, QStringLiteral("extend"), &record.key) || !addNodes(builder, target))
+        return builder.result;
+    if (ttl.count() <= 0) {
+        builder.result.error = QStringLiteral("the TTL must be positive");
+        return builder.result;
+    }
+    builder.words << QStringLiteral("--token") << QString::fromUtf8(holderToken) << QStringLiteral("--ttl")
+                  << lockscope::formatDuration(ttl);
+    noteProduction(builder, target);
+    builder.result.notes << QStringLiteral("lockctl sets this holder's deadline only where its token still "
+                                           "holds, needs a quorum of nodes, and writes no audit line.");
     return builder.finish();
 }
 

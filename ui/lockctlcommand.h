@@ -53,6 +53,20 @@ LockctlCommand lockctlExtendCommand(const LockctlTarget &target, const lockscope
 LockctlCommand lockctlForceReleaseCommand(const LockctlTarget &target,
                                           const lockscope::inspect::LockRecord &record, bool unconditional);
 
+/// `lockctl force-release KEY --holder T`: only the holder with token `holderToken` of a lock
+/// of several (a reader, a permit). Never `--yes`; read-only nodes of an unsaved group are passed
+/// as --read-only-nodes.
+LockctlCommand lockctlForceReleaseHolderCommand(const LockctlTarget &target,
+                                                const lockscope::inspect::LockRecord &record,
+                                                const QByteArray &holderToken);
+
+/// `lockctl extend KEY --token T --ttl D`: one holder of LockScope's read/write locks and
+/// semaphores (its entry's deadline becomes now + D; the others keep theirs). Any other format
+/// gets an error explaining why.
+LockctlCommand lockctlExtendHolderCommand(const LockctlTarget &target,
+                                          const lockscope::inspect::LockRecord &record,
+                                          const QByteArray &holderToken, std::chrono::milliseconds ttl);
+
 /// `lockctl show KEY`.
 LockctlCommand lockctlShowCommand(const LockctlTarget &target, const QByteArray &key);
 

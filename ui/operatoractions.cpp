@@ -308,7 +308,8 @@ void OperatorActions::showLockctlCommand()
     target.saved = !m_configPath.isEmpty();
     if (target.saved && m_configPath != GroupConfig::defaultPath())
         target.configPath = m_configPath;
-    LockctlCommandDialog::showCommands(m_window,
-                                       tr("lockctl: %1").arg(lockscope::displayText(selected->second.key)),
-                                       LockctlCommandDialog::commandsForRecord(target, selected->second));
+    LockctlCommandDialog::showCommands(
+        m_window, tr("lockctl: %1").arg(lockscope::displayText(selected->second.key)),
+        LockctlCommandDialog::commandsForRecord(
+            target, selected->second, m_context.selectedHolder ? m_context.selectedHolder() : std::nullopt));
 }

@@ -1,6 +1,7 @@
 #include "lockctlcommanddialog.h"
 
 #include "actionwidgets.h"
+#include "locktext.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -123,15 +124,24 @@ LockctlCommandDialog::LockctlCommandDialog(const QString &title, const QList<Ent
     actionwidgets::fitHeight(this);
 }
 
-QList<LockctlCommandDialog::Entry> LockctlCommandDialog::commandsForRecord(const LockctlTarget &target,
-                                                                           const LockRecord &record)
+QList<LockctlCommandDialog::Entry>
+LockctlCommandDialog::commandsForRecord(const LockctlTarget &target, const LockRecord &record,
+                                        const std::optional<lockscope::inspect::LockHolder> &holder)
 {
     QList<Entry> entries;
     entries << Entry{tr("Show the key on every node"), lockctlShowCommand(target, record.key)};
     entries << Entry{tr("List it with the lock table's columns"), lockctlListCommand(target, record.key)};
-    entries << Entry{
-        tr("Extend it by a minute (owner-checked)"),
-        lockctlExtendCommand(target, record, std::chrono::minutes(1), lockscope::lock::ExtendMode::Add)};
+    if (holder) {
+        const QString who = locktext::holderNoun(record, *holder);
+        entries << Entry{tr("Set the picked %1's TTL to a minute (its token checked)").arg(who),
+                         lockctlExtendHolderCommand(target, record, holder->token, std::chrono::minutes(1))};
+        entries << Entry{tr("Force-release the picked %1 only").arg(who),
+                         lockctlForceReleaseHolderCommand(target, record, holder->token)};
+    } else {
+        entries << Entry{
+            tr("Extend it by a minute (owner-checked)"),
+            lockctlExtendCommand(target, record, std::chrono::minutes(1), lockscope::lock::ExtendMode::Add)};
+    }
     entries << Entry{tr("Force-release the value shown"), lockctlForceReleaseCommand(target, record, false)};
     return entries;
 }

@@ -4,6 +4,7 @@
 
 #include <QDialog>
 #include <QList>
+#include <optional>
 #include <utility>
 
 class QTextEdit;
@@ -21,9 +22,11 @@ public:
     LockctlCommandDialog(const QString &title, const QList<Entry> &commands, QWidget *parent = nullptr);
 
     /// The commands an operator can run on `record`: show, list, force-release and (LockScope
-    /// locks) extend by a minute.
+    /// locks) extend by a minute; with a holder picked in Details (a reader, a permit), releasing
+    /// that holder alone and setting its TTL to a minute instead of extending the whole lock.
     static QList<Entry> commandsForRecord(const LockctlTarget &target,
-                                          const lockscope::inspect::LockRecord &record);
+                                          const lockscope::inspect::LockRecord &record,
+                                          const std::optional<lockscope::inspect::LockHolder> &holder = {});
 
     /// The command text of entry `index` as shown (what Copy puts on the clipboard).
     QString commandText(int index) const;
