@@ -61,6 +61,28 @@ private:
     std::mt19937 m_random;
 };
 
+/// A range of durations a service draws from.
+struct Span
+{
+    Millis low;
+    Millis high;
+};
+
+/// A service's worker until the demo stops: one attempt at `key()` with `options()`; when it
+/// gets the lock, holds it for a time drawn from `hold` and releases it; then waits a time drawn
+/// from `gap`. The key and options are drawn again for every attempt.
+void takeInTurns(Service &service, Locker &locker, const std::function<QByteArray()> &key,
+                 const std::function<AcquireOptions()> &options, Span hold, Span gap)
+{
+    while (!service.stopping()) {
+        if (auto lock = locker.tryAcquire(key(), options())) {
+            service.sleepBetween(hold.low, hold.high);
+            (void)locker.release(*lock);
+        }
+        service.sleepBetween(gap.low, gap.high);
+    }
+}
+
 LockerOptions pooled(int connections)
 {
     LockerOptions options;
@@ -175,21 +197,19 @@ void DemoTraffic::start()
             m_threads.emplace_back([this, checkout, worker, s = seed()] {
                 Service service(m_stop, s);
                 service.sleepBetween(0ms, 1500ms);
-                while (!service.stopping()) {
-                    const QByteArray key =
-                        "billing:invoice:" + QByteArray::number(1000 + service.number(1, 8));
-                    AcquireOptions options;
-                    options.ttl = 20s;
-                    options.label = QStringLiteral("checkout-api");
-                    options.thread = QStringLiteral("worker-%1").arg(worker);
-                    options.metadata.insert(QStringLiteral("order"),
-                                            QString::number(service.number(50000, 59999)));
-                    if (auto lock = checkout->tryAcquire(key, options)) {
-                        service.sleepBetween(3s, 12s);
-                        (void)checkout->release(*lock);
-                    }
-                    service.sleepBetween(1s, 4s);
-                }
+                takeInTurns(
+                    service, *checkout,
+                    [&] { return "billing:invoice:" + QByteArray::number(1000 + service.number(1, 8)); },
+                    [&] {
+                        AcquireOptions options;
+                        options.ttl = 20s;
+                        options.label = QStringLiteral("checkout-api");
+                        options.thread = QStringLiteral("worker-%1").arg(worker);
+                        options.metadata.insert(QStringLiteral("order"),
+                                                QString::number(service.number(50000, 59999)));
+                        return options;
+                    },
+                    {3s, 12s}, {1s, 4s});
             });
         }
 
@@ -249,18 +269,14 @@ void DemoTraffic::start()
     for (int reader = 1; reader <= 3; ++reader) {
         m_threads.emplace_back([this, catalog, reader, s = seed()] {
             Service service(m_stop, s);
-            while (!service.stopping()) {
-                AcquireOptions options;
-                options.kind = lockscope::lock::LockKind::Read;
-                options.ttl = 15s;
-                options.label = QStringLiteral("catalog-api");
-                options.thread = QStringLiteral("reader-%1").arg(reader);
-                if (auto lock = catalog->tryAcquire("jobs:catalog:prices", options)) {
-                    service.sleepBetween(4s, 10s);
-                    (void)catalog->release(*lock);
-                }
-                service.sleepBetween(500ms, 2s);
-            }
+            AcquireOptions options;
+            options.kind = lockscope::lock::LockKind::Read;
+            options.ttl = 15s;
+            options.label = QStringLiteral("catalog-api");
+            options.thread = QStringLiteral("reader-%1").arg(reader);
+            takeInTurns(
+                service, *catalog, [] { return QByteArray("jobs:catalog:prices"); }, [&] { return options; },
+                {4s, 10s}, {500ms, 2s});
         });
     }
     m_threads.emplace_back([this, catalog, s = seed()] {
@@ -285,19 +301,15 @@ void DemoTraffic::start()
     for (int worker = 1; worker <= 4; ++worker) {
         m_threads.emplace_back([this, gpus, worker, s = seed()] {
             Service service(m_stop, s);
-            while (!service.stopping()) {
-                AcquireOptions options;
-                options.kind = lockscope::lock::LockKind::Semaphore;
-                options.permits = 3;
-                options.ttl = 20s;
-                options.label = QStringLiteral("render-farm");
-                options.thread = QStringLiteral("render-%1").arg(worker);
-                if (auto lock = gpus->tryAcquire("jobs:render:gpu-pool", options)) {
-                    service.sleepBetween(5s, 15s);
-                    (void)gpus->release(*lock);
-                }
-                service.sleepBetween(1s, 3s);
-            }
+            AcquireOptions options;
+            options.kind = lockscope::lock::LockKind::Semaphore;
+            options.permits = 3;
+            options.ttl = 20s;
+            options.label = QStringLiteral("render-farm");
+            options.thread = QStringLiteral("render-%1").arg(worker);
+            takeInTurns(
+                service, *gpus, [] { return QByteArray("jobs:render:gpu-pool"); }, [&] { return options; },
+                {5s, 15s}, {1s, 3s});
         });
     }
 
