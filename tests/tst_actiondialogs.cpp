@@ -6,6 +6,7 @@
 #include "dialogs/acquiredialog.h"
 #include "dialogs/extenddialog.h"
 #include "dialogs/forcereleasedialog.h"
+#include "dialogs/holderdialog.h"
 #include "dialogs/lockctlcommanddialog.h"
 #include "inspect/keyread.h"
 #include "inspect/lockrecord.h"
@@ -783,6 +784,53 @@ private slots:
             lockctlExtendHolderCommand(target, foreign, "5f0c-uuid-like", std::chrono::minutes(1));
         QVERIFY(!foreignExtend.isValid());
         QVERIFY(foreignExtend.error.contains(QLatin1String("redis-py")));
+    }
+
+    /// One holder: releasing it on a production node asks for the key; extending it does not
+    /// (it destroys nothing) but needs a valid duration; a format whose holders core cannot
+    /// change one by one is refused with the reason.
+    void holderDialogConfirmsAndRefuses()
+    {
+        const NodeGroup group = makeGroup(QStringLiteral("orders"), 1, {0});
+        const LockRecord record = samplelocks::heldOn(
+            "orders:rw",
+            samplelocks::kindRaw({{"r1", QStringLiteral("web-1")}, {"r2", QStringLiteral("web-2")}}),
+            {QStringLiteral("node0")});
+        const LockHolder holder = majorityEntry(record)->decoded->holders.front();
+
+        HolderDialog release(HolderDialog::Action::Release, QStringLiteral("orders"), record, holder, group);
+        auto *ok = child<QPushButton>(release, "okButton");
+        QCOMPARE(ok->text(), QStringLiteral("Release reader"));
+        QVERIFY(
+            child<QLabel>(release, "explanation")->text().contains(QStringLiteral("1 other holder keeps")));
+        QVERIFY(!ok->isEnabled());
+        QVERIFY(!ok->isDefault()); // Enter never releases
+        QLineEdit *typed = child<QLineEdit>(release, "typedKey");
+        type(typed, QStringLiteral("orders:r"));
+        QVERIFY(!ok->isEnabled());
+        type(typed, QStringLiteral("orders:rw"));
+        QVERIFY(ok->isEnabled());
+
+        HolderDialog extend(HolderDialog::Action::Extend, QStringLiteral("orders"), record, holder, group);
+        QVERIFY(!extend.findChild<QLineEdit *>(QStringLiteral("typedKey")));
+        auto *extendOk = child<QPushButton>(extend, "okButton");
+        QVERIFY(extendOk->isEnabled());
+        QCOMPARE(extend.ttl(), std::chrono::milliseconds(30'000));
+        type(child<DurationEdit>(extend, "duration"), QStringLiteral("soon"));
+        QVERIFY(!extendOk->isEnabled());
+        QCOMPARE(extend.ttl(), std::chrono::milliseconds(0));
+        type(child<DurationEdit>(extend, "duration"), QStringLiteral("2m"));
+        QCOMPARE(extend.ttl(), std::chrono::milliseconds(120'000));
+
+        LockRecord redisson = record;
+        redisson.schema = QStringLiteral("redisson-rwlock");
+        HolderDialog refused(HolderDialog::Action::Release, QStringLiteral("orders"), redisson, holder,
+                             makeGroup(QStringLiteral("orders"), 1));
+        QVERIFY(!child<QPushButton>(refused, "okButton")->isEnabled());
+        QVERIFY2(child<InlineMessage>(refused, "blockedMessage")
+                     ->text()
+                     .contains(QStringLiteral("redisson-rwlock")),
+                 qPrintable(child<InlineMessage>(refused, "blockedMessage")->text()));
     }
 
     void commandDialogCopies()

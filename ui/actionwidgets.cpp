@@ -10,6 +10,7 @@
 #include <QLayout>
 #include <QLocale>
 #include <QStyle>
+#include <QVBoxLayout>
 
 using lockscope::inspect::GroupNode;
 using lockscope::inspect::LockRecord;
@@ -79,6 +80,17 @@ QString writeBlockedReason(const LockRecord &record, const NodeGroup &group)
     if (!anyPresent)
         return QObject::tr("The key was on no node when last read: nothing to act on.");
     return {};
+}
+
+QStringList productionNodesHolding(const LockRecord &record, const NodeGroup &group)
+{
+    QStringList production;
+    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
+        const GroupNode *node = groupNodeFor(group, record, i);
+        if (record.nodes[i].present() && node && node->production)
+            production << record.nodes[i].node;
+    }
+    return production;
 }
 
 void fitHeight(QWidget *window)
@@ -257,4 +269,45 @@ QString DurationEdit::errorText() const
         return tr("Not a duration.");
     problem[0] = problem[0].toUpper();
     return problem + QLatin1Char('.');
+}
+
+TypedKeyConfirmation::TypedKeyConfirmation(const QByteArray &key, const QStringList &productionNodes,
+                                           QWidget *parent)
+    : QWidget(parent), m_shown(lockscope::displayText(key))
+{
+    setObjectName(QStringLiteral("typedKeyConfirmation"));
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto *why = new InlineMessage(this);
+    why->setObjectName(QStringLiteral("productionMessage"));
+    if (!productionNodes.isEmpty())
+        why->setMessage((productionNodes.size() == 1
+                             ? tr("The key is on production node %1. Type the key exactly to confirm.")
+                             : tr("The key is on production nodes %1. Type the key exactly to confirm."))
+                            .arg(productionNodes.join(QStringLiteral(", "))),
+                        InlineMessage::Kind::Warning);
+    layout->addWidget(why);
+    auto *form = new QFormLayout;
+    m_field = new QLineEdit(this);
+    m_field->setObjectName(QStringLiteral("typedKey"));
+    m_field->setFont(actionwidgets::monospaceFont());
+    m_field->setPlaceholderText(tr("the key, exactly as above"));
+    form->addRow(tr("Type the key:"), m_field);
+    layout->addLayout(form);
+    m_error = new InlineMessage(this);
+    m_error->reserveLines(1); // no growing while typing
+    layout->addWidget(m_error);
+    connect(m_field, &QLineEdit::textChanged, this, [this](const QString &typed) {
+        // No complaint while what is typed so far is the start of the key.
+        if (m_shown.startsWith(typed))
+            m_error->clear();
+        else
+            m_error->setMessage(tr("This is not the key."), InlineMessage::Kind::Error);
+        emit changed();
+    });
+}
+
+bool TypedKeyConfirmation::confirmed() const
+{
+    return m_field->text() == m_shown;
 }

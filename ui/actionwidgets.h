@@ -32,6 +32,10 @@ const lockscope::inspect::GroupNode *groupNodeFor(const lockscope::inspect::Node
 QString writeBlockedReason(const lockscope::inspect::LockRecord &record,
                            const lockscope::inspect::NodeGroup &group);
 
+/// The nodes of `group` that hold `record` and are marked production (labels, in record order).
+QStringList productionNodesHolding(const lockscope::inspect::LockRecord &record,
+                                   const lockscope::inspect::NodeGroup &group);
+
 /// Makes `window` tall enough for its layout at its current width (word-wrapped labels need
 /// more height than the layout's minimum says) and keeps it from being shrunk below that.
 /// Call after a message appeared or disappeared.
@@ -99,4 +103,29 @@ signals:
 
 private:
     bool m_optional = false;
+};
+
+/// "Type the key to confirm", for the writes that destroy: why (the production nodes that hold
+/// the key; empty when the caller says why itself, e.g. a guessed format), a field for the key
+/// as shown (bytes that are not text as \xNN, so that every key can be typed: objectName
+/// "typedKey") and a message once what is typed stops being the start of the key. Keeps its
+/// height while the operator types.
+class TypedKeyConfirmation : public QWidget
+{
+    Q_OBJECT
+
+public:
+    TypedKeyConfirmation(const QByteArray &key, const QStringList &productionNodes,
+                         QWidget *parent = nullptr);
+
+    /// What is typed is the key, exactly as shown.
+    bool confirmed() const;
+
+signals:
+    void changed();
+
+private:
+    QString m_shown;
+    QLineEdit *m_field = nullptr;
+    InlineMessage *m_error = nullptr;
 };

@@ -188,33 +188,10 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
 
     // Production (or a guessed format): the key, typed.
     if (m_needsTypedKey) {
-        QStringList production;
-        for (std::size_t i = 0; i < record.nodes.size(); ++i) {
-            const GroupNode *node = actionwidgets::groupNodeFor(group, record, i);
-            if (record.nodes[i].present() && node && node->production)
-                production << record.nodes[i].node;
-        }
-        auto *productionMessage = new InlineMessage(this);
-        productionMessage->setObjectName(QStringLiteral("productionMessage"));
-        if (!production.isEmpty())
-            productionMessage->setMessage(
-                (production.size() == 1
-                     ? tr("The key is on production node %1. Type the key exactly to confirm.")
-                     : tr("The key is on production nodes %1. Type the key exactly to confirm."))
-                    .arg(production.join(QStringLiteral(", "))),
-                InlineMessage::Kind::Warning);
-        layout->addWidget(productionMessage);
-        auto *typedForm = new QFormLayout;
-        m_typedKey = new QLineEdit(this);
-        m_typedKey->setObjectName(QStringLiteral("typedKey"));
-        m_typedKey->setFont(mono);
-        m_typedKey->setPlaceholderText(tr("the key, exactly as above"));
-        typedForm->addRow(tr("Type the key:"), m_typedKey);
-        layout->addLayout(typedForm);
-        m_typedKeyMessage = new InlineMessage(this);
-        m_typedKeyMessage->reserveLines(1); // no growing while typing
-        layout->addWidget(m_typedKeyMessage);
-        connect(m_typedKey, &QLineEdit::textChanged, this, &ForceReleaseDialog::updateState);
+        m_typedKey =
+            new TypedKeyConfirmation(record.key, actionwidgets::productionNodesHolding(record, group), this);
+        layout->addWidget(m_typedKey);
+        connect(m_typedKey, &TypedKeyConfirmation::changed, this, &ForceReleaseDialog::updateState);
     }
 
     m_unconditional = new QCheckBox(tr("Unconditional delete (whatever value is there now)"), this);
@@ -261,14 +238,8 @@ bool ForceReleaseDialog::unconditional() const
 
 bool ForceReleaseDialog::needsTypedKey(const LockRecord &record, const NodeGroup &group)
 {
-    if (record.confidence == lockscope::inspect::Confidence::Guess)
-        return true;
-    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
-        const GroupNode *node = actionwidgets::groupNodeFor(group, record, i);
-        if (record.nodes[i].present() && node && node->production)
-            return true;
-    }
-    return false;
+    return record.confidence == lockscope::inspect::Confidence::Guess ||
+           !actionwidgets::productionNodesHolding(record, group).isEmpty();
 }
 
 QString ForceReleaseDialog::blockedReason(const LockRecord &record, const NodeGroup &group)
@@ -278,18 +249,7 @@ QString ForceReleaseDialog::blockedReason(const LockRecord &record, const NodeGr
 
 void ForceReleaseDialog::updateState()
 {
-    bool typedOk = true;
-    if (m_typedKey) {
-        const QString typed = m_typedKey->text();
-        // The key as shown (bytes that are not text escaped as \xNN), so every key can be typed.
-        const QString shown = lockscope::displayText(m_record.key);
-        typedOk = typed == shown;
-        // No complaint while what is typed so far is the start of the key.
-        if (shown.startsWith(typed))
-            m_typedKeyMessage->clear();
-        else
-            m_typedKeyMessage->setMessage(tr("This is not the key."), InlineMessage::Kind::Error);
-    }
+    const bool typedOk = !m_typedKey || m_typedKey->confirmed();
     if (unconditional())
         m_unconditionalWarning->setMessage(
             tr("Deletes whatever the key holds when you confirm, even if another "

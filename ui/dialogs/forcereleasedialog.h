@@ -6,6 +6,7 @@
 #include <QDialog>
 
 class InlineMessage;
+class TypedKeyConfirmation;
 class QCheckBox;
 class QLineEdit;
 class QPushButton;
@@ -40,10 +41,9 @@ private:
     lockscope::inspect::LockRecord m_record;
     bool m_needsTypedKey = false;
     QString m_blockedReason;
-    QLineEdit *m_typedKey = nullptr;
+    TypedKeyConfirmation *m_typedKey = nullptr;
     QCheckBox *m_unconditional = nullptr;
     InlineMessage *m_unconditionalWarning = nullptr;
-    InlineMessage *m_typedKeyMessage = nullptr;
     QPushButton *m_releaseButton = nullptr;
     QPushButton *m_cancelButton = nullptr;
 };

@@ -9,7 +9,6 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QLineEdit>
 #include <QPushButton>
 #include <QStyle>
 #include <QTimer>
@@ -133,31 +132,11 @@ HolderDialog::HolderDialog(Action action, const QString &groupName, const LockRe
     layout->addLayout(form);
 
     // Production: the key, typed (as for a force-release of the whole lock).
-    QStringList production;
-    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
-        const auto *node = actionwidgets::groupNodeFor(group, record, i);
-        if (record.nodes[i].present() && node && node->production)
-            production << record.nodes[i].node;
-    }
-    if (release && !production.isEmpty()) {
-        auto *productionMessage = new InlineMessage(this);
-        productionMessage->setObjectName(QStringLiteral("productionMessage"));
-        productionMessage->setMessage(
-            tr("The key is on production node(s) %1. Type the key exactly to confirm.")
-                .arg(production.join(QStringLiteral(", "))),
-            InlineMessage::Kind::Warning);
-        layout->addWidget(productionMessage);
-        auto *typedForm = new QFormLayout;
-        m_typedKey = new QLineEdit(this);
-        m_typedKey->setObjectName(QStringLiteral("typedKey"));
-        m_typedKey->setFont(mono);
-        m_typedKey->setPlaceholderText(tr("the key, exactly as above"));
-        typedForm->addRow(tr("Type the key:"), m_typedKey);
-        layout->addLayout(typedForm);
-        m_typedKeyMessage = new InlineMessage(this);
-        m_typedKeyMessage->reserveLines(1);
-        layout->addWidget(m_typedKeyMessage);
-        connect(m_typedKey, &QLineEdit::textChanged, this, &HolderDialog::updateState);
+    if (const QStringList production = actionwidgets::productionNodesHolding(record, group);
+        release && !production.isEmpty()) {
+        m_typedKey = new TypedKeyConfirmation(record.key, production, this);
+        layout->addWidget(m_typedKey);
+        connect(m_typedKey, &TypedKeyConfirmation::changed, this, &HolderDialog::updateState);
     }
 
     auto *blocked = new InlineMessage(this);
@@ -217,16 +196,7 @@ QString HolderDialog::blockedReason(Action action, const LockRecord &record, con
 
 void HolderDialog::updateState()
 {
-    bool typedOk = true;
-    if (m_typedKey) {
-        const QString typed = m_typedKey->text();
-        const QString shown = lockscope::displayText(m_record.key);
-        typedOk = typed == shown;
-        if (shown.startsWith(typed))
-            m_typedKeyMessage->clear();
-        else
-            m_typedKeyMessage->setMessage(tr("This is not the key."), InlineMessage::Kind::Error);
-    }
+    const bool typedOk = !m_typedKey || m_typedKey->confirmed();
     bool durationOk = true;
     if (m_duration) {
         durationOk = m_duration->duration().has_value();

@@ -9,8 +9,8 @@
 class DurationEdit;
 class InlineMessage;
 class QLabel;
-class QLineEdit;
 class QPushButton;
+class TypedKeyConfirmation;
 
 /// Confirms an action on one holder of a lock of several (a reader of a read/write lock, one
 /// permit of a semaphore): force-release that holder alone, or set its remaining time. Names the
@@ -51,8 +51,7 @@ private:
     Action m_action;
     lockscope::inspect::LockRecord m_record;
     QString m_blockedReason;
-    QLineEdit *m_typedKey = nullptr;
-    InlineMessage *m_typedKeyMessage = nullptr;
+    TypedKeyConfirmation *m_typedKey = nullptr;
     DurationEdit *m_duration = nullptr;
     InlineMessage *m_durationMessage = nullptr;
     QPushButton *m_okButton = nullptr;
