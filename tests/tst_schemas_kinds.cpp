@@ -33,14 +33,17 @@ qint64 serverNow(ServerSet &set)
     return time->elements()[0].bytes().toLongLong() * 1000 + time->elements()[1].bytes().toLongLong() / 1000;
 }
 
-/// A LockScope holder value with the kind's extra fields (`extra`, e.g. "rw=r").
-QByteArray holderValue(const QByteArray &token, qint64 fence, const QString &host, const QByteArray &extra)
+/// A LockScope holder value with the kind's extra fields (`extra`, e.g. "rw=r") and, when
+/// given, the holder's acquire time ("at=").
+QByteArray holderValue(const QByteArray &token, qint64 fence, const QString &host, const QByteArray &extra,
+                       const QDateTime &acquiredAt = {})
 {
     lock::LockValue value;
     value.token = token;
     value.fence = fence;
     value.host = host;
     value.pid = 100 + fence;
+    value.acquiredAt = acquiredAt;
     return value.encode() + ' ' + extra;
 }
 
@@ -100,6 +103,7 @@ private slots:
             acquire.permits = permits;
             return acquire;
         };
+        const QDateTime before = QDateTime::currentDateTimeUtc();
         for (int r = 0; r < 2; ++r)
             QVERIFY(locker.tryAcquire("rw", options(lock::LockKind::Read)).has_value());
         for (int p = 0; p < 2; ++p)
@@ -135,6 +139,14 @@ private slots:
             QCOMPARE(holder.mode, QStringLiteral("read"));
             QVERIFY(holder.fence > 0);
         }
+        // Age: the earliest reader's acquire time, which the Locker wrote moments ago.
+        const auto acquiredJustNow = [&before](const QDateTime &acquiredAt) {
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            return acquiredAt.isValid() && acquiredAt >= now.addSecs(-60) && acquiredAt <= now &&
+                   acquiredAt >= before.addMSecs(-1);
+        };
+        QVERIFY2(acquiredJustNow(rw.lock->acquiredAt),
+                 qPrintable(rw.lock->acquiredAt.toString(Qt::ISODateWithMs)));
         const Read pool = readOne(*set, "pool");
         QVERIFY(pool.lock);
         QCOMPARE(pool.lock->kind, QStringLiteral("semaphore"));
@@ -144,6 +156,8 @@ private slots:
         QCOMPARE(kindText(pool.record), QStringLiteral("semaphore 2/3"));
         QCOMPARE(pool.lock->holders.size(), std::size_t(2));
         QVERIFY2(pool.lock->anomalies.isEmpty(), qPrintable(joined(pool.lock->anomalies)));
+        QVERIFY2(acquiredJustNow(pool.lock->acquiredAt),
+                 qPrintable(pool.lock->acquiredAt.toString(Qt::ISODateWithMs)));
         const Read job = readOne(*set, "job");
         QVERIFY(job.lock);
         QCOMPARE(job.lock->kind, QStringLiteral("reentrant"));
@@ -252,6 +266,66 @@ private slots:
                  qPrintable(joined(read.lock->anomalies)));
         QCOMPARE(read.lock->token,
                  QByteArray("holderAAAAAAAAAAAAAAAAA,holderBBBBBBBBBBBBBBBBB,holderCCCCCCCCCCCCCCCCC"));
+    }
+
+    /// Age of a lock of several holders: the acquire time of its earliest holder whose deadline
+    /// has not passed.
+    void lockScopeAcquiredAtIsTheEarliestCurrentHolder()
+    {
+        LS_START_SERVERS(set, 1);
+        const qint64 now = serverNow(*set);
+        QVERIFY(now > 0);
+        const QDateTime earlier = QDateTime(QDate(2026, 3, 1), QTime(9, 15, 0, 250), Qt::UTC);
+        const QDateTime later = QDateTime(QDate(2026, 3, 1), QTime(9, 40, 30, 0), Qt::UTC);
+        const QDateTime gone = QDateTime(QDate(2026, 3, 1), QTime(8, 0, 0, 0), Qt::UTC);
+        // The later one first in server order (the earlier deadline), the earlier one second.
+        QVERIFY(run(*set, {"ZADD", "docs:age", score(now + 20000),
+                           holderValue("readerLLLLLLLLLLLLLLLLL", 1, QStringLiteral("l"), "rw=r", later),
+                           score(now + 30000),
+                           holderValue("readerEEEEEEEEEEEEEEEEE", 2, QStringLiteral("e"), "rw=r", earlier)}));
+        const Read rw = readOne(*set, "docs:age");
+        QVERIFY(rw.lock);
+        QCOMPARE(rw.lock->kind, QStringLiteral("read"));
+        QCOMPARE(rw.lock->acquiredAt, earlier);
+
+        // A holder past its deadline (not yet pruned) no longer holds the semaphore: its earlier
+        // "at" does not count; nor does a holder that recorded none.
+        QVERIFY(run(*set,
+                    {"ZADD", "pool:age", score(now - 5000),
+                     holderValue("holderGGGGGGGGGGGGGGGGG", 3, QStringLiteral("g"), "permits=3", gone),
+                     score(now + 20000),
+                     holderValue("holderLLLLLLLLLLLLLLLLL", 4, QStringLiteral("l"), "permits=3", later),
+                     score(now + 25000),
+                     holderValue("holderNNNNNNNNNNNNNNNNN", 5, QStringLiteral("n"), "permits=3"),
+                     score(now + 30000),
+                     holderValue("holderEEEEEEEEEEEEEEEEE", 6, QStringLiteral("e"), "permits=3", earlier)}));
+        const Read pool = readOne(*set, "pool:age");
+        QVERIFY(pool.lock);
+        QCOMPARE(pool.lock->kind, QStringLiteral("semaphore"));
+        QCOMPARE(pool.lock->holders.size(), std::size_t(4));
+        QCOMPARE(pool.lock->acquiredAt, earlier);
+
+        // Every holder past its deadline: nobody holds it now, no acquire time.
+        QVERIFY(
+            run(*set, {"ZADD", "pool:stale", score(now - 5000),
+                       holderValue("holderGGGGGGGGGGGGGGGGG", 3, QStringLiteral("g"), "permits=3", gone)}));
+        const Read stale = readOne(*set, "pool:stale");
+        QVERIFY(stale.lock);
+        QVERIFY(!stale.lock->acquiredAt.isValid());
+    }
+
+    /// LockValue::parse takes "permits=+2" (toInt); the decoder of LockScope's kinds has always
+    /// wanted plain digits, what the Locker writes: such a set is not read as a semaphore.
+    void lockScopeSemaphorePermitsInPlainDigitsOnly()
+    {
+        LS_START_SERVERS(set, 1);
+        const qint64 now = serverNow(*set);
+        QVERIFY(run(*set, {"ZADD", "pool:signed", score(now + 30000),
+                           holderValue("holderSSSSSSSSSSSSSSSSS", 1, QStringLiteral("s"), "permits=+2")}));
+        const QByteArray value = holderValue("holderSSSSSSSSSSSSSSSSS", 1, QStringLiteral("s"), "permits=+2");
+        QCOMPARE(lock::LockValue::parse(value).value_or(lock::LockValue{}).permits, 2);
+        const Read read = readOne(*set, "pool:signed");
+        QVERIFY(!read.lock || read.lock->schema != QLatin1String("lockscope-kinds"));
     }
 
     void lockScopeReentrantAndMutex()

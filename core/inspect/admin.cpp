@@ -9,7 +9,9 @@
 
 #include <QJsonDocument>
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 
 namespace lockscope::inspect {
 
@@ -322,77 +324,134 @@ void summarize(AdminResult &result, const QString &done, bool auditFailed, const
     result.message = parts.join(QStringLiteral("; "));
 }
 
-} // namespace
+/// What an owner-checked write did on one node it was allowed to write to.
+struct NodeWrite
+{
+    NodeWrite(AdminOutcome what, QString why, std::optional<qint64> ttlRead = std::nullopt)
+        : outcome(what), detail(std::move(why)), ttlBefore(ttlRead)
+    {}
 
-AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &registry, bool unconditional)
+    AdminOutcome outcome;
+    QString detail;
+    /// The TTL the script read before it acted, which the audit line records instead of the
+    /// one shown; none when nothing was sent or the script failed.
+    std::optional<qint64> ttlBefore;
+    AuditEntry after; ///< what the audit line records as written (extend: the new TTL)
+};
+
+/// What the operator saw on one node, as the audit line records it.
+struct Shown
+{
+    QByteArray value;
+    qint64 ttlMs = -2;
+};
+
+/// The value and TTL a node showed for the whole key.
+Shown shownEntry(const NodeEntry &entry)
+{
+    return {shownValue(entry.raw), entry.raw.pttlMs};
+}
+
+/// Admin::audit: appends one audit line; false when it could not be written.
+using AuditFn = std::function<bool(const QString &node, const QByteArray &key, const QString &action,
+                                   const QByteArray &valueBefore, qint64 ttlBeforeMs, const QString &result,
+                                   const AuditEntry &after)>;
+
+/// How an action names itself: in the audit log ("force-release") and in its summary ("released").
+struct ActionNames
+{
+    QString audit;
+    QString done;
+};
+
+/// The loop the owner-checked writes share (forceRelease, extend, the holder actions): every
+/// node that holds the key, in the record's order, is matched to its group node (an Error when
+/// it is not in the group) and refused when read-only; only then does `write(entry, node)` run,
+/// which makes the action's own checks and sends its script. Every attempt gets one audit line,
+/// refused ones included, with `shownOf(entry)` as the value and TTL before (the TTL the script
+/// read replaces the one shown); then the result is summarized.
+template <typename ShownOf, typename Write>
+AdminResult writeEachNode(const LockRecord &record, const ActionNames &names,
+                          const std::vector<AdminNode> &nodes, const QString &group, const AuditFn &audit,
+                          const QString &auditPath, ShownOf shownOf, Write write)
 {
     AdminResult result;
     bool auditFailed = false;
-    const auto schema = record.schema.isEmpty() ? nullptr : registry.find(record.schema);
-    const bool bumpFence = record.schema == QLatin1String("lockscope");
-    const QString action = unconditional ? QStringLiteral("force-delete") : QStringLiteral("force-release");
-
     for (std::size_t i = 0; i < record.nodes.size(); ++i) {
         const NodeEntry &entry = record.nodes[i];
         if (!entry.present())
             continue;
-        AdminNodeResult nodeResult{entry.node, AdminOutcome::Error, {}};
-        // The TTL shown, unless the script read the one it replaced.
-        qint64 ttlBefore = entry.raw.pttlMs;
-        const AdminNode *node = nodeFor(m_nodes, record, i);
-        if (!node) {
-            nodeResult.outcome = AdminOutcome::Error;
-            nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
-        } else if (node->readOnly) {
-            nodeResult.outcome = AdminOutcome::Refused;
-            nodeResult.detail = QStringLiteral("read-only");
-        } else if (!unconditional && record.kind == QLatin1String(lockKind::Semaphore) &&
-                   entry.raw.type == RawEntry::Type::String) {
+        const Shown shown = shownOf(entry);
+        const AdminNode *node = nodeFor(nodes, record, i);
+        const NodeWrite written = [&] {
+            if (!node)
+                return NodeWrite(AdminOutcome::Error,
+                                 QStringLiteral("node %1 is not in group %2").arg(entry.node, group));
+            if (node->readOnly)
+                return NodeWrite(AdminOutcome::Refused, QStringLiteral("read-only"));
+            return write(entry, *node);
+        }();
+        AdminNodeResult nodeResult{entry.node, written.outcome, written.detail};
+        auditFailed |=
+            !audit(entry.node, record.key, names.audit, shown.value, written.ttlBefore.value_or(shown.ttlMs),
+                   auditResult(nodeResult), written.after);
+        result.nodes.push_back(std::move(nodeResult));
+    }
+    summarize(result, names.done, auditFailed, auditPath);
+    return result;
+}
+
+} // namespace
+
+AdminResult Admin::forceRelease(const LockRecord &record, const SchemaRegistry &registry, bool unconditional)
+{
+    const auto schema = record.schema.isEmpty() ? nullptr : registry.find(record.schema);
+    const bool bumpFence = record.schema == QLatin1String("lockscope");
+    const QString action = unconditional ? QStringLiteral("force-delete") : QStringLiteral("force-release");
+    const auto write = [&](const NodeEntry &entry, const AdminNode &node) {
+        if (!unconditional && record.kind == QLatin1String(lockKind::Semaphore) &&
+            entry.raw.type == RawEntry::Type::String) {
             // Redisson keeps a semaphore's available permits in this string: without it every
             // acquire fails until someone sets the permits again.
-            nodeResult.outcome = AdminOutcome::Refused;
-            nodeResult.detail =
+            return NodeWrite(
+                AdminOutcome::Refused,
                 QStringLiteral("the value is a semaphore's permit counter: deleting it would leave "
-                               "the semaphore without permits");
-        } else if (!unconditional && entry.raw.type != RawEntry::Type::String &&
-                   entry.raw.type != RawEntry::Type::Hash) {
-            nodeResult.outcome = AdminOutcome::Refused;
-            nodeResult.detail =
+                               "the semaphore without permits"));
+        }
+        if (!unconditional && entry.raw.type != RawEntry::Type::String &&
+            entry.raw.type != RawEntry::Type::Hash) {
+            return NodeWrite(
+                AdminOutcome::Refused,
                 QStringLiteral("a %1 value cannot be compared; only an unconditional delete removes it")
-                    .arg(typeName(entry.raw));
-        } else {
-            Connection connection(node->config);
-            std::vector<QByteArray> args{QByteArrayLiteral("del"),
-                                         bumpFence ? QByteArrayLiteral("1") : QByteArrayLiteral("0")};
-            appendComparison(args, entry.raw, unconditional);
-            const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
-            nodeResult.outcome = outcome.outcome;
-            nodeResult.detail = outcome.detail;
-            ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
-            if (outcome.outcome == AdminOutcome::Changed)
-                nodeResult.detail = QStringLiteral("the lock changed since it was shown: nothing deleted");
-            if (outcome.outcome == AdminOutcome::Done) {
-                nodeResult.detail = bumpFence
-                                        ? QStringLiteral("deleted; fence counter now %1").arg(outcome.fence)
-                                        : QStringLiteral("deleted");
-                // Wake the schema's waiters (Redisson publishes an unlock message).
-                if (schema) {
-                    for (const auto &command : schema->afterRelease(record.key)) {
-                        auto reply = connection.command(command);
-                        if (!reply)
-                            nodeResult.detail +=
-                                QStringLiteral("; wake-up failed: %1").arg(reply.error().toString());
-                    }
+                    .arg(typeName(entry.raw)));
+        }
+        Connection connection(node.config);
+        std::vector<QByteArray> args{QByteArrayLiteral("del"),
+                                     bumpFence ? QByteArrayLiteral("1") : QByteArrayLiteral("0")};
+        appendComparison(args, entry.raw, unconditional);
+        const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
+        NodeWrite written(outcome.outcome, outcome.detail, outcome.pttlBefore);
+        if (outcome.outcome == AdminOutcome::Changed)
+            written.detail = QStringLiteral("the lock changed since it was shown: nothing deleted");
+        if (outcome.outcome == AdminOutcome::Done) {
+            written.detail = bumpFence ? QStringLiteral("deleted; fence counter now %1").arg(outcome.fence)
+                                       : QStringLiteral("deleted");
+            // Wake the schema's waiters (Redisson publishes an unlock message).
+            if (schema) {
+                for (const auto &command : schema->afterRelease(record.key)) {
+                    auto reply = connection.command(command);
+                    if (!reply)
+                        written.detail +=
+                            QStringLiteral("; wake-up failed: %1").arg(reply.error().toString());
                 }
             }
         }
-        auditFailed |=
-            !audit(entry.node, record.key, action, shownValue(entry.raw), ttlBefore, auditResult(nodeResult));
-        result.nodes.push_back(std::move(nodeResult));
-    }
-    summarize(result, unconditional ? QStringLiteral("deleted") : QStringLiteral("released"), auditFailed,
-              m_audit ? m_audit->path() : QString());
-    return result;
+        return written;
+    };
+    return writeEachNode(record,
+                         {action, unconditional ? QStringLiteral("deleted") : QStringLiteral("released")},
+                         m_nodes, m_group, std::bind_front(&Admin::audit, this),
+                         m_audit ? m_audit->path() : QString(), shownEntry, write);
 }
 
 namespace {
@@ -448,14 +507,8 @@ AdminResult Admin::holderAction(const LockRecord &record, const QByteArray &toke
 {
     const bool release = action == "zrem";
     const QString name = release ? QStringLiteral("force-release-holder") : QStringLiteral("extend-holder");
-    AdminResult result;
-    bool auditFailed = false;
-    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
-        const NodeEntry &entry = record.nodes[i];
-        if (!entry.present())
-            continue;
-        AdminNodeResult nodeResult{entry.node, AdminOutcome::Refused, {}};
-        const AdminNode *node = nodeFor(m_nodes, record, i);
+    // The holder with `token` as this node showed it (the last, should a token appear twice).
+    const auto holderOn = [&token](const NodeEntry &entry) -> const LockHolder * {
         const LockHolder *holder = nullptr;
         if (entry.decoded) {
             for (const LockHolder &candidate : entry.decoded->holders) {
@@ -463,53 +516,48 @@ AdminResult Admin::holderAction(const LockRecord &record, const QByteArray &toke
                     holder = &candidate;
             }
         }
-        const HolderScores scores =
-            entry.decoded ? holderScores(entry.decoded->schema) : HolderScores::Unsupported;
-        const bool deadlines = scores == HolderScores::Deadlines;
-        QByteArray shown = holder ? holder->raw : QByteArray();
-        qint64 ttlBefore = holder ? holder->pttlMs : entry.raw.pttlMs;
-        if (!node) {
-            nodeResult.outcome = AdminOutcome::Error;
-            nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
-        } else if (node->readOnly) {
-            nodeResult.detail = QStringLiteral("read-only");
-        } else if (const QString refusal =
-                       holderActionRefusal(entry.decoded ? entry.decoded->schema : QString(), release);
-                   !refusal.isEmpty()) {
-            nodeResult.detail = refusal;
-        } else if (!release && ttl.count() <= 0) {
-            nodeResult.detail = QStringLiteral("the TTL must be positive");
-        } else if (!holder || !entry.raw.isSortedSet()) {
-            nodeResult.outcome = AdminOutcome::Missing;
-            nodeResult.detail = QStringLiteral("no such holder on this node");
-        } else {
-            Connection connection(node->config);
-            const bool bump = release && entry.decoded->schema == QLatin1String("lockscope-kinds");
-            std::vector<QByteArray> args{action, QByteArrayLiteral("member"),
-                                         release ? (bump ? QByteArrayLiteral("1") : QByteArrayLiteral("0"))
-                                                 : QByteArray::number(qint64(ttl.count())),
-                                         holder->raw,
-                                         deadlines ? QByteArrayLiteral("1") : QByteArrayLiteral("0")};
-            const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
-            nodeResult.outcome = outcome.outcome;
-            ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
-            if (outcome.outcome == AdminOutcome::Changed)
-                nodeResult.detail = QStringLiteral("the holder changed since it was shown: nothing done");
-            else if (outcome.outcome != AdminOutcome::Done)
-                nodeResult.detail = outcome.detail;
-            else if (release)
-                nodeResult.detail =
-                    bump ? QStringLiteral("holder removed; fence counter now %1").arg(outcome.fence)
-                         : QStringLiteral("holder removed");
-            else
-                nodeResult.detail = QStringLiteral("holder's TTL set to %1 ms").arg(outcome.fence);
-        }
-        auditFailed |= !audit(entry.node, record.key, name, shown, ttlBefore, auditResult(nodeResult));
-        result.nodes.push_back(std::move(nodeResult));
-    }
-    summarize(result, release ? QStringLiteral("released") : QStringLiteral("extended"), auditFailed,
-              m_audit ? m_audit->path() : QString());
-    return result;
+        return holder;
+    };
+    const auto write = [&](const NodeEntry &entry, const AdminNode &node) {
+        if (const QString refusal =
+                holderActionRefusal(entry.decoded ? entry.decoded->schema : QString(), release);
+            !refusal.isEmpty())
+            return NodeWrite(AdminOutcome::Refused, refusal);
+        if (!release && ttl.count() <= 0)
+            return NodeWrite(AdminOutcome::Refused, QStringLiteral("the TTL must be positive"));
+        const LockHolder *holder = holderOn(entry);
+        if (!holder || !entry.raw.isSortedSet())
+            return NodeWrite(AdminOutcome::Missing, QStringLiteral("no such holder on this node"));
+        // Not refused above: decoded by a schema whose holders can be changed one by one.
+        const bool deadlines = holderScores(entry.decoded->schema) == HolderScores::Deadlines;
+        Connection connection(node.config);
+        const bool bump = release && entry.decoded->schema == QLatin1String("lockscope-kinds");
+        std::vector<QByteArray> args{action, QByteArrayLiteral("member"),
+                                     release ? (bump ? QByteArrayLiteral("1") : QByteArrayLiteral("0"))
+                                             : QByteArray::number(qint64(ttl.count())),
+                                     holder->raw,
+                                     deadlines ? QByteArrayLiteral("1") : QByteArrayLiteral("0")};
+        const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
+        NodeWrite written(outcome.outcome, {}, outcome.pttlBefore);
+        if (outcome.outcome == AdminOutcome::Changed)
+            written.detail = QStringLiteral("the holder changed since it was shown: nothing done");
+        else if (outcome.outcome != AdminOutcome::Done)
+            written.detail = outcome.detail;
+        else if (release)
+            written.detail = bump ? QStringLiteral("holder removed; fence counter now %1").arg(outcome.fence)
+                                  : QStringLiteral("holder removed");
+        else
+            written.detail = QStringLiteral("holder's TTL set to %1 ms").arg(outcome.fence);
+        return written;
+    };
+    return writeEachNode(
+        record, {name, release ? QStringLiteral("released") : QStringLiteral("extended")}, m_nodes, m_group,
+        std::bind_front(&Admin::audit, this), m_audit ? m_audit->path() : QString(),
+        [&holderOn](const NodeEntry &entry) {
+            const LockHolder *holder = holderOn(entry);
+            return holder ? Shown{holder->raw, holder->pttlMs} : Shown{QByteArray(), entry.raw.pttlMs};
+        },
+        write);
 }
 
 bool Admin::auditStopped(const LockRecord &record, const QString &action, const QString &result)
@@ -525,56 +573,35 @@ bool Admin::auditStopped(const LockRecord &record, const QString &action, const 
 AdminResult Admin::extend(const LockRecord &record, std::chrono::milliseconds ttl, lock::ExtendMode mode)
 {
     const bool add = mode == lock::ExtendMode::Add;
-    AdminResult result;
-    bool auditFailed = false;
-    for (std::size_t i = 0; i < record.nodes.size(); ++i) {
-        const NodeEntry &entry = record.nodes[i];
-        if (!entry.present())
-            continue;
-        AdminNodeResult nodeResult{entry.node, AdminOutcome::Error, {}};
-        qint64 ttlBefore = entry.raw.pttlMs;
-        AuditEntry after;
-        const AdminNode *node = nodeFor(m_nodes, record, i);
-        if (!node) {
-            nodeResult.outcome = AdminOutcome::Error;
-            nodeResult.detail = QStringLiteral("node %1 is not in group %2").arg(entry.node, m_group);
-        } else if (node->readOnly) {
-            nodeResult.outcome = AdminOutcome::Refused;
-            nodeResult.detail = QStringLiteral("read-only");
-        } else if (ttl.count() <= 0) {
-            nodeResult.outcome = AdminOutcome::Refused;
-            nodeResult.detail = QStringLiteral("the TTL must be positive");
-        } else if (entry.raw.type != RawEntry::Type::String && entry.raw.type != RawEntry::Type::Hash) {
-            nodeResult.outcome = AdminOutcome::Refused;
-            nodeResult.detail = QStringLiteral("a %1 value cannot be compared").arg(typeName(entry.raw));
-        } else {
-            Connection connection(node->config);
-            std::vector<QByteArray> args{add ? QByteArrayLiteral("pexpire-add")
-                                             : QByteArrayLiteral("pexpire"),
-                                         QByteArray::number(qint64(ttl.count()))};
-            appendComparison(args, entry.raw, false);
-            const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
-            nodeResult.outcome = outcome.outcome;
-            ttlBefore = outcome.pttlBefore.value_or(ttlBefore);
-            if (outcome.outcome == AdminOutcome::Done)
-                after.ttlAfterMs = outcome.fence;
-            if (outcome.outcome != AdminOutcome::Done)
-                nodeResult.detail = outcome.detail;
-            else if (add)
-                nodeResult.detail =
-                    QStringLiteral("TTL now %1 ms (%2 ms added)").arg(outcome.fence).arg(ttl.count());
-            else
-                nodeResult.detail = QStringLiteral("TTL set to %1 ms").arg(ttl.count());
-            if (outcome.outcome == AdminOutcome::Changed)
-                nodeResult.detail = QStringLiteral("the lock changed since it was shown: not extended");
-        }
-        auditFailed |=
-            !audit(entry.node, record.key, add ? QStringLiteral("extend-add") : QStringLiteral("extend"),
-                   shownValue(entry.raw), ttlBefore, auditResult(nodeResult), after);
-        result.nodes.push_back(std::move(nodeResult));
-    }
-    summarize(result, QStringLiteral("extended"), auditFailed, m_audit ? m_audit->path() : QString());
-    return result;
+    const QString action = add ? QStringLiteral("extend-add") : QStringLiteral("extend");
+    const auto write = [&](const NodeEntry &entry, const AdminNode &node) {
+        if (ttl.count() <= 0)
+            return NodeWrite(AdminOutcome::Refused, QStringLiteral("the TTL must be positive"));
+        if (entry.raw.type != RawEntry::Type::String && entry.raw.type != RawEntry::Type::Hash)
+            return NodeWrite(AdminOutcome::Refused,
+                             QStringLiteral("a %1 value cannot be compared").arg(typeName(entry.raw)));
+        Connection connection(node.config);
+        std::vector<QByteArray> args{add ? QByteArrayLiteral("pexpire-add") : QByteArrayLiteral("pexpire"),
+                                     QByteArray::number(qint64(ttl.count()))};
+        appendComparison(args, entry.raw, false);
+        const ScriptOutcome outcome = runScript(connection, record.key, std::move(args));
+        NodeWrite written(outcome.outcome, {}, outcome.pttlBefore);
+        if (outcome.outcome == AdminOutcome::Done)
+            written.after.ttlAfterMs = outcome.fence;
+        if (outcome.outcome != AdminOutcome::Done)
+            written.detail = outcome.detail;
+        else if (add)
+            written.detail =
+                QStringLiteral("TTL now %1 ms (%2 ms added)").arg(outcome.fence).arg(ttl.count());
+        else
+            written.detail = QStringLiteral("TTL set to %1 ms").arg(ttl.count());
+        if (outcome.outcome == AdminOutcome::Changed)
+            written.detail = QStringLiteral("the lock changed since it was shown: not extended");
+        return written;
+    };
+    return writeEachNode(record, {action, QStringLiteral("extended")}, m_nodes, m_group,
+                         std::bind_front(&Admin::audit, this), m_audit ? m_audit->path() : QString(),
+                         shownEntry, write);
 }
 
 namespace {

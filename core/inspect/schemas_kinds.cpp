@@ -190,15 +190,24 @@ LockHolder lockScopeHolder(const LockValue &v, const QByteArray &raw, qint64 ptt
     return holder;
 }
 
-/// One member of a LockScope read-write lock or semaphore set.
+/// One member of a LockScope read-write lock or semaphore set. value.mode ('r' / 'w') says a
+/// read-write lock's holder, value.permits (the semaphore's limit as this holder saw it) a
+/// semaphore's.
 struct LockScopeMember
 {
     LockValue value;
     QByteArray raw;
     double deadline = 0;
-    QByteArray rw;                 ///< "r" / "w" for a read-write lock
-    std::optional<qint64> permits; ///< the semaphore's limit as this holder saw it
 };
+
+/// Whether a member's "permits=" is written as this decoder has always read it: 1 to 18 plain
+/// digits, what the Locker writes. LockValue::parse reads the field with toInt, which also takes
+/// a sign, surrounding whitespace ("permits=+3", "permits=3\t") and leading zeros beyond 18
+/// characters; such a hand-made member stays no semaphore holder here.
+bool permitsInPlainDigits(const QByteArray &raw)
+{
+    return lsNumber(raw, "permits").has_value();
+}
 
 class LockScopeKindsSchema final : public LockSchema
 {
@@ -220,13 +229,15 @@ public:
             auto value = LockValue::parse(raw);
             if (!value || value->token.isEmpty())
                 return std::nullopt;
-            members.push_back({std::move(*value), raw, score, lsField(raw, "rw").value_or(QByteArray()),
-                               lsNumber(raw, "permits")});
+            if (value->permits > 0 && !permitsInPlainDigits(raw))
+                value->permits = 0;
+            members.push_back({std::move(*value), raw, score});
         }
-        const bool rw =
-            std::ranges::all_of(members, [](const auto &m) { return m.rw == "r" || m.rw == "w"; });
+        // One member with neither "rw=" nor "permits=", or a mix of the two, and the set is
+        // neither kind: not decoded.
+        const bool rw = std::ranges::all_of(members, [](const auto &m) { return m.value.mode != 0; });
         const bool semaphore =
-            std::ranges::all_of(members, [](const auto &m) { return m.permits.has_value(); });
+            std::ranges::all_of(members, [](const auto &m) { return m.value.permits > 0; });
         if (rw)
             return decodeReadWrite(key, entry, members);
         if (semaphore)
@@ -255,8 +266,12 @@ public:
         const QByteArray &first = entry.members.front().first;
         if (!first.startsWith("ls1 tok="))
             return {};
-        if (key.endsWith(".queue")) // a fair lock's queue met without its lock: the deadlines
-            return {fairDeadlinesOf(key)};
+        if (key.endsWith(".queue")) { // a fair lock's queue met without its lock: the deadlines
+            const std::vector<QByteArray> owners = companionOwners(key);
+            if (owners.empty())
+                return {};
+            return {lock::fairQueueKeysFor(owners.front()).second};
+        }
         if (!first.contains(" rw="))
             return {};
         return {writerIntentKey(key)};
@@ -276,8 +291,6 @@ public:
     }
 
 private:
-    static QByteArray fairDeadlinesOf(const QByteArray &queueKey) { return queueKey.chopped(6) + ".qexp"; }
-
     /// A fair lock's holder (a LockScope string value with "fair=1") and its queue.
     std::optional<DecodedLock> decodeFair(const QByteArray &key, const RawEntry &entry) const
     {
@@ -309,7 +322,7 @@ private:
         lock.confidenceReason = QStringLiteral("the queue of a LockScope fair lock (\"<lock>.queue\")");
         lock.kind = QLatin1String(lockKind::Fair);
         lock.details.insert(QStringLiteral("lock"), QString::fromUtf8(owners.front()));
-        addFairQueue(lock, &entry, entry.companion(fairDeadlinesOf(key)));
+        addFairQueue(lock, &entry, entry.companion(lock::fairQueueKeysFor(owners.front()).second));
         if (lock.queue.empty())
             return std::nullopt;
         lock.token = joinedTokens(lock.queue);
@@ -381,7 +394,7 @@ private:
         int readers = 0;
         int writers = 0;
         for (const LockScopeMember &m : members) {
-            const bool writer = m.rw == "w";
+            const bool writer = m.value.mode == 'w';
             (writer ? writers : readers) += 1;
             LockHolder holder = lockScopeHolder(m.value, m.raw, leftUntil(m.deadline, entry.serverTimeMs));
             holder.mode = writer ? QStringLiteral("write") : QStringLiteral("read");
@@ -398,6 +411,7 @@ private:
         if (entry.truncated)
             lock.anomalies << QStringLiteral("more than %1 holders: only the first were read")
                                   .arg(RawEntry::MaxElements);
+        lock.acquiredAt = heldSince(members, entry.serverTimeMs);
         lock.details.insert(QStringLiteral("readers"), QString::number(readers));
         lock.details.insert(QStringLiteral("writers"), QString::number(writers));
         addWriterIntent(lock, key, entry);
@@ -414,13 +428,13 @@ private:
         lock.kind = QLatin1String(lockKind::Semaphore);
         std::set<qint64> limits;
         for (const LockScopeMember &m : members) {
-            limits.insert(*m.permits);
+            limits.insert(m.value.permits);
             LockHolder holder = lockScopeHolder(m.value, m.raw, leftUntil(m.deadline, entry.serverTimeMs));
             holder.count = 1;
             noteExpiry(lock, QStringLiteral("holder"), holder, m.deadline, entry.serverTimeMs);
             lock.holders.push_back(std::move(holder));
         }
-        lock.permits = int(std::min<qint64>(*members.front().permits, INT_MAX));
+        lock.permits = members.front().value.permits;
         if (limits.size() > 1) {
             QStringList seen;
             for (qint64 limit : limits)
@@ -436,8 +450,28 @@ private:
                                   .arg(RawEntry::MaxElements);
         lock.details.insert(QStringLiteral("permits used"),
                             QStringLiteral("%1 of %2").arg(used).arg(lock.permits));
+        lock.acquiredAt = heldSince(members, entry.serverTimeMs);
         finish(lock);
         return lock;
+    }
+
+    /// The acquire time ("at") of the lock's earliest current holder; null when no holder whose
+    /// deadline has not passed recorded one. A lock of several holders has no single acquire
+    /// time; the earliest current holder's is a moment since which the lock has certainly been
+    /// held without a break (by holders of its kind): that holder has held it all along. Earlier
+    /// holders that have left are no longer in the set, so it may have been held longer.
+    /// Holders past their deadline are left out: they no longer hold the lock, the next acquire
+    /// merely has not pruned them yet (noteExpiry reports them).
+    static QDateTime heldSince(const std::vector<LockScopeMember> &members, qint64 nowMs)
+    {
+        QDateTime earliest;
+        for (const LockScopeMember &m : members) {
+            if (overdue(m.deadline, nowMs) > 0 || !m.value.acquiredAt.isValid())
+                continue;
+            if (!earliest.isValid() || m.value.acquiredAt < earliest)
+                earliest = m.value.acquiredAt;
+        }
+        return earliest;
     }
 
     /// An entry without expiry, or past its deadline and still in the set: both are the
