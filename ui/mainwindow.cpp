@@ -587,12 +587,23 @@ void MainWindow::onGroupScanned(const std::shared_ptr<GroupSnapshot> &snapshot)
     LockTableModel::GroupRead read{snapshot->readAt, std::move(snapshot->stale), snapshot->staleReason};
     m_lockModel->applyDelta(snapshot->group, std::move(snapshot->snapshot.records),
                             std::move(snapshot->removed), !snapshot->delta, std::move(read));
-    // With the first locks of each group, unless the operator sized a column (now or in an
-    // earlier session).
-    if (m_lockModel->rowCount() > 0)
-        m_lockView->header()->fitForGroup(snapshot->group);
+    fitColumnsForGroup(snapshot->group);
     updateLockCounts();
     updateSummary();
+}
+
+void MainWindow::fitColumnsForGroup(const QString &group)
+{
+    // With the first locks of each group, unless the operator sized a column (now or in an
+    // earlier session); once the model has applied them: a change applied in slices is not in
+    // the rows yet, and a fit now would size the columns for the other groups' rows only
+    // ("demo-redlock" cut to "demo-r…" for good).
+    if (m_lockModel->isApplying()) {
+        QTimer::singleShot(20, this, [this, group] { fitColumnsForGroup(group); });
+        return;
+    }
+    if (m_lockModel->rowCount() > 0)
+        m_lockView->header()->fitForGroup(group);
 }
 
 // --- node status ---------------------------------------------------------------------------

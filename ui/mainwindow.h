@@ -133,6 +133,8 @@ private:
     void updateActions();
     void updateSummary();
     void updateLockCounts();
+    /// Fits the lock table's columns to `group`'s first locks once the model has applied them.
+    void fitColumnsForGroup(const QString &group);
 
     void editConnections();
     void showAbout();
