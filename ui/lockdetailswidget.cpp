@@ -402,6 +402,7 @@ void LockDetailsWidget::changeEvent(QEvent *event)
         (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange)) {
         showRecord();
         fillNodes();
+        fillHolders(); // the waiters' colour
         const QSignalBlocker blocker(m_nodes);
         if (m_selectedNode >= 0)
             m_nodes->selectRow(m_selectedNode);
@@ -626,8 +627,11 @@ void LockDetailsWidget::fillHolders()
         picked = holder->token;
     m_holderRows.clear();
     m_holderCount = 0;
-    const NodeEntry *entry = m_record && m_selectedNode >= 0 ? &m_record->nodes[std::size_t(m_selectedNode)]
-                                                             : lockscope::inspect::majorityEntry(*m_record);
+    if (!m_record)
+        return;
+    // The selected node's holders (each node of a Redlock set has its own deadlines); the
+    // majority's when that node holds nothing decoded.
+    const NodeEntry *entry = m_selectedNode >= 0 ? &m_record->nodes[std::size_t(m_selectedNode)] : nullptr;
     if (!entry || !entry->present() || !entry->decoded)
         entry = lockscope::inspect::majorityEntry(*m_record);
     const auto *decoded = entry && entry->decoded ? &*entry->decoded : nullptr;
