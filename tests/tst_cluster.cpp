@@ -1,0 +1,426 @@
+#include "clusterfixture.h"
+#include "redis/clusterslots.h"
+#include "redis/connection.h"
+#include "redisfixture.h"
+
+#include <QRandomGenerator>
+#include <QSet>
+#include <QTest>
+#include <cerrno>
+#include <csignal>
+#include <map>
+
+using namespace lockscope::redis;
+using namespace lockscope::test;
+
+namespace {
+
+constexpr quint32 kKeySeed = 20250611;
+
+QByteArray randomBytes(QRandomGenerator &random, int maxLength)
+{
+    QByteArray bytes(random.bounded(maxLength + 1), Qt::Uninitialized);
+    for (char &c : bytes)
+        c = char(random.bounded(256));
+    return bytes;
+}
+
+/// Keys that exercise every rule of the hash tag: random bytes (0x00 and 0xff included), tags,
+/// empty tags, nested and unbalanced braces, and keys made mostly of braces.
+QList<QByteArray> sampleKeys(int count)
+{
+    QList<QByteArray> keys = {
+        QByteArray(),          QByteArray("{"),       QByteArray("}"),       QByteArray("{}"),
+        QByteArray("}{"),      QByteArray("{}{}"),    QByteArray("{a"),      QByteArray("a}"),
+        QByteArray("{{}}"),    QByteArray("{}}"),     QByteArray("{{}"),     QByteArray(1, '\0'),
+        QByteArray(1, '\xff'), QByteArray("{\0}", 3), QByteArray("{\xff}x"), QByteArray("a\0b{c\0d}e", 9),
+    };
+    QRandomGenerator random(kKeySeed);
+    static const char braceAlphabet[] = {'{', '}', 'a', '\0', '\xff', 'z'};
+    while (keys.size() < count) {
+        switch (keys.size() % 6) {
+        case 0: // plain random bytes
+            keys << randomBytes(random, 40);
+            break;
+        case 1: // a tag
+            keys << randomBytes(random, 8) + '{' + randomBytes(random, 8).replace('}', 'x') + '}' +
+                        randomBytes(random, 8);
+            break;
+        case 2: // an empty tag, then maybe a real one
+            keys << randomBytes(random, 6).replace('{', 'x') + "{}" + randomBytes(random, 6) + "{tag}";
+            break;
+        case 3: // nested braces
+            keys << randomBytes(random, 4).replace('{', 'x') + "{{" + randomBytes(random, 6) + "}}" +
+                        randomBytes(random, 4);
+            break;
+        case 4: { // mostly braces
+            QByteArray key(random.bounded(14), Qt::Uninitialized);
+            for (char &c : key)
+                c = braceAlphabet[random.bounded(int(sizeof braceAlphabet))];
+            keys << key;
+            break;
+        }
+        default: // text keys as lock libraries write them
+            keys << "lock:{order:" + QByteArray::number(random.bounded(100000)) + "}:fence";
+            break;
+        }
+    }
+    return keys;
+}
+
+QByteArray printable(const QByteArray &key)
+{
+    return key.toPercentEncoding();
+}
+
+bool processGone(qint64 pid)
+{
+    return ::kill(pid_t(pid), 0) == -1 && errno == ESRCH;
+}
+
+/// Calls of `command` (INFO commandstats spelling, "cluster|slots") on the node; -1 on failure.
+qint64 commandCalls(Connection &connection, const QByteArray &command)
+{
+    auto info = connection.command({"INFO", "commandstats"});
+    if (!info)
+        return -1;
+    const QByteArray prefix = "cmdstat_" + command + ":calls=";
+    for (const QByteArray &line : info->bytes().split('\n'))
+        if (line.startsWith(prefix))
+            return line.mid(prefix.size(), line.indexOf(',') - prefix.size()).toLongLong();
+    return 0;
+}
+
+} // namespace
+
+class TestCluster : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+
+    void crc16KnownValue();
+    void hashTagExamples();
+    void topologyRejectsOverlapsAndCountsCoverage();
+
+    void slotsMatchClusterKeyslot();
+    void threeMasters();
+    void everyNodeSeesTheSameMap();
+    void mapRoutesWritesAndOthersAnswerMoved();
+    void slotsReplyAgreesWithShards();
+    void replicasListedUnderTheirMasters();
+    void nonClusterNodeIsReported();
+
+private:
+    std::unique_ptr<ClusterFixture> m_cluster;
+};
+
+void TestCluster::initTestCase()
+{
+    auto started = ClusterFixture::start();
+    QVERIFY2(started.has_value(), describe(started).constData());
+    m_cluster = std::move(*started);
+    QCOMPARE(m_cluster->size(), 3);
+}
+
+void TestCluster::cleanupTestCase()
+{
+    const std::vector<qint64> pids = m_cluster ? m_cluster->pids() : std::vector<qint64>{};
+    m_cluster.reset();
+    for (const qint64 pid : pids)
+        QVERIFY2(processGone(pid), qPrintable(QStringLiteral("redis-server %1 still runs").arg(pid)));
+}
+
+void TestCluster::crc16KnownValue()
+{
+    // The check value of CRC16-XMODEM, and the one the Redis Cluster spec quotes.
+    QCOMPARE(crc16Xmodem("123456789"), quint16(0x31C3));
+    QCOMPARE(crc16Xmodem(""), quint16(0));
+    QCOMPARE(keyHashSlot("123456789"), quint16(0x31C3 % 16384));
+    QCOMPARE(keyHashSlot(""), quint16(0));
+}
+
+void TestCluster::hashTagExamples()
+{
+    // The examples of the Redis Cluster specification.
+    QCOMPARE(keyHashSlot("{user1000}.following"), keyHashSlot("user1000"));
+    QCOMPARE(keyHashSlot("{user1000}.followers"), keyHashSlot("user1000"));
+    QCOMPARE(keyHashSlot("foo{}{bar}"), quint16(crc16Xmodem("foo{}{bar}") % 16384));
+    QCOMPARE(keyHashSlot("foo{{bar}}zap"), keyHashSlot("{bar"));
+    QCOMPARE(keyHashSlot("foo{{bar}}zap"), quint16(crc16Xmodem("{bar") % 16384));
+    QCOMPARE(keyHashSlot("foo{bar}{zap}"), keyHashSlot("bar"));
+    // Only the first '{' opens a tag; an unclosed one hashes the whole key.
+    QCOMPARE(keyHashSlot("{a"), quint16(crc16Xmodem("{a") % 16384));
+    QCOMPARE(keyHashSlot("a}{b}"), keyHashSlot("b"));
+    // Bytes, not text: a NUL inside the tag counts. (A leading NUL would not change the CRC: with
+    // initial value 0, XMODEM maps 0x00 to 0 and stays there.)
+    const QByteArray withNul("x{y\0}z", 6);
+    QCOMPARE(keyHashSlot(withNul), keyHashSlot(QByteArray("y\0", 2)));
+    QVERIFY(keyHashSlot(QByteArray("y\0", 2)) != keyHashSlot("y"));
+    // Every auxiliary key of a lock lands in the lock key's slot.
+    QCOMPARE(keyHashSlot("{orders:42}.fence"), keyHashSlot("{orders:42}"));
+}
+
+void TestCluster::topologyRejectsOverlapsAndCountsCoverage()
+{
+    ClusterShard a{ClusterNode{QStringLiteral("a"), QStringLiteral("10.0.0.1"), 7000, {}, {}}, {}, {{0, 99}}};
+    ClusterShard b{
+        ClusterNode{QStringLiteral("b"), QStringLiteral("10.0.0.2"), 7000, {}, {}}, {}, {{99, 200}}};
+    const auto overlapping = ClusterTopology::fromShards({a, b});
+    QVERIFY(!overlapping.has_value());
+    QVERIFY2(overlapping.error().contains(QLatin1String("slot 99")), qPrintable(overlapping.error()));
+
+    b.slotRanges = {{150, 200}, {100, 149}, {16000, 16383}};
+    const auto partial = ClusterTopology::fromShards({b, a});
+    QVERIFY(partial.has_value());
+    QVERIFY(!partial->isComplete());
+    QCOMPARE(partial->coveredSlots(), 100 + 101 + 384);
+    QCOMPARE(partial->describe(), QStringLiteral("2 masters, 0 replicas, 585 of 16384 slots covered"));
+    // Ranges merged and shards ordered by their first slot.
+    QCOMPARE(partial->shards().at(0).master.id, QStringLiteral("a"));
+    QCOMPARE(partial->shards().at(1).slotRanges, (std::vector<SlotRange>{{100, 200}, {16000, 16383}}));
+    QCOMPARE(partial->masterForSlot(150)->id, QStringLiteral("b"));
+    QCOMPARE(partial->masterForSlot(99)->id, QStringLiteral("a"));
+    QVERIFY(partial->masterForSlot(201) == nullptr);
+    QVERIFY(partial->masterForSlot(16384) == nullptr);
+    QVERIFY(ClusterTopology().masterForSlot(0) == nullptr);
+    QCOMPARE(ClusterTopology().describe(), QStringLiteral("0 masters, 0 replicas, 0 of 16384 slots covered"));
+
+    const auto outOfRange = ClusterTopology::fromShards({ClusterShard{a.master, {}, {{16380, 16384}}}});
+    QVERIFY(!outOfRange.has_value());
+}
+
+void TestCluster::slotsMatchClusterKeyslot()
+{
+    QVERIFY(m_cluster);
+    const QList<QByteArray> keys = sampleKeys(2000);
+    std::vector<std::vector<QByteArray>> commands;
+    for (const QByteArray &key : keys)
+        commands.push_back({"CLUSTER", "KEYSLOT", key});
+    auto replies = m_cluster->admin(0).pipeline(commands);
+    LS_VERIFY_OK(replies);
+    QCOMPARE(replies->size(), size_t(keys.size()));
+    QSet<quint16> distinct;
+    for (qsizetype i = 0; i < keys.size(); ++i) {
+        const RedisReply &reply = replies->at(size_t(i));
+        QVERIFY2(reply.isInteger(), qPrintable(reply.toDisplayString()));
+        const quint16 ours = keyHashSlot(keys.at(i));
+        QVERIFY2(qint64(ours) == reply.integer(),
+                 qPrintable(QStringLiteral("key %1 (seed %2): ours %3, server %4")
+                                .arg(QString::fromLatin1(printable(keys.at(i))))
+                                .arg(kKeySeed)
+                                .arg(ours)
+                                .arg(reply.integer())));
+        distinct.insert(ours);
+    }
+    // The sample really spreads over the slot space (not 2000 keys hashing one tag).
+    QVERIFY2(distinct.size() > 1000, qPrintable(QString::number(distinct.size())));
+}
+
+void TestCluster::threeMasters()
+{
+    QVERIFY(m_cluster);
+    auto topology = discoverTopology(m_cluster->admin(0));
+    LS_VERIFY_OK(topology);
+    QCOMPARE(topology->masterCount(), 3);
+    QCOMPARE(topology->replicaCount(), 0);
+    QVERIFY(topology->isComplete());
+    QCOMPARE(topology->describe(), QStringLiteral("3 masters, 0 replicas, 16384 slots covered"));
+
+    // Every slot exactly once, counted from the ranges themselves.
+    std::vector<int> claims(kClusterSlotCount, 0);
+    QSet<int> nodes;
+    for (const ClusterShard &shard : topology->shards()) {
+        QVERIFY(!shard.slotRanges.empty());
+        for (const SlotRange &range : shard.slotRanges)
+            for (int slot = range.first; slot <= range.last; ++slot)
+                ++claims[size_t(slot)];
+        const int index = m_cluster->indexOfPort(shard.master.port);
+        QVERIFY2(index >= 0, qPrintable(shard.master.address()));
+        QCOMPARE(shard.master.host, QStringLiteral("127.0.0.1"));
+        nodes.insert(index);
+        // The id is the node's own.
+        auto myId = m_cluster->admin(index).command({"CLUSTER", "MYID"});
+        LS_VERIFY_OK(myId);
+        QCOMPARE(shard.master.id, QString::fromLatin1(myId->bytes()));
+        QCOMPARE(shard.master.health, QStringLiteral("online"));
+        QVERIFY(shard.master.hostname.isEmpty());
+    }
+    QCOMPARE(nodes.size(), 3);
+    for (int slot = 0; slot < kClusterSlotCount; ++slot)
+        QVERIFY2(claims[size_t(slot)] == 1,
+                 qPrintable(QStringLiteral("slot %1 claimed %2 times").arg(slot).arg(claims[size_t(slot)])));
+}
+
+void TestCluster::everyNodeSeesTheSameMap()
+{
+    QVERIFY(m_cluster);
+    auto first = discoverTopology(m_cluster->admin(0));
+    LS_VERIFY_OK(first);
+    for (int i = 1; i < m_cluster->size(); ++i) {
+        auto other = discoverTopology(m_cluster->admin(i));
+        LS_VERIFY_OK(other);
+        QVERIFY2(*other == *first, qPrintable(other->describe()));
+    }
+}
+
+void TestCluster::mapRoutesWritesAndOthersAnswerMoved()
+{
+    QVERIFY(m_cluster);
+    auto topology = discoverTopology(m_cluster->admin(0));
+    LS_VERIFY_OK(topology);
+
+    // One connection per master, configured from the topology itself.
+    std::map<QString, std::unique_ptr<Connection>> masters;
+    for (const ClusterShard &shard : topology->shards())
+        masters[shard.master.address()] =
+            std::make_unique<Connection>(shard.master.connectionConfig(m_cluster->config(0)));
+    QCOMPARE(masters.size(), size_t(3));
+
+    QRandomGenerator random(kKeySeed + 1);
+    QSet<QString> used;
+    for (int n = 0; n < 300; ++n) {
+        const QByteArray key = "cluster-test:" + randomBytes(random, 12) + (n % 3 == 0 ? "{t}" : "");
+        auto serverSlot = m_cluster->admin(0).command({"CLUSTER", "KEYSLOT", key});
+        LS_VERIFY_OK(serverSlot);
+        const quint16 slot = quint16(serverSlot->integer());
+        const ClusterNode *owner = topology->masterForSlot(slot);
+        QVERIFY(owner);
+        QCOMPARE(topology->masterForKey(key), owner);
+        used.insert(owner->address());
+
+        const QByteArray value = "v" + QByteArray::number(n);
+        auto set = masters.at(owner->address())->command({"SET", key, value});
+        LS_VERIFY_OK(set);
+        QVERIFY2(set->isOk(), qPrintable(set->toDisplayString()));
+        const QString moved = QStringLiteral("MOVED %1 %2").arg(slot).arg(owner->address());
+        for (auto &[address, connection] : masters) {
+            if (address == owner->address())
+                continue;
+            auto refused = connection->command({"SET", key, "elsewhere"});
+            QVERIFY2(!refused.has_value(),
+                     qPrintable(address + QStringLiteral(" accepted a key of ") + moved));
+            QCOMPARE(refused.error().kind, ErrorKind::Server);
+            QCOMPARE(refused.error().message, moved);
+        }
+        auto get = masters.at(owner->address())->command({"GET", key});
+        LS_VERIFY_OK(get);
+        QCOMPARE(get->bytes(), value);
+        LS_VERIFY_OK(masters.at(owner->address())->command({"DEL", key}));
+    }
+    QCOMPARE(used.size(), 3);
+}
+
+void TestCluster::slotsReplyAgreesWithShards()
+{
+    QVERIFY(m_cluster);
+    auto fromShards = discoverTopology(m_cluster->admin(1));
+    LS_VERIFY_OK(fromShards);
+    auto reply = m_cluster->admin(1).command({"CLUSTER", "SLOTS"});
+    LS_VERIFY_OK(reply);
+    auto fromSlots = parseClusterSlots(*reply, m_cluster->config(1));
+    LS_VERIFY_OK(fromSlots);
+    QCOMPARE(fromSlots->describe(), fromShards->describe());
+    QCOMPARE(fromSlots->shards().size(), fromShards->shards().size());
+    for (size_t i = 0; i < fromShards->shards().size(); ++i) {
+        const ClusterShard &a = fromShards->shards()[i];
+        const ClusterShard &b = fromSlots->shards()[i];
+        QCOMPARE(b.master.id, a.master.id);
+        QCOMPARE(b.master.address(), a.master.address());
+        QCOMPARE(b.slotRanges, a.slotRanges);
+        QVERIFY(b.master.health.isEmpty()); // CLUSTER SLOTS does not report it
+    }
+}
+
+void TestCluster::replicasListedUnderTheirMasters()
+{
+    ClusterOptions options;
+    options.replicasPerMaster = 1;
+    // A user that may read CLUSTER SLOTS but not CLUSTER SHARDS drives the fallback.
+    options.aclUsers << QStringLiteral("noshards on >noshards-pw ~* +@all -cluster|shards");
+    LS_START_CLUSTER(cluster, options);
+    QCOMPARE(cluster->size(), 6);
+
+    auto topology = discoverTopology(cluster->admin(0));
+    LS_VERIFY_OK(topology);
+    QCOMPARE(topology->describe(), QStringLiteral("3 masters, 3 replicas, 16384 slots covered"));
+    QSet<int> seen;
+    for (const ClusterShard &shard : topology->shards()) {
+        QCOMPARE(shard.replicas.size(), size_t(1));
+        const int masterIndex = cluster->indexOfPort(shard.master.port);
+        QVERIFY(masterIndex >= 0);
+        seen.insert(masterIndex);
+        auto masterRole = cluster->admin(masterIndex).command({"ROLE"});
+        LS_VERIFY_OK(masterRole);
+        QCOMPARE(masterRole->elements().at(0).bytes(), QByteArray("master"));
+
+        const ClusterNode &replica = shard.replicas.front();
+        const int replicaIndex = cluster->indexOfPort(replica.port);
+        QVERIFY2(replicaIndex >= 0, qPrintable(replica.address()));
+        seen.insert(replicaIndex);
+        // The replica itself says whose replica it is.
+        auto role = cluster->admin(replicaIndex).command({"ROLE"});
+        LS_VERIFY_OK(role);
+        QCOMPARE(role->elements().at(0).bytes(), QByteArray("slave"));
+        QCOMPARE(role->elements().at(2).integer(), qint64(shard.master.port));
+        auto myId = cluster->admin(replicaIndex).command({"CLUSTER", "MYID"});
+        LS_VERIFY_OK(myId);
+        QCOMPARE(replica.id, QString::fromLatin1(myId->bytes()));
+        QCOMPARE(replica.health, QStringLiteral("online"));
+    }
+    QCOMPARE(seen.size(), 6);
+
+    // The fallback: CLUSTER SHARDS denied, CLUSTER SLOTS read instead, same map.
+    NodeConfig restricted = cluster->config(2);
+    restricted.username = QStringLiteral("noshards");
+    restricted.password = QStringLiteral("noshards-pw");
+    Connection limited(restricted);
+    LS_VERIFY_ERROR(limited.command({"CLUSTER", "SHARDS"}), ErrorKind::NoPerm);
+    const qint64 slotCallsBefore = commandCalls(cluster->admin(2), "cluster|slots");
+    QVERIFY(slotCallsBefore >= 0);
+    auto viaSlots = discoverTopology(limited);
+    LS_VERIFY_OK(viaSlots);
+    QCOMPARE(commandCalls(cluster->admin(2), "cluster|slots"), slotCallsBefore + 1);
+    QCOMPARE(viaSlots->describe(), topology->describe());
+    auto withoutHealth = [](ClusterTopology t) {
+        std::vector<ClusterShard> shards = t.shards();
+        for (ClusterShard &shard : shards) {
+            shard.master.health.clear();
+            for (ClusterNode &node : shard.replicas)
+                node.health.clear();
+        }
+        return *ClusterTopology::fromShards(std::move(shards));
+    };
+    QVERIFY(*viaSlots == withoutHealth(*topology));
+
+    // Every process the fixture started is gone with it.
+    const std::vector<qint64> pids = cluster->pids();
+    QCOMPARE(pids.size(), size_t(6));
+    cluster.reset();
+    for (const qint64 pid : pids)
+        QVERIFY2(processGone(pid), qPrintable(QStringLiteral("redis-server %1 still runs").arg(pid)));
+}
+
+void TestCluster::nonClusterNodeIsReported()
+{
+    LS_START_SERVER(plain, ServerKind::Plain);
+    Connection connection(clientConfig(*plain, ServerKind::Plain));
+    auto topology = discoverTopology(connection);
+    LS_VERIFY_ERROR(topology, ErrorKind::Server);
+    QCOMPARE(topology.error().node, connection.node());
+    QVERIFY2(topology.error().node.contains(QString::number(plain->port())),
+             qPrintable(topology.error().toString()));
+    QVERIFY2(topology.error().message.contains(QLatin1String("not a cluster node")),
+             qPrintable(topology.error().toString()));
+    QVERIFY2(topology.error().message.contains(QLatin1String("cluster support disabled")),
+             qPrintable(topology.error().toString()));
+    // The connection is still good for the standalone node it is.
+    auto pong = connection.command({"PING"});
+    LS_VERIFY_OK(pong);
+    QCOMPARE(pong->bytes(), QByteArray("PONG"));
+}
+
+QTEST_GUILESS_MAIN(TestCluster)
+#include "tst_cluster.moc"
