@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -84,6 +85,27 @@ qint64 memberPttl(ServerSet &servers, int i, const QByteArray &key, const QByteA
     return -100;
 }
 
+/// The score (deadline, server Unix ms) of `token`'s holder entry on node i; -1 if absent.
+qint64 memberScore(ServerSet &servers, int i, const QByteArray &key, const QByteArray &token)
+{
+    auto all = servers.admin(i).command({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    if (!all || !all->isArray())
+        return -1;
+    const auto &e = all->elements();
+    for (size_t j = 0; j + 1 < e.size(); j += 2) {
+        if (e[j].bytes().startsWith(LockValue::ownerPrefix(token)))
+            return e[j + 1].bytes().toLongLong();
+    }
+    return -1;
+}
+
+/// Replaces `key` on node i by a sorted set holding only another owner's entry `member`.
+bool replaceWithForeignHolder(ServerSet &servers, int i, const QByteArray &key, const QByteArray &member)
+{
+    return servers.del(i, key) &&
+           servers.admin(i).command({"ZADD", key, "4102444800000", member}).has_value(); // year 2100
+}
+
 } // namespace
 
 class TestLockKinds : public QObject
@@ -129,6 +151,8 @@ private slots:
     void invalidPermits();
     void pausedNodeLeavesNoEntry();
     void failedRefreshKeepsEarlierEntry();
+    void failedHolderRefreshPutsBackItsDeadline();
+    void failedReentryPutsBackItsExpiry();
     void readOnlyNodeRefusesEveryKind();
 };
 
@@ -1045,6 +1069,94 @@ void TestLockKinds::readOnlyNodeRefusesEveryKind()
     }
     QCOMPARE(servers->commandCalls(0, {"evalsha", "eval", "zadd", "set"}), before);
     QCOMPARE(servers->pttl(0, "doc"), qint64(-2));
+}
+
+// A refresh of a holder entry the token held before (acquire with the caller's token) that
+// fails on the quorum leaves that entry's deadline as it was on the node that granted, and the
+// key's expiry still covers the other holders. A refresh that succeeds gets the new TTL.
+void TestLockKinds::failedHolderRefreshPutsBackItsDeadline()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    for (const LockKind kind : {LockKind::Read, LockKind::Semaphore}) {
+        const bool read = kind == LockKind::Read;
+        const QByteArray key = read ? "refresh-read" : "refresh-permit";
+        const int permits = read ? 0 : 1;
+        std::optional<Lock> other; // readers only: another holder that outlives ours
+        if (read) {
+            auto longer = locker.tryAcquire(key, kindOptions(kind, 20s));
+            LS_VERIFY_OK(longer);
+            other = *longer;
+        }
+        const auto held = locker.tryAcquire(key, kindOptions(kind, 5s, permits));
+        LS_VERIFY_OK(held);
+        const qint64 deadline = memberScore(*servers, 0, key, held->token);
+        QVERIFY(deadline > 0);
+        for (const int i : {1, 2}) {
+            QVERIFY(replaceWithForeignHolder(*servers, i, key,
+                                             read ? "ls1 tok=other fence=1 rw=w host=h"
+                                                  : "ls1 tok=other fence=1 permits=1 host=h"));
+        }
+
+        AcquireOptions again = kindOptions(kind, 60s, permits);
+        again.token = held->token;
+        const auto refreshed = locker.tryAcquire(key, again);
+        QVERIFY2(!refreshed, "refused on two of three nodes, yet granted");
+        QVERIFY2(refreshed.error().votes[0].outcome == Outcome::Granted,
+                 qPrintable(outcomes(refreshed.error().votes)));
+        QCOMPARE(memberScore(*servers, 0, key, held->token), deadline);
+        QVERIFY2(inRange(memberPttl(*servers, 0, key, held->token), 0, 5000),
+                 QByteArray::number(memberPttl(*servers, 0, key, held->token)));
+        if (read) {
+            // The key still lives as long as its latest holder, the other reader.
+            QVERIFY2(inRange(servers->pttl(0, key), 15000, 20000), QByteArray::number(servers->pttl(0, key)));
+            QVERIFY(inRange(memberPttl(*servers, 0, key, other->token), 15000, 20000));
+        } else {
+            QVERIFY2(inRange(servers->pttl(0, key), 0, 5000), QByteArray::number(servers->pttl(0, key)));
+        }
+        for (const int i : {1, 2})
+            QCOMPARE(members(*servers, i, key).size(), size_t(1)); // nothing of ours added there
+
+        // The same refresh on a quorum succeeds and gets the new TTL.
+        for (const int i : {1, 2})
+            QVERIFY(servers->del(i, key));
+        const auto granted = locker.tryAcquire(key, again);
+        LS_VERIFY_OK(granted);
+        for (int i = 0; i < 3; ++i)
+            QVERIFY2(inRange(memberPttl(*servers, i, key, held->token), 50000, 60000),
+                     QByteArray::number(memberPttl(*servers, i, key, held->token)));
+        QVERIFY(inRange(servers->pttl(0, key), 50000, 60000));
+    }
+}
+
+// A failed re-entry of a reentrant lock takes its hold back (the undo) and puts back the
+// expiry the lock had before the call; so does a failed refresh of a fair lock.
+void TestLockKinds::failedReentryPutsBackItsExpiry()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs());
+    for (const LockKind kind : {LockKind::Reentrant, LockKind::Fair}) {
+        const QByteArray key = kind == LockKind::Reentrant ? "reenter" : "fair-refresh";
+        AcquireOptions options = kindOptions(kind, 5s);
+        options.token = "re-owner";
+        const auto held = locker.tryAcquire(key, options);
+        LS_VERIFY_OK(held);
+        const QByteArray before = servers->get(0, key);
+        for (const int i : {1, 2})
+            QVERIFY(servers->set(i, key, "someone else's", 30000));
+        options.ttl = 60s;
+        const auto again = locker.tryAcquire(key, options);
+        LS_VERIFY_LOCK_ERROR(again, LockErrorKind::NotObtained);
+        const QByteArray value = servers->get(0, key);
+        if (kind == LockKind::Reentrant)
+            QVERIFY2(value.startsWith(LockValue::ownerPrefix("re-owner")) && value.contains(" cnt=1"),
+                     value.constData());
+        else
+            QCOMPARE(value, before);
+        QVERIFY2(inRange(servers->pttl(0, key), 0, 5000), QByteArray::number(servers->pttl(0, key)));
+        for (const int i : {1, 2})
+            QCOMPARE(servers->get(i, key), QByteArray("someone else's"));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestLockKinds)

@@ -56,6 +56,9 @@ private slots:
     void sharedFenceCounterKeepsFencesIncreasing();
     void redlockWaiterWokenAheadOfTheReleaseRetriesSoon();
     void lockctlAcquireWithTokenOnPausedNodeKeepsTheLock();
+    void failedRefreshPutsBackTheExpiry();
+    void failedMultiKeyRefreshPutsBackTheExpiry();
+    void restoreTouchesOnlyWhatTheCallSet();
 };
 
 // Defect 1, as reported: the node is stopped (SIGSTOP) while acquireOrExtend runs and wakes
@@ -502,6 +505,130 @@ void TestLockSafety::lockctlAcquireWithTokenOnPausedNodeKeepsTheLock()
         QVERIFY2(again.exitCode == 1, describe(again).constData());
     // Nothing to wait for: whatever lockctl's cleanup sent was answered before it exited.
     QVERIFY2(holds(*servers, 0, "cli:held", "cli-token"), servers->get(0, "cli:held").constData());
+}
+
+// A failed call leaves the world as it found it: an acquire with the caller's token of a lock
+// the token holds (a refresh) that fails on the quorum must not leave the granting node with
+// the call's longer TTL, or the lock outlives what its owner believes. A refresh that succeeds
+// gets the new TTL.
+void TestLockSafety::failedRefreshPutsBackTheExpiry()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs(), shortNodeTimeout());
+    const auto lock = locker.tryAcquire("refresh", withTtl(5s));
+    LS_VERIFY_OK(lock);
+    const QByteArray value = servers->get(0, "refresh");
+    for (const int i : {1, 2})
+        QVERIFY(servers->set(i, "refresh", "someone else's", 30000));
+
+    auto expectUnchanged = [&] {
+        QCOMPARE(servers->get(0, "refresh"), value);
+        const qint64 left = servers->pttl(0, "refresh");
+        QVERIFY2(left > 0 && left <= 5000, QByteArray::number(left));
+        for (const int i : {1, 2})
+            QCOMPARE(servers->get(i, "refresh"), QByteArray("someone else's"));
+    };
+    const auto again = locker.tryAcquire("refresh", withTtl(60s, lock->token));
+    LS_VERIFY_LOCK_ERROR(again, LockErrorKind::NotObtained);
+    QVERIFY2(again.error().votes[0].outcome == Outcome::Granted, qPrintable(outcomes(again.error().votes)));
+    expectUnchanged();
+    if (QTest::currentTestFailed())
+        return;
+    // The blocking form and acquireOrExtend take the same path.
+    AcquireOptions blocking = withTtl(60s, lock->token);
+    blocking.retry = RetryStrategy::linear(10ms, 3);
+    LS_VERIFY_LOCK_ERROR(locker.acquire("refresh", blocking), LockErrorKind::NotObtained);
+    expectUnchanged();
+    if (QTest::currentTestFailed())
+        return;
+    LS_VERIFY_LOCK_ERROR(locker.acquireOrExtend(*lock, 60s), LockErrorKind::NotObtained);
+    expectUnchanged();
+    if (QTest::currentTestFailed())
+        return;
+
+    for (const int i : {1, 2})
+        QVERIFY(servers->del(i, "refresh"));
+    const auto refreshed = locker.tryAcquire("refresh", withTtl(60s, lock->token));
+    LS_VERIFY_OK(refreshed);
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(holds(*servers, i, "refresh", lock->token));
+        QVERIFY2(servers->pttl(i, "refresh") > 50000, QByteArray::number(servers->pttl(i, "refresh")));
+    }
+}
+
+// A multi-key acquire with the caller's token that fails: the key it created goes, the key the
+// token held before keeps the expiry it had.
+void TestLockSafety::failedMultiKeyRefreshPutsBackTheExpiry()
+{
+    LS_START_SERVERS(servers, 3);
+    Locker locker(servers->configs(), shortNodeTimeout());
+    const auto lock = locker.tryAcquire("mk:a", withTtl(5s));
+    LS_VERIFY_OK(lock);
+    for (const int i : {1, 2})
+        QVERIFY(servers->set(i, "mk:b", "someone else's", 30000));
+    const auto both = locker.tryAcquire(std::vector<QByteArray>{"mk:a", "mk:b"}, withTtl(60s, lock->token));
+    LS_VERIFY_LOCK_ERROR(both, LockErrorKind::NotObtained);
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY2(holds(*servers, i, "mk:a", lock->token), servers->get(i, "mk:a").constData());
+        QVERIFY2(servers->pttl(i, "mk:a") <= 5000, QByteArray::number(servers->pttl(i, "mk:a")));
+    }
+    QVERIFY2(servers->get(0, "mk:b").isNull(), servers->get(0, "mk:b").constData());
+}
+
+// The restore after a failed refresh is a compare-and-set: it puts back the expiry only where
+// the key (or member) is still ours with exactly the expiry the failed call set. Another owner's
+// key, and our own key extended since, are left alone.
+void TestLockSafety::restoreTouchesOnlyWhatTheCallSet()
+{
+    LS_START_SERVERS(servers, 1);
+    Connection &admin = servers->admin(0);
+    const QByteArray prefix = LockValue::ownerPrefix("tok");
+    auto integer = [&admin](const std::vector<QByteArray> &command) {
+        auto reply = admin.command(command);
+        return reply && reply->isInteger() ? reply->integer() : qint64(-100);
+    };
+    auto time = admin.command({"TIME"});
+    LS_VERIFY_OK(time);
+    const qint64 now = time->elements().at(0).bytes().toLongLong() * 1000 +
+                       time->elements().at(1).bytes().toLongLong() / 1000;
+    const QByteArray before = QByteArray::number(now + 5000);
+    const QByteArray at = QByteArray::number(now + 60000);
+    const QByteArray later = QByteArray::number(now + 90000);
+    auto restore = [&](const QByteArray &key) {
+        return integer({"EVAL", scripts::restoreAcquire().source(), "1", key, prefix, before + ':' + at});
+    };
+
+    // Ours, with the expiry the call set: put back.
+    LS_VERIFY_OK(admin.command({"SET", "ours", prefix + "fence=0 host=h", "PXAT", at}));
+    QCOMPARE(restore("ours"), qint64(1));
+    QCOMPARE(integer({"PEXPIRETIME", "ours"}), now + 5000);
+    // Another owner's key (ours expired, someone took it between the grant and the restore).
+    LS_VERIFY_OK(admin.command({"SET", "taken", "ls1 tok=other fence=0 host=h", "PXAT", at}));
+    QCOMPARE(restore("taken"), qint64(0));
+    QCOMPARE(integer({"PEXPIRETIME", "taken"}), now + 60000);
+    QCOMPARE(servers->get(0, "taken"), QByteArray("ls1 tok=other fence=0 host=h"));
+    // Ours, extended since (a watchdog): its expiry is no longer the call's.
+    LS_VERIFY_OK(admin.command({"SET", "extended", prefix + "fence=0 host=h", "PXAT", later}));
+    QCOMPARE(restore("extended"), qint64(0));
+    QCOMPARE(integer({"PEXPIRETIME", "extended"}), now + 90000);
+
+    // A sorted set: another holder only, then ours with a deadline the call did not set.
+    const QByteArray foreign = "ls1 tok=other fence=0 rw=r host=h";
+    const QByteArray mine = prefix + "fence=0 rw=r host=h";
+    LS_VERIFY_OK(admin.command({"ZADD", "set", at, foreign}));
+    LS_VERIFY_OK(admin.command({"PEXPIREAT", "set", at}));
+    QCOMPARE(restore("set"), qint64(0));
+    QCOMPARE(admin.command({"ZSCORE", "set", foreign})->bytes(), at);
+    LS_VERIFY_OK(admin.command({"ZADD", "set", later, mine}));
+    QCOMPARE(restore("set"), qint64(0));
+    QCOMPARE(admin.command({"ZSCORE", "set", mine})->bytes(), later);
+    // Ours with the call's deadline: back to the old one; the key still lives as long as the
+    // other holder needs.
+    LS_VERIFY_OK(admin.command({"ZADD", "set", "XX", at, mine}));
+    QCOMPARE(restore("set"), qint64(1));
+    QCOMPARE(admin.command({"ZSCORE", "set", mine})->bytes(), before);
+    QCOMPARE(admin.command({"ZSCORE", "set", foreign})->bytes(), at);
+    QVERIFY2(servers->pttl(0, "set") > 50000, QByteArray::number(servers->pttl(0, "set")));
 }
 
 QTEST_GUILESS_MAIN(TestLockSafety)

@@ -510,8 +510,8 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
             undoOn[i] = true;
         } else if (integerAt(*results[i], 0) == 1) {
             // Created, or re-entered (a reentrant hold this call added); a refresh of what the
-            // token held before is left alone, unless the token is this call's own (then it was
-            // an earlier attempt's grant).
+            // token held before stays (its expiry is put back below), unless the token is this
+            // call's own (then it was an earlier attempt's grant).
             const qint64 change = integerAt(*results[i], 3);
             undoOn[i] = change == 1 || change == 2 || mark.isEmpty();
         }
@@ -520,6 +520,35 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
     for (size_t i = 0; i < votes.size(); ++i) {
         if (votes[i].outcome == Outcome::Granted && undoOn[i])
             votes[i].outcome = Outcome::Released;
+    }
+    // A refresh (or a re-entry) of what the caller's token held before kept the key, but gave
+    // it this call's TTL (a sorted set's member: its deadline): put back the expiry it had, or
+    // the failed call would leave the caller's lock living longer than the caller believes. The
+    // replies say what each key's expiry was and what the call set; the restore changes a key
+    // only if it still carries exactly that (after the undo above, which keeps the TTL). A node
+    // whose reply was lost, or whose undo went out behind a timed-out command, may or may not
+    // have run the refresh; its previous expiry is unknown, so it keeps whatever it has: the
+    // key is never deleted (it was the caller's), and its TTL may stay extended by this call.
+    if (!mark.isEmpty()) {
+        const size_t k = keys.size();
+        std::vector<bool> restoreOn(static_cast<size_t>(n), false);
+        std::vector<QByteArray> beforeAt(static_cast<size_t>(n));
+        for (size_t i = 0; i < restoreOn.size(); ++i) {
+            if (delivery[i] != Private::Delivery::Sent || !results[i] || integerAt(*results[i], 0) != 1)
+                continue;
+            const size_t beforeAt0 = many ? 5 + k : 5;
+            if (results[i]->elements().size() < beforeAt0 + (many ? 2 * k : 2))
+                continue; // not a script's grant (the SET NX fast path creates, never refreshes)
+            QByteArrayList pairs;
+            for (size_t j = 0; j < k; ++j) {
+                const qint64 before = integerAt(*results[i], beforeAt0 + j);
+                const qint64 at = integerAt(*results[i], beforeAt0 + (many ? k : 1) + j);
+                restoreOn[i] = restoreOn[i] || (before != -2 && at > 0);
+                pairs.push_back(QByteArray::number(before) + ':' + QByteArray::number(at));
+            }
+            beforeAt[i] = pairs.join(' ');
+        }
+        d->runRestore(keys, prefix, beforeAt, restoreOn);
     }
 
     if (granted >= need && fenced < need) {

@@ -109,6 +109,11 @@ struct AcquireOptions
     milliseconds ttl{10'000};
     /// Caller-chosen token: acquiring again with it succeeds and refreshes the TTL (the same
     /// owner re-acquiring, or a handoff to another process that was given the token).
+    /// A call that fails leaves what the token held before: never deleted, and where a node
+    /// refreshed it, its previous expiry (a holder entry's deadline) is put back, unless it has
+    /// changed since. A node whose reply was lost may keep the new TTL (its previous one is
+    /// unknown): at worst a failed call leaves the held lock longer than before, never shorter,
+    /// never freed.
     /// Empty = a new random token. Reentrant: the owner id (empty = one id per Locker and
     /// thread, so a thread re-entering through the same Locker is the same owner).
     QByteArray token;

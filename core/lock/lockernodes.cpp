@@ -253,4 +253,13 @@ void Locker::Private::runUndo(const std::vector<QByteArray> &keys, const QByteAr
     runOnAll(scripts::undoAcquire(), keys, {prefix, mark}, milliseconds(1000), on);
 }
 
+void Locker::Private::runRestore(const std::vector<QByteArray> &keys, const QByteArray &prefix,
+                                 const std::vector<QByteArray> &beforeAt, const std::vector<bool> &on)
+{
+    if (std::ranges::find(on, true) == on.end())
+        return;
+    runOnAll(scripts::restoreAcquire(), keys, {prefix, QByteArray()}, milliseconds(1000), on, nullptr,
+             nullptr, &beforeAt);
+}
+
 } // namespace lockscope::lock

@@ -250,6 +250,11 @@ struct Locker::Private
     /// not woken by an attempt that took nothing from them.
     void runUndo(const std::vector<QByteArray> &keys, const QByteArray &prefix, const QByteArray &mark,
                  const std::vector<bool> &on);
+
+    /// Puts back what a failed call's refresh changed on the nodes marked in `on`
+    /// (scripts::restoreAcquire): `beforeAt[i]` is node i's "before:at" per key, from its reply.
+    void runRestore(const std::vector<QByteArray> &keys, const QByteArray &prefix,
+                    const std::vector<QByteArray> &beforeAt, const std::vector<bool> &on);
 };
 
 } // namespace lockscope::lock

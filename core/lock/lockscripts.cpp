@@ -16,6 +16,13 @@ end
 local function ls_score(s)
   return tonumber(s) or math.huge
 end
+local function ls_expiretime(k, now)
+  local at = redis.pcall('PEXPIRETIME', k)
+  if type(at) == 'number' then return at end
+  local p = redis.call('PTTL', k)
+  if p < 0 then return p end
+  return now + p
+end
 local function ls_find(k, prefix)
   local all = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
   for i = 1, #all, 2 do
@@ -60,45 +67,49 @@ QByteArray withHolders(const char *body)
 
 const redis::Script &acquire()
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
+    static const redis::Script script(withHolders(R"lua(
 local v = redis.call('GET', KEYS[1])
 if v then
   if string.sub(v, 1, #ARGV[1]) == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0}
+    local now = ls_now()
+    local before, at = ls_expiretime(KEYS[1], now), now + tonumber(ARGV[2])
+    redis.call('PEXPIREAT', KEYS[1], at)
+    return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0, 0, before, at}
   end
   return {0, redis.call('PTTL', KEYS[1])}
 end
 if ARGV[4] == '0' then
   redis.call('SET', KEYS[1], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
-  return {1, 0, tonumber(ARGV[2]), 1}
+  return {1, 0, tonumber(ARGV[2]), 1, 0, -2, 0}
 end
 local f = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
-return {1, f, tonumber(ARGV[2]), 1}
+return {1, f, tonumber(ARGV[2]), 1, 0, -2, 0}
 )lua"));
     return script;
 }
 
 const redis::Script &acquireReentrant()
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
+    static const redis::Script script(withHolders(R"lua(
 local v = redis.call('GET', KEYS[1])
 if v then
   if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
   local n = tonumber(string.match(v, ' cnt=(%d+)'))
   if not n then return {-2, 6, 0} end
   local nv = string.gsub(string.gsub(v, ' cnt=%d+', ' cnt=' .. (n + 1), 1), ' call=[^ ]*', '', 1)
-  redis.call('SET', KEYS[1], nv .. ARGV[5], 'PX', ARGV[2])
-  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 2, n + 1}
+  local now = ls_now()
+  local before, at = ls_expiretime(KEYS[1], now), now + tonumber(ARGV[2])
+  redis.call('SET', KEYS[1], nv .. ARGV[5], 'PXAT', at)
+  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 2, n + 1, before, at}
 end
 if ARGV[4] == '0' then
   redis.call('SET', KEYS[1], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
-  return {1, 0, tonumber(ARGV[2]), 1, 1}
+  return {1, 0, tonumber(ARGV[2]), 1, 1, -2, 0}
 end
 local f = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
-return {1, f, tonumber(ARGV[2]), 1, 1}
+return {1, f, tonumber(ARGV[2]), 1, 1, -2, 0}
 )lua"));
     return script;
 }
@@ -163,6 +174,45 @@ for _, k in ipairs(KEYS) do
       redis.call('DEL', k)
     end
     done = done + 1
+  end
+end
+return done
+)lua"));
+    return script;
+}
+
+const redis::Script &restoreAcquire()
+{
+    // Compare-and-set: the key (or member) must still be ours with exactly the expiry this
+    // call gave it. Anything else means someone acted since (our own extend, a release and a
+    // new acquire, another owner): then it is no longer this call's to put back. Redis 6.2 has
+    // no PEXPIRETIME: TIME + PTTL can be off by a millisecond, hence the slack of one.
+    static const redis::Script script(withHolders(R"lua(
+local done, i = 0, 0
+for before, at in string.gmatch(ARGV[2], '(%-?%d+):(%-?%d+)') do
+  i = i + 1
+  local k = KEYS[i]
+  before, at = tonumber(before), tonumber(at)
+  if k and before ~= -2 and at > 0 then
+    local now = ls_now()
+    local v = redis.pcall('GET', k)
+    if type(v) == 'table' then
+      local m, s = ls_find(k, ARGV[1])
+      if m and s == at then
+        if before == -1 then
+          redis.call('ZADD', k, 'XX', '+inf', m)
+        elseif before <= now then
+          redis.call('ZREM', k, m)
+        else
+          redis.call('ZADD', k, 'XX', before, m)
+        end
+        ls_expire(k, now)
+        done = done + 1
+      end
+    elseif v and string.sub(v, 1, #ARGV[1]) == ARGV[1] and math.abs(ls_expiretime(k, now) - at) <= 1 then
+      if before == -1 then redis.call('PERSIST', k) else redis.call('PEXPIREAT', k, before) end
+      done = done + 1
+    end
   end
 end
 return done
@@ -309,7 +359,7 @@ end
 local now = ls_now()
 redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
 local all = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
-local mine, writer, others, soonest = nil, false, 0, nil
+local mine, mineScore, writer, others, soonest = nil, nil, false, 0, nil
 for i = 1, #all, 2 do
   local m, s = all[i], ls_score(all[i + 1])
   local p = string.match(m, ' permits=(%d+)')
@@ -322,7 +372,7 @@ for i = 1, #all, 2 do
   end
   if string.sub(m, 1, #prefix) == prefix then
     if kind ~= 's' and rw ~= kind then return {-2, 4, 0} end
-    mine = m
+    mine, mineScore = m, s
   else
     others = others + 1
     if rw == 'w' then writer = true end
@@ -330,9 +380,11 @@ for i = 1, #all, 2 do
   end
 end
 if mine then
+  local before = mineScore
+  if before == math.huge then before = -1 end
   redis.call('ZADD', k, 'XX', now + ttl, mine)
   ls_expire(k, now)
-  return {1, tonumber(string.match(mine, ' fence=(%d+)')) or 0, ttl, 0}
+  return {1, tonumber(string.match(mine, ' fence=(%d+)')) or 0, ttl, 0, 0, before, now + ttl}
 end
 local wait = 0
 if soonest then
@@ -368,7 +420,7 @@ if kind == 'w' then
   local intent = redis.call('GET', KEYS[3])
   if intent and string.sub(intent, 1, #prefix) == prefix then redis.call('DEL', KEYS[3]) end
 end
-return {1, f, ttl, 1}
+return {1, f, ttl, 1, 0, -2, 0}
 )lua"));
     return script;
 }
@@ -395,8 +447,9 @@ end
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, #prefix) == prefix then
   leave()
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0}
+  local before, at = ls_expiretime(KEYS[1], now), now + tonumber(ARGV[2])
+  redis.call('PEXPIREAT', KEYS[1], at)
+  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0, 0, before, at}
 end
 if not v and (#queue == 0 or position == 0) then
   local f = 0
@@ -406,7 +459,7 @@ if not v and (#queue == 0 or position == 0) then
   else
     redis.call('SET', KEYS[1], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
   end
-  return {1, f, tonumber(ARGV[2]), 1}
+  return {1, f, tonumber(ARGV[2]), 1, 0, -2, 0}
 end
 if ARGV[5] ~= '0' then
   if not queued then
@@ -446,7 +499,7 @@ return gone
 
 const redis::Script &acquireMany()
 {
-    static const redis::Script script(QByteArrayLiteral(R"lua(
+    static const redis::Script script(withHolders(R"lua(
 local n = #KEYS / 2
 local ours = {}
 for i = 1, n do
@@ -457,10 +510,16 @@ for i = 1, n do
   end
 end
 local reply = {1, 0, tonumber(ARGV[2]), 0, 0}
+local now = ls_now()
+local at = now + tonumber(ARGV[2])
 for i = 1, n do
   local f = 0
+  reply[5 + n + i] = -2
+  reply[5 + 2 * n + i] = 0
   if ours[i] then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    reply[5 + n + i] = ls_expiretime(KEYS[i], now)
+    reply[5 + 2 * n + i] = at
+    redis.call('PEXPIREAT', KEYS[i], at)
     f = tonumber(string.match(ours[i], ' fence=(%d+)')) or 0
   else
     reply[4] = 1

@@ -14,17 +14,25 @@ namespace lockscope::lock::scripts {
 // dropped by the next write. Release, undo, extend, pttl and the fence raise work on either
 // shape (a GET that fails with WRONGTYPE takes the sorted-set path), so a handle made from a
 // token needs no kind.
+//
+// Every acquire's grant {1, fence, ttl, change, holds, before, at}: change 1 = created, 2 =
+// re-entered (reentrant), 0 = refreshed (the token held it before the call); holds = the
+// reentrant hold count (else 0). `before` is what the token's holding expired at before this
+// script (server Unix ms; -1 = never, -2 = nothing there: created), `at` the expiry it set
+// (0 when created): a failed call puts a refresh back with restoreAcquire.
 
 /// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail, fencing "1"|"0".
-/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl, 1 (created)}
-/// (without fencing: SET prefix..tail -> {1, 0, ttl, 1}).
-/// Ours already (same token): PEXPIRE ttl -> {1, stored fence, ttl, 0 (refreshed)}.
+/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl, 1 (created),
+/// 0, -2, 0} (without fencing: SET prefix..tail -> {1, 0, ttl, 1, 0, -2, 0}).
+/// Ours already (same token): PEXPIREAT now + ttl -> {1, stored fence, ttl, 0 (refreshed), 0,
+/// previous expiry, new expiry}.
 /// Foreign: {0, pttl}.
 const redis::Script &acquire();
 /// KEYS: lock, fence counter. ARGV: owner prefix (of the owner id), ttl ms, value tail (with
 /// " cnt=1" and the call mark), fencing "1"|"0", call mark " call=<id>". A reentrant lock: a
-/// string value with a hold count "cnt=N". Free: as acquire -> {1, fence, ttl, 1, 1}. Ours:
-/// cnt + 1, the call mark replaced by this call's, TTL set to ttl -> {1, fence, ttl, 2, holds}.
+/// string value with a hold count "cnt=N". Free: as acquire -> {1, fence, ttl, 1, 1, -2, 0}.
+/// Ours: cnt + 1, the call mark replaced by this call's, TTL set to ttl -> {1, fence, ttl, 2,
+/// holds, previous expiry, new expiry}.
 /// Ours without a count (a plain mutex of the same token) -> {-2, 6, 0}. Foreign: {0, pttl}.
 const redis::Script &acquireReentrant();
 /// KEYS: lock, fence counter. ARGV: owner prefix, fence. Redlock fencing, after a quorum:
@@ -42,6 +50,16 @@ const redis::Script &raiseFence();
 /// A reentrant value held more than once is decremented instead (the re-entry this call
 /// made), keeping its TTL; a sorted set loses our member.
 const redis::Script &undoAcquire();
+/// KEYS: lock (or the keys of a multi-key lock). ARGV: owner prefix, "before:at" per key
+/// (separated by spaces; the acquire's reply fields). The undo of a failed call's refresh: a
+/// key the caller's token held before the call must not keep the TTL the failed call gave it.
+/// Where the key (its member, for a sorted set) is still ours with exactly the expiry `at`
+/// that the acquire set (our own later extend, a new holder or another owner all change it),
+/// its expiry goes back to `before` (a sorted set's member score; the key's expiry then
+/// follows its latest member again, so never below what another holder needs; a `before` in
+/// the past removes the member / lets the key expire). Keys with before -2 (created: the
+/// undo's job) are skipped. Returns how many keys it put back. Never publishes.
+const redis::Script &restoreAcquire();
 /// KEYS: lock. ARGV: owner prefix. Ours: DEL (our member: ZREM) -> 1; a reentrant value held
 /// more than once: its count decremented, TTL kept -> 2 (still held). Foreign: 0. Absent (or
 /// our member already past its deadline): -1.
@@ -65,9 +83,10 @@ const redis::Script &ownValue();
 /// KEYS: lock, fence counter, writer intent. ARGV: owner prefix, ttl ms, value tail, fencing
 /// "1"|"0", kind "r"|"w"|"s", permits, writer intent ms ("0" = none).
 /// The acquire of a read/write lock holder or a semaphore permit; expired holders are dropped
-/// first. Ours already: refresh -> {1, fence, ttl, 0}. Granted: add our member (fence from the
-/// counter) -> {1, fence, ttl, 1}; a writer deletes its own intent. Refused -> {0, pttl of the
-/// soonest blocker, blocker, other holders}, blocker 1 = a writer holds it, 2 = readers hold
+/// first. Ours already: refresh -> {1, fence, ttl, 0, 0, our member's previous score (-1 =
+/// +inf), its new score}. Granted: add our member (fence from the counter) -> {1, fence, ttl, 1,
+/// 0, -2, 0}; a writer deletes its own intent. Refused -> {0, pttl of the soonest blocker,
+/// blocker, other holders}, blocker 1 = a writer holds it, 2 = readers hold
 /// it, 3 = a writer waits (its intent key exists: no new readers), 4 = all permits taken; a
 /// refused writer with intent ms > 0 sets (or refreshes) its intent, unless another writer's
 /// is there. The key is another kind -> {-2, why, n[, type]}: 1 = not a semaphore, 2 = a
@@ -81,11 +100,11 @@ const redis::Script &acquireHolder();
 /// time, taken once per blocking acquire, so that every node of a Redlock set orders the same
 /// waiters the same way), each with its own deadline in the second sorted set (a waiter that
 /// stops asking drops out when it passes). Expired waiters are dropped first. Ours: refresh,
-/// leave the queue -> {1, fence, ttl, 0}. Free and nobody queued ahead of us: take it ->
-/// {1, fence, ttl, 1}; our place in the queue stays (a grant on too few nodes is undone, and
-/// the place must survive that): the caller leaves the queue when its acquire ends (leaveQueue).
-/// Otherwise, with waiter ms > 0, join the queue (or renew our place's deadline) -> {0,
-/// holder's pttl (0 when free), 5, waiters ahead of us}.
+/// leave the queue -> {1, fence, ttl, 0, 0, previous expiry, new expiry}. Free and nobody
+/// queued ahead of us: take it -> {1, fence, ttl, 1, 0, -2, 0}; our place in the queue stays
+/// (a grant on too few nodes is undone, and the place must survive that): the caller leaves the
+/// queue when its acquire ends (leaveQueue). Otherwise, with waiter ms > 0, join the queue (or
+/// renew our place's deadline) -> {0, holder's pttl (0 when free), 5, waiters ahead of us}.
 const redis::Script &acquireFair();
 /// KEYS: queue, queue deadlines. ARGV: owner prefix. Removes our place in a fair lock's queue
 /// -> how many entries it removed.
@@ -98,7 +117,8 @@ const redis::Script &leaveQueue();
 /// fencing "1"|"0". Any key held by another owner -> {0, its pttl, its index}, nothing changed.
 /// Otherwise every key is ours: new ones SET (fence from their own counter), ones we held
 /// already get the TTL -> {1, fence of k1, ttl, 1 if any key was created else 0, 0, fence of
-/// k1, ..., fence of kn}.
+/// k1, ..., fence of kn, before of k1, ..., before of kn, at of k1, ..., at of kn} (before and
+/// at as for the other acquires: -2 and 0 for a key this call created).
 const redis::Script &acquireMany();
 /// KEYS: the lock's keys. ARGV: owner prefix, token, unused, then one release channel per key
 /// (none: no PUBLISH). Deletes every key that is ours -> 1 when all were ours, 0 when some
