@@ -1,4 +1,6 @@
 #include "clusterfixture.h"
+#include "inspect/keyread.h"
+#include "inspect/lockschema.h"
 #include "redis/clusterslots.h"
 #include "redis/connection.h"
 #include "redisfixture.h"
@@ -104,6 +106,9 @@ private slots:
     void crc16KnownValue();
     void hashTagExamples();
     void topologyRejectsOverlapsAndCountsCoverage();
+    void redirectParser_data();
+    void redirectParser();
+    void redirectErrorKeepsOtherKindsAndRoundTrips();
 
     void slotsMatchClusterKeyslot();
     void threeMasters();
@@ -112,6 +117,8 @@ private slots:
     void slotsReplyAgreesWithShards();
     void replicasListedUnderTheirMasters();
     void nonClusterNodeIsReported();
+    void movedFromWrongMasterIsTyped();
+    void keyReadOnWrongMasterIsRedirectNotUnreachable();
 
 private:
     std::unique_ptr<ClusterFixture> m_cluster;
@@ -302,8 +309,13 @@ void TestCluster::mapRoutesWritesAndOthersAnswerMoved()
             auto refused = connection->command({"SET", key, "elsewhere"});
             QVERIFY2(!refused.has_value(),
                      qPrintable(address + QStringLiteral(" accepted a key of ") + moved));
-            QCOMPARE(refused.error().kind, ErrorKind::Server);
-            QCOMPARE(refused.error().message, moved);
+            QCOMPARE(refused.error().kind, ErrorKind::ClusterRedirect);
+            const auto redirect = refused.error().redirect();
+            QVERIFY2(redirect, qPrintable(refused.error().toString()));
+            QCOMPARE(redirect->type, ClusterRedirect::Type::Moved);
+            QCOMPARE(redirect->slot, slot);
+            QCOMPARE(redirect->address(), owner->address());
+            QCOMPARE(*ClusterRedirect::parse(moved.toUtf8()), *redirect);
         }
         auto get = masters.at(owner->address())->command({"GET", key});
         LS_VERIFY_OK(get);
@@ -420,6 +432,204 @@ void TestCluster::nonClusterNodeIsReported()
     auto pong = connection.command({"PING"});
     LS_VERIFY_OK(pong);
     QCOMPARE(pong->bytes(), QByteArray("PONG"));
+}
+
+void TestCluster::redirectParser_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<bool>("valid");
+    QTest::addColumn<bool>("ask");
+    QTest::addColumn<int>("slot");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<QString>("address");
+
+    const auto valid = [](const char *name, QByteArray text, bool ask, int slot, QString host, int port,
+                          QString address) {
+        QTest::newRow(name) << text << true << ask << slot << host << port << address;
+    };
+    const auto invalid = [](const char *name, QByteArray text) {
+        QTest::newRow(name) << text << false << false << 0 << QString() << 0 << QString();
+    };
+    valid("moved ipv4", "MOVED 1234 10.0.0.7:7001", false, 1234, "10.0.0.7", 7001, "10.0.0.7:7001");
+    valid("ask", "ASK 0 127.0.0.1:30001", true, 0, "127.0.0.1", 30001, "127.0.0.1:30001");
+    valid("last slot", "MOVED 16383 h:1", false, 16383, "h", 1, "h:1");
+    valid("hostname", "MOVED 5 redis-2.example:6380", false, 5, "redis-2.example", 6380,
+          "redis-2.example:6380");
+    // Redis writes IPv6 without brackets: the port follows the last ':'.
+    valid("ipv6 as redis writes it", "MOVED 1 ::1:7000", false, 1, "::1", 7000, "[::1]:7000");
+    valid("ipv6 full", "ASK 42 fe80::1:2:3:6379", true, 42, "fe80::1:2:3", 6379, "[fe80::1:2:3]:6379");
+    valid("ipv6 bracketed", "MOVED 1 [::1]:7000", false, 1, "::1", 7000, "[::1]:7000");
+    // Redis 7 writes an empty host when it does not know the endpoint.
+    valid("unknown endpoint", "MOVED 3999 :6380", false, 3999, "", 6380, ":6380");
+    valid("trailing crlf", "MOVED 7 h:9\r\n", false, 7, "h", 9, "h:9");
+
+    invalid("empty", "");
+    invalid("plain error", "ERR unknown command");
+    invalid("moved alone", "MOVED");
+    invalid("moved no target", "MOVED 12");
+    invalid("moved no port", "MOVED 12 10.0.0.7");
+    invalid("empty port", "MOVED 12 10.0.0.7:");
+    invalid("port zero", "MOVED 12 10.0.0.7:0");
+    invalid("port too big", "MOVED 12 10.0.0.7:65536");
+    invalid("signed port", "MOVED 12 10.0.0.7:+80");
+    invalid("slot too big", "MOVED 16384 10.0.0.7:7001");
+    invalid("negative slot", "MOVED -1 10.0.0.7:7001");
+    invalid("slot not a number", "MOVED abc 10.0.0.7:7001");
+    invalid("extra words", "MOVED 1 10.0.0.7:7001 extra");
+    invalid("lower case", "moved 1 10.0.0.7:7001");
+    invalid("prefix only", "MOVEDX 1 10.0.0.7:7001");
+    invalid("askew", "ASKING 1 h:1");
+    invalid("broken brackets", "MOVED 1 [::1:7000");
+    invalid("double space", "MOVED  1 h:1");
+}
+
+void TestCluster::redirectParser()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(bool, valid);
+    const auto redirect = ClusterRedirect::parse(text);
+    const RedisError error = RedisError::fromServerReply(QStringLiteral("n:1"), text);
+    if (!valid) {
+        QVERIFY2(!redirect, qPrintable(redirect ? redirect->describe() : QString()));
+        // Garbage stays what it was: a plain server error with the server's own text.
+        QVERIFY(error.kind != ErrorKind::ClusterRedirect);
+        QCOMPARE(error.message, QString::fromUtf8(text));
+        QVERIFY(!error.redirect());
+        return;
+    }
+    QFETCH(bool, ask);
+    QFETCH(int, slot);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    QFETCH(QString, address);
+    QVERIFY(redirect);
+    QCOMPARE(redirect->type, ask ? ClusterRedirect::Type::Ask : ClusterRedirect::Type::Moved);
+    QCOMPARE(int(redirect->slot), slot);
+    QCOMPARE(redirect->host, host);
+    QCOMPARE(int(redirect->port), port);
+    QCOMPARE(redirect->address(), address);
+    QCOMPARE(error.kind, ErrorKind::ClusterRedirect);
+    QCOMPARE(error.node, QStringLiteral("n:1"));
+    QCOMPARE(error.redirect(), redirect);
+}
+
+void TestCluster::redirectErrorKeepsOtherKindsAndRoundTrips()
+{
+    const RedisError moved =
+        RedisError::fromServerReply(QStringLiteral("10.0.0.5:7000"), "MOVED 1234 10.0.0.7:7001");
+    QCOMPARE(moved.kind, ErrorKind::ClusterRedirect);
+    QCOMPARE(moved.message, QStringLiteral("key moved: slot 1234 is served by 10.0.0.7:7001 (a Redis Cluster "
+                                           "node; LockScope does not follow cluster redirects yet)"));
+    QCOMPARE(moved.toString(), QStringLiteral("10.0.0.5:7000: cluster redirect: ") + moved.message);
+    QCOMPARE(RedisError::kindName(ErrorKind::ClusterRedirect), QStringLiteral("cluster redirect"));
+
+    const RedisError ask = RedisError::fromServerReply(QStringLiteral("a:1"), "ASK 9 ::1:7002");
+    QCOMPARE(ask.kind, ErrorKind::ClusterRedirect);
+    QVERIFY2(ask.message.startsWith(QStringLiteral("key migrating: slot 9 is migrating to [::1]:7002 (")),
+             qPrintable(ask.message));
+
+    // The codes that were classified before still are.
+    QCOMPARE(RedisError::fromServerReply({}, "WRONGTYPE Operation against a key").kind, ErrorKind::WrongType);
+    QCOMPARE(RedisError::fromServerReply({}, "NOPERM no").kind, ErrorKind::NoPerm);
+    QCOMPARE(RedisError::fromServerReply({}, "ERR MOVED 1 h:1").kind, ErrorKind::Server);
+    // A Server error whose text happens to read like our message is not a redirect.
+    const RedisError lookalike{ErrorKind::Server, {}, moved.message};
+    QVERIFY(!lookalike.redirect());
+}
+
+/// A key and the index of a master that does not serve it, with the owner's address.
+struct WrongMaster
+{
+    QByteArray key;
+    quint16 slot = 0;
+    int wrong = -1;
+    QString ownerAddress;
+};
+
+WrongMaster wrongMasterFor(ClusterFixture &cluster, const QByteArray &key)
+{
+    WrongMaster result;
+    result.key = key;
+    auto topology = discoverTopology(cluster.admin(0));
+    if (!topology)
+        return result;
+    result.slot = keyHashSlot(key);
+    const ClusterNode *owner = topology->masterForSlot(result.slot);
+    if (!owner)
+        return result;
+    result.ownerAddress = owner->address();
+    for (int i = 0; i < cluster.size(); ++i)
+        if (cluster.server(i).port() != owner->port) {
+            result.wrong = i;
+            break;
+        }
+    return result;
+}
+
+void TestCluster::movedFromWrongMasterIsTyped()
+{
+    QVERIFY(m_cluster);
+    const WrongMaster target = wrongMasterFor(*m_cluster, "cluster-test:moved-typed");
+    QVERIFY(target.wrong >= 0);
+    Connection wrong(m_cluster->config(target.wrong));
+    auto set = wrong.command({"SET", target.key, "x"});
+    LS_VERIFY_ERROR(set, ErrorKind::ClusterRedirect);
+    QCOMPARE(set.error().node, wrong.node());
+    const auto redirect = set.error().redirect();
+    QVERIFY2(redirect, qPrintable(set.error().toString()));
+    QCOMPARE(redirect->type, ClusterRedirect::Type::Moved);
+    QCOMPARE(redirect->slot, target.slot);
+    QCOMPARE(redirect->address(), target.ownerAddress);
+    QVERIFY2(
+        set.error().message.startsWith(
+            QStringLiteral("key moved: slot %1 is served by %2 (").arg(target.slot).arg(target.ownerAddress)),
+        qPrintable(set.error().toString()));
+    // Nothing was written on the node that refused; the connection stays usable.
+    auto exists = wrong.command({"EXISTS", target.key});
+    LS_VERIFY_ERROR(exists, ErrorKind::ClusterRedirect);
+    auto pong = wrong.command({"PING"});
+    LS_VERIFY_OK(pong);
+}
+
+void TestCluster::keyReadOnWrongMasterIsRedirectNotUnreachable()
+{
+    using namespace lockscope::inspect;
+    QVERIFY(m_cluster);
+    const WrongMaster target = wrongMasterFor(*m_cluster, "cluster-test:keyread");
+    QVERIFY(target.wrong >= 0);
+    const int owner =
+        m_cluster->indexOfPort(quint16(target.ownerAddress.section(QLatin1Char(':'), -1).toUInt()));
+    QVERIFY(owner >= 0);
+    LS_VERIFY_OK(m_cluster->admin(owner).command({"SET", target.key, "held", "PX", "60000"}));
+
+    Connection wrong(m_cluster->config(target.wrong));
+    const KeyRead read = readKey(wrong, target.key);
+    QVERIFY(read.error);
+    QCOMPARE(read.error->kind, ErrorKind::ClusterRedirect);
+    QVERIFY(!read.exists());
+    const NodeEntry entry = read.entry();
+    QVERIFY(entry.reachable);
+    QVERIFY(!entry.present());
+    QVERIFY2(entry.error.contains(QStringLiteral("served by ") + target.ownerAddress),
+             qPrintable(entry.error));
+
+    const SchemaRegistry registry = SchemaRegistry::builtins();
+    const LockRecord record = readRecord({m_cluster->config(target.wrong)}, target.key, registry);
+    QCOMPARE(record.nodes.size(), size_t(1));
+    QVERIFY(record.nodes[0].reachable);
+    QVERIFY(!record.anomalies.contains(QLatin1String(anomaly::NodeUnreachable)));
+    QVERIFY2(record.anomalies.contains(QLatin1String(anomaly::ClusterRedirect)),
+             qPrintable(record.anomalies.join(QLatin1Char(','))));
+    QCOMPARE(record.held, 0);
+
+    // On the owner the same read finds the key, without the anomaly.
+    const LockRecord onOwner = readRecord({m_cluster->config(owner)}, target.key, registry);
+    QCOMPARE(onOwner.nodes.size(), size_t(1));
+    QVERIFY(onOwner.nodes[0].present());
+    QVERIFY(onOwner.nodes[0].error.isEmpty());
+    QVERIFY(!onOwner.anomalies.contains(QLatin1String(anomaly::ClusterRedirect)));
+    LS_VERIFY_OK(m_cluster->admin(owner).command({"DEL", target.key}));
 }
 
 QTEST_GUILESS_MAIN(TestCluster)

@@ -203,6 +203,8 @@ void printPreview(const LockRecord &record, const QStringList &readOnly, bool un
             continue;
         }
         out.line(QStringLiteral("    value  %1").arg(valueText(entry.raw)));
+        if (!entry.error.isEmpty()) // up, but the key is on another cluster node (MOVED / ASK)
+            out.line(QStringLiteral("    note   %1").arg(displayText(entry.error)));
         if (!entry.present())
             continue;
         out.line(QStringLiteral("    ttl    %1").arg(ttlText(entry)));

@@ -97,7 +97,8 @@ QString listHelp()
                        "TTLs and values fetched in pipelined batches, decoded by the lock schemas\n"
                        "(LockScope, Redisson, ShedLock, redis-py, node-redlock, go-redsync, ...), then one\n"
                        "row per key aggregated across the nodes. HELD is k/N: nodes holding the majority\n"
-                       "token. Anomalies: no-ttl, tokens-differ, quorum-lost, node-unreachable, undecoded.\n"
+                       "token. Anomalies: no-ttl, tokens-differ, quorum-lost, node-unreachable, undecoded,\n"
+                       "lock-state, cluster-redirect (lockctl show: a Redis Cluster node answered MOVED).\n"
                        "A '?' after the schema marks a guess: only a random-looking token matched, on a key\n"
                        "that does not name a lock (it may be application data, such as a cache entry).\n"
                        "--json prints an array of records (key, schema, confidence (certain, likely, guess;\n"
@@ -126,8 +127,12 @@ QString showHelp()
             "confidence says how sure the decoding is: certain (the value carries the library's\n"
             "own format), likely, or guess (only a random-looking token; a '?' after the schema)."),
         showOptions(),
-        nodesFooter() + QStringLiteral("\nExit codes: 0 done, 1 a node could not be read, 2 usage error, "
-                                       "4 no node holds KEY."));
+        nodesFooter() +
+            QStringLiteral(
+                "\nA Redis Cluster node that answers MOVED / ASK for KEY is up: show names the node\n"
+                "serving the key's slot (anomaly cluster-redirect) and does not follow it.\n"
+                "Exit codes: 0 done, 1 a node could not be read, 2 usage error, 4 no node holds\n"
+                "KEY (also when it moved to a cluster node outside the group)."));
 }
 
 // --- rendering --------------------------------------------------------------------------------
@@ -660,6 +665,8 @@ int runShow(Invocation &invocation)
         if (!entry.reachable) {
             out.error(entry.error);
             code = exitcode::NodeFailure;
+        } else if (!entry.error.isEmpty()) {
+            out.error(entry.error); // a cluster redirect: up, but the key is served elsewhere
         }
     }
     const bool anywhere = std::ranges::any_of(record.nodes, &NodeEntry::present);
@@ -717,12 +724,13 @@ int runShow(Invocation &invocation)
                  QStringLiteral("SCHEMA"), QStringLiteral("VALUE")});
     table.setAlignment(2, Table::Align::Right);
     for (const NodeEntry &entry : record.nodes) {
-        table.addRow(
-            {displayText(entry.node), displayText(typeName(entry)),
-             entry.present() ? QString::number(entry.raw.pttlMs) : QStringLiteral("-"),
-             entry.decoded ? schemaText(entry.decoded->schema, entry.decoded->confidence)
-                           : QStringLiteral("-"),
-             entry.reachable ? valueText(entry.raw) : QStringLiteral("error: ") + displayText(entry.error)});
+        table.addRow({displayText(entry.node), displayText(typeName(entry)),
+                      entry.present() ? QString::number(entry.raw.pttlMs) : QStringLiteral("-"),
+                      entry.decoded ? schemaText(entry.decoded->schema, entry.decoded->confidence)
+                                    : QStringLiteral("-"),
+                      !entry.reachable ? QStringLiteral("error: ") + displayText(entry.error)
+                      : !entry.present() && !entry.error.isEmpty() ? displayText(entry.error)
+                                                                   : valueText(entry.raw)});
     }
     out.write(table.render());
     if (decoded && (decoded->holders.size() > 1 || !decoded->queue.empty()))

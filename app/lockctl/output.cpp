@@ -137,6 +137,8 @@ QString errorKindId(lockscope::redis::ErrorKind kind)
         return QStringLiteral("pool_exhausted");
     case ErrorKind::Io:
         return QStringLiteral("io");
+    case ErrorKind::ClusterRedirect:
+        return QStringLiteral("cluster_redirect");
     }
     return QStringLiteral("unknown");
 }

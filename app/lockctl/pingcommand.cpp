@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <algorithm>
+#include <redis/clusterslots.h>
 #include <redis/connection.h>
 #include <redis/nodeprobe.h>
 #include <util/duration.h>
@@ -15,6 +16,8 @@
 
 namespace lockctl {
 
+using lockscope::redis::ClusterNode;
+using lockscope::redis::ClusterTopology;
 using lockscope::redis::Connection;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
@@ -33,28 +36,127 @@ QString pingHelp()
 {
     return formatHelp(
         QStringLiteral("lockctl ping [options] URL..."),
-        QStringLiteral("Connects to every node at the same time, measures one PING round trip and asks\n"
-                       "for the server version, role and eviction policy (INFO memory). A WARNING column\n"
-                       "appears when a node's maxmemory-policy (allkeys-*) can evict fence counters.\n"
-                       "Down nodes get one error line each on stderr."),
+        QStringLiteral(
+            "Connects to every node at the same time, measures one PING round trip and asks\n"
+            "for the server version, role and eviction policy (INFO memory). A WARNING column\n"
+            "appears when a node's maxmemory-policy (allkeys-*) can evict fence counters.\n"
+            "Down nodes get one error line each on stderr. A node in Redis Cluster mode gets its\n"
+            "cluster's topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) beneath the\n"
+            "table: masters with their slot ranges, replicas under them; --json adds a \"cluster\"\n"
+            "object {masters [{id, address, slots [[first,last],...], replicas [{id, address}]}],\n"
+            "complete, slots_covered, warning} (\"cluster_error\" when it could not be read)."),
         pingOptions(),
         QStringLiteral("Exit codes: 0 all nodes up, 1 a node is down, 2 usage error or malformed URL\n"
                        "(then no node is contacted).\n"
                        "Example: lockctl ping redis://127.0.0.1:7001 rediss://redis.example:6380?ca=ca.pem"));
 }
 
+QString orDash(const QString &text)
+{
+    return text.isEmpty() ? QStringLiteral("-") : text;
+}
+
+QJsonValue orNull(const QString &text)
+{
+    return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
+}
+
+/// A node's status, and its cluster's slot map when the node is in cluster mode.
+struct Probe
+{
+    NodeStatus status;
+    /// Set for a cluster node: the topology, or why it could not be read.
+    std::optional<lockscope::redis::Result<ClusterTopology>> cluster;
+};
+
+/// Until node groups know about clusters, a cluster node is read like a standalone one: said once
+/// per cluster node, in the table and in the JSON.
+QString clusterWarning()
+{
+    return QStringLiteral("LockScope treats this node as a standalone node (keys of other shards are "
+                          "not visible through it) until cluster groups exist");
+}
+
 /// Every node on its own thread with its own connection: the total time is the slowest node's,
 /// not the sum, and a node that times out does not delay the report of the others.
-std::vector<NodeStatus> probeAll(const std::vector<NodeConfig> &nodes)
+std::vector<Probe> probeAll(const std::vector<NodeConfig> &nodes)
 {
-    std::vector<NodeStatus> statuses(nodes.size());
+    std::vector<Probe> probes(nodes.size());
     lockscope::util::forEachParallel(nodes.size(), MaxProbeThreads, [&](std::size_t i) {
         Connection connection(nodes[i]);
-        statuses[i] = lockscope::redis::probeNode(connection);
-        if (statuses[i].node.isEmpty())
-            statuses[i].node = nodes[i].label();
+        NodeStatus &status = probes[i].status;
+        status = lockscope::redis::probeNode(connection);
+        if (status.node.isEmpty())
+            status.node = nodes[i].label();
+        if (status.reachable && status.mode == QLatin1String("cluster"))
+            probes[i].cluster = lockscope::redis::discoverTopology(connection);
     });
-    return statuses;
+    return probes;
+}
+
+QString slotsText(const lockscope::redis::ClusterShard &shard)
+{
+    QStringList ranges;
+    for (const auto &range : shard.slotRanges)
+        ranges << (range.first == range.last ? QString::number(range.first)
+                                             : QStringLiteral("%1-%2").arg(range.first).arg(range.last));
+    return ranges.isEmpty() ? QStringLiteral("no slots")
+                            : QStringLiteral("slots ") + ranges.join(QLatin1Char(','));
+}
+
+QString nodeText(const ClusterNode &node)
+{
+    QString text = node.address();
+    if (!node.id.isEmpty())
+        text += QStringLiteral(" (%1)").arg(node.id.left(8));
+    if (!node.health.isEmpty() && node.health != QLatin1String("online"))
+        text += QStringLiteral(" [%1]").arg(node.health);
+    return text;
+}
+
+/// The topology under the table, one block per cluster node: masters with their slot ranges,
+/// their replicas indented beneath.
+QString clusterText(const Probe &probe)
+{
+    QString text = QStringLiteral("%1: Redis Cluster").arg(probe.status.node);
+    if (!*probe.cluster)
+        return text + QStringLiteral(": topology not read: %1\n").arg(probe.cluster->error().toString());
+    const ClusterTopology &topology = **probe.cluster;
+    text += QStringLiteral(", %1\n").arg(topology.describe());
+    for (const auto &shard : topology.shards()) {
+        text += QStringLiteral("  master  %1  %2\n").arg(nodeText(shard.master), slotsText(shard));
+        for (const ClusterNode &replica : shard.replicas)
+            text += QStringLiteral("    replica  %1\n").arg(nodeText(replica));
+    }
+    return text;
+}
+
+QJsonObject clusterNodeJson(const ClusterNode &node)
+{
+    return {{QStringLiteral("id"), orNull(node.id)},
+            {QStringLiteral("address"), node.address()},
+            {QStringLiteral("health"), orNull(node.health)}};
+}
+
+QJsonObject clusterJson(const ClusterTopology &topology)
+{
+    QJsonArray masters;
+    for (const auto &shard : topology.shards()) {
+        QJsonObject master = clusterNodeJson(shard.master);
+        QJsonArray slotRanges;
+        for (const auto &range : shard.slotRanges)
+            slotRanges.append(QJsonArray{int(range.first), int(range.last)});
+        master.insert(QStringLiteral("slots"), slotRanges);
+        QJsonArray replicas;
+        for (const ClusterNode &replica : shard.replicas)
+            replicas.append(clusterNodeJson(replica));
+        master.insert(QStringLiteral("replicas"), replicas);
+        masters.append(master);
+    }
+    return {{QStringLiteral("masters"), masters},
+            {QStringLiteral("complete"), topology.isComplete()},
+            {QStringLiteral("slots_covered"), topology.coveredSlots()},
+            {QStringLiteral("warning"), clusterWarning()}};
 }
 
 /// The PING round trip, and the connect time beside it when that was slow (100 ms or more): a
@@ -69,16 +171,6 @@ QString latencyCell(const NodeStatus &status)
     return text;
 }
 
-QString orDash(const QString &text)
-{
-    return text.isEmpty() ? QStringLiteral("-") : text;
-}
-
-QJsonValue orNull(const QString &text)
-{
-    return text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text);
-}
-
 QString errorLine(const NodeStatus &status)
 {
     if (status.error)
@@ -86,8 +178,11 @@ QString errorLine(const NodeStatus &status)
     return QStringLiteral("%1: down").arg(status.node);
 }
 
-void printTable(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatus> &statuses, Output &out)
+void printTable(const std::vector<NodeConfig> &nodes, const std::vector<Probe> &probes, Output &out)
 {
+    std::vector<NodeStatus> statuses;
+    for (const Probe &probe : probes)
+        statuses.push_back(probe.status);
     // The address column only earns its width when some node has a name of its own.
     const bool showAddress =
         std::ranges::any_of(nodes, [](const NodeConfig &n) { return !n.name.isEmpty(); });
@@ -119,13 +214,20 @@ void printTable(const std::vector<NodeConfig> &nodes, const std::vector<NodeStat
         table.addRow(row);
     }
     out.write(table.render());
+    for (const Probe &probe : probes) {
+        if (!probe.cluster)
+            continue;
+        out.line();
+        out.write(clusterText(probe));
+        out.line(QStringLiteral("WARNING: %1: %2.").arg(probe.status.node, clusterWarning()));
+    }
 }
 
-void printJson(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatus> &statuses, Output &out)
+void printJson(const std::vector<NodeConfig> &nodes, const std::vector<Probe> &probes, Output &out)
 {
     QJsonArray array;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
-        const NodeStatus &status = statuses[i];
+        const NodeStatus &status = probes[i].status;
         QJsonObject object{
             {QStringLiteral("node"), status.node},
             {QStringLiteral("address"), nodes[i].address()},
@@ -145,6 +247,12 @@ void printJson(const std::vector<NodeConfig> &nodes, const std::vector<NodeStatu
             {QStringLiteral("error_kind"),
              !status.reachable && status.error ? QJsonValue(errorKindId(status.error->kind)) : QJsonValue()},
         };
+        if (const auto &cluster = probes[i].cluster) {
+            if (*cluster)
+                object.insert(QStringLiteral("cluster"), clusterJson(**cluster));
+            else
+                object.insert(QStringLiteral("cluster_error"), cluster->error().toString());
+        }
         array.append(object);
     }
     out.json(array);
@@ -166,14 +274,15 @@ int runPing(Invocation &invocation)
     if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
         return exitcode::Usage;
 
-    const std::vector<NodeStatus> statuses = probeAll(*nodes);
+    const std::vector<Probe> probes = probeAll(*nodes);
 
     if (parser.isSet(QStringLiteral("json")))
-        printJson(*nodes, statuses, out);
+        printJson(*nodes, probes, out);
     else
-        printTable(*nodes, statuses, out);
+        printTable(*nodes, probes, out);
     int code = exitcode::Ok;
-    for (const NodeStatus &status : statuses) {
+    for (const Probe &probe : probes) {
+        const NodeStatus &status = probe.status;
         if (!status.reachable) {
             out.error(errorLine(status));
             code = exitcode::NodeFailure;

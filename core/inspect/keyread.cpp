@@ -5,6 +5,7 @@
 #include "redis/connection.h"
 #include "util/fanout.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace lockscope::inspect {
@@ -86,6 +87,13 @@ NodeEntry KeyRead::entry() const
 {
     NodeEntry entry;
     entry.node = node;
+    if (error && error->kind == redis::ErrorKind::ClusterRedirect) {
+        // The node answered: it is up, the key is on another cluster node. Not "unreachable";
+        // what is not read here stays Missing.
+        entry.error = error->toString();
+        entry.raw = raw; // the key itself when only a companion key was redirected
+        return entry;
+    }
     if (error) {
         entry.reachable = false;
         entry.error = error->toString();
@@ -218,7 +226,11 @@ LockRecord readRecord(const std::vector<redis::NodeConfig> &nodes, const QByteAr
             entry.decoded = registry.decode(key, entry.raw);
         entries.push_back(std::move(entry));
     }
+    const bool redirected = std::ranges::any_of(
+        entries, [](const NodeEntry &entry) { return entry.reachable && !entry.error.isEmpty(); });
     LockRecord record = aggregate(key, std::move(entries));
+    if (redirected)
+        record.anomalies.append(QLatin1String(anomaly::ClusterRedirect));
     record.readAt = readAt;
     record.readAtSteady = readAtSteady;
     return record;

@@ -40,7 +40,8 @@ struct KeyRead
 
     /// The key exists on the node (whatever its type and whether its value could be read).
     bool exists() const { return !error && raw.pttlMs != -2; }
-    /// As a scan shows it: unreachable with the error's text, or the raw entry (not decoded).
+    /// As a scan shows it: unreachable with the error's text, or the raw entry (not decoded). A
+    /// cluster redirect (MOVED / ASK) is a reachable node without the key, the error's text set.
     NodeEntry entry() const;
 };
 
@@ -63,7 +64,8 @@ std::vector<KeyRead> readKeyOnNodes(const std::vector<redis::NodeConfig> &nodes,
                                     const KeyReadOptions &options = {});
 
 /// Reads `key` on every node of a group now (readKeyOnNodes), decodes it and aggregates one
-/// record, as a scan would show it; a node that cannot be read is unreachable in the record. The
+/// record, as a scan would show it; a node that cannot be read is unreachable in the record, one
+/// that answers MOVED / ASK is reachable without the key and adds anomaly::ClusterRedirect. The
 /// record's readAt is the moment before the reads were sent, so a countdown from it never shows
 /// more time than was left. Blocking: call it off the GUI thread. Used to re-read a lock before
 /// an operator acts, and by lockctl show.

@@ -46,6 +46,8 @@ struct NodeEntry
 {
     QString node;          ///< node label
     bool reachable = true; ///< false when the node failed during this scan (see error)
+    /// Why the node could not be read (reachable false); or, with reachable true, why the key is
+    /// not read there although the node answered (a cluster redirect: anomaly::ClusterRedirect).
     QString error;
     RawEntry raw; ///< type, value / fields, PTTL
     SharedDecodedLock decoded;
@@ -64,6 +66,10 @@ inline constexpr char Undecoded[] = "undecoded";              ///< no schema cou
 /// The lock's own state is wrong (a reader without expiry, more holders than permits, a queued
 /// waiter that is gone): the majority decoding's DecodedLock::anomalies say what.
 inline constexpr char LockState[] = "lock-state";
+/// A node of the group is a Redis Cluster node that answered MOVED / ASK: it is up, but the key's
+/// hash slot is served by another node (NodeEntry::error names it), which LockScope does not
+/// follow yet; the record shows only what the group's nodes hold.
+inline constexpr char ClusterRedirect[] = "cluster-redirect";
 } // namespace anomaly
 
 /// A lock key aggregated across the nodes of a group.

@@ -1,5 +1,8 @@
 #include "rediserror.h"
 
+#include <QRegularExpression>
+#include <algorithm>
+
 namespace lockscope::redis {
 
 QString RedisError::kindName(ErrorKind kind)
@@ -41,6 +44,8 @@ QString RedisError::kindName(ErrorKind kind)
         return QStringLiteral("no free connection");
     case ErrorKind::Io:
         return QStringLiteral("I/O error");
+    case ErrorKind::ClusterRedirect:
+        return QStringLiteral("cluster redirect");
     }
     return QStringLiteral("error");
 }
@@ -74,7 +79,115 @@ RedisError RedisError::fromServerReply(const QString &node, const QByteArray &er
         kind = ErrorKind::OutOfMemory;
     else if (startsWith("WRONGTYPE "))
         kind = ErrorKind::WrongType;
+    else if (const auto redirect = ClusterRedirect::parse(errorText))
+        return RedisError{ErrorKind::ClusterRedirect, node, redirect->describe()};
     return RedisError{kind, node, text};
+}
+
+namespace {
+
+bool isDigits(QByteArrayView text)
+{
+    return !text.isEmpty() && std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// "host:port" with the port after the last ':'; "[v6]:port" too. False when there is no port.
+bool splitHostPort(QByteArrayView text, QString &host, quint16 &port)
+{
+    const qsizetype colon = text.lastIndexOf(':');
+    if (colon < 0)
+        return false;
+    const QByteArrayView portText = text.sliced(colon + 1);
+    if (!isDigits(portText) || portText.size() > 5)
+        return false;
+    const uint value = portText.toUInt();
+    if (value == 0 || value > 65535)
+        return false;
+    QByteArrayView hostText = text.first(colon);
+    if (hostText.startsWith('[') && hostText.endsWith(']'))
+        hostText = hostText.sliced(1, hostText.size() - 2);
+    if (hostText.contains('[') || hostText.contains(']'))
+        return false;
+    host = QString::fromUtf8(hostText);
+    port = quint16(value);
+    return true;
+}
+
+// The message describe() writes, read back by RedisError::redirect(): RedisError stays a plain
+// {kind, node, message} aggregate, so the redirect travels inside its message.
+const QRegularExpression &describedPattern()
+{
+    static const QRegularExpression pattern(
+        QStringLiteral("^key (moved|migrating): slot (\\d+) is (?:served by|migrating to) (\\S+) \\("));
+    return pattern;
+}
+
+} // namespace
+
+std::optional<ClusterRedirect> ClusterRedirect::parse(QByteArrayView errorText)
+{
+    ClusterRedirect redirect;
+    QByteArrayView rest;
+    if (errorText.startsWith("MOVED ")) {
+        redirect.type = Type::Moved;
+        rest = errorText.sliced(6);
+    } else if (errorText.startsWith("ASK ")) {
+        redirect.type = Type::Ask;
+        rest = errorText.sliced(4);
+    } else {
+        return std::nullopt;
+    }
+    const qsizetype space = rest.indexOf(' ');
+    if (space < 0)
+        return std::nullopt;
+    const QByteArrayView slotText = rest.first(space);
+    QByteArrayView target = rest.sliced(space + 1);
+    while (target.endsWith('\r') || target.endsWith('\n'))
+        target.chop(1);
+    if (!isDigits(slotText) || slotText.size() > 5 || target.isEmpty() || target.contains(' '))
+        return std::nullopt;
+    const int slot = slotText.toInt();
+    if (slot >= 16384)
+        return std::nullopt;
+    redirect.slot = quint16(slot);
+    if (!splitHostPort(target, redirect.host, redirect.port))
+        return std::nullopt;
+    return redirect;
+}
+
+QString ClusterRedirect::address() const
+{
+    const QString hostText =
+        host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
+    return hostText + QLatin1Char(':') + QString::number(port);
+}
+
+QString ClusterRedirect::describe() const
+{
+    const QString where = type == Type::Moved ? QStringLiteral("key moved: slot %1 is served by %2")
+                                              : QStringLiteral("key migrating: slot %1 is migrating to %2");
+    return where.arg(slot).arg(address()) +
+           QStringLiteral(" (a Redis Cluster node; LockScope does not follow cluster redirects yet)");
+}
+
+std::optional<ClusterRedirect> RedisError::redirect() const
+{
+    if (kind != ErrorKind::ClusterRedirect)
+        return std::nullopt;
+    const QRegularExpressionMatch match = describedPattern().match(message);
+    if (!match.hasMatch())
+        return std::nullopt;
+    ClusterRedirect redirect;
+    redirect.type = match.captured(1) == QLatin1String("moved") ? ClusterRedirect::Type::Moved
+                                                                : ClusterRedirect::Type::Ask;
+    const QString slotText = match.captured(2);
+    if (slotText.size() > 5 || slotText.toInt() >= 16384)
+        return std::nullopt;
+    redirect.slot = quint16(slotText.toInt());
+    const QByteArray target = match.captured(3).toUtf8();
+    if (!splitHostPort(target, redirect.host, redirect.port))
+        return std::nullopt;
+    return redirect;
 }
 
 } // namespace lockscope::redis

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <QByteArrayView>
 #include <QMetaType>
 #include <QString>
 #include <expected>
+#include <optional>
 
 namespace lockscope::redis {
 
@@ -28,6 +30,41 @@ enum class ErrorKind
     NoScript,         ///< EVALSHA on a script the server does not know (handled internally)
     PoolExhausted,    ///< no pooled connection became free within the wait time
     Io,               ///< any other socket error
+    /// A Redis Cluster node answered MOVED or ASK: it is up, the key's slot is served elsewhere
+    /// (RedisError::redirect() says which slot and where). LockScope does not follow redirects.
+    ClusterRedirect,
+};
+
+/// Where a Redis Cluster node sent a command: "MOVED <slot> <host>:<port>" (the slot is served
+/// by another master) or "ASK <slot> <host>:<port>" (the slot is being migrated there and this
+/// key is already on the target).
+struct ClusterRedirect
+{
+    enum class Type
+    {
+        Moved,
+        Ask,
+    };
+    Type type = Type::Moved;
+    quint16 slot = 0;
+    /// The target's host as the server wrote it, without brackets; empty when the server does not
+    /// know the endpoint (Redis then writes "MOVED 3999 :6380": the same host as the node asked).
+    QString host;
+    quint16 port = 0;
+
+    /// host:port; an IPv6 host in brackets ("[::1]:7000").
+    QString address() const;
+    /// For people: "key moved: slot 1234 is served by 10.0.0.7:7001 (a Redis Cluster node;
+    /// LockScope does not follow cluster redirects yet)"; "key migrating: slot 1234 is migrating
+    /// to ..." for ASK.
+    QString describe() const;
+
+    /// Parses a MOVED or ASK error reply. The port is what follows the last ':' (Redis writes an
+    /// IPv6 address without brackets: "MOVED 1 ::1:7000"; "[::1]:7000" is accepted too). Anything
+    /// else (another error, a slot outside 0..16383, no port) gives nullopt.
+    static std::optional<ClusterRedirect> parse(QByteArrayView errorText);
+
+    bool operator==(const ClusterRedirect &) const = default;
 };
 
 struct RedisError
@@ -40,8 +77,14 @@ struct RedisError
     QString toString() const;
     static QString kindName(ErrorKind kind);
 
+    /// For a ClusterRedirect error: the slot and the node serving it, read back from the message
+    /// fromServerReply() wrote (ClusterRedirect::describe()); nullopt for any other error.
+    std::optional<ClusterRedirect> redirect() const;
+
     /// Classifies a server error reply by its error code ("NOPERM ...", "WRONGPASS ...", "READONLY
-    /// ...", "OOM ...", "WRONGTYPE ...", "NOSCRIPT ..."); a reply without a known code is Server.
+    /// ...", "OOM ...", "WRONGTYPE ...", "NOSCRIPT ...", "MOVED ...", "ASK ..."); a reply without a
+    /// known code is Server. MOVED and ASK become ClusterRedirect with ClusterRedirect::describe()
+    /// as the message, when they parse; otherwise they stay Server with the server's text.
     /// Errors a script's redis.call() raised carry the same codes (Redis 7 passes them through).
     static RedisError fromServerReply(const QString &node, const QByteArray &errorText);
 };
