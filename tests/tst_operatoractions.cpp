@@ -67,6 +67,7 @@ class TestOperatorActions : public QObject
                                                   .currentGroup = [] { return QString(); },
                                                   .selectedNodeValue = [this] { return m_nodeValue; },
                                                   .clearSelection = [this] { ++m_cleared; },
+                                                  .selectedHolder = {},
                                               });
         actions->setParent(nullptr); // owned by the test, not the window
         return actions;

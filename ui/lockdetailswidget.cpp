@@ -498,6 +498,12 @@ void LockDetailsWidget::fillNodes()
             state = tr("unreachable");
             stateTip = entry.error;
             stateColor = theme::danger();
+        } else if (!entry.present() && !entry.error.isEmpty()) {
+            // Reachable, but the key was not read there (a cluster node serving its slot
+            // elsewhere): the node's answer in the value cell.
+            state = tr("elsewhere");
+            stateTip = entry.error;
+            stateColor = theme::warning();
         } else if (!entry.present()) {
             state = tr("missing");
             stateTip = tr("The key does not exist on this node");
@@ -529,7 +535,7 @@ void LockDetailsWidget::fillNodes()
         case RawEntry::Type::Missing:
             break;
         }
-        if (!entry.reachable)
+        if (!entry.error.isEmpty())
             value = entry.error;
         const QStringList cells{entry.node, state, pttlText(entry),
                                 entry.present() ? entry.raw.typeName : QString(), value};

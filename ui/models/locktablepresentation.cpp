@@ -107,6 +107,9 @@ QString LockTableModel::anomalyText(const QString &id)
         return tr("Node unreachable: a node of the group could not be read");
     if (id == QLatin1String(anomaly::Expired))
         return tr("Expired while shown: the TTL ran out after the last refresh");
+    if (id == QLatin1String(anomaly::ClusterRedirect))
+        return tr("Cluster redirect: a node is a Redis Cluster node that serves this key's slot elsewhere "
+                  "(LockScope does not follow cluster redirects yet)");
     if (id == QLatin1String(anomaly::Undecoded))
         return tr("Undecoded: no lock schema recognises the value (shown raw)");
     if (id == QLatin1String(StaleAnomaly))
