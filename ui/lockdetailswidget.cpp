@@ -717,11 +717,7 @@ void LockDetailsWidget::updateHolderTtls()
             continue;
         const LockHolder &holder = m_holderRows[std::size_t(row)];
         const QString full = locktext::holderTtlNow(*m_record, holder, now);
-        const qint64 left = holder.pttlMs < 0
-                                ? -1
-                                : holder.pttlMs - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                      now - m_record->readAtSteady)
-                                                      .count();
+        const qint64 left = locktext::holderRemainingMs(*m_record, holder, now);
         item->setText(holder.pttlMs < 0 ? tr("no TTL")
                       : left <= 0       ? tr("ran out")
                                         : LockTableModel::formatCountdown(left));

@@ -57,14 +57,21 @@ QString ttlNow(const LockRecord &record, SteadyClock::time_point now, const QDat
     return tr("%1 left, until %2").arg(LockTableModel::formatCountdown(left), until);
 }
 
+qint64 holderRemainingMs(const LockRecord &record, const lockscope::inspect::LockHolder &holder,
+                         SteadyClock::time_point now)
+{
+    if (holder.pttlMs < 0)
+        return -1;
+    return holder.pttlMs -
+           std::chrono::duration_cast<std::chrono::milliseconds>(now - record.readAtSteady).count();
+}
+
 QString holderTtlNow(const LockRecord &record, const lockscope::inspect::LockHolder &holder,
                      SteadyClock::time_point now, const QDateTime &wallNow)
 {
     if (holder.pttlMs < 0)
         return tr("no TTL");
-    const qint64 left =
-        holder.pttlMs -
-        std::chrono::duration_cast<std::chrono::milliseconds>(now - record.readAtSteady).count();
+    const qint64 left = holderRemainingMs(record, holder, now);
     const QString until = clockTime(record.readAt.addMSecs(holder.pttlMs), wallNow);
     if (left <= 0)
         return tr("ran out at %1").arg(until);

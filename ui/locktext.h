@@ -30,6 +30,12 @@ qint64 remainingMs(const lockscope::inspect::LockRecord &record,
 QString ttlNow(const lockscope::inspect::LockRecord &record, SteadyClock::time_point now = SteadyClock::now(),
                const QDateTime &wallNow = QDateTime::currentDateTime());
 
+/// Milliseconds left on one holder's own TTL at `now`, counted down from the record's read; -1
+/// without a TTL; 0 or less once it ran out.
+qint64 holderRemainingMs(const lockscope::inspect::LockRecord &record,
+                         const lockscope::inspect::LockHolder &holder,
+                         SteadyClock::time_point now = SteadyClock::now());
+
 /// One holder's TTL as it stands now (a reader, a permit: each has its own deadline), counted
 /// down from the record's read: "12.4 s left, until 14:08:47", "ran out at 14:08:47", "no TTL".
 QString holderTtlNow(const lockscope::inspect::LockRecord &record,
