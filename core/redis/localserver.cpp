@@ -41,32 +41,6 @@ QString nodeLabel(quint16 port)
     return QStringLiteral("local redis-server 127.0.0.1:%1").arg(port);
 }
 
-/// Asks the kernel for a free loopback port. Another process may take it before redis-server
-/// binds it; start() retries with a new port when that happens.
-quint16 pickFreePort()
-{
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return 0;
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        quint16 port = 0;
-        if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
-            socklen_t len = sizeof addr;
-            if (::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-                port = ntohs(addr.sin_port);
-        }
-        ::close(fd);
-        // Never 6379: a developer's own Redis may want it, and tests must never meet it.
-        if (port != 0 && port != kDefaultRedisPort)
-            return port;
-    }
-    return 0;
-}
-
 bool canConnect(quint16 port)
 {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -296,6 +270,31 @@ LocalRedisServer::~LocalRedisServer()
     stop();
 }
 
+quint16 LocalRedisServer::freeLoopbackPort()
+{
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return 0;
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        quint16 port = 0;
+        if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
+            socklen_t len = sizeof addr;
+            if (::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
+                port = ntohs(addr.sin_port);
+        }
+        ::close(fd);
+        // Never 6379 nor its cluster bus: a developer's own Redis may want them, and tests must
+        // never meet it.
+        if (port != 0 && port != kDefaultRedisPort && port != kDefaultRedisPort + 10000)
+            return port;
+    }
+    return 0;
+}
+
 Result<std::unique_ptr<LocalRedisServer>> LocalRedisServer::start(LocalServerOptions options)
 {
     const QString label = QStringLiteral("local redis-server");
@@ -328,7 +327,7 @@ Result<std::unique_ptr<LocalRedisServer>> LocalRedisServer::start(LocalServerOpt
 
     QString error;
     for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
-        const quint16 port = pickFreePort();
+        const quint16 port = freeLoopbackPort();
         if (port == 0)
             return fail(ErrorKind::Io, label, QStringLiteral("no free loopback port"));
         switch (p.startOnce(port, &error)) {

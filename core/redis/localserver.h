@@ -51,6 +51,10 @@ public:
     /// (killed with SIGKILL, crashed): lockscope-redis-<pid>-* of this user. start() calls it;
     /// returns how many it removed.
     static int removeOrphanedDirectories();
+    /// A loopback port the kernel says is free now (0 when none could be had), never 6379 nor
+    /// its cluster bus port 16379: a developer's own Redis may want them. Another process may
+    /// take it before it is bound: callers retry with a new one.
+    static quint16 freeLoopbackPort();
 
     /// SIGSTOP: the server keeps its sockets but answers nothing.
     bool pause();

@@ -2,11 +2,7 @@
 
 #include <QProcess>
 #include <QStandardPaths>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 namespace lockscope::test {
 
@@ -21,36 +17,14 @@ constexpr int kCreateTimeoutMs = 60'000;
 constexpr int kBusPortAttempts = 4;
 const QString kLabel = QStringLiteral("local cluster");
 
-/// A free loopback port for a node's cluster bus. The default (port + 10000) fails for the
-/// ports above 55535 that the kernel hands out, and may collide with another test's server.
-quint16 pickFreePort()
-{
-    for (int attempt = 0; attempt < 20; ++attempt) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return 0;
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        quint16 port = 0;
-        if (::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
-            socklen_t len = sizeof addr;
-            if (::getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) == 0)
-                port = ntohs(addr.sin_port);
-        }
-        ::close(fd);
-        if (port != 0 && port != 6379 && port != 16379)
-            return port;
-    }
-    return 0;
-}
-
 Result<std::unique_ptr<LocalRedisServer>> startNode(const ClusterOptions &options)
 {
     Result<std::unique_ptr<LocalRedisServer>> last =
         fail(ErrorKind::Io, kLabel, QStringLiteral("no free port for a cluster bus"));
     for (int attempt = 0; attempt < kBusPortAttempts; ++attempt) {
-        const quint16 busPort = pickFreePort();
+        // Explicit: the default (port + 10000) fails for the ports above 55535 that the kernel
+        // hands out, and may collide with another test's server.
+        const quint16 busPort = LocalRedisServer::freeLoopbackPort();
         if (busPort == 0)
             break;
         LocalServerOptions server;
