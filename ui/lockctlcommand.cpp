@@ -126,6 +126,19 @@ bool refuseReadOnly(Builder &builder, const LockctlTarget &target, const QString
     return true;
 }
 
+/// A holder's token a command must name as one shell word: none picked, or bytes that are not
+/// text, give the builder an error instead (true).
+bool refuseHolderToken(Builder &builder, const QByteArray &token)
+{
+    if (!token.isEmpty() && validUtf8(token) && !token.contains('\0'))
+        return false;
+    builder.result.error = token.isEmpty()
+                               ? QStringLiteral("no holder picked")
+                               : QStringLiteral("the holder's token is not valid UTF-8 text: a shell "
+                                                "command cannot name it exactly");
+    return true;
+}
+
 /// Without --group lockctl does not know the group's guards: the read-only nodes of an unsaved
 /// group are named (--read-only-nodes), so that a force-release leaves them alone.
 void passReadOnlyNodes(Builder &builder, const LockctlTarget &target)
@@ -279,14 +292,8 @@ LockctlCommand lockctlForceReleaseHolderCommand(const LockctlTarget &target, con
                                                 const QByteArray &holderToken)
 {
     Builder builder;
-    if (holderToken.isEmpty() || !validUtf8(holderToken) || holderToken.contains('\0')) {
-        builder.result.error = holderToken.isEmpty()
-                                   ? QStringLiteral("no holder picked")
-                                   : QStringLiteral("the holder's token is not valid UTF-8 text: a shell "
-                                                    "command cannot name it exactly");
-        return builder.result;
-    }
-    if (!start(builder, target, QStringLiteral("force-release"), &record.key) || !addNodes(builder, target))
+    if (refuseHolderToken(builder, holderToken) ||
+        !start(builder, target, QStringLiteral("force-release"), &record.key) || !addNodes(builder, target))
         return builder.result;
     builder.words << QStringLiteral("--holder") << QString::fromUtf8(holderToken);
     passReadOnlyNodes(builder, target);
@@ -308,12 +315,8 @@ LockctlCommand lockctlExtendHolderCommand(const LockctlTarget &target, const Loc
                                              : QStringLiteral("a %1 lock").arg(record.schema));
         return builder.result;
     }
-    if (holderToken.isEmpty() || !validUtf8(holderToken)) {
-        builder.result.error = holderToken.isEmpty() ? QStringLiteral("no holder picked")
-                                                     : QStringLiteral("the token is not valid UTF-8 text");
-        return builder.result;
-    }
-    if (refuseReadOnly(builder, target, QStringLiteral("extend")) ||
+    if (refuseHolderToken(builder, holderToken) ||
+        refuseReadOnly(builder, target, QStringLiteral("extend")) ||
         !start(builder, target, QStringLiteral("extend"), &record.key) || !addNodes(builder, target))
         return builder.result;
     if (ttl.count() <= 0) {
