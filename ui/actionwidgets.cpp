@@ -82,6 +82,35 @@ QString writeBlockedReason(const LockRecord &record, const NodeGroup &group)
     return {};
 }
 
+QLabel *addHeader(QBoxLayout *layout, QWidget *dialog, const QString &title, const QString &explanation,
+                  bool warning)
+{
+    auto *header = new QHBoxLayout;
+    if (warning) {
+        auto *icon = new QLabel(dialog);
+        const int iconSize = dialog->style()->pixelMetric(QStyle::PM_MessageBoxIconSize, nullptr, dialog);
+        icon->setPixmap(dialog->style()
+                            ->standardIcon(QStyle::SP_MessageBoxWarning, nullptr, dialog)
+                            .pixmap(iconSize, iconSize));
+        icon->setAlignment(Qt::AlignTop);
+        header->addWidget(icon);
+    }
+    auto *intro = new QVBoxLayout;
+    auto *titleLabel = new QLabel(title, dialog);
+    QFont titleFont = titleLabel->font();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
+    titleLabel->setFont(titleFont);
+    intro->addWidget(titleLabel);
+    auto *explanationLabel = new QLabel(explanation, dialog);
+    explanationLabel->setObjectName(QStringLiteral("explanation"));
+    explanationLabel->setWordWrap(true);
+    intro->addWidget(explanationLabel);
+    header->addLayout(intro, 1);
+    layout->addLayout(header);
+    return explanationLabel;
+}
+
 QStringList productionNodesHolding(const LockRecord &record, const NodeGroup &group)
 {
     QStringList production;

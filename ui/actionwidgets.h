@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+class QBoxLayout;
 class QLabel;
 
 /// Pieces shared by the action dialogs (acquire, extend, force-release, lockctl command).
@@ -31,6 +32,12 @@ const lockscope::inspect::GroupNode *groupNodeFor(const lockscope::inspect::Node
 /// holds the key is read-only, is not in the group, or no node holds it. Empty when allowed.
 QString writeBlockedReason(const lockscope::inspect::LockRecord &record,
                            const lockscope::inspect::NodeGroup &group);
+
+/// What a dialog is about to do, in words, at the top of `layout`: a warning icon (when
+/// `warning`, for the writes that destroy), the question in a larger bold `title`, and the
+/// wrapped `explanation` beneath it (objectName "explanation"), which is returned.
+QLabel *addHeader(QBoxLayout *layout, QWidget *dialog, const QString &title, const QString &explanation,
+                  bool warning);
 
 /// The nodes of `group` that hold `record` and are marked production (labels, in record order).
 QStringList productionNodesHolding(const lockscope::inspect::LockRecord &record,

@@ -7,7 +7,6 @@
 #include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
-#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -49,20 +48,6 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
     auto *layout = new QVBoxLayout(this);
 
     // What is about to happen, in words.
-    auto *header = new QHBoxLayout;
-    auto *icon = new QLabel(this);
-    const int iconSize = style()->pixelMetric(QStyle::PM_MessageBoxIconSize, nullptr, this);
-    icon->setPixmap(
-        style()->standardIcon(QStyle::SP_MessageBoxWarning, nullptr, this).pixmap(iconSize, iconSize));
-    icon->setAlignment(Qt::AlignTop);
-    header->addWidget(icon);
-    auto *intro = new QVBoxLayout;
-    auto *title = new QLabel(tr("Force-release this lock?"), this);
-    QFont titleFont = title->font();
-    titleFont.setBold(true);
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
-    title->setFont(titleFont);
-    intro->addWidget(title);
     QString explanation = tr("On each node below, the key is deleted only if it still holds the value shown. "
                              "The owner is not told: if it is still running, it may go on as if it held the "
                              "lock.");
@@ -72,11 +57,7 @@ ForceReleaseDialog::ForceReleaseDialog(const QString &groupName, const LockRecor
                                   "old token are refused.");
     else if (record.schema.startsWith(QLatin1String("redisson")))
         explanation += QLatin1Char(' ') + tr("Redisson clients waiting for it are woken up.");
-    auto *explanationLabel = new QLabel(explanation, this);
-    explanationLabel->setWordWrap(true);
-    intro->addWidget(explanationLabel);
-    header->addLayout(intro, 1);
-    layout->addLayout(header);
+    actionwidgets::addHeader(layout, this, tr("Force-release this lock?"), explanation, /*warning=*/true);
 
     // The lock as it was shown.
     auto *form = new QFormLayout;

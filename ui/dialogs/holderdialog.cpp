@@ -7,10 +7,8 @@
 
 #include <QDialogButtonBox>
 #include <QFormLayout>
-#include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QStyle>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -45,24 +43,6 @@ HolderDialog::HolderDialog(Action action, const QString &groupName, const LockRe
     const int others = holders ? int(holders->size()) - 1 : 0;
 
     auto *layout = new QVBoxLayout(this);
-    auto *header = new QHBoxLayout;
-    if (release) {
-        auto *icon = new QLabel(this);
-        const int iconSize = style()->pixelMetric(QStyle::PM_MessageBoxIconSize, nullptr, this);
-        icon->setPixmap(
-            style()->standardIcon(QStyle::SP_MessageBoxWarning, nullptr, this).pixmap(iconSize, iconSize));
-        icon->setAlignment(Qt::AlignTop);
-        header->addWidget(icon);
-    }
-    auto *intro = new QVBoxLayout;
-    auto *title = new QLabel(release ? tr("Force-release this %1 only?").arg(noun)
-                                     : tr("Set this %1's remaining time?").arg(noun),
-                             this);
-    QFont titleFont = title->font();
-    titleFont.setBold(true);
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
-    title->setFont(titleFont);
-    intro->addWidget(title);
     QString explanation;
     if (release) {
         explanation =
@@ -80,12 +60,10 @@ HolderDialog::HolderDialog(Action action, const QString &groupName, const LockRe
                          "now plus the duration below. The other holders keep their own deadlines.")
                           .arg(noun);
     }
-    auto *explanationLabel = new QLabel(explanation, this);
-    explanationLabel->setObjectName(QStringLiteral("explanation"));
-    explanationLabel->setWordWrap(true);
-    intro->addWidget(explanationLabel);
-    header->addLayout(intro, 1);
-    layout->addLayout(header);
+    actionwidgets::addHeader(layout, this,
+                             release ? tr("Force-release this %1 only?").arg(noun)
+                                     : tr("Set this %1's remaining time?").arg(noun),
+                             explanation, /*warning=*/release);
 
     auto *form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
