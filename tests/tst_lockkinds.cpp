@@ -13,6 +13,7 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <ranges>
 #include <thread>
 #include <vector>
 
@@ -215,7 +216,12 @@ void TestLockKinds::waitingWriterBlocksNewReaders()
         writer = locker.acquire("doc", options);
     });
     const QByteArray intent = writerIntentKeyFor("doc");
-    QTRY_VERIFY_WITH_TIMEOUT(servers->pttl(0, intent) > 0, 5000);
+    // Waiting on every node: the writer's attempt reaches the nodes in parallel, so node 0 may
+    // hold the intent while the others have not run the script yet (a reader would then be
+    // granted there, a quorum on 3 nodes).
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::ranges::all_of(std::views::iota(0, nodes), [&](int i) { return servers->pttl(i, intent) > 0; }),
+        5000);
     // A new reader is turned away while the writer waits (writer preference)...
     const auto late = locker.tryAcquire("doc", kindOptions(LockKind::Read, 10s));
     LS_VERIFY_LOCK_ERROR(late, LockErrorKind::WriteLockHeld);
