@@ -7,6 +7,8 @@
 #include <QTest>
 #include <algorithm>
 #include <future>
+#include <mutex>
+#include <numeric>
 
 using namespace lockscope::lock;
 using namespace lockscope::redis;
@@ -107,6 +109,10 @@ private slots:
     void expiryEndsTheWait();
     void cancelWhileSubscribed();
     void subscriptionsAreReturnedClean();
+    void releaseWakesOneWaiterLongestFirst_data() { addNodeCounts(); }
+    void releaseWakesOneWaiterLongestFirst();
+    void readersAreWokenTogether();
+    void killedSubscriberCostsAtMostOneDelay();
 };
 
 void TestLockWakeup::channelName()
@@ -266,9 +272,8 @@ void TestLockWakeup::subscriptionsAreReturnedClean()
     for (int round = 0; round < 5; ++round) {
         auto held = holder.tryAcquire("job", withTtl(30s));
         LS_VERIFY_OK(held);
-        const std::vector<qint64> before = scriptRunsPerNode(*servers);
         auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", patientWaiter()); });
-        QTRY_VERIFY_WITH_TIMEOUT(waiterIsListening(*servers, before), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(waiter.wakeStats().waiting == 1, 10000);
         LS_VERIFY_OK(holder.release(*held));
         QVERIFY(pending.wait_for(30s) == std::future_status::ready);
         auto obtained = pending.get();
@@ -278,12 +283,169 @@ void TestLockWakeup::subscriptionsAreReturnedClean()
         QCOMPARE(servers->get(0, "job"), obtained->value);
         LS_VERIFY_OK(waiter.release(*obtained));
         QVERIFY(servers->get(0, "job").isNull());
-        // The acquire unsubscribed before it returned (and read the confirmation).
-        QCOMPARE(subscribers(*servers, 0, releaseChannelFor("job")), 0);
+        // One subscriber connection per node, whatever the number of waits.
+        QVERIFY(subscribers(*servers, 0, releaseChannelFor("job")) <= 1);
     }
     // The holder's pool, the waiter's command pool and its one subscriber connection.
     QVERIFY(servers->clientsNamed(0, "lockscope-test") <= 3);
-    QCOMPARE(subscribers(*servers, 0, releaseChannelFor("job")), 0);
+    QCOMPARE(waiter.wakeStats().resubscribes, 0u);
+    // The channel is unsubscribed once no waiter needed it for a while (the linger).
+    QTRY_COMPARE_WITH_TIMEOUT(subscribers(*servers, 0, releaseChannelFor("job")), 0, 10000);
+    QCOMPARE(waiter.wakeStats().channels, 0);
+}
+
+void TestLockWakeup::releaseWakesOneWaiterLongestFirst()
+{
+    // 16 threads of one Locker wait for one key, registered one after the other. Every release
+    // wakes exactly one of them, the one that has waited longest: the lock passes from thread
+    // to thread in the order they came, and no thread is woken in vain.
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker holder(servers->configs(), publishing(true, false));
+    Locker waiters(servers->configs(), publishing(true, true));
+    auto held = holder.tryAcquire("job", withTtl(30s));
+    LS_VERIFY_OK(held);
+    constexpr int kWaiters = 16;
+    std::mutex orderMutex;
+    std::vector<int> order;
+    std::vector<std::future<LockResult<Lock>>> pending;
+    std::promise<void> proceed;
+    std::shared_future<void> proceeding = proceed.get_future().share();
+    for (int i = 0; i < kWaiters; ++i) {
+        pending.push_back(std::async(std::launch::async, [&, i] {
+            auto obtained = waiters.acquire("job", patientWaiter());
+            if (obtained) {
+                {
+                    std::lock_guard lock(orderMutex);
+                    order.push_back(i);
+                }
+                proceeding.wait();
+                // Hand on: the next waiter is woken by this release.
+                if (auto released = waiters.release(*obtained); !released)
+                    qWarning("release: %s", qPrintable(released.error().toString()));
+            }
+            return obtained;
+        }));
+        QTRY_VERIFY_WITH_TIMEOUT(waiters.wakeStats().waiting == i + 1, 10000);
+    }
+    QCOMPARE(waiters.wakeStats().messages, 0u);
+    LS_VERIFY_OK(holder.release(*held));
+    // One release: one waiter has the lock, the 15 others still wait, and nobody else was woken.
+    QTRY_VERIFY_WITH_TIMEOUT(order.size() == 1u, 20000);
+    QTRY_COMPARE_WITH_TIMEOUT(waiters.wakeStats().waiting, kWaiters - 1, 10000);
+    WakeStats stats = waiters.wakeStats();
+    QCOMPARE(stats.messages, 1u);
+    QCOMPARE(stats.wakeups, 1u);
+    QCOMPARE(order.front(), 0);
+    // A newcomer of the same Locker does not barge in ahead of the 15: it queues behind them.
+    pending.push_back(std::async(std::launch::async, [&] {
+        auto obtained = waiters.acquire("job", patientWaiter());
+        if (obtained) {
+            std::lock_guard lock(orderMutex);
+            order.push_back(kWaiters);
+        }
+        if (obtained && !waiters.release(*obtained))
+            qWarning("the newcomer's release failed");
+        return obtained;
+    }));
+    QTRY_COMPARE_WITH_TIMEOUT(waiters.wakeStats().waiting, kWaiters, 10000);
+    // Waiters 1 to 15 queued behind waiter 0 the same way.
+    QCOMPARE(waiters.wakeStats().queued, quint64(kWaiters));
+    proceed.set_value();
+    std::vector<Lock> obtained;
+    for (auto &p : pending) {
+        QVERIFY(p.wait_for(60s) == std::future_status::ready);
+        auto lock = p.get();
+        LS_VERIFY_OK(lock);
+        QCOMPARE(lock->wakeups, 1);
+        obtained.push_back(*lock);
+    }
+    std::vector<int> expected(kWaiters + 1);
+    std::iota(expected.begin(), expected.end(), 0);
+    QCOMPARE(order, expected);
+    // 18 releases: the holder's, heard as a message (on 3 nodes when a quorum announced it),
+    // and each waiter's, which woke the next waiter of this Locker at once (handed on) unless
+    // its message was faster; every other announcement was recognised and woke nobody.
+    QTRY_COMPARE_WITH_TIMEOUT(waiters.wakeStats().messages + waiters.wakeStats().duplicates,
+                              quint64(kWaiters + 2) * quint64(nodes), 10000);
+    // Each release woke once: by its message, or handed on by the releasing thread (whichever
+    // came first; the other then woke nobody).
+    QCOMPARE(waiters.wakeStats().messages + waiters.wakeStats().handedOn, quint64(kWaiters + 2));
+    QCOMPARE(waiters.wakeStats().wakeups, quint64(kWaiters + 1));
+    for (int i = 0; i < nodes; ++i)
+        QVERIFY(servers->get(i, "job").isNull());
+}
+
+void TestLockWakeup::readersAreWokenTogether()
+{
+    // A writer holds; three readers of one Locker wait. The writer's release wakes them all
+    // (they may share the lock), not one at a time.
+    LS_START_SERVERS(servers, 1);
+    Locker holder(servers->configs(), publishing(true, false));
+    Locker readers(servers->configs(), publishing(true, true));
+    AcquireOptions write = withTtl(30s);
+    write.kind = LockKind::Write;
+    auto writer = holder.tryAcquire("doc", write);
+    LS_VERIFY_OK(writer);
+    AcquireOptions read = patientWaiter();
+    read.kind = LockKind::Read;
+    std::vector<std::future<LockResult<Lock>>> pending;
+    for (int i = 0; i < 3; ++i) {
+        pending.push_back(std::async(std::launch::async, [&] { return readers.acquire("doc", read); }));
+        QTRY_VERIFY_WITH_TIMEOUT(readers.wakeStats().waiting == i + 1, 10000);
+    }
+    LS_VERIFY_OK(holder.release(*writer));
+    for (auto &p : pending) {
+        QVERIFY(p.wait_for(25s) == std::future_status::ready);
+        auto lock = p.get();
+        LS_VERIFY_OK(lock);
+        QCOMPARE(lock->wakeups, 1);
+    }
+    QCOMPARE(readers.wakeStats().messages, 1u);
+    QCOMPARE(readers.wakeStats().wakeups, 3u);
+    QCOMPARE(servers->admin(0).command({"ZCARD", "doc"})->integer(), 3);
+}
+
+void TestLockWakeup::killedSubscriberCostsAtMostOneDelay()
+{
+    // The server closes the subscriber connection while a thread waits: the wait falls back to
+    // the retry delay (no wake-up is lost for longer than one delay), the listener connects and
+    // subscribes again, and the next wait is woken by a message again.
+    LS_START_SERVERS(servers, 1);
+    Locker holder(servers->configs(), publishing(true, false));
+    Locker waiter(servers->configs(), publishing(false, true));
+    // Round 1: the subscriber connection is killed while the thread waits.
+    AcquireOptions quick = withTtl(30s);
+    quick.retry = RetryStrategy::linear(300ms);
+    quick.wait = 60s;
+    auto held = holder.tryAcquire("job", withTtl(30s));
+    LS_VERIFY_OK(held);
+    auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", quick); });
+    QTRY_VERIFY_WITH_TIMEOUT(waiter.wakeStats().waiting == 1, 10000);
+    QVERIFY(servers->admin(0).command({"CLIENT", "KILL", "TYPE", "pubsub"}));
+    // Released while nobody listens: the waiter finds it free after its retry delay.
+    LS_VERIFY_OK(holder.release(*held));
+    QVERIFY(pending.wait_for(20s) == std::future_status::ready);
+    auto obtained = pending.get();
+    LS_VERIFY_OK(obtained);
+    QCOMPARE(servers->get(0, "job"), obtained->value);
+    LS_VERIFY_OK(waiter.release(*obtained));
+    // The listener connected and subscribed again by itself.
+    QTRY_VERIFY_WITH_TIMEOUT(subscribers(*servers, 0, releaseChannelFor("job")) == 1, 10000);
+    QVERIFY(waiter.wakeStats().resubscribes >= 1);
+
+    // Round 2: a wait that only a message can end (minute-long delay) is woken again.
+    held = holder.tryAcquire("job", withTtl(30s));
+    LS_VERIFY_OK(held);
+    pending = std::async(std::launch::async, [&] { return waiter.acquire("job", patientWaiter()); });
+    QTRY_VERIFY_WITH_TIMEOUT(waiter.wakeStats().waiting == 1, 10000);
+    LS_VERIFY_OK(holder.release(*held));
+    QVERIFY2(pending.wait_for(25s) == std::future_status::ready, "waiter still sleeping");
+    obtained = pending.get();
+    LS_VERIFY_OK(obtained);
+    QCOMPARE(obtained->wakeups, 1);
+    QCOMPARE(servers->get(0, "job"), obtained->value);
+    QVERIFY(servers->pttl(0, "job") > 0);
 }
 
 QTEST_GUILESS_MAIN(TestLockWakeup)

@@ -7,12 +7,14 @@
 #include "lock/lockvalue.h"
 #include "lockfixture.h"
 
+#include <QScopeGuard>
 #include <QTest>
 #include <algorithm>
 #include <atomic>
 #include <functional>
 #include <mutex>
 #include <set>
+#include <thread>
 
 using namespace lockscope;
 using namespace lockscope::inspect;
@@ -698,6 +700,72 @@ private slots:
         QCOMPARE(idle.schema, QStringLiteral("redisson-fairqueue"));
         QCOMPARE(idle.nodes[1].decoded->queue.size(), std::size_t(1));
         QCOMPARE(idle.nodes[1].decoded->details.value(QStringLiteral("lock")), QStringLiteral("idle"));
+    }
+
+    /// The same with a Locker that has a key prefix: its companions are named after the prefix
+    /// ("myapp:{myapp:docs}.wwait"), which the scanner does not know. Each lock is still one
+    /// record with its companions in it; neither they nor the fence counters are listed alone.
+    void prefixedLockerCompanionsListedOnce()
+    {
+        using namespace std::chrono_literals;
+        LS_START_SERVERS(set, 3);
+        lock::LockerOptions prefixed;
+        prefixed.keyPrefix = "myapp:";
+        lock::Locker locker(set->configs(), prefixed);
+        lock::AcquireOptions read;
+        read.ttl = 30s;
+        read.kind = lock::LockKind::Read;
+        const auto reader = locker.tryAcquire("docs", read);
+        QVERIFY2(reader.has_value(), test::describe(reader).constData());
+        lock::AcquireOptions fair = read;
+        fair.kind = lock::LockKind::Fair;
+        const auto holder = locker.tryAcquire("fair", fair);
+        QVERIFY2(holder.has_value(), test::describe(holder).constData());
+        auto cancel = std::make_shared<lock::CancellationToken>();
+        std::vector<std::thread> waiters;
+        for (const lock::LockKind kind : {lock::LockKind::Write, lock::LockKind::Fair}) {
+            lock::AcquireOptions wait = read;
+            wait.kind = kind;
+            wait.retry = lock::RetryStrategy::linear(20ms);
+            wait.wait = 30s;
+            wait.cancel = cancel;
+            const QByteArray key = kind == lock::LockKind::Write ? "docs" : "fair";
+            waiters.emplace_back([&locker, wait, key] { (void)locker.acquire(key, wait); });
+        }
+        const auto stop = qScopeGuard([&] {
+            cancel->cancel();
+            for (std::thread &waiter : waiters)
+                waiter.join();
+        });
+        const auto everywhere = [&](const QByteArray &key) {
+            for (int i = 0; i < set->size(); ++i) {
+                if (set->admin(i).command({"EXISTS", key})->integer() != 1)
+                    return false;
+            }
+            return true;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(everywhere("myapp:{myapp:docs}.wwait"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(everywhere("myapp:{myapp:fair}.queue"), 5000);
+
+        const Scanner scanner(set->configs(), SchemaRegistry::builtins());
+        const Snapshot snapshot = scanner.scan(ScanOptions{}, 1);
+        QVERIFY(streamMatches(scanner, ScanOptions{}, snapshot));
+        QCOMPARE(keysOf(snapshot), QStringList({QStringLiteral("myapp:docs"), QStringLiteral("myapp:fair")}));
+        const LockRecord &docs = snapshot.records[0];
+        QCOMPARE(docs.kind, QStringLiteral("read"));
+        QCOMPARE(docs.held, 3);
+        for (const NodeEntry &entry : docs.nodes) {
+            QVERIFY(entry.decoded);
+            QCOMPARE(entry.decoded->queue.size(), std::size_t(1));
+            QCOMPARE(entry.decoded->queue[0].mode, QStringLiteral("write"));
+        }
+        const LockRecord &fairRecord = snapshot.records[1];
+        QCOMPARE(fairRecord.kind, QStringLiteral("fair"));
+        QCOMPARE(fairRecord.token, holder->token);
+        for (const NodeEntry &entry : fairRecord.nodes) {
+            QVERIFY(entry.decoded);
+            QCOMPARE(entry.decoded->queue.size(), std::size_t(1));
+        }
     }
 };
 

@@ -176,6 +176,96 @@ private slots:
         QVERIFY2(fair.lock->anomalies.isEmpty(), qPrintable(joined(fair.lock->anomalies)));
     }
 
+    /// A Locker with a key prefix names its companions after it ("myapp:{myapp:docs}.wwait"):
+    /// the inspector, which does not know the prefix, still reads them with their lock, reads
+    /// the fence counter under that name, and a force-release bumps that counter.
+    void writtenByAPrefixedLocker()
+    {
+        using namespace std::chrono_literals;
+        LS_START_SERVERS(set, 1);
+        lock::LockerOptions prefixed;
+        prefixed.keyPrefix = "myapp:";
+        lock::Locker locker(set->configs(), prefixed);
+        const auto options = [](lock::LockKind kind) {
+            lock::AcquireOptions acquire;
+            acquire.ttl = 10s;
+            acquire.kind = kind;
+            return acquire;
+        };
+        const auto reader = locker.tryAcquire("docs", options(lock::LockKind::Read));
+        QVERIFY(reader.has_value());
+        const auto fairHolder = locker.tryAcquire("fair", options(lock::LockKind::Fair));
+        QVERIFY(fairHolder.has_value());
+        auto cancel = std::make_shared<lock::CancellationToken>();
+        const auto waitFor = [&](lock::LockKind kind, const QByteArray &key) {
+            return std::thread([&locker, cancel, options, kind, key] {
+                lock::AcquireOptions wait = options(kind);
+                wait.retry = lock::RetryStrategy::linear(20ms);
+                wait.wait = 10s;
+                wait.cancel = cancel;
+                (void)locker.acquire(key, wait);
+            });
+        };
+        std::thread writer = waitFor(lock::LockKind::Write, "docs");
+        std::thread waiter = waitFor(lock::LockKind::Fair, "fair");
+        const auto stopWaiting = [&] {
+            cancel->cancel();
+            for (std::thread *thread : {&writer, &waiter}) {
+                if (thread->joinable())
+                    thread->join();
+            }
+        };
+        const auto cleanup = qScopeGuard(stopWaiting);
+        const QByteArray intentKey = "myapp:{myapp:docs}.wwait";
+        const QByteArray queueKey = "myapp:{myapp:fair}.queue";
+        QTRY_VERIFY_WITH_TIMEOUT(set->admin(0).command({"EXISTS", intentKey})->integer() == 1, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(set->admin(0).command({"ZCARD", queueKey})->integer() == 1, 5000);
+
+        const Read docs = readOne(*set, "myapp:docs");
+        QVERIFY(docs.lock);
+        QCOMPARE(docs.lock->kind, QStringLiteral("read"));
+        QCOMPARE(docs.lock->queue.size(), std::size_t(1));
+        QCOMPARE(docs.lock->queue[0].mode, QStringLiteral("write"));
+        QVERIFY(docs.lock->details.contains(QStringLiteral("writer waiting")));
+        QVERIFY(docs.record.nodes[0].raw.companion(intentKey));
+        const Read fair = readOne(*set, "myapp:fair");
+        QVERIFY(fair.lock);
+        QCOMPARE(fair.lock->queue.size(), std::size_t(1));
+        QCOMPARE(kindText(fair.record), QStringLiteral("fair, 1 waiting"));
+
+        // Each companion belongs to its lock, whose key is in the name's hash tag.
+        const SchemaRegistry registry = SchemaRegistry::builtins();
+        const auto ownedBy = [&](const QByteArray &companion, const QByteArray &owner) {
+            const auto owners = registry.companionOwners(companion);
+            return std::ranges::find(owners, owner) != owners.end();
+        };
+        QVERIFY(ownedBy(intentKey, "myapp:docs"));
+        QVERIFY(ownedBy(queueKey, "myapp:fair"));
+        QVERIFY(ownedBy("myapp:{myapp:fair}.qexp", "myapp:fair"));
+        // A queue met alone (its lock free) reads its deadlines under the same prefix.
+        RawEntry queueEntry;
+        queueEntry.type = RawEntry::Type::Other;
+        queueEntry.typeName = QStringLiteral("zset");
+        queueEntry.members.emplace_back(fairHolder->value, 1.0);
+        QCOMPARE(registry.companionKeys(queueKey, queueEntry),
+                 std::vector<QByteArray>{QByteArray("myapp:{myapp:fair}.qexp")});
+
+        // The fence counter is read under the prefixed name; a force-release bumps that one
+        // (the writer no longer waits: its acquire would count too).
+        stopWaiting();
+        const auto reads = readKeyOnNodes(set->configs(), "myapp:docs", {.fenceCounter = true});
+        QCOMPARE(reads.size(), std::size_t(1));
+        QCOMPARE(reads[0].fenceCounter, std::optional<qint64>(reader->fence));
+        QTemporaryDir dir;
+        AuditLog log(dir.filePath(QStringLiteral("audit.jsonl")));
+        Admin admin(QStringLiteral("kinds"), {AdminNode{set->configs()[0], false, false}},
+                    Operator{QStringLiteral("alice"), QStringLiteral("ops-box")}, &log);
+        const AdminResult released = admin.forceReleaseHolder(docs.record, reader->token);
+        QVERIFY2(released.ok, qPrintable(released.message));
+        QCOMPARE(set->get(0, "myapp:{myapp:docs}.fence"), QByteArray::number(reader->fence + 1));
+        QCOMPARE(set->admin(0).command({"EXISTS", "{myapp:docs}.fence"})->integer(), 0);
+    }
+
     void lockScopeReadersWithWaitingWriter()
     {
         LS_START_SERVERS(set, 1);
@@ -525,6 +615,15 @@ private slots:
         // "{docs:rw}.wwait" is the intent of "docs:rw" (no tag) and of "{docs:rw}" (tagged) alike.
         QCOMPARE(owners("{docs:rw}.wwait"), (std::vector<QByteArray>{"docs:rw", "{docs:rw}"}));
         QCOMPARE(owners("{acct}:rw.wwait"), (std::vector<QByteArray>{"{acct}:rw"}));
+        // A Locker's key prefix goes in front, the key in the tag; "myapp:{myapp:docs}" could
+        // also be a tagged key of its own.
+        QCOMPARE(owners("myapp:{myapp:docs}.wwait"),
+                 (std::vector<QByteArray>{"myapp:docs", "myapp:{myapp:docs}"}));
+        QCOMPARE(owners("myapp:{myapp:fair}.qexp"),
+                 (std::vector<QByteArray>{"myapp:fair", "myapp:{myapp:fair}"}));
+        QCOMPARE(owners("a:b:{a:b:fair}.queue"), (std::vector<QByteArray>{"a:b:fair", "a:b:{a:b:fair}"}));
+        // Only a prefix that is the start of the key in the tag.
+        QCOMPARE(owners("other:{myapp:docs}.wwait"), (std::vector<QByteArray>{"other:{myapp:docs}"}));
         // Redisson names the queue of "fair" and of "{fair}" alike.
         QCOMPARE(owners("redisson_lock_queue:{fair}"), (std::vector<QByteArray>{"fair", "{fair}"}));
         QCOMPARE(owners("redisson_lock_timeout:{fair}"),

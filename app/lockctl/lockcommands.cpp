@@ -142,6 +142,8 @@ QString kindId(LockErrorKind kind)
         return QStringLiteral("read_only");
     case LockErrorKind::Connection:
         return QStringLiteral("connection");
+    case LockErrorKind::BreakerOpen:
+        return QStringLiteral("breaker_open");
     case LockErrorKind::Permission:
         return QStringLiteral("permission");
     case LockErrorKind::ReadOnlyReplica:
@@ -196,6 +198,7 @@ int exitCodeFor(LockErrorKind kind)
     case LockErrorKind::Timeout:
     case LockErrorKind::Cancelled:
     case LockErrorKind::Connection:
+    case LockErrorKind::BreakerOpen: // nodes down: the same as a connection failure
     case LockErrorKind::Permission:
     case LockErrorKind::ReadOnlyReplica:
     case LockErrorKind::OutOfMemory:

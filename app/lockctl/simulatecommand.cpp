@@ -42,6 +42,11 @@ const QCommandLineOption
                 QStringLiteral("N"));
 const QCommandLineOption WorkersOption(QStringLiteral("workers"),
                                        QStringLiteral("Worker threads (default 8)."), QStringLiteral("N"));
+const QCommandLineOption
+    ProcessesOption(QStringLiteral("processes"),
+                    QStringLiteral("Workers are threads of N processes sharing a Locker each (its "
+                                   "connections, pub/sub wake-up, clock); default: one per worker."),
+                    QStringLiteral("N"));
 const QCommandLineOption KeysOption(QStringLiteral("keys"),
                                     QStringLiteral("Lock keys the workers contend for (default 1)."),
                                     QStringLiteral("K"));
@@ -203,7 +208,9 @@ QByteArray globEscaped(const QByteArray &text)
 }
 
 /// The connections still open on `node` (CLIENT LIST, the check's own left out) and the keys
-/// containing `prefix` (SCAN, also those inside a hash tag: "{<prefix>k0}.fence").
+/// containing `prefix` (SCAN): the lock keys, their fence counters and companions, which the
+/// workers' Lockers name after the prefix ("<prefix>{<prefix>k0}.fence"), and the names a
+/// prefix with a '{' of its own leaves without it ("{<prefix>k0}.fence", see lock::fenceKeyFor).
 LeakCheck::Node nodeLeftovers(const NodeConfig &node, const QByteArray &prefix)
 {
     LeakCheck::Node result;
@@ -290,6 +297,7 @@ QList<QCommandLineOption> simulateOptions()
             groupOption(),
             LocalOption,
             WorkersOption,
+            ProcessesOption,
             KeysOption,
             HoldOption,
             HoldDistributionOption,
@@ -331,7 +339,8 @@ QString simulateHelp()
 {
     return formatHelp(
         QStringLiteral(
-            "lockctl simulate [--nodes URL,... | --group G | --local N] [--workers N] [--keys K] "
+            "lockctl simulate [--nodes URL,... | --group G | --local N] [--workers N] [--processes N] "
+            "[--keys K] "
             "[--hold 1ms] [--ttl 5s] [--duration 10s | --acquisitions N] [--stall D --stall-every K] "
             "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub] "
             "[--kind mutex|rw|semaphore|fair|reentrant [--read-ratio R] [--permits N]] [--scenario NAME] "
@@ -546,7 +555,10 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
         QStringLiteral("%1 (%2)")
             .arg(c.nodes.size())
             .arg(c.nodes.size() > 1 ? QStringLiteral("Redlock") : QStringLiteral("single instance")));
-    row(QStringLiteral("workers / keys"), QStringLiteral("%1 / %2").arg(c.workers).arg(c.keys));
+    row(QStringLiteral("workers / keys"),
+        c.processes > 0
+            ? QStringLiteral("%1 in %2 processes / %3").arg(c.workers).arg(c.processes).arg(c.keys)
+            : QStringLiteral("%1 / %2").arg(c.workers).arg(c.keys));
     row(QStringLiteral("hold / ttl"),
         QStringLiteral("%1 %2 / %3")
             .arg(lockscope::formatMicros(static_cast<quint64>(c.hold.count())),
@@ -730,6 +742,8 @@ int runSimulate(Invocation &invocation)
     };
     if (const auto v = positiveInt(WorkersOption, QStringLiteral("workers"), 1024))
         config.workers = *v;
+    if (const auto v = positiveInt(ProcessesOption, QStringLiteral("processes"), 1024))
+        config.processes = *v;
     if (const auto v = positiveInt(KeysOption, QStringLiteral("keys"), 100'000))
         config.keys = *v;
     if (const auto v = positiveInt(StallEveryOption, QStringLiteral("stall-every"), 1'000'000))

@@ -22,7 +22,7 @@ namespace {
 /// One script for every owner-checked admin write, so that the comparison and the write are
 /// atomic on each node.
 ///
-/// KEYS: lock key, its fencing counter.
+/// KEYS: lock key, and its fencing counter when ARGV[3] asks for the bump (fenceCounterKey).
 /// ARGV[1]: "del" | "pexpire" (the TTL becomes ARGV[3]) | "pexpire-add" (ARGV[3] is added to
 ///          the TTL left; a key without a TTL gets ARGV[3])
 /// ARGV[2]: what must still be there: "string" (GET == ARGV[4]), "hash" (HGETALL has exactly
@@ -129,9 +129,46 @@ struct ScriptOutcome
     std::optional<qint64> pttlBefore; ///< what the script read before acting; none on an error
 };
 
+/// LockScope's fence counter of `key` on the node. Its name depends on the writer's key prefix
+/// (lock::fenceKeyFor), which is not known here: of the names the key suggests
+/// (lock::possibleKeyPrefixes), the one with the highest count, read in one more round trip
+/// when there are several; none there: the unprefixed one, as before prefixes applied (an
+/// acquire under a prefix then starts its counter from it).
+QByteArray fenceCounterKey(Connection &connection, const QByteArray &key)
+{
+    std::vector<QByteArray> names;
+    for (const QByteArray &prefix : lock::possibleKeyPrefixes(key)) {
+        QByteArray name = lock::fenceKeyFor(key, prefix);
+        if (std::ranges::find(names, name) == names.end())
+            names.push_back(std::move(name));
+    }
+    if (names.size() == 1)
+        return names.front();
+    std::vector<std::vector<QByteArray>> commands;
+    for (const QByteArray &name : names)
+        commands.push_back({QByteArrayLiteral("GET"), name});
+    const auto replies = connection.pipeline(commands);
+    QByteArray counter = names.front();
+    qint64 highest = -1;
+    for (std::size_t i = 0; replies && i < replies->size() && i < names.size(); ++i) {
+        bool ok = false;
+        const qint64 value = (*replies)[i].isString() ? (*replies)[i].bytes().toLongLong(&ok) : -1;
+        if (ok && value > highest) {
+            highest = value;
+            counter = names[i];
+        }
+    }
+    return counter;
+}
+
 ScriptOutcome runScript(Connection &connection, const QByteArray &key, std::vector<QByteArray> args)
 {
-    const std::vector<QByteArray> keys{key, lock::fenceKeyFor(key)};
+    // Only a bump names the counter: an ACL limited to a Locker's prefix may not allow the
+    // unprefixed name, and every declared key is checked before the script runs.
+    const bool bump = args.size() > 2 && (args[0] == "del" || args[0] == "zrem") && args[2] == "1";
+    std::vector<QByteArray> keys{key};
+    if (bump)
+        keys.push_back(fenceCounterKey(connection, key));
     auto reply = connection.eval(adminScript(), keys, args);
     if (!reply)
         return {AdminOutcome::Error, reply.error().toString(), 0, std::nullopt};

@@ -157,8 +157,19 @@ KeyRead readKey(Connection &connection, const QByteArray &key, const KeyReadOpti
         detail::zrangeCommand(key),       detail::lrangeCommand(key),
         {QByteArrayLiteral("TIME")},
     };
-    if (options.fenceCounter)
-        commands.push_back({QByteArrayLiteral("GET"), lock::fenceKeyFor(key)});
+    // The counter's name depends on the writer's key prefix (lock::fenceKeyFor): every name the
+    // key suggests is read, and the highest count wins (an acquire under a prefix starts its
+    // counter from the unprefixed one, so the newer name never holds less).
+    if (options.fenceCounter) {
+        std::vector<QByteArray> fenceKeys;
+        for (const QByteArray &prefix : lock::possibleKeyPrefixes(key)) {
+            QByteArray name = lock::fenceKeyFor(key, prefix);
+            if (std::ranges::find(fenceKeys, name) == fenceKeys.end())
+                fenceKeys.push_back(std::move(name));
+        }
+        for (const QByteArray &name : fenceKeys)
+            commands.push_back({QByteArrayLiteral("GET"), name});
+    }
     auto replies = connection.pipeline(commands);
     if (!replies) {
         read.error = replies.error();
@@ -180,10 +191,10 @@ KeyRead readKey(Connection &connection, const QByteArray &key, const KeyReadOpti
         read.error = RedisError::fromServerReply(read.node, type.bytes());
         return read;
     }
-    if (options.fenceCounter && (*replies)[FenceReply].isString()) {
+    for (std::size_t i = FenceReply; i < replies->size(); ++i) {
         bool ok = false;
-        const qint64 counter = (*replies)[FenceReply].bytes().toLongLong(&ok);
-        if (ok)
+        const qint64 counter = (*replies)[i].isString() ? (*replies)[i].bytes().toLongLong(&ok) : 0;
+        if (ok && (!read.fenceCounter || counter > *read.fenceCounter))
             read.fenceCounter = counter;
     }
 

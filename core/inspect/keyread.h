@@ -35,7 +35,8 @@ struct KeyRead
     /// or +lrange): the server's error; `raw` is then Other.
     QString valueError;
     /// With KeyReadOptions::fenceCounter: LockScope's fence counter of the key (fenceKeyFor()),
-    /// when the node has one.
+    /// when the node has one; its name depends on the writer's key prefix, so the highest of the
+    /// names the key suggests (lock::possibleKeyPrefixes).
     std::optional<qint64> fenceCounter;
 
     /// The key exists on the node (whatever its type and whether its value could be read).

@@ -162,9 +162,83 @@ std::vector<QByteArray> untagged(const QByteArray &rest)
 
 // --- LockScope: read-write lock, semaphore, writer intent --------------------------------------
 
-QByteArray writerIntentKey(const QByteArray &key)
+// A Locker names a lock's companions after its key prefix (lock::fenceKeyFor), which the
+// inspector does not know. From the lock, each companion is looked for under the prefixes the
+// key suggests (lock::possibleKeyPrefixes: none, and up to three leading parts ending in ':' or
+// '/'), one read each; the first that is there is the lock's. From a companion, its name says
+// the key ("<p>{<key>}.wwait"), and it counts as that key's only if the lookup from the key
+// finds it, so that a scan never hides a companion its lock's record does not show.
+
+/// The names `name(key, prefix)` gives the lock `key` under those prefixes, each once, the
+/// unprefixed one first.
+template <typename Name>
+std::vector<QByteArray> lockScopeCompanions(const QByteArray &key, Name name)
 {
-    return lock::writerIntentKeyFor(key);
+    std::vector<QByteArray> names;
+    for (const QByteArray &prefix : lock::possibleKeyPrefixes(key)) {
+        QByteArray candidate = name(key, prefix);
+        if (std::ranges::find(names, candidate) == names.end())
+            names.push_back(std::move(candidate));
+    }
+    return names;
+}
+
+std::vector<QByteArray> writerIntentKeys(const QByteArray &key)
+{
+    return lockScopeCompanions(key, [](const QByteArray &k, const QByteArray &prefix) {
+        return lock::writerIntentKeyFor(k, prefix);
+    });
+}
+
+std::vector<QByteArray> fairQueueKeys(const QByteArray &key)
+{
+    return lockScopeCompanions(key, [](const QByteArray &k, const QByteArray &prefix) {
+        return lock::fairQueueKeysFor(k, prefix).first;
+    });
+}
+
+/// A fair lock's deadlines set, named as its queue.
+QByteArray fairDeadlinesKey(const QByteArray &queue)
+{
+    return queue.chopped(6) + ".qexp";
+}
+
+/// The lock keys the LockScope companion `name` ("<rest><suffix>") may belong to: the key in
+/// the hash tag when rest is "<p>{<key>}" and <key> starts with <p> ("myapp:{myapp:docs}.wwait"
+/// -> "myapp:docs"; "{docs}.wwait" -> "docs"), then rest itself (a key with a hash tag of its
+/// own: "{orders}:doc.wwait" -> "{orders}:doc"); each only when its lookup finds `name`.
+template <typename Name>
+std::vector<QByteArray> lockScopeOwners(const QByteArray &name, qsizetype suffixLength, Name companionsOf)
+{
+    const QByteArray rest = name.chopped(suffixLength);
+    std::vector<QByteArray> owners;
+    const auto consider = [&](const QByteArray &owner) {
+        if (owner.isEmpty() || std::ranges::find(owners, owner) != owners.end())
+            return;
+        const std::vector<QByteArray> names = companionsOf(owner);
+        if (std::ranges::find(names, name) != names.end())
+            owners.push_back(owner);
+    };
+    const qsizetype open = rest.indexOf('{');
+    if (open >= 0 && rest.endsWith('}')) {
+        const QByteArray inner = rest.mid(open + 1, rest.size() - open - 2);
+        if (inner.startsWith(rest.first(open)))
+            consider(inner);
+    }
+    consider(rest);
+    return owners;
+}
+
+/// The first of `names` (not empty) that `entry` read as a companion and the node has, else the
+/// first.
+QByteArray presentOrFirst(const RawEntry &entry, const std::vector<QByteArray> &names)
+{
+    for (const QByteArray &name : names) {
+        const RawEntry *companion = entry.companion(name);
+        if (companion && companion->type != RawEntry::Type::Missing)
+            return name;
+    }
+    return names.front();
 }
 
 QString lockScopeOwner(const LockValue &v)
@@ -258,8 +332,12 @@ public:
     {
         if (entry.type == RawEntry::Type::String && entry.value.startsWith("ls1 tok=") &&
             entry.value.contains(" fair=1")) {
-            const auto [queue, deadlines] = lock::fairQueueKeysFor(key);
-            return {queue, deadlines};
+            std::vector<QByteArray> keys;
+            for (const QByteArray &queue : fairQueueKeys(key)) {
+                keys.push_back(queue);
+                keys.push_back(fairDeadlinesKey(queue));
+            }
+            return keys;
         }
         if (!entry.isSortedSet() || entry.members.empty())
             return {};
@@ -267,26 +345,28 @@ public:
         if (!first.startsWith("ls1 tok="))
             return {};
         if (key.endsWith(".queue")) { // a fair lock's queue met without its lock: the deadlines
-            const std::vector<QByteArray> owners = companionOwners(key);
-            if (owners.empty())
+            if (companionOwners(key).empty())
                 return {};
-            return {lock::fairQueueKeysFor(owners.front()).second};
+            return {fairDeadlinesKey(key)};
         }
         if (!first.contains(" rw="))
             return {};
-        return {writerIntentKey(key)};
+        return writerIntentKeys(key);
     }
 
     std::vector<QByteArray> companionOwners(const QByteArray &key) const override
     {
         if (key.endsWith(".wwait"))
-            return ownersMadeBy(untagged(key.chopped(6)), key, writerIntentKey);
+            return lockScopeOwners(key, 6, writerIntentKeys);
         if (key.endsWith(".queue"))
-            return ownersMadeBy(untagged(key.chopped(6)), key,
-                                [](const QByteArray &k) { return lock::fairQueueKeysFor(k).first; });
-        if (key.endsWith(".qexp"))
-            return ownersMadeBy(untagged(key.chopped(5)), key,
-                                [](const QByteArray &k) { return lock::fairQueueKeysFor(k).second; });
+            return lockScopeOwners(key, 6, fairQueueKeys);
+        if (key.endsWith(".qexp")) {
+            return lockScopeOwners(key, 5, [](const QByteArray &k) {
+                std::vector<QByteArray> names = fairQueueKeys(k);
+                std::ranges::transform(names, names.begin(), fairDeadlinesKey);
+                return names;
+            });
+        }
         return {};
     }
 
@@ -306,8 +386,8 @@ private:
         lock.acquiredAt = value->acquiredAt;
         lock.label = value->label;
         lock.holders.push_back(lockScopeHolder(*value, entry.value, entry.pttlMs >= 0 ? entry.pttlMs : -1));
-        const auto [queue, deadlines] = lock::fairQueueKeysFor(key);
-        addFairQueue(lock, entry.companion(queue), entry.companion(deadlines));
+        const QByteArray queue = presentOrFirst(entry, fairQueueKeys(key));
+        addFairQueue(lock, entry.companion(queue), entry.companion(fairDeadlinesKey(queue)));
         return lock;
     }
 
@@ -322,7 +402,7 @@ private:
         lock.confidenceReason = QStringLiteral("the queue of a LockScope fair lock (\"<lock>.queue\")");
         lock.kind = QLatin1String(lockKind::Fair);
         lock.details.insert(QStringLiteral("lock"), QString::fromUtf8(owners.front()));
-        addFairQueue(lock, &entry, entry.companion(lock::fairQueueKeysFor(owners.front()).second));
+        addFairQueue(lock, &entry, entry.companion(fairDeadlinesKey(key)));
         if (lock.queue.empty())
             return std::nullopt;
         lock.token = joinedTokens(lock.queue);
@@ -490,7 +570,7 @@ private:
 
     static void addWriterIntent(DecodedLock &lock, const QByteArray &key, const RawEntry &entry)
     {
-        const RawEntry *intent = entry.companion(writerIntentKey(key));
+        const RawEntry *intent = entry.companion(presentOrFirst(entry, writerIntentKeys(key)));
         if (!intent || intent->type != RawEntry::Type::String)
             return;
         const auto value = LockValue::parse(intent->value);

@@ -30,135 +30,6 @@ QString currentThreadName()
     return name.isEmpty() ? QStringLiteral("tid-%1").arg(::gettid()) : name;
 }
 
-/// A blocking acquire's SUBSCRIBE to the lock's release channel, on one node's subscriber
-/// connection, for as long as the acquire waits. Any failure just ends the subscription: the
-/// caller then sleeps out its retry delay as without pub/sub.
-class ReleaseSubscription
-{
-public:
-    enum class Wait
-    {
-        Message,   ///< a release was announced
-        Timeout,   ///< nothing came before the deadline
-        Cancelled, ///< the cancellation token fired
-        Broken,    ///< the connection failed; the subscription is gone
-    };
-
-    ReleaseSubscription() = default;
-    ReleaseSubscription(const ReleaseSubscription &) = delete;
-    ReleaseSubscription &operator=(const ReleaseSubscription &) = delete;
-    ~ReleaseSubscription() { close(); }
-
-    bool active() const { return static_cast<bool>(m_lease); }
-
-    /// SUBSCRIBEs on the first node that confirms within `timeout`.
-    void open(std::vector<std::unique_ptr<ConnectionPool>> &pools, const QByteArray &channel,
-              milliseconds timeout)
-    {
-        m_channel = channel;
-        m_timeout = timeout;
-        for (auto &pool : pools) {
-            ConnectionPool::Lease lease = pool->takeIdle();
-            if (!lease) {
-                auto fresh = pool->reserve(milliseconds(0));
-                if (!fresh)
-                    continue;
-                lease = std::move(*fresh);
-            }
-            // A reused connection the server closed meanwhile (idle timeout, restart) is
-            // reconnected here, within the same bound as a new one.
-            if (lease->needsConnect() && !lease->connect(std::max(timeout, kMinConnect))) {
-                lease.discard();
-                continue;
-            }
-            lease->append({QByteArrayView("SUBSCRIBE"), QByteArrayView(channel)});
-            auto flushed = lease->flush();
-            auto confirmed = flushed ? lease->readReply(SteadyClock::now() + timeout)
-                                     : Result<RedisReply>(std::unexpected(flushed.error()));
-            if (confirmed && isPush(*confirmed, "subscribe")) {
-                m_lease = std::move(lease);
-                return;
-            }
-            lease.discard();
-        }
-    }
-
-    /// Waits for a release message until `until` (real steady clock). Buffered messages that
-    /// arrived together are consumed with the first one.
-    Wait wait(SteadyClock::time_point until, const CancellationToken *cancel)
-    {
-        // The socket wait cannot be interrupted, so a cancellable wait looks up in short slices.
-        constexpr milliseconds kSlice{20};
-        for (;;) {
-            if (cancel && cancel->isCancelled())
-                return Wait::Cancelled;
-            const auto now = SteadyClock::now();
-            if (now >= until)
-                return Wait::Timeout;
-            auto left = std::chrono::duration_cast<milliseconds>(until - now) + milliseconds(1);
-            if (cancel)
-                left = std::min(left, kSlice);
-            auto push = m_lease->readPush(left);
-            if (!push) {
-                m_lease.discard();
-                return Wait::Broken;
-            }
-            if (*push && isPush(**push, "message")) {
-                drainBuffered();
-                return m_lease ? Wait::Message : Wait::Broken;
-            }
-        }
-    }
-
-private:
-    static bool isPush(const RedisReply &reply, const char *kind)
-    {
-        return reply.isArray() && !reply.elements().empty() && reply.elements().front().bytes() == kind;
-    }
-
-    void drainBuffered()
-    {
-        for (;;) {
-            auto push = m_lease->readPush(milliseconds(0));
-            if (!push) {
-                m_lease.discard();
-                return;
-            }
-            if (!*push)
-                return;
-        }
-    }
-
-    /// UNSUBSCRIBE and read up to its confirmation, so that the connection goes back to the
-    /// pool clean; anything unexpected closes it instead.
-    void close()
-    {
-        if (!m_lease)
-            return;
-        m_lease->append({QByteArrayView("UNSUBSCRIBE"), QByteArrayView(m_channel)});
-        const auto deadline = SteadyClock::now() + m_timeout;
-        while (SteadyClock::now() < deadline) {
-            auto push = m_lease->readPush(
-                std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now()) + milliseconds(1));
-            if (!push || !*push)
-                break;
-            if (isPush(**push, "unsubscribe")) {
-                const auto &e = (*push)->elements();
-                if (e.size() >= 3 && e[2].integer() == 0) {
-                    m_lease->endPushMode();
-                    m_lease = {};
-                    return;
-                }
-            }
-        }
-        m_lease.discard();
-    }
-
-    ConnectionPool::Lease m_lease;
-    QByteArray m_channel;
-    milliseconds m_timeout{100};
-};
-
 /// Whether a node that showed another owner's key before a wake-up still shows a key counting
 /// down from there (the same holder: the release has not reached that node yet), on a set of
 /// several nodes. A key with more TTL left than before is a new holder's.
@@ -208,9 +79,11 @@ Locker::Locker(std::vector<redis::NodeConfig> nodes, LockerOptions options) : d(
         if (config.readOnly)
             d->readOnlyNodes << config.label();
         d->pools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
-        if (d->options.wakeOnRelease)
-            d->subscriberPools.push_back(std::make_unique<ConnectionPool>(config, d->options.poolSize));
+        d->breakers.push_back(std::make_unique<redis::CircuitBreaker>(config.label(), d->options.breaker,
+                                                                      d->options.onBreakerChange));
     }
+    if (d->options.wakeOnRelease)
+        d->wakeHub = std::make_unique<WakeHub>(d->configs);
 }
 
 Locker::~Locker() = default;
@@ -334,6 +207,12 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
     value.permits = options.kind == LockKind::Semaphore ? options.permits : 0;
     value.holds = options.kind == LockKind::Reentrant ? 1 : 0;
     value.fair = options.kind == LockKind::Fair;
+    // Degraded mode (locallocks.cpp): a key this process holds in its in-process table is not
+    // taken on Redis; nodes cut off by their breakers are not waited for.
+    if (auto local = d->acquireHeldLocally(keys, options, value))
+        return std::move(*local);
+    if (auto open = d->breakerCheck(key, d->quorumFor(options.kind, options.permits)))
+        return d->degradedFallback(keys, options, value, std::move(*open));
     const QByteArray prefix = LockValue::ownerPrefix(value.token);
     const QByteArray ttlText = QByteArray::number(static_cast<qint64>(options.ttl.count()));
     // What a failure of this call may delete: any key with our token when the token is this
@@ -349,35 +228,37 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
     std::vector<Private::Delivery> delivery;
     if (many) {
         std::vector<QByteArray> scriptKeys = keys;
-        for (const QByteArray &k : keys)
+        std::vector<QByteArray> args{prefix, ttlText, tail,
+                                     fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")};
+        for (const QByteArray &k : keys) {
             scriptKeys.push_back(d->fenceKey(k));
-        results =
-            d->runOnAll(scripts::acquireMany(), scriptKeys,
-                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")},
-                        options.ttl, {}, &undo, &delivery);
+            args.push_back(d->legacyFenceKey(k));
+        }
+        results = d->runOnAll(scripts::acquireMany(), scriptKeys, args, options.ttl, {}, &undo, &delivery);
     } else if (options.kind == LockKind::Fair) {
-        const auto [queue, deadlines] = fairQueueKeysFor(key);
+        const auto [queue, deadlines] = d->fairQueueKeys(key);
         results =
             d->runOnAll(scripts::acquireFair(), {key, d->fenceKey(key), queue, deadlines},
                         {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
                          QByteArray::number(static_cast<qint64>(waitMark.ttl.count())),
-                         QByteArray::number(waitMark.arrivalUs)},
+                         QByteArray::number(waitMark.arrivalUs), d->legacyFenceKey(key)},
                         options.ttl, {}, &undo, &delivery);
     } else if (options.kind == LockKind::Reentrant) {
-        results = d->runOnAll(
-            scripts::acquireReentrant(), {key, d->fenceKey(key)},
-            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), mark},
-            options.ttl, {}, &undo, &delivery);
+        results =
+            d->runOnAll(scripts::acquireReentrant(), {key, d->fenceKey(key)},
+                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+                         mark, d->legacyFenceKey(key)},
+                        options.ttl, {}, &undo, &delivery);
     } else if (options.kind != LockKind::Mutex) {
         const QByteArray kind = options.kind == LockKind::Read    ? QByteArrayLiteral("r")
                                 : options.kind == LockKind::Write ? QByteArrayLiteral("w")
                                                                   : QByteArrayLiteral("s");
-        results =
-            d->runOnAll(scripts::acquireHolder(), {key, d->fenceKey(key), writerIntentKeyFor(key)},
-                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
-                         kind, QByteArray::number(options.permits),
-                         QByteArray::number(static_cast<qint64>(waitMark.ttl.count()))},
-                        options.ttl, {}, &undo, &delivery);
+        results = d->runOnAll(
+            scripts::acquireHolder(), {key, d->fenceKey(key), d->writerIntentKey(key)},
+            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), kind,
+             QByteArray::number(options.permits),
+             QByteArray::number(static_cast<qint64>(waitMark.ttl.count())), d->legacyFenceKey(key)},
+            options.ttl, {}, &undo, &delivery);
     } else if (!fencing && !mayAlreadyHold) {
         // A fresh random token cannot be on any node yet: a plain SET NX PX does it, without
         // the cost of a Lua call on the server.
@@ -396,7 +277,8 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
     } else {
         results =
             d->runOnAll(scripts::acquire(), {key, d->fenceKey(key)},
-                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0")},
+                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+                         d->legacyFenceKey(key)},
                         options.ttl, {}, &undo, &delivery);
     }
 
@@ -585,7 +467,8 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
             message += QStringLiteral(" on %1 of %2 nodes (quorum %3)").arg(held).arg(n).arg(need);
         return std::unexpected(d->makeError(kind, key, message, std::move(votes)));
     }
-    return std::unexpected(
+    return d->degradedFallback(
+        keys, options, value,
         d->nodeFailure(key, QStringLiteral("%1 of %2 nodes granted, %3 needed").arg(granted).arg(n).arg(need),
                        std::move(votes)));
 }
@@ -646,20 +529,43 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
             if (std::ranges::find(on, true) == on.end())
                 return;
             if (kind == LockKind::Fair) {
-                const auto [queue, deadlines] = fairQueueKeysFor(key);
+                const auto [queue, deadlines] = d.fairQueueKeys(key);
                 d.runOnAll(scripts::leaveQueue(), {queue, deadlines}, {prefix}, milliseconds(1000), on);
             } else {
-                d.runUndo({writerIntentKeyFor(key)}, prefix, QByteArray(), on);
+                d.runUndo({d.writerIntentKey(key)}, prefix, QByteArray(), on);
             }
         }
     } cleanup{*d, options.kind, d->options.keyPrefix + key, LockValue::ownerPrefix(token),
               std::vector<bool>(waitMark.ttl.count() > 0 ? d->pools.size() : 0, false)};
-    ReleaseSubscription subscription;
-    bool subscribeTried = false;
+    const QByteArray channel =
+        d->options.wakeOnRelease ? d->releaseChannel(d->options.keyPrefix + key) : QByteArray();
+    // Threads of this Locker already waiting for the key come first: a newcomer queues behind
+    // them and waits for its turn (at most the strategy's largest delay), instead of barging in
+    // when the lock is handed on to the longest waiter.
+    WakeHub::TicketPtr ticket = d->wakeHub ? d->wakeHub->queueBehind(channel, options.kind == LockKind::Read)
+                                           : WakeHub::TicketPtr(nullptr, nullptr);
+    if (ticket) {
+        const milliseconds longest = options.retry.kind == RetryStrategy::Kind::Exponential
+                                         ? std::max(options.retry.maxDelay, options.retry.delay)
+                                         : options.retry.delay;
+        const auto until = std::min(SteadyClock::now() + (deadline - clock.now()),
+                                    SteadyClock::now() + std::max(longest, milliseconds(1)));
+        const WakeHub::Wait turn = d->wakeHub->wait(*ticket, until, options.cancel.get());
+        if (turn == WakeHub::Wait::Cancelled)
+            return std::unexpected(d->makeError(LockErrorKind::Cancelled, d->options.keyPrefix + key,
+                                                QStringLiteral("cancelled while queued behind this "
+                                                               "Locker's other waiters, before any attempt"),
+                                                {}));
+        if (turn == WakeHub::Wait::Message)
+            ++wakeups;
+    }
     bool justWoken = false;
     std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
         ++attempts;
+        // Taken before the attempt, so that a release during it is not missed by the wait.
+        const std::optional<quint64> seen =
+            d->wakeHub && !ticket ? d->wakeHub->sequence(channel) : std::nullopt;
         auto result =
             this->attempt(keys, options, token, attempts > 1 || !callId.isEmpty(), callId, waitMark);
         if (result) {
@@ -671,7 +577,8 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
         cleanup.note(result.error().votes);
         if (result.error().kind == LockErrorKind::InvalidArgument ||
             result.error().kind == LockErrorKind::ReadOnly ||
-            result.error().kind == LockErrorKind::KindMismatch)
+            result.error().kind == LockErrorKind::KindMismatch ||
+            result.error().kind == LockErrorKind::BreakerOpen)
             return result;
         LockError last = std::move(result.error());
         last.attempts = attempts;
@@ -700,46 +607,46 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
                               .arg(attempts));
         if (d->options.wakeOnRelease &&
             (last.kind == LockErrorKind::NotObtained || last.kind == LockErrorKind::WriteLockHeld)) {
-            if (!subscribeTried) {
-                subscribeTried = true;
-                subscription.open(d->subscriberPools, releaseChannelFor(d->options.keyPrefix + key),
-                                  d->nodeTimeout(options.ttl, d->configs.front()));
-                // Try once more right away: a release between the failed attempt and the
-                // SUBSCRIBE was announced to nobody.
-                if (subscription.active())
+            if (!ticket) {
+                ticket = d->wakeHub->enter(channel, options.kind == LockKind::Read,
+                                           d->nodeTimeout(options.ttl, d->configs.front()), seen);
+                // Registered after the attempt, and no node listened before it: a release in
+                // between was announced to nobody, so try once more right away.
+                if (!seen && d->wakeHub->listening(*ticket))
                     continue;
             }
-            if (subscription.active()) {
-                // Until a release message, at most the strategy's largest delay, and no longer
-                // than the holder's TTL: an expiry is announced by nobody.
-                milliseconds bound = options.retry.kind == RetryStrategy::Kind::Exponential
-                                         ? options.retry.maxDelay
-                                         : options.retry.delay;
-                if (const milliseconds expiry = soonestExpiry(last.votes); expiry.count() > 0)
-                    bound = std::min(bound, expiry + milliseconds(1));
-                // Woken by the release on the subscribed node of a Redlock set, the attempt
-                // may have beaten the release to the other nodes: when a node still shows the
-                // same holder counting down (its TTL went down, not up to a new holder's), the
-                // release is on its way there: look again after the base delay instead of
-                // waiting for a message that was already sent. A new holder means another waiter
-                // won: wait for its release as usual.
-                if (std::exchange(justWoken, false) && releaseInFlight(heldBefore, last.votes))
-                    bound = std::min(bound, std::max(options.retry.delay, milliseconds(1)));
-                heldBefore = last.votes;
-                const auto until = std::min(deadline, now + std::max(bound, milliseconds(1)));
-                switch (subscription.wait(SteadyClock::now() + (until - now), options.cancel.get())) {
-                case ReleaseSubscription::Wait::Message:
-                    ++wakeups;
-                    justWoken = true;
-                    continue;
-                case ReleaseSubscription::Wait::Timeout:
-                    continue;
-                case ReleaseSubscription::Wait::Cancelled:
-                    return finish(LockErrorKind::Cancelled,
-                                  QStringLiteral("cancelled after %1 attempts").arg(attempts));
-                case ReleaseSubscription::Wait::Broken:
-                    break; // sleep out the delay as without pub/sub
-                }
+            // Until a release message, at most the strategy's largest delay, and no longer
+            // than the holder's TTL: an expiry is announced by nobody.
+            milliseconds bound = options.retry.kind == RetryStrategy::Kind::Exponential
+                                     ? options.retry.maxDelay
+                                     : options.retry.delay;
+            if (const milliseconds expiry = soonestExpiry(last.votes); expiry.count() > 0)
+                bound = std::min(bound, expiry + milliseconds(1));
+            // Woken by the release on the subscribed node of a Redlock set, the attempt
+            // may have beaten the release to the other nodes: when a node still shows the
+            // same holder counting down (its TTL went down, not up to a new holder's), the
+            // release is on its way there: look again after the base delay instead of
+            // waiting for a message that was already sent. A new holder means another waiter
+            // won: wait for its release as usual.
+            if (std::exchange(justWoken, false) && releaseInFlight(heldBefore, last.votes))
+                bound = std::min(bound, std::max(options.retry.delay, milliseconds(1)));
+            heldBefore = last.votes;
+            const auto until = std::min(deadline, now + std::max(bound, milliseconds(1)));
+            switch (d->wakeHub->wait(*ticket, SteadyClock::now() + (until - now), options.cancel.get())) {
+            case WakeHub::Wait::Message:
+                ++wakeups;
+                justWoken = true;
+                continue;
+            case WakeHub::Wait::Missed:
+                justWoken = true;
+                continue;
+            case WakeHub::Wait::Timeout:
+                continue;
+            case WakeHub::Wait::Cancelled:
+                return finish(LockErrorKind::Cancelled,
+                              QStringLiteral("cancelled after %1 attempts").arg(attempts));
+            case WakeHub::Wait::NotListening:
+                break; // sleep out the delay as without pub/sub
             }
         }
         milliseconds delay = options.retry.delayBefore(attempts, d->options.random());
@@ -754,6 +661,11 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
             return finish(LockErrorKind::Cancelled,
                           QStringLiteral("cancelled after %1 attempts").arg(attempts));
     }
+}
+
+WakeStats Locker::wakeStats() const
+{
+    return d->wakeHub ? d->wakeHub->stats() : WakeStats{};
 }
 
 LockResult<Lock> Locker::acquireOrExtend(const Lock &lock, milliseconds ttl)

@@ -2,6 +2,7 @@
 
 #include "lockerror.h"
 #include "lockvalue.h"
+#include "redis/circuitbreaker.h"
 #include "redis/nodeconfig.h"
 #include "retry.h"
 
@@ -40,36 +41,74 @@ struct LockerOptions
     /// quorum.
     bool fencing = true;
     /// The fencing counter of a lock key (full key, prefix included). Empty = fenceKeyFor():
-    /// one counter per lock key, "{key}.fence", which has no TTL (it must outlive the lock for
-    /// fences to keep rising), so per-entity keys leave one counter each. A function that maps
+    /// one counter per lock key ("myapp:{myapp:jobs}.fence", "{jobs}.fence"), which has no TTL
+    /// (it must outlive the lock for fences to keep rising), so per-entity keys leave one
+    /// counter each. A function that maps
     /// many lock keys to one counter (for example one per namespace) bounds their number; the
     /// fences of each lock then still only increase. On Redis Cluster the counter must hash to
     /// the lock key's slot (share its hash tag). See fenceKeyFor() for when fences are
     /// strictly increasing at all.
     std::function<QByteArray(const QByteArray &lockKey)> fenceKey;
-    /// Prepended to every key ("myapp:" turns "jobs" into "myapp:jobs").
+    /// Prepended to every key ("myapp:" turns "jobs" into "myapp:jobs"), and the start of every
+    /// other key and channel the Locker writes (fence counter, release channel, writer intent,
+    /// fair queue: "myapp:{myapp:jobs}.fence"), so that an ACL such as `~myapp:* &myapp:*`
+    /// suffices; see fenceKeyFor() for the rule and its exceptions (a prefix with '{').
     QByteArray keyPrefix;
     /// Time source for validity and retry sleeps (a fake in tests).
     std::shared_ptr<LockClock> clock = LockClock::system();
     /// Uniform [0,1) random numbers for retry jitter (replaceable for tests).
     std::function<double()> random;
-    /// Release also PUBLISHes the token on releaseChannelFor(key), inside the release script
-    /// (Redisson and redis-py style wake-up). Off by default: the plain release script runs.
+    /// Release also PUBLISHes the token on releaseChannelFor(key, keyPrefix), inside the
+    /// release script (Redisson and redis-py style wake-up). Off by default: the plain release script runs.
     bool publishOnRelease = false;
-    /// A blocking acquire that finds the lock held SUBSCRIBEs to releaseChannelFor(key) (on the
-    /// first node that accepts, on a connection of its own) and retries as soon as a release
-    /// is announced, instead of sleeping out the retry delay. It still retries at the latest
-    /// after the strategy's largest delay (or when the holder's TTL runs out, if sooner), so a
-    /// lost message or a lock that expires without a release costs latency, never liveness.
-    /// Useful when the holders publish (publishOnRelease). Subscriber connections come from a
-    /// pool of their own (poolSize per node). The wait runs on the real steady clock.
-    /// On a Redlock set the subscription is on one node (the first that accepts): a release
-    /// is published by every node it reaches, and one is enough to wake the waiter. A waiter
-    /// woken there may try before the release reached the other nodes; if that attempt fails,
-    /// it tries again after the strategy's base delay, not its largest. The cleanup of a failed
-    /// attempt is no release and publishes nothing. A reused subscriber connection that the
-    /// server closed is reconnected before it subscribes.
+    /// A blocking acquire that finds the lock held waits for a release message on
+    /// releaseChannelFor(key) instead of sleeping out the retry delay. The Locker keeps one
+    /// subscriber connection per node for this (a thread per node, started with the first
+    /// wait), shared by all its waiting threads: a channel is SUBSCRIBEd while it has waiters
+    /// (and for 2 s after the last one left), and a release message wakes one waiter of this
+    /// Locker, the one that has waited longest (a reader wakes the other waiting readers too),
+    /// not all of them. Waiters of other processes compete through Redis as before. The same
+    /// release announced by several nodes of a Redlock set wakes one waiter once, when a quorum
+    /// of nodes announced it.
+    /// A waiter still retries at the latest after the strategy's largest delay (or when the
+    /// holder's TTL runs out, if sooner), so a lost message or a lock that expires without a
+    /// release costs latency, never liveness; a release that came while its attempt was in
+    /// flight and woke nobody sends it back at once. While no node listens (connections lost;
+    /// they reconnect with a back-off), waiters sleep out the retry delay as without pub/sub.
+    /// Useful when the holders publish (publishOnRelease). The wait runs on the real steady
+    /// clock. A waiter woken by one node of a Redlock set may try before the release reached
+    /// the other nodes; if that attempt fails, it tries again after the strategy's base delay,
+    /// not its largest. The cleanup of a failed attempt is no release and publishes nothing.
     bool wakeOnRelease = false;
+    /// A circuit breaker per node (on by default: 3 consecutive node failures open it for 5 s,
+    /// see redis::BreakerOptions). Nothing is sent to a node whose breaker is open: its vote is
+    /// an Error (Unreachable, "circuit breaker open until ..."), at once instead of after a
+    /// timeout. An operation that would find fewer usable nodes than its quorum fails at once
+    /// with BreakerOpen, sending nothing. After the cool-down one call probes the node
+    /// (half-open); its answer closes the breaker, its failure opens it again.
+    redis::BreakerOptions breaker;
+    /// Called on every breaker transition, on the thread whose call caused it, outside the
+    /// breaker's lock; must be thread-safe and must not block. Empty: none.
+    std::function<void(const redis::BreakerEvent &)> onBreakerChange;
+    /// Off by default. On: an acquire that cannot reach a quorum because nodes are down (open
+    /// breakers, or node failures; never because others hold the lock) takes an in-process lock
+    /// instead: a process-wide table of the same full keys, honouring the lock kinds and TTLs,
+    /// returned with Lock::degraded set (and logged, and counted in LockerStats). It excludes
+    /// only the threads of this process, not other processes: use it where a lock keeps a
+    /// process's own workers apart and availability matters more than cross-process exclusion.
+    /// While a key is held in degraded mode, every acquire of it in this process goes to the
+    /// table (with degradedMode) or is refused (NotObtained, without), even when Redis is back.
+    /// A multi-key lock takes all its keys in the table or none.
+    bool degradedMode = false;
+};
+
+/// Counters of one Locker (Locker::stats()).
+struct LockerStats
+{
+    quint64 breakerOpens = 0;         ///< transitions to open, all nodes, since construction
+    quint64 breakerRejections = 0;    ///< calls a breaker refused (a node skipped, an operation refused)
+    quint64 degradedAcquisitions = 0; ///< acquires that took an in-process lock (degradedMode)
+    quint64 degradedHeld = 0;         ///< in-process locks this Locker holds now (not expired)
 };
 
 /// What a lock key holds, and so who may hold it at once.
@@ -152,8 +191,32 @@ struct Lock
     int attempts = 1;
     /// Blocking acquire with wakeOnRelease: how many times a release message woke it up.
     int wakeups = 0;
+    /// An in-process lock (LockerOptions::degradedMode), not on Redis: it excludes the threads
+    /// of this process only. release, extend and ttl of it touch only the in-process table;
+    /// it is never promoted to a Redis lock (release it and acquire again). fence is 0, votes
+    /// are the failed Redis attempt's (empty when nothing was sent).
+    bool degraded = false;
 
     milliseconds validityLeft(SteadyClock::time_point now) const;
+};
+
+/// The pub/sub wake-up of a Locker (LockerOptions::wakeOnRelease), counted since it was made.
+struct WakeStats
+{
+    /// Releases heard: on a Redlock set, once a quorum of nodes announced the same release.
+    quint64 messages = 0;
+    quint64 duplicates = 0; ///< the other nodes' announcements of a release: they wake nobody
+    quint64 wakeups = 0;    ///< waiters woken by a release (one per release; readers together)
+    /// Releases by this Locker's own threads that woke a waiter of this Locker at once, ahead
+    /// of their message (which then wakes nobody).
+    quint64 handedOn = 0;
+    /// Blocking acquires that found threads of this Locker waiting for the key and queued
+    /// behind them instead of trying first.
+    quint64 queued = 0;
+    quint64 missed = 0;       ///< waits skipped: a release came while the waiter's attempt was in flight
+    quint64 resubscribes = 0; ///< subscriber connections re-established after a loss
+    int channels = 0;         ///< channels listened on now (on at least one node)
+    int waiting = 0;          ///< threads waiting for a message now
 };
 
 enum class ExtendMode
@@ -248,6 +311,14 @@ public:
     Lock handleFor(const QByteArray &key, const QByteArray &token) const;
     /// The handle of a multi-key lock (the keys sorted, each once; one key: as above).
     Lock handleFor(const std::vector<QByteArray> &keys, const QByteArray &token) const;
+
+    /// Every node's circuit breaker, in node order (thread-safe; a snapshot).
+    std::vector<redis::BreakerStatus> breakerStates() const;
+    /// This Locker's breaker and degraded-mode counters (thread-safe; a snapshot).
+    LockerStats stats() const;
+
+    /// The pub/sub wake-up's counters (all zero without wakeOnRelease).
+    WakeStats wakeStats() const;
 
 private:
     /// One acquire attempt with `token`. `mayAlreadyHold`: the token may already be on a node

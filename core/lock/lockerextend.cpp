@@ -1,5 +1,7 @@
 // Locker operations on a lock already held: release, extend (with the late-extend check and
-// heal) and the owner-checked remaining validity (ttl).
+// heal) and the owner-checked remaining validity (ttl). A degraded lock's go to the in-process
+// table (locallocks.cpp); the others fail at once (BreakerOpen) when too many nodes' breakers
+// are open for the lock's quorum.
 
 #include "lockerprivate.h"
 #include "lockscripts.h"
@@ -10,19 +12,32 @@ namespace lockscope::lock {
 
 LockResult<void> Locker::release(const Lock &lock)
 {
+    if (lock.degraded)
+        return d->releaseLocally(lock);
     if (auto invalid = d->validate(lock.key, milliseconds(1)))
         return std::unexpected(*invalid);
+    const int need = d->quorumFor(lock.kind, lock.permits);
+    if (auto open = d->breakerCheck(lock.key, need))
+        return std::unexpected(std::move(*open));
     auto results =
         d->runRelease(lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key}, lock.token);
-    const int need = d->quorumFor(lock.kind, lock.permits);
-    std::vector<NodeVote> votes = d->collectVotes(results, [](NodeVote &vote, const RedisReply &reply) {
-        const qint64 r = reply.integer();
-        vote.outcome = r >= 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
-    });
+    int deleted = 0; // nodes where the key (or our holder entry) is gone, not a hold fewer
+    std::vector<NodeVote> votes =
+        d->collectVotes(results, [&deleted](NodeVote &vote, const RedisReply &reply) {
+            const qint64 r = reply.integer();
+            vote.outcome = r >= 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
+            deleted += r == 1 ? 1 : 0;
+        });
     const int granted = countOf(votes, Outcome::Granted);
     const int errors = countOf(votes, Outcome::Error);
-    if (granted >= need)
+    if (granted >= need) {
+        if (d->wakeHub && deleted >= need) {
+            // Wake this Locker's longest waiter now rather than when the message comes back.
+            for (const QByteArray &key : lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key})
+                d->wakeHub->releasedHere(d->releaseChannel(key), lock.token);
+        }
         return {};
+    }
     const int n = nodeCount();
     if (errors > n - need && granted + errors >= need)
         return std::unexpected(d->nodeFailure(
@@ -35,10 +50,18 @@ LockResult<void> Locker::release(const Lock &lock)
 
 LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode mode, bool heal)
 {
+    if (lock.degraded) {
+        if (ttl.count() <= 0)
+            return std::unexpected(d->makeError(LockErrorKind::InvalidArgument, lock.key,
+                                                QStringLiteral("TTL must be positive"), {}));
+        return d->extendLocally(lock, ttl, mode);
+    }
     if (auto invalid = d->validate(lock.key, ttl))
         return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
     const int need = d->quorumFor(lock.kind, lock.permits);
+    if (auto open = d->breakerCheck(lock.key, need))
+        return std::unexpected(std::move(*open));
     const bool many = lock.keys.size() > 1;
     heal = heal && !many; // a multi-key lock is extended where all its keys survived, never healed
     Lock source = lock;
@@ -76,10 +99,14 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
     const redis::Script &script = many ? scripts::extendMany() : scripts::extend();
     const std::vector<QByteArray> keys =
         many ? lock.keys : std::vector<QByteArray>{lock.key, d->fenceKey(lock.key)};
-    const std::vector<QByteArray> args =
-        many ? std::vector<QByteArray>{prefix, ms, modeText, QByteArray()}
-             : std::vector<QByteArray>{prefix,      ms, modeText, healValue, QByteArray::number(source.fence),
-                                       QByteArray()};
+    const std::vector<QByteArray> args = many ? std::vector<QByteArray>{prefix, ms, modeText, QByteArray()}
+                                              : std::vector<QByteArray>{prefix,
+                                                                        ms,
+                                                                        modeText,
+                                                                        healValue,
+                                                                        QByteArray::number(source.fence),
+                                                                        d->legacyFenceKey(lock.key),
+                                                                        QByteArray()};
     const std::vector<QByteArray> *undo = healMark.isEmpty() ? nullptr : &undoHeal;
     auto results = d->runOnAll(script, keys, args, ttl, {}, undo, nullptr, &minPttl);
     // A refusal that came back in time was no late run: the node's TTL is shorter than the
@@ -161,10 +188,14 @@ LockResult<Lock> Locker::extend(const Lock &lock, milliseconds ttl, ExtendMode m
 
 LockResult<milliseconds> Locker::ttl(const Lock &lock)
 {
+    if (lock.degraded)
+        return d->ttlLocally(lock);
     if (auto invalid = d->validate(lock.key, milliseconds(1), false))
         return std::unexpected(*invalid);
     const QByteArray prefix = LockValue::ownerPrefix(lock.token);
     const int need = d->quorumFor(lock.kind, lock.permits);
+    if (auto open = d->breakerCheck(lock.key, need))
+        return std::unexpected(std::move(*open));
     const auto start = d->options.clock->now();
     auto results = lock.keys.size() > 1
                        ? d->runOnAll(scripts::pttlMany(), lock.keys, {prefix}, milliseconds(1000))

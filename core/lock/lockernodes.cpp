@@ -1,6 +1,7 @@
 // Locker::Private's per-node I/O: one command or script sent to every node at once (with
-// NOSCRIPT fallback and undo-on-timeout), the checks made before anything is sent, and the
-// multi-node follow-ups (fence raise, release, undo, value recovery) built on it.
+// NOSCRIPT fallback and undo-on-timeout, past each node's circuit breaker), the checks made
+// before anything is sent (the breakers' among them), and the multi-node follow-ups (fence raise,
+// release, undo, value recovery) built on it.
 
 #include "lockerprivate.h"
 #include "lockscripts.h"
@@ -52,10 +53,17 @@ Locker::Private::sendToAll(const std::vector<QByteArray> &argv, const redis::Scr
     // (accepts TCP, never answers the handshake) must neither eat the lock's validity nor
     // hold back the healthy nodes' commands.
     std::vector<size_t> toConnect;
+    // Nodes whose breaker let this call through: each reports its reply or failure back.
+    std::vector<bool> allowed(n, false);
     for (size_t i = 0; i < n; ++i) {
         if (!asked(i))
             continue;
         state[i] = Delivery::NotSent;
+        if (breakers.size() == n && !breakers[i]->allow()) {
+            results[i] = std::unexpected(breakerSkip(*breakers[i]));
+            continue;
+        }
+        allowed[i] = true;
         leases[i] = pools[i]->takeIdle();
         if (!leases[i]) {
             auto lease = pools[i]->reserve(configs[i].connectTimeout);
@@ -105,9 +113,92 @@ Locker::Private::sendToAll(const std::vector<QByteArray> &argv, const redis::Scr
         else
             results[i] = std::move(reply);
     }
+    for (size_t i = 0; i < n; ++i) {
+        if (!allowed[i])
+            continue;
+        if (results[i])
+            breakers[i]->recordSuccess();
+        else
+            breakers[i]->recordFailure(results[i].error());
+    }
     if (delivery)
         *delivery = std::move(state);
     return results;
+}
+
+namespace {
+
+/// "until 17:42:05, 3 failures: connection refused" (open), "half-open, probe in flight, ..."
+QString breakerDetail(const redis::BreakerStatus &status)
+{
+    const QString failures = QStringLiteral("%1 failure%2: %3")
+                                 .arg(status.consecutiveFailures)
+                                 .arg(status.consecutiveFailures == 1 ? "" : "s", status.lastCause);
+    if (status.state == redis::BreakerState::HalfOpen)
+        return QStringLiteral("half-open, probe in flight, ") + failures;
+    return QStringLiteral("until %1, %2")
+        .arg(status.openUntil.toLocalTime().toString(QStringLiteral("HH:mm:ss")), failures);
+}
+
+} // namespace
+
+RedisError Locker::Private::breakerSkip(const redis::CircuitBreaker &breaker)
+{
+    // Unreachable, not a kind of its own: to every vote count the node is simply down, and the
+    // message says why nothing was sent to it.
+    const redis::BreakerStatus status = breaker.status();
+    return RedisError{ErrorKind::Unreachable, status.node,
+                      QStringLiteral("circuit breaker %1")
+                              .arg(status.state == redis::BreakerState::HalfOpen ? QStringLiteral("half-open")
+                                                                                 : QStringLiteral("open")) +
+                          QStringLiteral(" (%1); nothing was sent").arg(breakerDetail(status))};
+}
+
+std::optional<LockError> Locker::Private::breakerCheck(const QByteArray &key, int need)
+{
+    std::vector<size_t> closedOff;
+    for (size_t i = 0; i < breakers.size(); ++i) {
+        if (!breakers[i]->wouldAllow())
+            closedOff.push_back(i);
+    }
+    const int n = static_cast<int>(breakers.size());
+    const int usable = n - static_cast<int>(closedOff.size());
+    if (usable >= need)
+        return std::nullopt;
+    QStringList open;
+    for (const size_t i : closedOff) {
+        breakers[i]->noteRejected();
+        const redis::BreakerStatus status = breakers[i]->status();
+        open << QStringLiteral("%1 (%2)").arg(status.node, breakerDetail(status));
+    }
+    return makeError(LockErrorKind::BreakerOpen, key,
+                     QStringLiteral("breaker open on %1: %2 of %3 nodes usable, quorum %4; nothing was sent")
+                         .arg(open.join(QStringLiteral(", ")))
+                         .arg(usable)
+                         .arg(n)
+                         .arg(need),
+                     {});
+}
+
+std::vector<redis::BreakerStatus> Locker::breakerStates() const
+{
+    std::vector<redis::BreakerStatus> states;
+    for (const auto &breaker : d->breakers)
+        states.push_back(breaker->status());
+    return states;
+}
+
+LockerStats Locker::stats() const
+{
+    LockerStats stats;
+    for (const auto &breaker : d->breakers) {
+        const redis::BreakerStatus status = breaker->status();
+        stats.breakerOpens += status.opens;
+        stats.breakerRejections += status.rejected;
+    }
+    stats.degradedAcquisitions = d->degradedAcquisitions.load(std::memory_order_relaxed);
+    stats.degradedHeld = static_cast<quint64>(LocalLocks::instance().heldBy(d->localId));
+    return stats;
 }
 
 LockError Locker::Private::nodeFailure(const QByteArray &key, const QString &message,
@@ -199,7 +290,7 @@ int Locker::Private::raiseFences(const QByteArray &key, const QByteArray &prefix
     if (!any)
         return confirmed; // the usual case: the counters agree, no extra round trip
     const auto results = runOnAll(scripts::raiseFence(), {key, fenceKey(key)},
-                                  {prefix, QByteArray::number(fence)}, ttl, behind);
+                                  {prefix, QByteArray::number(fence), legacyFenceKey(key)}, ttl, behind);
     for (size_t i = 0; i < votes.size(); ++i) {
         if (!behind[i])
             continue;
@@ -223,13 +314,13 @@ std::vector<Result<RedisReply>> Locker::Private::runRelease(const std::vector<QB
         std::vector<QByteArray> args{prefix, token, QByteArray()};
         for (const QByteArray &key : keys) {
             if (options.publishOnRelease)
-                args.push_back(releaseChannelFor(key));
+                args.push_back(releaseChannel(key));
         }
         return runOnAll(scripts::releaseMany(), keys, args, milliseconds(1000));
     }
     const QByteArray &key = keys.front();
     if (options.publishOnRelease)
-        return runOnAll(scripts::releaseAndPublish(), {key}, {prefix, token, releaseChannelFor(key)},
+        return runOnAll(scripts::releaseAndPublish(), {key}, {prefix, token, releaseChannel(key)},
                         milliseconds(1000));
     return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
 }

@@ -5,12 +5,16 @@
 // lockerextend.cpp: release, extend and ttl; lockerkinds.cpp: what the kinds' refusals mean),
 // and the small helpers they all use.
 
+#include "locallocks.h"
 #include "locker.h"
+#include "redis/circuitbreaker.h"
 #include "redis/connectionpool.h"
 #include "util/quorum.h"
+#include "wakehub.h"
 
 #include <QSysInfo>
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <unistd.h>
 
@@ -82,13 +86,14 @@ using detail::mismatchText;
 using detail::refusal;
 using detail::timeoutKind;
 using detail::waitersAhead;
+using detail::WakeHub;
 
 struct Locker::Private
 {
     std::vector<redis::NodeConfig> configs;
     std::vector<std::unique_ptr<ConnectionPool>> pools;
-    /// wakeOnRelease: connections that SUBSCRIBE (a subscribed connection runs no commands).
-    std::vector<std::unique_ptr<ConnectionPool>> subscriberPools;
+    /// wakeOnRelease: the subscriber connections and the waiters on them.
+    std::unique_ptr<WakeHub> wakeHub;
     LockerOptions options;
     QString host = QSysInfo::machineHostName();
     /// The default owner id of reentrant locks is this plus the thread id.
@@ -234,9 +239,34 @@ struct Locker::Private
     /// Several keys: a multi-key lock's (all deleted where ours, each announced on its channel).
     std::vector<Result<RedisReply>> runRelease(const std::vector<QByteArray> &keys, const QByteArray &token);
 
+    // The companion names of a full key under this Locker's prefix (see fenceKeyFor()).
     QByteArray fenceKey(const QByteArray &key) const
     {
-        return options.fenceKey ? options.fenceKey(key) : fenceKeyFor(key);
+        return options.fenceKey ? options.fenceKey(key) : fenceKeyFor(key, options.keyPrefix);
+    }
+    /// The counter an older LockScope kept for `key` ("{<key>}.fence") when fenceKey() now
+    /// names another one, else empty: the scripts start a missing counter from it, so that
+    /// fences keep rising across the rename. Passed as an argument, not in KEYS: a declared key
+    /// is ACL-checked before the script runs, and a user limited to the prefix may not touch it
+    /// (the scripts read it only where the user may, in the same slot; see ls_legacy).
+    QByteArray legacyFenceKey(const QByteArray &key) const
+    {
+        if (options.fenceKey || options.keyPrefix.isEmpty())
+            return {};
+        QByteArray legacy = fenceKeyFor(key);
+        return legacy == fenceKeyFor(key, options.keyPrefix) ? QByteArray() : legacy;
+    }
+    QByteArray releaseChannel(const QByteArray &key) const
+    {
+        return releaseChannelFor(key, options.keyPrefix);
+    }
+    QByteArray writerIntentKey(const QByteArray &key) const
+    {
+        return writerIntentKeyFor(key, options.keyPrefix);
+    }
+    std::pair<QByteArray, QByteArray> fairQueueKeys(const QByteArray &key) const
+    {
+        return fairQueueKeysFor(key, options.keyPrefix);
     }
 
     /// scripts::undoAcquire as a command for Connection::armUndoOnTimeout: EVAL with the
@@ -255,6 +285,41 @@ struct Locker::Private
     /// (scripts::restoreAcquire): `beforeAt[i]` is node i's "before:at" per key, from its reply.
     void runRestore(const std::vector<QByteArray> &keys, const QByteArray &prefix,
                     const std::vector<QByteArray> &beforeAt, const std::vector<bool> &on);
+
+    // Circuit breakers and degraded mode.
+
+    /// One per node, in node order (LockerOptions::breaker). sendToAll skips a node whose
+    /// breaker does not allow() it and reports every asked node's reply or failure to it.
+    std::vector<std::unique_ptr<redis::CircuitBreaker>> breakers;
+    /// This Locker in the process-wide LocalLocks table.
+    quint64 localId = LocalLocks::newLockerId();
+    std::atomic<quint64> degradedAcquisitions{0};
+
+    /// Before anything is sent: BreakerOpen when fewer than `need` nodes are usable (breaker
+    /// closed, or due for its half-open probe; wouldAllow() takes no probe slot), naming the
+    /// open nodes and until when. Counts a rejection on each of them.
+    std::optional<LockError> breakerCheck(const QByteArray &key, int need);
+    /// The error of a node sendToAll skipped because its breaker is open.
+    static RedisError breakerSkip(const redis::CircuitBreaker &breaker);
+
+    // locallocks.cpp:
+    /// An acquire of keys some of which this process holds in degraded mode: taken in the
+    /// in-process table (degradedMode) or refused (NotObtained) without asking Redis; nullopt
+    /// when none of the keys is held there.
+    std::optional<LockResult<Lock>> acquireHeldLocally(const std::vector<QByteArray> &keys,
+                                                       const AcquireOptions &acquire, const LockValue &value);
+    /// An acquire that failed on Redis: with degradedMode, and when nodes that are down (open
+    /// breakers, connection failures; not holders) made the quorum impossible, the in-process
+    /// lock instead; otherwise `failure` as it is.
+    LockResult<Lock> degradedFallback(const std::vector<QByteArray> &keys, const AcquireOptions &acquire,
+                                      const LockValue &value, LockError failure);
+    /// Takes the in-process lock (counted, logged with `cause`); `votes` go into the Lock.
+    LockResult<Lock> acquireLocally(const std::vector<QByteArray> &keys, const AcquireOptions &acquire,
+                                    const LockValue &value, const QString &cause,
+                                    std::vector<NodeVote> votes);
+    LockResult<void> releaseLocally(const Lock &lock);
+    LockResult<Lock> extendLocally(const Lock &lock, milliseconds ttl, ExtendMode mode);
+    LockResult<milliseconds> ttlLocally(const Lock &lock);
 };
 
 } // namespace lockscope::lock

@@ -42,6 +42,8 @@ QString LockError::kindName(LockErrorKind kind)
         return QStringLiteral("read-only");
     case LockErrorKind::Connection:
         return QStringLiteral("connection error");
+    case LockErrorKind::BreakerOpen:
+        return QStringLiteral("breaker-open");
     case LockErrorKind::Permission:
         return QStringLiteral("permission denied");
     case LockErrorKind::ReadOnlyReplica:

@@ -56,6 +56,10 @@ enum class LockErrorKind
     InvalidArgument,  ///< bad key, TTL, options; nothing was sent
     ReadOnly,         ///< a write to a node marked read-only (NodeConfig::readOnly); nothing was sent
     Connection,       ///< single node: the node failed (see votes for the cause)
+    /// Circuit breakers (LockerOptions::breaker) of too many nodes are open for the quorum this
+    /// operation needs; nothing was sent, no timeout was waited out. The message names the open
+    /// nodes, until when and why.
+    BreakerOpen,
     // The node answered, and its answer names the cause (see nodeErrorKind):
     Permission,      ///< an ACL denied a command the operation sends (NOPERM)
     ReadOnlyReplica, ///< a write reached a replica (READONLY): name the master, not a replica
@@ -73,8 +77,10 @@ struct LockError
     LockErrorKind kind = LockErrorKind::Connection;
     QString key;
     QString message;
-    std::vector<NodeVote> votes; ///< one per node, in node order (empty for InvalidArgument)
-    int attempts = 0;            ///< acquire attempts made (blocking acquire)
+    /// One per node, in node order; empty when nothing was sent (InvalidArgument, ReadOnly,
+    /// BreakerOpen, a key held in degraded mode).
+    std::vector<NodeVote> votes;
+    int attempts = 0; ///< acquire attempts made (blocking acquire)
     /// Blocking acquire: the token its attempts used. A node that timed out may still apply an
     /// attempt later (a paused server runs the queued command when it resumes), so a caller
     /// that wants no key left behind can release a handleFor(key, token): owner-checked, safe.

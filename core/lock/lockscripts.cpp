@@ -46,6 +46,32 @@ end
 local function ls_holder(v)
   return string.find(v, ' rw=[rw]') ~= nil or string.find(v, ' permits=%d') ~= nil
 end
+-- The fence counter k; `legacy` (may be '') names the counter an older LockScope kept for the
+-- same lock ("{<key>}.fence", same slot): a counter that does not exist yet starts from it, so
+-- fences keep rising across the rename. Not a declared key: a user whose ACL allows only the
+-- Locker's prefix may not read it (and so never wrote it); acl_check_cmd (Redis 7) asks without
+-- an ACL LOG entry, pcall keeps a refusal on older servers from failing the acquire.
+local function ls_legacy(legacy)
+  if not legacy or legacy == '' then return nil end
+  if redis.acl_check_cmd and not redis.acl_check_cmd('GET', legacy) then return nil end
+  local old = redis.pcall('GET', legacy)
+  if type(old) == 'string' and string.match(old, '^%d+$') and #old < 19 then return old end
+  return nil
+end
+local function ls_incr(k, legacy)
+  local f = redis.call('INCR', k)
+  if f == 1 then
+    local old = ls_legacy(legacy)
+    if old then
+      redis.call('SET', k, old)
+      f = redis.call('INCR', k)
+    end
+  end
+  return f
+end
+local function ls_counter(k, legacy)
+  return tonumber(redis.call('GET', k) or ls_legacy(legacy) or '0') or 0
+end
 local function ls_fits(k, v)
   local all = redis.call('ZRANGE', k, 0, -1)
   local limit = tonumber(string.match(v, ' permits=(%d+)'))
@@ -82,7 +108,7 @@ if ARGV[4] == '0' then
   redis.call('SET', KEYS[1], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
   return {1, 0, tonumber(ARGV[2]), 1, 0, -2, 0}
 end
-local f = redis.call('INCR', KEYS[2])
+local f = ls_incr(KEYS[2], ARGV[5])
 redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
 return {1, f, tonumber(ARGV[2]), 1, 0, -2, 0}
 )lua"));
@@ -107,7 +133,7 @@ if ARGV[4] == '0' then
   redis.call('SET', KEYS[1], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
   return {1, 0, tonumber(ARGV[2]), 1, 1, -2, 0}
 end
-local f = redis.call('INCR', KEYS[2])
+local f = ls_incr(KEYS[2], ARGV[6])
 redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
 return {1, f, tonumber(ARGV[2]), 1, 1, -2, 0}
 )lua"));
@@ -121,7 +147,7 @@ const redis::Script &raiseFence()
     // counts as expired (0).
     static const redis::Script script(withHolders(R"lua(
 local f = tonumber(ARGV[2])
-if (tonumber(redis.call('GET', KEYS[2]) or '0') or 0) < f then redis.call('SET', KEYS[2], ARGV[2]) end
+if ls_counter(KEYS[2], ARGV[3]) < f then redis.call('SET', KEYS[2], ARGV[2]) end
 local v = redis.pcall('GET', KEYS[1])
 if type(v) == 'table' then
   local now = ls_now()
@@ -279,7 +305,7 @@ if type(v) == 'table' or (not v and ARGV[4] ~= '' and ls_holder(ARGV[4])) then
   if m then
     local p = -1
     if s ~= math.huge then p = s - now end
-    if p >= 0 and p < (tonumber(ARGV[6]) or 0) then return {3, p} end
+    if p >= 0 and p < (tonumber(ARGV[7]) or 0) then return {3, p} end
     if ARGV[3] == 'add' and p > 0 then ms = ms + p end
     redis.call('ZADD', k, 'XX', now + ms, m)
     ls_expire(k, now)
@@ -288,8 +314,7 @@ if type(v) == 'table' or (not v and ARGV[4] ~= '' and ls_holder(ARGV[4])) then
   if ARGV[4] ~= '' and ls_fits(k, ARGV[4]) then
     redis.call('ZADD', k, now + ms, ARGV[4])
     ls_expire(k, now)
-    local c = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-    if c < tonumber(ARGV[5]) then redis.call('SET', KEYS[2], ARGV[5]) end
+    if ls_counter(KEYS[2], ARGV[6]) < tonumber(ARGV[5]) then redis.call('SET', KEYS[2], ARGV[5]) end
     return {2, ms}
   end
   local w = ls_soonest(k, now)
@@ -299,15 +324,14 @@ end
 if not v then
   if ARGV[4] ~= '' then
     redis.call('SET', KEYS[1], ARGV[4], 'PX', ms)
-    local c = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-    if c < tonumber(ARGV[5]) then redis.call('SET', KEYS[2], ARGV[5]) end
+    if ls_counter(KEYS[2], ARGV[6]) < tonumber(ARGV[5]) then redis.call('SET', KEYS[2], ARGV[5]) end
     return {2, ms}
   end
   return {-1, 0}
 end
 if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
 local p = redis.call('PTTL', KEYS[1])
-if p >= 0 and p < (tonumber(ARGV[6]) or 0) then return {3, p} end
+if p >= 0 and p < (tonumber(ARGV[7]) or 0) then return {3, p} end
 if ARGV[3] == 'add' and p > 0 then ms = ms + p end
 redis.call('PEXPIRE', KEYS[1], ms)
 return {1, ms}
@@ -409,7 +433,7 @@ elseif others >= tonumber(ARGV[6]) then
 end
 local f, member = 0, nil
 if ARGV[4] == '1' then
-  f = redis.call('INCR', KEYS[2])
+  f = ls_incr(KEYS[2], ARGV[8])
   member = prefix .. 'fence=' .. f .. ARGV[3]
 else
   member = prefix .. string.sub(ARGV[3], 2)
@@ -454,7 +478,7 @@ end
 if not v and (#queue == 0 or position == 0) then
   local f = 0
   if ARGV[4] == '1' then
-    f = redis.call('INCR', KEYS[2])
+    f = ls_incr(KEYS[2], ARGV[7])
     redis.call('SET', KEYS[1], prefix .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
   else
     redis.call('SET', KEYS[1], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
@@ -526,7 +550,7 @@ for i = 1, n do
     if ARGV[4] == '0' then
       redis.call('SET', KEYS[i], ARGV[1] .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
     else
-      f = redis.call('INCR', KEYS[n + i])
+      f = ls_incr(KEYS[n + i], ARGV[4 + i])
       redis.call('SET', KEYS[i], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
     end
   end

@@ -20,22 +20,28 @@ namespace lockscope::lock::scripts {
 // reentrant hold count (else 0). `before` is what the token's holding expired at before this
 // script (server Unix ms; -1 = never, -2 = nothing there: created), `at` the expiry it set
 // (0 when created): a failed call puts a refresh back with restoreAcquire.
+//
+// "legacy counter" below: the name an older LockScope gave the fence counter
+// (Locker::Private::legacyFenceKey; "" = none). The counter that does not exist yet starts
+// from it; it is an argument, not in KEYS, read with redis.pcall (same slot as the counter).
 
-/// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail, fencing "1"|"0".
-/// Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl, 1 (created),
+/// KEYS: lock, fence counter. ARGV: owner prefix, ttl ms, value tail, fencing "1"|"0", legacy
+/// counter. Free: INCR the fence, SET prefix.."fence="..n..tail PX ttl -> {1, fence, ttl, 1 (created),
 /// 0, -2, 0} (without fencing: SET prefix..tail -> {1, 0, ttl, 1, 0, -2, 0}).
 /// Ours already (same token): PEXPIREAT now + ttl -> {1, stored fence, ttl, 0 (refreshed), 0,
 /// previous expiry, new expiry}.
 /// Foreign: {0, pttl}.
 const redis::Script &acquire();
 /// KEYS: lock, fence counter. ARGV: owner prefix (of the owner id), ttl ms, value tail (with
-/// " cnt=1" and the call mark), fencing "1"|"0", call mark " call=<id>". A reentrant lock: a
+/// " cnt=1" and the call mark), fencing "1"|"0", call mark " call=<id>", legacy counter. A
+/// reentrant lock: a
 /// string value with a hold count "cnt=N". Free: as acquire -> {1, fence, ttl, 1, 1, -2, 0}.
 /// Ours: cnt + 1, the call mark replaced by this call's, TTL set to ttl -> {1, fence, ttl, 2,
 /// holds, previous expiry, new expiry}.
 /// Ours without a count (a plain mutex of the same token) -> {-2, 6, 0}. Foreign: {0, pttl}.
 const redis::Script &acquireReentrant();
-/// KEYS: lock, fence counter. ARGV: owner prefix, fence. Redlock fencing, after a quorum:
+/// KEYS: lock, fence counter. ARGV: owner prefix, fence, legacy counter. Redlock fencing, after
+/// a quorum:
 /// raises the counter to at least the lock's fence (never lowers it), and when the key is
 /// still ours rewrites the value's fence= field to the lock's fence if it is lower (same
 /// expiry, rest of the value unchanged). Ours -> 1 (the counter and our value carry the
@@ -68,7 +74,7 @@ const redis::Script &release();
 /// channel ARGV[3] (releaseChannelFor), so that waiters subscribed to it retry at once.
 const redis::Script &releaseAndPublish();
 /// KEYS: lock, fence counter. ARGV: owner prefix, ms, "add"|"set", heal value ("" = no heal),
-/// heal fence, minimum PTTL ("0" = none). Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl};
+/// heal fence, legacy counter, minimum PTTL ("0" = none). Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl};
 /// but when the key's PTTL is already below the minimum -> {3, pttl}, nothing changed: the
 /// extend runs later than its sender allowed (a stalled server resuming), and a late extend
 /// must not revive a lock its owner has been told it lost. Foreign: {0, pttl}.
@@ -81,7 +87,7 @@ const redis::Script &pttl();
 /// KEYS: lock. ARGV: owner prefix. Our value (the string, or our member of a sorted set), or nil.
 const redis::Script &ownValue();
 /// KEYS: lock, fence counter, writer intent. ARGV: owner prefix, ttl ms, value tail, fencing
-/// "1"|"0", kind "r"|"w"|"s", permits, writer intent ms ("0" = none).
+/// "1"|"0", kind "r"|"w"|"s", permits, writer intent ms ("0" = none), legacy counter.
 /// The acquire of a read/write lock holder or a semaphore permit; expired holders are dropped
 /// first. Ours already: refresh -> {1, fence, ttl, 0, 0, our member's previous score (-1 =
 /// +inf), its new score}. Granted: add our member (fence from the counter) -> {1, fence, ttl, 1,
@@ -95,7 +101,8 @@ const redis::Script &ownValue();
 const redis::Script &acquireHolder();
 
 /// KEYS: lock, fence counter, queue, queue deadlines. ARGV: owner prefix, ttl ms, value tail,
-/// fencing "1"|"0", waiter ms ("0" = do not queue), arrival (client Unix µs). A fair lock: the
+/// fencing "1"|"0", waiter ms ("0" = do not queue), arrival (client Unix µs), legacy counter.
+/// A fair lock: the
 /// lock is a mutex string; waiters queue in a sorted set scored by their arrival (the client's
 /// time, taken once per blocking acquire, so that every node of a Redlock set orders the same
 /// waiters the same way), each with its own deadline in the second sorted set (a waiter that
@@ -114,11 +121,12 @@ const redis::Script &leaveQueue();
 // node (atomic there, so two overlapping sets can never each hold part of the other's keys).
 
 /// KEYS: k1..kn, then their fence counters f1..fn. ARGV: owner prefix, ttl ms, value tail,
-/// fencing "1"|"0". Any key held by another owner -> {0, its pttl, its index}, nothing changed.
-/// Otherwise every key is ours: new ones SET (fence from their own counter), ones we held
-/// already get the TTL -> {1, fence of k1, ttl, 1 if any key was created else 0, 0, fence of
-/// k1, ..., fence of kn, before of k1, ..., before of kn, at of k1, ..., at of kn} (before and
-/// at as for the other acquires: -2 and 0 for a key this call created).
+/// fencing "1"|"0", then each key's legacy counter. Any key held by another owner -> {0, its
+/// pttl, its index}, nothing changed. Otherwise every key is ours: new ones SET (fence from their
+/// own counter), ones we held already get the TTL -> {1, fence of k1, ttl, 1 if any key was
+/// created else 0, 0, fence of k1, ..., fence of kn, before of k1, ..., before of kn, at of k1,
+/// ..., at of kn} (before and at as for the other acquires: -2 and 0 for a key this call
+/// created).
 const redis::Script &acquireMany();
 /// KEYS: the lock's keys. ARGV: owner prefix, token, unused, then one release channel per key
 /// (none: no PUBLISH). Deletes every key that is ours -> 1 when all were ours, 0 when some

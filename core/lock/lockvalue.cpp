@@ -316,39 +316,65 @@ std::optional<LockValue> LockValue::parse(const QByteArray &value)
 }
 
 namespace {
-/// "<key><suffix>" when the key has a hash tag, else "{<key>}<suffix>": same cluster slot.
-QByteArray sameSlotName(const QByteArray &lockKey, const char *suffix)
+/// The part of a name that Redis Cluster hashes: between the first '{' and the next '}' when
+/// that part is non-empty, otherwise the whole name.
+QByteArrayView hashedPart(QByteArrayView name)
 {
-    // Redis Cluster hashes only the part between the first '{' and the next '}' when that
-    // part is non-empty.
-    const qsizetype open = lockKey.indexOf('{');
+    const qsizetype open = name.indexOf('{');
     if (open >= 0) {
-        const qsizetype close = lockKey.indexOf('}', open + 1);
+        const qsizetype close = name.indexOf('}', open + 1);
         if (close > open + 1)
-            return lockKey + suffix;
+            return name.sliced(open + 1, close - open - 1);
     }
-    return '{' + lockKey + '}' + suffix;
+    return name;
+}
+
+/// A companion name of a full lock key in its cluster slot; see fenceKeyFor().
+QByteArray sameSlotName(const QByteArray &lockKey, const QByteArray &prefix, const char *suffix)
+{
+    if (hashedPart(lockKey).size() != lockKey.size())
+        return lockKey + suffix; // a hash tag of its own: the name starts with the key
+    QByteArray tagged = '{' + lockKey + '}' + suffix;
+    if (prefix.isEmpty() || !lockKey.startsWith(prefix))
+        return tagged;
+    // A '{' in the prefix or a '}' in the key would move the tag: no name then both starts with
+    // the prefix and shares the key's slot, and the slot wins (the scripts need it on Cluster).
+    QByteArray name = prefix + tagged;
+    return hashedPart(name) == QByteArrayView(lockKey) ? name : tagged;
 }
 } // namespace
 
-QByteArray fenceKeyFor(const QByteArray &lockKey)
+QByteArray fenceKeyFor(const QByteArray &lockKey, const QByteArray &prefix)
 {
-    return sameSlotName(lockKey, ".fence");
+    return sameSlotName(lockKey, prefix, ".fence");
 }
 
-QByteArray releaseChannelFor(const QByteArray &lockKey)
+QByteArray releaseChannelFor(const QByteArray &lockKey, const QByteArray &prefix)
 {
-    return sameSlotName(lockKey, ".released");
+    return sameSlotName(lockKey, prefix, ".released");
 }
 
-QByteArray writerIntentKeyFor(const QByteArray &lockKey)
+QByteArray writerIntentKeyFor(const QByteArray &lockKey, const QByteArray &prefix)
 {
-    return sameSlotName(lockKey, ".wwait");
+    return sameSlotName(lockKey, prefix, ".wwait");
 }
 
-std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey)
+std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey, const QByteArray &prefix)
 {
-    return {sameSlotName(lockKey, ".queue"), sameSlotName(lockKey, ".qexp")};
+    return {sameSlotName(lockKey, prefix, ".queue"), sameSlotName(lockKey, prefix, ".qexp")};
+}
+
+std::vector<QByteArray> possibleKeyPrefixes(const QByteArray &lockKey)
+{
+    // Each candidate costs the inspector one more read per companion: a few suffice for the
+    // usual "app:" or "app:env:" prefixes.
+    constexpr int kMaxPrefixes = 3;
+    std::vector<QByteArray> prefixes{QByteArray()};
+    for (qsizetype i = 0; i + 1 < lockKey.size() && int(prefixes.size()) <= kMaxPrefixes; ++i) {
+        if (lockKey[i] == ':' || lockKey[i] == '/')
+            prefixes.push_back(lockKey.left(i + 1));
+    }
+    return prefixes;
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <QString>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace lockscope::lock {
 
@@ -71,10 +72,25 @@ struct LockValue
     static QByteArray unescape(const QByteArray &encoded);
 };
 
-/// Key of the fencing counter that belongs to a lock key. It shares the lock key's hash slot,
-/// so both can be touched by one script on Redis Cluster: "<key>.fence" when the key already
-/// has a hash tag, otherwise "{<key>}.fence". The counter has no TTL by design: it must
-/// survive the lock's expiry for tokens to keep increasing.
+/// Key of the fencing counter that belongs to a lock key. `lockKey` is the full key (the
+/// Locker's prefix included), `prefix` the Locker's LockerOptions::keyPrefix. Like every
+/// companion name below, it shares the lock key's Redis Cluster hash slot, so that one script
+/// can touch both, and starts with the prefix, so that an ACL limited to the prefix
+/// (`~myapp:* &myapp:*`) and a listing by prefix cover it:
+///
+/// - a key with a hash tag: "<key>.fence" (the tag decides the slot);
+/// - otherwise, with a prefix: "<prefix>{<key>}.fence" ("myapp:{myapp:jobs}.fence"): Cluster
+///   hashes only the tag, which is the whole key;
+/// - otherwise "{<key>}.fence", as before prefixes applied to these names (no prefix, or one
+///   that would move the tag: a prefix with a '{', a key with a '}', a key that does not start
+///   with the prefix). Such a name does not start with the prefix; a prefix with a hash tag of
+///   its own ("{myapp}:") avoids the question, every name is then "<key>.<suffix>".
+///
+/// Lockers that share a lock must use the same prefix (the names depend on where the prefix
+/// ends, not only on the full key). An acquire that finds no counter under the name with the
+/// prefix starts it from the one an older LockScope kept under "{<key>}.fence", so fences keep
+/// rising across the rename. The counter has no TTL by design: it must survive the lock's
+/// expiry for tokens to keep increasing.
 ///
 /// Fences are strictly increasing across a lock's holders only while every counter survives:
 /// the server must not evict it (maxmemory-policy noeviction or volatile-*, never allkeys-*:
@@ -82,25 +98,33 @@ struct LockValue
 /// appendfsync everysec a crash can lose the last second of increments, and a fence handed
 /// out then may be handed out again), and nobody may delete or lower it. One counter remains
 /// per distinct lock key; LockerOptions::fenceKey can map many keys to one counter.
-QByteArray fenceKeyFor(const QByteArray &lockKey);
+QByteArray fenceKeyFor(const QByteArray &lockKey, const QByteArray &prefix = {});
 
 /// Pub/sub channel on which a release is announced when the Locker publishes releases
-/// (LockerOptions::publishOnRelease): "<key>.released" when the key has a hash tag, otherwise
-/// "{<key>}.released" (same slot as the key, like the fence counter). The message is the
-/// released lock's token.
-QByteArray releaseChannelFor(const QByteArray &lockKey);
+/// (LockerOptions::publishOnRelease): the fence counter's name with ".released" (see
+/// fenceKeyFor(): "myapp:{myapp:jobs}.released", "{jobs}.released", "{app}:jobs.released").
+/// The message is the released lock's token.
+QByteArray releaseChannelFor(const QByteArray &lockKey, const QByteArray &prefix = {});
 
-/// Writer-intent key of a read/write lock key: "<key>.wwait" when the key has a hash tag,
-/// otherwise "{<key>}.wwait" (same slot as the key). A writer that waits for the lock in a
-/// blocking acquire keeps its value there with a short expiry (refreshed on each attempt),
-/// and new readers are refused while it exists (writer preference); the writer deletes it when
-/// it gets the lock or gives up, and a crashed writer's intent expires by itself.
-QByteArray writerIntentKeyFor(const QByteArray &lockKey);
+/// Writer-intent key of a read/write lock key: the fence counter's name with ".wwait" (see
+/// fenceKeyFor()). A writer that waits for the lock in a blocking acquire keeps its value there
+/// with a short expiry (refreshed on each attempt), and new readers are refused while it exists
+/// (writer preference); the writer deletes it when it gets the lock or gives up, and a crashed
+/// writer's intent expires by itself.
+QByteArray writerIntentKeyFor(const QByteArray &lockKey, const QByteArray &prefix = {});
 
-/// The queue keys of a fair lock key: the waiters in arrival order ("<key>.queue", a sorted set
-/// scored by server time in microseconds) and their deadlines ("<key>.qexp", same members,
-/// scored in Unix ms), each "{<key>}..." when the key has no hash tag (same slot as the key).
-std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey);
+/// The queue keys of a fair lock key: the waiters in arrival order (".queue", a sorted set
+/// scored by server time in microseconds) and their deadlines (".qexp", same members, scored in
+/// Unix ms), each named like the fence counter (see fenceKeyFor()).
+std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey, const QByteArray &prefix = {});
+
+/// For tools that read locks without knowing the Locker that wrote them: the key prefixes
+/// (LockerOptions::keyPrefix) whose companion names are worth looking for next to `lockKey`:
+/// the empty one first (the names before prefixes applied to them), then every leading part of
+/// the key that ends in ':' or '/', the usual namespace separators, at most three
+/// ("lockscope:sim:7f3a2c:k0" -> "", "lockscope:", "lockscope:sim:", "lockscope:sim:7f3a2c:").
+/// A prefix that ends otherwise is not found from the lock key.
+std::vector<QByteArray> possibleKeyPrefixes(const QByteArray &lockKey);
 
 /// A new random call id (LockValue::call): 8 bytes, base64url without padding (11 chars).
 QByteArray randomCallId();

@@ -86,6 +86,10 @@ public:
     /// confirmation), returns the next message the server pushes, or nullopt when none came
     /// within `wait`. Unlike a command timeout, that leaves the connection open.
     Result<std::optional<RedisReply>> readPush(std::chrono::milliseconds wait);
+    /// Same, and the wait also ends (nullopt) as soon as `interruptFd` is readable (an eventfd
+    /// or pipe another thread writes to: a subscriber thread that has commands to send).
+    /// The caller drains `interruptFd`.
+    Result<std::optional<RedisReply>> readPush(std::chrono::milliseconds wait, int interruptFd);
 
     /// After the last UNSUBSCRIBE was confirmed: the connection carries commands again, and is
     /// checked for a close by the server before its next write like any idle connection.

@@ -73,6 +73,7 @@ struct Connection::Private
     Clock::time_point lastReply; // when the last reply arrived (liveness check)
     std::chrono::milliseconds connectBudget{0}; // timeout of the connect in progress
     bool pushMode = false;                      // subscribed: the server sends messages nobody asked for
+    int interruptFd = -1; // readPush(wait, interruptFd): readable = stop waiting (stream reads only)
     std::span<const QByteArray>
         undoOnTimeout; // armUndoOnTimeout(): written before a timed-out socket is dropped
     bool undoWritten = false;
@@ -103,6 +104,10 @@ struct Connection::Private
     /// Busy-polls for reply bytes for up to config.spin (and never past the deadline), if
     /// this thread may spin now. True when bytes are waiting.
     bool spinUntilReadable(Clock::time_point deadline);
+
+    /// poll() on the socket and interruptFd until `deadline`: 1 when the socket is readable,
+    /// 0 when the deadline passed or interruptFd became readable, -1 on a poll error.
+    int waitFdOrInterrupt(Clock::time_point deadline);
 
     /// Makes SO_RCVTIMEO no longer than `left` (and not much shorter), so a blocking recv()
     /// honours the deadline. Only changes the option when needed: usually never.

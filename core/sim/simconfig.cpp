@@ -145,6 +145,13 @@ QStringList SimConfig::validate(const std::vector<bool> &localNodes) const
                                  : QStringLiteral("%1 are").arg(readOnly.join(QStringLiteral(", "))));
     if (workers < 1 || workers > 1024)
         problems << QStringLiteral("workers: %1 (1 to 1024)").arg(workers);
+    if (processes < 0 || processes > workers)
+        problems << QStringLiteral("processes: %1 (0 = one per worker, or 1 to the %2 workers)")
+                        .arg(processes)
+                        .arg(workers);
+    else if (processes > 0 && !clockRate.empty())
+        problems << QStringLiteral("processes: clock drift is set per worker, and workers of one "
+                                   "process share its clock: drop the drift or the processes");
     if (keys < 1 || keys > 100'000)
         problems << QStringLiteral("keys: %1 (1 to 100000)").arg(keys);
     if (hold.count() < 0)

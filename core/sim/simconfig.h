@@ -111,6 +111,11 @@ struct SimConfig
 {
     std::vector<redis::NodeConfig> nodes;
     int workers = 8;
+    /// The Lockers the workers share. 0: one per worker, as if each worker were a process of its
+    /// own (its own connections, pub/sub subscription and clock). N: the workers are threads of
+    /// N processes, worker i in process i % N, whose Locker (connections, pub/sub wake-up,
+    /// clock) they share; a fault aimed at a worker's connections hits its process's.
+    int processes = 0;
     int keys = 1; ///< workers pick one of these lock keys at random for every critical section
     /// Prefix of the lock keys ("<prefix>k0", "<prefix>k1", ...). Empty: "lockscope:sim:<run id>:",
     /// unique to the run, whose fence counters are deleted when the run ends.

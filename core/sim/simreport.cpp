@@ -38,6 +38,7 @@ QJsonObject configJson(const SimReport &report)
         {QStringLiteral("algorithm"),
          c.nodes.size() > 1 ? QStringLiteral("redlock") : QStringLiteral("single")},
         {QStringLiteral("workers"), c.workers},
+        {QStringLiteral("processes"), c.processes},
         {QStringLiteral("keys"), c.keys},
         {QStringLiteral("key_prefix"), QString::fromUtf8(report.keyPrefix)},
         {QStringLiteral("hold_us"), static_cast<qint64>(c.hold.count())},

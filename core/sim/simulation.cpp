@@ -184,7 +184,7 @@ void Simulation::Private::shutdown()
         onFinished();
 }
 
-/// Counts lock keys left on the nodes and deletes the run's own fence counters.
+/// Counts lock keys left on the nodes and deletes the run's own fence counters and companions.
 void Simulation::Private::cleanUp()
 {
     quint64 left = 0;
@@ -196,8 +196,15 @@ void Simulation::Private::cleanUp()
         for (int k = 0; k < config.keys; ++k)
             commands.push_back({QByteArrayLiteral("EXISTS"), workers.keyName(k)});
         if (ownPrefix) {
-            for (int k = 0; k < config.keys; ++k)
-                commands.push_back({QByteArrayLiteral("DEL"), lock::fenceKeyFor(workers.keyName(k))});
+            // The workers' Lockers name these after the run's prefix (lock::fenceKeyFor). The
+            // counters have no TTL; a writer's intent or a queue a stalled or killed worker left
+            // would expire, but the run is over and its names are its own.
+            for (int k = 0; k < config.keys; ++k) {
+                const QByteArray key = workers.keyName(k);
+                const auto [queue, deadlines] = lock::fairQueueKeysFor(key, prefix);
+                commands.push_back({QByteArrayLiteral("DEL"), lock::fenceKeyFor(key, prefix),
+                                    lock::writerIntentKeyFor(key, prefix), queue, deadlines});
+            }
         }
         auto replies = connection.pipeline(commands);
         if (!replies) {

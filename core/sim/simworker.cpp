@@ -64,7 +64,23 @@ SimWorkers::~SimWorkers()
 
 QString SimWorkers::clientName(int worker) const
 {
+    if (m_config.processes > 0)
+        return QStringLiteral("lockscope-sim-%1-p%2")
+            .arg(QString::fromLatin1(m_runId))
+            .arg(worker % m_config.processes);
     return QStringLiteral("lockscope-sim-%1-w%2").arg(QString::fromLatin1(m_runId)).arg(worker);
+}
+
+std::shared_ptr<Locker> SimWorkers::lockerFor(const WorkerSlot &slot)
+{
+    if (m_config.processes <= 0)
+        return makeLocker(slot);
+    // The process's first worker to start makes its Locker, on its own clock.
+    std::lock_guard lock(m_lockersMutex);
+    std::shared_ptr<Locker> &shared = m_lockers[slot.index % m_config.processes];
+    if (!shared)
+        shared = makeLocker(slot);
+    return shared;
 }
 
 void SimWorkers::create(ProtectedResource &resource)
@@ -297,6 +313,7 @@ std::unique_ptr<Locker> SimWorkers::makeLocker(const WorkerSlot &slot) const
         node.clientName = clientName(slot.index);
     LockerOptions options;
     options.fencing = m_config.fencing;
+    options.keyPrefix = m_prefix;
     options.clock = slot.clock;
     options.poolSize = 2; // the worker and its watchdog
     options.publishOnRelease = m_config.wakeup == Wakeup::PubSub;
@@ -387,7 +404,7 @@ bool SimWorkers::handleAcquireFailure(WorkerSlot &slot, Locker &locker, int key,
     giveBackTicket();
     if (hadNodeErrors(error.votes) && !error.token.isEmpty()) {
         // A timed-out node may still run the attempt later: release it in the end.
-        Lock handle = locker.handleFor(keyName(key), error.token);
+        Lock handle = locker.handleFor(lockerKey(key), error.token);
         if (m_config.lockKind == SimLockKind::Semaphore) {
             handle.kind = LockKind::Semaphore; // the semaphore's quorum
             handle.permits = m_config.permits;
@@ -407,7 +424,7 @@ bool SimWorkers::handleAcquireFailure(WorkerSlot &slot, Locker &locker, int key,
 
 void SimWorkers::run(WorkerSlot &slot)
 {
-    const std::unique_ptr<Locker> locker = makeLocker(slot);
+    const std::shared_ptr<Locker> locker = lockerFor(slot);
     std::mt19937_64 rng(m_config.seed * 1'000'003ULL + static_cast<quint64>(slot.index));
     std::uniform_int_distribution<int> pickKey(0, m_config.keys - 1);
     const QString threadName = workerThreadName(slot.index);
@@ -424,7 +441,7 @@ void SimWorkers::run(WorkerSlot &slot)
         // before the retried releases above.
         grant.requested = SteadyClock::now();
         startWait(slot, grant.key, grant.requested);
-        auto obtained = locker->acquire(keyName(grant.key), acquire);
+        auto obtained = locker->acquire(lockerKey(grant.key), acquire);
         endWait(slot, obtained.has_value());
         if (!obtained) {
             if (!handleAcquireFailure(slot, *locker, grant.key, obtained.error(), grant.requested))
@@ -483,7 +500,7 @@ microseconds SimWorkers::takeStall(WorkerSlot &slot)
 std::optional<Lock> SimWorkers::reenter(WorkerSlot &slot, Locker &locker, const Grant &grant)
 {
     auto again =
-        locker.tryAcquire(keyName(grant.key), acquireOptions(grant.access, workerThreadName(slot.index)));
+        locker.tryAcquire(lockerKey(grant.key), acquireOptions(grant.access, workerThreadName(slot.index)));
     if (!again)
         return std::nullopt;
     // One hold: the key was gone and this took it afresh, so the first hold had been lost.

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -73,7 +74,10 @@ public:
     SimWorkers &operator=(const SimWorkers &) = delete;
 
     /// The lock key of key index i, prefix included.
-    QByteArray keyName(int key) const { return m_prefix + 'k' + QByteArray::number(key); }
+    QByteArray keyName(int key) const { return m_prefix + lockerKey(key); }
+    /// The same key as the workers' Lockers are given it: their LockerOptions::keyPrefix is the
+    /// run's prefix, so that the fence counters and the other companion keys start with it too.
+    static QByteArray lockerKey(int key) { return 'k' + QByteArray::number(key); }
     /// The client name of a worker's connections (CLIENT SETNAME), which a DropConnection
     /// fault looks for in CLIENT LIST.
     QString clientName(int worker) const;
@@ -120,6 +124,8 @@ private:
 
     void run(WorkerSlot &slot);
     std::unique_ptr<lock::Locker> makeLocker(const WorkerSlot &slot) const;
+    /// The worker's Locker: its own, or its process's (SimConfig::processes).
+    std::shared_ptr<lock::Locker> lockerFor(const WorkerSlot &slot);
     /// Read or write (read/write: drawn with the read ratio), permit, or exclusive.
     Access drawAccess(std::mt19937_64 &rng) const;
     lock::AcquireOptions acquireOptions(Access access, const QString &threadName) const;
@@ -166,6 +172,8 @@ private:
 
     // Histograms and the event ring.
     mutable std::mutex m_statsMutex;
+    std::mutex m_lockersMutex;
+    std::map<int, std::shared_ptr<lock::Locker>> m_lockers; ///< per process (SimConfig::processes)
     LatencyHistogram m_waitHistogram;
     LatencyHistogram m_holdHistogram;
     std::vector<quint64> m_waitLog2;
