@@ -55,7 +55,7 @@ fi
 # ThreadSanitizer: the tests whose code runs threads of its own. Suppressions (third-party
 # code only, each explained) are in tests/tsan.supp. Forking redis-server from a threaded test
 # process is fine (the child execs at once): die_after_fork=0.
-tsan_tests=(tst_pool tst_scanner tst_locker tst_lockwatchdog tst_locksafety tst_lockwakeup tst_lockretry
+tsan_tests=(tst_pool tst_scanner tst_locker tst_lockwatchdog tst_locksafety tst_lockwakeup tst_lockretry tst_breaker tst_degraded
     tst_simulation tst_soak)
 configure_and_build build-tsan -DLOCKSCOPE_TSAN=ON -DLOCKSCOPE_BUILD_GUI=OFF -- "${tsan_tests[@]}"
 log "running the threaded core tests under ThreadSanitizer (build-tsan)"

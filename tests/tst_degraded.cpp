@@ -66,6 +66,7 @@ private slots:
     void offFailsTyped();
     void heldLocallyRefusesRedis();
     void holdersDoNotDegrade();
+    void holderOnTheLastNodeDoesNotDegrade();
 };
 
 void TestDegraded::initTestCase()
@@ -339,6 +340,24 @@ void TestDegraded::holdersDoNotDegrade()
     LS_VERIFY_LOCK_ERROR(locker.tryAcquire("busy", withTtl(10s)), LockErrorKind::NotObtained);
     QCOMPARE(locker.stats().degradedAcquisitions, quint64(0));
     LS_VERIFY_OK(locker.release(*holder));
+}
+
+void TestDegraded::holderOnTheLastNodeDoesNotDegrade()
+{
+    // Two of three nodes down, and the one left shows another owner's lock (taken before the
+    // outage): too few nodes for a quorum, yet the lock is known to be held, so it is not taken
+    // in-process beside that holder.
+    LS_START_SERVERS(servers, 3);
+    QVERIFY(servers->set(0, "taken", "someone else's", 30000));
+    servers->server(1).kill();
+    servers->server(2).kill();
+    Locker locker(servers->configs(), degraded());
+    const auto refused = locker.tryAcquire("taken", withTtl(10s));
+    LS_VERIFY_LOCK_ERROR(refused, LockErrorKind::QuorumNotReached);
+    QVERIFY2(refused.error().message.contains(QStringLiteral("another holder")),
+             qPrintable(refused.error().message));
+    QCOMPARE(locker.stats().degradedAcquisitions, quint64(0));
+    QCOMPARE(servers->get(0, "taken"), QByteArray("someone else's"));
 }
 
 QTEST_GUILESS_MAIN(TestDegraded)

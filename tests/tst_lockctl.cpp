@@ -35,6 +35,22 @@ QString redisServerVersion()
     return versionPattern.match(QString::fromUtf8(process.readAllStandardOutput())).captured(1);
 }
 
+/// The table part of `lockctl ping` (the breaker lines follow after an empty line).
+QStringList tableLines(const QString &out)
+{
+    return out.section(QStringLiteral("\n\n"), 0, 0).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
+
+/// The `breaker:` line of `node` beneath the ping table.
+QString breakerLine(const QString &out, const QString &node)
+{
+    for (const QString &line : out.split(QLatin1Char('\n'))) {
+        if (line.startsWith(node + QLatin1Char(' ')) && line.contains(QStringLiteral("breaker: ")))
+            return line.section(QStringLiteral("breaker: "), 1);
+    }
+    return {};
+}
+
 /// A loopback port that nothing listens on: a server we started and killed.
 quint16 closedPort()
 {
@@ -71,6 +87,10 @@ private slots:
     void pausedNodeTimesOut();
     void twoNodesOneDown();
     void twoNodesOneDownJson();
+    void pingBreakerLiveNodeClosed();
+    void pingBreakerOpensOnKilledNode();
+    void pingBreakerCountsOneFailure();
+    void pingCountUsage();
     void benchPingJson();
     void benchPingPipelineTable();
     void benchPingDownNode();
@@ -146,7 +166,7 @@ void TestLockctl::pingLiveNode()
     const RunResult result = runLockctl({QStringLiteral("ping"), m_url});
     QVERIFY2(result.exitCode == 0, describe(result).constData());
     QVERIFY2(result.err.isEmpty(), describe(result).constData());
-    const QStringList lines = result.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const QStringList lines = tableLines(result.out);
     QCOMPARE(lines.size(), 2); // header + one node
     QVERIFY(lines[0].contains(QStringLiteral("STATUS")));
     const QString row = lines[1];
@@ -205,7 +225,7 @@ void TestLockctl::pingFenceWarning()
     const RunResult table = runLockctl({QStringLiteral("ping"), riskyUrl, m_url});
     QVERIFY2(table.exitCode == 0, describe(table).constData());
     QVERIFY2(table.err.isEmpty(), describe(table).constData());
-    const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const QStringList lines = tableLines(table.out);
     QCOMPARE(lines.size(), 3);
     QVERIFY2(lines[0].contains(QStringLiteral("WARNING")), qPrintable(lines[0]));
     QVERIFY2(lines[1].contains(warning), qPrintable(lines[1]));
@@ -306,7 +326,7 @@ void TestLockctl::twoNodesOneDown()
     const QString down = QStringLiteral("127.0.0.1:%1").arg(port);
     const RunResult result = runLockctl({QStringLiteral("ping"), m_url, QStringLiteral("redis://") + down});
     QVERIFY2(result.exitCode == 1, describe(result).constData());
-    const QStringList lines = result.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const QStringList lines = tableLines(result.out);
     QVERIFY2(lines.size() == 3, describe(result).constData());
     // Rows keep the order of the arguments.
     QVERIFY(lines[1].startsWith(m_node));
@@ -338,6 +358,96 @@ void TestLockctl::twoNodesOneDownJson()
     QCOMPARE(second.value(QStringLiteral("node")).toString(), m_node);
     QCOMPARE(second.value(QStringLiteral("up")).toBool(false), true);
     QCOMPARE(second.value(QStringLiteral("version")).toString(), m_version);
+}
+
+void TestLockctl::pingBreakerLiveNodeClosed()
+{
+    const RunResult result =
+        runLockctl({QStringLiteral("ping"), m_url, QStringLiteral("--count"), QStringLiteral("2"),
+                    QStringLiteral("--interval"), QStringLiteral("50ms")});
+    QVERIFY2(result.exitCode == 0, describe(result).constData());
+    QCOMPARE(breakerLine(result.out, m_node), QStringLiteral("closed"));
+    const RunResult json = runLockctl({QStringLiteral("ping"), m_url, QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 0, describe(json).constData());
+    const QJsonObject breaker = QJsonDocument::fromJson(json.out.toUtf8())
+                                    .array()
+                                    .at(0)
+                                    .toObject()
+                                    .value(QStringLiteral("breaker"))
+                                    .toObject();
+    QCOMPARE(breaker.value(QStringLiteral("state")).toString(), QStringLiteral("closed"));
+    QCOMPARE(breaker.value(QStringLiteral("consecutive_failures")).toInt(-1), 0);
+    QVERIFY(breaker.value(QStringLiteral("last_cause")).isNull());
+    QVERIFY(breaker.value(QStringLiteral("last_failure_at")).isNull());
+    QVERIFY(breaker.value(QStringLiteral("open_until")).isNull());
+    QCOMPARE(breaker.value(QStringLiteral("opens")).toInt(-1), 0);
+}
+
+void TestLockctl::pingBreakerOpensOnKilledNode()
+{
+    auto server = test::startServer(ServerKind::Plain);
+    QVERIFY(server);
+    const QString node = QStringLiteral("127.0.0.1:%1").arg((*server)->port());
+    const QString url = (*server)->url();
+    (*server)->kill();
+    const QStringList args{QStringLiteral("ping"),       url,
+                           QStringLiteral("--count"),    QStringLiteral("4"),
+                           QStringLiteral("--interval"), QStringLiteral("50ms")};
+
+    const RunResult table = runLockctl(args);
+    QVERIFY2(table.exitCode == 1, describe(table).constData()); // as without --count
+    QVERIFY2(tableLines(table.out).value(1).contains(QStringLiteral(" down ")), describe(table).constData());
+    const QString line = breakerLine(table.out, node);
+    static const QRegularExpression open(QStringLiteral(
+        R"(^open until \d\d:\d\d:\d\d after 3 failures \(connection refused: .*; last failure read \d\d:\d\d:\d\d\), 1 probe not sent$)"));
+    QVERIFY2(open.match(line).hasMatch(), describe(table).constData());
+    QVERIFY2(line.contains(node), qPrintable(line));
+
+    const RunResult json = runLockctl(args + QStringList{QStringLiteral("--json")});
+    QVERIFY2(json.exitCode == 1, describe(json).constData());
+    const QJsonObject object = QJsonDocument::fromJson(json.out.toUtf8()).array().at(0).toObject();
+    QCOMPARE(object.value(QStringLiteral("up")).toBool(true), false); // the old fields stay
+    QCOMPARE(object.value(QStringLiteral("error_kind")).toString(), QStringLiteral("refused"));
+    const QJsonObject breaker = object.value(QStringLiteral("breaker")).toObject();
+    QCOMPARE(breaker.value(QStringLiteral("state")).toString(), QStringLiteral("open"));
+    QCOMPARE(breaker.value(QStringLiteral("consecutive_failures")).toInt(), 3);
+    QVERIFY2(breaker.value(QStringLiteral("last_cause"))
+                 .toString()
+                 .startsWith(QStringLiteral("connection refused")),
+             describe(json).constData());
+    QCOMPARE(breaker.value(QStringLiteral("opens")).toInt(), 1);
+    QCOMPARE(breaker.value(QStringLiteral("probes_not_sent")).toInt(), 1);
+    const QDateTime failedAt =
+        QDateTime::fromString(breaker.value(QStringLiteral("last_failure_at")).toString(), Qt::ISODateWithMs);
+    const QDateTime openUntil =
+        QDateTime::fromString(breaker.value(QStringLiteral("open_until")).toString(), Qt::ISODateWithMs);
+    QVERIFY2(failedAt.isValid() && openUntil.isValid(), describe(json).constData());
+    QVERIFY(qAbs(failedAt.secsTo(QDateTime::currentDateTime())) < 60);
+    QVERIFY(openUntil > failedAt);
+}
+
+void TestLockctl::pingBreakerCountsOneFailure()
+{
+    const quint16 port = closedPort();
+    QVERIFY(port != 0);
+    const QString node = QStringLiteral("127.0.0.1:%1").arg(port);
+    const RunResult result = runLockctl({QStringLiteral("ping"), QStringLiteral("redis://") + node});
+    QVERIFY2(result.exitCode == 1, describe(result).constData());
+    QVERIFY2(breakerLine(result.out, node)
+                 .startsWith(QStringLiteral("closed (1 of 3 failures: connection refused")),
+             describe(result).constData());
+    QVERIFY2(result.errLines().size() == 1, describe(result).constData());
+}
+
+void TestLockctl::pingCountUsage()
+{
+    for (const QStringList &bad : {QStringList{QStringLiteral("--count"), QStringLiteral("0")},
+                                   QStringList{QStringLiteral("--count"), QStringLiteral("many")},
+                                   QStringList{QStringLiteral("--interval"), QStringLiteral("soon")}}) {
+        const RunResult result = runLockctl(QStringList{QStringLiteral("ping"), m_url} + bad);
+        QVERIFY2(result.exitCode == 2, describe(result).constData());
+        QVERIFY2(result.err.contains(bad[0]), describe(result).constData());
+    }
 }
 
 void TestLockctl::benchPingJson()

@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 #include <csignal>
@@ -59,6 +60,7 @@ private slots:
     void localNodesAndCsv();
     void lockKindsInJsonReport();
     void badLockKindInputIsUsageError();
+    void breakerAndDegradedFlags();
     void badInputChangesNothing();
     void interruptStopsCleanly_data();
     void interruptStopsCleanly();
@@ -220,6 +222,77 @@ void TestLockctlSimulate::lockKindsInJsonReport()
     QVERIFY2(fair.out.contains(QStringLiteral("lock kind")) && fair.out.contains(QStringLiteral("fair")),
              describe(fair).constData());
     QVERIFY2(fair.out.contains(QStringLiteral("order violations (FIFO)")), describe(fair).constData());
+}
+
+void TestLockctlSimulate::breakerAndDegradedFlags()
+{
+    // Text: the rows say what was on, also on a healthy run.
+    const RunResult on =
+        runLockctl({QStringLiteral("simulate"), QStringLiteral("--local"), QStringLiteral("1"),
+                    QStringLiteral("--workers"), QStringLiteral("2"), QStringLiteral("--acquisitions"),
+                    QStringLiteral("100"), QStringLiteral("--degraded"), QStringLiteral("--quiet")});
+    QVERIFY2(on.exitCode == 0, describe(on).constData());
+    QVERIFY2(
+        on.out.contains(QRegularExpression(QStringLiteral("breaker +on \\(3 failures, 5 s cool-down\\)"))),
+        qPrintable(on.out));
+    QVERIFY2(
+        on.out.contains(QRegularExpression(QStringLiteral("degraded mode +on — 0 acquisitions degraded"))),
+        qPrintable(on.out));
+    QVERIFY(on.out.contains(QRegularExpression(QStringLiteral("refused by open breakers +0"))));
+    QVERIFY(on.out.contains(QRegularExpression(QStringLiteral("breaker opens +0"))));
+    const RunResult off =
+        runLockctl({QStringLiteral("simulate"), QStringLiteral("--local"), QStringLiteral("1"),
+                    QStringLiteral("--workers"), QStringLiteral("2"), QStringLiteral("--acquisitions"),
+                    QStringLiteral("100"), QStringLiteral("--breaker"), QStringLiteral("off"),
+                    QStringLiteral("--quiet")});
+    QVERIFY2(off.exitCode == 0, describe(off).constData());
+    QVERIFY2(off.out.contains(QRegularExpression(QStringLiteral("\\bbreaker +off\\n"))), qPrintable(off.out));
+    QVERIFY(off.out.contains(QRegularExpression(QStringLiteral("degraded mode +off\\n"))));
+
+    // JSON: two of three nodes killed for the rest of the run, degraded mode on.
+    const RunResult outage =
+        runLockctl({QStringLiteral("simulate"), QStringLiteral("--local"), QStringLiteral("3"),
+                    QStringLiteral("--workers"), QStringLiteral("3"), QStringLiteral("--hold"),
+                    QStringLiteral("1ms"), QStringLiteral("--ttl"), QStringLiteral("2s"),
+                    QStringLiteral("--duration"), QStringLiteral("3s"), QStringLiteral("--fault"),
+                    QStringLiteral("kill:1@1s"), QStringLiteral("--fault"), QStringLiteral("kill:2@1s"),
+                    QStringLiteral("--degraded"), QStringLiteral("--json"), QStringLiteral("--quiet")});
+    // Exit 6 would say the checker saw a lost update: degraded holders of this one process
+    // exclude each other, so none is expected.
+    QVERIFY2(outage.exitCode == 0, describe(outage).constData());
+    bool ok = false;
+    const QJsonObject report = parseObject(outage.out, ok);
+    QVERIFY(ok);
+    QCOMPARE(report.value(QStringLiteral("breaker")).toBool(), true);
+    QCOMPARE(report.value(QStringLiteral("degraded_mode")).toBool(), true);
+    QVERIFY(report.value(QStringLiteral("degraded_acquisitions")).toInteger() > 0);
+    QVERIFY(report.value(QStringLiteral("breaker_opens")).toInteger() > 0);
+    QVERIFY(report.contains(QStringLiteral("breaker_refusals")));
+    QVERIFY(report.contains(QStringLiteral("degraded_writes")));
+    QCOMPARE(report.value(QStringLiteral("fencing_rejections")).toInteger(), 0);
+    const QJsonObject config = report.value(QStringLiteral("config")).toObject();
+    QCOMPARE(config.value(QStringLiteral("breaker")).toBool(), true);
+    QCOMPARE(config.value(QStringLiteral("degraded_mode")).toBool(), true);
+    qint64 degraded = 0;
+    for (const auto &worker : report.value(QStringLiteral("workers")).toArray()) {
+        const QJsonObject w = worker.toObject();
+        QVERIFY(w.contains(QStringLiteral("breaker_refusals")) &&
+                w.contains(QStringLiteral("breaker_opens")));
+        degraded += w.value(QStringLiteral("degraded_acquisitions")).toInteger();
+    }
+    QCOMPARE(degraded, report.value(QStringLiteral("degraded_acquisitions")).toInteger());
+    const QJsonArray transitions = report.value(QStringLiteral("breaker_transitions")).toArray();
+    QVERIFY(!transitions.isEmpty());
+    QCOMPARE(transitions.first().toObject().value(QStringLiteral("to")).toString(), QStringLiteral("open"));
+
+    const RunResult bad =
+        runLockctl({QStringLiteral("simulate"), QStringLiteral("--local"), QStringLiteral("1"),
+                    QStringLiteral("--breaker"), QStringLiteral("maybe")});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY2(bad.err.contains(QStringLiteral("--breaker takes on or off")), qPrintable(bad.err));
+    const RunResult help = runLockctl({QStringLiteral("simulate"), QStringLiteral("--help")});
+    QVERIFY(help.out.contains(QStringLiteral("--breaker")) &&
+            help.out.contains(QStringLiteral("--degraded")));
 }
 
 void TestLockctlSimulate::badLockKindInputIsUsageError()

@@ -331,12 +331,16 @@ void TestLockWakeup::releaseWakesOneWaiterLongestFirst()
     QCOMPARE(waiters.wakeStats().messages, 0u);
     LS_VERIFY_OK(holder.release(*held));
     // One release: one waiter has the lock, the 15 others still wait, and nobody else was woken.
-    QTRY_VERIFY_WITH_TIMEOUT(order.size() == 1u, 20000);
+    auto taken = [&] {
+        std::lock_guard lock(orderMutex);
+        return order;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(taken().size() == 1u, 20000);
     QTRY_COMPARE_WITH_TIMEOUT(waiters.wakeStats().waiting, kWaiters - 1, 10000);
     WakeStats stats = waiters.wakeStats();
     QCOMPARE(stats.messages, 1u);
     QCOMPARE(stats.wakeups, 1u);
-    QCOMPARE(order.front(), 0);
+    QCOMPARE(taken().front(), 0);
     // A newcomer of the same Locker does not barge in ahead of the 15: it queues behind them.
     pending.push_back(std::async(std::launch::async, [&] {
         auto obtained = waiters.acquire("job", patientWaiter());

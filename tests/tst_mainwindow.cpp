@@ -178,6 +178,7 @@ private slots:
     void cleanup();
     void showsEmptyStateWithoutGroups();
     void nodeGoesUpDownAndUpAgain();
+    void breakerOpensAndClosesAgain();
     void unreachableNodeShowsErrorAtOnce();
     void pausedNodeNeverBlocksTheGui();
     void operatorWorkflowThroughTheWindow();
@@ -435,6 +436,55 @@ void TestMainWindow::nodeGoesUpDownAndUpAgain()
     QVERIFY(m_servers.back()->restart().has_value());
     QTRY_VERIFY_WITH_TIMEOUT(model->state(0) == NodeListModel::State::Up, ProbeTimeoutMs);
     QTRY_VERIFY(logHas(m_log, QStringLiteral("test-node"), QStringLiteral("Came back up")));
+}
+
+void TestMainWindow::breakerOpensAndClosesAgain()
+{
+    const NodeConfig config = startServer();
+    GroupConfig groups;
+    groups.groups.push_back(groupOf(QStringLiteral("solo"), {config}));
+    showGroups(groups);
+    NodeListModel *model = m_window->nodeModel();
+    auto *tree = child<QTreeView>(m_window.get(), "nodeTree");
+    const QModelIndex nodeItem = tree->model()->index(0, 0, tree->model()->index(1, 0));
+    const auto statusText = [&] {
+        return model->index(0, NodeListModel::StatusColumn).data().toString();
+    };
+    const auto listTip = [&] {
+        return model->index(0, NodeListModel::StatusColumn).data(Qt::ToolTipRole).toString();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(model->state(0) == NodeListModel::State::Up, ProbeTimeoutMs);
+    QVERIFY(model->breaker(0).has_value());
+    QCOMPARE(model->breaker(0)->state, lockscope::redis::BreakerState::Closed);
+    QCOMPARE(statusText(), QStringLiteral("Up"));
+
+    // Three refused probes, 200 ms apart, open it.
+    m_servers.back()->kill();
+    QTRY_VERIFY_WITH_TIMEOUT(model->breaker(0)->state == lockscope::redis::BreakerState::Open,
+                             ProbeTimeoutMs);
+    QVERIFY2(statusText().startsWith(QStringLiteral("Breaker open until ")), qPrintable(statusText()));
+    QVERIFY2(statusText().contains(QStringLiteral("refused"), Qt::CaseInsensitive), qPrintable(statusText()));
+    QVERIFY2(listTip().contains(QStringLiteral("Circuit breaker: open until ")), qPrintable(listTip()));
+    QVERIFY2(listTip().contains(QStringLiteral("after 3 failures")), qPrintable(listTip()));
+    QVERIFY2(listTip().contains(QStringLiteral("Last failure (read ")), qPrintable(listTip()));
+    QCOMPARE(nodeItem.siblingAtColumn(1).data().toString(), QStringLiteral("breaker open"));
+    QVERIFY2(nodeItem.data(Qt::ToolTipRole).toString().contains(QStringLiteral("Circuit breaker: open")),
+             qPrintable(nodeItem.data(Qt::ToolTipRole).toString()));
+    QTRY_VERIFY2(logHas(m_log, QStringLiteral("test-node"),
+                        QStringLiteral("Circuit breaker open after 3 failures: connection refused")),
+                 qPrintable(logText(m_log)));
+
+    // Back: after the cool-down (5 s) one probe goes through and closes it.
+    QVERIFY(m_servers.back()->restart().has_value());
+    QTRY_VERIFY_WITH_TIMEOUT(model->breaker(0)->state == lockscope::redis::BreakerState::Closed,
+                             ProbeTimeoutMs);
+    QTRY_VERIFY(model->state(0) == NodeListModel::State::Up);
+    QCOMPARE(statusText(), QStringLiteral("Up"));
+    QVERIFY2(logHas(m_log, QStringLiteral("test-node"),
+                    QStringLiteral("Circuit breaker half-open: cool-down over, probing")),
+             qPrintable(logText(m_log)));
+    QTRY_VERIFY2(logHas(m_log, QStringLiteral("test-node"), QStringLiteral("Circuit breaker closed again")),
+                 qPrintable(logText(m_log)));
 }
 
 void TestMainWindow::unreachableNodeShowsErrorAtOnce()

@@ -50,6 +50,37 @@ private slots:
         QCOMPARE(event->text, QStringLiteral("Down: ") + NodeListModel::failureText(refused));
     }
 
+    void breakerTransitions()
+    {
+        using lockscope::redis::BreakerEvent;
+        using lockscope::redis::BreakerState;
+        lockscope::redis::BreakerStatus open;
+        open.node = QStringLiteral("demo-2");
+        open.state = BreakerState::Open;
+        open.consecutiveFailures = 3;
+        const QString cause = QStringLiteral("connection refused: nothing is listening on 127.0.0.1:7002");
+        open.lastCause = cause;
+        const QDateTime at = QDateTime::currentDateTime();
+        QCOMPARE(breakerTransition(
+                     BreakerEvent{open.node, BreakerState::Closed, BreakerState::Open, cause, at}, open),
+                 (NodeEvent{Kind::Down, QStringLiteral("Circuit breaker open after 3 failures: ") + cause}));
+        QCOMPARE(breakerTransition(
+                     BreakerEvent{open.node, BreakerState::HalfOpen, BreakerState::Open, cause, at}, open),
+                 (NodeEvent{Kind::Down,
+                            QStringLiteral("Circuit breaker open again, the probe failed: ") + cause}));
+        lockscope::redis::BreakerStatus probing = open;
+        probing.state = BreakerState::HalfOpen;
+        QCOMPARE(
+            breakerTransition(BreakerEvent{open.node, BreakerState::Open, BreakerState::HalfOpen,
+                                           QStringLiteral("cool-down over: probing"), at},
+                              probing),
+            (NodeEvent{Kind::Info, QStringLiteral("Circuit breaker half-open: cool-down over, probing")}));
+        QCOMPARE(breakerTransition(BreakerEvent{open.node, BreakerState::HalfOpen, BreakerState::Closed,
+                                                QStringLiteral("the node answered"), at},
+                                   lockscope::redis::BreakerStatus{}),
+                 (NodeEvent{Kind::Up, QStringLiteral("Circuit breaker closed again")}));
+    }
+
     void wentDownAndCameBack()
     {
         const NodeStatus refused = down(ErrorKind::Refused, QStringLiteral("connection refused"));

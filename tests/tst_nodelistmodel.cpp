@@ -71,6 +71,7 @@ private slots:
     void ignoresOutOfRangeUpdates();
     void errorTextDropsRepeatedKind();
     void tooltipWarnsAboutEvictableFences();
+    void breakerShownWhenNotClosed();
 };
 
 void TestNodeListModel::passesModelTester()
@@ -313,4 +314,61 @@ void TestNodeListModel::tooltipWarnsAboutEvictableFences()
 }
 
 QTEST_MAIN(TestNodeListModel)
+void TestNodeListModel::breakerShownWhenNotClosed()
+{
+    using lockscope::redis::BreakerState;
+    using lockscope::redis::BreakerStatus;
+    NodeListModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setNodes(threeNodes());
+    model.updateStatus(1, downStatus(QStringLiteral("b"), ErrorKind::Refused,
+                                     QStringLiteral("nothing is listening on 127.0.0.1:7002")));
+    auto cell = [&](int role = Qt::DisplayRole) {
+        return model.index(1, NodeListModel::StatusColumn).data(role).toString();
+    };
+    const QString error = QStringLiteral("Connection refused: nothing is listening on 127.0.0.1:7002");
+    QCOMPARE(cell(), error);
+
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    const QDateTime failedAt = QDateTime::currentDateTime();
+    BreakerStatus breaker;
+    breaker.node = QStringLiteral("b");
+    breaker.consecutiveFailures = 1;
+    breaker.lastCause = QStringLiteral("connection refused: nothing is listening on 127.0.0.1:7002");
+    breaker.lastFailureAt = failedAt;
+    model.updateBreaker(1, breaker);
+    QCOMPARE(changed.size(), 1);
+    // Closed says nothing in the cell; the tooltip counts the failure and says when it was read.
+    QCOMPARE(cell(), error);
+    const QString read = QLocale().toString(failedAt.time(), QStringLiteral("HH:mm:ss"));
+    QVERIFY2(cell(Qt::ToolTipRole).contains(QStringLiteral("Circuit breaker: closed, 1 of 3 failures")),
+             qPrintable(cell(Qt::ToolTipRole)));
+    QVERIFY2(cell(Qt::ToolTipRole)
+                 .contains(QStringLiteral("Last failure (read %1): Connection refused").arg(read)),
+             qPrintable(cell(Qt::ToolTipRole)));
+    model.updateBreaker(1, breaker);
+    QCOMPARE(changed.size(), 1); // the same again repaints nothing
+
+    breaker.state = BreakerState::Open;
+    breaker.consecutiveFailures = 3;
+    breaker.openUntil = failedAt.addSecs(5);
+    model.updateBreaker(1, breaker);
+    QCOMPARE(changed.size(), 2);
+    const QString until = QLocale().toString(breaker.openUntil.time(), QStringLiteral("HH:mm:ss"));
+    QCOMPARE(cell(), QStringLiteral("Breaker open until %1 — %2").arg(until, error));
+    QVERIFY2(cell(Qt::ToolTipRole)
+                 .contains(QStringLiteral("Circuit breaker: open until %1 after 3 failures").arg(until)),
+             qPrintable(cell(Qt::ToolTipRole)));
+    QVERIFY(model.index(1, NodeListModel::StatusColumn).data(Qt::ForegroundRole).value<QColor>().isValid());
+    QCOMPARE(model.breaker(1)->state, BreakerState::Open);
+    QVERIFY(!model.breaker(0));
+
+    // A node back up while its breaker is still open shows both.
+    model.updateStatus(1, upStatus(QStringLiteral("b"), 100us));
+    QCOMPARE(cell(), QStringLiteral("Breaker open until %1 — Up").arg(until));
+    model.updateBreaker(1, BreakerStatus{});
+    QCOMPARE(cell(), QStringLiteral("Up"));
+    QVERIFY(!cell(Qt::ToolTipRole).contains(QStringLiteral("Circuit breaker")));
+}
+
 #include "tst_nodelistmodel.moc"

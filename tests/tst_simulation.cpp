@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTest>
+#include <algorithm>
 #include <numeric>
 #include <optional>
 #include <thread>
@@ -106,6 +107,9 @@ private slots:
     void pubsubWakeup();
     void starvedWorkersShowTheirWait();
     void exportJsonAndCsv();
+    void quorumLossBreakersAndDegraded_data();
+    void quorumLossBreakersAndDegraded();
+    void degradedWritesAreNotFencingRejections();
 };
 
 void TestSimulation::registerAcceptsSequentialWrites()
@@ -815,6 +819,136 @@ void TestSimulation::exportJsonAndCsv()
     QVERIFY(lines[0].startsWith("seq,worker,key,"));
     QCOMPARE(lines[1].split(',').size(), lines[0].split(',').size());
     QCOMPARE(workersToCsv(simulation.stats()).trimmed().split('\n').size(), 4);
+}
+
+void TestSimulation::quorumLossBreakersAndDegraded_data()
+{
+    QTest::addColumn<bool>("degraded");
+    QTest::newRow("degraded mode") << true;
+    QTest::newRow("no degraded mode") << false;
+}
+
+void TestSimulation::quorumLossBreakersAndDegraded()
+{
+    // Two of three nodes killed mid-run: no quorum. The breakers open; with degraded mode the
+    // workers take in-process locks (all in this process: they still exclude each other),
+    // without it their acquires are refused by the open breakers.
+    QFETCH(bool, degraded);
+    LS_START_SERVERS(servers, 3);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 4;
+    config.hold = 1ms;
+    config.ttl = 2s;
+    config.fencing = true;
+    config.degraded = degraded;
+    QVERIFY(config.breaker); // the default
+    Simulation simulation(config, servers->servers());
+    QVERIFY(simulation.start());
+    QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().acquisitions >= 50, 20000);
+
+    // Kill only once no Redis lock is held: a holder that took its lock before the kill would
+    // otherwise overlap with a degraded holder (the in-process table does not know it), which
+    // the checker would rightly count. Paused, the workers finish what they began and stop.
+    simulation.pause();
+    quint64 settled = simulation.stats().acquisitions;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const SimStats now = simulation.stats();
+            const bool quiet =
+                now.acquisitions == settled &&
+                std::ranges::none_of(now.workers, [](const WorkerStats &w) { return w.holding; });
+            settled = now.acquisitions;
+            return quiet;
+        }(),
+        20000);
+    for (int node : {1, 2}) {
+        SimFault kill;
+        kill.kind = SimFault::Kind::KillNode;
+        kill.target = node;
+        const FaultRecord killed = simulation.apply(kill);
+        QVERIFY2(killed.ok, qPrintable(killed.message));
+    }
+    const quint64 beforeOutage = simulation.stats().acquisitions;
+    simulation.resume();
+    if (degraded)
+        QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().degradedAcquisitions >= 20, 30000);
+    else
+        QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().breakerRefusals >= 4, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(simulation.stats().breakerOpens > 0, 30000);
+    simulation.stop(); // restarts the killed nodes first
+
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.overlaps, 0u);
+    QCOMPARE(stats.maxHolders, 1);
+    QCOMPARE(stats.fencingRejections, 0u); // degraded writes have no token: counted apart
+    QVERIFY(stats.breakerOpens > 0);
+    quint64 degradedSum = 0, refusalSum = 0, opensSum = 0;
+    for (const WorkerStats &w : stats.workers) {
+        degradedSum += w.degradedAcquisitions;
+        refusalSum += w.breakerRefusals;
+        opensSum += w.breakerOpens;
+    }
+    QCOMPARE(degradedSum, stats.degradedAcquisitions);
+    QCOMPARE(refusalSum, stats.breakerRefusals);
+    QCOMPARE(opensSum, stats.breakerOpens);
+    if (degraded) {
+        QVERIFY(stats.degradedAcquisitions > 0);
+        QVERIFY(stats.acquisitions > beforeOutage);
+        QVERIFY(stats.degradedWrites > 0);
+        QVERIFY(stats.degradedWrites <= stats.degradedAcquisitions);
+    } else {
+        QCOMPARE(stats.degradedAcquisitions, 0u);
+        QCOMPARE(stats.degradedWrites, 0u);
+        QVERIFY(stats.breakerRefusals > 0);
+        QVERIFY(stats.acquireFailures >= stats.breakerRefusals);
+    }
+
+    // The transitions are in the run's log with their time, node and cause.
+    const auto log = simulation.breakerLog();
+    const auto opened = std::ranges::count_if(
+        log, [](const BreakerRecord &r) { return r.event.to == redis::BreakerState::Open; });
+    QCOMPARE(static_cast<quint64>(opened), stats.breakerOpens);
+    QVERIFY(std::ranges::all_of(log, [](const BreakerRecord &r) { return r.node == 1 || r.node == 2; }));
+    const auto first = std::ranges::find_if(
+        log, [](const BreakerRecord &r) { return r.event.to == redis::BreakerState::Open; });
+    QVERIFY(first != log.end());
+    QVERIFY2(first->describe().startsWith(QStringLiteral("breaker open on node ")),
+             qPrintable(first->describe()));
+    QVERIFY2(first->describe().contains(QStringLiteral("3 failures: ")), qPrintable(first->describe()));
+    QVERIFY(first->atUs > 0);
+    const QJsonObject json = reportToJson(simulation.report());
+    QCOMPARE(json.value(QStringLiteral("degraded_mode")).toBool(), degraded);
+    QCOMPARE(json.value(QStringLiteral("breaker")).toBool(), true);
+    QCOMPARE(json.value(QStringLiteral("degraded_acquisitions")).toInteger(),
+             static_cast<qint64>(stats.degradedAcquisitions));
+    QCOMPARE(json.value(QStringLiteral("breaker_opens")).toInteger(),
+             static_cast<qint64>(stats.breakerOpens));
+    QCOMPARE(json.value(QStringLiteral("breaker_transitions")).toArray().size(),
+             static_cast<qsizetype>(log.size()));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(answers(servers->server(i)));
+    QCOMPARE(stats.keysLeft, 0u);
+}
+
+void TestSimulation::degradedWritesAreNotFencingRejections()
+{
+    // A degraded holder writes with no token (fence 0) after fenced holders: not a rejection,
+    // not a violation when nothing else wrote meanwhile; a real stale write still is one.
+    ProtectedResource resource(1, true, ProtectedResource::Clock::now());
+    auto fenced = resource.begin(0, 0, 7);
+    QCOMPARE(resource.commit(fenced), ProtectedResource::WriteOutcome::Accepted);
+    auto degraded = resource.begin(0, 1, 0, ProtectedResource::Access::Exclusive, true);
+    QCOMPARE(resource.commit(degraded), ProtectedResource::WriteOutcome::Accepted);
+    auto stale = resource.begin(0, 2, 0, ProtectedResource::Access::Exclusive, true);
+    auto other = resource.begin(0, 3, 8);
+    QCOMPARE(resource.commit(other), ProtectedResource::WriteOutcome::Accepted);
+    QCOMPARE(resource.commit(stale), ProtectedResource::WriteOutcome::Violation);
+    const auto state = resource.state(0);
+    QCOMPARE(state.fencingRejections, 0u);
+    QCOMPARE(state.degradedWrites, 2u);
+    QCOMPARE(state.violations, 1u);
+    QCOMPARE(state.overlaps, 1u);
 }
 
 QTEST_GUILESS_MAIN(TestSimulation)

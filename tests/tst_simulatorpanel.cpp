@@ -160,6 +160,7 @@ private slots:
     void lockKindEnablesItsParameters();
     void readWriteRatioAndBackToMutex();
     void semaphoreRunKeepsToItsPermits();
+    void breakerAndDegradedCheckboxes();
 
 private:
     NodeConfig startServer();
@@ -876,6 +877,48 @@ void TestSimulatorPanel::semaphoreRunKeepsToItsPermits()
     }
     QVERIFY(started);
     QVERIFY(finished);
+}
+
+void TestSimulatorPanel::breakerAndDegradedCheckboxes()
+{
+    QWidget *panel = m_panel.get();
+    auto *breaker = child<QCheckBox>(panel, "simBreaker");
+    auto *degraded = child<QCheckBox>(panel, "simDegraded");
+    QVERIFY(breaker->isChecked()); // the library's default
+    QVERIFY(!degraded->isChecked());
+    QVERIFY(breaker->toolTip().contains(QStringLiteral("3 failures")));
+    QVERIFY(degraded->toolTip().contains(QStringLiteral("in-process")));
+    QVERIFY(m_panel->formConfig().breaker);
+    QVERIFY(!m_panel->formConfig().degraded);
+
+    untick(panel, "simBreaker");
+    QTest::mouseClick(degraded, Qt::LeftButton, {}, QPoint(6, degraded->height() / 2));
+    QVERIFY(degraded->isChecked());
+    QVERIFY(!m_panel->formConfig().breaker);
+    QVERIFY(m_panel->formConfig().degraded);
+
+    child<QSpinBox>(panel, "simLocalNodes")->setValue(1);
+    setSmallRun(2, 100);
+    clickStart();
+    QVERIFY(waitFinished());
+    QCOMPARE(m_panel->lastStats().acquisitions, quint64(100));
+    // The run got what the boxes said (the exported report carries the run's configuration).
+    const QString json = m_dir->filePath(QStringLiteral("breaker.json"));
+    QVERIFY(m_panel->exportJson(json));
+    QFile file(json);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("config")).toObject().value(QStringLiteral("breaker")).toBool(),
+             false);
+    QCOMPARE(
+        report.value(QStringLiteral("config")).toObject().value(QStringLiteral("degraded_mode")).toBool(),
+        true);
+    QCOMPARE(report.value(QStringLiteral("degraded_acquisitions")).toInteger(), 0); // healthy node
+    // The statistics show the new figures.
+    QCOMPARE(child<QLabel>(panel, "simDegradedAcquisitions")->text(), QStringLiteral("0"));
+    QCOMPARE(child<QLabel>(panel, "simBreakerRefusals")->text(), QStringLiteral("0"));
+    QCOMPARE(child<QLabel>(panel, "simBreakerOpens")->text(), QStringLiteral("0"));
+    QCOMPARE(child<QLabel>(panel, "simDegradedWrites")->text(), QStringLiteral("0"));
 }
 
 QTEST_MAIN(TestSimulatorPanel)

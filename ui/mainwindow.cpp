@@ -193,7 +193,8 @@ void MainWindow::createNodePanel()
     dock->setObjectName(QStringLiteral("nodesDock"));
     dock->setWidget(m_nodePanel);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
-    resizeDocks({dock}, {fontMetrics().horizontalAdvance(QLatin1Char('m')) * 18}, Qt::Horizontal);
+    // Room for a node name beside its latency or "breaker open" at the tree's second indent level.
+    resizeDocks({dock}, {fontMetrics().horizontalAdvance(QLatin1Char('m')) * 20}, Qt::Horizontal);
 }
 
 void MainWindow::createDetailsPanel()
@@ -489,6 +490,22 @@ void MainWindow::startMonitors()
     m_monitorThread->adopt(m_monitor);
     connect(m_monitor, &NodeMonitor::statusChanged, this,
             current([this](int row, const NodeStatus &status) { onStatusChanged(row, status); }),
+            Qt::QueuedConnection);
+    connect(m_monitor, &NodeMonitor::breakerChanged, this,
+            current([this](int row, const lockscope::redis::BreakerStatus &breaker) {
+                m_nodeModel->updateBreaker(row, breaker);
+            }),
+            Qt::QueuedConnection);
+    connect(m_monitor, &NodeMonitor::breakerTransition, this,
+            current([this](int row, const lockscope::redis::BreakerEvent &event,
+                           const lockscope::redis::BreakerStatus &breaker) {
+                if (row < 0 || row >= m_nodeModel->rowCount())
+                    return;
+                m_nodeModel->updateBreaker(row, breaker);
+                const NodeEvent line = breakerTransition(event, breaker);
+                logEvent(line.kind, m_nodeModel->node(row).label(), line.text, event.at,
+                         NodeListModel::breakerToolTip(breaker).join(QLatin1Char('\n')));
+            }),
             Qt::QueuedConnection);
     NodeMonitor *monitor = m_monitor;
     QMetaObject::invokeMethod(

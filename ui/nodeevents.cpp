@@ -43,6 +43,28 @@ std::optional<NodeEvent> nodeTransition(const std::optional<NodeStatus> &previou
     return std::nullopt;
 }
 
+NodeEvent breakerTransition(const lockscope::redis::BreakerEvent &event,
+                            const lockscope::redis::BreakerStatus &breaker)
+{
+    using lockscope::redis::BreakerState;
+    switch (event.to) {
+    case BreakerState::Open:
+        if (event.from == BreakerState::HalfOpen)
+            return NodeEvent{Kind::Down,
+                             tr("Circuit breaker open again, the probe failed: %1").arg(event.cause)};
+        return NodeEvent{Kind::Down,
+                         (breaker.consecutiveFailures == 1 ? tr("Circuit breaker open after 1 failure: %2")
+                                                           : tr("Circuit breaker open after %1 failures: %2"))
+                             .arg(breaker.consecutiveFailures)
+                             .arg(event.cause)};
+    case BreakerState::HalfOpen:
+        return NodeEvent{Kind::Info, tr("Circuit breaker half-open: cool-down over, probing")};
+    case BreakerState::Closed:
+        return NodeEvent{Kind::Up, tr("Circuit breaker closed again")};
+    }
+    return NodeEvent{Kind::Info, lockscope::redis::breakerStateName(event.to)};
+}
+
 QString scanProblem(const QString &group, const std::vector<lockscope::inspect::NodeScanResult> &nodes,
                     QString *detail)
 {

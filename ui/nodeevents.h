@@ -2,6 +2,7 @@
 
 #include "eventlogwidget.h"
 #include "inspect/scanner.h"
+#include "redis/circuitbreaker.h"
 #include "redis/nodeprobe.h"
 
 #include <QString>
@@ -23,6 +24,13 @@ struct NodeEvent
 /// the same error. Nothing (nullopt) for a probe that changed nothing an operator acts on.
 std::optional<NodeEvent> nodeTransition(const std::optional<lockscope::redis::NodeStatus> &previous,
                                         const lockscope::redis::NodeStatus &status);
+
+/// The event-log line for a transition of a node's circuit breaker (`breaker`: its status right
+/// after it): "Circuit breaker open after 3 failures: connection refused: ...", "Circuit breaker
+/// half-open: cool-down over, probing", "Circuit breaker closed again", "Circuit breaker open
+/// again: the probe failed: ...".
+NodeEvent breakerTransition(const lockscope::redis::BreakerEvent &event,
+                            const lockscope::redis::BreakerStatus &breaker);
 
 /// What a scan of `group` that read `nodes` leaves unsaid: "" when every node was read, else
 /// "Scan of group g failed: ..." (no node read: its locks stay as last read, marked stale) or

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redis/circuitbreaker.h"
 #include "redis/connection.h"
 #include "redis/nodeprobe.h"
 
@@ -18,6 +19,12 @@ class QTimer;
 /// to it through queued calls and signals. It owns one Connection per node, created on the
 /// worker thread and kept open between rounds so that a round measures round trips, not
 /// connects. To monitor other nodes, replace the monitor.
+///
+/// Each node's probes go through a CircuitBreaker (default options), as a Locker's calls do:
+/// the node list shows what a lock client would see, and while a breaker is open its node is not
+/// probed, so a dead node's timeouts do not slow every round (its last status stays, with the
+/// open breaker beside it). The breakers live and are fed on the worker thread; the GUI gets
+/// copies of their status.
 class NodeMonitor : public QObject
 {
     Q_OBJECT
@@ -38,6 +45,12 @@ public:
 signals:
     /// `row` indexes the node list given to the constructor.
     void statusChanged(int row, const lockscope::redis::NodeStatus &status);
+    /// The node's breaker after each round (after statusChanged, when the node was probed).
+    void breakerChanged(int row, const lockscope::redis::BreakerStatus &breaker);
+    /// Every transition of the node's breaker, with its status right after it; emitted before
+    /// the round's statusChanged and breakerChanged.
+    void breakerTransition(int row, const lockscope::redis::BreakerEvent &event,
+                           const lockscope::redis::BreakerStatus &breaker);
 
 private:
     void probeAll();
@@ -45,5 +58,6 @@ private:
     QList<lockscope::redis::NodeConfig> m_nodes;
     std::chrono::milliseconds m_interval;
     std::vector<std::unique_ptr<lockscope::redis::Connection>> m_connections;
+    std::vector<std::unique_ptr<lockscope::redis::CircuitBreaker>> m_breakers;
     QTimer *m_timer = nullptr;
 };

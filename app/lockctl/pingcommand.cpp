@@ -7,15 +7,20 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <algorithm>
+#include <redis/circuitbreaker.h>
 #include <redis/clusterslots.h>
 #include <redis/connection.h>
 #include <redis/nodeprobe.h>
+#include <thread>
 #include <util/duration.h>
 #include <util/fanout.h>
 #include <vector>
 
 namespace lockctl {
 
+using lockscope::redis::BreakerState;
+using lockscope::redis::BreakerStatus;
+using lockscope::redis::CircuitBreaker;
 using lockscope::redis::ClusterNode;
 using lockscope::redis::ClusterTopology;
 using lockscope::redis::Connection;
@@ -27,9 +32,25 @@ namespace {
 // Enough to probe a large node group at once while keeping the thread count sane.
 constexpr std::size_t MaxProbeThreads = 64;
 
+QCommandLineOption countOption()
+{
+    return QCommandLineOption(QStringLiteral("count"), QStringLiteral("Probe every node N times in a row."),
+                              QStringLiteral("N"), QStringLiteral("1"));
+}
+
+QCommandLineOption intervalOption()
+{
+    return QCommandLineOption(QStringLiteral("interval"),
+                              QStringLiteral("With --count: time between the starts of two probes of a "
+                                             "node (e.g. 50ms, 2s; default 1s)."),
+                              QStringLiteral("duration"));
+}
+
+constexpr std::chrono::milliseconds DefaultInterval{1000};
+
 QList<QCommandLineOption> pingOptions()
 {
-    return {jsonOption(), timeoutOption(), helpOption()};
+    return {jsonOption(), timeoutOption(), countOption(), intervalOption(), helpOption()};
 }
 
 QString pingHelp()
@@ -44,7 +65,15 @@ QString pingHelp()
             "cluster's topology (CLUSTER SHARDS, or CLUSTER SLOTS on older servers) beneath the\n"
             "table: masters with their slot ranges, replicas under them; --json adds a \"cluster\"\n"
             "object {masters [{id, address, slots [[first,last],...], replicas [{id, address}]}],\n"
-            "complete, slots_covered, warning} (\"cluster_error\" when it could not be read)."),
+            "complete, slots_covered, warning} (\"cluster_error\" when it could not be read).\n"
+            "Every node's probes go through a circuit breaker, as the lock client's calls do\n"
+            "(3 consecutive failures open it for 5 s; while open, a probe is not sent). Beneath\n"
+            "the table, one line per node says its breaker's state after the last probe:\n"
+            "\"breaker: closed\", \"breaker: closed (1 of 3 failures: ...)\", \"breaker: open until\n"
+            "18:42:05 after 3 failures (...)\"; the last failure's cause and when it was read.\n"
+            "--count 4 --interval 50ms shows whether a down node would be cut off. --json adds a\n"
+            "\"breaker\" object {state, consecutive_failures, last_cause, last_failure_at,\n"
+            "open_until, opens, probes_not_sent}; the other fields describe the last probe sent."),
         pingOptions(),
         QStringLiteral("Exit codes: 0 all nodes up, 1 a node is down, 2 usage error or malformed URL\n"
                        "(then no node is contacted).\n"
@@ -64,10 +93,27 @@ QJsonValue orNull(const QString &text)
 /// A node's status, and its cluster's slot map when the node is in cluster mode.
 struct Probe
 {
-    NodeStatus status;
+    NodeStatus status; ///< the last probe that was sent
     /// Set for a cluster node: the topology, or why it could not be read.
     std::optional<lockscope::redis::Result<ClusterTopology>> cluster;
+    BreakerStatus breaker; ///< after the last probe
 };
+
+/// How often and how far apart each node is probed.
+struct Schedule
+{
+    int count = 1;
+    std::chrono::milliseconds interval = DefaultInterval;
+};
+
+void feed(CircuitBreaker &breaker, const NodeStatus &status)
+{
+    if (status.reachable)
+        breaker.recordSuccess();
+    else
+        breaker.recordFailure(status.error.value_or(lockscope::redis::RedisError{
+            lockscope::redis::ErrorKind::Io, status.node, QStringLiteral("no answer")}));
+}
 
 /// Until node groups know about clusters, a cluster node is read like a standalone one: said once
 /// per cluster node, in the table and in the JSON.
@@ -78,20 +124,98 @@ QString clusterWarning()
 }
 
 /// Every node on its own thread with its own connection: the total time is the slowest node's,
-/// not the sum, and a node that times out does not delay the report of the others.
-std::vector<Probe> probeAll(const std::vector<NodeConfig> &nodes)
+/// not the sum, and a node that times out does not delay the report of the others. A node's
+/// probes go through its own breaker, as a Locker's calls do: once it is open, a probe is not
+/// sent (the table keeps the last one that was), so --count shows what a client would see.
+std::vector<Probe> probeAll(const std::vector<NodeConfig> &nodes, const Schedule &schedule)
 {
     std::vector<Probe> probes(nodes.size());
     lockscope::util::forEachParallel(nodes.size(), MaxProbeThreads, [&](std::size_t i) {
         Connection connection(nodes[i]);
+        CircuitBreaker breaker(nodes[i].label());
         NodeStatus &status = probes[i].status;
-        status = lockscope::redis::probeNode(connection);
-        if (status.node.isEmpty())
-            status.node = nodes[i].label();
+        const auto start = std::chrono::steady_clock::now();
+        for (int n = 0; n < schedule.count; ++n) {
+            if (n > 0)
+                std::this_thread::sleep_until(start + n * schedule.interval);
+            // The first call finds the breaker closed: every node gets a status for the table.
+            if (!breaker.allow())
+                continue;
+            status = lockscope::redis::probeNode(connection);
+            if (status.node.isEmpty())
+                status.node = nodes[i].label();
+            feed(breaker, status);
+        }
         if (status.reachable && status.mode == QLatin1String("cluster"))
             probes[i].cluster = lockscope::redis::discoverTopology(connection);
+        probes[i].breaker = breaker.status();
     });
     return probes;
+}
+
+QString clockTime(const QDateTime &at)
+{
+    return at.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
+}
+
+/// "closed", "closed (1 of 3 failures: connection refused: ...; last failure read 18:41:59)",
+/// "open until 18:42:05 after 3 failures (...; last failure read 18:41:59)".
+QString breakerText(const BreakerStatus &breaker)
+{
+    const int threshold = lockscope::redis::BreakerOptions{}.failureThreshold;
+    QString cause;
+    if (breaker.consecutiveFailures > 0)
+        cause = QStringLiteral("%1; last failure read %2")
+                    .arg(breaker.lastCause, clockTime(breaker.lastFailureAt));
+    QString text;
+    switch (breaker.state) {
+    case BreakerState::Closed:
+        text = QStringLiteral("closed");
+        if (breaker.consecutiveFailures > 0)
+            text += QStringLiteral(" (%1 of %2 failures: %3)")
+                        .arg(breaker.consecutiveFailures)
+                        .arg(threshold)
+                        .arg(cause);
+        break;
+    case BreakerState::Open:
+        text = QStringLiteral("open until %1 after %2 failure%3 (%4)")
+                   .arg(clockTime(breaker.openUntil))
+                   .arg(breaker.consecutiveFailures)
+                   .arg(breaker.consecutiveFailures == 1 ? "" : "s", cause);
+        break;
+    case BreakerState::HalfOpen:
+        text = QStringLiteral("half-open");
+        if (breaker.consecutiveFailures > 0)
+            text += QStringLiteral(" (%1 failure%2: %3)")
+                        .arg(breaker.consecutiveFailures)
+                        .arg(breaker.consecutiveFailures == 1 ? "" : "s", cause);
+        break;
+    }
+    if (breaker.rejected > 0)
+        text += QStringLiteral(", %1 probe%2 not sent")
+                    .arg(breaker.rejected)
+                    .arg(breaker.rejected == 1 ? "" : "s");
+    return text;
+}
+
+QJsonValue isoOrNull(const QDateTime &at)
+{
+    // With the offset: a time read on one machine and shown on another must say which clock.
+    return at.isValid() ? QJsonValue(at.toOffsetFromUtc(at.offsetFromUtc()).toString(Qt::ISODateWithMs))
+                        : QJsonValue(QJsonValue::Null);
+}
+
+QJsonObject breakerJson(const BreakerStatus &breaker)
+{
+    return {{QStringLiteral("state"), lockscope::redis::breakerStateName(breaker.state)},
+            {QStringLiteral("consecutive_failures"), breaker.consecutiveFailures},
+            {QStringLiteral("last_cause"), orNull(breaker.lastCause)},
+            {QStringLiteral("last_failure_at"), isoOrNull(breaker.lastFailureAt)},
+            {QStringLiteral("open_until"), breaker.state == BreakerState::Closed
+                                               ? QJsonValue(QJsonValue::Null)
+                                               : isoOrNull(breaker.openUntil)},
+            {QStringLiteral("opens"), qint64(breaker.opens)},
+            {QStringLiteral("probes_not_sent"), qint64(breaker.rejected)}};
 }
 
 QString slotsText(const lockscope::redis::ClusterShard &shard)
@@ -214,6 +338,13 @@ void printTable(const std::vector<NodeConfig> &nodes, const std::vector<Probe> &
         table.addRow(row);
     }
     out.write(table.render());
+    out.line();
+    qsizetype width = 0;
+    for (const Probe &probe : probes)
+        width = std::max(width, probe.status.node.size());
+    for (const Probe &probe : probes)
+        out.line(QStringLiteral("%1  breaker: %2")
+                     .arg(probe.status.node.leftJustified(width), breakerText(probe.breaker)));
     for (const Probe &probe : probes) {
         if (!probe.cluster)
             continue;
@@ -253,6 +384,7 @@ void printJson(const std::vector<NodeConfig> &nodes, const std::vector<Probe> &p
             else
                 object.insert(QStringLiteral("cluster_error"), cluster->error().toString());
         }
+        object.insert(QStringLiteral("breaker"), breakerJson(probes[i].breaker));
         array.append(object);
     }
     out.json(array);
@@ -274,7 +406,21 @@ int runPing(Invocation &invocation)
     if (!nodes || !applyTimeoutOption(parser, *nodes, command, out))
         return exitcode::Usage;
 
-    const std::vector<Probe> probes = probeAll(*nodes);
+    Schedule schedule;
+    bool countOk = false;
+    schedule.count = parser.value(QStringLiteral("count")).toInt(&countOk);
+    if (!countOk || schedule.count < 1) {
+        out.error(QStringLiteral("ping: --count: expected a whole number of at least 1, got \"%1\"")
+                      .arg(parser.value(QStringLiteral("count"))));
+        return exitcode::Usage;
+    }
+    bool intervalOk = true;
+    if (const auto interval = durationValue(parser, intervalOption(), command, out, intervalOk))
+        schedule.interval = *interval;
+    if (!intervalOk)
+        return exitcode::Usage;
+
+    const std::vector<Probe> probes = probeAll(*nodes, schedule);
 
     if (parser.isSet(QStringLiteral("json")))
         printJson(*nodes, probes, out);

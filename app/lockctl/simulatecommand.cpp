@@ -96,6 +96,21 @@ const QCommandLineOption
                  QStringLiteral("How waiters wait: poll (sleep out the retry delay, default) or "
                                 "pubsub (releases are published, waiters subscribe)."),
                  QStringLiteral("poll|pubsub"));
+const QCommandLineOption BreakerOption(
+    QStringLiteral("breaker"),
+    QStringLiteral("The Lockers' circuit breakers: on (default: 3 consecutive failures of a node "
+                   "open its breaker for 5 s; nothing is sent to it meanwhile) or off (every "
+                   "call still waits out a dead node's timeout)."),
+    QStringLiteral("on|off"));
+const QCommandLineOption
+    DegradedOption(QStringLiteral("degraded"),
+                   QStringLiteral("Degraded mode: an acquire that finds too few nodes usable for a quorum "
+                                  "takes an in-process lock instead. All workers run in this one process and "
+                                  "share its in-process table, so they still exclude each other; separate "
+                                  "processes would not."));
+const QCommandLineOption
+    NoDegradedOption(QStringLiteral("no-degraded"),
+                     QStringLiteral("No degraded mode (the default; turns off a scenario's)."));
 const QCommandLineOption
     KindOption(QStringLiteral("kind"),
                QStringLiteral("Lock kind: mutex (default), rw (read/write: each section reads with "
@@ -293,37 +308,23 @@ QJsonObject leakCheckJson(const LeakCheck &leaks)
 
 QList<QCommandLineOption> simulateOptions()
 {
-    return {nodesOption(),
-            groupOption(),
-            LocalOption,
-            WorkersOption,
-            ProcessesOption,
-            KeysOption,
-            HoldOption,
-            HoldDistributionOption,
-            TtlOption,
-            RetryOption,
-            WaitOption,
-            DurationOption,
-            AcquisitionsOption,
-            StallOption,
-            StallEveryOption,
-            FencingOption,
-            NoFencingOption,
-            WatchdogOption,
-            WakeupOption,
-            KindOption,
-            ReadRatioOption,
-            PermitsOption,
-            ScenarioOption,
-            DriftOption,
-            FaultOption,
-            SeedOption,
-            jsonOption(),
-            CsvOption,
-            QuietOption,
-            timeoutOption(),
-            confirmProductionOption(),
+    return {nodesOption(),      groupOption(),
+            LocalOption,        WorkersOption,
+            ProcessesOption,    KeysOption,
+            HoldOption,         HoldDistributionOption,
+            TtlOption,          RetryOption,
+            WaitOption,         DurationOption,
+            AcquisitionsOption, StallOption,
+            StallEveryOption,   FencingOption,
+            NoFencingOption,    WatchdogOption,
+            WakeupOption,       BreakerOption,
+            DegradedOption,     NoDegradedOption,
+            KindOption,         ReadRatioOption,
+            PermitsOption,      ScenarioOption,
+            DriftOption,        FaultOption,
+            SeedOption,         jsonOption(),
+            CsvOption,          QuietOption,
+            timeoutOption(),    confirmProductionOption(),
             helpOption()};
 }
 
@@ -342,7 +343,8 @@ QString simulateHelp()
             "lockctl simulate [--nodes URL,... | --group G | --local N] [--workers N] [--processes N] "
             "[--keys K] "
             "[--hold 1ms] [--ttl 5s] [--duration 10s | --acquisitions N] [--stall D --stall-every K] "
-            "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub] "
+            "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub] [--breaker on|off] [--degraded | "
+            "--no-degraded] "
             "[--kind mutex|rw|semaphore|fair|reentrant [--read-ratio R] [--permits N]] [--scenario NAME] "
             "[--json] [--csv FILE]"),
         QStringLiteral(
@@ -363,6 +365,15 @@ QString simulateHelp()
             "mutex, fair and reentrant, order violations count sections that began while a worker that\n"
             "had been waiting longer (its first attempt refused before the other began) still waited: a\n"
             "fair lock should have none; not a safety failure (not counted with --wakeup pubsub).\n"
+            "Circuit breakers (--breaker, on by default) cut a dead node off after 3 failures for 5 s: an\n"
+            "acquire that finds too few usable nodes is refused at once (refused by open breakers; the "
+            "worker\n"
+            "then waits the retry strategy's largest delay). With --degraded such an acquire takes an\n"
+            "in-process lock instead (degraded acquisitions). The in-process table is process-wide and "
+            "every\n"
+            "worker runs in this process, so degraded holders still exclude each other here; workers of\n"
+            "separate processes would not. Degraded writes carry no fencing token: the register counts them\n"
+            "apart (degraded writes) instead of rejecting them, and still checks them for lost updates.\n"
             "A live status line goes to stderr (redrawn on a terminal, once a second otherwise); the report\n"
             "goes to stdout. Ctrl-C ends the run early and cleanly: faults are reverted, held locks\n"
             "released, the report covers the time run. Lock keys are lockscope:sim:<run id>:k<i>; the run's\n"
@@ -568,6 +579,17 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
         QStringLiteral("%1 / %2 / %3")
             .arg(c.fencing ? QStringLiteral("on") : QStringLiteral("off"),
                  c.watchdog ? QStringLiteral("on") : QStringLiteral("off"), wakeupName(c.wakeup)));
+    {
+        const lockscope::redis::BreakerOptions defaults;
+        row(QStringLiteral("breaker"), c.breaker
+                                           ? QStringLiteral("on (%1 failures, %2 s cool-down)")
+                                                 .arg(defaults.failureThreshold)
+                                                 .arg(static_cast<double>(defaults.coolDown.count()) / 1000.0)
+                                           : QStringLiteral("off"));
+    }
+    row(QStringLiteral("degraded mode"),
+        c.degraded ? QStringLiteral("on — %1 acquisitions degraded").arg(s.degradedAcquisitions)
+                   : QStringLiteral("off"));
     row(QStringLiteral("elapsed"), QStringLiteral("%1 s").arg(s.elapsedSeconds, 0, 'f', 2));
     row(QStringLiteral("acquisitions"),
         QStringLiteral("%1 (%2/s)").arg(s.acquisitions).arg(s.meanAcquisitionsPerSec, 0, 'f', 0));
@@ -588,7 +610,11 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
                                                : QStringLiteral("violations (lost updates)"),
         QString::number(s.violations));
     row(QStringLiteral("fencing rejections"), QString::number(s.fencingRejections));
+    if (c.degraded)
+        row(QStringLiteral("degraded writes (no fencing token)"), QString::number(s.degradedWrites));
     row(QStringLiteral("overlapping sections"), QString::number(s.overlaps));
+    row(QStringLiteral("refused by open breakers"), QString::number(s.breakerRefusals));
+    row(QStringLiteral("breaker opens"), QString::number(s.breakerOpens));
     addKindRows(report, row);
     row(QStringLiteral("lost locks (watchdog)"), QString::number(s.lostLocks));
     row(QStringLiteral("expired before release"), QString::number(s.expiredBeforeRelease));
@@ -623,15 +649,24 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
 
     Table workers({QStringLiteral("WORKER"), QStringLiteral("ACQUISITIONS"), QStringLiteral("FAILED"),
                    QStringLiteral("MAX WAIT"), QStringLiteral("VIOLATIONS"), QStringLiteral("REJECTED"),
-                   QStringLiteral("LOST"), QStringLiteral("STALLS")});
-    for (int col = 0; col < 8; ++col)
+                   QStringLiteral("LOST"), QStringLiteral("STALLS"), QStringLiteral("DEGRADED"),
+                   QStringLiteral("BREAKER-REFUSED"), QStringLiteral("BREAKER-OPENS")});
+    for (int col = 0; col < 11; ++col)
         workers.setAlignment(col, Table::Align::Right);
     for (const WorkerStats &w : s.workers)
         workers.addRow({QString::number(w.worker), QString::number(w.acquisitions),
                         QString::number(w.failedAttempts), lockscope::formatMicros(w.waitMaxUs),
                         QString::number(w.violations), QString::number(w.fencingRejections),
-                        QString::number(w.lostLocks + w.expiredBeforeRelease), QString::number(w.stalls)});
+                        QString::number(w.lostLocks + w.expiredBeforeRelease), QString::number(w.stalls),
+                        QString::number(w.degradedAcquisitions), QString::number(w.breakerRefusals),
+                        QString::number(w.breakerOpens)});
     out.write(workers.render());
+    if (!report.breakers.empty()) {
+        out.line();
+        for (const BreakerRecord &b : report.breakers)
+            out.line(QStringLiteral("%1  %2").arg(
+                QStringLiteral("%1s").arg(static_cast<double>(b.atUs) / 1e6, 7, 'f', 3), b.describe()));
+    }
     if (!report.faults.empty()) {
         out.line();
         for (const FaultRecord &f : report.faults)
@@ -796,6 +831,21 @@ int runSimulate(Invocation &invocation)
         config.fencing = false;
     if (parser.isSet(WatchdogOption))
         config.watchdog = true;
+    if (parser.isSet(BreakerOption)) {
+        const QString b = parser.value(BreakerOption);
+        if (b == QLatin1String("on"))
+            config.breaker = true;
+        else if (b == QLatin1String("off"))
+            config.breaker = false;
+        else
+            fail(QStringLiteral("--breaker takes on or off, not '%1'").arg(b));
+    }
+    if (parser.isSet(DegradedOption) && parser.isSet(NoDegradedOption))
+        fail(QStringLiteral("give --degraded or --no-degraded, not both"));
+    else if (parser.isSet(DegradedOption))
+        config.degraded = true;
+    else if (parser.isSet(NoDegradedOption))
+        config.degraded = false;
     if (parser.isSet(WakeupOption)) {
         const QString w = parser.value(WakeupOption);
         if (w == QLatin1String("poll"))

@@ -50,6 +50,15 @@ public:
         emit ready(nodes);
     }
 
+    void stopNode(int number)
+    {
+        Q_ASSERT(QThread::currentThread() == thread());
+        if (number < 1 || number > int(m_servers.size()))
+            return;
+        qCInfo(lcUi) << "stopping demo node" << number;
+        m_servers[size_t(number - 1)]->kill();
+    }
+
 signals:
     void ready(const QList<lockscope::redis::NodeConfig> &nodes);
     void failed(const QString &message);
@@ -78,9 +87,15 @@ void DemoNodes::start(int count)
     m_thread->adopt(worker);
     connect(worker, &DemoNodesWorker::ready, this, &DemoNodes::ready);
     connect(worker, &DemoNodesWorker::failed, this, &DemoNodes::failed);
+    connect(this, &DemoNodes::stopRequested, worker, &DemoNodesWorker::stopNode);
     m_thread->start();
     QMetaObject::invokeMethod(
         worker, [worker, count] { worker->start(count); }, Qt::QueuedConnection);
+}
+
+void DemoNodes::stopNode(int number)
+{
+    emit stopRequested(number);
 }
 
 #include "demonodes.moc"

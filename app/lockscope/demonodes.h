@@ -24,10 +24,15 @@ public:
 
     /// Starts `count` servers named "demo-1" .. "demo-N". Emits ready() or failed() later.
     void start(int count = 3);
+    /// Kills demo node `number` (1 = "demo-1"), as if it crashed: for showing a node going down
+    /// (its circuit breaker opening) in a demo or a screenshot. Nothing for a number not started.
+    void stopNode(int number);
 
 signals:
     void ready(const QList<lockscope::redis::NodeConfig> &nodes);
     void failed(const QString &message);
+    /// Internal: carries stopNode() to the worker's thread.
+    void stopRequested(int number);
 
 private:
     std::unique_ptr<ThreadOwner> m_thread;

@@ -130,8 +130,21 @@ int main(int argc, char *argv[])
         QStringLiteral("simulate"),
         QStringLiteral("Open the Simulator panel and start a run with its default parameters on local nodes "
                        "(for demos and screenshots)."));
+    const QCommandLineOption simulateScenarioOption(
+        QStringLiteral("simulate-scenario"),
+        QStringLiteral(
+            "Open the Simulator panel and start the scenario <name> (as lockctl simulate --scenario; "
+            "e.g. quorum-loss) on local nodes (for demos and screenshots)."),
+        QStringLiteral("name"));
+    const QCommandLineOption demoStopNodeOption(
+        QStringLiteral("demo-stop-node"),
+        QStringLiteral("With --demo: kill demo node <n> (1-3) 3 s after the demo nodes started, so that the "
+                       "node list and the event log show it going down and its circuit breaker opening "
+                       "(for demos and screenshots)."),
+        QStringLiteral("n"));
     parser.addOptions({demoOption, configOption, schemeOption, screenshotOption, selectOption, delayOption,
-                       stallOption, refreshesOption, showSimulatorOption, simulateOption});
+                       stallOption, refreshesOption, showSimulatorOption, simulateOption,
+                       simulateScenarioOption, demoStopNodeOption});
     parser.addPositionalArgument(
         QStringLiteral("URL"),
         QStringLiteral("Nodes to show, each as its own group: redis://, rediss:// or "
@@ -184,6 +197,16 @@ int main(int argc, char *argv[])
         }
     }
 
+    int demoStopNode = 0;
+    if (parser.isSet(demoStopNodeOption)) {
+        bool ok = false;
+        demoStopNode = parser.value(demoStopNodeOption).toInt(&ok);
+        if (!ok || demoStopNode < 1 || demoStopNode > 3 || !parser.isSet(demoOption)) {
+            printError(QStringLiteral("invalid --demo-stop-node \"%1\": expected 1, 2 or 3, with --demo")
+                           .arg(parser.value(demoStopNodeOption)));
+            return ExitUsage;
+        }
+    }
     bool delayOk = false;
     const int screenshotDelay = parser.value(delayOption).toInt(&delayOk);
     if (!delayOk || screenshotDelay < 0) {
@@ -237,7 +260,8 @@ int main(int argc, char *argv[])
     if (parser.isSet(demoOption)) {
         window.setEmptyMessage(QObject::tr("Starting three local demo nodes…"));
         QObject::connect(
-            &demo, &DemoNodes::ready, &window, [&window, &traffic](const QList<NodeConfig> &nodes) {
+            &demo, &DemoNodes::ready, &window,
+            [&window, &traffic, &demo, demoStopNode](const QList<NodeConfig> &nodes) {
                 window.logEvent(MainWindow::EventKind::Info, QString(),
                                 QObject::tr("Started %1 local demo nodes with simulated services; they stop "
                                             "when LockScope quits")
@@ -245,6 +269,8 @@ int main(int argc, char *argv[])
                 window.setGroups(DemoTraffic::groups(nodes));
                 traffic = std::make_unique<DemoTraffic>(nodes);
                 traffic->start();
+                if (demoStopNode > 0)
+                    QTimer::singleShot(3000, &demo, [&demo, demoStopNode] { demo.stopNode(demoStopNode); });
             });
         QObject::connect(&demo, &DemoNodes::failed, &window, [&window](const QString &message) {
             printError(message);
@@ -258,10 +284,18 @@ int main(int argc, char *argv[])
     }
 
     window.show();
-    if (parser.isSet(showSimulatorOption) || parser.isSet(simulateOption))
+    if (parser.isSet(showSimulatorOption) || parser.isSet(simulateOption) ||
+        parser.isSet(simulateScenarioOption))
         window.showSimulator();
-    if (parser.isSet(simulateOption))
+    if (parser.isSet(simulateScenarioOption)) {
+        const QString name = parser.value(simulateScenarioOption);
+        QTimer::singleShot(0, window.simulator(), [&window, name] {
+            if (!window.simulator()->startScenario(name))
+                qWarning("lockscope: no simulator scenario '%s'", qPrintable(name));
+        });
+    } else if (parser.isSet(simulateOption)) {
         QTimer::singleShot(0, window.simulator(), &SimulatorPanel::start);
+    }
 
     if (parser.isSet(screenshotOption)) {
         const QString file = parser.value(screenshotOption);

@@ -72,7 +72,11 @@ LocalLocks::Holders *LocalLocks::live(const QByteArray &key, SteadyClock::time_p
 
 bool LocalLocks::isHeld(const std::vector<QByteArray> &keys)
 {
+    // Every Redis acquire asks: without a degraded lock in the process, no mutex is taken.
+    if (m_keyCount.load(std::memory_order_acquire) == 0)
+        return false;
     std::lock_guard lock(m_mutex);
+    const KeyCountSync sync(*this);
     const auto now = SteadyClock::now();
     return std::ranges::any_of(keys, [&](const QByteArray &key) { return live(key, now) != nullptr; });
 }
@@ -80,6 +84,7 @@ bool LocalLocks::isHeld(const std::vector<QByteArray> &keys)
 QString LocalLocks::describeHolders(const QByteArray &key)
 {
     std::lock_guard lock(m_mutex);
+    const KeyCountSync sync(*this);
     const Holders *holders = live(key, SteadyClock::now());
     if (!holders)
         return QStringLiteral("no holder");
@@ -143,6 +148,7 @@ std::optional<LockError> LocalLocks::refusal(const Request &request, const QByte
 LockResult<LocalLocks::Grant> LocalLocks::acquire(const Request &request)
 {
     std::lock_guard lock(m_mutex);
+    const KeyCountSync sync(*this);
     const auto now = SteadyClock::now();
     // All keys or none: every key is checked before any is taken.
     for (const QByteArray &key : request.keys) {
@@ -191,6 +197,7 @@ LockResult<LocalLocks::Grant> LocalLocks::acquire(const Request &request)
 LockResult<void> LocalLocks::release(const std::vector<QByteArray> &keys, const QByteArray &token)
 {
     std::lock_guard lock(m_mutex);
+    const KeyCountSync sync(*this);
     const auto now = SteadyClock::now();
     bool found = false;
     for (const QByteArray &key : keys) {
@@ -220,6 +227,7 @@ LockResult<LocalLocks::Grant> LocalLocks::extend(const std::vector<QByteArray> &
                                                  milliseconds ttl, ExtendMode mode)
 {
     std::lock_guard lock(m_mutex);
+    const KeyCountSync sync(*this);
     const auto now = SteadyClock::now();
     std::vector<Holder *> own;
     for (const QByteArray &key : keys) {
@@ -245,6 +253,7 @@ LockResult<LocalLocks::Grant> LocalLocks::extend(const std::vector<QByteArray> &
 LockResult<milliseconds> LocalLocks::remaining(const std::vector<QByteArray> &keys, const QByteArray &token)
 {
     std::lock_guard lock(m_mutex);
+    const KeyCountSync sync(*this);
     const auto now = SteadyClock::now();
     std::optional<SteadyClock::time_point> soonest;
     for (const QByteArray &key : keys) {
@@ -263,6 +272,7 @@ LockResult<milliseconds> LocalLocks::remaining(const std::vector<QByteArray> &ke
 int LocalLocks::heldBy(quint64 locker)
 {
     std::lock_guard lock(m_mutex);
+    const KeyCountSync sync(*this);
     const auto now = SteadyClock::now();
     std::set<quint64> grants;
     for (auto it = m_keys.begin(); it != m_keys.end();) {
@@ -310,8 +320,22 @@ LockResult<Lock> Locker::Private::acquireLocally(const std::vector<QByteArray> &
     lock.votes = std::move(votes);
     lock.degraded = true;
     degradedAcquisitions.fetch_add(1, std::memory_order_relaxed);
-    qCWarning(lcLock).noquote() << "lock" << displayText(lock.key)
-                                << "taken in degraded mode (an in-process lock, not on Redis):" << cause;
+    // One warning per Locker and second at most (a busy process in degraded mode takes
+    // thousands): the first, and then how many followed.
+    const qint64 now =
+        std::chrono::duration_cast<milliseconds>(SteadyClock::now().time_since_epoch()).count();
+    qint64 last = degradedWarnedAtMs.load(std::memory_order_relaxed);
+    const quint64 since = degradedSinceWarning.fetch_add(1, std::memory_order_relaxed);
+    if (now - last >= 1000 && degradedWarnedAtMs.compare_exchange_strong(last, now)) {
+        degradedSinceWarning.store(0, std::memory_order_relaxed);
+        qCWarning(lcLock).noquote() << "lock" << displayText(lock.key)
+                                    << "taken in degraded mode (an in-process lock, not on Redis):" << cause
+                                    << (since > 0
+                                            ? QStringLiteral("(and %1 more degraded acquisitions since the "
+                                                             "last warning)")
+                                                  .arg(since)
+                                            : QString());
+    }
     return lock;
 }
 
@@ -358,6 +382,15 @@ LockResult<Lock> Locker::Private::degradedFallback(const std::vector<QByteArray>
     }
     if (!nodesDown)
         return std::unexpected(std::move(failure));
+    // A node that answered and shows the lock held by another owner: it is taken (a holder from
+    // before the outage may still work under it), and a degraded lock next to it would be a
+    // second holder. Only when no reachable node knows of a holder does the process go local.
+    if (std::ranges::any_of(failure.votes,
+                            [](const NodeVote &vote) { return vote.outcome == Outcome::Held; })) {
+        failure.message +=
+            QStringLiteral(" (not taken in degraded mode: a reachable node shows another holder)");
+        return std::unexpected(std::move(failure));
+    }
     const QString cause = LockError::kindName(failure.kind) + QStringLiteral(": ") + failure.message;
     auto local = acquireLocally(keys, acquire, value, cause, failure.votes);
     if (!local)

@@ -3,6 +3,7 @@
 #include "locker.h"
 
 #include <QLoggingCategory>
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -90,6 +91,14 @@ private:
 
     std::mutex m_mutex;
     std::map<QByteArray, Holders> m_keys;
+    /// m_keys.size(), readable without the mutex (isHeld's fast path).
+    std::atomic<size_t> m_keyCount{0};
+    /// Under m_mutex, for a scope that may change m_keys: publishes its size when it ends.
+    struct KeyCountSync
+    {
+        LocalLocks &table;
+        ~KeyCountSync() { table.m_keyCount.store(table.m_keys.size(), std::memory_order_release); }
+    };
     quint64 m_nextGrant = 1;
 };
 

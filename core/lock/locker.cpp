@@ -622,9 +622,9 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
                                      : options.retry.delay;
             if (const milliseconds expiry = soonestExpiry(last.votes); expiry.count() > 0)
                 bound = std::min(bound, expiry + milliseconds(1));
-            // Woken by the release on the subscribed node of a Redlock set, the attempt
-            // may have beaten the release to the other nodes: when a node still shows the
-            // same holder counting down (its TTL went down, not up to a new holder's), the
+            // Woken once a quorum of a Redlock set announced the release, the attempt may
+            // still have beaten it to a node it needed: when a node still shows the same
+            // holder counting down (its TTL went down, not up to a new holder's), the
             // release is on its way there: look again after the base delay instead of
             // waiting for a message that was already sent. A new holder means another waiter
             // won: wait for its release as usual.

@@ -15,6 +15,7 @@
 #include <QSysInfo>
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <optional>
 #include <unistd.h>
 
@@ -294,6 +295,10 @@ struct Locker::Private
     /// This Locker in the process-wide LocalLocks table.
     quint64 localId = LocalLocks::newLockerId();
     std::atomic<quint64> degradedAcquisitions{0};
+    /// The degraded-mode warning's rate limit (locallocks.cpp): when it was last logged (steady
+    /// ms; far in the past at first) and how many degraded acquisitions followed it.
+    std::atomic<qint64> degradedWarnedAtMs{std::numeric_limits<qint64>::min() / 2};
+    std::atomic<quint64> degradedSinceWarning{0};
 
     /// Before anything is sent: BreakerOpen when fewer than `need` nodes are usable (breaker
     /// closed, or due for its half-open probe; wouldAllow() takes no probe slot), naming the

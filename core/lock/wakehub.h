@@ -23,12 +23,15 @@ namespace lockscope::lock::detail {
 ///
 /// A release message wakes one waiter of its channel: the one registered longest ago among
 /// those that are waiting (a reader wakes the other waiting readers with it: they may share).
-/// The same release announced by several nodes of a Redlock set (the same token on the same
-/// channel from another node) wakes nobody a second time.
+/// On a Redlock set a release wakes once a quorum of nodes announced it (the same token on
+/// the same channel); the other announcements wake nobody. A release by a thread of the same
+/// Locker wakes the longest waiter at once (releasedHere), and a newcomer queues behind the
+/// Locker's waiters (queueBehind) instead of barging in: within one Locker the lock passes
+/// from waiter to waiter in the order they came.
 ///
-/// Nothing is lost between an attempt and its wait: every channel counts its messages, a
-/// waiter remembers the count at the start of its attempt, and a wait that finds the count
-/// moved returns at once (Wait::Missed): a release came while the attempt was in flight.
+/// Nothing is lost between an attempt and its wait: a message that woke nobody (every waiter
+/// had an attempt in flight) is kept, and the first wait of a waiter whose attempt began
+/// before it returns at once (Wait::Missed).
 class WakeHub
 {
 public:

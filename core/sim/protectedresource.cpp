@@ -20,14 +20,16 @@ qint64 ProtectedResource::sinceOriginUs(Clock::time_point t) const
     return std::chrono::duration_cast<std::chrono::microseconds>(t - m_origin).count();
 }
 
-ProtectedResource::Ticket ProtectedResource::begin(int key, int worker, qint64 fence, Access access)
+ProtectedResource::Ticket ProtectedResource::begin(int key, int worker, qint64 fence, Access access,
+                                                   bool unfenced)
 {
     Slot &slot = *m_keys.at(static_cast<size_t>(key));
     Ticket ticket;
     ticket.key = key;
     ticket.access = access;
     ticket.worker = worker;
-    ticket.fence = fence;
+    ticket.fence = unfenced ? 0 : fence;
+    ticket.unfenced = unfenced;
     ticket.id = m_nextId.fetch_add(1, std::memory_order_relaxed);
     std::vector<Overlap> found;
     {
@@ -38,7 +40,7 @@ ProtectedResource::Ticket ProtectedResource::begin(int key, int worker, qint64 f
         // The read carries the token too: a holder that has read with token n has made every
         // later write with a lower token stale, even before it writes itself. Not a permit's:
         // the fences of concurrent permit holders are unordered.
-        if (m_fencing && access != Access::Permit)
+        if (m_fencing && access != Access::Permit && !unfenced)
             slot.state.highestFence = std::max(slot.state.highestFence, fence);
         if (overtakesLocked(slot, worker)) {
             ticket.overtook = true;
@@ -147,6 +149,8 @@ ProtectedResource::WriteOutcome ProtectedResource::commit(Ticket &ticket)
         ++slot.state.violations; // a write landed while it read
         return WriteOutcome::Violation;
     case Access::Permit:
+        if (ticket.unfenced)
+            ++slot.state.degradedWrites;
         ++slot.state.value;
         ++slot.version;
         ++slot.state.acceptedWrites;
@@ -163,7 +167,9 @@ ProtectedResource::WriteOutcome ProtectedResource::commit(Ticket &ticket)
 ProtectedResource::WriteOutcome ProtectedResource::commitWriteLocked(Slot &slot, const Ticket &ticket,
                                                                      bool fencing)
 {
-    if (fencing && ticket.fence < slot.state.highestFence) {
+    if (ticket.unfenced)
+        ++slot.state.degradedWrites;
+    else if (fencing && ticket.fence < slot.state.highestFence) {
         ++slot.state.fencingRejections;
         return WriteOutcome::FencingRejected;
     }
@@ -207,6 +213,7 @@ ProtectedResource::KeyState ProtectedResource::total() const
         sum.readerOverlaps += slot->state.readerOverlaps;
         sum.reads += slot->state.reads;
         sum.orderViolations += slot->state.orderViolations;
+        sum.degradedWrites += slot->state.degradedWrites;
         sum.maxHolders = std::max(sum.maxHolders, slot->state.maxHolders);
         sum.highestFence = std::max(sum.highestFence, slot->state.highestFence);
     }

@@ -44,6 +44,12 @@ struct Overlap
 ///   counter), so a check would never fire. A permit that expired under its holder shows as
 ///   the permits + 1 overlap instead.
 ///
+/// A section under a degraded lock (lock::Lock::degraded: an in-process lock taken while the
+/// nodes could not make a quorum) has no fencing token (its fence is 0). A fenced register
+/// would refuse its write, which is no stale holder stopped but a holder the lock never fenced:
+/// such writes are counted as degraded writes instead of fencing rejections, skip the token
+/// check, and are checked for lost updates (violations) and overlaps like any other.
+///
 /// Waiting order (FIFO): waitStarted / waitConfirmed / waitEnded track the workers waiting
 /// for a key; a section that begins while a worker that had been waiting longer still waits
 /// is an order violation (counted, not a safety failure).
@@ -85,6 +91,7 @@ public:
         bool overlapped = false;
         bool excess = false;   ///< Permit: the section that made it permits + 1 holders
         bool overtook = false; ///< began while a worker that had waited longer still waited
+        bool unfenced = false; ///< a degraded lock's section: no token (see the class comment)
     };
 
     struct KeyState
@@ -97,7 +104,8 @@ public:
         quint64 readerOverlaps = 0; ///< pairs of readers at once: allowed concurrency
         quint64 reads = 0;          ///< read sections that ended on the value they read
         quint64 orderViolations = 0;
-        int maxHolders = 0; ///< most sections at once
+        quint64 degradedWrites = 0; ///< writes of unfenced (degraded) sections, accepted or not
+        int maxHolders = 0;         ///< most sections at once
         qint64 highestFence = 0;
     };
 
@@ -115,7 +123,8 @@ public:
 
     /// Start of a critical section: reads the register (with the holder's token). Ends the
     /// worker's wait for the key, if one was started, and checks the waiting order.
-    Ticket begin(int key, int worker, qint64 fence, Access access = Access::Exclusive);
+    /// `unfenced`: the holder has no fencing token (a degraded lock; `fence` is ignored).
+    Ticket begin(int key, int worker, qint64 fence, Access access = Access::Exclusive, bool unfenced = false);
     /// End with the write value + 1 (Permit: the register + 1; Read: no write).
     WriteOutcome commit(Ticket &ticket);
     /// End without a write (the holder gave up: lock lost or validity over).

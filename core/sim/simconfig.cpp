@@ -311,6 +311,15 @@ const std::vector<Scenario> &scenarios()
              " a second holder: redlock-restart). One node down or paused at a time: a quorum of 2 of 3 "
              "keeps working. Zero violations expected, and no key or connection left behind."),
          3, true},
+        {QStringLiteral("quorum-loss"), QStringLiteral("Quorum lost: degraded mode and circuit breakers"),
+         QStringLiteral("3 local nodes, 4 workers, 1 ms holds, TTL 2 s, fencing on, degraded mode on, 12 s. "
+                        "Nodes 1 and 2 are killed at 3 s and restarted empty at 7 s: the breakers open "
+                        "after 3 failures, and without a quorum the workers take in-process (degraded) "
+                        "locks; after the 5 s cool-down a probe finds the nodes back and closes the "
+                        "breakers. All workers run in this one process and share its in-process table, so "
+                        "they still exclude each other; separate processes would not. Turn degraded mode off "
+                        "to see the acquires refused by the open breakers instead."),
+         3, true},
     };
     return list;
 }
@@ -381,6 +390,17 @@ bool applyScenario(const QString &name, SimConfig &config)
         next.fencing = false;
         next.duration = 5min;
         next.randomFaults = RandomFaults{};
+    } else if (name == QLatin1String("quorum-loss")) {
+        // Two of three nodes down: no quorum for 4 s. The restart comes before the breakers'
+        // 5 s cool-down ends (they open at about 3 s), so the first probe finds the nodes up.
+        next.workers = 4;
+        next.hold = 1ms;
+        next.ttl = 2s;
+        next.fencing = true;
+        next.degraded = true;
+        next.duration = 12s;
+        next.faults.push_back(fault(SimFault::Kind::KillNode, 1, 3000ms, 4000ms));
+        next.faults.push_back(fault(SimFault::Kind::KillNode, 2, 3000ms, 4000ms));
     }
     config = std::move(next);
     return true;

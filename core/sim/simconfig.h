@@ -128,6 +128,16 @@ struct SimConfig
     bool watchdog = false;
     bool fencing = true;
     Wakeup wakeup = Wakeup::Poll;
+    /// The Lockers' circuit breakers (lock::LockerOptions::breaker, with the library's defaults:
+    /// 3 consecutive node failures open a node's breaker for 5 s). Off: every operation still
+    /// reaches a dead node and waits out its timeout.
+    bool breaker = true;
+    /// lock::LockerOptions::degradedMode: an acquire that cannot reach a quorum because nodes are
+    /// down takes an in-process lock instead. The in-process table is process-wide, and every
+    /// simulated worker and "process" (SimConfig::processes) runs in this one process, so
+    /// degraded holders of different workers still exclude each other here; real processes
+    /// would not: a run shows availability, not cross-process safety.
+    bool degraded = false;
     /// Before its write, a worker checks on its own clock that its lock is still valid and
     /// abandons the write when it is not (what a careful client does). A stall hits after that
     /// check, between the check and the write: the GC-pause story.

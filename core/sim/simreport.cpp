@@ -49,6 +49,8 @@ QJsonObject configJson(const SimReport &report)
         {QStringLiteral("watchdog"), c.watchdog},
         {QStringLiteral("fencing"), c.fencing},
         {QStringLiteral("wakeup"), wakeupName(c.wakeup)},
+        {QStringLiteral("breaker"), c.breaker},
+        {QStringLiteral("degraded_mode"), c.degraded},
         {QStringLiteral("check_validity"), c.checkValidity},
         {QStringLiteral("duration_ms"), static_cast<qint64>(c.duration.count())},
         {QStringLiteral("max_acquisitions"), c.maxAcquisitions},
@@ -86,6 +88,10 @@ QJsonObject reportToJson(const SimReport &report)
             {QStringLiteral("expired_before_release"), n(w.expiredBeforeRelease)},
             {QStringLiteral("stalls"), n(w.stalls)},
             {QStringLiteral("wakeups"), n(w.wakeups)},
+            {QStringLiteral("degraded_acquisitions"), n(w.degradedAcquisitions)},
+            {QStringLiteral("degraded_writes"), n(w.degradedWrites)},
+            {QStringLiteral("breaker_refusals"), n(w.breakerRefusals)},
+            {QStringLiteral("breaker_opens"), n(w.breakerOpens)},
             {QStringLiteral("clock_rate"), w.clockRate},
         });
     }
@@ -98,6 +104,19 @@ QJsonObject reportToJson(const SimReport &report)
             {QStringLiteral("description"), f.fault.describe()},
             {QStringLiteral("ok"), f.ok},
             {QStringLiteral("message"), f.message},
+        });
+    }
+    QJsonArray breakers;
+    for (const BreakerRecord &b : report.breakers) {
+        breakers.append(QJsonObject{
+            {QStringLiteral("at_ms"), static_cast<double>(b.atUs) / 1000.0},
+            {QStringLiteral("node"), b.node},
+            {QStringLiteral("node_label"), b.event.node},
+            {b.process ? QStringLiteral("process") : QStringLiteral("worker"), b.locker},
+            {QStringLiteral("from"), redis::breakerStateName(b.event.from)},
+            {QStringLiteral("to"), redis::breakerStateName(b.event.to)},
+            {QStringLiteral("cause"), b.event.cause},
+            {QStringLiteral("description"), b.describe()},
         });
     }
     QJsonArray overlaps;
@@ -126,6 +145,7 @@ QJsonObject reportToJson(const SimReport &report)
             {QStringLiteral("reads"), n(r.reads)},
             {QStringLiteral("max_holders"), r.maxHolders},
             {QStringLiteral("order_violations"), n(r.orderViolations)},
+            {QStringLiteral("degraded_writes"), n(r.degradedWrites)},
             {QStringLiteral("highest_fence"), r.highestFence},
         });
     }
@@ -169,6 +189,12 @@ QJsonObject reportToJson(const SimReport &report)
         {QStringLiteral("abandoned_writes"), n(s.abandonedWrites)},
         {QStringLiteral("stalls"), n(s.stalls)},
         {QStringLiteral("wakeups"), n(s.wakeups)},
+        {QStringLiteral("breaker"), report.config.breaker},
+        {QStringLiteral("degraded_mode"), report.config.degraded},
+        {QStringLiteral("degraded_acquisitions"), n(s.degradedAcquisitions)},
+        {QStringLiteral("degraded_writes"), n(s.degradedWrites)},
+        {QStringLiteral("breaker_refusals"), n(s.breakerRefusals)},
+        {QStringLiteral("breaker_opens"), n(s.breakerOpens)},
         {QStringLiteral("wait_p50_us"), n(s.waitP50Us)},
         {QStringLiteral("wait_p95_us"), n(s.waitP95Us)},
         {QStringLiteral("wait_p99_us"), n(s.waitP99Us)},
@@ -187,6 +213,7 @@ QJsonObject reportToJson(const SimReport &report)
         {QStringLiteral("workers"), workers},
         {QStringLiteral("config"), configJson(report)},
         {QStringLiteral("faults"), faults},
+        {QStringLiteral("breaker_transitions"), breakers},
         {QStringLiteral("overlap_samples"), overlaps},
         {QStringLiteral("registers"), registers},
         {QStringLiteral("series"), series},

@@ -9,8 +9,10 @@ namespace lockscope::sim {
 
 /// The run as JSON: the figures at the top level (kind, acquisitions, violations,
 /// fencing_rejections, failed_attempts, wait_p50_us, wait_p99_us, censored_waits, overlaps,
-/// reader_overlaps, reads, max_holders, order_violations, reentries, lost_locks, fairness, ...), then
-/// `workers` (per-worker counts, with censored_waits and wait_max_us), `config`, `faults`, `overlap_samples`,
+/// reader_overlaps, reads, max_holders, order_violations, reentries, lost_locks, fairness, breaker,
+/// degraded_mode, degraded_acquisitions, degraded_writes, breaker_refusals, breaker_opens, ...), then
+/// `workers` (per-worker counts, with censored_waits and wait_max_us), `config`, `faults`,
+/// `breaker_transitions` (time, node, worker or process, from, to, cause), `overlap_samples`,
 /// `registers` and `series` (throughput over time). The wait figures include the censored waits: acquires
 /// that ended without the lock (cut by the end of the run, or given up) count up to that moment, so a worker
 /// starved for the whole run shows a wait as long as the run. Used by `lockctl simulate --json` and the GUI's

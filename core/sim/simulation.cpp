@@ -72,6 +72,27 @@ QString SectionEvent::outcomeName(Outcome outcome)
     return QStringLiteral("unknown");
 }
 
+QString BreakerRecord::describe() const
+{
+    QString where = node >= 0 ? QStringLiteral("node %1 (%2)").arg(node).arg(event.node) : event.node;
+    where += process ? QStringLiteral(" for process %1").arg(locker)
+                     : QStringLiteral(" for worker %1").arg(locker);
+    switch (event.to) {
+    case redis::BreakerState::Open:
+        if (event.from == redis::BreakerState::HalfOpen)
+            return QStringLiteral("breaker open again on %1 (probe failed: %2)").arg(where, event.cause);
+        return QStringLiteral("breaker open on %1 (%2 failure%3: %4)")
+            .arg(where)
+            .arg(failures)
+            .arg(failures == 1 ? QString() : QStringLiteral("s"), event.cause);
+    case redis::BreakerState::HalfOpen:
+        return QStringLiteral("breaker half-open on %1 (%2)").arg(where, event.cause);
+    case redis::BreakerState::Closed:
+        return QStringLiteral("breaker closed again on %1 (%2)").arg(where, event.cause);
+    }
+    return {};
+}
+
 /// The controller: owns the run's parts (workers, fault injector, protected resource), and on
 /// its own thread applies the limits and the fault schedule, takes the throughput samples and
 /// shuts the run down.
@@ -356,6 +377,11 @@ std::vector<FaultRecord> Simulation::faultLog() const
     return d->faults.log();
 }
 
+std::vector<BreakerRecord> Simulation::breakerLog(size_t from) const
+{
+    return d->workers.breakerLog(from);
+}
+
 SimReport Simulation::report() const
 {
     SimReport r;
@@ -365,6 +391,7 @@ SimReport Simulation::report() const
     r.stats = stats();
     r.samples = samples();
     r.faults = faultLog();
+    r.breakers = breakerLog();
     if (d->resource) {
         r.overlaps = d->resource->overlaps();
         for (int k = 0; k < d->resource->keyCount(); ++k)

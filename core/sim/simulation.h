@@ -1,6 +1,7 @@
 #pragma once
 
 #include "protectedresource.h"
+#include "redis/circuitbreaker.h"
 #include "simconfig.h"
 
 #include <QDateTime>
@@ -47,6 +48,15 @@ struct WorkerStats
     quint64 expiredBeforeRelease = 0; ///< release answered "not held": the lock had expired or moved on
     quint64 stalls = 0;
     quint64 wakeups = 0; ///< pub/sub release messages that woke this worker
+    /// Acquisitions that got an in-process lock (SimConfig::degraded; lock::Lock::degraded).
+    quint64 degradedAcquisitions = 0;
+    /// Blocking acquires refused at once because too many nodes' circuit breakers were open
+    /// (lock::LockErrorKind::BreakerOpen); counted in acquireFailures too.
+    quint64 breakerRefusals = 0;
+    /// Breakers that opened on calls of this worker's thread (its Locker's; with processes, the
+    /// Locker it shares, on this worker's calls).
+    quint64 breakerOpens = 0;
+    quint64 degradedWrites = 0; ///< writes under a degraded lock (no fencing token)
     double clockRate = 1.0;
     bool holding = false;
 };
@@ -84,7 +94,16 @@ struct SimStats
     /// refused before the other's began: with pub/sub wake-up a waiter never sleeps on its
     /// clock, so none is counted there.
     quint64 orderViolations = 0;
-    quint64 reentries = 0;           ///< reentrant: second holds taken inside critical sections
+    quint64 reentries = 0; ///< reentrant: second holds taken inside critical sections
+    /// Acquisitions that got an in-process lock because no quorum of nodes was usable
+    /// (SimConfig::degraded). The in-process table is process-wide and all workers run in this
+    /// process, so they exclude each other; separate processes would not.
+    quint64 degradedAcquisitions = 0;
+    /// Writes under a degraded lock: they carry no fencing token, so the register skips the
+    /// token check (a fenced resource would refuse them) and checks them for lost updates only.
+    quint64 degradedWrites = 0;
+    quint64 breakerRefusals = 0;     ///< blocking acquires refused by open breakers (BreakerOpen)
+    quint64 breakerOpens = 0;        ///< breaker transitions to open, every worker's Locker and node
     double acquisitionsPerSec = 0;   ///< over the last sample interval
     double failedAttemptsPerSec = 0; ///< over the last sample interval
     double meanAcquisitionsPerSec = 0;
@@ -126,8 +145,9 @@ struct SectionEvent
     Outcome outcome = Outcome::Accepted;
     bool overlapped = false;
     bool stalled = false;
-    bool lost = false; ///< the watchdog lost it, or the release found it gone
-    bool read = false; ///< a read section of a read/write lock (writes nothing)
+    bool lost = false;     ///< the watchdog lost it, or the release found it gone
+    bool read = false;     ///< a read section of a read/write lock (writes nothing)
+    bool degraded = false; ///< under an in-process (degraded) lock
 
     static QString outcomeName(Outcome outcome);
 };
@@ -152,6 +172,24 @@ struct FaultRecord
     QString message;
 };
 
+/// A circuit breaker's transition in a worker's Locker (SimConfig::breaker), as the run saw it.
+/// Each worker (each process, with SimConfig::processes) has its own Locker and so its own
+/// breaker per node: an outage opens one breaker in every Locker that calls the node.
+struct BreakerRecord
+{
+    qint64 atUs = 0;      ///< since the start
+    int node = -1;        ///< node index (-1: unknown)
+    int locker = 0;       ///< the worker, or with processes the process, whose Locker it is
+    bool process = false; ///< `locker` is a process index (SimConfig::processes > 0)
+    int failures = 0;     ///< to open: the consecutive failures that opened it
+    redis::BreakerEvent event;
+
+    /// "breaker open on node 2 (127.0.0.1:6381) for worker 3 (3 failures: connection refused)",
+    /// "breaker half-open on node 2 ... (cool-down over: probing)", "breaker closed again on
+    /// node 2 ... (the node answered)".
+    QString describe() const;
+};
+
 /// Everything a finished (or running) run has to say, for JSON / CSV export.
 struct SimReport
 {
@@ -161,6 +199,7 @@ struct SimReport
     SimStats stats;
     std::vector<ThroughputSample> samples;
     std::vector<FaultRecord> faults;
+    std::vector<BreakerRecord> breakers; ///< the breaker transitions (the first ones, capped)
     std::vector<Overlap> overlaps;
     std::vector<ProtectedResource::KeyState> registers;
     quint64 eventsDropped = 0; ///< sections that fell out of the event ring
@@ -223,6 +262,10 @@ public:
     /// Throughput samples from index `from` on.
     std::vector<ThroughputSample> samples(size_t from = 0) const;
     std::vector<FaultRecord> faultLog() const;
+    /// Breaker transitions from index `from` on, in the order they happened (the first
+    /// kBreakerLogCapacity are kept; all opens are counted in SimStats::breakerOpens).
+    std::vector<BreakerRecord> breakerLog(size_t from = 0) const;
+    static constexpr size_t kBreakerLogCapacity = 2000;
     SimReport report() const;
 
     /// Queues a fault for the fault thread and returns at once (`at` and `afterAcquisitions`

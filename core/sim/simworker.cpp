@@ -46,6 +46,10 @@ QString workerThreadName(int worker)
     return QStringLiteral("sim-w%1").arg(worker);
 }
 
+/// The worker whose thread runs now (nullptr on other threads: a watchdog's, the fault
+/// thread's), so that a breaker transition counts for the worker whose call caused it.
+thread_local WorkerSlot *tCurrentSlot = nullptr;
+
 } // namespace
 
 SimWorkers::SimWorkers(const SimConfig &config, QByteArray keyPrefix, QByteArray runId, RunState &run,
@@ -173,6 +177,10 @@ void SimWorkers::addTo(SimStats &s) const
         w.expiredBeforeRelease = slot->expiredBeforeRelease;
         w.stalls = slot->stalls;
         w.wakeups = slot->wakeups;
+        w.degradedAcquisitions = slot->degradedAcquisitions;
+        w.degradedWrites = slot->degradedWrites;
+        w.breakerRefusals = slot->breakerRefusals;
+        w.breakerOpens = slot->breakerOpens;
         w.clockRate = slot->clock->rate();
         w.holding = slot->holding;
         s.acquisitions += w.acquisitions;
@@ -184,6 +192,10 @@ void SimWorkers::addTo(SimStats &s) const
         s.expiredBeforeRelease += w.expiredBeforeRelease;
         s.stalls += w.stalls;
         s.wakeups += w.wakeups;
+        s.degradedAcquisitions += w.degradedAcquisitions;
+        s.degradedWrites += w.degradedWrites;
+        s.breakerRefusals += w.breakerRefusals;
+        s.breakerOpens += w.breakerOpens;
         s.reads += slot->reads;
         s.reentries += slot->reentries;
         s.releases += slot->releases;
@@ -224,6 +236,47 @@ quint64 SimWorkers::eventsDropped() const
 {
     std::lock_guard lock(m_statsMutex);
     return m_eventSeq - m_ring.size();
+}
+
+std::vector<BreakerRecord> SimWorkers::breakerLog(size_t from) const
+{
+    std::lock_guard lock(m_breakerMutex);
+    if (from >= m_breakerLog.size())
+        return {};
+    return {m_breakerLog.begin() + static_cast<std::ptrdiff_t>(from), m_breakerLog.end()};
+}
+
+/// On whichever thread made the transition (a worker's, its watchdog's), outside the
+/// breaker's lock: counts the open for the worker whose call it was and logs it.
+void SimWorkers::onBreakerChange(int locker, const redis::BreakerEvent &event) const
+{
+    BreakerRecord record;
+    record.atUs = m_run.sinceStartUs(SteadyClock::now());
+    record.locker = locker;
+    record.process = m_config.processes > 0;
+    record.event = event;
+    for (size_t i = 0; i < m_config.nodes.size(); ++i) {
+        if (m_config.nodes[i].label() == event.node) {
+            record.node = static_cast<int>(i);
+            break;
+        }
+    }
+    if (event.to == redis::BreakerState::Open) {
+        // From closed it took the threshold's consecutive failures; a failed probe is one.
+        record.failures =
+            event.from == redis::BreakerState::Closed ? redis::BreakerOptions{}.failureThreshold : 1;
+        WorkerSlot *slot = tCurrentSlot;
+        if (!slot) {
+            const int owner = locker; // a worker's own Locker, or its process's first worker
+            if (owner >= 0 && owner < count())
+                slot = m_slots[static_cast<size_t>(owner)].get();
+        }
+        if (slot)
+            ++slot->breakerOpens;
+    }
+    std::lock_guard lock(m_breakerMutex);
+    if (m_breakerLog.size() < Simulation::kBreakerLogCapacity)
+        m_breakerLog.push_back(std::move(record));
 }
 
 // --- on the worker threads ----------------------------------------------------------------
@@ -318,6 +371,12 @@ std::unique_ptr<Locker> SimWorkers::makeLocker(const WorkerSlot &slot) const
     options.poolSize = 2; // the worker and its watchdog
     options.publishOnRelease = m_config.wakeup == Wakeup::PubSub;
     options.wakeOnRelease = m_config.wakeup == Wakeup::PubSub;
+    options.breaker.enabled = m_config.breaker; // otherwise the library's defaults
+    options.degradedMode = m_config.degraded;
+    const int locker = m_config.processes > 0 ? slot.index % m_config.processes : slot.index;
+    options.onBreakerChange = [this, locker](const redis::BreakerEvent &event) {
+        onBreakerChange(locker, event);
+    };
     return std::make_unique<Locker>(std::move(nodeConfigs), options);
 }
 
@@ -419,11 +478,21 @@ bool SimWorkers::handleAcquireFailure(WorkerSlot &slot, Locker &locker, int key,
     if (error.kind == LockErrorKind::Cancelled)
         return false;
     ++slot.acquireFailures;
+    if (error.kind == LockErrorKind::BreakerOpen) {
+        ++slot.breakerRefusals;
+        // Refused at once, nothing sent: a client would not hammer the refusal in a tight
+        // loop, so wait as after a refused attempt (the strategy's largest delay).
+        const milliseconds pause = m_config.retry.kind == lock::RetryStrategy::Kind::Exponential
+                                       ? m_config.retry.maxDelay
+                                       : m_config.retry.delay;
+        return sleepFor(std::max(pause, milliseconds(1)));
+    }
     return true;
 }
 
 void SimWorkers::run(WorkerSlot &slot)
 {
+    tCurrentSlot = &slot;
     const std::shared_ptr<Locker> locker = lockerFor(slot);
     std::mt19937_64 rng(m_config.seed * 1'000'003ULL + static_cast<quint64>(slot.index));
     std::uniform_int_distribution<int> pickKey(0, m_config.keys - 1);
@@ -452,6 +521,8 @@ void SimWorkers::run(WorkerSlot &slot)
         slot.failedAttempts += static_cast<quint64>(std::max(0, obtained->attempts - 1));
         slot.wakeups += static_cast<quint64>(obtained->wakeups);
         ++slot.acquisitions;
+        if (obtained->degraded)
+            ++slot.degradedAcquisitions;
         if (grant.access == Access::Read)
             ++slot.reads;
         grant.lock = std::move(*obtained);
@@ -461,6 +532,7 @@ void SimWorkers::run(WorkerSlot &slot)
     }
     // Faults are reverted by now (shutdown does that first): the last chance to leave no key.
     retryReleases(slot, *locker, true);
+    tCurrentSlot = nullptr;
 }
 
 /// Releases again what a node failure kept from being released. The owner check makes it
@@ -529,7 +601,8 @@ void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Grant grant, std::
     WorkerSlot *counters = &slot;
     LockGuard guard(locker, lock, m_config.watchdog,
                     [counters](const lock::LockError &) { ++counters->lostLocks; });
-    ProtectedResource::Ticket ticket = m_resource->begin(grant.key, slot.index, lock.fence, grant.access);
+    ProtectedResource::Ticket ticket =
+        m_resource->begin(grant.key, slot.index, lock.fence, grant.access, lock.degraded);
     const microseconds stall = takeStall(slot);
 
     SectionEvent event;
@@ -540,6 +613,7 @@ void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Grant grant, std::
     event.fence = lock.fence;
     event.stalled = stall.count() > 0;
     event.read = grant.access == Access::Read;
+    event.degraded = lock.degraded;
 
     // Reentrant: the holder takes its lock again inside the section, as nested code would.
     std::optional<Lock> inner;
@@ -593,6 +667,8 @@ void SimWorkers::runSection(WorkerSlot &slot, Locker &locker, Grant grant, std::
 
 SectionEvent::Outcome SimWorkers::commit(WorkerSlot &slot, ProtectedResource::Ticket &ticket)
 {
+    if (ticket.unfenced && ticket.access != Access::Read)
+        ++slot.degradedWrites;
     switch (m_resource->commit(ticket)) {
     case ProtectedResource::WriteOutcome::Accepted:
         return SectionEvent::Outcome::Accepted;

@@ -42,6 +42,10 @@ struct WorkerSlot
     std::atomic<quint64> wakeups{0};
     std::atomic<quint64> reads{0};     ///< read/write: acquisitions that were reads
     std::atomic<quint64> reentries{0}; ///< reentrant: second holds taken inside a section
+    std::atomic<quint64> degradedAcquisitions{0};
+    std::atomic<quint64> degradedWrites{0};
+    std::atomic<quint64> breakerRefusals{0};
+    std::atomic<quint64> breakerOpens{0};
     std::atomic<qint64> pendingStallMs{0};
     std::atomic<bool> holding{false};
     std::thread thread;
@@ -108,6 +112,8 @@ public:
     std::vector<SectionEvent> events(quint64 afterSeq) const;
     /// Sections that fell out of the ring.
     quint64 eventsDropped() const;
+    /// Breaker transitions from index `from` on (see Simulation::breakerLog).
+    std::vector<BreakerRecord> breakerLog(size_t from) const;
 
 private:
     using Access = ProtectedResource::Access;
@@ -123,6 +129,8 @@ private:
     };
 
     void run(WorkerSlot &slot);
+    /// onBreakerChange of the Locker of worker (or process) `locker`: counts and logs.
+    void onBreakerChange(int locker, const redis::BreakerEvent &event) const;
     std::unique_ptr<lock::Locker> makeLocker(const WorkerSlot &slot) const;
     /// The worker's Locker: its own, or its process's (SimConfig::processes).
     std::shared_ptr<lock::Locker> lockerFor(const WorkerSlot &slot);
@@ -180,6 +188,8 @@ private:
     std::vector<SectionEvent> m_ring;
     size_t m_ringNext = 0;
     quint64 m_eventSeq = 0;
+    mutable std::mutex m_breakerMutex;
+    mutable std::vector<BreakerRecord> m_breakerLog; ///< guarded by m_breakerMutex
 };
 
 } // namespace lockscope::sim

@@ -5,6 +5,8 @@
 #include <QVersionNumber>
 #include <util/duration.h>
 
+using lockscope::redis::BreakerState;
+using lockscope::redis::BreakerStatus;
 using lockscope::redis::NodeConfig;
 using lockscope::redis::NodeStatus;
 using lockscope::redis::RedisError;
@@ -47,7 +49,7 @@ void NodeListModel::setNodes(const QList<NodeConfig> &nodes)
         // insert them, so that the selection, the sort and the known statuses stay.
         beginInsertRows({}, int(m_rows.size()), int(nodes.size()) - 1);
         for (qsizetype i = m_rows.size(); i < nodes.size(); ++i)
-            m_rows.append(Row{nodes.at(i), std::nullopt});
+            m_rows.append(Row{nodes.at(i), std::nullopt, std::nullopt});
         endInsertRows();
         return;
     }
@@ -58,7 +60,8 @@ void NodeListModel::setNodes(const QList<NodeConfig> &nodes)
     for (const NodeConfig &config : nodes) {
         auto old = std::find_if(m_rows.cbegin(), m_rows.cend(),
                                 [&](const Row &row) { return row.config == config; });
-        rows.append(Row{config, old != m_rows.cend() ? old->status : std::nullopt});
+        // The breaker belongs to the monitor of the old configuration: the new one starts closed.
+        rows.append(Row{config, old != m_rows.cend() ? old->status : std::nullopt, std::nullopt});
     }
     beginResetModel();
     m_rows = std::move(rows);
@@ -118,6 +121,71 @@ void NodeListModel::updateStatus(int row, const NodeStatus &status)
         return;
     m_rows[row].status = status;
     emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+void NodeListModel::updateBreaker(int row, const BreakerStatus &breaker)
+{
+    if (row < 0 || row >= m_rows.size())
+        return;
+    std::optional<BreakerStatus> &old = m_rows[row].breaker;
+    const bool changed = !old || old->state != breaker.state ||
+                         old->consecutiveFailures != breaker.consecutiveFailures ||
+                         old->openUntil != breaker.openUntil || old->lastFailureAt != breaker.lastFailureAt;
+    old = breaker;
+    if (changed)
+        emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+std::optional<BreakerStatus> NodeListModel::breaker(int row) const
+{
+    if (row < 0 || row >= m_rows.size())
+        return std::nullopt;
+    return m_rows.at(row).breaker;
+}
+
+QString NodeListModel::breakerMarker(const BreakerStatus &breaker)
+{
+    switch (breaker.state) {
+    case BreakerState::Closed:
+        return {};
+    case BreakerState::Open:
+        return tr("Breaker open until %1")
+            .arg(QLocale().toString(breaker.openUntil.toLocalTime().time(), QStringLiteral("HH:mm:ss")));
+    case BreakerState::HalfOpen:
+        return tr("Breaker half-open");
+    }
+    return {};
+}
+
+QStringList NodeListModel::breakerToolTip(const BreakerStatus &breaker)
+{
+    const int threshold = lockscope::redis::BreakerOptions{}.failureThreshold;
+    const int failures = breaker.consecutiveFailures;
+    QString state;
+    switch (breaker.state) {
+    case BreakerState::Closed:
+        state = failures > 0 ? tr("closed, %1 of %2 failures").arg(failures).arg(threshold) : tr("closed");
+        break;
+    case BreakerState::Open:
+        state =
+            (failures == 1 ? tr("open until %1 after 1 failure") : tr("open until %1 after %2 failures"))
+                .arg(QLocale().toString(breaker.openUntil.toLocalTime().time(), QStringLiteral("HH:mm:ss")))
+                .arg(failures);
+        break;
+    case BreakerState::HalfOpen:
+        state = tr("half-open: the next probe decides");
+        break;
+    }
+    QStringList lines{tr("Circuit breaker: %1").arg(state)};
+    if (breaker.lastFailureAt.isValid() && !breaker.lastCause.isEmpty()) {
+        QString cause = breaker.lastCause;
+        cause[0] = cause[0].toUpper();
+        lines << tr("Last failure (read %1): %2")
+                     .arg(QLocale().toString(breaker.lastFailureAt.toLocalTime().time(),
+                                             QStringLiteral("HH:mm:ss")),
+                          cause);
+    }
+    return lines;
 }
 
 NodeListModel::State NodeListModel::state(int row) const
@@ -204,7 +272,8 @@ QVariant NodeListModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole:
         return toolTip(row);
     case Qt::ForegroundRole:
-        if (column == StatusColumn && stateOf(row) == State::Down)
+        if (column == StatusColumn &&
+            (stateOf(row) == State::Down || (row.breaker && row.breaker->state != BreakerState::Closed)))
             return DownTextColor;
         return {};
     case Qt::TextAlignmentRole:
@@ -225,12 +294,14 @@ QVariant NodeListModel::displayData(const Row &row, int column) const
         return row.config.label();
     case AddressColumn:
         return row.config.address();
-    case StatusColumn:
+    case StatusColumn: {
         if (!status)
             return tr("Checking…");
-        if (up)
-            return tr("Up");
-        return status->error ? errorText(*status->error) : tr("Down");
+        const QString text = up ? tr("Up") : status->error ? errorText(*status->error) : tr("Down");
+        // The marker first: it is what a narrow column must not cut off.
+        const QString marker = row.breaker ? breakerMarker(*row.breaker) : QString();
+        return marker.isEmpty() ? text : marker + QStringLiteral(" — ") + text;
+    }
     case LatencyColumn:
         return up ? lockscope::formatLatency(status->latency, QLocale()) : QString();
     case VersionColumn:
@@ -276,6 +347,8 @@ QString NodeListModel::toolTip(const Row &row) const
         text += QLatin1Char('\n') + row.status->error->toString();
     if (row.status && row.status->reachable && row.status->fenceCountersEvictable())
         text += QLatin1Char('\n') + fenceWarningText(*row.status);
+    if (row.breaker && (row.breaker->state != BreakerState::Closed || row.breaker->consecutiveFailures > 0))
+        text += QLatin1Char('\n') + breakerToolTip(*row.breaker).join(QLatin1Char('\n'));
     return text;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "redis/circuitbreaker.h"
 #include "redis/nodeconfig.h"
 #include "redis/nodeprobe.h"
 
@@ -55,6 +56,10 @@ public:
     void updateStatus(int row, const lockscope::redis::NodeStatus &status);
     State state(int row) const;
     std::optional<lockscope::redis::NodeStatus> status(int row) const;
+    /// The node's circuit breaker as NodeMonitor last reported it; signals dataChanged only when
+    /// what the row shows of it changed.
+    void updateBreaker(int row, const lockscope::redis::BreakerStatus &breaker);
+    std::optional<lockscope::redis::BreakerStatus> breaker(int row) const;
     /// Nodes whose last probe succeeded.
     int upCount() const;
     /// Time of the most recent probe of any node; null before the first one.
@@ -73,6 +78,13 @@ public:
     /// "Warning: Fence counters can be evicted (maxmemory-policy allkeys-lru)" for a node whose
     /// eviction policy can evict fence counters; empty otherwise.
     static QString fenceWarningText(const lockscope::redis::NodeStatus &status);
+    /// "Breaker open until 18:42:05", "Breaker half-open"; empty while closed (the normal case
+    /// says nothing).
+    static QString breakerMarker(const lockscope::redis::BreakerStatus &breaker);
+    /// The tooltip lines: "Circuit breaker: open until 18:42:05 after 3 failures" and "Last
+    /// failure (read 18:41:59): Connection refused: ..."; a closed breaker that counted failures
+    /// says "closed, 1 of 3 failures".
+    static QStringList breakerToolTip(const lockscope::redis::BreakerStatus &breaker);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -84,6 +96,7 @@ private:
     {
         lockscope::redis::NodeConfig config;
         std::optional<lockscope::redis::NodeStatus> status;
+        std::optional<lockscope::redis::BreakerStatus> breaker;
     };
 
     QVariant displayData(const Row &row, int column) const;

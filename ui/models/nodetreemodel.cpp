@@ -184,12 +184,19 @@ QVariant NodeTreeModel::nodeData(const Group &group, size_t n, int column, int r
                                     : config.label() + QStringLiteral("  [") +
                                           badges.join(QStringLiteral("] [")) + QLatin1Char(']');
         }
+        if (const auto breaker = m_nodes->breaker(row);
+            breaker && breaker->state != lockscope::redis::BreakerState::Closed)
+            return breaker->state == lockscope::redis::BreakerState::Open ? tr("breaker open")
+                                                                          : tr("half-open");
         if (status && status->reachable)
             return lockscope::formatLatency(status->latency, QLocale());
         return status ? tr("down") : QString();
     case Qt::DecorationRole:
         return column == NameColumn ? QVariant(statusdots::nodeIcon(state, node.color)) : QVariant();
     case Qt::ForegroundRole:
+        if (const auto breaker = m_nodes->breaker(row);
+            column == LatencyColumn && breaker && breaker->state != lockscope::redis::BreakerState::Closed)
+            return statusdots::colorFor(int(NodeListModel::State::Down));
         return column == LatencyColumn && state == int(NodeListModel::State::Down)
                    ? QVariant(statusdots::colorFor(state))
                    : QVariant();
@@ -204,6 +211,10 @@ QVariant NodeTreeModel::nodeData(const Group &group, size_t n, int column, int r
         } else {
             tip << tr("Checking…");
         }
+        if (const auto breaker = m_nodes->breaker(row);
+            breaker &&
+            (breaker->state != lockscope::redis::BreakerState::Closed || breaker->consecutiveFailures > 0))
+            tip << NodeListModel::breakerToolTip(*breaker);
         if (node.production)
             tip << tr("Production: force-release needs the key typed");
         if (node.readOnly)

@@ -314,7 +314,18 @@ void SimParameterForm::fillForm(const SimConfig &config)
     m_ui->simFencing->setChecked(config.fencing);
     m_ui->simWatchdog->setChecked(config.watchdog);
     m_ui->simCheckValidity->setChecked(config.checkValidity);
+    m_ui->simBreaker->setChecked(config.breaker);
+    m_ui->simDegraded->setChecked(config.degraded);
     m_ui->simWakeup->setCurrentIndex(m_ui->simWakeup->findData(int(config.wakeup)));
+}
+
+bool SimParameterForm::selectScenario(const QString &name)
+{
+    const int index = m_ui->simScenario->findData(name);
+    if (index < 0)
+        return false;
+    m_ui->simScenario->setCurrentIndex(index);
+    return true;
 }
 
 SimConfig SimParameterForm::config() const
@@ -348,6 +359,8 @@ SimConfig SimParameterForm::config() const
     config.fencing = m_ui->simFencing->isChecked();
     config.watchdog = m_ui->simWatchdog->isChecked();
     config.checkValidity = m_ui->simCheckValidity->isChecked();
+    config.breaker = m_ui->simBreaker->isChecked();
+    config.degraded = m_ui->simDegraded->isChecked();
     config.wakeup = static_cast<Wakeup>(m_ui->simWakeup->currentData().toInt());
     // The other kinds take neither (SimConfig::validate refuses them there).
     config.lockKind = static_cast<SimLockKind>(m_ui->simLockKind->currentData().toInt());

@@ -33,6 +33,9 @@ public:
     /// What stops the form from running, one problem per entry; empty when it can start.
     QStringList problems() const;
 
+    /// Chooses a ready-made scenario by name (sim::scenarios()); false for an unknown name.
+    bool selectScenario(const QString &name);
+
     bool localTarget() const;
     /// How many local nodes to start (for a local target).
     int localNodeCount() const;

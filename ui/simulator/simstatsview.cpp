@@ -26,6 +26,8 @@ enum WorkerColumn
     WorkerColumnRejected,
     WorkerColumnLost,
     WorkerColumnStalls,
+    WorkerColumnDegraded,
+    WorkerColumnBreakerRefusals,
     WorkerColumnClock,
     WorkerColumnHolding,
     WorkerColumnCount
@@ -60,6 +62,10 @@ SimStatsView::SimStatsView(QWidget *parent) : QWidget(parent)
     m_lostLocks = valueLabel(QStringLiteral("simLostLocks"));
     m_fairness = valueLabel(QStringLiteral("simFairness"));
     m_keysLeft = valueLabel(QStringLiteral("simKeysLeft"));
+    m_degraded = valueLabel(QStringLiteral("simDegradedAcquisitions"));
+    m_degradedWrites = valueLabel(QStringLiteral("simDegradedWrites"));
+    m_breakerRefusals = valueLabel(QStringLiteral("simBreakerRefusals"));
+    m_breakerOpens = valueLabel(QStringLiteral("simBreakerOpens"));
 
     auto *grid = new QGridLayout;
     grid->setContentsMargins(0, 0, 0, 0);
@@ -107,6 +113,20 @@ SimStatsView::SimStatsView(QWidget *parent) : QWidget(parent)
             "(readers together and a semaphore's holders up to its permits do not count)"));
     pair(1, tr("Lost locks"), m_lostLocks, tr("Locks the watchdog reported lost"));
     ++row;
+    pair(0, tr("Degraded"), m_degraded,
+         tr("Acquisitions that took an in-process lock because too few nodes were usable for a quorum "
+            "(degraded mode). The in-process table is shared by this whole process, so the simulated "
+            "workers still exclude each other; separate processes would not"));
+    pair(1, tr("Breaker opens"), m_breakerOpens,
+         tr("Circuit breakers that opened (every worker's Locker has one per node); the Log lists each "
+            "transition with its time"));
+    ++row;
+    pair(0, tr("Breaker refusals"), m_breakerRefusals,
+         tr("Acquires refused at once because too many nodes' circuit breakers were open for a quorum"));
+    pair(1, tr("Degraded writes"), m_degradedWrites,
+         tr("Writes under a degraded lock: they carry no fencing token, so the resource counts them here "
+            "instead of rejecting them, and still checks them for lost updates"));
+    ++row;
     wide(tr("Wait"), m_waitTimes,
          tr("Time to obtain the lock: median (p50), 95th and 99th percentile of the blocking acquires "
             "(one that gave up counts until it gave up)"));
@@ -127,7 +147,8 @@ QWidget *SimStatsView::createWorkersTable()
     m_workerTable->setObjectName(QStringLiteral("simWorkersTable"));
     // Short titles, so that the table fits a narrow dock; the tooltips say it in full.
     m_workerTable->setHorizontalHeaderLabels({tr("#"), tr("Acq."), tr("Failed"), tr("Viol."), tr("Rej."),
-                                              tr("Lost"), tr("Stalls"), tr("Clock"), tr("Holds")});
+                                              tr("Lost"), tr("Stalls"), tr("Degr."), tr("Brk."), tr("Clock"),
+                                              tr("Holds")});
     const QStringList tips{tr("Worker"),
                            tr("Acquisitions"),
                            tr("Failed attempts"),
@@ -135,6 +156,8 @@ QWidget *SimStatsView::createWorkersTable()
                            tr("Fencing rejections: stale writes refused"),
                            tr("Locks lost: the watchdog reported it, or the release found it gone"),
                            tr("Stalled critical sections"),
+                           tr("Degraded acquisitions: in-process locks taken while no quorum was usable"),
+                           tr("Acquires refused by open circuit breakers"),
                            tr("Lock clock rate (1 = no drift)"),
                            tr("Holding a lock right now")};
     for (int column = 0; column < WorkerColumnCount; ++column)
@@ -195,6 +218,10 @@ void SimStatsView::showStats(const SimStats &stats, bool started)
     m_rejections->setText(number(stats.fencingRejections));
     m_overlaps->setText(number(stats.overlaps));
     m_lostLocks->setText(number(stats.lostLocks));
+    m_degraded->setText(number(stats.degradedAcquisitions));
+    m_degradedWrites->setText(number(stats.degradedWrites));
+    m_breakerRefusals->setText(number(stats.breakerRefusals));
+    m_breakerOpens->setText(number(stats.breakerOpens));
     m_fairness->setText(started && stats.acquisitions > 0 ? locale.toString(stats.fairness, 'f', 3)
                                                           : QStringLiteral("–"));
     m_waitTimes->setText(started && stats.acquisitions > 0
@@ -214,6 +241,9 @@ void SimStatsView::showStats(const SimStats &stats, bool started)
     theme::setTextColor(m_violations, stats.violations > 0 ? theme::danger(pal) : QColor());
     theme::setTextColor(m_rejections, stats.fencingRejections > 0 ? theme::warning(pal) : QColor());
     theme::setTextColor(m_overlaps, stats.overlaps > 0 ? theme::danger(pal) : QColor());
+    // Availability kept at the price of cross-process exclusion: worth a look, not a failure.
+    theme::setTextColor(m_degraded, stats.degradedAcquisitions > 0 ? theme::warning(pal) : QColor());
+    theme::setTextColor(m_breakerOpens, stats.breakerOpens > 0 ? theme::warning(pal) : QColor());
     // A fair lock out of order loses no update: a warning, not a safety failure.
     theme::setTextColor(m_kindFigure, !started || !figure.broken               ? QColor()
                                       : m_config.lockKind == SimLockKind::Fair ? theme::warning(pal)
@@ -257,6 +287,8 @@ void SimStatsView::updateWorkers(const SimStats &stats)
         // As lockctl simulate counts them: the watchdog lost it, or the release found it gone.
         set(row, WorkerColumnLost, locale.toString(w.lostLocks + w.expiredBeforeRelease));
         set(row, WorkerColumnStalls, locale.toString(w.stalls));
+        set(row, WorkerColumnDegraded, locale.toString(w.degradedAcquisitions));
+        set(row, WorkerColumnBreakerRefusals, locale.toString(w.breakerRefusals));
         set(row, WorkerColumnClock,
             w.clockRate == 1.0 ? QStringLiteral("1") : QString::number(w.clockRate, 'g', 3));
         set(row, WorkerColumnHolding, w.holding ? QStringLiteral("●") : QString());

@@ -9,9 +9,9 @@ class QTableWidget;
 
 /// The simulator's Statistics page: the run's lock kind and the safety figure of that kind, the
 /// run's figures (acquisitions and their rate, failed attempts, fairness, violations, fencing
-/// rejections, overlaps, lost locks, wait and hold percentiles, keys left) over a table with a
-/// row per worker. Figures that signal trouble are in the palette's danger colour, re-chosen on
-/// a palette change.
+/// rejections, overlaps, lost locks, degraded acquisitions and writes, breaker refusals and opens, wait and
+/// hold percentiles, keys left) over a table with a row per worker. Figures that signal trouble are in the
+/// palette's danger colour, re-chosen on a palette change.
 class SimStatsView : public QWidget
 {
     Q_OBJECT
@@ -46,6 +46,10 @@ private:
     QLabel *m_lostLocks = nullptr;
     QLabel *m_fairness = nullptr;
     QLabel *m_keysLeft = nullptr;
+    QLabel *m_degraded = nullptr;
+    QLabel *m_degradedWrites = nullptr;
+    QLabel *m_breakerRefusals = nullptr;
+    QLabel *m_breakerOpens = nullptr;
     QTableWidget *m_workerTable = nullptr;
 
     lockscope::sim::SimConfig m_config; ///< the run's (setRunConfig)

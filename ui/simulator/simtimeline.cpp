@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+using lockscope::sim::BreakerRecord;
 using lockscope::sim::SectionEvent;
 
 namespace {
@@ -143,9 +144,20 @@ void SimTimeline::showRun(qint64 runUs)
     update();
 }
 
+void SimTimeline::addBreakerMarks(const std::vector<BreakerRecord> &records)
+{
+    for (const BreakerRecord &r : records) {
+        if (r.event.to == lockscope::redis::BreakerState::HalfOpen)
+            continue;
+        m_breakerMarks.push_back({r.atUs, r.event.to == lockscope::redis::BreakerState::Open});
+    }
+    update();
+}
+
 void SimTimeline::clear()
 {
     m_events.clear();
+    m_breakerMarks.clear();
     m_pinned.clear();
     m_firstViolationUs = -1;
     m_firstViolationEndUs = -1;
@@ -320,6 +332,22 @@ void SimTimeline::paintEvent(QPaintEvent *)
             painter.setBrush(Qt::NoBrush);
             painter.drawRect(bar.adjusted(-1, -1, 1, 1));
         }
+    }
+    // Breaker transitions: every worker's Locker has its own breakers, so one outage opens
+    // many at nearly the same time; one line per pixel column and kind is enough.
+    double lastOpenX = -1e9, lastClosedX = -1e9;
+    for (const BreakerMark &mark : m_breakerMarks) {
+        if (mark.atUs < left || mark.atUs > right)
+            continue;
+        const double x = std::round(xOf(mark.atUs)) + 0.5;
+        double &last = mark.open ? lastOpenX : lastClosedX;
+        if (std::abs(x - last) < 3)
+            continue;
+        last = x;
+        painter.setPen(QPen(mark.open ? theme::warning(pal) : theme::success(pal), 2, Qt::DashLine));
+        painter.drawLine(QPointF(x, plot.top()), QPointF(x, plot.bottom()));
+        const QString tag = mark.open ? tr("breaker open") : tr("breaker closed");
+        painter.drawText(QPointF(x + 3, plot.top() + fm.ascent() + 1), tag);
     }
     painter.restore();
 

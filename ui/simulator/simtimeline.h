@@ -46,7 +46,11 @@ public:
     qint64 rightUs() const { return std::max(m_nowUs, m_windowUs); }
     /// Start of the earliest violation seen (kept when older sections are dropped), or -1.
     qint64 firstViolationUs() const { return m_firstViolationUs; }
-    /// Forgets every section (a new run).
+    /// Circuit breaker transitions to mark on the time axis: a line where a breaker opened
+    /// (warning colour) or closed again (success colour); half-open probes are not drawn.
+    void addBreakerMarks(const std::vector<lockscope::sim::BreakerRecord> &records);
+    int breakerMarkCount() const { return static_cast<int>(m_breakerMarks.size()); }
+    /// Forgets every section and mark (a new run).
     void clear();
 
     int eventCount() const { return static_cast<int>(m_events.size()); }
@@ -65,7 +69,14 @@ protected:
 private:
     void prune();
 
+    struct BreakerMark
+    {
+        qint64 atUs = 0;
+        bool open = false;
+    };
+
     std::deque<lockscope::sim::SectionEvent> m_events;
+    std::vector<BreakerMark> m_breakerMarks; ///< capped like the run's breaker log
     /// Violations that ended before the minute kept in m_events: still drawn (at most a few
     /// hundred), so that showRun() can point at the first one.
     std::deque<lockscope::sim::SectionEvent> m_pinned;

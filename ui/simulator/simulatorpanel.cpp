@@ -8,6 +8,7 @@
 #include "simrunner.h"
 #include "simstatsview.h"
 #include "simtext.h"
+#include "simtimeline.h"
 #include "themecolors.h"
 #include "threadowner.h"
 #include "util/duration.h"
@@ -311,6 +312,7 @@ void SimulatorPanel::onRunFinished(quint64 run)
     m_finalReport = simulation->report();
     m_finalEvents = simulation->events();
     m_faults->logFaults(m_finalReport->faults);
+    logBreakers(*simulation);
     disposeRun();
 
     const KindFigure figure = kindFigure(m_finalReport->config, stats);
@@ -413,6 +415,7 @@ void SimulatorPanel::resetView(const SimConfig &config)
     m_stats = SimStats{};
     m_lastSeq = 0;
     m_sampleCount = 0;
+    m_breakersLogged = 0;
     m_finalReport.reset();
     m_finalEvents.clear();
     m_charts->reset(config.workers);
@@ -435,10 +438,33 @@ void SimulatorPanel::refresh()
     m_charts->setNow(m_runClock.nsecsElapsed() / 1000);
     appendSamples(m_sim->samples(m_sampleCount));
     m_faults->logFaults(m_sim->faultLog());
+    logBreakers(*m_sim);
     if (stats.state == SimState::Stopping && m_phase != Phase::Stopping)
         setPhase(Phase::Stopping);
     else
         updateControls();
+}
+
+/// The breaker transitions not logged yet, into the log and onto the timeline.
+void SimulatorPanel::logBreakers(Simulation &simulation)
+{
+    const auto records = simulation.breakerLog(m_breakersLogged);
+    if (records.empty())
+        return;
+    m_breakersLogged += records.size();
+    for (const BreakerRecord &b : records)
+        emit logMessage(
+            tr("Simulation at %1 s: %2").arg(static_cast<double>(b.atUs) / 1e6, 0, 'f', 2).arg(b.describe()),
+            b.event.to == lockscope::redis::BreakerState::Open);
+    m_charts->timeline()->addBreakerMarks(records);
+}
+
+bool SimulatorPanel::startScenario(const QString &name)
+{
+    if (!m_form->selectScenario(name))
+        return false;
+    start();
+    return true;
 }
 
 void SimulatorPanel::readEvents(Simulation &simulation)

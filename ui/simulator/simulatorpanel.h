@@ -96,6 +96,9 @@ public:
 
 public slots:
     void start();
+    /// Chooses the scenario `name` in the form and starts it (demos and screenshots); false,
+    /// and nothing started, for an unknown name.
+    bool startScenario(const QString &name);
     void stop();
     void togglePause();
 
@@ -116,6 +119,7 @@ private:
     void disposeRun();
     void refresh();
     void readEvents(lockscope::sim::Simulation &simulation);
+    void logBreakers(lockscope::sim::Simulation &simulation);
     void appendSamples(const std::vector<lockscope::sim::ThroughputSample> &samples);
     void showStats(const lockscope::sim::SimStats &stats);
     void inject(const lockscope::sim::SimFault &fault);
@@ -156,6 +160,7 @@ private:
     lockscope::sim::SimStats m_stats;
     quint64 m_lastSeq = 0;
     size_t m_sampleCount = 0;
+    size_t m_breakersLogged = 0; ///< entries of the run's breaker log already logged
     QElapsedTimer m_runClock;
     QTimer m_refreshTimer;
     /// What a finished run left for export.
