@@ -156,26 +156,6 @@ Result<void> Connection::Private::writeAll(Clock::time_point deadline)
     return {};
 }
 
-int Connection::Private::waitFdOrInterrupt(Clock::time_point deadline)
-{
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        const int timeoutMs =
-            left.count() <= 0 ? 0 : static_cast<int>(std::min<qint64>(left.count() + 1, 1 << 30));
-        pollfd p[2] = {{fd, POLLIN, 0}, {interruptFd, POLLIN, 0}};
-        const int n = ::poll(p, 2, timeoutMs);
-        if (n > 0)
-            return p[0].revents != 0 ? 1 : 0; // interrupted: ends the wait like a timeout
-        if (n == 0) {
-            if (Clock::now() >= deadline)
-                return 0;
-            continue;
-        }
-        if (errno != EINTR)
-            return -1;
-    }
-}
-
 Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool stream)
 {
     // A command's reply that comes too late would be taken for the next command's, so a
@@ -221,14 +201,8 @@ Result<RedisReply> Connection::Private::read(Clock::time_point deadline, bool st
             const auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
             blockInRecv = left.count() > 0 && fitRecvTimeout(left);
         }
-        if (!tryFirst && !blockInRecv && stream && interruptFd >= 0) {
-            const int ready = waitFdOrInterrupt(deadline);
-            if (ready == 0)
-                return timedOut(timedOutText());
-            if (ready < 0)
-                return broken(ErrorKind::Io, errnoText(errno));
-        } else if (!tryFirst && !blockInRecv) {
-            const int ready = waitFd(fd, POLLIN, deadline);
+        if (!tryFirst && !blockInRecv) {
+            const int ready = waitFd(fd, POLLIN, deadline, stream ? interruptFd : -1);
             if (ready == 0)
                 return timedOut(timedOutText());
             if (ready < 0)

@@ -105,10 +105,6 @@ struct Connection::Private
     /// this thread may spin now. True when bytes are waiting.
     bool spinUntilReadable(Clock::time_point deadline);
 
-    /// poll() on the socket and interruptFd until `deadline`: 1 when the socket is readable,
-    /// 0 when the deadline passed or interruptFd became readable, -1 on a poll error.
-    int waitFdOrInterrupt(Clock::time_point deadline);
-
     /// Makes SO_RCVTIMEO no longer than `left` (and not much shorter), so a blocking recv()
     /// honours the deadline. Only changes the option when needed: usually never.
     bool fitRecvTimeout(std::chrono::microseconds left);

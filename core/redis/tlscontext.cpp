@@ -15,17 +15,17 @@
 
 namespace lockscope::redis::detail {
 
-int waitFd(int fd, short events, Clock::time_point deadline)
+int waitFd(int fd, short events, Clock::time_point deadline, int interruptFd)
 {
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         // Round up so that a sub-millisecond remainder still polls once instead of spinning.
         const int timeoutMs =
             left.count() <= 0 ? 0 : static_cast<int>(std::min<qint64>(left.count() + 1, 1 << 30));
-        pollfd p{fd, events, 0};
-        const int n = ::poll(&p, 1, timeoutMs);
+        pollfd p[2] = {{fd, events, 0}, {interruptFd, POLLIN, 0}};
+        const int n = ::poll(p, interruptFd >= 0 ? 2 : 1, timeoutMs);
         if (n > 0)
-            return 1;
+            return p[0].revents != 0 ? 1 : 0; // else interrupted: ends the wait like a timeout
         if (n == 0) {
             if (Clock::now() >= deadline)
                 return 0;

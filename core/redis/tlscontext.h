@@ -13,8 +13,9 @@ using Clock = std::chrono::steady_clock;
 
 /// Waits until fd is ready for `events` (POLLIN / POLLOUT) or the deadline passes.
 /// Returns 1 when ready (or on POLLHUP/POLLERR, so that the next read or write sees the
-/// error), 0 on timeout, -1 on a poll() failure (errno set).
-int waitFd(int fd, short events, Clock::time_point deadline);
+/// error), 0 on timeout, -1 on a poll() failure (errno set). With an `interruptFd` (an eventfd
+/// or pipe), the wait also ends, returning 0, as soon as that one is readable.
+int waitFd(int fd, short events, Clock::time_point deadline, int interruptFd = -1);
 
 /// One TLS session over a connected non-blocking socket.
 class TlsSession
