@@ -329,6 +329,10 @@ void TestLockWakeup::releaseWakesOneWaiterLongestFirst()
         QTRY_VERIFY_WITH_TIMEOUT(waiters.wakeStats().waiting == i + 1, 10000);
     }
     QCOMPARE(waiters.wakeStats().messages, 0u);
+    // Every node's listener has subscribed (a waiter waits for the first confirmation only), so
+    // that every announcement below is heard and can be counted.
+    for (int i = 0; i < nodes; ++i)
+        QTRY_COMPARE_WITH_TIMEOUT(subscribers(*servers, i, releaseChannelFor("job")), qint64(1), 10000);
     LS_VERIFY_OK(holder.release(*held));
     // One release: one waiter has the lock, the 15 others still wait, and nobody else was woken.
     auto taken = [&] {
