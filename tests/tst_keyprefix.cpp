@@ -139,14 +139,7 @@ bool onEveryNode(ServerSet &servers, const QByteArray &key)
 /// A connection of its own on node 0, PSUBSCRIBEd to every channel: it sees every PUBLISH.
 std::unique_ptr<Connection> publishWatcher(ServerSet &servers)
 {
-    auto connection = std::make_unique<Connection>(servers.configs().front());
-    connection->append({QByteArrayView("PSUBSCRIBE"), QByteArrayView("*")});
-    if (!connection->flush())
-        return nullptr;
-    auto confirmed = connection->readReply();
-    if (!confirmed || !confirmed->isArray())
-        return nullptr;
-    return connection;
+    return subscribedConnection(servers, 0, "PSUBSCRIBE", "*");
 }
 
 /// The channels of the messages the watcher received within `wait` (until a quiet spell).

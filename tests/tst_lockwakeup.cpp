@@ -45,14 +45,7 @@ void addNodeCounts()
 /// A connection of its own, subscribed to `channel` on node `i`.
 std::unique_ptr<Connection> subscriber(ServerSet &servers, int i, const QByteArray &channel)
 {
-    auto connection = std::make_unique<Connection>(servers.configs().at(static_cast<size_t>(i)));
-    connection->append({QByteArrayView("SUBSCRIBE"), QByteArrayView(channel)});
-    if (!connection->flush())
-        return nullptr;
-    auto confirmed = connection->readReply();
-    if (!confirmed || !confirmed->isArray())
-        return nullptr;
-    return connection;
+    return subscribedConnection(servers, i, "SUBSCRIBE", channel);
 }
 
 /// Subscribers of `channel` on node `i` (PUBSUB NUMSUB); -1 on failure.

@@ -188,4 +188,17 @@ ResumeOnExit::~ResumeOnExit()
         m_server.resume();
 }
 
+std::unique_ptr<redis::Connection> subscribedConnection(ServerSet &servers, int i, QByteArrayView command,
+                                                        QByteArrayView channel)
+{
+    auto connection = std::make_unique<redis::Connection>(servers.configs().at(static_cast<size_t>(i)));
+    connection->append({command, channel});
+    if (!connection->flush())
+        return nullptr;
+    auto confirmed = connection->readReply();
+    if (!confirmed || !confirmed->isArray())
+        return nullptr;
+    return connection;
+}
+
 } // namespace lockscope::test

@@ -82,6 +82,11 @@ int voteIndex(const std::vector<lock::NodeVote> &votes, const QString &name);
 /// started.
 int threadCount();
 
+/// A connection of its own to node `i`, in pub/sub mode: `command` (SUBSCRIBE or PSUBSCRIBE) of
+/// `channel` sent and confirmed; nullptr on failure.
+std::unique_ptr<redis::Connection> subscribedConnection(ServerSet &servers, int i, QByteArrayView command,
+                                                        QByteArrayView channel);
+
 /// Resumes a paused server when the scope ends, however the test function returns.
 class ResumeOnExit
 {
