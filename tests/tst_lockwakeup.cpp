@@ -57,6 +57,21 @@ qint64 subscribers(ServerSet &servers, int i, const QByteArray &channel)
     return reply->elements()[1].integer();
 }
 
+/// Places in the wake-up queue of `key` on node `i` (ZCARD of its waiters); -1 on failure.
+qint64 queueSize(ServerSet &servers, int i, const QByteArray &key)
+{
+    auto reply = servers.admin(i).command({"ZCARD", waitQueueKeysFor(key).first});
+    return reply && reply->isInteger() ? reply->integer() : -1;
+}
+
+/// Whether node `i` has neither of the wake-up queue keys of `key` (they went with their last place).
+bool queueGone(ServerSet &servers, int i, const QByteArray &key)
+{
+    const auto [waiters, deadlines] = waitQueueKeysFor(key);
+    auto reply = servers.admin(i).command({"EXISTS", waiters, deadlines});
+    return reply && reply->isInteger() && reply->integer() == 0;
+}
+
 /// ServerSet::scriptCalls(i, true) of every node: lock scripts run to completion.
 std::vector<qint64> scriptRunsPerNode(ServerSet &servers)
 {
@@ -106,6 +121,12 @@ private slots:
     void releaseWakesOneWaiterLongestFirst();
     void readersAreWokenTogether();
     void killedSubscriberCostsAtMostOneDelay();
+    void releaseWakesTheLongestWaiterOfAllLockers_data() { addNodeCounts(); }
+    void releaseWakesTheLongestWaiterOfAllLockers();
+    void messageNamesTheFirstWaiter();
+    void newcomerBargesOnlyWhileTheFirstWaiterIsFresh();
+    void endedWaitsLeaveTheQueue();
+    void crashedWaiterDropsOutAtItsDeadline();
 };
 
 void TestLockWakeup::channelName()
@@ -248,9 +269,12 @@ void TestLockWakeup::cancelWhileSubscribed()
     options.cancel = std::make_shared<CancellationToken>();
     auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", options); });
     QTRY_VERIFY_WITH_TIMEOUT(subscribers(*servers, 0, releaseChannelFor("job")) == 1, 10000);
+    QCOMPARE(queueSize(*servers, 0, "job"), qint64(1));
     options.cancel->cancel();
     QVERIFY2(pending.wait_for(30s) == std::future_status::ready, "cancel did not end the subscribed wait");
     LS_VERIFY_LOCK_ERROR(pending.get(), LockErrorKind::Cancelled);
+    // The cancelled call took its place in the queue away with it.
+    QVERIFY(queueGone(*servers, 0, "job"));
 }
 
 void TestLockWakeup::subscriptionsAreReturnedClean()
@@ -322,10 +346,22 @@ void TestLockWakeup::releaseWakesOneWaiterLongestFirst()
         QTRY_VERIFY_WITH_TIMEOUT(waiters.wakeStats().waiting == i + 1, 10000);
     }
     QCOMPARE(waiters.wakeStats().messages, 0u);
+    // Each has its place in the lock's wake-up queue in Redis.
+    for (int i = 0; i < nodes; ++i)
+        QTRY_COMPARE_WITH_TIMEOUT(queueSize(*servers, i, "job"), qint64(kWaiters), 10000);
     // Every node's listener has subscribed (a waiter waits for the first confirmation only), so
     // that every announcement below is heard and can be counted.
     for (int i = 0; i < nodes; ++i)
         QTRY_COMPARE_WITH_TIMEOUT(subscribers(*servers, i, releaseChannelFor("job")), qint64(1), 10000);
+    // The announcements the servers make from here on (every PUBLISH is a release of "job").
+    auto publishes = [&] {
+        qint64 total = 0;
+        for (int i = 0; i < nodes; ++i)
+            total += servers->commandCalls(i, {"publish"});
+        return total;
+    };
+    const qint64 publishedBefore = publishes();
+    QVERIFY(publishedBefore >= 0);
     LS_VERIFY_OK(holder.release(*held));
     // One release: one waiter has the lock, the 15 others still wait, and nobody else was woken.
     auto taken = [&] {
@@ -350,8 +386,9 @@ void TestLockWakeup::releaseWakesOneWaiterLongestFirst()
         return obtained;
     }));
     QTRY_COMPARE_WITH_TIMEOUT(waiters.wakeStats().waiting, kWaiters, 10000);
-    // Waiters 1 to 15 queued behind waiter 0 the same way.
-    QCOMPARE(waiters.wakeStats().queued, quint64(kWaiters));
+    // Its refused attempt put it at the end of the queue, behind waiters 1 to 15.
+    for (int i = 0; i < nodes; ++i)
+        QTRY_COMPARE_WITH_TIMEOUT(queueSize(*servers, i, "job"), qint64(kWaiters), 10000);
     proceed.set_value();
     std::vector<Lock> obtained;
     for (auto &p : pending) {
@@ -366,15 +403,24 @@ void TestLockWakeup::releaseWakesOneWaiterLongestFirst()
     QCOMPARE(order, expected);
     // 18 releases: the holder's, heard as a message (on 3 nodes when a quorum announced it),
     // and each waiter's, which woke the next waiter of this Locker at once (handed on) unless
-    // its message was faster; every other announcement was recognised and woke nobody.
+    // its message was faster; every other announcement was recognised and woke nobody. Every
+    // announcement a server made was heard once. On 3 nodes a release is announced by the
+    // nodes it deleted the lock from: a waiter woken by a quorum of messages may take the lock
+    // on 2 nodes while the third still held the previous token, and its release then
+    // announces on those 2 (a Redlock holds on a quorum).
+    const qint64 announced = publishes() - publishedBefore;
+    QVERIFY(announced >= qint64(kWaiters + 2) * (nodes / 2 + 1));
+    QVERIFY(announced <= qint64(kWaiters + 2) * nodes);
     QTRY_COMPARE_WITH_TIMEOUT(waiters.wakeStats().messages + waiters.wakeStats().duplicates,
-                              quint64(kWaiters + 2) * quint64(nodes), 10000);
+                              quint64(announced), 10000);
     // Each release woke once: by its message, or handed on by the releasing thread (whichever
     // came first; the other then woke nobody).
     QCOMPARE(waiters.wakeStats().messages + waiters.wakeStats().handedOn, quint64(kWaiters + 2));
     QCOMPARE(waiters.wakeStats().wakeups, quint64(kWaiters + 1));
-    for (int i = 0; i < nodes; ++i)
+    for (int i = 0; i < nodes; ++i) {
         QVERIFY(servers->get(i, "job").isNull());
+        QVERIFY(queueGone(*servers, i, "job"));
+    }
 }
 
 void TestLockWakeup::readersAreWokenTogether()
@@ -447,6 +493,209 @@ void TestLockWakeup::killedSubscriberCostsAtMostOneDelay()
     QCOMPARE(obtained->wakeups, 1);
     QCOMPARE(servers->get(0, "job"), obtained->value);
     QVERIFY(servers->pttl(0, "job") > 0);
+}
+
+void TestLockWakeup::releaseWakesTheLongestWaiterOfAllLockers()
+{
+    // Four Lockers (four processes, as far as Redis can tell), two waiting threads each, joined
+    // the queue in a known order, Lockers interleaved. Every release wakes exactly one thread
+    // of all eight, the one that has waited longest, in whichever Locker it is: no Locker
+    // wakes a thread for a release that named another's.
+    QFETCH(int, nodes);
+    LS_START_SERVERS(servers, nodes);
+    Locker holder(servers->configs(), publishing(true, false));
+    constexpr int kLockers = 4;
+    constexpr int kWaiters = 8;
+    std::vector<std::unique_ptr<Locker>> lockers;
+    for (int i = 0; i < kLockers; ++i)
+        lockers.push_back(std::make_unique<Locker>(servers->configs(), publishing(true, true)));
+    auto held = holder.tryAcquire("job", withTtl(30s));
+    LS_VERIFY_OK(held);
+    std::mutex orderMutex;
+    std::vector<int> order;
+    std::vector<std::future<LockResult<Lock>>> pending;
+    for (int w = 0; w < kWaiters; ++w) {
+        Locker &locker = *lockers[size_t(w % kLockers)];
+        pending.push_back(std::async(std::launch::async, [&, w] {
+            auto obtained = locker.acquire("job", patientWaiter());
+            if (obtained) {
+                {
+                    std::lock_guard lock(orderMutex);
+                    order.push_back(w);
+                }
+                if (auto released = locker.release(*obtained); !released)
+                    qWarning("release: %s", qPrintable(released.error().toString()));
+            }
+            return obtained;
+        }));
+        for (int i = 0; i < nodes; ++i)
+            QTRY_COMPARE_WITH_TIMEOUT(queueSize(*servers, i, "job"), qint64(w + 1), 10000);
+    }
+    for (int l = 0; l < kLockers; ++l) {
+        QTRY_COMPARE_WITH_TIMEOUT(lockers[size_t(l)]->wakeStats().waiting, kWaiters / kLockers, 10000);
+        for (int i = 0; i < nodes; ++i)
+            QTRY_COMPARE_WITH_TIMEOUT(subscribers(*servers, i, releaseChannelFor("job")), qint64(kLockers),
+                                      10000);
+    }
+    LS_VERIFY_OK(holder.release(*held));
+    for (auto &p : pending) {
+        QVERIFY2(p.wait_for(60s) == std::future_status::ready, "a waiter is still sleeping");
+        auto lock = p.get();
+        LS_VERIFY_OK(lock);
+        QCOMPARE(lock->wakeups, 1);
+    }
+    std::vector<int> expected(kWaiters);
+    std::iota(expected.begin(), expected.end(), 0);
+    QCOMPARE(order, expected);
+    // Eight releases woke eight threads: one each, in all Lockers together.
+    quint64 wakeups = 0;
+    for (const auto &locker : lockers)
+        wakeups += locker->wakeStats().wakeups;
+    QCOMPARE(wakeups, quint64(kWaiters));
+    for (int i = 0; i < nodes; ++i) {
+        QVERIFY(servers->get(i, "job").isNull());
+        QVERIFY(queueGone(*servers, i, "job"));
+    }
+}
+
+void TestLockWakeup::messageNamesTheFirstWaiter()
+{
+    // The release message is the token, and the id of the queue's first waiter when there is one.
+    LS_START_SERVERS(servers, 1);
+    Locker holder(servers->configs(), publishing(true, false));
+    Locker waiter(servers->configs(), publishing(false, true));
+    auto listener = subscriber(*servers, 0, releaseChannelFor("job"));
+    QVERIFY(listener);
+    auto held = holder.tryAcquire("job", withTtl(30s));
+    LS_VERIFY_OK(held);
+    auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", patientWaiter()); });
+    QTRY_COMPARE_WITH_TIMEOUT(queueSize(*servers, 0, "job"), qint64(1), 10000);
+    auto first = servers->admin(0).command({"ZRANGE", waitQueueKeysFor("job").first, "0", "0"});
+    LS_VERIFY_OK(first);
+    const QByteArray id = first->elements().at(0).bytes();
+    QVERIFY2(id.endsWith(".x"), id.constData());
+    LS_VERIFY_OK(holder.release(*held));
+    auto push = listener->readPush(5s);
+    LS_VERIFY_OK(push);
+    QVERIFY2(push->has_value(), "no release message");
+    QCOMPARE((*push)->elements().at(2).bytes(), held->token + ' ' + id);
+    QVERIFY(pending.wait_for(25s) == std::future_status::ready);
+    auto obtained = pending.get();
+    LS_VERIFY_OK(obtained);
+    QCOMPARE(obtained->wakeups, 1);
+    // Granted: it left the queue in the same script.
+    QVERIFY(queueGone(*servers, 0, "job"));
+}
+
+void TestLockWakeup::newcomerBargesOnlyWhileTheFirstWaiterIsFresh()
+{
+    // The lock comes free without a release message (here: deleted by hand) while a waiter is
+    // in the queue. A caller not in the queue may take it while the first waiter has waited
+    // less than handOffAfter; after that, the lock is kept for the waiter.
+    LS_START_SERVERS(servers, 1);
+    Locker holder(servers->configs());
+    LockerOptions patientOptions = publishing(true, true);
+    patientOptions.handOffAfter = 1h;
+    Locker barging(servers->configs(), patientOptions);
+    LockerOptions strictOptions = publishing(true, true);
+    strictOptions.handOffAfter = 0ms;
+    Locker strict(servers->configs(), strictOptions);
+    Locker waiter(servers->configs(), publishing(true, true));
+
+    for (Locker *newcomer : {&barging, &strict}) {
+        auto held = holder.tryAcquire("job", withTtl(30s));
+        LS_VERIFY_OK(held);
+        AcquireOptions options = withTtl(30s);
+        options.retry = RetryStrategy::linear(200ms);
+        options.wait = 30s;
+        auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", options); });
+        QTRY_COMPARE_WITH_TIMEOUT(queueSize(*servers, 0, "job"), qint64(1), 10000);
+        // Free now, and nobody told.
+        QVERIFY(servers->del(0, "job"));
+        auto taken = newcomer->tryAcquire("job", withTtl(30s));
+        if (newcomer == &barging) {
+            // The first waiter has waited less than an hour: the newcomer barges in.
+            LS_VERIFY_OK(taken);
+            QCOMPARE(servers->get(0, "job"), taken->value);
+            QCOMPARE(queueSize(*servers, 0, "job"), qint64(1));
+            LS_VERIFY_OK(barging.release(*taken));
+        } else {
+            // handOffAfter 0: kept for the waiter, and the refusal says why; nothing written.
+            LS_VERIFY_LOCK_ERROR(taken, LockErrorKind::NotObtained);
+            QVERIFY2(taken.error().message.contains("earlier waiter"), qPrintable(taken.error().message));
+            QVERIFY(servers->get(0, "job").isNull());
+            QCOMPARE(queueSize(*servers, 0, "job"), qint64(1));
+        }
+        QVERIFY(pending.wait_for(25s) == std::future_status::ready);
+        auto obtained = pending.get();
+        LS_VERIFY_OK(obtained);
+        QCOMPARE(servers->get(0, "job"), obtained->value);
+        QVERIFY(queueGone(*servers, 0, "job"));
+        LS_VERIFY_OK(waiter.release(*obtained));
+    }
+}
+
+void TestLockWakeup::endedWaitsLeaveTheQueue()
+{
+    // A waiter that gives up, and a Redlock waiter granted on a quorum while one node refused
+    // it: neither leaves a place behind in any node's queue.
+    LS_START_SERVERS(servers, 3);
+    Locker holder(servers->configs(), publishing(true, false));
+    Locker waiter(servers->configs(), publishing(false, true));
+    auto held = holder.tryAcquire("job", withTtl(30s));
+    LS_VERIFY_OK(held);
+    AcquireOptions brief = withTtl(10s);
+    brief.retry = RetryStrategy::linear(100ms);
+    brief.wait = 500ms;
+    LS_VERIFY_LOCK_ERROR(waiter.acquire("job", brief), LockErrorKind::Timeout);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(queueGone(*servers, i, "job"));
+    LS_VERIFY_OK(holder.release(*held));
+
+    // Node 2 keeps another owner's key: the waiter gets nodes 0 and 1 (a quorum), after its
+    // place was taken on all three.
+    QVERIFY(servers->set(2, "job", "ls1 tok=someoneelse pid=1", 60000));
+    held = holder.tryAcquire("job", withTtl(30s));
+    LS_VERIFY_OK(held);
+    auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", patientWaiter()); });
+    for (int i = 0; i < 3; ++i)
+        QTRY_COMPARE_WITH_TIMEOUT(queueSize(*servers, i, "job"), qint64(1), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(waiter.wakeStats().waiting, 1, 10000);
+    for (int i = 0; i < 3; ++i)
+        QTRY_COMPARE_WITH_TIMEOUT(subscribers(*servers, i, releaseChannelFor("job")), qint64(1), 10000);
+    LS_VERIFY_OK(holder.release(*held));
+    QVERIFY(pending.wait_for(25s) == std::future_status::ready);
+    auto obtained = pending.get();
+    LS_VERIFY_OK(obtained);
+    QCOMPARE(servers->nodesWithToken("job", obtained->token), 2);
+    for (int i = 0; i < 3; ++i)
+        QVERIFY2(queueGone(*servers, i, "job"), qPrintable(QStringLiteral("node %1").arg(i)));
+    QCOMPARE(servers->get(2, "job"), QByteArray("ls1 tok=someoneelse pid=1"));
+}
+
+void TestLockWakeup::crashedWaiterDropsOutAtItsDeadline()
+{
+    // A waiter whose process died keeps its place only until its deadline: the lock is kept
+    // for it until then (handOffAfter 0), and a newcomer gets it after.
+    LS_START_SERVERS(servers, 1);
+    LockerOptions strictOptions = publishing(true, true);
+    strictOptions.handOffAfter = 0ms;
+    Locker strict(servers->configs(), strictOptions);
+    const auto [waiters, deadlines] = waitQueueKeysFor("job");
+    auto now = servers->admin(0).command({"TIME"});
+    LS_VERIFY_OK(now);
+    const qint64 nowMs =
+        now->elements().at(0).bytes().toLongLong() * 1000 + now->elements().at(1).bytes().toLongLong() / 1000;
+    LS_VERIFY_OK(servers->admin(0).command({"ZADD", waiters, QByteArray::number(nowMs * 1000), "gone.1.x"}));
+    LS_VERIFY_OK(servers->admin(0).command({"ZADD", deadlines, QByteArray::number(nowMs + 400), "gone.1.x"}));
+    LS_VERIFY_LOCK_ERROR(strict.tryAcquire("job", withTtl(10s)), LockErrorKind::NotObtained);
+    QVERIFY(servers->get(0, "job").isNull());
+    QTest::qWait(600);
+    auto taken = strict.tryAcquire("job", withTtl(10s));
+    LS_VERIFY_OK(taken);
+    QCOMPARE(servers->get(0, "job"), taken->value);
+    // The expired place was dropped by that attempt.
+    QVERIFY(queueGone(*servers, 0, "job"));
 }
 
 QTEST_GUILESS_MAIN(TestLockWakeup)

@@ -190,6 +190,16 @@ std::vector<QByteArray> writerIntentKeys(const QByteArray &key)
     });
 }
 
+/// The names the wake-up queue (LockerOptions::wakeOnRelease) of `key` may have, for every
+/// candidate prefix: its waiters, or with `deadlines` their deadlines.
+std::vector<QByteArray> waitQueueNames(const QByteArray &key, bool deadlines)
+{
+    return lockScopeCompanions(key, [deadlines](const QByteArray &k, const QByteArray &prefix) {
+        const auto [waiters, expiries] = lock::waitQueueKeysFor(k, prefix);
+        return deadlines ? expiries : waiters;
+    });
+}
+
 std::vector<QByteArray> fairQueueKeys(const QByteArray &key)
 {
     return lockScopeCompanions(key, [](const QByteArray &k, const QByteArray &prefix) {
@@ -360,6 +370,12 @@ public:
             return lockScopeOwners(key, 6, writerIntentKeys);
         if (key.endsWith(".queue"))
             return lockScopeOwners(key, 6, fairQueueKeys);
+        // A wake-up queue lists waiter ids, not holders: it is shown with its lock, and on its
+        // own it is no lock.
+        if (key.endsWith(".waiters"))
+            return lockScopeOwners(key, 8, [](const QByteArray &k) { return waitQueueNames(k, false); });
+        if (key.endsWith(".wexp"))
+            return lockScopeOwners(key, 5, [](const QByteArray &k) { return waitQueueNames(k, true); });
         if (key.endsWith(".qexp")) {
             return lockScopeOwners(key, 5, [](const QByteArray &k) {
                 std::vector<QByteArray> names = fairQueueKeys(k);

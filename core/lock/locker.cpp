@@ -237,29 +237,30 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
         results = d->runOnAll(scripts::acquireMany(), scriptKeys, args, options.ttl, {}, &undo, &delivery);
     } else if (options.kind == LockKind::Fair) {
         const auto [queue, deadlines] = d->fairQueueKeys(key);
-        results =
-            d->runOnAll(scripts::acquireFair(), {key, d->fenceKey(key), queue, deadlines},
-                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
-                         QByteArray::number(static_cast<qint64>(waitMark.ttl.count())),
-                         QByteArray::number(waitMark.arrivalUs), d->legacyFenceKey(key)},
-                        options.ttl, {}, &undo, &delivery);
+        results = d->runAcquire(
+            scripts::acquireFair(), scripts::acquireFairQueued(), {key, d->fenceKey(key), queue, deadlines},
+            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+             QByteArray::number(static_cast<qint64>(waitMark.ttl.count())),
+             QByteArray::number(waitMark.arrivalUs), d->legacyFenceKey(key)},
+            options, waitMark, undo, delivery);
     } else if (options.kind == LockKind::Reentrant) {
-        results =
-            d->runOnAll(scripts::acquireReentrant(), {key, d->fenceKey(key)},
-                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
-                         mark, d->legacyFenceKey(key)},
-                        options.ttl, {}, &undo, &delivery);
+        results = d->runAcquire(
+            scripts::acquireReentrant(), scripts::acquireReentrantQueued(), {key, d->fenceKey(key)},
+            {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), mark,
+             d->legacyFenceKey(key)},
+            options, waitMark, undo, delivery);
     } else if (options.kind != LockKind::Mutex) {
         const QByteArray kind = options.kind == LockKind::Read    ? QByteArrayLiteral("r")
                                 : options.kind == LockKind::Write ? QByteArrayLiteral("w")
                                                                   : QByteArrayLiteral("s");
-        results = d->runOnAll(
-            scripts::acquireHolder(), {key, d->fenceKey(key), d->writerIntentKey(key)},
+        results = d->runAcquire(
+            scripts::acquireHolder(), scripts::acquireHolderQueued(),
+            {key, d->fenceKey(key), d->writerIntentKey(key)},
             {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"), kind,
              QByteArray::number(options.permits),
              QByteArray::number(static_cast<qint64>(waitMark.ttl.count())), d->legacyFenceKey(key)},
-            options.ttl, {}, &undo, &delivery);
-    } else if (!fencing && !mayAlreadyHold) {
+            options, waitMark, undo, delivery);
+    } else if (!fencing && !mayAlreadyHold && !d->wakeHub) {
         // A fresh random token cannot be on any node yet: a plain SET NX PX does it, without
         // the cost of a Lua call on the server.
         value.fence = 0;
@@ -276,10 +277,10 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
         }
     } else {
         results =
-            d->runOnAll(scripts::acquire(), {key, d->fenceKey(key)},
-                        {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
-                         d->legacyFenceKey(key)},
-                        options.ttl, {}, &undo, &delivery);
+            d->runAcquire(scripts::acquire(), scripts::acquireQueued(), {key, d->fenceKey(key)},
+                          {prefix, ttlText, tail, fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+                           d->legacyFenceKey(key)},
+                          options, waitMark, undo, delivery);
     }
 
     std::optional<QString> mismatch; // the key is another kind (on some node)
@@ -498,11 +499,17 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
     // each attempt, and taken away when this call ends.
     detail::WaitMark waitMark;
     waitMark.arrivalUs = arrivalNowUs();
-    if (options.kind == LockKind::Write || options.kind == LockKind::Fair) {
-        const milliseconds longest = options.retry.kind == RetryStrategy::Kind::Exponential
-                                         ? std::max(options.retry.maxDelay, options.retry.delay)
-                                         : options.retry.delay;
-        waitMark.ttl = std::max(4 * longest, milliseconds(100)) + operationBudget(options.ttl);
+    const milliseconds longest = options.retry.kind == RetryStrategy::Kind::Exponential
+                                     ? std::max(options.retry.maxDelay, options.retry.delay)
+                                     : options.retry.delay;
+    const milliseconds markLife = std::max(4 * longest, milliseconds(100)) + operationBudget(options.ttl);
+    if (options.kind == LockKind::Write || options.kind == LockKind::Fair)
+        waitMark.ttl = markLife;
+    const bool shared = options.kind == LockKind::Read; // woken together: readers may share
+    if (d->wakeHub && keys.size() == 1 && options.retry.kind != RetryStrategy::Kind::None) {
+        // Its place in the lock's wake-up queue, taken by its first refused attempt.
+        waitMark.waiterId = d->wakeHub->newWaiterId(shared);
+        waitMark.waiterLife = markLife;
     }
     // The nodes where an attempt of this call may have left its mark: those that refused it (a
     // late run on a node that timed out leaves one that expires by itself).
@@ -513,8 +520,17 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
         QByteArray key;
         QByteArray prefix;
         std::vector<bool> on;
+        QByteArray waiterId;
+        std::vector<bool> queued; ///< the nodes where the wake-up queue has this call's place
         void note(const std::vector<NodeVote> &votes)
         {
+            // A refusal put the waiter in the wake-up queue; a grant took it out.
+            for (size_t i = 0; !waiterId.isEmpty() && i < votes.size() && i < queued.size(); ++i) {
+                if (votes[i].outcome == Outcome::Held)
+                    queued[i] = true;
+                else if (votes[i].outcome == Outcome::Granted)
+                    queued[i] = false;
+            }
             for (size_t i = 0; i < votes.size() && i < on.size(); ++i) {
                 if (votes[i].outcome == Outcome::Held)
                     on[i] = true;
@@ -526,6 +542,11 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
         }
         ~WaitMarkCleanup()
         {
+            if (std::ranges::find(queued, true) != queued.end()) {
+                const auto [waiters, deadlines] = d.waitQueueKeys(key);
+                d.runOnAll(scripts::leaveQueue(), {waiters, deadlines}, {waiterId}, milliseconds(1000),
+                           queued);
+            }
             if (std::ranges::find(on, true) == on.end())
                 return;
             if (kind == LockKind::Fair) {
@@ -535,30 +556,16 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
                 d.runUndo({d.writerIntentKey(key)}, prefix, QByteArray(), on);
             }
         }
-    } cleanup{*d, options.kind, d->options.keyPrefix + key, LockValue::ownerPrefix(token),
-              std::vector<bool>(waitMark.ttl.count() > 0 ? d->pools.size() : 0, false)};
+    } cleanup{*d,
+              options.kind,
+              d->options.keyPrefix + key,
+              LockValue::ownerPrefix(token),
+              std::vector<bool>(waitMark.ttl.count() > 0 ? d->pools.size() : 0, false),
+              waitMark.waiterId,
+              std::vector<bool>(d->pools.size(), false)};
     const QByteArray channel =
         d->options.wakeOnRelease ? d->releaseChannel(d->options.keyPrefix + key) : QByteArray();
-    // Threads of this Locker already waiting for the key come first: a newcomer queues behind
-    // them and waits for its turn (at most the strategy's largest delay), instead of barging in
-    // when the lock is handed on to the longest waiter.
-    WakeHub::TicketPtr ticket = d->wakeHub ? d->wakeHub->queueBehind(channel, options.kind == LockKind::Read)
-                                           : WakeHub::TicketPtr(nullptr, nullptr);
-    if (ticket) {
-        const milliseconds longest = options.retry.kind == RetryStrategy::Kind::Exponential
-                                         ? std::max(options.retry.maxDelay, options.retry.delay)
-                                         : options.retry.delay;
-        const auto until = std::min(SteadyClock::now() + (deadline - clock.now()),
-                                    SteadyClock::now() + std::max(longest, milliseconds(1)));
-        const WakeHub::Wait turn = d->wakeHub->wait(*ticket, until, options.cancel.get());
-        if (turn == WakeHub::Wait::Cancelled)
-            return std::unexpected(d->makeError(LockErrorKind::Cancelled, d->options.keyPrefix + key,
-                                                QStringLiteral("cancelled while queued behind this "
-                                                               "Locker's other waiters, before any attempt"),
-                                                {}));
-        if (turn == WakeHub::Wait::Message)
-            ++wakeups;
-    }
+    WakeHub::TicketPtr ticket(nullptr, nullptr);
     bool justWoken = false;
     std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
@@ -608,7 +615,7 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
         if (d->options.wakeOnRelease &&
             (last.kind == LockErrorKind::NotObtained || last.kind == LockErrorKind::WriteLockHeld)) {
             if (!ticket) {
-                ticket = d->wakeHub->enter(channel, options.kind == LockKind::Read,
+                ticket = d->wakeHub->enter(channel, shared, waitMark.waiterId,
                                            d->nodeTimeout(options.ttl, d->configs.front()), seen);
                 // Registered after the attempt, and no node listened before it: a release in
                 // between was announced to nobody, so try once more right away.

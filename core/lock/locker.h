@@ -62,24 +62,43 @@ struct LockerOptions
     /// release script (Redisson and redis-py style wake-up). Off by default: the plain release script runs.
     bool publishOnRelease = false;
     /// A blocking acquire that finds the lock held waits for a release message on
-    /// releaseChannelFor(key) instead of sleeping out the retry delay. The Locker keeps one
-    /// subscriber connection per node for this (a thread per node, started with the first
-    /// wait), shared by all its waiting threads: a channel is SUBSCRIBEd while it has waiters
-    /// (and for 2 s after the last one left), and a release message wakes one waiter of this
-    /// Locker, the one that has waited longest (a reader wakes the other waiting readers too),
-    /// not all of them. Waiters of other processes compete through Redis as before. The same
-    /// release announced by several nodes of a Redlock set wakes one waiter once, when a quorum
-    /// of nodes announced it.
+    /// releaseChannelFor(key) instead of sleeping out the retry delay, and a release wakes one
+    /// waiter among all processes, the one that has waited longest, not all of them:
+    /// - Every blocking acquire has a place in the lock's wake-up queue in Redis
+    ///   (waitQueueKeysFor(): waiters by arrival, each with a deadline renewed by its attempts,
+    ///   so a crashed waiter drops out). It joins with its first refused attempt and leaves
+    ///   when its call ends (got the lock, gave up, cancelled), in the same scripts.
+    /// - A publishing release names the queue's first waiter in its message; only the Locker
+    ///   of that waiter wakes it (a reader wakes the waiting readers of every Locker: they may
+    ///   share). A message that names nobody (an empty queue, a release by another library)
+    ///   wakes the longest waiter of each Locker.
+    /// - Hand-off, for the exclusive kinds (mutex, reentrant, write): while the lock is free,
+    ///   a waiter behind another in the queue may not take it, and a caller not in the queue
+    ///   (a newcomer) may take it only while the first waiter has waited less than
+    ///   handOffAfter. So newcomers may barge in under light contention (no wake-up latency per
+    ///   hand-over), and the first waiter never starves.
+    /// - The Locker keeps one subscriber connection per node (a thread per node, started with
+    ///   the first wait), shared by all its waiting threads: a channel is SUBSCRIBEd while it
+    ///   has waiters (and for 2 s after the last one left). The same release announced by
+    ///   several nodes of a Redlock set wakes once, when a quorum of nodes announced it. A
+    ///   release by a thread of this Locker wakes its own named waiter at once, without waiting
+    ///   for the message.
     /// A waiter still retries at the latest after the strategy's largest delay (or when the
     /// holder's TTL runs out, if sooner), so a lost message or a lock that expires without a
-    /// release costs latency, never liveness; a release that came while its attempt was in
-    /// flight and woke nobody sends it back at once. While no node listens (connections lost;
-    /// they reconnect with a back-off), waiters sleep out the retry delay as without pub/sub.
+    /// release costs latency, never liveness; a release that named a waiter whose attempt was
+    /// in flight sends it back at once. While no node listens (connections lost; they
+    /// reconnect with a back-off), waiters sleep out the retry delay as without pub/sub.
     /// Useful when the holders publish (publishOnRelease). The wait runs on the real steady
     /// clock. A waiter woken by one node of a Redlock set may try before the release reached
     /// the other nodes; if that attempt fails, it tries again after the strategy's base delay,
     /// not its largest. The cleanup of a failed attempt is no release and publishes nothing.
     bool wakeOnRelease = false;
+    /// With wakeOnRelease: how long the first waiter of a lock's wake-up queue may wait before
+    /// newcomers stop barging in ahead of it (Go's sync.Mutex starvation mode uses 1 ms). The
+    /// waiter's arrival is the client's clock, compared with the server's: clocks that
+    /// disagree shift it by their difference (in the safe direction for a client ahead of the
+    /// server: barging stops sooner). 0: strict arrival order.
+    milliseconds handOffAfter{1};
     /// A circuit breaker per node (on by default: 3 consecutive node failures open it for 5 s,
     /// see redis::BreakerOptions). Nothing is sent to a node whose breaker is open: its vote is
     /// an Error (Unreachable, "circuit breaker open until ..."), at once instead of after a
@@ -210,9 +229,6 @@ struct WakeStats
     /// Releases by this Locker's own threads that woke a waiter of this Locker at once, ahead
     /// of their message (which then wakes nobody).
     quint64 handedOn = 0;
-    /// Blocking acquires that found threads of this Locker waiting for the key and queued
-    /// behind them instead of trying first.
-    quint64 queued = 0;
     quint64 missed = 0;       ///< waits skipped: a release came while the waiter's attempt was in flight
     quint64 resubscribes = 0; ///< subscriber connections re-established after a loss
     int channels = 0;         ///< channels listened on now (on at least one node)
@@ -233,6 +249,10 @@ struct WaitMark
 {
     milliseconds ttl{0};
     qint64 arrivalUs = 0;
+    /// Its id in the lock's wake-up queue (wakeOnRelease; "" = none: a tryAcquire), and how
+    /// long its place there lives without an attempt renewing it.
+    QByteArray waiterId;
+    milliseconds waiterLife{0};
 };
 } // namespace detail
 

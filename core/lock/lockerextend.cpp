@@ -22,19 +22,33 @@ LockResult<void> Locker::release(const Lock &lock)
     auto results =
         d->runRelease(lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key}, lock.token);
     int deleted = 0; // nodes where the key (or our holder entry) is gone, not a hold fewer
+    // The waiter each node's release named in its message (releaseAndPublish: {1, id}).
+    QHash<QByteArray, int> named;
     std::vector<NodeVote> votes =
-        d->collectVotes(results, [&deleted](NodeVote &vote, const RedisReply &reply) {
-            const qint64 r = reply.integer();
+        d->collectVotes(results, [&deleted, &named](NodeVote &vote, const RedisReply &reply) {
+            const qint64 r = reply.isArray() ? integerAt(reply, 0) : reply.integer();
             vote.outcome = r >= 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
             deleted += r == 1 ? 1 : 0;
+            if (r == 1 && reply.isArray() && reply.elements().size() > 1 && reply.elements()[1].isString())
+                ++named[reply.elements()[1].bytes()];
         });
     const int granted = countOf(votes, Outcome::Granted);
     const int errors = countOf(votes, Outcome::Error);
     if (granted >= need) {
         if (d->wakeHub && deleted >= need) {
-            // Wake this Locker's longest waiter now rather than when the message comes back.
+            // Wake the waiter the release named, when it is one of this Locker's, now rather
+            // than when the message comes back (the one most nodes named: they agree unless a
+            // node missed a waiter's place).
+            QByteArray target;
+            int most = 0;
+            for (auto it = named.cbegin(); it != named.cend(); ++it) {
+                if (it.value() > most || (it.value() == most && it.key() < target)) {
+                    target = it.key();
+                    most = it.value();
+                }
+            }
             for (const QByteArray &key : lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key})
-                d->wakeHub->releasedHere(d->releaseChannel(key), lock.token);
+                d->wakeHub->releasedHere(d->releaseChannel(key), lock.token, target);
         }
         return {};
     }

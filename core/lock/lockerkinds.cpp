@@ -84,7 +84,7 @@ std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes)
 {
     using Blocker = NodeVote::Blocker;
     int holders = 0;
-    bool writer = false, waiting = false, readers = false, permits = false, queue = false;
+    bool writer = false, waiting = false, readers = false, permits = false, queue = false, waiters = false;
     for (const NodeVote &vote : votes) {
         if (vote.outcome != Outcome::Held)
             continue;
@@ -94,6 +94,7 @@ std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes)
         readers |= vote.blocker == Blocker::Readers;
         permits |= vote.blocker == Blocker::Permits;
         queue |= vote.blocker == Blocker::Queue;
+        waiters |= vote.blocker == Blocker::Waiters;
     }
     if (writer)
         return {LockErrorKind::WriteLockHeld, QStringLiteral("a writer holds it")};
@@ -111,6 +112,12 @@ std::pair<LockErrorKind, QString> refusal(const std::vector<NodeVote> &votes)
                              : QStringLiteral("%1 waiter%2 ahead in the fair queue")
                                    .arg(holders)
                                    .arg(holders == 1 ? QString() : QStringLiteral("s"))};
+    if (waiters)
+        return {
+            LockErrorKind::NotObtained,
+            QStringLiteral("free, but kept for %1 earlier waiter%2 (the wake-up queue hands it on in order)")
+                .arg(std::max(holders, 1))
+                .arg(holders == 1 ? QString() : QStringLiteral("s"))};
     return {LockErrorKind::NotObtained, QStringLiteral("held by another owner")};
 }
 
@@ -140,6 +147,8 @@ NodeVote::Blocker blockerOf(qint64 code)
         return NodeVote::Blocker::Permits;
     case 5:
         return NodeVote::Blocker::Queue;
+    case 6:
+        return NodeVote::Blocker::Waiters;
     default:
         return NodeVote::Blocker::Owner;
     }

@@ -306,6 +306,27 @@ int Locker::Private::raiseFences(const QByteArray &key, const QByteArray &prefix
     return confirmed;
 }
 
+std::vector<Result<RedisReply>>
+Locker::Private::runAcquire(const redis::Script &plain, const redis::Script &queued,
+                            std::vector<QByteArray> keys, std::vector<QByteArray> args,
+                            const AcquireOptions &acquire, const detail::WaitMark &waitMark,
+                            const std::vector<QByteArray> &undo, std::vector<Delivery> &delivery)
+{
+    if (!wakeHub)
+        return runOnAll(plain, keys, args, acquire.ttl, {}, &undo, &delivery);
+    const auto [waiters, deadlines] = waitQueueKeys(keys.front());
+    keys.push_back(waiters);
+    keys.push_back(deadlines);
+    const bool exclusive = acquire.kind == LockKind::Mutex || acquire.kind == LockKind::Reentrant ||
+                           acquire.kind == LockKind::Write;
+    args.push_back(waitMark.waiterId);
+    args.push_back(QByteArray::number(static_cast<qint64>(waitMark.waiterLife.count())));
+    args.push_back(QByteArray::number(waitMark.arrivalUs));
+    args.push_back(exclusive ? QByteArrayLiteral("1") : QByteArrayLiteral("0"));
+    args.push_back(QByteArray::number(static_cast<qint64>(options.handOffAfter.count())));
+    return runOnAll(queued, keys, args, acquire.ttl, {}, &undo, &delivery);
+}
+
 std::vector<Result<RedisReply>> Locker::Private::runRelease(const std::vector<QByteArray> &keys,
                                                             const QByteArray &token)
 {
@@ -319,9 +340,11 @@ std::vector<Result<RedisReply>> Locker::Private::runRelease(const std::vector<QB
         return runOnAll(scripts::releaseMany(), keys, args, milliseconds(1000));
     }
     const QByteArray &key = keys.front();
-    if (options.publishOnRelease)
-        return runOnAll(scripts::releaseAndPublish(), {key}, {prefix, token, releaseChannel(key)},
-                        milliseconds(1000));
+    if (options.publishOnRelease) {
+        const auto [waiters, deadlines] = waitQueueKeys(key);
+        return runOnAll(scripts::releaseAndPublish(), {key, waiters, deadlines},
+                        {prefix, token, releaseChannel(key)}, milliseconds(1000));
+    }
     return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
 }
 

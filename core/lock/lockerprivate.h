@@ -158,6 +158,14 @@ struct Locker::Private
                                              std::vector<Delivery> *delivery = nullptr,
                                              const std::vector<QByteArray> *lastArgPerNode = nullptr);
 
+    /// An acquire script on every node: `plain`, or with wakeOnRelease `queued` (the same
+    /// script with the lock's wake-up queue: its two keys and the waiter's arguments appended,
+    /// see scripts::acquireQueued()).
+    std::vector<Result<RedisReply>>
+    runAcquire(const redis::Script &plain, const redis::Script &queued, std::vector<QByteArray> keys,
+               std::vector<QByteArray> args, const AcquireOptions &acquire, const detail::WaitMark &waitMark,
+               const std::vector<QByteArray> &undo, std::vector<Delivery> &delivery);
+
     /// Sends one command to every node: writes to all nodes first, then reads each reply, so
     /// an attempt costs the slowest node's round trip rather than the sum.
     ///
@@ -268,6 +276,10 @@ struct Locker::Private
     std::pair<QByteArray, QByteArray> fairQueueKeys(const QByteArray &key) const
     {
         return fairQueueKeysFor(key, options.keyPrefix);
+    }
+    std::pair<QByteArray, QByteArray> waitQueueKeys(const QByteArray &key) const
+    {
+        return waitQueueKeysFor(key, options.keyPrefix);
     }
 
     /// scripts::undoAcquire as a command for Connection::armUndoOnTimeout: EVAL with the

@@ -31,6 +31,9 @@ struct NodeVote
         WriterWaiting, ///< a writer waits for the readers: no new readers (writer preference)
         Permits,       ///< every permit of the semaphore is taken
         Queue,         ///< a fair lock: held, or others wait ahead of us (holders: how many)
+        /// Free, but kept for the waiters of its wake-up queue (wakeOnRelease; holders: how
+        /// many are ahead of us)
+        Waiters,
     };
     QString node;
     Outcome outcome = Outcome::Error;

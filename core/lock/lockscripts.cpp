@@ -89,11 +89,62 @@ QByteArray withHolders(const char *body)
     return QByteArray(kHolderLua) + body;
 }
 
-} // namespace
+// The wake-up queue of a blocking acquire (LockerOptions::wakeOnRelease): KEYS ends with the
+// waiters (sorted by arrival, client Unix µs) and their deadlines (server Unix ms); ARGV ends
+// with the waiter's id ("" = do not join), its place's lifetime in ms, its arrival, "1" when
+// the kind is exclusive (only then does the queue's order bind), and the hand-off threshold in
+// ms.
+//
+// Before the acquire proper, when the lock is free: a waiter in the queue behind another may
+// not take it (the release woke the first one, the lock is kept for it), and a caller not in
+// the queue may take it only while the first waiter has waited less than the threshold (a
+// newcomer may barge in, as with any mutex, but never starve a waiter). Refused -> {0, -2, 6,
+// waiters ahead}. After it: granted -> the waiter leaves the queue; refused -> it joins (or
+// keeps its place and renews its deadline). Expired places are dropped first.
+constexpr const char *kQueueLua = R"lua(
+local ls_wq, ls_wx = KEYS[#KEYS - 1], KEYS[#KEYS]
+local ls_wid, ls_wlife = ARGV[#ARGV - 4], tonumber(ARGV[#ARGV - 3])
+local ls_warrival, ls_wexcl, ls_wafter = ARGV[#ARGV - 2], ARGV[#ARGV - 1] == '1', tonumber(ARGV[#ARGV])
+local ls_wt = redis.call('TIME')
+local ls_wnow = tonumber(ls_wt[1]) * 1000 + math.floor(tonumber(ls_wt[2]) / 1000)
+local function ls_wait_check()
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', ls_wx, '-inf', ls_wnow)) do redis.call('ZREM', ls_wq, m) end
+  redis.call('ZREMRANGEBYSCORE', ls_wx, '-inf', ls_wnow)
+  if not ls_wexcl or redis.call('EXISTS', KEYS[1]) == 1 then return nil end
+  local head = redis.call('ZRANGE', ls_wq, 0, 0, 'WITHSCORES')
+  if #head == 0 or head[1] == ls_wid then return nil end
+  local rank = false
+  if ls_wid ~= '' then rank = redis.call('ZRANK', ls_wq, ls_wid) end
+  local waited = (tonumber(ls_wt[1]) * 1000000 + tonumber(ls_wt[2]) - tonumber(head[2])) / 1000
+  if rank or waited >= ls_wafter then
+    return {0, -2, 6, rank or redis.call('ZCARD', ls_wq)}
+  end
+  return nil
+end
+local function ls_wait_done(r)
+  if ls_wid == '' or type(r) ~= 'table' then return r end
+  if r[1] == 1 then
+    redis.call('ZREM', ls_wq, ls_wid)
+    redis.call('ZREM', ls_wx, ls_wid)
+  elseif r[1] == 0 then
+    redis.call('ZADD', ls_wq, 'NX', ls_warrival, ls_wid)
+    redis.call('ZADD', ls_wx, ls_wnow + ls_wlife, ls_wid)
+    local last = redis.call('ZRANGE', ls_wx, -1, -1, 'WITHSCORES')
+    local p = math.max(1, tonumber(last[2]) - ls_wnow)
+    redis.call('PEXPIRE', ls_wx, p)
+    redis.call('PEXPIRE', ls_wq, p)
+  end
+  return r
+end
+)lua";
 
-const redis::Script &acquire()
+QByteArray queued(const char *body)
 {
-    static const redis::Script script(withHolders(R"lua(
+    return QByteArray(kHolderLua) + kQueueLua + "local function ls_main()\n" + body +
+           "\nend\nreturn ls_wait_done(ls_wait_check() or ls_main())\n";
+}
+
+constexpr const char *kAcquireLua = R"lua(
 local v = redis.call('GET', KEYS[1])
 if v then
   if string.sub(v, 1, #ARGV[1]) == ARGV[1] then
@@ -111,13 +162,9 @@ end
 local f = ls_incr(KEYS[2], ARGV[5])
 redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
 return {1, f, tonumber(ARGV[2]), 1, 0, -2, 0}
-)lua"));
-    return script;
-}
+)lua";
 
-const redis::Script &acquireReentrant()
-{
-    static const redis::Script script(withHolders(R"lua(
+constexpr const char *kAcquireReentrantLua = R"lua(
 local v = redis.call('GET', KEYS[1])
 if v then
   if string.sub(v, 1, #ARGV[1]) ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
@@ -136,7 +183,156 @@ end
 local f = ls_incr(KEYS[2], ARGV[6])
 redis.call('SET', KEYS[1], ARGV[1] .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
 return {1, f, tonumber(ARGV[2]), 1, 1, -2, 0}
-)lua"));
+)lua";
+
+constexpr const char *kAcquireHolderLua = R"lua(
+local k, prefix, ttl, kind = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[5]
+local t = redis.call('TYPE', k)['ok']
+if t ~= 'zset' and t ~= 'none' then
+  return {-2, 5, 0, t}
+end
+local now = ls_now()
+redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+local all = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+local mine, mineScore, writer, others, soonest = nil, nil, false, 0, nil
+for i = 1, #all, 2 do
+  local m, s = all[i], ls_score(all[i + 1])
+  local p = string.match(m, ' permits=(%d+)')
+  local rw = string.match(m, ' rw=([rw])')
+  if kind == 's' then
+    if not p then return {-2, 1, 0} end
+    if p ~= ARGV[6] then return {-2, 2, tonumber(p)} end
+  elseif not rw then
+    return {-2, 3, tonumber(p) or 0}
+  end
+  if string.sub(m, 1, #prefix) == prefix then
+    if kind ~= 's' and rw ~= kind then return {-2, 4, 0} end
+    mine, mineScore = m, s
+  else
+    others = others + 1
+    if rw == 'w' then writer = true end
+    if not soonest or s < soonest then soonest = s end
+  end
+end
+if mine then
+  local before = mineScore
+  if before == math.huge then before = -1 end
+  redis.call('ZADD', k, 'XX', now + ttl, mine)
+  ls_expire(k, now)
+  return {1, tonumber(string.match(mine, ' fence=(%d+)')) or 0, ttl, 0, 0, before, now + ttl}
+end
+local wait = 0
+if soonest then
+  if soonest == math.huge then wait = -1 else wait = soonest - now end
+end
+if kind == 'r' then
+  if writer then return {0, wait, 1, others} end
+  if redis.call('EXISTS', KEYS[3]) == 1 then return {0, redis.call('PTTL', KEYS[3]), 3, others} end
+elseif kind == 'w' then
+  if others > 0 then
+    if ARGV[7] ~= '0' then
+      local intent = redis.call('GET', KEYS[3])
+      if not intent or string.sub(intent, 1, #prefix) == prefix then
+        redis.call('SET', KEYS[3], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[7])
+      end
+    end
+    if writer then return {0, wait, 1, others} end
+    return {0, wait, 2, others}
+  end
+elseif others >= tonumber(ARGV[6]) then
+  return {0, wait, 4, others}
+end
+local f, member = 0, nil
+if ARGV[4] == '1' then
+  f = ls_incr(KEYS[2], ARGV[8])
+  member = prefix .. 'fence=' .. f .. ARGV[3]
+else
+  member = prefix .. string.sub(ARGV[3], 2)
+end
+redis.call('ZADD', k, now + ttl, member)
+ls_expire(k, now)
+if kind == 'w' then
+  local intent = redis.call('GET', KEYS[3])
+  if intent and string.sub(intent, 1, #prefix) == prefix then redis.call('DEL', KEYS[3]) end
+end
+return {1, f, ttl, 1, 0, -2, 0}
+)lua";
+
+constexpr const char *kAcquireFairLua = R"lua(
+local prefix = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do redis.call('ZREM', KEYS[3], m) end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+local queued, position = nil, -1
+local queue = redis.call('ZRANGE', KEYS[3], 0, -1)
+for i, m in ipairs(queue) do
+  if string.sub(m, 1, #prefix) == prefix then queued, position = m, i - 1 break end
+end
+local function leave()
+  if queued then
+    redis.call('ZREM', KEYS[3], queued)
+    redis.call('ZREM', KEYS[4], queued)
+  end
+end
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #prefix) == prefix then
+  leave()
+  local before, at = ls_expiretime(KEYS[1], now), now + tonumber(ARGV[2])
+  redis.call('PEXPIREAT', KEYS[1], at)
+  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0, 0, before, at}
+end
+if not v and (#queue == 0 or position == 0) then
+  local f = 0
+  if ARGV[4] == '1' then
+    f = ls_incr(KEYS[2], ARGV[7])
+    redis.call('SET', KEYS[1], prefix .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
+  else
+    redis.call('SET', KEYS[1], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
+  end
+  return {1, f, tonumber(ARGV[2]), 1, 0, -2, 0}
+end
+if ARGV[5] ~= '0' then
+  if not queued then
+    queued = prefix .. string.sub(ARGV[3], 2)
+    redis.call('ZADD', KEYS[3], ARGV[6], queued)
+    position = redis.call('ZRANK', KEYS[3], queued)
+  end
+  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), queued)
+  ls_expire(KEYS[4], now)
+  local qp = redis.call('PTTL', KEYS[4])
+  if qp > 0 then redis.call('PEXPIRE', KEYS[3], qp) end
+end
+local p = 0
+if v then p = redis.call('PTTL', KEYS[1]) end
+local ahead = position
+if position < 0 then ahead = #queue end
+return {0, p, 5, ahead}
+)lua";
+
+} // namespace
+
+const redis::Script &acquire()
+{
+    static const redis::Script script(withHolders(kAcquireLua));
+    return script;
+}
+
+const redis::Script &acquireQueued()
+{
+    static const redis::Script script(queued(kAcquireLua));
+    return script;
+}
+
+const redis::Script &acquireReentrant()
+{
+    static const redis::Script script(withHolders(kAcquireReentrantLua));
+    return script;
+}
+
+const redis::Script &acquireReentrantQueued()
+{
+    static const redis::Script script(queued(kAcquireReentrantLua));
     return script;
 }
 
@@ -251,7 +447,23 @@ namespace {
 // appends the announcement on the release channel.
 QByteArray releaseSource(bool publish)
 {
-    const char *announce = publish ? "redis.call('PUBLISH', ARGV[3], ARGV[2])\n" : "";
+    // The first waiter of the wake-up queue (KEYS[2], KEYS[3]; expired places dropped) is named
+    // in the message: only it is woken, and the reply tells the releasing Locker whom.
+    const char *announce = publish ? R"lua(  local target = ''
+  if KEYS[3] then
+    local now = ls_now()
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do redis.call('ZREM', KEYS[2], m) end
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+    target = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
+  end
+  if target == '' then
+    redis.call('PUBLISH', ARGV[3], ARGV[2])
+  else
+    redis.call('PUBLISH', ARGV[3], ARGV[2] .. ' ' .. target)
+  end
+  do return {1, target} end
+)lua"
+                                   : "";
     return withHolders(R"lua(
 local v = redis.pcall('GET', KEYS[1])
 if type(v) == 'table' then
@@ -374,134 +586,25 @@ return false
 
 const redis::Script &acquireHolder()
 {
-    static const redis::Script script(withHolders(R"lua(
-local k, prefix, ttl, kind = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[5]
-local t = redis.call('TYPE', k)['ok']
-if t ~= 'zset' and t ~= 'none' then
-  return {-2, 5, 0, t}
-end
-local now = ls_now()
-redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
-local all = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
-local mine, mineScore, writer, others, soonest = nil, nil, false, 0, nil
-for i = 1, #all, 2 do
-  local m, s = all[i], ls_score(all[i + 1])
-  local p = string.match(m, ' permits=(%d+)')
-  local rw = string.match(m, ' rw=([rw])')
-  if kind == 's' then
-    if not p then return {-2, 1, 0} end
-    if p ~= ARGV[6] then return {-2, 2, tonumber(p)} end
-  elseif not rw then
-    return {-2, 3, tonumber(p) or 0}
-  end
-  if string.sub(m, 1, #prefix) == prefix then
-    if kind ~= 's' and rw ~= kind then return {-2, 4, 0} end
-    mine, mineScore = m, s
-  else
-    others = others + 1
-    if rw == 'w' then writer = true end
-    if not soonest or s < soonest then soonest = s end
-  end
-end
-if mine then
-  local before = mineScore
-  if before == math.huge then before = -1 end
-  redis.call('ZADD', k, 'XX', now + ttl, mine)
-  ls_expire(k, now)
-  return {1, tonumber(string.match(mine, ' fence=(%d+)')) or 0, ttl, 0, 0, before, now + ttl}
-end
-local wait = 0
-if soonest then
-  if soonest == math.huge then wait = -1 else wait = soonest - now end
-end
-if kind == 'r' then
-  if writer then return {0, wait, 1, others} end
-  if redis.call('EXISTS', KEYS[3]) == 1 then return {0, redis.call('PTTL', KEYS[3]), 3, others} end
-elseif kind == 'w' then
-  if others > 0 then
-    if ARGV[7] ~= '0' then
-      local intent = redis.call('GET', KEYS[3])
-      if not intent or string.sub(intent, 1, #prefix) == prefix then
-        redis.call('SET', KEYS[3], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[7])
-      end
-    end
-    if writer then return {0, wait, 1, others} end
-    return {0, wait, 2, others}
-  end
-elseif others >= tonumber(ARGV[6]) then
-  return {0, wait, 4, others}
-end
-local f, member = 0, nil
-if ARGV[4] == '1' then
-  f = ls_incr(KEYS[2], ARGV[8])
-  member = prefix .. 'fence=' .. f .. ARGV[3]
-else
-  member = prefix .. string.sub(ARGV[3], 2)
-end
-redis.call('ZADD', k, now + ttl, member)
-ls_expire(k, now)
-if kind == 'w' then
-  local intent = redis.call('GET', KEYS[3])
-  if intent and string.sub(intent, 1, #prefix) == prefix then redis.call('DEL', KEYS[3]) end
-end
-return {1, f, ttl, 1, 0, -2, 0}
-)lua"));
+    static const redis::Script script(withHolders(kAcquireHolderLua));
+    return script;
+}
+
+const redis::Script &acquireHolderQueued()
+{
+    static const redis::Script script(queued(kAcquireHolderLua));
     return script;
 }
 
 const redis::Script &acquireFair()
 {
-    static const redis::Script script(withHolders(R"lua(
-local prefix = ARGV[1]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do redis.call('ZREM', KEYS[3], m) end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-local queued, position = nil, -1
-local queue = redis.call('ZRANGE', KEYS[3], 0, -1)
-for i, m in ipairs(queue) do
-  if string.sub(m, 1, #prefix) == prefix then queued, position = m, i - 1 break end
-end
-local function leave()
-  if queued then
-    redis.call('ZREM', KEYS[3], queued)
-    redis.call('ZREM', KEYS[4], queued)
-  end
-end
-local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, #prefix) == prefix then
-  leave()
-  local before, at = ls_expiretime(KEYS[1], now), now + tonumber(ARGV[2])
-  redis.call('PEXPIREAT', KEYS[1], at)
-  return {1, tonumber(string.match(v, ' fence=(%d+)')) or 0, tonumber(ARGV[2]), 0, 0, before, at}
-end
-if not v and (#queue == 0 or position == 0) then
-  local f = 0
-  if ARGV[4] == '1' then
-    f = ls_incr(KEYS[2], ARGV[7])
-    redis.call('SET', KEYS[1], prefix .. 'fence=' .. f .. ARGV[3], 'PX', ARGV[2])
-  else
-    redis.call('SET', KEYS[1], prefix .. string.sub(ARGV[3], 2), 'PX', ARGV[2])
-  end
-  return {1, f, tonumber(ARGV[2]), 1, 0, -2, 0}
-end
-if ARGV[5] ~= '0' then
-  if not queued then
-    queued = prefix .. string.sub(ARGV[3], 2)
-    redis.call('ZADD', KEYS[3], ARGV[6], queued)
-    position = redis.call('ZRANK', KEYS[3], queued)
-  end
-  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), queued)
-  ls_expire(KEYS[4], now)
-  local qp = redis.call('PTTL', KEYS[4])
-  if qp > 0 then redis.call('PEXPIRE', KEYS[3], qp) end
-end
-local p = 0
-if v then p = redis.call('PTTL', KEYS[1]) end
-local ahead = position
-if position < 0 then ahead = #queue end
-return {0, p, 5, ahead}
-)lua"));
+    static const redis::Script script(withHolders(kAcquireFairLua));
+    return script;
+}
+
+const redis::Script &acquireFairQueued()
+{
+    static const redis::Script script(queued(kAcquireFairLua));
     return script;
 }
 

@@ -70,8 +70,11 @@ const redis::Script &restoreAcquire();
 /// more than once: its count decremented, TTL kept -> 2 (still held). Foreign: 0. Absent (or
 /// our member already past its deadline): -1.
 const redis::Script &release();
-/// Same as release, and when it deleted the key also PUBLISHes ARGV[2] (the token) on the
-/// channel ARGV[3] (releaseChannelFor), so that waiters subscribed to it retry at once.
+/// KEYS: lock, then optionally the wake-up queue and its deadlines (waitQueueKeysFor). Same
+/// as release, and when it deleted the key also PUBLISHes on the channel ARGV[3]
+/// (releaseChannelFor), so that waiters subscribed to it retry at once: the token (ARGV[2]),
+/// followed by a space and the id of the queue's first waiter when there is one (expired
+/// places dropped first) -> {1, that id or ""}; the other replies as release.
 const redis::Script &releaseAndPublish();
 /// KEYS: lock, fence counter. ARGV: owner prefix, ms, "add"|"set", heal value ("" = no heal),
 /// heal fence, legacy counter, minimum PTTL ("0" = none). Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl};
@@ -113,6 +116,22 @@ const redis::Script &acquireHolder();
 /// queue when its acquire ends (leaveQueue). Otherwise, with waiter ms > 0, join the queue (or
 /// renew our place's deadline) -> {0, holder's pttl (0 when free), 5, waiters ahead of us}.
 const redis::Script &acquireFair();
+/// The acquires above with the wake-up queue of a blocking acquire (LockerOptions::
+/// wakeOnRelease). KEYS: as the plain script, then the waiters (a sorted set of waiter ids by
+/// arrival, client Unix µs) and their deadlines (server Unix ms), both named by
+/// waitQueueKeysFor(). ARGV: as the plain script, then the waiter id ("" = the caller does not
+/// join: a tryAcquire), its place's lifetime in ms, its arrival, "1" when the queue's order
+/// binds (an exclusive kind: mutex, reentrant, write) and the hand-off threshold in ms.
+/// Expired places are dropped first. When the lock is free and the order binds: a waiter
+/// behind another in the queue may not take it (the first was woken by the release), and a
+/// caller not in the queue may take it only while the first waiter has waited less than the
+/// threshold -> {0, -2, 6, waiters ahead}. Otherwise the plain script runs; a grant takes the
+/// waiter out of the queue, a refusal puts it in (keeping its place when it is there already)
+/// with a deadline of now + lifetime. Both keys expire with their last deadline.
+const redis::Script &acquireQueued();
+const redis::Script &acquireReentrantQueued();
+const redis::Script &acquireHolderQueued();
+const redis::Script &acquireFairQueued();
 /// KEYS: queue, queue deadlines. ARGV: owner prefix. Removes our place in a fair lock's queue
 /// -> how many entries it removed.
 const redis::Script &leaveQueue();

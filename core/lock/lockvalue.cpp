@@ -364,6 +364,11 @@ std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey, co
     return {sameSlotName(lockKey, prefix, ".queue"), sameSlotName(lockKey, prefix, ".qexp")};
 }
 
+std::pair<QByteArray, QByteArray> waitQueueKeysFor(const QByteArray &lockKey, const QByteArray &prefix)
+{
+    return {sameSlotName(lockKey, prefix, ".waiters"), sameSlotName(lockKey, prefix, ".wexp")};
+}
+
 std::vector<QByteArray> possibleKeyPrefixes(const QByteArray &lockKey)
 {
     // Each candidate costs the inspector one more read per companion: a few suffice for the

@@ -103,7 +103,8 @@ QByteArray fenceKeyFor(const QByteArray &lockKey, const QByteArray &prefix = {})
 /// Pub/sub channel on which a release is announced when the Locker publishes releases
 /// (LockerOptions::publishOnRelease): the fence counter's name with ".released" (see
 /// fenceKeyFor(): "myapp:{myapp:jobs}.released", "{jobs}.released", "{app}:jobs.released").
-/// The message is the released lock's token.
+/// The message is the released lock's token, followed by a space and the id of the waiter the
+/// release wakes when the lock's wake-up queue (waitQueueKeysFor()) has one.
 QByteArray releaseChannelFor(const QByteArray &lockKey, const QByteArray &prefix = {});
 
 /// Writer-intent key of a read/write lock key: the fence counter's name with ".wwait" (see
@@ -117,6 +118,13 @@ QByteArray writerIntentKeyFor(const QByteArray &lockKey, const QByteArray &prefi
 /// scored by server time in microseconds) and their deadlines (".qexp", same members, scored in
 /// Unix ms), each named like the fence counter (see fenceKeyFor()).
 std::pair<QByteArray, QByteArray> fairQueueKeysFor(const QByteArray &lockKey, const QByteArray &prefix = {});
+
+/// The wake-up queue keys of a lock key (LockerOptions::wakeOnRelease): the blocking acquires
+/// waiting for it (".waiters", a sorted set of waiter ids "<Locker id>.<n>.<r|x>" scored by
+/// arrival in client Unix µs) and their deadlines (".wexp", same members, scored in server Unix
+/// ms), each named like the fence counter (see fenceKeyFor()). A release names the first
+/// waiter in its message; a waiter that stops asking drops out when its deadline passes.
+std::pair<QByteArray, QByteArray> waitQueueKeysFor(const QByteArray &lockKey, const QByteArray &prefix = {});
 
 /// For tools that read locks without knowing the Locker that wrote them: the key prefixes
 /// (LockerOptions::keyPrefix) whose companion names are worth looking for next to `lockKey`:

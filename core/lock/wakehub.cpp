@@ -3,6 +3,7 @@
 
 #include "wakehub.h"
 
+#include "lockvalue.h"
 #include "redis/connection.h"
 
 #include <QHash>
@@ -10,6 +11,7 @@
 #include <array>
 #include <bit>
 #include <condition_variable>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <poll.h>
@@ -49,7 +51,10 @@ struct WakeHub::Ticket
     bool waiting = false;
     bool woken = false;
     bool listenLost = false;
+    /// A release named this waiter while its attempt was in flight: its next wait returns at once.
+    bool named = false;
     quint64 seen = 0;
+    QByteArray id; ///< its id in the lock's wake-up queue (WakeHub::newWaiterId)
     std::condition_variable wake;
 };
 
@@ -72,14 +77,18 @@ struct Channel
         quint64 heard = 0; ///< the nodes whose announcement arrived
         bool woke = false; ///< it woke a waiter (or nobody waited): later copies wake nobody
         bool here = false; ///< released by a thread of this Locker (WakeHub::releasedHere)
+        QByteArray target; ///< the waiter the announcements heard so far named ("" = none)
     };
     std::array<Recent, 32> recent;
     size_t nextRecent = 0;
+    /// Waiters of this Locker named by a release before they entered the hub (their first
+    /// attempt joined the queue in Redis, and the release came before enter()): newest last.
+    std::deque<QByteArray> namedEarly;
 
     Recent &remember(const QByteArray &token, bool woke)
     {
         Recent &release = recent[nextRecent];
-        release = {token, 0, woke, false};
+        release = {token, 0, woke, false, QByteArray()};
         nextRecent = (nextRecent + 1) % recent.size();
         return release;
     }
@@ -105,6 +114,8 @@ struct WakeHub::Private
 
     std::vector<redis::NodeConfig> nodes;
     int quorum = 1; ///< how many nodes announce a release before it wakes a waiter
+    QByteArray id;  ///< this hub's part of its waiters' ids: random, without '.'
+    quint64 lastWaiter = 0;
     mutable std::mutex mutex;
     std::condition_variable confirmedCv;
     QHash<QByteArray, Channel *> channels;
@@ -184,11 +195,14 @@ struct WakeHub::Private
         ticket.wake.notify_one();
     }
 
-    /// A message on `name` from node `node`: counts it and wakes the waiter that has waited
-    /// longest (and, for a reader, the other waiting readers), unless another node already
-    /// announced the same release.
-    void dispatch(const QByteArray &name, const QByteArray &token, size_t node)
+    /// A message on `name` from node `node` ("<token>" or "<token> <waiter id>"): counts it
+    /// and wakes the waiter it names (see deliver()), unless another node already announced
+    /// the same release.
+    void dispatch(const QByteArray &name, const QByteArray &message, size_t node)
     {
+        const qsizetype space = message.indexOf(' ');
+        const QByteArray token = space < 0 ? message : message.left(space);
+        const QByteArray target = space < 0 ? QByteArray() : message.mid(space + 1);
         std::lock_guard lock(mutex);
         Channel *channel = channels.value(name);
         if (!channel)
@@ -212,13 +226,59 @@ struct WakeHub::Private
         if (!release)
             release = &channel->remember(token, false);
         release->heard |= bit;
+        if (release->target.isEmpty())
+            release->target = target;
         if (release->woke || std::popcount(release->heard) < quorum) {
             ++stats.duplicates;
             return;
         }
         release->woke = true;
         ++stats.messages;
-        wakeLongestWaiting(*channel);
+        deliver(*channel, release->target);
+    }
+
+    /// Under the mutex: a release on `channel` that named `target` (a waiter id, "" = none).
+    /// Nobody named: this Locker's longest waiter wakes (a message of an older LockScope or
+    /// an empty queue). A reader named: every waiting reader here wakes (they may share). A
+    /// waiter of this Locker named: it wakes, or, when its attempt is in flight, its next wait
+    /// returns at once. Another Locker's waiter: nobody here.
+    void deliver(Channel &channel, const QByteArray &target)
+    {
+        if (target.isEmpty()) {
+            wakeLongestWaiting(channel);
+            return;
+        }
+        ++channel.sequence;
+        const bool reader = target.endsWith(".r");
+        bool found = false;
+        for (WakeHub::Ticket *ticket : channel.waiters) {
+            if (ticket->id == target) {
+                found = true;
+                if (!ticket->waiting || ticket->woken) {
+                    ticket->named = true;
+                    continue;
+                }
+            }
+            if (ticket->waiting && !ticket->woken && (ticket->id == target || (reader && ticket->shared)))
+                wakeTicket(*ticket);
+        }
+        if (!found && isOurs(target)) {
+            channel.namedEarly.push_back(target);
+            if (channel.namedEarly.size() > 32)
+                channel.namedEarly.pop_front();
+        }
+    }
+
+    bool isOurs(const QByteArray &waiter) const
+    {
+        return waiter.size() > id.size() && waiter.startsWith(id) && waiter[id.size()] == '.';
+    }
+
+    /// A new waiter id, "<hub id>.<n>.<r|x>" (r: a reader, woken with the others).
+    QByteArray newWaiterId(bool shared)
+    {
+        std::lock_guard lock(mutex);
+        return id + '.' + QByteArray::number(++lastWaiter) + (shared ? ".r" : ".x");
     }
 
     /// Under the mutex: a release on `channel`. Wakes the waiter that has waited longest (a
@@ -443,6 +503,7 @@ WakeHub::WakeHub(std::vector<redis::NodeConfig> nodes) : d(std::make_unique<Priv
 {
     d->nodes = std::move(nodes);
     d->quorum = static_cast<int>(d->nodes.size() / 2 + 1);
+    d->id = randomCallId(); // base64url: no '.'
 }
 
 WakeHub::~WakeHub() = default;
@@ -456,8 +517,8 @@ std::optional<quint64> WakeHub::sequence(const QByteArray &channel)
     return c->sequence;
 }
 
-WakeHub::TicketPtr WakeHub::enter(const QByteArray &channel, bool shared, milliseconds timeout,
-                                  std::optional<quint64> seenBefore)
+WakeHub::TicketPtr WakeHub::enter(const QByteArray &channel, bool shared, const QByteArray &id,
+                                  milliseconds timeout, std::optional<quint64> seenBefore)
 {
     std::unique_lock lock(d->mutex);
     Channel *&c = d->channels[channel];
@@ -467,6 +528,11 @@ WakeHub::TicketPtr WakeHub::enter(const QByteArray &channel, bool shared, millis
         c->confirmed.assign(d->nodes.size(), false);
     }
     TicketPtr ticket = d->newTicket(*c, shared);
+    ticket->id = id;
+    if (auto early = std::ranges::find(c->namedEarly, id); early != c->namedEarly.end()) {
+        c->namedEarly.erase(early);
+        ticket->named = true;
+    }
     if (seenBefore && c->listened())
         ticket->seen = *seenBefore;
     d->startListeners();
@@ -477,18 +543,12 @@ WakeHub::TicketPtr WakeHub::enter(const QByteArray &channel, bool shared, millis
     return ticket;
 }
 
-WakeHub::TicketPtr WakeHub::queueBehind(const QByteArray &channel, bool shared)
+QByteArray WakeHub::newWaiterId(bool shared)
 {
-    std::lock_guard lock(d->mutex);
-    Channel *c = d->channels.value(channel);
-    if (!c || c->waiters.empty() || !c->listened())
-        return TicketPtr(nullptr, nullptr);
-    TicketPtr ticket = d->newTicket(*c, shared);
-    ++d->stats.queued;
-    return ticket;
+    return d->newWaiterId(shared);
 }
 
-void WakeHub::releasedHere(const QByteArray &channel, const QByteArray &token)
+void WakeHub::releasedHere(const QByteArray &channel, const QByteArray &token, const QByteArray &target)
 {
     std::lock_guard lock(d->mutex);
     Channel *c = d->channels.value(channel);
@@ -505,10 +565,14 @@ void WakeHub::releasedHere(const QByteArray &channel, const QByteArray &token)
         }
         break;
     }
-    // Every node's announcement of this release, when it comes, is a copy.
-    c->remember(token, true).here = true;
-    ++d->stats.handedOn;
-    d->wakeLongestWaiting(*c);
+    // Every node's announcement of this release, when it comes, is a copy. A release that
+    // named another Locker's waiter wakes nobody here.
+    Channel::Recent &release = c->remember(token, true);
+    release.here = true;
+    release.target = target;
+    d->deliver(*c, target);
+    if (target.isEmpty() || target.endsWith(".r") || d->isOurs(target))
+        ++d->stats.handedOn;
 }
 
 bool WakeHub::listening(const Ticket &ticket)
@@ -530,6 +594,11 @@ WakeHub::Wait WakeHub::wait(Ticket &ticket, SteadyClock::time_point until, const
     };
     if (!channel.listened())
         return done(Wait::NotListening);
+    if (std::exchange(ticket.named, false)) {
+        // A release named this waiter while its attempt was in flight.
+        ++d->stats.missed;
+        return done(Wait::Missed);
+    }
     if (channel.unclaimed != 0 && ticket.seen < channel.unclaimed) {
         // A release came while this waiter's attempt was in flight, and nobody was woken by it.
         channel.unclaimed = 0;

@@ -21,17 +21,17 @@ namespace lockscope::lock::detail {
 /// and subscribes again after the server closed the connection. No waiting thread touches a
 /// socket.
 ///
-/// A release message wakes one waiter of its channel: the one registered longest ago among
-/// those that are waiting (a reader wakes the other waiting readers with it: they may share).
-/// On a Redlock set a release wakes once a quorum of nodes announced it (the same token on
-/// the same channel); the other announcements wake nobody. A release by a thread of the same
-/// Locker wakes the longest waiter at once (releasedHere), and a newcomer queues behind the
-/// Locker's waiters (queueBehind) instead of barging in: within one Locker the lock passes
-/// from waiter to waiter in the order they came.
+/// A release message names the waiter it wakes: the first of the lock's wake-up queue in
+/// Redis, where every blocking acquire (of every process) has a place by arrival (see
+/// LockerOptions::wakeOnRelease). Only the hub of that waiter wakes it (a reader: with every
+/// waiting reader, of every hub). A message that names nobody wakes the longest waiter of each
+/// hub. On a Redlock set a release wakes once a quorum of nodes announced it (the same token
+/// on the same channel); the other announcements wake nobody. A release by a thread of the
+/// same Locker wakes its named waiter at once (releasedHere).
 ///
-/// Nothing is lost between an attempt and its wait: a message that woke nobody (every waiter
-/// had an attempt in flight) is kept, and the first wait of a waiter whose attempt began
-/// before it returns at once (Wait::Missed).
+/// Nothing is lost between an attempt and its wait: a waiter named while its attempt was in
+/// flight (or before it entered the hub) looks again at once, and a message that names nobody
+/// and woke nobody is kept for the first waiter whose attempt began before it (Wait::Missed).
 class WakeHub
 {
 public:
@@ -53,18 +53,19 @@ public:
     /// node to confirm. `seenBefore`: sequence() taken before the attempt that failed (the wait
     /// then returns Missed when a release came since); without it, the caller should attempt
     /// once more before its first wait.
-    TicketPtr enter(const QByteArray &channel, bool shared, std::chrono::milliseconds timeout,
-                    std::optional<quint64> seenBefore);
+    TicketPtr enter(const QByteArray &channel, bool shared, const QByteArray &id,
+                    std::chrono::milliseconds timeout, std::optional<quint64> seenBefore);
 
-    /// A blocking acquire about to make its first attempt: when this Locker already has threads
-    /// waiting on `channel`, the newcomer does not barge in ahead of them. It registers behind
-    /// them (the ticket returned) and waits for its turn; nullptr when nobody waits here.
-    TicketPtr queueBehind(const QByteArray &channel, bool shared);
+    /// A new waiter id for the lock's wake-up queue: "<hub id>.<n>.<r|x>" (`shared`: a
+    /// reader, "r": a release that names it wakes every waiting reader).
+    QByteArray newWaiterId(bool shared);
 
-    /// A thread of this Locker released the lock with `token` (it is gone on a quorum): the
-    /// waiter that has waited longest is woken now, without waiting for the message to come
-    /// back through Redis; that message then wakes nobody.
-    void releasedHere(const QByteArray &channel, const QByteArray &token);
+    /// A thread of this Locker released the lock with `token` (it is gone on a quorum), and
+    /// the release named `target` (the first waiter of the lock's wake-up queue, "" = none):
+    /// when that is a waiter of this Locker (or nobody: then the longest waiter here), it is
+    /// woken now, without waiting for the message to come back through Redis; that message
+    /// then wakes nobody.
+    void releasedHere(const QByteArray &channel, const QByteArray &token, const QByteArray &target);
 
     /// Whether some node confirmed the ticket's channel.
     bool listening(const Ticket &ticket);

@@ -218,13 +218,15 @@ void Simulation::Private::cleanUp()
             commands.push_back({QByteArrayLiteral("EXISTS"), workers.keyName(k)});
         if (ownPrefix) {
             // The workers' Lockers name these after the run's prefix (lock::fenceKeyFor). The
-            // counters have no TTL; a writer's intent or a queue a stalled or killed worker left
-            // would expire, but the run is over and its names are its own.
+            // counters have no TTL; a writer's intent or a queue (fair, or wake-up) a stalled or killed
+            // worker left would expire, but the run is over and its names are its own.
             for (int k = 0; k < config.keys; ++k) {
                 const QByteArray key = workers.keyName(k);
                 const auto [queue, deadlines] = lock::fairQueueKeysFor(key, prefix);
+                const auto [waiters, waiterDeadlines] = lock::waitQueueKeysFor(key, prefix);
                 commands.push_back({QByteArrayLiteral("DEL"), lock::fenceKeyFor(key, prefix),
-                                    lock::writerIntentKeyFor(key, prefix), queue, deadlines});
+                                    lock::writerIntentKeyFor(key, prefix), queue, deadlines, waiters,
+                                    waiterDeadlines});
             }
         }
         auto replies = connection.pipeline(commands);
