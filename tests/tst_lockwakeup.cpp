@@ -537,6 +537,19 @@ void TestLockWakeup::releaseWakesTheLongestWaiterOfAllLockers()
             QTRY_COMPARE_WITH_TIMEOUT(subscribers(*servers, i, releaseChannelFor("job")), qint64(kLockers),
                                       10000);
     }
+    auto publishes = [&] {
+        qint64 total = 0;
+        for (int i = 0; i < nodes; ++i)
+            total += servers->commandCalls(i, {"publish"});
+        return total;
+    };
+    auto heard = [&] {
+        quint64 total = 0;
+        for (const auto &locker : lockers)
+            total += locker->wakeStats().messages + locker->wakeStats().duplicates;
+        return total;
+    };
+    const qint64 publishedBefore = publishes();
     LS_VERIFY_OK(holder.release(*held));
     for (auto &p : pending) {
         QVERIFY2(p.wait_for(60s) == std::future_status::ready, "a waiter is still sleeping");
@@ -552,6 +565,12 @@ void TestLockWakeup::releaseWakesTheLongestWaiterOfAllLockers()
     for (const auto &locker : lockers)
         wakeups += locker->wakeStats().wakeups;
     QCOMPARE(wakeups, quint64(kWaiters));
+    // Each announcement reached the one Locker whose waiter it named, not all four: only the
+    // last release, with nobody left to name, went to every Locker.
+    const qint64 announced = publishes() - publishedBefore;
+    QTRY_VERIFY_WITH_TIMEOUT(heard() >= quint64(announced), 10000);
+    QVERIFY2(heard() <= quint64(announced + (kLockers - 1) * nodes),
+             qPrintable(QStringLiteral("%1 announcements heard %2 times").arg(announced).arg(heard())));
     for (int i = 0; i < nodes; ++i) {
         QVERIFY(servers->get(i, "job").isNull());
         QVERIFY(queueGone(*servers, i, "job"));
@@ -560,11 +579,12 @@ void TestLockWakeup::releaseWakesTheLongestWaiterOfAllLockers()
 
 void TestLockWakeup::messageNamesTheFirstWaiter()
 {
-    // The release message is the token, and the id of the queue's first waiter when there is one.
+    // The release message is the token, and the id of the queue's first waiter when there is
+    // one, on the channel of that waiter's Locker.
     LS_START_SERVERS(servers, 1);
     Locker holder(servers->configs(), publishing(true, false));
     Locker waiter(servers->configs(), publishing(false, true));
-    auto listener = subscriber(*servers, 0, releaseChannelFor("job"));
+    auto listener = subscribedConnection(*servers, 0, "PSUBSCRIBE", releaseChannelFor("job") + '*');
     QVERIFY(listener);
     auto held = holder.tryAcquire("job", withTtl(30s));
     LS_VERIFY_OK(held);
@@ -578,7 +598,10 @@ void TestLockWakeup::messageNamesTheFirstWaiter()
     auto push = listener->readPush(5s);
     LS_VERIFY_OK(push);
     QVERIFY2(push->has_value(), "no release message");
-    QCOMPARE((*push)->elements().at(2).bytes(), held->token + ' ' + id);
+    const auto &message = (*push)->elements();
+    QCOMPARE(message.size(), size_t(4)); // pmessage, pattern, channel, payload
+    QCOMPARE(message.at(2).bytes(), releaseChannelFor("job") + '.' + id.left(id.indexOf('.')));
+    QCOMPARE(message.at(3).bytes(), held->token + ' ' + id);
     QVERIFY(pending.wait_for(25s) == std::future_status::ready);
     auto obtained = pending.get();
     LS_VERIFY_OK(obtained);

@@ -448,7 +448,10 @@ namespace {
 QByteArray releaseSource(bool publish)
 {
     // The first waiter of the wake-up queue (KEYS[2], KEYS[3]; expired places dropped) is named
-    // in the message: only it is woken, and the reply tells the releasing Locker whom.
+    // in the message: only it is woken, and the reply tells the releasing Locker whom. A
+    // writer's or a mutex waiter's ("<hub>.<n>.x") goes to its Locker's own channel
+    // ("<channel>.<hub>"), so that the other Lockers' listeners do not even wake up; a reader's
+    // to the shared one (every waiting reader wakes).
     const char *announce = publish ? R"lua(  local target = ''
   if KEYS[3] then
     local now = ls_now()
@@ -456,8 +459,11 @@ QByteArray releaseSource(bool publish)
     redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
     target = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
   end
+  local hub = string.match(target, '^([^.]+)%.%d+%.x$')
   if target == '' then
     redis.call('PUBLISH', ARGV[3], ARGV[2])
+  elseif hub then
+    redis.call('PUBLISH', ARGV[3] .. '.' .. hub, ARGV[2] .. ' ' .. target)
   else
     redis.call('PUBLISH', ARGV[3], ARGV[2] .. ' ' .. target)
   end

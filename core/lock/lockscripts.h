@@ -74,7 +74,9 @@ const redis::Script &release();
 /// as release, and when it deleted the key also PUBLISHes on the channel ARGV[3]
 /// (releaseChannelFor), so that waiters subscribed to it retry at once: the token (ARGV[2]),
 /// followed by a space and the id of the queue's first waiter when there is one (expired
-/// places dropped first) -> {1, that id or ""}; the other replies as release.
+/// places dropped first) -> {1, that id or ""}; the other replies as release. A message that
+/// names a waiter "<hub>.<n>.x" (not a reader) goes to ARGV[3] .. "." .. hub instead, the
+/// channel only that waiter's Locker listens on.
 const redis::Script &releaseAndPublish();
 /// KEYS: lock, fence counter. ARGV: owner prefix, ms, "add"|"set", heal value ("" = no heal),
 /// heal fence, legacy counter, minimum PTTL ("0" = none). Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl};

@@ -104,7 +104,9 @@ QByteArray fenceKeyFor(const QByteArray &lockKey, const QByteArray &prefix = {})
 /// (LockerOptions::publishOnRelease): the fence counter's name with ".released" (see
 /// fenceKeyFor(): "myapp:{myapp:jobs}.released", "{jobs}.released", "{app}:jobs.released").
 /// The message is the released lock's token, followed by a space and the id of the waiter the
-/// release wakes when the lock's wake-up queue (waitQueueKeysFor()) has one.
+/// release wakes when the lock's wake-up queue (waitQueueKeysFor()) has one; a message naming
+/// a mutex or writer waiter "<Locker id>.<n>.x" goes to "<channel>.<Locker id>" instead, where
+/// only that Locker listens.
 QByteArray releaseChannelFor(const QByteArray &lockKey, const QByteArray &prefix = {});
 
 /// Writer-intent key of a read/write lock key: the fence counter's name with ".wwait" (see

@@ -204,7 +204,7 @@ struct WakeHub::Private
         const QByteArray token = space < 0 ? message : message.left(space);
         const QByteArray target = space < 0 ? QByteArray() : message.mid(space + 1);
         std::lock_guard lock(mutex);
-        Channel *channel = channels.value(name);
+        Channel *channel = channelOf(name);
         if (!channel)
             return;
         // A release is announced by every node it reached. It wakes a waiter once a quorum of
@@ -267,6 +267,20 @@ struct WakeHub::Private
             if (channel.namedEarly.size() > 32)
                 channel.namedEarly.pop_front();
         }
+    }
+
+    /// The channel on which a release that names one of this hub's waiters is announced
+    /// ("<channel>.<hub id>"): only this hub hears it.
+    QByteArray ownName(const QByteArray &channel) const { return channel + '.' + id; }
+
+    /// Under the mutex: the channel subscribed as `name` (its own name or ownName()).
+    Channel *channelOf(const QByteArray &name) const
+    {
+        if (Channel *channel = channels.value(name))
+            return channel;
+        if (name.size() > id.size() + 1 && name.endsWith(id) && name[name.size() - id.size() - 1] == '.')
+            return channels.value(name.chopped(id.size() + 1));
+        return nullptr;
     }
 
     bool isOurs(const QByteArray &waiter) const
@@ -352,9 +366,11 @@ struct WakeHub::Private
             const bool here = listener.subscribed.contains(channel->name);
             if (wanted && !here) {
                 subscribe.push_back(channel->name);
+                subscribe.push_back(ownName(channel->name));
                 listener.subscribed.insert(channel->name);
             } else if (!wanted && here) {
                 unsubscribe.push_back(channel->name);
+                unsubscribe.push_back(ownName(channel->name));
                 listener.subscribed.remove(channel->name);
                 channel->confirmed[listener.index] = false;
             }
@@ -458,8 +474,11 @@ struct WakeHub::Private
         if (!subscribed && !isPush(push, "unsubscribe"))
             return;
         std::lock_guard lock(mutex);
-        Channel *channel = channels.value(push.elements()[1].bytes());
-        if (!channel)
+        const QByteArray name = push.elements()[1].bytes();
+        Channel *channel = channelOf(name);
+        // Listening once the channel's own name is confirmed: it was subscribed after the
+        // shared one, on the same connection.
+        if (!channel || name == channel->name)
             return;
         channel->confirmed[listener.index] = subscribed && listener.subscribed.contains(channel->name);
         if (subscribed)
