@@ -290,8 +290,10 @@ void TestKeyPrefix::everyKeyAndChannelUnderThePrefix()
     check("write acquire");
     LS_VERIFY_OK(locker.extend(**writer, 20s));
     LS_VERIFY_OK(locker.release(**writer));
+    // The reader's release named the waiting writer: on its Locker's own channel
+    // ("<channel>.<Locker id>"), under the prefix all the same.
     for (const QByteArray &channel : published(*watcher, 2s))
-        QCOMPARE(channel, QByteArray("myapp:{myapp:doc}.released"));
+        QVERIFY2(channel.startsWith("myapp:{myapp:doc}.released"), channel.constData());
     check("write release");
 
     // Semaphore.
@@ -337,7 +339,7 @@ void TestKeyPrefix::everyKeyAndChannelUnderThePrefix()
     LS_VERIFY_OK(locker.extend(**second, 20s));
     LS_VERIFY_OK(locker.release(**second));
     for (const QByteArray &channel : published(*watcher, 2s))
-        QCOMPARE(channel, QByteArray("myapp:{myapp:fair}.released"));
+        QVERIFY2(channel.startsWith("myapp:{myapp:fair}.released"), channel.constData());
     check("fair release");
     // What stays are the fence counters, each under the prefix.
     for (int i = 0; i < nodes; ++i) {
