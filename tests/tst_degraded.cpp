@@ -67,6 +67,7 @@ private slots:
     void heldLocallyRefusesRedis();
     void holdersDoNotDegrade();
     void holderOnTheLastNodeDoesNotDegrade();
+    void openBreakersStillSeeTheHolder();
 };
 
 void TestDegraded::initTestCase()
@@ -358,6 +359,36 @@ void TestDegraded::holderOnTheLastNodeDoesNotDegrade()
              qPrintable(refused.error().message));
     QCOMPARE(locker.stats().degradedAcquisitions, quint64(0));
     QCOMPARE(servers->get(0, "taken"), QByteArray("someone else's"));
+}
+
+void TestDegraded::openBreakersStillSeeTheHolder()
+{
+    // The same, once the breakers of the two dead nodes are open: the acquire is refused before
+    // anything is sent (BreakerOpen), and before going local it asks the node that is left,
+    // which shows the holder. When that holder is gone, the key is taken in-process.
+    LS_START_SERVERS(servers, 3);
+    QVERIFY(servers->set(0, "taken", "someone else's", 30000));
+    servers->server(1).kill();
+    servers->server(2).kill();
+    LockerOptions options = degraded();
+    options.breaker.coolDown = 60s; // open for the rest of the test
+    Locker locker(servers->configs(), options);
+    LockResult<Lock> refused = std::unexpected(LockError{});
+    for (int i = 0; i < 10 && (refused || refused.error().kind != LockErrorKind::BreakerOpen); ++i)
+        refused = locker.tryAcquire("taken", withTtl(10s));
+    LS_VERIFY_LOCK_ERROR(refused, LockErrorKind::BreakerOpen);
+    QVERIFY2(refused.error().message.contains(QStringLiteral("still reachable, shows the key held")),
+             qPrintable(refused.error().message));
+    QCOMPARE(locker.stats().degradedAcquisitions, quint64(0));
+    QCOMPARE(servers->get(0, "taken"), QByteArray("someone else's"));
+    QCOMPARE(servers->pttl(0, "taken") > 0, true);
+
+    QVERIFY(servers->del(0, "taken"));
+    const auto local = locker.tryAcquire("taken", withTtl(10s));
+    LS_VERIFY_OK(local);
+    QVERIFY(local->degraded);
+    QCOMPARE(servers->nodesWithToken("taken", local->token), 0);
+    LS_VERIFY_OK(locker.release(*local));
 }
 
 QTEST_GUILESS_MAIN(TestDegraded)

@@ -382,6 +382,15 @@ LockResult<Lock> Locker::Private::degradedFallback(const std::vector<QByteArray>
     }
     if (!nodesDown)
         return std::unexpected(std::move(failure));
+    // Refused by open breakers, nothing was sent: the nodes whose breakers still let calls
+    // through are asked whether the key is held (a holder of this or another process that took
+    // it before the outage, on the nodes that are left), as an attempt would have shown.
+    if (failure.kind == LockErrorKind::BreakerOpen) {
+        if (auto holder = holderOnUsableNodes(keys, acquire.ttl)) {
+            failure.message += QStringLiteral(" (not taken in degraded mode: %1)").arg(*holder);
+            return std::unexpected(std::move(failure));
+        }
+    }
     // A node that answered and shows the lock held by another owner: it is taken (a holder from
     // before the outage may still work under it), and a degraded lock next to it would be a
     // second holder. Only when no reachable node knows of a holder does the process go local.
@@ -396,6 +405,27 @@ LockResult<Lock> Locker::Private::degradedFallback(const std::vector<QByteArray>
     if (!local)
         local.error().message += QStringLiteral(" (Redis: %1)").arg(cause);
     return local;
+}
+
+std::optional<QString> Locker::Private::holderOnUsableNodes(const std::vector<QByteArray> &keys,
+                                                            milliseconds ttl)
+{
+    std::vector<QByteArray> argv{QByteArrayLiteral("EXISTS")};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    // sendToAll skips the nodes whose breakers are open (an Unreachable error: down).
+    const std::vector<Result<RedisReply>> results = sendToAll(argv, nullptr, ttl);
+    for (size_t i = 0; i < results.size(); ++i) {
+        const Result<RedisReply> &reply = results[i];
+        if (!reply) {
+            if (redis::CircuitBreaker::countsAsFailure(reply.error().kind))
+                continue; // down as well
+            return QStringLiteral("%1 could not say whether the key is held: %2")
+                .arg(configs[i].label(), reply.error().message);
+        }
+        if (reply->isInteger() && reply->integer() > 0)
+            return QStringLiteral("%1, still reachable, shows the key held").arg(configs[i].label());
+    }
+    return std::nullopt;
 }
 
 LockResult<void> Locker::Private::releaseLocally(const Lock &lock)

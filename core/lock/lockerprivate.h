@@ -330,6 +330,10 @@ struct Locker::Private
     /// lock instead; otherwise `failure` as it is.
     LockResult<Lock> degradedFallback(const std::vector<QByteArray> &keys, const AcquireOptions &acquire,
                                       const LockValue &value, LockError failure);
+    /// Before a breaker refusal goes local: asks the nodes whose breakers let calls through
+    /// (EXISTS, a read) whether any of `keys` is held there. Why not to go local (a node shows
+    /// a holder, or answered with an error), or nullopt when none does (the others are down).
+    std::optional<QString> holderOnUsableNodes(const std::vector<QByteArray> &keys, milliseconds ttl);
     /// Takes the in-process lock (counted, logged with `cause`); `votes` go into the Lock.
     LockResult<Lock> acquireLocally(const std::vector<QByteArray> &keys, const AcquireOptions &acquire,
                                     const LockValue &value, const QString &cause,
