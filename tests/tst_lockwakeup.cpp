@@ -127,6 +127,7 @@ private slots:
     void newcomerBargesOnlyWhileTheFirstWaiterIsFresh();
     void endedWaitsLeaveTheQueue();
     void crashedWaiterDropsOutAtItsDeadline();
+    void passedOverCountsFromTheFirstNamingRelease();
 };
 
 void TestLockWakeup::channelName()
@@ -588,8 +589,12 @@ void TestLockWakeup::messageNamesTheFirstWaiter()
     QVERIFY(listener);
     auto held = holder.tryAcquire("job", withTtl(30s));
     LS_VERIFY_OK(held);
+    const std::vector<qint64> before = scriptRunsPerNode(*servers);
     auto pending = std::async(std::launch::async, [&] { return waiter.acquire("job", patientWaiter()); });
-    QTRY_COMPARE_WITH_TIMEOUT(queueSize(*servers, 0, "job"), qint64(1), 10000);
+    // Released before the waiter listens, its attempt after the SUBSCRIBE would simply take
+    // the lock, woken by nothing.
+    QTRY_VERIFY_WITH_TIMEOUT(waiterIsListening(*servers, before), 10000);
+    QCOMPARE(queueSize(*servers, 0, "job"), qint64(1));
     auto first = servers->admin(0).command({"ZRANGE", waitQueueKeysFor("job").first, "0", "0"});
     LS_VERIFY_OK(first);
     const QByteArray id = first->elements().at(0).bytes();
@@ -719,6 +724,66 @@ void TestLockWakeup::crashedWaiterDropsOutAtItsDeadline()
     QCOMPARE(servers->get(0, "job"), taken->value);
     // The expired place was dropped by that attempt.
     QVERIFY(queueGone(*servers, 0, "job"));
+}
+
+void TestLockWakeup::passedOverCountsFromTheFirstNamingRelease()
+{
+    // The first waiter's time counts from the first release that named it, not from its
+    // arrival: a thread that releases and comes straight back keeps the lock for up to
+    // handOffAfter, then the lock is kept for the waiter. The waiter is a place written by
+    // hand (arrived a minute ago, no process behind it), so that nothing takes the lock for it.
+    LS_START_SERVERS(servers, 1);
+    LockerOptions options = publishing(true, true);
+    options.handOffAfter = 1500ms;
+    Locker worker(servers->configs(), options);
+    const auto [waiters, deadlines] = waitQueueKeysFor("job");
+    auto now = servers->admin(0).command({"TIME"});
+    LS_VERIFY_OK(now);
+    const qint64 nowMs =
+        now->elements().at(0).bytes().toLongLong() * 1000 + now->elements().at(1).bytes().toLongLong() / 1000;
+    LS_VERIFY_OK(
+        servers->admin(0).command({"ZADD", waiters, QByteArray::number((nowMs - 60000) * 1000), "far.1.x"}));
+    LS_VERIFY_OK(
+        servers->admin(0).command({"ZADD", deadlines, QByteArray::number(nowMs + 60000), "far.1.x"}));
+    // Not named yet: it has waited a minute, longer than handOffAfter, so the lock is kept.
+    LS_VERIFY_LOCK_ERROR(worker.tryAcquire("job", withTtl(10s)), LockErrorKind::NotObtained);
+    QVERIFY(servers->get(0, "job").isNull());
+
+    // A holder from before the waiter's time (set by hand) releases: the release names it.
+    Locker holder(servers->configs(), publishing(true, false));
+    auto held = holder.tryAcquire("other", withTtl(10s)); // a token of this Locker's form
+    LS_VERIFY_OK(held);
+    QVERIFY(servers->set(0, "job", held->value, 10000));
+    Lock onJob = *held;
+    onJob.key = "job";
+    LS_VERIFY_OK(holder.release(onJob));
+    auto marker = servers->admin(0).command({"ZSCORE", deadlines, "^far.1.x"});
+    LS_VERIFY_OK(marker);
+    QVERIFY2(marker->bytes().toDouble() < 0, marker->bytes().constData());
+    // Named just now: passed over for less than handOffAfter, a thread may take the lock (and
+    // release it, naming the same waiter, whose time still counts from the first naming).
+    auto again = worker.tryAcquire("job", withTtl(10s));
+    LS_VERIFY_OK(again);
+    QCOMPARE(servers->get(0, "job"), again->value);
+    LS_VERIFY_OK(worker.release(*again));
+    auto same = servers->admin(0).command({"ZSCORE", deadlines, "^far.1.x"});
+    LS_VERIFY_OK(same);
+    QCOMPARE(same->bytes(), marker->bytes());
+    QCOMPARE(queueSize(*servers, 0, "job"), qint64(1));
+    // Passed over for longer than handOffAfter: kept for the waiter; nothing written.
+    QTest::qWait(1700);
+    auto refused = worker.tryAcquire("job", withTtl(10s));
+    LS_VERIFY_LOCK_ERROR(refused, LockErrorKind::NotObtained);
+    QVERIFY2(refused.error().message.contains("earlier waiter"), qPrintable(refused.error().message));
+    QVERIFY(servers->get(0, "job").isNull());
+
+    // The place ends (here: its process left the queue, as leaveQueue does): its marker goes
+    // with it, and the queue keys are gone.
+    LS_VERIFY_OK(servers->admin(0).command({"ZADD", deadlines, QByteArray::number(nowMs), "far.1.x"}));
+    auto taken = worker.tryAcquire("job", withTtl(10s));
+    LS_VERIFY_OK(taken);
+    QVERIFY(queueGone(*servers, 0, "job"));
+    LS_VERIFY_OK(worker.release(*taken));
 }
 
 QTEST_GUILESS_MAIN(TestLockWakeup)
