@@ -96,6 +96,12 @@ const QCommandLineOption
                  QStringLiteral("How waiters wait: poll (sleep out the retry delay, default) or "
                                 "pubsub (releases are published, waiters subscribe)."),
                  QStringLiteral("poll|pubsub"));
+const QCommandLineOption HandOffAfterOption(
+    QStringLiteral("hand-off-after"),
+    QStringLiteral("With --wakeup pubsub: how long the first waiter may be passed over by workers "
+                   "that release and come straight back, before the lock is kept for it (default 1ms; "
+                   "0: strict arrival order)."),
+    QStringLiteral("duration"));
 const QCommandLineOption BreakerOption(
     QStringLiteral("breaker"),
     QStringLiteral("The Lockers' circuit breakers: on (default: 3 consecutive failures of a node "
@@ -308,23 +314,41 @@ QJsonObject leakCheckJson(const LeakCheck &leaks)
 
 QList<QCommandLineOption> simulateOptions()
 {
-    return {nodesOption(),      groupOption(),
-            LocalOption,        WorkersOption,
-            ProcessesOption,    KeysOption,
-            HoldOption,         HoldDistributionOption,
-            TtlOption,          RetryOption,
-            WaitOption,         DurationOption,
-            AcquisitionsOption, StallOption,
-            StallEveryOption,   FencingOption,
-            NoFencingOption,    WatchdogOption,
-            WakeupOption,       BreakerOption,
-            DegradedOption,     NoDegradedOption,
-            KindOption,         ReadRatioOption,
-            PermitsOption,      ScenarioOption,
-            DriftOption,        FaultOption,
-            SeedOption,         jsonOption(),
-            CsvOption,          QuietOption,
-            timeoutOption(),    confirmProductionOption(),
+    return {nodesOption(),
+            groupOption(),
+            LocalOption,
+            WorkersOption,
+            ProcessesOption,
+            KeysOption,
+            HoldOption,
+            HoldDistributionOption,
+            TtlOption,
+            RetryOption,
+            WaitOption,
+            DurationOption,
+            AcquisitionsOption,
+            StallOption,
+            StallEveryOption,
+            FencingOption,
+            NoFencingOption,
+            WatchdogOption,
+            WakeupOption,
+            HandOffAfterOption,
+            BreakerOption,
+            DegradedOption,
+            NoDegradedOption,
+            KindOption,
+            ReadRatioOption,
+            PermitsOption,
+            ScenarioOption,
+            DriftOption,
+            FaultOption,
+            SeedOption,
+            jsonOption(),
+            CsvOption,
+            QuietOption,
+            timeoutOption(),
+            confirmProductionOption(),
             helpOption()};
 }
 
@@ -343,7 +367,8 @@ QString simulateHelp()
             "lockctl simulate [--nodes URL,... | --group G | --local N] [--workers N] [--processes N] "
             "[--keys K] "
             "[--hold 1ms] [--ttl 5s] [--duration 10s | --acquisitions N] [--stall D --stall-every K] "
-            "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub] [--breaker on|off] [--degraded | "
+            "[--fencing | --no-fencing] [--watchdog] [--wakeup poll|pubsub [--hand-off-after D]] [--breaker "
+            "on|off] [--degraded | "
             "--no-degraded] "
             "[--kind mutex|rw|semaphore|fair|reentrant [--read-ratio R] [--permits N]] [--scenario NAME] "
             "[--json] [--csv FILE]"),
@@ -578,7 +603,10 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
     row(QStringLiteral("fencing / watchdog / wakeup"),
         QStringLiteral("%1 / %2 / %3")
             .arg(c.fencing ? QStringLiteral("on") : QStringLiteral("off"),
-                 c.watchdog ? QStringLiteral("on") : QStringLiteral("off"), wakeupName(c.wakeup)));
+                 c.watchdog ? QStringLiteral("on") : QStringLiteral("off"),
+                 c.wakeup == Wakeup::PubSub ? QStringLiteral("pubsub (hand-off after %1)")
+                                                  .arg(lockscope::formatDuration(c.handOffAfter))
+                                            : wakeupName(c.wakeup)));
     {
         const lockscope::redis::BreakerOptions defaults;
         row(QStringLiteral("breaker"), c.breaker
@@ -799,6 +827,12 @@ int runSimulate(Invocation &invocation)
         config.ttl = *ttl;
     if (const auto wait = durationValue(parser, WaitOption, command, out, ok))
         config.wait = *wait;
+    if (parser.isSet(HandOffAfterOption)) {
+        if (const auto after = parseNonNegative(parser.value(HandOffAfterOption)))
+            config.handOffAfter = *after;
+        else
+            fail(QStringLiteral("--hand-off-after takes a duration such as 0, 1ms, 5ms"));
+    }
     if (const auto stall = durationValue(parser, StallOption, command, out, ok))
         config.stall = *stall;
     if (parser.isSet(RetryOption)) {

@@ -74,9 +74,10 @@ struct LockerOptions
     ///   wakes the longest waiter of each Locker.
     /// - Hand-off, for the exclusive kinds (mutex, reentrant, write): while the lock is free,
     ///   a waiter behind another in the queue may not take it, and a caller not in the queue
-    ///   (a newcomer) may take it only while the first waiter has waited less than
-    ///   handOffAfter. So newcomers may barge in under light contention (no wake-up latency per
-    ///   hand-over), and the first waiter never starves.
+    ///   (a newcomer) may take it only while the first waiter has been passed over for less
+    ///   than handOffAfter (counted from the first release that named it). So newcomers may
+    ///   barge in (no wake-up latency per hand-over: a releasing thread that comes straight
+    ///   back keeps the lock), and the first waiter never starves.
     /// - The Locker keeps one subscriber connection per node (a thread per node, started with
     ///   the first wait), shared by all its waiting threads: a channel is SUBSCRIBEd while it
     ///   has waiters (and for 2 s after the last one left). The same release announced by
@@ -93,11 +94,14 @@ struct LockerOptions
     /// the other nodes; if that attempt fails, it tries again after the strategy's base delay,
     /// not its largest. The cleanup of a failed attempt is no release and publishes nothing.
     bool wakeOnRelease = false;
-    /// With wakeOnRelease: how long the first waiter of a lock's wake-up queue may wait before
-    /// newcomers stop barging in ahead of it (Go's sync.Mutex starvation mode uses 1 ms). The
-    /// waiter's arrival is the client's clock, compared with the server's: clocks that
-    /// disagree shift it by their difference (in the safe direction for a client ahead of the
-    /// server: barging stops sooner). 0: strict arrival order.
+    /// With wakeOnRelease: how long the first waiter of a lock's wake-up queue may be passed
+    /// over, from the first release that named it, before newcomers stop barging in ahead of
+    /// it (Go's sync.Mutex starvation mode uses 1 ms). Longer: more hand-overs per second
+    /// (a thread that releases and comes back keeps the lock), longer waits for the others.
+    /// When no release named it (the lock expired), its wait counts from its arrival, the
+    /// client's clock compared with the server's: clocks that disagree shift it by their
+    /// difference (in the safe direction for a client ahead of the server: barging stops
+    /// sooner). 0: strict arrival order.
     milliseconds handOffAfter{1};
     /// A circuit breaker per node (on by default: 3 consecutive node failures open it for 5 s,
     /// see redis::BreakerOptions). Nothing is sent to a node whose breaker is open: its vote is

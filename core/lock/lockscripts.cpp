@@ -98,9 +98,12 @@ QByteArray withHolders(const char *body)
 // Before the acquire proper, when the lock is free: a waiter in the queue behind another may
 // not take it (the release woke the first one, the lock is kept for it), and a caller not in
 // the queue may take it only while the first waiter has waited less than the threshold (a
-// newcomer may barge in, as with any mutex, but never starve a waiter). Refused -> {0, -2, 6,
-// waiters ahead}. After it: granted -> the waiter leaves the queue; refused -> it joins (or
-// keeps its place and renews its deadline). Expired places are dropped first.
+// newcomer may barge in, as with any mutex, but never starve a waiter). The first waiter's wait
+// counts from the first release that named it (the deadlines hold "^<id>" at minus that
+// server time in µs: negative, so never taken for a deadline), or from its arrival when no
+// release named it yet (the lock expired). Refused -> {0, -2, 6, waiters ahead}. After it:
+// granted -> the waiter leaves the queue; refused -> it joins (or keeps its place and renews
+// its deadline). Expired places are dropped first.
 constexpr const char *kQueueLua = R"lua(
 local ls_wq, ls_wx = KEYS[#KEYS - 1], KEYS[#KEYS]
 local ls_wid, ls_wlife = ARGV[#ARGV - 4], tonumber(ARGV[#ARGV - 3])
@@ -108,14 +111,19 @@ local ls_warrival, ls_wexcl, ls_wafter = ARGV[#ARGV - 2], ARGV[#ARGV - 1] == '1'
 local ls_wt = redis.call('TIME')
 local ls_wnow = tonumber(ls_wt[1]) * 1000 + math.floor(tonumber(ls_wt[2]) / 1000)
 local function ls_wait_check()
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', ls_wx, '-inf', ls_wnow)) do redis.call('ZREM', ls_wq, m) end
-  redis.call('ZREMRANGEBYSCORE', ls_wx, '-inf', ls_wnow)
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', ls_wx, 0, ls_wnow)) do
+    redis.call('ZREM', ls_wq, m)
+    redis.call('ZREM', ls_wx, '^' .. m)
+  end
+  redis.call('ZREMRANGEBYSCORE', ls_wx, 0, ls_wnow)
   if not ls_wexcl or redis.call('EXISTS', KEYS[1]) == 1 then return nil end
   local head = redis.call('ZRANGE', ls_wq, 0, 0, 'WITHSCORES')
   if #head == 0 or head[1] == ls_wid then return nil end
   local rank = false
   if ls_wid ~= '' then rank = redis.call('ZRANK', ls_wq, ls_wid) end
-  local waited = (tonumber(ls_wt[1]) * 1000000 + tonumber(ls_wt[2]) - tonumber(head[2])) / 1000
+  local nowus = tonumber(ls_wt[1]) * 1000000 + tonumber(ls_wt[2])
+  local named = redis.call('ZSCORE', ls_wx, '^' .. head[1])
+  local waited = (nowus - (named and -tonumber(named) or tonumber(head[2]))) / 1000
   if rank or waited >= ls_wafter then
     return {0, -2, 6, rank or redis.call('ZCARD', ls_wq)}
   end
@@ -125,7 +133,7 @@ local function ls_wait_done(r)
   if ls_wid == '' or type(r) ~= 'table' then return r end
   if r[1] == 1 then
     redis.call('ZREM', ls_wq, ls_wid)
-    redis.call('ZREM', ls_wx, ls_wid)
+    redis.call('ZREM', ls_wx, ls_wid, '^' .. ls_wid)
   elseif r[1] == 0 then
     redis.call('ZADD', ls_wq, 'NX', ls_warrival, ls_wid)
     redis.call('ZADD', ls_wx, ls_wnow + ls_wlife, ls_wid)
@@ -455,9 +463,16 @@ QByteArray releaseSource(bool publish)
     const char *announce = publish ? R"lua(  local target = ''
   if KEYS[3] then
     local now = ls_now()
-    for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)) do redis.call('ZREM', KEYS[2], m) end
-    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], 0, now)) do
+      redis.call('ZREM', KEYS[2], m)
+      redis.call('ZREM', KEYS[3], '^' .. m)
+    end
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], 0, now)
     target = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
+    if target ~= '' then
+      local t = redis.call('TIME')
+      redis.call('ZADD', KEYS[3], 'NX', -(tonumber(t[1]) * 1000000 + tonumber(t[2])), '^' .. target)
+    end
   end
   local hub = string.match(target, '^([^.]+)%.%d+%.x$')
   if target == '' then
@@ -621,7 +636,7 @@ local gone = 0
 for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if string.sub(m, 1, #ARGV[1]) == ARGV[1] then
     redis.call('ZREM', KEYS[1], m)
-    redis.call('ZREM', KEYS[2], m)
+    redis.call('ZREM', KEYS[2], m, '^' .. m)
     gone = gone + 1
   end
 end

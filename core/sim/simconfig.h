@@ -128,6 +128,9 @@ struct SimConfig
     bool watchdog = false;
     bool fencing = true;
     Wakeup wakeup = Wakeup::Poll;
+    /// With pub/sub wake-up: lock::LockerOptions::handOffAfter (how long the first waiter may
+    /// be passed over by workers that come back, before the lock is kept for it).
+    milliseconds handOffAfter{1}; // the library's default
     /// The Lockers' circuit breakers (lock::LockerOptions::breaker, with the library's defaults:
     /// 3 consecutive node failures open a node's breaker for 5 s). Off: every operation still
     /// reaches a dead node and waits out its timeout.

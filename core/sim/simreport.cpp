@@ -49,6 +49,7 @@ QJsonObject configJson(const SimReport &report)
         {QStringLiteral("watchdog"), c.watchdog},
         {QStringLiteral("fencing"), c.fencing},
         {QStringLiteral("wakeup"), wakeupName(c.wakeup)},
+        {QStringLiteral("hand_off_after_ms"), static_cast<qint64>(c.handOffAfter.count())},
         {QStringLiteral("breaker"), c.breaker},
         {QStringLiteral("degraded_mode"), c.degraded},
         {QStringLiteral("check_validity"), c.checkValidity},

@@ -371,6 +371,7 @@ std::unique_ptr<Locker> SimWorkers::makeLocker(const WorkerSlot &slot) const
     options.poolSize = 2; // the worker and its watchdog
     options.publishOnRelease = m_config.wakeup == Wakeup::PubSub;
     options.wakeOnRelease = m_config.wakeup == Wakeup::PubSub;
+    options.handOffAfter = m_config.handOffAfter;
     options.breaker.enabled = m_config.breaker; // otherwise the library's defaults
     options.degradedMode = m_config.degraded;
     const int locker = m_config.processes > 0 ? slot.index % m_config.processes : slot.index;
