@@ -749,6 +749,9 @@ void TestLockWakeup::passedOverCountsFromTheFirstNamingRelease()
     LS_VERIFY_LOCK_ERROR(worker.tryAcquire("job", withTtl(10s)), LockErrorKind::NotObtained);
     QVERIFY(servers->get(0, "job").isNull());
 
+    // The place's Locker ("far") would hear of it on <channel>.far.
+    auto listener = subscribedConnection(*servers, 0, "SUBSCRIBE", releaseChannelFor("job") + ".far");
+    QVERIFY(listener);
     // A holder from before the waiter's time (set by hand) releases: the release names it.
     Locker holder(servers->configs(), publishing(true, false));
     auto held = holder.tryAcquire("other", withTtl(10s)); // a token of this Locker's form
@@ -760,6 +763,10 @@ void TestLockWakeup::passedOverCountsFromTheFirstNamingRelease()
     auto marker = servers->admin(0).command({"ZSCORE", deadlines, "^far.1.x"});
     LS_VERIFY_OK(marker);
     QVERIFY2(marker->bytes().toDouble() < 0, marker->bytes().constData());
+    auto named = listener->readPush(5s);
+    LS_VERIFY_OK(named);
+    QVERIFY2(named->has_value(), "the first naming announced nothing");
+    QCOMPARE((*named)->elements().at(2).bytes(), held->token + " far.1.x");
     // Named just now: passed over for less than handOffAfter, a thread may take the lock (and
     // release it, naming the same waiter, whose time still counts from the first naming).
     auto again = worker.tryAcquire("job", withTtl(10s));
@@ -770,12 +777,25 @@ void TestLockWakeup::passedOverCountsFromTheFirstNamingRelease()
     LS_VERIFY_OK(same);
     QCOMPARE(same->bytes(), marker->bytes());
     QCOMPARE(queueSize(*servers, 0, "job"), qint64(1));
+    // That release came within the waiter's window: it was quiet (the waiter, woken by the
+    // first, looks again when the window closes), so nothing more was published.
+    auto quiet = listener->readPush(300ms);
+    LS_VERIFY_OK(quiet);
+    QVERIFY2(!quiet->has_value(), "a release within the hand-off window was announced");
     // Passed over for longer than handOffAfter: kept for the waiter; nothing written.
     QTest::qWait(1700);
     auto refused = worker.tryAcquire("job", withTtl(10s));
     LS_VERIFY_LOCK_ERROR(refused, LockErrorKind::NotObtained);
     QVERIFY2(refused.error().message.contains("earlier waiter"), qPrintable(refused.error().message));
     QVERIFY(servers->get(0, "job").isNull());
+
+    // After the window, a release announces again (set by hand for a holder of ours).
+    QVERIFY(servers->set(0, "job", held->value, 10000));
+    LS_VERIFY_OK(holder.release(onJob));
+    auto loud = listener->readPush(5s);
+    LS_VERIFY_OK(loud);
+    QVERIFY2(loud->has_value(), "a release after the hand-off window announced nothing");
+    QCOMPARE((*loud)->elements().at(2).bytes(), held->token + " far.1.x");
 
     // The place ends (here: its process left the queue, as leaveQueue does): its marker goes
     // with it, and the queue keys are gone.

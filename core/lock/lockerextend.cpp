@@ -22,20 +22,25 @@ LockResult<void> Locker::release(const Lock &lock)
     auto results =
         d->runRelease(lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key}, lock.token);
     int deleted = 0; // nodes where the key (or our holder entry) is gone, not a hold fewer
-    // The waiter each node's release named in its message (releaseAndPublish: {1, id}).
+    // The waiter each node's release named in its message (releaseAndPublish: {1, id}), and
+    // how many nodes' releases were quiet ({1, id, 1}: within the named waiter's hand-off
+    // window, nothing published, nobody to wake).
     QHash<QByteArray, int> named;
+    int quiet = 0;
     std::vector<NodeVote> votes =
-        d->collectVotes(results, [&deleted, &named](NodeVote &vote, const RedisReply &reply) {
+        d->collectVotes(results, [&deleted, &named, &quiet](NodeVote &vote, const RedisReply &reply) {
             const qint64 r = reply.isArray() ? integerAt(reply, 0) : reply.integer();
             vote.outcome = r >= 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
             deleted += r == 1 ? 1 : 0;
-            if (r == 1 && reply.isArray() && reply.elements().size() > 1 && reply.elements()[1].isString())
+            if (r == 1 && reply.isArray() && reply.elements().size() > 2 && integerAt(reply, 2) == 1)
+                ++quiet;
+            else if (r == 1 && reply.isArray() && reply.elements().size() > 1 && reply.elements()[1].isString())
                 ++named[reply.elements()[1].bytes()];
         });
     const int granted = countOf(votes, Outcome::Granted);
     const int errors = countOf(votes, Outcome::Error);
     if (granted >= need) {
-        if (d->wakeHub && deleted >= need) {
+        if (d->wakeHub && deleted >= need && deleted - quiet > 0) {
             // Wake the waiter the release named, when it is one of this Locker's, now rather
             // than when the message comes back (the one most nodes named: they agree unless a
             // node missed a waiter's place).

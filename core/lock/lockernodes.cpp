@@ -323,7 +323,8 @@ Locker::Private::runAcquire(const redis::Script &plain, const redis::Script &que
     args.push_back(QByteArray::number(static_cast<qint64>(waitMark.waiterLife.count())));
     args.push_back(QByteArray::number(waitMark.arrivalUs));
     args.push_back(exclusive ? QByteArrayLiteral("1") : QByteArrayLiteral("0"));
-    args.push_back(QByteArray::number(static_cast<qint64>(options.handOffAfter.count())));
+    args.push_back(QByteArray::number(static_cast<qint64>(handOffWindow().count())));
+    args.push_back(QByteArray::number(arrivalNowUs())); // the same on every node: one decision
     return runOnAll(queued, keys, args, acquire.ttl, {}, &undo, &delivery);
 }
 
@@ -343,7 +344,10 @@ std::vector<Result<RedisReply>> Locker::Private::runRelease(const std::vector<QB
     if (options.publishOnRelease) {
         const auto [waiters, deadlines] = waitQueueKeys(key);
         return runOnAll(scripts::releaseAndPublish(), {key, waiters, deadlines},
-                        {prefix, token, releaseChannel(key)}, milliseconds(1000));
+                        {prefix, token, releaseChannel(key),
+                         QByteArray::number(static_cast<qint64>(handOffWindow().count())),
+                         QByteArray::number(arrivalNowUs())},
+                        milliseconds(1000));
     }
     return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
 }

@@ -116,6 +116,10 @@ struct Locker::Private
         return {randomToken(), QByteArray()};
     }
 
+    /// LockerOptions::handOffAfter as it applies: on a Redlock set of more than one node, 0
+    /// (a newcomer barging in while the woken first waiter tries would split the nodes' votes
+    /// between them, and both attempts fail).
+    milliseconds handOffWindow() const { return configs.size() > 1 ? milliseconds(0) : options.handOffAfter; }
     /// See Locker::quorumFor.
     int quorumFor(LockKind kind, int permits) const
     {

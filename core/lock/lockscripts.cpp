@@ -92,22 +92,24 @@ QByteArray withHolders(const char *body)
 // The wake-up queue of a blocking acquire (LockerOptions::wakeOnRelease): KEYS ends with the
 // waiters (sorted by arrival, client Unix µs) and their deadlines (server Unix ms); ARGV ends
 // with the waiter's id ("" = do not join), its place's lifetime in ms, its arrival, "1" when
-// the kind is exclusive (only then does the queue's order bind), and the hand-off threshold in
-// ms.
+// the kind is exclusive (only then does the queue's order bind), the hand-off threshold in ms,
+// and the caller's clock now (Unix µs: the same on every node of a Redlock set, so that all
+// of them decide alike).
 //
 // Before the acquire proper, when the lock is free: a waiter in the queue behind another may
 // not take it (the release woke the first one, the lock is kept for it), and a caller not in
 // the queue may take it only while the first waiter has waited less than the threshold (a
 // newcomer may barge in, as with any mutex, but never starve a waiter). The first waiter's wait
-// counts from the first release that named it (the deadlines hold "^<id>" at minus that
-// server time in µs: negative, so never taken for a deadline), or from its arrival when no
+// counts from the first release that named it (the deadlines hold "^<id>" at minus the
+// releasing client's time in µs: negative, so never taken for a deadline), or from its arrival when no
 // release named it yet (the lock expired). Refused -> {0, -2, 6, waiters ahead}. After it:
 // granted -> the waiter leaves the queue; refused -> it joins (or keeps its place and renews
 // its deadline). Expired places are dropped first.
 constexpr const char *kQueueLua = R"lua(
 local ls_wq, ls_wx = KEYS[#KEYS - 1], KEYS[#KEYS]
-local ls_wid, ls_wlife = ARGV[#ARGV - 4], tonumber(ARGV[#ARGV - 3])
-local ls_warrival, ls_wexcl, ls_wafter = ARGV[#ARGV - 2], ARGV[#ARGV - 1] == '1', tonumber(ARGV[#ARGV])
+local ls_wid, ls_wlife = ARGV[#ARGV - 5], tonumber(ARGV[#ARGV - 4])
+local ls_warrival, ls_wexcl, ls_wafter = ARGV[#ARGV - 3], ARGV[#ARGV - 2] == '1', tonumber(ARGV[#ARGV - 1])
+local ls_wclient = tonumber(ARGV[#ARGV])
 local ls_wt = redis.call('TIME')
 local ls_wnow = tonumber(ls_wt[1]) * 1000 + math.floor(tonumber(ls_wt[2]) / 1000)
 local function ls_wait_check()
@@ -121,9 +123,8 @@ local function ls_wait_check()
   if #head == 0 or head[1] == ls_wid then return nil end
   local rank = false
   if ls_wid ~= '' then rank = redis.call('ZRANK', ls_wq, ls_wid) end
-  local nowus = tonumber(ls_wt[1]) * 1000000 + tonumber(ls_wt[2])
   local named = redis.call('ZSCORE', ls_wx, '^' .. head[1])
-  local waited = (nowus - (named and -tonumber(named) or tonumber(head[2]))) / 1000
+  local waited = (ls_wclient - (named and -tonumber(named) or tonumber(head[2]))) / 1000
   if rank or waited >= ls_wafter then
     return {0, -2, 6, rank or redis.call('ZCARD', ls_wq)}
   end
@@ -459,8 +460,12 @@ QByteArray releaseSource(bool publish)
     // in the message: only it is woken, and the reply tells the releasing Locker whom. A
     // writer's or a mutex waiter's ("<hub>.<n>.x") goes to its Locker's own channel
     // ("<channel>.<hub>"), so that the other Lockers' listeners do not even wake up; a reader's
-    // to the shared one (every waiting reader wakes).
-    const char *announce = publish ? R"lua(  local target = ''
+    // to the shared one (every waiting reader wakes). The first release that names a mutex or
+    // writer waiter marks the time ("^<id>" in the deadlines, at minus ARGV[5], the releasing
+    // client's Unix µs); later releases within ARGV[4] ms of it are quiet ({1, id, 1}: nothing published): the
+    // waiter was woken by the first, found the lock taken by a thread that came straight back,
+    // and looks again when the hand-off window closes; after that every release announces.
+    const char *announce = publish ? R"lua(  local target, quiet = '', false
   if KEYS[3] then
     local now = ls_now()
     for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], 0, now)) do
@@ -470,12 +475,19 @@ QByteArray releaseSource(bool publish)
     redis.call('ZREMRANGEBYSCORE', KEYS[3], 0, now)
     target = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
     if target ~= '' then
-      local t = redis.call('TIME')
-      redis.call('ZADD', KEYS[3], 'NX', -(tonumber(t[1]) * 1000000 + tonumber(t[2])), '^' .. target)
+      local nowus = tonumber(ARGV[5])
+      local named = redis.call('ZSCORE', KEYS[3], '^' .. target)
+      if not named then
+        redis.call('ZADD', KEYS[3], -nowus, '^' .. target)
+      elseif nowus + tonumber(named) < tonumber(ARGV[4]) * 1000 then
+        quiet = true
+      end
     end
   end
   local hub = string.match(target, '^([^.]+)%.%d+%.x$')
-  if target == '' then
+  if quiet and hub then
+    do return {1, target, 1} end
+  elseif target == '' then
     redis.call('PUBLISH', ARGV[3], ARGV[2])
   elseif hub then
     redis.call('PUBLISH', ARGV[3] .. '.' .. hub, ARGV[2] .. ' ' .. target)
