@@ -100,11 +100,11 @@ struct LockerOptions
     /// (a thread that releases and comes back keeps the lock), longer waits for the others.
     /// When no release named it (the lock expired), its wait counts from its arrival. Both
     /// are clients' clocks (the releaser's, the waiter's) compared with the caller's: clocks
-    /// that disagree shift the window by their difference. Releases within the window announce nothing (the waiter, woken by the
-    /// first, looks again when the window closes). 0: strict arrival order. On a Redlock set
-    /// of more than one node the order is always strict: a newcomer barging in while the woken
-    /// waiter tries would split the nodes' votes between them (measured: a tenth of the
-    /// hand-overs per second with 3 nodes, 8 workers).
+    /// that disagree shift the window by their difference. Releases within the window announce nothing (the
+    /// waiter, woken by the first, looks again when the window closes). 0: strict arrival order. On a Redlock
+    /// set of more than one node the order is always strict: a newcomer barging in while the woken waiter
+    /// tries would split the nodes' votes between them (measured: a tenth of the hand-overs per second with 3
+    /// nodes, 8 workers).
     milliseconds handOffAfter{1};
     /// A circuit breaker per node (on by default: 3 consecutive node failures open it for 5 s,
     /// see redis::BreakerOptions). Nothing is sent to a node whose breaker is open: its vote is

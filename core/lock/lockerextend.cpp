@@ -27,16 +27,16 @@ LockResult<void> Locker::release(const Lock &lock)
     // window, nothing published, nobody to wake).
     QHash<QByteArray, int> named;
     int quiet = 0;
-    std::vector<NodeVote> votes =
-        d->collectVotes(results, [&deleted, &named, &quiet](NodeVote &vote, const RedisReply &reply) {
-            const qint64 r = reply.isArray() ? integerAt(reply, 0) : reply.integer();
-            vote.outcome = r >= 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
-            deleted += r == 1 ? 1 : 0;
-            if (r == 1 && reply.isArray() && reply.elements().size() > 2 && integerAt(reply, 2) == 1)
-                ++quiet;
-            else if (r == 1 && reply.isArray() && reply.elements().size() > 1 && reply.elements()[1].isString())
-                ++named[reply.elements()[1].bytes()];
-        });
+    std::vector<NodeVote> votes = d->collectVotes(results, [&deleted, &named,
+                                                            &quiet](NodeVote &vote, const RedisReply &reply) {
+        const qint64 r = reply.isArray() ? integerAt(reply, 0) : reply.integer();
+        vote.outcome = r >= 1 ? Outcome::Granted : r == 0 ? Outcome::Held : Outcome::NotHeld;
+        deleted += r == 1 ? 1 : 0;
+        if (r == 1 && reply.isArray() && reply.elements().size() > 2 && integerAt(reply, 2) == 1)
+            ++quiet;
+        else if (r == 1 && reply.isArray() && reply.elements().size() > 1 && reply.elements()[1].isString())
+            ++named[reply.elements()[1].bytes()];
+    });
     const int granted = countOf(votes, Outcome::Granted);
     const int errors = countOf(votes, Outcome::Error);
     if (granted >= need) {

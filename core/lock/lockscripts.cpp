@@ -113,6 +113,7 @@ local ls_wclient = tonumber(ARGV[#ARGV])
 local ls_wt = redis.call('TIME')
 local ls_wnow = tonumber(ls_wt[1]) * 1000 + math.floor(tonumber(ls_wt[2]) / 1000)
 local function ls_wait_check()
+  if redis.call('EXISTS', ls_wq) == 0 then return nil end -- nobody waits: the usual case
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', ls_wx, 0, ls_wnow)) do
     redis.call('ZREM', ls_wq, m)
     redis.call('ZREM', ls_wx, '^' .. m)
@@ -462,11 +463,11 @@ QByteArray releaseSource(bool publish)
     // ("<channel>.<hub>"), so that the other Lockers' listeners do not even wake up; a reader's
     // to the shared one (every waiting reader wakes). The first release that names a mutex or
     // writer waiter marks the time ("^<id>" in the deadlines, at minus ARGV[5], the releasing
-    // client's Unix µs); later releases within ARGV[4] ms of it are quiet ({1, id, 1}: nothing published): the
-    // waiter was woken by the first, found the lock taken by a thread that came straight back,
-    // and looks again when the hand-off window closes; after that every release announces.
+    // client's Unix µs); later releases within ARGV[4] ms of it are quiet ({1, id, 1}: nothing published):
+    // the waiter was woken by the first, found the lock taken by a thread that came straight back, and looks
+    // again when the hand-off window closes; after that every release announces.
     const char *announce = publish ? R"lua(  local target, quiet = '', false
-  if KEYS[3] then
+  if KEYS[3] and redis.call('EXISTS', KEYS[2]) == 1 then
     local now = ls_now()
     for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], 0, now)) do
       redis.call('ZREM', KEYS[2], m)
