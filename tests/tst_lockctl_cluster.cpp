@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
 #include <QTest>
 
 using namespace lockscope;
@@ -42,6 +43,7 @@ private slots:
 
     void showOnWrongMasterSaysMoved();
     void showOnOwnerReadsTheKey();
+    void listOnOneMasterReadsKeysOfManySlots();
     void pingPrintsTopology();
     void pingJsonHasClusterObject();
     void pingPlainNodeHasNoCluster();
@@ -149,6 +151,54 @@ void TestLockctlCluster::showOnOwnerReadsTheKey()
     QVERIFY2(result.out.contains(QStringLiteral("someone")), test::describe(result).constData());
     QVERIFY2(!result.out.contains(QStringLiteral("cluster-redirect")), test::describe(result).constData());
     LS_VERIFY_OK(m_cluster->admin(p.owner).command({"DEL", p.key}));
+}
+
+void TestLockctlCluster::listOnOneMasterReadsKeysOfManySlots()
+{
+    // Pointed at one master, list used to fail with "MGET: CROSSSLOT" and an empty table as soon
+    // as the node held keys of two slots. Now every key of that master is listed, values read
+    // key by key, with a note that the list covers this master's slots only.
+    QVERIFY(m_cluster);
+    int master = -1;
+    std::vector<QByteArray> keys;
+    QSet<quint16> slotsUsed;
+    for (int i = 0; keys.size() < 40 && i < 2000; ++i) {
+        const Placement p = place("jobs:cluster-list:" + QByteArray::number(i));
+        if (master < 0)
+            master = p.owner;
+        if (p.owner != master)
+            continue;
+        keys.push_back(p.key);
+        slotsUsed.insert(p.slot);
+    }
+    QCOMPARE(keys.size(), size_t(40));
+    QVERIFY(slotsUsed.size() > 1);
+    for (const QByteArray &key : keys)
+        LS_VERIFY_OK(m_cluster->admin(master).command(
+            {"SET", key, "ls1 tok=" + key.mid(key.lastIndexOf(':') + 1) + "abcdefghijklmnopqrst", "PX",
+             "60000"}));
+
+    const RunResult result = test::runLockctl({QStringLiteral("list"), QStringLiteral("--nodes"),
+                                               urlOf(m_cluster->config(master)), QStringLiteral("--json")});
+    QVERIFY2(result.exitCode == 0, test::describe(result).constData());
+    QVERIFY2(!result.err.contains(QStringLiteral("CROSSSLOT")), test::describe(result).constData());
+    QVERIFY2(result.err.contains(QStringLiteral("only the keys of the hash slots this master serves")),
+             test::describe(result).constData());
+    const QJsonArray records = parseArray(result.out);
+    QSet<QString> listed;
+    for (const auto &record : records)
+        listed.insert(record.toObject().value(QStringLiteral("key")).toString());
+    for (const QByteArray &key : keys)
+        QVERIFY2(listed.contains(QString::fromUtf8(key)), key.constData());
+    QCOMPARE(listed.size(), qsizetype(keys.size()));
+
+    // Read-only: the keys are as they were.
+    for (const QByteArray &key : keys) {
+        auto ttl = m_cluster->admin(master).command({"PTTL", key});
+        LS_VERIFY_OK(ttl);
+        QVERIFY(ttl->integer() > 0);
+        LS_VERIFY_OK(m_cluster->admin(master).command({"DEL", key}));
+    }
 }
 
 void TestLockctlCluster::pingPrintsTopology()

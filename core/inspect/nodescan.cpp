@@ -275,6 +275,18 @@ std::optional<QString> NodeScan::readFetches(const std::vector<QByteArray> &keys
                     needGet.push_back(first + i);
                 continue;
             }
+            if (values->isError() && values->bytes().startsWith("CROSSSLOT")) {
+                // A Redis Cluster master: MGET cannot span hash slots, and the keys SCAN gives
+                // are spread over many. GET, key by key, from now on (one pipeline all the same).
+                m_mget = false;
+                m_harvest.result.note =
+                    QStringLiteral("cluster node: only the keys of the hash slots this master serves are "
+                                   "listed; values read with GET, one command per key (MGET cannot "
+                                   "span hash slots)");
+                for (std::size_t i = 0; i < to - from; ++i)
+                    needGet.push_back(first + i);
+                continue;
+            }
             if (values->isError()) {
                 if (!values->bytes().startsWith("NOPERM"))
                     return QStringLiteral("MGET: %1").arg(QString::fromUtf8(values->bytes()));
