@@ -132,6 +132,12 @@ void TestLockctlCluster::showOnWrongMasterSaysMoved()
     QVERIFY2(node.value(QStringLiteral("error")).toString().contains(moved),
              test::describe(json).constData());
 
+    // ttl: the same, exit 4 with the redirect on stderr (it used to say "node failure", 1).
+    const RunResult ttl = test::runLockctl(
+        {QStringLiteral("ttl"), QString::fromUtf8(p.key), QStringLiteral("--nodes"), wrongUrl});
+    QVERIFY2(ttl.exitCode == 4, test::describe(ttl).constData());
+    QVERIFY2(ttl.err.contains(moved), test::describe(ttl).constData());
+
     // Read-only: the key is still where it was, untouched.
     auto value = m_cluster->admin(p.owner).command({"GET", p.key});
     LS_VERIFY_OK(value);

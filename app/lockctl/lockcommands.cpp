@@ -900,7 +900,11 @@ int runTtlOfKey(const QByteArray &key, const std::vector<NodeConfig> &nodes, boo
     // A key of another type (a list, a hash, ...) is there, but it is not a lock.
     const auto present = std::ranges::count_if(
         states, [](const KeyState &s) { return !s.error && s.exists && s.otherType.isEmpty(); });
-    const auto failed = std::ranges::count_if(states, [](const KeyState &s) { return s.error.has_value(); });
+    // A node that answered MOVED / ASK (a cluster node that does not serve the key) is not a
+    // failure: as for a key no node holds, exit 4, with the redirect on stderr.
+    const auto failed = std::ranges::count_if(states, [](const KeyState &s) {
+        return s.error.has_value() && s.error->kind != lockscope::redis::ErrorKind::ClusterRedirect;
+    });
     const bool held = present >= quorum;
 
     if (json) {
