@@ -73,8 +73,8 @@ private slots:
 void TestDegraded::initTestCase()
 {
     // Every degraded acquire warns; dozens of them would drown the test's own output.
-    QLoggingCategory::setFilterRules(
-        QStringLiteral("lockscope.lock.warning=false\nlockscope.redis.warning=false"));
+    QLoggingCategory::setFilterRules(QStringLiteral(
+        "lockscope.lock.warning=false\nlockscope.redis.warning=false\nlockscope.breaker.warning=false"));
 }
 
 void TestDegraded::threadsExcludeEachOther()

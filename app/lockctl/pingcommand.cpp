@@ -6,6 +6,7 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <algorithm>
 #include <redis/circuitbreaker.h>
 #include <redis/clusterslots.h>
@@ -397,6 +398,9 @@ int runPing(Invocation &invocation)
     QCommandLineParser parser;
     if (auto stop = parseArguments(parser, invocation.args, pingOptions(), command, pingHelp(), out))
         return *stop;
+    // ping prints each node's breaker itself (state, cause, time read): the library's own
+    // warning when one opens would say it twice (QT_LOGGING_RULES still overrides this).
+    QLoggingCategory::setFilterRules(QStringLiteral("lockscope.breaker.warning=false"));
     const QStringList urls = parser.positionalArguments();
     if (urls.isEmpty()) {
         out.error(QStringLiteral("ping: no node URL given (see 'lockctl help ping')"));

@@ -125,10 +125,10 @@ struct CircuitBreaker::Private
         if (!event)
             return;
         if (event->to == BreakerState::Open)
-            qCWarning(lcRedis).noquote() << "circuit breaker of" << event->node << "open for"
-                                         << options.coolDown.count() << "ms:" << event->cause;
+            qCWarning(lcBreaker).noquote() << "circuit breaker of" << event->node << "open for"
+                                           << options.coolDown.count() << "ms:" << event->cause;
         else
-            qCInfo(lcRedis).noquote()
+            qCInfo(lcBreaker).noquote()
                 << "circuit breaker of" << event->node << "now" << breakerStateName(event->to);
         if (onChange)
             onChange(*event);
