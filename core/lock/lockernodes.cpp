@@ -126,32 +126,14 @@ Locker::Private::sendToAll(const std::vector<QByteArray> &argv, const redis::Scr
     return results;
 }
 
-namespace {
-
-/// "until 17:42:05, 3 failures: connection refused" (open), "half-open, probe in flight, ..."
-QString breakerDetail(const redis::BreakerStatus &status)
-{
-    const QString failures = QStringLiteral("%1 failure%2: %3")
-                                 .arg(status.consecutiveFailures)
-                                 .arg(status.consecutiveFailures == 1 ? "" : "s", status.lastCause);
-    if (status.state == redis::BreakerState::HalfOpen)
-        return QStringLiteral("half-open, probe in flight, ") + failures;
-    return QStringLiteral("until %1, %2")
-        .arg(status.openUntil.toLocalTime().toString(QStringLiteral("HH:mm:ss")), failures);
-}
-
-} // namespace
-
 RedisError Locker::Private::breakerSkip(const redis::CircuitBreaker &breaker)
 {
     // Unreachable, not a kind of its own: to every vote count the node is simply down, and the
     // message says why nothing was sent to it.
     const redis::BreakerStatus status = breaker.status();
+    // "circuit breaker open until 17:42:05, 3 failures: connection refused; nothing was sent"
     return RedisError{ErrorKind::Unreachable, status.node,
-                      QStringLiteral("circuit breaker %1")
-                              .arg(status.state == redis::BreakerState::HalfOpen ? QStringLiteral("half-open")
-                                                                                 : QStringLiteral("open")) +
-                          QStringLiteral(" (%1); nothing was sent").arg(breakerDetail(status))};
+                      QStringLiteral("circuit breaker %1; nothing was sent").arg(status.describe())};
 }
 
 std::optional<LockError> Locker::Private::breakerCheck(const QByteArray &key, int need)
@@ -169,7 +151,7 @@ std::optional<LockError> Locker::Private::breakerCheck(const QByteArray &key, in
     for (const size_t i : closedOff) {
         breakers[i]->noteRejected();
         const redis::BreakerStatus status = breakers[i]->status();
-        open << QStringLiteral("%1 (%2)").arg(status.node, breakerDetail(status));
+        open << QStringLiteral("%1 (%2)").arg(status.node, status.describe());
     }
     return makeError(LockErrorKind::BreakerOpen, key,
                      QStringLiteral("breaker open on %1: %2 of %3 nodes usable, quorum %4; nothing was sent")
