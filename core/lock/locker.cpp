@@ -506,8 +506,7 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
     if (options.kind == LockKind::Write || options.kind == LockKind::Fair)
         waitMark.ttl = markLife;
     const bool shared = options.kind == LockKind::Read; // woken together: readers may share
-    const bool exclusive = options.kind == LockKind::Mutex || options.kind == LockKind::Reentrant ||
-                           options.kind == LockKind::Write;
+    const bool exclusive = isExclusive(options.kind);
     if (d->wakeHub && keys.size() == 1 && options.retry.kind != RetryStrategy::Kind::None) {
         // Its place in the lock's wake-up queue, taken by its first refused attempt.
         waitMark.waiterId = d->wakeHub->newWaiterId(shared);
@@ -569,10 +568,9 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
         d->options.wakeOnRelease ? d->releaseChannel(d->options.keyPrefix + key) : QByteArray();
     WakeHub::TicketPtr ticket(nullptr, nullptr);
     bool justWoken = false;
-    // When the last wake-up came, and the end of the hand-off window it opened (the time after
-    // which the lock is kept for this waiter if it is first in the queue).
+    // When the last wake-up came: it opened the hand-off window (after which the lock is kept
+    // for this waiter if it is first in the queue).
     SteadyClock::time_point wokenAt;
-    SteadyClock::time_point windowEnd = SteadyClock::time_point::max();
     std::vector<NodeVote> heldBefore; // the votes of the attempt before the last wait
     for (;;) {
         ++attempts;
@@ -641,6 +639,8 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
             // release is on its way there: look again after the base delay instead of
             // waiting for a message that was already sent. A new holder means another waiter
             // won: wait for its release as usual.
+            // The end of the hand-off window the last wake-up opened, when it opened one.
+            auto lookAgain = SteadyClock::time_point::max();
             if (std::exchange(justWoken, false)) {
                 if (releaseInFlight(heldBefore, last.votes))
                     bound = std::min(bound, std::max(options.retry.delay, milliseconds(1)));
@@ -649,25 +649,22 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
                 // quiet (they announce nothing): look again when the window closes; after
                 // that, the next release announces.
                 if (exclusive && d->handOffWindow().count() > 0)
-                    windowEnd = wokenAt + d->handOffWindow();
+                    lookAgain = wokenAt + d->handOffWindow();
             }
             heldBefore = last.votes;
             const auto until = std::min(deadline, now + std::max(bound, milliseconds(1)));
-            switch (d->wakeHub->wait(*ticket, std::min(SteadyClock::now() + (until - now), windowEnd),
+            switch (d->wakeHub->wait(*ticket, std::min(SteadyClock::now() + (until - now), lookAgain),
                                      options.cancel.get())) {
             case WakeHub::Wait::Message:
                 ++wakeups;
                 justWoken = true;
                 wokenAt = SteadyClock::now();
-                windowEnd = SteadyClock::time_point::max();
                 continue;
             case WakeHub::Wait::Missed:
                 justWoken = true;
                 wokenAt = SteadyClock::now();
-                windowEnd = SteadyClock::time_point::max();
                 continue;
             case WakeHub::Wait::Timeout:
-                windowEnd = SteadyClock::time_point::max();
                 continue;
             case WakeHub::Wait::Cancelled:
                 return finish(LockErrorKind::Cancelled,

@@ -299,8 +299,7 @@ Locker::Private::runAcquire(const redis::Script &plain, const redis::Script &que
     const auto [waiters, deadlines] = waitQueueKeys(keys.front());
     keys.push_back(waiters);
     keys.push_back(deadlines);
-    const bool exclusive = acquire.kind == LockKind::Mutex || acquire.kind == LockKind::Reentrant ||
-                           acquire.kind == LockKind::Write;
+    const bool exclusive = isExclusive(acquire.kind);
     args.push_back(waitMark.waiterId);
     args.push_back(QByteArray::number(static_cast<qint64>(waitMark.waiterLife.count())));
     args.push_back(QByteArray::number(waitMark.arrivalUs));

@@ -71,6 +71,12 @@ LockErrorKind timeoutKind(LockKind kind, const LockError &last);
 NodeVote::Blocker blockerOf(qint64 code);
 /// Now on the wall clock in Unix microseconds: a fair lock waiter's arrival.
 qint64 arrivalNowUs();
+/// One holder at a time (mutex, reentrant, write): the kinds whose wake-up queue order binds
+/// (hand-off to the first waiter, the hand-off window).
+inline bool isExclusive(LockKind kind)
+{
+    return kind == LockKind::Mutex || kind == LockKind::Reentrant || kind == LockKind::Write;
+}
 /// A fair lock waiter's place: how many waiters are ahead of it (the fewest any node
 /// reports); -1 when no node reported a place.
 int waitersAhead(const std::vector<NodeVote> &votes);
@@ -82,6 +88,7 @@ using detail::blockerOf;
 using detail::countOf;
 using detail::errorVote;
 using detail::integerAt;
+using detail::isExclusive;
 using detail::kMinConnect;
 using detail::mismatchText;
 using detail::refusal;
