@@ -72,6 +72,24 @@ bool queueGone(ServerSet &servers, int i, const QByteArray &key)
     return reply && reply->isInteger() && reply->integer() == 0;
 }
 
+/// Writes a place of a waiter with no process behind it into the wake-up queue of `key` on
+/// node 0, by hand: arrived `arrivedMsAgo` ago, its deadline `deadlineInMs` from now (both
+/// relative to the server's clock). Returns the server's time in ms, or -1 on failure.
+qint64 placeWaiterByHand(ServerSet &servers, const QByteArray &key, const QByteArray &id, qint64 arrivedMsAgo,
+                         qint64 deadlineInMs)
+{
+    const auto [waiters, deadlines] = waitQueueKeysFor(key);
+    auto now = servers.admin(0).command({"TIME"});
+    if (!now || now->elements().size() != 2)
+        return -1;
+    const qint64 nowMs =
+        now->elements().at(0).bytes().toLongLong() * 1000 + now->elements().at(1).bytes().toLongLong() / 1000;
+    if (!servers.admin(0).command({"ZADD", waiters, QByteArray::number((nowMs - arrivedMsAgo) * 1000), id}) ||
+        !servers.admin(0).command({"ZADD", deadlines, QByteArray::number(nowMs + deadlineInMs), id}))
+        return -1;
+    return nowMs;
+}
+
 /// ServerSet::scriptCalls(i, true) of every node: lock scripts run to completion.
 std::vector<qint64> scriptRunsPerNode(ServerSet &servers)
 {
@@ -709,13 +727,7 @@ void TestLockWakeup::crashedWaiterDropsOutAtItsDeadline()
     LockerOptions strictOptions = publishing(true, true);
     strictOptions.handOffAfter = 0ms;
     Locker strict(servers->configs(), strictOptions);
-    const auto [waiters, deadlines] = waitQueueKeysFor("job");
-    auto now = servers->admin(0).command({"TIME"});
-    LS_VERIFY_OK(now);
-    const qint64 nowMs =
-        now->elements().at(0).bytes().toLongLong() * 1000 + now->elements().at(1).bytes().toLongLong() / 1000;
-    LS_VERIFY_OK(servers->admin(0).command({"ZADD", waiters, QByteArray::number(nowMs * 1000), "gone.1.x"}));
-    LS_VERIFY_OK(servers->admin(0).command({"ZADD", deadlines, QByteArray::number(nowMs + 400), "gone.1.x"}));
+    QVERIFY(placeWaiterByHand(*servers, "job", "gone.1.x", 0, 400) > 0);
     LS_VERIFY_LOCK_ERROR(strict.tryAcquire("job", withTtl(10s)), LockErrorKind::NotObtained);
     QVERIFY(servers->get(0, "job").isNull());
     QTest::qWait(600);
@@ -736,15 +748,9 @@ void TestLockWakeup::passedOverCountsFromTheFirstNamingRelease()
     LockerOptions options = publishing(true, true);
     options.handOffAfter = 1500ms;
     Locker worker(servers->configs(), options);
-    const auto [waiters, deadlines] = waitQueueKeysFor("job");
-    auto now = servers->admin(0).command({"TIME"});
-    LS_VERIFY_OK(now);
-    const qint64 nowMs =
-        now->elements().at(0).bytes().toLongLong() * 1000 + now->elements().at(1).bytes().toLongLong() / 1000;
-    LS_VERIFY_OK(
-        servers->admin(0).command({"ZADD", waiters, QByteArray::number((nowMs - 60000) * 1000), "far.1.x"}));
-    LS_VERIFY_OK(
-        servers->admin(0).command({"ZADD", deadlines, QByteArray::number(nowMs + 60000), "far.1.x"}));
+    const QByteArray deadlines = waitQueueKeysFor("job").second;
+    const qint64 nowMs = placeWaiterByHand(*servers, "job", "far.1.x", 60000, 60000);
+    QVERIFY(nowMs > 0);
     // Not named yet: it has waited a minute, longer than handOffAfter, so the lock is kept.
     LS_VERIFY_LOCK_ERROR(worker.tryAcquire("job", withTtl(10s)), LockErrorKind::NotObtained);
     QVERIFY(servers->get(0, "job").isNull());
