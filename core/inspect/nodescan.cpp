@@ -275,27 +275,25 @@ std::optional<QString> NodeScan::readFetches(const std::vector<QByteArray> &keys
                     needGet.push_back(first + i);
                 continue;
             }
-            if (values->isError() && values->bytes().startsWith("CROSSSLOT")) {
-                // A Redis Cluster master: MGET cannot span hash slots, and the keys SCAN gives
-                // are spread over many. GET, key by key, from now on (one pipeline all the same).
-                m_mget = false;
-                m_harvest.result.note =
-                    QStringLiteral("cluster node: only the keys of the hash slots this master serves are "
-                                   "listed; values read with GET, one command per key (MGET cannot "
-                                   "span hash slots)");
-                for (std::size_t i = 0; i < to - from; ++i)
-                    needGet.push_back(first + i);
-                continue;
-            }
             if (values->isError()) {
-                if (!values->bytes().startsWith("NOPERM"))
+                // GET, key by key, from now on (one pipeline all the same), with a note why:
+                // - CROSSSLOT: a Redis Cluster master; MGET cannot span hash slots, and the keys
+                //   SCAN gives are spread over many.
+                // - NOPERM: the ACL documented for the inspector has +mget; older
+                //   least-privilege users still work, a little slower.
+                // Any other error ends the scan of this node.
+                if (values->bytes().startsWith("CROSSSLOT"))
+                    m_harvest.result.note =
+                        QStringLiteral("cluster node: only the keys of the hash slots this master serves are "
+                                       "listed; values read with GET, one command per key (MGET cannot "
+                                       "span hash slots)");
+                else if (values->bytes().startsWith("NOPERM"))
+                    m_harvest.result.note =
+                        QStringLiteral("MGET is not permitted for this user: values read with GET, one "
+                                       "command per key (add +mget to the ACL user for faster scans)");
+                else
                     return QStringLiteral("MGET: %1").arg(QString::fromUtf8(values->bytes()));
-                // Not permitted: GET from now on (the ACL documented for the inspector has
-                // +mget; older least-privilege users still work, a little slower).
                 m_mget = false;
-                m_harvest.result.note =
-                    QStringLiteral("MGET is not permitted for this user: values read with GET, one "
-                                   "command per key (add +mget to the ACL user for faster scans)");
                 for (std::size_t i = 0; i < to - from; ++i)
                     needGet.push_back(first + i);
                 continue;
