@@ -158,6 +158,25 @@ LockResult<Lock> Locker::tryAcquire(const std::vector<QByteArray> &rawKeys, cons
     return result;
 }
 
+LockValue Locker::Private::newValue(const QByteArray &token, const AcquireOptions &acquire,
+                                    const QByteArray &callId) const
+{
+    LockValue value;
+    value.token = token;
+    value.host = host;
+    value.pid = pid;
+    value.thread = acquire.thread.isEmpty() ? currentThreadName() : acquire.thread;
+    value.acquiredAt = QDateTime::currentDateTimeUtc();
+    value.label = acquire.label;
+    value.metadata = acquire.metadata;
+    value.call = callId;
+    value.mode = acquire.kind == LockKind::Read ? 'r' : acquire.kind == LockKind::Write ? 'w' : 0;
+    value.permits = acquire.kind == LockKind::Semaphore ? acquire.permits : 0;
+    value.holds = acquire.kind == LockKind::Reentrant ? 1 : 0;
+    value.fair = acquire.kind == LockKind::Fair;
+    return value;
+}
+
 LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const AcquireOptions &options,
                                  const QByteArray &token, bool mayAlreadyHold, const QByteArray &callId,
                                  detail::WaitMark waitMark)
@@ -194,19 +213,7 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
                              : QStringLiteral("permits apply to semaphores only; nothing was sent"),
                          {}));
 
-    LockValue value;
-    value.token = token;
-    value.host = d->host;
-    value.pid = d->pid;
-    value.thread = options.thread.isEmpty() ? currentThreadName() : options.thread;
-    value.acquiredAt = QDateTime::currentDateTimeUtc();
-    value.label = options.label;
-    value.metadata = options.metadata;
-    value.call = callId;
-    value.mode = options.kind == LockKind::Read ? 'r' : options.kind == LockKind::Write ? 'w' : 0;
-    value.permits = options.kind == LockKind::Semaphore ? options.permits : 0;
-    value.holds = options.kind == LockKind::Reentrant ? 1 : 0;
-    value.fair = options.kind == LockKind::Fair;
+    LockValue value = d->newValue(token, options, callId);
     // Degraded mode (locallocks.cpp): a key this process holds in its in-process table is not
     // taken on Redis; nodes cut off by their breakers are not waited for.
     if (auto local = d->acquireHeldLocally(keys, options, value))
@@ -621,6 +628,15 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
             if (!ticket) {
                 ticket = d->wakeHub->enter(channel, shared, waitMark.waiterId,
                                            d->nodeTimeout(options.ttl, d->configs.front()), seen);
+                // A mutex waiter with a token of its own may be handed the lock by a release of
+                // this Locker (LockerOptions::wakeOnRelease, direct hand-over), under a second
+                // token of its own: a grant that lands late (after its release timed out) is
+                // then nothing this call's attempts could take for theirs.
+                if (keys.size() == 1 && !waitMark.waiterId.isEmpty() && options.kind == LockKind::Mutex &&
+                    callId.isEmpty())
+                    d->wakeHub->offerGrant(*ticket,
+                                           {waitMark.waiterId, d->newValue(randomToken(), options, {}),
+                                            options.ttl, waitMark.arrivalUs});
                 // Registered after the attempt, and no node listened before it: a release in
                 // between was announced to nobody, so try once more right away.
                 if (!seen && d->wakeHub->listening(*ticket))
@@ -655,6 +671,24 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
             const auto until = std::min(deadline, now + std::max(bound, milliseconds(1)));
             switch (d->wakeHub->wait(*ticket, std::min(SteadyClock::now() + (until - now), lookAgain),
                                      options.cancel.get())) {
+            case WakeHub::Wait::Granted:
+                if (auto grant = d->wakeHub->takeGrant(*ticket)) {
+                    ++wakeups;
+                    cleanup.note(grant->votes); // the grant took our place out of the queue there
+                    Lock lock;
+                    lock.key = d->options.keyPrefix + key;
+                    lock.kind = options.kind;
+                    lock.token = grant->token;
+                    lock.value = grant->value;
+                    lock.fence = grant->fence;
+                    lock.ttl = options.ttl;
+                    lock.validUntil = grant->validUntil;
+                    lock.votes = std::move(grant->votes);
+                    lock.attempts = attempts;
+                    lock.wakeups = wakeups;
+                    return lock;
+                }
+                continue;
             case WakeHub::Wait::Message:
                 ++wakeups;
                 justWoken = true;

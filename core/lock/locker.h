@@ -84,6 +84,14 @@ struct LockerOptions
     ///   several nodes of a Redlock set wakes once, when a quorum of nodes announced it. A
     ///   release by a thread of this Locker wakes its own named waiter at once, without waiting
     ///   for the message.
+    /// - Direct hand-over (mutex and reentrant locks on one key, with publishOnRelease): when
+    ///   the queue's first waiter is a thread of this Locker waiting now, the release script
+    ///   takes the lock in its name (its token, value and TTL; a new fence) and the releasing
+    ///   thread hands it over in the process. The waiter runs no attempt of its own; its
+    ///   validity counts from the start of the release. A waiter cancelled meanwhile gets
+    ///   nothing: the releaser releases what it took in its name. On a Redlock set the lock
+    ///   must be taken so on a quorum (and, with fencing, the fences raised), or it is undone
+    ///   and the waiter woken as usual.
     /// A waiter still retries at the latest after the strategy's largest delay (or when the
     /// holder's TTL runs out, if sooner), so a lost message or a lock that expires without a
     /// release costs latency, never liveness; a release that named a waiter whose attempt was
@@ -236,10 +244,14 @@ struct WakeStats
     /// Releases by this Locker's own threads that woke a waiter of this Locker at once, ahead
     /// of their message (which then wakes nobody).
     quint64 handedOn = 0;
+    /// Of those, the releases that took the lock for the waiter in the same script (a direct
+    /// hand-over: the waiter had nothing left to do).
+    quint64 granted = 0;
     quint64 missed = 0;       ///< waits skipped: a release came while the waiter's attempt was in flight
     quint64 resubscribes = 0; ///< subscriber connections re-established after a loss
     int channels = 0;         ///< channels listened on now (on at least one node)
     int waiting = 0;          ///< threads waiting for a message now
+    int handing = 0;          ///< of those, the ones a release of this Locker is taking the lock for now
 };
 
 enum class ExtendMode

@@ -19,8 +19,21 @@ LockResult<void> Locker::release(const Lock &lock)
     const int need = d->quorumFor(lock.kind, lock.permits);
     if (auto open = d->breakerCheck(lock.key, need))
         return std::unexpected(std::move(*open));
-    auto results =
-        d->runRelease(lock.keys.size() > 1 ? lock.keys : std::vector<QByteArray>{lock.key}, lock.token);
+    // A direct hand-over to a waiter of this Locker (LockerOptions::wakeOnRelease): claimed
+    // before the release runs, resolved (granted, or not) before this returns.
+    const bool single = lock.keys.size() <= 1;
+    std::optional<WakeHub::GrantOffer> offer;
+    const QByteArray channel = d->wakeHub && single ? d->releaseChannel(lock.key) : QByteArray();
+    if (d->wakeHub && d->options.publishOnRelease && single &&
+        (lock.kind == LockKind::Mutex || lock.kind == LockKind::Reentrant)) {
+        offer = d->wakeHub->claimGrant(channel);
+        if (offer)
+            offer->value.acquiredAt = QDateTime::currentDateTimeUtc();
+    }
+    const auto start = d->options.clock->now();
+    auto results = d->runRelease(single ? std::vector<QByteArray>{lock.key} : lock.keys, lock.token,
+                                 offer ? &*offer : nullptr);
+    const bool handedOver = offer && d->handOver(lock.key, lock.token, *offer, results, start);
     int deleted = 0; // nodes where the key (or our holder entry) is gone, not a hold fewer
     // The waiter each node's release named in its message (releaseAndPublish: {1, id}), and
     // how many nodes' releases were quiet ({1, id, 1}: within the named waiter's hand-off
@@ -40,7 +53,7 @@ LockResult<void> Locker::release(const Lock &lock)
     const int granted = countOf(votes, Outcome::Granted);
     const int errors = countOf(votes, Outcome::Error);
     if (granted >= need) {
-        if (d->wakeHub && deleted >= need && deleted - quiet > 0) {
+        if (d->wakeHub && !handedOver && deleted >= need && deleted - quiet > 0) {
             // Wake the waiter the release named, when it is one of this Locker's, now rather
             // than when the message comes back (the one most nodes named: they agree unless a
             // node missed a waiter's place).

@@ -310,7 +310,8 @@ Locker::Private::runAcquire(const redis::Script &plain, const redis::Script &que
 }
 
 std::vector<Result<RedisReply>> Locker::Private::runRelease(const std::vector<QByteArray> &keys,
-                                                            const QByteArray &token)
+                                                            const QByteArray &token,
+                                                            const WakeHub::GrantOffer *offer)
 {
     const QByteArray prefix = LockValue::ownerPrefix(token);
     if (keys.size() > 1) {
@@ -324,13 +325,95 @@ std::vector<Result<RedisReply>> Locker::Private::runRelease(const std::vector<QB
     const QByteArray &key = keys.front();
     if (options.publishOnRelease) {
         const auto [waiters, deadlines] = waitQueueKeys(key);
-        return runOnAll(scripts::releaseAndPublish(), {key, waiters, deadlines},
-                        {prefix, token, releaseChannel(key),
-                         QByteArray::number(static_cast<qint64>(handOffWindow().count())),
-                         QByteArray::number(arrivalNowUs())},
-                        milliseconds(1000));
+        std::vector<QByteArray> scriptKeys{key, waiters, deadlines};
+        std::vector<QByteArray> args{prefix, token, releaseChannel(key),
+                                     QByteArray::number(static_cast<qint64>(handOffWindow().count())),
+                                     QByteArray::number(arrivalNowUs())};
+        if (offer) {
+            // A release that times out gets the undo of the grant behind it on the same
+            // connection: when it runs late, what it took in the waiter's name goes at once.
+            const std::vector<QByteArray> undo =
+                undoCommand({key}, LockValue::ownerPrefix(offer->value.token), QByteArray());
+            scriptKeys.push_back(fenceKey(key));
+            args.insert(args.end(),
+                        {offer->id, LockValue::ownerPrefix(offer->value.token), offer->value.encodeTail(),
+                         QByteArray::number(static_cast<qint64>(offer->ttl.count())),
+                         options.fencing ? QByteArrayLiteral("1") : QByteArrayLiteral("0"),
+                         legacyFenceKey(key)});
+            return runOnAll(scripts::releaseAndPublish(), scriptKeys, args, milliseconds(1000), {}, &undo);
+        }
+        return runOnAll(scripts::releaseAndPublish(), scriptKeys, args, milliseconds(1000));
     }
     return runOnAll(scripts::release(), {key}, {prefix}, milliseconds(1000));
+}
+
+bool Locker::Private::handOver(const QByteArray &key, const QByteArray &token,
+                               const WakeHub::GrantOffer &offer,
+                               const std::vector<Result<RedisReply>> &results, SteadyClock::time_point start)
+{
+    const QByteArray channel = releaseChannel(key);
+    const QByteArray prefix = LockValue::ownerPrefix(offer.value.token);
+    // The nodes whose release took the lock in the waiter's name: {1, id, 2, fence, ttl}.
+    WakeHub::Grant grant;
+    grant.token = offer.value.token;
+    std::vector<bool> taken(results.size(), false);
+    int count = 0;
+    bool unknown = false; // a node whose release may still run (timed out, reply lost)
+    for (size_t i = 0; i < results.size(); ++i) {
+        NodeVote vote;
+        vote.node = configs[i].label();
+        vote.outcome = Outcome::NotHeld;
+        if (!results[i]) {
+            vote = errorVote(vote.node, results[i].error());
+            unknown = true;
+        } else if (const RedisReply &reply = *results[i];
+                   reply.isArray() && reply.elements().size() >= 5 && integerAt(reply, 0) == 1 &&
+                   integerAt(reply, 2) == 2 && reply.elements()[1].bytes() == offer.id) {
+            vote.outcome = Outcome::Granted;
+            vote.fence = integerAt(reply, 3);
+            vote.pttl = integerAt(reply, 4);
+            grant.fence = std::max(grant.fence, vote.fence);
+            taken[i] = true;
+            ++count;
+        }
+        grant.votes.push_back(std::move(vote));
+    }
+    if (count == 0) {
+        // Another waiter was first (of another Locker), the key stayed (a re-entry), or the
+        // release failed: the waiter keeps waiting, and keeps its offer unless a node may
+        // still run the release late (its undo follows it there).
+        wakeHub->resolveGrant(channel, offer.id, std::nullopt, unknown);
+        return false; // the releaser wakes whom the release named, as without an offer
+    }
+    const int need = quorumFor(LockKind::Mutex, 0);
+    grant.validUntil = start + offer.ttl - drift(offer.ttl);
+    int fenced = count;
+    if (options.fencing && count >= need && results.size() > 1)
+        fenced = raiseFences(key, prefix, grant.fence, grant.votes, offer.ttl);
+    if (count >= need && fenced >= need && options.clock->now() < grant.validUntil) {
+        LockValue value = offer.value;
+        value.fence = grant.fence;
+        grant.value = value.encode();
+        if (wakeHub->resolveGrant(channel, offer.id, grant))
+            return true;
+        // The waiter was cancelled meanwhile: the lock taken in its name is released as the
+        // waiter would have, announced to the next waiter.
+        const auto again = runRelease({key}, offer.value.token);
+        QByteArray next;
+        for (const auto &result : again) {
+            if (result && result->isArray() && result->elements().size() > 1 &&
+                result->elements()[1].isString())
+                next = result->elements()[1].bytes();
+        }
+        wakeHub->releasedHere(channel, offer.value.token, next);
+        return true;
+    }
+    // Too few nodes took it for the waiter (a Redlock set whose queues disagree, a node that
+    // failed, the fences): undone, and the waiter is woken to try for itself.
+    wakeHub->resolveGrant(channel, offer.id, std::nullopt, true);
+    runUndo({key}, prefix, QByteArray(), taken);
+    wakeHub->releasedHere(channel, token, offer.id);
+    return true;
 }
 
 std::vector<QByteArray> Locker::Private::undoCommand(const std::vector<QByteArray> &keys,

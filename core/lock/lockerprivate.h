@@ -110,6 +110,10 @@ struct Locker::Private
 
     int quorum() const { return quorumOf(static_cast<int>(pools.size())); }
 
+    /// The value an acquire with `token` writes (fence 0: the script adds it).
+    LockValue newValue(const QByteArray &token, const AcquireOptions &acquire,
+                       const QByteArray &callId) const;
+
     /// The token an acquire uses, and the call id that marks what it creates (empty when the
     /// token is new: everything with it is this call's).
     std::pair<QByteArray, QByteArray> tokenFor(const AcquireOptions &acquire) const
@@ -257,7 +261,19 @@ struct Locker::Private
     /// The owner-checked delete on every node; with publishOnRelease the script also
     /// announces the release on the key's channel.
     /// Several keys: a multi-key lock's (all deleted where ours, each announced on its channel).
-    std::vector<Result<RedisReply>> runRelease(const std::vector<QByteArray> &keys, const QByteArray &token);
+    /// `offer`: take the lock for that waiter in the same script where it is the queue's first
+    /// (releaseAndPublish, direct hand-over).
+    std::vector<Result<RedisReply>> runRelease(const std::vector<QByteArray> &keys, const QByteArray &token,
+                                               const WakeHub::GrantOffer *offer = nullptr);
+    /// After a release with `token` that carried `offer` (claimed from the wake hub): the lock
+    /// the release took in the waiter's name, where it did, goes to the waiter when a quorum
+    /// holds it with time left (and, with fencing on a Redlock set, the fences agree);
+    /// otherwise what was taken is undone and the waiter woken to try. A waiter cancelled
+    /// meanwhile gets nothing: the lock is released in its name, announced to the next. The
+    /// claim is resolved either way. False when no node took it: the release wakes whom it
+    /// named, as without an offer.
+    bool handOver(const QByteArray &key, const QByteArray &token, const WakeHub::GrantOffer &offer,
+                  const std::vector<Result<RedisReply>> &results, SteadyClock::time_point start);
 
     // The companion names of a full key under this Locker's prefix (see fenceKeyFor()).
     QByteArray fenceKey(const QByteArray &key) const

@@ -466,6 +466,13 @@ QByteArray releaseSource(bool publish)
     // client's Unix µs); later releases within ARGV[4] ms of it are quiet ({1, id, 1}: nothing published):
     // the waiter was woken by the first, found the lock taken by a thread that came straight back, and looks
     // again when the hand-off window closes; after that every release announces.
+    //
+    // A direct hand-over (ARGV[6..11], KEYS[4]): when the first waiter is ARGV[6], a waiter of
+    // the releasing Locker that is waiting now, the script takes the lock in its name, as the
+    // acquire script would have (owner prefix ARGV[7], value tail ARGV[8], TTL ARGV[9] ms, a
+    // fence from the counter KEYS[4] when ARGV[10] is "1", ARGV[11] its legacy name), takes
+    // its place out of the queue and publishes nothing -> {1, id, 2, fence, ttl}. The releasing
+    // thread hands the grant to the waiter in its process: no message, no second round trip.
     const char *announce = publish ? R"lua(  local target, quiet = '', false
   if KEYS[3] and redis.call('EXISTS', KEYS[2]) == 1 then
     local now = ls_now()
@@ -475,6 +482,18 @@ QByteArray releaseSource(bool publish)
     end
     redis.call('ZREMRANGEBYSCORE', KEYS[3], 0, now)
     target = redis.call('ZRANGE', KEYS[2], 0, 0)[1] or ''
+    if target ~= '' and target == ARGV[6] and redis.call('EXISTS', KEYS[1]) == 0 then
+      redis.call('ZREM', KEYS[2], target)
+      redis.call('ZREM', KEYS[3], target, '^' .. target)
+      local f = 0
+      if ARGV[10] == '1' then
+        f = ls_incr(KEYS[4], ARGV[11])
+        redis.call('SET', KEYS[1], ARGV[7] .. 'fence=' .. f .. ARGV[8], 'PX', ARGV[9])
+      else
+        redis.call('SET', KEYS[1], ARGV[7] .. string.sub(ARGV[8], 2), 'PX', ARGV[9])
+      end
+      do return {1, target, 2, f, tonumber(ARGV[9])} end
+    end
     if target ~= '' then
       local nowus = tonumber(ARGV[5])
       local named = redis.call('ZSCORE', KEYS[3], '^' .. target)

@@ -76,7 +76,11 @@ const redis::Script &release();
 /// followed by a space and the id of the queue's first waiter when there is one (expired
 /// places dropped first) -> {1, that id or ""}; the other replies as release. A message that
 /// names a waiter "<hub>.<n>.x" (not a reader) goes to ARGV[3] .. "." .. hub instead, the
-/// channel only that waiter's Locker listens on.
+/// channel only that waiter's Locker listens on. With ARGV[6..11] and KEYS[4] (the fence
+/// counter), a direct hand-over: when the queue's first waiter is ARGV[6] and the key is gone,
+/// the lock is set for it (owner prefix ARGV[7], tail ARGV[8], TTL ARGV[9], fenced from KEYS[4]
+/// when ARGV[10] is "1", legacy counter ARGV[11]), its place leaves the queue, nothing is
+/// published -> {1, id, 2, fence, ttl}.
 const redis::Script &releaseAndPublish();
 /// KEYS: lock, fence counter. ARGV: owner prefix, ms, "add"|"set", heal value ("" = no heal),
 /// heal fence, legacy counter, minimum PTTL ("0" = none). Ours: PEXPIRE (ms, or PTTL + ms) -> {1, new ttl};

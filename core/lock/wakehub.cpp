@@ -54,7 +54,10 @@ struct WakeHub::Ticket
     /// A release named this waiter while its attempt was in flight: its next wait returns at once.
     bool named = false;
     quint64 seen = 0;
-    QByteArray id; ///< its id in the lock's wake-up queue (WakeHub::newWaiterId)
+    QByteArray id;                            ///< its id in the lock's wake-up queue (WakeHub::newWaiterId)
+    std::optional<WakeHub::GrantOffer> offer; ///< see offerGrant
+    bool claimed = false;                     ///< a release is taking the lock for it
+    std::optional<WakeHub::Grant> grant;      ///< taken: the next wait returns Granted
     std::condition_variable wake;
 };
 
@@ -594,6 +597,63 @@ void WakeHub::releasedHere(const QByteArray &channel, const QByteArray &token, c
         ++d->stats.handedOn;
 }
 
+void WakeHub::offerGrant(Ticket &ticket, GrantOffer offer)
+{
+    std::lock_guard lock(d->mutex);
+    ticket.offer = std::move(offer);
+}
+
+std::optional<WakeHub::GrantOffer> WakeHub::claimGrant(const QByteArray &channel)
+{
+    std::lock_guard lock(d->mutex);
+    Channel *c = d->channels.value(channel);
+    if (!c)
+        return std::nullopt;
+    // Only a waiter inside wait(): one whose attempt is in flight could take the lock itself,
+    // and then a grant it never saw would be undone under it.
+    Ticket *first = nullptr;
+    for (Ticket *ticket : c->waiters) {
+        if (ticket->offer && ticket->waiting && !ticket->claimed && !ticket->grant &&
+            (!first || ticket->offer->arrivalUs < first->offer->arrivalUs))
+            first = ticket;
+    }
+    if (!first)
+        return std::nullopt;
+    first->claimed = true;
+    return first->offer;
+}
+
+bool WakeHub::resolveGrant(const QByteArray &channel, const QByteArray &id, std::optional<Grant> grant,
+                           bool spent)
+{
+    std::lock_guard lock(d->mutex);
+    Channel *c = d->channels.value(channel);
+    if (!c)
+        return false;
+    for (Ticket *ticket : c->waiters) {
+        if (ticket->id != id || !ticket->claimed)
+            continue;
+        ticket->claimed = false;
+        if (spent)
+            ticket->offer.reset();
+        if (grant) {
+            ticket->grant = std::move(grant);
+            ++d->stats.wakeups;
+            ++d->stats.handedOn;
+            ++d->stats.granted;
+        }
+        ticket->wake.notify_one();
+        return true;
+    }
+    return false;
+}
+
+std::optional<WakeHub::Grant> WakeHub::takeGrant(Ticket &ticket)
+{
+    std::lock_guard lock(d->mutex);
+    return std::exchange(ticket.grant, std::nullopt);
+}
+
 bool WakeHub::listening(const Ticket &ticket)
 {
     std::lock_guard lock(d->mutex);
@@ -626,6 +686,20 @@ WakeHub::Wait WakeHub::wait(Ticket &ticket, SteadyClock::time_point until, const
     }
     ticket.waiting = true;
     for (;;) {
+        if (ticket.grant)
+            return done(Wait::Granted);
+        if (ticket.claimed) {
+            // A release is taking the lock for this waiter: only a cancellation ends the wait
+            // before it says whether it did (one round trip; the claim is withdrawn, and a
+            // grant made is undone by the releaser).
+            if (cancel && cancel->isCancelled()) {
+                ticket.claimed = false;
+                ticket.offer.reset();
+                return done(Wait::Cancelled);
+            }
+            ticket.wake.wait_for(lock, cancel ? kCancelSlice : milliseconds(1000));
+            continue;
+        }
         if (ticket.woken)
             return done(Wait::Message);
         if (ticket.listenLost)
@@ -646,8 +720,10 @@ WakeStats WakeHub::stats() const
     for (const Channel *channel : std::as_const(d->channels)) {
         if (channel->listened())
             ++stats.channels;
-        for (const Ticket *ticket : channel->waiters)
+        for (const Ticket *ticket : channel->waiters) {
             stats.waiting += ticket->waiting ? 1 : 0;
+            stats.handing += ticket->claimed ? 1 : 0;
+        }
     }
     return stats;
 }

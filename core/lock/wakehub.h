@@ -3,6 +3,7 @@
 // Private to lockscope_core: the pub/sub wake-up of a Locker (LockerOptions::wakeOnRelease).
 
 #include "locker.h"
+#include "lockvalue.h"
 #include "redis/nodeconfig.h"
 
 #include <QByteArray>
@@ -70,8 +71,45 @@ public:
     /// Whether some node confirmed the ticket's channel.
     bool listening(const Ticket &ticket);
 
+    /// A direct hand-over (see releaseAndPublish): what a waiting thread lets a releasing
+    /// thread of the same Locker take the lock with, in its name.
+    struct GrantOffer
+    {
+        QByteArray id; ///< its place in the lock's wake-up queue
+        /// The value to write: a token of the offer's own (not the attempts'), the waiter's
+        /// owner details; the releaser sets the time.
+        LockValue value;
+        milliseconds ttl{0};
+        qint64 arrivalUs = 0; ///< its arrival (the queue's order)
+    };
+    /// The lock taken for a waiter by a release of this Locker (its votes, fence, validity).
+    struct Grant
+    {
+        std::vector<NodeVote> votes;
+        QByteArray token; ///< the offer's token
+        QByteArray value; ///< the value set (with its fence)
+        qint64 fence = 0;
+        SteadyClock::time_point validUntil;
+    };
+
+    /// The ticket's waiter may be handed the lock directly while it waits (a mutex on one key).
+    void offerGrant(Ticket &ticket, GrantOffer offer);
+    /// For a release of this Locker about to run: the waiter on `channel` that arrived first
+    /// among those waiting now with an offer. It is claimed: its wait does not return (but
+    /// for cancellation) until resolveGrant() says what became of it.
+    std::optional<GrantOffer> claimGrant(const QByteArray &channel);
+    /// The outcome of a claim: `grant` = the lock taken in the waiter's name (its wait returns
+    /// Granted), nullopt = none taken. False when the waiter is gone (cancelled): a grant is
+    /// then the releaser's to undo. `spent`: the offer is withdrawn for the rest of the call (a
+    /// node may still run the release late, or ran it and had it undone).
+    bool resolveGrant(const QByteArray &channel, const QByteArray &id, std::optional<Grant> grant,
+                      bool spent = false);
+    /// The grant a wait returned Granted for.
+    std::optional<Grant> takeGrant(Ticket &ticket);
+
     enum class Wait
     {
+        Granted,      ///< a release of this Locker took the lock for this waiter (takeGrant)
         Message,      ///< a release message woke this waiter
         Missed,       ///< a release came while the last attempt was in flight
         Timeout,      ///< nothing before `until`
