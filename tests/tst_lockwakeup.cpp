@@ -854,6 +854,7 @@ void TestLockWakeup::releaseHandsTheLockToAWaiterOfTheSameLocker()
     auto lock = waiter.get();
     LS_VERIFY_OK(lock);
     QCOMPARE(lock->wakeups, 1);
+    QVERIFY(lock->handedOver);
     QCOMPARE(lock->fence, held->fence + 1);
     QVERIFY(lock->token != held->token);
     QVERIFY(lock->validityLeft(SteadyClock::now()) > 20s);
@@ -955,6 +956,7 @@ void TestLockWakeup::lateHandOverIsUndone()
     QVERIFY(waiter.wait_for(30s) == std::future_status::ready);
     auto lock = waiter.get();
     LS_VERIFY_OK(lock);
+    QVERIFY(!lock->handedOver);
     QCOMPARE(locker.wakeStats().granted, 0u);
     QCOMPARE(servers->get(0, "job"), lock->value);
     QVERIFY(servers->pttl(0, "job") > 0);

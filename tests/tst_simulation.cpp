@@ -105,6 +105,7 @@ private slots:
     void dropConnectionAndDrift();
     void stopMidRunLeavesNothing();
     void pubsubWakeup();
+    void pubsubHandsOverInOneProcess();
     void starvedWorkersShowTheirWait();
     void exportJsonAndCsv();
     void quorumLossBreakersAndDegraded_data();
@@ -725,6 +726,32 @@ void TestSimulation::pubsubWakeup()
     QCOMPARE(stats.violations, 0u);
     QCOMPARE(stats.keysLeft, 0u);
     // Nobody slept out a 10 s delay: every wait ended well before the TTL.
+    QVERIFY2(stats.waitMaxUs < 5'000'000u, qPrintable(QString::number(stats.waitMaxUs)));
+}
+
+void TestSimulation::pubsubHandsOverInOneProcess()
+{
+    // Workers that are threads of one process share its Locker: a release hands the lock to
+    // the waiter of that Locker first in the queue (the direct hand-over), in the release
+    // script; the run stays safe and every fence is new.
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 4;
+    config.processes = 1;
+    config.hold = 2ms;
+    config.wakeup = Wakeup::PubSub;
+    config.retry = lock::RetryStrategy::linear(10s); // only a release can end a wait early
+    config.maxAcquisitions = 300;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.acquisitions, 300u);
+    QVERIFY2(stats.handovers > 0, "no acquisition was handed over by a release");
+    QVERIFY(stats.handovers <= stats.wakeups);
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.overlaps, 0u);
+    QCOMPARE(stats.fencingRejections, 0u);
+    QCOMPARE(stats.keysLeft, 0u);
     QVERIFY2(stats.waitMaxUs < 5'000'000u, qPrintable(QString::number(stats.waitMaxUs)));
 }
 

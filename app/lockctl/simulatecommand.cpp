@@ -651,6 +651,8 @@ void writeTextReport(const SimReport &report, const LeakCheck &leaks, Output &ou
         row(QStringLiteral("stalls"), QString::number(s.stalls));
     if (s.wakeups > 0)
         row(QStringLiteral("pub/sub wake-ups"), QString::number(s.wakeups));
+    if (s.handovers > 0)
+        row(QStringLiteral("handed over by a release"), QString::number(s.handovers));
     row(QStringLiteral("fairness (Jain)"), QString::number(s.fairness, 'f', 3));
     row(QStringLiteral("keys left"), QString::number(s.keysLeft));
     row(QStringLiteral("RSS start / end (peak)"),

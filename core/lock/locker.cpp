@@ -686,6 +686,7 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
                     lock.votes = std::move(grant->votes);
                     lock.attempts = attempts;
                     lock.wakeups = wakeups;
+                    lock.handedOver = true;
                     return lock;
                 }
                 continue;

@@ -225,6 +225,9 @@ struct Lock
     int attempts = 1;
     /// Blocking acquire with wakeOnRelease: how many times a release message woke it up.
     int wakeups = 0;
+    /// Taken for this call by a release of the same Locker, in the release script (the direct
+    /// hand-over of LockerOptions::wakeOnRelease): `token` is one the call made for it.
+    bool handedOver = false;
     /// An in-process lock (LockerOptions::degradedMode), not on Redis: it excludes the threads
     /// of this process only. release, extend and ttl of it touch only the in-process table;
     /// it is never promoted to a Redis lock (release it and acquire again). fence is 0, votes

@@ -48,6 +48,8 @@ struct WorkerStats
     quint64 expiredBeforeRelease = 0; ///< release answered "not held": the lock had expired or moved on
     quint64 stalls = 0;
     quint64 wakeups = 0; ///< pub/sub release messages that woke this worker
+    /// Acquisitions handed over by a release of the same Locker (lock::Lock::handedOver).
+    quint64 handovers = 0;
     /// Acquisitions that got an in-process lock (SimConfig::degraded; lock::Lock::degraded).
     quint64 degradedAcquisitions = 0;
     /// Blocking acquires refused at once because too many nodes' circuit breakers were open
@@ -80,6 +82,7 @@ struct SimStats
     quint64 abandonedWrites = 0;
     quint64 stalls = 0;
     quint64 wakeups = 0;
+    quint64 handovers = 0;
     /// Read/write: two readers on a key at once, counted per pair (allowed concurrency; a
     /// writer with anyone at once is an overlap).
     quint64 readerOverlaps = 0;

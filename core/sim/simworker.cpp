@@ -177,6 +177,7 @@ void SimWorkers::addTo(SimStats &s) const
         w.expiredBeforeRelease = slot->expiredBeforeRelease;
         w.stalls = slot->stalls;
         w.wakeups = slot->wakeups;
+        w.handovers = slot->handovers;
         w.degradedAcquisitions = slot->degradedAcquisitions;
         w.degradedWrites = slot->degradedWrites;
         w.breakerRefusals = slot->breakerRefusals;
@@ -192,6 +193,7 @@ void SimWorkers::addTo(SimStats &s) const
         s.expiredBeforeRelease += w.expiredBeforeRelease;
         s.stalls += w.stalls;
         s.wakeups += w.wakeups;
+        s.handovers += w.handovers;
         s.degradedAcquisitions += w.degradedAcquisitions;
         s.degradedWrites += w.degradedWrites;
         s.breakerRefusals += w.breakerRefusals;
@@ -521,6 +523,8 @@ void SimWorkers::run(WorkerSlot &slot)
         grant.granted = SteadyClock::now();
         slot.failedAttempts += static_cast<quint64>(std::max(0, obtained->attempts - 1));
         slot.wakeups += static_cast<quint64>(obtained->wakeups);
+        if (obtained->handedOver)
+            ++slot.handovers;
         ++slot.acquisitions;
         if (obtained->degraded)
             ++slot.degradedAcquisitions;

@@ -40,6 +40,7 @@ struct WorkerSlot
     std::atomic<quint64> releaseErrors{0};
     std::atomic<quint64> stalls{0};
     std::atomic<quint64> wakeups{0};
+    std::atomic<quint64> handovers{0};
     std::atomic<quint64> reads{0};     ///< read/write: acquisitions that were reads
     std::atomic<quint64> reentries{0}; ///< reentrant: second holds taken inside a section
     std::atomic<quint64> degradedAcquisitions{0};
