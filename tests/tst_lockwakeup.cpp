@@ -150,6 +150,7 @@ private slots:
     void releaseHandsTheLockToAWaiterOfTheSameLocker();
     void cancelledWaiterIsNotHandedTheLock();
     void lateHandOverIsUndone();
+    void partialGrantKeepsTheWaitersPlaceEverywhere();
 };
 
 void TestLockWakeup::channelName()
@@ -961,6 +962,38 @@ void TestLockWakeup::lateHandOverIsUndone()
     QCOMPARE(servers->get(0, "job"), lock->value);
     QVERIFY(servers->pttl(0, "job") > 0);
     LS_VERIFY_OK(locker.release(*lock));
+    QVERIFY(servers->get(0, "job").isNull());
+}
+
+void TestLockWakeup::partialGrantKeepsTheWaitersPlaceEverywhere()
+{
+    // Another owner holds the key on nodes 1 and 2: the waiter's attempt is granted on node 0
+    // and refused on the others, and the grant is undone. Its place in the wake-up queue must
+    // be on all three nodes (the undo puts back the place the grant took out): otherwise node
+    // 0's queue names another first waiter than nodes 1 and 2, and a release that names each
+    // on fewer nodes than a quorum wakes nobody.
+    LS_START_SERVERS(servers, 3);
+    for (const int i : {1, 2})
+        QVERIFY(servers->set(i, "job", "ls1 tok=other-owner host=elsewhere", 30000));
+    Locker locker(servers->configs(), publishing(true, true));
+    auto cancel = std::make_shared<CancellationToken>();
+    AcquireOptions waitOptions = patientWaiter();
+    waitOptions.cancel = cancel;
+    auto waiter = std::async(std::launch::async, [&] { return locker.acquire("job", waitOptions); });
+    QTRY_COMPARE_WITH_TIMEOUT(locker.wakeStats().waiting, 1, 10000);
+    for (int i = 0; i < 3; ++i)
+        QCOMPARE(queueSize(*servers, i, "job"), qint64(1));
+    QVERIFY(servers->get(0, "job").isNull()); // the grant on node 0 was undone
+    cancel->cancel();
+    QVERIFY(waiter.wait_for(20s) == std::future_status::ready);
+    LS_VERIFY_LOCK_ERROR(waiter.get(), LockErrorKind::Cancelled);
+    // The call left the queue everywhere, and the other owner's keys are untouched.
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(queueGone(*servers, i, "job"));
+    for (const int i : {1, 2}) {
+        QCOMPARE(servers->get(i, "job"), QByteArray("ls1 tok=other-owner host=elsewhere"));
+        QVERIFY(servers->pttl(i, "job") > 0);
+    }
     QVERIFY(servers->get(0, "job").isNull());
 }
 

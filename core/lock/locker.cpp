@@ -406,7 +406,10 @@ LockResult<Lock> Locker::attempt(const std::vector<QByteArray> &rawKeys, const A
             undoOn[i] = change == 1 || change == 2 || mark.isEmpty();
         }
     }
-    d->runUndo(keys, prefix, mark, undoOn);
+    // A blocking acquire's grants took its place out of the wake-up queue there: it goes back
+    // (or the nodes' queues would name different first waiters, and a release that names
+    // each on fewer nodes than a quorum wakes nobody until their retry delays run out).
+    d->runUndo(keys, prefix, mark, undoOn, &waitMark);
     for (size_t i = 0; i < votes.size(); ++i) {
         if (votes[i].outcome == Outcome::Granted && undoOn[i])
             votes[i].outcome = Outcome::Released;
@@ -534,7 +537,10 @@ LockResult<Lock> Locker::acquire(const std::vector<QByteArray> &keys, const Acqu
         {
             // A refusal put the waiter in the wake-up queue; a grant took it out.
             for (size_t i = 0; !waiterId.isEmpty() && i < votes.size() && i < queued.size(); ++i) {
-                if (votes[i].outcome == Outcome::Held)
+                // Refused; granted and undone (runUndo puts the place back); or no answer (a
+                // late run may have queued it): it leaves there when the call ends.
+                if (votes[i].outcome == Outcome::Held || votes[i].outcome == Outcome::Released ||
+                    votes[i].outcome == Outcome::Error)
                     queued[i] = true;
                 else if (votes[i].outcome == Outcome::Granted)
                     queued[i] = false;

@@ -428,10 +428,19 @@ std::vector<QByteArray> Locker::Private::undoCommand(const std::vector<QByteArra
 }
 
 void Locker::Private::runUndo(const std::vector<QByteArray> &keys, const QByteArray &prefix,
-                              const QByteArray &mark, const std::vector<bool> &on)
+                              const QByteArray &mark, const std::vector<bool> &on,
+                              const detail::WaitMark *requeue)
 {
     if (std::ranges::find(on, true) == on.end())
         return;
+    if (requeue && !requeue->waiterId.isEmpty() && keys.size() == 1) {
+        const auto [waiters, deadlines] = waitQueueKeys(keys.front());
+        runOnAll(scripts::undoAcquire(), {keys.front(), waiters, deadlines},
+                 {prefix, mark, requeue->waiterId, QByteArray::number(requeue->arrivalUs),
+                  QByteArray::number(static_cast<qint64>(requeue->waiterLife.count()))},
+                 milliseconds(1000), on);
+        return;
+    }
     runOnAll(scripts::undoAcquire(), keys, {prefix, mark}, milliseconds(1000), on);
 }
 

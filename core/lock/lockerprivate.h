@@ -318,8 +318,10 @@ struct Locker::Private
     /// Undoes a failed call on the nodes marked in `on`: deletes the key where it holds our
     /// token (and, with a mark, carries it). Not a release: it never publishes, so waiters are
     /// not woken by an attempt that took nothing from them.
+    /// `requeue`: a blocking acquire's wait mark; its place in the wake-up queue, taken out by
+    /// the grants undone here, is put back on those nodes (one key).
     void runUndo(const std::vector<QByteArray> &keys, const QByteArray &prefix, const QByteArray &mark,
-                 const std::vector<bool> &on);
+                 const std::vector<bool> &on, const detail::WaitMark *requeue = nullptr);
 
     /// Puts back what a failed call's refresh changed on the nodes marked in `on`
     /// (scripts::restoreAcquire): `beforeAt[i]` is node i's "before:at" per key, from its reply.

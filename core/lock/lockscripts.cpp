@@ -385,9 +385,15 @@ return 1
 
 const redis::Script &undoAcquire()
 {
+    // With ARGV[3..5] (a waiter's id, arrival, place lifetime in ms), the last two KEYS are the
+    // lock's wake-up queue and deadlines: the waiter's place, which the undone grant took out
+    // of the queue, is put back (the same arrival: the same place), so that a partial grant
+    // leaves the waiter queued on every node, as its refusals did on the others.
     static const redis::Script script(withHolders(R"lua(
-local done = 0
-for _, k in ipairs(KEYS) do
+local done, n = 0, #KEYS
+if ARGV[3] then n = n - 2 end
+for i = 1, n do
+  local k = KEYS[i]
   local v = redis.pcall('GET', k)
   if type(v) == 'table' then
     local m = ls_find(k, ARGV[1])
@@ -407,6 +413,15 @@ for _, k in ipairs(KEYS) do
     end
     done = done + 1
   end
+end
+if ARGV[3] then
+  local wq, wx, now = KEYS[n + 1], KEYS[n + 2], ls_now()
+  redis.call('ZADD', wq, 'NX', ARGV[4], ARGV[3])
+  redis.call('ZADD', wx, now + tonumber(ARGV[5]), ARGV[3])
+  local last = redis.call('ZRANGE', wx, -1, -1, 'WITHSCORES')
+  local p = math.max(1, tonumber(last[2]) - now)
+  redis.call('PEXPIRE', wx, p)
+  redis.call('PEXPIRE', wq, p)
 end
 return done
 )lua"));
