@@ -106,6 +106,7 @@ private slots:
     void stopMidRunLeavesNothing();
     void pubsubWakeup();
     void pubsubHandsOverInOneProcess();
+    void workersOfOneProcessSleepOnTheirOwnSlots();
     void starvedWorkersShowTheirWait();
     void exportJsonAndCsv();
     void quorumLossBreakersAndDegraded_data();
@@ -753,6 +754,30 @@ void TestSimulation::pubsubHandsOverInOneProcess()
     QCOMPARE(stats.fencingRejections, 0u);
     QCOMPARE(stats.keysLeft, 0u);
     QVERIFY2(stats.waitMaxUs < 5'000'000u, qPrintable(QString::number(stats.waitMaxUs)));
+}
+
+void TestSimulation::workersOfOneProcessSleepOnTheirOwnSlots()
+{
+    // Threads of one process share its Locker and so its clock: a retry sleep on any of their
+    // threads must confirm that thread's own wait, not the wait of the worker whose clock it
+    // is (a data race on that worker's state: it once crashed a polling run with an index of
+    // -1). Under ThreadSanitizer this run is the check.
+    LS_START_SERVERS(servers, 1);
+    SimConfig config = baseConfig(*servers);
+    config.workers = 4;
+    config.processes = 1;
+    config.hold = 1ms;
+    config.wakeup = Wakeup::Poll;
+    config.retry = lock::RetryStrategy::linear(1ms); // many sleeps, on every thread
+    config.maxAcquisitions = 300;
+    Simulation simulation(config);
+    QVERIFY(runToEnd(simulation));
+    const SimStats stats = simulation.stats();
+    QCOMPARE(stats.acquisitions, 300u);
+    QVERIFY(stats.failedAttempts > 0);
+    QCOMPARE(stats.violations, 0u);
+    QCOMPARE(stats.overlaps, 0u);
+    QCOMPARE(stats.keysLeft, 0u);
 }
 
 void TestSimulation::starvedWorkersShowTheirWait()

@@ -18,6 +18,9 @@ using std::chrono::duration_cast;
 
 namespace {
 
+/// The worker slot whose thread this is (set for the worker threads only).
+thread_local WorkerSlot *t_slot = nullptr;
+
 constexpr int kLog2Buckets = 32;
 
 int log2Bucket(quint64 us)
@@ -96,10 +99,13 @@ void SimWorkers::create(ProtectedResource &resource)
         slot->index = i;
         if (const auto rate = m_config.clockRate.find(i); rate != m_config.clockRate.end())
             slot->clock->setRate(rate->second);
-        if (m_tracksOrder) {
-            WorkerSlot *s = slot.get();
-            s->clock->setSleepObserver([this, s] { onRetrySleep(*s); });
-        }
+        // The sleeping thread's own slot: with processes, workers share the clock of their
+        // process's Locker, and its observer runs on every one of their threads.
+        if (m_tracksOrder)
+            slot->clock->setSleepObserver([this] {
+                if (t_slot != nullptr)
+                    onRetrySleep(*t_slot);
+            });
         m_slots.push_back(std::move(slot));
     }
 }
@@ -110,7 +116,9 @@ void SimWorkers::start(std::function<void()> onEnded)
     for (auto &slot : m_slots) {
         WorkerSlot *s = slot.get();
         s->thread = std::thread([this, s, onEnded] {
+            t_slot = s;
             run(*s);
+            t_slot = nullptr;
             --m_alive;
             onEnded();
         });
