@@ -269,12 +269,22 @@ void TestLockKinds::crashedReaderExpiresWriterProceeds()
     const auto proceeds = locker.acquire("doc", options);
     LS_VERIFY_OK(proceeds);
     QVERIFY(proceeds->attempts > 1);
+    // The writer holds where its votes say it was granted (on 3 nodes a quorum: a node where
+    // the crashed reader's entry had not expired yet may have refused it); there it is alone.
+    int granted = 0;
     for (int i = 0; i < nodes; ++i) {
         const auto all = members(*servers, i, "doc");
+        if (proceeds->votes.at(size_t(i)).outcome != NodeVote::Outcome::Granted) {
+            for (const QByteArray &member : all)
+                QVERIFY(!member.startsWith(LockValue::ownerPrefix(proceeds->token)));
+            continue;
+        }
+        ++granted;
         QCOMPARE(all.size(), size_t(1));
         QVERIFY(all.front().startsWith(LockValue::ownerPrefix(proceeds->token)));
         QVERIFY(inRange(servers->pttl(i, "doc"), 9000, 10000));
     }
+    QVERIFY(granted >= nodes / 2 + 1);
     LS_VERIFY_OK(locker.release(*proceeds));
 }
 
